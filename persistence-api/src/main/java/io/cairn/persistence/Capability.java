@@ -1,0 +1,16 @@
+package io.cairn.persistence;
+
+/**
+ * Optional properties of a backend. The TCK skips (never fails) contract tests whose capability a
+ * backend does not declare.
+ */
+public enum Capability {
+  /**
+   * Acknowledged writes survive closing and reopening the backend (and a crash, per durability).
+   */
+  DURABLE,
+  /** The backend can take a consistent online copy of itself while in use. */
+  CHECKPOINT,
+  /** Stores of this backend may be opened by several processes at once (a networked backend). */
+  MULTI_PROCESS
+}

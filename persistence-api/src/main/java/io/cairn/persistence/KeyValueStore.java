@@ -1,0 +1,114 @@
+package io.cairn.persistence;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * A namespace of byte-array keys and values with per-key versions and optional TTL. Obtained from
+ * {@link StorageBackend#keyValue(String)}.
+ *
+ * <h2>Rules every implementation must follow</h2>
+ *
+ * <ul>
+ *   <li><b>Thread safety.</b> All methods may be called concurrently from any thread.
+ *   <li><b>Versions.</b> Every successful write returns the entry's new version. A key that is
+ *       absent (never written, deleted or expired) has version 0; the first write gives version 1;
+ *       each later write gives a strictly greater version than the one it replaced. Versions are
+ *       assigned by the store (not by a JVM-local counter), so they stay correct across restarts
+ *       and, for a networked backend, across processes. After a delete or expiry the key starts
+ *       again at 1; callers that must detect delete-and-recreate compare values, not versions.
+ *   <li><b>TTL.</b> An entry whose expiry instant has passed (by the backend's clock) is invisible
+ *       at once to every read, scan and compare-and-set, even before {@link #purgeExpired()}
+ *       removes it. A write without TTL clears any earlier TTL.
+ *   <li><b>Ordering.</b> {@link #scan} returns keys in unsigned lexicographic byte order.
+ *   <li><b>Atomicity.</b> Each single-key operation is atomic. {@link #putAll} is atomic as a
+ *       whole: after a crash either all of it is visible or none.
+ *   <li><b>Durability.</b> When a write returns it is as durable as the backend's {@link
+ *       Durability} promises. A write that throws did not happen, except that a failure while
+ *       committing may be indistinguishable from a crash just before returning.
+ *   <li><b>Inputs.</b> Keys are 1 to 4096 bytes, values at most 64 MiB unless the backend documents
+ *       otherwise; {@code null} arguments throw {@link NullPointerException}, out-of-range
+ *       arguments {@link IllegalArgumentException}, in both cases before anything is written.
+ *       Arrays passed in may be reused by the caller after the call returns.
+ *   <li><b>Errors.</b> {@link BackendClosedException} after the backend is closed, {@link
+ *       VersionConflictException} from compare-and-set, {@link StoreCorruptedException} when data
+ *       fails a check, {@link StorageEngineException} for engine failures.
+ * </ul>
+ */
+public interface KeyValueStore {
+  /** Largest key accepted, in bytes. */
+  int MAX_KEY_BYTES = 4096;
+
+  /** Largest value accepted by default, in bytes. */
+  int MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
+  /** The namespace name. */
+  String name();
+
+  /** The live entry for {@code key}, or empty if it is absent or expired. */
+  Optional<Entry> getEntry(byte[] key);
+
+  /** The live value for {@code key}, or {@code null} if it is absent or expired. */
+  default byte[] get(byte[] key) {
+    return getEntry(key).map(Entry::value).orElse(null);
+  }
+
+  /** Writes {@code value} without expiry and returns the new version. */
+  long put(byte[] key, byte[] value);
+
+  /**
+   * Writes {@code value} expiring {@code ttl} after now (by the backend's clock) and returns the
+   * new version. {@code ttl} must be positive.
+   */
+  long put(byte[] key, byte[] value, Duration ttl);
+
+  /**
+   * Writes {@code value} only if the current version equals {@code expectedVersion} (0 = the key
+   * must be absent or expired). Returns the new version.
+   *
+   * @param ttl expiry of the new value, or {@code null} for none
+   * @throws VersionConflictException if the version differs; nothing is written
+   */
+  long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl);
+
+  /** Deletes {@code key}; returns whether a live entry was removed. */
+  boolean delete(byte[] key);
+
+  /**
+   * Deletes {@code key} only if its current version equals {@code expectedVersion}.
+   *
+   * @throws VersionConflictException if the version differs (including 0 for an absent key)
+   */
+  void compareAndDelete(byte[] key, long expectedVersion);
+
+  /**
+   * Writes all entries atomically, without expiry. If a key appears twice, the later one wins. Each
+   * written key's version increases as for {@link #put(byte[], byte[])}.
+   */
+  void putAll(Collection<KeyValue> entries);
+
+  /**
+   * Live entries with {@code fromInclusive <= key < toExclusive} in unsigned byte order. Either
+   * bound may be {@code null} for unbounded. The iterator streams: it never loads the whole range
+   * into memory. It reflects a consistent view or at least every entry that was live for the whole
+   * iteration; entries written during iteration may or may not appear. Must be closed.
+   */
+  CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive);
+
+  /** Live entries whose key starts with {@code prefix}, in key order. Must be closed. */
+  default CloseableIterator<Entry> scanPrefix(byte[] prefix) {
+    return scan(prefix, io.cairn.persistence.spi.Bytes.prefixUpperBound(prefix));
+  }
+
+  /**
+   * Physically removes entries whose expiry has passed and returns how many were removed. Safe to
+   * call concurrently with other operations; bounded batches, so it never blocks writers for long.
+   */
+  long purgeExpired();
+
+  /**
+   * Number of live entries (may count expired-but-not-purged entries as live if exact is costly).
+   */
+  long approximateCount();
+}

@@ -1,0 +1,341 @@
+package io.cairn.persistence;
+
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.health.HealthCheck;
+import com.codahale.metrics.health.HealthCheckRegistry;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.BackendConfigValidator.BackendSpec;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.StorageBackendProvider;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens the backends named under {@code cairn.backends} and owns them until {@link #close()}.
+ *
+ * <ul>
+ *   <li>Configuration is validated completely before anything is opened; all problems are reported
+ *       in one {@link ConfigurationException}.
+ *   <li>Backends open in name order; if one fails, those already open are closed and the failure is
+ *       rethrown. Nothing stays open or locked.
+ *   <li>Every store operation is timed in the one {@link MetricRegistry} as {@code
+ *       cairn.<backend>.<kind>.<store>.<op>} (kind is {@code kv}, {@code log} or {@code snapshot}),
+ *       store sizes are gauges ({@code ...<store>.entries}), and each backend has a health check
+ *       {@code cairn.<backend>}. This is done here, once, for every backend.
+ *   <li>{@link LifecycleListener}s run after the backends open, in declared order, and in reverse
+ *       before they close.
+ * </ul>
+ *
+ * <p>Thread-safe. {@link #close()} is idempotent.
+ */
+public final class PersistenceRegistry implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PersistenceRegistry.class);
+
+  private final Config config;
+  private final MetricRegistry metrics;
+  private final HealthCheckRegistry healthChecks;
+  private final Clock clock;
+  private final Map<String, InstrumentedBackend> backends;
+  private final List<LifecycleListener> listeners;
+  private final List<LifecycleListener> opened = new ArrayList<>();
+  private boolean closed;
+
+  private PersistenceRegistry(Builder b, Config config, Map<String, InstrumentedBackend> backends) {
+    this.config = config;
+    this.metrics = b.metrics;
+    this.healthChecks = b.healthChecks;
+    this.clock = b.clock;
+    this.backends = backends;
+    List<LifecycleListener> sorted = new ArrayList<>(b.listeners);
+    sorted.sort(Comparator.comparingInt(LifecycleListener::order)); // stable: ties keep order
+    this.listeners = Collections.unmodifiableList(sorted);
+  }
+
+  /** Opens the backends {@code config} names, with a fresh metric registry and system clock. */
+  public static PersistenceRegistry open(Config config) {
+    return builder().open(config);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Checks {@code cairn.backends} without opening anything and returns every problem found (empty
+   * if valid). Reference defaults are applied first.
+   */
+  public static List<ConfigProblem> validate(Config config) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    BackendConfigValidator.read(withReference(config, cl), Providers.load(cl), null, problems);
+    return problems;
+  }
+
+  /** The known backend types on the classpath, sorted. */
+  public static Set<String> knownTypes() {
+    return Providers.load(Thread.currentThread().getContextClassLoader()).keySet();
+  }
+
+  /**
+   * The backend named {@code name}, instrumented.
+   *
+   * @throws ConfigurationException naming the configured backends if there is none by that name
+   */
+  public StorageBackend backend(String name) {
+    ensureOpen();
+    StorageBackend b = backends.get(name);
+    if (b == null) {
+      throw new ConfigurationException(
+          "No backend named '"
+              + name
+              + "' is configured; configured backends: "
+              + backends.keySet()
+              + ". Add it under cairn.backends or fix the name.");
+    }
+    return b;
+  }
+
+  /**
+   * The backend named by {@code cairn.default-backend}, or the only backend if that is empty and
+   * exactly one is configured.
+   */
+  public StorageBackend defaultBackend() {
+    String name = config.getString("cairn.default-backend");
+    if (!name.isEmpty()) {
+      return backend(name);
+    }
+    if (backends.size() == 1) {
+      return backends.values().iterator().next();
+    }
+    throw new ConfigurationException(
+        "cairn.default-backend is empty and "
+            + backends.size()
+            + " backends are configured "
+            + backends.keySet()
+            + "; set cairn.default-backend to one of them.");
+  }
+
+  /** Names of the open backends, in open order. */
+  public Set<String> backendNames() {
+    return Collections.unmodifiableSet(backends.keySet());
+  }
+
+  /** The resolved configuration this registry was opened with, reference defaults included. */
+  public Config config() {
+    return config;
+  }
+
+  public MetricRegistry metrics() {
+    return metrics;
+  }
+
+  public HealthCheckRegistry healthChecks() {
+    return healthChecks;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  /** Runs {@code onClose} of listeners in reverse, then closes backends in reverse open order. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    PersistenceException failure = null;
+    for (int i = opened.size() - 1; i >= 0; i--) {
+      LifecycleListener l = opened.get(i);
+      try {
+        l.onClose(this);
+      } catch (RuntimeException e) {
+        failure = collect(failure, "Listener " + l.name() + " failed on close", e);
+      }
+    }
+    opened.clear();
+    failure = closeBackends(new ArrayList<>(backends.values()), failure);
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private PersistenceException closeBackends(
+      List<InstrumentedBackend> list, PersistenceException failure) {
+    for (int i = list.size() - 1; i >= 0; i--) {
+      InstrumentedBackend b = list.get(i);
+      try {
+        b.close();
+      } catch (RuntimeException e) {
+        failure = collect(failure, "Closing backend '" + b.name() + "' failed", e);
+      } finally {
+        healthChecks.unregister(b.metricPrefix());
+        metrics.removeMatching((n, m) -> n.startsWith(b.metricPrefix() + "."));
+      }
+    }
+    return failure;
+  }
+
+  private static PersistenceException collect(
+      PersistenceException failure, String what, RuntimeException e) {
+    log.warn("{}: {}", what, e.toString());
+    if (failure == null) {
+      return new PersistenceException(what + ": " + e.getMessage(), e);
+    }
+    failure.addSuppressed(e);
+    return failure;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new BackendClosedException("registry");
+    }
+  }
+
+  private void runOpenListeners() {
+    for (LifecycleListener l : listeners) {
+      try {
+        l.onOpen(this);
+        opened.add(l);
+      } catch (RuntimeException e) {
+        try {
+          close();
+        } catch (RuntimeException closeFailure) {
+          e.addSuppressed(closeFailure);
+        }
+        throw e;
+      }
+    }
+  }
+
+  static Config withReference(Config config, ClassLoader cl) {
+    return config.withFallback(ConfigFactory.defaultReference(cl)).resolve();
+  }
+
+  /** Options for opening a registry. Not thread-safe; use once. */
+  public static final class Builder {
+    private MetricRegistry metrics = new MetricRegistry();
+    private HealthCheckRegistry healthChecks = new HealthCheckRegistry();
+    private Clock clock = Clock.systemUTC();
+    private Path baseDirectory;
+    private Function<String, Encryption> encryption = name -> Encryption.NONE;
+    private final List<LifecycleListener> listeners = new ArrayList<>();
+    private ClassLoader classLoader;
+
+    private Builder() {}
+
+    public Builder metrics(MetricRegistry metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    public Builder healthChecks(HealthCheckRegistry healthChecks) {
+      this.healthChecks = Objects.requireNonNull(healthChecks, "healthChecks");
+      return this;
+    }
+
+    /** Clock for TTL and timestamps in every backend. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Directory that relative {@code data-dir} and {@code cairn.data-root} resolve against. */
+    public Builder baseDirectory(Path dir) {
+      this.baseDirectory = dir.toAbsolutePath();
+      return this;
+    }
+
+    /** Encryption hook per backend name. */
+    public Builder encryption(Function<String, Encryption> perBackend) {
+      this.encryption = Objects.requireNonNull(perBackend, "perBackend");
+      return this;
+    }
+
+    public Builder listener(LifecycleListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Class loader used to find providers and reference.conf; defaults to the context loader. */
+    public Builder classLoader(ClassLoader classLoader) {
+      this.classLoader = classLoader;
+      return this;
+    }
+
+    /**
+     * Validates {@code config}, opens every backend and runs the listeners' {@code onOpen}.
+     *
+     * @throws ConfigurationException listing every configuration problem; nothing is opened
+     */
+    public PersistenceRegistry open(Config config) {
+      ClassLoader cl =
+          classLoader != null ? classLoader : Thread.currentThread().getContextClassLoader();
+      Config resolved = withReference(config, cl);
+      Map<String, StorageBackendProvider> providers = Providers.load(cl);
+      List<ConfigProblem> problems = new ArrayList<>();
+      List<BackendSpec> specs =
+          BackendConfigValidator.read(resolved, providers, baseDirectory, problems);
+      if (!problems.isEmpty()) {
+        throw new ConfigurationException(problems);
+      }
+      Map<String, InstrumentedBackend> open = new LinkedHashMap<>();
+      PersistenceRegistry registry = null;
+      try {
+        for (BackendSpec spec : specs) {
+          BackendContext ctx =
+              BackendContext.builder(spec.name(), spec.provider().type())
+                  .config(spec.merged())
+                  .dataDir(spec.dataDir())
+                  .durability(spec.durability())
+                  .metrics(metrics)
+                  .clock(clock)
+                  .encryption(encryption.apply(spec.name()))
+                  .build();
+          StorageBackend raw = spec.provider().open(ctx);
+          InstrumentedBackend b = new InstrumentedBackend(raw, metrics, ctx.metricPrefix());
+          open.put(spec.name(), b);
+          healthChecks.register(
+              ctx.metricPrefix(),
+              new HealthCheck() {
+                @Override
+                protected Result check() {
+                  return b.health();
+                }
+              });
+          log.info("Opened {} (durability {})", ctx.describe(), spec.durability().configName());
+        }
+        registry = new PersistenceRegistry(this, resolved, open);
+      } catch (RuntimeException e) {
+        List<InstrumentedBackend> list = new ArrayList<>(open.values());
+        for (int i = list.size() - 1; i >= 0; i--) {
+          try {
+            list.get(i).close();
+          } catch (RuntimeException closeFailure) {
+            e.addSuppressed(closeFailure);
+          } finally {
+            healthChecks.unregister(list.get(i).metricPrefix());
+            String prefix = list.get(i).metricPrefix() + ".";
+            metrics.removeMatching((n, m) -> n.startsWith(prefix));
+          }
+        }
+        throw e;
+      }
+      registry.runOpenListeners();
+      return registry;
+    }
+  }
+}

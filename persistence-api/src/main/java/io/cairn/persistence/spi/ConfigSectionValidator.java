@@ -1,0 +1,19 @@
+package io.cairn.persistence.spi;
+
+import com.typesafe.config.Config;
+import io.cairn.persistence.ConfigProblem;
+import java.util.List;
+
+/**
+ * Validates one section of the {@code cairn} tree (e.g. {@code cairn.queues}) as part of the single
+ * eager validation pass. Registered through {@code
+ * META-INF/services/io.cairn.persistence.spi.ConfigSectionValidator} by the module that owns the
+ * section. Must not throw for bad settings: add one {@link ConfigProblem} per bad setting.
+ */
+public interface ConfigSectionValidator {
+  /**
+   * @param root the whole resolved configuration, reference defaults included
+   * @param problems where problems are added
+   */
+  void validate(Config root, List<ConfigProblem> problems);
+}
