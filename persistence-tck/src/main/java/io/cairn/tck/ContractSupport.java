@@ -188,8 +188,19 @@ public abstract class ContractSupport {
     return b;
   }
 
+  /**
+   * Opens a second, independent registry whose backend {@value #BACKEND} has the same configuration
+   * but lives in {@code dataDir} (e.g. a checkpoint copy). The caller closes it.
+   */
+  protected final PersistenceRegistry openRegistryAt(Path dataDir) {
+    return openRegistry(dataDir);
+  }
+
   private PersistenceRegistry openRegistry() {
-    Path dataDir = directory.resolve(BACKEND);
+    return openRegistry(directory.resolve(BACKEND));
+  }
+
+  private PersistenceRegistry openRegistry(Path dataDir) {
     String hocon =
         "cairn.backends."
             + BACKEND
