@@ -41,8 +41,8 @@
  *   <li>Counts in {@code BackendStats} are exact or -1.
  * </ul>
  *
- * <p>System properties: {@code cairn.tck.seed} (seed of {@code random()} in every test), {@code
- * cairn.tck.model.seeds}, {@code cairn.tck.model.seed} and {@code cairn.tck.model.ops} (see {@link
+ * <p>System properties: {@code tckSeed} (seed of {@code random()} in every test), {@code
+ * tckModelSeeds}, {@code tckModelSeed} and {@code tckModelOps} (see {@link
  * io.cairn.tck.ModelBasedContract}).
  */
 package io.cairn.tck;
