@@ -224,7 +224,7 @@ public final class CairnConfig {
       for (Object o : list) {
         collectFiles((ConfigValue) o, files);
       }
-    } else if (value.origin().filename() != null) {
+    } else if (value.origin().filename() != null && value.origin().resource() == null) {
       files.add(value.origin().filename());
     }
   }
