@@ -27,12 +27,12 @@ final class ConfigErrors {
     }
     String kind;
     String advice;
-    if (e instanceof ConfigException.Parse) {
-      kind = "Syntax error in ";
-      advice = "Fix the file and try again.";
-    } else if (e instanceof ConfigException.UnresolvedSubstitution) {
+    if (e instanceof ConfigException.UnresolvedSubstitution) { // a subclass of Parse
       kind = "Unresolved substitution in ";
       advice = "Define the referenced setting or environment variable, or use ${?name}.";
+    } else if (e instanceof ConfigException.Parse) {
+      kind = "Syntax error in ";
+      advice = "Fix the file and try again.";
     } else if (e instanceof ConfigException.IO) {
       kind = "Cannot read ";
       advice = "Check that the file exists and is readable.";
