@@ -18,6 +18,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads a TOML document with night-config and maps it onto the Typesafe Config tree that the
@@ -56,13 +59,14 @@ final class TomlFiles {
     try {
       toml = new TomlParser().parse(reader);
     } catch (RuntimeException e) { // night-config reports every syntax error unchecked
+      int line = reader.lastContentLine();
       throw new ConfigurationException(
           "Syntax error in TOML file "
               + file
               + ":"
-              + reader.lastContentLine()
+              + line
               + ": "
-              + explain(e)
+              + explain(e, lineText(text, line))
               + ". Fix the file and try again.",
           e);
     }
@@ -70,15 +74,42 @@ final class TomlFiles {
     return ((ConfigObject) tree.build(plain(toml), List.of())).toConfig();
   }
 
-  private static String explain(RuntimeException e) {
+  /**
+   * A bare word after {@code =}, e.g. {@code durability = sometimes} or {@code timeout = 30s}: the
+   * commonest TOML mistake for HOCON users, for which night-config's message is obscure.
+   */
+  private static final Pattern BARE_VALUE =
+      Pattern.compile("^\\s*([^=#]+?)\\s*=\\s*([A-Za-z0-9_.+:-]+)\\s*(#.*)?$");
+
+  private static final Set<String> TOML_WORDS =
+      Set.of("true", "false", "inf", "+inf", "-inf", "nan", "+nan", "-nan");
+
+  private static String explain(RuntimeException e, String lineText) {
     String m = e.getMessage();
-    if (m == null || m.isBlank()) {
-      return e.getClass().getSimpleName();
-    }
-    if (m.startsWith("Not enough data available")) {
+    String parser = m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    if (parser.startsWith("Not enough data available")) {
       return "unexpected end of file (an array, inline table or string is not closed)";
     }
-    return m;
+    Matcher bare = BARE_VALUE.matcher(lineText);
+    if (bare.matches()
+        && !TOML_WORDS.contains(bare.group(2))
+        && bare.group(2).chars().anyMatch(Character::isLetter)) {
+      return "expected a TOML value, found the unquoted word "
+          + bare.group(2)
+          + "; strings, durations and sizes must be quoted in TOML: "
+          + bare.group(1)
+          + " = \""
+          + bare.group(2)
+          + "\" (parser: "
+          + parser
+          + ")";
+    }
+    return parser;
+  }
+
+  private static String lineText(String text, int line) {
+    String[] lines = text.split("\\r?\\n", -1);
+    return line >= 1 && line <= lines.length ? lines[line - 1] : "";
   }
 
   /** night-config values to plain Java maps, lists and scalars. */

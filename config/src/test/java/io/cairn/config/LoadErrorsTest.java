@@ -119,8 +119,19 @@ class LoadErrorsTest {
             data-dir = "x"
             """);
     ConfigurationException e = failure(f);
-    assertThat(e.getMessage()).startsWith("Syntax error in TOML file " + f + ":3: ");
+    assertThat(e.getMessage())
+        .startsWith("Syntax error in TOML file " + f + ":3: ")
+        .contains("found the unquoted word sometimes")
+        .contains("durability = \"sometimes\"");
     assertThat(e.getCause()).isNotInstanceOf(ConfigurationException.class); // keeps parser cause
+  }
+
+  @Test
+  void tomlUnquotedDurationGetsTheSameHint() {
+    Path f = write(dir, "duration.toml", "[app]\nretries = 3\ntimeout = 30s # seconds\n");
+    assertThat(failure(f).getMessage())
+        .startsWith("Syntax error in TOML file " + f + ":3: ")
+        .contains("timeout = \"30s\"");
   }
 
   @Test
