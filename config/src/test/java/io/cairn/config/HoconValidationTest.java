@@ -147,6 +147,40 @@ class HoconValidationTest {
   }
 
   @Test
+  void defaultBackendMustNameAConfiguredBackend() {
+    Path f =
+        write(
+            dir,
+            "default.conf",
+            """
+            cairn {
+              backends.main.type = fixture
+              default-backend = mian
+            }
+            """);
+    ConfigurationException e = failure(f);
+    assertThat(e.problems()).hasSize(1);
+    ConfigProblem p = problemAt(e, "cairn.default-backend");
+    assertThat(p.origin()).isEqualTo(f + ":3");
+    assertThat(p.expected()).contains("[main]").contains("did you mean 'main'?");
+  }
+
+  @Test
+  void backendNamesWithDotsAreQuotedInPaths() {
+    Path f =
+        write(
+            dir,
+            "dots.conf",
+            """
+            cairn.backends {
+              "eu.west" { type = fixture, durability = maybe }
+            }
+            """);
+    ConfigProblem p = problemAt(failure(f), "cairn.backends.\"eu.west\".durability");
+    assertThat(p.origin()).isEqualTo(f + ":2");
+  }
+
+  @Test
   void unknownBackendTypeListsTheKnownTypes() {
     Path f =
         write(
