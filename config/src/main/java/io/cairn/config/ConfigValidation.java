@@ -207,6 +207,9 @@ final class ConfigValidation {
   }
 
   private static String describe(ConfigValue v) {
+    if (v.valueType() == ConfigValueType.NULL) {
+      return "null";
+    }
     return v.valueType().name().toLowerCase(Locale.ROOT)
         + " "
         + v.render(ConfigRenderOptions.concise());

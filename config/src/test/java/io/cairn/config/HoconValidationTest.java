@@ -212,6 +212,24 @@ class HoconValidationTest {
   }
 
   @Test
+  void everyWrongSectionShapeIsExactlyOneProblem() {
+    String[][] cases = {
+      {"cairn = 5\n", "cairn", "number 5"},
+      {"cairn.backend-defaults = null\n", "cairn.backend-defaults", "null"},
+      {"x = 1\ncairn.backend-defaults.common = [1]\n", "cairn.backend-defaults.common", "list [1]"},
+    };
+    for (int i = 0; i < cases.length; i++) {
+      Path f = write(dir, "shape" + i + ".conf", cases[i][0]);
+      ConfigurationException e = failure(f);
+      assertThat(e.problems()).as(cases[i][0]).hasSize(1);
+      ConfigProblem p = problemAt(e, cases[i][1]);
+      assertThat(p.origin()).isEqualTo(f + ":" + (i == 2 ? 2 : 1));
+      assertThat(p.expected()).isEqualTo("an object (a section of settings)");
+      assertThat(p.found()).isEqualTo(cases[i][2]);
+    }
+  }
+
+  @Test
   void threeProblemsInOneFileAreReportedTogether() {
     Path f =
         write(
