@@ -4,7 +4,6 @@ import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
-import java.util.Locale;
 
 /**
  * Provider of type {@code thirdparty}: a deliberately small backend written only against the public
@@ -32,7 +31,6 @@ public final class ThirdPartyBackendProvider implements StorageBackendProvider {
     var config = settings.config();
     if (config.hasPath("durability")
         && config.getValue("durability").unwrapped() instanceof String s
-        && !s.trim().toLowerCase(Locale.ROOT).equals("none")
         && (s.trim().equalsIgnoreCase("normal") || s.trim().equalsIgnoreCase("full"))) {
       settings.problem(
           "durability", "none (the thirdparty backend saves its state only on close)", s);
