@@ -218,7 +218,9 @@ public final class CrashHarness {
         Map<Integer, List<Journal.Op>> ops = Journal.read(journal);
         found = model.check(registry.backend(BACKEND), ops);
       } catch (RuntimeException e) {
-        found = List.of("reopening or reading the backend failed: " + e);
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        found = List.of("reopening or reading the backend failed: " + trace);
       }
       done++;
       log.add(

@@ -187,7 +187,7 @@ final class CrashModel {
                 + " was acknowledged with version "
                 + exp.version());
       }
-      if (!ok && !inFlight.getOrDefault(key, List.of()).contains(found)) {
+      if (!ok && !(inFlight.containsKey(key) && inFlight.get(key).contains(found))) {
         out.add(
             "key "
                 + key
