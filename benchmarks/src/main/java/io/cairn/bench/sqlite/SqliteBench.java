@@ -29,7 +29,7 @@ import org.sqlite.SQLiteConfig;
  * autocommit transaction per write. The raw table carries no version, expiry or checksum, so the
  * comparison is strict.
  */
-interface SqliteBench extends AutoCloseable {
+public interface SqliteBench extends AutoCloseable {
   byte[] get(byte[] key);
 
   void put(byte[] key, byte[] value);
