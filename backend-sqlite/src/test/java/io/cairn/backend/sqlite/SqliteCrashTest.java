@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * kill -9 crash loop: every acknowledged write survives. {@code -Dcairn.crash.cycles=200} runs 200
+ * kill -9 crash loop: every acknowledged write survives. {@code -DcrashCycles=200} runs 200
  * cycles per durability level.
  */
 class SqliteCrashTest {
