@@ -3,6 +3,7 @@ package io.cairn.backend.rocksdb;
 import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBatchWithIndex;
@@ -15,6 +16,12 @@ import org.rocksdb.WriteBatchWithIndex;
  */
 interface KvAccess {
   byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException;
+
+  /**
+   * The first {@link Layout#KV_HEADER} bytes of the stored entry (version and expiry), or null if
+   * absent. Lets a write learn the current version without copying the whole old value.
+   */
+  byte[] getHeader(ColumnFamilyHandle cf, byte[] key) throws RocksDBException;
 
   void put(ColumnFamilyHandle cf, byte[] key, byte[] value) throws RocksDBException;
 
@@ -37,6 +44,23 @@ interface KvAccess {
     @Override
     public byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
       return b.db.get(cf, b.readOptions, key);
+    }
+
+    @Override
+    public byte[] getHeader(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+      byte[] header = new byte[Layout.KV_HEADER];
+      int n = b.db.get(cf, b.readOptions, key, header);
+      if (n == RocksDB.NOT_FOUND) {
+        return null;
+      }
+      if (n < Layout.KV_HEADER) {
+        throw new io.cairn.persistence.StoreCorruptedException(
+            b.describe
+                + ": a key-value entry of "
+                + n
+                + " bytes is shorter than its 16-byte header. Run 'cairn verify'.");
+      }
+      return header;
     }
 
     @Override
@@ -88,6 +112,11 @@ interface KvAccess {
     @Override
     public byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
       return batch.getFromBatchAndDB(b.db, cf, b.readOptions, key);
+    }
+
+    @Override
+    public byte[] getHeader(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+      return get(cf, key);
     }
 
     @Override

@@ -69,8 +69,36 @@ final class RocksKvStore implements KeyValueStore {
   public Optional<Entry> getEntry(byte[] key) {
     StoreNames.checkKey(key);
     byte[] k = Layout.kvKey(sid, key);
-    byte[] stored = b.call("get", where(key), () -> b.db.get(b.kvCf, b.readOptions, k));
+    byte[] stored = read(key, k);
     return decode(key, stored, b.clock.millis());
+  }
+
+  /** Reads the stored entry inside the guard; the message is built only on failure. */
+  private byte[] read(byte[] key, byte[] k) {
+    b.enter();
+    try {
+      return b.db.get(b.kvCf, b.readOptions, k);
+    } catch (RocksDBException e) {
+      throw b.failure(e, "get", where(key));
+    } finally {
+      b.exit();
+    }
+  }
+
+  /** The live value: like {@link #getEntry} without building an entry. */
+  @Override
+  public byte[] get(byte[] key) {
+    StoreNames.checkKey(key);
+    byte[] k = Layout.kvKey(sid, key);
+    byte[] stored = read(key, k);
+    if (stored == null) {
+      return null;
+    }
+    long exp = Layout.kvExpiresAt(stored);
+    if (exp != 0 && b.clock.millis() >= exp) {
+      return null;
+    }
+    return b.encryption.open(Layout.kvPayload(stored));
   }
 
   /** The live entry in {@code stored}, or empty if absent or expired at {@code now}. */
@@ -172,7 +200,7 @@ final class RocksKvStore implements KeyValueStore {
   long apply(KvAccess a, byte[] key, long expected, byte[] value, long expiresAt, long now)
       throws RocksDBException {
     byte[] k = Layout.kvKey(sid, key);
-    byte[] old = a.get(b.kvCf, k);
+    byte[] old = a.getHeader(b.kvCf, k);
     long oldVersion = 0;
     long oldExp = 0;
     if (old != null) {
@@ -282,7 +310,7 @@ final class RocksKvStore implements KeyValueStore {
       try {
         KvAccess.Direct access = new KvAccess.Direct(b);
         byte[] k = Layout.kvKey(sid, key);
-        byte[] stored = access.get(b.kvCf, k);
+        byte[] stored = access.getHeader(b.kvCf, k);
         int removed = 0;
         if (stored != null && Layout.kvExpiresAt(stored) == exp && b.clock.millis() >= exp) {
           access.delete(b.kvCf, k);
