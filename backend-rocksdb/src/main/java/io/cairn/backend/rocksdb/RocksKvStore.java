@@ -27,7 +27,8 @@ import org.rocksdb.RocksIterator;
  * the backend's striped locks (and the backend's transaction lock shared). Two writers of one key
  * therefore serialise, so versions strictly increase and compare-and-set is atomic; writers of
  * different keys run in parallel, which lets RocksDB group their WAL syncs under {@code durability
- * = full}. Reads take no lock: RocksDB reads are consistent on their own.
+ * = full}. Reads take no per-key lock (only the backend's close guard): a RocksDB read sees one
+ * consistent state on its own.
  *
  * <h2>TTL</h2>
  *

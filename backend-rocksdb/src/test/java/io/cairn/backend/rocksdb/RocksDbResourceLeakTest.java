@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * grow: the backend's close must release every native handle, iterator and thread.
  */
 class RocksDbResourceLeakTest {
-  private static final int CYCLES = Integer.getInteger("cairn.leak.cycles", 1000);
+  private static final int CYCLES = Integer.getInteger("leakCycles", 1000);
 
   @TempDir Path dir;
 
@@ -72,7 +72,8 @@ class RocksDbResourceLeakTest {
           kv.put(b("key" + k), new byte[100]);
         }
       }
-      kv.put(b("cycle" + (i % 10)), b("v" + i));
+      // No write per cycle: an empty WAL keeps each reopen cheap (no recovery flush), so the
+      // 1,000 cycles measure handles, not disk work.
       // Abandon two iterators mid-scan, never closing them.
       CloseableIterator<Entry> a = kv.scan(null, null);
       a.next();
