@@ -1,6 +1,7 @@
 package io.cairn.persistence;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.spi.ConfigSectionValidator;
@@ -9,6 +10,7 @@ import io.cairn.persistence.spi.StorageBackendProvider;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -46,6 +48,7 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
     Settings cairn = new Settings(root.getConfig("cairn"), "cairn", problems);
     String defaultType = cairn.string("default-type", "");
     String dataRoot = cairn.string("data-root", "data");
+    String defaultBackend = cairn.string("default-backend", "");
     if (!root.hasPath(BACKENDS)) {
       return specs;
     }
@@ -58,14 +61,15 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
     Map<String, ConfigValue> entries = new TreeMap<>(root.getObject(BACKENDS));
     for (Map.Entry<String, ConfigValue> e : entries.entrySet()) {
       String name = e.getKey();
-      String path = BACKENDS + "." + name;
+      // quoted as needed: a name may contain '.', which a plain concatenation would read as nesting
+      String path = ConfigUtil.joinPath("cairn", "backends", name);
       if (e.getValue().valueType() != ConfigValueType.OBJECT) {
         problems.add(
             new ConfigProblem(
                 path,
                 Settings.origin(e.getValue().origin()),
                 "an object such as { type = sqlite, data-dir = \"data/" + name + "\" }",
-                e.getValue().valueType().name().toLowerCase()));
+                e.getValue().valueType().name().toLowerCase(Locale.ROOT)));
         continue;
       }
       if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
@@ -118,6 +122,16 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
               .normalize();
       provider.validate(settings);
       specs.add(new BackendSpec(name, provider, merged, durability, dataDir));
+    }
+    if (!defaultBackend.isEmpty() && !entries.containsKey(defaultBackend)) {
+      String suggestion = Settings.suggest(defaultBackend, entries.keySet());
+      cairn.problem(
+          "default-backend",
+          "the name of a backend under cairn.backends "
+              + entries.keySet()
+              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : "")
+              + ", or empty for the only backend",
+          "\"" + defaultBackend + "\"");
     }
     return specs;
   }
