@@ -5,21 +5,17 @@ import com.codahale.metrics.health.HealthCheckRegistry;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueType;
-import io.cairn.persistence.ConfigProblem;
+import io.cairn.config.CairnConfig;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.PersistenceRegistry;
-import io.cairn.persistence.spi.ConfigSectionValidator;
-import io.cairn.persistence.spi.Settings;
 import io.cairn.routing.RouteTable;
 import io.cairn.routing.RouteTables;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -32,11 +28,11 @@ import java.util.TreeSet;
  *
  * <h2>Lifecycle</h2>
  *
- * {@link Builder#build()} validates the whole configuration — every {@link ConfigSectionValidator}
- * on the class path, so backends, queues, caches, route tables and {@code cairn.modules} — and
- * throws one {@link ConfigurationException} listing every problem with its path and file:line.
- * Nothing is opened yet. {@link #start()} opens the backends and then recovers subsystems in
- * recovery order: queues, then caches, then route tables (they run as {@link
+ * {@link Builder#build()} validates the whole configuration with {@link CairnConfig#validate} —
+ * undeclared keys, then every registered section validator: backends, queues, caches, route tables
+ * and {@code cairn.modules} — and throws one {@link ConfigurationException} listing every problem
+ * with its path and file:line. Nothing is opened yet. {@link #start()} opens the backends and then
+ * recovers subsystems in recovery order: queues, then caches, then route tables (they run as {@link
  * io.cairn.persistence.LifecycleListener}s of the registry, so a failure closes everything already
  * opened). {@link #stop()} closes them in reverse and then the backends. Both are idempotent; a
  * stopped instance cannot be started again (build a new one). {@link #close()} is {@link #stop()}.
@@ -63,7 +59,6 @@ public final class Cairn implements AutoCloseable {
   private final HealthCheckRegistry healthChecks;
   private final Clock clock;
   private final Path baseDirectory;
-  private final ClassLoader classLoader;
   private final RouteTables routeTables; // null unless the routing module is listed
   private State state = State.NEW;
   private PersistenceRegistry registry;
@@ -75,13 +70,24 @@ public final class Cairn implements AutoCloseable {
     this.healthChecks = b.healthChecks;
     this.clock = b.clock;
     this.baseDirectory = b.baseDirectory;
-    this.classLoader = b.classLoader;
     this.routeTables = has(ModuleList.ROUTING) ? new RouteTables() : null;
   }
 
   /** Options for {@code config}; nothing is read until {@link Builder#build()}. */
   public static Builder builder(Config config) {
     return new Builder(config);
+  }
+
+  /**
+   * Loads {@code file} (HOCON {@code .conf}, {@code .json}, {@code .properties} or {@code .toml},
+   * see {@link CairnConfig#load(Path)}), validates it and starts everything it selects. Relative
+   * data directories resolve against the working directory.
+   *
+   * @throws ConfigurationException for an unreadable or malformed file or any bad setting, with
+   *     file:line; nothing is opened
+   */
+  public static Cairn open(Path file) {
+    return open(CairnConfig.load(file));
   }
 
   /**
@@ -129,10 +135,6 @@ public final class Cairn implements AutoCloseable {
     return false;
   }
 
-  ClassLoader classLoader() {
-    return classLoader;
-  }
-
   /** The one metric registry; usable before {@link #start()}. */
   public MetricRegistry metrics() {
     return metrics;
@@ -162,11 +164,7 @@ public final class Cairn implements AutoCloseable {
         break;
     }
     PersistenceRegistry.Builder b =
-        PersistenceRegistry.builder()
-            .metrics(metrics)
-            .healthChecks(healthChecks)
-            .clock(clock)
-            .classLoader(classLoader);
+        PersistenceRegistry.builder().metrics(metrics).healthChecks(healthChecks).clock(clock);
     if (baseDirectory != null) {
       b.baseDirectory(baseDirectory);
     }
@@ -272,7 +270,6 @@ public final class Cairn implements AutoCloseable {
     private HealthCheckRegistry healthChecks = new HealthCheckRegistry();
     private Clock clock = Clock.systemUTC();
     private Path baseDirectory;
-    private ClassLoader classLoader;
 
     private Builder(Config config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -301,37 +298,21 @@ public final class Cairn implements AutoCloseable {
     }
 
     /**
-     * Class loader for backends, validators, reference.conf and third-party modules; the thread's
-     * context class loader if unset.
-     */
-    public Builder classLoader(ClassLoader classLoader) {
-      this.classLoader = Objects.requireNonNull(classLoader, "classLoader");
-      return this;
-    }
-
-    /**
      * Validates the whole configuration and returns a {@link Cairn} ready to {@link #start()}.
      *
      * @throws ConfigurationException listing every problem with path and file:line
      */
     public Cairn build() {
-      if (classLoader == null) {
-        classLoader = Thread.currentThread().getContextClassLoader();
-        if (classLoader == null) {
-          classLoader = Cairn.class.getClassLoader();
-        }
-      }
-      Config resolved = config.withFallback(ConfigFactory.defaultReference(classLoader)).resolve();
-      List<ConfigProblem> problems = new ArrayList<>();
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      Config resolved =
+          config
+              .withFallback(
+                  loader != null
+                      ? ConfigFactory.defaultReference(loader)
+                      : ConfigFactory.defaultReference())
+              .resolve();
+      CairnConfig.validate(resolved);
       List<ModuleList.Entry> modules = ModuleList.read(resolved, new ArrayList<>());
-      Set<String> ran = new HashSet<>();
-      for (ConfigSectionValidator v :
-          ServiceLoader.load(ConfigSectionValidator.class, classLoader)) {
-        if (ran.add(v.getClass().getName())) {
-          v.validate(resolved, problems);
-        }
-      }
-      Settings.throwIfAny(problems);
       return new Cairn(this, resolved, modules);
     }
   }

@@ -107,7 +107,7 @@ public final class CairnModule extends AbstractModule {
   private Module instantiate(ModuleList.Entry entry, Cairn cairn) {
     Class<?> type;
     try {
-      type = Class.forName(entry.name(), false, cairn.classLoader());
+      type = Class.forName(entry.name(), false, classLoader());
     } catch (ClassNotFoundException | LinkageError e) {
       addError(
           "%s",
@@ -147,6 +147,11 @@ public final class CairnModule extends AbstractModule {
           "%s", entry.problem("an instantiable public module class", type.getName() + ": " + e));
     }
     return null;
+  }
+
+  private static ClassLoader classLoader() {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    return loader != null ? loader : CairnModule.class.getClassLoader();
   }
 
   private static Constructor<?> constructor(Class<?> type, Class<?> param) {

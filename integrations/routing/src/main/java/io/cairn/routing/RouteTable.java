@@ -34,10 +34,8 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -51,12 +49,10 @@ import org.slf4j.LoggerFactory;
  *
  * {@link #get} (exact key) and {@link #resolve} (longest stored key that is a prefix of the given
  * key, by UTF-16 character; the empty key, if stored, matches everything) never touch storage: the
- * table is held in a {@link ConcurrentHashMap} for exact lookups beside a {@link
- * ConcurrentSkipListMap} for prefix lookups, both updated under the write lock. Reads take no lock
- * and may run concurrently with writes; a read returns a route that was stored at some instant
- * during the call. Longest-prefix resolution takes the floor entry of the key; if that is not a
- * prefix of the key, the answer can only be a prefix of their common prefix, so it repeats with
- * that, strictly shorter, key (usually one or two steps).
+ * table is held in a {@link ConcurrentHashMap} updated under the write lock, and a longest-prefix
+ * query probes it with the query's prefixes of the key lengths present, longest first, without
+ * building substrings (see {@code RouteIndex}). Reads take no lock and may run concurrently with
+ * writes; a read returns a route that was stored at some instant during the call.
  *
  * <h2>Writing</h2>
  *
@@ -148,8 +144,7 @@ public final class RouteTable implements AutoCloseable {
   private final String metricPrefix;
   private final List<Object> openKey;
 
-  private final ConcurrentHashMap<String, Route> exact = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<String, Route> sorted = new ConcurrentSkipListMap<>();
+  private final RouteIndex index = new RouteIndex();
   private final CopyOnWriteArrayList<RouteListener> listeners = new CopyOnWriteArrayList<>();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock snapshotLock = new ReentrantLock();
@@ -239,7 +234,7 @@ public final class RouteTable implements AutoCloseable {
   public Optional<Route> get(String key) {
     Objects.requireNonNull(key, "key");
     ensureOpen();
-    return Optional.ofNullable(exact.get(key));
+    return Optional.ofNullable(index.get(key));
   }
 
   /**
@@ -249,29 +244,13 @@ public final class RouteTable implements AutoCloseable {
   public Optional<Route> resolve(String key) {
     Objects.requireNonNull(key, "key");
     ensureOpen();
-    Route r = exact.get(key);
-    if (r != null) {
-      return Optional.of(r);
-    }
-    String q = key;
-    while (true) {
-      Map.Entry<String, Route> floor = sorted.floorEntry(q);
-      if (floor == null) {
-        return Optional.empty();
-      }
-      String k = floor.getKey();
-      if (q.startsWith(k)) {
-        return Optional.of(floor.getValue());
-      }
-      // The answer is a prefix of q no longer than the common prefix of q and k (see class doc).
-      q = q.substring(0, commonPrefixLength(q, k));
-    }
+    return Optional.ofNullable(index.longestPrefix(key));
   }
 
   /** Number of routes. */
   public int size() {
     ensureOpen();
-    return exact.size();
+    return index.size();
   }
 
   /**
@@ -282,7 +261,7 @@ public final class RouteTable implements AutoCloseable {
     writeLock.lock();
     try {
       ensureOpen();
-      return Collections.unmodifiableNavigableMap(new TreeMap<>(sorted));
+      return Collections.unmodifiableNavigableMap(index.sorted());
     } finally {
       writeLock.unlock();
     }
@@ -328,7 +307,7 @@ public final class RouteTable implements AutoCloseable {
     Route stored;
     lockForWrite();
     try {
-      Route previous = exact.get(route.key());
+      Route previous = index.get(route.key());
       if (expectedVersion != ANY_VERSION) {
         long actual = previous == null ? 0 : previous.version();
         if (actual != expectedVersion) {
@@ -367,7 +346,7 @@ public final class RouteTable implements AutoCloseable {
       List<Route> toWrite = new ArrayList<>();
       List<byte[]> payloads = new ArrayList<>();
       for (Route r : input) {
-        Route current = view.containsKey(r.key()) ? view.get(r.key()) : exact.get(r.key());
+        Route current = view.containsKey(r.key()) ? view.get(r.key()) : index.get(r.key());
         if (current != null && current.sameContent(r)) {
           continue;
         }
@@ -380,13 +359,13 @@ public final class RouteTable implements AutoCloseable {
         long first = changes.appendAll(payloads);
         for (int i = 0; i < toWrite.size(); i++) {
           Route r = toWrite.get(i).withVersion(first + i + 1);
-          applyAndNotify(r.key(), exact.get(r.key()), r, first + i);
+          applyAndNotify(r.key(), index.get(r.key()), r, first + i);
           stored.put(r.key(), r);
         }
       }
       for (Route r : input) {
         Route s = stored.get(r.key());
-        result.add(s != null ? s : exact.get(r.key()));
+        result.add(s != null ? s : index.get(r.key()));
       }
       pending = maybeCapture();
     } finally {
@@ -406,7 +385,7 @@ public final class RouteTable implements AutoCloseable {
     Route previous;
     lockForWrite();
     try {
-      previous = exact.get(key);
+      previous = index.get(key);
       if (previous == null) {
         return Optional.empty();
       }
@@ -474,7 +453,7 @@ public final class RouteTable implements AutoCloseable {
 
   @Override
   public String toString() {
-    return describe() + " (" + exact.size() + " routes, version " + version + ")";
+    return describe() + " (" + index.size() + " routes, version " + version + ")";
   }
 
   // ---------------------------------------------------------------- internals
@@ -535,22 +514,7 @@ public final class RouteTable implements AutoCloseable {
   }
 
   private void apply(String key, Route current) {
-    if (current == null) {
-      exact.remove(key);
-      sorted.remove(key);
-    } else {
-      exact.put(key, current);
-      sorted.put(key, current);
-    }
-  }
-
-  static int commonPrefixLength(String a, String b) {
-    int n = Math.min(a.length(), b.length());
-    int i = 0;
-    while (i < n && a.charAt(i) == b.charAt(i)) {
-      i++;
-    }
-    return i;
+    index.apply(key, current);
   }
 
   private record PendingSnapshot(long covered, byte[] data) {}
@@ -561,9 +525,9 @@ public final class RouteTable implements AutoCloseable {
 
   /** Encodes the table as of {@link #version}. Caller holds the write lock. */
   private PendingSnapshot capture() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(1024, exact.size() * 64));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(1024, index.size() * 64));
     try {
-      RouteFormat.writeSnapshot(bytes, version, sorted);
+      RouteFormat.writeSnapshot(bytes, version, index.sorted());
     } catch (IOException e) {
       throw new UncheckedIOException(e); // in-memory stream: cannot happen
     }
@@ -684,7 +648,7 @@ public final class RouteTable implements AutoCloseable {
     log.info(
         "Recovered {}: {} routes at version {} from {} and {} replayed log records",
         describe(),
-        exact.size(),
+        index.size(),
         version,
         loaded != null ? "snapshot " + start : "no snapshot",
         replayed);
@@ -772,7 +736,7 @@ public final class RouteTable implements AutoCloseable {
   }
 
   private void registerMetrics() {
-    metrics.register(metricPrefix + ".routes", (Gauge<Integer>) exact::size);
+    metrics.register(metricPrefix + ".routes", (Gauge<Integer>) index::size);
     metrics.register(metricPrefix + ".version", (Gauge<Long>) () -> version);
     healthChecks.register(
         metricPrefix,
@@ -785,7 +749,7 @@ public final class RouteTable implements AutoCloseable {
             String failure = snapshotFailure;
             return failure != null
                 ? Result.unhealthy(describe() + ": " + failure)
-                : Result.healthy(describe() + ": " + exact.size() + " routes");
+                : Result.healthy(describe() + ": " + index.size() + " routes");
           }
         });
   }
