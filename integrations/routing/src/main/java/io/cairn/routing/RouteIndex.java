@@ -43,10 +43,16 @@ final class RouteIndex {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Key k
-          && k.len == len
-          && k.hash == hash
-          && (k.s == s || s.regionMatches(0, k.s, 0, len));
+      if (!(o instanceof Key k) || k.len != len || k.hash != hash) {
+        return false;
+      }
+      if (k.s == s) {
+        return true;
+      }
+      // Whole strings (stored keys, exact lookups) compare with the String.equals intrinsic.
+      return len == s.length() && len == k.s.length()
+          ? s.equals(k.s)
+          : s.regionMatches(0, k.s, 0, len);
     }
 
     @Override
