@@ -37,9 +37,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * exactly that run. System properties:
  *
  * <ul>
- *   <li>{@code -Dcairn.tck.model.seeds=N} runs N seeds (default 20);
- *   <li>{@code -Dcairn.tck.model.seed=S} runs only seed S (to replay a failure);
- *   <li>{@code -Dcairn.tck.model.ops=N} operations per seed (default 300).
+ *   <li>{@code -DtckModelSeeds=N} runs N seeds (default 20);
+ *   <li>{@code -DtckModelSeed=S} runs only seed S (to replay a failure);
+ *   <li>{@code -DtckModelOps=N} operations per seed (default 300).
  * </ul>
  *
  * <p>Versions are not predicted exactly (the SPI only demands 1 for a new key and strictly
@@ -48,9 +48,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * lands exactly on an expiry instant.
  */
 public abstract class ModelBasedContract extends ContractSupport {
-  public static final String SEEDS_PROPERTY = "cairn.tck.model.seeds";
-  public static final String ONE_SEED_PROPERTY = "cairn.tck.model.seed";
-  public static final String OPS_PROPERTY = "cairn.tck.model.ops";
+  public static final String SEEDS_PROPERTY = "tckModelSeeds";
+  public static final String ONE_SEED_PROPERTY = "tckModelSeed";
+  public static final String OPS_PROPERTY = "tckModelOps";
 
   private static final String[] NAMESPACES = {"model-a", "model-b"};
   private static final String[] LOGS = {"model-log-a", "model-log-b"};
