@@ -6,9 +6,9 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The in-memory lookup structure of a {@link RouteTable}: one {@link ConcurrentHashMap} from route
- * key to route, plus the set of key lengths present. Single writer (the table's write lock),
- * lock-free readers.
+ * The in-memory lookup structure of a {@link RouteTable}: a {@link ConcurrentHashMap} from route
+ * key to route for exact lookups, the same routes keyed by {@link Key} for prefix probes, and the
+ * set of key lengths present. Single writer (the table's write lock), lock-free readers.
  *
  * <p>Longest-prefix resolution probes the map only with the prefixes of the query whose length is
  * the length of some stored key, longest first. To avoid building a substring per probe, a probe is
@@ -88,12 +88,14 @@ final class RouteIndex {
   }
 
   private final ConcurrentHashMap<Key, Route> map = new ConcurrentHashMap<>();
+  // The same routes by plain String, so an exact lookup is one String-keyed probe, no allocation.
+  private final ConcurrentHashMap<String, Route> exact = new ConcurrentHashMap<>();
   private final int[] countByLength = new int[Route.MAX_KEY_CHARS + 1]; // writer only
   private volatile Lengths lengths = new Lengths(new long[(Route.MAX_KEY_CHARS + 64) / 64]);
 
   /** The route stored under exactly {@code key}, or null. */
   Route get(String key) {
-    return map.get(Key.of(key));
+    return exact.get(key);
   }
 
   /** The route whose key is the longest prefix of {@code query}, or null. */
@@ -130,11 +132,17 @@ final class RouteIndex {
   void apply(String key, Route route) {
     Key k = Key.of(key);
     if (route == null) {
+      exact.remove(key);
       if (map.remove(k) != null && --countByLength[key.length()] == 0) {
         flip(key.length(), false);
       }
-    } else if (map.put(k, route) == null && ++countByLength[key.length()] == 1) {
-      flip(key.length(), true);
+    } else {
+      // Prefix map first: a reader that finds a key by exact lookup finds it by prefix as well.
+      boolean added = map.put(k, route) == null;
+      exact.put(key, route);
+      if (added && ++countByLength[key.length()] == 1) {
+        flip(key.length(), true);
+      }
     }
   }
 
