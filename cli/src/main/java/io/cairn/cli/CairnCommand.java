@@ -1,0 +1,90 @@
+package io.cairn.cli;
+
+import io.cairn.persistence.BackendLockedException;
+import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.StoreCorruptedException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code cairn} operator command. Exit codes are part of its contract: 0 success or healthy, 1
+ * problems found in data, 2 usage, configuration or environment error. User errors print their
+ * message only; a stack trace appears only for internal failures (or with {@code --stacktrace}).
+ */
+@Command(
+    name = "cairn",
+    mixinStandardHelpOptions = true,
+    versionProvider = CairnCommand.Version.class,
+    description = "Inspect, verify and demonstrate Cairn persistence backends.",
+    subcommands = {DemoCommand.class, InspectCommand.class, VerifyCommand.class})
+public final class CairnCommand implements Runnable {
+  /** Success, or the data is healthy. */
+  public static final int OK = 0;
+
+  /** The command ran and found problems in the data. */
+  public static final int PROBLEMS = 1;
+
+  /** Bad usage, bad configuration, or an environment problem such as a locked directory. */
+  public static final int USAGE = 2;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command with the given streams and returns the exit code; used by tests too. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new CairnCommand());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExitCodeExceptionMapper(CairnCommand::exitCodeFor);
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          PrintWriter e = commandLine.getErr();
+          if (exitCodeFor(ex) == USAGE || ex instanceof StoreCorruptedException) {
+            e.println("cairn: " + ex.getMessage());
+          } else {
+            e.println("cairn: internal error: " + ex);
+            ex.printStackTrace(e);
+          }
+          e.flush();
+          return exitCodeFor(ex);
+        });
+    cl.setParameterExceptionHandler(
+        (ex, args1) -> {
+          PrintWriter e = ex.getCommandLine().getErr();
+          e.println("cairn: " + ex.getMessage());
+          ex.getCommandLine().usage(e);
+          return USAGE;
+        });
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  static int exitCodeFor(Throwable t) {
+    if (t instanceof ConfigurationException || t instanceof BackendLockedException) {
+      return USAGE;
+    }
+    if (t instanceof StoreCorruptedException) {
+      return PROBLEMS;
+    }
+    return USAGE;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = CairnCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"cairn " + (v != null ? v : "development build")};
+    }
+  }
+}

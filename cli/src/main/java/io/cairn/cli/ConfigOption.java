@@ -1,0 +1,25 @@
+package io.cairn.cli;
+
+import com.typesafe.config.Config;
+import io.cairn.config.CairnConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The {@code --config FILE} option shared by every subcommand that opens backends. */
+final class ConfigOption {
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description = "Configuration file: .conf (HOCON), .json, .properties or .toml.")
+  Path file;
+
+  /** Loads and validates the file, or the classpath configuration when no file was given. */
+  Config load() {
+    if (file != null) {
+      return CairnConfig.loadAndValidate(file);
+    }
+    Config config = CairnConfig.load();
+    CairnConfig.validate(config);
+    return config;
+  }
+}
