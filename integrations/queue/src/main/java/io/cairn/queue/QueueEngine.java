@@ -507,10 +507,14 @@ final class QueueEngine implements AutoCloseable {
       t.phase = Phase.BUSY;
       (t.attempts >= settings.maxAttempts() ? deads : picks).add(t);
     }
-    if (picks.size() < max && prefetched.isEmpty() && cursor < knownEnd) {
-      readAhead();
-    }
-    while (picks.size() < max && !prefetched.isEmpty()) {
+    while (picks.size() < max) {
+      if (prefetched.isEmpty()) {
+        if (cursor >= knownEnd) {
+          break;
+        }
+        readAhead();
+        continue;
+      }
       Tracked t = prefetched.poll();
       t.phase = Phase.BUSY;
       tracked.put(t.offset, t);
@@ -717,7 +721,6 @@ final class QueueEngine implements AutoCloseable {
     if (t == null) {
       return false;
     }
-    nackedMeter.mark();
     if (t.attempts >= settings.maxAttempts()) {
       try {
         commitDead(List.of(t), "max-attempts reached (nack)", false);
@@ -725,6 +728,7 @@ final class QueueEngine implements AutoCloseable {
         unclaim(t);
         throw e;
       }
+      nackedMeter.mark();
       return true;
     }
     Duration d = delay != null ? delay : settings.backoff(t.attempts);
@@ -751,6 +755,7 @@ final class QueueEngine implements AutoCloseable {
       unclaim(t);
       throw e;
     }
+    nackedMeter.mark();
     return true;
   }
 
