@@ -1,6 +1,7 @@
 package io.cairn.persistence;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.spi.ConfigSectionValidator;
@@ -58,7 +59,8 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
     Map<String, ConfigValue> entries = new TreeMap<>(root.getObject(BACKENDS));
     for (Map.Entry<String, ConfigValue> e : entries.entrySet()) {
       String name = e.getKey();
-      String path = BACKENDS + "." + name;
+      // quoted as needed: a name may contain '.', which a plain concatenation would read as nesting
+      String path = ConfigUtil.joinPath("cairn", "backends", name);
       if (e.getValue().valueType() != ConfigValueType.OBJECT) {
         problems.add(
             new ConfigProblem(

@@ -1,0 +1,73 @@
+package io.cairn.backend.memory;
+
+import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.Settings;
+import io.cairn.persistence.spi.StorageBackendProvider;
+
+/**
+ * Provider of type {@code memory}: a heap-only backend that implements the whole SPI and keeps
+ * nothing across close. It is the reference implementation the TCK runs first.
+ *
+ * <p>Durability is {@code none} and nothing else: {@link #validate} reports a problem for an
+ * instance configured with {@code durability = normal} or {@code full}, and {@link #open} refuses a
+ * context asking for them. Stateless and thread-safe, as the SPI requires.
+ */
+public final class MemoryBackendProvider implements StorageBackendProvider {
+  /** The configuration type name, {@code memory}. */
+  public static final String TYPE = "memory";
+
+  /** Used by ServiceLoader. */
+  public MemoryBackendProvider() {}
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public String description() {
+    return "memory - heap only, nothing survives close (durability none)";
+  }
+
+  /** Reports {@code durability} other than {@code none} as a problem. */
+  @Override
+  public void validate(Settings settings) {
+    com.typesafe.config.Config c = settings.config();
+    if (!c.hasPath("durability")
+        || !(c.getValue("durability").unwrapped() instanceof String value)) {
+      return; // missing or not a string: the common validation reports it
+    }
+    for (Durability d : Durability.values()) {
+      if (d != Durability.NONE && d.configName().equalsIgnoreCase(value.trim())) {
+        settings.problem(
+            "durability",
+            "none (the memory backend keeps data only on the heap and loses it on close or"
+                + " restart; use sqlite or rocksdb for durable data)",
+            d.configName());
+      }
+    }
+  }
+
+  /**
+   * Opens an empty memory backend.
+   *
+   * @throws ConfigurationException if the context asks for a durability other than {@code NONE}
+   */
+  @Override
+  public StorageBackend open(BackendContext context) {
+    if (context.durability() != Durability.NONE) {
+      throw new ConfigurationException(
+          "Memory backend '"
+              + context.name()
+              + "' was asked for durability "
+              + context.durability().configName()
+              + " but keeps data only on the heap; configure durability = none (or"
+              + " BackendContext.Builder.durability(Durability.NONE)) or choose a durable backend"
+              + " type.");
+    }
+    return new MemoryBackend(context);
+  }
+}

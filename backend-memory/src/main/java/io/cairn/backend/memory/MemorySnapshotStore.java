@@ -1,0 +1,224 @@
+package io.cairn.backend.memory;
+
+import io.cairn.persistence.SnapshotInfo;
+import io.cairn.persistence.SnapshotStore;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.StoreStats;
+import io.cairn.persistence.spi.Checksums;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.zip.CRC32C;
+
+/**
+ * One snapshot set. Each snapshot is a list of chunks of at most {@link #CHUNK_BYTES} with the
+ * CRC-32C and length computed while saving. A snapshot is put into the map only once fully read,
+ * which is the commit point (replacing a version is one map write). Loads stream the chunks through
+ * {@link Checksums#verifying}, so the CRC is checked again at end of data.
+ *
+ * <p>Snapshots are held on the heap, so unlike the durable backends this one cannot store a
+ * snapshot larger than the heap.
+ */
+final class MemorySnapshotStore implements SnapshotStore {
+  static final int CHUNK_BYTES = 64 * 1024;
+
+  record Snap(List<byte[]> chunks, SnapshotInfo info) {}
+
+  private final MemoryBackend backend;
+  private final String name;
+  private final ConcurrentSkipListMap<Long, Snap> snaps = new ConcurrentSkipListMap<>();
+
+  MemorySnapshotStore(MemoryBackend backend, String name) {
+    this.backend = backend;
+    this.name = name;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public SnapshotInfo save(long version, InputStream data) {
+    checkVersion(version);
+    Objects.requireNonNull(data, "data");
+    backend.ensureOpen();
+    List<byte[]> chunks = new ArrayList<>();
+    CRC32C crc = new CRC32C();
+    long size = 0;
+    try {
+      while (true) {
+        byte[] buf = data.readNBytes(CHUNK_BYTES);
+        if (buf.length == 0) {
+          break;
+        }
+        backend.ensureOpen();
+        crc.update(buf);
+        size += buf.length;
+        chunks.add(buf);
+        if (buf.length < CHUNK_BYTES) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      throw backend.engineFailure("Saving snapshot " + version + " of set '" + name + "'", e);
+    }
+    long total = size;
+    return backend.shared(
+        () -> {
+          SnapshotInfo info = new SnapshotInfo(version, total, crc.getValue(), backend.now());
+          snaps.put(version, new Snap(List.copyOf(chunks), info));
+          return info;
+        });
+  }
+
+  @Override
+  public Optional<SnapshotInfo> latest() {
+    return backend.shared(
+        () -> {
+          Map.Entry<Long, Snap> e = snaps.lastEntry();
+          return e == null ? Optional.empty() : Optional.of(e.getValue().info());
+        });
+  }
+
+  @Override
+  public InputStream load(long version) {
+    checkVersion(version);
+    Snap snap = backend.shared(() -> snaps.get(version));
+    if (snap == null) {
+      throw new NoSuchElementException(
+          "No snapshot "
+              + version
+              + " in set '"
+              + name
+              + "' of "
+              + backend
+              + "; list() shows the stored versions");
+    }
+    return Checksums.verifying(
+        new ChunkStream(snap.chunks()),
+        snap.info().crc32c(),
+        snap.info().sizeBytes(),
+        version + " of set '" + name + "' in " + backend);
+  }
+
+  @Override
+  public List<SnapshotInfo> list() {
+    return backend.shared(() -> snaps.values().stream().map(Snap::info).toList());
+  }
+
+  @Override
+  public boolean delete(long version) {
+    checkVersion(version);
+    return backend.shared(() -> snaps.remove(version) != null);
+  }
+
+  @Override
+  public int retainLatest(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("retainLatest needs n >= 1, got " + n);
+    }
+    return backend.shared(
+        () -> {
+          int removed = 0;
+          List<Long> versions = new ArrayList<>(snaps.descendingKeySet());
+          for (int i = n; i < versions.size(); i++) {
+            if (snaps.remove(versions.get(i)) != null) {
+              removed++;
+            }
+          }
+          return removed;
+        });
+  }
+
+  @Override
+  public String toString() {
+    return "snapshot set '" + name + "' of " + backend;
+  }
+
+  /** Recomputes every snapshot's CRC-32C and length; returns how many were checked. */
+  long verify(List<String> problems) {
+    long checked = 0;
+    for (Snap s : snaps.values()) {
+      CRC32C crc = new CRC32C();
+      long size = 0;
+      for (byte[] c : s.chunks()) {
+        crc.update(c);
+        size += c.length;
+      }
+      if (size != s.info().sizeBytes() || crc.getValue() != s.info().crc32c()) {
+        problems.add(
+            "snapshot "
+                + s.info().version()
+                + " of "
+                + this
+                + " does not match its recorded length and CRC-32C");
+      }
+      checked++;
+    }
+    return checked;
+  }
+
+  StoreStats stats() {
+    long bytes = 0;
+    for (Snap s : snaps.values()) {
+      bytes += s.info().sizeBytes();
+    }
+    return new StoreStats(new StoreId(StoreKind.SNAPSHOT, name), snaps.size(), bytes);
+  }
+
+  void clear() {
+    snaps.clear();
+  }
+
+  private static void checkVersion(long version) {
+    if (version < 0) {
+      throw new IllegalArgumentException("Snapshot version must be >= 0, got " + version);
+    }
+  }
+
+  /** Reads chunk by chunk; fails with BackendClosedException once the backend is closed. */
+  private final class ChunkStream extends InputStream {
+    private final List<byte[]> chunks;
+    private int chunk;
+    private int pos;
+
+    ChunkStream(List<byte[]> chunks) {
+      this.chunks = chunks;
+    }
+
+    @Override
+    public int read() {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      Objects.checkFromIndexSize(off, len, b.length);
+      backend.ensureOpen();
+      if (len == 0) {
+        return 0;
+      }
+      while (chunk < chunks.size() && pos == chunks.get(chunk).length) {
+        chunk++;
+        pos = 0;
+      }
+      if (chunk >= chunks.size()) {
+        return -1;
+      }
+      byte[] c = chunks.get(chunk);
+      int n = Math.min(len, c.length - pos);
+      System.arraycopy(c, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+  }
+}
