@@ -233,6 +233,7 @@ final class L2Tier {
           reconciled < 0 ? "all entries" : reconciled + " key(s)");
       return true;
     } catch (RuntimeException e) {
+      errors.increment();
       scheduleRetry(e, now);
       log.debug("Cache '{}': L2 still failing: {}", cacheName, e.toString());
       return false;
