@@ -959,7 +959,11 @@ final class QueueEngine implements AutoCloseable {
             lock.lock();
             try {
               persistedFloor = to;
-              skip.headSet(to).clear();
+              // The floor may pass the read cursor when the records after it are all finished
+              // (their markers are in skip). Their markers are now deleted, so the cursor must
+              // jump past them, or they would be read as never delivered.
+              cursor = Math.max(cursor, to);
+              skip.headSet(cursor).clear();
             } finally {
               lock.unlock();
             }

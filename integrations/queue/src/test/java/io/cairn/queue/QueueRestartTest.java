@@ -108,4 +108,33 @@ class QueueRestartTest {
               });
     }
   }
+
+  /**
+   * Regression (found by the crash loop): after a restart, finished messages whose markers lie
+   * ahead of the read cursor must stay finished when truncation deletes those markers.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#durableTypes")
+  void truncationPastTheReadCursorAfterRestartDoesNotResurrectAckedMessages(String type) {
+    try (PersistenceRegistry r = TestBackends.open(type, dir, clock, QUEUE);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueueAll(List.of("m0", "m1", "m2", "m3", "m4"));
+      List<Delivery<String>> ds = q.poll(5, Duration.ZERO);
+      for (int i = 1; i < 5; i++) {
+        q.ack(ds.get(i));
+      }
+    }
+    try (PersistenceRegistry r = TestBackends.open(type, dir, clock, QUEUE);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      clock.advance(Duration.ofSeconds(31));
+      Delivery<String> m0 = q.poll(Duration.ZERO).orElseThrow();
+      assertThat(m0.payload()).isEqualTo("m0");
+      q.ack(m0);
+      assertThat(q.truncateFinished()).isEqualTo(5);
+      assertThat(q.poll(10, Duration.ZERO)).isEmpty();
+      assertThat(q.stats().depth()).isZero();
+      q.enqueue("m5");
+      assertThat(q.poll(10, Duration.ZERO)).extracting(Delivery::payload).containsExactly("m5");
+    }
+  }
 }
