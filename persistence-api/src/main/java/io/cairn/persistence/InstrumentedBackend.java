@@ -30,6 +30,7 @@ final class InstrumentedBackend implements StorageBackend {
   private final ConcurrentMap<String, LogStore> logs = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, SnapshotStore> snaps = new ConcurrentHashMap<>();
   private final Timer transactions;
+  private volatile boolean closed;
 
   InstrumentedBackend(StorageBackend delegate, MetricRegistry metrics, String prefix) {
     this.delegate = delegate;
@@ -68,6 +69,7 @@ final class InstrumentedBackend implements StorageBackend {
 
   @Override
   public KeyValueStore keyValue(String namespace) {
+    ensureOpen();
     KeyValueStore existing = kv.get(namespace);
     if (existing != null) {
       return existing;
@@ -78,6 +80,7 @@ final class InstrumentedBackend implements StorageBackend {
 
   @Override
   public LogStore log(String name) {
+    ensureOpen();
     LogStore existing = logs.get(name);
     if (existing != null) {
       return existing;
@@ -88,6 +91,7 @@ final class InstrumentedBackend implements StorageBackend {
 
   @Override
   public SnapshotStore snapshots(String name) {
+    ensureOpen();
     SnapshotStore existing = snaps.get(name);
     if (existing != null) {
       return existing;
@@ -143,7 +147,15 @@ final class InstrumentedBackend implements StorageBackend {
 
   @Override
   public void close() {
+    closed = true;
     delegate.close();
+  }
+
+  /** Cached stores must not outlive the backend: a lookup after close fails like any other use. */
+  private void ensureOpen() {
+    if (closed) {
+      throw new BackendClosedException(delegate.name());
+    }
   }
 
   @Override

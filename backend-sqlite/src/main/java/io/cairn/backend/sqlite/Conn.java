@@ -1,0 +1,82 @@
+package io.cairn.backend.sqlite;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One JDBC connection with its prepared statements cached by SQL text. Not thread-safe: a {@code
+ * Conn} is used by one thread at a time (the writer under its lock, a reader while borrowed).
+ */
+final class Conn implements AutoCloseable {
+  private final Connection jdbc;
+  private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+  Conn(Connection jdbc) {
+    this.jdbc = jdbc;
+  }
+
+  /** The cached prepared statement for {@code sql}, preparing it on first use. */
+  PreparedStatement prepare(String sql) throws SQLException {
+    PreparedStatement ps = statements.get(sql);
+    if (ps == null) {
+      ps = jdbc.prepareStatement(sql);
+      statements.put(sql, ps);
+    }
+    return ps;
+  }
+
+  /** Runs a statement that returns no rows (BEGIN, COMMIT, DDL, PRAGMA assignments). */
+  void exec(String sql) throws SQLException {
+    prepare(sql).execute();
+  }
+
+  /** Runs {@code sql} once without caching it (one-off PRAGMAs and DDL). */
+  void execOnce(String sql) throws SQLException {
+    try (Statement s = jdbc.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  /** First column of the first row of {@code sql} as a string, or null for no row. */
+  String queryString(String sql) throws SQLException {
+    try (Statement s = jdbc.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  /** First column of the first row of {@code sql} as a long (0 for no row or NULL). */
+  long queryLong(String sql) throws SQLException {
+    try (Statement s = jdbc.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
+  Connection jdbc() {
+    return jdbc;
+  }
+
+  /** Closes every cached statement, then the connection. Never throws. */
+  @Override
+  public void close() {
+    for (PreparedStatement ps : statements.values()) {
+      try {
+        ps.close();
+      } catch (SQLException ignored) {
+        // closing anyway
+      }
+    }
+    statements.clear();
+    try {
+      jdbc.close();
+    } catch (SQLException ignored) {
+      // nothing more can be done; the handle is released by the driver
+    }
+  }
+}

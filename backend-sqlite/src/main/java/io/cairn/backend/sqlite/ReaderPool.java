@@ -1,0 +1,129 @@
+package io.cairn.backend.sqlite;
+
+import io.cairn.persistence.StorageEngineException;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Read-only connections beside the writer. WAL mode lets each reader see the latest committed state
+ * while the writer works. Connections are opened lazily up to {@code readers}; a caller borrows one
+ * for a single query (or one page of a scan) and returns it at once, so no caller holds a
+ * connection across calls. Thread-safe.
+ */
+final class ReaderPool implements AutoCloseable {
+  /** Opens one reader connection. */
+  @FunctionalInterface
+  interface Opener {
+    Conn open() throws SQLException;
+  }
+
+  /** A read on a borrowed connection. */
+  @FunctionalInterface
+  interface ReadOp<T> {
+    T apply(Conn c) throws SQLException;
+  }
+
+  private final Opener opener;
+  private final int max;
+  private final Duration waitLimit;
+  private final SqliteErrors errors;
+  private final ArrayBlockingQueue<Conn> idle;
+  private final AtomicInteger opened = new AtomicInteger();
+  private volatile boolean closed;
+
+  ReaderPool(Opener opener, int max, Duration waitLimit, SqliteErrors errors) {
+    this.opener = opener;
+    this.max = max;
+    this.waitLimit = waitLimit.isZero() ? Duration.ofSeconds(1) : waitLimit;
+    this.errors = errors;
+    this.idle = new ArrayBlockingQueue<>(max);
+  }
+
+  /**
+   * Runs {@code op} on a reader connection, translating engine errors.
+   *
+   * @param what the operation, for messages
+   * @param where the store (and key), for messages
+   */
+  <T> T read(String what, String where, ReadOp<T> op) {
+    if (closed) {
+      throw errors.closedException();
+    }
+    Conn c;
+    try {
+      c = borrow(what, where);
+    } catch (SQLException e) {
+      throw errors.translate(e, what + " (opening a reader connection)", where);
+    }
+    try {
+      return op.apply(c);
+    } catch (SQLException e) {
+      throw errors.translate(e, what, where);
+    } finally {
+      release(c);
+    }
+  }
+
+  private Conn borrow(String what, String where) throws SQLException {
+    Conn c = idle.poll();
+    if (c != null) {
+      return c;
+    }
+    if (opened.incrementAndGet() <= max) {
+      try {
+        return opener.open();
+      } catch (SQLException | RuntimeException e) {
+        opened.decrementAndGet();
+        throw e;
+      }
+    }
+    opened.decrementAndGet();
+    try {
+      c = idle.poll(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StorageEngineException(
+          what + " on " + where + " was interrupted while waiting for a reader connection", e);
+    }
+    if (c == null) {
+      if (closed) {
+        throw errors.closedException();
+      }
+      throw new StorageEngineException(
+          what
+              + " on "
+              + where
+              + ": all "
+              + max
+              + " reader connections stayed busy for "
+              + waitLimit
+              + ". Raise `readers` or reduce concurrent readers.",
+          null);
+    }
+    return c;
+  }
+
+  private void release(Conn c) {
+    if (closed || !idle.offer(c)) {
+      c.close();
+      opened.decrementAndGet();
+      return;
+    }
+    if (closed && idle.remove(c)) {
+      c.close(); // raced with close(): make sure nothing stays open
+    }
+  }
+
+  /** Closes idle connections now and borrowed ones when they come back. Idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    Conn c;
+    while ((c = idle.poll()) != null) {
+      c.close();
+    }
+  }
+}

@@ -1,0 +1,772 @@
+package io.cairn.backend.sqlite;
+
+import com.codahale.metrics.CachedGauge;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Histogram;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.BackendStats;
+import io.cairn.persistence.Capability;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.SnapshotStore;
+import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StorageEngineException;
+import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.StoreStats;
+import io.cairn.persistence.Transaction;
+import io.cairn.persistence.VerifyReport;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.Checksums;
+import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.StoreNames;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link StorageBackend} on one SQLite database file in WAL mode. On-disk layout, schema,
+ * migrations and recovery rules are documented on {@link SqliteDatabase}; engine errors are
+ * translated by {@link SqliteErrors}; group commit is described on {@link Writer}.
+ *
+ * <p>Durability mapping: {@code none} → {@code PRAGMA synchronous = OFF} (commits reach the OS, no
+ * fsync: survives a process crash in WAL mode but not an OS crash); {@code normal} → {@code NORMAL}
+ * (WAL fsynced at checkpoints only: survives a process crash, an OS crash may lose the last
+ * commits); {@code full} → {@code FULL} (WAL fsynced at every commit, shared by a group commit).
+ *
+ * <p>Thread-safe. One writer connection with group commit, {@code readers} reader connections, one
+ * daemon sweeper thread for expired entries (if {@code sweeper-interval > 0}), one lock file. All
+ * are released by {@link #close()}.
+ */
+final class SqliteBackend implements StorageBackend {
+  private static final Logger log = LoggerFactory.getLogger(SqliteBackend.class);
+
+  private final BackendContext ctx;
+  private final SqliteSettings settings;
+  private final Path db;
+  private final DirectoryLock lock;
+  private final SqliteErrors errors;
+  private final Writer writer;
+  private final ReaderPool readers;
+  private final ScheduledExecutorService sweeper;
+  private final Encryption encryption;
+  private final Clock clock;
+  private final String metricPrefix;
+  private final MetricRegistry metrics;
+  private final AtomicLong saveIds;
+  private final Set<Long> activeSaves = ConcurrentHashMap.newKeySet();
+  private final Map<String, SqliteKeyValueStore> kvStores = new ConcurrentHashMap<>();
+  private final Map<String, SqliteLogStore> logStores = new ConcurrentHashMap<>();
+  private final Map<String, SqliteSnapshotStore> snapshotStores = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  private SqliteBackend(
+      BackendContext ctx, SqliteSettings settings, DirectoryLock lock, Conn writerConn) {
+    this.ctx = ctx;
+    this.settings = settings;
+    this.db = ctx.dataDir().resolve(SqliteDatabase.DB_FILE);
+    this.lock = lock;
+    this.encryption = ctx.encryption();
+    this.clock = ctx.clock();
+    this.metrics = ctx.metrics();
+    this.metricPrefix = ctx.metricPrefix() + ".sqlite";
+    this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> closed);
+    Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
+    this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes);
+    this.readers =
+        new ReaderPool(
+            () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
+            settings.readers(),
+            settings.busyTimeout(),
+            errors);
+    this.saveIds =
+        new AtomicLong(
+            errors.run(
+                    "open",
+                    null,
+                    () ->
+                        writerConn.queryLong(
+                            "SELECT max(coalesce((SELECT max(save_id) FROM snapshot), 0),"
+                                + " coalesce((SELECT max(save_id) FROM snapshot_chunk), 0))"))
+                + 1);
+    registerGauges();
+    if (!settings.sweeperInterval().isZero()) {
+      this.sweeper =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "cairn-sqlite-sweeper-" + ctx.name());
+                t.setDaemon(true);
+                return t;
+              });
+      long period = settings.sweeperInterval().toMillis();
+      sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+    } else {
+      this.sweeper = null;
+    }
+  }
+
+  /**
+   * Opens the backend described by {@code ctx}, following the recovery rules on {@link
+   * SqliteDatabase}. Leaves nothing open or locked if it throws.
+   */
+  static SqliteBackend open(BackendContext ctx) {
+    SqliteSettings settings = SqliteSettings.of(ctx.config(), "cairn.backends." + ctx.name());
+    Path dir = ctx.dataDir();
+    try {
+      FilePermissions.createPrivateDirectories(dir);
+    } catch (IOException e) {
+      throw new StorageEngineException(
+          "Cannot open "
+              + ctx.describe()
+              + ": creating the data directory failed: "
+              + e
+              + ". Check the path and permissions.",
+          e);
+    }
+    DirectoryLock lock = DirectoryLock.acquire(dir, ctx.name(), ctx.describe());
+    Conn writerConn = null;
+    try {
+      writerConn = openChecked(ctx, settings, dir.resolve(SqliteDatabase.DB_FILE));
+      return new SqliteBackend(ctx, settings, lock, writerConn);
+    } catch (RuntimeException e) {
+      if (writerConn != null) {
+        writerConn.close();
+      }
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static Conn openChecked(BackendContext ctx, SqliteSettings settings, Path db) {
+    SqliteErrors openErrors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> false);
+    for (int attempt = 0; ; attempt++) {
+      String corruption = null;
+      Throwable cause = null;
+      try {
+        SqliteDatabase.checkHeader(db);
+      } catch (SqliteDatabase.Corrupt c) {
+        corruption = c.getMessage();
+      } catch (IOException e) {
+        throw openErrors.translate(e, "open (header check)", db);
+      }
+      if (corruption == null) {
+        Conn c = null;
+        try {
+          if (!Files.exists(db)) {
+            FilePermissions.createPrivateFile(db);
+          }
+          c = SqliteDatabase.open(db, settings, ctx.durability(), true);
+          SqliteDatabase.migrate(c, ctx.describe(), db);
+          List<String> problems =
+              settings.openCheck() == SqliteSettings.OpenCheck.QUICK
+                  ? SqliteDatabase.quickCheck(c)
+                  : List.of();
+          if (problems.isEmpty()) {
+            deleteOrphanChunks(c, Set.of());
+            return c;
+          }
+          corruption =
+              "PRAGMA quick_check reports "
+                  + problems.stream().limit(5).collect(Collectors.joining("; "))
+                  + (problems.size() > 5 ? "; ..." : "");
+        } catch (SQLException e) {
+          if (!SqliteErrors.isCorruption(e)) {
+            if (c != null) {
+              c.close();
+            }
+            throw openErrors.translate(e, "open", null);
+          }
+          corruption = e.getMessage();
+          cause = e;
+        } catch (IOException e) {
+          throw openErrors.translate(e, "open (creating the database file)", db);
+        } catch (RuntimeException e) {
+          if (c != null) {
+            c.close();
+          }
+          throw e;
+        }
+        if (c != null) {
+          c.close();
+        }
+      }
+      if (settings.onCorruption() == SqliteSettings.OnCorruption.FAIL || attempt > 0) {
+        throw new StoreCorruptedException(
+            "Cannot open "
+                + ctx.describe()
+                + ": the database file "
+                + db
+                + " is corrupt: "
+                + corruption
+                + ". Nothing was changed. Restore the directory from a backup; or, only if this"
+                + " backend holds data you can afford to lose (a cache), set on-corruption ="
+                + " quarantine to move the damaged files aside and start empty. 'cairn verify'"
+                + " shows the details.",
+            cause);
+      }
+      try {
+        Path moved = SqliteDatabase.quarantine(db, ctx.clock().instant());
+        ctx.metrics().counter(ctx.metricPrefix() + ".sqlite.quarantined").inc();
+        log.warn(
+            "{}: {} was corrupt ({}); moved it aside to {} and starting with an empty database"
+                + " (on-corruption = quarantine)",
+            ctx.describe(),
+            db,
+            corruption,
+            moved);
+      } catch (IOException e) {
+        throw openErrors.translate(e, "quarantine the corrupt database", db);
+      }
+    }
+  }
+
+  private static int deleteOrphanChunks(Conn c, Set<Long> active) throws SQLException {
+    String keep =
+        active.isEmpty()
+            ? ""
+            : " AND save_id NOT IN ("
+                + active.stream().map(String::valueOf).collect(Collectors.joining(","))
+                + ")";
+    try (Statement st = c.jdbc().createStatement()) {
+      return st.executeUpdate(
+          "DELETE FROM snapshot_chunk WHERE save_id NOT IN (SELECT save_id FROM snapshot)" + keep);
+    }
+  }
+
+  private void registerGauges() {
+    Path wal = db.resolveSibling(SqliteDatabase.DB_FILE + "-wal");
+    gauge("db-bytes", () -> fileSize(db));
+    gauge("wal-bytes", () -> fileSize(wal));
+    gauge("page-count", cached(() -> pragma("page_count")));
+    gauge("freelist-pages", cached(() -> pragma("freelist_count")));
+    gauge("page-size", cached(() -> pragma("page_size")));
+  }
+
+  private void gauge(String name, Gauge<Long> g) {
+    String full = metricPrefix + "." + name;
+    metrics.remove(full);
+    metrics.register(full, g);
+  }
+
+  private static Gauge<Long> cached(java.util.function.Supplier<Long> s) {
+    return new CachedGauge<Long>(5, TimeUnit.SECONDS) {
+      @Override
+      protected Long loadValue() {
+        try {
+          return s.get();
+        } catch (RuntimeException e) {
+          return -1L;
+        }
+      }
+    };
+  }
+
+  private long pragma(String name) {
+    return readers.read("PRAGMA " + name, null, c -> c.queryLong("PRAGMA " + name));
+  }
+
+  private static long fileSize(Path p) {
+    try {
+      return Files.exists(p) ? Files.size(p) : 0;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  // ---- accessors for the stores ----
+
+  Writer writer() {
+    return writer;
+  }
+
+  ReaderPool readers() {
+    return readers;
+  }
+
+  SqliteErrors errors() {
+    return errors;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  SqliteSettings settings() {
+    return settings;
+  }
+
+  String describe() {
+    return ctx.describe();
+  }
+
+  byte[] seal(byte[] plaintext) {
+    return encryption.enabled() ? encryption.seal(plaintext) : plaintext.clone();
+  }
+
+  byte[] unseal(byte[] stored) {
+    return encryption.enabled() ? encryption.open(stored) : stored;
+  }
+
+  long beginSave() {
+    ensureOpen();
+    long id = saveIds.getAndIncrement();
+    activeSaves.add(id);
+    return id;
+  }
+
+  /** Ends save {@code id}; a failed save's chunks are deleted (best effort, else by compact). */
+  void endSave(long id, boolean published) {
+    try {
+      if (!published && !closed) {
+        writer.submit(
+            true,
+            "discard an unfinished snapshot",
+            "save " + id,
+            s -> {
+              SqliteSnapshotStore.deleteChunks(s.conn(), id);
+              return null;
+            });
+      }
+    } catch (RuntimeException e) {
+      log.debug("Could not discard chunks of unfinished save {}: {}", id, e.toString());
+    } finally {
+      activeSaves.remove(id);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw errors.closedException();
+    }
+  }
+
+  // ---- StorageBackend ----
+
+  @Override
+  public String name() {
+    return ctx.name();
+  }
+
+  @Override
+  public String type() {
+    return SqliteBackendProvider.TYPE;
+  }
+
+  @Override
+  public Durability durability() {
+    return ctx.durability();
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return Collections.unmodifiableSet(EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT));
+  }
+
+  @Override
+  public KeyValueStore keyValue(String namespace) {
+    ensureOpen();
+    StoreNames.check("namespace", namespace);
+    return kvStores.computeIfAbsent(namespace, n -> new SqliteKeyValueStore(this, n));
+  }
+
+  @Override
+  public LogStore log(String name) {
+    ensureOpen();
+    StoreNames.check("log", name);
+    return logStores.computeIfAbsent(name, n -> new SqliteLogStore(this, n));
+  }
+
+  @Override
+  public SnapshotStore snapshots(String name) {
+    ensureOpen();
+    StoreNames.check("snapshot set", name);
+    return snapshotStores.computeIfAbsent(name, n -> new SqliteSnapshotStore(this, n));
+  }
+
+  @Override
+  public <T> T inTransaction(Transaction.Work<T> work) {
+    java.util.Objects.requireNonNull(work, "work");
+    ensureOpen();
+    return writer.inTransaction(s -> SqliteTransaction.runWork(this, s, work));
+  }
+
+  /** Distinct values of the leading key column, found by skipping through the index. */
+  private static final String DISTINCT =
+      "WITH RECURSIVE d(v) AS (SELECT min(%2$s) FROM %1$s UNION ALL"
+          + " SELECT (SELECT min(%2$s) FROM %1$s WHERE %2$s > d.v) FROM d WHERE d.v IS NOT NULL)"
+          + " SELECT v FROM d WHERE v IS NOT NULL";
+
+  @Override
+  public SortedSet<StoreId> stores() {
+    return readers.read(
+        "list stores",
+        null,
+        c -> {
+          SortedSet<StoreId> out = new TreeSet<>();
+          addDistinct(c, "kv", "ns", StoreKind.KEY_VALUE, out);
+          addDistinct(c, "log_record", "log", StoreKind.LOG, out);
+          addDistinct(c, "log_meta", "log", StoreKind.LOG, out);
+          addDistinct(c, "snapshot", "store", StoreKind.SNAPSHOT, out);
+          return Collections.unmodifiableSortedSet(out);
+        });
+  }
+
+  private static void addDistinct(
+      Conn c, String table, String column, StoreKind kind, SortedSet<StoreId> out)
+      throws SQLException {
+    try (PreparedStatement ps = c.jdbc().prepareStatement(String.format(DISTINCT, table, column));
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(new StoreId(kind, rs.getString(1)));
+      }
+    }
+  }
+
+  @Override
+  public BackendStats stats() {
+    return readers.read(
+        "stats",
+        null,
+        c -> {
+          List<StoreStats> stores = new ArrayList<>();
+          collect(
+              c,
+              "SELECT ns, count(*), sum(length(key) + length(value)) FROM kv GROUP BY ns",
+              StoreKind.KEY_VALUE,
+              stores);
+          collect(
+              c,
+              "SELECT log, count(*), sum(length(payload)) FROM log_record GROUP BY log",
+              StoreKind.LOG,
+              stores);
+          collect(
+              c,
+              "SELECT store, count(*), sum(size) FROM snapshot GROUP BY store",
+              StoreKind.SNAPSHOT,
+              stores);
+          stores.sort((a, b) -> a.store().compareTo(b.store()));
+          Map<String, String> props = new LinkedHashMap<>();
+          props.put("sqlite.version", c.queryString("SELECT sqlite_version()"));
+          props.put("journal_mode", c.queryString("PRAGMA journal_mode"));
+          props.put("synchronous", writerSynchronous());
+          props.put("schema_version", String.valueOf(c.queryLong("PRAGMA user_version")));
+          props.put("page_size", String.valueOf(c.queryLong("PRAGMA page_size")));
+          props.put("page_count", String.valueOf(c.queryLong("PRAGMA page_count")));
+          props.put("freelist_count", String.valueOf(c.queryLong("PRAGMA freelist_count")));
+          props.put("wal_bytes", String.valueOf(fileSize(walFile())));
+          props.put("file", db.toString());
+          return new BackendStats(name(), type(), stores, diskBytes(), props);
+        });
+  }
+
+  private String writerSynchronous() {
+    return switch (ctx.durability()) {
+      case NONE -> "OFF";
+      case NORMAL -> "NORMAL";
+      case FULL -> "FULL";
+    };
+  }
+
+  private Path walFile() {
+    return db.resolveSibling(SqliteDatabase.DB_FILE + "-wal");
+  }
+
+  private long diskBytes() {
+    return fileSize(db) + fileSize(walFile()) + fileSize(db.resolveSibling("cairn.db-shm"));
+  }
+
+  private static void collect(Conn c, String sql, StoreKind kind, List<StoreStats> out)
+      throws SQLException {
+    try (PreparedStatement ps = c.jdbc().prepareStatement(sql);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(new StoreStats(new StoreId(kind, rs.getString(1)), rs.getLong(2), rs.getLong(3)));
+      }
+    }
+  }
+
+  @Override
+  public VerifyReport verify(Progress progress) {
+    ensureOpen();
+    List<String> problems = new ArrayList<>();
+    long checked = 0;
+    Conn c = null;
+    try {
+      c = SqliteDatabase.open(db, settings, ctx.durability(), false);
+      long pages = c.queryLong("PRAGMA page_count");
+      progress.report("integrity_check", 0, pages);
+      for (String p : SqliteDatabase.integrityCheck(c)) {
+        problems.add(db + ": " + p);
+      }
+      checked += pages;
+      progress.report("integrity_check", pages, pages);
+      checked += verifyChecksums(c, problems, progress);
+    } catch (SQLException e) {
+      problems.add(db + ": " + errors.translate(e, "verify", null).getMessage());
+    } catch (PersistenceException e) {
+      problems.add(db + ": " + e.getMessage());
+    } finally {
+      if (c != null) {
+        c.close();
+      }
+    }
+    checked += verifySnapshots(problems, progress);
+    return new VerifyReport(name(), checked, problems);
+  }
+
+  private long verifyChecksums(Conn c, List<String> problems, Progress progress)
+      throws SQLException {
+    long rows = 0;
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs = st.executeQuery("SELECT ns, key, value, crc FROM kv")) {
+      while (rs.next()) {
+        byte[] value = rs.getBytes(3);
+        if (Checksums.crc32c(value) != rs.getLong(4)) {
+          problems.add(
+              "kv:"
+                  + rs.getString(1)
+                  + " key "
+                  + io.cairn.persistence.spi.Bytes.toDisplay(rs.getBytes(2))
+                  + ": value fails its CRC-32C");
+        }
+        if (++rows % 10_000 == 0) {
+          progress.report("kv checksums", rows, -1);
+        }
+      }
+    }
+    long records = 0;
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs = st.executeQuery("SELECT log, record_offset, payload, crc FROM log_record")) {
+      long expected = -1;
+      String current = null;
+      while (rs.next()) {
+        String logName = rs.getString(1);
+        long offset = rs.getLong(2);
+        if (!logName.equals(current)) {
+          current = logName;
+        } else if (offset != expected) {
+          problems.add(
+              "log:" + logName + ": gap between offsets " + (expected - 1) + " and " + offset);
+        }
+        expected = offset + 1;
+        if (Checksums.crc32c(rs.getBytes(3)) != rs.getLong(4)) {
+          problems.add("log:" + logName + " record " + offset + ": payload fails its CRC-32C");
+        }
+        if (++records % 10_000 == 0) {
+          progress.report("log checksums", records, -1);
+        }
+      }
+    }
+    return rows + records;
+  }
+
+  private long verifySnapshots(List<String> problems, Progress progress) {
+    List<StoreId> sets;
+    try {
+      sets = stores().stream().filter(s -> s.kind() == StoreKind.SNAPSHOT).toList();
+    } catch (PersistenceException e) {
+      problems.add("snapshots: " + e.getMessage());
+      return 0;
+    }
+    long done = 0;
+    byte[] buf = new byte[64 * 1024];
+    for (StoreId set : sets) {
+      SnapshotStore store = snapshots(set.name());
+      for (var info : store.list()) {
+        try (InputStream in = store.load(info.version())) {
+          while (in.read(buf) >= 0) {
+            // reading to the end checks length and CRC-32C
+          }
+        } catch (java.util.NoSuchElementException gone) {
+          continue; // deleted since listed
+        } catch (PersistenceException | IOException e) {
+          problems.add(
+              "snapshot:" + set.name() + " version " + info.version() + ": " + e.getMessage());
+        }
+        progress.report("snapshots", ++done, -1);
+      }
+    }
+    return done;
+  }
+
+  @Override
+  public void compact(Progress progress) {
+    ensureOpen();
+    progress.report("purge-expired", 0, -1);
+    long purged = purgeExpired(null);
+    progress.report("purge-expired", purged, purged);
+    progress.report("snapshot-garbage", 0, 1);
+    writer.submit(
+        false,
+        "compact (delete chunks of interrupted snapshot saves)",
+        null,
+        s -> deleteOrphanChunks(s.conn(), Set.copyOf(activeSaves)));
+    progress.report("snapshot-garbage", 1, 1);
+    progress.report("incremental_vacuum", 0, 1);
+    writer.exclusive(
+        "compact (incremental_vacuum)",
+        s -> {
+          s.conn().execOnce("PRAGMA incremental_vacuum");
+          return null;
+        });
+    progress.report("incremental_vacuum", 1, 1);
+    progress.report("wal_checkpoint", 0, 1);
+    writer.exclusive(
+        "compact (wal_checkpoint)", s -> s.conn().queryLong("PRAGMA wal_checkpoint(TRUNCATE)"));
+    progress.report("wal_checkpoint", 1, 1);
+  }
+
+  @Override
+  public void checkpoint(Path target, Progress progress) {
+    ensureOpen();
+    Path dir = target.toAbsolutePath().normalize();
+    Path out = dir.resolve(SqliteDatabase.DB_FILE);
+    try {
+      if (Files.exists(dir)) {
+        try (var entries = Files.list(dir)) {
+          if (entries.findAny().isPresent()) {
+            throw new IllegalArgumentException(
+                "Checkpoint target " + dir + " is not empty; give an empty or absent directory");
+          }
+        }
+      }
+      FilePermissions.createPrivateDirectories(dir);
+    } catch (IOException e) {
+      throw errors.translate(e, "checkpoint", dir);
+    }
+    progress.report("vacuum-into", 0, 1);
+    Conn c = null;
+    try {
+      c = new Conn(java.sql.DriverManager.getConnection("jdbc:sqlite:" + db));
+      c.execOnce("VACUUM INTO '" + out.toString().replace("'", "''") + "'");
+    } catch (SQLException e) {
+      throw errors.translate(e, "checkpoint into " + dir, null);
+    } finally {
+      if (c != null) {
+        c.close();
+      }
+    }
+    try {
+      if (Files.getFileStore(out).supportsFileAttributeView("posix")) {
+        Files.setPosixFilePermissions(
+            out, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      }
+    } catch (IOException e) {
+      throw errors.translate(e, "checkpoint (file permissions)", out);
+    }
+    progress.report("vacuum-into", 1, 1);
+  }
+
+  /** Deletes expired entries of {@code ns} (all namespaces if null) in bounded batches. */
+  long purgeExpired(String ns) {
+    ensureOpen();
+    int batch = settings.sweeperBatch();
+    long total = 0;
+    while (true) {
+      int removed =
+          writer.submit(
+              true,
+              "purgeExpired",
+              ns == null ? "all namespaces" : "kv:" + ns,
+              s -> {
+                PreparedStatement ps =
+                    s.conn()
+                        .prepare(
+                            ns == null ? SqliteKeyValueStore.PURGE_ALL : SqliteKeyValueStore.PURGE);
+                int i = 1;
+                ps.setLong(i++, s.now());
+                if (ns != null) {
+                  ps.setString(i++, ns);
+                }
+                ps.setInt(i, batch);
+                return ps.executeUpdate();
+              });
+      total += removed;
+      if (removed < batch || closed) {
+        return total;
+      }
+    }
+  }
+
+  private void sweep() {
+    try {
+      long n = purgeExpired(null);
+      if (n > 0) {
+        log.debug("{}: sweeper removed {} expired entries", ctx.describe(), n);
+      }
+    } catch (RuntimeException e) {
+      if (!closed) {
+        log.warn("{}: the expiry sweeper failed and will retry: {}", ctx.describe(), e.toString());
+      }
+    }
+  }
+
+  @Override
+  public HealthCheck.Result health() {
+    if (closed) {
+      return HealthCheck.Result.unhealthy(ctx.describe() + " is closed");
+    }
+    String failure = writer.lastFailure();
+    if (failure != null) {
+      return HealthCheck.Result.unhealthy(ctx.describe() + ": the last commit failed: " + failure);
+    }
+    return HealthCheck.Result.healthy(
+        ctx.describe() + " is open (durability " + ctx.durability().configName() + ")");
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      if (sweeper != null) {
+        sweeper.shutdownNow();
+        try {
+          sweeper.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      writer.close();
+      readers.close();
+    } finally {
+      metrics.removeMatching((n, m) -> n.startsWith(metricPrefix + "."));
+      lock.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return ctx.describe();
+  }
+}

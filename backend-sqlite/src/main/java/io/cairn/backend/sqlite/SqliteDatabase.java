@@ -1,0 +1,335 @@
+package io.cairn.backend.sqlite;
+
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.PersistenceException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
+
+/**
+ * Owns the on-disk layout of a SQLite backend: files, schema, migrations, open-time checks and
+ * quarantine.
+ *
+ * <pre>
+ * FILES (all in the backend's data-dir; directory 0700, files 0600)
+ *   cairn.lock       advisory lock + holder line, see DirectoryLock
+ *   cairn.db         the SQLite database, always in WAL journal mode
+ *   cairn.db-wal     write-ahead log: commits land here first; checkpoints copy them into cairn.db
+ *   cairn.db-shm     WAL index (shared memory), rebuilt by SQLite when missing
+ *   cairn.db.corrupt-<yyyyMMdd'T'HHmmss'Z'>[-wal|-shm]   files moved aside by quarantine
+ *
+ * HEADER   PRAGMA application_id = 0x4341524E ('CARN') marks a Cairn database;
+ *          PRAGMA user_version   = schema version (CURRENT_VERSION below).
+ *
+ * SCHEMA v1
+ *   kv(ns TEXT, key BLOB, value BLOB, version INTEGER, expires_at INTEGER, crc INTEGER,
+ *      PRIMARY KEY (ns, key)) WITHOUT ROWID
+ *        one row per live-or-expired entry of every key-value namespace. BLOB keys compare with
+ *        memcmp, i.e. unsigned lexicographic order. expires_at is epoch millis by the backend
+ *        clock, 0 = never. crc = CRC-32C of the stored value bytes, checked on every read.
+ *   kv_expiry ON kv(expires_at) WHERE expires_at > 0      partial index for the sweeper
+ *   log_record(log TEXT, record_offset INTEGER, payload BLOB, crc INTEGER,
+ *              PRIMARY KEY (log, record_offset)) WITHOUT ROWID
+ *        offsets are integers in the primary key, gap-free from log_meta.start_offset upward.
+ *   log_meta(log TEXT PRIMARY KEY, start_offset INTEGER) WITHOUT ROWID
+ *        written only by truncateBefore: every offset below start_offset was discarded, so
+ *        nextOffset = max(start_offset, max(record_offset) + 1) and offsets are never reused.
+ *   snapshot(store TEXT, version INTEGER, save_id INTEGER, size INTEGER, crc INTEGER,
+ *            created_at INTEGER, chunks INTEGER, PRIMARY KEY (store, version)) WITHOUT ROWID
+ *        one row per visible snapshot; crc is the CRC-32C of the whole (plaintext) data.
+ *   snapshot_chunk(save_id INTEGER, seq INTEGER, data BLOB, PRIMARY KEY (save_id, seq))
+ *        the data, in chunks of snapshot-chunk-size; save_id is unique per save.
+ *
+ * COMMIT POINTS
+ *   Every acknowledged write is one committed SQLite transaction (possibly shared with other
+ *   writes by group commit). A snapshot's chunks are committed first, each in its own transaction
+ *   under a fresh save_id; the snapshot becomes visible only when its snapshot row is committed
+ *   (which also deletes the chunks of the version it replaces). Chunks whose save_id has no
+ *   snapshot row are garbage from an interrupted save.
+ *
+ * RECOVERY (on open, in this order)
+ *   1. lock the directory (BackendLockedException if held);
+ *   2. header check of cairn.db: at least 100 bytes, magic "SQLite format 3\0", a power-of-two page
+ *      size from 512 to 65536, file length a multiple of the page size and, when no WAL is
+ *      present, not shorter than the header's page count; on failure apply on-corruption;
+ *   3. open the writer: journal_mode=WAL and synchronous are set and read back (open fails if the
+ *      engine did not take them); SQLite replays the WAL, ignoring a torn tail by its checksums;
+ *   4. refuse a non-Cairn database (foreign application_id, or tables without a user_version)
+ *      and a schema newer than CURRENT_VERSION; run pending migrations forward in one transaction;
+ *   5. open-check = quick: PRAGMA quick_check; problems (or SQLITE_CORRUPT/NOTADB from any step)
+ *      apply on-corruption: fail = throw StoreCorruptedException, nothing changed; quarantine =
+ *      rename cairn.db(-wal,-shm) to cairn.db.corrupt-<timestamp>(...) and start empty;
+ *   6. delete snapshot chunks that belong to no snapshot (interrupted saves).
+ * </pre>
+ */
+final class SqliteDatabase {
+  static final String DB_FILE = "cairn.db";
+  static final int APPLICATION_ID = 0x4341524E;
+  static final int CURRENT_VERSION = 1;
+
+  private static final byte[] MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  /** Migration i takes the schema from version i to i + 1. Never edit a released one. */
+  private static final List<List<String>> MIGRATIONS =
+      List.of(
+          List.of(
+              "CREATE TABLE kv (ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+                  + " version INTEGER NOT NULL, expires_at INTEGER NOT NULL, crc INTEGER NOT NULL,"
+                  + " PRIMARY KEY (ns, key)) WITHOUT ROWID",
+              "CREATE INDEX kv_expiry ON kv (expires_at) WHERE expires_at > 0",
+              "CREATE TABLE log_record (log TEXT NOT NULL, record_offset INTEGER NOT NULL,"
+                  + " payload BLOB NOT NULL, crc INTEGER NOT NULL,"
+                  + " PRIMARY KEY (log, record_offset)) WITHOUT ROWID",
+              "CREATE TABLE log_meta (log TEXT NOT NULL PRIMARY KEY,"
+                  + " start_offset INTEGER NOT NULL) WITHOUT ROWID",
+              "CREATE TABLE snapshot (store TEXT NOT NULL, version INTEGER NOT NULL,"
+                  + " save_id INTEGER NOT NULL, size INTEGER NOT NULL, crc INTEGER NOT NULL,"
+                  + " created_at INTEGER NOT NULL, chunks INTEGER NOT NULL,"
+                  + " PRIMARY KEY (store, version)) WITHOUT ROWID",
+              "CREATE TABLE snapshot_chunk (save_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                  + " data BLOB NOT NULL, PRIMARY KEY (save_id, seq))"));
+
+  private SqliteDatabase() {}
+
+  /** Thrown internally when the database file is damaged; carries the reason. */
+  static final class Corrupt extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Corrupt(String reason, Throwable cause) {
+      super(reason, cause);
+    }
+  }
+
+  /**
+   * Checks the header of an existing, non-empty database file. Returns quietly for an absent or
+   * empty file (a new database).
+   */
+  static void checkHeader(Path db) throws Corrupt, IOException {
+    if (!Files.exists(db)) {
+      return;
+    }
+    long size = Files.size(db);
+    if (size == 0) {
+      return;
+    }
+    if (size < 100) {
+      throw new Corrupt("it is only " + size + " bytes long (truncated; a header is 100)", null);
+    }
+    byte[] header = new byte[100];
+    try (InputStream in = Files.newInputStream(db)) {
+      in.readNBytes(header, 0, 100);
+    }
+    for (int i = 0; i < MAGIC.length; i++) {
+      if (header[i] != MAGIC[i]) {
+        throw new Corrupt("it does not start with the SQLite header (not a database)", null);
+      }
+    }
+    ByteBuffer b = ByteBuffer.wrap(header);
+    int pageSize = b.getShort(16) & 0xFFFF;
+    if (pageSize == 1) {
+      pageSize = 65536;
+    }
+    if (pageSize < 512 || Integer.bitCount(pageSize) != 1) {
+      throw new Corrupt("its header declares an invalid page size " + pageSize, null);
+    }
+    if (size % pageSize != 0) {
+      throw new Corrupt(
+          "its length " + size + " is not a multiple of its page size " + pageSize + " (truncated)",
+          null);
+    }
+    long changeCounter = b.getInt(24) & 0xFFFFFFFFL;
+    long pages = b.getInt(28) & 0xFFFFFFFFL;
+    long validFor = b.getInt(92) & 0xFFFFFFFFL;
+    Path wal = db.resolveSibling(db.getFileName() + "-wal");
+    boolean walPresent = Files.exists(wal) && Files.size(wal) > 0;
+    // With a WAL present, an interrupted checkpoint may legitimately have written page 1 before
+    // extending the file; SQLite then completes from the WAL. Only judge the length without one.
+    if (!walPresent && changeCounter == validFor && pages > 0 && size < pages * pageSize) {
+      throw new Corrupt(
+          "it is "
+              + size
+              + " bytes but its header declares "
+              + pages
+              + " pages of "
+              + pageSize
+              + " bytes (truncated)",
+          null);
+    }
+  }
+
+  /**
+   * Opens a connection to {@code db}. The writer sets WAL mode and the durability's synchronous
+   * level and reads both back; readers are query-only.
+   */
+  static Conn open(Path db, SqliteSettings s, Durability durability, boolean writer)
+      throws SQLException {
+    SQLiteConfig cfg = new SQLiteConfig();
+    cfg.setGetGeneratedKeys(false); // no extra last_insert_rowid() query per insert
+    cfg.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, s.busyTimeout().toMillis()));
+    cfg.setOpenMode(SQLiteOpenMode.NOMUTEX); // one thread at a time per connection, by design
+    cfg.setCacheSize((int) -Math.max(64, s.cacheSizeBytes() / 1024)); // negative = KiB
+    Conn c = new Conn(DriverManager.getConnection("jdbc:sqlite:" + db, cfg.toProperties()));
+    try {
+      if (writer) {
+        String mode = c.queryString("PRAGMA journal_mode = WAL");
+        if (!"wal".equalsIgnoreCase(mode)) {
+          throw new SQLException(
+              "SQLite kept journal_mode '"
+                  + mode
+                  + "' instead of 'wal'; the file system may not"
+                  + " support the shared memory WAL needs");
+        }
+        int wanted =
+            switch (durability) {
+              case NONE -> 0;
+              case NORMAL -> 1;
+              case FULL -> 2;
+            };
+        c.execOnce("PRAGMA synchronous = " + wanted);
+        long actual = c.queryLong("PRAGMA synchronous");
+        if (actual != wanted) {
+          throw new SQLException(
+              "SQLite reports synchronous = "
+                  + actual
+                  + " after setting "
+                  + wanted
+                  + " for durability "
+                  + durability.configName());
+        }
+        c.execOnce("PRAGMA wal_autocheckpoint = " + s.walAutocheckpointPages());
+        c.execOnce("PRAGMA journal_size_limit = " + s.journalSizeLimitBytes());
+      } else {
+        c.execOnce("PRAGMA query_only = 1");
+      }
+      return c;
+    } catch (SQLException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Brings the schema to {@link #CURRENT_VERSION} in one transaction, creating it in a new file.
+   *
+   * @throws PersistenceException for a foreign or newer database (nothing is changed)
+   */
+  static void migrate(Conn c, String describe, Path db) throws SQLException {
+    long appId = c.queryLong("PRAGMA application_id");
+    long version = c.queryLong("PRAGMA user_version");
+    long tables = c.queryLong("SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
+    if ((appId != 0 && appId != APPLICATION_ID) || (version == 0 && tables > 0)) {
+      throw new PersistenceException(
+          "Cannot open "
+              + describe
+              + ": "
+              + db
+              + " is a SQLite database but not a Cairn one (application_id "
+              + appId
+              + ", "
+              + tables
+              + " tables). Point data-dir at a directory of its own.");
+    }
+    if (version > CURRENT_VERSION) {
+      throw new PersistenceException(
+          "Cannot open "
+              + describe
+              + ": "
+              + db
+              + " has schema version "
+              + version
+              + ", written by a newer Cairn; this version understands up to "
+              + CURRENT_VERSION
+              + ". Upgrade Cairn (files are never downgraded).");
+    }
+    if (version == CURRENT_VERSION) {
+      return;
+    }
+    if (version == 0) {
+      // must precede the first table: lets compact() return free pages without a full VACUUM
+      c.execOnce("PRAGMA auto_vacuum = INCREMENTAL");
+    }
+    c.execOnce("BEGIN IMMEDIATE");
+    try {
+      for (long v = version; v < CURRENT_VERSION; v++) {
+        for (String sql : MIGRATIONS.get((int) v)) {
+          c.execOnce(sql);
+        }
+      }
+      c.execOnce("PRAGMA application_id = " + APPLICATION_ID);
+      c.execOnce("PRAGMA user_version = " + CURRENT_VERSION);
+      c.execOnce("COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.execOnce("ROLLBACK");
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /** Problems PRAGMA quick_check reports; empty when the file is sound. */
+  static List<String> quickCheck(Conn c) throws SQLException {
+    return check(c, "PRAGMA quick_check");
+  }
+
+  /** Problems PRAGMA integrity_check reports (up to 100); empty when the file is sound. */
+  static List<String> integrityCheck(Conn c) throws SQLException {
+    return check(c, "PRAGMA integrity_check");
+  }
+
+  private static List<String> check(Conn c, String pragma) throws SQLException {
+    List<String> problems = new ArrayList<>();
+    try (java.sql.Statement st = c.jdbc().createStatement();
+        java.sql.ResultSet rs = st.executeQuery(pragma)) {
+      while (rs.next()) {
+        String row = rs.getString(1);
+        if (!"ok".equalsIgnoreCase(row)) {
+          problems.add(row);
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Moves {@code cairn.db} and its {@code -wal}/{@code -shm} files aside as {@code
+   * cairn.db.corrupt-<timestamp>...}; returns the new name of the database file.
+   */
+  static Path quarantine(Path db, Instant now) throws IOException {
+    String stamp = STAMP.format(now);
+    Path target = db.resolveSibling(db.getFileName() + ".corrupt-" + stamp);
+    for (int i = 1; Files.exists(target); i++) {
+      target = db.resolveSibling(db.getFileName() + ".corrupt-" + stamp + "-" + i);
+    }
+    for (String suffix : new String[] {"-wal", "-shm"}) {
+      Path f = db.resolveSibling(db.getFileName() + suffix);
+      if (Files.exists(f)) {
+        Files.move(
+            f,
+            target.resolveSibling(target.getFileName() + suffix),
+            StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+    if (Files.exists(db)) {
+      Files.move(db, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+    return target;
+  }
+}

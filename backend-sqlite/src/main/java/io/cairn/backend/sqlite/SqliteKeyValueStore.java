@@ -1,0 +1,381 @@
+package io.cairn.backend.sqlite;
+
+import io.cairn.persistence.CloseableIterator;
+import io.cairn.persistence.Entry;
+import io.cairn.persistence.KeyValue;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.VersionConflictException;
+import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.Checksums;
+import io.cairn.persistence.spi.StoreNames;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+
+/**
+ * One key-value namespace: rows of table {@code kv} with {@code ns = name} (layout in {@link
+ * SqliteDatabase}). Reads run on reader connections and filter out expired rows with the backend
+ * clock; writes go through the {@link Writer}'s group commit. The static {@code *In} methods are
+ * the single implementation of each write, shared with {@link SqliteTransaction}. Thread-safe.
+ */
+final class SqliteKeyValueStore implements KeyValueStore {
+  static final String PUT =
+      "INSERT INTO kv (ns, key, value, version, expires_at, crc) VALUES (?, ?, ?, 1, ?, ?)"
+          + " ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value,"
+          + " version = CASE WHEN expires_at <> 0 AND expires_at <= ? THEN 1 ELSE version + 1 END,"
+          + " expires_at = excluded.expires_at, crc = excluded.crc RETURNING version";
+  static final String GET =
+      "SELECT value, version, expires_at, crc FROM kv"
+          + " WHERE ns = ? AND key = ? AND (expires_at = 0 OR expires_at > ?)";
+  static final String VERSION =
+      "SELECT version FROM kv WHERE ns = ? AND key = ? AND (expires_at = 0 OR expires_at > ?)";
+  static final String DELETE = "DELETE FROM kv WHERE ns = ? AND key = ? RETURNING expires_at";
+  static final String COUNT = "SELECT count(*) FROM kv WHERE ns = ?";
+  static final String PURGE =
+      "DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv"
+          + " WHERE expires_at > 0 AND expires_at <= ? AND ns = ? LIMIT ?)";
+  static final String PURGE_ALL =
+      "DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv"
+          + " WHERE expires_at > 0 AND expires_at <= ? LIMIT ?)";
+  private static final int SCAN_PAGE = 256;
+
+  private final SqliteBackend backend;
+  private final String ns;
+  private final String where;
+
+  SqliteKeyValueStore(SqliteBackend backend, String ns) {
+    this.backend = backend;
+    this.ns = ns;
+    this.where = "kv:" + ns;
+  }
+
+  @Override
+  public String name() {
+    return ns;
+  }
+
+  private String at(byte[] key) {
+    return where + " key " + Bytes.toDisplay(key);
+  }
+
+  @Override
+  public Optional<Entry> getEntry(byte[] key) {
+    StoreNames.checkKey(key);
+    long now = backend.clock().millis();
+    return backend.readers().read("get", at(key), c -> getIn(backend, c, ns, key, now));
+  }
+
+  @Override
+  public long put(byte[] key, byte[] value) {
+    return write(key, value, null);
+  }
+
+  @Override
+  public long put(byte[] key, byte[] value, Duration ttl) {
+    StoreNames.checkTtl(ttl, false);
+    return write(key, value, ttl);
+  }
+
+  private long write(byte[] key, byte[] value, Duration ttl) {
+    StoreNames.checkKey(key);
+    StoreNames.checkValue(value);
+    byte[] k = key.clone();
+    byte[] stored = backend.seal(value);
+    long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
+    return backend.writer().submit(true, "put", at(key), s -> putIn(s, ns, k, stored, expires));
+  }
+
+  @Override
+  public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
+    StoreNames.checkKey(key);
+    StoreNames.checkValue(value);
+    StoreNames.checkTtl(ttl, true);
+    checkExpected(expectedVersion);
+    byte[] k = key.clone();
+    byte[] stored = backend.seal(value);
+    long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
+    String at = at(key);
+    return backend
+        .writer()
+        .submit(
+            false, "compareAndSet", at, s -> casIn(s, ns, at, k, expectedVersion, stored, expires));
+  }
+
+  @Override
+  public boolean delete(byte[] key) {
+    StoreNames.checkKey(key);
+    byte[] k = key.clone();
+    return backend.writer().submit(true, "delete", at(key), s -> deleteIn(s, ns, k));
+  }
+
+  @Override
+  public void compareAndDelete(byte[] key, long expectedVersion) {
+    StoreNames.checkKey(key);
+    checkExpected(expectedVersion);
+    byte[] k = key.clone();
+    String at = at(key);
+    backend
+        .writer()
+        .submit(
+            false,
+            "compareAndDelete",
+            at,
+            s -> {
+              long actual = versionIn(s.conn(), ns, k, s.now());
+              if (actual == 0 || actual != expectedVersion) {
+                throw new VersionConflictException(at, expectedVersion, actual);
+              }
+              deleteIn(s, ns, k);
+              return null;
+            });
+  }
+
+  @Override
+  public void putAll(Collection<KeyValue> entries) {
+    java.util.Objects.requireNonNull(entries, "entries");
+    List<byte[][]> rows = new ArrayList<>(entries.size());
+    for (KeyValue kv : entries) {
+      java.util.Objects.requireNonNull(kv, "entry");
+      StoreNames.checkKey(kv.key());
+      StoreNames.checkValue(kv.value());
+    }
+    for (KeyValue kv : entries) {
+      rows.add(new byte[][] {kv.key().clone(), backend.seal(kv.value())});
+    }
+    if (rows.isEmpty()) {
+      return;
+    }
+    backend
+        .writer()
+        .submit(
+            false,
+            "putAll",
+            where + " (" + rows.size() + " entries)",
+            s -> {
+              for (byte[][] row : rows) {
+                putIn(s, ns, row[0], row[1], 0);
+              }
+              return null;
+            });
+  }
+
+  @Override
+  public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
+    return new Scan(
+        fromInclusive == null ? null : fromInclusive.clone(),
+        toExclusive == null ? null : toExclusive.clone());
+  }
+
+  @Override
+  public long purgeExpired() {
+    return backend.purgeExpired(ns);
+  }
+
+  @Override
+  public long approximateCount() {
+    return backend
+        .readers()
+        .read(
+            "count",
+            where,
+            c -> {
+              PreparedStatement ps = c.prepare(COUNT);
+              ps.setString(1, ns);
+              try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0L;
+              }
+            });
+  }
+
+  private static void checkExpected(long expectedVersion) {
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException(
+          "expectedVersion must be 0 (absent) or a version returned by a write, got "
+              + expectedVersion);
+    }
+  }
+
+  // ---- the single implementation of each operation, used by stores and transactions ----
+
+  static Optional<Entry> getIn(SqliteBackend backend, Conn c, String ns, byte[] key, long now)
+      throws SQLException {
+    PreparedStatement ps = c.prepare(GET);
+    ps.setString(1, ns);
+    ps.setBytes(2, key);
+    ps.setLong(3, now);
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return Optional.empty();
+      }
+      byte[] stored = rs.getBytes(1);
+      long version = rs.getLong(2);
+      long expires = rs.getLong(3);
+      long crc = rs.getLong(4);
+      byte[] value = backend.unseal(checked(ns, key, stored, crc));
+      return Optional.of(new Entry(key.clone(), value, version, expires));
+    }
+  }
+
+  static long putIn(Writer.Session s, String ns, byte[] key, byte[] stored, long expires)
+      throws SQLException {
+    PreparedStatement ps = s.conn().prepare(PUT);
+    ps.setString(1, ns);
+    ps.setBytes(2, key);
+    ps.setBytes(3, stored);
+    ps.setLong(4, expires);
+    ps.setLong(5, Checksums.crc32c(stored));
+    ps.setLong(6, s.now());
+    try (ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static long versionIn(Conn c, String ns, byte[] key, long now) throws SQLException {
+    PreparedStatement ps = c.prepare(VERSION);
+    ps.setString(1, ns);
+    ps.setBytes(2, key);
+    ps.setLong(3, now);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
+  static long casIn(
+      Writer.Session s,
+      String ns,
+      String at,
+      byte[] key,
+      long expected,
+      byte[] stored,
+      long expires)
+      throws SQLException {
+    long actual = versionIn(s.conn(), ns, key, s.now());
+    if (actual != expected) {
+      throw new VersionConflictException(at, expected, actual);
+    }
+    return putIn(s, ns, key, stored, expires);
+  }
+
+  static boolean deleteIn(Writer.Session s, String ns, byte[] key) throws SQLException {
+    PreparedStatement ps = s.conn().prepare(DELETE);
+    ps.setString(1, ns);
+    ps.setBytes(2, key);
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return false;
+      }
+      long expires = rs.getLong(1);
+      return expires == 0 || expires > s.now();
+    }
+  }
+
+  /** Returns {@code stored} if its CRC-32C matches, else throws naming the key. */
+  static byte[] checked(String ns, byte[] key, byte[] stored, long crc) {
+    long actual = Checksums.crc32c(stored);
+    if (actual != crc) {
+      throw new StoreCorruptedException(
+          String.format(
+              "The value of key %s in kv:%s fails its checksum (stored CRC-32C %08x, computed"
+                  + " %08x); it is not returned. Run 'cairn verify' and restore from a backup.",
+              Bytes.toDisplay(key), ns, crc, actual));
+    }
+    return stored;
+  }
+
+  /** Streams a range page by page; holds no connection between pages. */
+  private final class Scan implements CloseableIterator<Entry> {
+    private final byte[] to;
+    private byte[] from;
+    private boolean fromInclusive = true;
+    private final ArrayDeque<Entry> page = new ArrayDeque<>();
+    private boolean exhausted;
+    private boolean closed;
+
+    Scan(byte[] from, byte[] to) {
+      this.from = from;
+      this.to = to;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (closed) {
+        return false;
+      }
+      if (page.isEmpty() && !exhausted) {
+        fetch();
+      }
+      return !page.isEmpty();
+    }
+
+    @Override
+    public Entry next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return page.poll();
+    }
+
+    private void fetch() {
+      StringBuilder sql =
+          new StringBuilder("SELECT key, value, version, expires_at, crc FROM kv WHERE ns = ?");
+      if (from != null) {
+        sql.append(fromInclusive ? " AND key >= ?" : " AND key > ?");
+      }
+      if (to != null) {
+        sql.append(" AND key < ?");
+      }
+      sql.append(" AND (expires_at = 0 OR expires_at > ?) ORDER BY key LIMIT ").append(SCAN_PAGE);
+      long now = backend.clock().millis();
+      List<Entry> rows =
+          backend
+              .readers()
+              .read(
+                  "scan",
+                  where,
+                  c -> {
+                    PreparedStatement ps = c.prepare(sql.toString());
+                    int i = 1;
+                    ps.setString(i++, ns);
+                    if (from != null) {
+                      ps.setBytes(i++, from);
+                    }
+                    if (to != null) {
+                      ps.setBytes(i++, to);
+                    }
+                    ps.setLong(i, now);
+                    List<Entry> out = new ArrayList<>();
+                    try (ResultSet rs = ps.executeQuery()) {
+                      while (rs.next()) {
+                        byte[] key = rs.getBytes(1);
+                        byte[] value =
+                            backend.unseal(checked(ns, key, rs.getBytes(2), rs.getLong(5)));
+                        out.add(new Entry(key, value, rs.getLong(3), rs.getLong(4)));
+                      }
+                    }
+                    return out;
+                  });
+      page.addAll(rows);
+      if (rows.size() < SCAN_PAGE) {
+        exhausted = true;
+      } else {
+        from = rows.get(rows.size() - 1).key().clone();
+        fromInclusive = false;
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      page.clear();
+    }
+  }
+}

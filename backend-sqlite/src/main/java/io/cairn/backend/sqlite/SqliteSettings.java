@@ -1,0 +1,84 @@
+package io.cairn.backend.sqlite;
+
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.spi.Settings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The type-specific settings of one SQLite backend, read from {@code cairn.backend-defaults.sqlite}
+ * merged with the instance entry. Every key is documented in this module's {@code reference.conf}.
+ *
+ * @param onCorruption policy when {@code cairn.db} fails its open-time checks
+ * @param openCheck how much of the file is checked at open
+ * @param busyTimeout SQLite busy timeout per connection
+ * @param cacheSizeBytes page cache per connection
+ * @param walAutocheckpointPages PRAGMA wal_autocheckpoint
+ * @param journalSizeLimitBytes PRAGMA journal_size_limit
+ * @param readers reader connections
+ * @param maxBatch most operations per group commit
+ * @param sweeperInterval period of the TTL sweeper; zero disables it
+ * @param sweeperBatch rows deleted per sweeper transaction
+ * @param snapshotChunkBytes snapshot chunk size
+ */
+record SqliteSettings(
+    OnCorruption onCorruption,
+    OpenCheck openCheck,
+    Duration busyTimeout,
+    long cacheSizeBytes,
+    int walAutocheckpointPages,
+    long journalSizeLimitBytes,
+    int readers,
+    int maxBatch,
+    Duration sweeperInterval,
+    int sweeperBatch,
+    int snapshotChunkBytes) {
+
+  /** {@code on-corruption}. */
+  enum OnCorruption {
+    FAIL,
+    QUARANTINE
+  }
+
+  /** {@code open-check}. */
+  enum OpenCheck {
+    HEADER,
+    QUICK
+  }
+
+  private static final long MAX_CHUNK_BYTES = 64L << 20;
+
+  /** Reads every key eagerly, adding one problem per bad setting to {@code s}. */
+  static SqliteSettings read(Settings s) {
+    long chunk = s.bytes("snapshot-chunk-size", 4096, 1L << 20);
+    if (chunk > MAX_CHUNK_BYTES) {
+      s.problem("snapshot-chunk-size", "a size from 4KiB to 64MiB", chunk + " bytes");
+      chunk = 1L << 20;
+    }
+    return new SqliteSettings(
+        s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL),
+        s.oneOf("open-check", OpenCheck.class, OpenCheck.QUICK),
+        s.duration("busy-timeout", Duration.ZERO, Duration.ofSeconds(5)),
+        s.bytes("cache-size", 64 * 1024, 16L << 20),
+        s.intBetween("wal-autocheckpoint-pages", 1, 1_000_000, 1000),
+        s.bytes("journal-size-limit", 0, 64L << 20),
+        s.intBetween("readers", 1, 64, 4),
+        s.intBetween("max-batch", 1, 100_000, 256),
+        s.duration("sweeper-interval", Duration.ZERO, Duration.ofSeconds(30)),
+        s.intBetween("sweeper-batch", 1, 1_000_000, 1000),
+        (int) chunk);
+  }
+
+  /**
+   * Reads the already validated settings at open.
+   *
+   * @throws io.cairn.persistence.ConfigurationException if they are not valid after all
+   */
+  static SqliteSettings of(com.typesafe.config.Config config, String path) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    SqliteSettings settings = read(new Settings(config, path, problems));
+    Settings.throwIfAny(problems);
+    return settings;
+  }
+}

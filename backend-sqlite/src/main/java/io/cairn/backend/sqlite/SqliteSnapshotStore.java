@@ -1,0 +1,379 @@
+package io.cairn.backend.sqlite;
+
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.SnapshotInfo;
+import io.cairn.persistence.SnapshotStore;
+import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.spi.Checksums;
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.zip.CRC32C;
+
+/**
+ * One snapshot set: rows of {@code snapshot} with {@code store = name} and their {@code
+ * snapshot_chunk} rows (layout and commit points in {@link SqliteDatabase}). A save streams its
+ * input in chunks, each committed on its own under a fresh save id, then publishes the snapshot row
+ * in one transaction; a load streams chunk by chunk and verifies length and CRC-32C at the end.
+ * Thread-safe.
+ */
+final class SqliteSnapshotStore implements SnapshotStore {
+  private static final String COLUMNS = "version, size, crc, created_at";
+  static final String INSERT_CHUNK =
+      "INSERT INTO snapshot_chunk (save_id, seq, data) VALUES (?, ?, ?)";
+  static final String FIND =
+      "SELECT save_id, size, crc, chunks FROM snapshot WHERE store = ? AND version = ?";
+  static final String PUBLISH =
+      "INSERT OR REPLACE INTO snapshot (store, version, save_id, size, crc, created_at, chunks)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+  static final String DELETE_CHUNKS = "DELETE FROM snapshot_chunk WHERE save_id = ?";
+  static final String READ_CHUNK = "SELECT data FROM snapshot_chunk WHERE save_id = ? AND seq = ?";
+
+  private final SqliteBackend backend;
+  private final String store;
+  private final String where;
+
+  SqliteSnapshotStore(SqliteBackend backend, String store) {
+    this.backend = backend;
+    this.store = store;
+    this.where = "snapshot:" + store;
+  }
+
+  @Override
+  public String name() {
+    return store;
+  }
+
+  @Override
+  public SnapshotInfo save(long version, InputStream data) {
+    Objects.requireNonNull(data, "data");
+    if (version < 0) {
+      throw new IllegalArgumentException("Snapshot version must be non-negative, got " + version);
+    }
+    String at = where + " version " + version;
+    int chunkSize = backend.settings().snapshotChunkBytes();
+    long saveId = backend.beginSave();
+    try {
+      CRC32C crc = new CRC32C();
+      long size = 0;
+      int seq = 0;
+      byte[] buf = new byte[chunkSize];
+      while (true) {
+        int n;
+        try {
+          n = data.readNBytes(buf, 0, chunkSize);
+        } catch (IOException e) {
+          throw new PersistenceException(
+              "Reading the data for "
+                  + at
+                  + " of "
+                  + backend.describe()
+                  + " failed: "
+                  + e
+                  + "; nothing was saved.",
+              e);
+        }
+        if (n == 0) {
+          break;
+        }
+        crc.update(buf, 0, n);
+        size += n;
+        byte[] stored = backend.seal(Arrays.copyOf(buf, n));
+        int chunkSeq = seq++;
+        backend
+            .writer()
+            .submit(
+                true,
+                "save",
+                at + " chunk " + chunkSeq,
+                s -> {
+                  PreparedStatement ps = s.conn().prepare(INSERT_CHUNK);
+                  ps.setLong(1, saveId);
+                  ps.setInt(2, chunkSeq);
+                  ps.setBytes(3, stored);
+                  ps.executeUpdate();
+                  return null;
+                });
+        if (n < chunkSize) {
+          break;
+        }
+      }
+      long created = backend.clock().millis();
+      long total = size;
+      int chunks = seq;
+      long checksum = crc.getValue();
+      backend
+          .writer()
+          .submit(
+              false,
+              "save",
+              at,
+              s -> {
+                Long old = null;
+                PreparedStatement find = s.conn().prepare(FIND);
+                find.setString(1, store);
+                find.setLong(2, version);
+                try (ResultSet rs = find.executeQuery()) {
+                  if (rs.next()) {
+                    old = rs.getLong(1);
+                  }
+                }
+                PreparedStatement pub = s.conn().prepare(PUBLISH);
+                pub.setString(1, store);
+                pub.setLong(2, version);
+                pub.setLong(3, saveId);
+                pub.setLong(4, total);
+                pub.setLong(5, checksum);
+                pub.setLong(6, created);
+                pub.setInt(7, chunks);
+                pub.executeUpdate();
+                if (old != null) {
+                  deleteChunks(s.conn(), old);
+                }
+                return null;
+              });
+      backend.endSave(saveId, true);
+      return new SnapshotInfo(version, total, checksum, created);
+    } catch (RuntimeException e) {
+      backend.endSave(saveId, false);
+      throw e;
+    }
+  }
+
+  @Override
+  public Optional<SnapshotInfo> latest() {
+    List<SnapshotInfo> l =
+        query("SELECT " + COLUMNS + " FROM snapshot WHERE store = ? ORDER BY version DESC LIMIT 1");
+    return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+  }
+
+  @Override
+  public List<SnapshotInfo> list() {
+    return query("SELECT " + COLUMNS + " FROM snapshot WHERE store = ? ORDER BY version");
+  }
+
+  private List<SnapshotInfo> query(String sql) {
+    return backend
+        .readers()
+        .read(
+            "list",
+            where,
+            c -> {
+              PreparedStatement ps = c.prepare(sql);
+              ps.setString(1, store);
+              List<SnapshotInfo> out = new ArrayList<>();
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  out.add(
+                      new SnapshotInfo(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+                }
+              }
+              return out;
+            });
+  }
+
+  @Override
+  public InputStream load(long version) {
+    String at = where + " version " + version;
+    long[] row =
+        backend
+            .readers()
+            .read(
+                "load",
+                at,
+                c -> {
+                  PreparedStatement ps = c.prepare(FIND);
+                  ps.setString(1, store);
+                  ps.setLong(2, version);
+                  try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next()
+                        ? new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)}
+                        : null;
+                  }
+                });
+    if (row == null) {
+      throw new NoSuchElementException(
+          "No snapshot version " + version + " in " + where + " of " + backend.describe());
+    }
+    InputStream chunks = new ChunkStream(version, row[0], (int) row[3], at);
+    return Checksums.verifying(chunks, row[2], row[1], at + " of " + backend.describe());
+  }
+
+  @Override
+  public boolean delete(long version) {
+    return backend
+        .writer()
+        .submit(
+            false,
+            "delete",
+            where + " version " + version,
+            s -> {
+              PreparedStatement ps =
+                  s.conn()
+                      .prepare(
+                          "DELETE FROM snapshot WHERE store = ? AND version = ? RETURNING save_id");
+              ps.setString(1, store);
+              ps.setLong(2, version);
+              Long saveId = null;
+              try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                  saveId = rs.getLong(1);
+                }
+              }
+              if (saveId == null) {
+                return false;
+              }
+              deleteChunks(s.conn(), saveId);
+              return true;
+            });
+  }
+
+  @Override
+  public int retainLatest(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("retainLatest needs n >= 1, got " + n);
+    }
+    return backend
+        .writer()
+        .submit(
+            false,
+            "retainLatest",
+            where,
+            s -> {
+              List<Long> saveIds = new ArrayList<>();
+              PreparedStatement old =
+                  s.conn()
+                      .prepare(
+                          "DELETE FROM snapshot WHERE store = ? AND version IN (SELECT version FROM"
+                              + " snapshot WHERE store = ? ORDER BY version DESC LIMIT -1 OFFSET ?)"
+                              + " RETURNING save_id");
+              old.setString(1, store);
+              old.setString(2, store);
+              old.setInt(3, n);
+              try (ResultSet rs = old.executeQuery()) {
+                while (rs.next()) {
+                  saveIds.add(rs.getLong(1));
+                }
+              }
+              for (long id : saveIds) {
+                deleteChunks(s.conn(), id);
+              }
+              return saveIds.size();
+            });
+  }
+
+  static void deleteChunks(Conn c, long saveId) throws SQLException {
+    PreparedStatement ps = c.prepare(DELETE_CHUNKS);
+    ps.setLong(1, saveId);
+    ps.executeUpdate();
+  }
+
+  /** Reads chunk after chunk, one reader query each; holds no connection between chunks. */
+  private final class ChunkStream extends InputStream {
+    private final long version;
+    private final long saveId;
+    private final int chunks;
+    private final String at;
+    private int nextSeq;
+    private byte[] current = new byte[0];
+    private int pos;
+    private boolean closed;
+
+    ChunkStream(long version, long saveId, int chunks, String at) {
+      this.version = version;
+      this.saveId = saveId;
+      this.chunks = chunks;
+      this.at = at;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      Objects.checkFromIndexSize(off, len, b.length);
+      if (closed) {
+        throw new IOException("Snapshot stream for " + at + " is closed");
+      }
+      if (len == 0) {
+        return 0;
+      }
+      while (pos == current.length) {
+        if (nextSeq >= chunks) {
+          return -1;
+        }
+        current = fetch(nextSeq++);
+        pos = 0;
+      }
+      int n = Math.min(len, current.length - pos);
+      System.arraycopy(current, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+
+    private byte[] fetch(int seq) {
+      byte[] stored =
+          backend
+              .readers()
+              .read(
+                  "load",
+                  at + " chunk " + seq,
+                  c -> {
+                    PreparedStatement ps = c.prepare(READ_CHUNK);
+                    ps.setLong(1, saveId);
+                    ps.setInt(2, seq);
+                    try (ResultSet rs = ps.executeQuery()) {
+                      if (rs.next()) {
+                        return rs.getBytes(1);
+                      }
+                    }
+                    PreparedStatement still = c.prepare(FIND);
+                    still.setString(1, store);
+                    still.setLong(2, version);
+                    try (ResultSet rs = still.executeQuery()) {
+                      if (!rs.next() || rs.getLong(1) != saveId) {
+                        throw new PersistenceException(
+                            at
+                                + " of "
+                                + backend.describe()
+                                + " was deleted or replaced while it was being read; load it"
+                                + " again.");
+                      }
+                    }
+                    return null;
+                  });
+      if (stored == null) {
+        throw new StoreCorruptedException(
+            "Chunk "
+                + seq
+                + " of "
+                + chunks
+                + " of "
+                + at
+                + " of "
+                + backend.describe()
+                + " is missing; the snapshot is corrupt. Load an older snapshot or restore from a"
+                + " backup, and run 'cairn verify'.");
+      }
+      return backend.unseal(stored);
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      current = new byte[0];
+    }
+  }
+}

@@ -1,0 +1,403 @@
+package io.cairn.backend.sqlite;
+
+import com.codahale.metrics.Histogram;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The single writer connection and its group commit.
+ *
+ * <p><b>Group commit.</b> A write enqueues itself and then takes the writer lock. Whoever holds the
+ * lock drains up to {@code max-batch} queued writes, runs them in one {@code BEGIN IMMEDIATE ...
+ * COMMIT} (each under its own {@code SAVEPOINT} when there are several, so one failing write does
+ * not undo the others) and completes them all. Writers that queued meanwhile find their write done
+ * when they get the lock and return at once. So N threads writing at {@code durability = full}
+ * share one fsync per batch instead of queueing for one each; a lone writer runs its own write
+ * directly, with no thread hand-off. A batch of one single-statement write runs in autocommit mode,
+ * saving the BEGIN/COMMIT round trips.
+ *
+ * <p><b>Acknowledgement.</b> A write returns only after the COMMIT holding it returned, so it is as
+ * durable as {@code PRAGMA synchronous} makes that commit. If the COMMIT fails every write of the
+ * batch fails.
+ *
+ * <p><b>Transactions.</b> {@link #inTransaction} holds the lock for the caller's whole callback, so
+ * user transactions are serialised with batches. A direct store write from inside a transaction
+ * callback would deadlock on the transaction it is part of, so it is refused.
+ *
+ * <p>Thread-safe.
+ */
+final class Writer implements AutoCloseable {
+  /** A unit of writing run on the writer connection. */
+  @FunctionalInterface
+  interface WriteOp<T> {
+    T apply(Session s) throws SQLException;
+  }
+
+  /** What a write sees: the connection and the writer-side caches. Used under the lock only. */
+  static final class Session {
+    private final Conn conn;
+    private final Map<String, Long> nextOffsets = new HashMap<>();
+    private final long[] now = new long[1];
+
+    Session(Conn conn) {
+      this.conn = conn;
+    }
+
+    Conn conn() {
+      return conn;
+    }
+
+    /** Cached next offset of {@code log}, or -1 if not cached. */
+    long cachedNextOffset(String log) {
+      Long v = nextOffsets.get(log);
+      return v == null ? -1 : v;
+    }
+
+    void cacheNextOffset(String log, long next) {
+      nextOffsets.put(log, next);
+    }
+
+    /** Drops every cache; called whenever a transaction or savepoint rolls back. */
+    void invalidate() {
+      nextOffsets.clear();
+    }
+
+    long now() {
+      return now[0];
+    }
+  }
+
+  private static final class Pending<T> {
+    final WriteOp<T> op;
+    final boolean singleStatement;
+    final String what;
+    final String where;
+    T result;
+    RuntimeException error;
+    boolean done; // written and read under the writer lock
+
+    Pending(WriteOp<T> op, boolean singleStatement, String what, String where) {
+      this.op = op;
+      this.singleStatement = singleStatement;
+      this.what = what;
+      this.where = where;
+    }
+  }
+
+  private final Session session;
+  private final SqliteErrors errors;
+  private final int maxBatch;
+  private final java.time.Clock clock;
+  private final Histogram batchSizes;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ConcurrentLinkedQueue<Pending<?>> queue = new ConcurrentLinkedQueue<>();
+  private final List<Pending<?>> batch = new ArrayList<>();
+  private volatile boolean closed;
+  private volatile String lastFailure;
+
+  Writer(
+      Conn conn, SqliteErrors errors, int maxBatch, java.time.Clock clock, Histogram batchSizes) {
+    this.session = new Session(conn);
+    this.errors = errors;
+    this.maxBatch = maxBatch;
+    this.clock = clock;
+    this.batchSizes = batchSizes;
+  }
+
+  /**
+   * Runs {@code op} in the next group commit and returns its result once committed.
+   *
+   * @param singleStatement whether {@code op} issues exactly one write statement (allows autocommit
+   *     when it runs alone)
+   * @param what the operation, for error messages, e.g. {@code put}
+   * @param where the store and key, for error messages
+   */
+  <T> T submit(boolean singleStatement, String what, String where, WriteOp<T> op) {
+    if (closed) {
+      throw errors.closedException();
+    }
+    if (lock.isHeldByCurrentThread()) {
+      throw new IllegalStateException(
+          "Cannot "
+              + what
+              + " on "
+              + where
+              + " directly from inside inTransaction(): the transaction holds the writer. Use the"
+              + " Transaction view passed to the callback.");
+    }
+    Pending<T> p = new Pending<>(op, singleStatement, what, where);
+    queue.add(p);
+    lock.lock();
+    try {
+      while (!p.done) {
+        runBatch();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (p.error != null) {
+      throw p.error;
+    }
+    return p.result;
+  }
+
+  /**
+   * Runs {@code body} in one transaction on the writer connection, holding the writer for its whole
+   * duration. Commits if {@code body} returns, rolls back and rethrows unchanged if it throws.
+   *
+   * @throws IllegalStateException if called from inside a transaction
+   */
+  <T> T inTransaction(WriteOp<T> body) {
+    if (lock.isHeldByCurrentThread()) {
+      throw new IllegalStateException(
+          "Transactions do not nest: inTransaction() was called from inside another"
+              + " transaction's callback. Do all the work in the outer transaction.");
+    }
+    lock.lock();
+    try {
+      if (closed) {
+        throw errors.closedException();
+      }
+      session.now[0] = clock.millis();
+      Conn c = session.conn;
+      errors.run(
+          "begin transaction",
+          null,
+          () -> {
+            c.exec("BEGIN IMMEDIATE");
+            return null;
+          });
+      T result;
+      try {
+        result = body.apply(session);
+      } catch (SQLException e) {
+        rollback();
+        throw errors.translate(e, "transaction", null);
+      } catch (RuntimeException | Error e) {
+        rollback();
+        throw e;
+      }
+      try {
+        c.exec("COMMIT");
+      } catch (SQLException e) {
+        rollback();
+        lastFailure = e.getMessage();
+        throw errors.translate(e, "commit transaction", null);
+      }
+      lastFailure = null;
+      return result;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Runs {@code body} on the writer connection outside any batch (maintenance: checkpoint). */
+  <T> T exclusive(String what, WriteOp<T> body) {
+    if (lock.isHeldByCurrentThread()) {
+      throw new IllegalStateException(
+          "Cannot " + what + " from inside inTransaction(); call it outside the transaction");
+    }
+    lock.lock();
+    try {
+      if (closed) {
+        throw errors.closedException();
+      }
+      return errors.run(what, null, () -> body.apply(session));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The last commit failure message, or null if the last commit succeeded. */
+  String lastFailure() {
+    return lastFailure;
+  }
+
+  // Runs under the lock.
+  private void runBatch() {
+    batch.clear();
+    Pending<?> next;
+    while (batch.size() < maxBatch && (next = queue.poll()) != null) {
+      batch.add(next);
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    if (closed) {
+      for (Pending<?> p : batch) {
+        fail(p, errors.closedException());
+      }
+      return;
+    }
+    batchSizes.update(batch.size());
+    session.now[0] = clock.millis();
+    Conn c = session.conn;
+    if (batch.size() == 1) {
+      Pending<?> only = batch.get(0);
+      if (only.singleStatement) {
+        runAlone(only);
+      } else {
+        runInOwnTransaction(only);
+      }
+      return;
+    }
+    try {
+      c.exec("BEGIN IMMEDIATE");
+    } catch (SQLException e) {
+      failAll(e, "begin group commit");
+      return;
+    }
+    for (Pending<?> p : batch) {
+      if (!runWithSavepoint(p)) {
+        failAllAfterRollback("roll back a failed write");
+        return;
+      }
+    }
+    commitBatch();
+  }
+
+  private void commitBatch() {
+    try {
+      session.conn.exec("COMMIT");
+      lastFailure = null;
+    } catch (SQLException e) {
+      lastFailure = e.getMessage();
+      rollback();
+      for (Pending<?> p : batch) {
+        fail(p, errors.translate(e, p.what + " (commit)", p.where));
+      }
+      return;
+    }
+    for (Pending<?> p : batch) {
+      p.done = true;
+    }
+  }
+
+  private <T> void runInOwnTransaction(Pending<T> p) {
+    Conn c = session.conn;
+    try {
+      c.exec("BEGIN IMMEDIATE");
+    } catch (SQLException e) {
+      failAll(e, "begin");
+      return;
+    }
+    try {
+      p.result = p.op.apply(session);
+    } catch (SQLException | RuntimeException e) {
+      rollback();
+      fail(p, asPersistence(e, p));
+      return;
+    }
+    commitBatch();
+  }
+
+  private <T> void runAlone(Pending<T> p) {
+    try {
+      p.result = p.op.apply(session);
+      lastFailure = null;
+    } catch (SQLException e) {
+      session.invalidate();
+      p.error = errors.translate(e, p.what, p.where);
+    } catch (RuntimeException e) {
+      session.invalidate();
+      p.error = e;
+    }
+    p.done = true;
+  }
+
+  /** Runs one write of a batch under a savepoint; false if the batch must be abandoned. */
+  private <T> boolean runWithSavepoint(Pending<T> p) {
+    Conn c = session.conn;
+    try {
+      c.exec("SAVEPOINT w");
+      p.result = p.op.apply(session);
+      c.exec("RELEASE w");
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      p.error = asPersistence(e, p);
+      session.invalidate();
+      try {
+        c.exec("ROLLBACK TO w");
+        c.exec("RELEASE w");
+        return true;
+      } catch (SQLException rollbackFailure) {
+        p.error.addSuppressed(rollbackFailure);
+        return false;
+      }
+    }
+  }
+
+  private RuntimeException asPersistence(Exception e, Pending<?> p) {
+    return e instanceof SQLException sql
+        ? errors.translate(sql, p.what, p.where)
+        : (RuntimeException) e;
+  }
+
+  private void failAll(SQLException e, String what) {
+    session.invalidate();
+    for (Pending<?> p : batch) {
+      fail(p, errors.translate(e, p.what + " (" + what + ")", p.where));
+    }
+  }
+
+  private void failAllAfterRollback(String what) {
+    rollback();
+    for (Pending<?> p : batch) {
+      if (p.error == null) {
+        p.error =
+            new io.cairn.persistence.StorageEngineException(
+                p.what
+                    + " on "
+                    + p.where
+                    + " was rolled back because another write in its group commit could not be"
+                    + " isolated ("
+                    + what
+                    + "); it did not happen. Retry it.",
+                null);
+      }
+      p.done = true;
+    }
+  }
+
+  private static void fail(Pending<?> p, RuntimeException e) {
+    p.error = e;
+    p.done = true;
+  }
+
+  private void rollback() {
+    session.invalidate();
+    try {
+      session.conn.exec("ROLLBACK");
+    } catch (SQLException ignored) {
+      // no transaction was open, or the connection is gone; nothing was committed either way
+    }
+  }
+
+  /**
+   * Fails queued writes with {@link io.cairn.persistence.BackendClosedException}, waits for the
+   * running batch or transaction, and closes the writer connection. Idempotent.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    lock.lock();
+    try {
+      Pending<?> p;
+      while ((p = queue.poll()) != null) {
+        fail(p, errors.closedException());
+      }
+      session.conn.close();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+}

@@ -1,0 +1,57 @@
+package io.cairn.backend.sqlite;
+
+import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.PersistenceRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Opens SQLite backends for tests through the real registry path. */
+final class TestBackends {
+  private TestBackends() {}
+
+  static PersistenceRegistry open(Path dir, String body) {
+    return open(dir, body, Clock.systemUTC());
+  }
+
+  static PersistenceRegistry open(Path dir, String body, Clock clock) {
+    String conf =
+        "cairn.backends.main { type = sqlite, data-dir = \""
+            + dir.toString().replace("\\", "\\\\")
+            + "\", "
+            + body
+            + " }";
+    return PersistenceRegistry.builder().clock(clock).open(ConfigFactory.parseString(conf));
+  }
+
+  /** A clock tests move by hand. */
+  static final class ManualClock extends Clock {
+    private final AtomicLong millis = new AtomicLong(1_700_000_000_000L);
+
+    void advance(long ms) {
+      millis.addAndGet(ms);
+    }
+
+    @Override
+    public long millis() {
+      return millis.get();
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis.get());
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+}

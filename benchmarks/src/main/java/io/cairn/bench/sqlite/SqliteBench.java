@@ -1,0 +1,204 @@
+package io.cairn.bench.sqlite;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import io.cairn.persistence.KeyValue;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.PersistenceRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The thin adapter behind the SQLite benchmarks: Cairn's SQLite backend through the registry
+ * (instrumented, exactly as a service uses it) and raw sqlite-jdbc doing the same logical work on a
+ * minimal table {@code kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID} in WAL mode with the
+ * same {@code synchronous} level, a reused prepared statement, generated-key fetching off and one
+ * autocommit transaction per write. The raw table carries no version, expiry or checksum, so the
+ * comparison is strict.
+ */
+public interface SqliteBench extends AutoCloseable {
+  byte[] get(byte[] key);
+
+  void put(byte[] key, byte[] value);
+
+  /** Loads {@code keys} with {@code value} in large transactions. */
+  void preload(byte[][] keys, byte[] value);
+
+  @Override
+  void close();
+
+  /** Implementations; baselines are the names not starting with CAIRN. */
+  enum Impl {
+    CAIRN_SQLITE,
+    RAW_JDBC
+  }
+
+  static SqliteBench open(Impl impl, String durability) {
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("cairn-bench-sqlite");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return switch (impl) {
+      case CAIRN_SQLITE -> new Cairn(dir, durability);
+      case RAW_JDBC -> new Raw(dir, durability);
+    };
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Cairn through the registry. Thread-safe. */
+  final class Cairn implements SqliteBench {
+    private final Path dir;
+    private final PersistenceRegistry registry;
+    private final KeyValueStore store;
+
+    Cairn(Path dir, String durability) {
+      this.dir = dir;
+      this.registry =
+          PersistenceRegistry.open(
+              ConfigFactory.parseString(
+                  "cairn.backends.bench { type = sqlite, durability = "
+                      + durability
+                      + ", data-dir = "
+                      + ConfigUtil.quoteString(dir.resolve("data").toString())
+                      + " }"));
+      this.store = registry.backend("bench").keyValue("bench");
+    }
+
+    @Override
+    public byte[] get(byte[] key) {
+      return store.get(key);
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+      store.put(key, value);
+    }
+
+    @Override
+    public void preload(byte[][] keys, byte[] value) {
+      List<KeyValue> batch = new ArrayList<>();
+      for (byte[] k : keys) {
+        batch.add(new KeyValue(k, value));
+        if (batch.size() == 4096) {
+          store.putAll(batch);
+          batch.clear();
+        }
+      }
+      store.putAll(batch);
+    }
+
+    @Override
+    public void close() {
+      registry.close();
+      deleteTree(dir);
+    }
+  }
+
+  /** Raw sqlite-jdbc; one connection, synchronised so several threads can share it. */
+  final class Raw implements SqliteBench {
+    private final Path dir;
+    private final Connection conn;
+    private final PreparedStatement put;
+    private final PreparedStatement get;
+
+    Raw(Path dir, String durability) {
+      this.dir = dir;
+      try {
+        SQLiteConfig cfg = new SQLiteConfig();
+        cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        cfg.setSynchronous(
+            switch (durability) {
+              case "none" -> SQLiteConfig.SynchronousMode.OFF;
+              case "full" -> SQLiteConfig.SynchronousMode.FULL;
+              default -> SQLiteConfig.SynchronousMode.NORMAL;
+            });
+        cfg.setGetGeneratedKeys(false);
+        conn =
+            DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("raw.db"), cfg.toProperties());
+        try (Statement s = conn.createStatement()) {
+          s.execute("CREATE TABLE kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
+        }
+        put = conn.prepareStatement("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)");
+        get = conn.prepareStatement("SELECT value FROM kv WHERE key = ?");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public synchronized byte[] get(byte[] key) {
+      try {
+        get.setBytes(1, key);
+        try (ResultSet rs = get.executeQuery()) {
+          return rs.next() ? rs.getBytes(1) : null;
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public synchronized void put(byte[] key, byte[] value) {
+      try {
+        put.setBytes(1, key);
+        put.setBytes(2, value);
+        put.executeUpdate();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public synchronized void preload(byte[][] keys, byte[] value) {
+      try {
+        conn.setAutoCommit(false);
+        for (byte[] k : keys) {
+          put.setBytes(1, k);
+          put.setBytes(2, value);
+          put.executeUpdate();
+        }
+        conn.commit();
+        conn.setAutoCommit(true);
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      try {
+        put.close();
+        get.close();
+        conn.close();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      } finally {
+        deleteTree(dir);
+      }
+    }
+  }
+}
