@@ -14,6 +14,6 @@ class SqliteTinyVersionCacheModelTest extends ModelBasedContract {
 
   @Override
   protected int operationsPerSeed() {
-    return 60;
+    return 120;
   }
 }
