@@ -100,14 +100,7 @@ final class SqliteBackend implements StorageBackend {
     this.metricPrefix = ctx.metricPrefix() + ".sqlite";
     this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> closed);
     Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
-    this.writer =
-        new Writer(
-            writerConn,
-            errors,
-            settings.maxBatch(),
-            settings.versionCacheBytes(),
-            clock,
-            batchSizes);
+    this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes);
     this.readers =
         new ReaderPool(
             () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
@@ -714,11 +707,7 @@ final class SqliteBackend implements StorageBackend {
                   ps.setString(i++, ns);
                 }
                 ps.setInt(i, batch);
-                int deleted = ps.executeUpdate();
-                if (deleted > 0) {
-                  s.versions().clear(); // rows vanished behind the cache's back
-                }
-                return deleted;
+                return ps.executeUpdate();
               });
       total += removed;
       if (removed < batch || closed) {

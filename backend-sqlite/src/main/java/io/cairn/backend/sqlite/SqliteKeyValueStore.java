@@ -32,9 +32,6 @@ final class SqliteKeyValueStore implements KeyValueStore {
           + " ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value,"
           + " version = CASE WHEN expires_at <> 0 AND expires_at <= ? THEN 1 ELSE version + 1 END,"
           + " expires_at = excluded.expires_at, crc = excluded.crc RETURNING version";
-  static final String REPLACE =
-      "INSERT OR REPLACE INTO kv (ns, key, value, version, expires_at, crc)"
-          + " VALUES (?, ?, ?, ?, ?, ?)";
   static final String GET =
       "SELECT value, version, expires_at, crc FROM kv"
           + " WHERE ns = ? AND key = ? AND (expires_at = 0 OR expires_at > ?)";
@@ -132,7 +129,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
             "compareAndDelete",
             at,
             s -> {
-              long actual = versionIn(s, ns, k);
+              long actual = versionIn(s.conn(), ns, k, s.now());
               if (actual == 0 || actual != expectedVersion) {
                 throw new VersionConflictException(at, expectedVersion, actual);
               }
@@ -229,51 +226,24 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   static long putIn(Writer.Session s, String ns, byte[] key, byte[] stored, long expires)
       throws SQLException {
-    long crc = Checksums.crc32c(stored);
-    long[] known = s.versions().get(ns, key);
-    long version;
-    if (known != null) {
-      // blind write: the writer knows the current version
-      version = live(known, s.now()) ? known[0] + 1 : 1;
-      PreparedStatement ps = s.conn().prepare(REPLACE);
-      ps.setString(1, ns);
-      ps.setBytes(2, key);
-      ps.setBytes(3, stored);
-      ps.setLong(4, version);
-      ps.setLong(5, expires);
-      ps.setLong(6, crc);
-      ps.executeUpdate();
-    } else {
-      PreparedStatement ps = s.conn().prepare(PUT);
-      ps.setString(1, ns);
-      ps.setBytes(2, key);
-      ps.setBytes(3, stored);
-      ps.setLong(4, expires);
-      ps.setLong(5, crc);
-      ps.setLong(6, s.now());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        version = rs.getLong(1);
-      }
-    }
-    s.versions().put(ns, key, version, expires);
-    return version;
-  }
-
-  private static boolean live(long[] known, long now) {
-    return known[0] != VersionCache.ABSENT && (known[1] == 0 || known[1] > now);
-  }
-
-  /** The live version of {@code key} as the writer sees it (0 if absent or expired). */
-  static long versionIn(Writer.Session s, String ns, byte[] key) throws SQLException {
-    long[] known = s.versions().get(ns, key);
-    if (known != null) {
-      return live(known, s.now()) ? known[0] : 0;
-    }
-    PreparedStatement ps = s.conn().prepare(VERSION);
+    PreparedStatement ps = s.conn().prepare(PUT);
     ps.setString(1, ns);
     ps.setBytes(2, key);
-    ps.setLong(3, s.now());
+    ps.setBytes(3, stored);
+    ps.setLong(4, expires);
+    ps.setLong(5, Checksums.crc32c(stored));
+    ps.setLong(6, s.now());
+    try (ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static long versionIn(Conn c, String ns, byte[] key, long now) throws SQLException {
+    PreparedStatement ps = c.prepare(VERSION);
+    ps.setString(1, ns);
+    ps.setBytes(2, key);
+    ps.setLong(3, now);
     try (ResultSet rs = ps.executeQuery()) {
       return rs.next() ? rs.getLong(1) : 0;
     }
@@ -288,7 +258,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
       byte[] stored,
       long expires)
       throws SQLException {
-    long actual = versionIn(s, ns, key);
+    long actual = versionIn(s.conn(), ns, key, s.now());
     if (actual != expected) {
       throw new VersionConflictException(at, expected, actual);
     }
@@ -296,22 +266,16 @@ final class SqliteKeyValueStore implements KeyValueStore {
   }
 
   static boolean deleteIn(Writer.Session s, String ns, byte[] key) throws SQLException {
-    long[] known = s.versions().get(ns, key);
-    if (known != null && known[0] == VersionCache.ABSENT) {
-      return false; // deleted by this writer and not written since: no row exists
-    }
     PreparedStatement ps = s.conn().prepare(DELETE);
     ps.setString(1, ns);
     ps.setBytes(2, key);
-    boolean wasLive = false;
     try (ResultSet rs = ps.executeQuery()) {
-      if (rs.next()) {
-        long expires = rs.getLong(1);
-        wasLive = expires == 0 || expires > s.now();
+      if (!rs.next()) {
+        return false;
       }
+      long expires = rs.getLong(1);
+      return expires == 0 || expires > s.now();
     }
-    s.versions().put(ns, key, VersionCache.ABSENT, 0);
-    return wasLive;
   }
 
   /** Returns {@code stored} if its CRC-32C matches, else throws naming the key. */

@@ -21,7 +21,6 @@ import java.util.List;
  * @param sweeperInterval period of the TTL sweeper; zero disables it
  * @param sweeperBatch rows deleted per sweeper transaction
  * @param snapshotChunkBytes snapshot chunk size
- * @param versionCacheBytes heap for the writer's cache of recently written keys' versions
  */
 record SqliteSettings(
     OnCorruption onCorruption,
@@ -34,8 +33,7 @@ record SqliteSettings(
     int maxBatch,
     Duration sweeperInterval,
     int sweeperBatch,
-    int snapshotChunkBytes,
-    long versionCacheBytes) {
+    int snapshotChunkBytes) {
 
   /** {@code on-corruption}. */
   enum OnCorruption {
@@ -69,8 +67,7 @@ record SqliteSettings(
         s.intBetween("max-batch", 1, 100_000, 256),
         s.duration("sweeper-interval", Duration.ZERO, Duration.ofSeconds(30)),
         s.intBetween("sweeper-batch", 1, 1_000_000, 1000),
-        (int) chunk,
-        s.bytes("version-cache-size", 0, 16L << 20));
+        (int) chunk);
   }
 
   /**

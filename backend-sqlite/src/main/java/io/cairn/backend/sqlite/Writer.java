@@ -43,16 +43,9 @@ final class Writer implements AutoCloseable {
     private final Conn conn;
     private final Map<String, Long> nextOffsets = new HashMap<>();
     private final long[] now = new long[1];
-    private final VersionCache versions;
 
-    Session(Conn conn, long versionCacheBytes) {
+    Session(Conn conn) {
       this.conn = conn;
-      this.versions = new VersionCache(versionCacheBytes);
-    }
-
-    /** Versions of recently written keys; cleared on every rollback. */
-    VersionCache versions() {
-      return versions;
     }
 
     Conn conn() {
@@ -72,7 +65,6 @@ final class Writer implements AutoCloseable {
     /** Drops every cache; called whenever a transaction or savepoint rolls back. */
     void invalidate() {
       nextOffsets.clear();
-      versions.clear();
     }
 
     long now() {
@@ -109,13 +101,8 @@ final class Writer implements AutoCloseable {
   private volatile String lastFailure;
 
   Writer(
-      Conn conn,
-      SqliteErrors errors,
-      int maxBatch,
-      long versionCacheBytes,
-      java.time.Clock clock,
-      Histogram batchSizes) {
-    this.session = new Session(conn, versionCacheBytes);
+      Conn conn, SqliteErrors errors, int maxBatch, java.time.Clock clock, Histogram batchSizes) {
+    this.session = new Session(conn);
     this.errors = errors;
     this.maxBatch = maxBatch;
     this.clock = clock;
