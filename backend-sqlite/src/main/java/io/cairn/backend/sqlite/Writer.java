@@ -76,12 +76,12 @@ final class Writer implements AutoCloseable {
     final WriteOp<T> op;
     final boolean singleStatement;
     final String what;
-    final String where;
+    final Object where;
     T result;
     RuntimeException error;
     boolean done; // written and read under the writer lock
 
-    Pending(WriteOp<T> op, boolean singleStatement, String what, String where) {
+    Pending(WriteOp<T> op, boolean singleStatement, String what, Object where) {
       this.op = op;
       this.singleStatement = singleStatement;
       this.what = what;
@@ -115,9 +115,10 @@ final class Writer implements AutoCloseable {
    * @param singleStatement whether {@code op} issues exactly one write statement (allows autocommit
    *     when it runs alone)
    * @param what the operation, for error messages, e.g. {@code put}
-   * @param where the store and key, for error messages
+   * @param where the store and key, for error messages; its {@code toString()} is called only if
+   *     something fails
    */
-  <T> T submit(boolean singleStatement, String what, String where, WriteOp<T> op) {
+  <T> T submit(boolean singleStatement, String what, Object where, WriteOp<T> op) {
     if (closed) {
       throw errors.closedException();
     }
@@ -269,7 +270,7 @@ final class Writer implements AutoCloseable {
       lastFailure = e.getMessage();
       rollback();
       for (Pending<?> p : batch) {
-        fail(p, errors.translate(e, p.what + " (commit)", p.where));
+        fail(p, errors.translate(e, p.what + " (commit)", String.valueOf(p.where)));
       }
       return;
     }
@@ -302,7 +303,7 @@ final class Writer implements AutoCloseable {
       lastFailure = null;
     } catch (SQLException e) {
       session.invalidate();
-      p.error = errors.translate(e, p.what, p.where);
+      p.error = errors.translate(e, p.what, String.valueOf(p.where));
     } catch (RuntimeException e) {
       session.invalidate();
       p.error = e;
@@ -334,14 +335,14 @@ final class Writer implements AutoCloseable {
 
   private RuntimeException asPersistence(Exception e, Pending<?> p) {
     return e instanceof SQLException sql
-        ? errors.translate(sql, p.what, p.where)
+        ? errors.translate(sql, p.what, String.valueOf(p.where))
         : (RuntimeException) e;
   }
 
   private void failAll(SQLException e, String what) {
     session.invalidate();
     for (Pending<?> p : batch) {
-      fail(p, errors.translate(e, p.what + " (" + what + ")", p.where));
+      fail(p, errors.translate(e, p.what + " (" + what + ")", String.valueOf(p.where)));
     }
   }
 
