@@ -57,12 +57,13 @@ final class ReaderPool implements AutoCloseable {
     try {
       c = borrow(what, where);
     } catch (SQLException e) {
-      throw errors.translate(e, what + " (opening a reader connection)", String.valueOf(where));
+      throw errors.translate(
+          e, what + " (opening a reader connection)", SqliteErrors.describe(where));
     }
     try {
       return op.apply(c);
     } catch (SQLException e) {
-      throw errors.translate(e, what, String.valueOf(where));
+      throw errors.translate(e, what, SqliteErrors.describe(where));
     } finally {
       release(c);
     }

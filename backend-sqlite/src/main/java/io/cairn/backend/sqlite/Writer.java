@@ -297,7 +297,7 @@ final class Writer implements AutoCloseable {
       lastFailure = e.getMessage();
       rollback();
       for (Pending<?> p : batch) {
-        fail(p, errors.translate(e, p.what + " (commit)", String.valueOf(p.where)));
+        fail(p, errors.translate(e, p.what + " (commit)", SqliteErrors.describe(p.where)));
       }
       return;
     }
@@ -330,7 +330,7 @@ final class Writer implements AutoCloseable {
       lastFailure = null;
     } catch (SQLException e) {
       session.invalidate();
-      p.error = errors.translate(e, p.what, String.valueOf(p.where));
+      p.error = errors.translate(e, p.what, SqliteErrors.describe(p.where));
     } catch (RuntimeException e) {
       session.invalidate();
       p.error = e;
@@ -362,14 +362,14 @@ final class Writer implements AutoCloseable {
 
   private RuntimeException asPersistence(Exception e, Pending<?> p) {
     return e instanceof SQLException sql
-        ? errors.translate(sql, p.what, String.valueOf(p.where))
+        ? errors.translate(sql, p.what, SqliteErrors.describe(p.where))
         : (RuntimeException) e;
   }
 
   private void failAll(SQLException e, String what) {
     session.invalidate();
     for (Pending<?> p : batch) {
-      fail(p, errors.translate(e, p.what + " (" + what + ")", String.valueOf(p.where)));
+      fail(p, errors.translate(e, p.what + " (" + what + ")", SqliteErrors.describe(p.where)));
     }
   }
 
