@@ -67,10 +67,10 @@ class ReadmeExampleTest {
     }
     String readme = Files.readString(root.resolve("README.md"));
     String source =
-        Files.readString(
-            root.resolve("cli/src/test/java/io/cairn/cli/ReadmeExampleTest.java"));
+        Files.readString(root.resolve("cli/src/test/java/io/cairn/cli/ReadmeExampleTest.java"));
     assertThat(normalize(between(readme, "<!-- example:start -->\n```java\n", "```\n")))
-        .isEqualTo(normalize(between(source, "// README-EXAMPLE-START\n", "// README-EXAMPLE-END")));
+        .isEqualTo(
+            normalize(between(source, "// README-EXAMPLE-START\n", "// README-EXAMPLE-END")));
   }
 
   private static String between(String text, String start, String end) {
@@ -82,6 +82,9 @@ class ReadmeExampleTest {
   }
 
   private static String normalize(String code) {
-    return code.lines().map(String::strip).filter(l -> !l.isEmpty()).reduce("", (a, b) -> a + b + "\n");
+    return code.lines()
+        .map(String::strip)
+        .filter(l -> !l.isEmpty())
+        .reduce("", (a, b) -> a + b + "\n");
   }
 }

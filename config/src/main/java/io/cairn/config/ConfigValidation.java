@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The single validation pass behind {@link CairnConfig#validate(Config)}.
@@ -43,7 +45,7 @@ import java.util.TreeMap;
  * A validator that throws a Typesafe {@link ConfigException} (it met a shape it did not expect)
  * contributes one problem from that exception's origin instead. A problem is dropped if an earlier
  * one has the same path and origin, or, for such exception problems, the same origin, so a mistake
- * is not reported twice.
+ * is not reported twice. Problems are listed by file and line.
  */
 final class ConfigValidation {
   private static final String ROOT = "cairn";
@@ -109,7 +111,34 @@ final class ConfigValidation {
         }
       }
     }
+    problems.sort(IN_FILE_ORDER);
     Settings.throwIfAny(problems);
+  }
+
+  private static final Pattern FILE_LINE = Pattern.compile("(.*):(\\d+)");
+
+  /**
+   * Problems in the order an operator reads a file: by file, then line; origins without a line
+   * (system properties, environment, missing settings) after those with one. Stable, so problems on
+   * one line keep the order they were found in.
+   */
+  static final Comparator<ConfigProblem> IN_FILE_ORDER =
+      Comparator.comparing((ConfigProblem p) -> !FILE_LINE.matcher(p.origin()).matches())
+          .thenComparing(p -> fileOf(p.origin()))
+          .thenComparingInt(p -> lineOf(p.origin()));
+
+  private static String fileOf(String origin) {
+    Matcher m = FILE_LINE.matcher(origin);
+    return m.matches() ? m.group(1) : origin;
+  }
+
+  private static int lineOf(String origin) {
+    Matcher m = FILE_LINE.matcher(origin);
+    try {
+      return m.matches() ? Integer.parseInt(m.group(2)) : 0;
+    } catch (NumberFormatException e) {
+      return Integer.MAX_VALUE;
+    }
   }
 
   private static void checkKnownKeys(
@@ -178,6 +207,9 @@ final class ConfigValidation {
   }
 
   private static String describe(ConfigValue v) {
+    if (v.valueType() == ConfigValueType.NULL) {
+      return "null";
+    }
     return v.valueType().name().toLowerCase(Locale.ROOT)
         + " "
         + v.render(ConfigRenderOptions.concise());

@@ -48,6 +48,10 @@ final class PropertiesFiles {
                   .setOriginDescription(file));
     } catch (ConfigException e) {
       throw ConfigErrors.translate(e, "properties file " + file);
+    } catch (
+        IllegalArgumentException e) { // java.util.Properties escapes; locate() normally catches
+      throw new ConfigurationException(
+          "Syntax error in properties file " + file + ": " + e.getMessage() + ". Fix the file.", e);
     }
     OriginTree tree = new OriginTree(file, lines);
     return ((ConfigObject) tree.build(parsed.root().unwrapped(), List.of())).toConfig();

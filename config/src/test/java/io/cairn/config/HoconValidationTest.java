@@ -147,6 +147,40 @@ class HoconValidationTest {
   }
 
   @Test
+  void defaultBackendMustNameAConfiguredBackend() {
+    Path f =
+        write(
+            dir,
+            "default.conf",
+            """
+            cairn {
+              backends.main.type = fixture
+              default-backend = mian
+            }
+            """);
+    ConfigurationException e = failure(f);
+    assertThat(e.problems()).hasSize(1);
+    ConfigProblem p = problemAt(e, "cairn.default-backend");
+    assertThat(p.origin()).isEqualTo(f + ":3");
+    assertThat(p.expected()).contains("[main]").contains("did you mean 'main'?");
+  }
+
+  @Test
+  void backendNamesWithDotsAreQuotedInPaths() {
+    Path f =
+        write(
+            dir,
+            "dots.conf",
+            """
+            cairn.backends {
+              "eu.west" { type = fixture, durability = maybe }
+            }
+            """);
+    ConfigProblem p = problemAt(failure(f), "cairn.backends.\"eu.west\".durability");
+    assertThat(p.origin()).isEqualTo(f + ":2");
+  }
+
+  @Test
   void unknownBackendTypeListsTheKnownTypes() {
     Path f =
         write(
@@ -175,6 +209,24 @@ class HoconValidationTest {
     ConfigurationException e = failure(f);
     assertThat(e.problems()).hasSize(1);
     assertThat(problemAt(e, "cairn.backends").origin()).isEqualTo(f + ":2");
+  }
+
+  @Test
+  void everyWrongSectionShapeIsExactlyOneProblem() {
+    String[][] cases = {
+      {"cairn = 5\n", "cairn", "number 5"},
+      {"cairn.backend-defaults = null\n", "cairn.backend-defaults", "null"},
+      {"x = 1\ncairn.backend-defaults.common = [1]\n", "cairn.backend-defaults.common", "list [1]"},
+    };
+    for (int i = 0; i < cases.length; i++) {
+      Path f = write(dir, "shape" + i + ".conf", cases[i][0]);
+      ConfigurationException e = failure(f);
+      assertThat(e.problems()).as(cases[i][0]).hasSize(1);
+      ConfigProblem p = problemAt(e, cases[i][1]);
+      assertThat(p.origin()).isEqualTo(f + ":" + (i == 2 ? 2 : 1));
+      assertThat(p.expected()).isEqualTo("an object (a section of settings)");
+      assertThat(p.found()).isEqualTo(cases[i][2]);
+    }
   }
 
   @Test

@@ -47,7 +47,14 @@ class OverridesTest {
   void systemPropertyBeatsFile() {
     System.setProperty("cairn.default-backend", "from-property");
     ConfigFactory.invalidateCaches();
-    Path f = write(dir, "sys.conf", "cairn.default-backend = from-file\n");
+    Path f =
+        write(
+            dir,
+            "sys.conf",
+            """
+            cairn.default-backend = from-file
+            cairn.backends { from-file.type = fixture, from-property.type = fixture }
+            """);
     Config c = CairnConfig.loadAndValidate(f);
     assertThat(c.getString("cairn.default-backend")).isEqualTo("from-property");
   }

@@ -166,9 +166,9 @@ class TomlValidationTest {
             type = "sqlight"
             """);
     ConfigurationException e = failure(f);
-    assertThat(e.problems())
+    assertThat(e.problems()) // listed in file order
         .extracting(ConfigProblem::path, ConfigProblem::origin)
-        .containsExactlyInAnyOrder(
+        .containsExactly(
             tuple("cairn.backendz", f + ":2"),
             tuple("cairn.backends.a.durability", f + ":6"),
             tuple("cairn.backends.b.type", f + ":9"));

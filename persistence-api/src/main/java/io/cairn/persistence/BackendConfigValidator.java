@@ -10,6 +10,7 @@ import io.cairn.persistence.spi.StorageBackendProvider;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -47,6 +48,7 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
     Settings cairn = new Settings(root.getConfig("cairn"), "cairn", problems);
     String defaultType = cairn.string("default-type", "");
     String dataRoot = cairn.string("data-root", "data");
+    String defaultBackend = cairn.string("default-backend", "");
     if (!root.hasPath(BACKENDS)) {
       return specs;
     }
@@ -67,7 +69,7 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
                 path,
                 Settings.origin(e.getValue().origin()),
                 "an object such as { type = sqlite, data-dir = \"data/" + name + "\" }",
-                e.getValue().valueType().name().toLowerCase()));
+                e.getValue().valueType().name().toLowerCase(Locale.ROOT)));
         continue;
       }
       if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
@@ -120,6 +122,16 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
               .normalize();
       provider.validate(settings);
       specs.add(new BackendSpec(name, provider, merged, durability, dataDir));
+    }
+    if (!defaultBackend.isEmpty() && !entries.containsKey(defaultBackend)) {
+      String suggestion = Settings.suggest(defaultBackend, entries.keySet());
+      cairn.problem(
+          "default-backend",
+          "the name of a backend under cairn.backends "
+              + entries.keySet()
+              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : "")
+              + ", or empty for the only backend",
+          "\"" + defaultBackend + "\"");
     }
     return specs;
   }

@@ -201,11 +201,13 @@ public abstract class ConcurrencyContract extends ContractSupport {
                   .isGreaterThanOrEqualTo(mustSee);
 
               long next = log.nextOffset();
-              List<LogRecord> records = log.read(0, (int) Math.max(1, next));
-              assertThat(records).as("records below nextOffset %d", next).hasSize((int) next);
-              for (int i = 0; i < records.size(); i++) {
-                assertThat(records.get(i).offset()).isEqualTo(i);
-                assertThat(records.get(i).payload()).isEqualTo(longBytes(i));
+              if (next > 0) {
+                List<LogRecord> records = log.read(0, (int) next);
+                assertThat(records).as("records below nextOffset %d", next).hasSize((int) next);
+                for (int i = 0; i < records.size(); i++) {
+                  assertThat(records.get(i).offset()).isEqualTo(i);
+                  assertThat(records.get(i).payload()).isEqualTo(longBytes(i));
+                }
               }
               scans.incrementAndGet();
             } while (writing.get());
@@ -262,7 +264,7 @@ public abstract class ConcurrencyContract extends ContractSupport {
         threads(),
         t -> {
           for (int i = 0; i < operationsPerThread(); i++) {
-            assertThat(kv.put(bytes(t + "/" + i), longBytes(i))).isEqualTo(1);
+            assertThat(kv.put(bytes(t + "/" + i), longBytes(i))).isPositive();
           }
         });
     assertThat(kv.approximateCount()).isEqualTo((long) threads() * operationsPerThread());

@@ -53,8 +53,12 @@ public abstract class ContractSupport {
   /** Name of the backend instance every contract opens. */
   public static final String BACKEND = "tck";
 
-  /** System property overriding the per-test random seed. */
-  public static final String SEED_PROPERTY = "cairn.tck.seed";
+  /**
+   * System property overriding the per-test random seed. Test knobs stay outside the {@code cairn.}
+   * namespace: system properties are layered over configuration, where unknown {@code cairn.*} keys
+   * are errors.
+   */
+  public static final String SEED_PROPERTY = "tckSeed";
 
   private Path directory;
   private ManualClock clock;
@@ -145,7 +149,7 @@ public abstract class ContractSupport {
 
   /**
    * A random source for this test. Its seed is fixed per test (derived from the test's name) unless
-   * {@code -Dcairn.tck.seed=N} is given, and is printed so a failure can be replayed.
+   * {@code -DtckSeed=N} is given, and is printed so a failure can be replayed.
    */
   protected final Random random() {
     if (random == null) {

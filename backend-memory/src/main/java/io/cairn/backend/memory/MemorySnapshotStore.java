@@ -178,6 +178,14 @@ final class MemorySnapshotStore implements SnapshotStore {
     snaps.clear();
   }
 
+  /**
+   * The stored (not copied) chunk {@code index} of snapshot {@code version}. Only for tests that
+   * simulate corruption (e.g. a bit flip in memory) to prove that load and verify detect it.
+   */
+  byte[] storedChunk(long version, int index) {
+    return snaps.get(version).chunks().get(index);
+  }
+
   private static void checkVersion(long version) {
     if (version < 0) {
       throw new IllegalArgumentException("Snapshot version must be >= 0, got " + version);

@@ -13,11 +13,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * kill -9 crash loop: every acknowledged write survives. {@code -Dcairn.crash.cycles=200} runs 200
- * cycles per durability level.
+ * kill -9 crash loop: every acknowledged write survives. {@code -DcrashCycles=200} runs 200 cycles
+ * per durability level.
  */
 class SqliteCrashTest {
-  private static final long SEED = Long.getLong("cairn.crash.seed", 20261122L);
+  private static final long SEED = Long.getLong("crashSeed", 20261122L);
 
   @ParameterizedTest
   @EnumSource(

@@ -9,6 +9,13 @@ import java.util.List;
  * eager validation pass. Registered through {@code
  * META-INF/services/io.cairn.persistence.spi.ConfigSectionValidator} by the module that owns the
  * section. Must not throw for bad settings: add one {@link ConfigProblem} per bad setting.
+ *
+ * <p>Before validators run, {@code io.cairn.config.CairnConfig#validate} rejects every key under
+ * {@code cairn} that no {@code reference.conf} declares. A section that is a map of user-named
+ * entries (like {@code cairn.backends}) is declared as an <b>empty object</b> in the owning
+ * module's {@code reference.conf}, e.g. {@code cairn.queues {}}: that key check then stops there,
+ * and this validator must check each entry, including unknown keys inside it ({@link
+ * Settings#rejectUnknownKeys}).
  */
 public interface ConfigSectionValidator {
   /**

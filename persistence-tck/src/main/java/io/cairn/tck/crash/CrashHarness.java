@@ -38,7 +38,7 @@ import java.util.Random;
  */
 public final class CrashHarness {
   /** System property giving the default number of cycles. */
-  public static final String CYCLES_PROPERTY = "cairn.crash.cycles";
+  public static final String CYCLES_PROPERTY = "crashCycles";
 
   private static final String BACKEND = "crash";
 

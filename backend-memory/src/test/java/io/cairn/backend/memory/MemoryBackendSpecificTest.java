@@ -1,0 +1,208 @@
+package io.cairn.backend.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.Capability;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.Transaction;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.tck.Fixtures;
+import io.cairn.tck.ManualClock;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the TCK cannot check generically: configuration, corruption detection, misuse. */
+class MemoryBackendSpecificTest {
+  @TempDir Path dir;
+  private StorageBackend backend;
+
+  private StorageBackend open() {
+    backend =
+        new MemoryBackendProvider()
+            .open(
+                BackendContext.builder("mem", "memory")
+                    .durability(Durability.NONE)
+                    .clock(new ManualClock())
+                    .dataDir(dir)
+                    .build());
+    return backend;
+  }
+
+  @AfterEach
+  void close() {
+    if (backend != null) {
+      backend.close();
+    }
+  }
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void defaultsToDurabilityNoneAndIsNotDurable() {
+    try (PersistenceRegistry r =
+        PersistenceRegistry.builder()
+            .baseDirectory(dir)
+            .open(ConfigFactory.parseString("cairn.backends.m { type = memory }"))) {
+      StorageBackend m = r.backend("m");
+      assertThat(m.durability()).isEqualTo(Durability.NONE);
+      assertThat(m.capabilities()).doesNotContain(Capability.DURABLE);
+      assertThat(m.type()).isEqualTo("memory");
+    }
+    assertThat(PersistenceRegistry.knownTypes()).contains("memory");
+  }
+
+  @Test
+  void durableSettingsAreRejectedWithAClearMessage() {
+    List<ConfigProblem> problems =
+        PersistenceRegistry.validate(
+            ConfigFactory.parseString(
+                "cairn.backends { a { type = memory, durability = normal }\n"
+                    + " b { type = memory, durability = full }\n"
+                    + " c { type = memory, durability = none } }"));
+    assertThat(problems).hasSize(2);
+    assertThat(problems.get(0).toString())
+        .contains("cairn.backends.a.durability")
+        .contains("none")
+        .contains("normal");
+    assertThat(problems.get(1).toString()).contains("cairn.backends.b.durability").contains("full");
+    assertThatThrownBy(
+            () ->
+                PersistenceRegistry.builder()
+                    .baseDirectory(dir)
+                    .open(
+                        ConfigFactory.parseString(
+                            "cairn.backends.a { type = memory, durability = full }")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("cairn.backends.a.durability");
+  }
+
+  @Test
+  void anInvalidDurabilityIsReportedOnceNotTwice() {
+    List<ConfigProblem> problems =
+        PersistenceRegistry.validate(
+            ConfigFactory.parseString(
+                "cairn.backends.a { type = memory, durability = sometimes }"));
+    assertThat(problems).hasSize(1);
+    assertThat(problems.get(0).toString()).contains("sometimes");
+  }
+
+  @Test
+  void openingWithADurableContextIsRefused() {
+    assertThatThrownBy(
+            () ->
+                new MemoryBackendProvider()
+                    .open(BackendContext.builder("mem", "memory").dataDir(dir).build()))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("durability normal")
+        .hasMessageContaining("durability = none");
+  }
+
+  @Test
+  void writesNothingToTheDataDirectory() throws Exception {
+    StorageBackend m = open();
+    m.keyValue("kv").put(b("k"), b("v"));
+    m.log("log").append(b("x"));
+    m.snapshots("s").save(1, b("data"));
+    try (var files = java.nio.file.Files.list(dir)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void corruptSnapshotIsDetectedOnLoadAndByVerify() throws Exception {
+    StorageBackend m = open();
+    m.snapshots("s").save(1, Fixtures.generatedStream(9, 200_000));
+    MemorySnapshotStore store = (MemorySnapshotStore) m.snapshots("s");
+    store.storedChunk(1, 2)[100] ^= 0x01;
+
+    try (InputStream in = m.snapshots("s").load(1)) {
+      assertThatThrownBy(in::readAllBytes)
+          .isInstanceOf(StoreCorruptedException.class)
+          .hasMessageContaining("CRC-32C")
+          .hasMessageContaining("set 's'");
+    }
+    var report = m.verify(Progress.NONE);
+    assertThat(report.healthy()).isFalse();
+    assertThat(report.problems()).singleElement().asString().contains("snapshot 1");
+  }
+
+  @Test
+  void snapshotStreamFailsAfterClose() throws Exception {
+    StorageBackend m = open();
+    m.snapshots("s").save(1, b("data"));
+    InputStream in = m.snapshots("s").load(1);
+    m.close();
+    assertThatThrownBy(in::read).isInstanceOf(BackendClosedException.class);
+    assertThat(m.health().isHealthy()).isFalse();
+  }
+
+  @Test
+  void transactionViewIsUnusableAfterTheWorkAndTransactionsDoNotNest() {
+    StorageBackend m = open();
+    Transaction[] leaked = new Transaction[1];
+    m.inTransaction(
+        tx -> {
+          leaked[0] = tx;
+          assertThatThrownBy(() -> m.inTransaction(inner -> null))
+              .isInstanceOf(IllegalStateException.class)
+              .hasMessageContaining("do not nest");
+          return null;
+        });
+    assertThatThrownBy(() -> leaked[0].keyValue("kv"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("has ended");
+  }
+
+  @Test
+  void transactionViewIsBoundToItsThread() {
+    StorageBackend m = open();
+    m.inTransaction(
+        tx -> {
+          Throwable t =
+              CompletableFuture.supplyAsync(
+                      () -> {
+                        try {
+                          tx.log("log").append(b("x"));
+                          return null;
+                        } catch (RuntimeException e) {
+                          return e;
+                        }
+                      })
+                  .join();
+          assertThat(t).isInstanceOf(IllegalStateException.class);
+          return null;
+        });
+    assertThat(m.log("log").nextOffset()).isZero();
+  }
+
+  @Test
+  void statsAndVerifyReportTheHeap() {
+    StorageBackend m = open();
+    m.keyValue("kv").put(b("k"), b("value"));
+    m.log("log").append(b("12345"));
+    var stats = m.stats();
+    assertThat(stats.diskBytes()).isEqualTo(-1);
+    assertThat(stats.properties()).containsEntry("durability", "none");
+    assertThat(stats.stores()).hasSize(2);
+    assertThat(stats.stores().get(0).bytes()).isEqualTo(6); // "k" + "value"
+    assertThat(stats.stores().get(1).bytes()).isEqualTo(5);
+    assertThat(m.verify(Progress.NONE).checked()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,262 @@
+package io.cairn.backend.rocksdb;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The on-disk layout of a Cairn RocksDB backend, layout version {@value #LAYOUT_VERSION}. Every key
+ * and value this backend writes is built and parsed here.
+ *
+ * <pre>
+ * One RocksDB database per backend, in the backend's data directory, with six column families.
+ * Integers are big-endian so that RocksDB's bytewise order is numeric order. A store is named in
+ * keys by its 4-byte store id (sid), assigned once from a counter and recorded in the catalog, so
+ * keys stay short and every store's keys form one contiguous range.
+ *
+ * column family "default" (meta)
+ *   "layout-version"              -> int32   (1; a different value refuses to open)
+ *   "next-store-id"               -> int32   next sid to hand out (ids start at 1)
+ *   "next-save-id"                -> int64   next snapshot save id to hand out
+ *   "store/" kind "/" name        -> int32   catalog: kind is kv | log | snapshot
+ *   "log-first/" sid              -> int64   first retained offset of log sid (absent = 0)
+ *
+ * column family "kv"
+ *   sid key                       -> version:int64 expiresAtMillis:int64 value-bytes
+ *                                    (expiresAt 0 = no expiry; value sealed by the Encryption hook)
+ * column family "kv-expiry"        (expiry index, only for entries with a TTL)
+ *   sid expiresAtMillis:int64 key -> empty
+ *
+ * column family "log"
+ *   sid offset:int64              -> payload (sealed)
+ *
+ * column family "snapshot"         (committed snapshot metadata)
+ *   sid version:int64             -> saveId:int64 size:int64 crc32c:int64 createdAt:int64
+ *                                    chunks:int32
+ * column family "snapshot-chunk"   (snapshot data, addressed by save, not by store)
+ *   saveId:int64 chunkNo:int32    -> chunk bytes (sealed); chunk i holds plaintext bytes
+ *                                    [i*chunkSize, (i+1)*chunkSize) of the snapshot
+ * </pre>
+ *
+ * <h2>Commit points and recovery</h2>
+ *
+ * <ul>
+ *   <li><b>KV.</b> A write is one RocksDB WriteBatch: the entry plus, when the TTL changes, the
+ *       expiry-index put/delete. Versions are read-modify-write under a per-key striped lock (see
+ *       {@link RocksKvStore}).
+ *   <li><b>Log offsets.</b> The next offset is not stored: on open it is {@code last record + 1},
+ *       or {@code log-first} when the log holds no records. {@code truncateBefore(t)} is one batch
+ *       that deletes the record range {@code [first, t)} and writes {@code log-first = t}, so after
+ *       truncating everything and restarting, the next append still gets {@code t}: offsets are
+ *       never reused. A crash under weak durability can lose only an unacknowledged tail.
+ *   <li><b>Snapshots.</b> {@code save} takes a fresh save id (persisted in {@code next-save-id}
+ *       with the first chunk batch), writes the chunks, then commits with ONE batch that writes the
+ *       metadata entry and deletes the chunks of the save it replaces. Until that batch, no reader
+ *       can see the save. Chunks of a save that no metadata names (a crash mid-save) are garbage
+ *       and are deleted at open and by {@code compact()}. The CRC-32C of the plaintext is checked
+ *       on every load by {@link io.cairn.persistence.spi.Checksums#verifying}.
+ *   <li><b>Atomic flush.</b> {@code atomic_flush} is on, so with the WAL disabled ({@code
+ *       durability = none}) the column families are flushed together and a crash never leaves, for
+ *       example, snapshot metadata without its chunks.
+ * </ul>
+ *
+ * Compatible changes (new column families, new meta keys) keep the version; anything that changes
+ * how an existing key or value is read bumps it and needs a migration.
+ */
+final class Layout {
+  private Layout() {}
+
+  /** Version of this layout, stored under {@code layout-version}. */
+  static final int LAYOUT_VERSION = 1;
+
+  static final String CF_KV = "kv";
+  static final String CF_KV_EXPIRY = "kv-expiry";
+  static final String CF_LOG = "log";
+  static final String CF_SNAPSHOT = "snapshot";
+  static final String CF_SNAPSHOT_CHUNK = "snapshot-chunk";
+
+  static final byte[] LAYOUT_VERSION_KEY = ascii("layout-version");
+  static final byte[] NEXT_STORE_ID_KEY = ascii("next-store-id");
+  static final byte[] NEXT_SAVE_ID_KEY = ascii("next-save-id");
+  static final byte[] CATALOG_PREFIX = ascii("store/");
+  static final byte[] LOG_FIRST_PREFIX = ascii("log-first/");
+
+  /** Bytes of the KV value header: version and expiry. */
+  static final int KV_HEADER = 16;
+
+  /** Bytes of a snapshot metadata value. */
+  static final int SNAPSHOT_META = 36;
+
+  static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  static byte[] catalogKey(String kind, String name) {
+    return concat(CATALOG_PREFIX, ascii(kind + "/" + name));
+  }
+
+  static byte[] logFirstKey(int sid) {
+    byte[] k = Arrays.copyOf(LOG_FIRST_PREFIX, LOG_FIRST_PREFIX.length + 4);
+    putInt(k, LOG_FIRST_PREFIX.length, sid);
+    return k;
+  }
+
+  /** {@code sid} alone: the prefix of every key of the store. */
+  static byte[] sidPrefix(int sid) {
+    byte[] k = new byte[4];
+    putInt(k, 0, sid);
+    return k;
+  }
+
+  /** The first key after every key of store {@code sid}. */
+  static byte[] sidEnd(int sid) {
+    byte[] k = new byte[4];
+    putInt(k, 0, sid + 1);
+    return k;
+  }
+
+  static byte[] kvKey(int sid, byte[] key) {
+    byte[] k = new byte[4 + key.length];
+    putInt(k, 0, sid);
+    System.arraycopy(key, 0, k, 4, key.length);
+    return k;
+  }
+
+  static byte[] userKey(byte[] kvKey) {
+    return Arrays.copyOfRange(kvKey, 4, kvKey.length);
+  }
+
+  static byte[] kvValue(long version, long expiresAt, byte[] sealed) {
+    byte[] v = new byte[KV_HEADER + sealed.length];
+    putLong(v, 0, version);
+    putLong(v, 8, expiresAt);
+    System.arraycopy(sealed, 0, v, KV_HEADER, sealed.length);
+    return v;
+  }
+
+  static long kvVersion(byte[] stored) {
+    return getLong(stored, 0);
+  }
+
+  static long kvExpiresAt(byte[] stored) {
+    return getLong(stored, 8);
+  }
+
+  static byte[] kvPayload(byte[] stored) {
+    return Arrays.copyOfRange(stored, KV_HEADER, stored.length);
+  }
+
+  static byte[] expiryKey(int sid, long expiresAt, byte[] key) {
+    byte[] k = new byte[12 + key.length];
+    putInt(k, 0, sid);
+    putLong(k, 4, expiresAt);
+    System.arraycopy(key, 0, k, 12, key.length);
+    return k;
+  }
+
+  /** Upper bound (exclusive) of the expiry-index entries of {@code sid} expiring at or before t. */
+  static byte[] expiryUpTo(int sid, long nowMillis) {
+    byte[] k = new byte[12];
+    putInt(k, 0, sid);
+    putLong(k, 4, nowMillis + 1);
+    return k;
+  }
+
+  static long expiryAt(byte[] expiryKey) {
+    return getLong(expiryKey, 4);
+  }
+
+  static byte[] expiryUserKey(byte[] expiryKey) {
+    return Arrays.copyOfRange(expiryKey, 12, expiryKey.length);
+  }
+
+  static byte[] logKey(int sid, long offset) {
+    byte[] k = new byte[12];
+    putInt(k, 0, sid);
+    putLong(k, 4, offset);
+    return k;
+  }
+
+  static long logOffset(byte[] logKey) {
+    return getLong(logKey, 4);
+  }
+
+  static byte[] snapshotKey(int sid, long version) {
+    return logKey(sid, version);
+  }
+
+  static long snapshotVersion(byte[] key) {
+    return getLong(key, 4);
+  }
+
+  static byte[] chunkKey(long saveId, int chunk) {
+    byte[] k = new byte[12];
+    putLong(k, 0, saveId);
+    putInt(k, 8, chunk);
+    return k;
+  }
+
+  static byte[] savePrefix(long saveId) {
+    return longBytes(saveId);
+  }
+
+  static long chunkSaveId(byte[] chunkKey) {
+    return getLong(chunkKey, 0);
+  }
+
+  /** Whether {@code key} starts with {@code prefix}. */
+  static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length
+        && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  static boolean inStore(byte[] key, int sid) {
+    return key.length >= 4 && getInt(key, 0) == sid;
+  }
+
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] r = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  static byte[] intBytes(int v) {
+    byte[] b = new byte[4];
+    putInt(b, 0, v);
+    return b;
+  }
+
+  static byte[] longBytes(long v) {
+    byte[] b = new byte[8];
+    putLong(b, 0, v);
+    return b;
+  }
+
+  static void putInt(byte[] b, int off, int v) {
+    b[off] = (byte) (v >>> 24);
+    b[off + 1] = (byte) (v >>> 16);
+    b[off + 2] = (byte) (v >>> 8);
+    b[off + 3] = (byte) v;
+  }
+
+  static void putLong(byte[] b, int off, long v) {
+    for (int i = 7; i >= 0; i--) {
+      b[off + i] = (byte) v;
+      v >>>= 8;
+    }
+  }
+
+  static int getInt(byte[] b, int off) {
+    return ((b[off] & 0xFF) << 24)
+        | ((b[off + 1] & 0xFF) << 16)
+        | ((b[off + 2] & 0xFF) << 8)
+        | (b[off + 3] & 0xFF);
+  }
+
+  static long getLong(byte[] b, int off) {
+    long v = 0;
+    for (int i = 0; i < 8; i++) {
+      v = (v << 8) | (b[off + i] & 0xFF);
+    }
+    return v;
+  }
+}

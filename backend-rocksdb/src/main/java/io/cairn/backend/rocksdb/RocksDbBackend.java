@@ -1,0 +1,1178 @@
+package io.cairn.backend.rocksdb;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.BackendStats;
+import io.cairn.persistence.Capability;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.SnapshotStore;
+import io.cairn.persistence.StorageEngineException;
+import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.StoreStats;
+import io.cairn.persistence.Transaction;
+import io.cairn.persistence.VerifyReport;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.StoreNames;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBatchWithIndex;
+import org.rocksdb.WriteBufferManager;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Cairn backend over one RocksDB database. The on-disk layout is described in {@link Layout};
+ * this class owns the native resources, the locks and the lifecycle.
+ *
+ * <h2>Durability</h2>
+ *
+ * {@code none}: WAL disabled, memtables reach disk at flush, on {@link #close()} (an explicit
+ * flush) and through {@code atomic_flush}; a process crash loses what was not flushed. {@code
+ * normal}: every write appends to the WAL (handed to the OS, no fsync), surviving {@code kill -9}.
+ * {@code full}: the WAL is fsynced before a write returns; concurrent synced writers are grouped by
+ * RocksDB's write-group leader into one fsync. WAL replay uses the configured {@code
+ * wal-recovery-mode}, point-in-time by default: a torn tail is cut at the first bad record, so what
+ * survives is always a prefix of what was acknowledged.
+ *
+ * <h2>Memory</h2>
+ *
+ * One {@link LRUCache} of {@code memory-budget} bytes is shared by every column family for data,
+ * index and filter blocks; a {@link WriteBufferManager} of {@code write-buffer-percent} of the
+ * budget charges all memtables against the same cache. Native memory therefore stays near the
+ * budget however many stores exist.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * <ul>
+ *   <li>{@code lifecycle}: every native call runs under its read lock after checking {@code
+ *       closed}; {@link #close()} takes the write lock, so no call ever touches a freed handle and
+ *       use after close is a {@link BackendClosedException}, never a native crash.
+ *   <li>{@code txLock}: single writes hold it shared, {@link #inTransaction} holds it exclusively,
+ *       so a transaction's reads and its {@link WriteBatchWithIndex} see a stable base and commit
+ *       all-or-nothing in one {@code write}.
+ *   <li>Per-key striped locks serialise the read-modify-write that assigns KV versions; each log
+ *       has its own lock for offsets. Reads take no lock.
+ * </ul>
+ *
+ * <h2>Iterators</h2>
+ *
+ * Every native iterator handed out by {@code scan} is tracked; an exhausted iterator releases its
+ * native handle at once, and {@link #close()} closes any the caller abandoned before closing the
+ * database, so abandoned iterators never leak file descriptors past the backend's life.
+ */
+final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
+  private static final Logger LOG = LoggerFactory.getLogger(RocksDbBackend.class);
+  private static final int STRIPES = 1024;
+  private static final String CORRUPTION_MARKER = "CAIRN-CORRUPTION-SEEN";
+  private static final Set<PosixFilePermission> DIR_PERMS =
+      PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> FILE_PERMS =
+      PosixFilePermissions.fromString("rw-------");
+  private static final ThreadLocal<RocksDbBackend> IN_TRANSACTION = new ThreadLocal<>();
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  /** Loads the native library (idempotent); called before any RocksDB object is built. */
+  static void loadLibrary() {
+    RocksDB.loadLibrary();
+  }
+
+  final BackendContext context;
+  final RocksDbConfig config;
+  final Path dir;
+  final String describe;
+  final Clock clock;
+  final Encryption encryption;
+
+  // Native resources, closed in reverse order of this list (handles before the db before options).
+  private final List<AutoCloseable> natives = new ArrayList<>();
+  RocksDB db;
+  ColumnFamilyHandle metaCf;
+  ColumnFamilyHandle kvCf;
+  ColumnFamilyHandle expiryCf;
+  ColumnFamilyHandle logCf;
+  ColumnFamilyHandle snapCf;
+  ColumnFamilyHandle chunkCf;
+  private List<ColumnFamilyHandle> allCfs = List.of();
+  WriteOptions writeOptions;
+  ReadOptions readOptions;
+  private LRUCache cache;
+
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private volatile boolean closed;
+  private boolean closing;
+  final ReentrantReadWriteLock txLock = new ReentrantReadWriteLock();
+  private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+  private final Set<ScanIterator> openIterators = ConcurrentHashMap.newKeySet();
+
+  private final Object catalogLock = new Object();
+  private final Map<String, Integer> catalog = new TreeMap<>(); // "kind/name" -> sid
+  private int nextStoreId = 1;
+  final AtomicLong nextSaveId = new AtomicLong(1);
+  final Set<Long> savesInFlight = ConcurrentHashMap.newKeySet();
+  private final ConcurrentMap<String, RocksKvStore> kvStores = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, RocksLogStore> logStores = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, RocksSnapshotStore> snapStores = new ConcurrentHashMap<>();
+
+  private ScheduledExecutorService sweeper;
+  private final List<String> gaugeNames = new ArrayList<>();
+  private volatile String quarantinedTo = "";
+
+  private RocksDbBackend(BackendContext context, RocksDbConfig config) {
+    this.context = context;
+    this.config = config;
+    this.dir = context.dataDir();
+    this.describe = context.describe();
+    this.clock = context.clock();
+    this.encryption = context.encryption();
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new ReentrantLock();
+    }
+  }
+
+  /**
+   * Opens the backend, applying the on-corruption policy. Either returns an open backend or throws
+   * with every native handle, lock and thread released.
+   */
+  static RocksDbBackend open(BackendContext context, RocksDbConfig config) {
+    Path dir = context.dataDir();
+    prepareDirectory(dir, context.describe());
+    boolean quarantine = config.onCorruption() == RocksDbConfig.OnCorruption.QUARANTINE;
+    try {
+      RocksDbBackend b = openOnce(context, config);
+      if (quarantine && Files.exists(dir.resolve(CORRUPTION_MARKER))) {
+        // An earlier run saw corruption at run time: confirm with a full checksum pass.
+        try {
+          b.db.verifyChecksum();
+          Files.deleteIfExists(dir.resolve(CORRUPTION_MARKER));
+        } catch (RocksDBException e) {
+          b.close();
+          throw RocksErrors.translate(e, "verify after corruption", context.describe(), dir);
+        } catch (IOException e) {
+          LOG.warn("Could not remove {}: {}", dir.resolve(CORRUPTION_MARKER), e.toString());
+        }
+      }
+      return b;
+    } catch (StoreCorruptedException e) {
+      if (!quarantine) {
+        throw e;
+      }
+      Path aside = quarantineDirectory(dir, context.describe(), e);
+      prepareDirectory(dir, context.describe());
+      RocksDbBackend b = openOnce(context, config);
+      b.quarantinedTo = aside.toString();
+      return b;
+    }
+  }
+
+  private static RocksDbBackend openOnce(BackendContext context, RocksDbConfig config) {
+    RocksDbBackend b = new RocksDbBackend(context, config);
+    try {
+      b.openNatives();
+      b.loadState();
+      b.registerGauges();
+      b.startSweeper();
+      b.tightenPermissions();
+      return b;
+    } catch (RuntimeException | Error e) {
+      try {
+        b.close();
+      } catch (RuntimeException closeFailure) {
+        e.addSuppressed(closeFailure);
+      }
+      throw e;
+    }
+  }
+
+  private void openNatives() {
+    RocksDbConfig c = config;
+    try {
+      cache = track(new LRUCache(c.memoryBudget(), -1, c.strictCacheLimit()));
+      WriteBufferManager wbm = track(new WriteBufferManager(c.writeBufferBytes(), cache));
+      DBOptions dbOptions =
+          c.dbOptions().isEmpty()
+              ? new DBOptions()
+              : DBOptions.getDBOptionsFromProps(c.dbOptions());
+      track(dbOptions);
+      Set<String> dbSet = c.dbOptions().stringPropertyNames();
+      dbOptions
+          .setCreateIfMissing(true)
+          .setCreateMissingColumnFamilies(true)
+          .setWriteBufferManager(wbm)
+          .setAtomicFlush(true)
+          .setWalRecoveryMode(c.walRecovery().mode);
+      if (!dbSet.contains("max_background_jobs")) {
+        dbOptions.setMaxBackgroundJobs(c.maxBackgroundJobs());
+      }
+      if (!dbSet.contains("max_open_files")) {
+        dbOptions.setMaxOpenFiles(c.maxOpenFiles());
+      }
+      if (!dbSet.contains("keep_log_file_num")) {
+        dbOptions.setKeepLogFileNum(3);
+      }
+      if (!dbSet.contains("info_log_level")) {
+        dbOptions.setInfoLogLevel(InfoLogLevel.WARN_LEVEL);
+      }
+      if (!dbSet.contains("max_total_wal_size")) {
+        dbOptions.setMaxTotalWalSize(Math.max(64L << 20, 4 * c.writeBufferBytes()));
+      }
+
+      ColumnFamilyOptions cfOptions =
+          c.cfOptions().isEmpty()
+              ? new ColumnFamilyOptions()
+              : ColumnFamilyOptions.getColumnFamilyOptionsFromProps(c.cfOptions());
+      track(cfOptions);
+      Set<String> cfSet = c.cfOptions().stringPropertyNames();
+      BlockBasedTableConfig table = new BlockBasedTableConfig();
+      table.setBlockCache(cache);
+      table.setCacheIndexAndFilterBlocks(true);
+      table.setPinL0FilterAndIndexBlocksInCache(true);
+      if (c.bloomBitsPerKey() > 0) {
+        table.setFilterPolicy(track(new BloomFilter(c.bloomBitsPerKey(), false)));
+      }
+      cfOptions.setTableFormatConfig(table);
+      if (!cfSet.contains("compression")) {
+        cfOptions.setCompressionType(c.compression().type);
+      }
+      if (!cfSet.contains("write_buffer_size")) {
+        long perCf = Math.max(1L << 20, Math.min(64L << 20, c.writeBufferBytes() / 4));
+        cfOptions.setWriteBufferSize(perCf);
+      }
+      if (!cfSet.contains("max_write_buffer_number")) {
+        cfOptions.setMaxWriteBufferNumber(c.maxWriteBufferNumber());
+      }
+
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      for (String name :
+          List.of(
+              "default",
+              Layout.CF_KV,
+              Layout.CF_KV_EXPIRY,
+              Layout.CF_LOG,
+              Layout.CF_SNAPSHOT,
+              Layout.CF_SNAPSHOT_CHUNK)) {
+        descriptors.add(
+            new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
+      }
+      writeOptions = track(new WriteOptions());
+      switch (context.durability()) {
+        case NONE -> writeOptions.setDisableWAL(true);
+        case NORMAL -> writeOptions.setSync(false);
+        case FULL -> writeOptions.setSync(true);
+      }
+      readOptions = track(new ReadOptions());
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      try {
+        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+      } finally {
+        // Handles must close before the db: track the db first so they come after it in the list.
+        if (db != null) {
+          track(db);
+        }
+        for (ColumnFamilyHandle h : handles) {
+          track(h);
+        }
+      }
+      metaCf = handles.get(0);
+      kvCf = handles.get(1);
+      expiryCf = handles.get(2);
+      logCf = handles.get(3);
+      snapCf = handles.get(4);
+      chunkCf = handles.get(5);
+      allCfs = List.copyOf(handles);
+    } catch (RocksDBException e) {
+      throw RocksErrors.translate(e, "open", describe, dir);
+    }
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    natives.add(resource);
+    return resource;
+  }
+
+  /** Reads the layout version, the catalog, log positions and cleans orphaned snapshot chunks. */
+  private void loadState() {
+    try {
+      byte[] version = db.get(metaCf, Layout.LAYOUT_VERSION_KEY);
+      if (version == null) {
+        try (WriteBatch b = new WriteBatch()) {
+          b.put(metaCf, Layout.LAYOUT_VERSION_KEY, Layout.intBytes(Layout.LAYOUT_VERSION));
+          db.write(writeOptions, b);
+        }
+      } else if (version.length != 4 || Layout.getInt(version, 0) != Layout.LAYOUT_VERSION) {
+        throw new StorageEngineException(
+            describe
+                + " holds Cairn RocksDB layout version "
+                + (version.length == 4 ? Layout.getInt(version, 0) : -1)
+                + " but this Cairn reads version "
+                + Layout.LAYOUT_VERSION
+                + "; open it with the Cairn version that wrote it, or migrate it with"
+                + " 'cairn migrate'. Nothing was changed.",
+            null);
+      }
+      byte[] nextSid = db.get(metaCf, Layout.NEXT_STORE_ID_KEY);
+      nextStoreId = nextSid == null ? 1 : Layout.getInt(nextSid, 0);
+      byte[] nextSave = db.get(metaCf, Layout.NEXT_SAVE_ID_KEY);
+      nextSaveId.set(nextSave == null ? 1 : Layout.getLong(nextSave, 0));
+      try (RocksIterator it = db.newIterator(metaCf, readOptions)) {
+        for (it.seek(Layout.CATALOG_PREFIX);
+            it.isValid() && Layout.startsWith(it.key(), Layout.CATALOG_PREFIX);
+            it.next()) {
+          String entry =
+              new String(
+                  it.key(),
+                  Layout.CATALOG_PREFIX.length,
+                  it.key().length - Layout.CATALOG_PREFIX.length,
+                  StandardCharsets.US_ASCII);
+          catalog.put(entry, Layout.getInt(it.value(), 0));
+        }
+        it.status();
+      }
+      deleteOrphanChunks();
+    } catch (RocksDBException e) {
+      throw RocksErrors.translate(e, "open (reading catalog)", describe, dir);
+    }
+  }
+
+  // ---------------------------------------------------------------- guard and native calls
+
+  /** A native call that may fail with a RocksDBException. */
+  interface NativeCall<T> {
+    T call() throws RocksDBException;
+  }
+
+  /** Enters the guard: throws {@link BackendClosedException} once closed. Pair with exit(). */
+  void enter() {
+    lifecycle.readLock().lock();
+    if (closed) {
+      lifecycle.readLock().unlock();
+      throw new BackendClosedException(context.name());
+    }
+  }
+
+  void exit() {
+    lifecycle.readLock().unlock();
+  }
+
+  /** Runs {@code c} inside the guard, translating engine errors. */
+  <T> T call(String what, String where, NativeCall<T> c) {
+    enter();
+    try {
+      return c.call();
+    } catch (RocksDBException e) {
+      throw failure(e, what, where);
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * Translates {@code e}; corruption seen at run time leaves a marker for the quarantine policy.
+   */
+  PersistenceException failure(RocksDBException e, String what, String where) {
+    if (RocksErrors.isCorruption(e)) {
+      try {
+        Files.writeString(
+            dir.resolve(CORRUPTION_MARKER),
+            clock.instant() + " " + what + " " + where + ": " + e.getMessage() + "\n");
+      } catch (IOException io) {
+        LOG.warn("Could not write corruption marker in {}: {}", dir, io.toString());
+      }
+    }
+    return RocksErrors.translate(e, what, describe + ", " + where, dir);
+  }
+
+  ReentrantLock stripe(int sid, byte[] key) {
+    return stripes[stripeIndex(sid, key)];
+  }
+
+  private static int stripeIndex(int sid, byte[] key) {
+    int h = sid * 31 + Arrays.hashCode(key);
+    h ^= (h >>> 16);
+    return h & (STRIPES - 1);
+  }
+
+  /**
+   * Locks the stripes of all {@code keys} in ascending stripe order, so two multi-key writers never
+   * deadlock; returns them for {@link #unlockAll}.
+   */
+  List<ReentrantLock> lockStripes(int sid, List<byte[]> keys) {
+    TreeSet<Integer> indexes = new TreeSet<>();
+    for (byte[] k : keys) {
+      indexes.add(stripeIndex(sid, k));
+    }
+    List<ReentrantLock> locked = new ArrayList<>(indexes.size());
+    for (int i : indexes) {
+      stripes[i].lock();
+      locked.add(stripes[i]);
+    }
+    return locked;
+  }
+
+  static void unlockAll(List<ReentrantLock> locks) {
+    for (int i = locks.size() - 1; i >= 0; i--) {
+      locks.get(i).unlock();
+    }
+  }
+
+  /** Whether the caller runs inside {@link #inTransaction} of this backend. */
+  boolean inTransactionHere() {
+    return IN_TRANSACTION.get() == this;
+  }
+
+  void registerIterator(ScanIterator it) {
+    openIterators.add(it);
+  }
+
+  void unregisterIterator(ScanIterator it) {
+    openIterators.remove(it);
+  }
+
+  /** Visits keys (and values) of {@code cf} in {@code [from, to)} inside the guard. */
+  interface Visitor {
+    /** Returns false to stop. */
+    boolean visit(byte[] key, byte[] value) throws RocksDBException;
+  }
+
+  void forEach(
+      String what, String where, ColumnFamilyHandle cf, byte[] from, byte[] to, Visitor visitor) {
+    call(
+        what,
+        where,
+        () -> {
+          try (RocksIterator it = db.newIterator(cf, readOptions)) {
+            for (it.seek(from); it.isValid(); it.next()) {
+              byte[] key = it.key();
+              if (to != null && Arrays.compareUnsigned(key, to) >= 0) {
+                break;
+              }
+              if (!visitor.visit(key, it.value())) {
+                break;
+              }
+            }
+            it.status();
+          }
+          return null;
+        });
+  }
+
+  // ---------------------------------------------------------------- stores and catalog
+
+  @Override
+  public String name() {
+    return context.name();
+  }
+
+  @Override
+  public String type() {
+    return RocksDbBackendProvider.TYPE;
+  }
+
+  @Override
+  public Durability durability() {
+    return context.durability();
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT);
+  }
+
+  @Override
+  public KeyValueStore keyValue(String namespace) {
+    return kv(namespace);
+  }
+
+  RocksKvStore kv(String namespace) {
+    StoreNames.check("key-value namespace", namespace);
+    checkOpen();
+    RocksKvStore s = kvStores.get(namespace);
+    if (s != null) {
+      return s;
+    }
+    return kvStores.computeIfAbsent(
+        namespace, n -> new RocksKvStore(this, n, storeId(StoreKind.KEY_VALUE, n)));
+  }
+
+  @Override
+  public LogStore log(String name) {
+    return logStore(name);
+  }
+
+  RocksLogStore logStore(String name) {
+    StoreNames.check("log", name);
+    checkOpen();
+    RocksLogStore s = logStores.get(name);
+    if (s != null) {
+      return s;
+    }
+    return logStores.computeIfAbsent(
+        name, n -> RocksLogStore.load(this, n, storeId(StoreKind.LOG, n)));
+  }
+
+  @Override
+  public SnapshotStore snapshots(String name) {
+    StoreNames.check("snapshot set", name);
+    checkOpen();
+    RocksSnapshotStore s = snapStores.get(name);
+    if (s != null) {
+      return s;
+    }
+    return snapStores.computeIfAbsent(
+        name, n -> new RocksSnapshotStore(this, n, storeId(StoreKind.SNAPSHOT, n)));
+  }
+
+  void checkOpen() {
+    if (closed) {
+      throw new BackendClosedException(context.name());
+    }
+  }
+
+  /** The store id of a store, creating its catalog entry on first use. */
+  private int storeId(StoreKind kind, String name) {
+    String entry = kind.shortName() + "/" + name;
+    synchronized (catalogLock) {
+      Integer sid = catalog.get(entry);
+      if (sid != null) {
+        return sid;
+      }
+      int id = nextStoreId;
+      call(
+          "create store",
+          kind.shortName() + ":" + name,
+          () -> {
+            try (WriteBatch b = new WriteBatch()) {
+              b.put(metaCf, Layout.catalogKey(kind.shortName(), name), Layout.intBytes(id));
+              b.put(metaCf, Layout.NEXT_STORE_ID_KEY, Layout.intBytes(id + 1));
+              db.write(writeOptions, b);
+            }
+            return null;
+          });
+      nextStoreId = id + 1;
+      catalog.put(entry, id);
+      return id;
+    }
+  }
+
+  private Map<String, Integer> catalogCopy() {
+    synchronized (catalogLock) {
+      return new LinkedHashMap<>(catalog);
+    }
+  }
+
+  @Override
+  public SortedSet<StoreId> stores() {
+    SortedSet<StoreId> result = new TreeSet<>();
+    for (Map.Entry<String, Integer> e : catalogCopy().entrySet()) {
+      String kindName = e.getKey().substring(0, e.getKey().indexOf('/'));
+      String name = e.getKey().substring(kindName.length() + 1);
+      int sid = e.getValue();
+      switch (kindName) {
+        case "kv" -> {
+          if (hasAny(kvCf, sid)) {
+            result.add(new StoreId(StoreKind.KEY_VALUE, name));
+          }
+        }
+        case "log" -> {
+          if (logStore(name).nextOffset() > 0) {
+            result.add(new StoreId(StoreKind.LOG, name));
+          }
+        }
+        case "snapshot" -> {
+          if (hasAny(snapCf, sid)) {
+            result.add(new StoreId(StoreKind.SNAPSHOT, name));
+          }
+        }
+        default ->
+            throw new StoreCorruptedException(
+                describe + ": unknown store kind in catalog entry '" + e.getKey() + "'");
+      }
+    }
+    return result;
+  }
+
+  private boolean hasAny(ColumnFamilyHandle cf, int sid) {
+    boolean[] found = {false};
+    forEach(
+        "list stores",
+        "store id " + sid,
+        cf,
+        Layout.sidPrefix(sid),
+        Layout.sidEnd(sid),
+        (k, v) -> {
+          found[0] = true;
+          return false;
+        });
+    return found[0];
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  @Override
+  public <T> T inTransaction(Transaction.Work<T> work) {
+    Objects.requireNonNull(work, "work");
+    if (inTransactionHere()) {
+      throw new IllegalStateException(
+          "Transactions do not nest: backend '" + name() + "' is already in a transaction here");
+    }
+    enter();
+    txLock.writeLock().lock();
+    IN_TRANSACTION.set(this);
+    RocksTransaction tx = null;
+    try (WriteBatchWithIndex batch = new WriteBatchWithIndex(true)) {
+      tx = new RocksTransaction(this, batch);
+      T result = work.run(tx);
+      tx.commit();
+      return result;
+    } finally {
+      if (tx != null) {
+        tx.invalidate();
+      }
+      IN_TRANSACTION.remove();
+      txLock.writeLock().unlock();
+      exit();
+    }
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  @Override
+  public BackendStats stats() {
+    List<StoreStats> list = new ArrayList<>();
+    for (StoreId id : stores()) {
+      switch (id.kind()) {
+        case KEY_VALUE -> {
+          RocksKvStore s = kv(id.name());
+          list.add(new StoreStats(id, s.approximateCount(), approximateBytes(kvCf, s.sid)));
+        }
+        case LOG -> {
+          RocksLogStore s = logStore(id.name());
+          list.add(
+              new StoreStats(id, s.nextOffset() - s.firstOffset(), approximateBytes(logCf, s.sid)));
+        }
+        case SNAPSHOT -> {
+          RocksSnapshotStore s = (RocksSnapshotStore) snapshots(id.name());
+          long bytes = 0;
+          var infos = s.list();
+          for (var info : infos) {
+            bytes += info.sizeBytes();
+          }
+          list.add(new StoreStats(id, infos.size(), bytes));
+        }
+      }
+    }
+    Map<String, String> props = new TreeMap<>();
+    props.put("layout-version", String.valueOf(Layout.LAYOUT_VERSION));
+    props.put("memory-budget", String.valueOf(config.memoryBudget()));
+    props.put("wal-recovery-mode", config.walRecovery().name().toLowerCase().replace('_', '-'));
+    props.put(
+        "durability-mapping",
+        switch (context.durability()) {
+          case NONE -> "WAL disabled";
+          case NORMAL -> "WAL, no fsync";
+          case FULL -> "WAL fsynced per write (group commit)";
+        });
+    for (Map.Entry<String, Long> e : engineProperties().entrySet()) {
+      props.put(e.getKey(), String.valueOf(e.getValue()));
+    }
+    if (!quarantinedTo.isEmpty()) {
+      props.put("quarantined-to", quarantinedTo);
+    }
+    return new BackendStats(name(), type(), list, directorySize(), props);
+  }
+
+  private long approximateBytes(ColumnFamilyHandle cf, int sid) {
+    return call(
+        "stats",
+        "store id " + sid,
+        () -> {
+          try (org.rocksdb.Slice from = new org.rocksdb.Slice(Layout.sidPrefix(sid));
+              org.rocksdb.Slice to = new org.rocksdb.Slice(Layout.sidEnd(sid))) {
+            long[] sizes =
+                db.getApproximateSizes(
+                    cf,
+                    List.of(new org.rocksdb.Range(from, to)),
+                    org.rocksdb.SizeApproximationFlag.INCLUDE_FILES,
+                    org.rocksdb.SizeApproximationFlag.INCLUDE_MEMTABLES);
+            return sizes.length > 0 ? sizes[0] : -1L;
+          }
+        });
+  }
+
+  private long directorySize() {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              p -> {
+                try {
+                  return Files.size(p);
+                } catch (IOException e) {
+                  return 0;
+                }
+              })
+          .sum();
+    } catch (IOException | UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  /** The engine facts exported as gauges, summed over column families where per-family. */
+  Map<String, Long> engineProperties() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    m.put("estimate-num-keys", sumProperty("rocksdb.estimate-num-keys"));
+    m.put("live-sst-files-size", sumProperty("rocksdb.live-sst-files-size"));
+    m.put("cur-size-all-mem-tables", sumProperty("rocksdb.cur-size-all-mem-tables"));
+    m.put(
+        "estimate-pending-compaction-bytes",
+        sumProperty("rocksdb.estimate-pending-compaction-bytes"));
+    m.put("block-cache-usage", blockCacheUsage());
+    m.put("block-cache-capacity", config.memoryBudget());
+    return m;
+  }
+
+  long sumProperty(String property) {
+    return call(
+        "read property",
+        property,
+        () -> {
+          long sum = 0;
+          for (ColumnFamilyHandle cf : allCfs) {
+            sum += db.getLongProperty(cf, property);
+          }
+          return sum;
+        });
+  }
+
+  long blockCacheUsage() {
+    enter();
+    try {
+      return cache.getUsage();
+    } finally {
+      exit();
+    }
+  }
+
+  private void registerGauges() {
+    MetricRegistry metrics = context.metrics();
+    String base = context.metricPrefix() + ".rocksdb.";
+    Map<String, Gauge<Long>> gauges = new LinkedHashMap<>();
+    gauges.put("estimate-num-keys", () -> safe(() -> sumProperty("rocksdb.estimate-num-keys")));
+    gauges.put("live-sst-files-size", () -> safe(() -> sumProperty("rocksdb.live-sst-files-size")));
+    gauges.put("memtable-size", () -> safe(() -> sumProperty("rocksdb.cur-size-all-mem-tables")));
+    gauges.put("block-cache-usage", () -> safe(this::blockCacheUsage));
+    gauges.put(
+        "pending-compaction-bytes",
+        () -> safe(() -> sumProperty("rocksdb.estimate-pending-compaction-bytes")));
+    for (Map.Entry<String, Gauge<Long>> e : gauges.entrySet()) {
+      String name = base + e.getKey();
+      metrics.remove(name);
+      metrics.register(name, e.getValue());
+      gaugeNames.add(name);
+    }
+  }
+
+  private static long safe(java.util.function.LongSupplier s) {
+    try {
+      return s.getAsLong();
+    } catch (PersistenceException e) {
+      return -1; // closed or failing: health() says why
+    }
+  }
+
+  private void startSweeper() {
+    if (config.sweeperInterval().isZero()) {
+      return;
+    }
+    sweeper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cairn-rocksdb-sweeper-" + name());
+              t.setDaemon(true);
+              return t;
+            });
+    long ms = Math.max(1, config.sweeperInterval().toMillis());
+    sweeper.scheduleWithFixedDelay(this::sweepOnce, ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /** One sweeper pass over every key-value store; failures are logged, never thrown. */
+  private void sweepOnce() {
+    try {
+      purgeAllExpired();
+    } catch (BackendClosedException e) {
+      // closing: nothing to do
+    } catch (RuntimeException e) {
+      LOG.warn("Expiry sweep of {} failed; will retry: {}", describe, e.toString());
+    }
+  }
+
+  private long purgeAllExpired() {
+    long removed = 0;
+    for (String entry : catalogCopy().keySet()) {
+      if (entry.startsWith("kv/")) {
+        removed += kv(entry.substring(3)).purgeExpired();
+      }
+    }
+    return removed;
+  }
+
+  @Override
+  public VerifyReport verify(Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    List<String> problems = new ArrayList<>();
+    long checked = 0;
+    progress.report("checksums", 0, 1);
+    int files = call("verify", "live files", () -> db.getLiveFilesMetaData().size());
+    try {
+      enter();
+      try {
+        db.verifyChecksum();
+      } finally {
+        exit();
+      }
+    } catch (RocksDBException e) {
+      problems.add(describe + ": RocksDB checksum verification failed: " + e.getMessage());
+    }
+    checked += files;
+    progress.report("checksums", 1, 1);
+    List<String> snapshotStores = new ArrayList<>();
+    for (String entry : catalogCopy().keySet()) {
+      if (entry.startsWith("snapshot/")) {
+        snapshotStores.add(entry.substring("snapshot/".length()));
+      }
+    }
+    int done = 0;
+    for (String name : snapshotStores) {
+      progress.report("snapshots", done++, snapshotStores.size());
+      RocksSnapshotStore s = (RocksSnapshotStore) snapshots(name);
+      checked += s.verifyAll(problems);
+    }
+    progress.report("snapshots", done, snapshotStores.size());
+    return new VerifyReport(name(), checked, problems);
+  }
+
+  @Override
+  public void compact(Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    progress.report("purge-expired", 0, -1);
+    purgeAllExpired();
+    progress.report("orphan-chunks", 0, -1);
+    call(
+        "compact",
+        "snapshot chunks",
+        () -> {
+          deleteOrphanChunks();
+          return null;
+        });
+    int i = 0;
+    for (ColumnFamilyHandle cf : allCfs) {
+      progress.report("compact-range", i++, allCfs.size());
+      call(
+          "compact",
+          "column family " + i,
+          () -> {
+            try (CompactRangeOptions o = new CompactRangeOptions()) {
+              o.setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce);
+              db.compactRange(cf, null, null, o);
+            }
+            return null;
+          });
+    }
+    progress.report("compact-range", allCfs.size(), allCfs.size());
+  }
+
+  /**
+   * Deletes chunks of saves no snapshot metadata refers to (a crash mid-save) and that no save in
+   * this process is writing. Caller is inside the guard (or opening).
+   */
+  void deleteOrphanChunks() throws RocksDBException {
+    Set<Long> referenced = new HashSet<>();
+    long maxSeen = 0;
+    try (RocksIterator it = db.newIterator(snapCf, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        long saveId = Layout.getLong(it.value(), 0);
+        referenced.add(saveId);
+        maxSeen = Math.max(maxSeen, saveId);
+      }
+      it.status();
+    }
+    List<Long> orphans = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(chunkCf, readOptions)) {
+      it.seekToFirst();
+      while (it.isValid()) {
+        long saveId = Layout.chunkSaveId(it.key());
+        maxSeen = Math.max(maxSeen, saveId);
+        if (!referenced.contains(saveId) && !savesInFlight.contains(saveId)) {
+          orphans.add(saveId);
+        }
+        it.seek(Layout.savePrefix(saveId + 1));
+      }
+      it.status();
+    }
+    // Belt and braces: never hand out a save id that is already on disk.
+    long floor = maxSeen + 1;
+    nextSaveId.accumulateAndGet(floor, Math::max);
+    if (!orphans.isEmpty()) {
+      try (WriteBatch b = new WriteBatch()) {
+        for (long id : orphans) {
+          b.deleteRange(chunkCf, Layout.savePrefix(id), Layout.savePrefix(id + 1));
+        }
+        db.write(writeOptions, b);
+      }
+      LOG.info("{}: removed chunks of {} unfinished snapshot saves", describe, orphans.size());
+    }
+  }
+
+  @Override
+  public void checkpoint(Path target, Progress progress) {
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(progress, "progress");
+    Path t = target.toAbsolutePath().normalize();
+    if (Files.exists(t)) {
+      try (Stream<Path> entries = Files.list(t)) {
+        if (entries.findAny().isPresent()) {
+          throw new IllegalArgumentException(
+              "Checkpoint target " + t + " is not empty; give an empty or absent directory");
+        }
+      } catch (IOException e) {
+        throw new StorageEngineException("Cannot read checkpoint target " + t + ": " + e, e);
+      }
+      try {
+        Files.delete(t); // RocksDB creates the directory itself
+      } catch (IOException e) {
+        throw new StorageEngineException("Cannot prepare checkpoint target " + t + ": " + e, e);
+      }
+    }
+    progress.report("checkpoint", 0, 1);
+    call(
+        "checkpoint",
+        "target " + t,
+        () -> {
+          try (Checkpoint cp = Checkpoint.create(db)) {
+            cp.createCheckpoint(t.toString());
+          }
+          return null;
+        });
+    setPermissions(t);
+    progress.report("checkpoint", 1, 1);
+  }
+
+  @Override
+  public HealthCheck.Result health() {
+    if (closed) {
+      return HealthCheck.Result.unhealthy(describe + " is closed");
+    }
+    try {
+      long errors =
+          call(
+              "health", "background errors", () -> db.getLongProperty("rocksdb.background-errors"));
+      if (errors > 0) {
+        return HealthCheck.Result.unhealthy(
+            describe
+                + " has "
+                + errors
+                + " RocksDB background errors (disk full or I/O error?); see its LOG file");
+      }
+      return HealthCheck.Result.healthy(describe + " is open");
+    } catch (PersistenceException e) {
+      return HealthCheck.Result.unhealthy(e.getMessage());
+    }
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Stops the sweeper, waits for in-flight calls, closes abandoned iterators, removes the gauges,
+   * flushes memtables when the WAL is off, then closes every native object exactly once in reverse
+   * order of creation. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (lifecycle.getReadHoldCount() > 0) {
+      throw new IllegalStateException(
+          "close() of " + describe + " called from inside one of its own operations");
+    }
+    synchronized (this) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+    }
+    if (sweeper != null) {
+      sweeper.shutdown();
+      try {
+        if (!sweeper.awaitTermination(30, TimeUnit.SECONDS)) {
+          sweeper.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        sweeper.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+    PersistenceException failure = null;
+    lifecycle.writeLock().lock();
+    try {
+      closed = true;
+      for (ScanIterator it : List.copyOf(openIterators)) {
+        it.closeNative();
+      }
+      openIterators.clear();
+      for (String g : gaugeNames) {
+        context.metrics().remove(g);
+      }
+      if (db != null && context.durability() == Durability.NONE) {
+        try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+          db.flush(fo, allCfs);
+        } catch (RocksDBException e) {
+          failure = RocksErrors.translate(e, "flush on close", describe, dir);
+        }
+      }
+      for (int i = natives.size() - 1; i >= 0; i--) {
+        AutoCloseable n = natives.get(i);
+        try {
+          if (n instanceof RocksDB r) {
+            r.closeE();
+          } else {
+            n.close();
+          }
+        } catch (RocksDBException e) {
+          if (failure == null) {
+            failure = RocksErrors.translate(e, "close", describe, dir);
+          }
+        } catch (Exception e) {
+          if (failure == null) {
+            failure = new StorageEngineException("Closing " + describe + " failed: " + e, e);
+          }
+        }
+      }
+      natives.clear();
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+    tightenPermissions();
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  // ---------------------------------------------------------------- files
+
+  private static void prepareDirectory(Path dir, String describe) {
+    try {
+      if (!Files.isDirectory(dir)) {
+        try {
+          Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIR_PERMS));
+        } catch (UnsupportedOperationException e) {
+          Files.createDirectories(dir);
+        }
+      }
+      setPermissions(dir);
+    } catch (IOException e) {
+      throw new StorageEngineException(
+          "Cannot create the data directory of "
+              + describe
+              + ": "
+              + e
+              + ". Check that the parent exists and is writable.",
+          e);
+    }
+  }
+
+  private void tightenPermissions() {
+    try (Stream<Path> files = Files.list(dir)) {
+      files.filter(Files::isRegularFile).forEach(RocksDbBackend::setPermissions);
+    } catch (IOException | UncheckedIOException e) {
+      LOG.debug("Could not tighten permissions in {}: {}", dir, e.toString());
+    }
+  }
+
+  /** 0700 for directories, 0600 for files; ignored where the file system is not POSIX. */
+  static void setPermissions(Path p) {
+    try {
+      Files.setPosixFilePermissions(p, Files.isDirectory(p) ? DIR_PERMS : FILE_PERMS);
+    } catch (UnsupportedOperationException | IOException e) {
+      LOG.debug("Could not set permissions of {}: {}", p, e.toString());
+    }
+  }
+
+  private static Path quarantineDirectory(Path dir, String describe, StoreCorruptedException e) {
+    Path aside = dir.resolveSibling(dir.getFileName() + ".corrupt-" + System.currentTimeMillis());
+    try {
+      Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException io) {
+      PersistenceException failure =
+          new StoreCorruptedException(
+              describe
+                  + " is corrupt and on-corruption = quarantine, but moving it aside to "
+                  + aside
+                  + " failed: "
+                  + io
+                  + ". Move or delete the directory by hand.",
+              e);
+      failure.addSuppressed(io);
+      throw failure;
+    }
+    LOG.warn(
+        "{} was corrupt ({}); moved it to {} and started empty (on-corruption = quarantine)",
+        describe,
+        e.getMessage(),
+        aside);
+    return aside;
+  }
+}

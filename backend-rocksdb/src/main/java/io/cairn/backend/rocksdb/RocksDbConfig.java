@@ -1,0 +1,207 @@
+package io.cairn.backend.rocksdb;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.spi.Settings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.WALRecoveryMode;
+
+/**
+ * The type-specific settings of one RocksDB backend, read eagerly from the merged instance config
+ * (see this module's {@code reference.conf} for every key and its meaning). Immutable.
+ */
+record RocksDbConfig(
+    long memoryBudget,
+    OnCorruption onCorruption,
+    WalRecovery walRecovery,
+    Duration sweeperInterval,
+    int sweeperBatch,
+    int snapshotChunkSize,
+    int writeBufferPercent,
+    int maxWriteBufferNumber,
+    int maxBackgroundJobs,
+    int bloomBitsPerKey,
+    Compression compression,
+    boolean strictCacheLimit,
+    int maxOpenFiles,
+    Properties dbOptions,
+    Properties cfOptions) {
+
+  /** Smallest memory budget accepted. */
+  static final long MIN_MEMORY_BUDGET = 8L << 20;
+
+  static final Set<String> ADVANCED_KEYS =
+      Set.of(
+          "write-buffer-percent",
+          "max-write-buffer-number",
+          "max-background-jobs",
+          "bloom-bits-per-key",
+          "compression",
+          "strict-cache-limit",
+          "max-open-files",
+          "db-options",
+          "cf-options");
+
+  /** Policy when corruption is found at open. */
+  enum OnCorruption {
+    FAIL,
+    QUARANTINE
+  }
+
+  /** Configuration names of RocksDB's WAL recovery modes. */
+  enum WalRecovery {
+    POINT_IN_TIME(WALRecoveryMode.PointInTimeRecovery),
+    ABSOLUTE_CONSISTENCY(WALRecoveryMode.AbsoluteConsistency),
+    TOLERATE_CORRUPTED_TAIL_RECORDS(WALRecoveryMode.TolerateCorruptedTailRecords),
+    SKIP_ANY_CORRUPTED_RECORDS(WALRecoveryMode.SkipAnyCorruptedRecords);
+
+    final WALRecoveryMode mode;
+
+    WalRecovery(WALRecoveryMode mode) {
+      this.mode = mode;
+    }
+  }
+
+  /** Block compression choices. */
+  enum Compression {
+    NONE(CompressionType.NO_COMPRESSION),
+    SNAPPY(CompressionType.SNAPPY_COMPRESSION),
+    LZ4(CompressionType.LZ4_COMPRESSION),
+    ZSTD(CompressionType.ZSTD_COMPRESSION);
+
+    final CompressionType type;
+
+    Compression(CompressionType type) {
+      this.type = type;
+    }
+  }
+
+  /**
+   * Reads every RocksDB key of {@code s}, adding one problem per bad setting. Never throws for bad
+   * settings; returns usable fallbacks so reading goes on.
+   */
+  static RocksDbConfig read(Settings s) {
+    long budget = s.bytes("memory-budget", MIN_MEMORY_BUDGET, 256L << 20);
+    OnCorruption onCorruption = s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL);
+    WalRecovery wal = s.oneOf("wal-recovery-mode", WalRecovery.class, WalRecovery.POINT_IN_TIME);
+    Duration sweep = s.duration("sweeper-interval", Duration.ZERO, Duration.ofMinutes(1));
+    int sweepBatch = s.intBetween("sweeper-batch", 1, 1_000_000, 1000);
+    long chunk = s.bytes("snapshot-chunk-size", 4096, 1L << 20);
+    if (chunk > (64L << 20)) {
+      s.problem("snapshot-chunk-size", "a size from 4KiB to 64MiB", String.valueOf(chunk));
+      chunk = 1L << 20;
+    }
+    Settings adv = advanced(s);
+    int wbPercent = adv.intBetween("write-buffer-percent", 5, 90, 25);
+    int maxWb = adv.intBetween("max-write-buffer-number", 2, 64, 3);
+    int jobs = adv.intBetween("max-background-jobs", 1, 256, 2);
+    int bloom = adv.intBetween("bloom-bits-per-key", 0, 64, 10);
+    Compression compression = adv.oneOf("compression", Compression.class, Compression.LZ4);
+    boolean strict = adv.bool("strict-cache-limit", false);
+    int maxOpen = adv.intBetween("max-open-files", -1, 1_000_000, 1000);
+    if (maxOpen >= 0 && maxOpen < 20) {
+      adv.problem("max-open-files", "-1 or at least 20", String.valueOf(maxOpen));
+      maxOpen = 1000;
+    }
+    Properties dbOptions = rawOptions(adv, "db-options");
+    Properties cfOptions = rawOptions(adv, "cf-options");
+    if (!dbOptions.isEmpty() || !cfOptions.isEmpty()) {
+      RocksDbBackend.loadLibrary();
+      if (!dbOptions.isEmpty()) {
+        try (DBOptions parsed = DBOptions.getDBOptionsFromProps(dbOptions)) {
+          if (parsed == null) {
+            adv.problem("db-options", "DBOptions RocksDB accepts", dbOptions.toString());
+          }
+        } catch (IllegalArgumentException e) {
+          adv.problem("db-options", "DBOptions RocksDB accepts", e.getMessage());
+        }
+      }
+      if (!cfOptions.isEmpty()) {
+        try (ColumnFamilyOptions parsed =
+            ColumnFamilyOptions.getColumnFamilyOptionsFromProps(cfOptions)) {
+          if (parsed == null) {
+            adv.problem("cf-options", "ColumnFamilyOptions RocksDB accepts", cfOptions.toString());
+          }
+        } catch (IllegalArgumentException e) {
+          adv.problem("cf-options", "ColumnFamilyOptions RocksDB accepts", e.getMessage());
+        }
+      }
+    }
+    return new RocksDbConfig(
+        budget,
+        onCorruption,
+        wal,
+        sweep,
+        sweepBatch,
+        (int) chunk,
+        wbPercent,
+        maxWb,
+        jobs,
+        bloom,
+        compression,
+        strict,
+        maxOpen,
+        dbOptions,
+        cfOptions);
+  }
+
+  /** Bytes of the budget given to memtables. */
+  long writeBufferBytes() {
+    return memoryBudget * writeBufferPercent / 100;
+  }
+
+  private static Settings advanced(Settings s) {
+    Config c = s.config();
+    List<ConfigProblem> problems = s.problems();
+    if (!c.hasPath("advanced") || c.getValue("advanced").valueType() != ConfigValueType.OBJECT) {
+      s.problem("advanced", "an object of advanced settings", "a missing or non-object value");
+      // Read the fallbacks from an empty section whose own problems are discarded: the one
+      // problem above already says what is wrong.
+      return new Settings(
+          com.typesafe.config.ConfigFactory.empty(), s.pathOf("advanced"), new ArrayList<>());
+    }
+    Settings adv = new Settings(c.getConfig("advanced"), s.pathOf("advanced"), problems);
+    adv.rejectUnknownKeys(ADVANCED_KEYS, "rocksdb advanced");
+    return adv;
+  }
+
+  private static Properties rawOptions(Settings adv, String key) {
+    Properties props = new Properties();
+    Config c = adv.config();
+    try {
+      if (!c.hasPath(key)) {
+        return props;
+      }
+      if (c.getValue(key).valueType() != ConfigValueType.OBJECT) {
+        adv.problem(key, "an object of RocksDB option names to values", "a non-object value");
+        return props;
+      }
+      List<String> bad = new ArrayList<>();
+      for (Map.Entry<String, ConfigValue> e : c.getObject(key).entrySet()) {
+        Object v = e.getValue().unwrapped();
+        if (v instanceof Map || v instanceof List || v == null) {
+          bad.add(e.getKey());
+        } else {
+          props.setProperty(e.getKey(), String.valueOf(v));
+        }
+      }
+      if (!bad.isEmpty()) {
+        adv.problem(key, "plain option values (string, number or boolean)", "values for " + bad);
+      }
+    } catch (ConfigException e) {
+      adv.problem(key, "an object of RocksDB option names to values", e.getMessage());
+    }
+    return props;
+  }
+}

@@ -1,0 +1,361 @@
+package io.cairn.backend.rocksdb;
+
+import io.cairn.persistence.CloseableIterator;
+import io.cairn.persistence.Entry;
+import io.cairn.persistence.KeyValue;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.VersionConflictException;
+import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.StoreNames;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+
+/**
+ * A key-value namespace: keys {@code sid + key} in column family {@code kv} (see {@link Layout}).
+ *
+ * <h2>Versions under concurrency</h2>
+ *
+ * A write reads the current entry, computes the new version (old + 1, or 1 if absent or expired),
+ * and commits entry plus expiry-index change in one batch, all while holding the key's stripe of
+ * the backend's striped locks (and the backend's transaction lock shared). Two writers of one key
+ * therefore serialise, so versions strictly increase and compare-and-set is atomic; writers of
+ * different keys run in parallel, which lets RocksDB group their WAL syncs under {@code durability
+ * = full}. Reads take no per-key lock (only the backend's close guard): a RocksDB read sees one
+ * consistent state on its own.
+ *
+ * <h2>TTL</h2>
+ *
+ * The expiry instant is stored in the entry, and every read, scan and compare-and-set treats an
+ * entry with {@code now >= expiresAt} as absent, so expiry is visible at once. Physical removal is
+ * done by a sweeper over the expiry index (column family {@code kv-expiry}, keyed by {@code sid,
+ * expiresAt, key}): a range scan up to {@code now} finds exactly the expired entries without
+ * touching live ones, in batches of {@code sweeper-batch}, each entry removed under its stripe lock
+ * only if its stored expiry still matches. RocksDB's compaction filters were rejected: a
+ * Java-implemented filter is not supported by rocksdbjni (only the built-in native ones are), the
+ * built-in TTL support ({@code TtlDB}) has one TTL per database rather than per entry, and
+ * compaction timing is unpredictable, so expired data could linger indefinitely in cold levels.
+ */
+final class RocksKvStore implements KeyValueStore {
+  private static final long ANY = -1;
+  private static final int SCAN_BATCH = 64;
+  private static final long SCAN_BATCH_BYTES = 1L << 20;
+
+  final RocksDbBackend b;
+  final String name;
+  final int sid;
+
+  RocksKvStore(RocksDbBackend b, String name, int sid) {
+    this.b = b;
+    this.name = name;
+    this.sid = sid;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  String where(byte[] key) {
+    return "kv:" + name + " key " + Bytes.toDisplay(key);
+  }
+
+  @Override
+  public Optional<Entry> getEntry(byte[] key) {
+    StoreNames.checkKey(key);
+    byte[] k = Layout.kvKey(sid, key);
+    byte[] stored = read(key, k);
+    return decode(key, stored, b.clock.millis());
+  }
+
+  /** Reads the stored entry inside the guard; the message is built only on failure. */
+  private byte[] read(byte[] key, byte[] k) {
+    b.enter();
+    try {
+      return b.db.get(b.kvCf, b.readOptions, k);
+    } catch (RocksDBException e) {
+      throw b.failure(e, "get", where(key));
+    } finally {
+      b.exit();
+    }
+  }
+
+  /** The live value: like {@link #getEntry} without building an entry. */
+  @Override
+  public byte[] get(byte[] key) {
+    StoreNames.checkKey(key);
+    byte[] k = Layout.kvKey(sid, key);
+    byte[] stored = read(key, k);
+    if (stored == null) {
+      return null;
+    }
+    long exp = Layout.kvExpiresAt(stored);
+    if (exp != 0 && b.clock.millis() >= exp) {
+      return null;
+    }
+    return b.encryption.open(Layout.kvPayload(stored));
+  }
+
+  /** The live entry in {@code stored}, or empty if absent or expired at {@code now}. */
+  Optional<Entry> decode(byte[] key, byte[] stored, long now) {
+    if (stored == null) {
+      return Optional.empty();
+    }
+    long exp = Layout.kvExpiresAt(stored);
+    if (exp != 0 && now >= exp) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Entry(
+            key.clone(),
+            b.encryption.open(Layout.kvPayload(stored)),
+            Layout.kvVersion(stored),
+            exp));
+  }
+
+  @Override
+  public long put(byte[] key, byte[] value) {
+    return write("put", key, ANY, value, null, false);
+  }
+
+  @Override
+  public long put(byte[] key, byte[] value, Duration ttl) {
+    StoreNames.checkTtl(ttl, false);
+    return write("put", key, ANY, value, ttl, false);
+  }
+
+  @Override
+  public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
+    StoreNames.checkTtl(ttl, true);
+    checkExpected(expectedVersion);
+    return write("compareAndSet", key, expectedVersion, value, ttl, false);
+  }
+
+  @Override
+  public boolean delete(byte[] key) {
+    return write("delete", key, ANY, null, null, true) > 0;
+  }
+
+  @Override
+  public void compareAndDelete(byte[] key, long expectedVersion) {
+    checkExpected(expectedVersion);
+    write("compareAndDelete", key, expectedVersion, null, null, true);
+  }
+
+  static void checkExpected(long expectedVersion) {
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException(
+          "expectedVersion must be 0 (absent) or a version >= 1, got " + expectedVersion);
+    }
+  }
+
+  private long write(
+      String op, byte[] key, long expected, byte[] value, Duration ttl, boolean delete) {
+    StoreNames.checkKey(key);
+    if (!delete) {
+      StoreNames.checkValue(value);
+    }
+    b.enter();
+    try {
+      b.txLock.readLock().lock();
+      ReentrantLock stripe = b.stripe(sid, key);
+      stripe.lock();
+      try {
+        KvAccess.Direct access = new KvAccess.Direct(b);
+        long now = b.clock.millis();
+        long v =
+            apply(
+                access,
+                key,
+                expected,
+                delete ? null : value,
+                delete ? 0 : StoreNames.expiryMillis(now, ttl),
+                now);
+        access.commit();
+        return v;
+      } catch (RocksDBException e) {
+        throw b.failure(e, op, where(key));
+      } finally {
+        stripe.unlock();
+        b.txLock.readLock().unlock();
+      }
+    } finally {
+      b.exit();
+    }
+  }
+
+  /**
+   * The one read-modify-write of an entry, shared by direct writes and transactions. With {@code
+   * value == null} deletes and returns the live version removed (0 if none); otherwise writes and
+   * returns the new version. {@code expected == ANY} skips the version check; a mismatch throws
+   * {@link VersionConflictException} before anything is written. Deleting with an expected version
+   * requires a live entry: expecting 0 of an absent key is a conflict, as there is nothing to
+   * delete.
+   */
+  long apply(KvAccess a, byte[] key, long expected, byte[] value, long expiresAt, long now)
+      throws RocksDBException {
+    byte[] k = Layout.kvKey(sid, key);
+    byte[] old = a.getHeader(b.kvCf, k);
+    long oldVersion = 0;
+    long oldExp = 0;
+    if (old != null) {
+      oldExp = Layout.kvExpiresAt(old);
+      oldVersion = (oldExp != 0 && now >= oldExp) ? 0 : Layout.kvVersion(old);
+    }
+    if (expected != ANY && (expected != oldVersion || (value == null && oldVersion == 0))) {
+      throw new VersionConflictException(b.describe + ", " + where(key), expected, oldVersion);
+    }
+    if (oldExp != 0 && (value == null || oldExp != expiresAt)) {
+      a.delete(b.expiryCf, Layout.expiryKey(sid, oldExp, key));
+    }
+    if (value == null) {
+      if (old != null) {
+        a.delete(b.kvCf, k);
+      }
+      return oldVersion;
+    }
+    long v = oldVersion + 1;
+    a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, b.encryption.seal(value)));
+    if (expiresAt != 0 && expiresAt != oldExp) {
+      a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
+    }
+    return v;
+  }
+
+  @Override
+  public void putAll(Collection<KeyValue> entries) {
+    Objects.requireNonNull(entries, "entries");
+    List<byte[]> keys = new ArrayList<>(entries.size());
+    for (KeyValue kv : entries) {
+      Objects.requireNonNull(kv, "entry");
+      StoreNames.checkKey(kv.key());
+      StoreNames.checkValue(kv.value());
+      keys.add(kv.key());
+    }
+    if (keys.isEmpty()) {
+      return;
+    }
+    b.enter();
+    try {
+      b.txLock.readLock().lock();
+      List<ReentrantLock> locks = b.lockStripes(sid, keys);
+      try {
+        // Later duplicates win: apply in order, each reading committed state; the batch keeps
+        // the last write per key.
+        KvAccess.Direct access = new KvAccess.Direct(b);
+        long now = b.clock.millis();
+        for (KeyValue kv : entries) {
+          apply(access, kv.key(), ANY, kv.value(), 0, now);
+        }
+        access.commit();
+      } catch (RocksDBException e) {
+        throw b.failure(e, "putAll", "kv:" + name + " (" + keys.size() + " entries)");
+      } finally {
+        RocksDbBackend.unlockAll(locks);
+        b.txLock.readLock().unlock();
+      }
+    } finally {
+      b.exit();
+    }
+  }
+
+  @Override
+  public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
+    byte[] lower = fromInclusive == null ? Layout.sidPrefix(sid) : Layout.kvKey(sid, fromInclusive);
+    byte[] upper = toExclusive == null ? Layout.sidEnd(sid) : Layout.kvKey(sid, toExclusive);
+    return new ScanIterator(this, lower, upper, SCAN_BATCH, SCAN_BATCH_BYTES);
+  }
+
+  @Override
+  public long purgeExpired() {
+    long removed = 0;
+    String where = "kv:" + name;
+    while (true) {
+      long now = b.clock.millis();
+      List<byte[]> expired = new ArrayList<>();
+      int batch = b.config.sweeperBatch();
+      b.forEach(
+          "purgeExpired",
+          where,
+          b.expiryCf,
+          Layout.sidPrefix(sid),
+          Layout.expiryUpTo(sid, now),
+          (k, v) -> {
+            expired.add(k);
+            return expired.size() < batch;
+          });
+      for (byte[] ek : expired) {
+        removed += purgeOne(ek);
+      }
+      if (expired.size() < batch) {
+        return removed;
+      }
+    }
+  }
+
+  /** Removes one expiry-index entry and, if it still describes the entry, the entry itself. */
+  private int purgeOne(byte[] expiryKey) {
+    byte[] key = Layout.expiryUserKey(expiryKey);
+    long exp = Layout.expiryAt(expiryKey);
+    b.enter();
+    try {
+      b.txLock.readLock().lock();
+      ReentrantLock stripe = b.stripe(sid, key);
+      stripe.lock();
+      try {
+        KvAccess.Direct access = new KvAccess.Direct(b);
+        byte[] k = Layout.kvKey(sid, key);
+        byte[] stored = access.getHeader(b.kvCf, k);
+        int removed = 0;
+        if (stored != null && Layout.kvExpiresAt(stored) == exp && b.clock.millis() >= exp) {
+          access.delete(b.kvCf, k);
+          removed = 1;
+        }
+        access.delete(b.expiryCf, expiryKey);
+        access.commit();
+        return removed;
+      } catch (RocksDBException e) {
+        throw b.failure(e, "purgeExpired", where(key));
+      } finally {
+        stripe.unlock();
+        b.txLock.readLock().unlock();
+      }
+    } finally {
+      b.exit();
+    }
+  }
+
+  /** Exact count of live entries: a key scan of the namespace (cost grows with its size). */
+  @Override
+  public long approximateCount() {
+    long now = b.clock.millis();
+    long[] count = {0};
+    b.forEach(
+        "approximateCount",
+        "kv:" + name,
+        b.kvCf,
+        Layout.sidPrefix(sid),
+        Layout.sidEnd(sid),
+        (k, v) -> {
+          long exp = Layout.kvExpiresAt(v);
+          if (exp == 0 || now < exp) {
+            count[0]++;
+          }
+          return true;
+        });
+    return count[0];
+  }
+
+  /** Opens a native iterator positioned at {@code lower}; the caller is inside the guard. */
+  RocksIterator newIterator(byte[] lower) {
+    RocksIterator it = b.db.newIterator(b.kvCf, b.readOptions);
+    it.seek(lower);
+    return it;
+  }
+}

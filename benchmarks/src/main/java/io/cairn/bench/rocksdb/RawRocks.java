@@ -1,0 +1,116 @@
+package io.cairn.bench.rocksdb;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.CompressionType;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteOptions;
+
+/**
+ * Bare rocksdbjni configured like Cairn's defaults (256 MiB LRU block cache with index and filter
+ * blocks in it, 10-bit bloom filter, LZ4, the same write-buffer manager share), so that a ratio
+ * against it measures Cairn's own work, not different tuning.
+ */
+final class RawRocks implements AutoCloseable {
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  final Path dir;
+  final RocksDB db;
+  final WriteOptions writeOptions;
+  final ReadOptions readOptions;
+  private final LRUCache cache;
+  private final BloomFilter filter;
+  private final Options options;
+  private final org.rocksdb.WriteBufferManager wbm;
+
+  RawRocks(boolean sync) {
+    try {
+      dir = Files.createTempDirectory(benchRoot(), "raw-rocksdb");
+      cache = new LRUCache(256L << 20);
+      wbm = new org.rocksdb.WriteBufferManager(64L << 20, cache);
+      filter = new BloomFilter(10, false);
+      BlockBasedTableConfig table = new BlockBasedTableConfig();
+      table.setBlockCache(cache);
+      table.setCacheIndexAndFilterBlocks(true);
+      table.setPinL0FilterAndIndexBlocksInCache(true);
+      table.setFilterPolicy(filter);
+      options =
+          new Options()
+              .setCreateIfMissing(true)
+              .setWriteBufferManager(wbm)
+              .setTableFormatConfig(table)
+              .setCompressionType(CompressionType.LZ4_COMPRESSION)
+              .setWriteBufferSize(16L << 20)
+              .setMaxWriteBufferNumber(3)
+              .setMaxBackgroundJobs(2);
+      db = RocksDB.open(options, dir.toString());
+      writeOptions = new WriteOptions().setSync(sync);
+      readOptions = new ReadOptions();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  byte[] get(byte[] key) {
+    try {
+      return db.get(readOptions, key);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  void put(byte[] key, byte[] value) {
+    try {
+      db.put(writeOptions, key, value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    readOptions.close();
+    writeOptions.close();
+    db.close();
+    options.close();
+    filter.close();
+    wbm.close();
+    cache.close();
+    deleteTree(dir);
+  }
+
+  /**
+   * Where benchmark databases live: {@code -Dcairn.bench.dir}, else the system temp directory. Put
+   * it on the disk you want measured: synced-write numbers are meaningless on tmpfs.
+   */
+  static Path benchRoot() throws IOException {
+    Path root =
+        Path.of(System.getProperty("cairn.bench.dir", System.getProperty("java.io.tmpdir")));
+    Files.createDirectories(root);
+    return root;
+  }
+
+  static void deleteTree(Path root) {
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

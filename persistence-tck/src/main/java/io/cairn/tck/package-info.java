@@ -1,0 +1,48 @@
+/**
+ * The Cairn technology compatibility kit: abstract JUnit 5 contract suites that any {@link
+ * io.cairn.persistence.StorageBackend} must pass.
+ *
+ * <h2>Testing a backend</h2>
+ *
+ * <ol>
+ *   <li>Register the provider in {@code
+ *       META-INF/services/io.cairn.persistence.spi.StorageBackendProvider} and declare its defaults
+ *       under {@code cairn.backend-defaults.<type>} in the module's {@code reference.conf}.
+ *   <li>Add {@code cairn-persistence-tck} and {@code junit-jupiter} in test scope.
+ *   <li>For each suite, write a subclass that returns the backend's configuration body:
+ *       <pre>{@code
+ * class MyKeyValueStoreTest extends KeyValueStoreContract {
+ *   @Override
+ *   protected String backendConfig() {
+ *     return "type = mine, durability = normal";
+ *   }
+ * }
+ * }</pre>
+ * </ol>
+ *
+ * The suites are {@link io.cairn.tck.KeyValueStoreContract}, {@link io.cairn.tck.LogStoreContract},
+ * {@link io.cairn.tck.SnapshotStoreContract}, {@link io.cairn.tck.TransactionContract}, {@link
+ * io.cairn.tck.ConcurrencyContract}, {@link io.cairn.tck.RestartContract}, {@link
+ * io.cairn.tck.BackendContract} and {@link io.cairn.tck.ModelBasedContract}. Each test opens a
+ * fresh {@link io.cairn.persistence.PersistenceRegistry} on a temporary directory with a {@link
+ * io.cairn.tck.ManualClock} (see {@link io.cairn.tck.ContractSupport}). Tests of optional behaviour
+ * are skipped, never failed, when the backend lacks the {@link io.cairn.persistence.Capability}.
+ *
+ * <h2>Precision the suites demand</h2>
+ *
+ * <ul>
+ *   <li>TTL expiry is {@code now + ttl} in milliseconds by the backend's clock ({@link
+ *       io.cairn.persistence.spi.StoreNames#expiryMillis}); entries are checked 1 ms before and
+ *       after, and {@code Entry.expiresAtMillis()} must equal that instant.
+ *   <li>{@code SnapshotInfo.createdAtMillis()} is the backend clock's time of the save.
+ *   <li>{@code SnapshotStore.save} reads its input to end-of-stream and does not close it; an input
+ *       that throws makes save throw a {@code PersistenceException} and leaves the previous
+ *       snapshot of that version intact.
+ *   <li>Counts in {@code BackendStats} are exact or -1.
+ * </ul>
+ *
+ * <p>System properties: {@code tckSeed} (seed of {@code random()} in every test), {@code
+ * tckModelSeeds}, {@code tckModelSeed} and {@code tckModelOps} (see {@link
+ * io.cairn.tck.ModelBasedContract}).
+ */
+package io.cairn.tck;
