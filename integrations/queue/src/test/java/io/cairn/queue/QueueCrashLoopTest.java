@@ -27,7 +27,7 @@ class QueueCrashLoopTest {
   @TempDir Path dir;
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#durableTypes")
+  @MethodSource("io.cairn.queue.TestBackends#crashTypes")
   void acknowledgedEnqueuesSurviveAndAckedMessagesNeverComeBack(String type) throws Exception {
     long seed = Long.getLong("cairn.crash.seed", System.nanoTime());
     int cycles = CrashHarness.defaultCycles();
@@ -37,6 +37,8 @@ class QueueCrashLoopTest {
     Set<String> dead = new HashSet<>();
     Set<String> ackIntents = new HashSet<>();
     Map<String, List<String>> history = new HashMap<>();
+    Map<String, String> idOwner = new HashMap<>();
+    List<String> unknownLines = new ArrayList<>();
     List<String> violations = new ArrayList<>();
     long deliveries = 0;
     String context = "seed " + seed + " (rerun with -Dcairn.crash.seed=" + seed + "), " + type;
@@ -63,13 +65,26 @@ class QueueCrashLoopTest {
         }
         lines = child.output();
       }
+      long eLines = lines.stream().filter(l -> l.startsWith("E ")).count();
+      long eSeen = 0;
       for (String line : lines) {
         String[] f = line.split(" ");
+        if (f[0].equals("E")) {
+          eSeen++;
+          line = line + " (enqueue " + eSeen + " of " + eLines + " in this cycle)";
+        }
         if (f.length > 1) {
           history.computeIfAbsent(f[1], k -> new ArrayList<>()).add(cycle + ":" + line);
         }
         switch (f[0]) {
-          case "E" -> enqueued.add(f[1]);
+          case "E" -> {
+            enqueued.add(f[1]);
+            String previous = idOwner.put(f[2], f[1]);
+            if (previous != null && !previous.equals(f[1])) {
+              violations.add(
+                  "cycle " + cycle + ": message id " + f[2] + " reused: " + previous + ", " + f[1]);
+            }
+          }
           case "D" -> {
             deliveries++;
             if (acked.contains(f[1])) {
@@ -81,11 +96,18 @@ class QueueCrashLoopTest {
           case "X" -> dead.add(f[1]);
           case "READY", "DONE" -> {}
           default -> {
-            if (line.startsWith("STATS")) {
+            if (line.startsWith("STATS") || line.startsWith("AUDIT")) {
+              System.out.println(line);
+              break;
+            }
+            if (line.startsWith("LEFT")) {
+              violations.add("after drain: unfinished " + line);
               break;
             }
             if (line.contains("Exception") || line.startsWith("ERR")) {
               violations.add("cycle " + cycle + ": child error: " + line);
+            } else if (unknownLines.size() < 20) {
+              unknownLines.add(cycle + ": " + line);
             }
           }
         }
@@ -101,6 +123,17 @@ class QueueCrashLoopTest {
     Set<String> ambiguous = new HashSet<>(lost);
     ambiguous.retainAll(ackIntents);
     lost.removeAll(ackIntents);
+    List<String> inspected = new ArrayList<>();
+    if (!lost.isEmpty()) {
+      List<String> args = new ArrayList<>(List.of("inspect", type, dir.toString()));
+      Map<String, String> idOf = new HashMap<>();
+      idOwner.forEach((id, p) -> idOf.put(p, id));
+      lost.stream().sorted().limit(5).forEach(p -> args.add(idOf.get(p)));
+      try (ChildJvm child = ChildJvm.start(QueueCrashChild.class, args.toArray(new String[0]))) {
+        child.awaitLine(l -> l.equals("DONE"), Duration.ofSeconds(60));
+        inspected.addAll(child.output());
+      }
+    }
     List<String> explained = new ArrayList<>();
     lost.stream().sorted().limit(5).forEach(p -> explained.add(p + " " + history.get(p)));
     assertThat(lost)
@@ -108,7 +141,11 @@ class QueueCrashLoopTest {
             "acknowledged enqueues neither consumed nor dead-lettered; "
                 + context
                 + "; histories: "
-                + explained)
+                + explained
+                + "; inspected: "
+                + inspected
+                + "; other child output: "
+                + unknownLines)
         .isEmpty();
     assertThat(enqueued).as(context).isNotEmpty();
     assertThat(deliveries).isGreaterThanOrEqualTo(enqueued.size());
