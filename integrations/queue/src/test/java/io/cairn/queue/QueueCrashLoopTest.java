@@ -26,6 +26,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 class QueueCrashLoopTest {
   @TempDir Path dir;
 
+  private static String idOf(Map<String, String> idOwner, String payload) {
+    for (Map.Entry<String, String> e : idOwner.entrySet()) {
+      if (e.getValue().equals(payload)) {
+        return e.getKey();
+      }
+    }
+    return null;
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.cairn.queue.TestBackends#crashTypes")
   void acknowledgedEnqueuesSurviveAndAckedMessagesNeverComeBack(String type) throws Exception {
@@ -39,6 +48,7 @@ class QueueCrashLoopTest {
     Map<String, List<String>> history = new HashMap<>();
     Map<String, String> idOwner = new HashMap<>();
     List<String> unknownLines = new ArrayList<>();
+    Map<String, List<String>> byId = new HashMap<>();
     List<String> violations = new ArrayList<>();
     long deliveries = 0;
     String context = "seed " + seed + " (rerun with -Dcairn.crash.seed=" + seed + "), " + type;
@@ -75,6 +85,9 @@ class QueueCrashLoopTest {
         }
         if (f.length > 1) {
           history.computeIfAbsent(f[1], k -> new ArrayList<>()).add(cycle + ":" + line);
+        }
+        if (f[0].equals("D") && f.length > 3) {
+          byId.computeIfAbsent(f[3], k -> new ArrayList<>()).add(cycle + ":" + line);
         }
         switch (f[0]) {
           case "E" -> {
@@ -135,7 +148,10 @@ class QueueCrashLoopTest {
       }
     }
     List<String> explained = new ArrayList<>();
-    lost.stream().sorted().limit(5).forEach(p -> explained.add(p + " " + history.get(p)));
+    lost.stream()
+        .sorted()
+        .limit(5)
+        .forEach(p -> explained.add(p + " " + history.get(p) + " deliveries of its id: " + byId.get(idOf(idOwner, p))));
     assertThat(lost)
         .as(
             "acknowledged enqueues neither consumed nor dead-lettered; "
