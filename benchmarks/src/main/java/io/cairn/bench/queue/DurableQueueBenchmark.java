@@ -55,6 +55,7 @@ public class DurableQueueBenchmark {
   /** The implementations compared; the baseline is the one not starting with CAIRN. */
   public enum Impl {
     CAIRN_SQLITE,
+    CAIRN_ROCKSDB,
     TAPE
   }
 
@@ -129,6 +130,8 @@ public class DurableQueueBenchmark {
     switch (impl) {
       case CAIRN_SQLITE:
         return cairn("sqlite", dir);
+      case CAIRN_ROCKSDB:
+        return cairn("rocksdb", dir);
       case TAPE:
         return tape(dir);
       default:

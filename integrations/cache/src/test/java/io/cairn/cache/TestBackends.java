@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 /** The backends every cache test runs on, and how to open a registry over one of them. */
 final class TestBackends {
   /** Backend types the suite runs on. Adding a landed backend is one entry here. */
-  static final List<String> TYPES = List.of("memory", "sqlite");
+  static final List<String> TYPES = List.of("memory", "sqlite", "rocksdb");
 
   private TestBackends() {}
 

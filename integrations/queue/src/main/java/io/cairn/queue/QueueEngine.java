@@ -293,6 +293,16 @@ final class QueueEngine implements AutoCloseable {
           Entry e = it.next();
           long offset = Records.offsetOf(e.key(), stateName);
           if (offset < floor) {
+            Records.State st = Records.state(e.value(), stateName, e.key());
+            if (st.status() != Records.ACKED && st.status() != Records.DEAD) {
+              log.error(
+                  "Queue '{}': message {} below the stored floor {} was not finished (status {});"
+                      + " its log record is gone. IllegalStateException",
+                  name(),
+                  offset,
+                  floor,
+                  st.status());
+            }
             stale.add(e.key());
             continue;
           }
@@ -544,6 +554,21 @@ final class QueueEngine implements AutoCloseable {
       for (LogRecord r : batch) {
         if (r.offset() >= knownEnd) {
           break;
+        }
+        if (r.offset() != cursor) {
+          throw new StoreCorruptedException(
+              "Queue '"
+                  + name()
+                  + "': log '"
+                  + logName
+                  + "' on backend '"
+                  + backend.name()
+                  + "' returned offset "
+                  + r.offset()
+                  + " where "
+                  + cursor
+                  + " was expected (a gap in a gap-free log, or records truncated while"
+                  + " unfinished). Run `cairn verify`.");
         }
         cursor = r.offset() + 1;
         if (skip.remove(r.offset())) {
@@ -926,12 +951,14 @@ final class QueueEngine implements AutoCloseable {
   long maybeTruncate(boolean force) {
     long from;
     long to;
+    String index;
     lock.lock();
     try {
       if (compacting || closed && !force) {
         return 0;
       }
       to = floorLocked();
+      index = describeIndexLocked();
       from = persistedFloor;
       if (to <= from || (!force && to - from < settings.truncateEvery())) {
         return 0;
@@ -944,8 +971,39 @@ final class QueueEngine implements AutoCloseable {
       List<byte[]> finished = new ArrayList<>();
       try (CloseableIterator<Entry> it = states.scan(Records.key(from), Records.key(to))) {
         while (it.hasNext()) {
-          finished.add(it.next().key());
+          Entry e = it.next();
+          Records.State st = Records.state(e.value(), stateName, e.key());
+          if (st.status() != Records.ACKED && st.status() != Records.DEAD) {
+            // Never happens if the in-memory index is right; refuse to lose a message if not.
+            throw new IllegalStateException(
+                "Queue '"
+                    + name()
+                    + "': message "
+                    + Records.offsetOf(e.key(), stateName)
+                    + " below the new floor "
+                    + to
+                    + " is not finished (status "
+                    + st.status()
+                    + "); truncation refused");
+          }
+          finished.add(e.key());
         }
+      }
+      if (finished.size() != to - from) {
+        // Every message below the floor was delivered and finished, so it has a marker.
+        throw new IllegalStateException(
+            "Queue '"
+                + name()
+                + "': only "
+                + finished.size()
+                + " of the "
+                + (to - from)
+                + " messages in ["
+                + from
+                + ", "
+                + to
+                + ") are marked finished; truncation refused. Index: "
+                + index);
       }
       committer.commit(
           tx -> {
@@ -983,6 +1041,24 @@ final class QueueEngine implements AutoCloseable {
         lock.unlock();
       }
     }
+  }
+
+  private String describeIndexLocked() {
+    return "cursor="
+        + cursor
+        + " knownEnd="
+        + knownEnd
+        + " prefetched="
+        + prefetched.size()
+        + (prefetched.isEmpty() ? "" : "@" + prefetched.peek().offset)
+        + " tracked="
+        + tracked.size()
+        + (tracked.isEmpty() ? "" : "@" + tracked.firstKey())
+        + " skip="
+        + skip.size()
+        + (skip.isEmpty() ? "" : "@" + skip.first())
+        + " persistedFloor="
+        + persistedFloor;
   }
 
   // ------------------------------------------------------------------ stats

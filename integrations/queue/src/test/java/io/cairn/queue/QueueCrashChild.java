@@ -4,7 +4,9 @@ import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.PersistenceRegistry;
 import java.io.FileOutputStream;
-import java.io.PrintStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,17 +24,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       lists the dead letters and exits.
  * </ul>
  *
- * <p>Every event is one line on standard output, flushed before the next step: {@code E <payload>}
- * after an enqueue returned (acknowledged), {@code D <payload> <attempt>} after a poll returned,
- * {@code I <payload>} just before an ack, {@code A <payload>} after an ack returned {@code true},
- * {@code X <payload>} for a dead letter.
+ * <p>Every event is one line on standard output, flushed before the next step: {@code E <payload>
+ * <id>} after an enqueue returned (acknowledged), {@code D <payload> <attempt> <id>} after a poll
+ * returned, {@code I <payload>} just before an ack, {@code A <payload>} after an ack returned
+ * {@code true}, {@code X <payload>} for a dead letter.
  */
 public final class QueueCrashChild {
   static final String QUEUE_CONF =
       "cairn.queues.q { backend = b, visibility-timeout = 1s, max-attempts = 4,"
           + " backoff-initial = 10ms, backoff-max = 50ms, truncate-every = 64 }\n";
 
-  private static PrintStream out;
+  private static FileOutputStream out;
 
   private QueueCrashChild() {}
 
@@ -45,13 +47,20 @@ public final class QueueCrashChild {
         + QUEUE_CONF;
   }
 
+  /**
+   * One write(2) per line: standard error shares the pipe, and a line split over two writes could
+   * be cut by a log line from another thread.
+   */
   private static synchronized void emit(String line) {
-    out.println(line);
-    out.flush();
+    try {
+      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public static void main(String[] args) throws Exception {
-    out = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), false, "UTF-8");
+    out = new FileOutputStream(java.io.FileDescriptor.out);
     String mode = args[0];
     String type = args[1];
     Path dir = Path.of(args[2]);
@@ -60,10 +69,26 @@ public final class QueueCrashChild {
                 .baseDirectory(dir)
                 .open(ConfigFactory.parseString(config(type, dir)));
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
-      if (mode.equals("run")) {
+      if (mode.equals("inspect")) {
+        var states = r.backend("b").keyValue("queue.q.state");
+        var deadStore = r.backend("b").keyValue("queue.q.dead");
+        var log = r.backend("b").log("queue.q");
+        emit("INSPECT first=" + log.firstOffset() + " next=" + log.nextOffset());
+        for (int i = 3; i < args.length; i++) {
+          long id = Long.parseLong(args[i]);
+          emit(
+              "S "
+                  + id
+                  + " state="
+                  + java.util.Arrays.toString(states.get(Records.key(id)))
+                  + " dead="
+                  + (deadStore.get(Records.key(id)) != null));
+        }
+      } else if (mode.equals("run")) {
         run(q, Integer.parseInt(args[3]), Long.parseLong(args[4]));
       } else {
         drain(q);
+        audit(r);
       }
     }
     emit("DONE");
@@ -85,12 +110,13 @@ public final class QueueCrashChild {
                     for (int i = 0; i < 3; i++) {
                       batch.add(cycle + "-" + producer + "-" + n++);
                     }
-                    q.enqueueAll(batch);
-                    batch.forEach(b -> emit("E " + b));
+                    long first = q.enqueueAll(batch).get(0);
+                    for (int i = 0; i < batch.size(); i++) {
+                      emit("E " + batch.get(i) + " " + (first + i));
+                    }
                   } else {
                     String payload = cycle + "-" + producer + "-" + n++;
-                    q.enqueue(payload);
-                    emit("E " + payload);
+                    emit("E " + payload + " " + q.enqueue(payload));
                   }
                 }
               }));
@@ -103,7 +129,7 @@ public final class QueueCrashChild {
                 Random random = new Random(seed * 17 + consumer);
                 while (!stop.get()) {
                   for (Delivery<String> d : q.poll(4, Duration.ofMillis(50))) {
-                    emit("D " + d.payload() + " " + d.attempt());
+                    emit("D " + d.payload() + " " + d.attempt() + " " + d.id());
                     int dice = random.nextInt(10);
                     if (dice == 0) {
                       q.nack(d, Duration.ZERO);
@@ -126,6 +152,27 @@ public final class QueueCrashChild {
     }
   }
 
+  /** Prints LEFT for every log record at or above the floor that is not finished. */
+  private static void audit(PersistenceRegistry r) {
+    var log = r.backend("b").log("queue.q");
+    var states = r.backend("b").keyValue("queue.q.state");
+    emit("AUDIT first=" + log.firstOffset() + " next=" + log.nextOffset());
+    long from = log.firstOffset();
+    while (true) {
+      var batch = log.read(from, 512);
+      if (batch.isEmpty()) {
+        break;
+      }
+      for (var rec : batch) {
+        byte[] st = states.get(Records.key(rec.offset()));
+        if (st == null || (st[1] != Records.ACKED && st[1] != Records.DEAD)) {
+          emit("LEFT " + rec.offset() + " state=" + java.util.Arrays.toString(st));
+        }
+        from = rec.offset() + 1;
+      }
+    }
+  }
+
   private static void drain(DurableQueue<String> q) {
     while (true) {
       QueueStats s = q.stats();
@@ -134,7 +181,7 @@ public final class QueueCrashChild {
         break;
       }
       for (Delivery<String> d : ds) {
-        emit("D " + d.payload() + " " + d.attempt());
+        emit("D " + d.payload() + " " + d.attempt() + " " + d.id());
         emit("I " + d.payload());
         if (q.ack(d)) {
           emit("A " + d.payload());

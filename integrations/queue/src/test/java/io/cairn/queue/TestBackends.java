@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 /** The backends every queue test runs on, and how to open a registry over one of them. */
 final class TestBackends {
   /** Backend types the suite runs on. Adding a landed backend is one entry here. */
-  static final List<String> TYPES = List.of("memory", "sqlite");
+  static final List<String> TYPES = List.of("memory", "sqlite", "rocksdb");
 
   private TestBackends() {}
 
@@ -23,6 +23,11 @@ final class TestBackends {
   /** Durable types only (for restart tests). */
   static Stream<String> durableTypes() {
     return TYPES.stream().filter(t -> !t.equals("memory"));
+  }
+
+  /** Backends the child-JVM crash loop runs on. */
+  static Stream<String> crashTypes() {
+    return Stream.of("sqlite", "rocksdb");
   }
 
   /** Backend settings: {@code durability = normal} for durable types, {@code none} for memory. */
