@@ -108,6 +108,15 @@ import org.slf4j.LoggerFactory;
  *       has its own lock for offsets. Reads take no lock.
  * </ul>
  *
+ * <h2>Files</h2>
+ *
+ * The data directory is created (or reset) to mode 0700 and every file in it is set to 0600 at open
+ * and at close (checkpoints likewise). RocksDB has no file-mode option, so files it creates while
+ * open get the process umask until the next open or close; the 0700 directory already keeps other
+ * users out of them. Runtime corruption leaves a {@code CAIRN-CORRUPTION-SEEN} marker so that,
+ * under {@code on-corruption = quarantine}, the next open runs a full checksum pass and moves the
+ * directory aside if it fails.
+ *
  * <h2>Iterators</h2>
  *
  * Every native iterator handed out by {@code scan} is tracked; an exhausted iterator releases its
@@ -1009,7 +1018,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           }
           return null;
         });
-    setPermissions(t);
+    tightenPermissions(t);
     progress.report("checkpoint", 1, 1);
   }
 
@@ -1135,10 +1144,16 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   }
 
   private void tightenPermissions() {
-    try (Stream<Path> files = Files.list(dir)) {
+    tightenPermissions(dir);
+  }
+
+  /** 0700 on {@code directory}, 0600 on the files directly in it. */
+  private static void tightenPermissions(Path directory) {
+    setPermissions(directory);
+    try (Stream<Path> files = Files.list(directory)) {
       files.filter(Files::isRegularFile).forEach(RocksDbBackend::setPermissions);
     } catch (IOException | UncheckedIOException e) {
-      LOG.debug("Could not tighten permissions in {}: {}", dir, e.toString());
+      LOG.debug("Could not tighten permissions in {}: {}", directory, e.toString());
     }
   }
 

@@ -239,7 +239,7 @@ class RocksDbSafetyTest {
   }
 
   @Test
-  void checkpointOpensAsABackendWithTheDataAsOfOneInstant() {
+  void checkpointOpensAsABackendWithTheDataAsOfOneInstant() throws IOException {
     Path target = dir.resolve("checkpoint");
     try (StorageBackend be = Rocks.open(dir.resolve("live"))) {
       be.keyValue("k").put(b("a"), b("1"));
@@ -249,6 +249,8 @@ class RocksDbSafetyTest {
       be.checkpoint(target, (phase, done, total) -> phases[0]++);
       assertThat(phases[0]).isPositive();
       be.keyValue("k").put(b("a"), b("after"));
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+          .isEqualTo("rwx------");
       assertThatThrownBy(() -> be.checkpoint(dir.resolve("live"), Progress.NONE))
           .isInstanceOf(IllegalArgumentException.class);
     }
