@@ -127,6 +127,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbBackend.class);
   private static final int STRIPES = 1024;
   private static final String CORRUPTION_MARKER = "CAIRN-CORRUPTION-SEEN";
+  private static final String OWNER_FILE = "CAIRN-OWNER";
   private static final Set<PosixFilePermission> DIR_PERMS =
       PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> FILE_PERMS =
@@ -182,6 +183,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private ScheduledExecutorService sweeper;
   private final List<String> gaugeNames = new ArrayList<>();
   private volatile String quarantinedTo = "";
+  private boolean ownerWritten;
 
   private RocksDbBackend(BackendContext context, RocksDbConfig config) {
     this.context = context;
@@ -226,6 +228,8 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       prepareDirectory(dir, context.describe());
       RocksDbBackend b = openOnce(context, config);
       b.quarantinedTo = aside.toString();
+      // A count of quarantines in this process; unlike the engine gauges it outlives the backend.
+      context.metrics().counter(context.metricPrefix() + ".rocksdb.quarantined").inc();
       return b;
     }
   }
@@ -237,6 +241,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       b.loadState();
       b.registerGauges();
       b.startSweeper();
+      b.writeOwner();
       b.tightenPermissions();
       return b;
     } catch (RuntimeException | Error e) {
@@ -1092,6 +1097,14 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           failure = RocksErrors.translate(e, "flush on close", describe, dir);
         }
       }
+      // Before RocksDB releases its LOCK, so a new holder's record is never deleted by us.
+      if (ownerWritten) {
+        try {
+          Files.deleteIfExists(dir.resolve(OWNER_FILE));
+        } catch (IOException e) {
+          LOG.debug("Could not remove {}: {}", dir.resolve(OWNER_FILE), e.toString());
+        }
+      }
       for (int i = natives.size() - 1; i >= 0; i--) {
         AutoCloseable n = natives.get(i);
         try {
@@ -1145,6 +1158,37 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   private void tightenPermissions() {
     tightenPermissions(dir);
+  }
+
+  /**
+   * Records who holds the directory (written only after RocksDB granted its LOCK), so that a second
+   * opener's {@link io.cairn.persistence.BackendLockedException} can name the holder. Best effort:
+   * a stale file after a crash is harmless, as it is read only while the lock is really held.
+   */
+  private void writeOwner() {
+    ownerWritten = true;
+    try {
+      Files.writeString(
+          dir.resolve(OWNER_FILE),
+          "pid="
+              + ProcessHandle.current().pid()
+              + " backend '"
+              + name()
+              + "' since "
+              + clock.instant()
+              + "\n");
+    } catch (IOException e) {
+      LOG.debug("Could not write {}: {}", dir.resolve(OWNER_FILE), e.toString());
+    }
+  }
+
+  /** The recorded holder of {@code dir}, e.g. {@code pid=123 backend 'main' since ...}, or "". */
+  static String owner(Path dir) {
+    try {
+      return Files.readString(dir.resolve(OWNER_FILE)).strip();
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
   }
 
   /** 0700 on {@code directory}, 0600 on the files directly in it. */

@@ -67,7 +67,11 @@ class RocksDbSafetyTest {
     Path db = this.dir.resolve("db");
     populate(db);
     Files.writeString(db.resolve("CURRENT"), "garbage-without-newline");
-    try (StorageBackend be = Rocks.open(db, "on-corruption = quarantine")) {
+    MetricRegistry metrics = new MetricRegistry();
+    try (StorageBackend be =
+        Rocks.open(
+            db, Durability.NORMAL, "on-corruption = quarantine", metrics, Clock.systemUTC())) {
+      assertThat(metrics.counter("cairn.test.rocksdb.quarantined").getCount()).isEqualTo(1);
       assertThat(be.keyValue("k").get(b("key0"))).isNull(); // started empty
       be.keyValue("k").put(b("new"), b("ok"));
       String aside = be.stats().properties().get("quarantined-to");
