@@ -143,6 +143,7 @@ public abstract class BackendContract extends ContractSupport {
     b.close();
     b.close();
     assertThatThrownBy(() -> kv.get(bytes("k"))).isInstanceOf(BackendClosedException.class);
+    assertThatThrownBy(() -> b.keyValue("tck-close")).isInstanceOf(BackendClosedException.class);
     assertThatThrownBy(() -> b.keyValue("tck-close-new"))
         .isInstanceOf(BackendClosedException.class);
     assertThatThrownBy(() -> b.log("tck-close-new")).isInstanceOf(BackendClosedException.class);

@@ -7,6 +7,7 @@ import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
+import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VersionConflictException;
@@ -19,6 +20,8 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.LongStream;
@@ -28,10 +31,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Model-based test: seeded random sequences of operations (put, put with TTL, compare-and-set,
  * compare-and-delete, delete, putAll, get, scan, scanPrefix, clock advance, purgeExpired, append,
- * appendAll, truncate, read, transactions that commit or abort, and reopen when the backend is
- * {@link Capability#DURABLE}) run against the backend and against a simple in-memory reference
- * model. The whole visible state (every namespace scanned, every log read) is compared after every
- * step.
+ * appendAll, truncate, read, snapshot save/load/delete/retainLatest, transactions that commit or
+ * abort, and reopen when the backend is {@link Capability#DURABLE}) run against the backend and
+ * against a simple in-memory reference model. The whole visible state (every namespace scanned,
+ * every log read) is compared after every step.
  *
  * <p>On a mismatch the failure names the seed, the step and the last operations, and how to replay
  * exactly that run. System properties:
@@ -54,6 +57,7 @@ public abstract class ModelBasedContract extends ContractSupport {
 
   private static final String[] NAMESPACES = {"model-a", "model-b"};
   private static final String[] LOGS = {"model-log-a", "model-log-b"};
+  private static final String SNAPSHOTS = "model-snap";
   private static final byte[][] KEYS = {
     bytes("a"),
     bytes("ab"),
@@ -121,6 +125,8 @@ public abstract class ModelBasedContract extends ContractSupport {
   private static final class Model {
     final Map<String, TreeMap<byte[], MEntry>> kv = new HashMap<>();
     final Map<String, MLog> logs = new HashMap<>();
+    final TreeMap<Long, SnapshotInfo> snapshots = new TreeMap<>();
+    final Map<Long, Long> snapshotSeeds = new HashMap<>();
 
     Model() {
       for (String ns : NAMESPACES) {
@@ -135,6 +141,8 @@ public abstract class ModelBasedContract extends ContractSupport {
       Model c = new Model();
       kv.forEach((n, m) -> c.kv.get(n).putAll(m));
       logs.forEach((n, l) -> c.logs.put(n, l.copy()));
+      c.snapshots.putAll(snapshots);
+      c.snapshotSeeds.putAll(snapshotSeeds);
       return c;
     }
 
@@ -268,9 +276,12 @@ public abstract class ModelBasedContract extends ContractSupport {
       } else if (roll < 84) {
         kind = "truncate";
         return truncate();
-      } else if (roll < 90) {
+      } else if (roll < 88) {
         kind = "read";
         return read();
+      } else if (roll < 91) {
+        kind = "snapshot";
+        return snapshot();
       } else {
         kind = "transaction";
         return transaction();
@@ -547,6 +558,57 @@ public abstract class ModelBasedContract extends ContractSupport {
       return op;
     }
 
+    // ---- snapshot steps ----
+
+    private String snapshot() {
+      var store = backend.snapshots(SNAPSHOTS);
+      long version = rnd.nextInt(6);
+      int what = rnd.nextInt(4);
+      if (what == 0) {
+        long dataSeed = rnd.nextLong();
+        long size = rnd.nextInt(5000);
+        SnapshotInfo info = store.save(version, Fixtures.generatedStream(dataSeed, size));
+        SnapshotInfo expected =
+            new SnapshotInfo(version, size, Fixtures.crc32cOf(dataSeed, size), now());
+        check(info.equals(expected), "save snapshot " + version + ": " + info + " != " + expected);
+        model.snapshots.put(version, info);
+        model.snapshotSeeds.put(version, dataSeed);
+        return "save snapshot " + version + " (" + size + " bytes)";
+      } else if (what == 1) {
+        SnapshotInfo info = model.snapshots.get(version);
+        if (info == null) {
+          try {
+            store.load(version).close();
+            check(false, "load snapshot " + version + ": should not exist");
+          } catch (NoSuchElementException | java.io.IOException expected) {
+            check(expected instanceof NoSuchElementException, "load: " + expected);
+          }
+        } else {
+          Fixtures.assertStreamEquals(
+              store.load(version), model.snapshotSeeds.get(version), info.sizeBytes());
+        }
+        return "load snapshot " + version;
+      } else if (what == 2) {
+        boolean existed = store.delete(version);
+        check(
+            existed == model.snapshots.containsKey(version),
+            "delete snapshot " + version + ": returned " + existed);
+        model.snapshots.remove(version);
+        return "delete snapshot " + version;
+      } else {
+        int keep = 1 + rnd.nextInt(3);
+        int removed = store.retainLatest(keep);
+        int expected = Math.max(0, model.snapshots.size() - keep);
+        check(
+            removed == expected,
+            "retainLatest " + keep + ": removed " + removed + " != " + expected);
+        while (model.snapshots.size() > keep) {
+          model.snapshots.pollFirstEntry();
+        }
+        return "retainLatest " + keep;
+      }
+    }
+
     // ---- transactions ----
 
     private String transaction() {
@@ -646,6 +708,16 @@ public abstract class ModelBasedContract extends ContractSupport {
         }
         compareRecords("state of log " + name, new ArrayList<>(m.records.entrySet()), got);
       }
+      List<SnapshotInfo> snaps = backend.snapshots(SNAPSHOTS).list();
+      check(
+          snaps.equals(new ArrayList<>(model.snapshots.values())),
+          "state of snapshots: " + snaps + " != " + model.snapshots.values());
+      check(
+          backend
+              .snapshots(SNAPSHOTS)
+              .latest()
+              .equals(Optional.ofNullable(model.snapshots.lastEntry()).map(Map.Entry::getValue)),
+          "latest snapshot differs from the model");
     }
 
     private void compareScan(
