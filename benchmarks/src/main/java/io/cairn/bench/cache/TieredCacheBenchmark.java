@@ -1,0 +1,135 @@
+package io.cairn.bench.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.typesafe.config.ConfigFactory;
+import io.cairn.cache.TieredCache;
+import io.cairn.persistence.Codec;
+import io.cairn.persistence.PersistenceRegistry;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * An L1 hit of the tiered cache ({@code getIfPresent} on a key held in memory, TTL 10 minutes,
+ * per-tier statistics on) beside a raw Caffeine cache's {@code getIfPresent} with the same bound
+ * and no expiry or statistics. The ratio is what the tiered cache's bookkeeping costs on the hot
+ * path. Target: at least 0.8.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class TieredCacheBenchmark {
+  private static final int KEYS = 1 << 14;
+  private static final int MASK = KEYS - 1;
+
+  /** The implementations compared; the baseline is the one not starting with CAIRN. */
+  public enum Impl {
+    CAIRN_TIERED,
+    CAFFEINE
+  }
+
+  /** Thin adapter so one benchmark body drives both. */
+  interface Adapter extends AutoCloseable {
+    String getIfPresent(String key);
+
+    void put(String key, String value);
+
+    @Override
+    void close();
+  }
+
+  @Param Impl impl;
+
+  Adapter cache;
+  String[] keys;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    cache = open(impl);
+    Random random = new Random(42);
+    keys = new String[KEYS];
+    for (int i = 0; i < KEYS; i++) {
+      keys[i] = "key:" + random.nextInt(Integer.MAX_VALUE) + ":" + i;
+      cache.put(keys[i], "value-" + i);
+    }
+    for (String k : keys) {
+      if (cache.getIfPresent(k) == null) {
+        throw new IllegalStateException("warm-up failed: " + impl + " lost " + k);
+      }
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    cache.close();
+  }
+
+  /** Per-thread cursor so threads do not contend on a shared counter. */
+  @State(Scope.Thread)
+  public static class Cursor {
+    int next = new Random().nextInt(KEYS);
+  }
+
+  @Benchmark
+  public String l1Hit(Cursor c) {
+    return cache.getIfPresent(keys[c.next++ & MASK]);
+  }
+
+  static Adapter open(Impl impl) {
+    switch (impl) {
+      case CAIRN_TIERED:
+        PersistenceRegistry registry =
+            PersistenceRegistry.open(
+                ConfigFactory.parseString(
+                    "cairn.backends.l2 { type = memory }\n"
+                        + "cairn.cache.bench { backend = l2, ttl = 10m, l1.max-entries = 65536 }"));
+        TieredCache<String, String> tiered =
+            TieredCache.open(registry, "bench", Codec.utf8(), Codec.utf8());
+        return new Adapter() {
+          @Override
+          public String getIfPresent(String key) {
+            return tiered.getIfPresent(key);
+          }
+
+          @Override
+          public void put(String key, String value) {
+            tiered.put(key, value);
+          }
+
+          @Override
+          public void close() {
+            tiered.close();
+            registry.close();
+          }
+        };
+      case CAFFEINE:
+        Cache<String, String> caffeine = Caffeine.newBuilder().maximumSize(65536).build();
+        return new Adapter() {
+          @Override
+          public String getIfPresent(String key) {
+            return caffeine.getIfPresent(key);
+          }
+
+          @Override
+          public void put(String key, String value) {
+            caffeine.put(key, value);
+          }
+
+          @Override
+          public void close() {}
+        };
+      default:
+        throw new IllegalArgumentException(impl.name());
+    }
+  }
+}

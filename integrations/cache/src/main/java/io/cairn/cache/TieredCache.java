@@ -1,0 +1,683 @@
+package io.cairn.cache;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import com.codahale.metrics.health.HealthCheck;
+import com.codahale.metrics.health.HealthCheckRegistry;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.Codec;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.Entry;
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.spi.Settings;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * A two-tier cache: a Caffeine in-memory tier (L1) in front of a key-value namespace on a backend
+ * (L2), configured under {@code cairn.cache.<name>}. Keys and values pass through {@link Codec}s on
+ * their way to L2; L1 holds the objects themselves.
+ *
+ * <h2>Contract</h2>
+ *
+ * <ul>
+ *   <li><b>Read-through.</b> {@link #get(Object, Function)} answers from L1, else L2, else the
+ *       loader, and fills the tiers above the one that answered. Concurrent misses on one key call
+ *       the loader once (single flight); the others wait for its result or its exception.
+ *   <li><b>Write-through.</b> {@link #put} writes L2 (with the TTL) and then L1.
+ *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in both tiers. The L2 expiry
+ *       is stored with the entry, so an entry whose TTL passed while the service was down is never
+ *       served after a restart. L1 never keeps an entry longer than its L2 expiry.
+ *   <li><b>Validation.</b> An optional {@link CacheValidator} is asked on every hit; a rejected
+ *       value is dropped from both tiers and the lookup continues as a miss.
+ *   <li><b>Degradation.</b> If L2 fails (disk full, corruption, closed backend), the cache keeps
+ *       serving from L1 and the loader, reports itself degraded in {@link #stats()} and in its
+ *       health check {@code cairn.caches.<name>}, logs once, and retries L2 with backoff until it
+ *       recovers; L2 never serves a value older than one written during the outage (see {@code
+ *       L2Tier}). Loader exceptions are not L2 failures: they propagate to the callers.
+ *   <li><b>Invalidation.</b> {@link #invalidate} removes the key from both tiers; a load of that
+ *       key running at the same time still returns its value to its callers but does not cache it.
+ * </ul>
+ *
+ * <p>Thread-safe. A {@code null} from a loader is returned and not cached. After {@link #close()}
+ * every method throws {@link BackendClosedException}.
+ *
+ * @param <K> key type; must have value-based {@code equals}/{@code hashCode} (L1 is a hash map)
+ * @param <V> value type
+ */
+public final class TieredCache<K, V> implements AutoCloseable {
+  /** Caches open in this process, per backend instance (two L1s over one L2 would diverge). */
+  private static final Map<StorageBackend, Set<String>> OPEN = new WeakHashMap<>();
+
+  private final CacheSettings settings;
+  private final StorageBackend backend;
+  private final Codec<K> keys;
+  private final Codec<V> values;
+  private final CacheValidator<? super K, ? super V> validator;
+  private final Clock clock;
+  private final Cache<K, Holder<V>> l1;
+  private final L2Tier l2;
+  private final Duration ttl;
+  private final ConcurrentHashMap<K, Flight<V>> loading = new ConcurrentHashMap<>();
+  private final MetricRegistry metrics;
+  private final HealthCheckRegistry healthChecks;
+  private final String prefix;
+  private final List<String> metricNames = new ArrayList<>();
+  private final Timer loadTimer;
+  private final LongAdder l1Hits = new LongAdder();
+  private final LongAdder l1Misses = new LongAdder();
+  private final LongAdder l1Evictions = new LongAdder();
+  private final LongAdder l2Hits = new LongAdder();
+  private final LongAdder l2Misses = new LongAdder();
+  private final LongAdder loads = new LongAdder();
+  private final LongAdder loadFailures = new LongAdder();
+  private final LongAdder loadNanos = new LongAdder();
+  private final LongAdder rejected = new LongAdder();
+  private volatile boolean closed;
+
+  /** A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent. */
+  private record Flight<V>(CompletableFuture<V> future, boolean withLoader) {}
+
+  /** An L1 value with its absolute expiry (epoch ms by the registry clock, 0 = none). */
+  private record Holder<V>(V value, long expiresAt, int weight) {}
+
+  private TieredCache(
+      CacheSettings settings,
+      StorageBackend backend,
+      Codec<K> keys,
+      Codec<V> values,
+      CacheValidator<? super K, ? super V> validator,
+      Clock clock,
+      MetricRegistry metrics,
+      HealthCheckRegistry healthChecks) {
+    this.settings = settings;
+    this.backend = backend;
+    this.keys = keys;
+    this.values = values;
+    this.validator = validator;
+    this.clock = clock;
+    this.ttl = settings.ttl().isZero() ? null : settings.ttl();
+    this.metrics = metrics;
+    this.healthChecks = healthChecks;
+    this.prefix = "cairn.caches." + settings.name();
+    this.l2 =
+        settings.l2Enabled()
+            ? new L2Tier(
+                settings.name(),
+                backend.keyValue(namespace(settings.name())),
+                clock,
+                settings.l2RetryInitial(),
+                settings.l2RetryMax())
+            : null;
+    this.l1 = buildL1(settings, clock);
+    this.loadTimer = metrics.timer(prefix + ".load");
+    metricNames.add(prefix + ".load");
+  }
+
+  /** L2 namespace of cache {@code name}. */
+  static String namespace(String name) {
+    return "cache." + name;
+  }
+
+  private Cache<K, Holder<V>> buildL1(CacheSettings s, Clock clock) {
+    Caffeine<Object, Object> b = Caffeine.newBuilder();
+    if (s.l1MaxWeight() > 0) {
+      b.maximumWeight(s.l1MaxWeight());
+    } else {
+      b.maximumSize(s.l1MaxEntries());
+    }
+    b.evictionListener(
+        (Object k, Object v, RemovalCause cause) -> {
+          if (cause.wasEvicted()) {
+            l1Evictions.increment();
+          }
+        });
+    Caffeine<K, Holder<V>> typed = weighed(b, s.l1MaxWeight() > 0);
+    long afterWrite = s.l1ExpireAfterWrite().toNanos();
+    long afterAccess = s.l1ExpireAfterAccess().toNanos();
+    if (ttl != null || afterWrite > 0 || afterAccess > 0) {
+      typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+      typed.expireAfter(
+          new Expiry<K, Holder<V>>() {
+            private long lifetime(Holder<V> h) {
+              long d = Long.MAX_VALUE;
+              if (h.expiresAt() != 0) {
+                d = TimeUnit.MILLISECONDS.toNanos(Math.max(0, h.expiresAt() - clock.millis()));
+              }
+              if (afterWrite > 0) {
+                d = Math.min(d, afterWrite);
+              }
+              if (afterAccess > 0) {
+                d = Math.min(d, afterAccess);
+              }
+              return d;
+            }
+
+            @Override
+            public long expireAfterCreate(K key, Holder<V> h, long now) {
+              return lifetime(h);
+            }
+
+            @Override
+            public long expireAfterUpdate(K key, Holder<V> h, long now, long current) {
+              return lifetime(h);
+            }
+
+            @Override
+            public long expireAfterRead(K key, Holder<V> h, long now, long current) {
+              if (afterAccess <= 0) {
+                return current;
+              }
+              long d = afterAccess;
+              if (h.expiresAt() != 0) {
+                d =
+                    Math.min(
+                        d,
+                        TimeUnit.MILLISECONDS.toNanos(Math.max(0, h.expiresAt() - clock.millis())));
+              }
+              return d;
+            }
+          });
+    }
+    return typed.build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private Caffeine<K, Holder<V>> weighed(Caffeine<Object, Object> b, boolean byWeight) {
+    if (byWeight) {
+      return b.weigher((Object k, Object h) -> Math.max(1, ((Holder<V>) h).weight()));
+    }
+    return (Caffeine<K, Holder<V>>) (Caffeine<?, ?>) b;
+  }
+
+  /**
+   * Opens cache {@code name} as configured under {@code cairn.cache.<name>} (over its profile and
+   * {@code cairn.cache-defaults}). The caller owns it and must {@link #close()} it before closing
+   * the registry; to have caches closed with the registry use {@link TieredCaches}.
+   *
+   * @throws io.cairn.persistence.ConfigurationException if the cache is not configured or its
+   *     settings are invalid (every problem, with path and file:line)
+   * @throws PersistenceException if a cache of that name is already open on that backend
+   */
+  public static <K, V> TieredCache<K, V> open(
+      PersistenceRegistry registry, String name, Codec<K> keyCodec, Codec<V> valueCodec) {
+    return open(registry, name, keyCodec, valueCodec, null);
+  }
+
+  /** As {@link #open(PersistenceRegistry, String, Codec, Codec)} with a validator (may be null). */
+  public static <K, V> TieredCache<K, V> open(
+      PersistenceRegistry registry,
+      String name,
+      Codec<K> keyCodec,
+      Codec<V> valueCodec,
+      CacheValidator<? super K, ? super V> validator) {
+    Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(keyCodec, "keyCodec");
+    Objects.requireNonNull(valueCodec, "valueCodec");
+    List<ConfigProblem> problems = new ArrayList<>();
+    CacheSettings s = CacheSettings.read(registry.config(), name, problems);
+    Settings.throwIfAny(problems);
+    StorageBackend backend = registry.backend(s.backend());
+    synchronized (OPEN) {
+      if (!OPEN.computeIfAbsent(backend, b -> new HashSet<>()).add(name)) {
+        throw new PersistenceException(
+            "Cache '"
+                + name
+                + "' is already open on backend '"
+                + backend.name()
+                + "' in this process; share that instance (TieredCaches.cache(...)) or close it"
+                + " first.");
+      }
+    }
+    try {
+      TieredCache<K, V> c =
+          new TieredCache<>(
+              s,
+              backend,
+              keyCodec,
+              valueCodec,
+              validator,
+              registry.clock(),
+              registry.metrics(),
+              registry.healthChecks());
+      c.register();
+      return c;
+    } catch (RuntimeException e) {
+      release(backend, name);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens cache {@code name} with UTF-8 string keys and raw byte values; otherwise as {@link
+   * #open(PersistenceRegistry, String, Codec, Codec)}.
+   */
+  public static TieredCache<String, byte[]> openRaw(PersistenceRegistry registry, String name) {
+    return open(registry, name, RawCodecs.KEYS, RawCodecs.VALUES);
+  }
+
+  private static void release(StorageBackend backend, String name) {
+    synchronized (OPEN) {
+      Set<String> names = OPEN.get(backend);
+      if (names != null) {
+        names.remove(name);
+      }
+    }
+  }
+
+  private void register() {
+    gauge("l1.hits", l1Hits::sum);
+    gauge("l1.misses", l1Misses::sum);
+    gauge("l1.evictions", l1Evictions::sum);
+    gauge("l1.size", l1::estimatedSize);
+    gauge("l2.hits", l2Hits::sum);
+    gauge("l2.misses", l2Misses::sum);
+    gauge("l2.errors", () -> l2 == null ? 0 : l2.errors());
+    gauge("loads", loads::sum);
+    gauge("load-failures", loadFailures::sum);
+    gauge("rejected", rejected::sum);
+    gauge("degraded", () -> l2 != null && l2.degraded() ? 1L : 0L);
+    healthChecks.unregister(prefix);
+    healthChecks.register(
+        prefix,
+        new HealthCheck() {
+          @Override
+          protected Result check() {
+            if (closed) {
+              return Result.unhealthy("cache '" + settings.name() + "' is closed");
+            }
+            return l2 == null
+                ? Result.healthy("cache '" + settings.name() + "': L1 only (l2.enabled = false)")
+                : l2.health();
+          }
+        });
+  }
+
+  private void gauge(String suffix, Gauge<Long> g) {
+    String n = prefix + "." + suffix;
+    metrics.remove(n);
+    metrics.register(n, g);
+    metricNames.add(n);
+  }
+
+  /** The cache's name. */
+  public String name() {
+    return settings.name();
+  }
+
+  /** Name of the backend holding the L2 tier. */
+  public String backendName() {
+    return backend.name();
+  }
+
+  /**
+   * The value from L1 or L2, without loading; {@code null} if neither has a live, valid one. An L2
+   * hit is copied into L1.
+   */
+  public V getIfPresent(K key) {
+    Holder<V> h = l1.getIfPresent(key);
+    if (h != null) {
+      if (validator == null || validator.isValid(key, h.value())) {
+        l1Hits.increment();
+        return h.value();
+      }
+      reject(key);
+    }
+    ensureOpen();
+    l1Misses.increment();
+    return load(key, null);
+  }
+
+  /**
+   * The value for {@code key}: from L1, else L2, else {@code loader} (called at most once at a time
+   * per key across threads; its result is written to both tiers with the cache's TTL).
+   *
+   * @throws RuntimeException whatever the loader threw (checked exceptions wrapped in {@link
+   *     CompletionException}), to every caller waiting on that load
+   */
+  public V get(K key, Function<? super K, ? extends V> loader) {
+    Objects.requireNonNull(loader, "loader");
+    Holder<V> h = l1.getIfPresent(key);
+    if (h != null) {
+      if (validator == null || validator.isValid(key, h.value())) {
+        l1Hits.increment();
+        return h.value();
+      }
+      reject(key);
+    }
+    ensureOpen();
+    l1Misses.increment();
+    return load(key, loader);
+  }
+
+  private void reject(K key) {
+    rejected.increment();
+    invalidate(key);
+  }
+
+  /** L1 missed: single-flight lookup in L2, then the loader (if any). */
+  private V load(K key, Function<? super K, ? extends V> loader) {
+    Objects.requireNonNull(key, "key");
+    while (true) {
+      Flight<V> mine = new Flight<>(new CompletableFuture<>(), loader != null);
+      Flight<V> running = loading.putIfAbsent(key, mine);
+      if (running != null) {
+        V v = join(running.future());
+        if (v != null || running.withLoader() || loader == null) {
+          return v;
+        }
+        continue; // a getIfPresent found nothing; this caller has a loader: load
+      }
+      try {
+        V v = loadOwned(key, loader, mine);
+        mine.future().complete(v);
+        return v;
+      } catch (RuntimeException | Error e) {
+        mine.future().completeExceptionally(e);
+        throw e;
+      } finally {
+        loading.remove(key, mine);
+      }
+    }
+  }
+
+  private static <V> V join(CompletableFuture<V> running) {
+    try {
+      return running.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  private V loadOwned(K key, Function<? super K, ? extends V> loader, Flight<V> mine) {
+    Holder<V> h = l1.getIfPresent(key);
+    if (h != null && (validator == null || validator.isValid(key, h.value()))) {
+      return h.value();
+    }
+    byte[] k = keys.encode(key);
+    if (l2 != null) {
+      Optional<Entry> e = l2.get(k);
+      if (e != L2Tier.UNAVAILABLE && e.isPresent()) {
+        V v = decodeOrDrop(k, e.get());
+        if (v != null) {
+          if (validator == null || validator.isValid(key, v)) {
+            l2Hits.increment();
+            fillL1(key, new Holder<>(v, e.get().expiresAtMillis(), e.get().value().length), mine);
+            return v;
+          }
+          rejected.increment();
+          l2.delete(k);
+        }
+      }
+    }
+    l2Misses.increment();
+    if (loader == null) {
+      return null;
+    }
+    long start = System.nanoTime();
+    V v;
+    try {
+      v = loader.apply(key);
+    } catch (RuntimeException | Error e) {
+      loadFailures.increment();
+      record(start);
+      throw e;
+    }
+    loads.increment();
+    record(start);
+    if (v == null) {
+      return null;
+    }
+    byte[] encoded = values.encode(v);
+    long expiresAt = expiresAt();
+    if (loading.get(key) != mine) {
+      return v; // invalidated or overwritten while loading: do not cache
+    }
+    if (l2 != null) {
+      l2.put(k, encoded, ttl);
+    }
+    if (!fillL1(key, new Holder<>(v, expiresAt, encoded.length), mine) && l2 != null) {
+      l2.delete(k); // invalidated between the check and the L2 write: undo
+    }
+    return v;
+  }
+
+  /** Puts into L1 unless this load was superseded; returns whether it did. */
+  private boolean fillL1(K key, Holder<V> h, Flight<V> mine) {
+    boolean[] stored = {false};
+    l1.asMap()
+        .compute(
+            key,
+            (k, old) -> {
+              if (loading.get(k) != mine) {
+                return old;
+              }
+              stored[0] = true;
+              return h;
+            });
+    return stored[0];
+  }
+
+  private V decodeOrDrop(byte[] k, Entry e) {
+    try {
+      return values.decode(e.value());
+    } catch (PersistenceException | IllegalArgumentException ex) {
+      // An undecodable L2 value (old format, corruption) is dropped and treated as a miss.
+      l2.delete(k);
+      return null;
+    }
+  }
+
+  private void record(long start) {
+    long nanos = System.nanoTime() - start;
+    loadNanos.add(nanos);
+    loadTimer.update(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private long expiresAt() {
+    if (ttl == null) {
+      return 0;
+    }
+    long now = clock.millis();
+    long at = now + ttl.toMillis();
+    return at < now ? Long.MAX_VALUE : at;
+  }
+
+  /** Writes {@code value} to L2 (with the TTL) and L1, replacing any value and pending load. */
+  public void put(K key, V value) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    ensureOpen();
+    byte[] encoded = values.encode(value);
+    long expiresAt = expiresAt();
+    loading.remove(key);
+    if (l2 != null) {
+      l2.put(keys.encode(key), encoded, ttl);
+    }
+    l1.put(key, new Holder<>(value, expiresAt, encoded.length));
+  }
+
+  /** Removes {@code key} from both tiers. */
+  public void invalidate(K key) {
+    Objects.requireNonNull(key, "key");
+    ensureOpen();
+    l1.asMap()
+        .compute(
+            key,
+            (k, old) -> {
+              loading.remove(k);
+              return null;
+            });
+    if (l2 != null) {
+      l2.delete(keys.encode(key));
+    }
+  }
+
+  /** Removes every entry from both tiers (L2 in batches). */
+  public void invalidateAll() {
+    ensureOpen();
+    loading.clear();
+    l1.invalidateAll();
+    if (l2 != null) {
+      l2.clear();
+    }
+  }
+
+  /**
+   * Loads every key not already cached through {@code loader} (as {@link #get}), reporting progress
+   * as phase {@code "warm"} with done/total keys. Returns how many keys were loaded by {@code
+   * loader} rather than found in a tier.
+   */
+  public long warm(
+      Collection<? extends K> keysToWarm,
+      Function<? super K, ? extends V> loader,
+      Progress progress) {
+    Objects.requireNonNull(keysToWarm, "keys");
+    Objects.requireNonNull(loader, "loader");
+    Objects.requireNonNull(progress, "progress");
+    long total = keysToWarm.size();
+    long done = 0;
+    long before = loads.sum() + loadFailures.sum();
+    progress.report("warm", 0, total);
+    for (K k : keysToWarm) {
+      get(k, loader);
+      done++;
+      if (done % 256 == 0 || done == total) {
+        progress.report("warm", done, total);
+      }
+    }
+    return loads.sum() + loadFailures.sum() - before;
+  }
+
+  /**
+   * Copies up to {@code max} live L2 entries (in key order) into L1, reporting phase {@code
+   * "warm-from-l2"}; use after a restart to avoid a cold L1. Values rejected by the validator are
+   * dropped. Returns how many were copied.
+   */
+  public long warmFromL2(int max, Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    ensureOpen();
+    if (l2 == null || max <= 0) {
+      return 0;
+    }
+    List<Entry> entries = l2.scan(max);
+    long copied = 0;
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = entries.get(i);
+      K key = keys.decode(e.key());
+      V v = decodeOrDrop(e.key(), e);
+      if (v != null) {
+        if (validator == null || validator.isValid(key, v)) {
+          l1.put(key, new Holder<>(v, e.expiresAtMillis(), e.value().length));
+          copied++;
+        } else {
+          rejected.increment();
+          l2.delete(e.key());
+        }
+      }
+      if ((i + 1) % 256 == 0 || i + 1 == entries.size()) {
+        progress.report("warm-from-l2", i + 1, entries.size());
+      }
+    }
+    return copied;
+  }
+
+  /** Removes expired entries from L2 storage now; returns how many. */
+  public long purgeExpired() {
+    ensureOpen();
+    l1.cleanUp();
+    return l2 == null ? 0 : l2.purgeExpired();
+  }
+
+  /** Per-tier counters since open. */
+  public CacheStats stats() {
+    return new CacheStats(
+        l1Hits.sum(),
+        l1Misses.sum(),
+        l1Evictions.sum(),
+        l1.estimatedSize(),
+        l2Hits.sum(),
+        l2Misses.sum(),
+        l2 == null ? 0 : l2.errors(),
+        loads.sum(),
+        loadFailures.sum(),
+        loadNanos.sum(),
+        rejected.sum(),
+        isDegraded());
+  }
+
+  /** Whether L2 is currently bypassed after failures. */
+  public boolean isDegraded() {
+    return l2 != null && l2.degraded();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new BackendClosedException("cache " + settings.name() + " on " + backend.name());
+    }
+  }
+
+  /**
+   * Drops L1, unregisters metrics and the health check and releases the name; L2 keeps its entries.
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    l1.invalidateAll();
+    loading.clear();
+    for (String n : metricNames) {
+      metrics.remove(n);
+    }
+    healthChecks.unregister(prefix);
+    release(backend, settings.name());
+  }
+
+  @Override
+  public String toString() {
+    return "TieredCache[" + name() + " on " + backendName() + "]";
+  }
+
+  /** Shared codec instances for raw caches, so repeated raw lookups get the same cache. */
+  static final class RawCodecs {
+    static final Codec<String> KEYS = Codec.utf8();
+    static final Codec<byte[]> VALUES = Codec.bytes();
+
+    private RawCodecs() {}
+  }
+}

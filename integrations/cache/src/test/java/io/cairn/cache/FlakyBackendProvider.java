@@ -1,0 +1,195 @@
+package io.cairn.cache;
+
+import io.cairn.backend.memory.MemoryBackendProvider;
+import io.cairn.persistence.BackendStats;
+import io.cairn.persistence.Capability;
+import io.cairn.persistence.CloseableIterator;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.Entry;
+import io.cairn.persistence.KeyValue;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.SnapshotStore;
+import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StorageEngineException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.Transaction;
+import io.cairn.persistence.VerifyReport;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.StorageBackendProvider;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Test backend type {@code flaky}: a memory backend whose key-value stores throw {@link
+ * StorageEngineException} (like a full disk) while {@link #FAILING} is set. Failure injection for
+ * the cache's degradation tests.
+ */
+public final class FlakyBackendProvider implements StorageBackendProvider {
+  /** While true, every key-value operation fails. */
+  static final AtomicBoolean FAILING = new AtomicBoolean();
+
+  /** Key-value operations attempted while failing. */
+  static final AtomicInteger FAILED_CALLS = new AtomicInteger();
+
+  private final MemoryBackendProvider memory = new MemoryBackendProvider();
+
+  @Override
+  public String type() {
+    return "flaky";
+  }
+
+  @Override
+  public StorageBackend open(BackendContext context) {
+    return new Flaky(memory.open(context));
+  }
+
+  private static void check(String what) {
+    if (FAILING.get()) {
+      FAILED_CALLS.incrementAndGet();
+      throw new StorageEngineException(
+          "flaky backend: " + what + " failed (injected: no space left on device)", null);
+    }
+  }
+
+  private record Flaky(StorageBackend d) implements StorageBackend {
+    @Override
+    public String name() {
+      return d.name();
+    }
+
+    @Override
+    public String type() {
+      return "flaky";
+    }
+
+    @Override
+    public Durability durability() {
+      return d.durability();
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+      return d.capabilities();
+    }
+
+    @Override
+    public KeyValueStore keyValue(String namespace) {
+      return new FlakyKv(d.keyValue(namespace));
+    }
+
+    @Override
+    public LogStore log(String name) {
+      return d.log(name);
+    }
+
+    @Override
+    public SnapshotStore snapshots(String name) {
+      return d.snapshots(name);
+    }
+
+    @Override
+    public <T> T inTransaction(Transaction.Work<T> work) {
+      check("transaction");
+      return d.inTransaction(work);
+    }
+
+    @Override
+    public SortedSet<StoreId> stores() {
+      return d.stores();
+    }
+
+    @Override
+    public BackendStats stats() {
+      return d.stats();
+    }
+
+    @Override
+    public VerifyReport verify(Progress progress) {
+      return d.verify(progress);
+    }
+
+    @Override
+    public void compact(Progress progress) {
+      d.compact(progress);
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
+  }
+
+  private record FlakyKv(KeyValueStore d) implements KeyValueStore {
+    @Override
+    public String name() {
+      return d.name();
+    }
+
+    @Override
+    public Optional<Entry> getEntry(byte[] key) {
+      check("get");
+      return d.getEntry(key);
+    }
+
+    @Override
+    public long put(byte[] key, byte[] value) {
+      check("put");
+      return d.put(key, value);
+    }
+
+    @Override
+    public long put(byte[] key, byte[] value, Duration ttl) {
+      check("put");
+      return d.put(key, value, ttl);
+    }
+
+    @Override
+    public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
+      check("compareAndSet");
+      return d.compareAndSet(key, expectedVersion, value, ttl);
+    }
+
+    @Override
+    public boolean delete(byte[] key) {
+      check("delete");
+      return d.delete(key);
+    }
+
+    @Override
+    public void compareAndDelete(byte[] key, long expectedVersion) {
+      check("compareAndDelete");
+      d.compareAndDelete(key, expectedVersion);
+    }
+
+    @Override
+    public void putAll(Collection<KeyValue> entries) {
+      check("putAll");
+      d.putAll(entries);
+    }
+
+    @Override
+    public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
+      check("scan");
+      return d.scan(fromInclusive, toExclusive);
+    }
+
+    @Override
+    public long purgeExpired() {
+      check("purgeExpired");
+      return d.purgeExpired();
+    }
+
+    @Override
+    public long approximateCount() {
+      check("approximateCount");
+      return d.approximateCount();
+    }
+  }
+}

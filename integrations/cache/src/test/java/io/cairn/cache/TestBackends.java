@@ -1,0 +1,42 @@
+package io.cairn.cache;
+
+import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.LifecycleListener;
+import io.cairn.persistence.PersistenceRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The backends every cache test runs on, and how to open a registry over one of them. */
+final class TestBackends {
+  /** Backend types the suite runs on. Adding a landed backend is one entry here. */
+  static final List<String> TYPES = List.of("memory", "sqlite");
+
+  private TestBackends() {}
+
+  static Stream<String> types() {
+    return TYPES.stream();
+  }
+
+  static Stream<String> durableTypes() {
+    return TYPES.stream().filter(t -> !t.equals("memory"));
+  }
+
+  static String backendConf(String type) {
+    return "cairn.backends.b { type = "
+        + type
+        + ", durability = "
+        + (type.equals("memory") || type.equals("flaky") ? "none" : "normal")
+        + " }\n";
+  }
+
+  static PersistenceRegistry open(
+      String type, Path dir, Clock clock, String extra, LifecycleListener... listeners) {
+    PersistenceRegistry.Builder b = PersistenceRegistry.builder().clock(clock).baseDirectory(dir);
+    for (LifecycleListener l : listeners) {
+      b.listener(l);
+    }
+    return b.open(ConfigFactory.parseString(backendConf(type) + extra));
+  }
+}

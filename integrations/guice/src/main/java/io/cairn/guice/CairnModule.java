@@ -1,0 +1,184 @@
+package io.cairn.guice;
+
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.health.HealthCheckRegistry;
+import com.google.inject.AbstractModule;
+import com.google.inject.Key;
+import com.google.inject.Module;
+import com.google.inject.Provider;
+import com.google.inject.Singleton;
+import com.google.inject.name.Names;
+import com.typesafe.config.Config;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.routing.RouteTable;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Guice wiring for everything a Cairn configuration selects. Built from a {@link Config} (or a
+ * {@link Cairn.Builder} carrying options such as the base directory), it delegates to {@link Cairn}
+ * — so injected objects are exactly those {@link Cairn} gives without Guice — and binds:
+ *
+ * <ul>
+ *   <li>{@link Cairn} (the start/stop service), {@link PersistenceRegistry}, {@link MetricRegistry}
+ *       and {@link HealthCheckRegistry};
+ *   <li>for module {@code routing}: each table under {@code cairn.routing} as
+ *       {@code @Named("<name>") RouteTable} ({@link jakarta.inject.Named} and {@link
+ *       com.google.inject.name.Named} both work). A route table has no codec: routes are typed
+ *       already, so the raw and the typed binding are the same {@code RouteTable};
+ *   <li>every class named in {@code cairn.modules}, installed as a Guice module.
+ * </ul>
+ *
+ * <h2>When things open</h2>
+ *
+ * The configuration is validated when the injector is created; subsystems open (in recovery order:
+ * queues, caches, route tables) the first time any Cairn object is provided — at injector creation
+ * in {@link com.google.inject.Stage#PRODUCTION}, where these singletons are created eagerly. Call
+ * {@code injector.getInstance(Cairn.class).stop()} on shutdown; it is idempotent.
+ *
+ * <h2>Errors</h2>
+ *
+ * Every configuration problem — a bad setting, a queue naming an unknown backend, a module class
+ * that does not exist or is not a Guice module — becomes a Guice error, so {@code
+ * Guice.createInjector} throws one {@link com.google.inject.CreationException} listing them all,
+ * each with its path and file:line.
+ *
+ * <p>Uses no method interceptors (AOP), so it works where Guice runs without bytecode generation.
+ */
+public final class CairnModule extends AbstractModule {
+  private final Cairn.Builder builder;
+
+  /** A module for {@code config} with default options. */
+  public CairnModule(Config config) {
+    this(Cairn.builder(config));
+  }
+
+  /** A module for a configured {@link Cairn.Builder}; {@code build()} is called by this module. */
+  public CairnModule(Cairn.Builder builder) {
+    this.builder = Objects.requireNonNull(builder, "builder");
+  }
+
+  @Override
+  protected void configure() {
+    Cairn cairn;
+    try {
+      cairn = builder.build();
+    } catch (ConfigurationException e) {
+      if (e.problems().isEmpty()) {
+        addError("%s", e.getMessage());
+      }
+      for (ConfigProblem p : e.problems()) {
+        addError("Invalid Cairn configuration: %s", p);
+      }
+      return;
+    }
+    bind(Cairn.class).toInstance(cairn);
+    bind(MetricRegistry.class).toInstance(cairn.metrics());
+    bind(HealthCheckRegistry.class).toInstance(cairn.healthChecks());
+    bind(PersistenceRegistry.class)
+        .toProvider(new Started<>(cairn, Cairn::registry))
+        .in(Singleton.class);
+    for (String module : cairn.modules()) {
+      if (module.equals(ModuleList.ROUTING)) {
+        bindRouting(cairn);
+      }
+    }
+    for (ModuleList.Entry entry : cairn.thirdPartyModules()) {
+      Module m = instantiate(entry, cairn);
+      if (m != null) {
+        install(m);
+      }
+    }
+  }
+
+  private void bindRouting(Cairn cairn) {
+    for (String name : cairn.routeTableNames()) {
+      bind(Key.get(RouteTable.class, Names.named(name)))
+          .toProvider(new Started<>(cairn, c -> c.routeTable(name)))
+          .in(Singleton.class);
+    }
+  }
+
+  /** Loads and constructs a third-party module, or records a Guice error and returns null. */
+  private Module instantiate(ModuleList.Entry entry, Cairn cairn) {
+    Class<?> type;
+    try {
+      type = Class.forName(entry.name(), false, classLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      addError(
+          "%s",
+          entry.problem(
+              "the class name of a Guice module on the class path",
+              "no loadable class " + entry.name() + " (" + e + ")"));
+      return null;
+    }
+    if (!Module.class.isAssignableFrom(type)) {
+      addError(
+          "%s",
+          entry.problem(
+              "a class implementing com.google.inject.Module",
+              type.getName() + ", which is not a Guice module"));
+      return null;
+    }
+    try {
+      Constructor<?> withConfig = constructor(type, Config.class);
+      Object instance =
+          withConfig != null
+              ? withConfig.newInstance(cairn.config())
+              : requireNoArg(type).newInstance();
+      return (Module) instance;
+    } catch (NoSuchMethodException e) {
+      addError(
+          "%s",
+          entry.problem(
+              "a public constructor taking com.typesafe.config.Config or no arguments",
+              type.getName() + " without one"));
+    } catch (InvocationTargetException e) {
+      addError(
+          "%s",
+          entry.problem(
+              "a module whose constructor succeeds", type.getName() + " threw " + e.getCause()));
+    } catch (ReflectiveOperationException e) {
+      addError(
+          "%s", entry.problem("an instantiable public module class", type.getName() + ": " + e));
+    }
+    return null;
+  }
+
+  private static ClassLoader classLoader() {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    return loader != null ? loader : CairnModule.class.getClassLoader();
+  }
+
+  private static Constructor<?> constructor(Class<?> type, Class<?> param) {
+    try {
+      return type.getConstructor(param);
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
+  }
+
+  private static Constructor<?> requireNoArg(Class<?> type) throws NoSuchMethodException {
+    return type.getConstructor();
+  }
+
+  /** Provides an object from a started {@link Cairn}, starting it on first use. */
+  private static final class Started<T> implements Provider<T> {
+    private final Cairn cairn;
+    private final Function<Cairn, T> get;
+
+    Started(Cairn cairn, Function<Cairn, T> get) {
+      this.cairn = cairn;
+      this.get = get;
+    }
+
+    @Override
+    public T get() {
+      return get.apply(cairn.start());
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package io.cairn.guice;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.spi.Settings;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code cairn.modules}: the one place its entries are parsed and checked (Guice-free, so the
+ * plain-Java entry point and the validator share it).
+ */
+final class ModuleList {
+  static final String PATH = "cairn.modules";
+  static final String QUEUE = "queue";
+  static final String CACHE = "cache";
+  static final String ROUTING = "routing";
+
+  /** Built-in module name to the configuration section whose entries it opens. */
+  static final Map<String, String> BUILT_IN =
+      Map.of(QUEUE, "cairn.queues", CACHE, "cairn.cache", ROUTING, "cairn.routing");
+
+  private static final Pattern CLASS_NAME =
+      Pattern.compile("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)+[\\p{L}_$][\\p{L}\\p{N}_$]*");
+
+  /**
+   * One entry of {@code cairn.modules}.
+   *
+   * @param name the built-in name or class name as written
+   * @param path {@code cairn.modules[i]}, for messages
+   * @param origin file:line of the entry
+   */
+  record Entry(String name, String path, String origin) {
+    boolean builtIn() {
+      return BUILT_IN.containsKey(name);
+    }
+
+    /** A problem about this entry, for messages that must carry path and file:line. */
+    ConfigProblem problem(String expected, String found) {
+      return new ConfigProblem(path, origin, expected, found);
+    }
+  }
+
+  private ModuleList() {}
+
+  /** The entries in order; problems added for malformed ones, which are left out. */
+  static List<Entry> read(Config root, List<ConfigProblem> problems) {
+    List<Entry> out = new ArrayList<>();
+    if (!root.hasPath(PATH)) {
+      return out;
+    }
+    ConfigValue value = root.getValue(PATH);
+    if (value.valueType() != ConfigValueType.LIST) {
+      problems.add(
+          new ConfigProblem(
+              PATH,
+              Settings.origin(value.origin()),
+              "a list such as [cache, queue, routing, com.acme.MyModule]",
+              value.valueType().name().toLowerCase(Locale.ROOT)));
+      return out;
+    }
+    ConfigList list = (ConfigList) value;
+    Set<String> seen = new LinkedHashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      ConfigValue v = list.get(i);
+      String path = PATH + "[" + i + "]";
+      String origin = Settings.origin(v.origin());
+      if (v.valueType() != ConfigValueType.STRING) {
+        problems.add(
+            new ConfigProblem(
+                path,
+                origin,
+                "a module name (one of " + BUILT_IN.keySet() + ") or a class name",
+                v.valueType().name().toLowerCase(Locale.ROOT)));
+        continue;
+      }
+      String name = ((String) v.unwrapped()).trim();
+      if (!BUILT_IN.containsKey(name) && !CLASS_NAME.matcher(name).matches()) {
+        String suggestion = Settings.suggest(name, BUILT_IN.keySet());
+        problems.add(
+            new ConfigProblem(
+                path,
+                origin,
+                "one of the built-in modules "
+                    + new java.util.TreeSet<>(BUILT_IN.keySet())
+                    + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : "")
+                    + " or the fully-qualified class name of a Guice module",
+                "\"" + name + "\""));
+        continue;
+      }
+      if (!seen.add(name)) {
+        problems.add(
+            new ConfigProblem(path, origin, "each module listed once", "\"" + name + "\" again"));
+        continue;
+      }
+      out.add(new Entry(name, path, origin));
+    }
+    return out;
+  }
+
+  /**
+   * Adds a problem for every built-in section that configures entries although its module is not
+   * listed: those entries would silently never open.
+   */
+  static void checkSectionsHaveModules(
+      Config root, List<Entry> entries, List<ConfigProblem> problems) {
+    Set<String> listed = new LinkedHashSet<>();
+    entries.forEach(e -> listed.add(e.name()));
+    for (Map.Entry<String, String> b : new java.util.TreeMap<>(BUILT_IN).entrySet()) {
+      String section = b.getValue();
+      if (listed.contains(b.getKey()) || !root.hasPath(section)) {
+        continue;
+      }
+      ConfigValue v = root.getValue(section);
+      if (v.valueType() == ConfigValueType.OBJECT && !root.getObject(section).isEmpty()) {
+        problems.add(
+            new ConfigProblem(
+                PATH,
+                Settings.origin(root.hasPath(PATH) ? root.getValue(PATH).origin() : v.origin()),
+                "to list '"
+                    + b.getKey()
+                    + "' because "
+                    + section
+                    + " ("
+                    + Settings.origin(v.origin())
+                    + ") configures "
+                    + root.getObject(section).keySet(),
+                "no '" + b.getKey() + "' module"));
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+package io.cairn.guice.thirdparty;
+
+/** Named in configuration by mistake: not a Guice module. */
+public class NotAModule {}

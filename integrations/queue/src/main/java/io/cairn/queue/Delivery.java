@@ -1,0 +1,62 @@
+package io.cairn.queue;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One delivery of a message under a lease, handed out by {@link DurableQueue#poll}. Pass it back to
+ * {@link DurableQueue#ack}, {@link DurableQueue#nack} or {@link DurableQueue#deadLetter} before
+ * {@link #leaseDeadline()}; after that the message may be delivered again to another consumer, and
+ * this delivery can no longer settle it. Immutable and thread-safe.
+ *
+ * @param <T> payload type
+ */
+public final class Delivery<T> {
+  private final long id;
+  private final T payload;
+  private final int attempt;
+  private final Instant enqueuedAt;
+  private final Instant leaseDeadline;
+
+  Delivery(long id, T payload, int attempt, Instant enqueuedAt, Instant leaseDeadline) {
+    this.id = id;
+    this.payload = Objects.requireNonNull(payload, "payload");
+    this.attempt = attempt;
+    this.enqueuedAt = enqueuedAt;
+    this.leaseDeadline = leaseDeadline;
+  }
+
+  /** The message id: stable across deliveries and restarts (its log offset). */
+  public long id() {
+    return id;
+  }
+
+  /** The decoded payload. */
+  public T payload() {
+    return payload;
+  }
+
+  /** Which delivery of the message this is: 1 for the first; survives restarts. */
+  public int attempt() {
+    return attempt;
+  }
+
+  /** When the message was enqueued, by the registry clock. */
+  public Instant enqueuedAt() {
+    return enqueuedAt;
+  }
+
+  /** When the lease runs out, by the registry clock. */
+  public Instant leaseDeadline() {
+    return leaseDeadline;
+  }
+
+  <U> Delivery<U> withPayload(U other) {
+    return new Delivery<>(id, other, attempt, enqueuedAt, leaseDeadline);
+  }
+
+  @Override
+  public String toString() {
+    return "Delivery[id=" + id + ", attempt=" + attempt + ", enqueuedAt=" + enqueuedAt + "]";
+  }
+}

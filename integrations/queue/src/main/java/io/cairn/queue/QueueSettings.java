@@ -1,0 +1,192 @@
+package io.cairn.queue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.spi.Settings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The validated settings of one queue, read from {@code cairn.queues.<name>} over {@code
+ * cairn.queue-defaults}. Immutable.
+ *
+ * @param name queue name
+ * @param backend backend name, already resolved (never empty)
+ * @param visibilityTimeout lease length of a delivery
+ * @param maxAttempts deliveries before dead-lettering, at least 1
+ * @param backoffInitial default nack delay after the first delivery
+ * @param backoffMax cap of the default nack delay
+ * @param prefetch records read from the log at a time
+ * @param truncateEvery finished head messages that trigger log truncation
+ */
+record QueueSettings(
+    String name,
+    String backend,
+    Duration visibilityTimeout,
+    int maxAttempts,
+    Duration backoffInitial,
+    Duration backoffMax,
+    int prefetch,
+    int truncateEvery) {
+  static final String QUEUES = "cairn.queues";
+  static final String DEFAULTS = "cairn.queue-defaults";
+  static final int MAX_NAME_LENGTH = 100;
+
+  /** Default nack delay before the delivery numbered {@code attempt} (1-based) is retried. */
+  Duration backoff(int attempt) {
+    long base = backoffInitial.toMillis();
+    int shift = Math.max(0, Math.min(attempt - 1, 40));
+    long millis = base << shift;
+    if (millis < 0 || (shift > 0 && (millis >> shift) != base)) {
+      millis = Long.MAX_VALUE;
+    }
+    return Duration.ofMillis(Math.min(millis, backoffMax.toMillis()));
+  }
+
+  /** Names of the queues configured under {@code cairn.queues}, sorted; empty if none. */
+  static Set<String> configuredNames(Config root) {
+    if (!root.hasPath(QUEUES) || root.getValue(QUEUES).valueType() != ConfigValueType.OBJECT) {
+      return Set.of();
+    }
+    return new TreeSet<>(root.getObject(QUEUES).keySet());
+  }
+
+  /**
+   * Reads and checks every queue under {@code cairn.queues}, adding one problem per bad setting.
+   */
+  static void validateAll(Config root, List<ConfigProblem> problems) {
+    if (!root.hasPath(QUEUES)) {
+      return;
+    }
+    ConfigValue queues = root.getValue(QUEUES);
+    if (queues.valueType() != ConfigValueType.OBJECT) {
+      problems.add(
+          new ConfigProblem(
+              QUEUES,
+              Settings.origin(queues.origin()),
+              "an object of named queues such as orders { backend = main }",
+              queues.valueType().name().toLowerCase(java.util.Locale.ROOT)));
+      return;
+    }
+    Map<String, ConfigValue> entries = new TreeMap<>(root.getObject(QUEUES));
+    for (String name : entries.keySet()) {
+      read(root, name, problems);
+    }
+  }
+
+  /**
+   * Reads queue {@code name}, adding problems for bad settings. Returns settings usable even when
+   * problems were added (fallback values), or null when there is no such queue (a problem is
+   * added).
+   */
+  static QueueSettings read(Config root, String name, List<ConfigProblem> problems) {
+    String path = QUEUES + "." + quote(name);
+    ConfigValue value = root.hasPath(QUEUES) ? root.getObject(QUEUES).get(name) : null;
+    if (value == null) {
+      Set<String> known = configuredNames(root);
+      String suggestion = Settings.suggest(name, known);
+      problems.add(
+          new ConfigProblem(
+              path,
+              "not set",
+              "a configured queue"
+                  + (suggestion != null
+                      ? " (did you mean '" + suggestion + "'?)"
+                      : "; configured queues: " + known),
+              "no queue named '" + name + "'"));
+      return null;
+    }
+    if (value.valueType() != ConfigValueType.OBJECT) {
+      problems.add(
+          new ConfigProblem(
+              path,
+              Settings.origin(value.origin()),
+              "an object such as { backend = main, visibility-timeout = 30s }",
+              value.valueType().name().toLowerCase(java.util.Locale.ROOT)));
+      return null;
+    }
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || name.length() > MAX_NAME_LENGTH) {
+      problems.add(
+          new ConfigProblem(
+              path,
+              Settings.origin(value.origin()),
+              "a queue name of 1-" + MAX_NAME_LENGTH + " characters from [A-Za-z0-9._-]",
+              "'" + name + "'"));
+    }
+    Config defaults = root.hasPath(DEFAULTS) ? root.getConfig(DEFAULTS) : ConfigFactory.empty();
+    Config entry = ((com.typesafe.config.ConfigObject) value).toConfig();
+    new Settings(entry, path, problems).rejectUnknownKeys(Settings.keysOf(defaults), "queue");
+    Settings s = new Settings(entry.withFallback(defaults), path, problems);
+    String backend = backendName(root, s);
+    Duration visibility =
+        s.duration("visibility-timeout", Duration.ofMillis(1), Duration.ofSeconds(30));
+    int maxAttempts = s.intBetween("max-attempts", 1, 1_000_000, 5);
+    Duration backoffInitial = s.duration("backoff-initial", Duration.ZERO, Duration.ofSeconds(1));
+    Duration backoffMax = s.duration("backoff-max", Duration.ZERO, Duration.ofMinutes(5));
+    if (backoffMax.compareTo(backoffInitial) < 0) {
+      s.problem(
+          "backoff-max",
+          "a duration at least backoff-initial (" + backoffInitial + ")",
+          backoffMax.toString());
+    }
+    int prefetch = s.intBetween("prefetch", 1, 65_536, 256);
+    int truncateEvery = s.intBetween("truncate-every", 1, 10_000_000, 1024);
+    return new QueueSettings(
+        name,
+        backend,
+        visibility,
+        maxAttempts,
+        backoffInitial,
+        backoffMax,
+        prefetch,
+        truncateEvery);
+  }
+
+  /** Resolves {@code backend} (empty: the default backend) and checks it is configured. */
+  private static String backendName(Config root, Settings s) {
+    String backend = s.string("backend", "");
+    Set<String> configured =
+        root.hasPath("cairn.backends")
+                && root.getValue("cairn.backends").valueType() == ConfigValueType.OBJECT
+            ? new TreeSet<>(root.getObject("cairn.backends").keySet())
+            : Set.of();
+    if (backend.isEmpty()) {
+      String def =
+          root.hasPath("cairn.default-backend") ? root.getString("cairn.default-backend") : "";
+      if (!def.isEmpty()) {
+        backend = def;
+      } else if (configured.size() == 1) {
+        return configured.iterator().next();
+      } else {
+        s.problem(
+            "backend",
+            "the name of a backend under cairn.backends "
+                + configured
+                + " (or set cairn.default-backend)",
+            "empty, and there is no single default backend");
+        return "";
+      }
+    }
+    if (!configured.contains(backend)) {
+      String suggestion = Settings.suggest(backend, configured);
+      s.problem(
+          "backend",
+          "the name of a backend configured under cairn.backends "
+              + configured
+              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
+          "\"" + backend + "\"");
+    }
+    return backend;
+  }
+
+  private static String quote(String key) {
+    return key.matches("[A-Za-z0-9_-]+") ? key : "\"" + key + "\"";
+  }
+}

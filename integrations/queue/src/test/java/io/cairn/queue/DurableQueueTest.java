@@ -1,0 +1,399 @@
+package io.cairn.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.codahale.metrics.Gauge;
+import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.Codec;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.tck.ManualClock;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The queue's behaviour, run on every backend in {@link TestBackends#TYPES}. */
+class DurableQueueTest {
+  private static final String QUEUE =
+      "cairn.queues.q { backend = b, visibility-timeout = 30s, max-attempts = 3,"
+          + " backoff-initial = 1s, backoff-max = 4s, truncate-every = 10, prefetch = 4 }\n";
+  private static final Duration NOW = Duration.ZERO;
+
+  @TempDir Path dir;
+  final ManualClock clock = new ManualClock();
+
+  private PersistenceRegistry open(String type) {
+    return TestBackends.open(type, dir, clock, QUEUE);
+  }
+
+  private static List<String> payloads(List<Delivery<String>> ds) {
+    return ds.stream().map(Delivery::payload).collect(Collectors.toList());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void firstDeliveriesInEnqueueOrderAndAckIsFinal(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      long id0 = q.enqueue("a");
+      List<Long> ids = q.enqueueAll(List.of("b", "c", "d", "e", "f"));
+      assertThat(ids).containsExactly(id0 + 1, id0 + 2, id0 + 3, id0 + 4, id0 + 5);
+
+      List<Delivery<String>> first = q.poll(2, NOW);
+      assertThat(payloads(first)).containsExactly("a", "b");
+      assertThat(first.get(0).attempt()).isEqualTo(1);
+      assertThat(first.get(0).id()).isEqualTo(id0);
+      assertThat(first.get(0).enqueuedAt()).isEqualTo(ManualClock.START);
+      assertThat(first.get(0).leaseDeadline()).isEqualTo(ManualClock.START.plusSeconds(30));
+      List<Delivery<String>> rest = q.poll(10, NOW);
+      assertThat(payloads(rest)).containsExactly("c", "d", "e", "f");
+      for (Delivery<String> d : first) {
+        assertThat(q.ack(d)).isTrue();
+      }
+      assertThat(q.ack(first.get(0))).as("second ack of the same delivery").isFalse();
+      for (Delivery<String> d : rest) {
+        q.ack(d);
+      }
+      clock.advance(Duration.ofHours(1));
+      assertThat(q.poll(10, NOW)).as("acked messages are never delivered again").isEmpty();
+      assertThat(q.stats().depth()).isZero();
+      assertThat(q.stats().inFlight()).isZero();
+      assertThat(q.stats().acked()).isEqualTo(6);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void pollWaitsForAnEnqueueFromAnotherThread(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      assertThat(q.poll(Duration.ofMillis(20))).isEmpty();
+      ExecutorService ex = Executors.newSingleThreadExecutor();
+      try {
+        CountDownLatch polling = new CountDownLatch(1);
+        Future<Optional<Delivery<String>>> f =
+            ex.submit(
+                () -> {
+                  polling.countDown();
+                  return q.poll(Duration.ofSeconds(30));
+                });
+        polling.await();
+        Thread.sleep(50);
+        q.enqueue("late");
+        assertThat(f.get(10, TimeUnit.SECONDS)).map(Delivery::payload).contains("late");
+      } finally {
+        ex.shutdownNow();
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void expiredLeaseRedeliversAndTheStaleDeliveryCannotSettle(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueue("m");
+      Delivery<String> first = q.poll(NOW).orElseThrow();
+      clock.advance(Duration.ofSeconds(29));
+      assertThat(q.poll(NOW)).as("lease still held").isEmpty();
+      clock.advance(Duration.ofSeconds(2));
+      Delivery<String> second = q.poll(NOW).orElseThrow();
+      assertThat(second.id()).isEqualTo(first.id());
+      assertThat(second.attempt()).isEqualTo(2);
+      assertThat(q.ack(first)).as("lease lost to the redelivery").isFalse();
+      assertThat(q.nack(first)).isFalse();
+      assertThat(q.ack(second)).isTrue();
+      assertThat(q.stats().redelivered()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void ackAfterLeaseRanOutStillWorksIfNotRedelivered(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueue("m");
+      Delivery<String> d = q.poll(NOW).orElseThrow();
+      clock.advance(Duration.ofMinutes(5));
+      assertThat(q.ack(d)).isTrue();
+      assertThat(q.poll(NOW)).isEmpty();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void nackBacksOffExponentiallyThenDeadLettersAtMaxAttempts(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      long id = q.enqueue("poison");
+      Delivery<String> d1 = q.poll(NOW).orElseThrow();
+      assertThat(q.nack(d1)).isTrue();
+      clock.advance(Duration.ofMillis(999));
+      assertThat(q.poll(NOW)).as("backoff 1s after attempt 1").isEmpty();
+      clock.advance(Duration.ofMillis(1));
+      Delivery<String> d2 = q.poll(NOW).orElseThrow();
+      assertThat(d2.attempt()).isEqualTo(2);
+      q.nack(d2);
+      clock.advance(Duration.ofMillis(1999));
+      assertThat(q.poll(NOW)).as("backoff 2s after attempt 2").isEmpty();
+      clock.advance(Duration.ofMillis(1));
+      Delivery<String> d3 = q.poll(NOW).orElseThrow();
+      assertThat(d3.attempt()).isEqualTo(3);
+      assertThat(q.nack(d3)).isTrue();
+      clock.advance(Duration.ofHours(1));
+      assertThat(q.poll(NOW)).as("dead-lettered after max-attempts").isEmpty();
+
+      List<DeadLetter<String>> dead = q.deadLetters(0, 10);
+      assertThat(dead).hasSize(1);
+      assertThat(dead.get(0).id()).isEqualTo(id);
+      assertThat(dead.get(0).payload()).isEqualTo("poison");
+      assertThat(dead.get(0).attempts()).isEqualTo(3);
+      assertThat(dead.get(0).reason()).contains("max-attempts");
+      assertThat(dead.get(0).enqueuedAt()).isEqualTo(ManualClock.START);
+      assertThat(q.stats().deadLetters()).isEqualTo(1);
+      assertThat(q.stats().nacked()).isEqualTo(3);
+
+      assertThat(q.redrive(List.of(id, 12345L))).isEqualTo(1);
+      assertThat(q.deadLetters(0, 10)).isEmpty();
+      assertThat(q.stats().deadLetters()).isZero();
+      Delivery<String> again = q.poll(NOW).orElseThrow();
+      assertThat(again.payload()).isEqualTo("poison");
+      assertThat(again.attempt()).isEqualTo(1);
+      assertThat(again.id()).isNotEqualTo(id);
+      assertThat(q.redrive(List.of(id))).as("already redriven").isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void expiredLeaseOfLastAttemptDeadLettersAndExplicitNackDelay(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueue("slow");
+      q.poll(NOW).orElseThrow();
+      for (int attempt = 2; attempt <= 3; attempt++) {
+        clock.advance(Duration.ofSeconds(31));
+        assertThat(q.poll(NOW).orElseThrow().attempt()).isEqualTo(attempt);
+      }
+      clock.advance(Duration.ofSeconds(31));
+      assertThat(q.poll(NOW)).isEmpty();
+      assertThat(q.deadLetters(0, 10))
+          .singleElement()
+          .satisfies(d -> assertThat(d.reason()).contains("lease expired"));
+
+      q.enqueue("later");
+      Delivery<String> d = q.poll(NOW).orElseThrow();
+      q.nack(d, Duration.ofSeconds(10));
+      clock.advance(Duration.ofSeconds(9));
+      assertThat(q.poll(NOW)).isEmpty();
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(q.poll(NOW)).map(Delivery::payload).contains("later");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void explicitDeadLetterAndRedriveAll(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueueAll(List.of("x", "y"));
+      for (Delivery<String> d : q.poll(2, NOW)) {
+        assertThat(q.deadLetter(d, "bad input " + d.payload())).isTrue();
+      }
+      assertThat(q.deadLetters(0, 1)).hasSize(1);
+      assertThat(q.deadLetters(0, 10))
+          .extracting(DeadLetter::reason)
+          .containsExactly("bad input x", "bad input y");
+      assertThat(q.redriveAll()).isEqualTo(2);
+      assertThat(payloads(q.poll(10, NOW))).containsExactly("x", "y");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void finishedHeadIsTruncatedFromTheLog(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      LogStore log = r.backend("b").log("queue.q");
+      q.enqueueAll(IntStream.range(0, 25).mapToObj(i -> "m" + i).collect(Collectors.toList()));
+      List<Delivery<String>> ds = q.poll(25, NOW);
+      assertThat(ds).hasSize(25);
+      // Leave message 15 unfinished: the floor must stop there.
+      for (Delivery<String> d : ds) {
+        if (!d.payload().equals("m15")) {
+          q.ack(d);
+        }
+      }
+      // truncate-every = 10: the first 10 finished messages went; 10..14 wait for the next step.
+      assertThat(log.firstOffset()).isEqualTo(ds.get(10).id());
+      assertThat(r.backend("b").keyValue("queue.q.state").approximateCount())
+          .as("markers below the floor deleted")
+          .isEqualTo(15);
+      assertThat(q.truncateFinished()).as("floor stops at the unfinished m15").isEqualTo(5);
+      assertThat(log.firstOffset()).isEqualTo(ds.get(15).id());
+      q.ack(ds.get(15));
+      assertThat(q.truncateFinished()).as("the ack moved the floor by 10 and truncated").isZero();
+      assertThat(log.firstOffset()).isEqualTo(log.nextOffset());
+      q.enqueue("after");
+      assertThat(q.poll(NOW)).map(Delivery::payload).contains("after");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void metricsShowDepthInFlightDeadLettersAndOldestAge(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueueAll(List.of("a", "b", "c", "d"));
+      clock.advance(Duration.ofSeconds(7));
+      Delivery<String> a = q.poll(NOW).orElseThrow();
+      Delivery<String> b = q.poll(NOW).orElseThrow();
+      q.deadLetter(b, "test");
+      Map<String, Gauge> g = r.metrics().getGauges();
+      assertThat(g.get("cairn.queues.q.depth").getValue()).isEqualTo(2L);
+      assertThat(g.get("cairn.queues.q.in-flight").getValue()).isEqualTo(1L);
+      assertThat(g.get("cairn.queues.q.dead-letters").getValue()).isEqualTo(1L);
+      assertThat(g.get("cairn.queues.q.oldest-age-ms").getValue()).isEqualTo(7000L);
+      assertThat(r.metrics().getMeters().get("cairn.queues.q.enqueued").getCount()).isEqualTo(4);
+      q.ack(a);
+      assertThat(r.metrics().getMeters().get("cairn.queues.q.acked").getCount()).isEqualTo(1);
+      assertThat(r.metrics().getMeters().get("cairn.queues.q.dead-lettered").getCount())
+          .isEqualTo(1);
+      q.close();
+      assertThat(r.metrics().getGauges()).doesNotContainKey("cairn.queues.q.depth");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void concurrentProducersAndConsumersDeliverEveryMessageOnce(String type) throws Exception {
+    int producers = 8;
+    int perProducer = 200;
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      Set<String> seen = ConcurrentHashMap.newKeySet();
+      List<String> duplicates = new CopyOnWriteArrayList<>();
+      CountDownLatch all = new CountDownLatch(producers * perProducer);
+      QueueWorkers workers =
+          q.consume(
+              4,
+              d -> {
+                if (!seen.add(d.payload())) {
+                  duplicates.add(d.payload());
+                }
+                all.countDown();
+              });
+      ExecutorService ex = Executors.newFixedThreadPool(producers);
+      try {
+        List<Future<?>> fs = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+          int pp = p;
+          fs.add(
+              ex.submit(
+                  () -> {
+                    for (int i = 0; i < perProducer; i++) {
+                      q.enqueue(pp + ":" + i);
+                    }
+                  }));
+        }
+        for (Future<?> f : fs) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+        assertThat(all.await(60, TimeUnit.SECONDS)).isTrue();
+      } finally {
+        ex.shutdownNow();
+        workers.close();
+      }
+      assertThat(workers.aliveWorkers()).isZero();
+      assertThat(duplicates).isEmpty();
+      assertThat(seen).hasSize(producers * perProducer);
+      long txs = r.metrics().getTimers().get("cairn.b.transaction").getCount();
+      assertThat(txs)
+          .as("group commit: enqueues, leases and acks share transactions")
+          .isLessThan(3L * producers * perProducer);
+      assertThat(q.stats().depth()).isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void consumerHelperNacksFailuresAndStopsOnQueueClose(String type) throws Exception {
+    try (PersistenceRegistry r = open(type)) {
+      DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8());
+      AtomicInteger calls = new AtomicInteger();
+      CountDownLatch nacked = new CountDownLatch(1);
+      q.enqueue("flaky");
+      QueueWorkers w =
+          q.consume(
+              2,
+              d -> {
+                calls.incrementAndGet();
+                nacked.countDown();
+                throw new IllegalStateException("handler failure");
+              });
+      assertThat(nacked.await(10, TimeUnit.SECONDS)).isTrue();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (q.stats().nacked() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(q.stats().nacked()).isEqualTo(1);
+      assertThat(q.stats().depth()).as("waiting for backoff").isEqualTo(1);
+      q.close();
+      assertThat(w.aliveWorkers()).isZero();
+      assertThat(calls.get()).isEqualTo(1);
+      assertThatThrownBy(() -> q.enqueue("x")).isInstanceOf(BackendClosedException.class);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void secondOpenOfTheSameQueueIsRefused(String type) {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<byte[]> q = DurableQueue.openRaw(r, "q")) {
+      assertThatThrownBy(() -> DurableQueue.openRaw(r, "q"))
+          .isInstanceOf(PersistenceException.class)
+          .hasMessageContaining("already open");
+      q.enqueue(new byte[] {1, 2});
+      assertThat(q.poll(NOW).orElseThrow().payload()).containsExactly(1, 2);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#types")
+  void lifecycleListenerOpensConfiguredQueuesAndClosesThem(String type) {
+    DurableQueues queues = new DurableQueues();
+    DurableQueue<String> q;
+    try (PersistenceRegistry r =
+        TestBackends.open(type, dir, clock, QUEUE + "cairn.queues.other {}\n", queues)) {
+      assertThat(queues.names()).containsExactly("other", "q");
+      q = queues.queue("q", Codec.utf8());
+      q.enqueue("hello");
+      DurableQueue<byte[]> raw = queues.raw("q");
+      assertThat(raw.poll(NOW).orElseThrow().payload()).isEqualTo("hello".getBytes());
+      q.close(); // a view handed out by DurableQueues: no effect
+      raw.stats();
+      assertThatThrownBy(() -> queues.queue("qq", Codec.utf8()))
+          .hasMessageContaining("did you mean 'q'");
+    }
+    assertThatThrownBy(() -> q.enqueue("after close")).isInstanceOf(BackendClosedException.class);
+  }
+}

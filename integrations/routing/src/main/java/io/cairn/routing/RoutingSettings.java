@@ -1,0 +1,135 @@
+package io.cairn.routing;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.spi.Settings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The validated settings of one route table, read from {@code cairn.routing.<name>} over {@code
+ * cairn.routing-defaults}. The one place these keys are read.
+ *
+ * @param name the table name
+ * @param backend the backend holding the table (resolved from the default when not set)
+ * @param snapshotEvery changes between snapshots
+ * @param retainSnapshots snapshots kept
+ */
+record RoutingSettings(String name, String backend, int snapshotEvery, int retainSnapshots) {
+  static final String ROUTING = "cairn.routing";
+  static final String DEFAULTS = "cairn.routing-defaults";
+  private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,119}";
+
+  /** Store name of the table's log and snapshot set. */
+  String storeName() {
+    return "routing." + name;
+  }
+
+  /** Every table configured under {@code cairn.routing}, validated; problems added, not thrown. */
+  static List<RoutingSettings> readAll(Config root, List<ConfigProblem> problems) {
+    List<RoutingSettings> out = new ArrayList<>();
+    if (!root.hasPath(ROUTING)) {
+      return out;
+    }
+    ConfigValue section = root.getValue(ROUTING);
+    if (section.valueType() != ConfigValueType.OBJECT) {
+      problems.add(
+          new ConfigProblem(
+              ROUTING,
+              Settings.origin(section.origin()),
+              "an object of named route tables",
+              section.valueType().name().toLowerCase(java.util.Locale.ROOT)));
+      return out;
+    }
+    for (String name : new TreeMap<>(root.getObject(ROUTING)).keySet()) {
+      RoutingSettings s = read(root, name, problems);
+      if (s != null) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The settings of table {@code name}, or {@code null} after adding problems if they are invalid.
+   * A table that is not configured gets the defaults.
+   */
+  static RoutingSettings read(Config root, String name, List<ConfigProblem> problems) {
+    int before = problems.size();
+    String path = ROUTING + ".\"" + name + "\"";
+    String shownPath = name.matches("[A-Za-z0-9_-]+") ? ROUTING + "." + name : path;
+    Config defaults = root.getConfig(DEFAULTS);
+    Config table = com.typesafe.config.ConfigFactory.empty();
+    if (root.hasPath(path)) {
+      ConfigValue v = root.getValue(path);
+      if (v.valueType() != ConfigValueType.OBJECT) {
+        problems.add(
+            new ConfigProblem(
+                shownPath,
+                Settings.origin(v.origin()),
+                "an object such as { backend = main, snapshot-every = 10000 }",
+                v.valueType().name().toLowerCase(java.util.Locale.ROOT)));
+        return null;
+      }
+      table = root.getConfig(path);
+    }
+    Settings own = new Settings(table, shownPath, problems);
+    if (!name.matches(NAME_PATTERN)) {
+      problems.add(
+          new ConfigProblem(
+              shownPath,
+              Settings.origin(table.root().origin()),
+              "a route table name of 1-120 characters from [A-Za-z0-9._-], starting with a letter"
+                  + " or digit",
+              "'" + name + "'"));
+    }
+    own.rejectUnknownKeys(Settings.keysOf(defaults), "route table");
+    Settings s = new Settings(table.withFallback(defaults), shownPath, problems);
+    String backend = s.string("backend", "");
+    int snapshotEvery = s.intBetween("snapshot-every", 1, Integer.MAX_VALUE, 10000);
+    int retain = s.intBetween("retain-snapshots", 1, 100, 2);
+    String resolved = resolveBackend(root, s, backend);
+    if (problems.size() > before) {
+      return null;
+    }
+    return new RoutingSettings(name, resolved, snapshotEvery, retain);
+  }
+
+  private static String resolveBackend(Config root, Settings s, String backend) {
+    Set<String> configured =
+        root.hasPath("cairn.backends")
+                && root.getValue("cairn.backends").valueType() == ConfigValueType.OBJECT
+            ? new TreeSet<>(root.getObject("cairn.backends").keySet())
+            : new TreeSet<>();
+    if (backend.isEmpty()) {
+      String fallback =
+          root.hasPath("cairn.default-backend") ? root.getString("cairn.default-backend") : "";
+      if (!fallback.isEmpty()) {
+        return fallback; // checked by the backend validator
+      }
+      if (configured.size() == 1) {
+        return configured.iterator().next();
+      }
+      s.problem(
+          "backend",
+          "the name of a configured backend " + configured + " (cairn.default-backend is empty)",
+          configured.isEmpty() ? "no backends configured" : "nothing, and several backends exist");
+      return "";
+    }
+    if (!configured.contains(backend)) {
+      String suggestion = Settings.suggest(backend, configured);
+      s.problem(
+          "backend",
+          "one of the configured backends "
+              + configured
+              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
+          "\"" + backend + "\"");
+    }
+    return backend;
+  }
+}

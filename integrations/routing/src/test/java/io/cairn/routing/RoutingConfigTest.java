@@ -1,0 +1,162 @@
+package io.cairn.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.LifecycleListener;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.spi.ConfigSectionValidator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Validation of {@code cairn.routing} and the lifecycle listener that opens configured tables. */
+class RoutingConfigTest {
+  @TempDir Path dir;
+
+  private Config fromFile(String text) throws IOException {
+    Path file = dir.resolve("app.conf");
+    Files.writeString(file, text);
+    return ConfigFactory.parseFile(file.toFile())
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
+  }
+
+  private static List<ConfigProblem> validate(Config root) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    new RoutingConfigValidator().validate(root, problems);
+    return problems;
+  }
+
+  @Test
+  void validatorIsRegisteredForServiceLoader() {
+    assertThat(
+            ServiceLoader.load(ConfigSectionValidator.class).stream().map(p -> p.type().getName()))
+        .contains(RoutingConfigValidator.class.getName());
+  }
+
+  @Test
+  void defaultsAreValidAndApplied() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.routing.catalog {}\n");
+    assertThat(validate(root)).isEmpty();
+    List<ConfigProblem> problems = new ArrayList<>();
+    RoutingSettings s = RoutingSettings.read(root, "catalog", problems);
+    assertThat(s).isEqualTo(new RoutingSettings("catalog", "main", 10000, 2));
+  }
+
+  @Test
+  void everyProblemIsReportedWithPathAndFileLine() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.backends.other { type = memory, durability = none }\n"
+                + "cairn.routing.catalog {\n"
+                + "  backend = mian\n"
+                + "  snapshot-evry = 10\n"
+                + "  retain-snapshots = 0\n"
+                + "}\n"
+                + "cairn.routing.edge { backend = nowhere }\n"
+                + "cairn.routing.blank { snapshot-every = 5 }\n");
+    List<ConfigProblem> problems = validate(root);
+    assertThat(problems)
+        .extracting(ConfigProblem::toString)
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("cairn.routing.catalog.backend (")
+                    .contains("app.conf:4")
+                    .contains("did you mean 'main'?")
+                    .contains("\"mian\""))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("cairn.routing.catalog.snapshot-evry (")
+                    .contains("app.conf:5")
+                    .contains("did you mean 'snapshot-every'?"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("cairn.routing.catalog.retain-snapshots (")
+                    .contains("app.conf:6")
+                    .contains("an integer from 1 to 100"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("cairn.routing.edge.backend (")
+                    .contains("app.conf:8")
+                    .contains("[main, other]"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("cairn.routing.blank.backend (")
+                    .contains("cairn.default-backend is empty"));
+    assertThat(problems).hasSize(5);
+  }
+
+  @Test
+  void openingATableWithBadSettingsThrowsConfigurationException() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.routing.catalog { backend = nope }\n");
+    try (PersistenceRegistry registry = TestBackends.open(dir, root)) {
+      assertThatThrownBy(() -> RouteTable.open(registry, "catalog"))
+          .isInstanceOf(ConfigurationException.class)
+          .hasMessageContaining("cairn.routing.catalog.backend")
+          .hasMessageContaining("app.conf:2");
+    }
+  }
+
+  @Test
+  void routeTablesListenerOpensConfiguredTablesInRoutingOrderAndClosesThem() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.routing.b {}\n"
+                + "cairn.routing.a { snapshot-every = 3 }\n");
+    RouteTables tables = new RouteTables();
+    assertThat(tables.order()).isEqualTo(LifecycleListener.ORDER_ROUTING);
+    RouteTable a;
+    try (PersistenceRegistry registry =
+        PersistenceRegistry.builder()
+            .clock(TestBackends.CLOCK)
+            .baseDirectory(dir)
+            .listener(tables)
+            .open(root)) {
+      assertThat(tables.tables()).containsOnlyKeys("a", "b");
+      a = tables.table("a");
+      a.put(Route.of("x", "y"));
+      assertThatThrownBy(() -> tables.table("c"))
+          .isInstanceOf(ConfigurationException.class)
+          .hasMessageContaining("[a, b]");
+    }
+    assertThat(tables.tables()).isEmpty();
+    assertThatThrownBy(() -> a.get("x")).hasMessageContaining("closed");
+  }
+
+  @Test
+  void invalidSectionFailsRegistryOpenAndClosesEverything() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.routing.a { retain-snapshots = many }\n");
+    RouteTables tables = new RouteTables();
+    assertThatThrownBy(
+            () -> PersistenceRegistry.builder().baseDirectory(dir).listener(tables).open(root))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("cairn.routing.a.retain-snapshots")
+        .hasMessageContaining("app.conf:2");
+  }
+}
