@@ -175,6 +175,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private final Map<String, Integer> catalog = new TreeMap<>(); // "kind/name" -> sid
   private int nextStoreId = 1;
   final AtomicLong nextSaveId = new AtomicLong(1);
+  private static final long VERSION_BLOCK = 1 << 16;
+  private final AtomicLong versionCounter = new AtomicLong(1);
+  private volatile long versionLimit = 1; // exclusive bound persisted in next-version
+  private final Object versionLock = new Object();
   final Set<Long> savesInFlight = ConcurrentHashMap.newKeySet();
   private final ConcurrentMap<String, RocksKvStore> kvStores = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, RocksLogStore> logStores = new ConcurrentHashMap<>();
@@ -382,6 +386,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       }
       byte[] nextSid = db.get(metaCf, Layout.NEXT_STORE_ID_KEY);
       nextStoreId = nextSid == null ? 1 : Layout.getInt(nextSid, 0);
+      byte[] nextVersion = db.get(metaCf, Layout.NEXT_VERSION_KEY);
+      long versionStart = nextVersion == null ? 1 : Layout.getLong(nextVersion, 0);
+      versionCounter.set(versionStart);
+      versionLimit = versionStart; // the first write reserves a fresh block
       byte[] nextSave = db.get(metaCf, Layout.NEXT_SAVE_ID_KEY);
       nextSaveId.set(nextSave == null ? 1 : Layout.getLong(nextSave, 0));
       try (RocksIterator it = db.newIterator(metaCf, readOptions)) {
@@ -483,6 +491,28 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     for (int i = locks.size() - 1; i >= 0; i--) {
       locks.get(i).unlock();
     }
+  }
+
+  /**
+   * The next KV version from the backend-wide sequence. Versions are handed out from a block whose
+   * exclusive bound is already written to {@code next-version}; crossing the bound writes the next
+   * block's bound first (under this backend's durability, before the caller's own write), so after
+   * any crash or restart the sequence resumes above every version that can be on disk. Called
+   * inside the guard, under the key's stripe lock (or the exclusive transaction lock), so that one
+   * key's versions increase in commit order.
+   */
+  long nextVersion() throws RocksDBException {
+    long v = versionCounter.getAndIncrement();
+    if (v >= versionLimit) {
+      synchronized (versionLock) {
+        while (v >= versionLimit) {
+          long limit = Math.max(versionLimit, v + 1) + VERSION_BLOCK;
+          db.put(metaCf, writeOptions, Layout.NEXT_VERSION_KEY, Layout.longBytes(limit));
+          versionLimit = limit;
+        }
+      }
+    }
+    return v;
   }
 
   /** Whether the caller runs inside {@link #inTransaction} of this backend. */
