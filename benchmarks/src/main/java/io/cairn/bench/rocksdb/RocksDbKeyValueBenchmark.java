@@ -20,10 +20,10 @@ import org.openjdk.jmh.annotations.TearDown;
  *
  * <p>{@code CAIRN_ROCKSDB} goes through the registry (with its per-operation Dropwizard timers, as
  * a service sees it); {@code CAIRN_ROCKSDB_BARE} is the same backend opened through its provider,
- * without the registry's timers. {@code RAW_ROCKSDB} is the baseline (a blind put). A Cairn put
- * must return the new version, so it reads the current entry first; {@code RAW_ROCKSDB_READ_PUT}
- * does that same read-then-put with bare rocksdbjni, to show how much of the gap is the versioning
- * contract rather than Cairn code.
+ * without the registry's timers. {@code RAW_ROCKSDB} is the baseline (a blind put). {@code
+ * RAW_ROCKSDB_READ_PUT} reads the current entry before each put: what per-key versioning by
+ * read-modify-write would cost. Cairn's put is blind too, since its versions come from a
+ * backend-wide sequence; compare-and-set still reads.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
