@@ -33,7 +33,14 @@ class VerifyCommandTest {
   @Test
   void healthyConfigurationExitsZero() throws IOException {
     Path file =
-        write("ok.conf", "cairn.backends.main { type = memory, data-dir = \"" + dir + "/m\" }\n");
+        write(
+            "ok.conf",
+            "cairn {\n  backends.main { type = memory, data-dir = \""
+                + dir
+                + "/m\" }\n  modules = [cache, queue, routing]\n"
+                + "  queues.orders { backend = main, visibility-timeout = 30s, max-attempts = 5 }\n"
+                + "  cache.sessions { backend = main, l1.max-entries = 1000, ttl = 10m }\n"
+                + "  routing.catalog { backend = main, snapshot-every = 10000 }\n}\n");
     CliRunner r = verify(file);
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(r.out()).contains("OK", "main (memory)");

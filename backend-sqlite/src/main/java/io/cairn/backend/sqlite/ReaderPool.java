@@ -46,9 +46,10 @@ final class ReaderPool implements AutoCloseable {
    * Runs {@code op} on a reader connection, translating engine errors.
    *
    * @param what the operation, for messages
-   * @param where the store (and key), for messages
+   * @param where the store (and key), for messages; its {@code toString()} is called only if
+   *     something fails
    */
-  <T> T read(String what, String where, ReadOp<T> op) {
+  <T> T read(String what, Object where, ReadOp<T> op) {
     if (closed) {
       throw errors.closedException();
     }
@@ -56,18 +57,19 @@ final class ReaderPool implements AutoCloseable {
     try {
       c = borrow(what, where);
     } catch (SQLException e) {
-      throw errors.translate(e, what + " (opening a reader connection)", where);
+      throw errors.translate(
+          e, what + " (opening a reader connection)", SqliteErrors.describe(where));
     }
     try {
       return op.apply(c);
     } catch (SQLException e) {
-      throw errors.translate(e, what, where);
+      throw errors.translate(e, what, SqliteErrors.describe(where));
     } finally {
       release(c);
     }
   }
 
-  private Conn borrow(String what, String where) throws SQLException {
+  private Conn borrow(String what, Object where) throws SQLException {
     Conn c = idle.poll();
     if (c != null) {
       return c;

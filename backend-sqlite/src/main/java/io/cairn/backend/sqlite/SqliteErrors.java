@@ -71,6 +71,11 @@ final class SqliteErrors {
     }
   }
 
+  /** Renders a lazily described location ({@code null} for the backend as a whole). */
+  static String describe(Object where) {
+    return where == null ? null : where.toString();
+  }
+
   /** Whether {@code e} means the database file is damaged. */
   static boolean isCorruption(SQLException e) {
     int code = e.getErrorCode() & 0xFF;

@@ -62,8 +62,14 @@ final class SqliteKeyValueStore implements KeyValueStore {
     return ns;
   }
 
-  private String at(byte[] key) {
-    return where + " key " + Bytes.toDisplay(key);
+  /** Names store and key in messages; rendered only when something fails. */
+  private Object at(byte[] key) {
+    return new Object() {
+      @Override
+      public String toString() {
+        return where + " key " + Bytes.toDisplay(key);
+      }
+    };
   }
 
   @Override
@@ -71,6 +77,28 @@ final class SqliteKeyValueStore implements KeyValueStore {
     StoreNames.checkKey(key);
     long now = backend.clock().millis();
     return backend.readers().read("get", at(key), c -> getIn(backend, c, ns, key, now));
+  }
+
+  @Override
+  public byte[] get(byte[] key) {
+    StoreNames.checkKey(key);
+    long now = backend.clock().millis();
+    return backend
+        .readers()
+        .read(
+            "get",
+            at(key),
+            c -> {
+              PreparedStatement ps = c.prepare(GET);
+              ps.setString(1, ns);
+              ps.setBytes(2, key);
+              ps.setLong(3, now);
+              try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                    ? backend.unseal(checked(ns, key, rs.getBytes(1), rs.getLong(4)))
+                    : null;
+              }
+            });
   }
 
   @Override
@@ -102,7 +130,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     byte[] k = key.clone();
     byte[] stored = backend.seal(value);
     long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
-    String at = at(key);
+    String at = at(key).toString();
     return backend
         .writer()
         .submit(
@@ -121,7 +149,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     StoreNames.checkKey(key);
     checkExpected(expectedVersion);
     byte[] k = key.clone();
-    String at = at(key);
+    String at = at(key).toString();
     backend
         .writer()
         .submit(

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -15,11 +16,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Group commit.</b> A write enqueues itself and then takes the writer lock. Whoever holds the
  * lock drains up to {@code max-batch} queued writes, runs them in one {@code BEGIN IMMEDIATE ...
  * COMMIT} (each under its own {@code SAVEPOINT} when there are several, so one failing write does
- * not undo the others) and completes them all. Writers that queued meanwhile find their write done
- * when they get the lock and return at once. So N threads writing at {@code durability = full}
- * share one fsync per batch instead of queueing for one each; a lone writer runs its own write
- * directly, with no thread hand-off. A batch of one single-statement write runs in autocommit mode,
- * saving the BEGIN/COMMIT round trips.
+ * not undo the others) and completes them all. Writers that queued meanwhile are parked; the leader
+ * unparks each as it completes their write, and on release unparks the oldest still-queued writer
+ * to lead the next batch. So N threads writing at {@code durability = full} share one fsync per
+ * batch instead of queueing for one each; a lone writer runs its own write directly, with no thread
+ * hand-off. A batch of one single-statement write runs in autocommit mode, saving the BEGIN/COMMIT
+ * round trips.
  *
  * <p><b>Acknowledgement.</b> A write returns only after the COMMIT holding it returned, so it is as
  * durable as {@code PRAGMA synchronous} makes that commit. If the COMMIT fails every write of the
@@ -76,12 +78,18 @@ final class Writer implements AutoCloseable {
     final WriteOp<T> op;
     final boolean singleStatement;
     final String what;
-    final String where;
+    final Object where;
     T result;
     RuntimeException error;
-    boolean done; // written and read under the writer lock
+    final Thread waiter = Thread.currentThread();
+    volatile boolean done; // set after result/error, so reading it publishes them
 
-    Pending(WriteOp<T> op, boolean singleStatement, String what, String where) {
+    void complete() {
+      done = true;
+      LockSupport.unpark(waiter);
+    }
+
+    Pending(WriteOp<T> op, boolean singleStatement, String what, Object where) {
       this.op = op;
       this.singleStatement = singleStatement;
       this.what = what;
@@ -115,9 +123,10 @@ final class Writer implements AutoCloseable {
    * @param singleStatement whether {@code op} issues exactly one write statement (allows autocommit
    *     when it runs alone)
    * @param what the operation, for error messages, e.g. {@code put}
-   * @param where the store and key, for error messages
+   * @param where the store and key, for error messages; its {@code toString()} is called only if
+   *     something fails
    */
-  <T> T submit(boolean singleStatement, String what, String where, WriteOp<T> op) {
+  <T> T submit(boolean singleStatement, String what, Object where, WriteOp<T> op) {
     if (closed) {
       throw errors.closedException();
     }
@@ -132,13 +141,19 @@ final class Writer implements AutoCloseable {
     }
     Pending<T> p = new Pending<>(op, singleStatement, what, where);
     queue.add(p);
-    lock.lock();
-    try {
-      while (!p.done) {
-        runBatch();
+    while (!p.done) {
+      if (lock.tryLock()) {
+        try {
+          while (!p.done) {
+            runBatch();
+          }
+        } finally {
+          unlockAndHandOff();
+        }
+      } else {
+        // the leader completes (and unparks) us, or unparks us to lead the next batch
+        LockSupport.park(this);
       }
-    } finally {
-      lock.unlock();
     }
     if (p.error != null) {
       throw p.error;
@@ -192,7 +207,7 @@ final class Writer implements AutoCloseable {
       lastFailure = null;
       return result;
     } finally {
-      lock.unlock();
+      unlockAndHandOff();
     }
   }
 
@@ -209,7 +224,20 @@ final class Writer implements AutoCloseable {
       }
       return errors.run(what, null, () -> body.apply(session));
     } finally {
-      lock.unlock();
+      unlockAndHandOff();
+    }
+  }
+
+  /**
+   * Releases the writer and wakes the oldest queued writer, which then leads the next batch.
+   * Waiting writers park instead of queueing on the lock, so finished writers never have to take
+   * the lock just to learn that their write is done.
+   */
+  private void unlockAndHandOff() {
+    lock.unlock();
+    Pending<?> next = queue.peek();
+    if (next != null) {
+      LockSupport.unpark(next.waiter);
     }
   }
 
@@ -269,12 +297,12 @@ final class Writer implements AutoCloseable {
       lastFailure = e.getMessage();
       rollback();
       for (Pending<?> p : batch) {
-        fail(p, errors.translate(e, p.what + " (commit)", p.where));
+        fail(p, errors.translate(e, p.what + " (commit)", SqliteErrors.describe(p.where)));
       }
       return;
     }
     for (Pending<?> p : batch) {
-      p.done = true;
+      p.complete();
     }
   }
 
@@ -302,12 +330,12 @@ final class Writer implements AutoCloseable {
       lastFailure = null;
     } catch (SQLException e) {
       session.invalidate();
-      p.error = errors.translate(e, p.what, p.where);
+      p.error = errors.translate(e, p.what, SqliteErrors.describe(p.where));
     } catch (RuntimeException e) {
       session.invalidate();
       p.error = e;
     }
-    p.done = true;
+    p.complete();
   }
 
   /** Runs one write of a batch under a savepoint; false if the batch must be abandoned. */
@@ -334,14 +362,14 @@ final class Writer implements AutoCloseable {
 
   private RuntimeException asPersistence(Exception e, Pending<?> p) {
     return e instanceof SQLException sql
-        ? errors.translate(sql, p.what, p.where)
+        ? errors.translate(sql, p.what, SqliteErrors.describe(p.where))
         : (RuntimeException) e;
   }
 
   private void failAll(SQLException e, String what) {
     session.invalidate();
     for (Pending<?> p : batch) {
-      fail(p, errors.translate(e, p.what + " (" + what + ")", p.where));
+      fail(p, errors.translate(e, p.what + " (" + what + ")", SqliteErrors.describe(p.where)));
     }
   }
 
@@ -360,13 +388,13 @@ final class Writer implements AutoCloseable {
                     + "); it did not happen. Retry it.",
                 null);
       }
-      p.done = true;
+      p.complete();
     }
   }
 
   private static void fail(Pending<?> p, RuntimeException e) {
     p.error = e;
-    p.done = true;
+    p.complete();
   }
 
   private void rollback() {
@@ -393,7 +421,7 @@ final class Writer implements AutoCloseable {
       }
       session.conn.close();
     } finally {
-      lock.unlock();
+      unlockAndHandOff();
     }
   }
 

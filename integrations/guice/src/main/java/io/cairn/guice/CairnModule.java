@@ -8,10 +8,13 @@ import com.google.inject.Module;
 import com.google.inject.Provider;
 import com.google.inject.Singleton;
 import com.google.inject.name.Names;
+import com.google.inject.util.Types;
 import com.typesafe.config.Config;
+import io.cairn.cache.TieredCache;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.queue.DurableQueue;
 import io.cairn.routing.RouteTable;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
@@ -19,17 +22,25 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * Guice wiring for everything a Cairn configuration selects. Built from a {@link Config} (or a
- * {@link Cairn.Builder} carrying options such as the base directory), it delegates to {@link Cairn}
- * — so injected objects are exactly those {@link Cairn} gives without Guice — and binds:
+ * Guice wiring for everything a Cairn configuration selects. {@link jakarta.inject.Named} and
+ * {@link com.google.inject.name.Named} both select the bindings below. Built from a {@link Config}
+ * (or a {@link Cairn.Builder} carrying options such as the base directory), it delegates to {@link
+ * Cairn} — so injected objects are exactly those {@link Cairn} gives without Guice — and binds:
  *
  * <ul>
  *   <li>{@link Cairn} (the start/stop service), {@link PersistenceRegistry}, {@link MetricRegistry}
  *       and {@link HealthCheckRegistry};
+ *   <li>for module {@code queue}: each queue under {@code cairn.queues} as {@code @Named("<name>")}
+ *       {@code DurableQueue} (raw type), {@code DurableQueue<T>} for its payload type {@code T} and
+ *       {@code DurableQueue<byte[]>} (a raw-bytes view of the same stored queue). {@code T} and its
+ *       codec come from {@link Cairn.Builder#queueCodec}; without one, {@code T} is {@code byte[]};
+ *   <li>for module {@code cache}: each cache under {@code cairn.cache} as {@code @Named("<name>")}
+ *       {@code TieredCache} (raw type) and {@code TieredCache<K, V>}, the same single instance;
+ *       {@code K}, {@code V} and codecs from {@link Cairn.Builder#cacheCodecs}, else {@code String}
+ *       and {@code byte[]};
  *   <li>for module {@code routing}: each table under {@code cairn.routing} as
- *       {@code @Named("<name>") RouteTable} ({@link jakarta.inject.Named} and {@link
- *       com.google.inject.name.Named} both work). A route table has no codec: routes are typed
- *       already, so the raw and the typed binding are the same {@code RouteTable};
+ *       {@code @Named("<name>") RouteTable}. A route table has no codec: routes are typed already,
+ *       so the raw and the typed binding are the same {@code RouteTable};
  *   <li>every class named in {@code cairn.modules}, installed as a Guice module.
  * </ul>
  *
@@ -83,8 +94,11 @@ public final class CairnModule extends AbstractModule {
         .toProvider(new Started<>(cairn, Cairn::registry))
         .in(Singleton.class);
     for (String module : cairn.modules()) {
-      if (module.equals(ModuleList.ROUTING)) {
-        bindRouting(cairn);
+      switch (module) {
+        case ModuleList.QUEUE -> bindQueues(cairn);
+        case ModuleList.CACHE -> bindCaches(cairn);
+        case ModuleList.ROUTING -> bindRouting(cairn);
+        default -> {} // a third-party module, installed below
       }
     }
     for (ModuleList.Entry entry : cairn.thirdPartyModules()) {
@@ -97,10 +111,45 @@ public final class CairnModule extends AbstractModule {
 
   private void bindRouting(Cairn cairn) {
     for (String name : cairn.routeTableNames()) {
-      bind(Key.get(RouteTable.class, Names.named(name)))
-          .toProvider(new Started<>(cairn, c -> c.routeTable(name)))
-          .in(Singleton.class);
+      bindNamed(RouteTable.class, name, cairn, c -> c.routeTable(name));
     }
+  }
+
+  private void bindQueues(Cairn cairn) {
+    for (String name : cairn.queueNames()) {
+      Class<?> payload = cairn.queuePayloadType(name);
+      Function<Cairn, Object> typed = c -> c.queue(name, payload);
+      bindNamed(DurableQueue.class, name, cairn, typed);
+      bindNamed(Types.newParameterizedType(DurableQueue.class, payload), name, cairn, typed);
+      if (payload != byte[].class) {
+        bindNamed(
+            Types.newParameterizedType(DurableQueue.class, byte[].class),
+            name,
+            cairn,
+            c -> c.queue(name));
+      }
+    }
+  }
+
+  private void bindCaches(Cairn cairn) {
+    for (String name : cairn.cacheNames()) {
+      Cairn.CacheCodecs types = cairn.cacheCodecs(name);
+      Function<Cairn, Object> get = c -> c.cache(name);
+      bindNamed(TieredCache.class, name, cairn, get);
+      bindNamed(
+          Types.newParameterizedType(TieredCache.class, types.keyType(), types.valueType()),
+          name,
+          cairn,
+          get);
+    }
+  }
+
+  /** Binds {@code @Named(name) type} to what {@code get} returns from the started Cairn. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void bindNamed(
+      java.lang.reflect.Type type, String name, Cairn cairn, Function<Cairn, ?> get) {
+    Key key = Key.get(type, Names.named(name));
+    bind(key).toProvider(new Started(cairn, get)).in(Singleton.class);
   }
 
   /** Loads and constructs a third-party module, or records a Guice error and returns null. */

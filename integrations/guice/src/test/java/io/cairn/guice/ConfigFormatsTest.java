@@ -8,8 +8,10 @@ import com.google.inject.Key;
 import com.google.inject.Stage;
 import com.google.inject.name.Names;
 import com.typesafe.config.Config;
+import io.cairn.cache.TieredCache;
 import io.cairn.config.CairnConfig;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.queue.DurableQueue;
 import io.cairn.routing.Route;
 import io.cairn.routing.RouteTable;
 import java.io.IOException;
@@ -43,11 +45,13 @@ class ConfigFormatsTest {
             + "  data-root = \""
             + dataRoot.toString().replace("\\", "/")
             + "\"\n"
-            + "  modules = [routing, io.cairn.guice.thirdparty.GreetingModule,"
+            + "  modules = [queue, cache, routing, io.cairn.guice.thirdparty.GreetingModule,"
             + " io.cairn.guice.thirdparty.PlainModule]\n"
             + "  backends.main = "
             + TestBackends.hocon(type)
             + "\n"
+            + "  queues.orders { backend = main, max-attempts = 3 }\n"
+            + "  cache.sessions { backend = main, ttl = 5m }\n"
             + "  routing.catalog { backend = main, snapshot-every = 3 }\n"
             + "  routing.edge { backend = main, retain-snapshots = 3 }\n"
             + "}\n");
@@ -65,12 +69,21 @@ class ConfigFormatsTest {
             + "data-root = \""
             + dataRoot.toString().replace("\\", "/")
             + "\"\n"
-            + "modules = [\"routing\", \"io.cairn.guice.thirdparty.GreetingModule\","
+            + "modules = [\"queue\", \"cache\", \"routing\","
+            + " \"io.cairn.guice.thirdparty.GreetingModule\","
             + " \"io.cairn.guice.thirdparty.PlainModule\"]\n"
             + "\n"
             + "[cairn.backends.main]\n"
             + TestBackends.toml(type)
             + "\n"
+            + "\n"
+            + "[cairn.queues.orders]\n"
+            + "backend = \"main\"\n"
+            + "max-attempts = 3\n"
+            + "\n"
+            + "[cairn.cache.sessions]\n"
+            + "backend = \"main\"\n"
+            + "ttl = \"5m\"\n"
             + "\n"
             + "[cairn.routing.catalog]\n"
             + "backend = \"main\"\n"
@@ -92,7 +105,9 @@ class ConfigFormatsTest {
   void hoconAndTomlFilesGiveTheSameBindingsAndObjects() throws IOException {
     Config fromHocon = CairnConfig.load(hocon(dir.resolve("data-hocon")));
     Config fromToml = CairnConfig.load(toml(dir.resolve("data-toml")));
-    assertThat(fromToml.getConfig("cairn.routing")).isEqualTo(fromHocon.getConfig("cairn.routing"));
+    for (String section : new String[] {"cairn.routing", "cairn.queues", "cairn.cache"}) {
+      assertThat(fromToml.getConfig(section)).isEqualTo(fromHocon.getConfig(section));
+    }
     assertThat(fromToml.getList("cairn.modules").unwrapped())
         .isEqualTo(fromHocon.getList("cairn.modules").unwrapped());
 
@@ -106,17 +121,22 @@ class ConfigFormatsTest {
           .contains(
               Key.get(RouteTable.class, Names.named("catalog")).toString(),
               Key.get(RouteTable.class, Names.named("edge")).toString(),
+              Key.get(DurableQueue.class, Names.named("orders")).toString(),
+              Key.get(TieredCache.class, Names.named("sessions")).toString(),
               Key.get(PersistenceRegistry.class).toString(),
               Key.get(String.class, Names.named("greeting")).toString());
       for (Injector i : new Injector[] {a, b}) {
         RouteTable catalog = i.getInstance(Key.get(RouteTable.class, Names.named("catalog")));
         catalog.put(Route.of("/x", "y"));
+        i.getInstance(Key.get(DurableQueue.class, Names.named("orders"))).enqueue(new byte[] {1});
         assertThat(i.getInstance(Key.get(String.class, Names.named("greeting"))))
             .isEqualTo("hello from orders");
         assertThat(i.getInstance(PersistenceRegistry.class).backend("main").type()).isEqualTo(type);
       }
       assertThat(ca.routeTable("catalog").routes()).isEqualTo(cb.routeTable("catalog").routes());
       assertThat(ca.routeTableNames()).isEqualTo(cb.routeTableNames());
+      assertThat(ca.queue("orders").stats().depth()).isEqualTo(cb.queue("orders").stats().depth());
+      assertThat(ca.cacheNames()).isEqualTo(cb.cacheNames()).containsExactly("sessions");
     } finally {
       ca.stop();
       cb.stop();

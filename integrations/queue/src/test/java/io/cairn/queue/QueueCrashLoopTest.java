@@ -18,8 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Kills a child JVM producing and consuming at random moments ({@code cairn.crash.cycles} times, 20
- * by default), then drains the queue in a last child, and checks: every acknowledged enqueue was
+ * Kills a child JVM producing and consuming at random moments ({@code -DcrashCycles} times, 20 by
+ * default), then drains the queue in a last child, and checks: every acknowledged enqueue was
  * consumed (acked) or dead-lettered, and no message whose ack was acknowledged was delivered again,
  * in the same process or any later one.
  */
@@ -29,7 +29,7 @@ class QueueCrashLoopTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.cairn.queue.TestBackends#durableTypes")
   void acknowledgedEnqueuesSurviveAndAckedMessagesNeverComeBack(String type) throws Exception {
-    long seed = Long.getLong("cairn.crash.seed", System.nanoTime());
+    long seed = Long.getLong("crashSeed", 20261122L);
     int cycles = CrashHarness.defaultCycles();
     Random random = new Random(seed);
     Set<String> enqueued = new HashSet<>();
@@ -39,7 +39,7 @@ class QueueCrashLoopTest {
     Map<String, List<String>> history = new HashMap<>();
     List<String> violations = new ArrayList<>();
     long deliveries = 0;
-    String context = "seed " + seed + " (rerun with -Dcairn.crash.seed=" + seed + "), " + type;
+    String context = "seed " + seed + " (rerun with -DcrashSeed=" + seed + "), " + type;
     for (int cycle = 0; cycle <= cycles; cycle++) {
       boolean last = cycle == cycles;
       List<String> lines;

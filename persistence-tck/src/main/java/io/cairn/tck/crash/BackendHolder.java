@@ -19,6 +19,7 @@ import java.nio.file.Path;
 public final class BackendHolder {
   private BackendHolder() {}
 
+  /** Opens the registry from {@code args[0]} and holds it; output as described on the class. */
   public static void main(String[] args) throws Exception {
     PersistenceRegistry registry;
     try {

@@ -53,6 +53,7 @@ public final class ChildJvm implements AutoCloseable {
     return builder(mainClass).args(args).start();
   }
 
+  /** A builder for a child running {@code mainClass}, for JVM options or a working directory. */
   public static Builder builder(Class<?> mainClass) {
     return new Builder(mainClass);
   }
@@ -81,11 +82,13 @@ public final class ChildJvm implements AutoCloseable {
       return this;
     }
 
+    /** Appends program arguments. */
     public Builder args(String... values) {
       Collections.addAll(args, values);
       return this;
     }
 
+    /** The child's working directory (default: this JVM's). */
     public Builder workingDirectory(Path dir) {
       this.workingDir = dir;
       return this;
@@ -142,6 +145,7 @@ public final class ChildJvm implements AutoCloseable {
     return process.pid();
   }
 
+  /** Whether the child is still running. */
   public boolean isAlive() {
     return process.isAlive();
   }

@@ -81,6 +81,7 @@ public final class CrashHarness {
       this.workDir = workDir.toAbsolutePath();
     }
 
+    /** Durability the backend runs with (default {@code normal}). */
     public Builder durability(Durability durability) {
       this.durability = Objects.requireNonNull(durability, "durability");
       return this;
@@ -142,6 +143,7 @@ public final class CrashHarness {
       return this;
     }
 
+    /** The harness; {@link CrashHarness#run()} starts it. */
     public CrashHarness build() {
       return new CrashHarness(this);
     }

@@ -46,6 +46,7 @@ public final class CrashWorkload {
 
   private CrashWorkload() {}
 
+  /** Runs the workload; arguments as described on the class. */
   public static void main(String[] args) throws Exception {
     Map<String, String> o = new HashMap<>();
     for (String a : args) {
