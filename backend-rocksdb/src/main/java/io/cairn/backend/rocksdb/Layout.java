@@ -17,6 +17,7 @@ import java.util.Arrays;
  *   "layout-version"              -> int32   (1; a different value refuses to open)
  *   "next-store-id"               -> int32   next sid to hand out (ids start at 1)
  *   "next-save-id"                -> int64   next snapshot save id to hand out
+ *   "next-version"                -> int64   exclusive bound of the KV versions reserved so far
  *   "store/" kind "/" name        -> int32   catalog: kind is kv | log | snapshot
  *   "log-first/" sid              -> int64   first retained offset of log sid (absent = 0)
  *
@@ -40,9 +41,15 @@ import java.util.Arrays;
  * <h2>Commit points and recovery</h2>
  *
  * <ul>
- *   <li><b>KV.</b> A write is one RocksDB WriteBatch: the entry plus, when the TTL changes, the
- *       expiry-index put/delete. Versions are read-modify-write under a per-key striped lock (see
- *       {@link RocksKvStore}).
+ *   <li><b>KV.</b> A write is one RocksDB WriteBatch: the entry plus, when it has a TTL, its
+ *       expiry-index entry. Versions come from one backend-wide sequence, reserved in blocks: the
+ *       block's bound is written to {@code next-version} (same WAL, earlier sequence number) before
+ *       any version in it is used, and a reopened backend continues from that bound, so a surviving
+ *       entry's version is always below it and every later write gets a strictly greater one. A
+ *       plain put therefore writes blindly (no read); compare-and-set and delete read the current
+ *       entry under the key's stripe lock (see {@link RocksKvStore}). A blind put leaves the
+ *       replaced entry's expiry-index entry behind; the sweeper deletes index entries whose expiry
+ *       no longer matches their entry.
  *   <li><b>Log offsets.</b> The next offset is not stored: on open it is {@code last record + 1},
  *       or {@code log-first} when the log holds no records. {@code truncateBefore(t)} is one batch
  *       that deletes the record range {@code [first, t)} and writes {@code log-first = t}, so after
@@ -77,6 +84,7 @@ final class Layout {
   static final byte[] LAYOUT_VERSION_KEY = ascii("layout-version");
   static final byte[] NEXT_STORE_ID_KEY = ascii("next-store-id");
   static final byte[] NEXT_SAVE_ID_KEY = ascii("next-save-id");
+  static final byte[] NEXT_VERSION_KEY = ascii("next-version");
   static final byte[] CATALOG_PREFIX = ascii("store/");
   static final byte[] LOG_FIRST_PREFIX = ascii("log-first/");
 

@@ -108,6 +108,15 @@ import org.slf4j.LoggerFactory;
  *       has its own lock for offsets. Reads take no lock.
  * </ul>
  *
+ * <h2>Files</h2>
+ *
+ * The data directory is created (or reset) to mode 0700 and every file in it is set to 0600 at open
+ * and at close (checkpoints likewise). RocksDB has no file-mode option, so files it creates while
+ * open get the process umask until the next open or close; the 0700 directory already keeps other
+ * users out of them. Runtime corruption leaves a {@code CAIRN-CORRUPTION-SEEN} marker so that,
+ * under {@code on-corruption = quarantine}, the next open runs a full checksum pass and moves the
+ * directory aside if it fails.
+ *
  * <h2>Iterators</h2>
  *
  * Every native iterator handed out by {@code scan} is tracked; an exhausted iterator releases its
@@ -118,6 +127,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbBackend.class);
   private static final int STRIPES = 1024;
   private static final String CORRUPTION_MARKER = "CAIRN-CORRUPTION-SEEN";
+  private static final String OWNER_FILE = "CAIRN-OWNER";
   private static final Set<PosixFilePermission> DIR_PERMS =
       PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> FILE_PERMS =
@@ -165,6 +175,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private final Map<String, Integer> catalog = new TreeMap<>(); // "kind/name" -> sid
   private int nextStoreId = 1;
   final AtomicLong nextSaveId = new AtomicLong(1);
+  private static final long VERSION_BLOCK = 1 << 16;
+  private final AtomicLong versionCounter = new AtomicLong(1);
+  private volatile long versionLimit = 1; // exclusive bound persisted in next-version
+  private final Object versionLock = new Object();
   final Set<Long> savesInFlight = ConcurrentHashMap.newKeySet();
   private final ConcurrentMap<String, RocksKvStore> kvStores = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, RocksLogStore> logStores = new ConcurrentHashMap<>();
@@ -173,6 +187,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private ScheduledExecutorService sweeper;
   private final List<String> gaugeNames = new ArrayList<>();
   private volatile String quarantinedTo = "";
+  private boolean ownerWritten;
 
   private RocksDbBackend(BackendContext context, RocksDbConfig config) {
     this.context = context;
@@ -217,6 +232,8 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       prepareDirectory(dir, context.describe());
       RocksDbBackend b = openOnce(context, config);
       b.quarantinedTo = aside.toString();
+      // A count of quarantines in this process; unlike the engine gauges it outlives the backend.
+      context.metrics().counter(context.metricPrefix() + ".rocksdb.quarantined").inc();
       return b;
     }
   }
@@ -228,6 +245,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       b.loadState();
       b.registerGauges();
       b.startSweeper();
+      b.writeOwner();
       b.tightenPermissions();
       return b;
     } catch (RuntimeException | Error e) {
@@ -368,6 +386,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       }
       byte[] nextSid = db.get(metaCf, Layout.NEXT_STORE_ID_KEY);
       nextStoreId = nextSid == null ? 1 : Layout.getInt(nextSid, 0);
+      byte[] nextVersion = db.get(metaCf, Layout.NEXT_VERSION_KEY);
+      long versionStart = nextVersion == null ? 1 : Layout.getLong(nextVersion, 0);
+      versionCounter.set(versionStart);
+      versionLimit = versionStart; // the first write reserves a fresh block
       byte[] nextSave = db.get(metaCf, Layout.NEXT_SAVE_ID_KEY);
       nextSaveId.set(nextSave == null ? 1 : Layout.getLong(nextSave, 0));
       try (RocksIterator it = db.newIterator(metaCf, readOptions)) {
@@ -469,6 +491,28 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     for (int i = locks.size() - 1; i >= 0; i--) {
       locks.get(i).unlock();
     }
+  }
+
+  /**
+   * The next KV version from the backend-wide sequence. Versions are handed out from a block whose
+   * exclusive bound is already written to {@code next-version}; crossing the bound writes the next
+   * block's bound first (under this backend's durability, before the caller's own write), so after
+   * any crash or restart the sequence resumes above every version that can be on disk. Called
+   * inside the guard, under the key's stripe lock (or the exclusive transaction lock), so that one
+   * key's versions increase in commit order.
+   */
+  long nextVersion() throws RocksDBException {
+    long v = versionCounter.getAndIncrement();
+    if (v >= versionLimit) {
+      synchronized (versionLock) {
+        while (v >= versionLimit) {
+          long limit = Math.max(versionLimit, v + 1) + VERSION_BLOCK;
+          db.put(metaCf, writeOptions, Layout.NEXT_VERSION_KEY, Layout.longBytes(limit));
+          versionLimit = limit;
+        }
+      }
+    }
+    return v;
   }
 
   /** Whether the caller runs inside {@link #inTransaction} of this backend. */
@@ -1009,7 +1053,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           }
           return null;
         });
-    setPermissions(t);
+    tightenPermissions(t);
     progress.report("checkpoint", 1, 1);
   }
 
@@ -1083,6 +1127,14 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           failure = RocksErrors.translate(e, "flush on close", describe, dir);
         }
       }
+      // Before RocksDB releases its LOCK, so a new holder's record is never deleted by us.
+      if (ownerWritten) {
+        try {
+          Files.deleteIfExists(dir.resolve(OWNER_FILE));
+        } catch (IOException e) {
+          LOG.debug("Could not remove {}: {}", dir.resolve(OWNER_FILE), e.toString());
+        }
+      }
       for (int i = natives.size() - 1; i >= 0; i--) {
         AutoCloseable n = natives.get(i);
         try {
@@ -1135,10 +1187,47 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   }
 
   private void tightenPermissions() {
-    try (Stream<Path> files = Files.list(dir)) {
+    tightenPermissions(dir);
+  }
+
+  /**
+   * Records who holds the directory (written only after RocksDB granted its LOCK), so that a second
+   * opener's {@link io.cairn.persistence.BackendLockedException} can name the holder. Best effort:
+   * a stale file after a crash is harmless, as it is read only while the lock is really held.
+   */
+  private void writeOwner() {
+    ownerWritten = true;
+    try {
+      Files.writeString(
+          dir.resolve(OWNER_FILE),
+          "pid="
+              + ProcessHandle.current().pid()
+              + " backend '"
+              + name()
+              + "' since "
+              + clock.instant()
+              + "\n");
+    } catch (IOException e) {
+      LOG.debug("Could not write {}: {}", dir.resolve(OWNER_FILE), e.toString());
+    }
+  }
+
+  /** The recorded holder of {@code dir}, e.g. {@code pid=123 backend 'main' since ...}, or "". */
+  static String owner(Path dir) {
+    try {
+      return Files.readString(dir.resolve(OWNER_FILE)).strip();
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  /** 0700 on {@code directory}, 0600 on the files directly in it. */
+  private static void tightenPermissions(Path directory) {
+    setPermissions(directory);
+    try (Stream<Path> files = Files.list(directory)) {
       files.filter(Files::isRegularFile).forEach(RocksDbBackend::setPermissions);
     } catch (IOException | UncheckedIOException e) {
-      LOG.debug("Could not tighten permissions in {}: {}", dir, e.toString());
+      LOG.debug("Could not tighten permissions in {}: {}", directory, e.toString());
     }
   }
 

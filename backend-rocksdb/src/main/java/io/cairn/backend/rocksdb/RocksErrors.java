@@ -42,6 +42,7 @@ final class RocksErrors {
     Status.SubCode sub = status != null ? status.getSubCode() : Status.SubCode.None;
     String engine = e.getMessage();
     if (isLock(code, engine)) {
+      String holder = RocksDbBackend.owner(dataDir);
       return new BackendLockedException(
           "Cannot "
               + what
@@ -49,7 +50,9 @@ final class RocksErrors {
               + where
               + ": the data directory "
               + dataDir
-              + " is locked by another open backend (in this process or another; RocksDB holds "
+              + " is locked by another open backend"
+              + (holder.isEmpty() ? " (in this process or another" : " (" + holder)
+              + "; RocksDB holds "
               + dataDir.resolve("LOCK")
               + "). Close the other instance or point data-dir elsewhere. RocksDB said: "
               + engine,

@@ -22,13 +22,16 @@ import org.rocksdb.RocksIterator;
  *
  * <h2>Versions under concurrency</h2>
  *
- * A write reads the current entry, computes the new version (old + 1, or 1 if absent or expired),
- * and commits entry plus expiry-index change in one batch, all while holding the key's stripe of
- * the backend's striped locks (and the backend's transaction lock shared). Two writers of one key
- * therefore serialise, so versions strictly increase and compare-and-set is atomic; writers of
- * different keys run in parallel, which lets RocksDB group their WAL syncs under {@code durability
- * = full}. Reads take no per-key lock (only the backend's close guard): a RocksDB read sees one
- * consistent state on its own.
+ * Versions come from one backend-wide sequence ({@link RocksDbBackend#nextVersion()}, reserved in
+ * persisted blocks, see {@link Layout}), as the {@link KeyValueStore} contract allows: they are
+ * positive and strictly increasing per key, across restarts, but neither consecutive nor starting
+ * at 1. A plain put therefore needs no read before writing. Every write holds the key's stripe of
+ * the backend's striped locks (and the backend's transaction lock shared) from taking its version
+ * to committing, so one key's versions increase in commit order; compare-and-set and delete read
+ * the current entry under that same lock, so they are atomic. Writers of different keys run in
+ * parallel, which lets RocksDB group their WAL syncs under {@code durability = full}. Reads take no
+ * per-key lock (only the backend's close guard): a RocksDB read sees one consistent state on its
+ * own.
  *
  * <h2>TTL</h2>
  *
@@ -191,16 +194,28 @@ final class RocksKvStore implements KeyValueStore {
   }
 
   /**
-   * The one read-modify-write of an entry, shared by direct writes and transactions. With {@code
-   * value == null} deletes and returns the live version removed (0 if none); otherwise writes and
-   * returns the new version. {@code expected == ANY} skips the version check; a mismatch throws
-   * {@link VersionConflictException} before anything is written. Deleting with an expected version
-   * requires a live entry: expecting 0 of an absent key is a conflict, as there is nothing to
-   * delete.
+   * The one write path of an entry, shared by direct writes and transactions. A plain write ({@code
+   * expected == ANY}) is blind; compare-and-set and deletes read the current entry first. With
+   * {@code value == null} deletes and returns the live version removed (0 if none); otherwise
+   * writes and returns the new version. {@code expected == ANY} skips the version check; a mismatch
+   * throws {@link VersionConflictException} before anything is written. Deleting with an expected
+   * version requires a live entry: expecting 0 of an absent key is a conflict, as there is nothing
+   * to delete.
    */
   long apply(KvAccess a, byte[] key, long expected, byte[] value, long expiresAt, long now)
       throws RocksDBException {
     byte[] k = Layout.kvKey(sid, key);
+    if (expected == ANY && value != null) {
+      // Blind write: the version comes from the backend-wide sequence, so the replaced entry need
+      // not be read. Its expiry-index entry, if any, is left for the sweeper, which deletes index
+      // entries that no longer match their entry.
+      long v = b.nextVersion();
+      a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, b.encryption.seal(value)));
+      if (expiresAt != 0) {
+        a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
+      }
+      return v;
+    }
     byte[] old = a.getHeader(b.kvCf, k);
     long oldVersion = 0;
     long oldExp = 0;
@@ -220,7 +235,7 @@ final class RocksKvStore implements KeyValueStore {
       }
       return oldVersion;
     }
-    long v = oldVersion + 1;
+    long v = b.nextVersion();
     a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, b.encryption.seal(value)));
     if (expiresAt != 0 && expiresAt != oldExp) {
       a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);

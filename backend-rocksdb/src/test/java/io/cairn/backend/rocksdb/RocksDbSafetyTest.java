@@ -67,7 +67,11 @@ class RocksDbSafetyTest {
     Path db = this.dir.resolve("db");
     populate(db);
     Files.writeString(db.resolve("CURRENT"), "garbage-without-newline");
-    try (StorageBackend be = Rocks.open(db, "on-corruption = quarantine")) {
+    MetricRegistry metrics = new MetricRegistry();
+    try (StorageBackend be =
+        Rocks.open(
+            db, Durability.NORMAL, "on-corruption = quarantine", metrics, Clock.systemUTC())) {
+      assertThat(metrics.counter("cairn.test.rocksdb.quarantined").getCount()).isEqualTo(1);
       assertThat(be.keyValue("k").get(b("key0"))).isNull(); // started empty
       be.keyValue("k").put(b("new"), b("ok"));
       String aside = be.stats().properties().get("quarantined-to");
@@ -239,7 +243,7 @@ class RocksDbSafetyTest {
   }
 
   @Test
-  void checkpointOpensAsABackendWithTheDataAsOfOneInstant() {
+  void checkpointOpensAsABackendWithTheDataAsOfOneInstant() throws IOException {
     Path target = dir.resolve("checkpoint");
     try (StorageBackend be = Rocks.open(dir.resolve("live"))) {
       be.keyValue("k").put(b("a"), b("1"));
@@ -249,6 +253,8 @@ class RocksDbSafetyTest {
       be.checkpoint(target, (phase, done, total) -> phases[0]++);
       assertThat(phases[0]).isPositive();
       be.keyValue("k").put(b("a"), b("after"));
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+          .isEqualTo("rwx------");
       assertThatThrownBy(() -> be.checkpoint(dir.resolve("live"), Progress.NONE))
           .isInstanceOf(IllegalArgumentException.class);
     }

@@ -42,21 +42,25 @@ class RocksDbStoresTest {
     try (StorageBackend be = Rocks.open(dir)) {
       KeyValueStore kv = be.keyValue("users");
       assertThat(kv.get(b("a"))).isNull();
-      assertThat(kv.put(b("a"), b("1"))).isEqualTo(1);
-      assertThat(kv.put(b("a"), b("2"))).isEqualTo(2);
-      assertThat(kv.getEntry(b("a")).orElseThrow().version()).isEqualTo(2);
-      assertThat(kv.compareAndSet(b("a"), 2, b("3"), null)).isEqualTo(3);
-      assertThatThrownBy(() -> kv.compareAndSet(b("a"), 2, b("x"), null))
+      long v1 = kv.put(b("a"), b("1"));
+      assertThat(v1).isPositive();
+      long v2 = kv.put(b("a"), b("2"));
+      assertThat(v2).isGreaterThan(v1);
+      assertThat(kv.getEntry(b("a")).orElseThrow().version()).isEqualTo(v2);
+      long v3 = kv.compareAndSet(b("a"), v2, b("3"), null);
+      assertThat(v3).isGreaterThan(v2);
+      assertThatThrownBy(() -> kv.compareAndSet(b("a"), v2, b("x"), null))
           .isInstanceOf(VersionConflictException.class)
           .hasMessageContaining("kv:users");
       assertThat(s(kv.get(b("a")))).isEqualTo("3");
-      assertThat(kv.compareAndSet(b("new"), 0, b("n"), null)).isEqualTo(1);
-      assertThatThrownBy(() -> kv.compareAndDelete(b("a"), 1))
+      assertThat(kv.compareAndSet(b("new"), 0, b("n"), null)).isGreaterThan(v3);
+      assertThatThrownBy(() -> kv.compareAndDelete(b("a"), v1))
           .isInstanceOf(VersionConflictException.class);
-      kv.compareAndDelete(b("a"), 3);
+      kv.compareAndDelete(b("a"), v3);
       assertThat(kv.get(b("a"))).isNull();
       assertThat(kv.delete(b("a"))).isFalse();
-      assertThat(kv.put(b("a"), b("again"))).isEqualTo(1);
+      // Versions come from one backend-wide sequence: a re-created key is still above the old one.
+      assertThat(kv.put(b("a"), b("again"))).isGreaterThan(v3);
 
       kv.putAll(
           List.of(
@@ -137,7 +141,7 @@ class RocksDbStoresTest {
       pool.shutdown();
       Entry e = kv.getEntry(b("c")).orElseThrow();
       assertThat(s(e.value())).isEqualTo(Integer.toString(threads * perThread));
-      assertThat(e.version()).isEqualTo(threads * perThread);
+      assertThat(e.version()).isPositive();
     }
   }
 
@@ -147,8 +151,9 @@ class RocksDbStoresTest {
     try (StorageBackend be =
         Rocks.open(dir, Durability.NORMAL, "sweeper-interval = 0s", new MetricRegistry(), clock)) {
       KeyValueStore kv = be.keyValue("ttl");
-      assertThat(kv.put(b("a"), b("1"), Duration.ofSeconds(10))).isEqualTo(1);
-      assertThat(kv.put(b("a"), b("2"), Duration.ofSeconds(10))).isEqualTo(2);
+      long v1 = kv.put(b("a"), b("1"), Duration.ofSeconds(10));
+      long v2 = kv.put(b("a"), b("2"), Duration.ofSeconds(10));
+      assertThat(v2).isGreaterThan(v1);
       kv.put(b("keep"), b("k"));
       kv.put(b("b"), b("1"), Duration.ofSeconds(5));
       kv.put(b("b"), b("forever")); // a write without TTL clears the TTL
@@ -161,13 +166,13 @@ class RocksDbStoresTest {
         it.forEachRemaining(e -> keys.add(s(e.key())));
         assertThat(keys).containsExactly("b", "keep");
       }
-      assertThatThrownBy(() -> kv.compareAndSet(b("a"), 2, b("x"), null))
+      assertThatThrownBy(() -> kv.compareAndSet(b("a"), v2, b("x"), null))
           .isInstanceOf(VersionConflictException.class);
       assertThat(kv.approximateCount()).isEqualTo(2);
       assertThat(kv.purgeExpired()).isEqualTo(1);
       assertThat(kv.purgeExpired()).isZero();
-      // Expired key starts again at 1.
-      assertThat(kv.put(b("a"), b("fresh"))).isEqualTo(1);
+      assertThat(kv.getEntry(b("a"))).isEmpty();
+      assertThat(kv.put(b("a"), b("fresh"))).isGreaterThan(v2);
     }
   }
 
@@ -288,14 +293,16 @@ class RocksDbStoresTest {
   @Test
   void transactionsCommitAllOrNothingAndReadTheirOwnWrites() {
     try (StorageBackend be = Rocks.open(dir)) {
-      be.keyValue("acct").put(b("x"), b("0"));
+      long v0 = be.keyValue("acct").put(b("x"), b("0"));
       long off =
           be.inTransaction(
               tx -> {
                 var kv = tx.keyValue("acct");
-                assertThat(kv.put(b("x"), b("1"))).isEqualTo(2);
+                long v1 = kv.put(b("x"), b("1"));
+                assertThat(v1).isGreaterThan(v0);
+                assertThat(kv.getEntry(b("x")).orElseThrow().version()).isEqualTo(v1);
                 assertThat(s(kv.getEntry(b("x")).orElseThrow().value())).isEqualTo("1");
-                assertThat(kv.put(b("x"), b("2"))).isEqualTo(3);
+                assertThat(kv.put(b("x"), b("2"))).isGreaterThan(v1);
                 assertThat(kv.delete(b("x"))).isTrue();
                 assertThat(kv.getEntry(b("x"))).isEmpty();
                 kv.put(b("y"), b("y"));
@@ -348,7 +355,10 @@ class RocksDbStoresTest {
       try (StorageBackend be =
           Rocks.open(p, d, "", new MetricRegistry(), java.time.Clock.systemUTC())) {
         assertThat(s(be.keyValue("kv").get(b("k")))).isEqualTo(d.configName());
-        assertThat(be.keyValue("kv").getEntry(b("k")).orElseThrow().version()).isEqualTo(1);
+        long before = be.keyValue("kv").getEntry(b("k")).orElseThrow().version();
+        assertThat(before).isPositive();
+        // The version sequence resumes above everything on disk after a restart.
+        assertThat(be.keyValue("kv").put(b("k"), b(d.configName()))).isGreaterThan(before);
         assertThat(be.log("log").nextOffset()).isEqualTo(1);
         assertThat(be.durability()).isEqualTo(d);
       }
@@ -387,5 +397,94 @@ class RocksDbStoresTest {
     assertThatThrownBy(() -> be.verify(io.cairn.persistence.Progress.NONE))
         .isInstanceOf(BackendClosedException.class);
     assertThat(be.health().isHealthy()).isFalse();
+  }
+
+  @Test
+  void encryptionHookSealsEveryValuePayloadAndChunkOnDisk() throws Exception {
+    // A toy cipher (XOR plus a marker byte) is enough to see that nothing reaches RocksDB unsealed.
+    io.cairn.persistence.spi.Encryption xor =
+        new io.cairn.persistence.spi.Encryption() {
+          @Override
+          public byte[] seal(byte[] plaintext) {
+            byte[] out = new byte[plaintext.length + 1];
+            out[0] = 0x7E;
+            for (int i = 0; i < plaintext.length; i++) {
+              out[i + 1] = (byte) (plaintext[i] ^ 0x5A);
+            }
+            return out;
+          }
+
+          @Override
+          public byte[] open(byte[] sealed) {
+            if (sealed.length == 0 || sealed[0] != 0x7E) {
+              throw new io.cairn.persistence.PersistenceException("not sealed with this key");
+            }
+            byte[] out = new byte[sealed.length - 1];
+            for (int i = 0; i < out.length; i++) {
+              out[i] = (byte) (sealed[i + 1] ^ 0x5A);
+            }
+            return out;
+          }
+        };
+    try (StorageBackend be =
+        new RocksDbBackendProvider()
+            .open(
+                io.cairn.persistence.spi.BackendContext.builder("enc", "rocksdb")
+                    .dataDir(dir)
+                    .encryption(xor)
+                    .build())) {
+      be.keyValue("k").put(b("key"), b("secret-value"));
+      be.log("l").append(b("secret-record"));
+      be.snapshots("s").save(1, b("secret-snapshot"));
+      assertThat(s(be.keyValue("k").get(b("key")))).isEqualTo("secret-value");
+      assertThat(s(be.log("l").read(0, 1).get(0).payload())).isEqualTo("secret-record");
+      try (InputStream in = be.snapshots("s").load(1)) {
+        assertThat(s(in.readAllBytes())).isEqualTo("secret-snapshot");
+      }
+      RocksDbBackend raw = (RocksDbBackend) be;
+      List<byte[]> stored = new ArrayList<>();
+      for (var cf : List.of(raw.kvCf, raw.logCf, raw.chunkCf)) {
+        try (var it = raw.db.newIterator(cf)) {
+          for (it.seekToFirst(); it.isValid(); it.next()) {
+            stored.add(it.value());
+          }
+        }
+      }
+      assertThat(stored).hasSize(3);
+      for (byte[] v : stored) {
+        assertThat(new String(v, java.nio.charset.StandardCharsets.ISO_8859_1))
+            .doesNotContain("secret");
+      }
+    }
+  }
+
+  @Test
+  void versionSequenceCrossesReservedBlocksAndResumesAboveThemAfterRestart() {
+    long last = 0;
+    try (StorageBackend be = Rocks.open(dir)) {
+      KeyValueStore kv = be.keyValue("seq");
+      // 70,000 versions: more than one reserved block of 65,536.
+      for (int batch = 0; batch < 70; batch++) {
+        List<KeyValue> entries = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+          entries.add(new KeyValue(b("k" + i), b("v" + batch)));
+        }
+        kv.putAll(entries);
+      }
+      for (int i = 0; i < 1000; i++) {
+        last = Math.max(last, kv.getEntry(b("k" + i)).orElseThrow().version());
+      }
+      assertThat(last).isGreaterThanOrEqualTo(70_000);
+      assertThat(kv.put(b("k0"), b("x"))).isGreaterThan(last);
+    }
+    try (StorageBackend be = Rocks.open(dir)) {
+      KeyValueStore kv = be.keyValue("seq");
+      long max = 0;
+      for (int i = 0; i < 1000; i++) {
+        max = Math.max(max, kv.getEntry(b("k" + i)).orElseThrow().version());
+      }
+      assertThat(kv.put(b("k1"), b("after restart"))).isGreaterThan(max);
+      assertThat(kv.compareAndSet(b("fresh"), 0, b("f"), null)).isGreaterThan(max);
+    }
   }
 }

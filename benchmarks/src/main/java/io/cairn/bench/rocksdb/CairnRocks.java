@@ -2,42 +2,65 @@ package io.cairn.bench.rocksdb;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
+import io.cairn.backend.rocksdb.RocksDbBackendProvider;
+import io.cairn.persistence.Durability;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.spi.BackendContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
- * A Cairn RocksDB backend opened through the registry exactly as a service opens it (instrumented
- * stores: a Dropwizard timer per operation), with default settings and the given durability.
+ * A Cairn RocksDB backend with default settings and the given durability: either through the
+ * registry exactly as a service opens it (instrumented stores: a Dropwizard timer per operation),
+ * or bare through its provider, to separate the backend's own cost from the metrics'.
  */
 final class CairnRocks implements AutoCloseable {
   final Path dir;
-  final PersistenceRegistry registry;
+  private final AutoCloseable owner;
   final KeyValueStore store;
 
-  CairnRocks(String durability) {
+  CairnRocks(String durability, boolean instrumented) {
     try {
       dir = Files.createTempDirectory(RawRocks.benchRoot(), "cairn-rocksdb");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    registry =
-        PersistenceRegistry.open(
-            ConfigFactory.parseString(
-                "cairn.backends.bench { type = rocksdb, durability = "
-                    + durability
-                    + ", data-dir = "
-                    + ConfigUtil.quoteString(dir.resolve("db").toString())
-                    + " }"));
-    store = registry.backend("bench").keyValue("bench");
+    if (instrumented) {
+      PersistenceRegistry registry =
+          PersistenceRegistry.open(
+              ConfigFactory.parseString(
+                  "cairn.backends.bench { type = rocksdb, durability = "
+                      + durability
+                      + ", data-dir = "
+                      + ConfigUtil.quoteString(dir.resolve("db").toString())
+                      + " }"));
+      owner = registry;
+      store = registry.backend("bench").keyValue("bench");
+    } else {
+      StorageBackend backend =
+          new RocksDbBackendProvider()
+              .open(
+                  BackendContext.builder("bench", "rocksdb")
+                      .dataDir(dir.resolve("db"))
+                      .durability(Durability.valueOf(durability.toUpperCase(Locale.ROOT)))
+                      .build());
+      owner = backend;
+      store = backend.keyValue("bench");
+    }
   }
 
   @Override
   public void close() {
-    registry.close();
+    try {
+      owner.close();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
     RawRocks.deleteTree(dir);
   }
 }
