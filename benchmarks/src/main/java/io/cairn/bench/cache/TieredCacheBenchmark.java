@@ -21,9 +21,13 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * An L1 hit of the tiered cache ({@code getIfPresent} on a key held in memory, TTL 10 minutes,
- * per-tier statistics on) beside a raw Caffeine cache's {@code getIfPresent} with the same bound
- * and no expiry or statistics. The ratio is what the tiered cache's bookkeeping costs on the hot
- * path. Target: at least 0.8.
+ * per-tier statistics on) beside a raw Caffeine cache's {@code getIfPresent} with the same bound.
+ * The ratio is what the tiered cache's bookkeeping costs on the hot path. Target: at least 0.8.
+ *
+ * <p>Two baselines, same keys, same access pattern, same {@code maximumSize}: {@code CAFFEINE} has
+ * no expiry at all (the reported ratio; stricter than fair, since the tiered cache must honour its
+ * TTL on every hit), {@code CAFFEINE_TTL} adds {@code expireAfterWrite(10m)}, the equivalent expiry
+ * check a plain Caffeine user with a TTL pays.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -35,7 +39,8 @@ public class TieredCacheBenchmark {
   /** The implementations compared; the baseline is the one not starting with CAIRN. */
   public enum Impl {
     CAIRN_TIERED,
-    CAFFEINE
+    CAFFEINE,
+    CAFFEINE_TTL
   }
 
   /** Thin adapter so one benchmark body drives both. */
@@ -113,23 +118,32 @@ public class TieredCacheBenchmark {
           }
         };
       case CAFFEINE:
-        Cache<String, String> caffeine = Caffeine.newBuilder().maximumSize(65536).build();
-        return new Adapter() {
-          @Override
-          public String getIfPresent(String key) {
-            return caffeine.getIfPresent(key);
-          }
-
-          @Override
-          public void put(String key, String value) {
-            caffeine.put(key, value);
-          }
-
-          @Override
-          public void close() {}
-        };
+        return caffeine(Caffeine.newBuilder().maximumSize(65536).build());
+      case CAFFEINE_TTL:
+        return caffeine(
+            Caffeine.newBuilder()
+                .maximumSize(65536)
+                .expireAfterWrite(10, TimeUnit.MINUTES)
+                .build());
       default:
         throw new IllegalArgumentException(impl.name());
     }
+  }
+
+  static Adapter caffeine(Cache<String, String> caffeine) {
+    return new Adapter() {
+      @Override
+      public String getIfPresent(String key) {
+        return caffeine.getIfPresent(key);
+      }
+
+      @Override
+      public void put(String key, String value) {
+        caffeine.put(key, value);
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 }

@@ -7,7 +7,6 @@ import com.codahale.metrics.health.HealthCheck;
 import com.codahale.metrics.health.HealthCheckRegistry;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.Codec;
@@ -101,7 +100,10 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent. */
   private record Flight<V>(CompletableFuture<V> future, boolean withLoader) {}
 
-  /** An L1 value with its absolute expiry (epoch ms by the registry clock, 0 = none). */
+  /**
+   * An L1 value with its absolute expiry (epoch ms by the registry clock, 0 = none), checked on
+   * every hit; created on fill, never on a hit.
+   */
   private record Holder<V>(V value, long expiresAt, int weight) {}
 
   private TieredCache(
@@ -156,53 +158,49 @@ public final class TieredCache<K, V> implements AutoCloseable {
           }
         });
     Caffeine<K, Holder<V>> typed = weighed(b, s.l1MaxWeight() > 0);
+    // Expiry in L1 is split in two so that a hit stays cheap:
+    // - serving: a hit compares the holder's absolute expiry (the L2 expiry) with one clock read
+    //   (see live()), so an L1 copy is never served after its L2 entry expired, whatever its age;
+    // - reclaiming memory: Caffeine's fixed expire-after-write (min of ttl and
+    //   l1.expire-after-write) and expire-after-access on the registry clock. Fixed expiry keeps
+    //   Caffeine's read path to a timestamp compare; variable expiry (Expiry callbacks and a timer
+    //   wheel rescheduled on every read) cost most of the hit path. An L2 copy whose remaining life
+    //   is shorter than the ttl is dropped on its next lookup, by purgeExpired(), or by this bound.
     long afterWrite = s.l1ExpireAfterWrite().toNanos();
     long afterAccess = s.l1ExpireAfterAccess().toNanos();
-    if (ttl != null || afterWrite > 0 || afterAccess > 0) {
+    long writeLife = ttl == null ? 0 : saturatedNanos(ttl);
+    if (afterWrite > 0) {
+      writeLife = writeLife == 0 ? afterWrite : Math.min(writeLife, afterWrite);
+    }
+    if (writeLife > 0 || afterAccess > 0) {
       typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
-      typed.expireAfter(
-          new Expiry<K, Holder<V>>() {
-            private long lifetime(Holder<V> h) {
-              long d = Long.MAX_VALUE;
-              if (h.expiresAt() != 0) {
-                d = TimeUnit.MILLISECONDS.toNanos(Math.max(0, h.expiresAt() - clock.millis()));
-              }
-              if (afterWrite > 0) {
-                d = Math.min(d, afterWrite);
-              }
-              if (afterAccess > 0) {
-                d = Math.min(d, afterAccess);
-              }
-              return d;
-            }
-
-            @Override
-            public long expireAfterCreate(K key, Holder<V> h, long now) {
-              return lifetime(h);
-            }
-
-            @Override
-            public long expireAfterUpdate(K key, Holder<V> h, long now, long current) {
-              return lifetime(h);
-            }
-
-            @Override
-            public long expireAfterRead(K key, Holder<V> h, long now, long current) {
-              if (afterAccess <= 0) {
-                return current;
-              }
-              long d = afterAccess;
-              if (h.expiresAt() != 0) {
-                d =
-                    Math.min(
-                        d,
-                        TimeUnit.MILLISECONDS.toNanos(Math.max(0, h.expiresAt() - clock.millis())));
-              }
-              return d;
-            }
-          });
+      if (writeLife > 0) {
+        typed.expireAfterWrite(writeLife, TimeUnit.NANOSECONDS);
+      }
+      if (afterAccess > 0) {
+        typed.expireAfterAccess(afterAccess, TimeUnit.NANOSECONDS);
+      }
     }
     return typed.build();
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /** Whether {@code h} may still be served: its L2 expiry (if any) has not passed. */
+  private boolean live(Holder<V> h) {
+    long at = h.expiresAt();
+    return at == 0 || clock.millis() < at;
+  }
+
+  /** Drops an L1 copy found expired on lookup (only that copy, not a newer one). */
+  private void dropExpired(K key, Holder<V> h) {
+    l1.asMap().remove(key, h);
   }
 
   @SuppressWarnings("unchecked")
@@ -341,11 +339,14 @@ public final class TieredCache<K, V> implements AutoCloseable {
   public V getIfPresent(K key) {
     Holder<V> h = l1.getIfPresent(key);
     if (h != null) {
-      if (validator == null || validator.isValid(key, h.value())) {
+      if (!live(h)) {
+        dropExpired(key, h);
+      } else if (validator == null || validator.isValid(key, h.value())) {
         l1Hits.increment();
         return h.value();
+      } else {
+        reject(key);
       }
-      reject(key);
     }
     ensureOpen();
     l1Misses.increment();
@@ -363,11 +364,14 @@ public final class TieredCache<K, V> implements AutoCloseable {
     Objects.requireNonNull(loader, "loader");
     Holder<V> h = l1.getIfPresent(key);
     if (h != null) {
-      if (validator == null || validator.isValid(key, h.value())) {
+      if (!live(h)) {
+        dropExpired(key, h);
+      } else if (validator == null || validator.isValid(key, h.value())) {
         l1Hits.increment();
         return h.value();
+      } else {
+        reject(key);
       }
-      reject(key);
     }
     ensureOpen();
     l1Misses.increment();
@@ -421,7 +425,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
 
   private V loadOwned(K key, Function<? super K, ? extends V> loader, Flight<V> mine) {
     Holder<V> h = l1.getIfPresent(key);
-    if (h != null && (validator == null || validator.isValid(key, h.value()))) {
+    if (h != null && live(h) && (validator == null || validator.isValid(key, h.value()))) {
       return h.value();
     }
     byte[] k = keys.encode(key);
@@ -615,6 +619,8 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** Removes expired entries from L2 storage now; returns how many. */
   public long purgeExpired() {
     ensureOpen();
+    long now = clock.millis();
+    l1.asMap().values().removeIf(h -> h.expiresAt() != 0 && h.expiresAt() <= now);
     l1.cleanUp();
     return l2 == null ? 0 : l2.purgeExpired();
   }
