@@ -49,7 +49,9 @@ import java.util.function.Function;
  *   <li><b>Write-through.</b> {@link #put} writes L2 (with the TTL) and then L1.
  *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in both tiers. The L2 expiry
  *       is stored with the entry, so an entry whose TTL passed while the service was down is never
- *       served after a restart. L1 never keeps an entry longer than its L2 expiry.
+ *       served after a restart. L1 never serves an entry past its L2 expiry (checked on every hit);
+ *       an expired L1 copy is reclaimed on its next lookup, by {@link #purgeExpired()}, or by the
+ *       L1 size bound, so expired entries count toward {@code l1.size} until then.
  *   <li><b>Validation.</b> An optional {@link CacheValidator} is asked on every hit; a rejected
  *       value is dropped from both tiers and the lookup continues as a miss.
  *   <li><b>Degradation.</b> If L2 fails (disk full, corruption, closed backend), the cache keeps
@@ -161,20 +163,19 @@ public final class TieredCache<K, V> implements AutoCloseable {
     // Expiry in L1 is split in two so that a hit stays cheap:
     // - serving: a hit compares the holder's absolute expiry (the L2 expiry) with one clock read
     //   (see live()), so an L1 copy is never served after its L2 entry expired, whatever its age;
-    // - reclaiming memory: Caffeine's fixed expire-after-write (min of ttl and
-    //   l1.expire-after-write) and expire-after-access on the registry clock. Fixed expiry keeps
-    //   Caffeine's read path to a timestamp compare; variable expiry (Expiry callbacks and a timer
-    //   wheel rescheduled on every read) cost most of the hit path. An L2 copy whose remaining life
-    //   is shorter than the ttl is dropped on its next lookup, by purgeExpired(), or by this bound.
+    // - reclaiming memory: an L1 copy past its TTL is dropped on its next lookup, by
+    //   purgeExpired(), or by the size/weight bound. Caffeine runs without expiry (its raw read
+    //   path, no ticker read) unless l1.expire-after-write or l1.expire-after-access ask for an
+    //   L1-only lifetime; then it uses fixed expiry on the registry clock (write bound = min of
+    //   those and the ttl). Variable expiry (Expiry callbacks and a timer wheel rescheduled on
+    // every
+    //   read), used before, cost most of the hit path.
     long afterWrite = s.l1ExpireAfterWrite().toNanos();
     long afterAccess = s.l1ExpireAfterAccess().toNanos();
-    long writeLife = ttl == null ? 0 : saturatedNanos(ttl);
-    if (afterWrite > 0) {
-      writeLife = writeLife == 0 ? afterWrite : Math.min(writeLife, afterWrite);
-    }
-    if (writeLife > 0 || afterAccess > 0) {
+    if (afterWrite > 0 || afterAccess > 0) {
       typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
-      if (writeLife > 0) {
+      if (afterWrite > 0) {
+        long writeLife = ttl == null ? afterWrite : Math.min(saturatedNanos(ttl), afterWrite);
         typed.expireAfterWrite(writeLife, TimeUnit.NANOSECONDS);
       }
       if (afterAccess > 0) {
