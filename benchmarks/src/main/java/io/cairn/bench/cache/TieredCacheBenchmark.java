@@ -39,6 +39,8 @@ public class TieredCacheBenchmark {
   /** The implementations compared; the baseline is the one not starting with CAIRN. */
   public enum Impl {
     CAIRN_TIERED,
+    /** The tiered cache with {@code ttl = 0}: no expiry check on a hit (isolates its cost). */
+    CAIRN_TIERED_NO_TTL,
     CAFFEINE,
     CAFFEINE_TTL
   }
@@ -93,11 +95,15 @@ public class TieredCacheBenchmark {
   static Adapter open(Impl impl) {
     switch (impl) {
       case CAIRN_TIERED:
+      case CAIRN_TIERED_NO_TTL:
+        String ttl = impl == Impl.CAIRN_TIERED ? "10m" : "0s";
         PersistenceRegistry registry =
             PersistenceRegistry.open(
                 ConfigFactory.parseString(
                     "cairn.backends.l2 { type = memory }\n"
-                        + "cairn.cache.bench { backend = l2, ttl = 10m, l1.max-entries = 65536 }"));
+                        + "cairn.cache.bench { backend = l2, ttl = "
+                        + ttl
+                        + ", l1.max-entries = 65536 }"));
         TieredCache<String, String> tiered =
             TieredCache.open(registry, "bench", Codec.utf8(), Codec.utf8());
         return new Adapter() {
