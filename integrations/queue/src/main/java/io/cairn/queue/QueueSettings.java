@@ -151,39 +151,7 @@ record QueueSettings(
 
   /** Resolves {@code backend} (empty: the default backend) and checks it is configured. */
   private static String backendName(Config root, Settings s) {
-    String backend = s.string("backend", "");
-    Set<String> configured =
-        root.hasPath("cairn.backends")
-                && root.getValue("cairn.backends").valueType() == ConfigValueType.OBJECT
-            ? new TreeSet<>(root.getObject("cairn.backends").keySet())
-            : Set.of();
-    if (backend.isEmpty()) {
-      String def =
-          root.hasPath("cairn.default-backend") ? root.getString("cairn.default-backend") : "";
-      if (!def.isEmpty()) {
-        backend = def;
-      } else if (configured.size() == 1) {
-        return configured.iterator().next();
-      } else {
-        s.problem(
-            "backend",
-            "the name of a backend under cairn.backends "
-                + configured
-                + " (or set cairn.default-backend)",
-            "empty, and there is no single default backend");
-        return "";
-      }
-    }
-    if (!configured.contains(backend)) {
-      String suggestion = Settings.suggest(backend, configured);
-      s.problem(
-          "backend",
-          "the name of a backend configured under cairn.backends "
-              + configured
-              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
-          "\"" + backend + "\"");
-    }
-    return backend;
+    return s.backendReference(root, "backend");
   }
 
   private static String quote(String key) {

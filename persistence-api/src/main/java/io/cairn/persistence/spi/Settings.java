@@ -193,6 +193,49 @@ public final class Settings {
     }
   }
 
+  /**
+   * Reads {@code key} as a reference to a backend under {@code cairn.backends} of {@code root}. An
+   * empty value means {@code cairn.default-backend}, or the only configured backend. Records a
+   * problem (with a did-you-mean) when the name matches no configured backend, and returns the name
+   * read (or "" when none can be chosen).
+   */
+  public String backendReference(Config root, String key) {
+    String backend = string(key, "");
+    Set<String> configured =
+        root.hasPath("cairn.backends")
+                && root.getValue("cairn.backends").valueType()
+                    == com.typesafe.config.ConfigValueType.OBJECT
+            ? new TreeSet<>(root.getObject("cairn.backends").keySet())
+            : Set.of();
+    if (backend.isEmpty()) {
+      String def =
+          root.hasPath("cairn.default-backend") ? root.getString("cairn.default-backend") : "";
+      if (!def.isEmpty()) {
+        backend = def;
+      } else if (configured.size() == 1) {
+        return configured.iterator().next();
+      } else {
+        problem(
+            key,
+            "the name of a backend under cairn.backends "
+                + configured
+                + " (or set cairn.default-backend)",
+            "empty, and there is no single default backend");
+        return "";
+      }
+    }
+    if (!configured.contains(backend)) {
+      String suggestion = suggest(backend, configured);
+      problem(
+          key,
+          "the name of a backend configured under cairn.backends "
+              + configured
+              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
+          "\"" + backend + "\"");
+    }
+    return backend;
+  }
+
   /** Throws one {@link ConfigurationException} listing every problem, if there are any. */
   public static void throwIfAny(List<ConfigProblem> problems) {
     if (!problems.isEmpty()) {
