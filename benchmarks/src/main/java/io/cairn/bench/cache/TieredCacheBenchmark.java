@@ -21,9 +21,13 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * An L1 hit of the tiered cache ({@code getIfPresent} on a key held in memory, TTL 10 minutes,
- * per-tier statistics on) beside a raw Caffeine cache's {@code getIfPresent} with the same bound
- * and no expiry or statistics. The ratio is what the tiered cache's bookkeeping costs on the hot
- * path. Target: at least 0.8.
+ * per-tier statistics on) beside a raw Caffeine cache's {@code getIfPresent} with the same bound.
+ * The ratio is what the tiered cache's bookkeeping costs on the hot path. Target: at least 0.8.
+ *
+ * <p>Two baselines, same keys, same access pattern, same {@code maximumSize}: {@code CAFFEINE} has
+ * no expiry at all (the reported ratio; stricter than fair, since the tiered cache must honour its
+ * TTL on every hit), {@code CAFFEINE_TTL} adds {@code expireAfterWrite(10m)}, the equivalent expiry
+ * check a plain Caffeine user with a TTL pays.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -35,7 +39,10 @@ public class TieredCacheBenchmark {
   /** The implementations compared; the baseline is the one not starting with CAIRN. */
   public enum Impl {
     CAIRN_TIERED,
-    CAFFEINE
+    /** The tiered cache with {@code ttl = 0}: no expiry check on a hit (isolates its cost). */
+    CAIRN_TIERED_NO_TTL,
+    CAFFEINE,
+    CAFFEINE_TTL
   }
 
   /** Thin adapter so one benchmark body drives both. */
@@ -88,11 +95,15 @@ public class TieredCacheBenchmark {
   static Adapter open(Impl impl) {
     switch (impl) {
       case CAIRN_TIERED:
+      case CAIRN_TIERED_NO_TTL:
+        String ttl = impl == Impl.CAIRN_TIERED ? "10m" : "0s";
         PersistenceRegistry registry =
             PersistenceRegistry.open(
                 ConfigFactory.parseString(
                     "cairn.backends.l2 { type = memory }\n"
-                        + "cairn.cache.bench { backend = l2, ttl = 10m, l1.max-entries = 65536 }"));
+                        + "cairn.cache.bench { backend = l2, ttl = "
+                        + ttl
+                        + ", l1.max-entries = 65536 }"));
         TieredCache<String, String> tiered =
             TieredCache.open(registry, "bench", Codec.utf8(), Codec.utf8());
         return new Adapter() {
@@ -113,23 +124,32 @@ public class TieredCacheBenchmark {
           }
         };
       case CAFFEINE:
-        Cache<String, String> caffeine = Caffeine.newBuilder().maximumSize(65536).build();
-        return new Adapter() {
-          @Override
-          public String getIfPresent(String key) {
-            return caffeine.getIfPresent(key);
-          }
-
-          @Override
-          public void put(String key, String value) {
-            caffeine.put(key, value);
-          }
-
-          @Override
-          public void close() {}
-        };
+        return caffeine(Caffeine.newBuilder().maximumSize(65536).build());
+      case CAFFEINE_TTL:
+        return caffeine(
+            Caffeine.newBuilder()
+                .maximumSize(65536)
+                .expireAfterWrite(10, TimeUnit.MINUTES)
+                .build());
       default:
         throw new IllegalArgumentException(impl.name());
     }
+  }
+
+  static Adapter caffeine(Cache<String, String> caffeine) {
+    return new Adapter() {
+      @Override
+      public String getIfPresent(String key) {
+        return caffeine.getIfPresent(key);
+      }
+
+      @Override
+      public void put(String key, String value) {
+        caffeine.put(key, value);
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 }

@@ -7,7 +7,6 @@ import com.codahale.metrics.health.HealthCheck;
 import com.codahale.metrics.health.HealthCheckRegistry;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.Codec;
@@ -50,7 +49,9 @@ import java.util.function.Function;
  *   <li><b>Write-through.</b> {@link #put} writes L2 (with the TTL) and then L1.
  *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in both tiers. The L2 expiry
  *       is stored with the entry, so an entry whose TTL passed while the service was down is never
- *       served after a restart. L1 never keeps an entry longer than its L2 expiry.
+ *       served after a restart. L1 never serves an entry past its L2 expiry (checked on every hit);
+ *       an expired L1 copy is reclaimed on its next lookup, by {@link #purgeExpired()}, or by the
+ *       L1 size bound, so expired entries count toward {@code l1.size} until then.
  *   <li><b>Validation.</b> An optional {@link CacheValidator} is asked on every hit; a rejected
  *       value is dropped from both tiers and the lookup continues as a miss.
  *   <li><b>Degradation.</b> If L2 fails (disk full, corruption, closed backend), the cache keeps
@@ -101,7 +102,10 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent. */
   private record Flight<V>(CompletableFuture<V> future, boolean withLoader) {}
 
-  /** An L1 value with its absolute expiry (epoch ms by the registry clock, 0 = none). */
+  /**
+   * An L1 value with its absolute expiry (epoch ms by the registry clock, 0 = none), checked on
+   * every hit; created on fill, never on a hit.
+   */
   private record Holder<V>(V value, long expiresAt, int weight) {}
 
   private TieredCache(
@@ -156,53 +160,48 @@ public final class TieredCache<K, V> implements AutoCloseable {
           }
         });
     Caffeine<K, Holder<V>> typed = weighed(b, s.l1MaxWeight() > 0);
+    // Expiry in L1 is split in two so that a hit stays cheap:
+    // - serving: a hit compares the holder's absolute expiry (the L2 expiry) with one clock read
+    //   (see live()), so an L1 copy is never served after its L2 entry expired, whatever its age;
+    // - reclaiming memory: an L1 copy past its TTL is dropped on its next lookup, by
+    //   purgeExpired(), or by the size/weight bound. Caffeine runs without expiry (its raw read
+    //   path, no ticker read) unless l1.expire-after-write or l1.expire-after-access ask for an
+    //   L1-only lifetime; then it uses fixed expiry on the registry clock (write bound = min of
+    //   those and the ttl). Variable expiry (Expiry callbacks and a timer wheel rescheduled on
+    // every
+    //   read), used before, cost most of the hit path.
     long afterWrite = s.l1ExpireAfterWrite().toNanos();
     long afterAccess = s.l1ExpireAfterAccess().toNanos();
-    if (ttl != null || afterWrite > 0 || afterAccess > 0) {
+    if (afterWrite > 0 || afterAccess > 0) {
       typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
-      typed.expireAfter(
-          new Expiry<K, Holder<V>>() {
-            private long lifetime(Holder<V> h) {
-              long d = Long.MAX_VALUE;
-              if (h.expiresAt() != 0) {
-                d = TimeUnit.MILLISECONDS.toNanos(Math.max(0, h.expiresAt() - clock.millis()));
-              }
-              if (afterWrite > 0) {
-                d = Math.min(d, afterWrite);
-              }
-              if (afterAccess > 0) {
-                d = Math.min(d, afterAccess);
-              }
-              return d;
-            }
-
-            @Override
-            public long expireAfterCreate(K key, Holder<V> h, long now) {
-              return lifetime(h);
-            }
-
-            @Override
-            public long expireAfterUpdate(K key, Holder<V> h, long now, long current) {
-              return lifetime(h);
-            }
-
-            @Override
-            public long expireAfterRead(K key, Holder<V> h, long now, long current) {
-              if (afterAccess <= 0) {
-                return current;
-              }
-              long d = afterAccess;
-              if (h.expiresAt() != 0) {
-                d =
-                    Math.min(
-                        d,
-                        TimeUnit.MILLISECONDS.toNanos(Math.max(0, h.expiresAt() - clock.millis())));
-              }
-              return d;
-            }
-          });
+      if (afterWrite > 0) {
+        long writeLife = ttl == null ? afterWrite : Math.min(saturatedNanos(ttl), afterWrite);
+        typed.expireAfterWrite(writeLife, TimeUnit.NANOSECONDS);
+      }
+      if (afterAccess > 0) {
+        typed.expireAfterAccess(afterAccess, TimeUnit.NANOSECONDS);
+      }
     }
     return typed.build();
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /** Whether {@code h} may still be served: its L2 expiry (if any) has not passed. */
+  private boolean live(Holder<V> h) {
+    long at = h.expiresAt();
+    return at == 0 || clock.millis() < at;
+  }
+
+  /** Drops an L1 copy found expired on lookup (only that copy, not a newer one). */
+  private void dropExpired(K key, Holder<V> h) {
+    l1.asMap().remove(key, h);
   }
 
   @SuppressWarnings("unchecked")
@@ -341,11 +340,14 @@ public final class TieredCache<K, V> implements AutoCloseable {
   public V getIfPresent(K key) {
     Holder<V> h = l1.getIfPresent(key);
     if (h != null) {
-      if (validator == null || validator.isValid(key, h.value())) {
+      if (!live(h)) {
+        dropExpired(key, h);
+      } else if (validator == null || validator.isValid(key, h.value())) {
         l1Hits.increment();
         return h.value();
+      } else {
+        reject(key);
       }
-      reject(key);
     }
     ensureOpen();
     l1Misses.increment();
@@ -363,11 +365,14 @@ public final class TieredCache<K, V> implements AutoCloseable {
     Objects.requireNonNull(loader, "loader");
     Holder<V> h = l1.getIfPresent(key);
     if (h != null) {
-      if (validator == null || validator.isValid(key, h.value())) {
+      if (!live(h)) {
+        dropExpired(key, h);
+      } else if (validator == null || validator.isValid(key, h.value())) {
         l1Hits.increment();
         return h.value();
+      } else {
+        reject(key);
       }
-      reject(key);
     }
     ensureOpen();
     l1Misses.increment();
@@ -421,7 +426,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
 
   private V loadOwned(K key, Function<? super K, ? extends V> loader, Flight<V> mine) {
     Holder<V> h = l1.getIfPresent(key);
-    if (h != null && (validator == null || validator.isValid(key, h.value()))) {
+    if (h != null && live(h) && (validator == null || validator.isValid(key, h.value()))) {
       return h.value();
     }
     byte[] k = keys.encode(key);
@@ -615,6 +620,8 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** Removes expired entries from L2 storage now; returns how many. */
   public long purgeExpired() {
     ensureOpen();
+    long now = clock.millis();
+    l1.asMap().values().removeIf(h -> h.expiresAt() != 0 && h.expiresAt() <= now);
     l1.cleanUp();
     return l2 == null ? 0 : l2.purgeExpired();
   }

@@ -163,6 +163,24 @@ class TieredCacheTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.cairn.cache.TestBackends#types")
+  void expiredL1CopiesAreReclaimedOnLookupAndByPurge(String type) {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.put("a", "1");
+      c.put("b", "2");
+      clock.advance(Duration.ofMinutes(10));
+      assertThat(c.getIfPresent("a")).as("expired exactly at the TTL").isNull();
+      assertThat(c.stats().l1Hits()).isZero();
+      c.purgeExpired();
+      assertThat(c.stats().l1Size()).as("both expired copies reclaimed").isZero();
+      c.put("a", "3");
+      assertThat(c.getIfPresent("a")).isEqualTo("3");
+      assertThat(c.stats().l1Hits()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void validatorRejectsStaleValuesInBothTiers(String type) {
     Set<String> stale = ConcurrentHashMap.newKeySet();
     try (PersistenceRegistry r = open(type);

@@ -1,10 +1,11 @@
 package io.cairn.tck.crash;
 
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,7 +41,10 @@ public final class ChildJvm implements AutoCloseable {
   private final List<String> lines = new ArrayList<>();
   private final Thread pump;
 
-  private ChildJvm(Process process, String description) {
+  private final Path outputFile;
+
+  private ChildJvm(Process process, String description, Path outputFile) {
+    this.outputFile = outputFile;
     this.process = process;
     this.description = description;
     this.pump = new Thread(this::pumpOutput, "child-jvm-output-" + process.pid());
@@ -108,35 +112,85 @@ public final class ChildJvm implements AutoCloseable {
       cmd.add(System.getProperty("java.class.path"));
       cmd.add(mainClass.getName());
       cmd.addAll(args);
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      Path outputFile;
+      try {
+        outputFile = Files.createTempFile("cairn-child-", ".out");
+      } catch (IOException e) {
+        throw new IllegalStateException("Cannot create the child's output file: " + e, e);
+      }
+      // Output goes to a file, not a pipe: when a child is killed, the JDK closes the pipe's
+      // stream under a concurrent reader and lines already written were lost (seen in the queue
+      // and routing crash tests). A file keeps every byte the child wrote before it died.
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
       if (workingDir != null) {
         pb.directory(workingDir.toFile());
       }
       try {
-        return new ChildJvm(pb.start(), mainClass.getSimpleName() + " " + String.join(" ", args));
+        return new ChildJvm(
+            pb.start(), mainClass.getSimpleName() + " " + String.join(" ", args), outputFile);
       } catch (IOException e) {
         throw new IllegalStateException("Cannot start child JVM " + cmd + ": " + e, e);
       }
     }
   }
 
+  /**
+   * Follows the output file: complete lines are published as they appear; once the child has
+   * exited, whatever remains (a last line without a newline too) is published and the pump ends.
+   */
   private void pumpOutput() {
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        synchronized (lines) {
-          lines.add(line);
-          lines.notifyAll();
+    ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    byte[] buf = new byte[8192];
+    try (InputStream in = Files.newInputStream(outputFile)) {
+      while (true) {
+        boolean exited = !process.isAlive();
+        int n;
+        boolean any = false;
+        while ((n = in.read(buf)) > 0) {
+          any = true;
+          for (int i = 0; i < n; i++) {
+            if (buf[i] == '\n') {
+              publish(partial);
+            } else {
+              partial.write(buf[i]);
+            }
+          }
+        }
+        if (exited) {
+          if (partial.size() > 0) {
+            publish(partial);
+          }
+          return;
+        }
+        if (!any) {
+          Thread.sleep(5);
         }
       }
     } catch (IOException e) {
-      // the child was killed while we were reading: its output simply ends
+      synchronized (lines) {
+        lines.add("[ChildJvm: cannot read the child's output " + outputFile + ": " + e + "]");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       synchronized (lines) {
         lines.notifyAll();
       }
+    }
+  }
+
+  private void publish(ByteArrayOutputStream partial) {
+    String line = partial.toString(StandardCharsets.UTF_8);
+    if (line.endsWith("\r")) {
+      line = line.substring(0, line.length() - 1);
+    }
+    partial.reset();
+    synchronized (lines) {
+      lines.add(line);
+      lines.notifyAll();
     }
   }
 
@@ -225,6 +279,14 @@ public final class ChildJvm implements AutoCloseable {
   public void close() {
     if (process.isAlive()) {
       killHard();
+    }
+    try {
+      pump.join(TimeUnit.SECONDS.toMillis(30));
+      Files.deleteIfExists(outputFile); // every line is kept in memory by now
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      // a temp file left behind is harmless
     }
   }
 
