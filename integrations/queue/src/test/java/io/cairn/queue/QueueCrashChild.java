@@ -24,17 +24,31 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       lists the dead letters and exits.
  * </ul>
  *
- * <p>Every event is one line on standard output, flushed before the next step: {@code E <payload>
- * <id>} after an enqueue returned (acknowledged), {@code D <payload> <attempt> <id>} after a poll
- * returned, {@code I <payload>} just before an ack, {@code A <payload>} after an ack returned
- * {@code true}, {@code X <payload>} for a dead letter.
+ * <p>In {@code run} and {@code drain} mode every event is one line appended to {@link #EVENTS_FILE}
+ * in the data directory, written before the next step: {@code E <payload> <id>} after an enqueue
+ * returned (acknowledged), {@code D <payload> <attempt> <id>} after a poll returned, {@code I
+ * <payload>} just before an ack, {@code A <payload>} after an ack returned {@code true}, {@code X
+ * <payload>} for a dead letter. Only {@code READY} and {@code DONE} (and log output) go to standard
+ * output.
+ *
+ * <p>Why a file and not the pipe: {@link io.cairn.tck.crash.ChildJvm#killHard()} kills through
+ * {@link Process#destroyForcibly()}, and the JDK's {@code Process.destroy} also closes the parent's
+ * end of the child's standard output. Lines the child had written but the parent had not read yet
+ * are discarded, so the parent's record of the last moments before every kill was incomplete:
+ * deliveries and acks the child really made went missing, and the parent reported those messages as
+ * acknowledged but never consumed. A line {@code write(2)}-en to a file survives {@code kill -9}
+ * (it is in the page cache), so the file is the complete record.
  */
 public final class QueueCrashChild {
   static final String QUEUE_CONF =
       "cairn.queues.q { backend = b, visibility-timeout = 1s, max-attempts = 4,"
           + " backoff-initial = 10ms, backoff-max = 50ms, truncate-every = 64 }\n";
 
+  /** Name of the event file in the child's directory; the parent reads and deletes it. */
+  static final String EVENTS_FILE = "events.log";
+
   private static FileOutputStream out;
+  private static FileOutputStream events;
 
   private QueueCrashChild() {}
 
@@ -53,17 +67,36 @@ public final class QueueCrashChild {
    */
   private static synchronized void emit(String line) {
     try {
-      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      (events != null ? events : out).write((line + "\n").getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** READY and DONE: to standard output, where the parent waits for them, and to the events. */
+  private static synchronized void signal(String line) {
+    emit(line);
+    if (events != null) {
+      try {
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 
   public static void main(String[] args) throws Exception {
     out = new FileOutputStream(java.io.FileDescriptor.out);
     String mode = args[0];
+    if (mode.equals("burst")) {
+      burst(Path.of(args[1]), Integer.parseInt(args[2]));
+      return;
+    }
     String type = args[1];
     Path dir = Path.of(args[2]);
+    if (!mode.equals("inspect")) {
+      events = new FileOutputStream(dir.resolve(EVENTS_FILE).toFile(), true);
+    }
     try (PersistenceRegistry r =
             PersistenceRegistry.builder()
                 .baseDirectory(dir)
@@ -91,7 +124,20 @@ public final class QueueCrashChild {
         audit(r);
       }
     }
-    emit("DONE");
+    signal("DONE");
+  }
+
+  /**
+   * {@code burst <dir> <n>} (for {@link QueueCrashEventsTest}): records {@code n} events, writing
+   * each line to standard output as well, creates {@code burst.done} and waits to be killed.
+   */
+  private static void burst(Path dir, int n) throws Exception {
+    events = new FileOutputStream(dir.resolve(EVENTS_FILE).toFile(), true);
+    for (int i = 0; i < n; i++) {
+      signal("E burst-" + i + " " + i);
+    }
+    java.nio.file.Files.createFile(dir.resolve("burst.done"));
+    Thread.sleep(Long.MAX_VALUE);
   }
 
   private static void run(DurableQueue<String> q, int cycle, long seed) throws Exception {
@@ -146,7 +192,7 @@ public final class QueueCrashChild {
               }));
     }
     threads.forEach(Thread::start);
-    emit("READY");
+    signal("READY");
     for (Thread t : threads) {
       t.join();
     }
