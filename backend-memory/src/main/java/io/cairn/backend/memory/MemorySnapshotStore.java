@@ -6,6 +6,7 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.spi.Checksums;
+import io.cairn.persistence.spi.ChunkedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -193,40 +194,22 @@ final class MemorySnapshotStore implements SnapshotStore {
   }
 
   /** Reads chunk by chunk; fails with BackendClosedException once the backend is closed. */
-  private final class ChunkStream extends InputStream {
+  private final class ChunkStream extends ChunkedInputStream {
     private final List<byte[]> chunks;
-    private int chunk;
-    private int pos;
 
     ChunkStream(List<byte[]> chunks) {
+      super(chunks.size());
       this.chunks = chunks;
     }
 
     @Override
-    public int read() {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    protected byte[] fetch(int index) {
+      return chunks.get(index);
     }
 
     @Override
-    public int read(byte[] b, int off, int len) {
-      Objects.checkFromIndexSize(off, len, b.length);
+    protected void checkOpen() {
       backend.ensureOpen();
-      if (len == 0) {
-        return 0;
-      }
-      while (chunk < chunks.size() && pos == chunks.get(chunk).length) {
-        chunk++;
-        pos = 0;
-      }
-      if (chunk >= chunks.size()) {
-        return -1;
-      }
-      byte[] c = chunks.get(chunk);
-      int n = Math.min(len, c.length - pos);
-      System.arraycopy(c, pos, b, off, n);
-      pos += n;
-      return n;
     }
   }
 }

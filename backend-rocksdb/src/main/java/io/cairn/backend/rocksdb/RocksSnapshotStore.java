@@ -5,6 +5,7 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.Checksums;
+import io.cairn.persistence.spi.ChunkedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -277,47 +278,20 @@ final class RocksSnapshotStore implements SnapshotStore {
   }
 
   /** Reads the chunks of one save lazily, one at a time. */
-  private final class ChunkStream extends InputStream {
+  private final class ChunkStream extends ChunkedInputStream {
     private final long version;
     private final long saveId;
     private final int chunks;
-    private int nextChunk;
-    private byte[] current = new byte[0];
-    private int pos;
 
     ChunkStream(long version, long saveId, int chunks) {
+      super(chunks);
       this.version = version;
       this.saveId = saveId;
       this.chunks = chunks;
     }
 
     @Override
-    public int read() {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xFF;
-    }
-
-    @Override
-    public int read(byte[] dst, int off, int len) {
-      Objects.checkFromIndexSize(off, len, dst.length);
-      if (len == 0) {
-        return 0;
-      }
-      while (pos == current.length) {
-        if (nextChunk >= chunks) {
-          return -1;
-        }
-        current = fetch(nextChunk++);
-        pos = 0;
-      }
-      int n = Math.min(len, current.length - pos);
-      System.arraycopy(current, pos, dst, off, n);
-      pos += n;
-      return n;
-    }
-
-    private byte[] fetch(int chunk) {
+    protected byte[] fetch(int chunk) {
       byte[] sealed =
           b.call(
               "load",

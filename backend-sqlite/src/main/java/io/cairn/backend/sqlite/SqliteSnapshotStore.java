@@ -5,6 +5,7 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.Checksums;
+import io.cairn.persistence.spi.ChunkedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.PreparedStatement;
@@ -277,17 +278,14 @@ final class SqliteSnapshotStore implements SnapshotStore {
   }
 
   /** Reads chunk after chunk, one reader query each; holds no connection between chunks. */
-  private final class ChunkStream extends InputStream {
+  private final class ChunkStream extends ChunkedInputStream {
     private final long version;
     private final long saveId;
     private final int chunks;
     private final String at;
-    private int nextSeq;
-    private byte[] current = new byte[0];
-    private int pos;
-    private boolean closed;
 
     ChunkStream(long version, long saveId, int chunks, String at) {
+      super(chunks);
       this.version = version;
       this.saveId = saveId;
       this.chunks = chunks;
@@ -295,35 +293,7 @@ final class SqliteSnapshotStore implements SnapshotStore {
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xFF;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      Objects.checkFromIndexSize(off, len, b.length);
-      if (closed) {
-        throw new IOException("Snapshot stream for " + at + " is closed");
-      }
-      if (len == 0) {
-        return 0;
-      }
-      while (pos == current.length) {
-        if (nextSeq >= chunks) {
-          return -1;
-        }
-        current = fetch(nextSeq++);
-        pos = 0;
-      }
-      int n = Math.min(len, current.length - pos);
-      System.arraycopy(current, pos, b, off, n);
-      pos += n;
-      return n;
-    }
-
-    private byte[] fetch(int seq) {
+    protected byte[] fetch(int seq) {
       byte[] stored =
           backend
               .readers()
@@ -368,12 +338,6 @@ final class SqliteSnapshotStore implements SnapshotStore {
                 + " backup, and run 'cairn verify'.");
       }
       return backend.unseal(stored);
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-      current = new byte[0];
     }
   }
 }
