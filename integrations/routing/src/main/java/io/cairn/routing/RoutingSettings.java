@@ -7,9 +7,7 @@ import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.spi.Settings;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The validated settings of one route table, read from {@code cairn.routing.<name>} over {@code
@@ -90,46 +88,12 @@ record RoutingSettings(String name, String backend, int snapshotEvery, int retai
     }
     own.rejectUnknownKeys(Settings.keysOf(defaults), "route table");
     Settings s = new Settings(table.withFallback(defaults), shownPath, problems);
-    String backend = s.string("backend", "");
     int snapshotEvery = s.intBetween("snapshot-every", 1, Integer.MAX_VALUE, 10000);
     int retain = s.intBetween("retain-snapshots", 1, 100, 2);
-    String resolved = resolveBackend(root, s, backend);
+    String resolved = s.backendReference(root, "backend");
     if (problems.size() > before) {
       return null;
     }
     return new RoutingSettings(name, resolved, snapshotEvery, retain);
-  }
-
-  private static String resolveBackend(Config root, Settings s, String backend) {
-    Set<String> configured =
-        root.hasPath("cairn.backends")
-                && root.getValue("cairn.backends").valueType() == ConfigValueType.OBJECT
-            ? new TreeSet<>(root.getObject("cairn.backends").keySet())
-            : new TreeSet<>();
-    if (backend.isEmpty()) {
-      String fallback =
-          root.hasPath("cairn.default-backend") ? root.getString("cairn.default-backend") : "";
-      if (!fallback.isEmpty()) {
-        return fallback; // checked by the backend validator
-      }
-      if (configured.size() == 1) {
-        return configured.iterator().next();
-      }
-      s.problem(
-          "backend",
-          "the name of a configured backend " + configured + " (cairn.default-backend is empty)",
-          configured.isEmpty() ? "no backends configured" : "nothing, and several backends exist");
-      return "";
-    }
-    if (!configured.contains(backend)) {
-      String suggestion = Settings.suggest(backend, configured);
-      s.problem(
-          "backend",
-          "one of the configured backends "
-              + configured
-              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
-          "\"" + backend + "\"");
-    }
-    return backend;
   }
 }

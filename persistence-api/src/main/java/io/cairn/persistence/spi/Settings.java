@@ -195,9 +195,10 @@ public final class Settings {
 
   /**
    * Reads {@code key} as a reference to a backend under {@code cairn.backends} of {@code root}. An
-   * empty value means {@code cairn.default-backend}, or the only configured backend. Records a
-   * problem (with a did-you-mean) when the name matches no configured backend, and returns the name
-   * read (or "" when none can be chosen).
+   * empty value means {@code cairn.default-backend} (checked by the backend validator, so not
+   * reported twice here), or else the only configured backend. Records a problem (with a
+   * did-you-mean) when a name matches no configured backend, and returns the name read (or "" when
+   * none can be chosen). The one place subsystems resolve their {@code backend} setting.
    */
   public String backendReference(Config root, String key) {
     String backend = string(key, "");
@@ -206,29 +207,27 @@ public final class Settings {
                 && root.getValue("cairn.backends").valueType()
                     == com.typesafe.config.ConfigValueType.OBJECT
             ? new TreeSet<>(root.getObject("cairn.backends").keySet())
-            : Set.of();
+            : new TreeSet<>();
     if (backend.isEmpty()) {
-      String def =
+      String fallback =
           root.hasPath("cairn.default-backend") ? root.getString("cairn.default-backend") : "";
-      if (!def.isEmpty()) {
-        backend = def;
-      } else if (configured.size() == 1) {
-        return configured.iterator().next();
-      } else {
-        problem(
-            key,
-            "the name of a backend under cairn.backends "
-                + configured
-                + " (or set cairn.default-backend)",
-            "empty, and there is no single default backend");
-        return "";
+      if (!fallback.isEmpty()) {
+        return fallback;
       }
+      if (configured.size() == 1) {
+        return configured.iterator().next();
+      }
+      problem(
+          key,
+          "the name of a configured backend " + configured + " (cairn.default-backend is empty)",
+          configured.isEmpty() ? "no backends configured" : "nothing, and several backends exist");
+      return "";
     }
     if (!configured.contains(backend)) {
       String suggestion = suggest(backend, configured);
       problem(
           key,
-          "the name of a backend configured under cairn.backends "
+          "one of the configured backends "
               + configured
               + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
           "\"" + backend + "\"");
