@@ -94,28 +94,9 @@ record CacheSettings(
    */
   static CacheSettings read(Config root, String name, List<ConfigProblem> problems) {
     String path = CACHES + "." + quote(name);
-    ConfigValue value = root.hasPath(CACHES) ? root.getObject(CACHES).get(name) : null;
+    ConfigObject value =
+        Settings.namedEntry(root, CACHES, name, "cache", "{ backend = main, ttl = 10m }", problems);
     if (value == null) {
-      Set<String> known = configuredNames(root);
-      String suggestion = Settings.suggest(name, known);
-      problems.add(
-          new ConfigProblem(
-              path,
-              "not set",
-              "a configured cache"
-                  + (suggestion != null
-                      ? " (did you mean '" + suggestion + "'?)"
-                      : "; configured caches: " + known),
-              "no cache named '" + name + "'"));
-      return null;
-    }
-    if (value.valueType() != ConfigValueType.OBJECT) {
-      problems.add(
-          new ConfigProblem(
-              path,
-              Settings.origin(value.origin()),
-              "an object such as { backend = main, ttl = 10m }",
-              type(value)));
       return null;
     }
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || name.length() > MAX_NAME_LENGTH) {

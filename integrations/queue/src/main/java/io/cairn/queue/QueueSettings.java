@@ -2,6 +2,7 @@ package io.cairn.queue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.ConfigProblem;
@@ -88,28 +89,10 @@ record QueueSettings(
    */
   static QueueSettings read(Config root, String name, List<ConfigProblem> problems) {
     String path = QUEUES + "." + quote(name);
-    ConfigValue value = root.hasPath(QUEUES) ? root.getObject(QUEUES).get(name) : null;
+    ConfigObject value =
+        Settings.namedEntry(
+            root, QUEUES, name, "queue", "{ backend = main, visibility-timeout = 30s }", problems);
     if (value == null) {
-      Set<String> known = configuredNames(root);
-      String suggestion = Settings.suggest(name, known);
-      problems.add(
-          new ConfigProblem(
-              path,
-              "not set",
-              "a configured queue"
-                  + (suggestion != null
-                      ? " (did you mean '" + suggestion + "'?)"
-                      : "; configured queues: " + known),
-              "no queue named '" + name + "'"));
-      return null;
-    }
-    if (value.valueType() != ConfigValueType.OBJECT) {
-      problems.add(
-          new ConfigProblem(
-              path,
-              Settings.origin(value.origin()),
-              "an object such as { backend = main, visibility-timeout = 30s }",
-              value.valueType().name().toLowerCase(java.util.Locale.ROOT)));
       return null;
     }
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || name.length() > MAX_NAME_LENGTH) {

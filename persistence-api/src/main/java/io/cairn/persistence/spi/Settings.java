@@ -235,6 +235,52 @@ public final class Settings {
     return backend;
   }
 
+  /**
+   * The user-named entry {@code name} of the map section {@code section} (e.g. {@code
+   * cairn.queues}), or {@code null} after adding a problem: a did-you-mean when no such entry is
+   * configured, or the expected shape ({@code example}) when the entry is not an object.
+   *
+   * @param what singular noun for messages, e.g. {@code "queue"}
+   */
+  public static com.typesafe.config.ConfigObject namedEntry(
+      Config root,
+      String section,
+      String name,
+      String what,
+      String example,
+      List<ConfigProblem> problems) {
+    String path = section + "." + quoteIfNeeded(name);
+    boolean present =
+        root.hasPath(section)
+            && root.getValue(section).valueType() == com.typesafe.config.ConfigValueType.OBJECT;
+    ConfigValue value = present ? root.getObject(section).get(name) : null;
+    if (value == null) {
+      Set<String> known = present ? new TreeSet<>(root.getObject(section).keySet()) : Set.of();
+      String suggestion = suggest(name, known);
+      problems.add(
+          new ConfigProblem(
+              path,
+              "not set",
+              "a configured "
+                  + what
+                  + (suggestion != null
+                      ? " (did you mean '" + suggestion + "'?)"
+                      : "; configured " + what + "s: " + known),
+              "no " + what + " named '" + name + "'"));
+      return null;
+    }
+    if (value.valueType() != com.typesafe.config.ConfigValueType.OBJECT) {
+      problems.add(
+          new ConfigProblem(
+              path,
+              origin(value.origin()),
+              "an object such as " + example,
+              value.valueType().name().toLowerCase(Locale.ROOT)));
+      return null;
+    }
+    return (com.typesafe.config.ConfigObject) value;
+  }
+
   /** Throws one {@link ConfigurationException} listing every problem, if there are any. */
   public static void throwIfAny(List<ConfigProblem> problems) {
     if (!problems.isEmpty()) {
