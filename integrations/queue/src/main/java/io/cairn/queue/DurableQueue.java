@@ -163,6 +163,25 @@ public final class DurableQueue<T> implements AutoCloseable {
   }
 
   /**
+   * Acks {@code done} and takes the next message, storing the ack and the next lease in one commit
+   * when a message is available at once; otherwise the ack commits alone and this waits up to
+   * {@code timeout} like {@link #poll(Duration)}. A consumer that loops over this pays one commit
+   * (one fsync at {@code durability = full}) per message instead of two. The guarantees are those
+   * of {@link #ack} followed by {@link #poll(Duration)}: when this returns, the ack is final and
+   * the next delivery's attempt is stored. If {@code done}'s lease was lost (the message was
+   * delivered again), nothing is acked, as when {@link #ack} returns {@code false}, and this only
+   * polls.
+   *
+   * @throws io.cairn.persistence.BackendClosedException if the queue is closed
+   */
+  public Optional<Delivery<T>> ackAndPoll(Delivery<T> done, Duration timeout) {
+    List<Delivery<byte[]>> raw = engine.ackAndPoll(done.id(), done.attempt(), 1, timeout);
+    return raw.isEmpty()
+        ? Optional.empty()
+        : Optional.of(raw.get(0).withPayload(codec.decode(raw.get(0).payload())));
+  }
+
+  /**
    * Returns the message for redelivery after the default backoff ({@code backoff-initial} doubling
    * per attempt up to {@code backoff-max}), or dead-letters it if this was delivery number {@code
    * max-attempts}. Returns {@code false} if the lease was lost.

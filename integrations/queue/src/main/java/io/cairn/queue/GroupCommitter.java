@@ -1,100 +1,226 @@
 package io.cairn.queue;
 
+import com.codahale.metrics.Histogram;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.Transaction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * Group commit: concurrent callers' writes share one backend transaction, so N producers or
- * consumers pay for one commit (one fsync at {@code durability = full}) instead of N.
+ * Group commit: concurrent callers' writes of every kind (enqueues, leases, acks, nacks,
+ * truncation) share one backend transaction, so N producers and consumers pay for one commit (one
+ * fsync at {@code durability = full}) instead of N.
  *
- * <p>Each caller enqueues its request and takes the commit lock. Whoever holds the lock drains
- * every waiting request and commits them in one {@link StorageBackend#inTransaction}; callers whose
- * request was committed by another thread return as soon as they get the lock. Requests' {@code
- * onCommit} callbacks run in submission order, under the commit lock, after the transaction
- * committed, so in-memory state follows the stored state in the same order.
+ * <p><b>Leader-based.</b> A caller queues its request and tries to take the commit lock. The thread
+ * that gets it (the leader) drains every queued request (up to {@code maxBatch}), runs them in one
+ * {@link StorageBackend#inTransaction}, runs their {@code onCommit} callbacks in submission order,
+ * and unparks each request's thread as it completes it; it repeats until its own request is done,
+ * then releases the lock and unparks the oldest still-queued caller to lead the next batch. Callers
+ * that find the lock taken park until they are completed or asked to lead. So a completed caller
+ * returns at once instead of queueing on the lock behind the next batch's fsync, and a lone caller
+ * commits on its own thread with no hand-off.
  *
- * <p>If a shared transaction fails and held more than one request, each request is retried alone so
- * that one bad request does not fail the others; a request whose own transaction fails throws that
- * failure to its caller. Thread-safe.
+ * <p><b>Batch hook.</b> Before each shared transaction the leader asks the {@link BatchHook} (if
+ * any) what to add, and after the requests' writes it adds that to the same transaction; the engine
+ * uses it to lease messages to waiting pollers in the commit that also carries the enqueues. The
+ * hook's after-commit action runs before the requests' {@code onCommit} callbacks; its failure
+ * action runs if the transaction fails.
+ *
+ * <p><b>Failures.</b> If a shared transaction fails, the hook's failure action runs and each
+ * request is retried alone (without the hook) so that one bad request does not fail the others; a
+ * request whose own transaction fails throws that failure to its caller.
+ *
+ * <p>Thread-safe. {@code onCommit} callbacks run on the leader's thread under the commit lock, so
+ * in-memory state follows the stored state in commit order.
  */
 final class GroupCommitter {
+  /** Extra writes added to each shared transaction; see the class comment. */
+  interface BatchHook {
+    /** Called at the start of every transaction the committer runs (shared or alone). */
+    void begin();
+
+    /**
+     * Called on the leader thread under the commit lock, before the shared transaction starts and
+     * outside it (so it may take locks that readers of the backend hold). {@code appends} is the
+     * number of log records the batch's requests declared they append. Returns null to add nothing.
+     */
+    Outcome prepare(int appends);
+  }
+
+  /** A {@link BatchHook}'s part of one shared transaction. */
+  interface Outcome {
+    /**
+     * Adds writes inside the transaction, after the requests' writes. Must not take locks that a
+     * backend reader may hold while waiting for the backend (the transaction holds the backend).
+     */
+    void write(Transaction tx);
+
+    /** After the transaction committed, before the requests' {@code onCommit} callbacks. */
+    void committed();
+
+    /** If the shared transaction failed (whether or not {@link #write} ran). */
+    void failed(RuntimeException e);
+  }
+
   private final StorageBackend backend;
   private final ReentrantLock lock = new ReentrantLock();
   private final ConcurrentLinkedQueue<Request> pending = new ConcurrentLinkedQueue<>();
+  private final List<Request> batch = new ArrayList<>();
   private final int maxBatch;
+  private final Histogram batchSizes;
+  private volatile BatchHook hook;
 
-  GroupCommitter(StorageBackend backend, int maxBatch) {
+  GroupCommitter(StorageBackend backend, int maxBatch, Histogram batchSizes) {
     this.backend = backend;
     this.maxBatch = maxBatch;
+    this.batchSizes = batchSizes;
+  }
+
+  void setHook(BatchHook hook) {
+    this.hook = hook;
   }
 
   private static final class Request {
+    final int appends;
     final Consumer<Transaction> write;
     final Runnable onCommit;
-    volatile boolean done;
+    final Thread waiter = Thread.currentThread();
     RuntimeException failure;
+    volatile boolean done; // written after failure, so reading it publishes failure
 
-    Request(Consumer<Transaction> write, Runnable onCommit) {
+    Request(int appends, Consumer<Transaction> write, Runnable onCommit) {
+      this.appends = appends;
       this.write = write;
       this.onCommit = onCommit;
     }
   }
 
+  /** As {@link #commit(int, Consumer, Runnable)} for a write that appends no log records. */
+  void commit(Consumer<Transaction> write, Runnable onCommit) {
+    commit(0, write, onCommit);
+  }
+
   /**
    * Commits {@code write} (possibly together with other callers' writes), then runs {@code
-   * onCommit}. Returns once committed.
+   * onCommit}. Returns once committed. Must not be called from inside a {@code write}, {@code
+   * onCommit} or hook (it would wait for itself).
    *
+   * @param appends how many log records {@code write} appends (for the {@link BatchHook})
    * @throws RuntimeException the transaction's failure; nothing of {@code write} was committed (or,
    *     for a failure while committing, the outcome is that of a crash at that moment)
    */
-  void commit(Consumer<Transaction> write, Runnable onCommit) {
-    Request r = new Request(write, onCommit);
+  void commit(int appends, Consumer<Transaction> write, Runnable onCommit) {
+    Request r = new Request(appends, write, onCommit);
     pending.add(r);
-    lock.lock();
-    try {
-      while (!r.done) {
-        List<Request> batch = new ArrayList<>();
-        Request next;
-        while (batch.size() < maxBatch && (next = pending.poll()) != null) {
-          batch.add(next);
+    boolean interrupted = false;
+    while (!r.done) {
+      if (lock.tryLock()) {
+        try {
+          while (!r.done) {
+            runBatch();
+          }
+        } finally {
+          lock.unlock();
+          Request next = pending.peek();
+          if (next != null) {
+            LockSupport.unpark(next.waiter);
+          }
         }
-        run(batch);
+      } else {
+        // The leader completes (and unparks) us, or unparks us to lead the next batch.
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          interrupted = true; // a commit is not interruptible; restore the flag afterwards
+        }
       }
-    } finally {
-      lock.unlock();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
     if (r.failure != null) {
       throw r.failure;
     }
   }
 
-  private void run(List<Request> batch) {
+  // Under the lock.
+  private void runBatch() {
+    batch.clear();
+    Request next;
+    while (batch.size() < maxBatch && (next = pending.poll()) != null) {
+      batch.add(next);
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    if (batchSizes != null) {
+      batchSizes.update(batch.size());
+    }
+    BatchHook h = hook;
+    Outcome outcome = null;
+    if (h != null) {
+      int appends = 0;
+      for (Request q : batch) {
+        appends += q.appends;
+      }
+      outcome = h.prepare(appends);
+    }
+    Outcome o = outcome;
     try {
       backend.inTransaction(
           tx -> {
+            if (h != null) {
+              h.begin();
+            }
             for (Request q : batch) {
               q.write.accept(tx);
+            }
+            if (o != null) {
+              o.write(tx);
             }
             return null;
           });
     } catch (RuntimeException e) {
+      if (o != null) {
+        o.failed(e);
+      }
       if (batch.size() == 1) {
         finish(batch.get(0), e);
       } else {
-        for (Request q : batch) {
-          run(List.of(q));
+        List<Request> alone = new ArrayList<>(batch);
+        for (Request q : alone) {
+          runAlone(q);
         }
       }
       return;
     }
+    if (o != null) {
+      o.committed();
+    }
     for (Request q : batch) {
       finish(q, null);
     }
+  }
+
+  private void runAlone(Request q) {
+    BatchHook h = hook;
+    try {
+      backend.inTransaction(
+          tx -> {
+            if (h != null) {
+              h.begin();
+            }
+            q.write.accept(tx);
+            return null;
+          });
+    } catch (RuntimeException e) {
+      finish(q, e);
+      return;
+    }
+    finish(q, null);
   }
 
   private static void finish(Request q, RuntimeException failure) {
@@ -107,5 +233,6 @@ final class GroupCommitter {
     }
     q.failure = failure;
     q.done = true;
+    LockSupport.unpark(q.waiter);
   }
 }

@@ -12,6 +12,7 @@ import io.cairn.persistence.LogStore;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.Transaction;
 import io.cairn.persistence.spi.StoreNames;
 import java.time.Clock;
 import java.time.Duration;
@@ -123,7 +124,10 @@ final class QueueEngine implements AutoCloseable {
   private final List<AutoCloseable> workers = new ArrayList<>();
 
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
+
+  // ---- leader-local: touched only by the group-commit leader inside one transaction
+  /** Messages appended by the current transaction, in offset order (for hand-off to pollers). */
+  private final List<Tracked> batchAppends = new ArrayList<>();
 
   // ---- guarded by lock
   /** Next log offset to read for first deliveries. */
@@ -153,6 +157,9 @@ final class QueueEngine implements AutoCloseable {
   private long oldestCacheOffset = -1;
   private long oldestCacheEnqueuedAt;
 
+  /** Pollers waiting for a message, oldest first. */
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
   private enum Phase {
     /** Never delivered; in {@link #prefetched}. */
     NEW,
@@ -181,6 +188,27 @@ final class QueueEngine implements AutoCloseable {
 
   private record Due(long at, long offset, long gen) {}
 
+  /**
+   * A poller waiting in {@link #poll}. Guarded by the engine lock. WAITING: in {@link #waiters};
+   * ASSIGNED: a commit is storing leases for {@link #picks}; DONE: the leases are stored.
+   */
+  private static final class Waiter {
+    static final int WAITING = 0;
+    static final int ASSIGNED = 1;
+    static final int DONE = 2;
+
+    final int max;
+    final Condition wake;
+    int state = WAITING;
+    List<Tracked> picks;
+    long leaseUntil;
+
+    Waiter(int max, Condition wake) {
+      this.max = max;
+      this.wake = wake;
+    }
+  }
+
   private QueueEngine(
       StorageBackend backend, QueueSettings settings, Clock clock, MetricRegistry m) {
     this.backend = backend;
@@ -195,9 +223,13 @@ final class QueueEngine implements AutoCloseable {
     this.states = backend.keyValue(stateName);
     this.dead = backend.keyValue(deadName);
     this.meta = backend.keyValue(metaName);
-    this.committer = new GroupCommitter(backend, 1024);
     this.metrics = m;
     this.metricPrefix = "cairn.queues." + settings.name();
+    String batchMetric = metricPrefix + ".commit-batch";
+    m.remove(batchMetric);
+    this.committer = new GroupCommitter(backend, 1024, m.histogram(batchMetric));
+    metricNames.add(batchMetric);
+    this.committer.setHook(new Handoff());
     this.enqueuedMeter = m.meter(metricPrefix + ".enqueued");
     this.ackedMeter = m.meter(metricPrefix + ".acked");
     this.nackedMeter = m.meter(metricPrefix + ".nacked");
@@ -400,7 +432,8 @@ final class QueueEngine implements AutoCloseable {
   /** Appends the payloads as one atomic group and returns the first id (ids are consecutive). */
   long enqueueAll(List<byte[]> payloads) {
     Objects.requireNonNull(payloads, "payloads");
-    List<byte[]> records = new ArrayList<>(payloads.size());
+    int n = payloads.size();
+    List<byte[]> records = new ArrayList<>(n);
     long now = clock.millis();
     for (byte[] p : payloads) {
       Objects.requireNonNull(p, "payload");
@@ -421,18 +454,44 @@ final class QueueEngine implements AutoCloseable {
       return knownEnd();
     }
     long[] first = new long[1];
+    Tracked[] appended = new Tracked[n];
     committer.commit(
-        tx -> first[0] = tx.log(logName).appendAll(records),
+        n,
+        tx -> {
+          first[0] = tx.log(logName).appendAll(records);
+          for (int i = 0; i < n; i++) {
+            // The delivered payload is a private copy: the caller may reuse its array.
+            Tracked t = new Tracked(first[0] + i);
+            t.enqueuedAt = now;
+            t.payload = payloads.get(i).clone();
+            t.phase = Phase.NEW;
+            appended[i] = t;
+            batchAppends.add(t);
+          }
+        },
         () -> {
           lock.lock();
           try {
-            knownEnd = Math.max(knownEnd, first[0] + records.size());
-            changed.signalAll();
+            knownEnd = Math.max(knownEnd, first[0] + n);
+            // Messages below the cursor were handed to waiting pollers by this commit. The next
+            // ones go to the in-memory read-ahead (while it has room) so that no consumer reads
+            // back from the log what the producer just wrote; the rest are read from the log.
+            for (Tracked t : appended) {
+              if (t.offset < cursor) {
+                continue;
+              }
+              if (t.offset != cursor || prefetched.size() >= settings.prefetch()) {
+                break;
+              }
+              prefetched.add(t);
+              cursor++;
+            }
+            signalWaitersLocked();
           } finally {
             lock.unlock();
           }
         });
-    enqueuedMeter.mark(records.size());
+    enqueuedMeter.mark(n);
     return first[0];
   }
 
@@ -447,7 +506,15 @@ final class QueueEngine implements AutoCloseable {
 
   // ------------------------------------------------------------------ poll
 
-  /** Up to {@code max} deliveries, waiting up to {@code timeout} for the first. */
+  /**
+   * Up to {@code max} deliveries, waiting up to {@code timeout} for the first.
+   *
+   * <p>A poller that finds nothing registers as a {@link Waiter}. Every group commit then leases
+   * messages to the waiting pollers inside the same transaction ({@link Handoff}), including the
+   * messages that transaction enqueues, so a message enqueued while a consumer waits costs one
+   * commit for enqueue and lease together. The poller also wakes for due redeliveries, for messages
+   * it must read from the log, and at its deadline.
+   */
   List<Delivery<byte[]>> poll(int max, Duration timeout) {
     if (max <= 0) {
       throw new IllegalArgumentException("max must be positive, got " + max);
@@ -457,31 +524,25 @@ final class QueueEngine implements AutoCloseable {
     while (true) {
       List<Tracked> picks = new ArrayList<>();
       List<Tracked> deads = new ArrayList<>();
+      Waiter served = null;
       lock.lock();
       try {
         ensureOpen();
         take(max, picks, deads);
         if (picks.isEmpty() && deads.isEmpty()) {
-          long remaining = deadline - System.nanoTime();
-          if (remaining <= 0) {
+          served = await(max, deadline);
+          if (served == null) {
             return List.of();
           }
-          long wait = Math.min(remaining, MAX_WAIT_SLICE_NANOS);
-          Due next = timers.peek();
-          if (next != null) {
-            long untilDue = TimeUnit.MILLISECONDS.toNanos(next.at() - clock.millis());
-            wait = Math.max(1, Math.min(wait, untilDue));
+          if (served.state != Waiter.DONE) {
+            continue; // woken because something is available to take
           }
-          try {
-            changed.awaitNanos(wait);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return List.of();
-          }
-          continue;
         }
       } finally {
         lock.unlock();
+      }
+      if (served != null) {
+        return deliveries(served.picks, served.leaseUntil);
       }
       if (!deads.isEmpty()) {
         try {
@@ -498,6 +559,232 @@ final class QueueEngine implements AutoCloseable {
         return deliver(picks);
       }
     }
+  }
+
+  /**
+   * Under the lock: waits as a {@link Waiter} until a commit leased messages to it (returns it
+   * DONE), something may be available to take (returns it WAITING, no longer registered) or the
+   * deadline passed or the thread was interrupted (returns null).
+   */
+  private Waiter await(int max, long deadline) {
+    Waiter w = new Waiter(max, lock.newCondition());
+    waiters.add(w);
+    boolean interrupted = false;
+    try {
+      while (true) {
+        if (w.state == Waiter.DONE) {
+          return w;
+        }
+        if (w.state == Waiter.WAITING) {
+          if (closed) {
+            waiters.remove(w);
+            throw new BackendClosedException("queue " + name() + " on " + backend.name());
+          }
+          long remaining = deadline - System.nanoTime();
+          if (remaining <= 0 || interrupted) {
+            waiters.remove(w);
+            return null;
+          }
+          if (availableLocked()) {
+            waiters.remove(w);
+            return w;
+          }
+          long wait = remaining;
+          Due next = timers.peek();
+          if (next != null) {
+            long untilDue = TimeUnit.MILLISECONDS.toNanos(next.at() - clock.millis());
+            wait = Math.max(1, Math.min(wait, untilDue));
+          }
+          try {
+            w.wake.awaitNanos(wait);
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        } else {
+          // ASSIGNED: a commit is storing our leases; it signals when done (or failed).
+          w.wake.awaitUninterruptibly();
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Under the lock: whether {@link #take} would find something now. */
+  private boolean availableLocked() {
+    if (!prefetched.isEmpty() || cursor < knownEnd) {
+      return true;
+    }
+    Due d = timers.peek();
+    return d != null && d.at() <= clock.millis();
+  }
+
+  /** Under the lock: wakes every waiting poller so that it looks for work itself. */
+  private void signalWaitersLocked() {
+    for (Waiter w : waiters) {
+      w.wake.signal();
+    }
+  }
+
+  /**
+   * The group-commit hook that leases messages to waiting pollers in the commit that is being made
+   * anyway: first read-ahead messages (never from the log: that is the poller's own job), then the
+   * messages this very transaction appends, in offset order and to the oldest waiters first. The
+   * choice is made under the engine lock before the transaction starts ({@link #prepare}); inside
+   * the transaction only leader-local state is used, because a reader holding the engine lock may
+   * be waiting for the backend.
+   */
+  private final class Handoff implements GroupCommitter.BatchHook {
+    @Override
+    public void begin() {
+      batchAppends.clear();
+    }
+
+    @Override
+    public GroupCommitter.Outcome prepare(int appends) {
+      List<Waiter> served = new ArrayList<>();
+      List<Integer> fromBatch = new ArrayList<>();
+      int batchTaken = 0;
+      long leaseUntil;
+      long appendStart;
+      lock.lock();
+      try {
+        if (waiters.isEmpty() || closed) {
+          return null;
+        }
+        Due due = timers.peek();
+        long now = clock.millis();
+        if (due != null && due.at() <= now) {
+          return null; // redeliveries first, and dead-lettering: the pollers take those themselves
+        }
+        leaseUntil = saturatedAdd(now, settings.visibilityTimeout().toMillis());
+        appendStart = knownEnd;
+        for (Waiter w : waiters) {
+          List<Tracked> picks = new ArrayList<>();
+          while (picks.size() < w.max && !prefetched.isEmpty()) {
+            Tracked t = prefetched.poll();
+            t.phase = Phase.BUSY;
+            tracked.put(t.offset, t);
+            picks.add(t);
+          }
+          // This transaction's appends follow the read-ahead only if nothing unread lies between.
+          int n = 0;
+          if (prefetched.isEmpty() && cursor >= knownEnd) {
+            n = Math.min(w.max - picks.size(), appends - batchTaken);
+          }
+          if (picks.isEmpty() && n == 0) {
+            break;
+          }
+          batchTaken += n;
+          w.picks = picks;
+          served.add(w);
+          fromBatch.add(n);
+        }
+        for (Waiter w : served) {
+          waiters.remove(w);
+          w.state = Waiter.ASSIGNED;
+          w.leaseUntil = leaseUntil;
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (served.isEmpty()) {
+        return null;
+      }
+      return new GroupCommitter.Outcome() {
+        int handedFromBatch;
+
+        @Override
+        public void write(Transaction tx) {
+          // Leader-local: only batchAppends and the assigned waiters' pick lists.
+          int i = 0;
+          for (int k = 0; k < served.size(); k++) {
+            Waiter w = served.get(k);
+            for (int j = 0; j < fromBatch.get(k); j++, i++) {
+              if (i >= batchAppends.size() || batchAppends.get(i).offset != appendStart + i) {
+                break; // another append (redrive) came between: leave the rest in the log
+              }
+              Tracked t = batchAppends.get(i);
+              t.phase = Phase.BUSY;
+              w.picks.add(t);
+              handedFromBatch = i + 1;
+            }
+            writeLeases(tx, w.picks, leaseUntil);
+          }
+        }
+
+        @Override
+        public void committed() {
+          lock.lock();
+          try {
+            if (handedFromBatch > 0) {
+              // The handed-off appends are contiguous from the cursor (nothing was unread).
+              cursor = appendStart + handedFromBatch;
+              knownEnd = Math.max(knownEnd, cursor);
+            }
+            for (int k = served.size() - 1; k >= 0; k--) {
+              Waiter w = served.get(k);
+              if (w.picks.isEmpty()) {
+                w.state = Waiter.WAITING; // its appends did not materialise; keep its place
+                waiters.addFirst(w);
+              } else {
+                for (Tracked t : w.picks) {
+                  tracked.put(t.offset, t);
+                }
+                leasedLocked(w.picks, leaseUntil);
+                w.state = Waiter.DONE;
+              }
+              w.wake.signal();
+            }
+          } finally {
+            lock.unlock();
+          }
+        }
+
+        @Override
+        public void failed(RuntimeException e) {
+          lock.lock();
+          try {
+            for (int k = served.size() - 1; k >= 0; k--) {
+              Waiter w = served.get(k);
+              List<Tracked> fromPrefetch = new ArrayList<>();
+              for (Tracked t : w.picks) {
+                if (tracked.get(t.offset) == t) {
+                  fromPrefetch.add(t);
+                }
+              }
+              revertLocked(fromPrefetch, clock.millis());
+              w.picks = null;
+              w.state = Waiter.WAITING;
+              waiters.addFirst(w);
+            }
+            signalWaitersLocked();
+          } finally {
+            lock.unlock();
+          }
+        }
+      };
+    }
+  }
+
+  private List<Delivery<byte[]>> deliveries(List<Tracked> picks, long leaseUntil) {
+    List<Delivery<byte[]>> out = new ArrayList<>(picks.size());
+    Instant deadline = Instant.ofEpochMilli(leaseUntil);
+    int redeliveries = 0;
+    for (Tracked t : picks) {
+      if (t.attempts > 1) {
+        redeliveries++;
+      }
+      out.add(
+          new Delivery<>(
+              t.offset, t.payload, t.attempts, Instant.ofEpochMilli(t.enqueuedAt), deadline));
+    }
+    if (redeliveries > 0) {
+      redeliveredMeter.mark(redeliveries);
+    }
+    return out;
   }
 
   /** Under the lock: takes due redeliveries, then first deliveries, marking them BUSY. */
@@ -519,6 +806,9 @@ final class QueueEngine implements AutoCloseable {
     }
     while (picks.size() < max) {
       if (prefetched.isEmpty()) {
+        while (cursor < knownEnd && skip.remove(cursor)) {
+          cursor++; // delivered before (e.g. handed to a poller); no need to read it
+        }
         if (cursor >= knownEnd) {
           break;
         }
@@ -597,24 +887,11 @@ final class QueueEngine implements AutoCloseable {
     long leaseUntil = saturatedAdd(now, settings.visibilityTimeout().toMillis());
     try {
       committer.commit(
-          tx -> {
-            var kv = tx.keyValue(stateName);
-            for (Tracked t : picks) {
-              kv.put(
-                  Records.key(t.offset), Records.state(Records.LEASED, t.attempts + 1, leaseUntil));
-            }
-          },
+          tx -> writeLeases(tx, picks, leaseUntil),
           () -> {
             lock.lock();
             try {
-              for (Tracked t : picks) {
-                t.attempts++;
-                t.phase = Phase.LEASED;
-                t.dueAt = leaseUntil;
-                t.gen = ++generation;
-                timers.add(new Due(leaseUntil, t.offset, t.gen));
-                leasedCount++;
-              }
+              leasedLocked(picks, leaseUntil);
             } finally {
               lock.unlock();
             }
@@ -623,38 +900,48 @@ final class QueueEngine implements AutoCloseable {
       revert(picks, now);
       throw e;
     }
-    List<Delivery<byte[]>> out = new ArrayList<>(picks.size());
-    Instant deadline = Instant.ofEpochMilli(leaseUntil);
-    int redeliveries = 0;
+    return deliveries(picks, leaseUntil);
+  }
+
+  /** Stores LEASED(attempts + 1, leaseUntil) for each pick. */
+  private void writeLeases(Transaction tx, List<Tracked> picks, long leaseUntil) {
+    var kv = tx.keyValue(stateName);
     for (Tracked t : picks) {
-      if (t.attempts > 1) {
-        redeliveries++;
-      }
-      out.add(
-          new Delivery<>(
-              t.offset, t.payload, t.attempts, Instant.ofEpochMilli(t.enqueuedAt), deadline));
+      kv.put(Records.key(t.offset), Records.state(Records.LEASED, t.attempts + 1, leaseUntil));
     }
-    if (redeliveries > 0) {
-      redeliveredMeter.mark(redeliveries);
+  }
+
+  /** Under the lock, after {@link #writeLeases} committed: the picks are leased. */
+  private void leasedLocked(List<Tracked> picks, long leaseUntil) {
+    for (Tracked t : picks) {
+      t.attempts++;
+      t.phase = Phase.LEASED;
+      t.dueAt = leaseUntil;
+      t.gen = ++generation;
+      timers.add(new Due(leaseUntil, t.offset, t.gen));
+      leasedCount++;
     }
-    return out;
   }
 
   /** A failed commit: the messages become due again at {@code at}, unchanged in the store. */
   private void revert(List<Tracked> ts, long at) {
     lock.lock();
     try {
-      for (Tracked t : ts) {
-        t.phase = Phase.DELAYED;
-        t.dueAt = at;
-        t.gen = ++generation;
-        timers.add(new Due(at, t.offset, t.gen));
-        delayedCount++;
-      }
-      changed.signalAll();
+      revertLocked(ts, at);
     } finally {
       lock.unlock();
     }
+  }
+
+  private void revertLocked(List<Tracked> ts, long at) {
+    for (Tracked t : ts) {
+      t.phase = Phase.DELAYED;
+      t.dueAt = at;
+      t.gen = ++generation;
+      timers.add(new Due(at, t.offset, t.gen));
+      delayedCount++;
+    }
+    signalWaitersLocked();
   }
 
   /** Reads payload and enqueue time of a recovered message from the log (t is BUSY: ours). */
@@ -716,14 +1003,20 @@ final class QueueEngine implements AutoCloseable {
     if (t == null) {
       return false;
     }
+    ackClaimed(t);
+    return true;
+  }
+
+  /** Acks a message claimed with {@link #claim}; unclaims it if the commit fails. */
+  private void ackClaimed(Tracked t) {
+    boolean[] truncationDue = new boolean[1];
     try {
       committer.commit(
-          tx ->
-              tx.keyValue(stateName).put(Records.key(id), Records.state(Records.ACKED, attempt, 0)),
+          tx -> writeAck(tx, t),
           () -> {
             lock.lock();
             try {
-              tracked.remove(id);
+              truncationDue[0] = ackedLocked(t);
             } finally {
               lock.unlock();
             }
@@ -733,8 +1026,102 @@ final class QueueEngine implements AutoCloseable {
       throw e;
     }
     ackedMeter.mark();
-    maybeTruncate(false);
-    return true;
+    if (truncationDue[0]) {
+      maybeTruncate(false);
+    }
+  }
+
+  private void writeAck(Transaction tx, Tracked t) {
+    tx.keyValue(stateName).put(Records.key(t.offset), Records.state(Records.ACKED, t.attempts, 0));
+  }
+
+  /** Under the lock, after {@link #writeAck} committed. Returns whether truncation is due. */
+  private boolean ackedLocked(Tracked t) {
+    // Only finishing the lowest unfinished message can move the floor.
+    boolean lowest = tracked.firstKey() == t.offset;
+    tracked.remove(t.offset);
+    return lowest && !compacting && floorLocked() - persistedFloor >= settings.truncateEvery();
+  }
+
+  /**
+   * Acks delivery ({@code id}, {@code attempt}) and leases up to {@code max} next messages in the
+   * same commit; if none is available at once, acks alone and then polls as {@link #poll}. If the
+   * lease of the acked delivery was lost, nothing is acked and this only polls.
+   */
+  List<Delivery<byte[]>> ackAndPoll(long id, int attempt, int max, Duration timeout) {
+    if (max <= 0) {
+      throw new IllegalArgumentException("max must be positive, got " + max);
+    }
+    Objects.requireNonNull(timeout, "timeout");
+    Tracked done = claim(id, attempt);
+    if (done == null) {
+      return poll(max, timeout);
+    }
+    List<Tracked> picks = new ArrayList<>();
+    List<Tracked> deads = new ArrayList<>();
+    lock.lock();
+    try {
+      take(max, picks, deads);
+    } catch (RuntimeException e) {
+      revertLocked(picks, clock.millis());
+      revertLocked(deads, clock.millis());
+      lock.unlock();
+      unclaim(done);
+      throw e;
+    }
+    lock.unlock();
+    if (!deads.isEmpty()) {
+      try {
+        commitDead(deads, "max-attempts reached (lease expired)", true);
+      } catch (RuntimeException e) {
+        log.warn(
+            "Queue '{}': could not dead-letter {} expired message(s); retrying later: {}",
+            name(),
+            deads.size(),
+            e.toString());
+      }
+    }
+    if (picks.isEmpty()) {
+      ackClaimed(done);
+      return poll(max, timeout);
+    }
+    try {
+      for (Tracked t : picks) {
+        loadPayload(t);
+      }
+    } catch (RuntimeException e) {
+      revert(picks, clock.millis());
+      ackClaimed(done);
+      throw e;
+    }
+    long now = clock.millis();
+    long leaseUntil = saturatedAdd(now, settings.visibilityTimeout().toMillis());
+    boolean[] truncationDue = new boolean[1];
+    try {
+      committer.commit(
+          tx -> {
+            writeAck(tx, done);
+            writeLeases(tx, picks, leaseUntil);
+          },
+          () -> {
+            lock.lock();
+            try {
+              truncationDue[0] = ackedLocked(done);
+              leasedLocked(picks, leaseUntil);
+            } finally {
+              lock.unlock();
+            }
+          });
+    } catch (RuntimeException e) {
+      unclaim(done);
+      revert(picks, now);
+      throw e;
+    }
+    ackedMeter.mark();
+    if (truncationDue[0]) {
+      maybeTruncate(false);
+    }
+    return deliveries(picks, leaseUntil);
   }
 
   /** Nacks; {@code delay} null means the default backoff. Dead-letters at max-attempts. */
@@ -771,7 +1158,7 @@ final class QueueEngine implements AutoCloseable {
               t.gen = ++generation;
               timers.add(new Due(visibleAt, id, t.gen));
               delayedCount++;
-              changed.signalAll();
+              signalWaitersLocked();
             } finally {
               lock.unlock();
             }
@@ -892,7 +1279,7 @@ final class QueueEngine implements AutoCloseable {
             if (appended[0] > 0) {
               knownEnd = Math.max(knownEnd, appended[1] + 1);
               deadCount -= appended[0];
-              changed.signalAll();
+              signalWaitersLocked();
             }
           } finally {
             lock.unlock();
@@ -958,11 +1345,11 @@ final class QueueEngine implements AutoCloseable {
         return 0;
       }
       to = floorLocked();
-      index = describeIndexLocked();
       from = persistedFloor;
       if (to <= from || (!force && to - from < settings.truncateEvery())) {
         return 0;
       }
+      index = describeIndexLocked();
       compacting = true;
     } finally {
       lock.unlock();
@@ -1195,7 +1582,7 @@ final class QueueEngine implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
-      changed.signalAll();
+      signalWaitersLocked();
     } finally {
       lock.unlock();
     }

@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Worker threads consuming one queue, started by {@link DurableQueue#consume}. Each thread polls,
- * runs the {@link MessageHandler} and acks (normal return) or nacks (exception). A storage failure
- * while polling or settling is logged and retried after a pause; it does not stop the workers.
+ * runs the {@link MessageHandler} and acks (normal return) or nacks (exception); an ack takes the
+ * next message in the same commit ({@link DurableQueue#ackAndPoll}). A storage failure while
+ * polling or settling is logged and retried after a pause; it does not stop the workers.
  *
  * <p>{@link #close()} stops polling, waits up to 30 seconds for running handlers to finish, then
  * interrupts the threads that are still running; a message whose handler did not finish is neither
@@ -45,10 +46,12 @@ public final class QueueWorkers implements AutoCloseable {
   }
 
   private <T> void run(DurableQueue<T> queue, MessageHandler<T> handler) {
-    while (running.get()) {
+    Delivery<T> leased = null; // taken together with the previous ack, not yet handled
+    while (running.get() || leased != null) {
       Delivery<T> d;
       try {
-        Optional<Delivery<T>> next = queue.poll(POLL_SLICE);
+        Optional<Delivery<T>> next = leased != null ? Optional.of(leased) : queue.poll(POLL_SLICE);
+        leased = null;
         if (next.isEmpty()) {
           if (Thread.currentThread().isInterrupted()) {
             return;
@@ -75,7 +78,10 @@ public final class QueueWorkers implements AutoCloseable {
         ok = false;
       }
       try {
-        if (ok) {
+        if (ok && running.get()) {
+          // One commit for this ack and the next lease when a message is waiting.
+          leased = queue.ackAndPoll(d, POLL_SLICE).orElse(null);
+        } else if (ok) {
           queue.ack(d);
         } else {
           queue.nack(d);
