@@ -1,13 +1,13 @@
 package io.cairn.queue;
 
 import com.codahale.metrics.Histogram;
+import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.Transaction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -15,14 +15,14 @@ import java.util.function.Consumer;
  * truncation) share one backend transaction, so N producers and consumers pay for one commit (one
  * fsync at {@code durability = full}) instead of N.
  *
- * <p><b>Leader-based.</b> A caller queues its request and tries to take the commit lock. The thread
- * that gets it (the leader) drains every queued request (up to {@code maxBatch}), runs them in one
- * {@link StorageBackend#inTransaction}, runs their {@code onCommit} callbacks in submission order,
- * and unparks each request's thread as it completes it; it repeats until its own request is done,
- * then releases the lock and unparks the oldest still-queued caller to lead the next batch. Callers
- * that find the lock taken park until they are completed or asked to lead. So a completed caller
- * returns at once instead of queueing on the lock behind the next batch's fsync, and a lone caller
- * commits on its own thread with no hand-off.
+ * <p><b>Committer thread.</b> A caller queues its request and parks. One thread per committer
+ * drains every queued request (up to {@code maxBatch}), runs them in one {@link
+ * StorageBackend#inTransaction}, runs their {@code onCommit} callbacks in submission order and
+ * unparks each caller as it completes it; then it starts the next batch at once with whatever was
+ * queued meanwhile. So commits run back to back while callers of the previous batch run on other
+ * cores, with no hand-off of leadership between batches (measured: a leader-based design lost that
+ * time waking the next leader among a crowd of just-woken callers). When nothing is queued the
+ * thread parks and the next caller unparks it.
  *
  * <p><b>Batch hook.</b> Before each shared transaction the leader asks the {@link BatchHook} (if
  * any) what to add, and after the requests' writes it adds that to the same transaction; the engine
@@ -34,8 +34,9 @@ import java.util.function.Consumer;
  * request is retried alone (without the hook) so that one bad request does not fail the others; a
  * request whose own transaction fails throws that failure to its caller.
  *
- * <p>Thread-safe. {@code onCommit} callbacks run on the leader's thread under the commit lock, so
- * in-memory state follows the stored state in commit order.
+ * <p>Thread-safe. {@code onCommit} callbacks and the hook run on the committer thread, so in-memory
+ * state follows the stored state in commit order. {@link #close()} commits what is queued, then
+ * stops the thread; later commits throw {@link BackendClosedException}.
  */
 final class GroupCommitter {
   /** Extra writes added to each shared transaction; see the class comment. */
@@ -44,9 +45,9 @@ final class GroupCommitter {
     void begin();
 
     /**
-     * Called on the leader thread under the commit lock, before the shared transaction starts and
-     * outside it (so it may take locks that readers of the backend hold). {@code appends} is the
-     * number of log records the batch's requests declared they append. Returns null to add nothing.
+     * Called on the committer thread, before the shared transaction starts and outside it (so it
+     * may take locks that readers of the backend hold). {@code appends} is the number of log
+     * records the batch's requests declared they append. Returns null to add nothing.
      */
     Outcome prepare(int appends);
   }
@@ -66,18 +67,33 @@ final class GroupCommitter {
     void failed(RuntimeException e);
   }
 
+  private static final long RECHECK_NANOS = 100_000_000L;
+
   private final StorageBackend backend;
-  private final ReentrantLock lock = new ReentrantLock();
+  private final String description;
   private final ConcurrentLinkedQueue<Request> pending = new ConcurrentLinkedQueue<>();
   private final List<Request> batch = new ArrayList<>();
   private final int maxBatch;
   private final Histogram batchSizes;
+  private final Thread thread;
   private volatile BatchHook hook;
+  private volatile boolean sleeping;
+  private volatile boolean closed;
 
-  GroupCommitter(StorageBackend backend, int maxBatch, Histogram batchSizes) {
+  /**
+   * Starts the committer thread.
+   *
+   * @param description what commits, for the thread name and errors, e.g. {@code queue orders on
+   *     main}
+   */
+  GroupCommitter(StorageBackend backend, String description, int maxBatch, Histogram batchSizes) {
     this.backend = backend;
+    this.description = description;
     this.maxBatch = maxBatch;
     this.batchSizes = batchSizes;
+    this.thread = new Thread(this::loop, "cairn-commit-" + description);
+    thread.setDaemon(true);
+    thread.start();
   }
 
   void setHook(BatchHook hook) {
@@ -110,32 +126,27 @@ final class GroupCommitter {
    * onCommit} or hook (it would wait for itself).
    *
    * @param appends how many log records {@code write} appends (for the {@link BatchHook})
+   * @throws BackendClosedException if the committer was closed
    * @throws RuntimeException the transaction's failure; nothing of {@code write} was committed (or,
    *     for a failure while committing, the outcome is that of a crash at that moment)
    */
   void commit(int appends, Consumer<Transaction> write, Runnable onCommit) {
+    if (closed) {
+      throw new BackendClosedException(description);
+    }
     Request r = new Request(appends, write, onCommit);
     pending.add(r);
+    if (sleeping) {
+      LockSupport.unpark(thread);
+    }
     boolean interrupted = false;
     while (!r.done) {
-      if (lock.tryLock()) {
-        try {
-          while (!r.done) {
-            runBatch();
-          }
-        } finally {
-          lock.unlock();
-          Request next = pending.peek();
-          if (next != null) {
-            LockSupport.unpark(next.waiter);
-          }
-        }
-      } else {
-        // The leader completes (and unparks) us, or unparks us to lead the next batch.
-        LockSupport.park(this);
-        if (Thread.interrupted()) {
-          interrupted = true; // a commit is not interruptible; restore the flag afterwards
-        }
+      LockSupport.parkNanos(this, RECHECK_NANOS);
+      if (!r.done && !thread.isAlive() && pending.remove(r)) {
+        throw new BackendClosedException(description); // closed just as we queued
+      }
+      if (Thread.interrupted()) {
+        interrupted = true; // a commit is not interruptible; restore the flag afterwards
       }
     }
     if (interrupted) {
@@ -146,7 +157,53 @@ final class GroupCommitter {
     }
   }
 
-  // Under the lock.
+  private void loop() {
+    while (true) {
+      if (pending.isEmpty()) {
+        if (closed) {
+          return;
+        }
+        sleeping = true;
+        if (pending.isEmpty() && !closed) {
+          LockSupport.park(this);
+        }
+        sleeping = false;
+        continue;
+      }
+      try {
+        runBatch();
+      } catch (Throwable t) {
+        // runBatch completes every request it drained; an Error here is a bug or fatal anyway.
+        for (Request q : batch) {
+          if (!q.done) {
+            finish(q, new IllegalStateException("group commit of " + description + " failed", t));
+          }
+        }
+      }
+    }
+  }
+
+  /** Commits what is queued, then stops the committer thread. Idempotent. */
+  void close() {
+    closed = true;
+    LockSupport.unpark(thread);
+    if (Thread.currentThread() == thread) {
+      return;
+    }
+    boolean interrupted = false;
+    while (thread.isAlive()) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // On the committer thread.
   private void runBatch() {
     batch.clear();
     Request next;

@@ -227,7 +227,12 @@ final class QueueEngine implements AutoCloseable {
     this.metricPrefix = "cairn.queues." + settings.name();
     String batchMetric = metricPrefix + ".commit-batch";
     m.remove(batchMetric);
-    this.committer = new GroupCommitter(backend, 1024, m.histogram(batchMetric));
+    this.committer =
+        new GroupCommitter(
+            backend,
+            "queue " + settings.name() + " on " + backend.name(),
+            1024,
+            m.histogram(batchMetric));
     metricNames.add(batchMetric);
     this.committer.setHook(new Handoff());
     this.enqueuedMeter = m.meter(metricPrefix + ".enqueued");
@@ -257,12 +262,16 @@ final class QueueEngine implements AutoCloseable {
                 + " first.");
       }
     }
+    QueueEngine engine = null;
     try {
-      QueueEngine engine = new QueueEngine(backend, settings, clock, metrics);
+      engine = new QueueEngine(backend, settings, clock, metrics);
       engine.recover();
       engine.registerGauges();
       return engine;
     } catch (RuntimeException e) {
+      if (engine != null) {
+        engine.committer.close();
+      }
       release(backend, settings.name());
       throw e;
     }
@@ -1586,6 +1595,7 @@ final class QueueEngine implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    committer.close();
     for (String n : metricNames) {
       metrics.remove(n);
     }

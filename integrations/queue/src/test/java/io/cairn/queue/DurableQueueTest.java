@@ -396,4 +396,75 @@ class DurableQueueTest {
     }
     assertThatThrownBy(() -> q.enqueue("after close")).isInstanceOf(BackendClosedException.class);
   }
+
+  private static long transactions(PersistenceRegistry r) {
+    return r.metrics().getTimers().get("cairn.b.transaction").getCount();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#durableTypes")
+  void ackAndPollStoresTheAckAndTheNextLeaseInOneCommit(String type) {
+    Delivery<String> b;
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueueAll(List.of("a", "b"));
+      Delivery<String> a = q.poll(NOW).orElseThrow();
+      long before = transactions(r);
+      b = q.ackAndPoll(a, NOW).orElseThrow();
+      assertThat(transactions(r) - before).as("one commit for ack and lease").isEqualTo(1);
+      assertThat(b.payload()).isEqualTo("b");
+      assertThat(b.attempt()).isEqualTo(1);
+      assertThat(q.ack(a)).as("a is already acked").isFalse();
+      assertThat(q.stats().acked()).isEqualTo(1);
+      assertThat(q.stats().inFlight()).isEqualTo(1);
+      // Nothing left: the ack commits alone and the poll finds nothing.
+      assertThat(q.ackAndPoll(b, NOW)).isEmpty();
+      assertThat(q.stats().acked()).isEqualTo(2);
+      q.enqueue("c");
+    }
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      clock.advance(Duration.ofHours(1));
+      Delivery<String> c = q.poll(NOW).orElseThrow();
+      assertThat(c.payload()).as("acks survive the restart").isEqualTo("c");
+      // A lost lease: nothing is acked, the call only polls.
+      clock.advance(Duration.ofMinutes(1));
+      Delivery<String> again = q.poll(NOW).orElseThrow();
+      assertThat(again.attempt()).isEqualTo(2);
+      assertThat(q.ackAndPoll(c, NOW)).isEmpty();
+      assertThat(q.stats().acked()).isZero();
+      assertThat(q.ack(again)).isTrue();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#durableTypes")
+  void waitingPollerIsLeasedTheMessageInTheEnqueueCommit(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      List<Delivery<String>> got = new CopyOnWriteArrayList<>();
+      Thread poller = new Thread(() -> q.poll(Duration.ofSeconds(30)).ifPresent(got::add));
+      poller.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (poller.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+        Thread.sleep(1);
+      }
+      long before = transactions(r);
+      q.enqueue("x");
+      poller.join(10_000);
+      assertThat(payloads(got)).containsExactly("x");
+      assertThat(got.get(0).attempt()).isEqualTo(1);
+      assertThat(transactions(r) - before).as("enqueue and lease in one commit").isEqualTo(1);
+      assertThat(q.stats().inFlight()).isEqualTo(1);
+      assertThat(q.poll(NOW)).as("leased, not delivered twice").isEmpty();
+    }
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      assertThat(q.poll(NOW)).as("the stored lease is honoured after restart").isEmpty();
+      clock.advance(Duration.ofSeconds(31));
+      Delivery<String> d = q.poll(NOW).orElseThrow();
+      assertThat(d.payload()).isEqualTo("x");
+      assertThat(d.attempt()).as("the handed-off attempt was stored").isEqualTo(2);
+    }
+  }
 }
