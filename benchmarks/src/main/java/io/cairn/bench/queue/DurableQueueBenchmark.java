@@ -13,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -43,6 +45,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * is not thread-safe, so its threads share one lock (with wait/notify for empty), as an application
  * would. Both write to the same file system. Target: Cairn at least 10x, thanks to group commit
  * (concurrent enqueues, leases and acks share one fsync).
+ *
+ * <p>The consumer that settles the last message of an invocation interrupts the other consumers, so
+ * that the invocation ends without waiting out their 20 ms poll slices (Cairn's {@code poll}
+ * returns empty when interrupted, Tape's {@code wait} throws); this applies to every implementation
+ * alike. Before 2026-11-22 the invocation ended only when every consumer's slice ran out, which
+ * added up to 20 ms to each invocation of 800 messages (a large share for the faster queue).
  *
  * <p>Two Cairn consumer loops:
  *
@@ -133,14 +141,32 @@ public class DurableQueueBenchmark {
                 }
               }));
     }
+    Set<Thread> waiting = new HashSet<>(); // consumer threads still in their loop
     for (int c = 0; c < CONSUMERS; c++) {
       Consumer consumer = queue.consumer();
       fs.add(
           threads.submit(
               () -> {
-                while (consumed.get() < MESSAGES) {
-                  if (consumer.consumeOne()) {
-                    consumed.incrementAndGet();
+                synchronized (waiting) {
+                  waiting.add(Thread.currentThread());
+                }
+                try {
+                  while (consumed.get() < MESSAGES) {
+                    if (consumer.consumeOne() && consumed.incrementAndGet() == MESSAGES) {
+                      // End the invocation now: wake consumers waiting out a poll slice.
+                      synchronized (waiting) {
+                        for (Thread t : waiting) {
+                          if (t != Thread.currentThread()) {
+                            t.interrupt();
+                          }
+                        }
+                      }
+                    }
+                  }
+                } finally {
+                  synchronized (waiting) {
+                    waiting.remove(Thread.currentThread());
+                    Thread.interrupted(); // clear our flag while no one can set it again
                   }
                 }
               }));

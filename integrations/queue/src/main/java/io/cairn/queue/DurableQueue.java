@@ -23,7 +23,9 @@ import java.util.Optional;
  *   <li><b>Durability.</b> {@link #enqueue} returns once the message is as durable as the backend's
  *       {@code durability} promises. Concurrent producers share commits (group commit), so one
  *       fsync serves many enqueues at {@code durability = full}. The same holds for deliveries,
- *       acks and nacks.
+ *       acks and nacks, and all of them share the same commits. A consumer waiting in {@link #poll}
+ *       is leased a newly enqueued message in the enqueue's own commit; {@link #ackAndPoll} stores
+ *       an ack and the next lease in one commit.
  *   <li><b>At-least-once.</b> {@link #poll} hands out a {@link Delivery} under a lease of {@code
  *       visibility-timeout}. A message is delivered again if its lease runs out before {@link #ack}
  *       (the consumer died or was too slow), after {@link #nack}, and after a crash once its lease
@@ -45,7 +47,8 @@ import java.util.Optional;
  *
  * <p>Thread-safe. Metrics are published under {@code cairn.queues.<name>}: gauges {@code depth},
  * {@code in-flight}, {@code dead-letters}, {@code oldest-age-ms}; meters {@code enqueued}, {@code
- * acked}, {@code nacked}, {@code dead-lettered}, {@code redelivered}. Storage failures throw {@link
+ * acked}, {@code nacked}, {@code dead-lettered}, {@code redelivered}; histogram {@code
+ * commit-batch} (state changes per group commit). Storage failures throw {@link
  * io.cairn.persistence.PersistenceException} subclasses; nothing is half-applied.
  *
  * @param <T> payload type
@@ -131,8 +134,9 @@ public final class DurableQueue<T> implements AutoCloseable {
 
   /**
    * The next message under a lease, waiting up to {@code timeout} (zero: do not wait). Empty if
-   * none became available in time, or if the calling thread was interrupted (its interrupt flag is
-   * then set).
+   * none became available in time, or if the calling thread was interrupted while waiting (its
+   * interrupt flag is then set; a message whose lease a commit was already storing for this caller
+   * is still returned, as a commit is not interruptible).
    *
    * @throws io.cairn.persistence.BackendClosedException if the queue is closed
    */

@@ -67,7 +67,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Enqueue: the log append. Concurrent enqueues share one transaction ({@link
  *       GroupCommitter}).
  *   <li>Delivery: the state record LEASED(attempts + 1, now + visibility-timeout) is committed
- *       before the delivery is handed out, so attempt counts survive crashes.
+ *       before the delivery is handed out, so attempt counts survive crashes. A poller that is
+ *       waiting when a commit is made gets its lease written in that commit (for a message this
+ *       commit enqueues, the log record and the lease commit together); ackAndPoll commits an ack
+ *       and the next lease together.
  *   <li>Ack: state ACKED. Nack: state READY(visible-at). Dead-lettering: the dead-letter copy and
  *       state DEAD in one transaction. Redrive: delete the dead-letter copy and append a new
  *       message in one transaction. A crash therefore never half-applies a state change.
@@ -91,7 +94,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * <p>Thread-safe. One lock guards the in-memory index; no I/O except prefetching log reads happens
- * under it, and commits happen outside it through the group committer.
+ * under it, and commits happen outside it on the group committer's thread. Enqueued payloads go
+ * straight from the producer to the in-memory read-ahead (up to {@code prefetch} messages), so
+ * consumers read the log only for a backlog beyond that or after a restart.
  */
 final class QueueEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(QueueEngine.class);
