@@ -16,6 +16,7 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.spi.CoarseClock;
 import io.cairn.persistence.spi.Settings;
 import java.time.Clock;
 import java.time.Duration;
@@ -148,7 +149,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     // last, so that nothing can fail after the refresher was acquired; close() releases it
     this.coarseClock =
         settings.l1CoarseClock() && CoarseClock.mirrors(clock) ? CoarseClock.acquire() : null;
-    this.hitClock = coarseClock != null ? coarseClock : clock::millis;
+    this.hitClock = coarseClock != null ? coarseClock::millis : clock::millis;
   }
 
   /** L2 namespace of cache {@code name}. */
@@ -702,6 +703,11 @@ public final class TieredCache<K, V> implements AutoCloseable {
     if (coarseClock != null) {
       coarseClock.release();
     }
+  }
+
+  /** Whether hits check expiry against the shared {@link CoarseClock} (for tests). */
+  boolean usesCoarseClock() {
+    return coarseClock != null;
   }
 
   @Override
