@@ -306,7 +306,17 @@ public final class PersistenceRegistry implements AutoCloseable {
                   .encryption(encryption.apply(spec.name()))
                   .build();
           StorageBackend raw = spec.provider().open(ctx);
-          InstrumentedBackend b = new InstrumentedBackend(raw, metrics, ctx.metricPrefix());
+          InstrumentedBackend b;
+          try {
+            b = new InstrumentedBackend(raw, metrics, ctx.metricPrefix());
+          } catch (RuntimeException e) {
+            try {
+              raw.close();
+            } catch (RuntimeException closeFailure) {
+              e.addSuppressed(closeFailure);
+            }
+            throw e;
+          }
           open.put(spec.name(), b);
           healthChecks.register(
               ctx.metricPrefix(),

@@ -7,6 +7,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.health.HealthCheckRegistry;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.spi.CoarseClock;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -121,6 +122,7 @@ class PersistenceRegistryTest {
     assertThat(RecordingProvider.EVENTS).containsExactly("open a", "refuse fail-b", "close a");
     assertThat(health.getNames()).isEmpty();
     assertThat(metrics.getNames()).noneMatch(n -> n.startsWith("cairn.a."));
+    assertThat(CoarseClock.running()).as("timers' clock released with the backend").isFalse();
   }
 
   @Test
@@ -134,8 +136,10 @@ class PersistenceRegistryTest {
       assertThat(health.getNames()).containsExactly("cairn.a", "cairn.b");
       assertThat(health.runHealthCheck("cairn.a").isHealthy()).isTrue();
       assertThat(registry.backendNames()).containsExactly("a", "b");
+      assertThat(CoarseClock.running()).as("timers' meters and reservoirs use it").isTrue();
     }
     assertThat(health.getNames()).isEmpty();
+    assertThat(CoarseClock.running()).as("released by the last backend's close").isFalse();
   }
 
   @Test

@@ -3,12 +3,15 @@ package io.cairn.backend.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
 import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.Capability;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.Durability;
+import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
@@ -66,6 +69,28 @@ class MemoryBackendSpecificTest {
       assertThat(m.type()).isEqualTo("memory");
     }
     assertThat(PersistenceRegistry.knownTypes()).contains("memory");
+  }
+
+  @Test
+  void registryTimersCountEveryOperationAndMeasureItsDuration() {
+    MetricRegistry metrics = new MetricRegistry();
+    try (PersistenceRegistry r =
+        PersistenceRegistry.builder()
+            .baseDirectory(dir)
+            .metrics(metrics)
+            .open(ConfigFactory.parseString("cairn.backends.m { type = memory }"))) {
+      KeyValueStore kv = r.backend("m").keyValue("ns");
+      for (int i = 0; i < 100; i++) {
+        kv.put(new byte[] {(byte) i}, b("value"));
+        assertThat(kv.get(new byte[] {(byte) i})).isEqualTo(b("value"));
+      }
+      Timer put = metrics.getTimers().get("cairn.m.kv.ns.put");
+      assertThat(put.getCount()).isEqualTo(100);
+      assertThat(put.getSnapshot().size()).isEqualTo(100);
+      assertThat(put.getSnapshot().getMax()).as("durations in ns, measured").isPositive();
+      assertThat(put.getMeanRate()).isPositive();
+      assertThat(metrics.getTimers().get("cairn.m.kv.ns.get").getCount()).isEqualTo(100);
+    }
   }
 
   @Test

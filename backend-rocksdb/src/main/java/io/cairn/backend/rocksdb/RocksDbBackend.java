@@ -20,6 +20,7 @@ import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
@@ -782,12 +783,19 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   }
 
   private long approximateBytes(ColumnFamilyHandle cf, int sid) {
+    return approximateBytes(cf, Layout.sidPrefix(sid), Layout.sidEnd(sid));
+  }
+
+  /**
+   * RocksDB's estimate of the bytes of keys in [{@code start}, {@code end}), files and memtables.
+   */
+  long approximateBytes(ColumnFamilyHandle cf, byte[] start, byte[] end) {
     return call(
         "stats",
-        "store id " + sid,
+        "key range " + Bytes.toDisplay(start) + " .. " + Bytes.toDisplay(end),
         () -> {
-          try (org.rocksdb.Slice from = new org.rocksdb.Slice(Layout.sidPrefix(sid));
-              org.rocksdb.Slice to = new org.rocksdb.Slice(Layout.sidEnd(sid))) {
+          try (org.rocksdb.Slice from = new org.rocksdb.Slice(start);
+              org.rocksdb.Slice to = new org.rocksdb.Slice(end)) {
             long[] sizes =
                 db.getApproximateSizes(
                     cf,

@@ -50,6 +50,9 @@ final class RocksKvStore implements KeyValueStore {
   private static final int SCAN_BATCH = 64;
   private static final long SCAN_BATCH_BYTES = 1L << 20;
 
+  /** {@link #approximateCount()} is exact up to this many entries, estimated above. */
+  static final int EXACT_COUNT_LIMIT = 100_000;
+
   final RocksDbBackend b;
   final String name;
   final int sid;
@@ -349,22 +352,50 @@ final class RocksKvStore implements KeyValueStore {
   /** Exact count of live entries: a key scan of the namespace (cost grows with its size). */
   @Override
   public long approximateCount() {
+    return approximateCount(EXACT_COUNT_LIMIT);
+  }
+
+  /**
+   * Counts live entries exactly while there are at most {@code exactLimit} entries; beyond that,
+   * scales the count over the first {@code exactLimit} keys by how much of the namespace's
+   * approximate size (RocksDB's estimate over files and memtables) those keys cover. The metrics
+   * gauge calls this every few seconds, so its cost must not grow with the store.
+   */
+  long approximateCount(int exactLimit) {
     long now = b.clock.millis();
-    long[] count = {0};
+    long[] visited = {0};
+    long[] live = {0};
+    byte[][] last = {null};
+    byte[] from = Layout.sidPrefix(sid);
+    byte[] to = Layout.sidEnd(sid);
     b.forEach(
         "approximateCount",
         "kv:" + name,
         b.kvCf,
-        Layout.sidPrefix(sid),
-        Layout.sidEnd(sid),
+        from,
+        to,
         (k, v) -> {
           long exp = Layout.kvExpiresAt(v);
           if (exp == 0 || now < exp) {
-            count[0]++;
+            live[0]++;
+          }
+          if (++visited[0] >= exactLimit) {
+            last[0] = k;
+            return false;
           }
           return true;
         });
-    return count[0];
+    if (last[0] == null) {
+      return live[0];
+    }
+    // the smallest key after the last one counted: itself plus a zero byte
+    byte[] afterLast = java.util.Arrays.copyOf(last[0], last[0].length + 1);
+    long scanned = b.approximateBytes(b.kvCf, from, afterLast);
+    long whole = b.approximateBytes(b.kvCf, from, to);
+    if (scanned <= 0 || whole <= scanned) {
+      return live[0]; // no usable estimate: at least what was counted
+    }
+    return Math.round(live[0] * ((double) whole / scanned));
   }
 
   /** Opens a native iterator positioned at {@code lower}; the caller is inside the guard. */

@@ -14,6 +14,7 @@ import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
+import io.cairn.persistence.Progress;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
@@ -80,6 +81,32 @@ class RocksDbStoresTest {
       assertThat(be.stores())
           .contains(new StoreId(StoreKind.KEY_VALUE, "users"))
           .doesNotContain(new StoreId(StoreKind.KEY_VALUE, "other"));
+    }
+  }
+
+  @Test
+  void approximateCountIsExactForSmallStoresAndEstimatedBeyondTheScanLimit() {
+    try (StorageBackend be = Rocks.open(dir)) {
+      RocksKvStore big = (RocksKvStore) be.keyValue("big");
+      KeyValueStore neighbour = be.keyValue("neighbour");
+      byte[] value = new byte[100];
+      for (int i = 0; i < 20_000; i++) {
+        big.put(b(String.format("key-%08d", i)), value);
+        if (i % 4 == 0) {
+          neighbour.put(b(String.format("key-%08d", i)), value);
+        }
+      }
+      assertThat(big.approximateCount(1_000))
+          .as("estimated while everything is still in memtables")
+          .isBetween(14_000L, 26_000L);
+      be.compact(Progress.NONE);
+      assertThat(big.approximateCount()).as("exact below the limit").isEqualTo(20_000);
+      assertThat(neighbour.approximateCount()).isEqualTo(5_000);
+      long estimate = big.approximateCount(1_000);
+      assertThat(estimate)
+          .as("scaled from the first 1,000 keys by approximate sizes")
+          .isBetween(14_000L, 26_000L);
+      assertThat(big.approximateCount(50_000)).as("limit above the size: exact").isEqualTo(20_000);
     }
   }
 

@@ -25,6 +25,8 @@ import java.util.TreeSet;
  * @param l1MaxWeight L1 bound on total value bytes; 0 for entry-bound
  * @param l1ExpireAfterWrite L1 lifetime after write; 0 for ttl only
  * @param l1ExpireAfterAccess L1 idle lifetime; 0 for off
+ * @param l1CoarseClock whether L1 hits check expiry against {@link
+ *     io.cairn.persistence.spi.CoarseClock} (system clock only)
  * @param l2Enabled whether the L2 tier is used
  * @param l2RetryInitial first pause before retrying a failing L2
  * @param l2RetryMax longest pause before retrying a failing L2
@@ -38,6 +40,7 @@ record CacheSettings(
     long l1MaxWeight,
     Duration l1ExpireAfterWrite,
     Duration l1ExpireAfterAccess,
+    boolean l1CoarseClock,
     boolean l2Enabled,
     Duration l2RetryInitial,
     Duration l2RetryMax) {
@@ -141,6 +144,7 @@ record CacheSettings(
     long maxWeight = l1.bytes("max-weight", 0, 0);
     Duration afterWrite = l1.duration("expire-after-write", Duration.ZERO, Duration.ZERO);
     Duration afterAccess = l1.duration("expire-after-access", Duration.ZERO, Duration.ZERO);
+    boolean coarseClock = l1.bool("coarse-clock", true);
     Settings l2 = nested(merged, path, "l2", problems);
     boolean l2Enabled = l2.bool("enabled", true);
     Duration retryInitial =
@@ -161,6 +165,7 @@ record CacheSettings(
         maxWeight,
         afterWrite,
         afterAccess,
+        coarseClock,
         l2Enabled,
         retryInitial,
         retryMax);

@@ -16,6 +16,7 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.spi.CoarseClock;
 import io.cairn.persistence.spi.Settings;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * A two-tier cache: a Caffeine in-memory tier (L1) in front of a key-value namespace on a backend
@@ -79,6 +81,11 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final Codec<V> values;
   private final CacheValidator<? super K, ? super V> validator;
   private final Clock clock;
+
+  /** Epoch ms for expiry checks on a hit: {@link CoarseClock}, or {@code clock} read exactly. */
+  private final LongSupplier hitClock;
+
+  private final CoarseClock coarseClock; // null unless hitClock is the shared coarse clock
   private final Cache<K, Holder<V>> l1;
   private final L2Tier l2;
   private final Duration ttl;
@@ -136,9 +143,13 @@ public final class TieredCache<K, V> implements AutoCloseable {
                 settings.l2RetryInitial(),
                 settings.l2RetryMax())
             : null;
-    this.l1 = buildL1(settings, clock);
+    this.l1 = buildL1(settings);
     this.loadTimer = metrics.timer(prefix + ".load");
     metricNames.add(prefix + ".load");
+    // last, so that nothing can fail after the refresher was acquired; close() releases it
+    this.coarseClock =
+        settings.l1CoarseClock() && CoarseClock.mirrors(clock) ? CoarseClock.acquire() : null;
+    this.hitClock = coarseClock != null ? coarseClock::millis : clock::millis;
   }
 
   /** L2 namespace of cache {@code name}. */
@@ -146,7 +157,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return "cache." + name;
   }
 
-  private Cache<K, Holder<V>> buildL1(CacheSettings s, Clock clock) {
+  private Cache<K, Holder<V>> buildL1(CacheSettings s) {
     Caffeine<Object, Object> b = Caffeine.newBuilder();
     if (s.l1MaxWeight() > 0) {
       b.maximumWeight(s.l1MaxWeight());
@@ -161,19 +172,18 @@ public final class TieredCache<K, V> implements AutoCloseable {
         });
     Caffeine<K, Holder<V>> typed = weighed(b, s.l1MaxWeight() > 0);
     // Expiry in L1 is split in two so that a hit stays cheap:
-    // - serving: a hit compares the holder's absolute expiry (the L2 expiry) with one clock read
-    //   (see live()), so an L1 copy is never served after its L2 entry expired, whatever its age;
+    // - serving: a hit compares the holder's absolute expiry (the L2 expiry) with hitClock (see
+    //   live()), so an L1 copy is never served after its L2 entry expired, whatever its age;
     // - reclaiming memory: an L1 copy past its TTL is dropped on its next lookup, by
     //   purgeExpired(), or by the size/weight bound. Caffeine runs without expiry (its raw read
     //   path, no ticker read) unless l1.expire-after-write or l1.expire-after-access ask for an
     //   L1-only lifetime; then it uses fixed expiry on the registry clock (write bound = min of
     //   those and the ttl). Variable expiry (Expiry callbacks and a timer wheel rescheduled on
-    // every
-    //   read), used before, cost most of the hit path.
+    //   every read), used before, cost most of the hit path.
     long afterWrite = s.l1ExpireAfterWrite().toNanos();
     long afterAccess = s.l1ExpireAfterAccess().toNanos();
     if (afterWrite > 0 || afterAccess > 0) {
-      typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+      typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(hitClock.getAsLong()));
       if (afterWrite > 0) {
         long writeLife = ttl == null ? afterWrite : Math.min(saturatedNanos(ttl), afterWrite);
         typed.expireAfterWrite(writeLife, TimeUnit.NANOSECONDS);
@@ -196,7 +206,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** Whether {@code h} may still be served: its L2 expiry (if any) has not passed. */
   private boolean live(Holder<V> h) {
     long at = h.expiresAt();
-    return at == 0 || clock.millis() < at;
+    return at == 0 || hitClock.getAsLong() < at;
   }
 
   /** Drops an L1 copy found expired on lookup (only that copy, not a newer one). */
@@ -252,8 +262,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
                 + " first.");
       }
     }
+    TieredCache<K, V> c = null;
     try {
-      TieredCache<K, V> c =
+      c =
           new TieredCache<>(
               s,
               backend,
@@ -266,6 +277,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
       c.register();
       return c;
     } catch (RuntimeException e) {
+      if (c != null) {
+        c.close(); // releases the shared clock and what register() did
+      }
       release(backend, name);
       throw e;
     }
@@ -338,20 +352,10 @@ public final class TieredCache<K, V> implements AutoCloseable {
    * hit is copied into L1.
    */
   public V getIfPresent(K key) {
-    Holder<V> h = l1.getIfPresent(key);
-    if (h != null) {
-      if (!live(h)) {
-        dropExpired(key, h);
-      } else if (validator == null || validator.isValid(key, h.value())) {
-        l1Hits.increment();
-        return h.value();
-      } else {
-        reject(key);
-      }
-    }
-    ensureOpen();
-    l1Misses.increment();
-    return load(key, null);
+    // Kept under the JIT's 35-byte inlining limit for call sites it does not yet see as hot, so
+    // that the hit path inlines into callers; the rest is in served() and missed().
+    V v = served(key, l1.getIfPresent(key));
+    return v != null ? v : missed(key, null);
   }
 
   /**
@@ -363,17 +367,40 @@ public final class TieredCache<K, V> implements AutoCloseable {
    */
   public V get(K key, Function<? super K, ? extends V> loader) {
     Objects.requireNonNull(loader, "loader");
-    Holder<V> h = l1.getIfPresent(key);
-    if (h != null) {
-      if (!live(h)) {
-        dropExpired(key, h);
-      } else if (validator == null || validator.isValid(key, h.value())) {
-        l1Hits.increment();
-        return h.value();
-      } else {
-        reject(key);
-      }
+    V v = served(key, l1.getIfPresent(key));
+    return v != null ? v : missed(key, loader);
+  }
+
+  /**
+   * The value of L1 copy {@code h} if it may be served (live and valid), counted as a hit; else
+   * null, after dropping an expired copy or rejecting an invalid one. L1 never holds null values.
+   */
+  private V served(K key, Holder<V> h) {
+    if (h == null) {
+      return null;
     }
+    if (validator == null && live(h)) {
+      l1Hits.increment();
+      return h.value();
+    }
+    return servedAfterChecks(key, h);
+  }
+
+  private V servedAfterChecks(K key, Holder<V> h) {
+    if (!live(h)) {
+      dropExpired(key, h);
+      return null;
+    }
+    if (validator.isValid(key, h.value())) {
+      l1Hits.increment();
+      return h.value();
+    }
+    reject(key);
+    return null;
+  }
+
+  /** An L1 miss: counted, then L2 and (if any) the loader. */
+  private V missed(K key, Function<? super K, ? extends V> loader) {
     ensureOpen();
     l1Misses.increment();
     return load(key, loader);
@@ -673,6 +700,14 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
     healthChecks.unregister(prefix);
     release(backend, settings.name());
+    if (coarseClock != null) {
+      coarseClock.release();
+    }
+  }
+
+  /** Whether hits check expiry against the shared {@link CoarseClock} (for tests). */
+  boolean usesCoarseClock() {
+    return coarseClock != null;
   }
 
   @Override
