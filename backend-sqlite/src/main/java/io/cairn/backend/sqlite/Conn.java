@@ -58,6 +58,26 @@ final class Conn implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code ps}, a write with a {@code RETURNING} clause that yields at most one row, and
+   * returns that row's first column, or {@code absent} if it yielded none.
+   *
+   * <p>The statement is always stepped to its end before it is closed. In autocommit (a lone write,
+   * see {@link Writer}) SQLite commits when the statement finishes; a statement that is reset after
+   * its first row instead of stepped to completion still commits, but SQLite then skips the WAL
+   * hook, so {@code wal_autocheckpoint} never ran and the WAL grew by one frame per write without
+   * bound (1.2 GB after 260,000 puts). {@code SqliteWalBoundTest} guards this.
+   */
+  static long returningLong(PreparedStatement ps, long absent) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      long value = rs.next() ? rs.getLong(1) : absent;
+      while (rs.next()) {
+        // drain to SQLITE_DONE (see above); a single-row RETURNING has no more rows
+      }
+      return value;
+    }
+  }
+
   Connection jdbc() {
     return jdbc;
   }

@@ -261,10 +261,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     ps.setLong(4, expires);
     ps.setLong(5, Checksums.crc32c(stored));
     ps.setLong(6, s.now());
-    try (ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return Conn.returningLong(ps, 0);
   }
 
   static long versionIn(Conn c, String ns, byte[] key, long now) throws SQLException {
@@ -297,13 +294,11 @@ final class SqliteKeyValueStore implements KeyValueStore {
     PreparedStatement ps = s.conn().prepare(DELETE);
     ps.setString(1, ns);
     ps.setBytes(2, key);
-    try (ResultSet rs = ps.executeQuery()) {
-      if (!rs.next()) {
-        return false;
-      }
-      long expires = rs.getLong(1);
-      return expires == 0 || expires > s.now();
+    long expires = Conn.returningLong(ps, -1);
+    if (expires < 0) {
+      return false; // no row
     }
+    return expires == 0 || expires > s.now();
   }
 
   /** Returns {@code stored} if its CRC-32C matches, else throws naming the key. */
