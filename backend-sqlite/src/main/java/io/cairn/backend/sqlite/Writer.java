@@ -1,6 +1,7 @@
 package io.cairn.backend.sqlite;
 
 import com.codahale.metrics.Histogram;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,13 +16,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Group commit.</b> A write enqueues itself and then takes the writer lock. Whoever holds the
  * lock drains up to {@code max-batch} queued writes, runs them in one {@code BEGIN IMMEDIATE ...
- * COMMIT} (each under its own {@code SAVEPOINT} when there are several, so one failing write does
- * not undo the others) and completes them all. Writers that queued meanwhile are parked; the leader
- * unparks each as it completes their write, and on release unparks the oldest still-queued writer
- * to lead the next batch. So N threads writing at {@code durability = full} share one fsync per
- * batch instead of queueing for one each; a lone writer runs its own write directly, with no thread
- * hand-off. A batch of one single-statement write runs in autocommit mode, saving the BEGIN/COMMIT
- * round trips.
+ * COMMIT} and completes them all. A write of several statements runs under its own {@code
+ * SAVEPOINT}, so if it fails it does not undo the others; a single-statement write runs without one
+ * (SQLite's statements are atomic), and if one of those fails the whole batch is rolled back and
+ * run again with a savepoint around every write, so failures stay isolated either way. Writers that
+ * queued meanwhile are parked; the leader unparks each as it completes their write, and on release
+ * unparks the oldest still-queued writer to lead the next batch. So N threads writing at {@code
+ * durability = full} share one fsync per batch instead of queueing for one each; a lone writer runs
+ * its own write directly, with no thread hand-off. A batch of one single-statement write runs in
+ * autocommit mode, saving the BEGIN/COMMIT round trips.
  *
  * <p><b>Acknowledgement.</b> A write returns only after the COMMIT holding it returned, so it is as
  * durable as {@code PRAGMA synchronous} makes that commit. If the COMMIT fails every write of the
@@ -42,9 +45,19 @@ final class Writer implements AutoCloseable {
 
   /** What a write sees: the connection and the writer-side caches. Used under the lock only. */
   static final class Session {
+    /** How far one write of the version reservation reaches (layout in {@link SqliteDatabase}). */
+    static final long VERSION_RESERVE_STEP = 1 << 16;
+
+    private static final String READ_RESERVED =
+        "SELECT value FROM meta WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'";
+    private static final String WRITE_RESERVED =
+        "UPDATE meta SET value = ? WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'";
+
     private final Conn conn;
     private final Map<String, Long> nextOffsets = new HashMap<>();
     private final long[] now = new long[1];
+    private long nextVersion; // 0 = not read from meta yet
+    private long reservedBelow; // versions below it are covered by a written reservation; 0 = none
 
     Session(Conn conn) {
       this.conn = conn;
@@ -67,6 +80,30 @@ final class Writer implements AutoCloseable {
     /** Drops every cache; called whenever a transaction or savepoint rolls back. */
     void invalidate() {
       nextOffsets.clear();
+      reservedBelow = 0; // the reservation may have been rolled back with it: write it again
+    }
+
+    /**
+     * The next key-value version: greater than every version handed out before, in this process or
+     * (through the {@code meta} reservation) any earlier one. Writes the raised reservation on the
+     * writer connection first when needed, so it commits with (or before) the write that uses the
+     * version. A version whose write then fails is simply skipped.
+     */
+    long nextVersion() throws SQLException {
+      if (nextVersion == 0) {
+        nextVersion = Math.max(1, conn.queryLong(READ_RESERVED));
+      }
+      if (nextVersion >= reservedBelow) {
+        long reserve = nextVersion + VERSION_RESERVE_STEP;
+        PreparedStatement ps = conn.prepare(WRITE_RESERVED);
+        ps.setLong(1, reserve);
+        if (ps.executeUpdate() != 1) {
+          throw new SQLException(
+              "the meta row '" + SqliteDatabase.VERSION_RESERVED + "' is missing from the schema");
+        }
+        reservedBelow = reserve;
+      }
+      return nextVersion++;
     }
 
     long now() {
@@ -83,6 +120,11 @@ final class Writer implements AutoCloseable {
     RuntimeException error;
     final Thread waiter = Thread.currentThread();
     volatile boolean done; // set after result/error, so reading it publishes them
+
+    void reset() {
+      result = null;
+      error = null;
+    }
 
     void complete() {
       done = true;
@@ -274,19 +316,58 @@ final class Writer implements AutoCloseable {
       }
       return;
     }
-    try {
-      c.exec("BEGIN IMMEDIATE");
-    } catch (SQLException e) {
-      failAll(e, "begin group commit");
-      return;
-    }
-    for (Pending<?> p : batch) {
-      if (!runWithSavepoint(p)) {
+    // Optimistic pass: single-statement writes run without a savepoint of their own (a savepoint
+    // and its release cost as much as the write). If one of them fails, nothing is committed: the
+    // batch is rolled back and run again with every write under its own savepoint.
+    for (boolean isolateAll : new boolean[] {false, true}) {
+      try {
+        c.exec("BEGIN IMMEDIATE");
+      } catch (SQLException e) {
+        failAll(e, "begin group commit");
+        return;
+      }
+      int outcome = runAll(isolateAll);
+      if (outcome == RAN) {
+        commitBatch();
+        return;
+      }
+      if (outcome == ABANDON) {
         failAllAfterRollback("roll back a failed write");
         return;
       }
+      rollback();
+      for (Pending<?> p : batch) {
+        p.reset();
+      }
     }
-    commitBatch();
+    throw new IllegalStateException("unreachable: the isolated pass never asks for a retry");
+  }
+
+  private static final int RAN = 0;
+  private static final int RETRY_ISOLATED = 1;
+  private static final int ABANDON = 2;
+
+  /** Runs every write of the batch in the open transaction; see {@link #runBatch}. */
+  private int runAll(boolean isolateAll) {
+    for (Pending<?> p : batch) {
+      if (isolateAll || !p.singleStatement) {
+        if (!runWithSavepoint(p)) {
+          return ABANDON;
+        }
+      } else if (!runUnisolated(p)) {
+        return RETRY_ISOLATED;
+      }
+    }
+    return RAN;
+  }
+
+  private <T> boolean runUnisolated(Pending<T> p) {
+    try {
+      p.result = p.op.apply(session);
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      return false;
+    }
   }
 
   private void commitBatch() {
