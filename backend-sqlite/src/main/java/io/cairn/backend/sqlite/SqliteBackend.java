@@ -549,7 +549,7 @@ final class SqliteBackend implements StorageBackend {
         ResultSet rs = st.executeQuery("SELECT ns, key, value, crc FROM kv")) {
       while (rs.next()) {
         byte[] value = rs.getBytes(3);
-        if (Checksums.crc32c(value) != rs.getLong(4)) {
+        if (SqliteKeyValueStore.storedCrc(value) != rs.getLong(4)) {
           problems.add(
               "kv:"
                   + rs.getString(1)
@@ -691,26 +691,25 @@ final class SqliteBackend implements StorageBackend {
     int batch = settings.sweeperBatch();
     long total = 0;
     while (true) {
-      int removed =
-          writer.submit(
-              true,
-              "purgeExpired",
-              ns == null ? "all namespaces" : "kv:" + ns,
-              s -> {
-                PreparedStatement ps =
-                    s.conn()
-                        .prepare(
-                            ns == null ? SqliteKeyValueStore.PURGE_ALL : SqliteKeyValueStore.PURGE);
-                int i = 1;
-                ps.setLong(i++, s.now());
-                if (ns != null) {
-                  ps.setString(i++, ns);
-                }
-                ps.setInt(i, batch);
-                return ps.executeUpdate();
-              });
-      total += removed;
-      if (removed < batch || closed) {
+      long[] removed = new long[2]; // kv rows, kv_ttl rows
+      writer.submit(
+          false,
+          "purgeExpired",
+          ns == null ? "all namespaces" : "kv:" + ns,
+          s -> {
+            int i = 0;
+            for (String sql :
+                new String[] {SqliteKeyValueStore.PURGE_KV, SqliteKeyValueStore.PURGE_TTL}) {
+              PreparedStatement ps = s.conn().prepare(sql);
+              ps.setLong(1, s.now());
+              ps.setInt(2, batch);
+              ps.setString(3, ns);
+              removed[i++] = ps.executeUpdate();
+            }
+            return null;
+          });
+      total += removed[0];
+      if (removed[1] < batch || closed) {
         return total;
       }
     }

@@ -35,13 +35,28 @@ import org.sqlite.SQLiteOpenMode;
  * HEADER   PRAGMA application_id = 0x4341524E ('CARN') marks a Cairn database;
  *          PRAGMA user_version   = schema version (CURRENT_VERSION below).
  *
- * SCHEMA v1
+ * SCHEMA v2 (the current one; v1 differences are listed after it)
  *   kv(ns TEXT, key BLOB, value BLOB, version INTEGER, expires_at INTEGER, crc INTEGER,
  *      PRIMARY KEY (ns, key)) WITHOUT ROWID
  *        one row per live-or-expired entry of every key-value namespace. BLOB keys compare with
  *        memcmp, i.e. unsigned lexicographic order. expires_at is epoch millis by the backend
- *        clock, 0 = never. crc = CRC-32C of the stored value bytes, checked on every read.
- *   kv_expiry ON kv(expires_at) WHERE expires_at > 0      partial index for the sweeper
+ *        clock, 0 = never. crc = CRC-32C of the stored value bytes as a SIGNED 32-bit integer
+ *        (so it always takes 4 bytes in the record), checked on every read. version comes from
+ *        the backend-wide sequence below, so a put is one blind INSERT OR REPLACE that reads
+ *        nothing first. kv has no secondary index: with none, and with the row's size unchanged,
+ *        SQLite overwrites an updated row in place, which is what makes a put cheap.
+ *   kv_ttl(expires_at INTEGER, ns TEXT, key BLOB, PRIMARY KEY (expires_at, ns, key)) WITHOUT ROWID
+ *        the sweeper's index: one row per (expiry, key) ever written with a TTL. Only writes
+ *        with a TTL add to it; nothing else maintains it, so a row may be stale (the key was
+ *        since rewritten, deleted or purged). Purging takes kv_ttl rows whose expires_at has
+ *        passed, deletes the kv rows they name only if those rows are themselves expired, and
+ *        deletes the kv_ttl rows.
+ *   meta(name TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID
+ *        'kv-version-reserved': every kv version ever committed is below it. The writer hands
+ *        out versions from memory and, before using the first version at or above it, raises
+ *        it (by 65536) in the same transaction as that write, or in an autocommit just before
+ *        it. So versions strictly increase across restarts and crashes; after a crash up to
+ *        65536 numbers are skipped.
  *   log_record(log TEXT, record_offset INTEGER, payload BLOB, crc INTEGER,
  *              PRIMARY KEY (log, record_offset)) WITHOUT ROWID
  *        offsets are integers in the primary key, gap-free from log_meta.start_offset upward.
@@ -53,6 +68,13 @@ import org.sqlite.SQLiteOpenMode;
  *        one row per visible snapshot; crc is the CRC-32C of the whole (plaintext) data.
  *   snapshot_chunk(save_id INTEGER, seq INTEGER, data BLOB, PRIMARY KEY (save_id, seq))
  *        the data, in chunks of snapshot-chunk-size; save_id is unique per save.
+ *
+ * SCHEMA v1 (migrated forward on open, in one transaction)
+ *   kv counted versions per key from 1 (computed by an UPSERT reading the old row), stored crc
+ *   unsigned, and had a partial index kv_expiry ON kv(expires_at) WHERE expires_at > 0 instead
+ *   of kv_ttl; there was no meta table. Migration 1 -> 2 fills kv_ttl from kv's rows with an
+ *   expiry, drops kv_expiry, rewrites crc as signed and sets kv-version-reserved to
+ *   max(version) + 1, so every later version exceeds every v1 one.
  *
  * COMMIT POINTS
  *   Every acknowledged write is one committed SQLite transaction (possibly shared with other
@@ -79,7 +101,10 @@ import org.sqlite.SQLiteOpenMode;
 final class SqliteDatabase {
   static final String DB_FILE = "cairn.db";
   static final int APPLICATION_ID = 0x4341524E;
-  static final int CURRENT_VERSION = 1;
+  static final int CURRENT_VERSION = 2;
+
+  /** The meta row holding the version reservation (see SCHEMA v2). */
+  static final String VERSION_RESERVED = "kv-version-reserved";
 
   private static final byte[] MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
   private static final DateTimeFormatter STAMP =
@@ -103,7 +128,19 @@ final class SqliteDatabase {
                   + " created_at INTEGER NOT NULL, chunks INTEGER NOT NULL,"
                   + " PRIMARY KEY (store, version)) WITHOUT ROWID",
               "CREATE TABLE snapshot_chunk (save_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
-                  + " data BLOB NOT NULL, PRIMARY KEY (save_id, seq))"));
+                  + " data BLOB NOT NULL, PRIMARY KEY (save_id, seq))"),
+          List.of(
+              "CREATE TABLE kv_ttl (expires_at INTEGER NOT NULL, ns TEXT NOT NULL,"
+                  + " key BLOB NOT NULL, PRIMARY KEY (expires_at, ns, key)) WITHOUT ROWID",
+              "INSERT INTO kv_ttl (expires_at, ns, key)"
+                  + " SELECT expires_at, ns, key FROM kv WHERE expires_at > 0",
+              "DROP INDEX kv_expiry",
+              "UPDATE kv SET crc = crc - 4294967296 WHERE crc >= 2147483648",
+              "CREATE TABLE meta (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL)"
+                  + " WITHOUT ROWID",
+              "INSERT INTO meta (name, value) VALUES ('"
+                  + VERSION_RESERVED
+                  + "', (SELECT coalesce(max(version), 0) + 1 FROM kv))"));
 
   private SqliteDatabase() {}
 

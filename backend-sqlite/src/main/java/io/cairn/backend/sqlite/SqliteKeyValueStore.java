@@ -27,11 +27,15 @@ import java.util.Optional;
  * the single implementation of each write, shared with {@link SqliteTransaction}. Thread-safe.
  */
 final class SqliteKeyValueStore implements KeyValueStore {
+  /** A blind write: the version comes from the writer's sequence, nothing is read first. */
   static final String PUT =
-      "INSERT INTO kv (ns, key, value, version, expires_at, crc) VALUES (?, ?, ?, 1, ?, ?)"
-          + " ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value,"
-          + " version = CASE WHEN expires_at <> 0 AND expires_at <= ? THEN 1 ELSE version + 1 END,"
-          + " expires_at = excluded.expires_at, crc = excluded.crc RETURNING version";
+      "INSERT OR REPLACE INTO kv (ns, key, value, version, expires_at, crc)"
+          + " VALUES (?, ?, ?, ?, ?, ?)";
+
+  /** Indexes an expiry for the sweeper; stale rows are harmless (see SqliteDatabase). */
+  static final String ADD_TTL =
+      "INSERT OR IGNORE INTO kv_ttl (expires_at, ns, key) VALUES (?, ?, ?)";
+
   static final String GET =
       "SELECT value, version, expires_at, crc FROM kv"
           + " WHERE ns = ? AND key = ? AND (expires_at = 0 OR expires_at > ?)";
@@ -39,12 +43,19 @@ final class SqliteKeyValueStore implements KeyValueStore {
       "SELECT version FROM kv WHERE ns = ? AND key = ? AND (expires_at = 0 OR expires_at > ?)";
   static final String DELETE = "DELETE FROM kv WHERE ns = ? AND key = ? RETURNING expires_at";
   static final String COUNT = "SELECT count(*) FROM kv WHERE ns = ?";
-  static final String PURGE =
-      "DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv"
-          + " WHERE expires_at > 0 AND expires_at <= ? AND ns = ? LIMIT ?)";
-  static final String PURGE_ALL =
-      "DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv"
-          + " WHERE expires_at > 0 AND expires_at <= ? LIMIT ?)";
+  // Purging takes one batch of due kv_ttl rows (?1 = now, ?2 = batch size, ?3 = namespace or
+  // NULL for all), deletes the kv rows they name that are still expired, then the kv_ttl rows.
+  // Both statements select the same batch: same data, same order, and the first changes no
+  // kv_ttl row.
+  private static final String DUE_TTL =
+      "SELECT expires_at, ns, key FROM kv_ttl WHERE expires_at <= ?1"
+          + " AND (?3 IS NULL OR ns = ?3) ORDER BY expires_at, ns, key LIMIT ?2";
+  static final String PURGE_KV =
+      "DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM ("
+          + DUE_TTL
+          + ")) AND expires_at > 0 AND expires_at <= ?1";
+  static final String PURGE_TTL =
+      "DELETE FROM kv_ttl WHERE (expires_at, ns, key) IN (" + DUE_TTL + ")";
   private static final int SCAN_PAGE = 256;
 
   private final SqliteBackend backend;
@@ -118,7 +129,9 @@ final class SqliteKeyValueStore implements KeyValueStore {
     byte[] k = key.clone();
     byte[] stored = backend.seal(value);
     long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
-    return backend.writer().submit(true, "put", at(key), s -> putIn(s, ns, k, stored, expires));
+    return backend
+        .writer()
+        .submit(expires == 0, "put", at(key), s -> putIn(s, ns, k, stored, expires));
   }
 
   @Override
@@ -252,16 +265,34 @@ final class SqliteKeyValueStore implements KeyValueStore {
     }
   }
 
+  /**
+   * Writes one entry: a single statement without expiry, two with one (the kv_ttl row first, so a
+   * failure between them leaves at most a harmless stale kv_ttl row).
+   */
   static long putIn(Writer.Session s, String ns, byte[] key, byte[] stored, long expires)
       throws SQLException {
+    if (expires != 0) {
+      PreparedStatement ttl = s.conn().prepare(ADD_TTL);
+      ttl.setLong(1, expires);
+      ttl.setString(2, ns);
+      ttl.setBytes(3, key);
+      ttl.executeUpdate();
+    }
+    long version = s.nextVersion();
     PreparedStatement ps = s.conn().prepare(PUT);
     ps.setString(1, ns);
     ps.setBytes(2, key);
     ps.setBytes(3, stored);
-    ps.setLong(4, expires);
-    ps.setLong(5, Checksums.crc32c(stored));
-    ps.setLong(6, s.now());
-    return Conn.returningLong(ps, 0);
+    ps.setLong(4, version);
+    ps.setLong(5, expires);
+    ps.setInt(6, storedCrc(stored));
+    ps.executeUpdate();
+    return version;
+  }
+
+  /** The CRC-32C of {@code stored} as kept in kv.crc: signed 32 bits (layout in SqliteDatabase). */
+  static int storedCrc(byte[] stored) {
+    return (int) Checksums.crc32c(stored);
   }
 
   static long versionIn(Conn c, String ns, byte[] key, long now) throws SQLException {
@@ -303,13 +334,13 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   /** Returns {@code stored} if its CRC-32C matches, else throws naming the key. */
   static byte[] checked(String ns, byte[] key, byte[] stored, long crc) {
-    long actual = Checksums.crc32c(stored);
+    int actual = storedCrc(stored);
     if (actual != crc) {
       throw new StoreCorruptedException(
           String.format(
               "The value of key %s in kv:%s fails its checksum (stored CRC-32C %08x, computed"
                   + " %08x); it is not returned. Run 'cairn verify' and restore from a backup.",
-              Bytes.toDisplay(key), ns, crc, actual));
+              Bytes.toDisplay(key), ns, (int) crc, actual));
     }
     return stored;
   }

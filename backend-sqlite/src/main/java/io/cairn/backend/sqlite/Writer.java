@@ -1,6 +1,7 @@
 package io.cairn.backend.sqlite;
 
 import com.codahale.metrics.Histogram;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,9 +45,19 @@ final class Writer implements AutoCloseable {
 
   /** What a write sees: the connection and the writer-side caches. Used under the lock only. */
   static final class Session {
+    /** How far one write of the version reservation reaches (layout in {@link SqliteDatabase}). */
+    static final long VERSION_RESERVE_STEP = 1 << 16;
+
+    private static final String READ_RESERVED =
+        "SELECT value FROM meta WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'";
+    private static final String WRITE_RESERVED =
+        "UPDATE meta SET value = ? WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'";
+
     private final Conn conn;
     private final Map<String, Long> nextOffsets = new HashMap<>();
     private final long[] now = new long[1];
+    private long nextVersion; // 0 = not read from meta yet
+    private long reservedBelow; // versions below it are covered by a written reservation; 0 = none
 
     Session(Conn conn) {
       this.conn = conn;
@@ -69,6 +80,30 @@ final class Writer implements AutoCloseable {
     /** Drops every cache; called whenever a transaction or savepoint rolls back. */
     void invalidate() {
       nextOffsets.clear();
+      reservedBelow = 0; // the reservation may have been rolled back with it: write it again
+    }
+
+    /**
+     * The next key-value version: greater than every version handed out before, in this process or
+     * (through the {@code meta} reservation) any earlier one. Writes the raised reservation on the
+     * writer connection first when needed, so it commits with (or before) the write that uses the
+     * version. A version whose write then fails is simply skipped.
+     */
+    long nextVersion() throws SQLException {
+      if (nextVersion == 0) {
+        nextVersion = Math.max(1, conn.queryLong(READ_RESERVED));
+      }
+      if (nextVersion >= reservedBelow) {
+        long reserve = nextVersion + VERSION_RESERVE_STEP;
+        PreparedStatement ps = conn.prepare(WRITE_RESERVED);
+        ps.setLong(1, reserve);
+        if (ps.executeUpdate() != 1) {
+          throw new SQLException(
+              "the meta row '" + SqliteDatabase.VERSION_RESERVED + "' is missing from the schema");
+        }
+        reservedBelow = reserve;
+      }
+      return nextVersion++;
     }
 
     long now() {
