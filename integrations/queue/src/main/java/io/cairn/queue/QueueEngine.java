@@ -558,17 +558,7 @@ final class QueueEngine implements AutoCloseable {
       if (served != null) {
         return deliveries(served.picks, served.leaseUntil);
       }
-      if (!deads.isEmpty()) {
-        try {
-          commitDead(deads, "max-attempts reached (lease expired)", true);
-        } catch (RuntimeException e) {
-          log.warn(
-              "Queue '{}': could not dead-letter {} expired message(s); retrying later: {}",
-              name(),
-              deads.size(),
-              e.toString());
-        }
-      }
+      deadLetterExpired(deads);
       if (!picks.isEmpty()) {
         return deliver(picks);
       }
@@ -1084,17 +1074,7 @@ final class QueueEngine implements AutoCloseable {
       throw e;
     }
     lock.unlock();
-    if (!deads.isEmpty()) {
-      try {
-        commitDead(deads, "max-attempts reached (lease expired)", true);
-      } catch (RuntimeException e) {
-        log.warn(
-            "Queue '{}': could not dead-letter {} expired message(s); retrying later: {}",
-            name(),
-            deads.size(),
-            e.toString());
-      }
-    }
+    deadLetterExpired(deads);
     if (picks.isEmpty()) {
       ackClaimed(done);
       return poll(max, timeout);
@@ -1198,6 +1178,25 @@ final class QueueEngine implements AutoCloseable {
       throw e;
     }
     return true;
+  }
+
+  /**
+   * Dead-letters messages whose lease ran out at max-attempts; a failure is logged and retried on a
+   * later pass.
+   */
+  private void deadLetterExpired(List<Tracked> deads) {
+    if (deads.isEmpty()) {
+      return;
+    }
+    try {
+      commitDead(deads, "max-attempts reached (lease expired)", true);
+    } catch (RuntimeException e) {
+      log.warn(
+          "Queue '{}': could not dead-letter {} expired message(s); retrying later: {}",
+          name(),
+          deads.size(),
+          e.toString());
+    }
   }
 
   /**
