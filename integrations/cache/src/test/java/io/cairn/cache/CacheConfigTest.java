@@ -10,13 +10,12 @@ import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
-import io.cairn.persistence.spi.ConfigSectionValidator;
+import io.cairn.tck.ConfigFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,24 +23,17 @@ import org.junit.jupiter.api.io.TempDir;
 class CacheConfigTest {
   @TempDir Path dir;
 
-  private Config load(String text) throws Exception {
-    Path file = dir.resolve("app.conf");
-    Files.writeString(file, text);
-    return ConfigFactory.parseFile(file.toFile())
-        .withFallback(ConfigFactory.defaultReference())
-        .resolve();
+  private Config load(String text) {
+    return ConfigFiles.load(dir, text);
   }
 
   private static List<ConfigProblem> validate(Config root) {
-    List<ConfigProblem> problems = new ArrayList<>();
-    new CacheConfigValidator().validate(root, problems);
-    return problems;
+    return ConfigFiles.validate(new CacheConfigValidator(), root);
   }
 
   @Test
   void validatorIsRegisteredForServiceLoader() {
-    assertThat(ServiceLoader.load(ConfigSectionValidator.class).stream())
-        .anyMatch(p -> p.type() == CacheConfigValidator.class);
+    assertThat(ConfigFiles.registered(CacheConfigValidator.class)).isTrue();
   }
 
   @Test

@@ -8,13 +8,12 @@ import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.PersistenceRegistry;
-import io.cairn.persistence.spi.ConfigSectionValidator;
+import io.cairn.tck.ConfigFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,24 +21,17 @@ import org.junit.jupiter.api.io.TempDir;
 class QueueConfigTest {
   @TempDir Path dir;
 
-  private Config load(String text) throws Exception {
-    Path file = dir.resolve("app.conf");
-    Files.writeString(file, text);
-    return ConfigFactory.parseFile(file.toFile())
-        .withFallback(ConfigFactory.defaultReference())
-        .resolve();
+  private Config load(String text) {
+    return ConfigFiles.load(dir, text);
   }
 
   private static List<ConfigProblem> validate(Config root) {
-    List<ConfigProblem> problems = new ArrayList<>();
-    new QueueConfigValidator().validate(root, problems);
-    return problems;
+    return ConfigFiles.validate(new QueueConfigValidator(), root);
   }
 
   @Test
   void validatorIsRegisteredForServiceLoader() {
-    assertThat(ServiceLoader.load(ConfigSectionValidator.class).stream())
-        .anyMatch(p -> p.type() == QueueConfigValidator.class);
+    assertThat(ConfigFiles.registered(QueueConfigValidator.class)).isTrue();
   }
 
   @Test

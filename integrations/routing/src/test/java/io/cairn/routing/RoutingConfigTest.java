@@ -4,18 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.LifecycleListener;
 import io.cairn.persistence.PersistenceRegistry;
-import io.cairn.persistence.spi.ConfigSectionValidator;
+import io.cairn.tck.ConfigFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,25 +20,17 @@ import org.junit.jupiter.api.io.TempDir;
 class RoutingConfigTest {
   @TempDir Path dir;
 
-  private Config fromFile(String text) throws IOException {
-    Path file = dir.resolve("app.conf");
-    Files.writeString(file, text);
-    return ConfigFactory.parseFile(file.toFile())
-        .withFallback(ConfigFactory.defaultReference())
-        .resolve();
+  private Config fromFile(String text) {
+    return ConfigFiles.load(dir, text);
   }
 
   private static List<ConfigProblem> validate(Config root) {
-    List<ConfigProblem> problems = new ArrayList<>();
-    new RoutingConfigValidator().validate(root, problems);
-    return problems;
+    return ConfigFiles.validate(new RoutingConfigValidator(), root);
   }
 
   @Test
   void validatorIsRegisteredForServiceLoader() {
-    assertThat(
-            ServiceLoader.load(ConfigSectionValidator.class).stream().map(p -> p.type().getName()))
-        .contains(RoutingConfigValidator.class.getName());
+    assertThat(ConfigFiles.registered(RoutingConfigValidator.class)).isTrue();
   }
 
   @Test
