@@ -223,13 +223,8 @@ final class SqliteSnapshotStore implements SnapshotStore {
                           "DELETE FROM snapshot WHERE store = ? AND version = ? RETURNING save_id");
               ps.setString(1, store);
               ps.setLong(2, version);
-              Long saveId = null;
-              try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                  saveId = rs.getLong(1);
-                }
-              }
-              if (saveId == null) {
+              long saveId = Conn.returningLong(ps, -1); // save ids start at 1
+              if (saveId < 0) {
                 return false;
               }
               deleteChunks(s.conn(), saveId);
