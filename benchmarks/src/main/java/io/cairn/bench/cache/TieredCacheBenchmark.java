@@ -45,7 +45,17 @@ public class TieredCacheBenchmark {
     /** The tiered cache with {@code ttl = 0}: no expiry check on a hit (isolates its cost). */
     CAIRN_TIERED_NO_TTL,
     CAFFEINE,
-    CAFFEINE_TTL
+    CAFFEINE_TTL,
+    EXP_FIXED_COARSE,
+    EXP_VAR_COARSE,
+    EXP_VAR_COARSE_MILLIS,
+    EXP_LONGADDER,
+    EXP_THREADLOCAL,
+    EXP_HOLDER,
+    EXP_PERTHREAD,
+    EXP_HOLDER_CHECK_PT,
+    EXP_DUE_CHECK_PT,
+    EXP_HOLDER_NOCLOCK_PT
   }
 
   /** Thin adapter so one benchmark body drives both. */
@@ -138,12 +148,228 @@ public class TieredCacheBenchmark {
                 .maximumSize(65536)
                 .expireAfterWrite(10, TimeUnit.MINUTES)
                 .build());
+      case EXP_FIXED_COARSE:
+        {
+          io.cairn.persistence.spi.CoarseClock cc = io.cairn.persistence.spi.CoarseClock.acquire();
+          return caffeine(
+              Caffeine.newBuilder()
+                  .maximumSize(65536)
+                  .ticker(cc::nanos)
+                  .expireAfterWrite(10, TimeUnit.MINUTES)
+                  .build(),
+              cc::release);
+        }
+      case EXP_VAR_COARSE:
+      case EXP_VAR_COARSE_MILLIS:
+        {
+          io.cairn.persistence.spi.CoarseClock cc = io.cairn.persistence.spi.CoarseClock.acquire();
+          com.github.benmanes.caffeine.cache.Ticker t =
+              impl == Impl.EXP_VAR_COARSE ? cc::nanos : () -> cc.millis() * 1_000_000L;
+          return caffeine(
+              Caffeine.newBuilder()
+                  .maximumSize(65536)
+                  .ticker(t)
+                  .expireAfter(
+                      new com.github.benmanes.caffeine.cache.Expiry<String, String>() {
+                        @Override
+                        public long expireAfterCreate(String k, String v, long now) {
+                          return TimeUnit.MINUTES.toNanos(10);
+                        }
+
+                        @Override
+                        public long expireAfterUpdate(String k, String v, long now, long cur) {
+                          return TimeUnit.MINUTES.toNanos(10);
+                        }
+
+                        @Override
+                        public long expireAfterRead(String k, String v, long now, long cur) {
+                          return cur;
+                        }
+                      })
+                  .build(),
+              cc::release);
+        }
+      case EXP_LONGADDER:
+        {
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          java.util.concurrent.atomic.LongAdder hits = new java.util.concurrent.atomic.LongAdder();
+          return new Adapter() {
+            @Override
+            public String getIfPresent(String key) {
+              String v = c.getIfPresent(key);
+              if (v != null) {
+                hits.increment();
+              }
+              return v;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {}
+          };
+        }
+      case EXP_THREADLOCAL:
+        {
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadLocal<long[]> hits = ThreadLocal.withInitial(() -> new long[1]);
+          return new Adapter() {
+            @Override
+            public String getIfPresent(String key) {
+              String v = c.getIfPresent(key);
+              if (v != null) {
+                hits.get()[0]++;
+              }
+              return v;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {}
+          };
+        }
+      case EXP_PERTHREAD:
+        {
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          return new Adapter() {
+            @Override
+            public String getIfPresent(String key) {
+              String v = c.getIfPresent(key);
+              if (v != null) {
+                hits.increment();
+              }
+              return v;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {}
+          };
+        }
+      case EXP_HOLDER_CHECK_PT:
+        {
+          io.cairn.persistence.spi.CoarseClock cc = io.cairn.persistence.spi.CoarseClock.acquire();
+          Cache<String, Timed> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          return new Adapter() {
+            @Override
+            public String getIfPresent(String key) {
+              Timed h = c.getIfPresent(key);
+              if (h != null && cc.millis() < h.expiresAt()) {
+                hits.increment();
+                return h.value();
+              }
+              return null;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, new Timed(value, System.currentTimeMillis() + 600_000, 1));
+            }
+
+            @Override
+            public void close() {
+              cc.release();
+            }
+          };
+        }
+      case EXP_DUE_CHECK_PT:
+        {
+          io.cairn.persistence.spi.CoarseClock cc = io.cairn.persistence.spi.CoarseClock.acquire();
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          long[] due = {System.currentTimeMillis() + 600_000};
+          return new Adapter() {
+            volatile long nextDue = due[0];
+
+            @Override
+            public String getIfPresent(String key) {
+              String v = c.getIfPresent(key);
+              if (v != null && cc.millis() < nextDue) {
+                hits.increment();
+                return v;
+              }
+              return null;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {
+              cc.release();
+            }
+          };
+        }
+      case EXP_HOLDER_NOCLOCK_PT:
+        {
+          Cache<String, Timed> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          return new Adapter() {
+            @Override
+            public String getIfPresent(String key) {
+              Timed h = c.getIfPresent(key);
+              if (h != null && h.expiresAt() > 5) {
+                hits.increment();
+                return h.value();
+              }
+              return null;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, new Timed(value, System.currentTimeMillis() + 600_000, 1));
+            }
+
+            @Override
+            public void close() {}
+          };
+        }
+      case EXP_HOLDER:
+        {
+          Cache<String, Object[]> c = Caffeine.newBuilder().maximumSize(65536).build();
+          return new Adapter() {
+            @Override
+            public String getIfPresent(String key) {
+              Object[] h = c.getIfPresent(key);
+              return h == null ? null : (String) h[0];
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, new Object[] {value});
+            }
+
+            @Override
+            public void close() {}
+          };
+        }
       default:
         throw new IllegalArgumentException(impl.name());
     }
   }
 
+  record Timed(String value, long expiresAt, int weight) {}
+
   static Adapter caffeine(Cache<String, String> caffeine) {
+    return caffeine(caffeine, () -> {});
+  }
+
+  static Adapter caffeine(Cache<String, String> caffeine, Runnable onClose) {
     return new Adapter() {
       @Override
       public String getIfPresent(String key) {
@@ -156,7 +382,9 @@ public class TieredCacheBenchmark {
       }
 
       @Override
-      public void close() {}
+      public void close() {
+        onClose.run();
+      }
     };
   }
 }

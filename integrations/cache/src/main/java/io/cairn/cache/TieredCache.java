@@ -35,7 +35,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 
 /**
  * A two-tier cache: a Caffeine in-memory tier (L1) in front of a key-value namespace on a backend
@@ -51,9 +50,12 @@ import java.util.function.LongSupplier;
  *   <li><b>Write-through.</b> {@link #put} writes L2 (with the TTL) and then L1.
  *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in both tiers. The L2 expiry
  *       is stored with the entry, so an entry whose TTL passed while the service was down is never
- *       served after a restart. L1 never serves an entry past its L2 expiry (checked on every hit);
- *       an expired L1 copy is reclaimed on its next lookup, by {@link #purgeExpired()}, or by the
- *       L1 size bound, so expired entries count toward {@code l1.size} until then.
+ *       served after a restart. L1 never serves an entry past its L2 expiry: an L1 copy filled from
+ *       L2 keeps the L2 entry's remaining life. With {@code l1.coarse-clock} (the default) a copy
+ *       may be served up to the coarse clock's lag past it (about a millisecond); with an exact
+ *       clock never. Expired L1 copies are removed by the first lookup that finds the earliest
+ *       expiry passed (it removes every due copy) or by {@link #purgeExpired()}, so they count
+ *       toward {@code l1.size} until then.
  *   <li><b>Validation.</b> An optional {@link CacheValidator} is asked on every hit; a rejected
  *       value is dropped from both tiers and the lookup continues as a miss.
  *   <li><b>Degradation.</b> If L2 fails (disk full, corruption, closed backend), the cache keeps
@@ -82,11 +84,16 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final CacheValidator<? super K, ? super V> validator;
   private final Clock clock;
 
-  /** Epoch ms for expiry checks on a hit: {@link CoarseClock}, or {@code clock} read exactly. */
-  private final LongSupplier hitClock;
+  private final CoarseClock coarseClock; // null: expiry checks read {@code clock} exactly
 
-  private final CoarseClock coarseClock; // null unless hitClock is the shared coarse clock
-  private final Cache<K, Holder<V>> l1;
+  /**
+   * The in-memory tier. It holds the values themselves (no per-value holder): expiry is tracked in
+   * {@link #deadlines}, so a hit compares the clock with one field (see {@link #served}).
+   */
+  private final Cache<K, V> l1;
+
+  private final L1Deadlines<K> deadlines = new L1Deadlines<>();
+  private final Object expiring = new Object(); // one thread at a time removes due L1 copies
   private final L2Tier l2;
   private final Duration ttl;
   private final ConcurrentHashMap<K, Flight<V>> loading = new ConcurrentHashMap<>();
@@ -95,7 +102,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final String prefix;
   private final List<String> metricNames = new ArrayList<>();
   private final Timer loadTimer;
-  private final LongAdder l1Hits = new LongAdder();
+  private final ThreadCounter l1Hits = new ThreadCounter(); // per hit: no atomic instruction
   private final LongAdder l1Misses = new LongAdder();
   private final LongAdder l1Evictions = new LongAdder();
   private final LongAdder l2Hits = new LongAdder();
@@ -108,12 +115,6 @@ public final class TieredCache<K, V> implements AutoCloseable {
 
   /** A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent. */
   private record Flight<V>(CompletableFuture<V> future, boolean withLoader) {}
-
-  /**
-   * An L1 value with its absolute expiry (epoch ms by the registry clock, 0 = none), checked on
-   * every hit; created on fill, never on a hit.
-   */
-  private record Holder<V>(V value, long expiresAt, int weight) {}
 
   private TieredCache(
       CacheSettings settings,
@@ -149,7 +150,6 @@ public final class TieredCache<K, V> implements AutoCloseable {
     // last, so that nothing can fail after the refresher was acquired; close() releases it
     this.coarseClock =
         settings.l1CoarseClock() && CoarseClock.mirrors(clock) ? CoarseClock.acquire() : null;
-    this.hitClock = coarseClock != null ? coarseClock::millis : clock::millis;
   }
 
   /** L2 namespace of cache {@code name}. */
@@ -157,7 +157,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return "cache." + name;
   }
 
-  private Cache<K, Holder<V>> buildL1(CacheSettings s) {
+  private Cache<K, V> buildL1(CacheSettings s) {
     Caffeine<Object, Object> b = Caffeine.newBuilder();
     if (s.l1MaxWeight() > 0) {
       b.maximumWeight(s.l1MaxWeight());
@@ -170,20 +170,18 @@ public final class TieredCache<K, V> implements AutoCloseable {
             l1Evictions.increment();
           }
         });
-    Caffeine<K, Holder<V>> typed = weighed(b, s.l1MaxWeight() > 0);
-    // Expiry in L1 is split in two so that a hit stays cheap:
-    // - serving: a hit compares the holder's absolute expiry (the L2 expiry) with hitClock (see
-    //   live()), so an L1 copy is never served after its L2 entry expired, whatever its age;
-    // - reclaiming memory: an L1 copy past its TTL is dropped on its next lookup, by
-    //   purgeExpired(), or by the size/weight bound. Caffeine runs without expiry (its raw read
-    //   path, no ticker read) unless l1.expire-after-write or l1.expire-after-access ask for an
-    //   L1-only lifetime; then it uses fixed expiry on the registry clock (write bound = min of
-    //   those and the ttl). Variable expiry (Expiry callbacks and a timer wheel rescheduled on
-    //   every read), used before, cost most of the hit path.
+    Caffeine<K, V> typed = weighed(b, s.l1MaxWeight() > 0);
+    // The TTL (each copy's L2 expiry) is enforced outside Caffeine, by deadlines and one field
+    // compare per hit (see served()). Caffeine runs without expiry, its cheapest read path,
+    // unless l1.expire-after-write or l1.expire-after-access ask for an L1-only lifetime; then it
+    // uses fixed expiry on the hit clock (write bound = min of those and the ttl), which reads
+    // that clock on every hit (a slower hit path; memory-constrained uses it). Measured on this
+    // project's VMs (RESULTS-integrations.md): Caffeine variable expiry (expireAfter(Expiry)) on
+    // the coarse clock costs about twice the instructions of a raw hit, so it is not used.
     long afterWrite = s.l1ExpireAfterWrite().toNanos();
     long afterAccess = s.l1ExpireAfterAccess().toNanos();
     if (afterWrite > 0 || afterAccess > 0) {
-      typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(hitClock.getAsLong()));
+      typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(now()));
       if (afterWrite > 0) {
         long writeLife = ttl == null ? afterWrite : Math.min(saturatedNanos(ttl), afterWrite);
         typed.expireAfterWrite(writeLife, TimeUnit.NANOSECONDS);
@@ -203,23 +201,57 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
   }
 
-  /** Whether {@code h} may still be served: its L2 expiry (if any) has not passed. */
-  private boolean live(Holder<V> h) {
-    long at = h.expiresAt();
-    return at == 0 || hitClock.getAsLong() < at;
+  /** Epoch ms for expiry checks on a hit: the shared {@link CoarseClock}, or the exact clock. */
+  private long now() {
+    CoarseClock c = coarseClock;
+    return c != null ? c.millis() : clock.millis();
   }
 
-  /** Drops an L1 copy found expired on lookup (only that copy, not a newer one). */
-  private void dropExpired(K key, Holder<V> h) {
-    l1.asMap().remove(key, h);
+  /**
+   * Removes every L1 copy whose expiry is at or before {@code now} (only the copy each deadline was
+   * recorded for, not a newer one), then advances {@link L1Deadlines#next()}. Concurrent callers
+   * wait, so that none serves a due copy this call has yet to remove.
+   */
+  private void expireDue(long now) {
+    synchronized (expiring) {
+      if (now < deadlines.next()) {
+        return; // another thread just did it
+      }
+      for (L1Deadlines.Due<K> d : deadlines.pollDue(now)) {
+        V v = l1.policy().getIfPresentQuietly(d.key());
+        if (v != null && d.matches(v)) {
+          l1.asMap().remove(d.key(), v);
+        }
+      }
+      deadlines.updateNext();
+    }
+  }
+
+  /**
+   * Records the expiry of a copy just stored in L1 (after it became visible; see {@link
+   * L1Deadlines}). {@code expiresAt} 0: none.
+   */
+  private void expiresL1(K key, V value, long expiresAt) {
+    if (expiresAt != 0) {
+      deadlines.add(
+          key, value, expiresAt, l1.estimatedSize(), k -> l1.policy().getIfPresentQuietly(k));
+    }
+  }
+
+  /** Stores {@code value} in L1 with its expiry (epoch ms, 0 = none), replacing any copy. */
+  private void putL1(K key, V value, long expiresAt) {
+    l1.put(key, value);
+    expiresL1(key, value, expiresAt);
   }
 
   @SuppressWarnings("unchecked")
-  private Caffeine<K, Holder<V>> weighed(Caffeine<Object, Object> b, boolean byWeight) {
+  private Caffeine<K, V> weighed(Caffeine<Object, Object> b, boolean byWeight) {
     if (byWeight) {
-      return b.weigher((Object k, Object h) -> Math.max(1, ((Holder<V>) h).weight()));
+      // L1 holds the values themselves, so their encoded size is taken again here (only caches
+      // bounded by l1.max-weight pay this encode per L1 store).
+      return b.weigher((Object k, Object v) -> Math.max(1, values.encode((V) v).length));
     }
-    return (Caffeine<K, Holder<V>>) (Caffeine<?, ?>) b;
+    return (Caffeine<K, V>) (Caffeine<?, ?>) b;
   }
 
   /**
@@ -352,9 +384,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
    * hit is copied into L1.
    */
   public V getIfPresent(K key) {
-    // Kept under the JIT's 35-byte inlining limit for call sites it does not yet see as hot, so
-    // that the hit path inlines into callers; the rest is in served() and missed().
-    V v = served(key, l1.getIfPresent(key));
+    // Kept small so that the hit path inlines into callers; the rest is in served() and missed().
+    long due = deadlines.next(); // before the lookup, see served()
+    V v = served(key, l1.getIfPresent(key), due);
     return v != null ? v : missed(key, null);
   }
 
@@ -367,36 +399,62 @@ public final class TieredCache<K, V> implements AutoCloseable {
    */
   public V get(K key, Function<? super K, ? extends V> loader) {
     Objects.requireNonNull(loader, "loader");
-    V v = served(key, l1.getIfPresent(key));
+    long due = deadlines.next();
+    V v = served(key, l1.getIfPresent(key), due);
     return v != null ? v : missed(key, loader);
   }
 
   /**
-   * The value of L1 copy {@code h} if it may be served (live and valid), counted as a hit; else
-   * null, after dropping an expired copy or rejecting an invalid one. L1 never holds null values.
+   * L1 copy {@code v} if it may be served (live and valid), counted as a hit; else null, after
+   * removing due copies or rejecting an invalid one. L1 never holds null values. {@code due} is
+   * {@link L1Deadlines#next()} read <em>before</em> {@code v} was looked up: a copy removed as due
+   * is then either not seen or seen with a {@code due} that has passed (read the other way round, a
+   * copy could be read just before its removal and checked against the advanced deadline).
+   *
+   * <p>The hit path: while the clock is before the earliest recorded expiry no L1 copy has expired,
+   * so one compare stands for the expiry check of every copy; no per-value holder is read and the
+   * hit counter is a plain per-thread store ({@link ThreadCounter}).
    */
-  private V served(K key, Holder<V> h) {
-    if (h == null) {
+  private V served(K key, V v, long due) {
+    if (v == null) {
       return null;
     }
-    if (validator == null && live(h)) {
+    if (validator == null && now() < due) {
       l1Hits.increment();
-      return h.value();
+      return v;
     }
-    return servedAfterChecks(key, h);
+    return servedAfterChecks(key, v, due);
   }
 
-  private V servedAfterChecks(K key, Holder<V> h) {
-    if (!live(h)) {
-      dropExpired(key, h);
-      return null;
+  private V servedAfterChecks(K key, V v, long due) {
+    if (now() >= due) {
+      v = liveL1(key);
+      if (v == null) {
+        return null;
+      }
     }
-    if (validator.isValid(key, h.value())) {
+    if (validator == null || validator.isValid(key, v)) {
       l1Hits.increment();
-      return h.value();
+      return v;
     }
     reject(key);
     return null;
+  }
+
+  /** The L1 copy of {@code key} if it has not expired (removing due copies first); else null. */
+  private V liveL1(K key) {
+    while (true) {
+      long due = deadlines.next(); // before the lookup, see served()
+      V v = l1.getIfPresent(key);
+      if (v == null) {
+        return null;
+      }
+      long now = now();
+      if (now < due) {
+        return v;
+      }
+      expireDue(now);
+    }
   }
 
   /** An L1 miss: counted, then L2 and (if any) the loader. */
@@ -452,9 +510,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
   }
 
   private V loadOwned(K key, Function<? super K, ? extends V> loader, Flight<V> mine) {
-    Holder<V> h = l1.getIfPresent(key);
-    if (h != null && live(h) && (validator == null || validator.isValid(key, h.value()))) {
-      return h.value();
+    V cached = liveL1(key);
+    if (cached != null && (validator == null || validator.isValid(key, cached))) {
+      return cached;
     }
     byte[] k = keys.encode(key);
     if (l2 != null) {
@@ -464,7 +522,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
         if (v != null) {
           if (validator == null || validator.isValid(key, v)) {
             l2Hits.increment();
-            fillL1(key, new Holder<>(v, e.get().expiresAtMillis(), e.get().value().length), mine);
+            fillL1(key, v, e.get().expiresAtMillis(), mine);
             return v;
           }
           rejected.increment();
@@ -498,14 +556,20 @@ public final class TieredCache<K, V> implements AutoCloseable {
     if (l2 != null) {
       l2.put(k, encoded, ttl);
     }
-    if (!fillL1(key, new Holder<>(v, expiresAt, encoded.length), mine) && l2 != null) {
+    if (!fillL1(key, v, expiresAt, mine) && l2 != null) {
       l2.delete(k); // invalidated between the check and the L2 write: undo
     }
     return v;
   }
 
-  /** Puts into L1 unless this load was superseded; returns whether it did. */
-  private boolean fillL1(K key, Holder<V> h, Flight<V> mine) {
+  /**
+   * Puts into L1 with expiry {@code expiresAt} (epoch ms, 0 = none) unless this load was
+   * superseded; returns whether it did (or would have, for a copy already expired).
+   */
+  private boolean fillL1(K key, V v, long expiresAt, Flight<V> mine) {
+    if (expiresAt != 0 && expiresAt <= clock.millis()) {
+      return loading.get(key) == mine; // expired before it could be cached: serve, do not keep
+    }
     boolean[] stored = {false};
     l1.asMap()
         .compute(
@@ -515,8 +579,11 @@ public final class TieredCache<K, V> implements AutoCloseable {
                 return old;
               }
               stored[0] = true;
-              return h;
+              return v;
             });
+    if (stored[0]) {
+      expiresL1(key, v, expiresAt);
+    }
     return stored[0];
   }
 
@@ -556,7 +623,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     if (l2 != null) {
       l2.put(keys.encode(key), encoded, ttl);
     }
-    l1.put(key, new Holder<>(value, expiresAt, encoded.length));
+    putL1(key, value, expiresAt);
   }
 
   /** Removes {@code key} from both tiers. */
@@ -580,6 +647,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     ensureOpen();
     loading.clear();
     l1.invalidateAll();
+    deadlines.clear();
     if (l2 != null) {
       l2.clear();
     }
@@ -630,8 +698,11 @@ public final class TieredCache<K, V> implements AutoCloseable {
       V v = decodeOrDrop(e.key(), e);
       if (v != null) {
         if (validator == null || validator.isValid(key, v)) {
-          l1.put(key, new Holder<>(v, e.expiresAtMillis(), e.value().length));
-          copied++;
+          long at = e.expiresAtMillis();
+          if (at == 0 || at > clock.millis()) {
+            putL1(key, v, at);
+            copied++;
+          }
         } else {
           rejected.increment();
           l2.delete(e.key());
@@ -644,11 +715,16 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return copied;
   }
 
-  /** Removes expired entries from L2 storage now; returns how many. */
+  /**
+   * Removes expired copies from L1 (by the exact clock) and expired entries from L2 storage now;
+   * returns how many L2 entries.
+   */
   public long purgeExpired() {
     ensureOpen();
     long now = clock.millis();
-    l1.asMap().values().removeIf(h -> h.expiresAt() != 0 && h.expiresAt() <= now);
+    if (now >= deadlines.next()) {
+      expireDue(now);
+    }
     l1.cleanUp();
     return l2 == null ? 0 : l2.purgeExpired();
   }
@@ -694,6 +770,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
       closed = true;
     }
     l1.invalidateAll();
+    deadlines.clear();
     loading.clear();
     for (String n : metricNames) {
       metrics.remove(n);
