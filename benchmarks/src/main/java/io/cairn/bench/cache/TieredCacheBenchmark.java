@@ -44,6 +44,8 @@ public class TieredCacheBenchmark {
     CAIRN_TIERED_EXACT_CLOCK,
     /** The tiered cache with {@code ttl = 0}: no expiry check on a hit (isolates its cost). */
     CAIRN_TIERED_NO_TTL,
+    /** The tiered cache with {@code l2.enabled = false} (same hit path; no L2 data on the heap). */
+    CAIRN_TIERED_L1_ONLY,
     CAFFEINE,
     CAFFEINE_TTL,
     EXP_FIXED_COARSE,
@@ -55,6 +57,10 @@ public class TieredCacheBenchmark {
     EXP_PERTHREAD,
     EXP_HOLDER_CHECK_PT,
     EXP_DUE_CHECK_PT,
+    EXP_DUE_PLAIN_NEXT,
+    EXP_DUE_BEFORE,
+    EXP_CLOCK_ONLY,
+    EXP_FLAG_VOLATILE,
     EXP_HOLDER_NOCLOCK_PT
   }
 
@@ -78,9 +84,15 @@ public class TieredCacheBenchmark {
     cache = open(impl);
     Random random = new Random(42);
     keys = new String[KEYS];
+    String[] values = new String[KEYS];
+    // Inputs first, then the fill: the key strings a hit reads sit together for every impl,
+    // instead of interleaved with whatever each impl allocates per put.
     for (int i = 0; i < KEYS; i++) {
       keys[i] = "key:" + random.nextInt(Integer.MAX_VALUE) + ":" + i;
-      cache.put(keys[i], "value-" + i);
+      values[i] = "value-" + i;
+    }
+    for (int i = 0; i < KEYS; i++) {
+      cache.put(keys[i], values[i]);
     }
     for (String k : keys) {
       if (cache.getIfPresent(k) == null) {
@@ -110,6 +122,7 @@ public class TieredCacheBenchmark {
       case CAIRN_TIERED:
       case CAIRN_TIERED_EXACT_CLOCK:
       case CAIRN_TIERED_NO_TTL:
+      case CAIRN_TIERED_L1_ONLY:
         String ttl = impl == Impl.CAIRN_TIERED_NO_TTL ? "0s" : "10m";
         String clock = impl == Impl.CAIRN_TIERED_EXACT_CLOCK ? "false" : "true";
         PersistenceRegistry registry =
@@ -120,6 +133,7 @@ public class TieredCacheBenchmark {
                         + ttl
                         + ", l1.max-entries = 65536, l1.coarse-clock = "
                         + clock
+                        + (impl == Impl.CAIRN_TIERED_L1_ONLY ? ", l2.enabled = false" : "")
                         + " }"));
         TieredCache<String, String> tiered =
             TieredCache.open(registry, "bench", Codec.utf8(), Codec.utf8());
@@ -313,6 +327,126 @@ public class TieredCacheBenchmark {
             public void close() {
               cc.release();
             }
+          };
+        }
+      case EXP_DUE_PLAIN_NEXT:
+        {
+          io.cairn.persistence.spi.CoarseClock cc = io.cairn.persistence.spi.CoarseClock.acquire();
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          long[] due = {System.currentTimeMillis() + 600_000};
+          return new Adapter() {
+            volatile long nextDue = due[0];
+            long plainNext = due[0];
+
+            @Override
+            public String getIfPresent(String key) {
+              String v = c.getIfPresent(key);
+              if (v != null && cc.millis() < plainNext) {
+                hits.increment();
+                return v;
+              }
+              return null;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {
+              cc.release();
+            }
+          };
+        }
+      case EXP_DUE_BEFORE:
+        {
+          io.cairn.persistence.spi.CoarseClock cc = io.cairn.persistence.spi.CoarseClock.acquire();
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          long[] due = {System.currentTimeMillis() + 600_000};
+          return new Adapter() {
+            volatile long nextDue = due[0];
+            long plainNext = due[0];
+
+            @Override
+            public String getIfPresent(String key) {
+              long d = nextDue;
+              String v = c.getIfPresent(key);
+              if (v != null && cc.millis() < d) {
+                hits.increment();
+                return v;
+              }
+              return null;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {
+              cc.release();
+            }
+          };
+        }
+      case EXP_CLOCK_ONLY:
+        {
+          io.cairn.persistence.spi.CoarseClock cc = io.cairn.persistence.spi.CoarseClock.acquire();
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          long[] due = {System.currentTimeMillis() + 600_000};
+          return new Adapter() {
+            volatile long nextDue = due[0];
+            long plainNext = due[0];
+
+            @Override
+            public String getIfPresent(String key) {
+              String v = c.getIfPresent(key);
+              if (v != null && cc.millis() < 4_000_000_000_000L) {
+                hits.increment();
+                return v;
+              }
+              return null;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {
+              cc.release();
+            }
+          };
+        }
+      case EXP_FLAG_VOLATILE:
+        {
+          Cache<String, String> c = Caffeine.newBuilder().maximumSize(65536).build();
+          ThreadCounter hits = new ThreadCounter();
+          return new Adapter() {
+            volatile boolean due;
+
+            @Override
+            public String getIfPresent(String key) {
+              String v = c.getIfPresent(key);
+              if (v != null && !due) {
+                hits.increment();
+                return v;
+              }
+              return null;
+            }
+
+            @Override
+            public void put(String key, String value) {
+              c.put(key, value);
+            }
+
+            @Override
+            public void close() {}
           };
         }
       case EXP_HOLDER_NOCLOCK_PT:

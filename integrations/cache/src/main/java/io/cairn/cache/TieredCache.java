@@ -35,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.LongUnaryOperator;
 
 /**
  * A two-tier cache: a Caffeine in-memory tier (L1) in front of a key-value namespace on a backend
@@ -93,6 +94,15 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final Cache<K, V> l1;
 
   private final L1Deadlines<K> deadlines = new L1Deadlines<>();
+
+  /** Removes due L1 copies off the hit path; null when hits check expiry themselves. */
+  private final L1Sweeper sweeper;
+
+  private final LongUnaryOperator sweep = this::sweep; // registered with sweeper
+
+  /** Whether a hit is served without checks: expiry enforced by the sweeper, no validator. */
+  private final boolean unchecked;
+
   private final Object expiring = new Object(); // one thread at a time removes due L1 copies
   private final L2Tier l2;
   private final Duration ttl;
@@ -150,6 +160,8 @@ public final class TieredCache<K, V> implements AutoCloseable {
     // last, so that nothing can fail after the refresher was acquired; close() releases it
     this.coarseClock =
         settings.l1CoarseClock() && CoarseClock.mirrors(clock) ? CoarseClock.acquire() : null;
+    this.sweeper = coarseClock != null ? L1Sweeper.register(sweep) : null;
+    this.unchecked = sweeper != null && validator == null;
   }
 
   /** L2 namespace of cache {@code name}. */
@@ -235,7 +247,21 @@ public final class TieredCache<K, V> implements AutoCloseable {
     if (expiresAt != 0) {
       deadlines.add(
           key, value, expiresAt, l1.estimatedSize(), k -> l1.policy().getIfPresentQuietly(k));
+      if (sweeper != null) {
+        sweeper.wake(expiresAt);
+      }
     }
+  }
+
+  /**
+   * For the sweeper: removes the copies due at {@code now} (epoch ms, system clock; {@link
+   * Long#MIN_VALUE}: none) and returns the earliest remaining expiry.
+   */
+  private long sweep(long now) {
+    if (!closed && now >= deadlines.next()) {
+      expireDue(now);
+    }
+    return deadlines.next();
   }
 
   /** Stores {@code value} in L1 with its expiry (epoch ms, 0 = none), replacing any copy. */
@@ -384,10 +410,15 @@ public final class TieredCache<K, V> implements AutoCloseable {
    * hit is copied into L1.
    */
   public V getIfPresent(K key) {
-    // Kept small so that the hit path inlines into callers; the rest is in served() and missed().
-    long due = deadlines.next(); // before the lookup, see served()
-    V v = served(key, l1.getIfPresent(key), due);
-    return v != null ? v : missed(key, null);
+    // The hit path (see the class comment on expiry): a Caffeine lookup and a per-thread count,
+    // no clock or other volatile read, no holder object. Kept small so that it inlines into
+    // callers; the rest is in checked().
+    V v = l1.getIfPresent(key);
+    if (v != null && unchecked) {
+      l1Hits.increment();
+      return v;
+    }
+    return checked(key, v, null);
   }
 
   /**
@@ -399,39 +430,36 @@ public final class TieredCache<K, V> implements AutoCloseable {
    */
   public V get(K key, Function<? super K, ? extends V> loader) {
     Objects.requireNonNull(loader, "loader");
-    long due = deadlines.next();
-    V v = served(key, l1.getIfPresent(key), due);
-    return v != null ? v : missed(key, loader);
-  }
-
-  /**
-   * L1 copy {@code v} if it may be served (live and valid), counted as a hit; else null, after
-   * removing due copies or rejecting an invalid one. L1 never holds null values. {@code due} is
-   * {@link L1Deadlines#next()} read <em>before</em> {@code v} was looked up: a copy removed as due
-   * is then either not seen or seen with a {@code due} that has passed (read the other way round, a
-   * copy could be read just before its removal and checked against the advanced deadline).
-   *
-   * <p>The hit path: while the clock is before the earliest recorded expiry no L1 copy has expired,
-   * so one compare stands for the expiry check of every copy; no per-value holder is read and the
-   * hit counter is a plain per-thread store ({@link ThreadCounter}).
-   */
-  private V served(K key, V v, long due) {
-    if (v == null) {
-      return null;
-    }
-    if (validator == null && now() < due) {
+    V v = l1.getIfPresent(key);
+    if (v != null && unchecked) {
       l1Hits.increment();
       return v;
     }
-    return servedAfterChecks(key, v, due);
+    return checked(key, v, loader);
   }
 
-  private V servedAfterChecks(K key, V v, long due) {
-    if (now() >= due) {
-      v = liveL1(key);
-      if (v == null) {
-        return null;
+  /**
+   * After an L1 lookup found {@code v} (null: a miss) and the hit needs checks (an exact clock or a
+   * validator): the value served, else L2 and the loader (if any).
+   */
+  private V checked(K key, V v, Function<? super K, ? extends V> loader) {
+    if (v != null) {
+      V served = served(key);
+      if (served != null) {
+        return served;
       }
+    }
+    return missed(key, loader);
+  }
+
+  /**
+   * The L1 copy of {@code key} if it may be served (live and valid), counted as a hit; else null,
+   * after removing due copies or rejecting an invalid one. L1 never holds null values.
+   */
+  private V served(K key) {
+    V v = liveL1(key);
+    if (v == null) {
+      return null;
     }
     if (validator == null || validator.isValid(key, v)) {
       l1Hits.increment();
@@ -444,7 +472,10 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** The L1 copy of {@code key} if it has not expired (removing due copies first); else null. */
   private V liveL1(K key) {
     while (true) {
-      long due = deadlines.next(); // before the lookup, see served()
+      // next() before the lookup: a copy removed as due is then either not found or found with a
+      // due time that has passed (the other way round, a copy could be read just before its
+      // removal and checked against the advanced next()).
+      long due = deadlines.next();
       V v = l1.getIfPresent(key);
       if (v == null) {
         return null;
@@ -769,6 +800,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
       }
       closed = true;
     }
+    if (sweeper != null) {
+      sweeper.unregister(sweep);
+    }
     l1.invalidateAll();
     deadlines.clear();
     loading.clear();
@@ -782,9 +816,17 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
   }
 
-  /** Whether hits check expiry against the shared {@link CoarseClock} (for tests). */
+  /**
+   * Whether L1 expiry is enforced off the hit path by {@link L1Sweeper} and the shared {@link
+   * CoarseClock} (for tests).
+   */
   boolean usesCoarseClock() {
     return coarseClock != null;
+  }
+
+  /** Number of L1 expiry records, live and stale (for tests). */
+  int deadlineRecords() {
+    return deadlines.size();
   }
 
   @Override
