@@ -36,7 +36,7 @@ final class ThreadCounter {
 
   static {
     try {
-      COUNT = MethodHandles.lookup().findVarHandle(Cell.class, "count", long.class);
+      COUNT = MethodHandles.lookup().findVarHandle(Value.class, "count", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -46,10 +46,40 @@ final class ThreadCounter {
   private final LongAdder shared = new LongAdder(); // threads whose slot another live thread holds
   private long retired; // guarded by this: counts of terminated threads' cells taken over
 
-  /** One thread's count; {@code count} is written only by {@code owner}. */
-  private static final class Cell {
-    final Thread owner;
+  /**
+   * The cell of the thread that counted last, checked first: one load and one compare instead of
+   * the slot lookup. Written (plainly; {@link Cell#owner} is final, so a racy read still sees the
+   * owner) on a switch of counting threads until {@value #MAX_SWITCHES} switches showed that
+   * several threads count here; from then on it stays, so that threads do not keep writing one
+   * shared field.
+   */
+  private Cell last = new Cell(null);
+
+  private int switches; // racy, approximate: only decides when to stop updating last
+
+  /** Thread switches after which {@link #last} is no longer updated. */
+  static final int MAX_SWITCHES = 64;
+
+  /** Cache-line padding before {@link Value#count} (superclass fields are laid out first). */
+  @SuppressWarnings("unused")
+  private static class PadBefore {
+    long p01, p02, p03, p04, p05, p06, p07, p08;
+  }
+
+  /** The count of a {@link Cell}, between paddings. */
+  private static class Value extends PadBefore {
     long count; // owner: plain read, opaque write; others: opaque read
+  }
+
+  /**
+   * One thread's count; {@code count} is written only by {@code owner}. Padded to keep the counter
+   * off cache lines other threads write (e.g. a Caffeine read buffer allocated next to it and
+   * drained on another thread): such false sharing would make every hit wait for the line.
+   */
+  @SuppressWarnings("unused")
+  private static final class Cell extends Value {
+    long p11, p12, p13, p14, p15, p16, p17, p18;
+    final Thread owner;
 
     Cell(Thread owner) {
       this.owner = owner;
@@ -58,11 +88,24 @@ final class ThreadCounter {
 
   /** Adds one. */
   void increment() {
+    Cell c = last;
+    if (c.owner == Thread.currentThread()) {
+      COUNT.setOpaque(c, c.count + 1);
+    } else {
+      incrementInSlot();
+    }
+  }
+
+  private void incrementInSlot() {
     Thread t = Thread.currentThread();
     Cell[] cs = cells;
     Cell c = cs[(int) t.getId() & (cs.length - 1)];
     if (c != null && c.owner == t) {
       COUNT.setOpaque(c, c.count + 1);
+      if (switches < MAX_SWITCHES) {
+        switches++;
+        last = c;
+      }
     } else {
       incrementSlow(t);
     }
