@@ -52,11 +52,14 @@ import java.util.function.LongUnaryOperator;
  *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in both tiers. The L2 expiry
  *       is stored with the entry, so an entry whose TTL passed while the service was down is never
  *       served after a restart. L1 never serves an entry past its L2 expiry: an L1 copy filled from
- *       L2 keeps the L2 entry's remaining life. With {@code l1.coarse-clock} (the default) a copy
- *       may be served up to the coarse clock's lag past it (about a millisecond); with an exact
- *       clock never. Expired L1 copies are removed by the first lookup that finds the earliest
- *       expiry passed (it removes every due copy) or by {@link #purgeExpired()}, so they count
- *       toward {@code l1.size} until then.
+ *       L2 keeps the L2 entry's remaining life. With {@code l1.coarse-clock = true} (the default,
+ *       on the system clock) a hit checks nothing: the shared thread {@code cairn-cache-expiry}
+ *       ({@code L1Sweeper}) removes each copy when its expiry passes, so a copy may be served up to
+ *       that thread's lag past it (normally under a millisecond; longer if the thread is starved or
+ *       very many copies expire at once), never dropped early. With {@code false}, or a registry
+ *       built with its own {@link Clock}, every hit compares the clock with the earliest recorded
+ *       expiry and removes the due copies first, so no copy is served at or after its expiry.
+ *       Expiry records live beside L1 ({@code L1Deadlines}), not in a holder per value.
  *   <li><b>Validation.</b> An optional {@link CacheValidator} is asked on every hit; a rejected
  *       value is dropped from both tiers and the lookup continues as a miss.
  *   <li><b>Degradation.</b> If L2 fails (disk full, corruption, closed backend), the cache keeps
@@ -112,7 +115,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final String prefix;
   private final List<String> metricNames = new ArrayList<>();
   private final Timer loadTimer;
-  private final ThreadCounter l1Hits = new ThreadCounter(); // per hit: no atomic instruction
+  private final LongAdder l1Hits = new LongAdder();
   private final LongAdder l1Misses = new LongAdder();
   private final LongAdder l1Evictions = new LongAdder();
   private final LongAdder l2Hits = new LongAdder();
@@ -410,7 +413,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
    * hit is copied into L1.
    */
   public V getIfPresent(K key) {
-    // The hit path (see the class comment on expiry): a Caffeine lookup and a per-thread count,
+    // The hit path (see the class comment on expiry): a Caffeine lookup and a LongAdder count,
     // no clock or other volatile read, no holder object. Kept small so that it inlines into
     // callers; the rest is in checked().
     V v = l1.getIfPresent(key);
