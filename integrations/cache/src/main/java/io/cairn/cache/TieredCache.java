@@ -91,8 +91,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final CoarseClock coarseClock; // null: expiry checks read {@code clock} exactly
 
   /**
-   * The in-memory tier. It holds the values themselves (no per-value holder): expiry is tracked in
-   * {@link #deadlines}, so a hit compares the clock with one field (see {@link #served}).
+   * The in-memory tier. It holds the values themselves (no per-value holder); their expiry is
+   * recorded in {@link #deadlines} and enforced by {@link #sweeper} or, on an exact clock, by each
+   * hit comparing the clock with {@link L1Deadlines#next()} (see {@link #liveL1}).
    */
   private final Cache<K, V> l1;
 
@@ -186,13 +187,13 @@ public final class TieredCache<K, V> implements AutoCloseable {
           }
         });
     Caffeine<K, V> typed = weighed(b, s.l1MaxWeight() > 0);
-    // The TTL (each copy's L2 expiry) is enforced outside Caffeine, by deadlines and one field
-    // compare per hit (see served()). Caffeine runs without expiry, its cheapest read path,
-    // unless l1.expire-after-write or l1.expire-after-access ask for an L1-only lifetime; then it
-    // uses fixed expiry on the hit clock (write bound = min of those and the ttl), which reads
-    // that clock on every hit (a slower hit path; memory-constrained uses it). Measured on this
-    // project's VMs (RESULTS-integrations.md): Caffeine variable expiry (expireAfter(Expiry)) on
-    // the coarse clock costs about twice the instructions of a raw hit, so it is not used.
+    // The TTL (each copy's L2 expiry) is enforced outside Caffeine, by deadlines and the sweeper
+    // (or one compare per hit on an exact clock). Caffeine runs without expiry, its cheapest read
+    // path, unless l1.expire-after-write or l1.expire-after-access ask for an L1-only lifetime;
+    // then it uses fixed expiry on the hit clock (write bound = min of those and the ttl), which
+    // reads that clock on every hit (a slower hit path; memory-constrained uses it). Measured on
+    // this project's VMs (RESULTS-integrations.md): Caffeine variable expiry (expireAfter(Expiry))
+    // on the coarse clock costs about twice the instructions of a raw hit, so it is not used.
     long afterWrite = s.l1ExpireAfterWrite().toNanos();
     long afterAccess = s.l1ExpireAfterAccess().toNanos();
     if (afterWrite > 0 || afterAccess > 0) {
@@ -680,8 +681,8 @@ public final class TieredCache<K, V> implements AutoCloseable {
   public void invalidateAll() {
     ensureOpen();
     loading.clear();
-    l1.invalidateAll();
-    deadlines.clear();
+    l1.invalidateAll(); // expiry records become stale, dropped later (clearing them could race a
+    // put)
     if (l2 != null) {
       l2.clear();
     }
