@@ -281,4 +281,81 @@ public abstract class TransactionContract extends ContractSupport {
     assertThat(t).isInstanceOf(IllegalArgumentException.class);
     assertThat(orders().get(bytes("ok"))).isNull();
   }
+
+  @Test
+  public void deferredCommitIsVisibleAtOnceAndAbortsLikeAnyTransaction() {
+    long offset =
+        backend()
+            .inTransactionDeferred(
+                tx -> {
+                  tx.keyValue("tck-orders").put(bytes("d1"), bytes("deferred"));
+                  return tx.log("tck-events").append(bytes("deferred event"));
+                });
+    assertThat(offset).isZero();
+    assertThat(orders().get(bytes("d1"))).isEqualTo(bytes("deferred"));
+    assertThat(events().read(0, 10)).extracting(LogRecord::offset).containsExactly(0L);
+    Throwable t =
+        catchThrowable(
+            () ->
+                backend()
+                    .inTransactionDeferred(
+                        tx -> {
+                          tx.keyValue("tck-orders").put(bytes("d2"), bytes("aborted"));
+                          tx.log("tck-events").append(bytes("aborted"));
+                          throw new IllegalStateException("abort");
+                        }));
+    assertThat(t).isInstanceOf(IllegalStateException.class).hasMessage("abort");
+    assertThat(orders().get(bytes("d2"))).isNull();
+    backend().syncCommitted();
+    // Ordered with later commits of either kind: offsets continue, versions grow.
+    long later = events().append(bytes("direct"));
+    assertThat(later).isEqualTo(1);
+    long v1 = orders().getEntry(bytes("d1")).orElseThrow().version();
+    long v2 =
+        backend()
+            .inTransactionDeferred(tx -> tx.keyValue("tck-orders").put(bytes("d1"), bytes("2")));
+    assertThat(v2).isGreaterThan(v1);
+  }
+
+  @Test
+  public void syncCommittedMayRunWhileOtherThreadsCommit() throws Exception {
+    int commits = 200;
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicReference<Throwable> syncError =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread syncer =
+        new Thread(
+            () -> {
+              try {
+                while (!done.get()) {
+                  backend().syncCommitted();
+                }
+              } catch (Throwable e) {
+                syncError.set(e);
+              }
+            },
+            "tck-syncer");
+    syncer.start();
+    try {
+      for (int i = 0; i < commits; i++) {
+        int n = i;
+        backend()
+            .inTransactionDeferred(
+                tx -> {
+                  tx.keyValue("tck-orders").put(bytes("k" + n), bytes("v" + n));
+                  return tx.log("tck-events").append(bytes("e" + n));
+                });
+      }
+    } finally {
+      done.set(true);
+      syncer.join();
+    }
+    assertThat(syncError.get()).isNull();
+    backend().syncCommitted();
+    assertThat(events().nextOffset()).isEqualTo(commits);
+    for (int i = 0; i < commits; i += 37) {
+      assertThat(orders().get(bytes("k" + i))).isEqualTo(bytes("v" + i));
+    }
+  }
 }
