@@ -35,7 +35,6 @@ final class InstrumentedBackend implements StorageBackend {
   private final ConcurrentMap<String, LogStore> logs = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, SnapshotStore> snaps = new ConcurrentHashMap<>();
   private final Timer transactions;
-  private final Timer syncs;
   private final CoarseClock coarseClock; // acquired here, released by close()
   private volatile boolean closed;
 
@@ -46,7 +45,6 @@ final class InstrumentedBackend implements StorageBackend {
     this.coarseClock = CoarseClock.acquire();
     try {
       this.transactions = timer(prefix + ".transaction");
-      this.syncs = timer(prefix + ".sync");
     } catch (RuntimeException e) {
       coarseClock.release();
       throw e;
@@ -141,20 +139,6 @@ final class InstrumentedBackend implements StorageBackend {
   public <T> T inTransaction(Transaction.Work<T> work) {
     try (Timer.Context ignored = transactions.time()) {
       return delegate.inTransaction(work);
-    }
-  }
-
-  @Override
-  public <T> T inTransactionDeferred(Transaction.Work<T> work) {
-    try (Timer.Context ignored = transactions.time()) {
-      return delegate.inTransactionDeferred(work);
-    }
-  }
-
-  @Override
-  public void syncCommitted() {
-    try (Timer.Context ignored = syncs.time()) {
-      delegate.syncCommitted();
     }
   }
 

@@ -52,32 +52,6 @@ public interface StorageBackend extends AutoCloseable {
    */
   <T> T inTransaction(Transaction.Work<T> work);
 
-  /**
-   * As {@link #inTransaction}, but the commit need not be durable when this returns: it is atomic,
-   * visible to every later read and ordered before every later commit, and it becomes as durable as
-   * {@link #durability()} promises once a later {@link #syncCommitted()} returns (or a later {@link
-   * #inTransaction} returns). A crash before then loses it, never part of it, and never a later
-   * commit without it: what survives is a prefix of the commit order.
-   *
-   * <p>For pipelined group commit: a caller commits batch N+1 while batch N's sync runs, and tells
-   * batch N's writers "done" only after the sync. The default is {@link #inTransaction}, which is
-   * always correct (the commit is durable early).
-   */
-  default <T> T inTransactionDeferred(Transaction.Work<T> work) {
-    return inTransaction(work);
-  }
-
-  /**
-   * Makes every commit that returned before this call (including {@link #inTransactionDeferred}
-   * ones) as durable as {@link #durability()} promises; at {@code none} and {@code normal} it may
-   * do nothing. Thread-safe, and may run while other threads commit (that is its purpose).
-   *
-   * @throws StorageEngineException if syncing failed; commits that were not yet durable may then be
-   *     lost in a crash, and callers must treat their outcome as unknown
-   * @throws BackendClosedException if the backend is closed
-   */
-  default void syncCommitted() {}
-
   /** Every store that holds data, sorted. */
   SortedSet<StoreId> stores();
 

@@ -134,33 +134,6 @@ public abstract class RestartContract extends ContractSupport {
   }
 
   @Test
-  public void deferredCommitsSurviveReopenOnceSynced() {
-    for (int i = 0; i < 5; i++) {
-      int n = i;
-      backend()
-          .inTransactionDeferred(
-              tx -> {
-                tx.keyValue("tck-restart").put(bytes("d" + n), bytes("deferred " + n));
-                return tx.log("tck-restart").append(bytes("deferred " + n));
-              });
-    }
-    backend().syncCommitted();
-    StorageBackend again = reopen();
-    for (int i = 0; i < 5; i++) {
-      assertThat(again.keyValue("tck-restart").get(bytes("d" + i)))
-          .isEqualTo(bytes("deferred " + i));
-    }
-    assertThat(again.log("tck-restart").read(0, 10))
-        .extracting(LogRecord::payload)
-        .containsExactly(
-            bytes("deferred 0"),
-            bytes("deferred 1"),
-            bytes("deferred 2"),
-            bytes("deferred 3"),
-            bytes("deferred 4"));
-  }
-
-  @Test
   public void storesAreListedAfterReopen() {
     backend().keyValue("tck-r-kv").put(bytes("k"), bytes("v"));
     backend().log("tck-r-log").append(bytes("x"));

@@ -162,10 +162,6 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   ColumnFamilyHandle chunkCf;
   private List<ColumnFamilyHandle> allCfs = List.of();
   WriteOptions writeOptions;
-
-  /** {@link #writeOptions} without the WAL sync, for {@link #inTransactionDeferred}. */
-  private WriteOptions unsyncedWriteOptions;
-
   ReadOptions readOptions;
   private LRUCache cache;
 
@@ -339,10 +335,6 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
         case NORMAL -> writeOptions.setSync(false);
         case FULL -> writeOptions.setSync(true);
       }
-      unsyncedWriteOptions =
-          context.durability() == Durability.FULL
-              ? track(new WriteOptions()).setSync(false)
-              : writeOptions;
       readOptions = track(new ReadOptions());
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       try {
@@ -719,36 +711,6 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   @Override
   public <T> T inTransaction(Transaction.Work<T> work) {
-    return transaction(work, writeOptions);
-  }
-
-  /**
-   * At {@code full} the batch is written without its WAL sync, which {@link #syncCommitted} does.
-   */
-  @Override
-  public <T> T inTransactionDeferred(Transaction.Work<T> work) {
-    return transaction(work, unsyncedWriteOptions);
-  }
-
-  /**
-   * At {@code full}, syncs the WAL ({@code SyncWAL}): every write that returned before is then as
-   * durable as a synced write. RocksDB allows it while other threads write. Nothing to do at {@code
-   * normal} and {@code none}.
-   */
-  @Override
-  public void syncCommitted() {
-    if (context.durability() == Durability.FULL) {
-      call(
-          "sync the WAL",
-          "after deferred commits",
-          () -> {
-            db.syncWal();
-            return null;
-          });
-    }
-  }
-
-  private <T> T transaction(Transaction.Work<T> work, WriteOptions options) {
     Objects.requireNonNull(work, "work");
     if (inTransactionHere()) {
       throw new IllegalStateException(
@@ -761,7 +723,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     try (WriteBatchWithIndex batch = new WriteBatchWithIndex(true)) {
       tx = new RocksTransaction(this, batch);
       T result = work.run(tx);
-      tx.commit(options);
+      tx.commit();
       return result;
     } finally {
       if (tx != null) {

@@ -12,7 +12,6 @@ import java.util.Objects;
 import java.util.Optional;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatchWithIndex;
-import org.rocksdb.WriteOptions;
 
 /**
  * The view handed to {@link RocksDbBackend#inTransaction}. All writes go into one {@link
@@ -57,17 +56,15 @@ final class RocksTransaction implements Transaction {
     return logViews.computeIfAbsent(name, n -> new Log(b.logStore(n)));
   }
 
-  /**
-   * Writes the batch atomically with {@code options}, then publishes the logs' new next offsets.
-   */
-  void commit(WriteOptions options) {
+  /** Writes the batch atomically, then publishes the logs' new next offsets. */
+  void commit() {
     check();
     if (batch.count() > 0) {
       b.call(
           "commit transaction",
           "transaction of " + batch.count() + " writes",
           () -> {
-            b.db.write(options, batch);
+            b.db.write(b.writeOptions, batch);
             return null;
           });
     }

@@ -27,10 +27,8 @@ import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -88,8 +86,6 @@ final class SqliteBackend implements StorageBackend {
   private final Map<String, SqliteKeyValueStore> kvStores = new ConcurrentHashMap<>();
   private final Map<String, SqliteLogStore> logStores = new ConcurrentHashMap<>();
   private final Map<String, SqliteSnapshotStore> snapshotStores = new ConcurrentHashMap<>();
-  private final Object walSync = new Object();
-  private FileChannel walChannel; // opened by the first syncCommitted(), under walSync
   private volatile boolean closed;
 
   private SqliteBackend(
@@ -104,8 +100,7 @@ final class SqliteBackend implements StorageBackend {
     this.metricPrefix = ctx.metricPrefix() + ".sqlite";
     this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> closed);
     Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
-    this.writer =
-        new Writer(writerConn, errors, writerSynchronous(), settings.maxBatch(), clock, batchSizes);
+    this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes);
     this.readers =
         new ReaderPool(
             () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
@@ -420,50 +415,7 @@ final class SqliteBackend implements StorageBackend {
   public <T> T inTransaction(Transaction.Work<T> work) {
     java.util.Objects.requireNonNull(work, "work");
     ensureOpen();
-    return writer.inTransaction(s -> SqliteTransaction.runWork(this, s, work), false);
-  }
-
-  /**
-   * At {@code full}: commits at {@code synchronous = NORMAL}, so the WAL frames are written but not
-   * fsynced; {@link #syncCommitted} fsyncs the WAL file. Elsewhere the same as {@link
-   * #inTransaction} (which at {@code normal} and {@code none} does not fsync anyway).
-   */
-  @Override
-  public <T> T inTransactionDeferred(Transaction.Work<T> work) {
-    java.util.Objects.requireNonNull(work, "work");
-    ensureOpen();
-    boolean unsynced = ctx.durability() == Durability.FULL;
-    return writer.inTransaction(s -> SqliteTransaction.runWork(this, s, work), unsynced);
-  }
-
-  /**
-   * At {@code full}, fsyncs the WAL file through a descriptor of its own (an fsync covers the file,
-   * whichever descriptor wrote it), while the writer goes on committing. A commit at {@code NORMAL}
-   * is complete once its frames are in the WAL, so after this fsync it survives power loss as a
-   * {@code FULL} commit would. SQLite itself also syncs the WAL before every checkpoint copies
-   * frames into the database, so frames never reach the database file ahead of the WAL. Nothing to
-   * do at {@code normal} and {@code none}.
-   */
-  @Override
-  public void syncCommitted() {
-    if (ctx.durability() != Durability.FULL) {
-      return;
-    }
-    ensureOpen();
-    synchronized (walSync) {
-      Path wal = walFile();
-      try {
-        if (walChannel == null) {
-          if (!Files.exists(wal)) {
-            return; // nothing was ever written through the WAL
-          }
-          walChannel = FileChannel.open(wal, StandardOpenOption.READ);
-        }
-        walChannel.force(false);
-      } catch (IOException e) {
-        throw errors.translate(e, "sync the WAL after deferred commits", wal);
-      }
-    }
+    return writer.inTransaction(s -> SqliteTransaction.runWork(this, s, work));
   }
 
   /** Distinct values of the leading key column, found by skipping through the index. */
@@ -524,7 +476,7 @@ final class SqliteBackend implements StorageBackend {
           Map<String, String> props = new LinkedHashMap<>();
           props.put("sqlite.version", c.queryString("SELECT sqlite_version()"));
           props.put("journal_mode", c.queryString("PRAGMA journal_mode"));
-          props.put("synchronous", writerSynchronousNow());
+          props.put("synchronous", writerSynchronous());
           props.put("schema_version", String.valueOf(c.queryLong("PRAGMA user_version")));
           props.put("page_size", String.valueOf(c.queryLong("PRAGMA page_size")));
           props.put("page_count", String.valueOf(c.queryLong("PRAGMA page_count")));
@@ -533,23 +485,6 @@ final class SqliteBackend implements StorageBackend {
           props.put("file", db.toString());
           return new BackendStats(name(), type(), stores, diskBytes(), props);
         });
-  }
-
-  /**
-   * The writer connection's {@code PRAGMA synchronous} as it is now (what the next write commits
-   * with), read on the writer; it equals {@link #writerSynchronous()} except inside an unsynced
-   * commit.
-   */
-  private String writerSynchronousNow() {
-    long level =
-        writer.exclusive("read PRAGMA synchronous", s -> s.conn().queryLong("PRAGMA synchronous"));
-    return switch ((int) level) {
-      case 0 -> "OFF";
-      case 1 -> "NORMAL";
-      case 2 -> "FULL";
-      case 3 -> "EXTRA";
-      default -> String.valueOf(level);
-    };
   }
 
   private String writerSynchronous() {
@@ -823,17 +758,6 @@ final class SqliteBackend implements StorageBackend {
       }
       writer.close();
       readers.close();
-      synchronized (walSync) {
-        if (walChannel != null) {
-          try {
-            walChannel.close();
-          } catch (IOException e) {
-            log.warn(
-                "Could not close the WAL sync channel of {}: {}", ctx.describe(), e.toString());
-          }
-          walChannel = null;
-        }
-      }
     } finally {
       metrics.removeMatching((n, m) -> n.startsWith(metricPrefix + "."));
       lock.close();

@@ -149,18 +149,10 @@ final class Writer implements AutoCloseable {
   private final List<Pending<?>> batch = new ArrayList<>();
   private volatile boolean closed;
   private volatile String lastFailure;
-  private final String synchronous; // the connection's own PRAGMA synchronous
-  private boolean synchronousLowered; // under the lock: an unsynced commit lowered it
 
   Writer(
-      Conn conn,
-      SqliteErrors errors,
-      String synchronous,
-      int maxBatch,
-      java.time.Clock clock,
-      Histogram batchSizes) {
+      Conn conn, SqliteErrors errors, int maxBatch, java.time.Clock clock, Histogram batchSizes) {
     this.session = new Session(conn);
-    this.synchronous = synchronous;
     this.errors = errors;
     this.maxBatch = maxBatch;
     this.clock = clock;
@@ -215,12 +207,9 @@ final class Writer implements AutoCloseable {
    * Runs {@code body} in one transaction on the writer connection, holding the writer for its whole
    * duration. Commits if {@code body} returns, rolls back and rethrows unchanged if it throws.
    *
-   * @param unsynced commit at {@code synchronous = NORMAL} (no WAL fsync; the caller syncs the WAL
-   *     later) instead of the connection's own setting, which is restored before the writer is
-   *     released
    * @throws IllegalStateException if called from inside a transaction
    */
-  <T> T inTransaction(WriteOp<T> body, boolean unsynced) {
+  <T> T inTransaction(WriteOp<T> body) {
     if (lock.isHeldByCurrentThread()) {
       throw new IllegalStateException(
           "Transactions do not nest: inTransaction() was called from inside another"
@@ -231,19 +220,8 @@ final class Writer implements AutoCloseable {
       if (closed) {
         throw errors.closedException();
       }
-      restoreSynchronous();
       session.now[0] = clock.millis();
       Conn c = session.conn;
-      if (unsynced) {
-        errors.run(
-            "lower synchronous for an unsynced commit",
-            null,
-            () -> {
-              c.exec("PRAGMA synchronous = NORMAL");
-              return null;
-            });
-        synchronousLowered = true;
-      }
       errors.run(
           "begin transaction",
           null,
@@ -271,29 +249,7 @@ final class Writer implements AutoCloseable {
       lastFailure = null;
       return result;
     } finally {
-      try {
-        restoreSynchronous();
-      } finally {
-        unlockAndHandOff();
-      }
-    }
-  }
-
-  /**
-   * Puts the connection back to its own {@code synchronous} after an unsynced commit. Called with
-   * the lock held; if it fails, the flag stays set and the next batch or transaction tries again
-   * before it writes, so no write ever runs below the durability the backend promises.
-   */
-  private void restoreSynchronous() {
-    if (synchronousLowered) {
-      errors.run(
-          "restore synchronous after an unsynced commit",
-          null,
-          () -> {
-            session.conn.exec("PRAGMA synchronous = " + synchronous);
-            return null;
-          });
-      synchronousLowered = false;
+      unlockAndHandOff();
     }
   }
 
@@ -308,7 +264,6 @@ final class Writer implements AutoCloseable {
       if (closed) {
         throw errors.closedException();
       }
-      restoreSynchronous();
       return errors.run(what, null, () -> body.apply(session));
     } finally {
       unlockAndHandOff();
@@ -346,14 +301,6 @@ final class Writer implements AutoCloseable {
     if (closed) {
       for (Pending<?> p : batch) {
         fail(p, errors.closedException());
-      }
-      return;
-    }
-    try {
-      restoreSynchronous();
-    } catch (RuntimeException e) {
-      for (Pending<?> p : batch) {
-        fail(p, e);
       }
       return;
     }

@@ -2,14 +2,11 @@ package io.cairn.queue;
 
 import com.codahale.metrics.Histogram;
 import io.cairn.persistence.BackendClosedException;
-import io.cairn.persistence.Durability;
 import io.cairn.persistence.StorageBackend;
-import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.Transaction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -26,20 +23,6 @@ import java.util.function.Consumer;
  * with no hand-off of leadership between batches (measured: a leader-based design lost that time
  * waking the next leader among a crowd of just-woken callers). When nothing is queued the thread
  * parks and the next caller unparks it.
- *
- * <p><b>Pipelined sync.</b> At {@code durability = full} the committer commits with {@link
- * StorageBackend#inTransactionDeferred} (written and visible, not yet fsynced) and hands the batch
- * to a second thread, the syncer, which calls {@link StorageBackend#syncCommitted} and only then
- * completes the batch's callers. So the fsync of one batch overlaps the next batch's work, and one
- * fsync covers every batch committed while the previous one ran. A caller still returns only once
- * its write is durable. In-memory state ({@code onCommit}, {@link Outcome#committed}) follows the
- * commit, before the sync: it is read only by later commits, which are durable only after this one
- * (a sync covers a prefix of the commit order). What reaches another thread ({@link
- * Outcome#synced}, the callers' return) waits for the sync. If a sync fails, every caller whose
- * batch was not yet synced gets that failure, and the committer refuses all later commits: the
- * in-memory state may now be ahead of storage, so the queue must be closed and opened again. At
- * {@code none} and {@code normal} there is nothing to sync and the committer completes its batches
- * itself.
  *
  * <p><b>Waking callers.</b> The committer wakes only the first two callers of a batch; each woken
  * caller wakes two more (a binary tree over the batch, {@link #wakeChildren}). Waking a parked
@@ -83,32 +66,14 @@ final class GroupCommitter {
      */
     void write(Transaction tx);
 
-    /**
-     * After the transaction committed, before the requests' {@code onCommit} callbacks, on the
-     * committer thread; the commit may not be durable yet.
-     */
+    /** After the transaction committed, before the requests' {@code onCommit} callbacks. */
     void committed();
-
-    /** Once the commit is durable (after {@link #committed}); may run on the syncer thread. */
-    void synced();
-
-    /**
-     * If the commit could not be made durable (after {@link #committed}); the queue is unusable
-     * from then on.
-     */
-    void syncFailed(RuntimeException e);
 
     /** If the shared transaction failed (whether or not {@link #write} ran). */
     void failed(RuntimeException e);
   }
 
   private static final long RECHECK_NANOS = 100_000_000L;
-
-  /**
-   * Batches committed ahead of the sync: one being synced, one waiting. More would let the
-   * committer run many small commits while a sync runs, each costing CPU the callers need.
-   */
-  private static final int MAX_UNSYNCED = 2;
 
   private final StorageBackend backend;
   private final String description;
@@ -117,19 +82,9 @@ final class GroupCommitter {
   private final int maxBatch;
   private final Histogram batchSizes;
   private final Thread thread;
-  private final boolean pipelined;
-  private final Thread syncer; // null unless pipelined
-  private final ConcurrentLinkedQueue<Committed> unsynced = new ConcurrentLinkedQueue<>();
   private volatile BatchHook hook;
   private volatile boolean sleeping;
   private volatile boolean closed;
-  private volatile boolean syncerSleeping;
-  private volatile boolean committerStopped;
-  private volatile RuntimeException syncFailure; // the first failed sync; later commits refused
-  private final AtomicInteger unsettled = new AtomicInteger(); // committed, not yet synced batches
-
-  /** A batch committed but not yet synced: its callers and its hook outcome (may be null). */
-  private record Committed(Request[] group, Outcome outcome) {}
 
   /**
    * Starts the committer thread.
@@ -142,16 +97,8 @@ final class GroupCommitter {
     this.description = description;
     this.maxBatch = maxBatch;
     this.batchSizes = batchSizes;
-    this.pipelined = backend.durability() == Durability.FULL;
     this.thread = new Thread(this::loop, "cairn-commit-" + description);
     thread.setDaemon(true);
-    if (pipelined) {
-      syncer = new Thread(this::syncLoop, "cairn-sync-" + description);
-      syncer.setDaemon(true);
-      syncer.start();
-    } else {
-      syncer = null;
-    }
     thread.start();
   }
 
@@ -195,10 +142,6 @@ final class GroupCommitter {
     if (closed) {
       throw new BackendClosedException(description);
     }
-    RuntimeException broken = syncFailure;
-    if (broken != null) {
-      throw brokenException(broken);
-    }
     Request r = new Request(appends, write, onCommit);
     pending.add(r);
     if (sleeping) {
@@ -223,34 +166,8 @@ final class GroupCommitter {
     }
   }
 
-  private static StorageEngineException brokenException(RuntimeException cause) {
-    return new StorageEngineException(
-        "A sync of committed writes failed earlier ("
-            + cause.getMessage()
-            + "); what was committed since may not be durable and the in-memory state may be ahead"
-            + " of storage. Close the queue and open it again (recovery reads the stored state).",
-        cause);
-  }
-
   private void loop() {
-    try {
-      commitLoop();
-    } finally {
-      committerStopped = true;
-      if (syncer != null) {
-        LockSupport.unpark(syncer);
-      }
-    }
-  }
-
-  private void commitLoop() {
     while (true) {
-      while (pipelined
-          && unsettled.get() >= MAX_UNSYNCED
-          && syncFailure == null
-          && syncer.isAlive()) {
-        LockSupport.park(this); // the syncer unparks this thread when it settles a batch
-      }
       if (pending.isEmpty()) {
         if (closed) {
           return;
@@ -282,91 +199,17 @@ final class GroupCommitter {
     if (Thread.currentThread() == thread) {
       return;
     }
-    boolean interrupted = join(thread);
-    if (syncer != null) {
-      LockSupport.unpark(syncer);
-      interrupted |= join(syncer);
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Waits for {@code t} to end; returns whether this thread was interrupted meanwhile. */
-  private static boolean join(Thread t) {
     boolean interrupted = false;
-    while (t.isAlive()) {
+    while (thread.isAlive()) {
       try {
-        t.join();
+        thread.join();
       } catch (InterruptedException e) {
         interrupted = true;
       }
     }
-    return interrupted;
-  }
-
-  /** The syncer thread: syncs every batch committed so far, then completes their callers. */
-  private void syncLoop() {
-    List<Committed> taken = new ArrayList<>();
-    while (true) {
-      if (unsynced.isEmpty()) {
-        if (committerStopped && unsynced.isEmpty()) {
-          return;
-        }
-        syncerSleeping = true;
-        if (unsynced.isEmpty() && !committerStopped) {
-          LockSupport.park(this);
-        }
-        syncerSleeping = false;
-        continue;
-      }
-      taken.clear();
-      Committed c;
-      while ((c = unsynced.poll()) != null) {
-        taken.add(c);
-      }
-      RuntimeException failure = syncFailure;
-      if (failure == null) {
-        try {
-          backend.syncCommitted();
-        } catch (RuntimeException e) {
-          syncFailure = e;
-          failure = e;
-        }
-      }
-      for (Committed batch : taken) {
-        settle(batch, failure == null ? null : brokenException(failure));
-      }
-      unsettled.addAndGet(-taken.size());
-      LockSupport.unpark(thread);
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
-  }
-
-  /** Completes a committed batch's callers, and its hook outcome, once synced or failed. */
-  private static void settle(Committed batch, RuntimeException syncFailure) {
-    if (batch.outcome() != null) {
-      try {
-        if (syncFailure == null) {
-          batch.outcome().synced();
-        } else {
-          batch.outcome().syncFailed(syncFailure);
-        }
-      } catch (RuntimeException e) {
-        // The hook only releases waiting pollers; its callers' outcome does not depend on it.
-      }
-    }
-    Request[] group = batch.group();
-    for (int i = 0; i < group.length; i++) {
-      Request q = group[i];
-      if (syncFailure != null) {
-        q.failure = syncFailure;
-      }
-      q.wakeGroup = group;
-      q.wakeIndex = i;
-      q.done = true;
-    }
-    wake(group, 0);
-    wake(group, 1);
   }
 
   // On the committer thread.
@@ -393,7 +236,7 @@ final class GroupCommitter {
     }
     Outcome o = outcome;
     try {
-      Transaction.Work<Void> work =
+      backend.inTransaction(
           tx -> {
             if (h != null) {
               h.begin();
@@ -405,12 +248,7 @@ final class GroupCommitter {
               o.write(tx);
             }
             return null;
-          };
-      if (pipelined) {
-        backend.inTransactionDeferred(work);
-      } else {
-        backend.inTransaction(work);
-      }
+          });
     } catch (RuntimeException e) {
       if (o != null) {
         o.failed(e);
@@ -429,19 +267,13 @@ final class GroupCommitter {
       o.committed();
     }
     Request[] group = batch.toArray(new Request[0]);
-    for (Request q : group) {
-      q.failure = runCallback(q);
+    for (int i = 0; i < group.length; i++) {
+      group[i].wakeGroup = group;
+      group[i].wakeIndex = i;
+      complete(group[i], null);
     }
-    Committed committed = new Committed(group, o);
-    if (!pipelined) {
-      settle(committed, null);
-      return;
-    }
-    unsettled.incrementAndGet();
-    unsynced.add(committed);
-    if (syncerSleeping) {
-      LockSupport.unpark(syncer);
-    }
+    wake(group, 0);
+    wake(group, 1);
   }
 
   /** Wakes the two callers below {@code r} in its batch's wake-up tree (see the class comment). */
@@ -479,18 +311,20 @@ final class GroupCommitter {
 
   /** Completes {@code q} and wakes its caller. */
   private static void finish(Request q, RuntimeException failure) {
-    q.failure = failure != null ? failure : runCallback(q);
-    q.done = true;
+    complete(q, failure);
     LockSupport.unpark(q.waiter);
   }
 
-  /** Runs {@code q}'s {@code onCommit}; returns what it threw, or null. */
-  private static RuntimeException runCallback(Request q) {
-    try {
-      q.onCommit.run();
-      return null;
-    } catch (RuntimeException e) {
-      return e;
+  /** Runs {@code q}'s callback and marks it done, without waking its caller. */
+  private static void complete(Request q, RuntimeException failure) {
+    if (failure == null) {
+      try {
+        q.onCommit.run();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
     }
+    q.failure = failure;
+    q.done = true;
   }
 }

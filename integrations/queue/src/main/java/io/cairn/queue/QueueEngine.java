@@ -195,20 +195,16 @@ final class QueueEngine implements AutoCloseable {
 
   /**
    * A poller waiting in {@link #poll}. Guarded by the engine lock. WAITING: in {@link #waiters};
-   * ASSIGNED: a commit is storing leases for {@link #picks} (and, pipelined, syncing them); DONE:
-   * the leases are stored durably; FAILED: they were committed but the sync failed ({@link
-   * #failure}).
+   * ASSIGNED: a commit is storing leases for {@link #picks}; DONE: the leases are stored.
    */
   private static final class Waiter {
     static final int WAITING = 0;
     static final int ASSIGNED = 1;
     static final int DONE = 2;
-    static final int FAILED = 3;
 
     final int max;
     final Condition wake;
     int state = WAITING;
-    RuntimeException failure;
     List<Tracked> picks;
     long leaseUntil;
 
@@ -583,9 +579,6 @@ final class QueueEngine implements AutoCloseable {
         if (w.state == Waiter.DONE) {
           return w;
         }
-        if (w.state == Waiter.FAILED) {
-          throw w.failure;
-        }
         if (w.state == Waiter.WAITING) {
           if (closed) {
             waiters.remove(w);
@@ -706,7 +699,6 @@ final class QueueEngine implements AutoCloseable {
       }
       return new GroupCommitter.Outcome() {
         int handedFromBatch;
-        final List<Waiter> leased = new ArrayList<>(); // served waiters whose leases committed
 
         @Override
         public void write(Transaction tx) {
@@ -741,39 +733,14 @@ final class QueueEngine implements AutoCloseable {
               if (w.picks.isEmpty()) {
                 w.state = Waiter.WAITING; // its appends did not materialise; keep its place
                 waiters.addFirst(w);
-                w.wake.signal();
               } else {
                 for (Tracked t : w.picks) {
                   tracked.put(t.offset, t);
                 }
                 leasedLocked(w.picks, leaseUntil);
-                leased.add(w); // stays ASSIGNED: synced() hands its deliveries out
+                w.state = Waiter.DONE;
               }
-            }
-          } finally {
-            lock.unlock();
-          }
-        }
-
-        @Override
-        public void synced() {
-          release(Waiter.DONE, null);
-        }
-
-        @Override
-        public void syncFailed(RuntimeException e) {
-          release(Waiter.FAILED, e);
-        }
-
-        private void release(int state, RuntimeException failure) {
-          lock.lock();
-          try {
-            for (Waiter w : leased) {
-              if (w.state == Waiter.ASSIGNED) {
-                w.failure = failure;
-                w.state = state;
-                w.wake.signal();
-              }
+              w.wake.signal();
             }
           } finally {
             lock.unlock();
