@@ -55,7 +55,7 @@ public final class QueueCrashChild {
   static String config(String type, Path dir) {
     return "cairn.backends.b { type = "
         + type
-        + ", durability = normal, data-dir = \""
+        + ", durability = full, data-dir = \""
         + dir.resolve("data").toString().replace("\\", "/")
         + "\" }\n"
         + QUEUE_CONF;

@@ -21,7 +21,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Kills a child JVM producing and consuming at random moments ({@code -DcrashCycles} times, 20 by
  * default), then drains the queue in a last child, and checks: every acknowledged enqueue was
  * consumed (acked) or dead-lettered, and no message whose ack was acknowledged was delivered again,
- * in the same process or any later one.
+ * in the same process or any later one. The child's backend runs at {@code durability = full}, the
+ * level whose promises the queue's group commit must keep (a process kill loses no written data at
+ * any level, but only {@code full} makes acks and enqueues wait for their commit's fsync).
  *
  * <p>The child records its events in a file, not only on its standard output: killing a child
  * through {@link Process#destroyForcibly()} also closes the parent's end of the pipe, and the lines
