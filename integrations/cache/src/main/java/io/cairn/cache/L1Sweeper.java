@@ -4,6 +4,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongUnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Removes expired L1 copies of the caches that check expiry against the system clock ({@code
@@ -31,6 +33,7 @@ final class L1Sweeper {
   /** Longest sleep between sweeps, in milliseconds. */
   static final long MAX_SLEEP_MS = 100;
 
+  private static final Logger log = LoggerFactory.getLogger(L1Sweeper.class);
   private static final Object LOCK = new Object();
   private static L1Sweeper shared; // guarded by LOCK
 
@@ -40,6 +43,10 @@ final class L1Sweeper {
   private final Thread thread;
   private volatile long sleepsUntil = Long.MIN_VALUE; // epoch ms the thread sleeps until
   private volatile boolean stopped;
+  private boolean failureLogged; // sweeper thread only
+
+  /** Pause before retrying a cache whose sweep failed, in milliseconds. */
+  static final long RETRY_MS = 10;
 
   private L1Sweeper() {
     thread = new Thread(this::run, THREAD_NAME);
@@ -108,20 +115,42 @@ final class L1Sweeper {
       long now = System.currentTimeMillis();
       long next = Long.MAX_VALUE;
       for (LongUnaryOperator sweep : caches) {
-        next = Math.min(next, sweep.applyAsLong(now));
+        next = Math.min(next, sweepOne(sweep, now));
       }
       long until = Math.min(next, now + MAX_SLEEP_MS);
       sleepsUntil = until;
       // A cache that recorded an earlier expiry after its sweep above but before sleepsUntil was
       // set did not wake this thread: look again before sleeping.
       for (LongUnaryOperator sweep : caches) {
-        until = Math.min(until, sweep.applyAsLong(Long.MIN_VALUE));
+        until = Math.min(until, sweepOne(sweep, Long.MIN_VALUE));
       }
       long sleep = until - System.currentTimeMillis();
       if (sleep > 0) {
         LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(sleep));
       }
       sleepsUntil = Long.MIN_VALUE; // awake: nobody needs to unpark
+    }
+  }
+
+  /**
+   * One cache's sweep. A failure (a bug, or an exception from a value's {@code hashCode}/{@code
+   * equals}) must not stop the thread that enforces every cache's expiry: the first is logged and
+   * that cache is tried again in {@value #RETRY_MS} ms.
+   */
+  private long sweepOne(LongUnaryOperator sweep, long now) {
+    try {
+      return sweep.applyAsLong(now);
+    } catch (RuntimeException e) {
+      if (!failureLogged) {
+        failureLogged = true;
+        log.warn(
+            "Removing expired L1 cache entries failed (expired entries may be served until it"
+                + " succeeds); retrying every "
+                + RETRY_MS
+                + " ms, further failures not logged",
+            e);
+      }
+      return System.currentTimeMillis() + RETRY_MS;
     }
   }
 }
