@@ -79,6 +79,16 @@ final class L1Deadlines<K> {
     return due;
   }
 
+  /** Puts back records taken by {@link #pollDue} that could not be processed. */
+  synchronized void restore(List<Due<K>> records) {
+    for (Due<K> d : records) {
+      queue.add(d);
+      if (d.at() < next) {
+        next = d.at();
+      }
+    }
+  }
+
   /** Sets {@link #next()} to the earliest remaining expiry. */
   synchronized void updateNext() {
     next = queue.isEmpty() ? Long.MAX_VALUE : queue.peek().at();

@@ -233,11 +233,21 @@ public final class TieredCache<K, V> implements AutoCloseable {
       if (now < deadlines.next()) {
         return; // another thread just did it
       }
-      for (L1Deadlines.Due<K> d : deadlines.pollDue(now)) {
-        V v = l1.policy().getIfPresentQuietly(d.key());
-        if (v != null && d.matches(v)) {
-          l1.asMap().remove(d.key(), v);
+      List<L1Deadlines.Due<K>> due = deadlines.pollDue(now);
+      int done = 0;
+      try {
+        for (; done < due.size(); done++) {
+          L1Deadlines.Due<K> d = due.get(done);
+          V v = l1.policy().getIfPresentQuietly(d.key());
+          if (v != null && d.matches(v)) {
+            l1.asMap().remove(d.key(), v);
+          }
         }
+      } catch (RuntimeException e) {
+        // e.g. a key's hashCode failed: keep the records not processed, so a retry removes them
+        // (next() was not advanced, so hits keep checking and the sweeper retries)
+        deadlines.restore(due.subList(done, due.size()));
+        throw e;
       }
       deadlines.updateNext();
     }

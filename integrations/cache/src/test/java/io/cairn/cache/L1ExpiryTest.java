@@ -96,4 +96,51 @@ class L1ExpiryTest {
       }
     }
   }
+
+  /** A key whose hashCode fails while {@link #fail} is set (a stand-in for a buggy key type). */
+  record FlakyKey(String name) {
+    static volatile boolean fail;
+
+    @Override
+    public int hashCode() {
+      if (fail) {
+        throw new IllegalStateException("hashCode failed for " + name);
+      }
+      return name.hashCode();
+    }
+  }
+
+  @Test
+  void aFailingSweepIsRetriedAndOtherCachesKeepExpiring() throws InterruptedException {
+    Codec<FlakyKey> keys =
+        Codec.of(
+            k -> k.name().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            b -> new FlakyKey(new String(b, java.nio.charset.StandardCharsets.UTF_8)));
+    try (PersistenceRegistry r =
+            systemClockRegistry(
+                "cairn.cache.bad { backend = b, ttl = 200ms }\n"
+                    + "cairn.cache.good { backend = b, ttl = 200ms }");
+        TieredCache<FlakyKey, String> bad = TieredCache.open(r, "bad", keys, Codec.utf8());
+        TieredCache<String, String> good =
+            TieredCache.open(r, "good", Codec.utf8(), Codec.utf8())) {
+      bad.put(new FlakyKey("k"), "v");
+      good.put("k", "v");
+      FlakyKey.fail = true;
+      try {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (good.stats().l1Size() > 0 && System.nanoTime() < deadline) {
+          Thread.sleep(5);
+        }
+        assertThat(good.stats().l1Size()).as("the other cache still expires").isZero();
+        assertThat(L1Sweeper.running()).isTrue();
+      } finally {
+        FlakyKey.fail = false;
+      }
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (bad.stats().l1Size() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(bad.stats().l1Size()).as("retried once the key works again").isZero();
+    }
+  }
 }
