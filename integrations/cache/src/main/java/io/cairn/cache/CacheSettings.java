@@ -25,8 +25,8 @@ import java.util.TreeSet;
  * @param l1MaxWeight L1 bound on total value bytes; 0 for entry-bound
  * @param l1ExpireAfterWrite L1 lifetime after write; 0 for ttl only
  * @param l1ExpireAfterAccess L1 idle lifetime; 0 for off
- * @param l1CoarseClock whether L1 hits check expiry against {@link
- *     io.cairn.persistence.spi.CoarseClock} (system clock only)
+ * @param l1CoarseClock whether L1 expiry is enforced off the hit path by the shared sweeper thread
+ *     (system clock only; see {@code L1Sweeper}), rather than checked on every hit
  * @param l2Enabled whether the L2 tier is used
  * @param l2RetryInitial first pause before retrying a failing L2
  * @param l2RetryMax longest pause before retrying a failing L2
