@@ -4,12 +4,19 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
 import io.cairn.cache.TieredCache;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.spi.CoarseClock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -57,6 +64,8 @@ public class TieredCacheBenchmark {
     CAIRN_TIERED_NO_TTL,
     /** The tiered cache with {@code l2.enabled = false}: same hit path, no L2 data on the heap. */
     CAIRN_TIERED_L1_ONLY,
+    /** The default tiered cache over a RocksDB L2 (its data off the Java heap). */
+    CAIRN_TIERED_ROCKSDB,
     CAFFEINE,
     CAFFEINE_TTL,
     CAFFEINE_TTL_COARSE,
@@ -121,12 +130,21 @@ public class TieredCacheBenchmark {
       case CAIRN_TIERED_EXACT_CLOCK:
       case CAIRN_TIERED_NO_TTL:
       case CAIRN_TIERED_L1_ONLY:
+      case CAIRN_TIERED_ROCKSDB:
         String ttl = impl == Impl.CAIRN_TIERED_NO_TTL ? "0s" : "10m";
         String clock = impl == Impl.CAIRN_TIERED_EXACT_CLOCK ? "false" : "true";
+        Path dir = impl == Impl.CAIRN_TIERED_ROCKSDB ? tempDir() : null;
+        String backend =
+            dir == null
+                ? "type = memory"
+                : "type = rocksdb, data-dir = "
+                    + ConfigUtil.quoteString(dir.resolve("db").toString());
         PersistenceRegistry registry =
             PersistenceRegistry.open(
                 ConfigFactory.parseString(
-                    "cairn.backends.l2 { type = memory }\n"
+                    "cairn.backends.l2 { "
+                        + backend
+                        + " }\n"
                         + "cairn.cache.bench { backend = l2, ttl = "
                         + ttl
                         + ", l1.max-entries = 65536, l1.coarse-clock = "
@@ -150,6 +168,9 @@ public class TieredCacheBenchmark {
           public void close() {
             tiered.close();
             registry.close();
+            if (dir != null) {
+              deleteTree(dir);
+            }
           }
         };
       case CAFFEINE:
@@ -201,6 +222,24 @@ public class TieredCacheBenchmark {
         }
       default:
         throw new IllegalArgumentException(impl.name());
+    }
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("cairn-cache-bench");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
