@@ -46,7 +46,7 @@ class ThirdPartyRegistrationTest {
           .as("default from the test reference.conf")
           .isEqualTo(Durability.NONE);
       b.keyValue("kv").put(bytes("k"), bytes("v"));
-      assertThat(r.metrics().timer("cairn.example.kv.kv.put").getCount()).isEqualTo(1);
+      assertThat(r.metrics().timer("cairn.backends.example.kv.put").getCount()).isEqualTo(1);
     }
     assertThat(dir.resolve("example-data").resolve("state.bin")).exists();
   }
