@@ -103,7 +103,23 @@ final class ThirdPartyBackend implements StorageBackend {
     final TreeMap<Long, byte[]> records = new TreeMap<>();
   }
 
-  private ThirdPartyBackend(BackendContext ctx, FileChannel channel, FileLock fileLock) {
+  /**
+   * Deliberate defects, for the TCK's own mutation tests ({@code TckCatchesBrokenBackendsTest}):
+   * the TCK must fail a backend that has one of them.
+   */
+  enum Mutation {
+    /** None: the example as it should be. */
+    NONE,
+    /** Claims the configured durability (e.g. normal) although it writes only on close. */
+    CLAIMS_DURABILITY_WRITES_ON_CLOSE,
+    /** Opens even when another instance holds the directory's lock. */
+    IGNORES_LOCK
+  }
+
+  private ThirdPartyBackend(
+      BackendContext ctx, FileChannel channel, FileLock fileLock, Mutation mutation) {
+    this.durability =
+        mutation == Mutation.CLAIMS_DURABILITY_WRITES_ON_CLOSE ? ctx.durability() : Durability.NONE;
     this.name = ctx.name();
     this.dir = ctx.dataDir();
     this.clock = ctx.clock();
@@ -111,7 +127,13 @@ final class ThirdPartyBackend implements StorageBackend {
     this.fileLock = fileLock;
   }
 
+  private final Durability durability;
+
   static ThirdPartyBackend open(BackendContext ctx) {
+    return open(ctx, Mutation.NONE);
+  }
+
+  static ThirdPartyBackend open(BackendContext ctx, Mutation mutation) {
     Path dir = ctx.dataDir();
     FileChannel channel = null;
     try {
@@ -125,11 +147,11 @@ final class ThirdPartyBackend implements StorageBackend {
       } catch (OverlappingFileLockException e) {
         fl = null;
       }
-      if (fl == null) {
+      if (fl == null && mutation != Mutation.IGNORES_LOCK) {
         throw new BackendLockedException(
             "thirdparty backend '" + ctx.name() + "': " + dir + " is in use by another instance");
       }
-      ThirdPartyBackend b = new ThirdPartyBackend(ctx, channel, fl);
+      ThirdPartyBackend b = new ThirdPartyBackend(ctx, channel, fl, mutation);
       b.load();
       return b;
     } catch (IOException e) {
@@ -155,7 +177,7 @@ final class ThirdPartyBackend implements StorageBackend {
 
   @Override
   public Durability durability() {
-    return Durability.NONE;
+    return durability;
   }
 
   @Override
@@ -293,7 +315,9 @@ final class ThirdPartyBackend implements StorageBackend {
       save();
     } finally {
       try {
-        fileLock.release();
+        if (fileLock != null) {
+          fileLock.release();
+        }
       } catch (IOException e) {
         // released with the channel below
       }

@@ -25,8 +25,10 @@ class ThirdPartyRegistrationTest {
   @TempDir Path dir;
 
   @Test
-  void onlyTheThirdPartyTypeIsKnownHere() {
-    assertThat(PersistenceRegistry.knownTypes()).containsExactly("thirdparty");
+  void onlyTheThirdPartyTypesAreKnownHere() {
+    // the example and its deliberately broken variants for the TCK's mutation tests
+    assertThat(PersistenceRegistry.knownTypes())
+        .containsExactly("thirdparty", "thirdparty-close-only", "thirdparty-no-lock");
   }
 
   @Test
