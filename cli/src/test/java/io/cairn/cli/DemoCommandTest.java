@@ -17,7 +17,7 @@ class DemoCommandTest {
     assertThat(first.exitCode()).as(first.err()).isZero();
     assertThat(first.out())
         .contains("type sqlite", "First run", "read back 1000/1000", "gap-free: true")
-        .contains("checksum-verified: true", "cairn.demo.kv.demo-users.put-all")
+        .contains("checksum-verified: true", "cairn.backends.demo.kv.put-all")
         .contains("enqueued 10, acked 9, left 1 unacknowledged")
         .contains("loader calls 100")
         .contains("empty table on first run", "/api/v2/svc7/orders/42 -> /api/v2/svc7");

@@ -55,7 +55,7 @@ class ReadmeExampleTest {
       assertThat(orders.get("o-1".getBytes(UTF_8))).isEqualTo("shipped".getBytes(UTF_8));
       assertThat(replay).hasSize(1);
       assertThat(replay.get(0).offset()).isEqualTo(offset).isZero();
-      assertThat(registry.metrics().timer("cairn.main.kv.orders.put").getCount()).isEqualTo(1);
+      assertThat(registry.metrics().timer("cairn.backends.main.kv.put").getCount()).isEqualTo(1);
     }
   }
 

@@ -31,7 +31,8 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
       StorageBackendProvider provider,
       Config merged,
       Durability durability,
-      Path dataDir) {}
+      Path dataDir,
+      InstrumentedBackend.Limits limits) {}
 
   @Override
   public void validate(Config root, List<ConfigProblem> problems) {
@@ -120,8 +121,9 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
           (dir.isEmpty() ? base.resolve(dataRoot).resolve(name) : base.resolve(dir))
               .toAbsolutePath()
               .normalize();
+      InstrumentedBackend.Limits limits = InstrumentedBackend.Limits.read(settings);
       provider.validate(settings);
-      specs.add(new BackendSpec(name, provider, merged, durability, dataDir));
+      specs.add(new BackendSpec(name, provider, merged, durability, dataDir, limits));
     }
     if (!defaultBackend.isEmpty() && !entries.containsKey(defaultBackend)) {
       String suggestion = Settings.suggest(defaultBackend, entries.keySet());

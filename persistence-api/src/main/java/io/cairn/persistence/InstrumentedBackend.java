@@ -2,13 +2,16 @@ package io.cairn.persistence;
 
 import com.codahale.metrics.CachedGauge;
 import com.codahale.metrics.Clock;
+import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.CoarseClock;
+import io.cairn.persistence.spi.StoreNames;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,28 +26,105 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Wraps a backend so every store operation is timed under {@code
- * cairn.<backend>.<kind>.<store>.<op>} and each store's size is a gauge. The one place metrics are
- * added for every backend; backends only add engine-specific gauges.
+ * The registry's wrapper around every backend: the one shared layer that every backend gets for
+ * free, so that the rules below hold alike on every backend, including third parties'.
+ *
+ * <ul>
+ *   <li><b>Arguments</b> are checked here before the backend sees them ({@link StoreNames}): store
+ *       names, keys, values, payloads, TTLs, versions, offsets. Bad input is an {@link
+ *       IllegalArgumentException} (a {@link NullPointerException} for a null key, value or payload)
+ *       with one wording for every backend.
+ *   <li><b>The transaction rule</b>: on the thread running {@link #inTransaction} work, a write
+ *       through a store obtained from the backend (not through the {@link Transaction} view) throws
+ *       {@link IllegalStateException}; transactions do not nest.
+ *   <li><b>Caps</b>: one transaction, {@code putAll} or {@code appendAll} holds at most {@link
+ *       Limits#maxBatchEntries} writes and {@link Limits#maxBatchBytes} bytes of keys, values and
+ *       payloads; more is an {@link IllegalArgumentException} naming the cap and its configuration
+ *       key, before anything is written.
+ *   <li><b>Messages</b>: a compare-and-set conflict is reworded into {@link
+ *       VersionConflictException}'s one wording, naming backend, namespace and key.
+ *   <li><b>Metrics</b>: every operation is timed. By default timers aggregate per store kind:
+ *       {@code cairn.backends.<backend>.<kind>.<op>} (kind {@code kv}, {@code log}, {@code
+ *       snapshot}), so a backend with 100,000 stores has the same 16 timers as one with a single
+ *       store, and a store costs this layer one small cached wrapper (about 100 bytes). With {@code
+ *       per-store-metrics = true} each store gets its own timers {@code
+ *       cairn.backends.<backend>.<kind>.<store>.<op>} and an {@code .entries} gauge, about 5-8 KB
+ *       of heap per store, held until the backend closes.
+ * </ul>
  */
 final class InstrumentedBackend implements StorageBackend {
   private final StorageBackend delegate;
   private final MetricRegistry metrics;
   private final String prefix;
-  private final ConcurrentMap<String, KeyValueStore> kv = new ConcurrentHashMap<>();
-  private final ConcurrentMap<String, LogStore> logs = new ConcurrentHashMap<>();
-  private final ConcurrentMap<String, SnapshotStore> snaps = new ConcurrentHashMap<>();
+  private final Limits limits;
+  private final boolean redactKeys;
+  private final ConcurrentMap<String, Kv> kv = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Log> logs = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Snap> snaps = new ConcurrentHashMap<>();
   private final Timer transactions;
+  private final KvTimers kvTimers; // null when per store
+  private final LogTimers logTimers;
+  private final SnapTimers snapTimers;
   private final CoarseClock coarseClock; // acquired here, released by close()
+
+  /** Set on the thread running this backend's transaction work, for the transaction rule. */
+  private final ThreadLocal<TxState> inTransaction = new ThreadLocal<>();
+
   private volatile boolean closed;
 
+  /**
+   * Shared caps and metric options of one backend, read from its configuration (keys in {@code
+   * cairn.backend-defaults.common}).
+   *
+   * @param maxBatchEntries most writes in one transaction, putAll or appendAll
+   * @param maxBatchBytes most bytes of keys, values and payloads in one of them
+   * @param perStoreMetrics timers per store instead of per store kind
+   */
+  record Limits(int maxBatchEntries, long maxBatchBytes, boolean perStoreMetrics) {
+    static final String ENTRIES_KEY = "max-batch-entries";
+    static final String BYTES_KEY = "max-batch-bytes";
+    static final String PER_STORE_KEY = "per-store-metrics";
+    static final Limits DEFAULT = new Limits(100_000, 128L * 1024 * 1024, false);
+
+    /** Reads the caps of one backend entry; problems go to {@code settings}. */
+    static Limits read(io.cairn.persistence.spi.Settings settings) {
+      return new Limits(
+          settings.intBetween(ENTRIES_KEY, 1, Integer.MAX_VALUE, DEFAULT.maxBatchEntries()),
+          settings.bytes(BYTES_KEY, 1, DEFAULT.maxBatchBytes()),
+          settings.bool(PER_STORE_KEY, DEFAULT.perStoreMetrics()));
+    }
+  }
+
   InstrumentedBackend(StorageBackend delegate, MetricRegistry metrics, String prefix) {
+    this(delegate, metrics, prefix, Limits.DEFAULT, false);
+  }
+
+  InstrumentedBackend(
+      StorageBackend delegate,
+      MetricRegistry metrics,
+      String prefix,
+      Limits limits,
+      boolean redactKeys) {
     this.delegate = delegate;
     this.metrics = metrics;
     this.prefix = prefix;
+    this.limits = limits;
+    this.redactKeys = redactKeys;
     this.coarseClock = CoarseClock.acquire();
     try {
       this.transactions = timer(prefix + ".transaction");
+      if (limits.perStoreMetrics()) {
+        kvTimers = null;
+        logTimers = null;
+        snapTimers = null;
+      } else {
+        kvTimers = new KvTimers(prefix + "." + StoreKind.KEY_VALUE.shortName());
+        logTimers = new LogTimers(prefix + "." + StoreKind.LOG.shortName());
+        snapTimers = new SnapTimers(prefix + "." + StoreKind.SNAPSHOT.shortName());
+        metrics.gauge(
+            prefix + ".stores-in-use",
+            () -> (Gauge<Integer>) () -> kv.size() + logs.size() + snaps.size());
+      }
     } catch (RuntimeException e) {
       coarseClock.release();
       throw e;
@@ -56,7 +136,9 @@ final class InstrumentedBackend implements StorageBackend {
    * the default one takes a lock on every update; its decay and the rate meter (both in seconds) on
    * the {@link CoarseClock}, because every clock read costs about 45 ns on a virtual machine and a
    * default timer reads the clock four times per operation. The duration itself is measured with
-   * the exact clock (two reads).
+   * the exact clock (two reads). {@link MetricRegistry#timer(String,
+   * MetricRegistry.MetricSupplier)} is a hash lookup: registering costs O(1) however many metrics
+   * exist.
    */
   private Timer timer(String name) {
     Clock coarse = coarseClock.metricsClock();
@@ -101,34 +183,37 @@ final class InstrumentedBackend implements StorageBackend {
   @Override
   public KeyValueStore keyValue(String namespace) {
     ensureOpen();
-    KeyValueStore existing = kv.get(namespace);
+    Kv existing = kv.get(namespace == null ? "" : namespace);
     if (existing != null) {
       return existing;
     }
+    StoreNames.check(StoreKind.KEY_VALUE, namespace);
     KeyValueStore store = delegate.keyValue(namespace);
-    return kv.computeIfAbsent(namespace, n -> new Kv(store, base(StoreKind.KEY_VALUE, n)));
+    return kv.computeIfAbsent(namespace, n -> new Kv(store, n));
   }
 
   @Override
   public LogStore log(String name) {
     ensureOpen();
-    LogStore existing = logs.get(name);
+    Log existing = logs.get(name == null ? "" : name);
     if (existing != null) {
       return existing;
     }
+    StoreNames.check(StoreKind.LOG, name);
     LogStore store = delegate.log(name);
-    return logs.computeIfAbsent(name, n -> new Log(store, base(StoreKind.LOG, n)));
+    return logs.computeIfAbsent(name, n -> new Log(store, n));
   }
 
   @Override
   public SnapshotStore snapshots(String name) {
     ensureOpen();
-    SnapshotStore existing = snaps.get(name);
+    Snap existing = snaps.get(name == null ? "" : name);
     if (existing != null) {
       return existing;
     }
+    StoreNames.check(StoreKind.SNAPSHOT, name);
     SnapshotStore store = delegate.snapshots(name);
-    return snaps.computeIfAbsent(name, n -> new Snap(store, base(StoreKind.SNAPSHOT, n)));
+    return snaps.computeIfAbsent(name, n -> new Snap(store, n));
   }
 
   private String base(StoreKind kind, String store) {
@@ -137,33 +222,58 @@ final class InstrumentedBackend implements StorageBackend {
 
   @Override
   public <T> T inTransaction(Transaction.Work<T> work) {
+    ensureOpen();
+    StoreNames.checkNotNull(work, "work");
+    if (inTransaction.get() != null) {
+      throw new IllegalStateException(
+          "Transactions do not nest: inTransaction() of backend '"
+              + name()
+              + "' was called from inside its own transaction work. Do all the work in the outer"
+              + " transaction.");
+    }
+    TxState state = new TxState();
     try (Timer.Context ignored = transactions.time()) {
-      return delegate.inTransaction(work);
+      return delegate.inTransaction(
+          tx -> {
+            // marked on the thread that runs the work, whichever the backend chose
+            inTransaction.set(state);
+            try {
+              return work.run(new CheckedTransaction(tx, state));
+            } finally {
+              inTransaction.remove();
+            }
+          });
     }
   }
 
   @Override
   public SortedSet<StoreId> stores() {
+    ensureOpen();
     return delegate.stores();
   }
 
   @Override
   public BackendStats stats() {
+    ensureOpen();
     return delegate.stats();
   }
 
   @Override
   public VerifyReport verify(Progress progress) {
+    ensureOpen();
     return delegate.verify(progress);
   }
 
   @Override
   public void compact(Progress progress) {
+    ensureOpen();
+    refuseInTransaction("compact", "the backend", null);
     delegate.compact(progress);
   }
 
   @Override
   public void checkpoint(Path target, Progress progress) {
+    ensureOpen();
     delegate.checkpoint(target, progress);
   }
 
@@ -176,6 +286,10 @@ final class InstrumentedBackend implements StorageBackend {
     }
   }
 
+  /**
+   * Closes the backend and forgets the cached store wrappers (and with them any per-store timers
+   * this layer held); the registry removes the metrics themselves.
+   */
   @Override
   public void close() {
     boolean first;
@@ -187,6 +301,9 @@ final class InstrumentedBackend implements StorageBackend {
       delegate.close();
     } finally {
       if (first) {
+        kv.clear();
+        logs.clear();
+        snaps.clear();
         coarseClock.release();
       }
     }
@@ -204,18 +321,124 @@ final class InstrumentedBackend implements StorageBackend {
     return delegate.toString();
   }
 
+  // ---- the shared rules ----
+
+  /** What the transaction rule and the caps need to know about a running transaction. */
+  private static final class TxState {
+    long entries;
+    long bytes;
+  }
+
+  /**
+   * The transaction rule: a write through the backend's own store on the thread running this
+   * backend's transaction work would not be part of the transaction (it would commit at once on
+   * some engines and deadlock or fail on others), so it is refused alike on every backend.
+   */
+  private void refuseInTransaction(String op, String storeDescription, String txAccessor) {
+    if (inTransaction.get() != null) {
+      throw new IllegalStateException(
+          "Cannot "
+              + op
+              + " on "
+              + storeDescription
+              + " of backend '"
+              + name()
+              + "' directly inside inTransaction(): it would not be part of the transaction."
+              + (txAccessor != null
+                  ? " Write through the Transaction view instead: " + txAccessor + "."
+                  : " Do it before or after the transaction.")
+              + " Nothing was written.");
+    }
+  }
+
+  /** The cap on one putAll or appendAll. */
+  private void checkBatch(String op, String store, long entries, long bytes) {
+    checkCaps(op + " on " + store, entries, bytes);
+  }
+
+  private void checkCaps(String what, long entries, long bytes) {
+    if (entries > limits.maxBatchEntries()) {
+      throw new IllegalArgumentException(
+          capExceeded(what, entries + " writes", Limits.ENTRIES_KEY, limits.maxBatchEntries()));
+    }
+    if (bytes > limits.maxBatchBytes()) {
+      throw new IllegalArgumentException(
+          capExceeded(what, bytes + " bytes", Limits.BYTES_KEY, limits.maxBatchBytes()));
+    }
+  }
+
+  private String capExceeded(String what, String size, String key, long cap) {
+    return capitalize(what)
+        + " of backend '"
+        + name()
+        + "' would hold "
+        + size
+        + ", over the cap of "
+        + cap
+        + " (cairn.backends."
+        + name()
+        + "."
+        + key
+        + "); the write was refused and nothing of it was written. Split the work into smaller"
+        + " batches, or raise the cap.";
+  }
+
+  private static String capitalize(String s) {
+    return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  }
+
+  private static long sizeOf(Collection<KeyValue> entries) {
+    long bytes = 0;
+    for (KeyValue e : StoreNames.checkNotNull(entries, "entries")) {
+      StoreNames.checkNotNull(e, "an entry of entries");
+      StoreNames.checkKey(e.key());
+      StoreNames.checkValue(e.value());
+      bytes += e.key().length + e.value().length;
+    }
+    return bytes;
+  }
+
+  private static long payloadBytes(List<byte[]> payloads) {
+    long bytes = 0;
+    for (byte[] p : StoreNames.checkNotNull(payloads, "payloads")) {
+      StoreNames.checkPayload(p);
+      bytes += p.length;
+    }
+    return bytes;
+  }
+
+  private VersionConflictException reworded(
+      String namespace, byte[] key, VersionConflictException e) {
+    String where =
+        "key "
+            + Bytes.toDisplay(key, redactKeys)
+            + " in key-value namespace '"
+            + namespace
+            + "' of backend '"
+            + name()
+            + "'";
+    return new VersionConflictException(where, e.expectedVersion(), e.actualVersion(), e);
+  }
+
+  private static void checkWrite(byte[] key, byte[] value, Duration ttl, boolean ttlNullable) {
+    StoreNames.checkKey(key);
+    StoreNames.checkValue(value);
+    StoreNames.checkTtl(ttl, ttlNullable);
+  }
+
+  // ---- metrics ----
+
   private <T> T timed(Timer timer, Supplier<T> op) {
     try (Timer.Context ignored = timer.time()) {
       return op.get();
     }
   }
 
+  /** Per-store size gauge (per-store metrics only); {@code gauge(name, supplier)} is O(1). */
   private void sizeGauge(String base, Supplier<Long> size) {
-    String name = base + ".entries";
-    if (!metrics.getGauges().containsKey(name)) {
-      try {
-        metrics.register(
-            name,
+    metrics.gauge(
+        base + ".entries",
+        () ->
             new CachedGauge<Long>(5, TimeUnit.SECONDS) {
               @Override
               protected Long loadValue() {
@@ -226,24 +449,18 @@ final class InstrumentedBackend implements StorageBackend {
                 }
               }
             });
-      } catch (IllegalArgumentException raced) {
-        // registered by a concurrent first use; fine
-      }
-    }
   }
 
-  private final class Kv implements KeyValueStore {
-    private final KeyValueStore d;
-    private final Timer get;
-    private final Timer put;
-    private final Timer cas;
-    private final Timer delete;
-    private final Timer putAll;
-    private final Timer scan;
-    private final Timer purge;
+  private final class KvTimers {
+    final Timer get;
+    final Timer put;
+    final Timer cas;
+    final Timer delete;
+    final Timer putAll;
+    final Timer scan;
+    final Timer purge;
 
-    Kv(KeyValueStore d, String base) {
-      this.d = d;
+    KvTimers(String base) {
       get = timer(base + ".get");
       put = timer(base + ".put");
       cas = timer(base + ".cas");
@@ -251,7 +468,60 @@ final class InstrumentedBackend implements StorageBackend {
       putAll = timer(base + ".put-all");
       scan = timer(base + ".scan");
       purge = timer(base + ".purge-expired");
-      sizeGauge(base, d::approximateCount);
+    }
+  }
+
+  private final class LogTimers {
+    final Timer append;
+    final Timer appendAll;
+    final Timer read;
+    final Timer truncate;
+
+    LogTimers(String base) {
+      append = timer(base + ".append");
+      appendAll = timer(base + ".append-all");
+      read = timer(base + ".read");
+      truncate = timer(base + ".truncate");
+    }
+  }
+
+  private final class SnapTimers {
+    final Timer save;
+    final Timer load;
+    final Timer list;
+    final Timer delete;
+
+    SnapTimers(String base) {
+      save = timer(base + ".save");
+      load = timer(base + ".load");
+      list = timer(base + ".list");
+      delete = timer(base + ".delete");
+    }
+  }
+
+  // ---- stores ----
+
+  private final class Kv implements KeyValueStore {
+    private final KeyValueStore d;
+    private final String name;
+    private final String description;
+    private final KvTimers t;
+
+    Kv(KeyValueStore d, String name) {
+      this.d = d;
+      this.name = name;
+      this.description = StoreNames.kindName(StoreKind.KEY_VALUE) + " '" + name + "'";
+      if (kvTimers != null) {
+        t = kvTimers;
+      } else {
+        String base = base(StoreKind.KEY_VALUE, name);
+        t = new KvTimers(base);
+        sizeGauge(base, d::approximateCount);
+      }
+    }
+
+    private void refuseWrite(String op) {
+      refuseInTransaction(op, description, "tx.keyValue(\"" + name + "\")");
     }
 
     @Override
@@ -261,91 +531,126 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public Optional<Entry> getEntry(byte[] key) {
-      return timed(get, () -> d.getEntry(key));
+      StoreNames.checkKey(key);
+      return timed(t.get, () -> d.getEntry(key));
     }
 
     @Override
     public byte[] get(byte[] key) {
-      return timed(get, () -> d.get(key));
+      StoreNames.checkKey(key);
+      return timed(t.get, () -> d.get(key));
     }
 
     @Override
     public long put(byte[] key, byte[] value) {
-      try (Timer.Context ignored = put.time()) {
+      checkWrite(key, value, null, true);
+      refuseWrite("put");
+      try (Timer.Context ignored = t.put.time()) {
         return d.put(key, value);
       }
     }
 
     @Override
     public long put(byte[] key, byte[] value, Duration ttl) {
-      try (Timer.Context ignored = put.time()) {
+      checkWrite(key, value, ttl, false);
+      refuseWrite("put");
+      try (Timer.Context ignored = t.put.time()) {
         return d.put(key, value, ttl);
       }
     }
 
     @Override
     public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-      try (Timer.Context ignored = cas.time()) {
+      checkWrite(key, value, ttl, true);
+      StoreNames.checkExpectedVersion(expectedVersion);
+      refuseWrite("compareAndSet");
+      try (Timer.Context ignored = t.cas.time()) {
         return d.compareAndSet(key, expectedVersion, value, ttl);
+      } catch (VersionConflictException e) {
+        throw reworded(name, key, e);
       }
     }
 
     @Override
     public boolean delete(byte[] key) {
-      try (Timer.Context ignored = delete.time()) {
+      StoreNames.checkKey(key);
+      refuseWrite("delete");
+      try (Timer.Context ignored = t.delete.time()) {
         return d.delete(key);
       }
     }
 
     @Override
     public void compareAndDelete(byte[] key, long expectedVersion) {
-      try (Timer.Context ignored = delete.time()) {
+      StoreNames.checkKey(key);
+      StoreNames.checkExpectedVersion(expectedVersion);
+      refuseWrite("compareAndDelete");
+      try (Timer.Context ignored = t.delete.time()) {
         d.compareAndDelete(key, expectedVersion);
+      } catch (VersionConflictException e) {
+        throw reworded(name, key, e);
       }
     }
 
     @Override
     public void putAll(Collection<KeyValue> entries) {
-      try (Timer.Context ignored = putAll.time()) {
+      long bytes = sizeOf(entries);
+      checkBatch("putAll", description, entries.size(), bytes);
+      refuseWrite("putAll");
+      try (Timer.Context ignored = t.putAll.time()) {
         d.putAll(entries);
       }
     }
 
     @Override
     public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
-      return timed(scan, () -> d.scan(fromInclusive, toExclusive));
+      return timed(t.scan, () -> d.scan(fromInclusive, toExclusive));
     }
 
     @Override
     public CloseableIterator<Entry> scanPrefix(byte[] prefix) {
-      return timed(scan, () -> d.scanPrefix(prefix));
+      StoreNames.checkNotNull(prefix, "prefix");
+      return timed(t.scan, () -> d.scanPrefix(prefix));
     }
 
     @Override
     public long purgeExpired() {
-      return timed(purge, d::purgeExpired);
+      refuseWrite("purgeExpired");
+      return timed(t.purge, d::purgeExpired);
     }
 
     @Override
     public long approximateCount() {
       return d.approximateCount();
     }
+
+    @Override
+    public String toString() {
+      return d.toString();
+    }
   }
 
   private final class Log implements LogStore {
     private final LogStore d;
-    private final Timer append;
-    private final Timer appendAll;
-    private final Timer read;
-    private final Timer truncate;
+    private final String name;
+    private final String description;
+    private final LogTimers t;
 
-    Log(LogStore d, String base) {
+    Log(LogStore d, String name) {
       this.d = d;
-      append = timer(base + ".append");
-      appendAll = timer(base + ".append-all");
-      read = timer(base + ".read");
-      truncate = timer(base + ".truncate");
-      sizeGauge(base, () -> d.nextOffset() - d.firstOffset());
+      this.name = name;
+      this.description = StoreNames.kindName(StoreKind.LOG) + " '" + name + "'";
+      if (logTimers != null) {
+        t = logTimers;
+      } else {
+        String base = base(StoreKind.LOG, name);
+        t = new LogTimers(base);
+        sizeGauge(base, () -> d.nextOffset() - d.firstOffset());
+      }
+    }
+
+    private void refuseWrite(String op) {
+      refuseInTransaction(op, description, "tx.log(\"" + name + "\")");
     }
 
     @Override
@@ -355,21 +660,28 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public long append(byte[] payload) {
-      try (Timer.Context ignored = append.time()) {
+      StoreNames.checkPayload(payload);
+      refuseWrite("append");
+      try (Timer.Context ignored = t.append.time()) {
         return d.append(payload);
       }
     }
 
     @Override
     public long appendAll(List<byte[]> payloads) {
-      try (Timer.Context ignored = appendAll.time()) {
+      long bytes = payloadBytes(payloads);
+      checkBatch("appendAll", description, payloads.size(), bytes);
+      refuseWrite("appendAll");
+      try (Timer.Context ignored = t.appendAll.time()) {
         return d.appendAll(payloads);
       }
     }
 
     @Override
     public List<LogRecord> read(long fromOffset, int maxRecords) {
-      return timed(read, () -> d.read(fromOffset, maxRecords));
+      StoreNames.checkOffset("fromOffset", fromOffset);
+      StoreNames.checkMaxRecords(maxRecords);
+      return timed(t.read, () -> d.read(fromOffset, maxRecords));
     }
 
     @Override
@@ -384,26 +696,38 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public long truncateBefore(long offset) {
-      try (Timer.Context ignored = truncate.time()) {
+      StoreNames.checkOffset("truncateBefore offset", offset);
+      refuseWrite("truncateBefore");
+      try (Timer.Context ignored = t.truncate.time()) {
         return d.truncateBefore(offset);
       }
+    }
+
+    @Override
+    public String toString() {
+      return d.toString();
     }
   }
 
   private final class Snap implements SnapshotStore {
     private final SnapshotStore d;
-    private final Timer save;
-    private final Timer load;
-    private final Timer list;
-    private final Timer delete;
+    private final String description;
+    private final SnapTimers t;
 
-    Snap(SnapshotStore d, String base) {
+    Snap(SnapshotStore d, String name) {
       this.d = d;
-      save = timer(base + ".save");
-      load = timer(base + ".load");
-      list = timer(base + ".list");
-      delete = timer(base + ".delete");
-      sizeGauge(base, () -> (long) d.list().size());
+      this.description = StoreNames.kindName(StoreKind.SNAPSHOT) + " '" + name + "'";
+      if (snapTimers != null) {
+        t = snapTimers;
+      } else {
+        String base = base(StoreKind.SNAPSHOT, name);
+        t = new SnapTimers(base);
+        sizeGauge(base, () -> (long) d.list().size());
+      }
+    }
+
+    private void refuseWrite(String op) {
+      refuseInTransaction(op, description, null);
     }
 
     @Override
@@ -413,34 +737,145 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public SnapshotInfo save(long version, InputStream data) {
-      return timed(save, () -> d.save(version, data));
+      StoreNames.checkSnapshotVersion(version);
+      StoreNames.checkNotNull(data, "data");
+      refuseWrite("save a snapshot");
+      return timed(t.save, () -> d.save(version, data));
     }
 
     @Override
     public Optional<SnapshotInfo> latest() {
-      return timed(list, d::latest);
+      return timed(t.list, d::latest);
     }
 
     @Override
     public InputStream load(long version) {
-      return timed(load, () -> d.load(version));
+      StoreNames.checkSnapshotVersion(version);
+      return timed(t.load, () -> d.load(version));
     }
 
     @Override
     public List<SnapshotInfo> list() {
-      return timed(list, d::list);
+      return timed(t.list, d::list);
     }
 
     @Override
     public boolean delete(long version) {
-      try (Timer.Context ignored = delete.time()) {
+      StoreNames.checkSnapshotVersion(version);
+      refuseWrite("delete a snapshot");
+      try (Timer.Context ignored = t.delete.time()) {
         return d.delete(version);
       }
     }
 
     @Override
     public int retainLatest(int n) {
-      return timed(delete, () -> d.retainLatest(n));
+      if (n < 1) {
+        throw new IllegalArgumentException("retainLatest needs n >= 1, got " + n);
+      }
+      refuseWrite("retainLatest");
+      return timed(t.delete, () -> d.retainLatest(n));
+    }
+
+    @Override
+    public String toString() {
+      return d.toString();
+    }
+  }
+
+  // ---- the transaction view ----
+
+  /**
+   * The checked view handed to transaction work: the same argument checks as the stores, and the
+   * transaction's running size against the caps.
+   */
+  private final class CheckedTransaction implements Transaction {
+    private final Transaction d;
+    private final TxState state;
+
+    CheckedTransaction(Transaction d, TxState state) {
+      this.d = d;
+      this.state = state;
+    }
+
+    private void count(long entries, long bytes) {
+      long e = state.entries + entries;
+      long b = state.bytes + bytes;
+      checkCaps("a transaction", e, b);
+      state.entries = e;
+      state.bytes = b;
+    }
+
+    @Override
+    public KeyValueWriter keyValue(String namespace) {
+      StoreNames.check(StoreKind.KEY_VALUE, namespace);
+      KeyValueWriter w = d.keyValue(namespace);
+      return new KeyValueWriter() {
+        @Override
+        public Optional<Entry> getEntry(byte[] key) {
+          StoreNames.checkKey(key);
+          return w.getEntry(key);
+        }
+
+        @Override
+        public long put(byte[] key, byte[] value) {
+          checkWrite(key, value, null, true);
+          count(1, key.length + value.length);
+          return w.put(key, value);
+        }
+
+        @Override
+        public long put(byte[] key, byte[] value, Duration ttl) {
+          checkWrite(key, value, ttl, true);
+          count(1, key.length + value.length);
+          return w.put(key, value, ttl);
+        }
+
+        @Override
+        public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
+          checkWrite(key, value, ttl, true);
+          StoreNames.checkExpectedVersion(expectedVersion);
+          count(1, key.length + value.length);
+          try {
+            return w.compareAndSet(key, expectedVersion, value, ttl);
+          } catch (VersionConflictException e) {
+            throw reworded(namespace, key, e);
+          }
+        }
+
+        @Override
+        public boolean delete(byte[] key) {
+          StoreNames.checkKey(key);
+          count(1, key.length);
+          return w.delete(key);
+        }
+      };
+    }
+
+    @Override
+    public LogWriter log(String name) {
+      StoreNames.check(StoreKind.LOG, name);
+      LogWriter w = d.log(name);
+      return new LogWriter() {
+        @Override
+        public long append(byte[] payload) {
+          StoreNames.checkPayload(payload);
+          count(1, payload.length);
+          return w.append(payload);
+        }
+
+        @Override
+        public long appendAll(List<byte[]> payloads) {
+          long bytes = payloadBytes(payloads);
+          count(payloads.size(), bytes);
+          return w.appendAll(payloads);
+        }
+
+        @Override
+        public long nextOffset() {
+          return w.nextOffset();
+        }
+      };
     }
   }
 }

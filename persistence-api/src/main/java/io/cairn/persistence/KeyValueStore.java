@@ -32,9 +32,10 @@ import java.util.Optional;
  *       Durability} promises. A write that throws did not happen, except that a failure while
  *       committing may be indistinguishable from a crash just before returning.
  *   <li><b>Inputs.</b> Keys are 1 to 4096 bytes, values at most 64 MiB unless the backend documents
- *       otherwise; {@code null} arguments throw {@link NullPointerException}, out-of-range
- *       arguments {@link IllegalArgumentException}, in both cases before anything is written.
- *       Arrays passed in may be reused by the caller after the call returns.
+ *       otherwise, TTLs positive and at most {@link #MAX_TTL}; {@code null} keys and values throw
+ *       {@link NullPointerException}, out-of-range arguments (an overlong TTL, a negative version)
+ *       {@link IllegalArgumentException}, in both cases before anything is written. Arrays passed
+ *       in may be reused by the caller after the call returns.
  *   <li><b>Errors.</b> {@link BackendClosedException} after the backend is closed, {@link
  *       VersionConflictException} from compare-and-set, {@link StoreCorruptedException} when data
  *       fails a check, {@link StorageEngineException} for engine failures.
@@ -46,6 +47,13 @@ public interface KeyValueStore {
 
   /** Largest value accepted by default, in bytes. */
   int MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
+  /**
+   * Longest TTL accepted (10,000 years): long enough for any real expiry, short enough that the
+   * expiry instant in milliseconds cannot overflow. Longer TTLs throw {@link
+   * IllegalArgumentException}; write without a TTL for an entry that never expires.
+   */
+  Duration MAX_TTL = Duration.ofDays(3_652_500);
 
   /** The namespace name. */
   String name();
@@ -80,23 +88,46 @@ public interface KeyValueStore {
   boolean delete(byte[] key);
 
   /**
-   * Deletes {@code key} only if its current version equals {@code expectedVersion}.
+   * Deletes {@code key} only if it is live with version {@code expectedVersion}.
    *
-   * @throws VersionConflictException if the version differs (including 0 for an absent key)
+   * <p>There must be something to delete: {@code expectedVersion} 0 never matches. An absent (or
+   * expired) key always conflicts, with {@link VersionConflictException#actualVersion()} 0, and so
+   * does {@code expectedVersion} 0 for a live key. To delete whatever is there, use {@link
+   * #delete}.
+   *
+   * @throws VersionConflictException if the key is absent or its version differs; nothing is
+   *     deleted
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
    */
   void compareAndDelete(byte[] key, long expectedVersion);
 
   /**
    * Writes all entries atomically, without expiry. If a key appears twice, the later one wins. Each
-   * written key's version increases as for {@link #put(byte[], byte[])}.
+   * written key's version increases as for {@link #put(byte[], byte[])}. Other threads see all of
+   * the entries or none. At most the backend's {@code max-batch-entries} entries and {@code
+   * max-batch-bytes} bytes (see {@link StorageBackend}); more throws {@link
+   * IllegalArgumentException} and writes nothing.
    */
   void putAll(Collection<KeyValue> entries);
 
   /**
    * Live entries with {@code fromInclusive <= key < toExclusive} in unsigned byte order. Either
    * bound may be {@code null} for unbounded. The iterator streams: it never loads the whole range
-   * into memory. It reflects a consistent view or at least every entry that was live for the whole
-   * iteration; entries written during iteration may or may not appear. Must be closed.
+   * into memory. Must be closed.
+   *
+   * <p>What a scan promises while others write (every backend meets this; some do better, none is
+   * required to):
+   *
+   * <ul>
+   *   <li>keys come in strictly increasing unsigned order, each key at most once;
+   *   <li>every entry that was live, with the same value, for the whole iteration is returned with
+   *       that value;
+   *   <li>an entry written, deleted or expiring during the iteration may or may not appear, with
+   *       its old or its new value, but never a value it never had;
+   *   <li>a scan is not a snapshot: it may show some writes of a transaction or putAll committed
+   *       during the iteration and not others. For a consistent view of several keys, read them
+   *       inside one {@link StorageBackend#inTransaction} through the view.
+   * </ul>
    */
   CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive);
 

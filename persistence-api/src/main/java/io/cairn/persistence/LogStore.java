@@ -34,14 +34,16 @@ public interface LogStore {
 
   /**
    * Appends records atomically with consecutive offsets and returns the offset of the first.
-   * Appending an empty list returns {@link #nextOffset()} and writes nothing.
+   * Appending an empty list returns {@link #nextOffset()} and writes nothing. At most the backend's
+   * {@code max-batch-entries} records and {@code max-batch-bytes} bytes (see {@link
+   * StorageBackend}); more throws {@link IllegalArgumentException} and appends nothing.
    */
   long appendAll(List<byte[]> payloads);
 
   /**
    * Up to {@code maxRecords} records starting at {@code fromOffset} (or at {@link #firstOffset()}
    * if that is greater), in offset order; empty at or past the end. {@code maxRecords} must be
-   * positive.
+   * positive and {@code fromOffset} non-negative, else {@link IllegalArgumentException}.
    */
   List<LogRecord> read(long fromOffset, int maxRecords);
 
@@ -54,6 +56,7 @@ public interface LogStore {
   /**
    * Discards records with offset below {@code offset} (clamped to {@link #nextOffset()}); returns
    * how many were removed. Later appends continue at {@link #nextOffset()}: offsets are not reused.
+   * A negative {@code offset} throws {@link IllegalArgumentException}.
    */
   long truncateBefore(long offset);
 }

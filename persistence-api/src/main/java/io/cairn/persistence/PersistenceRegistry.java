@@ -32,9 +32,14 @@ import org.slf4j.LoggerFactory;
  *   <li>Backends open in name order; if one fails, those already open are closed and the failure is
  *       rethrown. Nothing stays open or locked.
  *   <li>Every store operation is timed in the one {@link MetricRegistry} as {@code
- *       cairn.<backend>.<kind>.<store>.<op>} (kind is {@code kv}, {@code log} or {@code snapshot}),
- *       store sizes are gauges ({@code ...<store>.entries}), and each backend has a health check
- *       {@code cairn.<backend>}. This is done here, once, for every backend.
+ *       cairn.backends.<backend>.<kind>.<op>} (kind is {@code kv}, {@code log} or {@code
+ *       snapshot}); with {@code per-store-metrics = true} per store as {@code
+ *       cairn.backends.<backend>.<kind>.<store>.<op>} with size gauges {@code ...<store>.entries}.
+ *       Each backend has a health check {@code cairn.backends.<backend>}. Backend metrics live
+ *       under {@code cairn.backends} so that they cannot collide with a subsystem's ({@code
+ *       cairn.queues.*}, {@code cairn.caches.*}), whatever the backend is named. Arguments, the
+ *       transaction rule and the batch caps are checked here too (see {@link StorageBackend}). All
+ *       of this is done here, once, for every backend.
  *   <li>{@link LifecycleListener}s run after the backends open, in declared order, and in reverse
  *       before they close.
  * </ul>
@@ -201,7 +206,8 @@ public final class PersistenceRegistry implements AutoCloseable {
 
   private void ensureOpen() {
     if (closed) {
-      throw new BackendClosedException("registry");
+      throw new ClosedException(
+          "this PersistenceRegistry", "open a new one (PersistenceRegistry.open) to use it again.");
     }
   }
 
@@ -308,7 +314,9 @@ public final class PersistenceRegistry implements AutoCloseable {
           StorageBackend raw = spec.provider().open(ctx);
           InstrumentedBackend b;
           try {
-            b = new InstrumentedBackend(raw, metrics, ctx.metricPrefix());
+            b =
+                new InstrumentedBackend(
+                    raw, metrics, ctx.metricPrefix(), spec.limits(), ctx.encryption().enabled());
           } catch (RuntimeException e) {
             try {
               raw.close();

@@ -18,9 +18,31 @@ import java.util.SortedSet;
  *       {@link IllegalArgumentException} (see {@link io.cairn.persistence.spi.StoreNames}).
  *   <li><b>Exclusive open.</b> A durable backend locks its data directory for its lifetime. A
  *       second open, in this or another process, throws {@link BackendLockedException}.
- *   <li><b>Close.</b> {@link #close()} waits for in-flight operations or fails them with {@link
- *       BackendClosedException}, releases every native handle, connection, lock and thread, and is
- *       idempotent. Any use afterwards throws {@link BackendClosedException}.
+ *   <li><b>Transactions.</b> See {@link #inTransaction}: inside the work, write only through the
+ *       {@link Transaction} view; a write through a store obtained from the backend itself on the
+ *       thread running the work throws {@link IllegalStateException}, on every backend.
+ *   <li><b>What a concurrent reader sees.</b> A single write is visible to other threads, whole, as
+ *       soon as it returns (often a little earlier). The writes of one transaction, one {@link
+ *       KeyValueStore#putAll} or one {@link LogStore#appendAll} become visible to other threads all
+ *       at once, after they commit: a reader that sees one of them (a key's new value, a log
+ *       record, a log's advanced {@link LogStore#nextOffset()}) and then reads another sees that
+ *       one too. A single read is a consistent point in time for what it returns; two reads are two
+ *       points in time (there is no read snapshot spanning several calls).
+ *   <li><b>Scans</b> are not snapshots; see {@link KeyValueStore#scan}.
+ *   <li><b>Caps.</b> One transaction, {@code putAll} or {@code appendAll} holds at most {@code
+ *       max-batch-entries} writes (default 100,000) and {@code max-batch-bytes} bytes of keys,
+ *       values and payloads (default 128 MiB), both set per backend in configuration. A bigger one
+ *       throws {@link IllegalArgumentException} naming the cap and its key, and nothing of it is
+ *       written.
+ *   <li><b>Arguments</b> are checked before anything is touched: an invalid store name (also {@code
+ *       null}), key, TTL, version or offset is an {@link IllegalArgumentException}, a null key,
+ *       value or payload a {@link NullPointerException}, each with a message naming what was wrong.
+ *   <li><b>Close.</b> {@link #close()} is idempotent and returns once every operation in flight has
+ *       finished or failed. An operation running while the backend closes either completes normally
+ *       (and is then as durable as any other) or throws {@link BackendClosedException} having
+ *       written nothing — never another exception and never half a batch. Every use afterwards,
+ *       also of stores, iterators and snapshot streams handed out before, throws {@link
+ *       BackendClosedException}. Close releases every native handle, connection, lock and thread.
  * </ul>
  */
 public interface StorageBackend extends AutoCloseable {
@@ -48,11 +70,37 @@ public interface StorageBackend extends AutoCloseable {
   /**
    * Runs {@code work} in a transaction spanning any key-value namespaces and logs of this backend:
    * all its writes commit together, durably per {@link #durability()}, or none do. If {@code work}
-   * throws, nothing is committed and the exception propagates unchanged. Transactions do not nest.
+   * throws, nothing is committed and the exception propagates unchanged.
+   *
+   * <p>The rule, the same on every backend:
+   *
+   * <ul>
+   *   <li>Write only through the {@link Transaction} view passed to {@code work}. A write through a
+   *       store obtained from this backend ({@link #keyValue}, {@link #log}, {@link #snapshots}:
+   *       put, delete, compare-and-set, putAll, purgeExpired, append, appendAll, truncateBefore,
+   *       snapshot save, delete and retainLatest), and {@link #compact}, on the thread running
+   *       {@code work} throws {@link IllegalStateException} naming the store and the view to use
+   *       ({@code tx.keyValue(..)} / {@code tx.log(..)}); nothing is written. Snapshots are not
+   *       transactional: save them before or after.
+   *   <li>Reads through the backend's own stores inside {@code work} see committed state only, not
+   *       the transaction's own writes; read through the view to see those.
+   *   <li>Transactions do not nest: calling {@code inTransaction} of this backend from inside
+   *       {@code work} throws {@link IllegalStateException}.
+   *   <li>Other threads see none of the writes before the commit and all of them after it (see
+   *       "What a concurrent reader sees" above).
+   *   <li>At most {@code max-batch-entries} writes and {@code max-batch-bytes} bytes: the write
+   *       that would pass a cap throws {@link IllegalArgumentException}; letting it propagate
+   *       aborts the transaction.
+   * </ul>
    */
   <T> T inTransaction(Transaction.Work<T> work);
 
-  /** Every store that holds data, sorted. */
+  /**
+   * Every store that holds data, sorted: each key-value namespace with a live or expired entry,
+   * each log that was ever appended to (also when truncated empty: its offsets are data), and each
+   * snapshot set with a snapshot, whether written directly or through a transaction. A store that
+   * was only looked up may be listed too; a store holding data is never missing.
+   */
   SortedSet<StoreId> stores();
 
   /** Sizes and engine facts for operators. May take time proportional to the number of stores. */
@@ -89,7 +137,10 @@ public interface StorageBackend extends AutoCloseable {
     return HealthCheck.Result.healthy(type() + " backend '" + name() + "' is open");
   }
 
-  /** Releases everything. Idempotent. */
+  /**
+   * Releases everything. Idempotent. Waits for operations in flight to finish or fail with {@link
+   * BackendClosedException} (see "Close" above).
+   */
   @Override
   void close();
 }

@@ -13,6 +13,15 @@ import java.util.Optional;
  * inside the callback and only on the thread running it. Other writers to the same backend wait
  * until the transaction ends (backends serialise transactions), so keep the work short and do no
  * slow I/O inside.
+ *
+ * <p>Inside the work, write only through this view: a write through a store obtained from the
+ * backend itself throws {@link IllegalStateException} on every backend, and reads through such a
+ * store see committed state only (see {@link StorageBackend#inTransaction}). Other threads see the
+ * transaction's writes all at once, after it commits, never some of them.
+ *
+ * <p>A transaction holds at most the backend's {@code max-batch-entries} writes and {@code
+ * max-batch-bytes} bytes (defaults 100,000 and 128 MiB); the write that would pass a cap throws
+ * {@link IllegalArgumentException}.
  */
 public interface Transaction {
   /** Transactional view of namespace {@code namespace}. */

@@ -121,7 +121,7 @@ class PersistenceRegistryTest {
         .hasMessageContaining("fail-b");
     assertThat(RecordingProvider.EVENTS).containsExactly("open a", "refuse fail-b", "close a");
     assertThat(health.getNames()).isEmpty();
-    assertThat(metrics.getNames()).noneMatch(n -> n.startsWith("cairn.a."));
+    assertThat(metrics.getNames()).noneMatch(n -> n.startsWith("cairn.backends.a."));
     assertThat(CoarseClock.running()).as("timers' clock released with the backend").isFalse();
   }
 
@@ -133,8 +133,8 @@ class PersistenceRegistryTest {
             .baseDirectory(dir)
             .healthChecks(health)
             .open(config("cairn.backends { a.type = recording, b.type = recording }"))) {
-      assertThat(health.getNames()).containsExactly("cairn.a", "cairn.b");
-      assertThat(health.runHealthCheck("cairn.a").isHealthy()).isTrue();
+      assertThat(health.getNames()).containsExactly("cairn.backends.a", "cairn.backends.b");
+      assertThat(health.runHealthCheck("cairn.backends.a").isHealthy()).isTrue();
       assertThat(registry.backendNames()).containsExactly("a", "b");
       assertThat(CoarseClock.running()).as("timers' meters and reservoirs use it").isTrue();
     }
@@ -216,6 +216,9 @@ class PersistenceRegistryTest {
             .baseDirectory(dir)
             .open(config("cairn.backends.a.type = recording"));
     registry.close();
-    assertThatThrownBy(() -> registry.backend("a")).isInstanceOf(BackendClosedException.class);
+    assertThatThrownBy(() -> registry.backend("a"))
+        .isInstanceOf(ClosedException.class)
+        .isNotInstanceOf(BackendClosedException.class)
+        .hasMessageStartingWith("This PersistenceRegistry is closed; open a new one");
   }
 }

@@ -2,11 +2,14 @@ package io.cairn.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.codahale.metrics.health.HealthCheck;
 import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.BackendLockedException;
 import io.cairn.persistence.BackendStats;
 import io.cairn.persistence.Capability;
+import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
@@ -14,6 +17,9 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.VerifyReport;
+import io.cairn.persistence.VersionConflictException;
+import io.cairn.tck.crash.BackendHolder;
+import io.cairn.tck.crash.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -174,19 +180,36 @@ public abstract class BackendContract extends ContractSupport {
     kv.get(bytes("a"));
     backend().log("tck-metrics").append(bytes("x"));
     backend().inTransaction(tx -> tx.keyValue("tck-metrics").put(bytes("c"), bytes("3")));
+    backend().keyValue("tck-metrics-2").put(bytes("a"), bytes("1"));
     var timers = registry().metrics().getTimers();
-    assertThat(timers.get("cairn.tck.kv.tck-metrics.put").getCount()).isEqualTo(2);
-    assertThat(timers.get("cairn.tck.kv.tck-metrics.get").getCount()).isEqualTo(1);
-    assertThat(timers.get("cairn.tck.log.tck-metrics.append").getCount()).isEqualTo(1);
-    assertThat(timers.get("cairn.tck.transaction").getCount()).isEqualTo(1);
-    assertThat(registry().metrics().getGauges()).containsKey("cairn.tck.kv.tck-metrics.entries");
+    String p = "cairn.backends." + BACKEND;
+    assertThat(timers.get(p + ".kv.put").getCount()).as("aggregated per kind").isEqualTo(3);
+    assertThat(timers.get(p + ".kv.get").getCount()).isEqualTo(1);
+    assertThat(timers.get(p + ".log.append").getCount()).isEqualTo(1);
+    assertThat(timers.get(p + ".transaction").getCount()).isEqualTo(1);
+    assertThat(timers.keySet()).noneMatch(n -> n.contains("tck-metrics"));
+  }
+
+  @Test
+  public void perStoreMetricsWhenConfigured() {
+    try (PersistenceRegistry r =
+        openRegistryAt(directory().resolve("per-store"), "per-store-metrics = true")) {
+      var kv = r.backend(BACKEND).keyValue("tck-metrics");
+      kv.put(bytes("a"), bytes("1"));
+      kv.get(bytes("a"));
+      String p = "cairn.backends." + BACKEND + ".kv.tck-metrics";
+      assertThat(r.metrics().getTimers().get(p + ".put").getCount()).isEqualTo(1);
+      assertThat(r.metrics().getTimers().get(p + ".get").getCount()).isEqualTo(1);
+      assertThat(r.metrics().getGauges()).containsKey(p + ".entries");
+    }
   }
 
   @Test
   public void healthCheckIsRegisteredAndHealthy() {
     backend().keyValue("tck-health").put(bytes("k"), bytes("v"));
-    assertThat(registry().healthChecks().getNames()).contains("cairn." + BACKEND);
-    HealthCheck.Result result = registry().healthChecks().runHealthCheck("cairn." + BACKEND);
+    assertThat(registry().healthChecks().getNames()).contains("cairn.backends." + BACKEND);
+    HealthCheck.Result result =
+        registry().healthChecks().runHealthCheck("cairn.backends." + BACKEND);
     assertThat(result.isHealthy()).as("health: %s", result.getMessage()).isTrue();
     assertThat(backend().health().isHealthy()).isTrue();
   }
@@ -222,5 +245,304 @@ public abstract class BackendContract extends ContractSupport {
         stats.stores().stream().filter(x -> x.store().equals(new StoreId(kind, name))).findFirst();
     assertThat(s).as("stats for %s:%s", kind.shortName(), name).isPresent();
     return s.get().entries();
+  }
+
+  // ---- stores() holds data ----
+
+  @Test
+  public void storesListsEveryStoreHoldingDataAlsoWhenWrittenInATransaction() {
+    backend()
+        .inTransaction(
+            tx -> {
+              tx.keyValue("tck-h-txkv").put(bytes("k"), bytes("v"));
+              tx.log("tck-h-txlog").append(bytes("x"));
+              return null;
+            });
+    backend().keyValue("tck-h-ttl").put(bytes("k"), bytes("v"), Duration.ofHours(1));
+    backend().keyValue("tck-h-batch").putAll(List.of(new KeyValue(bytes("k"), bytes("v"))));
+    backend().log("tck-h-all").appendAll(List.of(bytes("a"), bytes("b")));
+    var truncated = backend().log("tck-h-truncated");
+    truncated.append(bytes("gone"));
+    truncated.truncateBefore(Long.MAX_VALUE);
+    backend().snapshots("tck-h-snap").save(3, bytes("s"));
+    assertThat(backend().stores())
+        .as("every store holding data")
+        .contains(
+            new StoreId(StoreKind.KEY_VALUE, "tck-h-txkv"),
+            new StoreId(StoreKind.LOG, "tck-h-txlog"),
+            new StoreId(StoreKind.KEY_VALUE, "tck-h-ttl"),
+            new StoreId(StoreKind.KEY_VALUE, "tck-h-batch"),
+            new StoreId(StoreKind.LOG, "tck-h-all"),
+            new StoreId(StoreKind.LOG, "tck-h-truncated"),
+            new StoreId(StoreKind.SNAPSHOT, "tck-h-snap"));
+  }
+
+  // ---- exclusive open ----
+
+  @Test
+  public void aSecondOpenOfTheSameDirectoryInThisProcessIsLocked() {
+    assumeExclusive();
+    backend().keyValue("tck-lock").put(bytes("k"), bytes("v"));
+    Throwable t = catchThrowable(() -> openRegistryAt(directory().resolve(BACKEND), "").close());
+    assertThat(t)
+        .as("a second open of %s while it is open", directory().resolve(BACKEND))
+        .isInstanceOf(BackendLockedException.class);
+    assertThat(t.getMessage()).isNotBlank();
+    assertThat(backend().keyValue("tck-lock").get(bytes("k")))
+        .as("the first backend still works after the refused open")
+        .isEqualTo(bytes("v"));
+    StorageBackend again = reopen();
+    assertThat(again.keyValue("tck-lock").get(bytes("k"))).isEqualTo(bytes("v"));
+  }
+
+  @Test
+  public void aSecondOpenOfTheSameDirectoryInAnotherProcessIsLocked() {
+    assumeExclusive();
+    backend().keyValue("tck-lock").put(bytes("k"), bytes("v"));
+    Path config = writeConfigFile("second-open.conf", "");
+    try (ChildJvm child = ChildJvm.start(BackendHolder.class, config.toString())) {
+      String line =
+          child.awaitLine(l -> l.startsWith("OPENED") || l.startsWith("FAILED"), CHILD_TIMEOUT);
+      assertThat(line)
+          .as("a child JVM opening the directory this process holds")
+          .startsWith("FAILED " + BackendLockedException.class.getName());
+    }
+    assertThat(backend().keyValue("tck-lock").get(bytes("k"))).isEqualTo(bytes("v"));
+  }
+
+  private static final Duration CHILD_TIMEOUT = Duration.ofMinutes(2);
+
+  /** The lock rule is for durable backends that are not meant for several processes. */
+  private void assumeExclusive() {
+    assumeCapability(Capability.DURABLE);
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        capabilities().contains(Capability.MULTI_PROCESS),
+        "backend declares MULTI_PROCESS: several opens are allowed");
+  }
+
+  // ---- bad arguments: IllegalArgumentException with a message, before anything is written ----
+
+  @Test
+  public void nullStoreNamesAreIllegalArguments() {
+    assertThatThrownBy(() -> backend().keyValue(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("key-value namespace name null");
+    assertThatThrownBy(() -> backend().log(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("log name null");
+    assertThatThrownBy(() -> backend().snapshots(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("snapshot set name null");
+    assertThatThrownBy(() -> backend().inTransaction(tx -> tx.keyValue(null)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("key-value namespace name null");
+    assertThatThrownBy(() -> backend().inTransaction(tx -> tx.log(null)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("log name null");
+  }
+
+  @Test
+  public void invalidStoreNamesHaveOneWordingPerKind() {
+    assertThatThrownBy(() -> backend().keyValue("bad name"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Invalid key-value namespace name 'bad name'");
+    assertThatThrownBy(() -> backend().inTransaction(tx -> tx.keyValue("bad name")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Invalid key-value namespace name 'bad name'");
+    assertThatThrownBy(() -> backend().log("bad name"))
+        .hasMessageStartingWith("Invalid log name 'bad name'");
+    assertThatThrownBy(() -> backend().snapshots("bad name"))
+        .hasMessageStartingWith("Invalid snapshot set name 'bad name'");
+  }
+
+  @Test
+  public void aTtlTooLongToRepresentIsAnIllegalArgument() {
+    var kv = backend().keyValue("tck-args");
+    Duration huge = Duration.ofSeconds(Long.MAX_VALUE);
+    assertThatThrownBy(() -> kv.put(bytes("k"), bytes("v"), huge))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TTL");
+    assertThatThrownBy(() -> kv.compareAndSet(bytes("k"), 0, bytes("v"), huge))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TTL");
+    assertThatThrownBy(
+            () ->
+                backend()
+                    .inTransaction(tx -> tx.keyValue("tck-args").put(bytes("k"), bytes("v"), huge)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TTL");
+    assertThat(kv.get(bytes("k"))).as("nothing was written").isNull();
+    kv.put(bytes("k"), bytes("v"), io.cairn.persistence.KeyValueStore.MAX_TTL);
+    assertThat(kv.get(bytes("k"))).as("the largest TTL is accepted").isEqualTo(bytes("v"));
+  }
+
+  @Test
+  public void negativeLogOffsetsAreIllegalArguments() {
+    var log = backend().log("tck-args");
+    log.append(bytes("a"));
+    log.append(bytes("b"));
+    assertThatThrownBy(() -> log.read(-1, 10))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fromOffset")
+        .hasMessageContaining("-1");
+    assertThatThrownBy(() -> log.read(Long.MIN_VALUE, 10))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> log.truncateBefore(-5))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-5");
+    assertThat(log.firstOffset()).as("nothing was truncated").isZero();
+    assertThat(log.read(0, 10)).hasSize(2);
+  }
+
+  @Test
+  public void nullsAreNamedInOneWording() {
+    var kv = backend().keyValue("tck-args");
+    var log = backend().log("tck-args");
+    assertThatThrownBy(() -> kv.put(null, bytes("v")))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageStartingWith("key must not be null");
+    assertThatThrownBy(() -> kv.put(bytes("k"), null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageStartingWith("value must not be null");
+    assertThatThrownBy(() -> log.append(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageStartingWith("payload must not be null");
+    assertThat(log.nextOffset()).isZero();
+  }
+
+  @Test
+  public void aCompareAndSetConflictHasOneWordingNamingBackendNamespaceAndKey() {
+    var kv = backend().keyValue("tck-cas");
+    long v = kv.put(bytes("o-1"), bytes("x"));
+    String where =
+        "key 'o-1' (0x6f2d31) in key-value namespace 'tck-cas' of backend '" + BACKEND + "'";
+    assertThatThrownBy(() -> kv.compareAndSet(bytes("o-1"), v + 100, bytes("y"), null))
+        .isInstanceOf(VersionConflictException.class)
+        .hasMessageStartingWith("Version conflict at " + where + ": expected version " + (v + 100));
+    assertThatThrownBy(() -> kv.compareAndDelete(bytes("o-1"), v + 100))
+        .isInstanceOf(VersionConflictException.class)
+        .hasMessageStartingWith("Version conflict at " + where);
+    assertThatThrownBy(
+            () ->
+                backend()
+                    .inTransaction(
+                        tx ->
+                            tx.keyValue("tck-cas")
+                                .compareAndSet(bytes("o-1"), 0, bytes("y"), null)))
+        .isInstanceOf(VersionConflictException.class)
+        .hasMessageStartingWith("Version conflict at " + where);
+  }
+
+  // ---- caps on one transaction, putAll, appendAll ----
+
+  @Test
+  public void batchesOverTheCapsAreRefusedNamingTheCapAndWriteNothing() {
+    try (PersistenceRegistry r =
+        openRegistryAt(
+            directory().resolve("caps"), "max-batch-entries = 10\nmax-batch-bytes = 1000")) {
+      StorageBackend b = r.backend(BACKEND);
+      var kv = b.keyValue("tck-caps");
+      var log = b.log("tck-caps");
+      List<KeyValue> eleven = new ArrayList<>();
+      List<byte[]> elevenRecords = new ArrayList<>();
+      for (int i = 0; i < 11; i++) {
+        eleven.add(new KeyValue(bytes("k" + i), bytes("v")));
+        elevenRecords.add(bytes("r" + i));
+      }
+      assertThatThrownBy(() -> kv.putAll(eleven))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("11 writes")
+          .hasMessageContaining("cap of 10")
+          .hasMessageContaining("cairn.backends." + BACKEND + ".max-batch-entries");
+      assertThatThrownBy(() -> log.appendAll(elevenRecords))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("max-batch-entries");
+      assertThatThrownBy(() -> log.appendAll(List.of(new byte[600], new byte[600])))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("1200 bytes")
+          .hasMessageContaining("max-batch-bytes");
+      assertThatThrownBy(
+              () ->
+                  b.inTransaction(
+                      tx -> {
+                        for (int i = 0; i < 11; i++) {
+                          tx.keyValue("tck-caps").put(bytes("t" + i), bytes("v"));
+                        }
+                        return null;
+                      }))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("transaction")
+          .hasMessageContaining("max-batch-entries");
+      assertThatThrownBy(
+              () ->
+                  b.inTransaction(
+                      tx -> {
+                        tx.log("tck-caps").append(new byte[500]);
+                        tx.keyValue("tck-caps").put(bytes("big"), new byte[500]);
+                        return null;
+                      }))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("max-batch-bytes");
+      assertThat(kv.get(bytes("k0"))).as("nothing of the refused putAll").isNull();
+      assertThat(kv.get(bytes("t0"))).as("nothing of the refused transaction").isNull();
+      assertThat(log.nextOffset()).as("nothing of the refused appends").isZero();
+      kv.putAll(eleven.subList(0, 10));
+      log.appendAll(elevenRecords.subList(0, 10));
+      assertThat(kv.get(bytes("k9"))).as("a batch at the cap is accepted").isEqualTo(bytes("v"));
+      assertThat(log.nextOffset()).isEqualTo(10);
+    }
+  }
+
+  // ---- many stores ----
+
+  /** System property: how many stores {@link #manyStoresAreCheapToCreate()} creates. */
+  public static final String MANY_STORES_PROPERTY = "tckManyStores";
+
+  /**
+   * Creating a store must cost the same whether there are ten or a hundred thousand (the registry
+   * once sorted every metric on each new store). Creates {@value #MANY_STORES_DEFAULT} key-value
+   * namespaces (more with {@code -DtckManyStores=100000}) with one entry each, checks they are all
+   * listed and readable, and prints the time and the heap retained per store.
+   */
+  @Test
+  public void manyStoresAreCheapToCreate() {
+    int n = Integer.getInteger(MANY_STORES_PROPERTY, MANY_STORES_DEFAULT);
+    StorageBackend b = backend();
+    long heapBefore = usedHeapAfterGc();
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      b.keyValue("tck-many-" + i).put(bytes("k"), bytes("v"));
+    }
+    long createdNanos = System.nanoTime() - start;
+    long heapAfter = usedHeapAfterGc();
+    SortedSet<StoreId> stores = b.stores();
+    for (int i = 0; i < n; i += Math.max(1, n / 100)) {
+      assertThat(stores).contains(new StoreId(StoreKind.KEY_VALUE, "tck-many-" + i));
+      assertThat(b.keyValue("tck-many-" + i).get(bytes("k"))).isEqualTo(bytes("v"));
+    }
+    assertThat(stores.stream().filter(s -> s.name().startsWith("tck-many-")).count()).isEqualTo(n);
+    assertThat(registry().metrics().getNames().size())
+        .as("metrics do not grow with the number of stores")
+        .isLessThan(100);
+    System.out.printf(
+        "[cairn-tck] %s backend: %d stores created in %.1f s (%.0f us each), heap retained %.0f"
+            + " bytes per store (backend and registry together)%n",
+        b.type(),
+        n,
+        createdNanos / 1e9,
+        createdNanos / 1e3 / n,
+        (heapAfter - heapBefore) / (double) n);
+  }
+
+  private static final int MANY_STORES_DEFAULT = 2_000;
+
+  private static long usedHeapAfterGc() {
+    Runtime rt = Runtime.getRuntime();
+    long used = Long.MAX_VALUE;
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      used = Math.min(used, rt.totalMemory() - rt.freeMemory());
+    }
+    return used;
   }
 }

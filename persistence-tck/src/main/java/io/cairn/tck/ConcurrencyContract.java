@@ -1,6 +1,7 @@
 package io.cairn.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.Entry;
@@ -217,6 +218,245 @@ public abstract class ConcurrencyContract extends ContractSupport {
     invokeAll(tasks);
     assertThat(scans.get()).isPositive();
     assertThat(kv.approximateCount()).isEqualTo(writes);
+  }
+
+  /** System property: transactions written by {@link #aTransactionsWritesBecomeVisibleTogether}. */
+  public static final String VISIBILITY_TRANSACTIONS_PROPERTY = "tckVisibilityTransactions";
+
+  /**
+   * A writer commits transactions {@code i} that each put key {@code tx-i} and append log record
+   * {@code i}; readers that see {@code tx-i} must find record {@code i}, and readers that see the
+   * log's {@code nextOffset} pass {@code i} must find {@code tx-i}: a transaction's writes become
+   * visible together (see {@link io.cairn.persistence.StorageBackend}).
+   */
+  @Test
+  public void aTransactionsWritesBecomeVisibleTogether() throws Exception {
+    int transactions = Integer.getInteger(VISIBILITY_TRANSACTIONS_PROPERTY, 400);
+    KeyValueStore kv = backend().keyValue("tck-visible");
+    LogStore log = backend().log("tck-visible");
+    AtomicBoolean writing = new AtomicBoolean(true);
+    AtomicLong checks = new AtomicLong();
+    List<Callable<Void>> tasks = new ArrayList<>();
+    tasks.add(
+        () -> {
+          try {
+            for (int i = 0; i < transactions; i++) {
+              int n = i;
+              backend()
+                  .inTransaction(
+                      tx -> {
+                        tx.keyValue("tck-visible").put(bytes("tx-" + n), longBytes(n));
+                        return tx.log("tck-visible").append(longBytes(n));
+                      });
+            }
+          } finally {
+            writing.set(false);
+          }
+          return null;
+        });
+    // key first, then the log record
+    tasks.add(
+        () -> {
+          int i = 0;
+          while (i < transactions) {
+            boolean more = writing.get();
+            if (kv.get(bytes("tx-" + i)) != null) {
+              List<LogRecord> r = log.read(i, 1);
+              assertThat(r)
+                  .as("key tx-%d is visible, so log record %d must be too", i, i)
+                  .hasSize(1);
+              assertThat(r.get(0).payload()).isEqualTo(longBytes(i));
+              checks.incrementAndGet();
+              i++;
+            } else if (!more) {
+              throw new AssertionError("tx-" + i + " missing after every transaction committed");
+            }
+          }
+          return null;
+        });
+    // the log first, then the key
+    tasks.add(
+        () -> {
+          long checked = 0;
+          while (checked < transactions) {
+            boolean more = writing.get();
+            long next = log.nextOffset();
+            for (; checked < next; checked++) {
+              assertThat(kv.get(bytes("tx-" + checked)))
+                  .as("log nextOffset is %d, so key tx-%d must be visible", next, checked)
+                  .isEqualTo(longBytes(checked));
+              checks.incrementAndGet();
+            }
+            if (!more && checked < transactions) {
+              throw new AssertionError(
+                  "log nextOffset " + next + " after every transaction committed");
+            }
+          }
+          return null;
+        });
+    invokeAll(tasks);
+    assertThat(checks.get()).isEqualTo(2L * transactions);
+  }
+
+  /**
+   * What a scan promises while others write (see {@link KeyValueStore#scan}): keys in strictly
+   * increasing order, each at most once; every entry that stays unchanged during the scan is
+   * returned with its value; a changing entry shows only values it really had.
+   */
+  @Test
+  public void scansSeeEachKeyOnceInOrderAndEveryStableEntry() throws Exception {
+    KeyValueStore kv = backend().keyValue("tck-scan");
+    int stable = 600;
+    List<io.cairn.persistence.KeyValue> initial = new ArrayList<>();
+    for (int i = 0; i < stable; i++) {
+      initial.add(
+          new io.cairn.persistence.KeyValue(bytes(String.format("s-%04d", i)), bytes("stable")));
+    }
+    kv.putAll(initial);
+    AtomicBoolean writing = new AtomicBoolean(true);
+    AtomicInteger scans = new AtomicInteger();
+    long seed = seed();
+    List<Callable<Void>> tasks = new ArrayList<>();
+    tasks.add(
+        () -> {
+          try {
+            java.util.Random random = new java.util.Random(seed);
+            for (int round = 0; round < operationsPerThread() * 2 || scans.get() < 3; round++) {
+              int i = random.nextInt(stable);
+              byte[] changing = bytes(String.format("s-%04d-changing", i));
+              switch (round % 3) {
+                case 0 -> kv.put(changing, bytes("v" + round));
+                case 1 -> kv.delete(changing);
+                default ->
+                    kv.putAll(
+                        List.of(
+                            new io.cairn.persistence.KeyValue(changing, bytes("v" + round)),
+                            new io.cairn.persistence.KeyValue(
+                                bytes(String.format("s-%04d-changing", (i + 1) % stable)),
+                                bytes("v" + round))));
+              }
+            }
+          } finally {
+            writing.set(false);
+          }
+          return null;
+        });
+    for (int r = 0; r < 2; r++) {
+      tasks.add(
+          () -> {
+            do {
+              byte[] previous = null;
+              int stableSeen = 0;
+              try (CloseableIterator<Entry> it = kv.scan(null, null)) {
+                while (it.hasNext()) {
+                  Entry e = it.next();
+                  if (previous != null) {
+                    assertThat(Bytes.UNSIGNED.compare(previous, e.key()))
+                        .as("scan returns keys strictly increasing, each once")
+                        .isNegative();
+                  }
+                  previous = e.key();
+                  String key = new String(e.key(), java.nio.charset.StandardCharsets.UTF_8);
+                  String value = new String(e.value(), java.nio.charset.StandardCharsets.UTF_8);
+                  if (key.endsWith("-changing")) {
+                    assertThat(value).as("a changing entry's value").startsWith("v");
+                  } else {
+                    assertThat(value).as("stable entry %s", key).isEqualTo("stable");
+                    stableSeen++;
+                  }
+                }
+              }
+              assertThat(stableSeen).as("every unchanged entry is returned").isEqualTo(stable);
+              scans.incrementAndGet();
+            } while (writing.get());
+            return null;
+          });
+    }
+    invokeAll(tasks);
+    assertThat(scans.get()).isGreaterThanOrEqualTo(3);
+  }
+
+  /**
+   * {@code close()} while operations run: each of them completes or throws {@link
+   * io.cairn.persistence.BackendClosedException}, nothing else; an acknowledged write is there
+   * after reopening (durable backends).
+   */
+  @Test
+  public void closeDuringOperationsCompletesOrFailsThemWithBackendClosed() throws Exception {
+    var b = backend();
+    KeyValueStore kv = b.keyValue("tck-closing");
+    LogStore log = b.log("tck-closing");
+    Set<Long> acknowledgedKeys = ConcurrentHashMap.newKeySet();
+    Set<Long> acknowledgedOffsets = ConcurrentHashMap.newKeySet();
+    AtomicInteger closedFailures = new AtomicInteger();
+    CountDownLatch running = new CountDownLatch(threads());
+    List<Callable<Void>> tasks = new ArrayList<>();
+    for (int t = 0; t < threads(); t++) {
+      int thread = t;
+      tasks.add(
+          () -> {
+            running.countDown();
+            for (long i = 0; ; i++) {
+              long id = thread * 1_000_000L + i;
+              try {
+                switch ((int) (i % 4)) {
+                  case 0 -> {
+                    kv.put(longBytes(id), longBytes(id));
+                    acknowledgedKeys.add(id);
+                  }
+                  case 1 -> acknowledgedOffsets.add(log.append(longBytes(id)));
+                  case 2 -> kv.get(longBytes(id - 2));
+                  default -> {
+                    try (CloseableIterator<Entry> it = kv.scan(null, null)) {
+                      for (int n = 0; n < 20 && it.hasNext(); n++) {
+                        it.next();
+                      }
+                    }
+                  }
+                }
+              } catch (io.cairn.persistence.BackendClosedException expected) {
+                closedFailures.incrementAndGet();
+                return null;
+              }
+            }
+          });
+    }
+    List<Future<Void>> futures = new ArrayList<>();
+    for (Callable<Void> c : tasks) {
+      futures.add(pool.submit(c));
+    }
+    assertThat(running.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    while (acknowledgedKeys.size() < threads() * 5L) {
+      Thread.sleep(5);
+      for (Future<Void> f : futures) {
+        if (f.isDone()) {
+          f.get(); // a worker failed before the close: report why
+        }
+      }
+    }
+    b.close();
+    await(futures); // anything but BackendClosedException fails here
+    assertThat(closedFailures.get())
+        .as("every worker stopped on BackendClosedException")
+        .isEqualTo(threads());
+    assertThatThrownBy(() -> kv.put(longBytes(-1), longBytes(-1)))
+        .isInstanceOf(io.cairn.persistence.BackendClosedException.class);
+    if (!capabilities().contains(io.cairn.persistence.Capability.DURABLE)) {
+      return;
+    }
+    var again = reopen();
+    KeyValueStore kv2 = again.keyValue("tck-closing");
+    for (long id : acknowledgedKeys) {
+      assertThat(kv2.get(longBytes(id)))
+          .as("acknowledged put %d after close", id)
+          .isEqualTo(longBytes(id));
+    }
+    LogStore log2 = again.log("tck-closing");
+    for (long offset : acknowledgedOffsets) {
+      assertThat(log2.read(offset, 1))
+          .as("acknowledged append at %d after close", offset)
+          .hasSize(1);
+    }
   }
 
   @Test

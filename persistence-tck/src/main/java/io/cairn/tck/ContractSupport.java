@@ -114,11 +114,50 @@ public abstract class ContractSupport {
    * clock; returns the new backend. Objects obtained from the old backend are closed.
    */
   protected final StorageBackend reopen() {
-    PersistenceRegistry old = registry;
-    registry = null;
-    old.close();
+    closeRegistry();
     registry = openRegistry();
     return backend();
+  }
+
+  /**
+   * Closes the registry (and so the backend, releasing its directory lock) without opening it
+   * again, e.g. before another process uses the directory; {@link #reopen()} opens it again.
+   */
+  protected final void closeRegistry() {
+    PersistenceRegistry old = registry;
+    registry = null;
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  /**
+   * Writes a HOCON file that opens backend {@value #BACKEND} with this test's configuration on the
+   * test's data directory (the one {@link #backend()} uses), plus {@code extraBackendConfig} (e.g.
+   * {@code "max-batch-entries = 10"}) inside the backend entry; for a child JVM or a second
+   * registry. Returns the file.
+   */
+  protected final Path writeConfigFile(String fileName, String extraBackendConfig) {
+    Path file = directory.resolve(fileName);
+    try {
+      java.nio.file.Files.writeString(
+          file, hocon(directory.resolve(BACKEND), extraBackendConfig), StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return file;
+  }
+
+  /**
+   * Opens a second, independent registry on {@code dataDir} with this test's backend configuration
+   * plus {@code extraBackendConfig} inside the backend entry (e.g. lower caps). The caller closes
+   * it.
+   */
+  protected final PersistenceRegistry openRegistryAt(Path dataDir, String extraBackendConfig) {
+    return PersistenceRegistry.builder()
+        .clock(clock)
+        .baseDirectory(directory)
+        .open(ConfigFactory.parseString(hocon(dataDir, extraBackendConfig)));
   }
 
   /** The clock the backend uses; advance it to expire TTLs. */
@@ -205,16 +244,20 @@ public abstract class ContractSupport {
   }
 
   private PersistenceRegistry openRegistry(Path dataDir) {
-    String hocon =
-        "cairn.backends."
-            + BACKEND
-            + " {\n"
-            + backendConfig()
-            + "\ndata-dir = "
-            + ConfigUtil.quoteString(dataDir.toString())
-            + "\n}\n"
-            + extraConfig();
-    Config config = ConfigFactory.parseString(hocon);
+    Config config = ConfigFactory.parseString(hocon(dataDir, ""));
     return PersistenceRegistry.builder().clock(clock).baseDirectory(directory).open(config);
+  }
+
+  private String hocon(Path dataDir, String extraBackendConfig) {
+    return "cairn.backends."
+        + BACKEND
+        + " {\n"
+        + backendConfig()
+        + "\n"
+        + extraBackendConfig
+        + "\ndata-dir = "
+        + ConfigUtil.quoteString(dataDir.toString())
+        + "\n}\n"
+        + extraConfig();
   }
 }

@@ -548,7 +548,7 @@ public abstract class KeyValueStoreContract extends ContractSupport {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> backend().keyValue("x".repeat(129)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> backend().keyValue(null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> backend().keyValue(null)).isInstanceOf(IllegalArgumentException.class);
     assertThat(backend().keyValue("ok.name_1-2").name()).isEqualTo("ok.name_1-2");
   }
 

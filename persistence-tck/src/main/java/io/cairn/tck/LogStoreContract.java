@@ -200,7 +200,7 @@ public abstract class LogStoreContract extends ContractSupport {
     assertThatThrownBy(() -> backend().log("bad/name"))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> backend().log("")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> backend().log(null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> backend().log(null)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

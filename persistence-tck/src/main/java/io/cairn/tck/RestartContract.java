@@ -3,16 +3,20 @@ package io.cairn.tck;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.persistence.Capability;
+import io.cairn.persistence.Durability;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreId;
+import io.cairn.tck.crash.ChildJvm;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.SortedSet;
 import org.assertj.core.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +24,10 @@ import org.junit.jupiter.api.Test;
  * Contract across close and reopen, for backends that declare {@link Capability#DURABLE} (skipped,
  * not failed, for the others): every acknowledged key-value write, delete and TTL is there with its
  * version, log offsets continue without reuse (also after truncating everything), snapshots are
- * intact, committed transactions survive and aborted ones left nothing.
+ * intact, committed transactions survive and aborted ones left nothing. For durability {@code
+ * normal} and {@code full} also across a process killed with SIGKILL ({@link
+ * #acknowledgedWritesSurviveAKilledProcess()}, which runs a child JVM): a backend that writes only
+ * on close fails.
  */
 public abstract class RestartContract extends ContractSupport {
 
@@ -131,6 +138,49 @@ public abstract class RestartContract extends ContractSupport {
     assertThat(again.keyValue("tck-restart").get(bytes("tx2"))).isNull();
     assertThat(again.log("tck-restart").nextOffset()).isEqualTo(1);
     assertThat(again.log("tck-restart").append(bytes("next"))).isEqualTo(1);
+  }
+
+  /**
+   * The writes of {@link KilledWriter} in a child JVM that is then killed with SIGKILL (no close,
+   * no shutdown hook): every acknowledged write must be there on reopen. A backend that only writes
+   * on close fails here. Only for durability {@code normal} and {@code full}, which promise to
+   * survive a process crash; skipped (not failed) for {@code none}, which does not.
+   */
+  @Test
+  public void acknowledgedWritesSurviveAKilledProcess() {
+    Assumptions.assumeTrue(
+        backend().durability() != Durability.NONE,
+        "durability none promises nothing across a process crash; test skipped by durability");
+    Path config = writeConfigFile("killed-writer.conf", "");
+    closeRegistry(); // the child must be able to lock the directory
+    try (ChildJvm child = ChildJvm.start(KilledWriter.class, config.toString())) {
+      child.awaitLine(KilledWriter.ACKED::equals, Duration.ofMinutes(2));
+      child.killHard();
+    }
+    StorageBackend b = reopen();
+    String store = KilledWriter.STORE;
+    var kv = b.keyValue(store);
+    assertThat(kv.get(bytes("k0"))).as("k0 after the kill").isEqualTo(bytes("v0 again"));
+    assertThat(kv.get(bytes("k1"))).as("deleted k1 after the kill").isNull();
+    assertThat(kv.get(bytes("k2"))).as("k2 after the kill").isEqualTo(bytes("v2 cas"));
+    for (int i = 3; i < KilledWriter.KEYS; i++) {
+      assertThat(kv.get(bytes("k" + i))).as("k%d after the kill", i).isEqualTo(bytes("v" + i));
+    }
+    assertThat(kv.get(bytes("ttl"))).isEqualTo(bytes("an hour"));
+    assertThat(kv.get(bytes("batch-a"))).isEqualTo(bytes("a"));
+    assertThat(kv.get(bytes("batch-b"))).isEqualTo(bytes("b"));
+    assertThat(kv.get(bytes("tx"))).isEqualTo(bytes("committed"));
+    var log = b.log(store);
+    assertThat(log.firstOffset()).as("truncation survives the kill").isEqualTo(3);
+    assertThat(log.nextOffset()).isEqualTo(KilledWriter.RECORDS + 6);
+    List<LogRecord> records = log.read(0, 1000);
+    assertThat(records).hasSize(KilledWriter.RECORDS + 3);
+    assertThat(records.get(0).payload()).isEqualTo(bytes("r3"));
+    assertThat(records.get(records.size() - 1).payload()).isEqualTo(bytes("tx record"));
+    var snaps = b.snapshots(store);
+    assertThat(snaps.list()).extracting(SnapshotInfo::version).containsExactly(1L);
+    Fixtures.assertStreamEquals(
+        snaps.load(1), KilledWriter.SNAPSHOT_SEED, KilledWriter.SNAPSHOT_BYTES);
   }
 
   @Test

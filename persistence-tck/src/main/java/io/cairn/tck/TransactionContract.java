@@ -281,4 +281,145 @@ public abstract class TransactionContract extends ContractSupport {
     assertThat(t).isInstanceOf(IllegalArgumentException.class);
     assertThat(orders().get(bytes("ok"))).isNull();
   }
+
+  // ---- the transaction rule: inside the work, write only through the view ----
+
+  @Test
+  public void directWritesInsideTheWorkAreRefusedAndTheTransactionAborts() {
+    KeyValueStore direct = orders();
+    LogStore directLog = events();
+    var snaps = backend().snapshots("tck-snaps");
+    orders().put(bytes("existing"), bytes("before"));
+    List<ThrowingCall> writes =
+        List.of(
+            () -> direct.put(bytes("d"), bytes("direct")),
+            () -> direct.put(bytes("d"), bytes("direct"), Duration.ofMinutes(1)),
+            () -> direct.compareAndSet(bytes("d"), 0, bytes("direct"), null),
+            () -> direct.delete(bytes("existing")),
+            () -> direct.compareAndDelete(bytes("existing"), 1),
+            () -> direct.putAll(List.of(new io.cairn.persistence.KeyValue(bytes("d"), bytes("x")))),
+            direct::purgeExpired,
+            () -> directLog.append(bytes("direct")),
+            () -> directLog.appendAll(List.of(bytes("direct"))),
+            () -> directLog.truncateBefore(1),
+            () -> snaps.save(1, bytes("direct")),
+            () -> snaps.delete(1),
+            () -> snaps.retainLatest(1));
+    for (int i = 0; i < writes.size(); i++) {
+      ThrowingCall write = writes.get(i);
+      int n = i;
+      Throwable t =
+          catchThrowable(
+              () ->
+                  backend()
+                      .inTransaction(
+                          tx -> {
+                            tx.keyValue("tck-orders").put(bytes("in-tx-" + n), bytes("tx"));
+                            write.call();
+                            return null;
+                          }));
+      assertThat(t)
+          .as("direct write #%d inside the work", i)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("inTransaction")
+          .hasMessageContaining("Nothing was written");
+      assertThat(orders().get(bytes("in-tx-" + n)))
+          .as("the transaction of direct write #%d was aborted", i)
+          .isNull();
+    }
+    assertThat(orders().get(bytes("d"))).isNull();
+    assertThat(orders().get(bytes("existing"))).isEqualTo(bytes("before"));
+    assertThat(events().nextOffset()).isZero();
+    assertThat(snaps.list()).isEmpty();
+  }
+
+  @Test
+  public void aRefusedDirectWriteNamesTheStoreAndTheViewToUse() {
+    KeyValueStore direct = orders();
+    Throwable t =
+        catchThrowable(() -> backend().inTransaction(tx -> direct.put(bytes("k"), bytes("v"))));
+    assertThat(t)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("key-value namespace 'tck-orders'")
+        .hasMessageContaining("tx.keyValue(\"tck-orders\")");
+    LogStore log = events();
+    assertThat(catchThrowable(() -> backend().inTransaction(tx -> log.append(bytes("x")))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("log 'tck-events'")
+        .hasMessageContaining("tx.log(\"tck-events\")");
+  }
+
+  @Test
+  public void directWritesFromOtherThreadsDuringATransactionAreNotRefused() throws Exception {
+    KeyValueStore direct = orders();
+    java.util.concurrent.ExecutorService other =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<Long> f =
+          backend()
+              .inTransaction(
+                  tx -> {
+                    tx.keyValue("tck-orders").put(bytes("tx"), bytes("1"));
+                    // another thread's write is not part of this transaction: it waits or runs,
+                    // but is not refused; do not wait for it here (it may wait for the commit)
+                    return other.submit(() -> direct.put(bytes("other"), bytes("2")));
+                  });
+      assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).isPositive();
+      assertThat(orders().get(bytes("other"))).isEqualTo(bytes("2"));
+      assertThat(orders().get(bytes("tx"))).isEqualTo(bytes("1"));
+    } finally {
+      other.shutdownNow();
+    }
+  }
+
+  @Test
+  public void directReadsInsideTheWorkSeeCommittedStateOnly() {
+    orders().put(bytes("k"), bytes("committed"));
+    events().append(bytes("committed"));
+    KeyValueStore direct = orders();
+    LogStore directLog = events();
+    backend()
+        .inTransaction(
+            tx -> {
+              tx.keyValue("tck-orders").put(bytes("k"), bytes("uncommitted"));
+              tx.keyValue("tck-orders").put(bytes("new"), bytes("uncommitted"));
+              tx.log("tck-events").append(bytes("uncommitted"));
+              assertThat(tx.keyValue("tck-orders").getEntry(bytes("k")).orElseThrow().value())
+                  .as("the view sees the transaction's own write")
+                  .isEqualTo(bytes("uncommitted"));
+              assertThat(direct.get(bytes("k")))
+                  .as("a direct read inside the work sees committed state")
+                  .isEqualTo(bytes("committed"));
+              assertThat(direct.get(bytes("new"))).isNull();
+              assertThat(directLog.nextOffset()).isEqualTo(1);
+              assertThat(directLog.read(0, 10)).hasSize(1);
+              return null;
+            });
+    assertThat(orders().get(bytes("k"))).isEqualTo(bytes("uncommitted"));
+    assertThat(events().nextOffset()).isEqualTo(2);
+  }
+
+  @Test
+  public void transactionsDoNotNest() {
+    Throwable t =
+        catchThrowable(
+            () ->
+                backend()
+                    .inTransaction(
+                        tx -> {
+                          tx.keyValue("tck-orders").put(bytes("outer"), bytes("1"));
+                          return backend().inTransaction(inner -> null);
+                        }));
+    assertThat(t).isInstanceOf(IllegalStateException.class).hasMessageContaining("do not nest");
+    assertThat(orders().get(bytes("outer"))).isNull();
+    long version =
+        backend().inTransaction(tx -> tx.keyValue("tck-orders").put(bytes("a"), bytes("b")));
+    assertThat(version).as("the backend works after the refused nesting").isPositive();
+  }
+
+  /** A write to try, for lists of operations. */
+  @FunctionalInterface
+  private interface ThrowingCall {
+    void call();
+  }
 }

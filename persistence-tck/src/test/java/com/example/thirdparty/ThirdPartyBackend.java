@@ -63,8 +63,9 @@ import java.util.zip.CheckedOutputStream;
 
 /**
  * A small, complete backend: every store is a {@link TreeMap} guarded by ONE {@link ReentrantLock}
- * for the whole backend. Transactions hold that lock for their whole work and keep an undo list, so
- * an exception rolls every write back before anyone else can look.
+ * for the whole backend. Transactions hold that lock for their whole work and buffer their writes
+ * in the view, installed at commit: an exception drops them, and nobody, not even a direct read on
+ * the working thread, sees them before.
  *
  * <h2>Files in the data directory</h2>
  *
@@ -102,7 +103,23 @@ final class ThirdPartyBackend implements StorageBackend {
     final TreeMap<Long, byte[]> records = new TreeMap<>();
   }
 
-  private ThirdPartyBackend(BackendContext ctx, FileChannel channel, FileLock fileLock) {
+  /**
+   * Deliberate defects, for the TCK's own mutation tests ({@code TckCatchesBrokenBackendsTest}):
+   * the TCK must fail a backend that has one of them.
+   */
+  enum Mutation {
+    /** None: the example as it should be. */
+    NONE,
+    /** Claims the configured durability (e.g. normal) although it writes only on close. */
+    CLAIMS_DURABILITY_WRITES_ON_CLOSE,
+    /** Opens even when another instance holds the directory's lock. */
+    IGNORES_LOCK
+  }
+
+  private ThirdPartyBackend(
+      BackendContext ctx, FileChannel channel, FileLock fileLock, Mutation mutation) {
+    this.durability =
+        mutation == Mutation.CLAIMS_DURABILITY_WRITES_ON_CLOSE ? ctx.durability() : Durability.NONE;
     this.name = ctx.name();
     this.dir = ctx.dataDir();
     this.clock = ctx.clock();
@@ -110,7 +127,13 @@ final class ThirdPartyBackend implements StorageBackend {
     this.fileLock = fileLock;
   }
 
+  private final Durability durability;
+
   static ThirdPartyBackend open(BackendContext ctx) {
+    return open(ctx, Mutation.NONE);
+  }
+
+  static ThirdPartyBackend open(BackendContext ctx, Mutation mutation) {
     Path dir = ctx.dataDir();
     FileChannel channel = null;
     try {
@@ -124,11 +147,11 @@ final class ThirdPartyBackend implements StorageBackend {
       } catch (OverlappingFileLockException e) {
         fl = null;
       }
-      if (fl == null) {
+      if (fl == null && mutation != Mutation.IGNORES_LOCK) {
         throw new BackendLockedException(
             "thirdparty backend '" + ctx.name() + "': " + dir + " is in use by another instance");
       }
-      ThirdPartyBackend b = new ThirdPartyBackend(ctx, channel, fl);
+      ThirdPartyBackend b = new ThirdPartyBackend(ctx, channel, fl, mutation);
       b.load();
       return b;
     } catch (IOException e) {
@@ -154,7 +177,7 @@ final class ThirdPartyBackend implements StorageBackend {
 
   @Override
   public Durability durability() {
-    return Durability.NONE;
+    return durability;
   }
 
   @Override
@@ -196,14 +219,11 @@ final class ThirdPartyBackend implements StorageBackend {
       activeTx = tx;
       try {
         T result = work.run(tx);
-        tx.undo.clear();
+        tx.commit();
         return result;
       } finally {
         tx.ended = true;
         activeTx = null;
-        for (int i = tx.undo.size() - 1; i >= 0; i--) {
-          tx.undo.get(i).run(); // only left when the work threw
-        }
       }
     } finally {
       lock.unlock();
@@ -295,7 +315,9 @@ final class ThirdPartyBackend implements StorageBackend {
       save();
     } finally {
       try {
-        fileLock.release();
+        if (fileLock != null) {
+          fileLock.release();
+        }
       } catch (IOException e) {
         // released with the channel below
       }
@@ -340,20 +362,13 @@ final class ThirdPartyBackend implements StorageBackend {
     return r == null ? 0 : r.version();
   }
 
-  /** Writes through the undo list when a transaction is running. Caller holds the lock. */
+  /** Installs (or, for {@code null}, removes) one record. Caller holds the lock. */
   private void setRec(String ns, byte[] key, Rec rec) {
     TreeMap<byte[], Rec> m = kv.get(ns);
-    Rec old = rec == null ? m.remove(key) : m.put(key, rec);
-    if (activeTx != null && lock.isHeldByCurrentThread()) {
-      byte[] k = key;
-      activeTx.undo.add(
-          () -> {
-            if (old == null) {
-              m.remove(k);
-            } else {
-              m.put(k, old);
-            }
-          });
+    if (rec == null) {
+      m.remove(key);
+    } else {
+      m.put(key, rec);
     }
   }
 
@@ -409,13 +424,6 @@ final class ThirdPartyBackend implements StorageBackend {
           long start = l.next;
           for (byte[] p : copies) {
             l.records.put(l.next++, p);
-          }
-          if (activeTx != null && lock.isHeldByCurrentThread() && !copies.isEmpty()) {
-            activeTx.undo.add(
-                () -> {
-                  l.records.tailMap(start, true).clear();
-                  l.next = start;
-                });
           }
           return start;
         });
@@ -927,11 +935,17 @@ final class ThirdPartyBackend implements StorageBackend {
     }
   }
 
-  // ---- transactions: direct writes under the held lock, undone if the work throws ----
+  // ---- transactions: writes buffered in the view, installed at commit under the held lock ----
 
+  /**
+   * A transaction's writes wait in overlays (a key mapped to {@code null} is a delete) and pending
+   * log records; reads through the view consult them first, direct reads see only committed state.
+   * {@link #commit()} installs them; if the work throws they are dropped.
+   */
   private final class Tx implements Transaction {
-    final List<Runnable> undo = new ArrayList<>();
     final Thread owner = Thread.currentThread();
+    final Map<String, TreeMap<byte[], Rec>> overlays = new TreeMap<>();
+    final Map<String, List<byte[]>> pending = new TreeMap<>();
     boolean ended;
 
     private void usable() {
@@ -940,40 +954,92 @@ final class ThirdPartyBackend implements StorageBackend {
       }
     }
 
+    void commit() {
+      overlays.forEach(
+          (ns, overlay) ->
+              overlay.forEach(
+                  (k, rec) -> {
+                    if (rec == null) {
+                      kv.get(ns).remove(k);
+                    } else {
+                      kv.get(ns).put(k, rec);
+                    }
+                  }));
+      pending.forEach(
+          (logName, records) -> {
+            LogState l = logs.get(logName);
+            for (byte[] p : records) {
+              l.records.put(l.next++, p);
+            }
+          });
+    }
+
     @Override
     public KeyValueWriter keyValue(String namespace) {
       usable();
-      Kv store = (Kv) ThirdPartyBackend.this.keyValue(namespace);
+      ThirdPartyBackend.this.keyValue(namespace); // creates the namespace
+      TreeMap<byte[], Rec> overlay =
+          overlays.computeIfAbsent(namespace, n -> new TreeMap<>(Bytes.UNSIGNED));
       return new KeyValueWriter() {
+        private Rec current(byte[] key) {
+          Rec r = overlay.containsKey(key) ? overlay.get(key) : kv.get(namespace).get(key);
+          return live(r, clock.millis()) ? r : null;
+        }
+
         @Override
         public Optional<Entry> getEntry(byte[] key) {
           usable();
-          return store.getEntry(key);
+          StoreNames.checkKey(key);
+          Rec r = current(key);
+          return r == null
+              ? Optional.empty()
+              : Optional.of(new Entry(key.clone(), r.value().clone(), r.version(), r.expiresAt()));
         }
 
         @Override
         public long put(byte[] key, byte[] value) {
-          usable();
-          return store.put(key, value);
+          return write(key, value, null, -1);
         }
 
         @Override
         public long put(byte[] key, byte[] value, Duration ttl) {
-          usable();
           StoreNames.checkTtl(ttl, true);
-          return write(namespace, key, value, ttl, -1);
+          return write(key, value, ttl, -1);
         }
 
         @Override
         public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
+          StoreNames.checkTtl(ttl, true);
+          if (expectedVersion < 0) {
+            throw new IllegalArgumentException("expectedVersion must be >= 0");
+          }
+          return write(key, value, ttl, expectedVersion);
+        }
+
+        private long write(byte[] key, byte[] value, Duration ttl, long expected) {
           usable();
-          return store.compareAndSet(key, expectedVersion, value, ttl);
+          StoreNames.checkKey(key);
+          StoreNames.checkValue(value);
+          Rec cur = current(key);
+          long version = cur == null ? 0 : cur.version();
+          if (expected >= 0 && expected != version) {
+            throw new VersionConflictException(
+                Bytes.toDisplay(key) + " in " + namespace + " of thirdparty '" + name + "'",
+                expected,
+                version);
+          }
+          long exp = StoreNames.expiryMillis(clock.millis(), ttl);
+          overlay.put(key.clone(), new Rec(value.clone(), version + 1, exp));
+          return version + 1;
         }
 
         @Override
         public boolean delete(byte[] key) {
           usable();
-          return store.delete(key);
+          StoreNames.checkKey(key);
+          boolean had = current(key) != null;
+          overlay.put(key.clone(), null);
+          return had;
         }
       };
     }
@@ -981,24 +1047,28 @@ final class ThirdPartyBackend implements StorageBackend {
     @Override
     public LogWriter log(String logName) {
       usable();
-      Log log = (Log) ThirdPartyBackend.this.log(logName);
+      ThirdPartyBackend.this.log(logName); // creates the log
+      List<byte[]> records = pending.computeIfAbsent(logName, n -> new ArrayList<>());
       return new LogWriter() {
         @Override
         public long append(byte[] payload) {
-          usable();
-          return log.append(payload);
+          return appendAll(List.of(Objects.requireNonNull(payload, "payload")));
         }
 
         @Override
         public long appendAll(List<byte[]> payloads) {
           usable();
-          return log.appendAll(payloads);
+          long start = nextOffset();
+          for (byte[] p : Objects.requireNonNull(payloads, "payloads")) {
+            records.add(Objects.requireNonNull(p, "payload").clone());
+          }
+          return start;
         }
 
         @Override
         public long nextOffset() {
           usable();
-          return log.nextOffset();
+          return logs.get(logName).next + records.size();
         }
       };
     }

@@ -25,8 +25,10 @@ class ThirdPartyRegistrationTest {
   @TempDir Path dir;
 
   @Test
-  void onlyTheThirdPartyTypeIsKnownHere() {
-    assertThat(PersistenceRegistry.knownTypes()).containsExactly("thirdparty");
+  void onlyTheThirdPartyTypesAreKnownHere() {
+    // the example and its deliberately broken variants for the TCK's mutation tests
+    assertThat(PersistenceRegistry.knownTypes())
+        .containsExactly("thirdparty", "thirdparty-close-only", "thirdparty-no-lock");
   }
 
   @Test
@@ -46,7 +48,7 @@ class ThirdPartyRegistrationTest {
           .as("default from the test reference.conf")
           .isEqualTo(Durability.NONE);
       b.keyValue("kv").put(bytes("k"), bytes("v"));
-      assertThat(r.metrics().timer("cairn.example.kv.kv.put").getCount()).isEqualTo(1);
+      assertThat(r.metrics().timer("cairn.backends.example.kv.put").getCount()).isEqualTo(1);
     }
     assertThat(dir.resolve("example-data").resolve("state.bin")).exists();
   }

@@ -288,10 +288,7 @@ final class MemoryKeyValueStore implements KeyValueStore {
   }
 
   static void checkExpected(long expectedVersion) {
-    if (expectedVersion < 0) {
-      throw new IllegalArgumentException(
-          "expectedVersion must be 0 (absent) or a stored version, got " + expectedVersion);
-    }
+    StoreNames.checkExpectedVersion(expectedVersion);
   }
 
   /** Streams live entries lazily; every call checks that the backend is still open. */

@@ -52,6 +52,7 @@ final class MemoryLogStore implements LogStore {
 
   @Override
   public List<LogRecord> read(long fromOffset, int maxRecords) {
+    StoreNames.checkOffset("fromOffset", fromOffset);
     StoreNames.checkMaxRecords(maxRecords);
     return backend.shared(
         () -> {
@@ -80,6 +81,7 @@ final class MemoryLogStore implements LogStore {
 
   @Override
   public long truncateBefore(long offset) {
+    StoreNames.checkOffset("truncateBefore offset", offset);
     return backend.shared(
         () -> {
           synchronized (this) {
@@ -150,15 +152,7 @@ final class MemoryLogStore implements LogStore {
   }
 
   static byte[] checkPayload(byte[] payload) {
-    Objects.requireNonNull(payload, "payload");
-    if (payload.length > io.cairn.persistence.KeyValueStore.MAX_VALUE_BYTES) {
-      throw new IllegalArgumentException(
-          "Log payload of "
-              + payload.length
-              + " bytes exceeds the limit of "
-              + io.cairn.persistence.KeyValueStore.MAX_VALUE_BYTES
-              + " bytes; nothing was appended");
-    }
+    StoreNames.checkPayload(payload);
     return payload;
   }
 

@@ -188,9 +188,7 @@ final class MemorySnapshotStore implements SnapshotStore {
   }
 
   private static void checkVersion(long version) {
-    if (version < 0) {
-      throw new IllegalArgumentException("Snapshot version must be >= 0, got " + version);
-    }
+    io.cairn.persistence.spi.StoreNames.checkSnapshotVersion(version);
   }
 
   /** Reads chunk by chunk; fails with BackendClosedException once the backend is closed. */

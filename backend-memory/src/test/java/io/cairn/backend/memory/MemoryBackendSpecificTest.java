@@ -84,12 +84,12 @@ class MemoryBackendSpecificTest {
         kv.put(new byte[] {(byte) i}, b("value"));
         assertThat(kv.get(new byte[] {(byte) i})).isEqualTo(b("value"));
       }
-      Timer put = metrics.getTimers().get("cairn.m.kv.ns.put");
+      Timer put = metrics.getTimers().get("cairn.backends.m.kv.put");
       assertThat(put.getCount()).isEqualTo(100);
       assertThat(put.getSnapshot().size()).isEqualTo(100);
       assertThat(put.getSnapshot().getMax()).as("durations in ns, measured").isPositive();
       assertThat(put.getMeanRate()).isPositive();
-      assertThat(metrics.getTimers().get("cairn.m.kv.ns.get").getCount()).isEqualTo(100);
+      assertThat(metrics.getTimers().get("cairn.backends.m.kv.get").getCount()).isEqualTo(100);
     }
   }
 

@@ -71,7 +71,7 @@ class RocksDbSafetyTest {
     try (StorageBackend be =
         Rocks.open(
             db, Durability.NORMAL, "on-corruption = quarantine", metrics, Clock.systemUTC())) {
-      assertThat(metrics.counter("cairn.test.rocksdb.quarantined").getCount()).isEqualTo(1);
+      assertThat(metrics.counter("cairn.backends.test.rocksdb.quarantined").getCount()).isEqualTo(1);
       assertThat(be.keyValue("k").get(b("key0"))).isNull(); // started empty
       be.keyValue("k").put(b("new"), b("ok"));
       String aside = be.stats().properties().get("quarantined-to");
@@ -225,7 +225,7 @@ class RocksDbSafetyTest {
     MetricRegistry metrics = new MetricRegistry();
     StorageBackend be = Rocks.open(dir, Durability.NORMAL, "", metrics, Clock.systemUTC());
     be.keyValue("k").put(b("a"), b("b"));
-    String prefix = "cairn.test.rocksdb.";
+    String prefix = "cairn.backends.test.rocksdb.";
     assertThat(metrics.getGauges().keySet())
         .contains(
             prefix + "estimate-num-keys",

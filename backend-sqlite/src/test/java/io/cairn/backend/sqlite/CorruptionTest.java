@@ -108,7 +108,7 @@ class CorruptionTest {
     try (PersistenceRegistry r = TestBackends.open(dir, "on-corruption = quarantine")) {
       var be = r.backend("main");
       assertThat(be.keyValue("data").get(b("key-00001"))).isNull();
-      assertThat(r.metrics().getCounters().get("cairn.main.sqlite.quarantined").getCount())
+      assertThat(r.metrics().getCounters().get("cairn.backends.main.sqlite.quarantined").getCount())
           .isEqualTo(1);
       be.keyValue("data").put(b("fresh"), b("v"));
       assertThat(be.verify(Progress.NONE).healthy()).isTrue();

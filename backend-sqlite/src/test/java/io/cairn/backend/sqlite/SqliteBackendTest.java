@@ -69,7 +69,7 @@ class SqliteBackendTest {
       assertThat(v1).isPositive();
       assertThatThrownBy(() -> kv.compareAndSet(b("k"), 0, b("v2"), null))
           .isInstanceOf(VersionConflictException.class)
-          .hasMessageContaining("kv:ns key 0x6b");
+          .hasMessageContaining("key 'k' (0x6b) in key-value namespace 'ns'");
       long v2 = kv.compareAndSet(b("k"), v1, b("v2"), null);
       assertThat(v2).isGreaterThan(v1);
       assertThatThrownBy(() -> kv.compareAndDelete(b("k"), v1))
@@ -280,9 +280,9 @@ class SqliteBackendTest {
         t.join();
       }
       assertThat(kv.approximateCount()).isEqualTo(400);
-      var h = r.metrics().getHistograms().get("cairn.main.sqlite.commit-batch-size");
+      var h = r.metrics().getHistograms().get("cairn.backends.main.sqlite.commit-batch-size");
       assertThat(h.getSnapshot().getMax()).isGreaterThan(1);
-      assertThat(r.metrics().getGauges()).containsKey("cairn.main.sqlite.wal-bytes");
+      assertThat(r.metrics().getGauges()).containsKey("cairn.backends.main.sqlite.wal-bytes");
     }
   }
 

@@ -326,7 +326,7 @@ class DurableQueueTest {
       assertThat(workers.aliveWorkers()).isZero();
       assertThat(duplicates).isEmpty();
       assertThat(seen).hasSize(producers * perProducer);
-      long txs = r.metrics().getTimers().get("cairn.b.transaction").getCount();
+      long txs = r.metrics().getTimers().get("cairn.backends.b.transaction").getCount();
       assertThat(txs)
           .as("group commit: enqueues, leases and acks share transactions")
           .isLessThan(3L * producers * perProducer);
@@ -398,7 +398,7 @@ class DurableQueueTest {
   }
 
   private static long transactions(PersistenceRegistry r) {
-    return r.metrics().getTimers().get("cairn.b.transaction").getCount();
+    return r.metrics().getTimers().get("cairn.backends.b.transaction").getCount();
   }
 
   @ParameterizedTest(name = "{0}")

@@ -69,9 +69,13 @@ public final class BackendContext {
     return metrics;
   }
 
-  /** {@code cairn.<name>}: prefix for this backend's metrics. */
+  /**
+   * {@code cairn.backends.<name>}: prefix for this backend's metrics and its health check. Under
+   * {@code cairn.backends} so that no backend name can collide with a subsystem's metrics ({@code
+   * cairn.queues.*}, {@code cairn.caches.*}).
+   */
   public String metricPrefix() {
-    return "cairn." + name;
+    return "cairn.backends." + name;
   }
 
   /** Clock for TTL and timestamps; tests inject a manual one. */
