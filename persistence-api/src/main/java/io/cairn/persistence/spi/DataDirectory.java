@@ -471,20 +471,19 @@ public final class DataDirectory implements AutoCloseable {
    *     was deleted or replaced; the write must not happen
    */
   public void beforeWrite() {
-    String f = failure;
-    if (f == null) {
+    if (failure == null) {
       long now = System.nanoTime();
-      if (durability == Durability.FULL || now - nextPresenceCheck >= 0) {
-        nextPresenceCheck = now + PRESENCE_CHECK_INTERVAL_NANOS;
-        String gone = checkPresent();
-        if (gone == null) {
-          return;
-        }
-        fail(gone, null);
+      if (durability != Durability.FULL && now - nextPresenceCheck < 0) {
+        return;
       }
-      f = failure;
+      nextPresenceCheck = now + PRESENCE_CHECK_INTERVAL_NANOS;
+      String gone = checkPresent();
+      if (gone == null) {
+        return;
+      }
+      fail(gone, null);
     }
-    throw refusal(f);
+    throw refusal(failure);
   }
 
   /**
