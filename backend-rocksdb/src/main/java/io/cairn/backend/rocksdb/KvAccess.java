@@ -80,9 +80,9 @@ interface KvAccess {
       if (ops.size() == 1) {
         Op op = ops.get(0);
         if (op.value() != null) {
-          b.db.put(op.cf(), b.writeOptions, op.key(), op.value());
+          b.db.put(op.cf(), b.writeOptions(), op.key(), op.value());
         } else {
-          b.db.delete(op.cf(), b.writeOptions, op.key());
+          b.db.delete(op.cf(), b.writeOptions(), op.key());
         }
         return;
       }
@@ -94,7 +94,7 @@ interface KvAccess {
             batch.delete(op.cf(), op.key());
           }
         }
-        b.db.write(b.writeOptions, batch);
+        b.db.write(b.writeOptions(), batch);
       }
     }
   }

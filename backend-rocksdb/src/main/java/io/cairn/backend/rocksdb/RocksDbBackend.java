@@ -21,6 +21,7 @@ import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
@@ -28,9 +29,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,6 +51,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
+import org.rocksdb.AbstractEventListener;
+import org.rocksdb.BackgroundErrorReason;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.Checkpoint;
@@ -60,14 +60,19 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompactRangeOptions;
+import org.rocksdb.CompactionJobInfo;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushJobInfo;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
+import org.rocksdb.MemTableInfo;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.TableFileCreationInfo;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteBufferManager;
@@ -128,11 +133,6 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbBackend.class);
   private static final int STRIPES = 1024;
   private static final String CORRUPTION_MARKER = "CAIRN-CORRUPTION-SEEN";
-  private static final String OWNER_FILE = "CAIRN-OWNER";
-  private static final Set<PosixFilePermission> DIR_PERMS =
-      PosixFilePermissions.fromString("rwx------");
-  private static final Set<PosixFilePermission> FILE_PERMS =
-      PosixFilePermissions.fromString("rw-------");
   private static final ThreadLocal<RocksDbBackend> IN_TRANSACTION = new ThreadLocal<>();
 
   static {
@@ -161,7 +161,9 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   ColumnFamilyHandle snapCf;
   ColumnFamilyHandle chunkCf;
   private List<ColumnFamilyHandle> allCfs = List.of();
-  WriteOptions writeOptions;
+  private WriteOptions writeOptions; // through writeOptions(), which checks the data directory
+  private final DataDirectory dataDirectory;
+  private boolean opened; // the data directory is this backend's to close
   ReadOptions readOptions;
   private LRUCache cache;
 
@@ -188,11 +190,12 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private ScheduledExecutorService sweeper;
   private final List<String> gaugeNames = new ArrayList<>();
   private volatile String quarantinedTo = "";
-  private boolean ownerWritten;
 
-  private RocksDbBackend(BackendContext context, RocksDbConfig config) {
+  private RocksDbBackend(
+      BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
     this.context = context;
     this.config = config;
+    this.dataDirectory = dataDirectory;
     this.dir = context.dataDir();
     this.describe = context.describe();
     this.clock = context.clock();
@@ -207,11 +210,25 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
    * with every native handle, lock and thread released.
    */
   static RocksDbBackend open(BackendContext context, RocksDbConfig config) {
+    DataDirectory dataDirectory =
+        DataDirectory.open(
+            context, DataDirectory.Options.of(context), RocksDbBackend::isEngineFile);
+    try {
+      RocksDbBackend b = openLocked(context, config, dataDirectory);
+      b.opened = true;
+      return b;
+    } catch (RuntimeException | Error e) {
+      dataDirectory.close();
+      throw e;
+    }
+  }
+
+  private static RocksDbBackend openLocked(
+      BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
     Path dir = context.dataDir();
-    prepareDirectory(dir, context.describe());
     boolean quarantine = config.onCorruption() == RocksDbConfig.OnCorruption.QUARANTINE;
     try {
-      RocksDbBackend b = openOnce(context, config);
+      RocksDbBackend b = openOnce(context, config, dataDirectory);
       if (quarantine && Files.exists(dir.resolve(CORRUPTION_MARKER))) {
         // An earlier run saw corruption at run time: confirm with a full checksum pass.
         try {
@@ -229,9 +246,8 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       if (!quarantine) {
         throw e;
       }
-      Path aside = quarantineDirectory(dir, context.describe(), e);
-      prepareDirectory(dir, context.describe());
-      RocksDbBackend b = openOnce(context, config);
+      Path aside = quarantineDirectory(dataDirectory, context.describe(), e);
+      RocksDbBackend b = openOnce(context, config, dataDirectory);
       b.quarantinedTo = aside.toString();
       // A count of quarantines in this process; unlike the engine gauges it outlives the backend.
       context.metrics().counter(context.metricPrefix() + ".rocksdb.quarantined").inc();
@@ -239,15 +255,35 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     }
   }
 
-  private static RocksDbBackend openOnce(BackendContext context, RocksDbConfig config) {
-    RocksDbBackend b = new RocksDbBackend(context, config);
+  /**
+   * Whether {@code name} is a file RocksDB or this backend creates in the data directory (for
+   * DataDirectory's foreign-file check): CURRENT, IDENTITY, LOCK, the info LOG and its old copies,
+   * MANIFEST-*, OPTIONS-*, numbered .sst/.log/.blob files, temporary .dbtmp files, the corruption
+   * marker, and the owner file of older versions.
+   */
+  static boolean isEngineFile(String name) {
+    return name.equals("CURRENT")
+        || name.equals("IDENTITY")
+        || name.equals("LOCK")
+        || name.equals("LOG")
+        || name.startsWith("LOG.old.")
+        || name.startsWith("MANIFEST-")
+        || name.startsWith("OPTIONS-")
+        || name.matches("[0-9]+\\.(sst|log|blob)")
+        || name.endsWith(".dbtmp")
+        || name.equals(CORRUPTION_MARKER)
+        || name.equals("CAIRN-OWNER");
+  }
+
+  private static RocksDbBackend openOnce(
+      BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
+    RocksDbBackend b = new RocksDbBackend(context, config, dataDirectory);
     try {
       b.openNatives();
       b.loadState();
       b.registerGauges();
       b.startSweeper();
-      b.writeOwner();
-      b.tightenPermissions();
+      dataDirectory.tightenPermissions();
       return b;
     } catch (RuntimeException | Error e) {
       try {
@@ -256,6 +292,70 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
         e.addSuppressed(closeFailure);
       }
       throw e;
+    }
+  }
+
+  /**
+   * The write options for every write: first checks the data directory (failed after an I/O error,
+   * deleted or replaced: throws; see {@link DataDirectory#beforeWrite()}).
+   */
+  WriteOptions writeOptions() {
+    dataDirectory.beforeWrite();
+    return writeOptions;
+  }
+
+  /**
+   * RocksDB creates its .sst, .log, MANIFEST and OPTIONS files with the process umask (0644 by
+   * default) and has no file-mode option. This listener sets them to 0600 as soon as RocksDB
+   * reports them: when a table file is created, and by a sweep of the directory after every flush,
+   * compaction and memtable switch (a switch starts a new WAL). The window in which a new file has
+   * the umask's mode lasts until the next such event (for a WAL, until its memtable is sealed or
+   * the backend closes); the 0700 directory keeps other users out meanwhile. It also puts the data
+   * directory into its failed state when RocksDB reports a background I/O error other than a full
+   * disk (for example a failed fsync during a flush).
+   */
+  private static final class FileModeListener extends AbstractEventListener {
+    private final DataDirectory dataDirectory;
+
+    FileModeListener(DataDirectory dataDirectory) {
+      super(
+          EnabledEventCallback.ON_TABLE_FILE_CREATED,
+          EnabledEventCallback.ON_FLUSH_COMPLETED,
+          EnabledEventCallback.ON_COMPACTION_COMPLETED,
+          EnabledEventCallback.ON_MEMTABLE_SEALED,
+          EnabledEventCallback.ON_BACKGROUND_ERROR);
+      this.dataDirectory = dataDirectory;
+    }
+
+    @Override
+    public void onTableFileCreated(TableFileCreationInfo info) {
+      dataDirectory.tightenPermissions();
+    }
+
+    @Override
+    public void onFlushCompleted(RocksDB db, FlushJobInfo info) {
+      dataDirectory.tightenPermissions();
+    }
+
+    @Override
+    public void onCompactionCompleted(RocksDB db, CompactionJobInfo info) {
+      dataDirectory.tightenPermissions();
+    }
+
+    @Override
+    public void onMemTableSealed(MemTableInfo info) {
+      dataDirectory.tightenPermissions();
+    }
+
+    @Override
+    public void onBackgroundError(BackgroundErrorReason reason, Status status) {
+      if (status != null
+          && status.getCode() == Status.Code.IOError
+          && status.getSubCode() != Status.SubCode.NoSpace) {
+        dataDirectory.fail(
+            "RocksDB background " + reason + " failed: " + status.getCodeString(),
+            new IOException(status.getState()));
+      }
     }
   }
 
@@ -270,6 +370,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
               : DBOptions.getDBOptionsFromProps(c.dbOptions());
       track(dbOptions);
       Set<String> dbSet = c.dbOptions().stringPropertyNames();
+      dbOptions.setListeners(List.of(track(new FileModeListener(dataDirectory))));
       dbOptions
           .setCreateIfMissing(true)
           .setCreateMissingColumnFamilies(true)
@@ -372,7 +473,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       if (version == null) {
         try (WriteBatch b = new WriteBatch()) {
           b.put(metaCf, Layout.LAYOUT_VERSION_KEY, Layout.intBytes(Layout.LAYOUT_VERSION));
-          db.write(writeOptions, b);
+          db.write(writeOptions(), b);
         }
       } else if (version.length != 4 || Layout.getInt(version, 0) != Layout.LAYOUT_VERSION) {
         throw new StorageEngineException(
@@ -449,6 +550,13 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
    * Translates {@code e}; corruption seen at run time leaves a marker for the quarantine policy.
    */
   PersistenceException failure(RocksDBException e, String what, String where) {
+    Status st = e.getStatus();
+    if (st != null
+        && st.getCode() == Status.Code.IOError
+        && st.getSubCode() != Status.SubCode.NoSpace) {
+      // A failed WAL fsync or write: RocksDB may go read-only itself; refuse writes either way.
+      dataDirectory.fail(what + " of " + where + " failed with an I/O error", e);
+    }
     if (RocksErrors.isCorruption(e)) {
       try {
         Files.writeString(
@@ -508,7 +616,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       synchronized (versionLock) {
         while (v >= versionLimit) {
           long limit = Math.max(versionLimit, v + 1) + VERSION_BLOCK;
-          db.put(metaCf, writeOptions, Layout.NEXT_VERSION_KEY, Layout.longBytes(limit));
+          db.put(metaCf, writeOptions(), Layout.NEXT_VERSION_KEY, Layout.longBytes(limit));
           versionLimit = limit;
         }
       }
@@ -645,7 +753,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
             try (WriteBatch b = new WriteBatch()) {
               b.put(metaCf, Layout.catalogKey(kind.shortName(), name), Layout.intBytes(id));
               b.put(metaCf, Layout.NEXT_STORE_ID_KEY, Layout.intBytes(id + 1));
-              db.write(writeOptions, b);
+              db.write(writeOptions(), b);
             }
             return null;
           });
@@ -1025,7 +1133,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
         for (long id : orphans) {
           b.deleteRange(chunkCf, Layout.savePrefix(id), Layout.savePrefix(id + 1));
         }
-        db.write(writeOptions, b);
+        db.write(writeOptions(), b);
       }
       LOG.info("{}: removed chunks of {} unfinished snapshot saves", describe, orphans.size());
     }
@@ -1061,7 +1169,18 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           }
           return null;
         });
-    tightenPermissions(t);
+    try {
+      DataDirectory.tightenTree(t);
+    } catch (IOException e) {
+      throw new StorageEngineException(
+          "Checkpoint of "
+              + describe
+              + " into "
+              + t
+              + " written, but setting 0700/0600 failed: "
+              + e,
+          e);
+    }
     progress.report("checkpoint", 1, 1);
   }
 
@@ -1069,6 +1188,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   public HealthCheck.Result health() {
     if (closed) {
       return HealthCheck.Result.unhealthy(describe + " is closed");
+    }
+    java.util.Optional<String> directory = dataDirectory.problem();
+    if (directory.isPresent()) {
+      return HealthCheck.Result.unhealthy(directory.get());
     }
     try {
       long errors =
@@ -1135,14 +1258,6 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           failure = RocksErrors.translate(e, "flush on close", describe, dir);
         }
       }
-      // Before RocksDB releases its LOCK, so a new holder's record is never deleted by us.
-      if (ownerWritten) {
-        try {
-          Files.deleteIfExists(dir.resolve(OWNER_FILE));
-        } catch (IOException e) {
-          LOG.debug("Could not remove {}: {}", dir.resolve(OWNER_FILE), e.toString());
-        }
-      }
       for (int i = natives.size() - 1; i >= 0; i--) {
         AutoCloseable n = natives.get(i);
         try {
@@ -1165,7 +1280,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     } finally {
       lifecycle.writeLock().unlock();
     }
-    tightenPermissions();
+    dataDirectory.tightenPermissions();
+    if (opened) {
+      dataDirectory.close();
+    }
     if (failure != null) {
       throw failure;
     }
@@ -1173,100 +1291,33 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   // ---------------------------------------------------------------- files
 
-  private static void prepareDirectory(Path dir, String describe) {
-    try {
-      if (!Files.isDirectory(dir)) {
-        try {
-          Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIR_PERMS));
-        } catch (UnsupportedOperationException e) {
-          Files.createDirectories(dir);
-        }
-      }
-      setPermissions(dir);
-    } catch (IOException e) {
-      throw new StorageEngineException(
-          "Cannot create the data directory of "
-              + describe
-              + ": "
-              + e
-              + ". Check that the parent exists and is writable.",
-          e);
-    }
-  }
-
-  private void tightenPermissions() {
-    tightenPermissions(dir);
-  }
-
   /**
-   * Records who holds the directory (written only after RocksDB granted its LOCK), so that a second
-   * opener's {@link io.cairn.persistence.BackendLockedException} can name the holder. Best effort:
-   * a stale file after a crash is harmless, as it is read only while the lock is really held.
+   * Moves every engine file (everything but cairn.lock and earlier quarantines) into a new {@code
+   * corrupt-<UTC stamp>} directory inside the data directory, so the backend can start empty while
+   * keeping its lock. Called with the engine closed.
    */
-  private void writeOwner() {
-    ownerWritten = true;
+  private static Path quarantineDirectory(
+      DataDirectory dataDirectory, String describe, StoreCorruptedException e) {
+    Path aside;
     try {
-      Files.writeString(
-          dir.resolve(OWNER_FILE),
-          "pid="
-              + ProcessHandle.current().pid()
-              + " backend '"
-              + name()
-              + "' since "
-              + clock.instant()
-              + "\n");
-    } catch (IOException e) {
-      LOG.debug("Could not write {}: {}", dir.resolve(OWNER_FILE), e.toString());
-    }
-  }
-
-  /** The recorded holder of {@code dir}, e.g. {@code pid=123 backend 'main' since ...}, or "". */
-  static String owner(Path dir) {
-    try {
-      return Files.readString(dir.resolve(OWNER_FILE)).strip();
-    } catch (IOException | RuntimeException e) {
-      return "";
-    }
-  }
-
-  /** 0700 on {@code directory}, 0600 on the files directly in it. */
-  private static void tightenPermissions(Path directory) {
-    setPermissions(directory);
-    try (Stream<Path> files = Files.list(directory)) {
-      files.filter(Files::isRegularFile).forEach(RocksDbBackend::setPermissions);
-    } catch (IOException | UncheckedIOException e) {
-      LOG.debug("Could not tighten permissions in {}: {}", directory, e.toString());
-    }
-  }
-
-  /** 0700 for directories, 0600 for files; ignored where the file system is not POSIX. */
-  static void setPermissions(Path p) {
-    try {
-      Files.setPosixFilePermissions(p, Files.isDirectory(p) ? DIR_PERMS : FILE_PERMS);
-    } catch (UnsupportedOperationException | IOException e) {
-      LOG.debug("Could not set permissions of {}: {}", p, e.toString());
-    }
-  }
-
-  private static Path quarantineDirectory(Path dir, String describe, StoreCorruptedException e) {
-    Path aside = dir.resolveSibling(dir.getFileName() + ".corrupt-" + System.currentTimeMillis());
-    try {
-      Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
+      aside = dataDirectory.quarantine(dataDirectory.engineEntries());
     } catch (IOException io) {
       PersistenceException failure =
           new StoreCorruptedException(
               describe
-                  + " is corrupt and on-corruption = quarantine, but moving it aside to "
-                  + aside
+                  + " is corrupt and on-corruption = quarantine, but moving its files aside into a "
+                  + DataDirectory.QUARANTINE_PREFIX
+                  + "<stamp> directory of "
+                  + dataDirectory.path()
                   + " failed: "
                   + io
-                  + ". Move or delete the directory by hand.",
+                  + ". Move or delete the damaged files by hand.",
               e);
       failure.addSuppressed(io);
       throw failure;
     }
     LOG.warn(
-        "{} was corrupt ({}); moved it to {} and started empty (on-corruption = quarantine)",
+        "{} was corrupt ({}); moved its files to {} and started empty (on-corruption = quarantine)",
         describe,
         e.getMessage(),
         aside);

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ public final class RocksDbBackendProvider implements StorageBackendProvider {
   @Override
   public void validate(Settings settings) {
     RocksDbConfig.read(settings);
+    DataDirectory.Options.read(settings);
   }
 
   /**

@@ -42,7 +42,8 @@ final class RocksErrors {
     Status.SubCode sub = status != null ? status.getSubCode() : Status.SubCode.None;
     String engine = e.getMessage();
     if (isLock(code, engine)) {
-      String holder = RocksDbBackend.owner(dataDir);
+      // Cairn's own cairn.lock is taken first and names its holder; RocksDB's LOCK conflicts
+      // only with a program that is not Cairn (a RocksDB tool, for example).
       return new BackendLockedException(
           "Cannot "
               + what
@@ -50,9 +51,7 @@ final class RocksErrors {
               + where
               + ": the data directory "
               + dataDir
-              + " is locked by another open backend"
-              + (holder.isEmpty() ? " (in this process or another" : " (" + holder)
-              + "; RocksDB holds "
+              + " is locked by a program that is not Cairn (RocksDB holds "
               + dataDir.resolve("LOCK")
               + "). Close the other instance or point data-dir elsewhere. RocksDB said: "
               + engine,

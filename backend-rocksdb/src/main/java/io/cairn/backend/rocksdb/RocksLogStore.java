@@ -78,7 +78,7 @@ final class RocksLogStore implements LogStore {
       lock.lock();
       try {
         long offset = next;
-        b.db.put(b.logCf, b.writeOptions, Layout.logKey(sid, offset), b.encryption.seal(payload));
+        b.db.put(b.logCf, b.writeOptions(), Layout.logKey(sid, offset), b.encryption.seal(payload));
         next = offset + 1;
         return offset;
       } catch (RocksDBException e) {
@@ -111,7 +111,7 @@ final class RocksLogStore implements LogStore {
         for (byte[] p : payloads) {
           batch.put(b.logCf, Layout.logKey(sid, offset++), b.encryption.seal(p));
         }
-        b.db.write(b.writeOptions, batch);
+        b.db.write(b.writeOptions(), batch);
         next = offset;
         return start;
       } catch (RocksDBException e) {
@@ -186,7 +186,7 @@ final class RocksLogStore implements LogStore {
         }
         batch.deleteRange(b.logCf, Layout.logKey(sid, from), Layout.logKey(sid, target));
         batch.put(b.metaCf, Layout.logFirstKey(sid), Layout.longBytes(target));
-        b.db.write(b.writeOptions, batch);
+        b.db.write(b.writeOptions(), batch);
         first = target;
         return target - from;
       } catch (RocksDBException e) {

@@ -72,7 +72,7 @@ final class RocksSnapshotStore implements SnapshotStore {
             "save",
             where(version) + " chunk " + chunkNo,
             () -> {
-              b.db.put(b.chunkCf, b.writeOptions, Layout.chunkKey(saveId, chunkNo), sealed);
+              b.db.put(b.chunkCf, b.writeOptions(), Layout.chunkKey(saveId, chunkNo), sealed);
               return null;
             });
         if (n < buf.length) {
@@ -101,7 +101,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                   batch.deleteRange(
                       b.chunkCf, Layout.savePrefix(oldSave), Layout.savePrefix(oldSave + 1));
                 }
-                b.db.write(b.writeOptions, batch);
+                b.db.write(b.writeOptions(), batch);
               }
               return null;
             });
@@ -124,7 +124,7 @@ final class RocksSnapshotStore implements SnapshotStore {
           "save",
           "snapshot:" + name + " (allocating a save id)",
           () -> {
-            b.db.put(b.metaCf, b.writeOptions, Layout.NEXT_SAVE_ID_KEY, Layout.longBytes(id + 1));
+            b.db.put(b.metaCf, b.writeOptions(), Layout.NEXT_SAVE_ID_KEY, Layout.longBytes(id + 1));
             return null;
           });
       b.nextSaveId.set(id + 1);
@@ -140,7 +140,7 @@ final class RocksSnapshotStore implements SnapshotStore {
           () -> {
             b.db.deleteRange(
                 b.chunkCf,
-                b.writeOptions,
+                b.writeOptions(),
                 Layout.savePrefix(saveId),
                 Layout.savePrefix(saveId + 1));
             return null;
@@ -237,7 +237,7 @@ final class RocksSnapshotStore implements SnapshotStore {
               batch.delete(b.snapCf, key);
               batch.deleteRange(
                   b.chunkCf, Layout.savePrefix(saveId), Layout.savePrefix(saveId + 1));
-              b.db.write(b.writeOptions, batch);
+              b.db.write(b.writeOptions(), batch);
             }
             return true;
           });

@@ -64,7 +64,7 @@ final class RocksTransaction implements Transaction {
           "commit transaction",
           "transaction of " + batch.count() + " writes",
           () -> {
-            b.db.write(b.writeOptions, batch);
+            b.db.write(b.writeOptions(), batch);
             return null;
           });
     }

@@ -39,7 +39,7 @@ class RocksDbCrossProcessLockTest {
       assertThatThrownBy(() -> Rocks.open(data))
           .isInstanceOf(BackendLockedException.class)
           .hasMessageContaining(data.toString())
-          .hasMessageContaining("pid=" + child.pid());
+          .hasMessageContaining("pid " + child.pid());
       child.killHard();
       child.waitFor(Duration.ofSeconds(30));
     }

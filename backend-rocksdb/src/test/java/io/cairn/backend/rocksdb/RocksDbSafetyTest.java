@@ -75,7 +75,8 @@ class RocksDbSafetyTest {
       assertThat(be.keyValue("k").get(b("key0"))).isNull(); // started empty
       be.keyValue("k").put(b("new"), b("ok"));
       String aside = be.stats().properties().get("quarantined-to");
-      assertThat(aside).contains(db.getFileName() + ".corrupt-");
+      assertThat(Path.of(aside).getParent()).isEqualTo(db.toRealPath());
+      assertThat(Path.of(aside).getFileName().toString()).matches("corrupt-\\d{8}T\\d{6}Z");
       assertThat(Path.of(aside).resolve("CURRENT")).hasContent("garbage-without-newline");
     }
     assertThat(siblings(db)).hasSize(1);
@@ -359,10 +360,13 @@ class RocksDbSafetyTest {
     }
   }
 
+  /** Quarantine directories: {@code corrupt-<stamp>} inside the data directory. */
   private static List<Path> siblings(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir.getParent())) {
-      return s.filter(p -> p.getFileName().toString().startsWith(dir.getFileName() + ".corrupt-"))
-          .toList();
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("corrupt-")).toList();
     }
   }
 }

@@ -14,7 +14,6 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
-import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
@@ -23,6 +22,7 @@ import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Checksums;
+import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
@@ -72,7 +72,7 @@ final class SqliteBackend implements StorageBackend {
   private final BackendContext ctx;
   private final SqliteSettings settings;
   private final Path db;
-  private final DirectoryLock lock;
+  private final DataDirectory dataDir;
   private final SqliteErrors errors;
   private final Writer writer;
   private final ReaderPool readers;
@@ -89,16 +89,17 @@ final class SqliteBackend implements StorageBackend {
   private volatile boolean closed;
 
   private SqliteBackend(
-      BackendContext ctx, SqliteSettings settings, DirectoryLock lock, Conn writerConn) {
+      BackendContext ctx, SqliteSettings settings, DataDirectory dataDir, Conn writerConn) {
     this.ctx = ctx;
     this.settings = settings;
     this.db = ctx.dataDir().resolve(SqliteDatabase.DB_FILE);
-    this.lock = lock;
+    this.dataDir = dataDir;
     this.encryption = ctx.encryption();
     this.clock = ctx.clock();
     this.metrics = ctx.metrics();
     this.metricPrefix = ctx.metricPrefix() + ".sqlite";
     this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> closed);
+    errors.attach(dataDir);
     Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
     this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes);
     this.readers =
@@ -139,33 +140,24 @@ final class SqliteBackend implements StorageBackend {
    */
   static SqliteBackend open(BackendContext ctx) {
     SqliteSettings settings = SqliteSettings.of(ctx.config(), "cairn.backends." + ctx.name());
-    Path dir = ctx.dataDir();
-    try {
-      FilePermissions.createPrivateDirectories(dir);
-    } catch (IOException e) {
-      throw new StorageEngineException(
-          "Cannot open "
-              + ctx.describe()
-              + ": creating the data directory failed: "
-              + e
-              + ". Check the path and permissions.",
-          e);
-    }
-    DirectoryLock lock = DirectoryLock.acquire(dir, ctx.name(), ctx.describe());
+    DataDirectory dataDir =
+        DataDirectory.open(ctx, DataDirectory.Options.of(ctx), SqliteDatabase::isEngineFile);
     Conn writerConn = null;
     try {
-      writerConn = openChecked(ctx, settings, dir.resolve(SqliteDatabase.DB_FILE));
-      return new SqliteBackend(ctx, settings, lock, writerConn);
+      writerConn = openChecked(ctx, settings, dataDir);
+      return new SqliteBackend(ctx, settings, dataDir, writerConn);
     } catch (RuntimeException e) {
       if (writerConn != null) {
         writerConn.close();
       }
-      lock.close();
+      dataDir.close();
       throw e;
     }
   }
 
-  private static Conn openChecked(BackendContext ctx, SqliteSettings settings, Path db) {
+  private static Conn openChecked(
+      BackendContext ctx, SqliteSettings settings, DataDirectory dataDir) {
+    Path db = dataDir.path().resolve(SqliteDatabase.DB_FILE);
     SqliteErrors openErrors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> false);
     for (int attempt = 0; ; attempt++) {
       String corruption = null;
@@ -180,9 +172,8 @@ final class SqliteBackend implements StorageBackend {
       if (corruption == null) {
         Conn c = null;
         try {
-          if (!Files.exists(db)) {
-            FilePermissions.createPrivateFile(db);
-          }
+          // 0600 and never a link: SQLite gives -wal and -shm the database file's mode
+          dataDir.createPrivateFile(SqliteDatabase.DB_FILE);
           c = SqliteDatabase.open(db, settings, ctx.durability(), true);
           SqliteDatabase.migrate(c, ctx.describe(), db);
           List<String> problems =
@@ -233,7 +224,7 @@ final class SqliteBackend implements StorageBackend {
             cause);
       }
       try {
-        Path moved = SqliteDatabase.quarantine(db, ctx.clock().instant());
+        Path moved = SqliteDatabase.quarantine(dataDir);
         ctx.metrics().counter(ctx.metricPrefix() + ".sqlite.quarantined").inc();
         log.warn(
             "{}: {} was corrupt ({}); moved it aside to {} and starting with an empty database"
@@ -658,7 +649,7 @@ final class SqliteBackend implements StorageBackend {
           }
         }
       }
-      FilePermissions.createPrivateDirectories(dir);
+      DataDirectory.createPrivateDirectories(dir);
     } catch (IOException e) {
       throw errors.translate(e, "checkpoint", dir);
     }
@@ -675,10 +666,7 @@ final class SqliteBackend implements StorageBackend {
       }
     }
     try {
-      if (Files.getFileStore(out).supportsFileAttributeView("posix")) {
-        Files.setPosixFilePermissions(
-            out, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      }
+      DataDirectory.tightenTree(dir);
     } catch (IOException e) {
       throw errors.translate(e, "checkpoint (file permissions)", out);
     }
@@ -733,6 +721,10 @@ final class SqliteBackend implements StorageBackend {
     if (closed) {
       return HealthCheck.Result.unhealthy(ctx.describe() + " is closed");
     }
+    java.util.Optional<String> directory = dataDir.problem();
+    if (directory.isPresent()) {
+      return HealthCheck.Result.unhealthy(directory.get());
+    }
     String failure = writer.lastFailure();
     if (failure != null) {
       return HealthCheck.Result.unhealthy(ctx.describe() + ": the last commit failed: " + failure);
@@ -760,7 +752,7 @@ final class SqliteBackend implements StorageBackend {
       readers.close();
     } finally {
       metrics.removeMatching((n, m) -> n.startsWith(metricPrefix + "."));
-      lock.close();
+      dataDir.close();
     }
   }
 

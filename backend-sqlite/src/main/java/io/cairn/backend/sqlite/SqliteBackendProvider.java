@@ -2,6 +2,7 @@ package io.cairn.backend.sqlite;
 
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
 
@@ -35,6 +36,7 @@ public final class SqliteBackendProvider implements StorageBackendProvider {
   @Override
   public void validate(Settings settings) {
     SqliteSettings.read(settings);
+    DataDirectory.Options.read(settings);
   }
 
   /**

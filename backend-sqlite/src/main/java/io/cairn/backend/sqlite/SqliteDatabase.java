@@ -8,15 +8,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteOpenMode;
 
@@ -26,11 +21,12 @@ import org.sqlite.SQLiteOpenMode;
  *
  * <pre>
  * FILES (all in the backend's data-dir; directory 0700, files 0600)
- *   cairn.lock       advisory lock + holder line, see DirectoryLock
+ *   cairn.lock       lock + owner line, see io.cairn.persistence.spi.DataDirectory
  *   cairn.db         the SQLite database, always in WAL journal mode
  *   cairn.db-wal     write-ahead log: commits land here first; checkpoints copy them into cairn.db
  *   cairn.db-shm     WAL index (shared memory), rebuilt by SQLite when missing
- *   cairn.db.corrupt-<yyyyMMdd'T'HHmmss'Z'>[-wal|-shm]   files moved aside by quarantine
+ *   corrupt-<yyyyMMdd'T'HHmmss'Z'>[-n]/cairn.db[-wal|-shm]   files moved aside by quarantine
+ *                    (DataDirectory's one naming rule; older versions left cairn.db.corrupt-<stamp>)
  *
  * HEADER   PRAGMA application_id = 0x4341524E ('CARN') marks a Cairn database;
  *          PRAGMA user_version   = schema version (CURRENT_VERSION below).
@@ -94,7 +90,7 @@ import org.sqlite.SQLiteOpenMode;
  *      and a schema newer than CURRENT_VERSION; run pending migrations forward in one transaction;
  *   5. open-check = quick: PRAGMA quick_check; problems (or SQLITE_CORRUPT/NOTADB from any step)
  *      apply on-corruption: fail = throw StoreCorruptedException, nothing changed; quarantine =
- *      rename cairn.db(-wal,-shm) to cairn.db.corrupt-<timestamp>(...) and start empty;
+ *      move cairn.db(-wal,-shm) into corrupt-<timestamp>/ and start empty;
  *   6. delete snapshot chunks that belong to no snapshot (interrupted saves).
  * </pre>
  */
@@ -107,8 +103,6 @@ final class SqliteDatabase {
   static final String VERSION_RESERVED = "kv-version-reserved";
 
   private static final byte[] MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
-  private static final DateTimeFormatter STAMP =
-      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
   /** Migration i takes the schema from version i to i + 1. Never edit a released one. */
   private static final List<List<String>> MIGRATIONS =
@@ -345,28 +339,28 @@ final class SqliteDatabase {
     return problems;
   }
 
+  /** The files {@link #quarantine} moves aside: the database and its WAL and index. */
+  static final List<String> QUARANTINED_FILES =
+      List.of(DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm");
+
   /**
-   * Moves {@code cairn.db} and its {@code -wal}/{@code -shm} files aside as {@code
-   * cairn.db.corrupt-<timestamp>...}; returns the new name of the database file.
+   * Whether {@code name} is a file SQLite or this backend creates in the data directory (for
+   * DataDirectory's foreign-file check): the database, its WAL, index and rollback journal, and the
+   * quarantine names of older versions.
    */
-  static Path quarantine(Path db, Instant now) throws IOException {
-    String stamp = STAMP.format(now);
-    Path target = db.resolveSibling(db.getFileName() + ".corrupt-" + stamp);
-    for (int i = 1; Files.exists(target); i++) {
-      target = db.resolveSibling(db.getFileName() + ".corrupt-" + stamp + "-" + i);
-    }
-    for (String suffix : new String[] {"-wal", "-shm"}) {
-      Path f = db.resolveSibling(db.getFileName() + suffix);
-      if (Files.exists(f)) {
-        Files.move(
-            f,
-            target.resolveSibling(target.getFileName() + suffix),
-            StandardCopyOption.ATOMIC_MOVE);
-      }
-    }
-    if (Files.exists(db)) {
-      Files.move(db, target, StandardCopyOption.ATOMIC_MOVE);
-    }
-    return target;
+  static boolean isEngineFile(String name) {
+    return name.equals(DB_FILE)
+        || name.equals(DB_FILE + "-wal")
+        || name.equals(DB_FILE + "-shm")
+        || name.equals(DB_FILE + "-journal")
+        || name.startsWith(DB_FILE + ".corrupt-");
+  }
+
+  /**
+   * Moves {@code cairn.db} and its {@code -wal}/{@code -shm} files into a new {@code
+   * corrupt-<timestamp>} directory; returns the new path of the database file.
+   */
+  static Path quarantine(io.cairn.persistence.spi.DataDirectory dir) throws IOException {
+    return dir.quarantine(QUARANTINED_FILES).resolve(DB_FILE);
   }
 }

@@ -4,6 +4,7 @@ import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.spi.DataDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -25,7 +26,12 @@ import java.util.function.BooleanSupplier;
  *   <li>everything else, including {@code SQLITE_IOERR} (10): {@link StorageEngineException}
  * </ul>
  *
- * <p>Thread-safe and stateless apart from the closed flag it consults.
+ * <p>An {@code SQLITE_IOERR} (a failed read, write or fsync: {@code SQLITE_IOERR_FSYNC} is 1034)
+ * also puts the attached {@link DataDirectory} into its failed state, so every later write is
+ * refused until the backend is reopened (a retried fsync may report success for pages the kernel
+ * already dropped). A full disk ({@code SQLITE_FULL}) does not: writes resume once space is freed.
+ *
+ * <p>Thread-safe and stateless apart from the closed flag it consults and the attached directory.
  */
 final class SqliteErrors {
   static final int SQLITE_PERM = 3;
@@ -42,6 +48,7 @@ final class SqliteErrors {
   private final String describe;
   private final Path dbFile;
   private final BooleanSupplier closed;
+  private volatile DataDirectory dataDirectory;
 
   /**
    * @param backendName instance name, for {@link BackendClosedException}
@@ -54,6 +61,22 @@ final class SqliteErrors {
     this.describe = describe;
     this.dbFile = dbFile;
     this.closed = closed;
+  }
+
+  /** Attaches the backend's data directory: I/O errors fail it, {@link #beforeWrite} asks it. */
+  void attach(DataDirectory dir) {
+    this.dataDirectory = dir;
+  }
+
+  /**
+   * Call before every write: throws if the data directory is failed or gone (see {@link
+   * DataDirectory#beforeWrite()}).
+   */
+  void beforeWrite() {
+    DataDirectory d = dataDirectory;
+    if (d != null) {
+      d.beforeWrite();
+    }
   }
 
   /** A database call that may fail with {@link SQLException}. */
@@ -95,6 +118,10 @@ final class SqliteErrors {
     String at = describe + (where == null ? "" : ", " + where);
     String engine = " (SQLite: " + e.getMessage() + ")";
     int code = e.getErrorCode() & 0xFF;
+    DataDirectory d = dataDirectory;
+    if (code == SQLITE_IOERR && d != null) {
+      d.fail(operation + " failed with an I/O error" + (where == null ? "" : " on " + where), e);
+    }
     switch (code) {
       case SQLITE_CORRUPT:
       case SQLITE_NOTADB:

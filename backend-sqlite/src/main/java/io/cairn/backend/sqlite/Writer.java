@@ -172,6 +172,7 @@ final class Writer implements AutoCloseable {
     if (closed) {
       throw errors.closedException();
     }
+    errors.beforeWrite();
     if (lock.isHeldByCurrentThread()) {
       throw new IllegalStateException(
           "Cannot "
@@ -220,6 +221,7 @@ final class Writer implements AutoCloseable {
       if (closed) {
         throw errors.closedException();
       }
+      errors.beforeWrite();
       session.now[0] = clock.millis();
       Conn c = session.conn;
       errors.run(
@@ -264,6 +266,7 @@ final class Writer implements AutoCloseable {
       if (closed) {
         throw errors.closedException();
       }
+      errors.beforeWrite();
       return errors.run(what, null, () -> body.apply(session));
     } finally {
       unlockAndHandOff();

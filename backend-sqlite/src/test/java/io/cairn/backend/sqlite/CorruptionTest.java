@@ -114,8 +114,11 @@ class CorruptionTest {
       assertThat(be.verify(Progress.NONE).healthy()).isTrue();
     }
     try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files.map(p -> p.getFileName().toString()))
-          .anyMatch(n -> n.startsWith("cairn.db.corrupt-"));
+      // DataDirectory's one rule: corrupt-<UTC stamp>/ inside the data directory
+      Path aside =
+          files.filter(p -> p.getFileName().toString().startsWith("corrupt-")).findFirst().get();
+      assertThat(aside.getFileName().toString()).matches("corrupt-\\d{8}T\\d{6}Z");
+      assertThat(aside.resolve("cairn.db")).exists();
     }
     try (PersistenceRegistry r = TestBackends.open(dir, "")) {
       assertThat(r.backend("main").keyValue("data").get(b("fresh"))).isEqualTo(b("v"));

@@ -38,7 +38,7 @@ class CrossProcessLockTest {
       assertThatThrownBy(() -> TestBackends.open(data, ""))
           .isInstanceOf(BackendLockedException.class)
           .hasMessageContaining(data.toString())
-          .hasMessageContaining("pid=" + child.pid());
+          .hasMessageContaining("pid " + child.pid());
       child.killHard();
     }
     // the OS released the lock with the process: the data is usable again
@@ -58,7 +58,7 @@ class CrossProcessLockTest {
       assertThat(line)
           .startsWith("FAILED " + BackendLockedException.class.getName())
           .contains(data.toString())
-          .contains("pid=" + ProcessHandle.current().pid());
+          .contains("pid " + ProcessHandle.current().pid());
       assertThat(child.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
     }
   }

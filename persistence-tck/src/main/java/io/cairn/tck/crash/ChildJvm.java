@@ -67,6 +67,7 @@ public final class ChildJvm implements AutoCloseable {
     private final Class<?> mainClass;
     private final List<String> jvmArgs = new ArrayList<>(DEFAULT_JVM_ARGS);
     private final List<String> args = new ArrayList<>();
+    private final java.util.Map<String, String> environment = new java.util.LinkedHashMap<>();
     private Path workingDir;
 
     private Builder(Class<?> mainClass) {
@@ -89,6 +90,12 @@ public final class ChildJvm implements AutoCloseable {
     /** Appends program arguments. */
     public Builder args(String... values) {
       Collections.addAll(args, values);
+      return this;
+    }
+
+    /** Sets an environment variable of the child (for example {@code LD_PRELOAD}). */
+    public Builder environment(String name, String value) {
+      environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
       return this;
     }
 
@@ -128,6 +135,7 @@ public final class ChildJvm implements AutoCloseable {
       if (workingDir != null) {
         pb.directory(workingDir.toFile());
       }
+      pb.environment().putAll(environment);
       try {
         return new ChildJvm(
             pb.start(), mainClass.getSimpleName() + " " + String.join(" ", args), outputFile);
