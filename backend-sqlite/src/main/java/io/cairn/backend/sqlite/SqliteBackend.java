@@ -22,7 +22,6 @@ import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.BackendContext;
-import io.cairn.persistence.spi.Checksums;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
@@ -542,50 +541,248 @@ final class SqliteBackend implements StorageBackend {
     return new VerifyReport(name(), checked, problems);
   }
 
+  /**
+   * Checks every row checksum and Cairn's own invariants (see SqliteDatabase, VERIFY): kv rows and
+   * the version reservation, logs gap-free from their start to their catalog high-water mark,
+   * snapshot index rows against their chunks, and the catalog against the data.
+   */
   private long verifyChecksums(Conn c, List<String> problems, Progress progress)
       throws SQLException {
     long rows = 0;
+    long maxVersion = 0;
+    java.util.Set<String> kvNamespaces = new java.util.HashSet<>();
     try (Statement st = c.jdbc().createStatement();
-        ResultSet rs = st.executeQuery("SELECT ns, key, value, crc FROM kv")) {
+        ResultSet rs = st.executeQuery("SELECT ns, key, value, version, expires_at, crc FROM kv")) {
       while (rs.next()) {
-        byte[] value = rs.getBytes(3);
-        if (SqliteKeyValueStore.storedCrc(value) != rs.getLong(4)) {
+        String ns = rs.getString(1);
+        byte[] key = rs.getBytes(2);
+        long version = rs.getLong(4);
+        kvNamespaces.add(ns);
+        maxVersion = Math.max(maxVersion, version);
+        try {
+          SqliteKeyValueStore.checked(
+              ns, key, version, rs.getLong(5), rs.getBytes(3), rs.getLong(6));
+        } catch (StoreCorruptedException e) {
           problems.add(
-              "kv:"
-                  + rs.getString(1)
-                  + " key "
-                  + io.cairn.persistence.spi.Bytes.toDisplay(rs.getBytes(2))
-                  + ": value fails its CRC-32C");
+              "kv:" + ns + " key " + RowChecksums.key(key) + ": the row fails its checksum");
         }
         if (++rows % 10_000 == 0) {
           progress.report("kv checksums", rows, -1);
         }
       }
     }
+    long reserved =
+        c.queryLong(
+            "SELECT value FROM meta WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'");
+    if (maxVersion >= reserved) {
+      problems.add(
+          "meta: the version reservation "
+              + reserved
+              + " is not above the highest stored version "
+              + maxVersion
+              + " (the meta row is damaged or missing); new writes could reuse versions");
+    }
+    Map<String, Long> catalogKv = catalog(c, "kv");
+    for (String ns : kvNamespaces) {
+      if (!catalogKv.containsKey(ns)) {
+        problems.add("kv:" + ns + ": has entries but no catalog entry (the catalog is damaged)");
+      }
+    }
+    long records = verifyLogs(c, problems, progress);
+    verifySnapshotIndex(c, problems);
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT kind, name FROM catalog WHERE kind NOT IN ('kv', 'log', 'snapshot')")) {
+      while (rs.next()) {
+        problems.add(
+            "catalog: unknown store kind '"
+                + rs.getString(1)
+                + "' for store '"
+                + rs.getString(2)
+                + "' (the catalog is damaged)");
+      }
+    }
+    return rows + records;
+  }
+
+  private static Map<String, Long> catalog(Conn c, String kind) throws SQLException {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    try (PreparedStatement ps =
+        c.jdbc().prepareStatement("SELECT name, hw FROM catalog WHERE kind = ?")) {
+      ps.setString(1, kind);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One log's extent as found in log_record: first and last offset, or -1 when it has none. */
+  private static final class LogExtent {
+    long first = -1;
+    long last = -1;
+  }
+
+  private long verifyLogs(Conn c, List<String> problems, Progress progress) throws SQLException {
+    Map<String, LogExtent> extents = new java.util.TreeMap<>();
     long records = 0;
     try (Statement st = c.jdbc().createStatement();
-        ResultSet rs = st.executeQuery("SELECT log, record_offset, payload, crc FROM log_record")) {
-      long expected = -1;
-      String current = null;
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT log, record_offset, payload, crc FROM log_record"
+                    + " ORDER BY log, record_offset")) {
       while (rs.next()) {
         String logName = rs.getString(1);
         long offset = rs.getLong(2);
-        if (!logName.equals(current)) {
-          current = logName;
-        } else if (offset != expected) {
+        LogExtent e = extents.computeIfAbsent(logName, n -> new LogExtent());
+        if (e.first < 0) {
+          e.first = offset;
+        } else if (offset != e.last + 1) {
           problems.add(
-              "log:" + logName + ": gap between offsets " + (expected - 1) + " and " + offset);
+              "log:"
+                  + logName
+                  + ": records "
+                  + (e.last + 1)
+                  + " to "
+                  + (offset - 1)
+                  + " are missing (a gap inside the log)");
         }
-        expected = offset + 1;
-        if (Checksums.crc32c(rs.getBytes(3)) != rs.getLong(4)) {
-          problems.add("log:" + logName + " record " + offset + ": payload fails its CRC-32C");
+        e.last = offset;
+        if (RowChecksums.log(logName, offset, rs.getBytes(3)) != rs.getLong(4)) {
+          problems.add("log:" + logName + " record " + offset + ": the record fails its checksum");
         }
         if (++records % 10_000 == 0) {
           progress.report("log checksums", records, -1);
         }
       }
     }
-    return rows + records;
+    Map<String, Long> starts = new java.util.TreeMap<>();
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs = st.executeQuery("SELECT log, start_offset FROM log_meta")) {
+      while (rs.next()) {
+        starts.put(rs.getString(1), rs.getLong(2));
+      }
+    }
+    Map<String, Long> catalogLogs = catalog(c, "log");
+    SortedSet<String> names = new TreeSet<>(extents.keySet());
+    names.addAll(starts.keySet());
+    names.addAll(catalogLogs.keySet());
+    for (String logName : names) {
+      LogExtent e = extents.getOrDefault(logName, new LogExtent());
+      long start = starts.getOrDefault(logName, 0L);
+      Long hw = catalogLogs.get(logName);
+      String at = "log:" + logName + ": ";
+      if (hw == null) {
+        problems.add(at + "has records or a start offset but no catalog entry (catalog damaged)");
+        continue;
+      }
+      if (e.first >= 0 && e.first > start) {
+        problems.add(
+            at
+                + "records "
+                + start
+                + " to "
+                + (e.first - 1)
+                + " are missing (the log starts at "
+                + start
+                + " but its first record is "
+                + e.first
+                + ")");
+      } else if (e.first >= 0 && e.first < start) {
+        problems.add(
+            at
+                + "records below its start offset "
+                + start
+                + " remain from "
+                + e.first
+                + " (the log_meta row is damaged)");
+      }
+      long next = Math.max(start, e.last + 1);
+      if (hw > next) {
+        problems.add(
+            at
+                + (e.first < 0 ? "all its records, " : "records ")
+                + next
+                + " to "
+                + (hw - 1)
+                + ", are missing: the catalog records that offsets up to "
+                + (hw - 1)
+                + " were written"
+                + (e.first < 0 ? " (the log was lost)" : " (the tail of the log was lost)"));
+      } else if (hw < next) {
+        problems.add(
+            at
+                + "the catalog's next offset "
+                + hw
+                + " is below the log's next offset "
+                + next
+                + " (the catalog row is damaged)");
+      }
+    }
+    return records;
+  }
+
+  private void verifySnapshotIndex(Conn c, List<String> problems) throws SQLException {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT s.store, s.version, s.save_id, s.size, s.crc, s.created_at, s.chunks,"
+                    + " s.row_crc, count(k.seq), min(k.seq), max(k.seq)"
+                    + " FROM snapshot s LEFT JOIN snapshot_chunk k ON k.save_id = s.save_id"
+                    + " GROUP BY s.store, s.version")) {
+      while (rs.next()) {
+        String store = rs.getString(1);
+        long version = rs.getLong(2);
+        int chunks = rs.getInt(7);
+        counts.merge(store, 1L, Long::sum);
+        String at = "snapshot:" + store + " version " + version + ": ";
+        if (RowChecksums.snapshot(
+                store, version, rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), chunks)
+            != rs.getLong(8)) {
+          problems.add(at + "its index row fails its checksum");
+          continue;
+        }
+        long found = rs.getLong(9);
+        if (found != chunks
+            || (chunks > 0 && (rs.getLong(10) != 0 || rs.getLong(11) != chunks - 1))) {
+          problems.add(
+              at
+                  + "its index lists "
+                  + chunks
+                  + " chunks (0 to "
+                  + (chunks - 1)
+                  + ") but "
+                  + found
+                  + " are stored"
+                  + (found > 0 ? " (" + rs.getLong(10) + " to " + rs.getLong(11) + ")" : ""));
+        }
+      }
+    }
+    Map<String, Long> catalogSnapshots = catalog(c, "snapshot");
+    SortedSet<String> names = new TreeSet<>(counts.keySet());
+    names.addAll(catalogSnapshots.keySet());
+    for (String store : names) {
+      long found = counts.getOrDefault(store, 0L);
+      Long listed = catalogSnapshots.get(store);
+      if (listed == null) {
+        problems.add(
+            "snapshot:" + store + ": has snapshots but no catalog entry (catalog damaged)");
+      } else if (listed != found) {
+        problems.add(
+            "snapshot:"
+                + store
+                + ": the catalog records "
+                + listed
+                + " snapshots but "
+                + found
+                + " are stored"
+                + (found == 0 ? " (the snapshot set was lost)" : ""));
+      }
+    }
   }
 
   private long verifySnapshots(List<String> problems, Progress progress) {
