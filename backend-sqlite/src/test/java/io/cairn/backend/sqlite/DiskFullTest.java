@@ -107,6 +107,65 @@ class DiskFullTest {
     }
   }
 
+  /**
+   * The real thing: a 20 MiB tmpfs filled up by the database and a ballast file. Needs root to
+   * mount; skipped with a message otherwise.
+   */
+  @Test
+  void realFullFileSystemRecoversWhenSpaceIsFreed() throws Exception {
+    Path mnt = dir.resolve("mnt");
+    java.nio.file.Files.createDirectories(mnt);
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        run("mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", mnt.toString()) == 0,
+        "skipped: mounting a 20 MiB tmpfs needs root (mount -t tmpfs failed)");
+    try {
+      Path data = mnt.resolve("data");
+      Path ballast = mnt.resolve("ballast");
+      try (SqliteBackend be = TestBackends.direct(data, "sweeper-interval = 0s", Durability.FULL)) {
+        KeyValueStore kv = be.keyValue("data");
+        kv.put(b("before"), b("v"));
+        java.nio.file.Files.write(ballast, new byte[12 << 20]);
+        byte[] value = new byte[8000];
+        List<Integer> acknowledged = new ArrayList<>();
+        StorageEngineException full = null;
+        for (int i = 0; i < 10_000 && full == null; i++) {
+          try {
+            kv.put(b("k" + i), value);
+            acknowledged.add(i);
+          } catch (StorageEngineException e) {
+            full = e;
+          }
+        }
+        assertThat(full).as("the file system filled up").isNotNull();
+        assertThat(full).hasMessageContaining("full");
+        assertThat(be.health().isHealthy()).isFalse();
+        java.nio.file.Files.delete(ballast);
+        kv.put(b("after"), b("v2"));
+        be.log("events").append(b("r"));
+        for (int i : acknowledged) {
+          assertThat(kv.get(b("k" + i))).as("acknowledged k%d", i).isEqualTo(value);
+        }
+        assertThat(be.health().isHealthy()).isTrue();
+      }
+      try (SqliteBackend be = TestBackends.direct(data, "sweeper-interval = 0s", Durability.FULL)) {
+        assertThat(be.keyValue("data").get(b("after"))).isEqualTo(b("v2"));
+        assertThat(be.verify(io.cairn.persistence.Progress.NONE).problems()).isEmpty();
+      }
+    } finally {
+      run("umount", mnt.toString());
+    }
+  }
+
+  private static int run(String... command) throws Exception {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor();
+    } catch (java.io.IOException e) {
+      return -1; // no such command
+    }
+  }
+
   /** Runs {@code n} puts from as many threads at once; returns how many succeeded. */
   private static int concurrentWrites(KeyValueStore kv, byte[] value, int n) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(n);
