@@ -68,6 +68,9 @@ import org.slf4j.LoggerFactory;
 final class SqliteBackend implements StorageBackend {
   private static final Logger log = LoggerFactory.getLogger(SqliteBackend.class);
 
+  /** Free pages given back per compact() transaction. */
+  private static final int VACUUM_STEP = 4096;
+
   private final BackendContext ctx;
   private final SqliteSettings settings;
   private final Path db;
@@ -827,14 +830,59 @@ final class SqliteBackend implements StorageBackend {
         null,
         s -> deleteOrphanChunks(s.conn(), Set.copyOf(activeSaves)));
     progress.report("snapshot-garbage", 1, 1);
-    progress.report("incremental_vacuum", 0, 1);
-    writer.exclusive(
-        "compact (incremental_vacuum)",
-        s -> {
-          s.conn().execOnce("PRAGMA incremental_vacuum");
-          return null;
-        });
-    progress.report("incremental_vacuum", 1, 1);
+    long mode =
+        writer.exclusive("compact (auto_vacuum)", s -> s.conn().queryLong("PRAGMA auto_vacuum"));
+    if (mode != 2) {
+      // A file created before schema v3 (or by a Cairn that set WAL mode first) has auto_vacuum =
+      // NONE, which only a full VACUUM changes: rewrite it once, so that from now on
+      // incremental_vacuum can give free pages back. Needs free space up to the file's size.
+      log.info(
+          "{}: converting {} to incremental auto-vacuum with a one-time VACUUM (auto_vacuum was"
+              + " {}); this rewrites the whole file",
+          ctx.describe(),
+          db,
+          mode);
+      progress.report("vacuum (one-time conversion to incremental auto-vacuum)", 0, 1);
+      writer.exclusive(
+          "compact (VACUUM to enable incremental auto-vacuum)",
+          s -> {
+            s.conn().execOnce("PRAGMA auto_vacuum = INCREMENTAL");
+            s.conn().execOnce("VACUUM");
+            return null;
+          });
+      progress.report("vacuum (one-time conversion to incremental auto-vacuum)", 1, 1);
+    }
+    long free =
+        writer.exclusive(
+            "compact (freelist_count)", s -> s.conn().queryLong("PRAGMA freelist_count"));
+    // SQLite frees one page per step of "PRAGMA incremental_vacuum" (each step yields a row), and
+    // the driver steps a statement once: one execution frees one page. So it runs once per free
+    // page, in transactions of VACUUM_STEP pages that let other writers in between.
+    progress.report("incremental_vacuum", 0, free);
+    for (long done = 0; done < free; ) {
+      long n = Math.min(VACUUM_STEP, free - done);
+      writer.exclusive(
+          "compact (incremental_vacuum)",
+          s -> {
+            s.conn().exec("BEGIN IMMEDIATE");
+            try {
+              for (long k = 0; k < n; k++) {
+                s.conn().execOnce("PRAGMA incremental_vacuum(1)");
+              }
+              s.conn().exec("COMMIT");
+            } catch (SQLException e) {
+              try {
+                s.conn().exec("ROLLBACK");
+              } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+              }
+              throw e;
+            }
+            return null;
+          });
+      done += n;
+      progress.report("incremental_vacuum", done, free);
+    }
     progress.report("wal_checkpoint", 0, 1);
     writer.exclusive(
         "compact (wal_checkpoint)", s -> s.conn().queryLong("PRAGMA wal_checkpoint(TRUNCATE)"));
