@@ -91,7 +91,11 @@ final class SqliteBackend implements StorageBackend {
   private volatile boolean closed;
 
   private SqliteBackend(
-      BackendContext ctx, SqliteSettings settings, DirectoryLock lock, Conn writerConn) {
+      BackendContext ctx,
+      SqliteSettings settings,
+      DirectoryLock lock,
+      Conn writerConn,
+      WalGuard guard) {
     this.ctx = ctx;
     this.settings = settings;
     this.db = ctx.dataDir().resolve(SqliteDatabase.DB_FILE);
@@ -102,7 +106,14 @@ final class SqliteBackend implements StorageBackend {
     this.metricPrefix = ctx.metricPrefix() + ".sqlite";
     this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> closed);
     Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
-    this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes);
+    this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes, guard);
+    guard.afterCommit(); // the state SQLite recovered at open
+    if (guard.disabledReason() != null) {
+      log.warn(
+          "{}: commit tracking for WAL damage detection is off: {}",
+          ctx.describe(),
+          guard.disabledReason());
+    }
     this.readers =
         new ReaderPool(
             () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
@@ -155,10 +166,21 @@ final class SqliteBackend implements StorageBackend {
     }
     DirectoryLock lock = DirectoryLock.acquire(dir, ctx.name(), ctx.describe());
     Conn writerConn = null;
+    WalGuard guard = null;
+    Path db = dir.resolve(SqliteDatabase.DB_FILE);
     try {
-      writerConn = openChecked(ctx, settings, dir.resolve(SqliteDatabase.DB_FILE));
-      return new SqliteBackend(ctx, settings, lock, writerConn);
+      writerConn = openChecked(ctx, settings, db);
+      try {
+        guard = WalGuard.open(db);
+      } catch (IOException e) {
+        throw new SqliteErrors(ctx.name(), ctx.describe(), db, () -> false)
+            .translate(e, "open (commit mark)", WalGuard.markFile(db));
+      }
+      return new SqliteBackend(ctx, settings, lock, writerConn, guard);
     } catch (RuntimeException e) {
+      if (guard != null) {
+        guard.close();
+      }
       if (writerConn != null) {
         writerConn.close();
       }
@@ -178,6 +200,9 @@ final class SqliteBackend implements StorageBackend {
         corruption = c.getMessage();
       } catch (IOException e) {
         throw openErrors.translate(e, "open (header check)", db);
+      }
+      if (corruption == null) {
+        corruption = checkWal(ctx, settings, db, openErrors);
       }
       if (corruption == null) {
         Conn c = null;
@@ -248,6 +273,41 @@ final class SqliteBackend implements StorageBackend {
         throw openErrors.translate(e, "quarantine the corrupt database", db);
       }
     }
+  }
+
+  /**
+   * Runs {@link WalGuard#check} before SQLite replays the WAL. Returns the corruption to act on
+   * (on-corruption), or null; findings that on-wal-loss = accept or the durability allows are
+   * logged and counted instead.
+   */
+  private static String checkWal(
+      BackendContext ctx, SqliteSettings settings, Path db, SqliteErrors openErrors) {
+    List<String> warnings = new ArrayList<>();
+    List<String> problems;
+    try {
+      problems = WalGuard.check(db, ctx.durability(), warnings);
+    } catch (IOException e) {
+      throw openErrors.translate(e, "open (WAL check)", WalGuard.walFile(db));
+    }
+    if (settings.onWalLoss() == SqliteSettings.OnWalLoss.ACCEPT) {
+      warnings.addAll(problems);
+      problems = List.of();
+    }
+    for (String w : warnings) {
+      ctx.metrics().counter(ctx.metricPrefix() + ".sqlite.wal-loss-accepted").inc();
+      log.warn(
+          "{}: {}. Opening anyway: SQLite keeps the WAL up to the damage and the transactions"
+              + " after it are lost.",
+          ctx.describe(),
+          w);
+    }
+    if (problems.isEmpty()) {
+      return null;
+    }
+    return "committed transactions would be lost: "
+        + String.join("; ", problems)
+        + ". To open it anyway with those transactions lost (SQLite keeps what precedes the"
+        + " damage), set on-wal-loss = accept for one open";
   }
 
   private static int deleteOrphanChunks(Conn c, Set<Long> active) throws SQLException {
@@ -1001,8 +1061,8 @@ final class SqliteBackend implements StorageBackend {
           Thread.currentThread().interrupt();
         }
       }
+      readers.close(); // first, so the writer's checkpoint at close is not held up by a reader
       writer.close();
-      readers.close();
     } finally {
       metrics.removeMatching((n, m) -> n.startsWith(metricPrefix + "."));
       lock.close();

@@ -546,7 +546,7 @@ final class SqliteDatabase {
     for (int i = 1; Files.exists(target); i++) {
       target = db.resolveSibling(db.getFileName() + ".corrupt-" + stamp + "-" + i);
     }
-    for (String suffix : new String[] {"-wal", "-shm"}) {
+    for (String suffix : new String[] {"-wal", "-shm", WalGuard.MARK_SUFFIX}) {
       Path f = db.resolveSibling(db.getFileName() + suffix);
       if (Files.exists(f)) {
         Files.move(

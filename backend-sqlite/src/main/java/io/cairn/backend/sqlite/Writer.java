@@ -150,6 +150,7 @@ final class Writer implements AutoCloseable {
   }
 
   private final Session session;
+  private final WalGuard guard;
   private final SqliteErrors errors;
   private final int maxBatch;
   private final java.time.Clock clock;
@@ -159,8 +160,18 @@ final class Writer implements AutoCloseable {
   private final List<Pending<?>> batch = new ArrayList<>();
   private volatile boolean closed;
 
+  /**
+   * @param guard records the WAL position after every commit, and the clean state at close (see
+   *     {@link WalGuard}); closed with the writer
+   */
   Writer(
-      Conn conn, SqliteErrors errors, int maxBatch, java.time.Clock clock, Histogram batchSizes) {
+      Conn conn,
+      SqliteErrors errors,
+      int maxBatch,
+      java.time.Clock clock,
+      Histogram batchSizes,
+      WalGuard guard) {
+    this.guard = guard;
     this.session = new Session(conn);
     this.errors = errors;
     this.maxBatch = maxBatch;
@@ -255,6 +266,7 @@ final class Writer implements AutoCloseable {
         throw errors.translate(e, "commit transaction", null);
       }
       errors.noteSuccess();
+      guard.afterCommit();
       return result;
     } finally {
       unlockAndHandOff();
@@ -273,7 +285,9 @@ final class Writer implements AutoCloseable {
         throw errors.closedException();
       }
       try {
-        return body.apply(session);
+        T result = body.apply(session);
+        guard.afterCommit();
+        return result;
       } catch (SQLException e) {
         session.recover();
         throw errors.translate(e, what, null);
@@ -390,6 +404,7 @@ final class Writer implements AutoCloseable {
       if (batch.stream().anyMatch(p -> p.error == null)) {
         errors.noteSuccess();
       }
+      guard.afterCommit();
     } catch (SQLException e) {
       errors.noteFailure(e);
       rollback(e);
@@ -425,6 +440,7 @@ final class Writer implements AutoCloseable {
     try {
       p.result = p.op.apply(session);
       errors.noteSuccess();
+      guard.afterCommit();
     } catch (SQLException e) {
       session.recover();
       p.error = errors.translate(e, p.what, SqliteErrors.describe(p.where));
@@ -541,9 +557,33 @@ final class Writer implements AutoCloseable {
       while ((p = queue.poll()) != null) {
         fail(p, errors.closedException());
       }
+      checkpointForClose();
       session.conn.close();
+      guard.close();
     } finally {
       unlockAndHandOff();
+    }
+  }
+
+  /**
+   * Copies the whole WAL into the database and truncates it, so a clean shutdown leaves nothing in
+   * the WAL that damage to it could lose; then marks the WAL clean. If readers still hold it (the
+   * checkpoint reports busy), the WAL stays and so does the mark's record of it.
+   */
+  private void checkpointForClose() {
+    try (java.sql.Statement st = session.conn.jdbc().createStatement();
+        java.sql.ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+      if (rs.next() && rs.getInt(1) == 0) {
+        guard.clean();
+      } else {
+        guard.afterCommit();
+      }
+    } catch (SQLException | java.io.IOException e) {
+      org.slf4j.LoggerFactory.getLogger(Writer.class)
+          .warn(
+              "The checkpoint at close failed ({}); the WAL keeps the last commits and is"
+                  + " replayed at the next open",
+              e.toString());
     }
   }
 
