@@ -860,7 +860,14 @@ final class SqliteBackend implements StorageBackend {
     byte[] buf = new byte[64 * 1024];
     for (StoreId set : sets) {
       SnapshotStore store = snapshots(set.name());
-      for (var info : store.list()) {
+      List<io.cairn.persistence.SnapshotInfo> infos;
+      try {
+        infos = store.list();
+      } catch (PersistenceException e) {
+        problems.add("snapshot:" + set.name() + ": " + e.getMessage());
+        continue;
+      }
+      for (var info : infos) {
         try (InputStream in = store.load(info.version())) {
           while (in.read(buf) >= 0) {
             // reading to the end checks length and CRC-32C
