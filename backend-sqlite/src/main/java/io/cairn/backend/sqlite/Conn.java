@@ -20,7 +20,14 @@ final class Conn implements AutoCloseable {
     this.jdbc = jdbc;
   }
 
-  /** The cached prepared statement for {@code sql}, preparing it on first use. */
+  /**
+   * The cached prepared statement for {@code sql}, preparing it on first use.
+   *
+   * <p>After any failed step other than BUSY, LOCKED, MISUSE or SCHEMA (SQLITE_FULL, IOERR,
+   * CONSTRAINT...), sqlite-jdbc finalizes the statement's native handle but leaves the Java object
+   * looking open, and every later use fails with "statement is not executing". So whoever sees an
+   * {@link SQLException} from a cached statement calls {@link #resetStatements()}.
+   */
   PreparedStatement prepare(String sql) throws SQLException {
     PreparedStatement ps = statements.get(sql);
     if (ps == null) {
@@ -82,9 +89,12 @@ final class Conn implements AutoCloseable {
     return jdbc;
   }
 
-  /** Closes every cached statement, then the connection. Never throws. */
-  @Override
-  public void close() {
+  /**
+   * Closes every cached statement; each is prepared again on its next use. Called after an engine
+   * failure, so no statement is left half-run (holding a lock or a read transaction) or closed
+   * under the cache.
+   */
+  void resetStatements() {
     for (PreparedStatement ps : statements.values()) {
       try {
         ps.close();
@@ -93,6 +103,12 @@ final class Conn implements AutoCloseable {
       }
     }
     statements.clear();
+  }
+
+  /** Closes every cached statement, then the connection. Never throws. */
+  @Override
+  public void close() {
+    resetStatements();
     try {
       jdbc.close();
     } catch (SQLException ignored) {

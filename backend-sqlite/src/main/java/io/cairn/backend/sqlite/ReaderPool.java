@@ -63,6 +63,7 @@ final class ReaderPool implements AutoCloseable {
     try {
       return op.apply(c);
     } catch (SQLException e) {
+      c.resetStatements(); // the failed statement's handle is gone (see Conn#prepare)
       throw errors.translate(e, what, SqliteErrors.describe(where));
     } finally {
       release(c);

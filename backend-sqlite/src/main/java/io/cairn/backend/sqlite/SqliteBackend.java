@@ -69,6 +69,9 @@ import org.slf4j.LoggerFactory;
 final class SqliteBackend implements StorageBackend {
   private static final Logger log = LoggerFactory.getLogger(SqliteBackend.class);
 
+  /** Free pages given back per compact() transaction. */
+  private static final int VACUUM_STEP = 4096;
+
   private final BackendContext ctx;
   private final SqliteSettings settings;
   private final Path db;
@@ -89,7 +92,11 @@ final class SqliteBackend implements StorageBackend {
   private volatile boolean closed;
 
   private SqliteBackend(
-      BackendContext ctx, SqliteSettings settings, DataDirectory dataDir, Conn writerConn) {
+      BackendContext ctx,
+      SqliteSettings settings,
+      DataDirectory dataDir,
+      Conn writerConn,
+      WalGuard guard) {
     this.ctx = ctx;
     this.settings = settings;
     this.db = ctx.dataDir().resolve(SqliteDatabase.DB_FILE);
@@ -101,7 +108,14 @@ final class SqliteBackend implements StorageBackend {
     this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> closed);
     errors.attach(dataDir);
     Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
-    this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes);
+    this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes, guard);
+    guard.afterCommit(); // the state SQLite recovered at open
+    if (guard.disabledReason() != null) {
+      log.warn(
+          "{}: commit tracking for WAL damage detection is off: {}",
+          ctx.describe(),
+          guard.disabledReason());
+    }
     this.readers =
         new ReaderPool(
             () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
@@ -143,10 +157,21 @@ final class SqliteBackend implements StorageBackend {
     DataDirectory dataDir =
         DataDirectory.open(ctx, DataDirectory.Options.of(ctx), SqliteDatabase::isEngineFile);
     Conn writerConn = null;
+    WalGuard guard = null;
+    Path db = dataDir.path().resolve(SqliteDatabase.DB_FILE);
     try {
       writerConn = openChecked(ctx, settings, dataDir);
-      return new SqliteBackend(ctx, settings, dataDir, writerConn);
+      try {
+        guard = WalGuard.open(db);
+      } catch (IOException e) {
+        throw new SqliteErrors(ctx.name(), ctx.describe(), db, () -> false)
+            .translate(e, "open (commit mark)", WalGuard.markFile(db));
+      }
+      return new SqliteBackend(ctx, settings, dataDir, writerConn, guard);
     } catch (RuntimeException e) {
+      if (guard != null) {
+        guard.close();
+      }
       if (writerConn != null) {
         writerConn.close();
       }
@@ -168,6 +193,9 @@ final class SqliteBackend implements StorageBackend {
         corruption = c.getMessage();
       } catch (IOException e) {
         throw openErrors.translate(e, "open (header check)", db);
+      }
+      if (corruption == null) {
+        corruption = checkWal(ctx, settings, db, openErrors);
       }
       if (corruption == null) {
         Conn c = null;
@@ -237,6 +265,41 @@ final class SqliteBackend implements StorageBackend {
         throw openErrors.translate(e, "quarantine the corrupt database", db);
       }
     }
+  }
+
+  /**
+   * Runs {@link WalGuard#check} before SQLite replays the WAL. Returns the corruption to act on
+   * (on-corruption), or null; findings that on-wal-loss = accept or the durability allows are
+   * logged and counted instead.
+   */
+  private static String checkWal(
+      BackendContext ctx, SqliteSettings settings, Path db, SqliteErrors openErrors) {
+    List<String> warnings = new ArrayList<>();
+    List<String> problems;
+    try {
+      problems = WalGuard.check(db, ctx.durability(), warnings);
+    } catch (IOException e) {
+      throw openErrors.translate(e, "open (WAL check)", WalGuard.walFile(db));
+    }
+    if (settings.onWalLoss() == SqliteSettings.OnWalLoss.ACCEPT) {
+      warnings.addAll(problems);
+      problems = List.of();
+    }
+    for (String w : warnings) {
+      ctx.metrics().counter(ctx.metricPrefix() + ".sqlite.wal-loss-accepted").inc();
+      log.warn(
+          "{}: {}. Opening anyway: SQLite keeps the WAL up to the damage and the transactions"
+              + " after it are lost.",
+          ctx.describe(),
+          w);
+    }
+    if (problems.isEmpty()) {
+      return null;
+    }
+    return "committed transactions would be lost: "
+        + String.join("; ", problems)
+        + ". To open it anyway with those transactions lost (SQLite keeps what precedes the"
+        + " damage), set on-wal-loss = accept for one open";
   }
 
   private static int deleteOrphanChunks(Conn c, Set<Long> active) throws SQLException {
@@ -533,50 +596,248 @@ final class SqliteBackend implements StorageBackend {
     return new VerifyReport(name(), checked, problems);
   }
 
+  /**
+   * Checks every row checksum and Cairn's own invariants (see SqliteDatabase, VERIFY): kv rows and
+   * the version reservation, logs gap-free from their start to their catalog high-water mark,
+   * snapshot index rows against their chunks, and the catalog against the data.
+   */
   private long verifyChecksums(Conn c, List<String> problems, Progress progress)
       throws SQLException {
     long rows = 0;
+    long maxVersion = 0;
+    java.util.Set<String> kvNamespaces = new java.util.HashSet<>();
     try (Statement st = c.jdbc().createStatement();
-        ResultSet rs = st.executeQuery("SELECT ns, key, value, crc FROM kv")) {
+        ResultSet rs = st.executeQuery("SELECT ns, key, value, version, expires_at, crc FROM kv")) {
       while (rs.next()) {
-        byte[] value = rs.getBytes(3);
-        if (SqliteKeyValueStore.storedCrc(value) != rs.getLong(4)) {
+        String ns = rs.getString(1);
+        byte[] key = rs.getBytes(2);
+        long version = rs.getLong(4);
+        kvNamespaces.add(ns);
+        maxVersion = Math.max(maxVersion, version);
+        try {
+          SqliteKeyValueStore.checked(
+              ns, key, version, rs.getLong(5), rs.getBytes(3), rs.getLong(6));
+        } catch (StoreCorruptedException e) {
           problems.add(
-              "kv:"
-                  + rs.getString(1)
-                  + " key "
-                  + io.cairn.persistence.spi.Bytes.toDisplay(rs.getBytes(2))
-                  + ": value fails its CRC-32C");
+              "kv:" + ns + " key " + RowChecksums.key(key) + ": the row fails its checksum");
         }
         if (++rows % 10_000 == 0) {
           progress.report("kv checksums", rows, -1);
         }
       }
     }
+    long reserved =
+        c.queryLong(
+            "SELECT value FROM meta WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'");
+    if (maxVersion >= reserved) {
+      problems.add(
+          "meta: the version reservation "
+              + reserved
+              + " is not above the highest stored version "
+              + maxVersion
+              + " (the meta row is damaged or missing); new writes could reuse versions");
+    }
+    Map<String, Long> catalogKv = catalog(c, "kv");
+    for (String ns : kvNamespaces) {
+      if (!catalogKv.containsKey(ns)) {
+        problems.add("kv:" + ns + ": has entries but no catalog entry (the catalog is damaged)");
+      }
+    }
+    long records = verifyLogs(c, problems, progress);
+    verifySnapshotIndex(c, problems);
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT kind, name FROM catalog WHERE kind NOT IN ('kv', 'log', 'snapshot')")) {
+      while (rs.next()) {
+        problems.add(
+            "catalog: unknown store kind '"
+                + rs.getString(1)
+                + "' for store '"
+                + rs.getString(2)
+                + "' (the catalog is damaged)");
+      }
+    }
+    return rows + records;
+  }
+
+  private static Map<String, Long> catalog(Conn c, String kind) throws SQLException {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    try (PreparedStatement ps =
+        c.jdbc().prepareStatement("SELECT name, hw FROM catalog WHERE kind = ?")) {
+      ps.setString(1, kind);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One log's extent as found in log_record: first and last offset, or -1 when it has none. */
+  private static final class LogExtent {
+    long first = -1;
+    long last = -1;
+  }
+
+  private long verifyLogs(Conn c, List<String> problems, Progress progress) throws SQLException {
+    Map<String, LogExtent> extents = new java.util.TreeMap<>();
     long records = 0;
     try (Statement st = c.jdbc().createStatement();
-        ResultSet rs = st.executeQuery("SELECT log, record_offset, payload, crc FROM log_record")) {
-      long expected = -1;
-      String current = null;
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT log, record_offset, payload, crc FROM log_record"
+                    + " ORDER BY log, record_offset")) {
       while (rs.next()) {
         String logName = rs.getString(1);
         long offset = rs.getLong(2);
-        if (!logName.equals(current)) {
-          current = logName;
-        } else if (offset != expected) {
+        LogExtent e = extents.computeIfAbsent(logName, n -> new LogExtent());
+        if (e.first < 0) {
+          e.first = offset;
+        } else if (offset != e.last + 1) {
           problems.add(
-              "log:" + logName + ": gap between offsets " + (expected - 1) + " and " + offset);
+              "log:"
+                  + logName
+                  + ": records "
+                  + (e.last + 1)
+                  + " to "
+                  + (offset - 1)
+                  + " are missing (a gap inside the log)");
         }
-        expected = offset + 1;
-        if (Checksums.crc32c(rs.getBytes(3)) != rs.getLong(4)) {
-          problems.add("log:" + logName + " record " + offset + ": payload fails its CRC-32C");
+        e.last = offset;
+        if (RowChecksums.log(logName, offset, rs.getBytes(3)) != rs.getLong(4)) {
+          problems.add("log:" + logName + " record " + offset + ": the record fails its checksum");
         }
         if (++records % 10_000 == 0) {
           progress.report("log checksums", records, -1);
         }
       }
     }
-    return rows + records;
+    Map<String, Long> starts = new java.util.TreeMap<>();
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs = st.executeQuery("SELECT log, start_offset FROM log_meta")) {
+      while (rs.next()) {
+        starts.put(rs.getString(1), rs.getLong(2));
+      }
+    }
+    Map<String, Long> catalogLogs = catalog(c, "log");
+    SortedSet<String> names = new TreeSet<>(extents.keySet());
+    names.addAll(starts.keySet());
+    names.addAll(catalogLogs.keySet());
+    for (String logName : names) {
+      LogExtent e = extents.getOrDefault(logName, new LogExtent());
+      long start = starts.getOrDefault(logName, 0L);
+      Long hw = catalogLogs.get(logName);
+      String at = "log:" + logName + ": ";
+      if (hw == null) {
+        problems.add(at + "has records or a start offset but no catalog entry (catalog damaged)");
+        continue;
+      }
+      if (e.first >= 0 && e.first > start) {
+        problems.add(
+            at
+                + "records "
+                + start
+                + " to "
+                + (e.first - 1)
+                + " are missing (the log starts at "
+                + start
+                + " but its first record is "
+                + e.first
+                + ")");
+      } else if (e.first >= 0 && e.first < start) {
+        problems.add(
+            at
+                + "records below its start offset "
+                + start
+                + " remain from "
+                + e.first
+                + " (the log_meta row is damaged)");
+      }
+      long next = Math.max(start, e.last + 1);
+      if (hw > next) {
+        problems.add(
+            at
+                + (e.first < 0 ? "all its records, " : "records ")
+                + next
+                + " to "
+                + (hw - 1)
+                + ", are missing: the catalog records that offsets up to "
+                + (hw - 1)
+                + " were written"
+                + (e.first < 0 ? " (the log was lost)" : " (the tail of the log was lost)"));
+      } else if (hw < next) {
+        problems.add(
+            at
+                + "the catalog's next offset "
+                + hw
+                + " is below the log's next offset "
+                + next
+                + " (the catalog row is damaged)");
+      }
+    }
+    return records;
+  }
+
+  private void verifySnapshotIndex(Conn c, List<String> problems) throws SQLException {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    try (Statement st = c.jdbc().createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT s.store, s.version, s.save_id, s.size, s.crc, s.created_at, s.chunks,"
+                    + " s.row_crc, count(k.seq), min(k.seq), max(k.seq)"
+                    + " FROM snapshot s LEFT JOIN snapshot_chunk k ON k.save_id = s.save_id"
+                    + " GROUP BY s.store, s.version")) {
+      while (rs.next()) {
+        String store = rs.getString(1);
+        long version = rs.getLong(2);
+        int chunks = rs.getInt(7);
+        counts.merge(store, 1L, Long::sum);
+        String at = "snapshot:" + store + " version " + version + ": ";
+        if (RowChecksums.snapshot(
+                store, version, rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), chunks)
+            != rs.getLong(8)) {
+          problems.add(at + "its index row fails its checksum");
+          continue;
+        }
+        long found = rs.getLong(9);
+        if (found != chunks
+            || (chunks > 0 && (rs.getLong(10) != 0 || rs.getLong(11) != chunks - 1))) {
+          problems.add(
+              at
+                  + "its index lists "
+                  + chunks
+                  + " chunks (0 to "
+                  + (chunks - 1)
+                  + ") but "
+                  + found
+                  + " are stored"
+                  + (found > 0 ? " (" + rs.getLong(10) + " to " + rs.getLong(11) + ")" : ""));
+        }
+      }
+    }
+    Map<String, Long> catalogSnapshots = catalog(c, "snapshot");
+    SortedSet<String> names = new TreeSet<>(counts.keySet());
+    names.addAll(catalogSnapshots.keySet());
+    for (String store : names) {
+      long found = counts.getOrDefault(store, 0L);
+      Long listed = catalogSnapshots.get(store);
+      if (listed == null) {
+        problems.add(
+            "snapshot:" + store + ": has snapshots but no catalog entry (catalog damaged)");
+      } else if (listed != found) {
+        problems.add(
+            "snapshot:"
+                + store
+                + ": the catalog records "
+                + listed
+                + " snapshots but "
+                + found
+                + " are stored"
+                + (found == 0 ? " (the snapshot set was lost)" : ""));
+      }
+    }
   }
 
   private long verifySnapshots(List<String> problems, Progress progress) {
@@ -591,7 +852,14 @@ final class SqliteBackend implements StorageBackend {
     byte[] buf = new byte[64 * 1024];
     for (StoreId set : sets) {
       SnapshotStore store = snapshots(set.name());
-      for (var info : store.list()) {
+      List<io.cairn.persistence.SnapshotInfo> infos;
+      try {
+        infos = store.list();
+      } catch (PersistenceException e) {
+        problems.add("snapshot:" + set.name() + ": " + e.getMessage());
+        continue;
+      }
+      for (var info : infos) {
         try (InputStream in = store.load(info.version())) {
           while (in.read(buf) >= 0) {
             // reading to the end checks length and CRC-32C
@@ -621,14 +889,59 @@ final class SqliteBackend implements StorageBackend {
         null,
         s -> deleteOrphanChunks(s.conn(), Set.copyOf(activeSaves)));
     progress.report("snapshot-garbage", 1, 1);
-    progress.report("incremental_vacuum", 0, 1);
-    writer.exclusive(
-        "compact (incremental_vacuum)",
-        s -> {
-          s.conn().execOnce("PRAGMA incremental_vacuum");
-          return null;
-        });
-    progress.report("incremental_vacuum", 1, 1);
+    long mode =
+        writer.exclusive("compact (auto_vacuum)", s -> s.conn().queryLong("PRAGMA auto_vacuum"));
+    if (mode != 2) {
+      // A file created before schema v3 (or by a Cairn that set WAL mode first) has auto_vacuum =
+      // NONE, which only a full VACUUM changes: rewrite it once, so that from now on
+      // incremental_vacuum can give free pages back. Needs free space up to the file's size.
+      log.info(
+          "{}: converting {} to incremental auto-vacuum with a one-time VACUUM (auto_vacuum was"
+              + " {}); this rewrites the whole file",
+          ctx.describe(),
+          db,
+          mode);
+      progress.report("vacuum (one-time conversion to incremental auto-vacuum)", 0, 1);
+      writer.exclusive(
+          "compact (VACUUM to enable incremental auto-vacuum)",
+          s -> {
+            s.conn().execOnce("PRAGMA auto_vacuum = INCREMENTAL");
+            s.conn().execOnce("VACUUM");
+            return null;
+          });
+      progress.report("vacuum (one-time conversion to incremental auto-vacuum)", 1, 1);
+    }
+    long free =
+        writer.exclusive(
+            "compact (freelist_count)", s -> s.conn().queryLong("PRAGMA freelist_count"));
+    // SQLite frees one page per step of "PRAGMA incremental_vacuum" (each step yields a row), and
+    // the driver steps a statement once: one execution frees one page. So it runs once per free
+    // page, in transactions of VACUUM_STEP pages that let other writers in between.
+    progress.report("incremental_vacuum", 0, free);
+    for (long done = 0; done < free; ) {
+      long n = Math.min(VACUUM_STEP, free - done);
+      writer.exclusive(
+          "compact (incremental_vacuum)",
+          s -> {
+            s.conn().exec("BEGIN IMMEDIATE");
+            try {
+              for (long k = 0; k < n; k++) {
+                s.conn().execOnce("PRAGMA incremental_vacuum(1)");
+              }
+              s.conn().exec("COMMIT");
+            } catch (SQLException e) {
+              try {
+                s.conn().exec("ROLLBACK");
+              } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+              }
+              throw e;
+            }
+            return null;
+          });
+      done += n;
+      progress.report("incremental_vacuum", done, free);
+    }
     progress.report("wal_checkpoint", 0, 1);
     writer.exclusive(
         "compact (wal_checkpoint)", s -> s.conn().queryLong("PRAGMA wal_checkpoint(TRUNCATE)"));
@@ -748,8 +1061,8 @@ final class SqliteBackend implements StorageBackend {
           Thread.currentThread().interrupt();
         }
       }
+      readers.close(); // first, so the writer's checkpoint at close is not held up by a reader
       writer.close();
-      readers.close();
     } finally {
       metrics.removeMatching((n, m) -> n.startsWith(metricPrefix + "."));
       dataDir.close();

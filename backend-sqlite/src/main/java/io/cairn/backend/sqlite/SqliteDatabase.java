@@ -97,7 +97,7 @@ import org.sqlite.SQLiteOpenMode;
 final class SqliteDatabase {
   static final String DB_FILE = "cairn.db";
   static final int APPLICATION_ID = 0x4341524E;
-  static final int CURRENT_VERSION = 2;
+  static final int CURRENT_VERSION = 3;
 
   /** The meta row holding the version reservation (see SCHEMA v2). */
   static final String VERSION_RESERVED = "kv-version-reserved";
@@ -134,7 +134,33 @@ final class SqliteDatabase {
                   + " WITHOUT ROWID",
               "INSERT INTO meta (name, value) VALUES ('"
                   + VERSION_RESERVED
-                  + "', (SELECT coalesce(max(version), 0) + 1 FROM kv))"));
+                  + "', (SELECT coalesce(max(version), 0) + 1 FROM kv))"),
+          List.of(
+              "CREATE TABLE catalog (kind TEXT NOT NULL, name TEXT NOT NULL, hw INTEGER NOT NULL,"
+                  + " PRIMARY KEY (kind, name)) WITHOUT ROWID",
+              "INSERT INTO catalog (kind, name, hw) SELECT 'kv', ns, 0 FROM kv GROUP BY ns",
+              "INSERT INTO catalog (kind, name, hw) SELECT 'log', log, max(n) FROM"
+                  + " (SELECT log, max(record_offset) + 1 AS n FROM log_record GROUP BY log"
+                  + " UNION ALL SELECT log, start_offset AS n FROM log_meta) GROUP BY log",
+              "INSERT INTO catalog (kind, name, hw)"
+                  + " SELECT 'snapshot', store, count(*) FROM snapshot GROUP BY store",
+              "ALTER TABLE snapshot ADD COLUMN row_crc INTEGER NOT NULL DEFAULT 0",
+              "CREATE TRIGGER kv_catalog AFTER INSERT ON kv BEGIN"
+                  + " INSERT OR IGNORE INTO catalog (kind, name, hw) VALUES ('kv', NEW.ns, 0); END",
+              "CREATE TRIGGER log_catalog AFTER INSERT ON log_record BEGIN"
+                  + " INSERT INTO catalog (kind, name, hw) VALUES ('log', NEW.log,"
+                  + " NEW.record_offset + 1) ON CONFLICT (kind, name)"
+                  + " DO UPDATE SET hw = max(hw, excluded.hw); END",
+              "CREATE TRIGGER snapshot_catalog_insert AFTER INSERT ON snapshot BEGIN"
+                  + " INSERT INTO catalog (kind, name, hw) VALUES ('snapshot', NEW.store,"
+                  + " (SELECT count(*) FROM snapshot WHERE store = NEW.store))"
+                  + " ON CONFLICT (kind, name) DO UPDATE SET hw = excluded.hw; END",
+              "CREATE TRIGGER snapshot_catalog_delete AFTER DELETE ON snapshot BEGIN"
+                  + " UPDATE catalog SET hw = (SELECT count(*) FROM snapshot WHERE store = OLD.store)"
+                  + " WHERE kind = 'snapshot' AND name = OLD.store; END"));
+
+  private static final org.slf4j.Logger MIGRATION_LOG =
+      org.slf4j.LoggerFactory.getLogger(SqliteDatabase.class);
 
   private SqliteDatabase() {}
 
@@ -218,6 +244,10 @@ final class SqliteDatabase {
     Conn c = new Conn(DriverManager.getConnection("jdbc:sqlite:" + db, cfg.toProperties()));
     try {
       if (writer) {
+        // Must come first: switching a new, empty file to WAL writes its header, after which the
+        // auto_vacuum mode can only change through a VACUUM. On an existing file this only records
+        // the mode a later VACUUM (compact() converts old files) applies.
+        c.execOnce("PRAGMA auto_vacuum = INCREMENTAL");
         String mode = c.queryString("PRAGMA journal_mode = WAL");
         if (!"wal".equalsIgnoreCase(mode)) {
           throw new SQLException(
@@ -291,15 +321,14 @@ final class SqliteDatabase {
     if (version == CURRENT_VERSION) {
       return;
     }
-    if (version == 0) {
-      // must precede the first table: lets compact() return free pages without a full VACUUM
-      c.execOnce("PRAGMA auto_vacuum = INCREMENTAL");
-    }
     c.execOnce("BEGIN IMMEDIATE");
     try {
       for (long v = version; v < CURRENT_VERSION; v++) {
         for (String sql : MIGRATIONS.get((int) v)) {
           c.execOnce(sql);
+        }
+        if (v == 2) {
+          rewriteRowChecksums(c, describe);
         }
       }
       c.execOnce("PRAGMA application_id = " + APPLICATION_ID);
@@ -313,6 +342,168 @@ final class SqliteDatabase {
       }
       throw e;
     }
+  }
+
+  /**
+   * Migration 2 -> 3, the part SQL cannot do: replaces every value-only checksum by a row checksum
+   * ({@link RowChecksums}). A row that fails its old checksum gets a row checksum that fails too
+   * (the complement of the right one), so the migration never turns damaged data into data that
+   * passes; each such row is logged.
+   */
+  private static void rewriteRowChecksums(Conn c, String describe) throws SQLException {
+    long bad = 0;
+    long rows = 0;
+    // kv, paged by primary key so that no statement reads the table while it is updated
+    String ns = "";
+    byte[] key = new byte[0];
+    boolean first = true;
+    try (java.sql.PreparedStatement page =
+            c.jdbc()
+                .prepareStatement(
+                    "SELECT ns, key, value, version, expires_at, crc FROM kv"
+                        + " WHERE ?1 OR (ns, key) > (?2, ?3) ORDER BY ns, key LIMIT 1000");
+        java.sql.PreparedStatement update =
+            c.jdbc().prepareStatement("UPDATE kv SET crc = ? WHERE ns = ? AND key = ?")) {
+      while (true) {
+        page.setBoolean(1, first);
+        page.setString(2, ns);
+        page.setBytes(3, key);
+        List<Object[]> batch = new ArrayList<>();
+        try (java.sql.ResultSet rs = page.executeQuery()) {
+          while (rs.next()) {
+            batch.add(
+                new Object[] {
+                  rs.getString(1),
+                  rs.getBytes(2),
+                  rs.getBytes(3),
+                  rs.getLong(4),
+                  rs.getLong(5),
+                  rs.getLong(6)
+                });
+          }
+        }
+        for (Object[] r : batch) {
+          String n = (String) r[0];
+          byte[] k = (byte[]) r[1];
+          byte[] value = (byte[]) r[2];
+          int crc = RowChecksums.kv(n, k, (Long) r[3], (Long) r[4], value);
+          if ((int) io.cairn.persistence.spi.Checksums.crc32c(value) != (Long) r[5]) {
+            crc = ~crc;
+            bad++;
+            MIGRATION_LOG.warn(
+                "{}: schema migration 2 -> 3: key {} of kv:{} already failed its checksum; it"
+                    + " keeps failing (run 'cairn verify')",
+                describe,
+                RowChecksums.key(k),
+                n);
+          }
+          update.setInt(1, crc);
+          update.setString(2, n);
+          update.setBytes(3, k);
+          update.executeUpdate();
+        }
+        rows += batch.size();
+        if (batch.size() < 1000) {
+          break;
+        }
+        Object[] last = batch.get(batch.size() - 1);
+        ns = (String) last[0];
+        key = (byte[]) last[1];
+        first = false;
+      }
+    }
+    String log = "";
+    long offset = -1;
+    try (java.sql.PreparedStatement page =
+            c.jdbc()
+                .prepareStatement(
+                    "SELECT log, record_offset, payload, crc FROM log_record"
+                        + " WHERE (log, record_offset) > (?, ?) ORDER BY log, record_offset"
+                        + " LIMIT 1000");
+        java.sql.PreparedStatement update =
+            c.jdbc()
+                .prepareStatement(
+                    "UPDATE log_record SET crc = ? WHERE log = ? AND record_offset = ?")) {
+      while (true) {
+        page.setString(1, log);
+        page.setLong(2, offset);
+        List<Object[]> batch = new ArrayList<>();
+        try (java.sql.ResultSet rs = page.executeQuery()) {
+          while (rs.next()) {
+            batch.add(new Object[] {rs.getString(1), rs.getLong(2), rs.getBytes(3), rs.getLong(4)});
+          }
+        }
+        for (Object[] r : batch) {
+          String l = (String) r[0];
+          long o = (Long) r[1];
+          byte[] payload = (byte[]) r[2];
+          int crc = RowChecksums.log(l, o, payload);
+          if (io.cairn.persistence.spi.Checksums.crc32c(payload) != (Long) r[3]) {
+            crc = ~crc;
+            bad++;
+            MIGRATION_LOG.warn(
+                "{}: schema migration 2 -> 3: record {} of log:{} already failed its checksum;"
+                    + " it keeps failing (run 'cairn verify')",
+                describe,
+                o,
+                l);
+          }
+          update.setInt(1, crc);
+          update.setString(2, l);
+          update.setLong(3, o);
+          update.executeUpdate();
+        }
+        rows += batch.size();
+        if (batch.size() < 1000) {
+          break;
+        }
+        log = (String) batch.get(batch.size() - 1)[0];
+        offset = (Long) batch.get(batch.size() - 1)[1];
+      }
+    }
+    List<Object[]> snaps = new ArrayList<>();
+    try (java.sql.Statement st = c.jdbc().createStatement();
+        java.sql.ResultSet rs =
+            st.executeQuery(
+                "SELECT store, version, save_id, size, crc, created_at, chunks FROM snapshot")) {
+      while (rs.next()) {
+        snaps.add(
+            new Object[] {
+              rs.getString(1),
+              rs.getLong(2),
+              rs.getLong(3),
+              rs.getLong(4),
+              rs.getLong(5),
+              rs.getLong(6),
+              rs.getInt(7)
+            });
+      }
+    }
+    try (java.sql.PreparedStatement update =
+        c.jdbc()
+            .prepareStatement("UPDATE snapshot SET row_crc = ? WHERE store = ? AND version = ?")) {
+      for (Object[] r : snaps) {
+        update.setInt(
+            1,
+            RowChecksums.snapshot(
+                (String) r[0],
+                (Long) r[1],
+                (Long) r[2],
+                (Long) r[3],
+                (Long) r[4],
+                (Long) r[5],
+                (Integer) r[6]));
+        update.setString(2, (String) r[0]);
+        update.setLong(3, (Long) r[1]);
+        update.executeUpdate();
+      }
+    }
+    rows += snaps.size();
+    MIGRATION_LOG.info(
+        "{}: schema migration 2 -> 3 rewrote {} row checksums ({} rows already damaged)",
+        describe,
+        rows,
+        bad);
   }
 
   /** Problems PRAGMA quick_check reports; empty when the file is sound. */
@@ -339,9 +530,12 @@ final class SqliteDatabase {
     return problems;
   }
 
-  /** The files {@link #quarantine} moves aside: the database and its WAL and index. */
+  /**
+   * The files {@link #quarantine} moves aside: the database, its WAL and index, and the commit mark
+   * ({@link WalGuard}).
+   */
   static final List<String> QUARANTINED_FILES =
-      List.of(DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm");
+      List.of(DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", DB_FILE + WalGuard.MARK_SUFFIX);
 
   /**
    * Whether {@code name} is a file SQLite or this backend creates in the data directory (for
@@ -353,6 +547,7 @@ final class SqliteDatabase {
         || name.equals(DB_FILE + "-wal")
         || name.equals(DB_FILE + "-shm")
         || name.equals(DB_FILE + "-journal")
+        || name.equals(DB_FILE + WalGuard.MARK_SUFFIX)
         || name.startsWith(DB_FILE + ".corrupt-");
   }
 

@@ -49,6 +49,7 @@ final class SqliteErrors {
   private final Path dbFile;
   private final BooleanSupplier closed;
   private volatile DataDirectory dataDirectory;
+  private volatile String lastFailure;
 
   /**
    * @param backendName instance name, for {@link BackendClosedException}
@@ -106,6 +107,36 @@ final class SqliteErrors {
   }
 
   /**
+   * The engine's words for the last storage failure (disk full, I/O error, read-only file) or
+   * failed commit, for health; null once a write has committed since.
+   */
+  String lastFailure() {
+    return lastFailure;
+  }
+
+  /** Records a failed commit for health, whatever its cause. */
+  void noteFailure(SQLException e) {
+    lastFailure = e.getMessage();
+  }
+
+  /** A write committed: storage accepts writes again. */
+  void noteSuccess() {
+    if (lastFailure != null) {
+      lastFailure = null;
+    }
+  }
+
+  /** Whether {@code e} means the storage refused the write (full, I/O error, not writable). */
+  static boolean isStorageFailure(SQLException e) {
+    int code = e.getErrorCode() & 0xFF;
+    return code == SQLITE_FULL
+        || code == SQLITE_IOERR
+        || code == SQLITE_READONLY
+        || code == SQLITE_CANTOPEN
+        || code == SQLITE_PERM;
+  }
+
+  /**
    * Translates {@code e} raised while doing {@code operation} on {@code where} (a store such as
    * {@code kv:users}, key included where known; or null for the backend as a whole).
    */
@@ -114,6 +145,9 @@ final class SqliteErrors {
       BackendClosedException c = new BackendClosedException(backendName);
       c.addSuppressed(e);
       return c;
+    }
+    if (isStorageFailure(e)) {
+      lastFailure = e.getMessage();
     }
     String at = describe + (where == null ? "" : ", " + where);
     String engine = " (SQLite: " + e.getMessage() + ")";

@@ -6,8 +6,6 @@ import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.VersionConflictException;
-import io.cairn.persistence.spi.Bytes;
-import io.cairn.persistence.spi.Checksums;
 import io.cairn.persistence.spi.StoreNames;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,11 +34,13 @@ final class SqliteKeyValueStore implements KeyValueStore {
   static final String ADD_TTL =
       "INSERT OR IGNORE INTO kv_ttl (expires_at, ns, key) VALUES (?, ?, ?)";
 
+  /**
+   * The row whatever its expiry: the checksum is checked first and the expiry applied after, so a
+   * damaged expiry cannot hide a live entry unnoticed.
+   */
   static final String GET =
-      "SELECT value, version, expires_at, crc FROM kv"
-          + " WHERE ns = ? AND key = ? AND (expires_at = 0 OR expires_at > ?)";
-  static final String VERSION =
-      "SELECT version FROM kv WHERE ns = ? AND key = ? AND (expires_at = 0 OR expires_at > ?)";
+      "SELECT value, version, expires_at, crc FROM kv WHERE ns = ? AND key = ?";
+
   static final String DELETE = "DELETE FROM kv WHERE ns = ? AND key = ? RETURNING expires_at";
   static final String COUNT = "SELECT count(*) FROM kv WHERE ns = ?";
   // Purging takes one batch of due kv_ttl rows (?1 = now, ?2 = batch size, ?3 = namespace or
@@ -78,7 +78,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     return new Object() {
       @Override
       public String toString() {
-        return where + " key " + Bytes.toDisplay(key);
+        return where + " key " + RowChecksums.key(key);
       }
     };
   }
@@ -96,20 +96,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     long now = backend.clock().millis();
     return backend
         .readers()
-        .read(
-            "get",
-            at(key),
-            c -> {
-              PreparedStatement ps = c.prepare(GET);
-              ps.setString(1, ns);
-              ps.setBytes(2, key);
-              ps.setLong(3, now);
-              try (ResultSet rs = ps.executeQuery()) {
-                return rs.next()
-                    ? backend.unseal(checked(ns, key, rs.getBytes(1), rs.getLong(4)))
-                    : null;
-              }
-            });
+        .read("get", at(key), c -> getIn(backend, c, ns, key, now).map(Entry::value).orElse(null));
   }
 
   @Override
@@ -248,20 +235,41 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   static Optional<Entry> getIn(SqliteBackend backend, Conn c, String ns, byte[] key, long now)
       throws SQLException {
+    byte[][] value = new byte[1][];
+    long[] meta = new long[2];
+    if (!readRow(c, ns, key, now, value, meta)) {
+      return Optional.empty();
+    }
+    return Optional.of(new Entry(key.clone(), backend.unseal(value[0]), meta[0], meta[1]));
+  }
+
+  /**
+   * Reads the row of {@code key}, checks its row checksum and applies its expiry. Fills {@code
+   * value[0]} (the stored bytes) and {@code meta} (version, expires_at) and returns true if the key
+   * is live; returns false if it is absent or expired.
+   *
+   * @throws StoreCorruptedException if the row fails its checksum
+   */
+  private static boolean readRow(
+      Conn c, String ns, byte[] key, long now, byte[][] value, long[] meta) throws SQLException {
     PreparedStatement ps = c.prepare(GET);
     ps.setString(1, ns);
     ps.setBytes(2, key);
-    ps.setLong(3, now);
     try (ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {
-        return Optional.empty();
+        return false;
       }
       byte[] stored = rs.getBytes(1);
       long version = rs.getLong(2);
       long expires = rs.getLong(3);
-      long crc = rs.getLong(4);
-      byte[] value = backend.unseal(checked(ns, key, stored, crc));
-      return Optional.of(new Entry(key.clone(), value, version, expires));
+      checked(ns, key, version, expires, stored, rs.getLong(4));
+      if (expires != 0 && expires <= now) {
+        return false;
+      }
+      value[0] = stored;
+      meta[0] = version;
+      meta[1] = expires;
+      return true;
     }
   }
 
@@ -285,24 +293,16 @@ final class SqliteKeyValueStore implements KeyValueStore {
     ps.setBytes(3, stored);
     ps.setLong(4, version);
     ps.setLong(5, expires);
-    ps.setInt(6, storedCrc(stored));
+    ps.setInt(6, RowChecksums.kv(ns, key, version, expires, stored));
     ps.executeUpdate();
     return version;
   }
 
-  /** The CRC-32C of {@code stored} as kept in kv.crc: signed 32 bits (layout in SqliteDatabase). */
-  static int storedCrc(byte[] stored) {
-    return (int) Checksums.crc32c(stored);
-  }
-
+  /** The live version of {@code key} (0 if absent or expired), from a row that passed its check. */
   static long versionIn(Conn c, String ns, byte[] key, long now) throws SQLException {
-    PreparedStatement ps = c.prepare(VERSION);
-    ps.setString(1, ns);
-    ps.setBytes(2, key);
-    ps.setLong(3, now);
-    try (ResultSet rs = ps.executeQuery()) {
-      return rs.next() ? rs.getLong(1) : 0;
-    }
+    byte[][] value = new byte[1][];
+    long[] meta = new long[2];
+    return readRow(c, ns, key, now, value, meta) ? meta[0] : 0;
   }
 
   static long casIn(
@@ -332,17 +332,21 @@ final class SqliteKeyValueStore implements KeyValueStore {
     return expires == 0 || expires > s.now();
   }
 
-  /** Returns {@code stored} if its CRC-32C matches, else throws naming the key. */
-  static byte[] checked(String ns, byte[] key, byte[] stored, long crc) {
-    int actual = storedCrc(stored);
+  /**
+   * Throws unless the row's checksum (over namespace, key, version, expiry and stored value, see
+   * {@link RowChecksums#kv}) matches {@code crc}.
+   */
+  static void checked(String ns, byte[] key, long version, long expires, byte[] stored, long crc) {
+    int actual = RowChecksums.kv(ns, key, version, expires, stored);
     if (actual != crc) {
       throw new StoreCorruptedException(
           String.format(
-              "The value of key %s in kv:%s fails its checksum (stored CRC-32C %08x, computed"
-                  + " %08x); it is not returned. Run 'cairn verify' and restore from a backup.",
-              Bytes.toDisplay(key), ns, (int) crc, actual));
+              "The row of key %s in kv:%s fails its checksum (stored CRC-32C %08x, computed %08x"
+                  + " over namespace, key, version %d, expiry %d and value): the key, its value"
+                  + " or its metadata is damaged, and nothing of it is returned. Run 'cairn"
+                  + " verify' and restore from a backup.",
+              RowChecksums.key(key), ns, (int) crc, actual, version, expires));
     }
-    return stored;
   }
 
   /** Streams a range page by page; holds no connection between pages. */
@@ -364,8 +368,8 @@ final class SqliteKeyValueStore implements KeyValueStore {
       if (closed) {
         return false;
       }
-      if (page.isEmpty() && !exhausted) {
-        fetch();
+      while (page.isEmpty() && !exhausted) {
+        fetch(); // a page of expired rows only yields nothing: fetch on
       }
       return !page.isEmpty();
     }
@@ -387,8 +391,10 @@ final class SqliteKeyValueStore implements KeyValueStore {
       if (to != null) {
         sql.append(" AND key < ?");
       }
-      sql.append(" AND (expires_at = 0 OR expires_at > ?) ORDER BY key LIMIT ").append(SCAN_PAGE);
+      // expired rows are read too and skipped after their checksum passed (see GET)
+      sql.append(" ORDER BY key LIMIT ").append(SCAN_PAGE);
       long now = backend.clock().millis();
+      byte[][] last = new byte[1][];
       List<Entry> rows =
           backend
               .readers()
@@ -405,23 +411,30 @@ final class SqliteKeyValueStore implements KeyValueStore {
                     if (to != null) {
                       ps.setBytes(i++, to);
                     }
-                    ps.setLong(i, now);
                     List<Entry> out = new ArrayList<>();
+                    int n = 0;
                     try (ResultSet rs = ps.executeQuery()) {
                       while (rs.next()) {
+                        n++;
                         byte[] key = rs.getBytes(1);
-                        byte[] value =
-                            backend.unseal(checked(ns, key, rs.getBytes(2), rs.getLong(5)));
-                        out.add(new Entry(key, value, rs.getLong(3), rs.getLong(4)));
+                        byte[] stored = rs.getBytes(2);
+                        long version = rs.getLong(3);
+                        long expires = rs.getLong(4);
+                        checked(ns, key, version, expires, stored, rs.getLong(5));
+                        last[0] = key;
+                        if (expires == 0 || expires > now) {
+                          out.add(new Entry(key, backend.unseal(stored), version, expires));
+                        }
                       }
+                    }
+                    if (n < SCAN_PAGE) {
+                      exhausted = true;
                     }
                     return out;
                   });
       page.addAll(rows);
-      if (rows.size() < SCAN_PAGE) {
-        exhausted = true;
-      } else {
-        from = rows.get(rows.size() - 1).key().clone();
+      if (!exhausted) {
+        from = last[0].clone();
         fromInclusive = false;
       }
     }

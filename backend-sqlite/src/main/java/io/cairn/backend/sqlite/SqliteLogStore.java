@@ -3,7 +3,6 @@ package io.cairn.backend.sqlite;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.StoreCorruptedException;
-import io.cairn.persistence.spi.Checksums;
 import io.cairn.persistence.spi.StoreNames;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -99,14 +98,23 @@ final class SqliteLogStore implements LogStore {
                   long offset = rs.getLong(1);
                   byte[] stored = rs.getBytes(2);
                   long crc = rs.getLong(3);
-                  long actual = Checksums.crc32c(stored);
+                  int actual = RowChecksums.log(log, offset, stored);
                   if (actual != crc) {
                     throw new StoreCorruptedException(
                         String.format(
                             "Record %d of %s in %s fails its checksum (stored CRC-32C %08x,"
-                                + " computed %08x); it is not returned. Run 'cairn verify' and"
-                                + " restore from a backup.",
-                            offset, where, backend.describe(), crc, actual));
+                                + " computed %08x over log name, offset and payload); it is not"
+                                + " returned. Run 'cairn verify' and restore from a backup.",
+                            offset, where, backend.describe(), (int) crc, actual));
+                  }
+                  long expected = out.isEmpty() ? offset : out.get(out.size() - 1).offset() + 1;
+                  if (offset != expected) {
+                    throw new StoreCorruptedException(
+                        String.format(
+                            "%s in %s has no record at offset %d (the next stored one is %d),"
+                                + " although its records are gap-free by contract: records were"
+                                + " lost. Run 'cairn verify' and restore from a backup.",
+                            where, backend.describe(), expected, offset));
                   }
                   out.add(new LogRecord(offset, backend.unseal(stored)));
                 }
@@ -212,7 +220,7 @@ final class SqliteLogStore implements LogStore {
     ps.setString(1, log);
     ps.setLong(2, offset);
     ps.setBytes(3, stored);
-    ps.setLong(4, Checksums.crc32c(stored));
+    ps.setInt(4, RowChecksums.log(log, offset, stored));
     ps.executeUpdate();
   }
 }

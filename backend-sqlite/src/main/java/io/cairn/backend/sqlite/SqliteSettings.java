@@ -21,6 +21,7 @@ import java.util.List;
  * @param sweeperInterval period of the TTL sweeper; zero disables it
  * @param sweeperBatch rows deleted per sweeper transaction
  * @param snapshotChunkBytes snapshot chunk size
+ * @param onWalLoss policy when the WAL check finds committed transactions SQLite would drop
  */
 record SqliteSettings(
     OnCorruption onCorruption,
@@ -33,7 +34,14 @@ record SqliteSettings(
     int maxBatch,
     Duration sweeperInterval,
     int sweeperBatch,
-    int snapshotChunkBytes) {
+    int snapshotChunkBytes,
+    OnWalLoss onWalLoss) {
+
+  /** {@code on-wal-loss}. */
+  enum OnWalLoss {
+    FAIL,
+    ACCEPT
+  }
 
   /** {@code on-corruption}. */
   enum OnCorruption {
@@ -67,7 +75,8 @@ record SqliteSettings(
         s.intBetween("max-batch", 1, 100_000, 256),
         s.duration("sweeper-interval", Duration.ZERO, Duration.ofSeconds(30)),
         s.intBetween("sweeper-batch", 1, 1_000_000, 1000),
-        (int) chunk);
+        (int) chunk,
+        s.oneOf("on-wal-loss", OnWalLoss.class, OnWalLoss.FAIL));
   }
 
   /**

@@ -27,14 +27,16 @@ import java.util.zip.CRC32C;
  * Thread-safe.
  */
 final class SqliteSnapshotStore implements SnapshotStore {
-  private static final String COLUMNS = "version, size, crc, created_at";
+  private static final String COLUMNS = "version, size, crc, created_at, save_id, chunks, row_crc";
   static final String INSERT_CHUNK =
       "INSERT INTO snapshot_chunk (save_id, seq, data) VALUES (?, ?, ?)";
   static final String FIND =
-      "SELECT save_id, size, crc, chunks FROM snapshot WHERE store = ? AND version = ?";
+      "SELECT save_id, size, crc, chunks, created_at, row_crc FROM snapshot"
+          + " WHERE store = ? AND version = ?";
   static final String PUBLISH =
-      "INSERT OR REPLACE INTO snapshot (store, version, save_id, size, crc, created_at, chunks)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+      "INSERT OR REPLACE INTO snapshot"
+          + " (store, version, save_id, size, crc, created_at, chunks, row_crc)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
   static final String DELETE_CHUNKS = "DELETE FROM snapshot_chunk WHERE save_id = ?";
   static final String READ_CHUNK = "SELECT data FROM snapshot_chunk WHERE save_id = ? AND seq = ?";
 
@@ -135,6 +137,10 @@ final class SqliteSnapshotStore implements SnapshotStore {
                 pub.setLong(5, checksum);
                 pub.setLong(6, created);
                 pub.setInt(7, chunks);
+                pub.setInt(
+                    8,
+                    RowChecksums.snapshot(
+                        store, version, saveId, total, checksum, created, chunks));
                 pub.executeUpdate();
                 if (old != null) {
                   deleteChunks(s.conn(), old);
@@ -173,8 +179,16 @@ final class SqliteSnapshotStore implements SnapshotStore {
               List<SnapshotInfo> out = new ArrayList<>();
               try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                  out.add(
-                      new SnapshotInfo(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+                  long version = rs.getLong(1);
+                  checkRow(
+                      version,
+                      rs.getLong(5),
+                      rs.getLong(2),
+                      rs.getLong(3),
+                      rs.getLong(4),
+                      rs.getInt(6),
+                      rs.getLong(7));
+                  out.add(new SnapshotInfo(version, rs.getLong(2), rs.getLong(3), rs.getLong(4)));
                 }
               }
               return out;
@@ -195,9 +209,18 @@ final class SqliteSnapshotStore implements SnapshotStore {
                   ps.setString(1, store);
                   ps.setLong(2, version);
                   try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next()
-                        ? new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)}
-                        : null;
+                    if (!rs.next()) {
+                      return null;
+                    }
+                    checkRow(
+                        version,
+                        rs.getLong(1),
+                        rs.getLong(2),
+                        rs.getLong(3),
+                        rs.getLong(5),
+                        rs.getInt(4),
+                        rs.getLong(6));
+                    return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)};
                   }
                 });
     if (row == null) {
@@ -264,6 +287,21 @@ final class SqliteSnapshotStore implements SnapshotStore {
               }
               return saveIds.size();
             });
+  }
+
+  /** Throws unless a snapshot row matches its row checksum ({@link RowChecksums#snapshot}). */
+  private void checkRow(
+      long version, long saveId, long size, long crc, long created, int chunks, long rowCrc) {
+    int actual = RowChecksums.snapshot(store, version, saveId, size, crc, created, chunks);
+    if (actual != rowCrc) {
+      throw new StoreCorruptedException(
+          String.format(
+              "The index row of %s version %d in %s fails its checksum (stored %08x, computed"
+                  + " %08x): its version, size, checksum or chunk list is damaged and it is not"
+                  + " used. Load an older snapshot or restore from a backup, and run 'cairn"
+                  + " verify'.",
+              where, version, backend.describe(), (int) rowCrc, actual));
+    }
   }
 
   static void deleteChunks(Conn c, long saveId) throws SQLException {

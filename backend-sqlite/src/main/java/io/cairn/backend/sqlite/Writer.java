@@ -77,6 +77,16 @@ final class Writer implements AutoCloseable {
       nextOffsets.put(log, next);
     }
 
+    /**
+     * After an engine failure (disk full, I/O error...): drops the caches and every prepared
+     * statement, so the next write starts from fresh statements on a connection with no transaction
+     * left open.
+     */
+    void recover() {
+      invalidate();
+      conn.resetStatements();
+    }
+
     /** Drops every cache; called whenever a transaction or savepoint rolls back. */
     void invalidate() {
       nextOffsets.clear();
@@ -140,6 +150,7 @@ final class Writer implements AutoCloseable {
   }
 
   private final Session session;
+  private final WalGuard guard;
   private final SqliteErrors errors;
   private final int maxBatch;
   private final java.time.Clock clock;
@@ -148,10 +159,19 @@ final class Writer implements AutoCloseable {
   private final ConcurrentLinkedQueue<Pending<?>> queue = new ConcurrentLinkedQueue<>();
   private final List<Pending<?>> batch = new ArrayList<>();
   private volatile boolean closed;
-  private volatile String lastFailure;
 
+  /**
+   * @param guard records the WAL position after every commit, and the clean state at close (see
+   *     {@link WalGuard}); closed with the writer
+   */
   Writer(
-      Conn conn, SqliteErrors errors, int maxBatch, java.time.Clock clock, Histogram batchSizes) {
+      Conn conn,
+      SqliteErrors errors,
+      int maxBatch,
+      java.time.Clock clock,
+      Histogram batchSizes,
+      WalGuard guard) {
+    this.guard = guard;
     this.session = new Session(conn);
     this.errors = errors;
     this.maxBatch = maxBatch;
@@ -224,31 +244,31 @@ final class Writer implements AutoCloseable {
       errors.beforeWrite();
       session.now[0] = clock.millis();
       Conn c = session.conn;
-      errors.run(
-          "begin transaction",
-          null,
-          () -> {
-            c.exec("BEGIN IMMEDIATE");
-            return null;
-          });
+      try {
+        c.exec("BEGIN IMMEDIATE");
+      } catch (SQLException e) {
+        session.recover();
+        throw errors.translate(e, "begin transaction", null);
+      }
       T result;
       try {
         result = body.apply(session);
       } catch (SQLException e) {
-        rollback();
+        rollback(e);
         throw errors.translate(e, "transaction", null);
       } catch (RuntimeException | Error e) {
-        rollback();
+        rollback(e);
         throw e;
       }
       try {
         c.exec("COMMIT");
       } catch (SQLException e) {
-        rollback();
-        lastFailure = e.getMessage();
+        rollback(e);
+        errors.noteFailure(e);
         throw errors.translate(e, "commit transaction", null);
       }
-      lastFailure = null;
+      errors.noteSuccess();
+      guard.afterCommit();
       return result;
     } finally {
       unlockAndHandOff();
@@ -267,7 +287,14 @@ final class Writer implements AutoCloseable {
         throw errors.closedException();
       }
       errors.beforeWrite();
-      return errors.run(what, null, () -> body.apply(session));
+      try {
+        T result = body.apply(session);
+        guard.afterCommit();
+        return result;
+      } catch (SQLException e) {
+        session.recover();
+        throw errors.translate(e, what, null);
+      }
     } finally {
       unlockAndHandOff();
     }
@@ -288,7 +315,7 @@ final class Writer implements AutoCloseable {
 
   /** The last commit failure message, or null if the last commit succeeded. */
   String lastFailure() {
-    return lastFailure;
+    return errors.lastFailure();
   }
 
   // Runs under the lock.
@@ -369,6 +396,7 @@ final class Writer implements AutoCloseable {
       p.result = p.op.apply(session);
       return true;
     } catch (SQLException | RuntimeException e) {
+      recoverIfEngineFailed(e);
       return false;
     }
   }
@@ -376,10 +404,13 @@ final class Writer implements AutoCloseable {
   private void commitBatch() {
     try {
       session.conn.exec("COMMIT");
-      lastFailure = null;
+      if (batch.stream().anyMatch(p -> p.error == null)) {
+        errors.noteSuccess();
+      }
+      guard.afterCommit();
     } catch (SQLException e) {
-      lastFailure = e.getMessage();
-      rollback();
+      errors.noteFailure(e);
+      rollback(e);
       for (Pending<?> p : batch) {
         fail(p, errors.translate(e, p.what + " (commit)", SqliteErrors.describe(p.where)));
       }
@@ -401,7 +432,7 @@ final class Writer implements AutoCloseable {
     try {
       p.result = p.op.apply(session);
     } catch (SQLException | RuntimeException e) {
-      rollback();
+      rollback(e);
       fail(p, asPersistence(e, p));
       return;
     }
@@ -411,12 +442,14 @@ final class Writer implements AutoCloseable {
   private <T> void runAlone(Pending<T> p) {
     try {
       p.result = p.op.apply(session);
-      lastFailure = null;
+      errors.noteSuccess();
+      guard.afterCommit();
     } catch (SQLException e) {
-      session.invalidate();
+      session.recover();
       p.error = errors.translate(e, p.what, SqliteErrors.describe(p.where));
     } catch (RuntimeException e) {
       session.invalidate();
+      recoverIfEngineFailed(e);
       p.error = e;
     }
     p.complete();
@@ -433,6 +466,7 @@ final class Writer implements AutoCloseable {
     } catch (SQLException | RuntimeException e) {
       p.error = asPersistence(e, p);
       session.invalidate();
+      recoverIfEngineFailed(e);
       try {
         c.exec("ROLLBACK TO w");
         c.exec("RELEASE w");
@@ -451,7 +485,7 @@ final class Writer implements AutoCloseable {
   }
 
   private void failAll(SQLException e, String what) {
-    session.invalidate();
+    session.recover();
     for (Pending<?> p : batch) {
       fail(p, errors.translate(e, p.what + " (" + what + ")", SqliteErrors.describe(p.where)));
     }
@@ -486,7 +520,30 @@ final class Writer implements AutoCloseable {
     try {
       session.conn.exec("ROLLBACK");
     } catch (SQLException ignored) {
-      // no transaction was open, or the connection is gone; nothing was committed either way
+      // no transaction was open (SQLite may already have rolled it back itself, e.g. after
+      // SQLITE_FULL), or the connection is gone; nothing was committed either way
+      session.recover();
+    }
+  }
+
+  /** Rolls back after {@code cause}; see {@link #recoverIfEngineFailed}. */
+  private void rollback(Throwable cause) {
+    recoverIfEngineFailed(cause);
+    rollback();
+  }
+
+  /**
+   * If {@code e} is or wraps an engine error, the statement that raised it is unusable (see {@link
+   * Conn#prepare}): rebuild the writer's statements so the next write works, e.g. once space is
+   * free again after SQLITE_FULL. A Cairn-level failure (a version conflict, a bad argument) leaves
+   * the statements alone.
+   */
+  private void recoverIfEngineFailed(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException) {
+        session.recover();
+        return;
+      }
     }
   }
 
@@ -503,9 +560,33 @@ final class Writer implements AutoCloseable {
       while ((p = queue.poll()) != null) {
         fail(p, errors.closedException());
       }
+      checkpointForClose();
       session.conn.close();
+      guard.close();
     } finally {
       unlockAndHandOff();
+    }
+  }
+
+  /**
+   * Copies the whole WAL into the database and truncates it, so a clean shutdown leaves nothing in
+   * the WAL that damage to it could lose; then marks the WAL clean. If readers still hold it (the
+   * checkpoint reports busy), the WAL stays and so does the mark's record of it.
+   */
+  private void checkpointForClose() {
+    try (java.sql.Statement st = session.conn.jdbc().createStatement();
+        java.sql.ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+      if (rs.next() && rs.getInt(1) == 0) {
+        guard.clean();
+      } else {
+        guard.afterCommit();
+      }
+    } catch (SQLException | java.io.IOException e) {
+      org.slf4j.LoggerFactory.getLogger(Writer.class)
+          .warn(
+              "The checkpoint at close failed ({}); the WAL keeps the last commits and is"
+                  + " replayed at the next open",
+              e.toString());
     }
   }
 

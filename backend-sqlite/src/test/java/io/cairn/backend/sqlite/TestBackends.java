@@ -26,6 +26,22 @@ final class TestBackends {
     return PersistenceRegistry.builder().clock(clock).open(ConfigFactory.parseString(conf));
   }
 
+  /**
+   * Opens a {@link SqliteBackend} directly (not through the registry), for tests that reach into
+   * the writer connection. {@code body} is HOCON of the instance's settings.
+   */
+  static SqliteBackend direct(Path dir, String body, io.cairn.persistence.Durability durability) {
+    com.typesafe.config.Config config =
+        ConfigFactory.parseString(body)
+            .withFallback(ConfigFactory.load().getConfig("cairn.backend-defaults.sqlite"));
+    return SqliteBackend.open(
+        io.cairn.persistence.spi.BackendContext.builder("main", "sqlite")
+            .config(config)
+            .dataDir(dir)
+            .durability(durability)
+            .build());
+  }
+
   /** A clock tests move by hand. */
   static final class ManualClock extends Clock {
     private final AtomicLong millis = new AtomicLong(1_700_000_000_000L);

@@ -1,0 +1,80 @@
+package io.cairn.backend.sqlite;
+
+import io.cairn.persistence.spi.Bytes;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * The row checksums of schema v3 (layout in {@link SqliteDatabase}). Each one covers every column
+ * that decides what a read returns, not only the payload: a flipped bit in a key, a namespace, a
+ * version, an expiry or a log offset makes the row fail its check instead of answering for another
+ * key or offset. Every variable-length field is preceded by its length, so no two different rows
+ * feed the same bytes to the CRC. The result is the CRC-32C as a signed 32-bit integer (SQLite then
+ * stores it in 4 bytes).
+ */
+final class RowChecksums {
+  private RowChecksums() {}
+
+  /** Row checksum of a {@code kv} row over ns, key, version, expires_at and the stored value. */
+  static int kv(String ns, byte[] key, long version, long expiresAt, byte[] stored) {
+    CRC32C crc = new CRC32C();
+    byte[] n = ns.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer head = ByteBuffer.allocate(28);
+    head.put((byte) 'k').put((byte) 'v').put((byte) 0).put((byte) 3);
+    head.putInt(n.length).putInt(key.length).putLong(version).putLong(expiresAt).flip();
+    crc.update(head);
+    crc.update(n);
+    crc.update(key);
+    crc.update(stored);
+    return (int) crc.getValue();
+  }
+
+  /** Row checksum of a {@code log_record} row over log, record_offset and the stored payload. */
+  static int log(String log, long offset, byte[] stored) {
+    CRC32C crc = new CRC32C();
+    byte[] n = log.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer head = ByteBuffer.allocate(16);
+    head.put((byte) 'l').put((byte) 'g').put((byte) 0).put((byte) 3);
+    head.putInt(n.length).putLong(offset).flip();
+    crc.update(head);
+    crc.update(n);
+    crc.update(stored);
+    return (int) crc.getValue();
+  }
+
+  /** Row checksum of a {@code snapshot} row over every other column. */
+  static int snapshot(
+      String store, long version, long saveId, long size, long dataCrc, long created, int chunks) {
+    CRC32C crc = new CRC32C();
+    byte[] n = store.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer head = ByteBuffer.allocate(52);
+    head.put((byte) 's').put((byte) 'n').put((byte) 0).put((byte) 3);
+    head.putInt(n.length).putLong(version).putLong(saveId).putLong(size).putLong(dataCrc);
+    head.putLong(created).putInt(chunks).flip();
+    crc.update(head);
+    crc.update(n);
+    return (int) crc.getValue();
+  }
+
+  /**
+   * A key for messages, readable and exact: the printable form (non-printable bytes as {@code
+   * \xNN}, at most 64 bytes) and the hex form, e.g. {@code "user-7" (0x757365722d37)}.
+   */
+  static String key(byte[] key) {
+    StringBuilder sb = new StringBuilder("\"");
+    int n = Math.min(key.length, 64);
+    for (int i = 0; i < n; i++) {
+      int b = key[i] & 0xFF;
+      if (b >= 0x20 && b < 0x7F && b != '"' && b != '\\') {
+        sb.append((char) b);
+      } else {
+        sb.append(String.format("\\x%02x", b));
+      }
+    }
+    if (key.length > n) {
+      sb.append("...");
+    }
+    return sb.append("\" (").append(Bytes.toDisplay(key)).append(')').toString();
+  }
+}

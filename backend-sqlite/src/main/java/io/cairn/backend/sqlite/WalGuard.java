@@ -1,0 +1,459 @@
+package io.cairn.backend.sqlite;
+
+import io.cairn.persistence.Durability;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+/**
+ * Detects committed transactions that SQLite would silently drop from a damaged or missing WAL.
+ *
+ * <p><b>Why.</b> At open SQLite replays {@code cairn.db-wal} up to the first frame whose checksum
+ * or salts do not match, and treats everything after it as a torn tail. That is right after a torn
+ * write, but a flipped byte in the middle of the WAL, or a deleted WAL, then loses committed
+ * transactions without an error, and can even serve older page versions from the frames before the
+ * damage. Cairn checks two things before SQLite opens the file:
+ *
+ * <ol>
+ *   <li><b>Frames after a bad one.</b> The WAL format is public (sqlite.org/walformat.html): a
+ *       32-byte header (magic 0x377f0682/3, version, page size, checkpoint sequence, salt-1,
+ *       salt-2, checksum) and frames of a 24-byte header (page number, commit size &ne; 0 on the
+ *       last frame of a transaction, the two salts, a cumulative checksum) plus one page. A frame
+ *       carrying the header's salts that ends a transaction ({@code commit size} &ne; 0) after the
+ *       first frame that fails the checksum chain is a commit SQLite would drop.
+ *   <li><b>The commit mark.</b> After every commit the writer copies the WAL position SQLite
+ *       publishes in its wal-index ({@code cairn.db-shm}: salts, {@code mxFrame} = frames
+ *       committed, {@code nBackfill} = frames already copied into {@code cairn.db}) into the side
+ *       file {@code cairn.db-mark} (layout below) when it changed. At open, a WAL whose valid
+ *       frames stop before the mark's {@code mxFrame}, or a missing or replaced WAL while the mark
+ *       says frames were not yet copied into {@code cairn.db}, lost committed transactions. This
+ *       catches a deleted WAL (with or without its {@code -shm}), which the frame scan cannot.
+ * </ol>
+ *
+ * <p><b>cairn.db-mark</b> (48 bytes, mode 0600, rewritten in place with one positional write):
+ *
+ * <pre>
+ *   0  magic "CRNM"            4  format version (int, 1)
+ *   8  salt-1, salt-2 (the 8 raw bytes of WAL header offset 16)
+ *  16  mxFrame (int)          20  nBackfill (int)
+ *  24  boot id (16 bytes, /proc/sys/kernel/random/boot_id; zero where unknown)
+ *  40  clean (int: 1 = checkpointed and truncated by a clean close)
+ *  44  CRC-32C of bytes 0..43 (int)
+ * </pre>
+ *
+ * All integers big-endian. The mark is not fsynced per commit (that would double the fsyncs at
+ * {@code full}); it is written after the commit returned, so on disk it can only lag behind the
+ * WAL, never run ahead of a commit that {@code full} made durable. At {@code none}/{@code normal}
+ * an OS crash may legitimately lose the last commits (the WAL was not fsynced), so when the boot id
+ * changed since the mark was written, findings at those durabilities are logged as the loss the
+ * durability allows instead of refusing to open. After an OS crash at {@code full}, only the last
+ * transaction can be torn, so a bad frame followed by its own commit frame alone is accepted then.
+ *
+ * <p><b>Cost.</b> Per commit: one 136-byte positional read of {@code cairn.db-shm} and, when the
+ * WAL moved, one 48-byte positional write of the mark (no fsync). At open: one sequential read of
+ * the WAL.
+ *
+ * <p><b>Not detected</b> (documented): damage to the last transaction when it is also the last
+ * thing in the WAL and the mark was not yet updated for it (it looks exactly like a torn tail); a
+ * WAL damaged or deleted after an OS crash at {@code none}/{@code normal} (logged, not refused); a
+ * deleted mark file (the check then falls back to the frame scan alone).
+ *
+ * <p>Not thread-safe: used at open, and then by the writer under its lock.
+ */
+final class WalGuard implements AutoCloseable {
+  static final String MARK_SUFFIX = "-mark";
+
+  private static final int WAL_HEADER = 32;
+  private static final int FRAME_HEADER = 24;
+  private static final int MARK_SIZE = 48;
+  private static final byte[] MARK_MAGIC = "CRNM".getBytes(StandardCharsets.US_ASCII);
+  private static final int SHM_READ = 136;
+  private static final int SHM_VERSION = 3007000;
+  private static final byte[] BOOT_ID = bootId();
+
+  /** What the frame scan of a WAL found. */
+  record Scan(
+      boolean present,
+      boolean headerValid,
+      byte[] salts,
+      long frames,
+      long validFrames,
+      long firstBad,
+      int commitsAfterBad) {}
+
+  /** The content of {@code cairn.db-mark}. */
+  record Mark(byte[] salts, long mxFrame, long nBackfill, byte[] bootId, boolean clean) {
+    boolean sameBoot() {
+      return Arrays.equals(bootId, BOOT_ID) && !Arrays.equals(bootId, new byte[16]);
+    }
+  }
+
+  private final Path shm;
+  private final Path markFile;
+  private FileChannel shmChannel;
+  private FileChannel markChannel;
+  private final ByteBuffer shmBuf = ByteBuffer.allocate(SHM_READ).order(ByteOrder.nativeOrder());
+  private final ByteBuffer markBuf = ByteBuffer.allocate(MARK_SIZE);
+  private byte[] lastSalts = new byte[8];
+  private long lastMx = -1;
+  private long lastBackfill = -1;
+  private String disabled;
+
+  private WalGuard(Path db) {
+    this.shm = db.resolveSibling(db.getFileName() + "-shm");
+    this.markFile = markFile(db);
+  }
+
+  static Path markFile(Path db) {
+    return db.resolveSibling(db.getFileName() + MARK_SUFFIX);
+  }
+
+  static Path walFile(Path db) {
+    return db.resolveSibling(db.getFileName() + "-wal");
+  }
+
+  // ---- at open, before SQLite touches the files ----
+
+  /**
+   * Checks the WAL of {@code db} against its frames and the mark. Returns the problems found (empty
+   * if none); {@code warnings} receives findings that the durability allows after an OS crash.
+   */
+  static List<String> check(Path db, Durability durability, List<String> warnings)
+      throws IOException {
+    Path wal = walFile(db);
+    Scan scan = scan(wal);
+    Mark mark = readMark(markFile(db), warnings);
+    boolean rebooted = mark != null && !mark.sameBoot();
+    List<String> problems = new ArrayList<>();
+    if (scan.commitsAfterBad() > 0) {
+      boolean tornLastOnly = scan.commitsAfterBad() == 1;
+      String what =
+          wal
+              + ": frame "
+              + scan.firstBad()
+              + " of "
+              + scan.frames()
+              + " fails its checksum, and "
+              + scan.commitsAfterBad()
+              + " committed transaction(s) follow it in the WAL; SQLite would drop them (and"
+              + " could serve older page versions from the frames before the damage)";
+      if (rebooted && durability != Durability.FULL) {
+        warnings.add(what + " — after an OS crash at durability " + durability.configName());
+      } else if (rebooted && tornLastOnly) {
+        warnings.add(what + " — a transaction torn by the OS crash before it was acknowledged");
+      } else {
+        problems.add(what);
+      }
+    }
+    if (mark != null && !mark.clean() && mark.mxFrame() > 0) {
+      String lost = null;
+      if (!scan.present() || !scan.headerValid()) {
+        if (mark.mxFrame() > mark.nBackfill()) {
+          lost =
+              wal
+                  + (scan.present() ? " has a damaged header" : " is missing")
+                  + ", but "
+                  + (mark.mxFrame() - mark.nBackfill())
+                  + " committed frame(s) (frames "
+                  + (mark.nBackfill() + 1)
+                  + " to "
+                  + mark.mxFrame()
+                  + ") were in it and not yet copied into "
+                  + db.getFileName();
+        }
+      } else if (!Arrays.equals(scan.salts(), mark.salts())) {
+        if (mark.mxFrame() > mark.nBackfill()) {
+          lost =
+              wal
+                  + " is not the WAL the last commits went to (its salts differ from "
+                  + markFile(db).getFileName()
+                  + "), and "
+                  + (mark.mxFrame() - mark.nBackfill())
+                  + " committed frame(s) of that WAL were not yet copied into "
+                  + db.getFileName();
+        }
+      } else if (scan.validFrames() < mark.mxFrame()) {
+        lost =
+            wal
+                + ": only its first "
+                + scan.validFrames()
+                + " frame(s) are valid, but "
+                + mark.mxFrame()
+                + " were committed (frame "
+                + (scan.validFrames() + 1)
+                + " is damaged or missing)";
+      }
+      if (lost != null) {
+        if (rebooted && durability != Durability.FULL) {
+          warnings.add(lost + " — after an OS crash at durability " + durability.configName());
+        } else {
+          problems.add(lost);
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** Walks the frames of {@code wal}; see the class comment. */
+  static Scan scan(Path wal) throws IOException {
+    if (!Files.exists(wal, LinkOption.NOFOLLOW_LINKS)) {
+      return new Scan(false, false, null, 0, 0, 0, 0);
+    }
+    try (FileChannel ch =
+        FileChannel.open(wal, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      long size = ch.size();
+      if (size < WAL_HEADER) {
+        return new Scan(size > 0, false, null, 0, 0, 0, 0);
+      }
+      ByteBuffer header = ByteBuffer.allocate(WAL_HEADER);
+      readFully(ch, header, 0);
+      int magic = header.getInt(0);
+      int pageSize = header.getInt(8);
+      boolean bigEndian = (magic & 1) == 1;
+      boolean valid =
+          (magic & 0xFFFFFFFE) == 0x377f0682
+              && header.getInt(4) == 3007000
+              && pageSize >= 512
+              && pageSize <= 65536
+              && Integer.bitCount(pageSize) == 1;
+      int[] sum = new int[2];
+      if (valid) {
+        checksum(header.array(), 0, 24, bigEndian, sum);
+        valid = sum[0] == header.getInt(24) && sum[1] == header.getInt(28);
+      }
+      if (!valid) {
+        return new Scan(true, false, null, (size - WAL_HEADER) / (FRAME_HEADER + 512), 0, 0, 0);
+      }
+      byte[] salts = Arrays.copyOfRange(header.array(), 16, 24);
+      int frameSize = FRAME_HEADER + pageSize;
+      long frames = (size - WAL_HEADER) / frameSize;
+      ByteBuffer frame = ByteBuffer.allocate(frameSize);
+      long validFrames = 0;
+      long firstBad = 0;
+      int commitsAfterBad = 0;
+      byte[] salt = new byte[8];
+      for (long i = 1; i <= frames; i++) {
+        frame.clear();
+        readFully(ch, frame, WAL_HEADER + (i - 1) * frameSize);
+        byte[] f = frame.array();
+        System.arraycopy(f, 8, salt, 0, 8);
+        boolean current = Arrays.equals(salt, salts);
+        if (firstBad == 0) {
+          int s0 = sum[0];
+          int s1 = sum[1];
+          checksum(f, 0, 8, bigEndian, sum);
+          checksum(f, FRAME_HEADER, pageSize, bigEndian, sum);
+          if (current && sum[0] == frame.getInt(16) && sum[1] == frame.getInt(20)) {
+            validFrames = i;
+            continue;
+          }
+          sum[0] = s0;
+          sum[1] = s1;
+          firstBad = i;
+          if (!current) {
+            // an older generation's frame: the normal end of this WAL, unless frames of the current
+            // generation follow (checked below)
+          }
+        }
+        if (current && frame.getInt(4) != 0) {
+          commitsAfterBad++;
+        }
+      }
+      return new Scan(true, true, salts, frames, validFrames, firstBad, commitsAfterBad);
+    }
+  }
+
+  /** SQLite's WAL checksum over {@code len} bytes (a multiple of 8), continuing {@code sum}. */
+  private static void checksum(byte[] b, int off, int len, boolean bigEndian, int[] sum) {
+    ByteBuffer buf =
+        ByteBuffer.wrap(b, off, len)
+            .order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+    int s0 = sum[0];
+    int s1 = sum[1];
+    for (int i = off; i < off + len; i += 8) {
+      s0 += buf.getInt(i) + s1;
+      s1 += buf.getInt(i + 4) + s0;
+    }
+    sum[0] = s0;
+    sum[1] = s1;
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos + buf.position());
+      if (n < 0) {
+        throw new IOException("unexpected end of file");
+      }
+    }
+    buf.flip();
+  }
+
+  /** Reads the mark; null if absent, or (with a warning) if damaged. */
+  static Mark readMark(Path file, List<String> warnings) throws IOException {
+    byte[] b;
+    try {
+      if (Files.isSymbolicLink(file)) {
+        throw new IOException(file + " is a symbolic link; Cairn does not follow links");
+      }
+      b = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    ByteBuffer buf = ByteBuffer.wrap(b);
+    if (b.length != MARK_SIZE
+        || !Arrays.equals(Arrays.copyOf(b, 4), MARK_MAGIC)
+        || buf.getInt(4) != 1
+        || buf.getInt(44) != crc(b)) {
+      warnings.add(
+          file
+              + " is damaged (ignored: the WAL is checked by its frames alone this time; it is"
+              + " rewritten after the next commit)");
+      return null;
+    }
+    return new Mark(
+        Arrays.copyOfRange(b, 8, 16),
+        buf.getInt(16) & 0xFFFFFFFFL,
+        buf.getInt(20) & 0xFFFFFFFFL,
+        Arrays.copyOfRange(b, 24, 40),
+        buf.getInt(40) == 1);
+  }
+
+  private static int crc(byte[] b) {
+    CRC32C c = new CRC32C();
+    c.update(b, 0, 44);
+    return (int) c.getValue();
+  }
+
+  private static byte[] bootId() {
+    try {
+      String id =
+          Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim().replace("-", "");
+      byte[] out = new byte[16];
+      for (int i = 0; i < 16; i++) {
+        out[i] = (byte) Integer.parseInt(id.substring(2 * i, 2 * i + 2), 16);
+      }
+      return out;
+    } catch (IOException | RuntimeException e) {
+      return new byte[16]; // unknown: every finding counts as same-boot, i.e. strict
+    }
+  }
+
+  // ---- while open: the writer's commit mark ----
+
+  /** Starts tracking commits of the open database {@code db}; call after SQLite opened it. */
+  static WalGuard open(Path db) throws IOException {
+    WalGuard g = new WalGuard(db);
+    Set<OpenOption> opts =
+        new HashSet<>(
+            List.of(
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.CREATE,
+                LinkOption.NOFOLLOW_LINKS));
+    boolean posix = db.getFileSystem().supportedFileAttributeViews().contains("posix");
+    g.markChannel =
+        posix
+            ? FileChannel.open(
+                g.markFile,
+                opts,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+            : FileChannel.open(g.markFile, opts);
+    return g;
+  }
+
+  /**
+   * Records the WAL position after a commit (see the class comment). Never throws: a failure
+   * disables tracking for this session, and {@link #disabledReason()} says why.
+   */
+  void afterCommit() {
+    if (disabled != null) {
+      return;
+    }
+    try {
+      if (shmChannel == null) {
+        shmChannel = FileChannel.open(shm, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+      }
+      shmBuf.clear();
+      int n = 0;
+      while (shmBuf.hasRemaining() && n >= 0) {
+        n = shmChannel.read(shmBuf, shmBuf.position());
+      }
+      if (shmBuf.position() < SHM_READ) {
+        return; // not initialised yet
+      }
+      // two copies of the header; they differ only while another connection rewrites it
+      for (int i = 0; i < 48; i++) {
+        if (shmBuf.get(i) != shmBuf.get(48 + i)) {
+          return;
+        }
+      }
+      if (shmBuf.getInt(0) != SHM_VERSION) {
+        disabled = "unknown wal-index version " + shmBuf.getInt(0) + " in " + shm;
+        return;
+      }
+      long mx = shmBuf.getInt(16) & 0xFFFFFFFFL;
+      long backfill = shmBuf.getInt(96) & 0xFFFFFFFFL;
+      byte[] salts = new byte[8];
+      shmBuf.get(32, salts);
+      if (mx == lastMx && backfill == lastBackfill && Arrays.equals(salts, lastSalts)) {
+        return;
+      }
+      write(salts, mx, backfill, false);
+      lastSalts = salts;
+      lastMx = mx;
+      lastBackfill = backfill;
+    } catch (IOException | RuntimeException e) {
+      disabled = "cannot track the WAL through " + shm + " and " + markFile + ": " + e;
+    }
+  }
+
+  /** Records that the WAL was checkpointed and truncated (clean close); fsyncs the mark. */
+  void clean() throws IOException {
+    write(new byte[8], 0, 0, true);
+    markChannel.force(false);
+  }
+
+  private void write(byte[] salts, long mx, long backfill, boolean clean) throws IOException {
+    markBuf.clear();
+    markBuf.put(MARK_MAGIC).putInt(1).put(salts).putInt((int) mx).putInt((int) backfill);
+    markBuf.put(BOOT_ID).putInt(clean ? 1 : 0);
+    markBuf.putInt(crc(markBuf.array()));
+    markBuf.flip();
+    while (markBuf.hasRemaining()) {
+      markChannel.write(markBuf, markBuf.position());
+    }
+  }
+
+  /** Why commit tracking stopped, or null while it works. */
+  String disabledReason() {
+    return disabled;
+  }
+
+  @Override
+  public void close() {
+    for (FileChannel ch : new FileChannel[] {shmChannel, markChannel}) {
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // nothing to do
+        }
+      }
+    }
+  }
+}
