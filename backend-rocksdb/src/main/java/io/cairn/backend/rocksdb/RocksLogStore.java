@@ -130,7 +130,7 @@ final class RocksLogStore implements LogStore {
     StoreNames.checkMaxRecords(maxRecords);
     b.checkOpen();
     long start = Math.max(fromOffset, first);
-    long end = next;
+    long end = publishedNext();
     List<LogRecord> out = new ArrayList<>(Math.min(maxRecords, 1024));
     if (start >= end) {
       return out;
@@ -169,7 +169,20 @@ final class RocksLogStore implements LogStore {
   @Override
   public long nextOffset() {
     b.checkOpen();
-    return next;
+    return publishedNext();
+  }
+
+  /**
+   * The next offset as readers may see it: waits out a transaction commit in progress, so a reader
+   * that saw the commit's KV writes also sees its records here.
+   */
+  private long publishedNext() {
+    b.publishLock.readLock().lock();
+    try {
+      return next;
+    } finally {
+      b.publishLock.readLock().unlock();
+    }
   }
 
   @Override
