@@ -41,14 +41,15 @@ class RocksDbTransactionVisibilityTest {
       CountDownLatch written = new CountDownLatch(1);
       AtomicReference<Thread> reader = new AtomicReference<>();
       AtomicBoolean readerDone = new AtomicBoolean();
+      AtomicBoolean kvSeen = new AtomicBoolean();
       rb.afterTransactionWrite =
           () -> {
             written.countDown();
-            // Give the reader every chance to run now: wait until it has finished or is blocked.
+            // Let the reader run now: wait until it has finished, or read the KV write and blocked.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!readerDone.get() && System.nanoTime() < deadline) {
               Thread t = reader.get();
-              if (t != null
+              if (kvSeen.get()
                   && (t.getState() == Thread.State.WAITING
                       || t.getState() == Thread.State.TIMED_WAITING
                       || t.getState() == Thread.State.BLOCKED)) {
@@ -64,6 +65,7 @@ class RocksDbTransactionVisibilityTest {
                 try {
                   assertThat(written.await(30, TimeUnit.SECONDS)).isTrue();
                   assertThat(kv.get(b("last"))).as("the batch is readable").isNotNull();
+                  kvSeen.set(true);
                   return log.read(0, 10);
                 } catch (InterruptedException e) {
                   throw new IllegalStateException(e);
