@@ -48,8 +48,8 @@ class RocksDbTransactionVisibilityTest {
             // Let the reader run now: wait until it has finished, or read the KV write and blocked.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!readerDone.get() && System.nanoTime() < deadline) {
-              Thread t = reader.get();
-              if (kvSeen.get()
+              Thread t = kvSeen.get() ? reader.get() : null; // set before kvSeen
+              if (t != null
                   && (t.getState() == Thread.State.WAITING
                       || t.getState() == Thread.State.TIMED_WAITING
                       || t.getState() == Thread.State.BLOCKED)) {
