@@ -147,12 +147,15 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private static final ThreadLocal<RocksDbBackend> IN_TRANSACTION = new ThreadLocal<>();
 
   static {
-    RocksDB.loadLibrary();
+    NativeLibrary.load();
   }
 
-  /** Loads the native library (idempotent); called before any RocksDB object is built. */
+  /**
+   * Loads the native library (idempotent) from Cairn's per-user cache ({@link NativeLibrary});
+   * called before any RocksDB object is built.
+   */
   static void loadLibrary() {
-    RocksDB.loadLibrary();
+    NativeLibrary.load();
   }
 
   final BackendContext context;
