@@ -1052,7 +1052,114 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       checked += s.verifyAll(problems);
     }
     progress.report("snapshots", done, snapshotStores.size());
+    List<String> logStoresNamed = new ArrayList<>();
+    for (String entry : catalogCopy().keySet()) {
+      if (entry.startsWith("log/")) {
+        logStoresNamed.add(entry.substring("log/".length()));
+      }
+    }
+    done = 0;
+    for (String name : logStoresNamed) {
+      progress.report("logs", done++, logStoresNamed.size());
+      checked += logStore(name).verify(problems);
+    }
+    progress.report("logs", done, logStoresNamed.size());
+    progress.report("catalog", 0, 1);
+    checked += verifyCatalog(problems);
+    progress.report("catalog", 1, 1);
     return new VerifyReport(name(), checked, problems);
+  }
+
+  /**
+   * Checks the catalog against the data: every store id that holds data in a column family must be
+   * named by a catalog entry of the matching kind (otherwise the entry was lost and the data is
+   * unreachable: opening the store by name would silently start an empty one), no two entries share
+   * an id, and every id is below {@code next-store-id}. Visits one key per store and column family.
+   */
+  private long verifyCatalog(List<String> problems) {
+    Map<String, Integer> entries = catalogCopy();
+    int limit;
+    synchronized (catalogLock) {
+      limit = nextStoreId;
+    }
+    Map<Integer, String> byId = new TreeMap<>();
+    for (Map.Entry<String, Integer> e : entries.entrySet()) {
+      String other = byId.putIfAbsent(e.getValue(), e.getKey());
+      if (other != null) {
+        problems.add(
+            describe
+                + ": catalog entries '"
+                + other
+                + "' and '"
+                + e.getKey()
+                + "' both claim store id "
+                + e.getValue());
+      }
+      if (e.getValue() >= limit) {
+        problems.add(
+            describe
+                + ": catalog entry '"
+                + e.getKey()
+                + "' has store id "
+                + e.getValue()
+                + " but next-store-id is "
+                + limit);
+      }
+    }
+    long checked = entries.size();
+    Map<String, ColumnFamilyHandle> families = new LinkedHashMap<>();
+    families.put("kv", kvCf);
+    families.put("kv-expiry", expiryCf);
+    families.put("log", logCf);
+    families.put("snapshot", snapCf);
+    for (Map.Entry<String, ColumnFamilyHandle> f : families.entrySet()) {
+      String kind = f.getKey().equals("kv-expiry") ? "kv" : f.getKey();
+      for (int sid : storeIdsIn(f.getValue(), f.getKey())) {
+        checked++;
+        String entry = byId.get(sid);
+        if (entry == null || !entry.startsWith(kind + "/")) {
+          problems.add(
+              describe
+                  + ": column family '"
+                  + f.getKey()
+                  + "' holds data of store id "
+                  + sid
+                  + (entry == null
+                      ? ", which no catalog entry names: the catalog entry of a " + kind
+                      : ", which the catalog names as '" + entry + "', not a " + kind)
+                  + " store was lost and its data is unreachable; restore from a backup");
+        }
+      }
+    }
+    return checked;
+  }
+
+  /** The distinct store ids with keys in {@code cf}: one seek per store. */
+  private List<Integer> storeIdsIn(ColumnFamilyHandle cf, String cfName) {
+    return call(
+        "verify",
+        "column family " + cfName,
+        () -> {
+          List<Integer> ids = new ArrayList<>();
+          try (RocksIterator it = db.newIterator(cf, readOptions)) {
+            it.seekToFirst();
+            while (it.isValid()) {
+              byte[] k = it.key();
+              if (k.length < 4) {
+                it.next();
+                continue;
+              }
+              int sid = Layout.getInt(k, 0);
+              ids.add(sid);
+              if (sid == -1) {
+                break;
+              }
+              it.seek(Layout.sidEnd(sid));
+            }
+            it.status();
+          }
+          return ids;
+        });
   }
 
   @Override

@@ -70,6 +70,11 @@ final class RocksTransaction implements Transaction {
         "commit transaction",
         "transaction of " + batch.count() + " writes",
         () -> {
+          for (Log l : logViews.values()) {
+            if (l.pending > 0) {
+              l.log.recordNext(batch, l.log.nextOffset() + l.pending);
+            }
+          }
           b.publishLock.writeLock().lock();
           try {
             b.db.write(b.writeOptions, batch);
