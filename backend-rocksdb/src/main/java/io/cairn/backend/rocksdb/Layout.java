@@ -20,6 +20,9 @@ import java.util.Arrays;
  *   "next-version"                -> int64   exclusive bound of the KV versions reserved so far
  *   "store/" kind "/" name        -> int32   catalog: kind is kv | log | snapshot
  *   "log-first/" sid              -> int64   first retained offset of log sid (absent = 0)
+ *   "log-next/" sid               -> int64   next offset of log sid, written in the same batch as
+ *                                            every append (absent in logs written before it was
+ *                                            introduced: then last record + 1)
  *
  * column family "kv"
  *   sid key                       -> version:int64 expiresAtMillis:int64 value-bytes
@@ -50,11 +53,14 @@ import java.util.Arrays;
  *       entry under the key's stripe lock (see {@link RocksKvStore}). A blind put leaves the
  *       replaced entry's expiry-index entry behind; the sweeper deletes index entries whose expiry
  *       no longer matches their entry.
- *   <li><b>Log offsets.</b> The next offset is not stored: on open it is {@code last record + 1},
- *       or {@code log-first} when the log holds no records. {@code truncateBefore(t)} is one batch
- *       that deletes the record range {@code [first, t)} and writes {@code log-first = t}, so after
- *       truncating everything and restarting, the next append still gets {@code t}: offsets are
- *       never reused. A crash under weak durability can lose only an unacknowledged tail.
+ *   <li><b>Log offsets.</b> The next offset is stored in {@code log-next}, in the same batch as the
+ *       records it covers; on open it is the largest of {@code log-next}, {@code last record + 1}
+ *       and {@code log-first}. So records lost at the tail (damage) leave a gap below {@code
+ *       log-next} that reads and {@code verify} report, and their offsets are never handed out
+ *       again. {@code truncateBefore(t)} is one batch that deletes the record range {@code [first,
+ *       t)} and writes {@code log-first = t}, so after truncating everything and restarting, the
+ *       next append still gets {@code t}: offsets are never reused. A crash under weak durability
+ *       can lose only an unacknowledged tail.
  *   <li><b>Snapshots.</b> {@code save} takes a fresh save id (persisted in {@code next-save-id}
  *       with the first chunk batch), writes the chunks, then commits with ONE batch that writes the
  *       metadata entry and deletes the chunks of the save it replaces. Until that batch, no reader
@@ -87,6 +93,7 @@ final class Layout {
   static final byte[] NEXT_VERSION_KEY = ascii("next-version");
   static final byte[] CATALOG_PREFIX = ascii("store/");
   static final byte[] LOG_FIRST_PREFIX = ascii("log-first/");
+  static final byte[] LOG_NEXT_PREFIX = ascii("log-next/");
 
   /** Bytes of the KV value header: version and expiry. */
   static final int KV_HEADER = 16;
@@ -105,6 +112,12 @@ final class Layout {
   static byte[] logFirstKey(int sid) {
     byte[] k = Arrays.copyOf(LOG_FIRST_PREFIX, LOG_FIRST_PREFIX.length + 4);
     putInt(k, LOG_FIRST_PREFIX.length, sid);
+    return k;
+  }
+
+  static byte[] logNextKey(int sid) {
+    byte[] k = Arrays.copyOf(LOG_NEXT_PREFIX, LOG_NEXT_PREFIX.length + 4);
+    putInt(k, LOG_NEXT_PREFIX.length, sid);
     return k;
   }
 

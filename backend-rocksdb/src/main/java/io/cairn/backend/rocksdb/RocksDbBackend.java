@@ -90,9 +90,20 @@ import org.slf4j.LoggerFactory;
  * flush) and through {@code atomic_flush}; a process crash loses what was not flushed. {@code
  * normal}: every write appends to the WAL (handed to the OS, no fsync), surviving {@code kill -9}.
  * {@code full}: the WAL is fsynced before a write returns; concurrent synced writers are grouped by
- * RocksDB's write-group leader into one fsync. WAL replay uses the configured {@code
- * wal-recovery-mode}, point-in-time by default: a torn tail is cut at the first bad record, so what
- * survives is always a prefix of what was acknowledged.
+ * RocksDB's write-group leader into one fsync. A clean {@link #close()} flushes every memtable at
+ * every durability, so afterwards all data is in SST files and the WAL holds nothing to lose.
+ *
+ * <h2>Write-ahead log damage</h2>
+ *
+ * WAL replay uses {@code wal-recovery-mode}, {@code auto} by default: {@code
+ * tolerate-corrupted-tail-records} at {@code normal}/{@code full} (only an incomplete last record,
+ * an unacknowledged write torn by the crash, is dropped; any other damage refuses to open with
+ * {@link StoreCorruptedException} naming the WAL files), see {@link
+ * RocksDbConfig.WalRecovery#resolve}. {@code track_and_verify_wals_in_manifest} and {@code
+ * track_and_verify_wals} are on ({@link #WAL_TRACKING}), so a missing or truncated WAL that the
+ * MANIFEST or the WAL chain knows about is refused too. Not detectable by RocksDB: the active WAL
+ * of a crashed process truncated at a record boundary (indistinguishable from a crash before those
+ * writes); {@link Anchor} catches it when the truncation reaches back past data that was flushed.
  *
  * <h2>Memory</h2>
  *
@@ -136,12 +147,15 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private static final ThreadLocal<RocksDbBackend> IN_TRANSACTION = new ThreadLocal<>();
 
   static {
-    RocksDB.loadLibrary();
+    NativeLibrary.load();
   }
 
-  /** Loads the native library (idempotent); called before any RocksDB object is built. */
+  /**
+   * Loads the native library (idempotent) from Cairn's per-user cache ({@link NativeLibrary});
+   * called before any RocksDB object is built.
+   */
   static void loadLibrary() {
-    RocksDB.loadLibrary();
+    NativeLibrary.load();
   }
 
   final BackendContext context;
@@ -171,6 +185,20 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private volatile boolean closed;
   private boolean closing;
   final ReentrantReadWriteLock txLock = new ReentrantReadWriteLock();
+
+  /**
+   * Makes a transaction's writes visible together (the {@code Transaction} contract). RocksDB makes
+   * the batch readable at once, but a log's readable end is its in-memory next offset, advanced
+   * after the batch: a reader could see a transaction's KV write and not yet its log record. The
+   * commit holds this lock exclusively from writing the batch until every log's next offset is
+   * advanced; log reads take it shared to read the next offset. A reader that saw any write of the
+   * batch therefore waits (for the batch write, an fsync at most) and then sees all of them.
+   */
+  final ReentrantReadWriteLock publishLock = new ReentrantReadWriteLock();
+
+  /** Test hook: runs on the committing thread after the batch is written, before publication. */
+  volatile Runnable afterTransactionWrite;
+
   private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
   private final Set<ScanIterator> openIterators = ConcurrentHashMap.newKeySet();
 
@@ -279,8 +307,12 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
     RocksDbBackend b = new RocksDbBackend(context, config, dataDirectory);
     try {
+      Anchor.State anchor = Anchor.read(b.dir, b.describe);
+      Anchor.checkBeforeOpen(b.dir, b.describe, anchor);
       b.openNatives();
+      Anchor.checkAfterOpen(b.dir, b.describe, anchor, b.db.getLatestSequenceNumber());
       b.loadState();
+      b.writeAnchor("open");
       b.registerGauges();
       b.startSweeper();
       dataDirectory.tightenPermissions();
@@ -364,11 +396,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     try {
       cache = track(new LRUCache(c.memoryBudget(), -1, c.strictCacheLimit()));
       WriteBufferManager wbm = track(new WriteBufferManager(c.writeBufferBytes(), cache));
-      DBOptions dbOptions =
-          c.dbOptions().isEmpty()
-              ? new DBOptions()
-              : DBOptions.getDBOptionsFromProps(c.dbOptions());
-      track(dbOptions);
+      DBOptions dbOptions = track(dbOptions(c));
       Set<String> dbSet = c.dbOptions().stringPropertyNames();
       dbOptions.setListeners(List.of(track(new FileModeListener(dataDirectory))));
       dbOptions
@@ -376,7 +404,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           .setCreateMissingColumnFamilies(true)
           .setWriteBufferManager(wbm)
           .setAtomicFlush(true)
-          .setWalRecoveryMode(c.walRecovery().mode);
+          .setWalRecoveryMode(c.walRecovery().resolve(context.durability()));
       if (!dbSet.contains("max_background_jobs")) {
         dbOptions.setMaxBackgroundJobs(c.maxBackgroundJobs());
       }
@@ -457,8 +485,71 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       chunkCf = handles.get(5);
       allCfs = List.copyOf(handles);
     } catch (RocksDBException e) {
-      throw RocksErrors.translate(e, "open", describe, dir);
+      throw RocksErrors.translate(e, "open" + walContext(e), describe, dir);
     }
+  }
+
+  /**
+   * For a corruption at open, names the WAL files present (RocksDB's recovery error does not name
+   * the file) and what the recovery mode means, so the operator knows where the damage is and what
+   * opening anyway would cost.
+   */
+  private String walContext(RocksDBException e) {
+    if (!RocksErrors.isCorruption(e)) {
+      return "";
+    }
+    List<String> wals = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      files
+          .filter(p -> p.getFileName().toString().endsWith(".log"))
+          .sorted()
+          .forEach(
+              p -> {
+                long size;
+                try {
+                  size = Files.size(p);
+                } catch (IOException io) {
+                  size = -1;
+                }
+                wals.add(p.getFileName() + " (" + size + " bytes)");
+              });
+    } catch (IOException | UncheckedIOException io) {
+      wals.add("(cannot list: " + io + ")");
+    }
+    return " (write-ahead log files "
+        + wals
+        + ", wal-recovery-mode = "
+        + config.walRecovery().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+        + ": a damaged WAL record that is not an incomplete last one is refused, because"
+        + " replaying around it would silently drop the acknowledged writes after it;"
+        + " wal-recovery-mode = point-in-time opens with the records before the damage only)";
+  }
+
+  /**
+   * RocksDB options that rocksdbjni has no setter for, set by name unless the configuration's
+   * {@code db-options} names them. {@code track_and_verify_wals_in_manifest}: the MANIFEST records
+   * every closed, synced WAL with its size, and open fails with {@code Corruption} when one is
+   * missing or shorter (RocksDB's advice for production; without it a lost WAL is silently
+   * recovered around). {@code track_and_verify_wals}: each WAL's header records its predecessor
+   * (number, size, last sequence), and open verifies the chain, so a deleted or truncated WAL in
+   * the middle of the chain is reported. Both take effect in rocksdbjni 11.8.1 and appear in the
+   * OPTIONS file.
+   */
+  static final Map<String, String> WAL_TRACKING =
+      Map.of("track_and_verify_wals_in_manifest", "true", "track_and_verify_wals", "true");
+
+  private static DBOptions dbOptions(RocksDbConfig c) {
+    java.util.Properties props = new java.util.Properties();
+    props.putAll(WAL_TRACKING);
+    props.putAll(c.dbOptions());
+    DBOptions parsed = DBOptions.getDBOptionsFromProps(props);
+    if (parsed == null) {
+      // Validation already checked db-options on its own; this is only reachable if RocksDB
+      // rejects the combination.
+      throw new StorageEngineException(
+          "RocksDB rejected the DB options " + props + "; check advanced.db-options", null);
+    }
+    return parsed;
   }
 
   private <T extends AutoCloseable> T track(T resource) {
@@ -873,7 +964,12 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     Map<String, String> props = new TreeMap<>();
     props.put("layout-version", String.valueOf(Layout.LAYOUT_VERSION));
     props.put("memory-budget", String.valueOf(config.memoryBudget()));
-    props.put("wal-recovery-mode", config.walRecovery().name().toLowerCase().replace('_', '-'));
+    props.put(
+        "wal-recovery-mode",
+        config.walRecovery().name().toLowerCase().replace('_', '-')
+            + " ("
+            + config.walRecovery().resolve(context.durability())
+            + ")");
     props.put(
         "durability-mapping",
         switch (context.durability()) {
@@ -1064,7 +1160,114 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       checked += s.verifyAll(problems);
     }
     progress.report("snapshots", done, snapshotStores.size());
+    List<String> logStoresNamed = new ArrayList<>();
+    for (String entry : catalogCopy().keySet()) {
+      if (entry.startsWith("log/")) {
+        logStoresNamed.add(entry.substring("log/".length()));
+      }
+    }
+    done = 0;
+    for (String name : logStoresNamed) {
+      progress.report("logs", done++, logStoresNamed.size());
+      checked += logStore(name).verify(problems);
+    }
+    progress.report("logs", done, logStoresNamed.size());
+    progress.report("catalog", 0, 1);
+    checked += verifyCatalog(problems);
+    progress.report("catalog", 1, 1);
     return new VerifyReport(name(), checked, problems);
+  }
+
+  /**
+   * Checks the catalog against the data: every store id that holds data in a column family must be
+   * named by a catalog entry of the matching kind (otherwise the entry was lost and the data is
+   * unreachable: opening the store by name would silently start an empty one), no two entries share
+   * an id, and every id is below {@code next-store-id}. Visits one key per store and column family.
+   */
+  private long verifyCatalog(List<String> problems) {
+    Map<String, Integer> entries = catalogCopy();
+    int limit;
+    synchronized (catalogLock) {
+      limit = nextStoreId;
+    }
+    Map<Integer, String> byId = new TreeMap<>();
+    for (Map.Entry<String, Integer> e : entries.entrySet()) {
+      String other = byId.putIfAbsent(e.getValue(), e.getKey());
+      if (other != null) {
+        problems.add(
+            describe
+                + ": catalog entries '"
+                + other
+                + "' and '"
+                + e.getKey()
+                + "' both claim store id "
+                + e.getValue());
+      }
+      if (e.getValue() >= limit) {
+        problems.add(
+            describe
+                + ": catalog entry '"
+                + e.getKey()
+                + "' has store id "
+                + e.getValue()
+                + " but next-store-id is "
+                + limit);
+      }
+    }
+    long checked = entries.size();
+    Map<String, ColumnFamilyHandle> families = new LinkedHashMap<>();
+    families.put("kv", kvCf);
+    families.put("kv-expiry", expiryCf);
+    families.put("log", logCf);
+    families.put("snapshot", snapCf);
+    for (Map.Entry<String, ColumnFamilyHandle> f : families.entrySet()) {
+      String kind = f.getKey().equals("kv-expiry") ? "kv" : f.getKey();
+      for (int sid : storeIdsIn(f.getValue(), f.getKey())) {
+        checked++;
+        String entry = byId.get(sid);
+        if (entry == null || !entry.startsWith(kind + "/")) {
+          problems.add(
+              describe
+                  + ": column family '"
+                  + f.getKey()
+                  + "' holds data of store id "
+                  + sid
+                  + (entry == null
+                      ? ", which no catalog entry names: the catalog entry of a " + kind
+                      : ", which the catalog names as '" + entry + "', not a " + kind)
+                  + " store was lost and its data is unreachable; restore from a backup");
+        }
+      }
+    }
+    return checked;
+  }
+
+  /** The distinct store ids with keys in {@code cf}: one seek per store. */
+  private List<Integer> storeIdsIn(ColumnFamilyHandle cf, String cfName) {
+    return call(
+        "verify",
+        "column family " + cfName,
+        () -> {
+          List<Integer> ids = new ArrayList<>();
+          try (RocksIterator it = db.newIterator(cf, readOptions)) {
+            it.seekToFirst();
+            while (it.isValid()) {
+              byte[] k = it.key();
+              if (k.length < 4) {
+                it.next();
+                continue;
+              }
+              int sid = Layout.getInt(k, 0);
+              ids.add(sid);
+              if (sid == -1) {
+                break;
+              }
+              it.seek(Layout.sidEnd(sid));
+            }
+            it.status();
+          }
+          return ids;
+        });
   }
 
   @Override
@@ -1251,12 +1454,9 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       for (String g : gaugeNames) {
         context.metrics().remove(g);
       }
-      if (db != null && context.durability() == Durability.NONE) {
-        try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
-          db.flush(fo, allCfs);
-        } catch (RocksDBException e) {
-          failure = RocksErrors.translate(e, "flush on close", describe, dir);
-        }
+      if (db != null) {
+        failure = flushOnClose();
+        writeAnchor("close");
       }
       for (int i = natives.size() - 1; i >= 0; i--) {
         AutoCloseable n = natives.get(i);
@@ -1286,6 +1486,46 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     }
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  /**
+   * Flushes every memtable so that a clean shutdown leaves all data in SST files (recorded in the
+   * MANIFEST) and nothing only in the WAL: the WAL files become obsolete and RocksDB deletes them,
+   * so damage to a {@code .log} file after a clean close cannot lose anything. With the WAL off
+   * ({@code none}) a failed flush loses the memtables and is reported; with the WAL on, the data is
+   * still in the WAL and is replayed at the next open, so a failure (a full disk) is logged and
+   * close goes on. Caller holds the lifecycle write lock.
+   */
+  private PersistenceException flushOnClose() {
+    try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+      db.flush(fo, allCfs);
+      return null;
+    } catch (RocksDBException e) {
+      if (context.durability() == Durability.NONE) {
+        return RocksErrors.translate(
+            e, "flush on close (writes since the last flush are lost)", describe, dir);
+      }
+      LOG.warn(
+          "{}: flushing memtables on close failed ({}); the data stays in the write-ahead log and"
+              + " is replayed at the next open",
+          describe,
+          e.getMessage());
+      return null;
+    }
+  }
+
+  /** Records the engine's state in {@link Anchor}; a failure is logged (the old one stays). */
+  private void writeAnchor(String when) {
+    try {
+      Anchor.write(dir, db.getLatestSequenceNumber());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "{}: could not record its state in {} at {} ({}); the previous record stays",
+          describe,
+          dir.resolve(Anchor.FILE),
+          when,
+          e.toString());
     }
   }
 

@@ -59,8 +59,12 @@ record RocksDbConfig(
     QUARANTINE
   }
 
-  /** Configuration names of RocksDB's WAL recovery modes. */
+  /**
+   * Configuration names of RocksDB's WAL recovery modes. {@code auto} (the default) picks one per
+   * durability, see {@link #resolve}.
+   */
   enum WalRecovery {
+    AUTO(null),
     POINT_IN_TIME(WALRecoveryMode.PointInTimeRecovery),
     ABSOLUTE_CONSISTENCY(WALRecoveryMode.AbsoluteConsistency),
     TOLERATE_CORRUPTED_TAIL_RECORDS(WALRecoveryMode.TolerateCorruptedTailRecords),
@@ -70,6 +74,38 @@ record RocksDbConfig(
 
     WalRecovery(WALRecoveryMode mode) {
       this.mode = mode;
+    }
+
+    /**
+     * The mode used for {@code durability}. {@code auto} means:
+     *
+     * <ul>
+     *   <li>{@code normal} and {@code full}: {@code tolerate-corrupted-tail-records}. A write is
+     *       acknowledged only after its WAL record is complete in the file (handed to the OS, and
+     *       fsynced under {@code full}), so after {@code kill -9} every acknowledged record is
+     *       intact and only a record being written at the moment of the crash can be incomplete;
+     *       that torn tail is an unacknowledged write and is dropped. Damage anywhere else (a
+     *       flipped byte, a zeroed block in the middle) means acknowledged writes would be lost,
+     *       and RocksDB refuses to open with a {@code Corruption} status, which Cairn reports as
+     *       {@link io.cairn.persistence.StoreCorruptedException} naming the WAL file. {@code
+     *       point-in-time} would instead cut the log at the damage and silently drop every later
+     *       record, acknowledged or not; {@code absolute-consistency} would also refuse a torn
+     *       tail, so a backend could not reopen after an ordinary crash mid-write.
+     *   <li>{@code none}: the WAL is disabled, the mode is irrelevant; {@code point-in-time}.
+     * </ul>
+     *
+     * The price under {@code normal}: after a power loss or OS crash (which {@code normal} does not
+     * promise to survive) unsynced WAL pages may be lost out of order, and the open fails instead
+     * of keeping the consistent prefix. The error says so; {@code wal-recovery-mode =
+     * point-in-time} then opens with that prefix, accepting the loss knowingly.
+     */
+    WALRecoveryMode resolve(io.cairn.persistence.Durability durability) {
+      if (mode != null) {
+        return mode;
+      }
+      return durability == io.cairn.persistence.Durability.NONE
+          ? WALRecoveryMode.PointInTimeRecovery
+          : WALRecoveryMode.TolerateCorruptedTailRecords;
     }
   }
 
@@ -94,7 +130,7 @@ record RocksDbConfig(
   static RocksDbConfig read(Settings s) {
     long budget = s.bytes("memory-budget", MIN_MEMORY_BUDGET, 256L << 20);
     OnCorruption onCorruption = s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL);
-    WalRecovery wal = s.oneOf("wal-recovery-mode", WalRecovery.class, WalRecovery.POINT_IN_TIME);
+    WalRecovery wal = s.oneOf("wal-recovery-mode", WalRecovery.class, WalRecovery.AUTO);
     Duration sweep = s.duration("sweeper-interval", Duration.ZERO, Duration.ofMinutes(1));
     int sweepBatch = s.intBetween("sweeper-batch", 1, 1_000_000, 1000);
     long chunk = s.bytes("snapshot-chunk-size", 4096, 1L << 20);

@@ -38,7 +38,10 @@ final class RocksLogStore implements LogStore {
     this.next = next;
   }
 
-  /** Reads the log's positions: next = last record + 1, or the stored first offset if empty. */
+  /**
+   * Reads the log's positions: next = the largest of the stored {@code log-next}, last record + 1
+   * and the first offset (see {@link Layout}).
+   */
   static RocksLogStore load(RocksDbBackend b, String name, int sid) {
     long[] pos =
         b.call(
@@ -47,7 +50,8 @@ final class RocksLogStore implements LogStore {
             () -> {
               byte[] f = b.db.get(b.metaCf, Layout.logFirstKey(sid));
               long first = f == null ? 0 : Layout.getLong(f, 0);
-              long next = first;
+              byte[] n = b.db.get(b.metaCf, Layout.logNextKey(sid));
+              long next = Math.max(first, n == null ? 0 : Layout.getLong(n, 0));
               try (RocksIterator it = b.db.newIterator(b.logCf, b.readOptions)) {
                 it.seekForPrev(Layout.logKey(sid, Long.MAX_VALUE));
                 if (it.isValid() && Layout.inStore(it.key(), sid)) {
@@ -78,7 +82,11 @@ final class RocksLogStore implements LogStore {
       lock.lock();
       try {
         long offset = next;
-        b.db.put(b.logCf, b.writeOptions(), Layout.logKey(sid, offset), b.encryption.seal(payload));
+        try (WriteBatch batch = new WriteBatch()) {
+          batch.put(b.logCf, Layout.logKey(sid, offset), b.encryption.seal(payload));
+          recordNext(batch, offset + 1);
+          b.db.write(b.writeOptions(), batch);
+        }
         next = offset + 1;
         return offset;
       } catch (RocksDBException e) {
@@ -111,6 +119,7 @@ final class RocksLogStore implements LogStore {
         for (byte[] p : payloads) {
           batch.put(b.logCf, Layout.logKey(sid, offset++), b.encryption.seal(p));
         }
+        recordNext(batch, offset);
         b.db.write(b.writeOptions(), batch);
         next = offset;
         return start;
@@ -125,39 +134,130 @@ final class RocksLogStore implements LogStore {
     }
   }
 
+  /** Records the next offset in the batch that writes the records below it (see {@link Layout}). */
+  void recordNext(org.rocksdb.AbstractWriteBatch batch, long nextOffset) throws RocksDBException {
+    batch.put(b.metaCf, Layout.logNextKey(sid), Layout.longBytes(nextOffset));
+  }
+
+  /**
+   * Reads records {@code [max(from, first), next)}: every offset in that range must be present, so
+   * a record lost to damage (in the middle or at the tail) is a {@link StoreCorruptedException}
+   * naming the offset, never a shorter answer. An offset missing below a concurrently advanced
+   * first offset is truncation, not damage: the read restarts from the new first offset.
+   */
   @Override
   public List<LogRecord> read(long fromOffset, int maxRecords) {
     StoreNames.checkMaxRecords(maxRecords);
     b.checkOpen();
-    long start = Math.max(fromOffset, first);
-    long end = next;
-    List<LogRecord> out = new ArrayList<>(Math.min(maxRecords, 1024));
-    if (start >= end) {
-      return out;
+    while (true) {
+      long start = Math.max(fromOffset, first);
+      long end = publishedNext();
+      List<LogRecord> out = new ArrayList<>(Math.min(maxRecords, 1024));
+      if (start >= end) {
+        return out;
+      }
+      long[] expected = {start};
+      long[] missing = {-1, -1}; // first missing offset, next present (or -1)
+      b.forEach(
+          "read",
+          where() + " from offset " + start,
+          b.logCf,
+          Layout.logKey(sid, start),
+          Layout.logKey(sid, end),
+          (k, v) -> {
+            long offset = Layout.logOffset(k);
+            if (offset != expected[0]) {
+              missing[0] = expected[0];
+              missing[1] = offset;
+              return false;
+            }
+            out.add(new LogRecord(offset, b.encryption.open(v)));
+            expected[0] = offset + 1;
+            return out.size() < maxRecords;
+          });
+      if (missing[0] < 0 && out.size() < maxRecords && expected[0] < end) {
+        missing[0] = expected[0];
+      }
+      if (missing[0] < 0) {
+        return out;
+      }
+      if (first > missing[0]) {
+        continue; // truncated while reading
+      }
+      throw new StoreCorruptedException(
+          b.describe
+              + ", "
+              + where()
+              + ": record "
+              + missing[0]
+              + " is missing ("
+              + (missing[1] < 0 ? "no record after it" : "next present is " + missing[1])
+              + "; the log holds offsets "
+              + first
+              + " to "
+              + (end - 1)
+              + "). Run 'cairn verify' and restore from a backup.");
     }
+  }
+
+  /**
+   * Checks that every offset in {@code [first, next)} holds a record and none lies outside it; adds
+   * one problem per gap. Returns the records checked.
+   */
+  long verify(List<String> problems) {
+    long lo = first;
+    long hi = publishedNext();
+    long[] expected = {lo};
+    long[] count = {0};
+    List<String> found = new ArrayList<>();
     b.forEach(
-        "read",
-        where() + " from offset " + start,
+        "verify",
+        where(),
         b.logCf,
-        Layout.logKey(sid, start),
-        Layout.logKey(sid, end),
+        Layout.sidPrefix(sid),
+        Layout.sidEnd(sid),
         (k, v) -> {
           long offset = Layout.logOffset(k);
-          if (!out.isEmpty() && offset != out.get(out.size() - 1).offset() + 1) {
-            throw new StoreCorruptedException(
-                b.describe
-                    + ", "
-                    + where()
-                    + ": record "
-                    + (out.get(out.size() - 1).offset() + 1)
-                    + " is missing (next present is "
-                    + offset
-                    + "). Run 'cairn verify' and restore from a backup.");
+          count[0]++;
+          if (offset < lo || offset >= hi) {
+            if (found.size() < 20) {
+              found.add(
+                  where()
+                      + " of "
+                      + b.describe
+                      + ": record "
+                      + offset
+                      + " lies outside the recorded offsets "
+                      + lo
+                      + " to "
+                      + (hi - 1));
+            }
+            return true;
           }
-          out.add(new LogRecord(offset, b.encryption.open(v)));
-          return out.size() < maxRecords;
+          if (offset > expected[0] && found.size() < 20) {
+            found.add(gap(expected[0], offset - 1, lo, hi));
+          }
+          expected[0] = offset + 1;
+          return true;
         });
-    return out;
+    if (expected[0] < hi && found.size() < 20) {
+      found.add(gap(expected[0], hi - 1, lo, hi));
+    }
+    problems.addAll(found);
+    return count[0];
+  }
+
+  private String gap(long from, long to, long lo, long hi) {
+    return where()
+        + " of "
+        + b.describe
+        + ": records "
+        + (from == to ? String.valueOf(from) : from + " to " + to)
+        + " are missing (the log holds offsets "
+        + lo
+        + " to "
+        + (hi - 1)
+        + "); restore from a backup";
   }
 
   @Override
@@ -169,7 +269,20 @@ final class RocksLogStore implements LogStore {
   @Override
   public long nextOffset() {
     b.checkOpen();
-    return next;
+    return publishedNext();
+  }
+
+  /**
+   * The next offset as readers may see it: waits out a transaction commit in progress, so a reader
+   * that saw the commit's KV writes also sees its records here.
+   */
+  private long publishedNext() {
+    b.publishLock.readLock().lock();
+    try {
+      return next;
+    } finally {
+      b.publishLock.readLock().unlock();
+    }
   }
 
   @Override
@@ -186,8 +299,15 @@ final class RocksLogStore implements LogStore {
         }
         batch.deleteRange(b.logCf, Layout.logKey(sid, from), Layout.logKey(sid, target));
         batch.put(b.metaCf, Layout.logFirstKey(sid), Layout.longBytes(target));
-        b.db.write(b.writeOptions(), batch);
+        // Publish the new first offset before the records disappear, so a concurrent read that
+        // misses one of them sees why (truncation, not damage); put it back if the write fails.
         first = target;
+        try {
+          b.db.write(b.writeOptions(), batch);
+        } catch (RocksDBException | RuntimeException e) {
+          first = from;
+          throw e;
+        }
         return target - from;
       } catch (RocksDBException e) {
         throw b.failure(e, "truncateBefore", where() + " offset " + offset);

@@ -259,8 +259,38 @@ final class RocksSnapshotStore implements SnapshotStore {
     return removed;
   }
 
-  /** Reads every snapshot to its end, adding a problem for each that fails; returns how many. */
+  /**
+   * Checks every snapshot: its metadata is well-formed, its save holds exactly chunks {@code 0 ..
+   * chunks-1}, and reading it to the end matches the recorded size and CRC-32C. Adds a problem for
+   * each that fails; returns how many snapshots were checked.
+   */
   int verifyAll(List<String> problems) {
+    List<long[]> metas = new ArrayList<>(); // version, saveId, chunks
+    b.forEach(
+        "verify",
+        "snapshot:" + name,
+        b.snapCf,
+        Layout.sidPrefix(sid),
+        Layout.sidEnd(sid),
+        (k, v) -> {
+          if (v.length != Layout.SNAPSHOT_META) {
+            problems.add(
+                where(Layout.snapshotVersion(k))
+                    + " of "
+                    + b.describe
+                    + ": its metadata is "
+                    + v.length
+                    + " bytes, not "
+                    + Layout.SNAPSHOT_META);
+          } else {
+            metas.add(
+                new long[] {Layout.snapshotVersion(k), Layout.getLong(v, 0), Layout.getInt(v, 32)});
+          }
+          return true;
+        });
+    for (long[] m : metas) {
+      verifyChunks(m[0], m[1], (int) m[2], problems);
+    }
     List<SnapshotInfo> all = list();
     byte[] buf = new byte[64 * 1024];
     for (SnapshotInfo info : all) {
@@ -275,6 +305,48 @@ final class RocksSnapshotStore implements SnapshotStore {
       }
     }
     return all.size();
+  }
+
+  /** Adds a problem if save {@code saveId} does not hold exactly chunks {@code 0 .. chunks-1}. */
+  private void verifyChunks(long version, long saveId, int chunks, List<String> problems) {
+    List<Integer> present = new ArrayList<>();
+    b.forEach(
+        "verify",
+        where(version),
+        b.chunkCf,
+        Layout.savePrefix(saveId),
+        Layout.savePrefix(saveId + 1),
+        (k, v) -> {
+          present.add(Layout.getInt(k, 8));
+          return true;
+        });
+    List<Integer> missing = new ArrayList<>();
+    int next = 0;
+    for (int c : present) {
+      while (next < c && next < chunks && missing.size() < 10) {
+        missing.add(next++);
+      }
+      next = Math.max(next, c + 1);
+    }
+    while (next < chunks && missing.size() < 10) {
+      missing.add(next++);
+    }
+    long extra = present.stream().filter(c -> c >= chunks).count();
+    if (!missing.isEmpty() || extra > 0) {
+      problems.add(
+          where(version)
+              + " of "
+              + b.describe
+              + ": its index records "
+              + chunks
+              + " chunks (save "
+              + saveId
+              + ") but "
+              + (missing.isEmpty() ? "" : "chunks " + missing + " are missing")
+              + (!missing.isEmpty() && extra > 0 ? " and " : "")
+              + (extra > 0 ? extra + " chunks lie beyond the last" : "")
+              + "; restore it from a backup or save it again");
+    }
   }
 
   /** Reads the chunks of one save lazily, one at a time. */

@@ -56,23 +56,42 @@ final class RocksTransaction implements Transaction {
     return logViews.computeIfAbsent(name, n -> new Log(b.logStore(n)));
   }
 
-  /** Writes the batch atomically, then publishes the logs' new next offsets. */
+  /**
+   * Writes the batch atomically and publishes the logs' new next offsets under the backend's
+   * publish lock, so no reader sees the batch's KV writes without its log records (see {@link
+   * RocksDbBackend#publishLock}).
+   */
   void commit() {
     check();
-    if (batch.count() > 0) {
-      b.call(
-          "commit transaction",
-          "transaction of " + batch.count() + " writes",
-          () -> {
+    if (batch.count() == 0) {
+      return;
+    }
+    b.call(
+        "commit transaction",
+        "transaction of " + batch.count() + " writes",
+        () -> {
+          for (Log l : logViews.values()) {
+            if (l.pending > 0) {
+              l.log.recordNext(batch, l.log.nextOffset() + l.pending);
+            }
+          }
+          b.publishLock.writeLock().lock();
+          try {
             b.db.write(b.writeOptions(), batch);
-            return null;
-          });
-    }
-    for (Log l : logViews.values()) {
-      if (l.pending > 0) {
-        l.log.committed(l.pending);
-      }
-    }
+            Runnable hook = b.afterTransactionWrite;
+            if (hook != null) {
+              hook.run();
+            }
+            for (Log l : logViews.values()) {
+              if (l.pending > 0) {
+                l.log.committed(l.pending);
+              }
+            }
+          } finally {
+            b.publishLock.writeLock().unlock();
+          }
+          return null;
+        });
   }
 
   void invalidate() {
