@@ -2,8 +2,13 @@ package io.cairn.cli;
 
 import io.cairn.persistence.BackendLockedException;
 import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.StoreCorruptedException;
 import java.io.PrintWriter;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,7 +36,21 @@ public final class CairnCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    ClassLoader loader;
+    try {
+      loader =
+          Plugins.loader(
+              Plugins.find(Plugins.commandJar(), System.getenv(Plugins.ENV)),
+              CairnCommand.class.getClassLoader());
+    } catch (ConfigurationException e) {
+      err.println("cairn: " + e.getMessage());
+      System.exit(USAGE);
+      return;
+    }
+    Thread.currentThread().setContextClassLoader(loader);
+    System.exit(run(args, out, err));
   }
 
   /** Runs the command with the given streams and returns the exit code; used by tests too. */
@@ -84,7 +103,16 @@ public final class CairnCommand implements Runnable {
     @Override
     public String[] getVersion() {
       String v = CairnCommand.class.getPackage().getImplementationVersion();
-      return new String[] {"cairn " + (v != null ? v : "development build")};
+      List<String> lines = new ArrayList<>();
+      lines.add("cairn " + (v != null ? v : "development build"));
+      if (Thread.currentThread().getContextClassLoader() instanceof URLClassLoader plugins
+          && "cairn-plugins".equals(plugins.getName())) {
+        for (URL url : plugins.getURLs()) {
+          lines.add("plugin " + url.getPath());
+        }
+      }
+      lines.add("backend types: " + PersistenceRegistry.knownTypes());
+      return lines.toArray(String[]::new);
     }
   }
 }

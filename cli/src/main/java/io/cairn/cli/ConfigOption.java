@@ -10,7 +10,7 @@ final class ConfigOption {
   @Option(
       names = {"-c", "--config"},
       paramLabel = "FILE",
-      description = "Configuration file: .conf (HOCON), .json, .properties or .toml.")
+      description = "Configuration file: HOCON (.conf), JSON, Java properties or TOML.")
   Path file;
 
   /** Loads and validates the file, or the classpath configuration when no file was given. */
@@ -21,5 +21,19 @@ final class ConfigOption {
     Config config = CairnConfig.load();
     CairnConfig.validate(config);
     return config;
+  }
+
+  /** Whether a configuration was named: {@code --config} or {@code -Dconfig.file}. */
+  boolean named() {
+    return file != null || System.getProperty("config.file") != null;
+  }
+
+  /** The configuration's name for messages. */
+  String describe() {
+    if (file != null) {
+      return file.toString();
+    }
+    String property = System.getProperty("config.file");
+    return property != null ? property : "the classpath configuration (application.conf)";
   }
 }

@@ -5,11 +5,13 @@ import com.codahale.metrics.Timer;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
 import io.cairn.cache.CacheStats;
 import io.cairn.cache.TieredCache;
 import io.cairn.config.CairnConfig;
 import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.Codec;
+import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
@@ -21,6 +23,7 @@ import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.TypedKeyValueStore;
 import io.cairn.persistence.VersionConflictException;
+import io.cairn.persistence.spi.Settings;
 import io.cairn.queue.Delivery;
 import io.cairn.queue.DurableQueue;
 import io.cairn.queue.QueueStats;
@@ -36,9 +39,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -53,10 +58,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    header = "Exercise a backend, the queue, the cache and the routing table.",
     description = {
-      "Exercise the default backend: key-value, log and snapshot stores, the durable queue,",
-      "the tiered cache and the routing table, then print metrics.",
-      "Without --config it uses the embedded default backend (SQLite) in ./cairn-demo-data."
+      "Exercise the default backend: key-value, log and snapshot stores, the durable",
+      "queue, the tiered cache and the routing table, then print metrics.",
+      "Without --config it uses the embedded default backend (SQLite) in the directory",
+      "given by --data-dir. With --config it uses that file's default backend and adds",
+      "queue demo-jobs, cache demo-cache and route table demo-routes for the run where",
+      "the file does not configure them. The file is validated before anything is written."
     })
 final class DemoCommand implements Callable<Integer> {
   static final String USERS = "demo-users";
@@ -112,17 +121,58 @@ final class DemoCommand implements Callable<Integer> {
     return CairnCommand.OK;
   }
 
+  /**
+   * The configuration to run with, validated completely before anything is opened or written. The
+   * demo's queue, cache and route table ({@code demo-stores.conf}) are added under the user's
+   * configuration where it does not configure them, and the built-in modules are listed so that the
+   * module check accepts them.
+   */
   private Config loadConfig() {
+    Config base;
     if (configFile != null) {
-      return CairnConfig.loadAndValidate(configFile);
+      base = CairnConfig.load(configFile);
+    } else {
+      base =
+          ConfigFactory.parseResources(DemoCommand.class, "demo.conf")
+              .withValue(
+                  "cairn.backends.demo.data-dir",
+                  ConfigValueFactory.fromAnyRef(dataDir.toAbsolutePath().toString()))
+              .withFallback(CairnConfig.load())
+              .resolve();
     }
-    Config demo =
-        ConfigFactory.parseResources(DemoCommand.class, "demo.conf")
-            .withValue(
-                "cairn.backends.demo.data-dir",
-                ConfigValueFactory.fromAnyRef(dataDir.toAbsolutePath().toString()));
-    Config config = demo.withFallback(CairnConfig.load()).resolve();
+    Config stores = ConfigFactory.parseResources(DemoCommand.class, "demo-stores.conf");
+    Config config = Settings.withRenamedSections(base).withFallback(stores);
+    Set<String> modules = new LinkedHashSet<>();
+    if (config.hasPath("cairn.modules")
+        && config.getValue("cairn.modules").valueType() == ConfigValueType.LIST) {
+      config.getList("cairn.modules").forEach(v -> modules.add(String.valueOf(v.unwrapped())));
+    }
+    modules.addAll(List.of("queue", "cache", "routing"));
+    config =
+        config.withValue(
+            "cairn.modules", ConfigValueFactory.fromIterable(new ArrayList<>(modules)));
     CairnConfig.validate(config);
+    Set<String> backends = config.getObject("cairn.backends").keySet();
+    if (backends.isEmpty()) {
+      throw new ConfigurationException(
+          "cairn demo needs a backend: "
+              + configFile
+              + " configures none under cairn.backends, e.g. cairn { backends { main { type ="
+              + " sqlite, data-dir = \"data/main\" } } }.");
+    }
+    if (backends.size() > 1 && config.getString("cairn.default-backend").isEmpty()) {
+      throw new ConfigurationException(
+          "cairn demo writes to the default backend, and "
+              + configFile
+              + " configures several "
+              + new java.util.TreeSet<>(backends)
+              + ": set cairn.default-backend to the one the demo may write to.");
+    }
+    if (configFile != null) {
+      out.printf(
+          "Demo stores (from %s, or added for this run): queue %s, cache %s, route table %s%n",
+          configFile, JOBS, CACHE, ROUTES);
+    }
     return config;
   }
 

@@ -1,16 +1,12 @@
 package io.cairn.cli;
 
-import com.typesafe.config.ConfigRenderOptions;
-import com.typesafe.config.ConfigValueFactory;
 import io.cairn.persistence.BackendStats;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreStats;
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,46 +30,55 @@ final class InspectCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     try (PersistenceRegistry registry = PersistenceRegistry.open(config.load())) {
-      List<Object> backends = new ArrayList<>();
+      JsonWriter w = json ? new JsonWriter(out) : null;
+      if (w != null) {
+        w.beginObject().name("backends").beginArray();
+      }
       for (String name : registry.backendNames()) {
         StorageBackend backend = registry.backend(name);
         BackendStats stats = backend.stats();
-        if (json) {
-          backends.add(toMap(backend, stats));
+        if (w != null) {
+          writeJson(w, backend, stats);
         } else {
           printTable(out, backend, stats);
         }
       }
-      if (json) {
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("backends", backends);
-        out.println(
-            ConfigValueFactory.fromMap(root)
-                .render(ConfigRenderOptions.concise().setJson(true).setFormatted(true)));
+      if (w != null) {
+        w.endArray().endObject().finish();
       }
     }
     out.flush();
     return CairnCommand.OK;
   }
 
-  private static Map<String, Object> toMap(StorageBackend backend, BackendStats stats) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", stats.backend());
-    m.put("type", stats.type());
-    m.put("durability", backend.durability().configName());
-    m.put("diskBytes", stats.diskBytes());
-    List<Object> stores = new ArrayList<>();
+  /** One backend, streamed: nothing is built in memory beyond the stats the backend returned. */
+  private static void writeJson(JsonWriter w, StorageBackend backend, BackendStats stats) {
+    w.beginObject()
+        .name("name")
+        .value(stats.backend())
+        .name("type")
+        .value(stats.type())
+        .name("durability")
+        .value(backend.durability().configName())
+        .name("diskBytes")
+        .value(stats.diskBytes())
+        .name("stores")
+        .beginArray();
     for (StoreStats s : stats.stores()) {
-      Map<String, Object> sm = new LinkedHashMap<>();
-      sm.put("kind", s.store().kind().shortName());
-      sm.put("name", s.store().name());
-      sm.put("entries", s.entries());
-      sm.put("bytes", s.bytes());
-      stores.add(sm);
+      w.beginObject()
+          .name("kind")
+          .value(s.store().kind().shortName())
+          .name("name")
+          .value(s.store().name())
+          .name("entries")
+          .value(s.entries())
+          .name("bytes")
+          .value(s.bytes())
+          .endObject();
     }
-    m.put("stores", stores);
-    m.put("properties", new LinkedHashMap<>(stats.properties()));
-    return m;
+    w.endArray().name("properties").beginObject();
+    new TreeMap<>(stats.properties()).forEach((k, v) -> w.name(k).value(v));
+    w.endObject().endObject();
   }
 
   private static void printTable(PrintWriter out, StorageBackend backend, BackendStats stats) {

@@ -11,6 +11,7 @@ import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.spi.ConfigSectionValidator;
+import io.cairn.persistence.spi.Settings;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -123,11 +124,21 @@ public final class CairnConfig {
     ClassLoader loader = loader();
     Config application;
     try {
-      application = ConfigFactory.defaultApplication(loader);
+      application =
+          ConfigFactory.defaultApplication(
+              ConfigParseOptions.defaults()
+                  .setClassLoader(loader)
+                  .setIncluder(new GuardedIncluder(urlIncludesAllowed())));
+    } catch (StackOverflowError e) {
+      throw tooDeep("the classpath application configuration", e);
     } catch (ConfigException e) {
       throw ConfigErrors.translate(e, "the classpath application configuration");
     }
-    return layer(application, loader);
+    try {
+      return layer(application, loader);
+    } catch (StackOverflowError e) {
+      throw tooDeep("the classpath application configuration", e);
+    }
   }
 
   /**
@@ -139,7 +150,12 @@ public final class CairnConfig {
    *     not validated (see {@link #validate(Config)})
    */
   public static Config load(Path file) {
-    return layer(parseFile(file), loader());
+    Config parsed = parseFile(file);
+    try {
+      return layer(parsed, loader());
+    } catch (StackOverflowError e) {
+      throw tooDeep(file.toString(), e);
+    }
   }
 
   /**
@@ -182,11 +198,54 @@ public final class CairnConfig {
           "Cannot load configuration file " + name + ": it is a directory. Name a file.");
     }
     String text = read(file);
-    return switch (extension) {
-      case ".toml" -> TomlFiles.parse(name, text);
-      case ".properties" -> PropertiesFiles.parse(name, text);
-      default -> typesafe(file, extension.equals(".json") ? ConfigSyntax.JSON : ConfigSyntax.CONF);
-    };
+    try {
+      return switch (extension) {
+        case ".toml" -> TomlFiles.parse(name, text);
+        case ".properties" -> PropertiesFiles.parse(name, text);
+        default ->
+            typesafe(file, extension.equals(".json") ? ConfigSyntax.JSON : ConfigSyntax.CONF);
+      };
+    } catch (StackOverflowError e) {
+      throw tooDeep(name, e);
+    }
+  }
+
+  /**
+   * The parsers and the resolver recurse once per level of nesting, so a file nested thousands of
+   * levels deep exhausts the thread's stack. That is bad input, not an internal failure: Cairn's
+   * own settings are a few levels deep.
+   */
+  private static ConfigurationException tooDeep(String what, StackOverflowError e) {
+    return new ConfigurationException(
+        "Cannot read configuration "
+            + what
+            + ": it nests objects or arrays too deeply to read (the parser ran out of stack)."
+            + " Cairn's settings are at most a few levels deep; remove the deep nesting.",
+        e);
+  }
+
+  /**
+   * The name of the switch that allows {@code include url(...)} (and {@code include "http://..."})
+   * in HOCON files: the system property {@value} or the environment variable {@code
+   * CAIRN_ALLOW_URL_INCLUDES}, set to {@code true}. Off by default: a configuration file is data,
+   * and an include that fetches from the network would let whoever controls that URL (or the
+   * network path to it) configure the service, and makes {@code cairn verify} reach out to it.
+   */
+  public static final String ALLOW_URL_INCLUDES = "cairn.config.allow-url-includes";
+
+  static boolean urlIncludesAllowed() {
+    String p = System.getProperty(ALLOW_URL_INCLUDES);
+    String v = p != null ? p : System.getenv("CAIRN_ALLOW_URL_INCLUDES");
+    return v != null && v.trim().equalsIgnoreCase("true");
+  }
+
+  /**
+   * Warnings about a configuration that is valid but will change meaning in a future release, such
+   * as deprecated section names ({@code cairn.cache}, {@code cairn.routing}); empty when there are
+   * none. {@code cairn verify} prints them; services get them logged once when a section is read.
+   */
+  public static List<String> warnings(Config config) {
+    return Settings.deprecations(config);
   }
 
   /**
@@ -200,7 +259,12 @@ public final class CairnConfig {
    *     unexpected exception (a bug in that module)
    */
   public static void validate(Config config) {
-    ConfigValidation.validate(Objects.requireNonNull(config, "config"), loader());
+    Objects.requireNonNull(config, "config");
+    try {
+      ConfigValidation.validate(config, loader());
+    } catch (StackOverflowError e) {
+      throw tooDeep("(the settings tree)", e);
+    }
   }
 
   /**
@@ -244,7 +308,11 @@ public final class CairnConfig {
   private static Config typesafe(Path file, ConfigSyntax syntax) {
     try {
       return ConfigFactory.parseFile(
-          file.toFile(), ConfigParseOptions.defaults().setSyntax(syntax).setAllowMissing(false));
+          file.toFile(),
+          ConfigParseOptions.defaults()
+              .setSyntax(syntax)
+              .setAllowMissing(false)
+              .setIncluder(new GuardedIncluder(urlIncludesAllowed())));
     } catch (ConfigException e) {
       throw ConfigErrors.translate(
           e, (syntax == ConfigSyntax.JSON ? "JSON" : "HOCON") + " file " + file);

@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
-import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
@@ -18,7 +17,6 @@ import io.cairn.persistence.spi.Settings;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -73,6 +71,9 @@ final class ConfigValidation {
     if (cairn == null) {
       return; // nothing configured and no module declares anything
     }
+    if (cairnReference instanceof ConfigObject ref && !userWrote(cairn)) {
+      rejectUnwrapped(full, ref, problems);
+    }
     if (cairn.valueType() != ConfigValueType.OBJECT) {
       problems.add(
           new ConfigProblem(
@@ -85,6 +86,7 @@ final class ConfigValidation {
     if (cairnReference instanceof ConfigObject ref) {
       checkKnownKeys((ConfigObject) cairn, ref, List.of(ROOT), problems);
     }
+    rejectBothSpellings(full, problems);
     for (ConfigSectionValidator validator : validators(loader)) {
       List<ConfigProblem> found = new ArrayList<>();
       try {
@@ -113,6 +115,91 @@ final class ConfigValidation {
     }
     problems.sort(IN_FILE_ORDER);
     Settings.throwIfAny(problems);
+  }
+
+  /**
+   * Whether any value under {@code value} came from somewhere other than a module's {@code
+   * reference.conf}: the user's file, an override, or code.
+   */
+  private static boolean userWrote(ConfigValue value) {
+    java.util.ArrayDeque<ConfigValue> todo = new java.util.ArrayDeque<>();
+    todo.add(value);
+    while (!todo.isEmpty()) {
+      ConfigValue v = todo.poll();
+      if (v instanceof ConfigObject o) {
+        todo.addAll(o.values());
+      } else if (v instanceof List<?> list) {
+        list.forEach(x -> todo.add((ConfigValue) x));
+      } else {
+        ConfigOrigin origin = v.origin();
+        if (origin == null
+            || origin.resource() == null
+            || !origin.resource().endsWith("reference.conf")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A file that sets Cairn's keys at the top level ({@code backends { ... }} without the {@code
+   * cairn { }} around it) would open with no backends and no word. When the user set nothing under
+   * {@code cairn} at all, each top-level key that is one of Cairn's own is reported with the path
+   * it belongs at. (When {@code cairn} has user settings, a top-level key of the same name is taken
+   * to be the application's own.)
+   */
+  private static void rejectUnwrapped(
+      Config full, ConfigObject reference, List<ConfigProblem> problems) {
+    for (Map.Entry<String, ConfigValue> e : new TreeMap<>(full.root()).entrySet()) {
+      String key = e.getKey();
+      if (key.equals(ROOT) || !reference.containsKey(key) || !userWrote(e.getValue())) {
+        continue;
+      }
+      problems.add(
+          new ConfigProblem(
+              ConfigUtil.joinPath(key),
+              Settings.origin(e.getValue().origin()),
+              "Cairn settings inside cairn { ... } (did you mean cairn."
+                  + key
+                  + "? wrap the file's Cairn settings in cairn { })",
+              "'" + key + "' at the top level, outside cairn { }, and nothing set under cairn"));
+    }
+  }
+
+  /** An entry spelled under both a deprecated section and its new name: which one applies? */
+  private static void rejectBothSpellings(Config full, List<ConfigProblem> problems) {
+    for (Map.Entry<String, String> r : new TreeMap<>(Settings.RENAMED_SECTIONS).entrySet()) {
+      if (!isObject(full, r.getKey()) || !isObject(full, r.getValue())) {
+        continue;
+      }
+      ConfigObject old = full.getObject(r.getKey());
+      ConfigObject now = full.getObject(r.getValue());
+      for (String name : new TreeMap<>(old).keySet()) {
+        if (now.containsKey(name)) {
+          problems.add(
+              new ConfigProblem(
+                  ConfigUtil.joinPath(r.getKey(), name),
+                  Settings.origin(old.get(name).origin()),
+                  "each entry once, under "
+                      + r.getValue()
+                      + " ("
+                      + r.getKey()
+                      + " is the deprecated spelling)",
+                  "'"
+                      + name
+                      + "' also under "
+                      + r.getValue()
+                      + " ("
+                      + Settings.origin(now.get(name).origin())
+                      + ")"));
+        }
+      }
+    }
+  }
+
+  private static boolean isObject(Config c, String path) {
+    return c.hasPath(path) && c.getValue(path).valueType() == ConfigValueType.OBJECT;
   }
 
   private static final Pattern FILE_LINE = Pattern.compile("(.*):(\\d+)");
@@ -164,7 +251,7 @@ final class ConfigValidation {
                 ConfigUtil.joinPath(childPath),
                 Settings.origin(value.origin()),
                 "an object (a section of settings)",
-                describe(value)));
+                Settings.describe(ConfigUtil.joinPath(childPath), value)));
       } else if (!refObject.isEmpty()) {
         checkKnownKeys(object, refObject, childPath, problems);
       }
@@ -207,11 +294,6 @@ final class ConfigValidation {
   }
 
   private static String describe(ConfigValue v) {
-    if (v.valueType() == ConfigValueType.NULL) {
-      return "null";
-    }
-    return v.valueType().name().toLowerCase(Locale.ROOT)
-        + " "
-        + v.render(ConfigRenderOptions.concise());
+    return Settings.describe(ROOT, v);
   }
 }

@@ -66,7 +66,7 @@ final class TomlFiles {
               + ":"
               + line
               + ": "
-              + explain(e, lineText(text, line))
+              + withoutFinalPeriod(explain(e, lineText(text, line)))
               + ". Fix the file and try again.",
           e);
     }
@@ -105,6 +105,15 @@ final class TomlFiles {
           + ")";
     }
     return parser;
+  }
+
+  /** The parser's sentence without its own final period, so the message has one, not two. */
+  static String withoutFinalPeriod(String s) {
+    String t = s.strip();
+    while (t.endsWith(".")) {
+      t = t.substring(0, t.length() - 1);
+    }
+    return t;
   }
 
   private static String lineText(String text, int line) {

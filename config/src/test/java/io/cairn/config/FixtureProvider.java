@@ -20,6 +20,9 @@ public final class FixtureProvider implements StorageBackendProvider {
   @Override
   public void validate(Settings settings) {
     settings.bytes("cache-size", 4096, 8L << 20);
+    settings.duration(
+        "flush-interval", java.time.Duration.ofMillis(1), java.time.Duration.ofSeconds(1));
+    settings.string("token", "");
   }
 
   @Override

@@ -122,9 +122,10 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
               .toAbsolutePath()
               .normalize();
       InstrumentedBackend.Limits limits = InstrumentedBackend.Limits.read(settings);
-      provider.validate(settings);
+      validateProvider(root, path, type, provider, settings, problems);
       specs.add(new BackendSpec(name, provider, merged, durability, dataDir, limits));
     }
+    rejectSharedDataDirs(specs, problems);
     if (!defaultBackend.isEmpty() && !entries.containsKey(defaultBackend)) {
       String suggestion = Settings.suggest(defaultBackend, entries.keySet());
       cairn.problem(
@@ -136,5 +137,124 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
           "\"" + defaultBackend + "\"");
     }
     return specs;
+  }
+
+  /**
+   * Runs the provider's own checks. A provider whose jar lacks {@code reference.conf} (no {@code
+   * cairn.backend-defaults.<type>}) would report its settings as missing from the user's file; that
+   * is the provider's bug, so those reports are replaced by one problem naming the provider and
+   * what its jar must ship.
+   */
+  private static void validateProvider(
+      Config root,
+      String path,
+      String type,
+      StorageBackendProvider provider,
+      Settings settings,
+      List<ConfigProblem> problems) {
+    List<ConfigProblem> found = new ArrayList<>();
+    Settings own = new Settings(settings.config(), settings.path(), found);
+    provider.validate(own);
+    if (!root.hasPath(DEFAULTS + "." + type)
+        && found.stream().anyMatch(p -> p.found().startsWith("nothing"))) {
+      String jar = jarOf(provider.getClass());
+      problems.add(
+          new ConfigProblem(
+              path + ".type",
+              Settings.origin(root.getValue(path).origin()),
+              "a backend provider that declares its defaults: the jar of "
+                  + provider.getClass().getName()
+                  + (jar != null ? " (" + jar + ")" : "")
+                  + " must contain a reference.conf with cairn.backend-defaults."
+                  + type
+                  + " { ... } declaring every setting it reads; this is a bug in that provider,"
+                  + " not in your configuration",
+              "no cairn.backend-defaults."
+                  + type
+                  + " on the classpath, and the provider reads "
+                  + found.stream()
+                      .filter(p -> p.found().startsWith("nothing"))
+                      .map(p -> p.path().substring(path.length() + 1))
+                      .toList()));
+      found.removeIf(p -> p.found().startsWith("nothing"));
+    }
+    problems.addAll(found);
+  }
+
+  private static String jarOf(Class<?> type) {
+    try {
+      var source = type.getProtectionDomain().getCodeSource();
+      return source != null && source.getLocation() != null ? source.getLocation().getPath() : null;
+    } catch (SecurityException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Two durable backends on one data directory (or one inside the other's) would fight over the
+   * lock and files at open; report it with the configuration instead. Backends with durability
+   * {@code none} keep nothing on disk and are not compared.
+   */
+  private static void rejectSharedDataDirs(List<BackendSpec> specs, List<ConfigProblem> problems) {
+    for (int i = 0; i < specs.size(); i++) {
+      for (int j = i + 1; j < specs.size(); j++) {
+        BackendSpec a = specs.get(i);
+        BackendSpec b = specs.get(j);
+        if (a.durability() == Durability.NONE || b.durability() == Durability.NONE) {
+          continue;
+        }
+        if (a.dataDir().startsWith(b.dataDir()) || b.dataDir().startsWith(a.dataDir())) {
+          String pathB = ConfigUtil.joinPath("cairn", "backends", b.name());
+          String how =
+              a.dataDir().equals(b.dataDir())
+                  ? "the same data directory "
+                  : "overlapping data directories ";
+          problems.add(
+              new ConfigProblem(
+                  pathB + ".data-dir",
+                  originOfDataDir(b, pathB),
+                  "a data directory of its own: backends '"
+                      + a.name()
+                      + "' and '"
+                      + b.name()
+                      + "' have "
+                      + how
+                      + "("
+                      + a.dataDir()
+                      + ", "
+                      + b.dataDir()
+                      + "); give each backend its own data-dir",
+                  "\"" + b.dataDir() + "\""));
+        }
+      }
+    }
+  }
+
+  private static String originOfDataDir(BackendSpec spec, String path) {
+    var origin =
+        spec.merged().hasPath("data-dir") ? spec.merged().getValue("data-dir").origin() : null;
+    return origin != null && origin.filename() != null
+        ? Settings.origin(origin)
+        : "data-root of " + path + " (no data-dir set)";
+  }
+
+  /**
+   * The data directory each backend configured in {@code config} would use (relative paths resolved
+   * against {@code baseDir}, or the working directory when null), by backend name; only backends
+   * whose settings are valid, and with durability other than {@code none} (those keep nothing on
+   * disk). Opens and creates nothing: for tools such as {@code cairn verify} that must not create a
+   * directory the configuration names but that does not exist yet.
+   *
+   * @param config a configuration with reference defaults (as {@code CairnConfig.load} returns)
+   */
+  public static Map<String, Path> dataDirectories(Config config, Path baseDir) {
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    Map<String, Path> out = new TreeMap<>();
+    for (BackendSpec spec : read(config, Providers.load(cl), baseDir, new ArrayList<>())) {
+      if (spec.durability() != Durability.NONE) {
+        out.put(spec.name(), spec.dataDir());
+      }
+    }
+    return out;
   }
 }

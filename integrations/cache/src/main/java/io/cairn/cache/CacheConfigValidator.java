@@ -6,10 +6,11 @@ import io.cairn.persistence.spi.ConfigSectionValidator;
 import java.util.List;
 
 /**
- * Validates {@code cairn.cache} and {@code cairn.cache-profiles}: keys against {@code
- * cairn.cache-defaults} (unknown keys with a did-you-mean suggestion, also inside {@code l1} and
- * {@code l2}), types and ranges, that each cache's profile exists, and that the backend it names is
- * configured under {@code cairn.backends}. Public only for {@link java.util.ServiceLoader}.
+ * Validates {@code cairn.caches} (and the deprecated {@code cairn.cache}) and {@code
+ * cairn.cache-profiles}: keys against {@code cairn.cache-defaults} (unknown keys with a
+ * did-you-mean suggestion, also inside {@code l1} and {@code l2}), types and ranges, that each
+ * cache's profile exists, and that the backend it names is configured under {@code cairn.backends}.
+ * Public only for {@link java.util.ServiceLoader}.
  */
 public final class CacheConfigValidator implements ConfigSectionValidator {
   /** For {@link java.util.ServiceLoader}. */

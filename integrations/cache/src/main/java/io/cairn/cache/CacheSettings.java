@@ -14,7 +14,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The validated settings of one cache: {@code cairn.cache.<name>} over its profile from {@code
+ * The validated settings of one cache: {@code cairn.caches.<name>} over its profile from {@code
  * cairn.cache-profiles} over {@code cairn.cache-defaults}. Immutable.
  *
  * @param name cache name
@@ -44,14 +44,17 @@ record CacheSettings(
     boolean l2Enabled,
     Duration l2RetryInitial,
     Duration l2RetryMax) {
-  static final String CACHES = "cairn.cache";
+  static final String CACHES = "cairn.caches";
   static final String DEFAULTS = "cairn.cache-defaults";
   static final String PROFILES = "cairn.cache-profiles";
   static final int MAX_NAME_LENGTH = 100;
   private static final Set<String> NESTED = Set.of("l1", "l2");
 
-  /** Names configured under {@code cairn.cache}, sorted. */
+  /**
+   * Names configured under {@code cairn.caches} (or the deprecated {@code cairn.cache}), sorted.
+   */
   static Set<String> configuredNames(Config root) {
+    root = Settings.withRenamedSections(root); // cairn.cache: deprecated spelling
     if (!root.hasPath(CACHES) || root.getValue(CACHES).valueType() != ConfigValueType.OBJECT) {
       return Set.of();
     }
@@ -60,6 +63,7 @@ record CacheSettings(
 
   /** Checks every profile and every cache, adding one problem per bad setting. */
   static void validateAll(Config root, List<ConfigProblem> problems) {
+    root = Settings.withRenamedSections(root); // cairn.cache: deprecated spelling
     Config defaults = defaults(root);
     if (root.hasPath(PROFILES)) {
       if (!isObject(root, PROFILES, problems, "an object of named cache profiles")) {
@@ -96,6 +100,7 @@ record CacheSettings(
    * where a setting was bad), or null if the cache is not configured (a problem is added).
    */
   static CacheSettings read(Config root, String name, List<ConfigProblem> problems) {
+    root = Settings.withRenamedSections(root); // cairn.cache: deprecated spelling
     String path = CACHES + "." + quote(name);
     ConfigObject value =
         Settings.namedEntry(root, CACHES, name, "cache", "{ backend = main, ttl = 10m }", problems);
@@ -153,8 +158,8 @@ record CacheSettings(
     if (retryMax.compareTo(retryInitial) < 0) {
       l2.problem(
           "retry-max",
-          "a duration at least retry-initial (" + retryInitial + ")",
-          retryMax.toString());
+          "a duration at least retry-initial (" + Settings.human(retryInitial) + ")",
+          Settings.human(retryMax));
     }
     return new CacheSettings(
         name,

@@ -158,7 +158,7 @@ public final class TieredCaches implements LifecycleListener {
       throw new ConfigurationException(
           "No cache named '"
               + name
-              + "' is configured under cairn.cache"
+              + "' is configured under cairn.caches"
               + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : "")
               + "; configured caches: "
               + configured);

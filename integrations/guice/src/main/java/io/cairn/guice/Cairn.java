@@ -13,6 +13,7 @@ import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.LifecycleListener;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.spi.Settings;
 import io.cairn.queue.DurableQueue;
 import io.cairn.queue.DurableQueues;
 import io.cairn.routing.RouteTable;
@@ -267,9 +268,9 @@ public final class Cairn implements AutoCloseable {
 
   // ---------------------------------------------------------------- route tables
 
-  /** Names of the route tables configured under {@code cairn.routing}, sorted. */
+  /** Names of the route tables configured under {@code cairn.route-tables}, sorted. */
   public Set<String> routeTableNames() {
-    return has(ModuleList.ROUTING) ? namesUnder("cairn.routing") : Set.of();
+    return has(ModuleList.ROUTING) ? namesUnder("cairn.route-tables") : Set.of();
   }
 
   /**
@@ -353,9 +354,9 @@ public final class Cairn implements AutoCloseable {
 
   // ---------------------------------------------------------------- caches
 
-  /** Names of the caches configured under {@code cairn.cache}, sorted. */
+  /** Names of the caches configured under {@code cairn.caches}, sorted. */
   public Set<String> cacheNames() {
-    return has(ModuleList.CACHE) ? namesUnder("cairn.cache") : Set.of();
+    return has(ModuleList.CACHE) ? namesUnder("cairn.caches") : Set.of();
   }
 
   /**
@@ -373,7 +374,7 @@ public final class Cairn implements AutoCloseable {
       throw new ConfigurationException(
           "No cache named '"
               + name
-              + "' is configured under cairn.cache; configured caches: "
+              + "' is configured under cairn.caches; configured caches: "
               + openCaches.keySet());
     }
     return c;
@@ -594,8 +595,10 @@ public final class Cairn implements AutoCloseable {
         }
         problems.addAll(e.problems());
       }
+      // one spelling from here on: cairn.cache / cairn.routing entries move to the plural names
+      resolved = Settings.withRenamedSections(resolved);
       checkRegistrations(resolved, "cairn.queues", "queueCodec", queueCodecs.keySet(), problems);
-      checkRegistrations(resolved, "cairn.cache", "cacheCodecs", cacheCodecs.keySet(), problems);
+      checkRegistrations(resolved, "cairn.caches", "cacheCodecs", cacheCodecs.keySet(), problems);
       if (!problems.isEmpty()) {
         throw new ConfigurationException(problems);
       }

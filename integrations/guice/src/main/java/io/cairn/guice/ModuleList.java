@@ -26,7 +26,7 @@ final class ModuleList {
 
   /** Built-in module name to the configuration section whose entries it opens. */
   static final Map<String, String> BUILT_IN =
-      Map.of(QUEUE, "cairn.queues", CACHE, "cairn.cache", ROUTING, "cairn.routing");
+      Map.of(QUEUE, "cairn.queues", CACHE, "cairn.caches", ROUTING, "cairn.route-tables");
 
   private static final Pattern CLASS_NAME =
       Pattern.compile("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)+[\\p{L}_$][\\p{L}\\p{N}_$]*");
@@ -112,6 +112,7 @@ final class ModuleList {
    */
   static void checkSectionsHaveModules(
       Config root, List<Entry> entries, List<ConfigProblem> problems) {
+    root = Settings.withRenamedSections(root);
     Set<String> listed = new LinkedHashSet<>();
     entries.forEach(e -> listed.add(e.name()));
     for (Map.Entry<String, String> b : new java.util.TreeMap<>(BUILT_IN).entrySet()) {
@@ -134,6 +135,84 @@ final class ModuleList {
                     + ") configures "
                     + root.getObject(section).keySet(),
                 "no '" + b.getKey() + "' module"));
+      }
+    }
+  }
+
+  /**
+   * Adds a problem for every class-name entry whose class cannot be found, is not a Guice module,
+   * or lacks a usable public constructor. Loads each class without initializing it. The Guice
+   * interface is looked up by name through the class's own loader, so this code needs no Guice
+   * type; where Guice is not on the classpath, that is reported, since such a module cannot be
+   * installed.
+   */
+  static void checkClasses(List<Entry> entries, ClassLoader loader, List<ConfigProblem> problems) {
+    ClassLoader cl = loader != null ? loader : ModuleList.class.getClassLoader();
+    for (Entry e : entries) {
+      if (e.builtIn()) {
+        continue;
+      }
+      Class<?> type;
+      try {
+        type = Class.forName(e.name(), false, cl);
+      } catch (ClassNotFoundException | LinkageError notFound) {
+        problems.add(
+            e.problem(
+                "the class name of a Guice module on the classpath (check the spelling and that"
+                    + " its jar is on the classpath)",
+                "no class \""
+                    + e.name()
+                    + "\""
+                    + (notFound instanceof LinkageError
+                        ? " that can be loaded (" + notFound + ")"
+                        : "")));
+        continue;
+      }
+      Class<?> guiceModule;
+      try {
+        guiceModule =
+            Class.forName(
+                "com.google.inject.Module",
+                false,
+                type.getClassLoader() != null ? type.getClassLoader() : cl);
+      } catch (ClassNotFoundException | LinkageError noGuice) {
+        problems.add(
+            e.problem(
+                "Guice (com.google.inject) on the classpath to install module classes",
+                "class " + e.name() + " but no Guice on the classpath"));
+        continue;
+      }
+      if (!guiceModule.isAssignableFrom(type)) {
+        problems.add(
+            e.problem(
+                "a class implementing com.google.inject.Module (e.g. extending AbstractModule)",
+                "class " + e.name() + ", which is not a Guice module"));
+        continue;
+      }
+      if (java.lang.reflect.Modifier.isAbstract(type.getModifiers())
+          || !java.lang.reflect.Modifier.isPublic(type.getModifiers())) {
+        problems.add(
+            e.problem(
+                "a public, non-abstract module class",
+                "class "
+                    + e.name()
+                    + " ("
+                    + java.lang.reflect.Modifier.toString(type.getModifiers())
+                    + ")"));
+        continue;
+      }
+      boolean constructor = false;
+      for (var c : type.getConstructors()) {
+        Class<?>[] params = c.getParameterTypes();
+        constructor |=
+            params.length == 0
+                || (params.length == 1 && params[0].getName().equals("com.typesafe.config.Config"));
+      }
+      if (!constructor) {
+        problems.add(
+            e.problem(
+                "a public constructor taking a com.typesafe.config.Config or no arguments",
+                "class " + e.name() + " without one"));
       }
     }
   }

@@ -7,9 +7,11 @@ import java.util.List;
 
 /**
  * Validates {@code cairn.modules}: each entry is a built-in module name or a class name, listed
- * once, and every configured subsystem section has its module listed. Whether a class name exists
- * and is a Guice module is checked when {@link CairnModule} installs it. Registered in {@code
- * META-INF/services}; public only for {@link java.util.ServiceLoader}.
+ * once, every configured subsystem section has its module listed, and every class name names a
+ * class on the classpath that implements {@code com.google.inject.Module} and has a public
+ * constructor taking a {@code Config} or nothing. The class is loaded without being initialized (no
+ * static initializer runs). Registered in {@code META-INF/services}; public only for {@link
+ * java.util.ServiceLoader}.
  */
 public final class ModulesConfigValidator implements ConfigSectionValidator {
   /** For {@link java.util.ServiceLoader}. */
@@ -17,6 +19,8 @@ public final class ModulesConfigValidator implements ConfigSectionValidator {
 
   @Override
   public void validate(Config root, List<ConfigProblem> problems) {
-    ModuleList.checkSectionsHaveModules(root, ModuleList.read(root, problems), problems);
+    List<ModuleList.Entry> entries = ModuleList.read(root, problems);
+    ModuleList.checkSectionsHaveModules(root, entries, problems);
+    ModuleList.checkClasses(entries, Thread.currentThread().getContextClassLoader(), problems);
   }
 }

@@ -116,8 +116,8 @@ record QueueSettings(
     if (backoffMax.compareTo(backoffInitial) < 0) {
       s.problem(
           "backoff-max",
-          "a duration at least backoff-initial (" + backoffInitial + ")",
-          backoffMax.toString());
+          "a duration at least backoff-initial (" + Settings.human(backoffInitial) + ")",
+          Settings.human(backoffMax));
     }
     int prefetch = s.intBetween("prefetch", 1, 65_536, 256);
     int truncateEvery = s.intBetween("truncate-every", 1, 10_000_000, 1024);

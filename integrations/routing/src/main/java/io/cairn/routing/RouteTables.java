@@ -79,7 +79,7 @@ public final class RouteTables implements LifecycleListener {
               + name
               + "' is open; open tables: "
               + tables.keySet()
-              + ". Configure it under cairn.routing."
+              + ". Configure it under cairn.route-tables."
               + name
               + " and open the registry with this listener.");
     }

@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.TreeMap;
 
 /**
- * The validated settings of one route table, read from {@code cairn.routing.<name>} over {@code
- * cairn.routing-defaults}. The one place these keys are read.
+ * The validated settings of one route table, read from {@code cairn.route-tables.<name>} over
+ * {@code cairn.routing-defaults}. The one place these keys are read.
  *
  * @param name the table name
  * @param backend the backend holding the table (resolved from the default when not set)
@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * @param retainSnapshots snapshots kept
  */
 record RoutingSettings(String name, String backend, int snapshotEvery, int retainSnapshots) {
-  static final String ROUTING = "cairn.routing";
+  static final String ROUTING = "cairn.route-tables";
   static final String DEFAULTS = "cairn.routing-defaults";
   private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,119}";
 
@@ -28,8 +28,11 @@ record RoutingSettings(String name, String backend, int snapshotEvery, int retai
     return "routing." + name;
   }
 
-  /** Every table configured under {@code cairn.routing}, validated; problems added, not thrown. */
+  /**
+   * Every table configured under {@code cairn.route-tables}, validated; problems added, not thrown.
+   */
   static List<RoutingSettings> readAll(Config root, List<ConfigProblem> problems) {
+    root = Settings.withRenamedSections(root); // cairn.routing: deprecated spelling
     List<RoutingSettings> out = new ArrayList<>();
     if (!root.hasPath(ROUTING)) {
       return out;
@@ -58,6 +61,7 @@ record RoutingSettings(String name, String backend, int snapshotEvery, int retai
    * A table that is not configured gets the defaults.
    */
   static RoutingSettings read(Config root, String name, List<ConfigProblem> problems) {
+    root = Settings.withRenamedSections(root); // cairn.routing: deprecated spelling
     int before = problems.size();
     String path = ROUTING + ".\"" + name + "\"";
     String shownPath = name.matches("[A-Za-z0-9_-]+") ? ROUTING + "." + name : path;

@@ -105,10 +105,26 @@ public final class Settings {
     }
   }
 
-  /** A size such as {@code 256MiB} or a plain number of bytes, at least {@code min}. */
+  /**
+   * A size with a unit such as {@code 256MiB} or {@code 4096B}, at least {@code min}. A bare number
+   * other than {@code 0} is refused: Typesafe Config would read {@code 64} as 64 bytes where the
+   * writer usually meant 64 MiB, a silent misconfiguration. The message shows the fix.
+   */
   public long bytes(String key, long min, long fallback) {
-    String expected = "a size such as 64MiB, at least " + min + " bytes";
+    String expected = "a size with a unit such as 64MiB, at least " + humanBytes(min);
     if (!present(key, expected)) {
+      return fallback;
+    }
+    String bare = bareNumber(key);
+    if (bare != null) {
+      problem(
+          key,
+          "a size with a unit, e.g. "
+              + bare
+              + "B for bytes or "
+              + bare
+              + "MiB (units: B, KiB, MiB, GiB; a bare number is ambiguous)",
+          describe(key) + " without a unit");
       return fallback;
     }
     try {
@@ -124,10 +140,24 @@ public final class Settings {
     }
   }
 
-  /** A duration such as {@code 30s}, at least {@code min}. */
+  /**
+   * A duration with a unit such as {@code 30s}, at least {@code min}. A bare number other than
+   * {@code 0} is refused: Typesafe Config would read {@code visibility-timeout = 30} as 30
+   * milliseconds, silently. The message shows the fix ({@code 30s}).
+   */
   public Duration duration(String key, Duration min, Duration fallback) {
-    String expected = "a duration such as 30s or 10m, at least " + min;
+    String expected = "a duration such as 30s or 10m, at least " + human(min);
     if (!present(key, expected)) {
+      return fallback;
+    }
+    String bare = bareNumber(key);
+    if (bare != null) {
+      problem(
+          key,
+          "a duration with a unit, e.g. "
+              + bare
+              + "s (units: ms, s, m, h, d; a bare number would be read as milliseconds)",
+          describe(key) + " without a unit");
       return fallback;
     }
     try {
@@ -141,6 +171,73 @@ public final class Settings {
       problem(key, expected, describe(key));
       return fallback;
     }
+  }
+
+  /**
+   * The number as written when {@code key} holds a number without a unit (a HOCON/JSON/TOML number,
+   * or a string of digits as properties files give), other than zero; else null. Zero means the
+   * same in every unit, and several settings document {@code 0} as "off".
+   */
+  private String bareNumber(String key) {
+    ConfigValue v = config.getValue(key);
+    Object raw = v.unwrapped();
+    String text;
+    if (raw instanceof Number n) {
+      text = v.render(com.typesafe.config.ConfigRenderOptions.concise());
+    } else if (raw instanceof String s && s.trim().matches("[+-]?[0-9]+(\\.[0-9]+)?")) {
+      text = s.trim();
+    } else {
+      return null;
+    }
+    return text.matches("[+-]?0+(\\.0+)?") ? null : text;
+  }
+
+  /**
+   * A duration the way a configuration file writes it: {@code 10ms}, {@code 30s}, {@code 5m},
+   * {@code 2h}, {@code 1d} (the largest unit that divides it exactly), never ISO-8601's {@code
+   * PT0.01S}. For messages.
+   */
+  public static String human(Duration d) {
+    if (d.isZero()) {
+      return "0";
+    }
+    if (d.isNegative()) {
+      return "-" + human(d.negated());
+    }
+    long nanos;
+    try {
+      nanos = d.toNanos();
+    } catch (ArithmeticException e) {
+      return d.toDays() + "d";
+    }
+    long[] sizes = {
+      86_400_000_000_000L,
+      3_600_000_000_000L,
+      60_000_000_000L,
+      1_000_000_000L,
+      1_000_000L,
+      1_000L,
+      1L
+    };
+    String[] units = {"d", "h", "m", "s", "ms", "us", "ns"};
+    for (int i = 0; i < sizes.length; i++) {
+      if (nanos % sizes[i] == 0) {
+        return nanos / sizes[i] + units[i];
+      }
+    }
+    return nanos + "ns";
+  }
+
+  /** A byte count the way a configuration file writes it: {@code 64MiB}, {@code 4096B}. */
+  public static String humanBytes(long bytes) {
+    String[] units = {"GiB", "MiB", "KiB"};
+    long[] sizes = {1L << 30, 1L << 20, 1L << 10};
+    for (int i = 0; i < sizes.length; i++) {
+      if (bytes != 0 && bytes % sizes[i] == 0) {
+        return bytes / sizes[i] + units[i];
+      }
+    }
+    return bytes + "B";
   }
 
   /**
@@ -281,6 +378,78 @@ public final class Settings {
     return (com.typesafe.config.ConfigObject) value;
   }
 
+  /**
+   * Map sections renamed to the plural convention ({@code cairn.queues}, {@code cairn.caches},
+   * {@code cairn.route-tables}): old path to new path. The old spellings still load, with a
+   * deprecation warning naming the new path, for one release (0.2); then they become unknown keys.
+   */
+  public static final Map<String, String> RENAMED_SECTIONS =
+      Map.of("cairn.cache", "cairn.caches", "cairn.routing", "cairn.route-tables");
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Settings.class);
+  private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * {@code root} with the entries of every deprecated section of {@link #RENAMED_SECTIONS} moved
+   * under the new path (an entry spelled both ways: the new spelling wins; {@code cairn validate}
+   * reports that as a problem). Returns {@code root} itself when no old spelling has entries. Logs
+   * each deprecation once per JVM. Readers of those sections call this first, so every entry point
+   * (validation, {@code Cairn.open}, a registry built in code) sees one spelling.
+   */
+  public static Config withRenamedSections(Config root) {
+    Config out = root;
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_SECTIONS).entrySet()) {
+      String old = r.getKey();
+      String now = r.getValue();
+      if (!root.hasPath(old)
+          || root.getValue(old).valueType() != com.typesafe.config.ConfigValueType.OBJECT
+          || root.getObject(old).isEmpty()) {
+        continue;
+      }
+      ConfigObject entries = root.getObject(old);
+      String warning = deprecation(old, now, entries);
+      if (WARNED.add(warning)) {
+        LOG.warn(warning);
+      }
+      ConfigObject merged =
+          root.hasPath(now)
+                  && root.getValue(now).valueType() == com.typesafe.config.ConfigValueType.OBJECT
+              ? root.getObject(now).withFallback(entries)
+              : entries;
+      out = out.withValue(now, merged).withoutPath(old);
+    }
+    return out;
+  }
+
+  /**
+   * One warning per deprecated section spelling used in {@code root} (see {@link
+   * #RENAMED_SECTIONS}), e.g. for {@code cairn verify} to print.
+   */
+  public static List<String> deprecations(Config root) {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_SECTIONS).entrySet()) {
+      if (root.hasPath(r.getKey())
+          && root.getValue(r.getKey()).valueType() == com.typesafe.config.ConfigValueType.OBJECT
+          && !root.getObject(r.getKey()).isEmpty()) {
+        out.add(deprecation(r.getKey(), r.getValue(), root.getObject(r.getKey())));
+      }
+    }
+    return out;
+  }
+
+  private static String deprecation(String old, String now, ConfigObject entries) {
+    String where = userOrigin(entries);
+    return old
+        + (where != null ? " (" + where + ")" : "")
+        + " is deprecated: rename it to "
+        + now
+        + " (same entries, e.g. "
+        + now
+        + "."
+        + new TreeSet<>(entries.keySet()).first()
+        + "); the old spelling is accepted until the next release";
+  }
+
   /** Throws one {@link ConfigurationException} listing every problem, if there are any. */
   public static void throwIfAny(List<ConfigProblem> problems) {
     if (!problems.isEmpty()) {
@@ -329,15 +498,52 @@ public final class Settings {
     return origin.lineNumber() > 0 ? where + ":" + origin.lineNumber() : where;
   }
 
+  /**
+   * Where to point the reader for {@code key}. A value the user wrote: its file:line. A default
+   * that came from a module's {@code reference.conf} (the user's entry did not set it): the user's
+   * entry, with the default's origin after it, since the fix goes in the user's file, not in a jar.
+   */
   private String originOf(String key) {
     try {
       if (config.hasPathOrNull(key)) {
-        return origin(config.getValue(key).origin());
+        ConfigOrigin o = config.getValue(key).origin();
+        if (fromReference(o)) {
+          String user = userOrigin(config.root());
+          if (user != null) {
+            return user + " (the default from " + origin(o) + " applies)";
+          }
+        }
+        return origin(o);
       }
     } catch (ConfigException e) {
       // fall through: report the section's origin
     }
-    return "not set (section " + origin(config.root().origin()) + ")";
+    String user = userOrigin(config.root());
+    return user != null ? user : "not set (section " + origin(config.root().origin()) + ")";
+  }
+
+  private static boolean fromReference(ConfigOrigin o) {
+    return o != null && o.resource() != null && o.resource().endsWith("reference.conf");
+  }
+
+  /** The first file:line (lowest line) of a value in {@code object} not from a reference.conf. */
+  private static String userOrigin(ConfigObject object) {
+    ConfigOrigin best = null;
+    java.util.ArrayDeque<ConfigValue> todo = new java.util.ArrayDeque<>(object.values());
+    int budget = 10_000; // bounded: a section is small; never walk a huge tree for a message
+    while (!todo.isEmpty() && budget-- > 0) {
+      ConfigValue v = todo.poll();
+      ConfigOrigin o = v.origin();
+      if (o != null && o.filename() != null && o.lineNumber() > 0) {
+        if (best == null || o.lineNumber() < best.lineNumber()) {
+          best = o;
+        }
+      }
+      if (v instanceof ConfigObject child) {
+        todo.addAll(child.values());
+      }
+    }
+    return best == null ? null : origin(best);
   }
 
   private boolean present(String key, String expected) {
@@ -354,9 +560,50 @@ public final class Settings {
   }
 
   private String describe(String key) {
-    ConfigValue v = config.getValue(key);
-    String rendered = v.render(com.typesafe.config.ConfigRenderOptions.concise());
-    return v.valueType().name().toLowerCase(Locale.ROOT) + " " + rendered;
+    return describe(pathOf(key), config.getValue(key));
+  }
+
+  /** Words that mark a setting whose value may be a secret; matched against every path element. */
+  private static final java.util.regex.Pattern SECRET_NAME =
+      java.util.regex.Pattern.compile(
+          "(?i).*(password|passwd|passphrase|secret|token|credential|key|auth|private|salt).*");
+
+  /**
+   * What a problem message may say about {@code value} found at {@code path}: its type and, when
+   * safe, its rendering ({@code string "sometimes"}). A value is never shown when the path names a
+   * setting that can hold a secret (an element containing password, secret, token, key, credential,
+   * passphrase, auth, private or salt) or when it came from an environment variable (a {@code
+   * ${VAR}} substitution or a {@code CONFIG_FORCE_} override): configuration errors end up in logs
+   * and terminals, secrets must not. Then only the type and length are shown.
+   */
+  public static String describe(String path, ConfigValue value) {
+    String type = value.valueType().name().toLowerCase(Locale.ROOT);
+    if (value.valueType() == com.typesafe.config.ConfigValueType.NULL) {
+      return "null";
+    }
+    String reason = hiddenBecause(path, value);
+    if (reason != null) {
+      Object raw = value.unwrapped();
+      String size = raw instanceof String str ? " of " + str.length() + " characters" : "";
+      return "a " + type + size + " (value not shown: " + reason + ")";
+    }
+    return type + " " + value.render(com.typesafe.config.ConfigRenderOptions.concise());
+  }
+
+  /** Why {@code value} at {@code path} must not be echoed, or null if it may be. */
+  public static String hiddenBecause(String path, ConfigValue value) {
+    ConfigOrigin origin = value.origin();
+    if (origin != null
+        && origin.description() != null
+        && origin.description().contains("env variables")) {
+      return "it comes from an environment variable";
+    }
+    for (String element : path.split("\\.")) {
+      if (SECRET_NAME.matcher(element).matches()) {
+        return "'" + element + "' may hold a secret";
+      }
+    }
+    return null;
   }
 
   private static String quoteIfNeeded(String key) {

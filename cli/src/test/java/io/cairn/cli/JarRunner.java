@@ -1,0 +1,77 @@
+package io.cairn.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the real {@code cairn.jar} in a child JVM, as an operator does: {@code java [jvm args] -jar
+ * cairn.jar args...}, with the given working directory and extra environment; stdout and stderr go
+ * to files (so a large output cannot block the child). The jar is {@code -DcairnJar} (Failsafe sets
+ * it to the freshly shaded jar; pass another jar to check a test against an older build).
+ */
+record JarRunner(int exitCode, Path outFile, String err) {
+  static Path jar() {
+    String p = System.getProperty("cairnJar", "target/cairn.jar");
+    Path jar = Path.of(p).toAbsolutePath();
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          jar + " does not exist: run these tests with `mvn verify` (after package)");
+    }
+    return jar;
+  }
+
+  String out() {
+    try {
+      return Files.readString(outFile, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  String all() {
+    return out() + err;
+  }
+
+  static JarRunner run(Path workDir, Map<String, String> env, List<String> jvm, String... args) {
+    return run(jar(), workDir, env, jvm, args);
+  }
+
+  static JarRunner run(
+      Path jar, Path workDir, Map<String, String> env, List<String> jvm, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvm);
+    command.add("-jar");
+    command.add(jar.toString());
+    command.addAll(List.of(args));
+    try {
+      Path out = Files.createTempFile(workDir, "stdout", ".txt");
+      Path err = Files.createTempFile(workDir, "stderr", ".txt");
+      ProcessBuilder pb =
+          new ProcessBuilder(command)
+              .directory(workDir.toFile())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile());
+      pb.environment().remove(Plugins.ENV);
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      if (!p.waitFor(5, TimeUnit.MINUTES)) { // generous: the machine may be loaded
+        p.destroyForcibly();
+        throw new AssertionError("cairn " + String.join(" ", args) + " did not finish in 5 min");
+      }
+      return new JarRunner(p.exitValue(), out, Files.readString(err, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}
