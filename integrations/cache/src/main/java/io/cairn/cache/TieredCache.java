@@ -33,7 +33,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Function;
 import java.util.function.LongUnaryOperator;
 
@@ -127,8 +129,66 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final LongAdder rejected = new LongAdder();
   private volatile boolean closed;
 
+  /** Test-only interleaving points (see {@link CacheHooks}); set before use. */
+  private CacheHooks hooks = CacheHooks.NONE;
+
   /** A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent. */
-  private record Flight<V>(CompletableFuture<V> future, boolean withLoader) {}
+  /**
+   * A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent; {@code seq}
+   * the key's write sequence ({@link #seq}) read before it began.
+   */
+  private record Flight<V>(CompletableFuture<V> future, boolean withLoader, long seq) {}
+
+  /*
+   * Write sequence (issue 20 item 1: no value older than a finished put or invalidate is ever
+   * served or cached).
+   *
+   * Every write of a key (put, invalidate, invalidateAll, dropping an unreadable or rejected L2
+   * entry) runs under its stripe's monitor and increments seq[stripe(key)] before touching a tier
+   * (the sequence is then odd) and again after (even). A fill of L1 or L2 with a value read from L2
+   * or produced by the loader reads the sequence *before* reading L2 and stores only if the
+   * sequence is still that even number at the moment of storing:
+   *  - an L1 fill checks it inside l1.asMap().compute(key): a write's own L1 step on the same key
+   *    is serialised with that compute, so the fill either happened before the write's L1 step
+   *    (and is overwritten or removed by it) or sees the write's first increment and stores
+   *    nothing;
+   *  - the write-back of a loaded value to L2 and L1 holds the stripe monitor while it checks and
+   *    writes, so no write of the key can start or run between the check and the L2 write (the
+   *    "checked, then wrote the old value to L2 after invalidate" window); one process owns an L2
+   *    namespace (see OPEN), so an in-process monitor is enough, no L2 compare-and-set needed.
+   * A running load whose sequence is no longer current is not joined by later callers: they wait
+   * for it to finish and then load themselves, so the loader runs at most once at a time per key
+   * and a caller arriving after invalidate never gets a value loaded before it.
+   * invalidateAll takes `clearing` exclusively (writes take it shared) and moves every stripe.
+   * Stripes are shared by keys: a write of one key also refuses concurrent fills of the other keys
+   * of its stripe (a lost fill, never a wrong value). Nothing here is on the L1 hit path.
+   */
+  private static final int STRIPES = 1024;
+
+  private final AtomicLongArray seq = new AtomicLongArray(STRIPES);
+  private final Object[] stripeLocks = new Object[STRIPES];
+  private final StampedLock clearing = new StampedLock();
+
+  private static int stripe(Object key) {
+    return (key.hashCode() * 0x9E3779B9) >>> (32 - 10); // STRIPES = 2^10
+  }
+
+  /** Runs {@code write} as a write of the keys of stripe {@code s} (see the comment above). */
+  private void write(int s, Runnable write) {
+    long stamp = clearing.readLock();
+    try {
+      synchronized (stripeLocks[s]) {
+        seq.incrementAndGet(s);
+        try {
+          write.run();
+        } finally {
+          seq.incrementAndGet(s);
+        }
+      }
+    } finally {
+      clearing.unlockRead(stamp);
+    }
+  }
 
   private TieredCache(
       CacheSettings settings,
@@ -159,6 +219,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
                 settings.l2RetryMax())
             : null;
     this.l1 = buildL1(settings);
+    for (int i = 0; i < STRIPES; i++) {
+      stripeLocks[i] = new Object();
+    }
     this.loadTimer = metrics.timer(prefix + ".load");
     metricNames.add(prefix + ".load");
     // last, so that nothing can fail after the refresher was acquired; close() releases it
@@ -517,26 +580,36 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** L1 missed: single-flight lookup in L2, then the loader (if any). */
   private V load(K key, Function<? super K, ? extends V> loader) {
     Objects.requireNonNull(key, "key");
+    int s = stripe(key);
     while (true) {
-      Flight<V> mine = new Flight<>(new CompletableFuture<>(), loader != null);
+      long before = seq.get(s);
+      Flight<V> mine = new Flight<>(new CompletableFuture<>(), loader != null, before);
       Flight<V> running = loading.putIfAbsent(key, mine);
       if (running != null) {
+        if (running.seq() != before) {
+          // began before a write of this key: its value may predate that write, and loading
+          // beside it would call the loader twice at once; wait for it, then look again
+          hooks.at(CacheHooks.Step.FLIGHT_WAIT, key);
+          running.future().handle((v, e) -> null).join();
+          continue;
+        }
         V v = join(running.future());
         if (v != null || running.withLoader() || loader == null) {
           return v;
         }
         continue; // a getIfPresent found nothing; this caller has a loader: load
       }
+      V v;
       try {
-        V v = loadOwned(key, loader, mine);
-        mine.future().complete(v);
-        return v;
+        v = loadOwned(key, loader, s, before);
       } catch (RuntimeException | Error e) {
+        loading.remove(key, mine); // before completing, so that waiters find the key free
         mine.future().completeExceptionally(e);
         throw e;
-      } finally {
-        loading.remove(key, mine);
       }
+      loading.remove(key, mine);
+      mine.future().complete(v);
+      return v;
     }
   }
 
@@ -554,7 +627,8 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
   }
 
-  private V loadOwned(K key, Function<? super K, ? extends V> loader, Flight<V> mine) {
+  /** The load of {@code key} by the flight owner; {@code before} is seq[s] read before it. */
+  private V loadOwned(K key, Function<? super K, ? extends V> loader, int s, long before) {
     V cached = liveL1(key);
     if (cached != null && (validator == null || validator.isValid(key, cached))) {
       return cached;
@@ -562,16 +636,17 @@ public final class TieredCache<K, V> implements AutoCloseable {
     byte[] k = keys.encode(key);
     if (l2 != null) {
       Optional<Entry> e = l2.get(k);
+      hooks.at(CacheHooks.Step.L2_READ, key);
       if (e != L2Tier.UNAVAILABLE && e.isPresent()) {
-        V v = decodeOrDrop(k, e.get());
+        V v = decodeOrDrop(key, e.get(), s, before);
         if (v != null) {
           if (validator == null || validator.isValid(key, v)) {
             l2Hits.increment();
-            fillL1(key, v, e.get().expiresAtMillis(), mine);
+            fillL1(key, v, e.get().expiresAtMillis(), s, before);
             return v;
           }
           rejected.increment();
-          l2.delete(k);
+          dropIfCurrent(key, k, s, before);
         }
       }
     }
@@ -595,32 +670,53 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
     byte[] encoded = values.encode(v);
     long expiresAt = expiresAt();
-    if (loading.get(key) != mine) {
-      return v; // invalidated or overwritten while loading: do not cache
-    }
-    if (l2 != null) {
-      l2.put(k, encoded, ttl);
-    }
-    if (!fillL1(key, v, expiresAt, mine) && l2 != null) {
-      l2.delete(k); // invalidated between the check and the L2 write: undo
-    }
+    hooks.at(CacheHooks.Step.LOAD_WRITE_BACK, key);
+    writeBack(key, k, v, encoded, expiresAt, s, before);
     return v;
   }
 
   /**
-   * Puts into L1 with expiry {@code expiresAt} (epoch ms, 0 = none) unless this load was
-   * superseded; returns whether it did (or would have, for a copy already expired).
+   * Writes a loaded value to L2 and L1 if no write of its stripe began since {@code before} was
+   * read (checked and written under the stripe monitor: see the write-sequence comment).
    */
-  private boolean fillL1(K key, V v, long expiresAt, Flight<V> mine) {
-    if (expiresAt != 0 && expiresAt <= clock.millis()) {
-      return loading.get(key) == mine; // expired before it could be cached: serve, do not keep
+  private void writeBack(K key, byte[] k, V v, byte[] encoded, long expiresAt, int s, long before) {
+    if ((before & 1) != 0 || seq.get(s) != before) {
+      return; // a write began during the load: return the value to the callers, cache nothing
+    }
+    long stamp = clearing.readLock();
+    try {
+      synchronized (stripeLocks[s]) {
+        if (seq.get(s) != before) {
+          return;
+        }
+        if (l2 != null) {
+          l2.put(k, encoded, ttl);
+        }
+        hooks.at(CacheHooks.Step.LOAD_L2_WRITTEN, key);
+        if (expiresAt == 0 || expiresAt > clock.millis()) {
+          putL1(key, v, expiresAt);
+        }
+      }
+    } finally {
+      clearing.unlockRead(stamp);
+    }
+  }
+
+  /**
+   * Puts a value read from L2 into L1 with expiry {@code expiresAt} (epoch ms, 0 = none) if no
+   * write of its stripe began since {@code before} was read (before reading L2); returns whether it
+   * did.
+   */
+  private boolean fillL1(K key, V v, long expiresAt, int s, long before) {
+    if ((before & 1) != 0 || (expiresAt != 0 && expiresAt <= clock.millis())) {
+      return false; // read during a write, or expired before it could be cached: serve only
     }
     boolean[] stored = {false};
     l1.asMap()
         .compute(
             key,
-            (k, old) -> {
-              if (loading.get(k) != mine) {
+            (kk, old) -> {
+              if (seq.get(s) != before) {
                 return old;
               }
               stored[0] = true;
@@ -632,12 +728,37 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return stored[0];
   }
 
-  private V decodeOrDrop(byte[] k, Entry e) {
+  /**
+   * Removes {@code key} from both tiers as a write, unless a write of its stripe began since {@code
+   * before} (then the entry that was read may already be replaced, and is not this caller's to
+   * drop).
+   */
+  private void dropIfCurrent(K key, byte[] k, int s, long before) {
+    long stamp = clearing.readLock();
+    try {
+      synchronized (stripeLocks[s]) {
+        if (seq.get(s) != before) {
+          return;
+        }
+        seq.incrementAndGet(s);
+        try {
+          l1.invalidate(key);
+          l2.delete(k);
+        } finally {
+          seq.incrementAndGet(s);
+        }
+      }
+    } finally {
+      clearing.unlockRead(stamp);
+    }
+  }
+
+  private V decodeOrDrop(K key, Entry e, int s, long before) {
     try {
       return values.decode(e.value());
     } catch (PersistenceException | IllegalArgumentException ex) {
       // An undecodable L2 value (old format, corruption) is dropped and treated as a miss.
-      l2.delete(k);
+      dropIfCurrent(key, e.key(), s, before);
       return null;
     }
   }
@@ -657,44 +778,72 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return at < now ? Long.MAX_VALUE : at;
   }
 
-  /** Writes {@code value} to L2 (with the TTL) and L1, replacing any value and pending load. */
+  /**
+   * Writes {@code value} to L2 (with the TTL) and L1, replacing any value. A load of the key
+   * running meanwhile still answers its callers but caches nothing; a read that starts after this
+   * returns never answers an older value.
+   */
   public void put(K key, V value) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(value, "value");
     ensureOpen();
     byte[] encoded = values.encode(value);
+    byte[] k = keys.encode(key);
     long expiresAt = expiresAt();
-    loading.remove(key);
-    if (l2 != null) {
-      l2.put(keys.encode(key), encoded, ttl);
-    }
-    putL1(key, value, expiresAt);
+    write(
+        stripe(key),
+        () -> {
+          hooks.at(CacheHooks.Step.PUT_BEFORE_L2, key);
+          if (l2 != null) {
+            l2.put(k, encoded, ttl);
+          }
+          putL1(key, value, expiresAt);
+        });
   }
 
-  /** Removes {@code key} from both tiers. */
+  /**
+   * Removes {@code key} from both tiers. A load of the key running meanwhile still answers its
+   * callers but caches nothing; a read that starts after this returns misses both tiers.
+   */
   public void invalidate(K key) {
     Objects.requireNonNull(key, "key");
     ensureOpen();
-    l1.asMap()
-        .compute(
-            key,
-            (k, old) -> {
-              loading.remove(k);
-              return null;
-            });
-    if (l2 != null) {
-      l2.delete(keys.encode(key));
-    }
+    byte[] k = keys.encode(key);
+    write(
+        stripe(key),
+        () -> {
+          l1.invalidate(key);
+          hooks.at(CacheHooks.Step.INVALIDATE_BEFORE_L2, key);
+          if (l2 != null) {
+            l2.delete(k);
+          }
+        });
   }
 
-  /** Removes every entry from both tiers (L2 in batches). */
+  /**
+   * Removes every entry from both tiers (L2 in batches). Writes of single keys wait until it
+   * returns; loads running meanwhile cache nothing.
+   */
   public void invalidateAll() {
     ensureOpen();
-    loading.clear();
-    l1.invalidateAll(); // expiry records become stale, dropped later (clearing them could race a
-    // put)
-    if (l2 != null) {
-      l2.clear();
+    long stamp = clearing.writeLock();
+    try {
+      for (int i = 0; i < STRIPES; i++) {
+        seq.incrementAndGet(i);
+      }
+      try {
+        // expiry records become stale, dropped later (clearing them could race a put)
+        l1.invalidateAll();
+        if (l2 != null) {
+          l2.clear();
+        }
+      } finally {
+        for (int i = 0; i < STRIPES; i++) {
+          seq.incrementAndGet(i);
+        }
+      }
+    } finally {
+      clearing.unlockWrite(stamp);
     }
   }
 
@@ -735,22 +884,25 @@ public final class TieredCache<K, V> implements AutoCloseable {
     if (l2 == null || max <= 0) {
       return 0;
     }
+    long[] before = new long[STRIPES]; // write sequences before the scan (see fillL1)
+    for (int i = 0; i < STRIPES; i++) {
+      before[i] = seq.get(i);
+    }
     List<Entry> entries = l2.scan(max);
     long copied = 0;
     for (int i = 0; i < entries.size(); i++) {
       Entry e = entries.get(i);
       K key = keys.decode(e.key());
-      V v = decodeOrDrop(e.key(), e);
+      int s = stripe(key);
+      V v = decodeOrDrop(key, e, s, before[s]);
       if (v != null) {
         if (validator == null || validator.isValid(key, v)) {
-          long at = e.expiresAtMillis();
-          if (at == 0 || at > clock.millis()) {
-            putL1(key, v, at);
+          if (fillL1(key, v, e.expiresAtMillis(), s, before[s])) {
             copied++;
           }
         } else {
           rejected.increment();
-          l2.delete(e.key());
+          dropIfCurrent(key, e.key(), s, before[s]);
         }
       }
       if ((i + 1) % 256 == 0 || i + 1 == entries.size()) {
@@ -836,6 +988,16 @@ public final class TieredCache<K, V> implements AutoCloseable {
    */
   boolean usesCoarseClock() {
     return coarseClock != null;
+  }
+
+  /** Installs test-only interleaving hooks; call before the cache is shared between threads. */
+  void hooks(CacheHooks h) {
+    this.hooks = Objects.requireNonNull(h, "hooks");
+  }
+
+  /** Drops the L1 copy of {@code key} only, as an eviction would (for tests). */
+  void invalidateL1ForTest(K key) {
+    l1.invalidate(key);
   }
 
   /** Number of L1 expiry records, live and stale (for tests). */

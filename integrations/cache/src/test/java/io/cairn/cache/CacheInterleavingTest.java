@@ -1,0 +1,258 @@
+package io.cairn.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.cache.CacheHooks.Step;
+import io.cairn.persistence.Codec;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.tck.ManualClock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Deterministic interleavings of a read with {@code invalidate} and {@code put} (issue 20 item 1):
+ * one thread is paused at an exact step through {@link CacheHooks} while another operation runs to
+ * completion, then the first resumes. Each case is the interleaving that served a stale value (or
+ * ran two loads of one key) before the per-key write sequence of {@link TieredCache}; no sleeps,
+ * every wait is for an event, with a generous timeout.
+ */
+class CacheInterleavingTest {
+  private static final String CACHE = "cairn.cache.c { backend = b, ttl = 10m }\n";
+  private static final long WAIT_S = 60;
+
+  @TempDir Path dir;
+  final ManualClock clock = new ManualClock();
+  final ExecutorService exec = Executors.newCachedThreadPool();
+  final Gates gates = new Gates();
+
+  @AfterEach
+  void stop() {
+    exec.shutdownNow();
+  }
+
+  /** Pauses the first thread reaching a step, or runs an action there, once per registration. */
+  static final class Gates implements CacheHooks {
+    private final Map<Step, Gate> pauses = new ConcurrentHashMap<>();
+    private final Map<Step, Runnable> actions = new ConcurrentHashMap<>();
+
+    Gate pause(Step s) {
+      Gate g = new Gate(s);
+      pauses.put(s, g);
+      return g;
+    }
+
+    void runOnce(Step s, Runnable r) {
+      actions.put(s, r);
+    }
+
+    /** Drops an action not reached (yet). */
+    void cancel(Step s) {
+      actions.remove(s);
+    }
+
+    @Override
+    public void at(Step step, Object key) {
+      Runnable r = actions.remove(step);
+      if (r != null) {
+        r.run();
+      }
+      Gate g = pauses.remove(step);
+      if (g != null) {
+        g.block();
+      }
+    }
+  }
+
+  static final class Gate {
+    final Step step;
+    final CountDownLatch arrived = new CountDownLatch(1);
+    final CountDownLatch released = new CountDownLatch(1);
+
+    Gate(Step step) {
+      this.step = step;
+    }
+
+    void block() {
+      arrived.countDown();
+      await(released, "release of " + step);
+    }
+
+    void awaitArrived() {
+      await(arrived, "a thread at " + step);
+    }
+
+    void release() {
+      released.countDown();
+    }
+  }
+
+  static void await(CountDownLatch l, String what) {
+    try {
+      assertThat(l.await(WAIT_S, TimeUnit.SECONDS)).as("waited for " + what).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  static <T> T done(Future<T> f) throws Exception {
+    return f.get(WAIT_S, TimeUnit.SECONDS);
+  }
+
+  private PersistenceRegistry open(String type) {
+    return TestBackends.open(type, dir, clock, CACHE);
+  }
+
+  private TieredCache<String, String> cache(PersistenceRegistry r) {
+    TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+    c.hooks(gates);
+    return c;
+  }
+
+  private static String rawL2(PersistenceRegistry r, String key) {
+    byte[] v = r.backend("b").keyValue("cache.c").get(key.getBytes(StandardCharsets.UTF_8));
+    return v == null ? null : new String(v, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * (a) invalidate cleared L1; a miss reads the old L2 value and refills L1 before L2 is cleared.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void missDuringInvalidateDoesNotRefillL1WithTheOldValue(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      c.put("k", "old");
+      Gate inv = gates.pause(Step.INVALIDATE_BEFORE_L2);
+      Future<?> invalidate = exec.submit(() -> c.invalidate("k"));
+      inv.awaitArrived();
+      String during = done(exec.submit(() -> c.get("k", k -> "fresh")));
+      assertThat(during).as("a read concurrent with invalidate").isIn("old", "fresh");
+      inv.release();
+      done(invalidate);
+
+      assertThat(c.getIfPresent("k")).as("L1 after invalidate returned").isNull();
+      assertThat(rawL2(r, "k")).as("L2 after invalidate returned").isNull();
+      assertThat(c.get("k", k -> "fresh")).isEqualTo("fresh");
+    }
+  }
+
+  /**
+   * (b) a load that passed its "still current?" check writes its value back after invalidate
+   * returned; a reader in that window fills L1 from L2.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void loadFinishingAfterInvalidateCachesNothing(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      Gate writeBack = gates.pause(Step.LOAD_WRITE_BACK);
+      Future<String> load = exec.submit(() -> c.get("k", k -> "old"));
+      writeBack.awaitArrived();
+      done(exec.submit(() -> c.invalidate("k")));
+      AtomicReference<String> readInWindow = new AtomicReference<>();
+      gates.runOnce(
+          Step.LOAD_L2_WRITTEN,
+          () -> {
+            try {
+              readInWindow.set(done(exec.submit(() -> c.get("k", k -> "fresh"))));
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          });
+      writeBack.release();
+      assertThat(done(load)).as("the load still answers its own caller").isEqualTo("old");
+      gates.cancel(Step.LOAD_L2_WRITTEN); // reached only if the old value was written back
+
+      assertThat(readInWindow.get()).as("a read after invalidate returned").isNotEqualTo("old");
+      assertThat(c.getIfPresent("k")).as("L1 after invalidate returned").isNotEqualTo("old");
+      assertThat(rawL2(r, "k")).as("L2 after invalidate returned").isNotEqualTo("old");
+      assertThat(c.get("k", k -> "fresh")).isEqualTo("fresh");
+    }
+  }
+
+  /** (c) put(k, v2) races a miss that read v1 from L2 before the put and fills L1 after it. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void missOverlappingPutDoesNotLeaveTheOldValueInL1(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      c.put("k", "v1");
+      c.invalidateL1ForTest("k"); // v1 only in L2, as after an eviction or a restart
+      Gate put = gates.pause(Step.PUT_BEFORE_L2);
+      Future<?> putting = exec.submit(() -> c.put("k", "v2"));
+      put.awaitArrived();
+      Gate read = gates.pause(Step.L2_READ);
+      Future<String> reading = exec.submit(() -> c.get("k", k -> "loaded"));
+      read.awaitArrived();
+      put.release();
+      done(putting);
+      read.release();
+      assertThat(done(reading)).as("a read concurrent with put").isIn("v1", "v2");
+
+      assertThat(c.getIfPresent("k")).as("L1 after put returned").isEqualTo("v2");
+      assertThat(rawL2(r, "k")).isEqualTo("v2");
+    }
+  }
+
+  /**
+   * A load running when invalidate returns must not run beside a second load of the key: the loader
+   * is called at most once at a time per key. The later caller waits for the running load (whose
+   * value it may not use) and then loads.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void invalidateDuringSlowLoadNeverRunsTwoLoadsAtOnce(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      AtomicInteger calls = new AtomicInteger();
+      AtomicInteger running = new AtomicInteger();
+      AtomicInteger maxRunning = new AtomicInteger();
+      CountDownLatch firstEntered = new CountDownLatch(1);
+      CountDownLatch releaseFirst = new CountDownLatch(1);
+      CountDownLatch secondArrived = new CountDownLatch(1);
+      Function<String, String> loader =
+          k -> {
+            int n = calls.incrementAndGet();
+            maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+              if (n == 1) {
+                firstEntered.countDown();
+                await(releaseFirst, "release of the first load");
+              } else {
+                secondArrived.countDown(); // the defect: loading beside the first
+              }
+              return "load" + n;
+            } finally {
+              running.decrementAndGet();
+            }
+          };
+      Future<String> first = exec.submit(() -> c.get("k", loader));
+      await(firstEntered, "the first load");
+      c.invalidate("k");
+      gates.runOnce(Step.FLIGHT_WAIT, secondArrived::countDown); // the fix: waiting for it
+      Future<String> second = exec.submit(() -> c.get("k", loader));
+      await(secondArrived, "the second caller to load or wait");
+      releaseFirst.countDown();
+
+      assertThat(done(first)).isEqualTo("load1");
+      assertThat(done(second)).as("a caller after invalidate gets a later load").isEqualTo("load2");
+      assertThat(maxRunning).as("loads of one key running at once").hasValue(1);
+      assertThat(c.getIfPresent("k")).isEqualTo("load2");
+    }
+  }
+}
