@@ -439,7 +439,7 @@ public abstract class BackendContract extends ContractSupport {
   public void batchesOverTheCapsAreRefusedNamingTheCapAndWriteNothing() {
     try (PersistenceRegistry r =
         openRegistryAt(
-            directory().resolve("caps"), "max-batch-entries = 10\nmax-batch-bytes = 1000")) {
+            directory().resolve("caps"), "max-batch-entries = 10\nmax-batch-bytes = 1000B")) {
       StorageBackend b = r.backend(BACKEND);
       var kv = b.keyValue("tck-caps");
       var log = b.log("tck-caps");

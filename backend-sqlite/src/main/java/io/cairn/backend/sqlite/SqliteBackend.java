@@ -21,7 +21,6 @@ import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.BackendContext;
-import io.cairn.persistence.spi.Checksums;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.StoreNames;
