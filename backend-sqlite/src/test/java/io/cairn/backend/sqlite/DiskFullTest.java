@@ -23,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * resume as soon as there is room again, without reopening the backend.
  */
 class DiskFullTest {
+  /** Health's free-space warning (default 64MiB) would never clear on a 20 MiB file system. */
+  private static final String TINY_DISK_SETTINGS = "sweeper-interval = 0s, min-free-space = 1MiB";
+
   @TempDir Path dir;
 
   private static byte[] b(String s) {
@@ -121,7 +124,7 @@ class DiskFullTest {
     try {
       Path data = mnt.resolve("data");
       Path ballast = mnt.resolve("ballast");
-      try (SqliteBackend be = TestBackends.direct(data, "sweeper-interval = 0s", Durability.FULL)) {
+      try (SqliteBackend be = TestBackends.direct(data, TINY_DISK_SETTINGS, Durability.FULL)) {
         KeyValueStore kv = be.keyValue("data");
         kv.put(b("before"), b("v"));
         java.nio.file.Files.write(ballast, new byte[12 << 20]);
@@ -147,7 +150,7 @@ class DiskFullTest {
         }
         assertThat(be.health().isHealthy()).isTrue();
       }
-      try (SqliteBackend be = TestBackends.direct(data, "sweeper-interval = 0s", Durability.FULL)) {
+      try (SqliteBackend be = TestBackends.direct(data, TINY_DISK_SETTINGS, Durability.FULL)) {
         assertThat(be.keyValue("data").get(b("after"))).isEqualTo(b("v2"));
         assertThat(be.verify(io.cairn.persistence.Progress.NONE).problems()).isEmpty();
       }
