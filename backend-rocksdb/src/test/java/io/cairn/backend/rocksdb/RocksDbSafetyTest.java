@@ -71,7 +71,8 @@ class RocksDbSafetyTest {
     try (StorageBackend be =
         Rocks.open(
             db, Durability.NORMAL, "on-corruption = quarantine", metrics, Clock.systemUTC())) {
-      assertThat(metrics.counter("cairn.backends.test.rocksdb.quarantined").getCount()).isEqualTo(1);
+      assertThat(metrics.counter("cairn.backends.test.rocksdb.quarantined").getCount())
+          .isEqualTo(1);
       assertThat(be.keyValue("k").get(b("key0"))).isNull(); // started empty
       be.keyValue("k").put(b("new"), b("ok"));
       String aside = be.stats().properties().get("quarantined-to");
