@@ -239,6 +239,11 @@ final class MemoryBackend implements StorageBackend {
       kv.values().forEach(MemoryKeyValueStore::clear);
       logs.values().forEach(MemoryLogStore::clear);
       snapshots.values().forEach(MemorySnapshotStore::clear);
+      // forget the stores too: a closed backend still referenced (by a registry, a caller) must
+      // not keep a hundred thousand empty stores alive
+      kv.clear();
+      logs.clear();
+      snapshots.clear();
     } finally {
       lock.writeLock().unlock();
     }
