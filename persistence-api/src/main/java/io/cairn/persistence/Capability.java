@@ -12,5 +12,12 @@ public enum Capability {
   /** The backend can take a consistent online copy of itself while in use. */
   CHECKPOINT,
   /** Stores of this backend may be opened by several processes at once (a networked backend). */
-  MULTI_PROCESS
+  MULTI_PROCESS,
+  /**
+   * Snapshots are kept off the Java heap and streamed in chunks on save and load, so a snapshot may
+   * be larger than the heap (SQLite, RocksDB). A backend without it keeps snapshots on the heap and
+   * documents the largest it accepts (the memory backend: {@code max-snapshot-bytes}); a bigger
+   * save throws {@link IllegalArgumentException} and stores nothing.
+   */
+  LARGE_SNAPSHOTS
 }

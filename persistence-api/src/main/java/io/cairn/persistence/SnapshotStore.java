@@ -12,7 +12,12 @@ import java.util.Optional;
  *
  * <ul>
  *   <li><b>Streaming.</b> {@link #save} reads its input in chunks and {@link #load} returns a
- *       stream that reads chunks lazily: a snapshot larger than the heap must work.
+ *       stream that reads chunks lazily. On a backend with {@link Capability#LARGE_SNAPSHOTS}
+ *       (SQLite, RocksDB) a snapshot larger than the heap must work. A backend without it keeps
+ *       snapshots on the heap and states the largest it accepts; a save beyond that throws {@link
+ *       IllegalArgumentException} naming the limit, stores nothing and leaves the previous snapshot
+ *       of that version intact (the memory backend: {@code max-snapshot-bytes}, by default a
+ *       quarter of the maximum heap).
  *   <li><b>Atomic save.</b> A snapshot becomes visible (in {@link #list}, {@link #latest}, {@link
  *       #load}) only once completely stored; a crash mid-save leaves no trace of it but possibly
  *       garbage that the next open or {@link StorageBackend#compact} removes. Saving a version that

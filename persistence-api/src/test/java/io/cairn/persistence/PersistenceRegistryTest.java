@@ -221,4 +221,21 @@ class PersistenceRegistryTest {
         .isNotInstanceOf(BackendClosedException.class)
         .hasMessageStartingWith("This PersistenceRegistry is closed; open a new one");
   }
+
+  @Test
+  void aBackendNamedLikeASubsystemCannotTouchItsMetrics() {
+    MetricRegistry metrics = new MetricRegistry();
+    metrics.counter("cairn.queues.orders.acked").inc(); // a queue named orders
+    try (PersistenceRegistry registry =
+        PersistenceRegistry.builder()
+            .baseDirectory(dir)
+            .metrics(metrics)
+            .open(config("cairn.backends.queues.type = recording"))) {
+      assertThat(metrics.getNames())
+          .as("backend metrics live under cairn.backends")
+          .anyMatch(n -> n.startsWith("cairn.backends.queues."))
+          .noneMatch(n -> n.startsWith("cairn.queues.") && !n.equals("cairn.queues.orders.acked"));
+    }
+    assertThat(metrics.getCounters()).containsKey("cairn.queues.orders.acked");
+  }
 }

@@ -231,7 +231,7 @@ public abstract class ConcurrencyContract extends ContractSupport {
    */
   @Test
   public void aTransactionsWritesBecomeVisibleTogether() throws Exception {
-    int transactions = Integer.getInteger(VISIBILITY_TRANSACTIONS_PROPERTY, 400);
+    int transactions = Integer.getInteger(VISIBILITY_TRANSACTIONS_PROPERTY, 1000);
     KeyValueStore kv = backend().keyValue("tck-visible");
     LogStore log = backend().log("tck-visible");
     AtomicBoolean writing = new AtomicBoolean(true);
@@ -254,48 +254,51 @@ public abstract class ConcurrencyContract extends ContractSupport {
           }
           return null;
         });
-    // key first, then the log record
-    tasks.add(
-        () -> {
-          int i = 0;
-          while (i < transactions) {
-            boolean more = writing.get();
-            if (kv.get(bytes("tx-" + i)) != null) {
-              List<LogRecord> r = log.read(i, 1);
-              assertThat(r)
-                  .as("key tx-%d is visible, so log record %d must be too", i, i)
-                  .hasSize(1);
-              assertThat(r.get(0).payload()).isEqualTo(longBytes(i));
-              checks.incrementAndGet();
-              i++;
-            } else if (!more) {
-              throw new AssertionError("tx-" + i + " missing after every transaction committed");
+    int readers = Math.max(1, threads() / 4); // per direction: more readers, more interleavings
+    for (int reader = 0; reader < readers; reader++) {
+      // key first, then the log record
+      tasks.add(
+          () -> {
+            int i = 0;
+            while (i < transactions) {
+              boolean more = writing.get();
+              if (kv.get(bytes("tx-" + i)) != null) {
+                List<LogRecord> r = log.read(i, 1);
+                assertThat(r)
+                    .as("key tx-%d is visible, so log record %d must be too", i, i)
+                    .hasSize(1);
+                assertThat(r.get(0).payload()).isEqualTo(longBytes(i));
+                checks.incrementAndGet();
+                i++;
+              } else if (!more) {
+                throw new AssertionError("tx-" + i + " missing after every transaction committed");
+              }
             }
-          }
-          return null;
-        });
-    // the log first, then the key
-    tasks.add(
-        () -> {
-          long checked = 0;
-          while (checked < transactions) {
-            boolean more = writing.get();
-            long next = log.nextOffset();
-            for (; checked < next; checked++) {
-              assertThat(kv.get(bytes("tx-" + checked)))
-                  .as("log nextOffset is %d, so key tx-%d must be visible", next, checked)
-                  .isEqualTo(longBytes(checked));
-              checks.incrementAndGet();
+            return null;
+          });
+      // the log first, then the key
+      tasks.add(
+          () -> {
+            long checked = 0;
+            while (checked < transactions) {
+              boolean more = writing.get();
+              long next = log.nextOffset();
+              for (; checked < next; checked++) {
+                assertThat(kv.get(bytes("tx-" + checked)))
+                    .as("log nextOffset is %d, so key tx-%d must be visible", next, checked)
+                    .isEqualTo(longBytes(checked));
+                checks.incrementAndGet();
+              }
+              if (!more && checked < transactions) {
+                throw new AssertionError(
+                    "log nextOffset " + next + " after every transaction committed");
+              }
             }
-            if (!more && checked < transactions) {
-              throw new AssertionError(
-                  "log nextOffset " + next + " after every transaction committed");
-            }
-          }
-          return null;
-        });
+            return null;
+          });
+    }
     invokeAll(tasks);
-    assertThat(checks.get()).isEqualTo(2L * transactions);
+    assertThat(checks.get()).isEqualTo(2L * readers * transactions);
   }
 
   /**

@@ -192,4 +192,32 @@ public abstract class SnapshotStoreContract extends ContractSupport {
   protected static List<Long> versions(SnapshotStore store) {
     return store.list().stream().map(SnapshotInfo::version).toList();
   }
+
+  /**
+   * For backends that declare {@link io.cairn.persistence.Capability#LARGE_SNAPSHOTS}: a snapshot
+   * of 96 MiB saved and loaded in a child JVM with a 48 MiB heap (skipped by capability for a
+   * backend that keeps snapshots on the heap and states its limit, like the memory backend).
+   */
+  @Test
+  public void aSnapshotLargerThanTheHeapIsSavedAndLoaded() {
+    assumeCapability(io.cairn.persistence.Capability.LARGE_SNAPSHOTS);
+    java.nio.file.Path config = writeConfigFile("large-snapshot.conf", "");
+    closeRegistry();
+    try (io.cairn.tck.crash.ChildJvm child =
+        io.cairn.tck.crash.ChildJvm.builder(LargeSnapshotWriter.class)
+            .jvmArgs(
+                List.of(LargeSnapshotWriter.HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"))
+            .args(config.toString())
+            .start()) {
+      String line =
+          child.awaitLine(
+              l -> l.startsWith("SAVED") || l.startsWith("FAILED") || l.contains("Error"),
+              java.time.Duration.ofMinutes(5));
+      assertThat(line)
+          .as("child JVM with %s: %s", LargeSnapshotWriter.HEAP, child.output())
+          .isEqualTo("SAVED");
+    }
+    var snaps = reopen().snapshots("tck-large");
+    assertThat(snaps.latest().orElseThrow().sizeBytes()).isEqualTo(LargeSnapshotWriter.BYTES);
+  }
 }

@@ -60,8 +60,18 @@ import java.util.function.Supplier;
  * <h2>Durability</h2>
  *
  * {@link Durability#NONE} only, and no {@link Capability#DURABLE}: closing the backend or ending
- * the process loses everything. There are no engine failures to translate; the single translation
- * point, {@link #engineFailure}, covers I/O errors from a caller's snapshot input stream.
+ * the process loses everything.
+ *
+ * <h2>Snapshots: on the heap, with a limit</h2>
+ *
+ * No {@link Capability#LARGE_SNAPSHOTS}: a snapshot is held on the heap, so one save accepts at
+ * most {@code max-snapshot-bytes} (default a quarter of the maximum heap) and a bigger one throws
+ * {@link IllegalArgumentException} naming the key, before the JVM could run out of memory. Spilling
+ * snapshots to temporary files was rejected: this backend's promise is that it writes no file, it
+ * would then own disk space, permissions and clean-up after a killed JVM (temporary files outlive a
+ * {@code kill -9}), and the durable backends already stream snapshots of any size. There are no
+ * engine failures to translate; the single translation point, {@link #engineFailure}, covers I/O
+ * errors from a caller's snapshot input stream.
  */
 final class MemoryBackend implements StorageBackend {
   private final String name;
@@ -72,9 +82,17 @@ final class MemoryBackend implements StorageBackend {
   private final ConcurrentMap<String, MemorySnapshotStore> snapshots = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  MemoryBackend(BackendContext context) {
+  private final long maxSnapshotBytes;
+
+  MemoryBackend(BackendContext context, long maxSnapshotBytes) {
     this.name = context.name();
     this.clock = context.clock();
+    this.maxSnapshotBytes = maxSnapshotBytes;
+  }
+
+  /** Largest snapshot one save accepts ({@code max-snapshot-bytes}). */
+  long maxSnapshotBytes() {
+    return maxSnapshotBytes;
   }
 
   @Override
@@ -221,6 +239,11 @@ final class MemoryBackend implements StorageBackend {
       kv.values().forEach(MemoryKeyValueStore::clear);
       logs.values().forEach(MemoryLogStore::clear);
       snapshots.values().forEach(MemorySnapshotStore::clear);
+      // forget the stores too: a closed backend still referenced (by a registry, a caller) must
+      // not keep a hundred thousand empty stores alive
+      kv.clear();
+      logs.clear();
+      snapshots.clear();
     } finally {
       lock.writeLock().unlock();
     }

@@ -32,9 +32,13 @@ public final class MemoryBackendProvider implements StorageBackendProvider {
     return "memory - heap only, nothing survives close (durability none)";
   }
 
-  /** Reports {@code durability} other than {@code none} as a problem. */
+  /** Configuration key of the largest snapshot one save accepts; 0 = a quarter of the heap. */
+  static final String MAX_SNAPSHOT_BYTES = "max-snapshot-bytes";
+
+  /** Reports {@code durability} other than {@code none} and a bad snapshot limit as problems. */
   @Override
   public void validate(Settings settings) {
+    settings.bytes(MAX_SNAPSHOT_BYTES, 0, 0);
     com.typesafe.config.Config c = settings.config();
     if (!c.hasPath("durability")
         || !(c.getValue("durability").unwrapped() instanceof String value)) {
@@ -68,6 +72,10 @@ public final class MemoryBackendProvider implements StorageBackendProvider {
               + " BackendContext.Builder.durability(Durability.NONE)) or choose a durable backend"
               + " type.");
     }
-    return new MemoryBackend(context);
+    long limit =
+        context.config().hasPath(MAX_SNAPSHOT_BYTES)
+            ? context.config().getBytes(MAX_SNAPSHOT_BYTES)
+            : 0;
+    return new MemoryBackend(context, limit > 0 ? limit : Runtime.getRuntime().maxMemory() / 4);
   }
 }

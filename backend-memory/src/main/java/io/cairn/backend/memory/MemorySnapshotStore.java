@@ -25,7 +25,8 @@ import java.util.zip.CRC32C;
  * {@link Checksums#verifying}, so the CRC is checked again at end of data.
  *
  * <p>Snapshots are held on the heap, so unlike the durable backends this one cannot store a
- * snapshot larger than the heap.
+ * snapshot larger than the heap: a save beyond {@code max-snapshot-bytes} is refused (see {@link
+ * MemoryBackend}).
  */
 final class MemorySnapshotStore implements SnapshotStore {
   static final int CHUNK_BYTES = 64 * 1024;
@@ -61,6 +62,23 @@ final class MemorySnapshotStore implements SnapshotStore {
           break;
         }
         backend.ensureOpen();
+        if (size + buf.length > backend.maxSnapshotBytes()) {
+          throw new IllegalArgumentException(
+              "Snapshot "
+                  + version
+                  + " of set '"
+                  + name
+                  + "' in "
+                  + backend
+                  + " is larger than "
+                  + backend.maxSnapshotBytes()
+                  + " bytes, the most this backend keeps on the heap (cairn.backends."
+                  + backend.name()
+                  + "."
+                  + MemoryBackendProvider.MAX_SNAPSHOT_BYTES
+                  + "); nothing was stored. Use a durable backend (sqlite, rocksdb) for large"
+                  + " snapshots, or raise the limit with the heap.");
+        }
         crc.update(buf);
         size += buf.length;
         chunks.add(buf);

@@ -775,7 +775,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT);
+    return EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT, Capability.LARGE_SNAPSHOTS);
   }
 
   @Override

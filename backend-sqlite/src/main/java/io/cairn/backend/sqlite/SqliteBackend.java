@@ -440,7 +440,8 @@ final class SqliteBackend implements StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
-    return Collections.unmodifiableSet(EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT));
+    return Collections.unmodifiableSet(
+        EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT, Capability.LARGE_SNAPSHOTS));
   }
 
   @Override

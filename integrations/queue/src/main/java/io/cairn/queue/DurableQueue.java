@@ -159,8 +159,12 @@ public final class DurableQueue<T> implements AutoCloseable {
   }
 
   /**
-   * Finishes the message for good. Returns {@code false} (and changes nothing) if this delivery's
-   * lease was lost because the message was delivered again.
+   * Finishes the message for good. Returns {@code true} exactly once per message: for the one
+   * delivery that finished it. Returns {@code false} and changes nothing if this delivery's lease
+   * was lost because the message was delivered again, if the message was already acked (a second
+   * ack of the same delivery returns {@code false}, also after a restart), or if it was nacked or
+   * dead-lettered. A {@code false} therefore means "someone else owns or finished this message": do
+   * not treat the work as lost, and do not retry the ack.
    */
   public boolean ack(Delivery<T> delivery) {
     return engine.ack(delivery.id(), delivery.attempt());

@@ -50,6 +50,27 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#durableTypes")
+  void aSecondAckOfOneDeliveryReturnsFalseAlsoAfterARestart(String type) {
+    Delivery<String> d;
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      q.enqueue("a");
+      d = q.poll(1, NOW).get(0);
+      assertThat(q.ack(d)).as("first ack").isTrue();
+      assertThat(q.ack(d)).as("second ack of the same delivery").isFalse();
+      assertThat(q.nack(d)).as("nack after the ack").isFalse();
+      assertThat(q.stats().acked()).as("counted once").isEqualTo(1);
+    }
+    try (PersistenceRegistry r = open(type);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      assertThat(q.ack(d)).as("an ack of the same delivery after a restart").isFalse();
+      clock.advance(Duration.ofHours(1));
+      assertThat(q.poll(10, NOW)).as("never delivered again").isEmpty();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
   @MethodSource("io.cairn.queue.TestBackends#types")
   void firstDeliveriesInEnqueueOrderAndAckIsFinal(String type) {
     try (PersistenceRegistry r = open(type);

@@ -77,4 +77,40 @@ class SpiHelpersTest {
     assertThat(StoreNames.expiryMillis(Long.MAX_VALUE - 1, java.time.Duration.ofDays(1)))
         .isEqualTo(Long.MAX_VALUE);
   }
+
+  @Test
+  void keysAreShownAsTextAndHexWhenPrintableElseAsHex() {
+    assertThat(Bytes.toDisplay("o-1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+        .isEqualTo("'o-1' (0x6f2d31)");
+    assertThat(Bytes.toDisplay(new byte[] {0, (byte) 0xff})).isEqualTo("0x00ff");
+    assertThat(Bytes.toDisplay("a\nb".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+        .as("a control character makes it binary")
+        .isEqualTo("0x610a62");
+    assertThat(Bytes.toDisplay("x".repeat(40).getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+        .startsWith("'" + "x".repeat(32) + "...' (0x")
+        .endsWith("...(40 bytes))");
+    assertThat(Bytes.toDisplay(new byte[] {'k'}, true))
+        .as("redacted when encryption is on")
+        .isEqualTo(Bytes.REDACTED + " (1 bytes)")
+        .doesNotContain("6b");
+  }
+
+  @Test
+  void ttlsTooLongToRepresentAreIllegalArgumentsAndExpirySaturates() {
+    assertThatThrownBy(
+            () -> StoreNames.checkTtl(java.time.Duration.ofSeconds(Long.MAX_VALUE), false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TTL");
+    StoreNames.checkTtl(io.cairn.persistence.KeyValueStore.MAX_TTL, false);
+    assertThat(StoreNames.expiryMillis(1000, java.time.Duration.ofSeconds(Long.MAX_VALUE)))
+        .isEqualTo(Long.MAX_VALUE);
+    assertThatThrownBy(() -> StoreNames.checkOffset("fromOffset", -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fromOffset must be >= 0");
+    assertThatThrownBy(() -> StoreNames.check(io.cairn.persistence.StoreKind.LOG, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "Invalid log name null: use 1-128 characters from [A-Za-z0-9._-], starting with a"
+                + " letter or digit");
+  }
 }
