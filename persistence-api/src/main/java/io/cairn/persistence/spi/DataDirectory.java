@@ -279,7 +279,7 @@ public final class DataDirectory implements AutoCloseable {
           null);
     }
     checkEntries(dir, describe, options.allowForeignFiles(), engineFiles);
-    String holderDescription = describe + " (pid " + ProcessHandle.current().pid() + ")";
+    String holderDescription = describe;
     long deadline = System.nanoTime() + options.lockTimeout().toNanos();
     while (true) {
       String holder = HELD_IN_THIS_JVM.putIfAbsent(dir, holderDescription);
@@ -292,7 +292,7 @@ public final class DataDirectory implements AutoCloseable {
                 + describe
                 + ": the data directory "
                 + dir
-                + " is already open in this process (pid "
+                + " is locked: it is already open in this process (pid "
                 + ProcessHandle.current().pid()
                 + " on host "
                 + hostName()
@@ -504,12 +504,7 @@ public final class DataDirectory implements AutoCloseable {
       }
       failure = reason;
     }
-    LOG.error(
-        "{} refuses all further writes until it is reopened: {}. After a failed fsync the operating"
-            + " system may have dropped the unwritten pages, so retrying could report success for"
-            + " data that is not on disk.",
-        describe,
-        reason);
+    LOG.error("{} refuses all further writes until it is reopened: {}", describe, reason);
   }
 
   /** Whether {@link #fail} was called (or the directory was found gone). */
