@@ -99,9 +99,10 @@ import org.slf4j.LoggerFactory;
  *       recover from what is really on disk. The same state is entered when the directory is found
  *       deleted or replaced while open.
  *   <li><b>Still there.</b> {@link #beforeWrite()} checks that the directory and its lock file are
- *       the same inodes as at open: before every write at {@code durability = full} (one {@code
- *       stat} pair, about 2 µs against an fsync of 100 µs or more), and at most once a second at
- *       the other levels. {@link #problem()} (for health) checks it always, plus free space below
+ *       the same inodes as at open: before every write at {@code durability = full} (two {@code
+ *       stat} calls: 17 µs measured on a 2-core VM at load average 23, where an fdatasync took a
+ *       median 1.6 ms, see benchmarks/RESULTS-datadir.md), and at most once a second at the other
+ *       levels (a volatile read and a clock read otherwise). {@link #problem()} (for health) checks it always, plus free space below
  *       {@code min-free-space}.
  * </ul>
  *
