@@ -102,8 +102,8 @@ import org.slf4j.LoggerFactory;
  *       the same inodes as at open: before every write at {@code durability = full} (two {@code
  *       stat} calls: 17 µs measured on a 2-core VM at load average 23, where an fdatasync took a
  *       median 1.6 ms, see benchmarks/RESULTS-datadir.md), and at most once a second at the other
- *       levels (a volatile read and a clock read otherwise). {@link #problem()} (for health) checks it always, plus free space below
- *       {@code min-free-space}.
+ *       levels (a volatile read and a clock read otherwise). {@link #problem()} (for health) checks
+ *       it always, plus free space below {@code min-free-space}.
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} releases the lock; it is idempotent.
