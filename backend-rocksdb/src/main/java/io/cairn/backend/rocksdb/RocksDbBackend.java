@@ -650,9 +650,13 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     }
     if (RocksErrors.isCorruption(e)) {
       try {
+        // 0600 and never through a link planted in the directory
         Files.writeString(
-            dir.resolve(CORRUPTION_MARKER),
-            clock.instant() + " " + what + " " + where + ": " + e.getMessage() + "\n");
+            dataDirectory.createPrivateFile(CORRUPTION_MARKER),
+            clock.instant() + " " + what + " " + where + ": " + e.getMessage() + "\n",
+            java.nio.file.StandardOpenOption.WRITE,
+            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS);
       } catch (IOException io) {
         LOG.warn("Could not write corruption marker in {}: {}", dir, io.toString());
       }

@@ -132,7 +132,7 @@ class RocksDbDataDirectoryTest {
       Path victim = Files.writeString(tmp.resolve("victim-" + name), "precious");
       Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-r--r--"));
       Files.createSymbolicLink(dir.resolve(name), victim);
-      assertThatThrownBy(() -> Rocks.open(dir, "allow-foreign-files = true"))
+      assertThatThrownBy(() -> Rocks.open(dir))
           .as(name)
           .isInstanceOf(StorageEngineException.class)
           .hasMessageContaining(name + " -> " + victim);

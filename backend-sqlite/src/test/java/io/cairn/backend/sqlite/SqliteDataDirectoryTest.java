@@ -97,7 +97,7 @@ class SqliteDataDirectoryTest {
     Path victim = Files.createFile(tmp.resolve("empty"));
     Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-r--r--"));
     Files.createSymbolicLink(dir.resolve("cairn.db"), victim);
-    assertThatThrownBy(() -> TestBackends.open(dir, "allow-foreign-files = true"))
+    assertThatThrownBy(() -> TestBackends.open(dir, ""))
         .isInstanceOf(StorageEngineException.class)
         .hasMessageContaining("cairn.db -> " + victim);
     assertThat(Files.size(victim)).isZero();

@@ -53,6 +53,8 @@ public abstract class FsyncFailureContract {
       out = child.output();
     }
     String all = String.join("\n", out);
+    System.out.println(backendType() + " under the fsync EIO shim:\n" + all);
+    System.out.println("injected: " + Files.readString(log).strip());
     assertThat(out).as(all).contains("ACKED 9");
     assertThat(Files.readString(log))
         .as("the shim injected at least one EIO into an fsync/fdatasync")
