@@ -250,10 +250,13 @@ final class SqliteDatabase {
     Conn c = new Conn(DriverManager.getConnection("jdbc:sqlite:" + db, cfg.toProperties()));
     try {
       if (writer) {
-        // Must come first: switching a new, empty file to WAL writes its header, after which the
-        // auto_vacuum mode can only change through a VACUUM. On an existing file this only records
-        // the mode a later VACUUM (compact() converts old files) applies.
-        c.execOnce("PRAGMA auto_vacuum = INCREMENTAL");
+        // Must come first on a new file: switching an empty file to WAL writes its header, after
+        // which the auto_vacuum mode only changes through a VACUUM (compact() converts old files).
+        // Only on an empty file: on an existing one this pragma writes the header, and open must
+        // change nothing before its checks have passed.
+        if (c.queryLong("PRAGMA page_count") == 0) {
+          c.execOnce("PRAGMA auto_vacuum = INCREMENTAL");
+        }
         String mode = c.queryString("PRAGMA journal_mode = WAL");
         if (!"wal".equalsIgnoreCase(mode)) {
           throw new SQLException(
