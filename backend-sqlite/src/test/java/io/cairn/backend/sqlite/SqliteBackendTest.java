@@ -69,7 +69,7 @@ class SqliteBackendTest {
       assertThat(v1).isPositive();
       assertThatThrownBy(() -> kv.compareAndSet(b("k"), 0, b("v2"), null))
           .isInstanceOf(VersionConflictException.class)
-          .hasMessageContaining("kv:ns key "k" (0x6b)");
+          .hasMessageContaining("kv:ns key \"k\" (0x6b)");
       long v2 = kv.compareAndSet(b("k"), v1, b("v2"), null);
       assertThat(v2).isGreaterThan(v1);
       assertThatThrownBy(() -> kv.compareAndDelete(b("k"), v1))
