@@ -159,17 +159,7 @@ public final class CrashHarness {
     Files.createDirectories(b.workDir);
     Path dataDir = b.workDir.resolve("data");
     Path config = b.workDir.resolve("crash.conf");
-    String hocon =
-        "cairn.backends."
-            + BACKEND
-            + " {\n"
-            + b.backendConfig
-            + "\n"
-            + "data-dir = \""
-            + escape(dataDir.toString())
-            + "\"\ndurability = "
-            + b.durability.configName()
-            + "\n}\n";
+    String hocon = registryConfig(BACKEND, b.backendConfig, dataDir, b.durability);
     Files.writeString(config, hocon, StandardCharsets.UTF_8);
     Random timing = new Random(b.seed);
     CrashModel model = new CrashModel();
@@ -243,6 +233,25 @@ public final class CrashHarness {
     }
     return new CrashReport(
         b.backendConfig, b.durability, b.seed, done, model.acknowledged(), violations, log);
+  }
+
+  /**
+   * The HOCON of a registry with one backend {@code name}: {@code backendConfig} (e.g. {@code "type
+   * = sqlite"}) plus {@code data-dir} and {@code durability}, which win over the same keys in
+   * {@code backendConfig}.
+   */
+  public static String registryConfig(
+      String name, String backendConfig, Path dataDir, Durability durability) {
+    return "cairn.backends."
+        + name
+        + " {\n"
+        + backendConfig
+        + "\n"
+        + "data-dir = \""
+        + escape(dataDir.toAbsolutePath().toString())
+        + "\"\ndurability = "
+        + durability.configName()
+        + "\n}\n";
   }
 
   private static String escape(String s) {
