@@ -25,19 +25,26 @@ import org.sqlite.SQLiteOpenMode;
  *   cairn.db         the SQLite database, always in WAL journal mode
  *   cairn.db-wal     write-ahead log: commits land here first; checkpoints copy them into cairn.db
  *   cairn.db-shm     WAL index (shared memory), rebuilt by SQLite when missing
- *   corrupt-<yyyyMMdd'T'HHmmss'Z'>[-n]/cairn.db[-wal|-shm]   files moved aside by quarantine
+ *   cairn.db-mark    commit mark: the WAL position after the last commit (layout in WalGuard)
+ *   corrupt-<yyyyMMdd'T'HHmmss'Z'>[-n]/cairn.db[-wal|-shm|-mark]   files moved aside by quarantine
  *                    (DataDirectory's one naming rule; older versions left cairn.db.corrupt-<stamp>)
  *
  * HEADER   PRAGMA application_id = 0x4341524E ('CARN') marks a Cairn database;
  *          PRAGMA user_version   = schema version (CURRENT_VERSION below).
  *
- * SCHEMA v2 (the current one; v1 differences are listed after it)
+ * AUTO-VACUUM  new files are created with auto_vacuum = INCREMENTAL (set before WAL mode, which
+ *        writes the header of an empty file); compact() converts older files with one VACUUM,
+ *        then gives free pages back with incremental_vacuum and truncates the WAL.
+ *
+ * SCHEMA v3 (the current one; v2 and v1 differences are listed after it)
  *   kv(ns TEXT, key BLOB, value BLOB, version INTEGER, expires_at INTEGER, crc INTEGER,
  *      PRIMARY KEY (ns, key)) WITHOUT ROWID
  *        one row per live-or-expired entry of every key-value namespace. BLOB keys compare with
  *        memcmp, i.e. unsigned lexicographic order. expires_at is epoch millis by the backend
- *        clock, 0 = never. crc = CRC-32C of the stored value bytes as a SIGNED 32-bit integer
- *        (so it always takes 4 bytes in the record), checked on every read. version comes from
+ *        clock, 0 = never. crc = the ROW checksum (RowChecksums.kv: CRC-32C over ns, key,
+ *        version, expires_at and the stored value) as a SIGNED 32-bit integer (so it always
+ *        takes 4 bytes in the record), checked on every read before the expiry is applied, so a
+ *        damaged key, namespace, version or expiry fails like a damaged value. version comes from
  *        the backend-wide sequence below, so a put is one blind INSERT OR REPLACE that reads
  *        nothing first. kv has no secondary index: with none, and with the row's size unchanged,
  *        SQLite overwrites an updated row in place, which is what makes a put cheap.
@@ -56,15 +63,32 @@ import org.sqlite.SQLiteOpenMode;
  *   log_record(log TEXT, record_offset INTEGER, payload BLOB, crc INTEGER,
  *              PRIMARY KEY (log, record_offset)) WITHOUT ROWID
  *        offsets are integers in the primary key, gap-free from log_meta.start_offset upward.
+ *        crc = RowChecksums.log over log, record_offset and payload (signed).
  *   log_meta(log TEXT PRIMARY KEY, start_offset INTEGER) WITHOUT ROWID
  *        written only by truncateBefore: every offset below start_offset was discarded, so
  *        nextOffset = max(start_offset, max(record_offset) + 1) and offsets are never reused.
  *   snapshot(store TEXT, version INTEGER, save_id INTEGER, size INTEGER, crc INTEGER,
- *            created_at INTEGER, chunks INTEGER, PRIMARY KEY (store, version)) WITHOUT ROWID
- *        one row per visible snapshot; crc is the CRC-32C of the whole (plaintext) data.
+ *            created_at INTEGER, chunks INTEGER, row_crc INTEGER, PRIMARY KEY (store, version))
+ *            WITHOUT ROWID
+ *        one row per visible snapshot; crc is the CRC-32C of the whole (plaintext) data; row_crc
+ *        = RowChecksums.snapshot over every other column, checked whenever the row is read.
  *   snapshot_chunk(save_id INTEGER, seq INTEGER, data BLOB, PRIMARY KEY (save_id, seq))
  *        the data, in chunks of snapshot-chunk-size; save_id is unique per save.
+ *   catalog(kind TEXT, name TEXT, hw INTEGER, PRIMARY KEY (kind, name)) WITHOUT ROWID
+ *        every store ever written, kept by triggers in the same statement as the write:
+ *        kv_catalog (AFTER INSERT ON kv: the row, hw unused), log_catalog (AFTER INSERT ON
+ *        log_record: hw = highest offset ever written + 1), snapshot_catalog_insert/_delete (hw =
+ *        number of snapshots of the set). verify() compares it with the data: a log whose records
+ *        stop below hw, or a snapshot set with fewer rows than hw, lost data; data without a
+ *        catalog row means a damaged catalog. An emptied kv namespace is legitimate, so a lost kv
+ *        namespace cannot be told from an emptied one (rows lost inside SQLite's pages are caught
+ *        by integrity_check and the row checksums instead).
  *
+ * SCHEMA v2 (migrated forward on open, in one transaction)
+ *   kv.crc and log_record.crc covered the value/payload only (log crc unsigned); no catalog, no
+ *   snapshot.row_crc. Migration 2 -> 3 builds the catalog from the data, adds the triggers and
+ *   row_crc, and rewrites every checksum as a row checksum; a row that failed its v2 checksum
+ *   gets a row checksum that fails too (never laundered) and is logged. *
  * SCHEMA v1 (migrated forward on open, in one transaction)
  *   kv counted versions per key from 1 (computed by an UPSERT reading the old row), stored crc
  *   unsigned, and had a partial index kv_expiry ON kv(expires_at) WHERE expires_at > 0 instead
@@ -84,14 +108,22 @@ import org.sqlite.SQLiteOpenMode;
  *   2. header check of cairn.db: at least 100 bytes, magic "SQLite format 3\0", a power-of-two page
  *      size from 512 to 65536, file length a multiple of the page size and, when no WAL is
  *      present, not shorter than the header's page count; on failure apply on-corruption;
+ *   2b. WAL check (WalGuard), before SQLite replays anything: committed frames after a damaged
+ *      one, a WAL missing, truncated or replaced while cairn.db-mark records commits not yet in
+ *      cairn.db, or cairn.db missing/empty while the mark exists; on-wal-loss = fail applies
+ *      on-corruption, accept logs and opens;
  *   3. open the writer: journal_mode=WAL and synchronous are set and read back (open fails if the
  *      engine did not take them); SQLite replays the WAL, ignoring a torn tail by its checksums;
  *   4. refuse a non-Cairn database (foreign application_id, or tables without a user_version)
  *      and a schema newer than CURRENT_VERSION; run pending migrations forward in one transaction;
  *   5. open-check = quick: PRAGMA quick_check; problems (or SQLITE_CORRUPT/NOTADB from any step)
  *      apply on-corruption: fail = throw StoreCorruptedException, nothing changed; quarantine =
- *      move cairn.db(-wal,-shm) into corrupt-<timestamp>/ and start empty;
- *   6. delete snapshot chunks that belong to no snapshot (interrupted saves).
+ *      move cairn.db(-wal,-shm,-mark) into corrupt-<timestamp>/ and start empty;
+ *   6. delete snapshot chunks that belong to no snapshot (interrupted saves);
+ *   7. start the commit mark (WalGuard): after every commit the writer records the WAL position.
+ *
+ * CLEAN CLOSE  readers closed, then PRAGMA wal_checkpoint(TRUNCATE) on the writer, then the mark
+ *   is set clean (fsynced): a cleanly closed database has everything in cairn.db.
  * </pre>
  */
 final class SqliteDatabase {
@@ -99,7 +131,7 @@ final class SqliteDatabase {
   static final int APPLICATION_ID = 0x4341524E;
   static final int CURRENT_VERSION = 3;
 
-  /** The meta row holding the version reservation (see SCHEMA v2). */
+  /** The meta row holding the version reservation (see SCHEMA v3). */
   static final String VERSION_RESERVED = "kv-version-reserved";
 
   private static final byte[] MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
@@ -244,10 +276,13 @@ final class SqliteDatabase {
     Conn c = new Conn(DriverManager.getConnection("jdbc:sqlite:" + db, cfg.toProperties()));
     try {
       if (writer) {
-        // Must come first: switching a new, empty file to WAL writes its header, after which the
-        // auto_vacuum mode can only change through a VACUUM. On an existing file this only records
-        // the mode a later VACUUM (compact() converts old files) applies.
-        c.execOnce("PRAGMA auto_vacuum = INCREMENTAL");
+        // Must come first on a new file: switching an empty file to WAL writes its header, after
+        // which the auto_vacuum mode only changes through a VACUUM (compact() converts old files).
+        // Only on an empty file: on an existing one this pragma writes the header, and open must
+        // change nothing before its checks have passed.
+        if (c.queryLong("PRAGMA page_count") == 0) {
+          c.execOnce("PRAGMA auto_vacuum = INCREMENTAL");
+        }
         String mode = c.queryString("PRAGMA journal_mode = WAL");
         if (!"wal".equalsIgnoreCase(mode)) {
           throw new SQLException(

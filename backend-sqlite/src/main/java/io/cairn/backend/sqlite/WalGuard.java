@@ -68,6 +68,9 @@ import java.util.zip.CRC32C;
  * WAL moved, one 48-byte positional write of the mark (no fsync). At open: one sequential read of
  * the WAL.
  *
+ * <p>A missing or empty {@code cairn.db} while the mark exists and no WAL holds data is reported
+ * too: the mark is created only after the first open committed the schema.
+ *
  * <p><b>Not detected</b> (documented): damage to the last transaction when it is also the last
  * thing in the WAL and the mark was not yet updated for it (it looks exactly like a torn tail); a
  * WAL damaged or deleted after an OS crash at {@code none}/{@code normal} (logged, not refused); a
@@ -94,7 +97,8 @@ final class WalGuard implements AutoCloseable {
       long frames,
       long validFrames,
       long firstBad,
-      int commitsAfterBad) {}
+      int commitsAfterBad,
+      boolean holdsWholeDatabase) {}
 
   /** The content of {@code cairn.db-mark}. */
   record Mark(byte[] salts, long mxFrame, long nBackfill, byte[] bootId, boolean clean) {
@@ -140,6 +144,24 @@ final class WalGuard implements AutoCloseable {
     Mark mark = readMark(markFile(db), warnings);
     boolean rebooted = mark != null && !mark.sameBoot();
     List<String> problems = new ArrayList<>();
+    boolean dbEmpty = !Files.exists(db, LinkOption.NOFOLLOW_LINKS) || Files.size(db) == 0;
+    if (dbEmpty
+        && !scan.holdsWholeDatabase()
+        && (scan.validFrames() > 0 || Files.exists(markFile(db), LinkOption.NOFOLLOW_LINKS))) {
+      // The mark is created by the first open, after the schema was committed: this directory
+      // held a database, and neither cairn.db nor its WAL holds it any more. (A WAL whose valid
+      // commits wrote every page of the database does: a new database before its first
+      // checkpoint.)
+      problems.add(
+          db
+              + (Files.exists(db, LinkOption.NOFOLLOW_LINKS) ? " is empty" : " is missing")
+              + ", but "
+              + markFile(db).getFileName()
+              + " shows that this directory held a Cairn database (and no WAL holds its data):"
+              + " it was deleted or truncated. Restore it from a backup; to start a new, empty"
+              + " database here instead, delete "
+              + markFile(db).getFileName());
+    }
     if (scan.commitsAfterBad() > 0) {
       boolean tornLastOnly = scan.commitsAfterBad() == 1;
       String what =
@@ -212,13 +234,13 @@ final class WalGuard implements AutoCloseable {
   /** Walks the frames of {@code wal}; see the class comment. */
   static Scan scan(Path wal) throws IOException {
     if (!Files.exists(wal, LinkOption.NOFOLLOW_LINKS)) {
-      return new Scan(false, false, null, 0, 0, 0, 0);
+      return new Scan(false, false, null, 0, 0, 0, 0, false);
     }
     try (FileChannel ch =
         FileChannel.open(wal, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       long size = ch.size();
       if (size < WAL_HEADER) {
-        return new Scan(size > 0, false, null, 0, 0, 0, 0);
+        return new Scan(size > 0, false, null, 0, 0, 0, 0, false);
       }
       ByteBuffer header = ByteBuffer.allocate(WAL_HEADER);
       readFully(ch, header, 0);
@@ -237,7 +259,7 @@ final class WalGuard implements AutoCloseable {
         valid = sum[0] == header.getInt(24) && sum[1] == header.getInt(28);
       }
       if (!valid) {
-        return new Scan(true, false, null, (size - WAL_HEADER) / (FRAME_HEADER + 512), 0, 0, 0);
+        return new Scan(true, false, null, 0, 0, 0, 0, false);
       }
       byte[] salts = Arrays.copyOfRange(header.array(), 16, 24);
       int frameSize = FRAME_HEADER + pageSize;
@@ -247,6 +269,9 @@ final class WalGuard implements AutoCloseable {
       long firstBad = 0;
       int commitsAfterBad = 0;
       byte[] salt = new byte[8];
+      java.util.BitSet committed = new java.util.BitSet(); // pages written by valid commits
+      List<Integer> pending = new ArrayList<>(); // pages of the transaction being read
+      long committedPages = 0; // database size in pages after the last valid commit
       for (long i = 1; i <= frames; i++) {
         frame.clear();
         readFully(ch, frame, WAL_HEADER + (i - 1) * frameSize);
@@ -260,21 +285,26 @@ final class WalGuard implements AutoCloseable {
           checksum(f, FRAME_HEADER, pageSize, bigEndian, sum);
           if (current && sum[0] == frame.getInt(16) && sum[1] == frame.getInt(20)) {
             validFrames = i;
+            pending.add(frame.getInt(0));
+            if (frame.getInt(4) != 0) {
+              committedPages = frame.getInt(4) & 0xFFFFFFFFL;
+              pending.forEach(committed::set);
+              pending.clear();
+            }
             continue;
           }
           sum[0] = s0;
           sum[1] = s1;
+          // an older generation's frame is the normal end of this WAL, unless frames of the
+          // current generation follow it (counted below)
           firstBad = i;
-          if (!current) {
-            // an older generation's frame: the normal end of this WAL, unless frames of the current
-            // generation follow (checked below)
-          }
         }
         if (current && frame.getInt(4) != 0) {
           commitsAfterBad++;
         }
       }
-      return new Scan(true, true, salts, frames, validFrames, firstBad, commitsAfterBad);
+      boolean whole = committedPages > 0 && committed.nextClearBit(1) > committedPages;
+      return new Scan(true, true, salts, frames, validFrames, firstBad, commitsAfterBad, whole);
     }
   }
 

@@ -1,11 +1,13 @@
 package io.cairn.backend.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
+import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.Checksums;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -130,6 +132,112 @@ class SqliteMigrationTest {
           last = v;
         }
       }
+    }
+  }
+
+  /** Migration 1 -> 2 exactly as released (see SCHEMA v1 in SqliteDatabase). */
+  private static final String[] V1_TO_V2 = {
+    "CREATE TABLE kv_ttl (expires_at INTEGER NOT NULL, ns TEXT NOT NULL,"
+        + " key BLOB NOT NULL, PRIMARY KEY (expires_at, ns, key)) WITHOUT ROWID",
+    "INSERT INTO kv_ttl (expires_at, ns, key) SELECT expires_at, ns, key FROM kv WHERE expires_at > 0",
+    "DROP INDEX kv_expiry",
+    "UPDATE kv SET crc = crc - 4294967296 WHERE crc >= 2147483648",
+    "CREATE TABLE meta (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    "INSERT INTO meta (name, value) VALUES ('kv-version-reserved',"
+        + " (SELECT coalesce(max(version), 0) + 1 FROM kv))",
+    "PRAGMA user_version = 2"
+  };
+
+  /**
+   * A schema v2 file (value-only checksums, no catalog) is migrated to v3: every row gets a row
+   * checksum over its key and metadata, the catalog is built from the data, and a row that already
+   * failed its v2 checksum keeps failing (the migration never launders damage).
+   */
+  @Test
+  void v2FileIsMigratedToRowChecksumsAndACatalog() throws Exception {
+    byte[] damaged = b("damaged value");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
+        Statement st = c.createStatement()) {
+      st.execute("PRAGMA journal_mode = WAL");
+      for (String sql : V1_SCHEMA) {
+        st.execute(sql);
+      }
+      for (String sql : V1_TO_V2) {
+        st.execute(sql);
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO kv VALUES (?, ?, ?, ?, 0, ?)")) {
+        for (int i = 0; i < 2500; i++) { // more than one migration page of 1000
+          byte[] value = b("value-" + i);
+          ps.setString(1, i % 2 == 0 ? "even" : "odd");
+          ps.setBytes(2, b("key-" + i));
+          ps.setBytes(3, value);
+          ps.setLong(4, i + 1);
+          ps.setInt(5, (int) Checksums.crc32c(value));
+          ps.executeUpdate();
+        }
+        ps.setString(1, "even");
+        ps.setBytes(2, b("broken"));
+        ps.setBytes(3, damaged);
+        ps.setLong(4, 9999);
+        ps.setInt(5, (int) Checksums.crc32c(damaged) ^ 1);
+        ps.executeUpdate();
+      }
+      st.execute("UPDATE meta SET value = 10000");
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO log_record VALUES ('events', ?, ?, ?)")) {
+        for (int i = 0; i < 5; i++) {
+          byte[] p = b("event-" + i);
+          ps.setLong(1, i);
+          ps.setBytes(2, p);
+          ps.setLong(3, Checksums.crc32c(p)); // v2 kept the log CRC unsigned
+          ps.executeUpdate();
+        }
+      }
+      st.execute("INSERT INTO log_meta VALUES ('events', 1)");
+      st.execute("DELETE FROM log_record WHERE record_offset = 0");
+      byte[] snap = b("snapshot data");
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO snapshot_chunk VALUES (1, 0, ?)")) {
+        ps.setBytes(1, snap);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO snapshot VALUES ('state', 3, 1, ?, ?, 123, 1)")) {
+        ps.setLong(1, snap.length);
+        ps.setLong(2, Checksums.crc32c(snap));
+        ps.executeUpdate();
+      }
+    }
+
+    try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s")) {
+      var backend = r.backend("main");
+      assertThat(backend.keyValue("odd").get(b("key-2499"))).isEqualTo(b("value-2499"));
+      assertThat(backend.keyValue("even").getEntry(b("key-0")).orElseThrow().version())
+          .isEqualTo(1);
+      assertThatThrownBy(() -> backend.keyValue("even").get(b("broken")))
+          .isInstanceOf(StoreCorruptedException.class);
+      assertThat(backend.log("events").read(0, 10)).hasSize(4);
+      assertThat(backend.log("events").append(b("new"))).isEqualTo(5);
+      try (var in = backend.snapshots("state").load(3)) {
+        assertThat(in.readAllBytes()).isEqualTo(b("snapshot data"));
+      }
+      assertThat(backend.verify(Progress.NONE).problems())
+          .singleElement()
+          .asString()
+          .contains("kv:even")
+          .contains("broken");
+      assertThat(backend.keyValue("odd").put(b("key-1"), b("x"))).isGreaterThanOrEqualTo(10000);
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT kind, name, hw FROM catalog ORDER BY kind, name")) {
+      StringBuilder catalog = new StringBuilder();
+      while (rs.next()) {
+        catalog.append(rs.getString(1)).append(':').append(rs.getString(2));
+        catalog.append('=').append(rs.getLong(3)).append(' ');
+      }
+      assertThat(catalog.toString().trim())
+          .isEqualTo("kv:even=0 kv:odd=0 log:events=6 snapshot:state=1");
     }
   }
 }

@@ -195,4 +195,26 @@ class WalDamageTest {
       assertThat(r.backend("main").keyValue("data").get(b("k49"))).isEqualTo(b("v"));
     }
   }
+
+  @Test
+  void aDeletedOrEmptiedDatabaseFileIsNotAFirstStart() throws Exception {
+    try (PersistenceRegistry r = TestBackends.open(live, SETTINGS)) {
+      r.backend("main").keyValue("data").put(b("k"), b("v"));
+    }
+    Path db = live.resolve("cairn.db");
+    Files.write(db, new byte[0]);
+    assertThatThrownBy(() -> TestBackends.open(live, SETTINGS))
+        .isInstanceOf(StoreCorruptedException.class)
+        .hasMessageContaining("cairn.db is empty")
+        .hasMessageContaining("delete cairn.db-mark");
+    Files.delete(db);
+    assertThatThrownBy(() -> TestBackends.open(live, SETTINGS))
+        .isInstanceOf(StoreCorruptedException.class)
+        .hasMessageContaining("cairn.db is missing");
+    // the documented way to start over
+    Files.delete(live.resolve("cairn.db-mark"));
+    try (PersistenceRegistry r = TestBackends.open(live, SETTINGS)) {
+      assertThat(r.backend("main").keyValue("data").get(b("k"))).isNull();
+    }
+  }
 }
