@@ -513,11 +513,95 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   /** Enters the guard: throws {@link BackendClosedException} once closed. Pair with exit(). */
   void enter() {
+    if (stoppedBy != null && lifecycle.getReadHoldCount() == 0) {
+      restartEngine();
+    }
     lifecycle.readLock().lock();
     if (closed) {
       lifecycle.readLock().unlock();
       throw new BackendClosedException(context.name());
     }
+    PersistenceException down = engineDown;
+    if (down != null) {
+      lifecycle.readLock().unlock();
+      throw new StorageEngineException(
+          describe
+              + " is stopped after an I/O error and could not restart yet: "
+              + down.getMessage()
+              + " Cairn retries at most once a second on the next call.",
+          down);
+    }
+  }
+
+  // ---------------------------------------------------------------- recovery from I/O errors
+
+  /**
+   * The I/O error (a full disk, typically) after which RocksDB stopped accepting writes, or null.
+   * RocksDB turns a failed WAL write into a sticky background error: every later write fails with
+   * the same error even once space is back, and rocksdbjni 11.8.1 has no {@code DB::Resume()}.
+   * Cairn therefore restarts the engine in place: on the next call after the error (at most once a
+   * second) it closes the RocksDB handles and opens them again, which replays the WAL (every
+   * acknowledged write is there; the failed write was not acknowledged and its torn record at the
+   * WAL's tail is dropped) and starts a fresh WAL. Store objects held by callers keep working, as
+   * they reach the engine through this backend. While the restart itself fails (still no space),
+   * every call fails with {@link StorageEngineException} naming the original error, and {@link
+   * #health()} is unhealthy.
+   */
+  private volatile PersistenceException stoppedBy;
+
+  /** Set while the engine is closed by a restart that failed; calls fail with it. */
+  private volatile PersistenceException engineDown;
+
+  private volatile long lastRestartNanos;
+  private static final long RESTART_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private void restartEngine() {
+    long now = System.nanoTime();
+    if (now - lastRestartNanos < RESTART_INTERVAL_NANOS && lastRestartNanos != 0) {
+      return;
+    }
+    lifecycle.writeLock().lock();
+    try {
+      PersistenceException cause = stoppedBy;
+      if (closed || cause == null) {
+        return;
+      }
+      lastRestartNanos = System.nanoTime();
+      for (ScanIterator it : List.copyOf(openIterators)) {
+        it.closeNative();
+      }
+      openIterators.clear();
+      closeNatives();
+      try {
+        openNatives();
+        stoppedBy = null;
+        engineDown = null;
+        for (RocksLogStore log : logStores.values()) {
+          log.reload();
+        }
+        LOG.warn("{}: restarted the engine after {}; writes resume", describe, cause.getMessage());
+      } catch (RuntimeException e) {
+        closeNatives();
+        stoppedBy = cause;
+        engineDown = e instanceof PersistenceException pe ? pe : cause;
+        LOG.warn("{}: restarting the engine failed ({}); will retry", describe, e.toString());
+      }
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  /** Closes every native object in reverse order, ignoring errors; leaves {@code db} null. */
+  private void closeNatives() {
+    for (int i = natives.size() - 1; i >= 0; i--) {
+      try {
+        natives.get(i).close();
+      } catch (Exception e) {
+        LOG.debug("{}: closing a native handle failed: {}", describe, e.toString());
+      }
+    }
+    natives.clear();
+    db = null;
   }
 
   void exit() {
@@ -540,6 +624,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
    * Translates {@code e}; corruption seen at run time leaves a marker for the quarantine policy.
    */
   PersistenceException failure(RocksDBException e, String what, String where) {
+    PersistenceException translated = RocksErrors.translate(e, what, describe + ", " + where, dir);
+    if (RocksErrors.stopsEngine(e)) {
+      stoppedBy = translated;
+    }
     if (RocksErrors.isCorruption(e)) {
       try {
         Files.writeString(
@@ -549,7 +637,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
         LOG.warn("Could not write corruption marker in {}: {}", dir, io.toString());
       }
     }
-    return RocksErrors.translate(e, what, describe + ", " + where, dir);
+    return translated;
   }
 
   ReentrantLock stripe(int sid, byte[] key) {
@@ -1273,6 +1361,14 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     if (closed) {
       return HealthCheck.Result.unhealthy(describe + " is closed");
     }
+    PersistenceException stopped = engineDown != null ? engineDown : stoppedBy;
+    if (stopped != null) {
+      return HealthCheck.Result.unhealthy(
+          describe
+              + " stopped accepting writes after an I/O error (Cairn restarts the engine once the"
+              + " cause is gone): "
+              + stopped.getMessage());
+    }
     try {
       long errors =
           call(
@@ -1352,7 +1448,16 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
             n.close();
           }
         } catch (RocksDBException e) {
-          if (failure == null) {
+          if (stoppedBy != null && context.durability() != Durability.NONE) {
+            // RocksDB repeats the earlier I/O error (e.g. "Seen error. Skip writing buffer");
+            // every acknowledged write is in the WAL and is replayed at the next open.
+            LOG.warn(
+                "{}: closed after the earlier I/O error ({}); acknowledged writes are in the"
+                    + " write-ahead log and are replayed at the next open. RocksDB said: {}",
+                describe,
+                stoppedBy.getMessage(),
+                e.getMessage());
+          } else if (failure == null) {
             failure = RocksErrors.translate(e, "close", describe, dir);
           }
         } catch (Exception e) {
