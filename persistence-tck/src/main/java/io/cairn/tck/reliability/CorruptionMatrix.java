@@ -266,15 +266,18 @@ public final class CorruptionMatrix {
     }
     Path config = b.workDir.resolve("matrix.conf");
     Path modelFile = b.workDir.resolve("model.txt");
+    Path acks = b.workDir.resolve("tail-acks.txt");
     Files.writeString(config, hocon, StandardCharsets.UTF_8);
     Files.deleteIfExists(modelFile);
+    Files.deleteIfExists(acks);
     try (ChildJvm child =
         ChildJvm.start(
             MatrixWorkload.class,
             "config=" + config,
             "backend=" + BACKEND,
             "seed=" + b.seed,
-            "model=" + modelFile)) {
+            "model=" + modelFile,
+            "acks=" + acks)) {
       String line =
           child.awaitLine(
               l -> l.equals("WRITTEN") || l.startsWith("ERROR"), Duration.ofSeconds(300));
@@ -289,7 +292,23 @@ public final class CorruptionMatrix {
             "the tail writer failed before the kill: " + String.join("\n", child.output()));
       }
     }
-    return MatrixModel.read(modelFile);
+    MatrixModel model = MatrixModel.read(modelFile);
+    model.tailAcked = lastAck(acks);
+    return model;
+  }
+
+  /** The last complete line of the acks file (a line cut by the kill is ignored), or 0. */
+  private static long lastAck(Path acks) throws IOException {
+    if (!Files.exists(acks)) {
+      return 0;
+    }
+    String text = Files.readString(acks, StandardCharsets.UTF_8);
+    int end = text.lastIndexOf('\n');
+    if (end < 0) {
+      return 0;
+    }
+    int start = text.lastIndexOf('\n', end - 1) + 1;
+    return Long.parseLong(text.substring(start, end));
   }
 
   /** The cases for every file of {@code source}, then the whole directory. */
