@@ -450,7 +450,41 @@ public final class CorruptionMatrix {
     }
   }
 
+  /**
+   * Runs the workload on {@code backend} and reads it back at once, without files or a reopen: for
+   * backends without a data directory (the matrix proper needs one), and to show that the workload
+   * and the check agree on a working backend. The one row is {@link Outcome#INTACT} when the
+   * backend returns exactly what was written.
+   *
+   * @throws IllegalStateException if the workload cannot run on {@code backend}
+   */
+  public static MatrixReport live(StorageBackend backend, long seed) {
+    long start = System.nanoTime();
+    MatrixModel model = MatrixWorkload.run(backend, seed);
+    MatrixCheck check = new MatrixCheck(model);
+    check.checkAll(backend);
+    MatrixReport.Row row = classify(Damage.none(), check, -1, List.of());
+    return new MatrixReport(
+        "Live workload check of "
+            + backend.type()
+            + " backend '"
+            + backend.name()
+            + "' seed="
+            + seed,
+        List.of(row),
+        (System.nanoTime() - start) / 1_000_000);
+  }
+
   private MatrixReport.Row classify(Damage damage, MatrixCheck c, long baselineTail) {
+    List<Limitation> all = new ArrayList<>(b.limitations);
+    if (b.defaultLimitations) {
+      all.add(new Limitation(d -> d.kind() == Damage.Kind.DELETE_DIR, DELETED_DIRECTORY_REASON));
+    }
+    return classify(damage, c, baselineTail, all);
+  }
+
+  private static MatrixReport.Row classify(
+      Damage damage, MatrixCheck c, long baselineTail, List<Limitation> limitations) {
     Outcome outcome;
     String message;
     if (!c.wrong.isEmpty()) {
@@ -485,11 +519,7 @@ public final class CorruptionMatrix {
       message = "";
     }
     if (outcome == Outcome.FAILED) {
-      List<Limitation> all = new ArrayList<>(b.limitations);
-      if (b.defaultLimitations) {
-        all.add(new Limitation(d -> d.kind() == Damage.Kind.DELETE_DIR, DELETED_DIRECTORY_REASON));
-      }
-      for (Limitation l : all) {
+      for (Limitation l : limitations) {
         if (l.matches().test(damage)) {
           return new MatrixReport.Row(
               damage, Outcome.DOCUMENTED, l.reason() + "; observed: " + message);
