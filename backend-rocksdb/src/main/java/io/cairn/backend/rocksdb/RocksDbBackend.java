@@ -214,6 +214,12 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private final ConcurrentMap<String, RocksSnapshotStore> snapStores = new ConcurrentHashMap<>();
 
   private ScheduledExecutorService sweeper;
+  private ScheduledExecutorService anchorBeat;
+  private volatile long anchoredSequence = -1;
+
+  /** How often the anchor follows the WAL while writes happen (see {@link #startAnchorBeat}). */
+  static final long ANCHOR_BEAT_MILLIS = Long.getLong("cairn.rocksdb.anchor-interval-ms", 200);
+
   private final List<String> gaugeNames = new ArrayList<>();
   private volatile String quarantinedTo = "";
   private boolean ownerWritten;
@@ -278,6 +284,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       b.writeAnchor("open");
       b.registerGauges();
       b.startSweeper();
+      b.startAnchorBeat();
       b.writeOwner();
       b.tightenPermissions();
       return b;
@@ -1405,6 +1412,14 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       }
       closing = true;
     }
+    if (anchorBeat != null) {
+      anchorBeat.shutdownNow();
+      try {
+        anchorBeat.awaitTermination(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (sweeper != null) {
       sweeper.shutdown();
       try {
@@ -1499,6 +1514,56 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           describe,
           e.getMessage());
       return null;
+    }
+  }
+
+  /**
+   * Keeps the {@link Anchor} close behind the WAL while the backend runs ({@code normal} and {@code
+   * full}): every {@link #ANCHOR_BEAT_MILLIS} ms, if the sequence number moved, makes the WAL
+   * durable up to it ({@code syncWal} under {@code normal}; under {@code full} every acknowledged
+   * write already is) and records it. A crashed process's WAL truncated or replaced afterwards then
+   * recovers below the anchor and the open is refused instead of silently losing the writes in the
+   * cut part; only the writes of the last interval before a crash stay undetectable if cut. Under
+   * {@code normal} this also bounds what a power loss can take to about one interval.
+   */
+  private void startAnchorBeat() {
+    if (context.durability() == Durability.NONE || ANCHOR_BEAT_MILLIS <= 0) {
+      return;
+    }
+    anchorBeat =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cairn-rocksdb-anchor-" + name());
+              t.setDaemon(true);
+              return t;
+            });
+    anchorBeat.scheduleWithFixedDelay(
+        this::anchorBeatOnce, ANCHOR_BEAT_MILLIS, ANCHOR_BEAT_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private void anchorBeatOnce() {
+    try {
+      call(
+          "record state",
+          Anchor.FILE,
+          () -> {
+            long seq = db.getLatestSequenceNumber();
+            if (seq == anchoredSequence) {
+              return null;
+            }
+            if (context.durability() == Durability.NORMAL) {
+              db.syncWal();
+            }
+            try {
+              Anchor.write(dir, seq);
+              anchoredSequence = seq;
+            } catch (IOException e) {
+              LOG.debug("{}: could not record its state: {}", describe, e.toString());
+            }
+            return null;
+          });
+    } catch (RuntimeException e) {
+      // closed, restarting or failing: the next beat (or close) tries again
     }
   }
 
