@@ -41,6 +41,17 @@ import java.util.Arrays;
  *                                    [i*chunkSize, (i+1)*chunkSize) of the snapshot
  * </pre>
  *
+ * <h2>Checksums</h2>
+ *
+ * The KV framing carries no checksum of its own, on purpose: every byte Cairn stores, key and value
+ * and the version/expiry header alike, is covered by RocksDB's CRC-32C block checksum in SST files
+ * (verified on every block read; {@code verify_checksums} is never turned off) and by the
+ * per-record CRC in the WAL. A flipped bit in a key, a value or a header therefore fails the read
+ * of its block with {@link io.cairn.persistence.StoreCorruptedException}; it can never make a read
+ * return another key's value or a wrong version ({@code RocksDbChecksumCoverageTest}). Snapshot
+ * data additionally carries the CRC-32C of its plaintext, checked at the end of every load.
+ * Memtables are in memory only and not checksummed.
+ *
  * <h2>Commit points and recovery</h2>
  *
  * <ul>

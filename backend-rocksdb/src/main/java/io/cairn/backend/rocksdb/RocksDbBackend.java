@@ -216,6 +216,12 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
   private final ConcurrentMap<String, RocksSnapshotStore> snapStores = new ConcurrentHashMap<>();
 
   private ScheduledExecutorService sweeper;
+  private ScheduledExecutorService anchorBeat;
+  private volatile long anchoredSequence = -1;
+
+  /** How often the anchor follows the WAL while writes happen (see {@link #startAnchorBeat}). */
+  static final long ANCHOR_BEAT_MILLIS = Long.getLong("cairn.rocksdb.anchor-interval-ms", 200);
+
   private final List<String> gaugeNames = new ArrayList<>();
   private volatile String quarantinedTo = "";
 
@@ -287,7 +293,8 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
    * Whether {@code name} is a file RocksDB or this backend creates in the data directory (for
    * DataDirectory's foreign-file check): CURRENT, IDENTITY, LOCK, the info LOG and its old copies,
    * MANIFEST-*, OPTIONS-*, numbered .sst/.log/.blob files, temporary .dbtmp files, the corruption
-   * marker, and the owner file of older versions.
+   * marker, the anchor ({@link Anchor}) and its temporary copy, and the owner file of older
+   * versions.
    */
   static boolean isEngineFile(String name) {
     return name.equals("CURRENT")
@@ -300,6 +307,8 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
         || name.matches("[0-9]+\\.(sst|log|blob)")
         || name.endsWith(".dbtmp")
         || name.equals(CORRUPTION_MARKER)
+        || name.equals(Anchor.FILE)
+        || name.equals(Anchor.FILE + ".tmp")
         || name.equals("CAIRN-OWNER");
   }
 
@@ -315,6 +324,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       b.writeAnchor("open");
       b.registerGauges();
       b.startSweeper();
+      b.startAnchorBeat();
       dataDirectory.tightenPermissions();
       return b;
     } catch (RuntimeException | Error e) {
@@ -614,11 +624,95 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   /** Enters the guard: throws {@link BackendClosedException} once closed. Pair with exit(). */
   void enter() {
+    if (stoppedBy != null && lifecycle.getReadHoldCount() == 0) {
+      restartEngine();
+    }
     lifecycle.readLock().lock();
     if (closed) {
       lifecycle.readLock().unlock();
       throw new BackendClosedException(context.name());
     }
+    PersistenceException down = engineDown;
+    if (down != null) {
+      lifecycle.readLock().unlock();
+      throw new StorageEngineException(
+          describe
+              + " is stopped after an I/O error and could not restart yet: "
+              + down.getMessage()
+              + " Cairn retries at most once a second on the next call.",
+          down);
+    }
+  }
+
+  // ---------------------------------------------------------------- recovery from I/O errors
+
+  /**
+   * The I/O error (a full disk, typically) after which RocksDB stopped accepting writes, or null.
+   * RocksDB turns a failed WAL write into a sticky background error: every later write fails with
+   * the same error even once space is back, and rocksdbjni 11.8.1 has no {@code DB::Resume()}.
+   * Cairn therefore restarts the engine in place: on the next call after the error (at most once a
+   * second) it closes the RocksDB handles and opens them again, which replays the WAL (every
+   * acknowledged write is there; the failed write was not acknowledged and its torn record at the
+   * WAL's tail is dropped) and starts a fresh WAL. Store objects held by callers keep working, as
+   * they reach the engine through this backend. While the restart itself fails (still no space),
+   * every call fails with {@link StorageEngineException} naming the original error, and {@link
+   * #health()} is unhealthy.
+   */
+  private volatile PersistenceException stoppedBy;
+
+  /** Set while the engine is closed by a restart that failed; calls fail with it. */
+  private volatile PersistenceException engineDown;
+
+  private volatile long lastRestartNanos;
+  private static final long RESTART_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private void restartEngine() {
+    long now = System.nanoTime();
+    if (now - lastRestartNanos < RESTART_INTERVAL_NANOS && lastRestartNanos != 0) {
+      return;
+    }
+    lifecycle.writeLock().lock();
+    try {
+      PersistenceException cause = stoppedBy;
+      if (closed || cause == null) {
+        return;
+      }
+      lastRestartNanos = System.nanoTime();
+      for (ScanIterator it : List.copyOf(openIterators)) {
+        it.closeNative();
+      }
+      openIterators.clear();
+      closeNatives();
+      try {
+        openNatives();
+        stoppedBy = null;
+        engineDown = null;
+        for (RocksLogStore log : logStores.values()) {
+          log.reload();
+        }
+        LOG.warn("{}: restarted the engine after {}; writes resume", describe, cause.getMessage());
+      } catch (RuntimeException e) {
+        closeNatives();
+        stoppedBy = cause;
+        engineDown = e instanceof PersistenceException pe ? pe : cause;
+        LOG.warn("{}: restarting the engine failed ({}); will retry", describe, e.toString());
+      }
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  /** Closes every native object in reverse order, ignoring errors; leaves {@code db} null. */
+  private void closeNatives() {
+    for (int i = natives.size() - 1; i >= 0; i--) {
+      try {
+        natives.get(i).close();
+      } catch (Exception e) {
+        LOG.debug("{}: closing a native handle failed: {}", describe, e.toString());
+      }
+    }
+    natives.clear();
+    db = null;
   }
 
   void exit() {
@@ -641,6 +735,10 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
    * Translates {@code e}; corruption seen at run time leaves a marker for the quarantine policy.
    */
   PersistenceException failure(RocksDBException e, String what, String where) {
+    PersistenceException translated = RocksErrors.translate(e, what, describe + ", " + where, dir);
+    if (RocksErrors.stopsEngine(e)) {
+      stoppedBy = translated;
+    }
     Status st = e.getStatus();
     if (st != null
         && st.getCode() == Status.Code.IOError
@@ -661,7 +759,7 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
         LOG.warn("Could not write corruption marker in {}: {}", dir, io.toString());
       }
     }
-    return RocksErrors.translate(e, what, describe + ", " + where, dir);
+    return translated;
   }
 
   ReentrantLock stripe(int sid, byte[] key) {
@@ -1400,6 +1498,14 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     if (directory.isPresent()) {
       return HealthCheck.Result.unhealthy(directory.get());
     }
+    PersistenceException stopped = engineDown != null ? engineDown : stoppedBy;
+    if (stopped != null) {
+      return HealthCheck.Result.unhealthy(
+          describe
+              + " stopped accepting writes after an I/O error (Cairn restarts the engine once the"
+              + " cause is gone): "
+              + stopped.getMessage());
+    }
     try {
       long errors =
           call(
@@ -1436,6 +1542,14 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
       }
       closing = true;
     }
+    if (anchorBeat != null) {
+      anchorBeat.shutdownNow();
+      try {
+        anchorBeat.awaitTermination(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (sweeper != null) {
       sweeper.shutdown();
       try {
@@ -1471,7 +1585,16 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
             n.close();
           }
         } catch (RocksDBException e) {
-          if (failure == null) {
+          if (stoppedBy != null && context.durability() != Durability.NONE) {
+            // RocksDB repeats the earlier I/O error (e.g. "Seen error. Skip writing buffer");
+            // every acknowledged write is in the WAL and is replayed at the next open.
+            LOG.warn(
+                "{}: closed after the earlier I/O error ({}); acknowledged writes are in the"
+                    + " write-ahead log and are replayed at the next open. RocksDB said: {}",
+                describe,
+                stoppedBy.getMessage(),
+                e.getMessage());
+          } else if (failure == null) {
             failure = RocksErrors.translate(e, "close", describe, dir);
           }
         } catch (Exception e) {
@@ -1516,6 +1639,56 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
           describe,
           e.getMessage());
       return null;
+    }
+  }
+
+  /**
+   * Keeps the {@link Anchor} close behind the WAL while the backend runs ({@code normal} and {@code
+   * full}): every {@link #ANCHOR_BEAT_MILLIS} ms, if the sequence number moved, makes the WAL
+   * durable up to it ({@code syncWal} under {@code normal}; under {@code full} every acknowledged
+   * write already is) and records it. A crashed process's WAL truncated or replaced afterwards then
+   * recovers below the anchor and the open is refused instead of silently losing the writes in the
+   * cut part; only the writes of the last interval before a crash stay undetectable if cut. Under
+   * {@code normal} this also bounds what a power loss can take to about one interval.
+   */
+  private void startAnchorBeat() {
+    if (context.durability() == Durability.NONE || ANCHOR_BEAT_MILLIS <= 0) {
+      return;
+    }
+    anchorBeat =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cairn-rocksdb-anchor-" + name());
+              t.setDaemon(true);
+              return t;
+            });
+    anchorBeat.scheduleWithFixedDelay(
+        this::anchorBeatOnce, ANCHOR_BEAT_MILLIS, ANCHOR_BEAT_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private void anchorBeatOnce() {
+    try {
+      call(
+          "record state",
+          Anchor.FILE,
+          () -> {
+            long seq = db.getLatestSequenceNumber();
+            if (seq == anchoredSequence) {
+              return null;
+            }
+            if (context.durability() == Durability.NORMAL) {
+              db.syncWal();
+            }
+            try {
+              Anchor.write(dir, seq);
+              anchoredSequence = seq;
+            } catch (IOException e) {
+              LOG.debug("{}: could not record its state: {}", describe, e.toString());
+            }
+            return null;
+          });
+    } catch (RuntimeException e) {
+      // closed, restarting or failing: the next beat (or close) tries again
     }
   }
 

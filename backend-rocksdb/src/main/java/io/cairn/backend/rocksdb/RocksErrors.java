@@ -94,6 +94,18 @@ final class RocksErrors {
         "RocksDB failed during " + what + " of " + where + ": " + engine + ". " + advice, e);
   }
 
+  /**
+   * Whether {@code e} is an I/O error after which RocksDB stops accepting writes until it is
+   * reopened (a failed WAL or flush write: no space, EIO). Not lock errors, not corruption.
+   */
+  static boolean stopsEngine(RocksDBException e) {
+    Status status = e.getStatus();
+    if (status == null || status.getCode() != Status.Code.IOError) {
+      return false;
+    }
+    return !isLock(status.getCode(), e.getMessage());
+  }
+
   /** Whether {@code e} reports corruption (used by the on-corruption policy at open). */
   static boolean isCorruption(RocksDBException e) {
     return e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption;

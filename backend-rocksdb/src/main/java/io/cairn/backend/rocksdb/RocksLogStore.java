@@ -64,6 +64,18 @@ final class RocksLogStore implements LogStore {
     return new RocksLogStore(b, name, sid, pos[0], pos[1]);
   }
 
+  /** Re-reads first and next offsets from the engine after it was restarted (see backend). */
+  void reload() {
+    lock.lock();
+    try {
+      RocksLogStore fresh = load(b, name, sid);
+      first = fresh.first;
+      next = fresh.next;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public String name() {
     return name;
