@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** L2 entries survive a restart; an entry whose TTL passed while down is never served. */
 class CacheRestartTest {
-  private static final String CACHE = "cairn.cache.c { backend = b, ttl = 10m }\n";
+  private static final String CACHE = "cairn.caches.c { backend = b, ttl = 10m }\n";
 
   @TempDir Path dir;
   final ManualClock clock = new ManualClock();
@@ -26,7 +26,7 @@ class CacheRestartTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#durableTypes")
+  @MethodSource("io.cairn.caches.TestBackends#durableTypes")
   void entriesComeBackAfterRestartWithTheirTtl(String type) {
     TieredCaches caches = new TieredCaches();
     try (PersistenceRegistry r = TestBackends.open(type, dir, clock, CACHE, caches)) {
@@ -52,7 +52,7 @@ class CacheRestartTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#durableTypes")
+  @MethodSource("io.cairn.caches.TestBackends#durableTypes")
   void entryWhoseTtlPassedWhileDownIsNeverServed(String type) {
     TieredCaches caches = new TieredCaches();
     try (PersistenceRegistry r = TestBackends.open(type, dir, clock, CACHE, caches)) {
