@@ -142,12 +142,12 @@ class RoutingConfigTest {
     Config root =
         fromFile(
             "cairn.backends.main { type = memory, durability = none }\n"
-                + "cairn.routing.a { retain-snapshots = many }\n");
+                + "cairn.route-tables.a { retain-snapshots = many }\n");
     RouteTables tables = new RouteTables();
     assertThatThrownBy(
             () -> PersistenceRegistry.builder().baseDirectory(dir).listener(tables).open(root))
         .isInstanceOf(ConfigurationException.class)
-        .hasMessageContaining("cairn.routing.a.retain-snapshots")
+        .hasMessageContaining("cairn.route-tables.a.retain-snapshots")
         .hasMessageContaining("app.conf:2");
   }
 }
