@@ -54,7 +54,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void readThroughFillsBothTiersAndL2AnswersAfterL1IsGone(String type) {
     try (PersistenceRegistry r = open(type)) {
       try (TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -83,7 +83,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void concurrentMissesOnOneKeyLoadOnce(String type) throws Exception {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -125,7 +125,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void loaderFailureReachesTheCallerAndCachesNothing(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -147,7 +147,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void ttlExpiresBothTiers(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -162,7 +162,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void expiredL1CopiesAreReclaimedOnLookupAndByPurge(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -180,7 +180,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void validatorRejectsStaleValuesInBothTiers(String type) {
     Set<String> stale = ConcurrentHashMap.newKeySet();
     try (PersistenceRegistry r = open(type);
@@ -208,7 +208,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void invalidateAndInvalidateAllClearBothTiers(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -227,7 +227,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void warmLoadsMissingKeysWithProgressAndWarmFromL2FillsL1(String type) {
     try (PersistenceRegistry r = open(type)) {
       List<String> keys =
@@ -253,7 +253,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void metricsAndHealthCheckAreRegisteredAndRemovedOnClose(String type) {
     try (PersistenceRegistry r = open(type)) {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
@@ -274,7 +274,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void weightBoundL1FromTheMemoryConstrainedProfile(String type) {
     try (PersistenceRegistry r =
             TestBackends.open(
@@ -294,7 +294,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.caches.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#types")
   void closedBackendDegradesToL1AndLoader(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
