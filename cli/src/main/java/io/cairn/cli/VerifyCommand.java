@@ -148,8 +148,11 @@ final class VerifyCommand implements Callable<Integer> {
 
   /** Whether {@code dir} exists and holds anything: otherwise there is nothing to verify. */
   private static boolean hasData(Path dir) {
-    if (!Files.isDirectory(dir)) {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return false;
+    }
+    if (!Files.isDirectory(dir)) {
+      return true; // not a directory: the backend's open names the problem
     }
     try (Stream<Path> s = Files.list(dir)) {
       return s.findAny().isPresent();

@@ -145,7 +145,7 @@ public class TieredCacheBenchmark {
                     "cairn.backends.l2 { "
                         + backend
                         + " }\n"
-                        + "cairn.cache.bench { backend = l2, ttl = "
+                        + "cairn.caches.bench { backend = l2, ttl = "
                         + ttl
                         + ", l1.max-entries = 65536, l1.coarse-clock = "
                         + clock

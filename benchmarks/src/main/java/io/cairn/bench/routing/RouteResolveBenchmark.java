@@ -142,7 +142,7 @@ public class RouteResolveBenchmark {
                 .open(
                     ConfigFactory.parseString(
                         "cairn.backends.bench { type = memory, durability = none }\n"
-                            + "cairn.routing.bench { backend = bench }"));
+                            + "cairn.route-tables.bench { backend = bench }"));
         RouteTable table = RouteTable.open(registry, "bench");
         table.putAll(all);
         if (table.size() != all.size()) {

@@ -22,7 +22,8 @@ class CacheClockTest {
 
   @Test
   void onTheSystemClockHitsUseTheCoarseClockAndEntriesStillExpire() throws InterruptedException {
-    try (PersistenceRegistry r = systemClockRegistry("cairn.cache.c { backend = b, ttl = 200ms }");
+    try (PersistenceRegistry r =
+            systemClockRegistry("cairn.caches.c { backend = b, ttl = 200ms }");
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
       assertThat(c.usesCoarseClock()).isTrue();
       long writtenAt = System.currentTimeMillis(); // before put: its expiry is at least +200
@@ -45,7 +46,7 @@ class CacheClockTest {
   void exactClockWhenConfiguredOff() {
     try (PersistenceRegistry r =
             systemClockRegistry(
-                "cairn.cache.c { backend = b, ttl = 1m, l1.coarse-clock = false }");
+                "cairn.caches.c { backend = b, ttl = 1m, l1.coarse-clock = false }");
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
       assertThat(c.usesCoarseClock()).isFalse();
       c.put("k", "v");
@@ -60,7 +61,7 @@ class CacheClockTest {
                 "memory",
                 dir,
                 new io.cairn.tck.ManualClock(),
-                "cairn.cache.c { backend = b, ttl = 1m }\n");
+                "cairn.caches.c { backend = b, ttl = 1m }\n");
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
       assertThat(c.usesCoarseClock()).isFalse();
     }

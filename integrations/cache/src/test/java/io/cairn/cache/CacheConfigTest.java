@@ -19,7 +19,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Profiles, per-cache overrides and validation of {@code cairn.cache}. */
+/** Profiles, per-cache overrides and validation of {@code cairn.caches}. */
 class CacheConfigTest {
   @TempDir Path dir;
 
@@ -41,9 +41,9 @@ class CacheConfigTest {
     Config root =
         load(
             "cairn.backends.fast { type = memory }\n"
-                + "cairn.cache.sessions { backend = fast, profile = low-latency, ttl = 5m }\n"
-                + "cairn.cache.small { profile = memory-constrained, l1.expire-after-access = 1m }\n"
-                + "cairn.cache.plain {}\n");
+                + "cairn.caches.sessions { backend = fast, profile = low-latency, ttl = 5m }\n"
+                + "cairn.caches.small { profile = memory-constrained, l1.expire-after-access = 1m }\n"
+                + "cairn.caches.plain {}\n");
     assertThat(validate(root)).isEmpty();
     List<ConfigProblem> p = new ArrayList<>();
     CacheSettings sessions = CacheSettings.read(root, "sessions", p);
@@ -66,7 +66,7 @@ class CacheConfigTest {
     Config root =
         load(
             "cairn.backends.fast { type = memory }\n"
-                + "cairn.cache.sessions {\n"
+                + "cairn.caches.sessions {\n"
                 + "  backend = fats\n"
                 + "  profile = low-latncy\n"
                 + "  l1.max-entrys = 5\n"
@@ -78,23 +78,23 @@ class CacheConfigTest {
     assertThat(problems)
         .anySatisfy(
             p -> {
-              assertThat(p.path()).isEqualTo("cairn.cache.sessions.backend");
+              assertThat(p.path()).isEqualTo("cairn.caches.sessions.backend");
               assertThat(p.origin()).endsWith("app.conf:3");
               assertThat(p.expected()).contains("did you mean 'fast'");
             })
         .anySatisfy(
             p -> {
-              assertThat(p.path()).isEqualTo("cairn.cache.sessions.profile");
+              assertThat(p.path()).isEqualTo("cairn.caches.sessions.profile");
               assertThat(p.expected()).contains("did you mean 'low-latency'");
             })
         .anySatisfy(
             p -> {
-              assertThat(p.path()).isEqualTo("cairn.cache.sessions.l1.max-entrys");
+              assertThat(p.path()).isEqualTo("cairn.caches.sessions.l1.max-entrys");
               assertThat(p.origin()).endsWith("app.conf:5");
               assertThat(p.expected()).contains("did you mean 'max-entries'");
             })
-        .anySatisfy(p -> assertThat(p.path()).isEqualTo("cairn.cache.sessions.ttl"))
-        .anySatisfy(p -> assertThat(p.path()).isEqualTo("cairn.cache.sessions.l2"))
+        .anySatisfy(p -> assertThat(p.path()).isEqualTo("cairn.caches.sessions.ttl"))
+        .anySatisfy(p -> assertThat(p.path()).isEqualTo("cairn.caches.sessions.l2"))
         .anySatisfy(p -> assertThat(p.path()).isEqualTo("cairn.cache-profiles.mine.profile"));
   }
 
@@ -102,7 +102,7 @@ class CacheConfigTest {
   void registryWithTieredCachesRejectsBadConfigAtOpen() throws Exception {
     Path file = dir.resolve("bad.conf");
     Files.writeString(
-        file, "cairn.backends.main { type = memory }\ncairn.cache.c { backend = other }\n");
+        file, "cairn.backends.main { type = memory }\ncairn.caches.c { backend = other }\n");
     assertThatThrownBy(
             () ->
                 PersistenceRegistry.builder()
@@ -110,7 +110,7 @@ class CacheConfigTest {
                     .listener(new TieredCaches())
                     .open(ConfigFactory.parseFile(file.toFile())))
         .isInstanceOf(ConfigurationException.class)
-        .hasMessageContaining("cairn.cache.c.backend")
+        .hasMessageContaining("cairn.caches.c.backend")
         .hasMessageContaining("bad.conf:2");
   }
 
@@ -123,7 +123,7 @@ class CacheConfigTest {
             .listener(caches)
             .open(
                 ConfigFactory.parseString(
-                    "cairn.backends.main { type = memory }\ncairn.cache { a {}, b {} }"))) {
+                    "cairn.backends.main { type = memory }\ncairn.caches { a {}, b {} }"))) {
       assertThat(caches.names()).containsExactly("a", "b");
       assertThat(caches.raw("a")).isSameAs(caches.raw("a"));
       assertThatThrownBy(() -> caches.cache("a", Codec.utf8(), Codec.bytes()))

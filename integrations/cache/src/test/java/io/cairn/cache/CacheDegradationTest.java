@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CacheDegradationTest {
   private static final String CACHE =
-      "cairn.cache.c { backend = b, ttl = 1h, l2 { retry-initial = 1s, retry-max = 4s } }\n";
+      "cairn.caches.c { backend = b, ttl = 1h, l2 { retry-initial = 1s, retry-max = 4s } }\n";
 
   @TempDir Path dir;
   final ManualClock clock = new ManualClock();

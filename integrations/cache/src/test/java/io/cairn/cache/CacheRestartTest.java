@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** L2 entries survive a restart; an entry whose TTL passed while down is never served. */
 class CacheRestartTest {
-  private static final String CACHE = "cairn.cache.c { backend = b, ttl = 10m }\n";
+  private static final String CACHE = "cairn.caches.c { backend = b, ttl = 10m }\n";
 
   @TempDir Path dir;
   final ManualClock clock = new ManualClock();

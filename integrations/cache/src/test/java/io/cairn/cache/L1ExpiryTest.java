@@ -28,7 +28,7 @@ class L1ExpiryTest {
   void anL2FillKeepsTheL2EntrysRemainingLifeOnAnExactClock() {
     ManualClock clock = new ManualClock();
     try (PersistenceRegistry r =
-        TestBackends.open("memory", dir, clock, "cairn.cache.c { backend = b, ttl = 10m }\n")) {
+        TestBackends.open("memory", dir, clock, "cairn.caches.c { backend = b, ttl = 10m }\n")) {
       try (TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
         c.put("k", "v");
       }
@@ -49,7 +49,8 @@ class L1ExpiryTest {
 
   @Test
   void theSweeperRemovesExpiredCopiesWithoutAnyLookup() throws InterruptedException {
-    try (PersistenceRegistry r = systemClockRegistry("cairn.cache.c { backend = b, ttl = 300ms }");
+    try (PersistenceRegistry r =
+            systemClockRegistry("cairn.caches.c { backend = b, ttl = 300ms }");
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
       assertThat(c.usesCoarseClock()).isTrue();
       assertThat(L1Sweeper.running()).isTrue();
@@ -73,7 +74,7 @@ class L1ExpiryTest {
 
   @Test
   void onTheSweeperAnL2FillExpiresWithItsL2Entry() throws InterruptedException {
-    try (PersistenceRegistry r = systemClockRegistry("cairn.cache.c { backend = b, ttl = 2s }")) {
+    try (PersistenceRegistry r = systemClockRegistry("cairn.caches.c { backend = b, ttl = 2s }")) {
       long before = System.currentTimeMillis(); // the L2 expiry is at least before + 2000
       try (TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
         c.put("k", "v");
@@ -118,8 +119,8 @@ class L1ExpiryTest {
             b -> new FlakyKey(new String(b, java.nio.charset.StandardCharsets.UTF_8)));
     try (PersistenceRegistry r =
             systemClockRegistry(
-                "cairn.cache.bad { backend = b, ttl = 200ms }\n"
-                    + "cairn.cache.good { backend = b, ttl = 200ms }");
+                "cairn.caches.bad { backend = b, ttl = 200ms }\n"
+                    + "cairn.caches.good { backend = b, ttl = 200ms }");
         TieredCache<FlakyKey, String> bad = TieredCache.open(r, "bad", keys, Codec.utf8());
         TieredCache<String, String> good =
             TieredCache.open(r, "good", Codec.utf8(), Codec.utf8())) {

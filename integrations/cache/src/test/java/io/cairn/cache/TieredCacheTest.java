@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The tiered cache's behaviour, run on every backend in {@link TestBackends#TYPES}. */
 class TieredCacheTest {
-  private static final String CACHE = "cairn.cache.c { backend = b, ttl = 10m }\n";
+  private static final String CACHE = "cairn.caches.c { backend = b, ttl = 10m }\n";
 
   @TempDir Path dir;
   final ManualClock clock = new ManualClock();
@@ -281,7 +281,7 @@ class TieredCacheTest {
                 type,
                 dir,
                 clock,
-                "cairn.cache.w { backend = b, profile = memory-constrained, l1.max-weight = 1KiB }"
+                "cairn.caches.w { backend = b, profile = memory-constrained, l1.max-weight = 1KiB }"
                     + "\n");
         TieredCache<String, byte[]> c = TieredCache.openRaw(r, "w")) {
       for (int i = 0; i < 100; i++) {

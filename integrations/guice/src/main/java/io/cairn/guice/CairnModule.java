@@ -49,7 +49,8 @@ import java.util.function.Function;
  * The configuration is validated when the injector is created; subsystems open (in recovery order:
  * queues, caches, route tables) the first time any Cairn object is provided — at injector creation
  * in {@link com.google.inject.Stage#PRODUCTION}, where these singletons are created eagerly. Call
- * {@code injector.getInstance(Cairn.class).stop()} on shutdown; it is idempotent.
+ * {@code injector.getInstance(Cairn.class).close()} on shutdown (the injector closes nothing); it
+ * is idempotent.
  *
  * <h2>Errors</h2>
  *

@@ -72,8 +72,8 @@ class CairnModuleTest {
         + "\n"
         + "  modules = [routing, io.cairn.guice.thirdparty.GreetingModule,"
         + " io.cairn.guice.thirdparty.PlainModule]\n"
-        + "  routing.catalog { backend = main, snapshot-every = 3 }\n"
-        + "  routing.edge { backend = main }\n"
+        + "  route-tables.catalog { backend = main, snapshot-every = 3 }\n"
+        + "  route-tables.edge { backend = main }\n"
         + "}\n";
   }
 

@@ -51,9 +51,9 @@ class ConfigFormatsTest {
             + TestBackends.hocon(type)
             + "\n"
             + "  queues.orders { backend = main, max-attempts = 3 }\n"
-            + "  cache.sessions { backend = main, ttl = 5m }\n"
-            + "  routing.catalog { backend = main, snapshot-every = 3 }\n"
-            + "  routing.edge { backend = main, retain-snapshots = 3 }\n"
+            + "  caches.sessions { backend = main, ttl = 5m }\n"
+            + "  route-tables.catalog { backend = main, snapshot-every = 3 }\n"
+            + "  route-tables.edge { backend = main, retain-snapshots = 3 }\n"
             + "}\n");
     return file;
   }
@@ -81,15 +81,15 @@ class ConfigFormatsTest {
             + "backend = \"main\"\n"
             + "max-attempts = 3\n"
             + "\n"
-            + "[cairn.cache.sessions]\n"
+            + "[cairn.caches.sessions]\n"
             + "backend = \"main\"\n"
             + "ttl = \"5m\"\n"
             + "\n"
-            + "[cairn.routing.catalog]\n"
+            + "[cairn.route-tables.catalog]\n"
             + "backend = \"main\"\n"
             + "snapshot-every = 3\n"
             + "\n"
-            + "[cairn.routing.edge]\n"
+            + "[cairn.route-tables.edge]\n"
             + "backend = \"main\"\n"
             + "retain-snapshots = 3\n");
     return file;
@@ -105,7 +105,7 @@ class ConfigFormatsTest {
   void hoconAndTomlFilesGiveTheSameBindingsAndObjects() throws IOException {
     Config fromHocon = CairnConfig.load(hocon(dir.resolve("data-hocon")));
     Config fromToml = CairnConfig.load(toml(dir.resolve("data-toml")));
-    for (String section : new String[] {"cairn.routing", "cairn.queues", "cairn.cache"}) {
+    for (String section : new String[] {"cairn.route-tables", "cairn.queues", "cairn.caches"}) {
       assertThat(fromToml.getConfig(section)).isEqualTo(fromHocon.getConfig(section));
     }
     assertThat(fromToml.getList("cairn.modules").unwrapped())

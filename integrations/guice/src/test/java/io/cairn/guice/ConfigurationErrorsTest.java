@@ -94,9 +94,9 @@ class ConfigurationErrorsTest {
         file(
             "cairn.backends.main { type = memory, durability = none }\n"
                 + "cairn.modules = [routing]\n"
-                + "cairn.routing.catalog { backend = mian }\n");
+                + "cairn.route-tables.catalog { backend = mian }\n");
     assertThat(createInjector(config))
-        .containsPattern(at("cairn.routing.catalog.backend", 3))
+        .containsPattern(at("cairn.route-tables.catalog.backend", 3))
         .contains("did you mean 'main'?");
   }
 
@@ -106,11 +106,11 @@ class ConfigurationErrorsTest {
         file(
             "cairn.backends.main { type = memroy }\n"
                 + "cairn.modules = []\n"
-                + "cairn.routing.catalog { snapshot-every = 0 }\n");
+                + "cairn.route-tables.catalog { snapshot-every = 0 }\n");
     String message = createInjector(config);
     assertThat(message)
         .containsPattern(at("cairn.backends.main.type", 1))
-        .containsPattern(at("cairn.routing.catalog.snapshot-every", 3))
+        .containsPattern(at("cairn.route-tables.catalog.snapshot-every", 3))
         .containsPattern(at("cairn.modules", 2))
         .contains("to list 'routing'");
   }
@@ -120,10 +120,10 @@ class ConfigurationErrorsTest {
     Config config =
         file(
             "cairn.backends.main { type = memory, durability = none }\n"
-                + "cairn.routing.catalog { backend = nope }\n");
+                + "cairn.route-tables.catalog { backend = nope }\n");
     assertThatThrownBy(() -> Cairn.builder(config).baseDirectory(dir).build())
         .isInstanceOf(ConfigurationException.class)
-        .hasMessageFindingMatch(at("cairn.routing.catalog.backend", 2));
+        .hasMessageFindingMatch(at("cairn.route-tables.catalog.backend", 2));
   }
 
   @Test

@@ -86,8 +86,8 @@ class SubsystemBindingsTest {
             + "\n"
             + "  modules = [routing, cache, queue]\n"
             + "  queues.orders { backend = main }\n"
-            + "  cache.sessions { backend = main }\n"
-            + "  routing.catalog { backend = main }\n"
+            + "  caches.sessions { backend = main }\n"
+            + "  route-tables.catalog { backend = main }\n"
             + "}\n");
     return ConfigFactory.parseFile(file.toFile());
   }

@@ -29,7 +29,8 @@ class RouteTableCrashTest {
 
   static Config config(String type) {
     return TestBackends.config(
-        type, "cairn.routing.crash { backend = main, snapshot-every = 25, retain-snapshots = 2 }");
+        type,
+        "cairn.route-tables.crash { backend = main, snapshot-every = 25, retain-snapshots = 2 }");
   }
 
   /**

@@ -68,7 +68,7 @@ class RouteTableTest {
   private com.typesafe.config.Config config(int snapshotEvery, int retain) {
     return TestBackends.config(
         type,
-        "cairn.routing.catalog { backend = main, snapshot-every = "
+        "cairn.route-tables.catalog { backend = main, snapshot-every = "
             + snapshotEvery
             + ", retain-snapshots = "
             + retain

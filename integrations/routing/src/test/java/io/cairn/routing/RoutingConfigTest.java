@@ -16,7 +16,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Validation of {@code cairn.routing} and the lifecycle listener that opens configured tables. */
+/**
+ * Validation of {@code cairn.route-tables} and the lifecycle listener that opens configured tables.
+ */
 class RoutingConfigTest {
   @TempDir Path dir;
 
@@ -38,7 +40,7 @@ class RoutingConfigTest {
     Config root =
         fromFile(
             "cairn.backends.main { type = memory, durability = none }\n"
-                + "cairn.routing.catalog {}\n");
+                + "cairn.route-tables.catalog {}\n");
     assertThat(validate(root)).isEmpty();
     List<ConfigProblem> problems = new ArrayList<>();
     RoutingSettings s = RoutingSettings.read(root, "catalog", problems);
@@ -51,45 +53,45 @@ class RoutingConfigTest {
         fromFile(
             "cairn.backends.main { type = memory, durability = none }\n"
                 + "cairn.backends.other { type = memory, durability = none }\n"
-                + "cairn.routing.catalog {\n"
+                + "cairn.route-tables.catalog {\n"
                 + "  backend = mian\n"
                 + "  snapshot-evry = 10\n"
                 + "  retain-snapshots = 0\n"
                 + "}\n"
-                + "cairn.routing.edge { backend = nowhere }\n"
-                + "cairn.routing.blank { snapshot-every = 5 }\n");
+                + "cairn.route-tables.edge { backend = nowhere }\n"
+                + "cairn.route-tables.blank { snapshot-every = 5 }\n");
     List<ConfigProblem> problems = validate(root);
     assertThat(problems)
         .extracting(ConfigProblem::toString)
         .anySatisfy(
             p ->
                 assertThat(p)
-                    .startsWith("cairn.routing.catalog.backend (")
+                    .startsWith("cairn.route-tables.catalog.backend (")
                     .contains("app.conf:4")
                     .contains("did you mean 'main'?")
                     .contains("\"mian\""))
         .anySatisfy(
             p ->
                 assertThat(p)
-                    .startsWith("cairn.routing.catalog.snapshot-evry (")
+                    .startsWith("cairn.route-tables.catalog.snapshot-evry (")
                     .contains("app.conf:5")
                     .contains("did you mean 'snapshot-every'?"))
         .anySatisfy(
             p ->
                 assertThat(p)
-                    .startsWith("cairn.routing.catalog.retain-snapshots (")
+                    .startsWith("cairn.route-tables.catalog.retain-snapshots (")
                     .contains("app.conf:6")
                     .contains("an integer from 1 to 100"))
         .anySatisfy(
             p ->
                 assertThat(p)
-                    .startsWith("cairn.routing.edge.backend (")
+                    .startsWith("cairn.route-tables.edge.backend (")
                     .contains("app.conf:8")
                     .contains("[main, other]"))
         .anySatisfy(
             p ->
                 assertThat(p)
-                    .startsWith("cairn.routing.blank.backend (")
+                    .startsWith("cairn.route-tables.blank.backend (")
                     .contains("cairn.default-backend is empty"));
     assertThat(problems).hasSize(5);
   }
@@ -99,11 +101,11 @@ class RoutingConfigTest {
     Config root =
         fromFile(
             "cairn.backends.main { type = memory, durability = none }\n"
-                + "cairn.routing.catalog { backend = nope }\n");
+                + "cairn.route-tables.catalog { backend = nope }\n");
     try (PersistenceRegistry registry = TestBackends.open(dir, root)) {
       assertThatThrownBy(() -> RouteTable.open(registry, "catalog"))
           .isInstanceOf(ConfigurationException.class)
-          .hasMessageContaining("cairn.routing.catalog.backend")
+          .hasMessageContaining("cairn.route-tables.catalog.backend")
           .hasMessageContaining("app.conf:2");
     }
   }
@@ -140,12 +142,12 @@ class RoutingConfigTest {
     Config root =
         fromFile(
             "cairn.backends.main { type = memory, durability = none }\n"
-                + "cairn.routing.a { retain-snapshots = many }\n");
+                + "cairn.route-tables.a { retain-snapshots = many }\n");
     RouteTables tables = new RouteTables();
     assertThatThrownBy(
             () -> PersistenceRegistry.builder().baseDirectory(dir).listener(tables).open(root))
         .isInstanceOf(ConfigurationException.class)
-        .hasMessageContaining("cairn.routing.a.retain-snapshots")
+        .hasMessageContaining("cairn.route-tables.a.retain-snapshots")
         .hasMessageContaining("app.conf:2");
   }
 }

@@ -95,7 +95,7 @@ public final class Settings {
     try {
       int v = config.getInt(key);
       if (v < min || v > max) {
-        problem(key, expected, String.valueOf(v));
+        problem(key, expected, describe(key));
         return fallback;
       }
       return v;
