@@ -21,8 +21,10 @@ import java.util.TreeSet;
  * @param profile profile name
  * @param backend backend of the L2 tier, resolved (never empty)
  * @param ttl entry lifetime in both tiers; {@link Duration#ZERO} for none
- * @param l1MaxEntries L1 entry bound (used when {@code l1MaxWeight} is 0)
- * @param l1MaxWeight L1 bound on total value bytes; 0 for entry-bound
+ * @param maxValueSize largest encoded value the cache stores, in bytes
+ * @param l1MaxEntries L1 entry bound (always applies)
+ * @param l1MaxWeight L1 bound on total encoded value bytes (applies with the entry bound); 0 for
+ *     the entry bound only
  * @param l1ExpireAfterWrite L1 lifetime after write; 0 for ttl only
  * @param l1ExpireAfterAccess L1 idle lifetime; 0 for off
  * @param l1CoarseClock whether L1 expiry is enforced off the hit path by the shared sweeper thread
@@ -36,6 +38,7 @@ record CacheSettings(
     String profile,
     String backend,
     Duration ttl,
+    long maxValueSize,
     long l1MaxEntries,
     long l1MaxWeight,
     Duration l1ExpireAfterWrite,
@@ -144,9 +147,14 @@ record CacheSettings(
     Settings s = new Settings(merged, path, problems);
     String backend = backendName(root, s);
     Duration ttl = s.duration("ttl", Duration.ZERO, Duration.ofMinutes(10));
+    long maxValueSize = s.bytes("max-value-size", 1, 16L << 20);
+    if (maxValueSize > Integer.MAX_VALUE) {
+      s.problem("max-value-size", "a size of at most 2GiB - 1", Long.toString(maxValueSize));
+      maxValueSize = Integer.MAX_VALUE;
+    }
     Settings l1 = nested(merged, path, "l1", problems);
     long maxEntries = l1.intBetween("max-entries", 1, Integer.MAX_VALUE, 10_000);
-    long maxWeight = l1.bytes("max-weight", 0, 0);
+    long maxWeight = l1.bytes("max-weight", 0, 64L << 20);
     Duration afterWrite = l1.duration("expire-after-write", Duration.ZERO, Duration.ZERO);
     Duration afterAccess = l1.duration("expire-after-access", Duration.ZERO, Duration.ZERO);
     boolean coarseClock = l1.bool("coarse-clock", true);
@@ -166,6 +174,7 @@ record CacheSettings(
         profile,
         backend,
         ttl,
+        maxValueSize,
         maxEntries,
         maxWeight,
         afterWrite,

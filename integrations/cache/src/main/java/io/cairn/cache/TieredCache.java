@@ -33,11 +33,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Function;
 import java.util.function.LongUnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A two-tier cache: a Caffeine in-memory tier (L1) in front of a key-value namespace on a backend
@@ -69,8 +72,17 @@ import java.util.function.LongUnaryOperator;
  *       health check {@code cairn.caches.<name>}, logs once, and retries L2 with backoff until it
  *       recovers; L2 never serves a value older than one written during the outage (see {@code
  *       L2Tier}). Loader exceptions are not L2 failures: they propagate to the callers.
- *   <li><b>Invalidation.</b> {@link #invalidate} removes the key from both tiers; a load of that
- *       key running at the same time still returns its value to its callers but does not cache it.
+ *   <li><b>Invalidation and overwrite.</b> {@link #invalidate} removes the key from both tiers,
+ *       {@link #put} replaces it in both; a load of that key running at the same time still returns
+ *       its value to its callers but caches it in neither tier. A read that starts after {@code
+ *       invalidate} or {@code put} returned never answers a value from before it (per-key write
+ *       sequence, see the comment at {@code STRIPES}); a caller arriving while a load that began
+ *       before such a write still runs waits for it and then loads again, so the loader runs at
+ *       most once at a time per key.
+ *   <li><b>Bounds.</b> L1 holds at most {@code l1.max-entries} entries and {@code l1.max-weight}
+ *       bytes of encoded values (default 64MiB). A value encoding to more than {@code
+ *       max-value-size} bytes is refused by {@link #put} ({@link IllegalArgumentException}) and,
+ *       from a loader, returned but not cached (metric {@code oversize-loads}).
  * </ul>
  *
  * <p>Thread-safe. A {@code null} from a loader is returned and not cached. After {@link #close()}
@@ -80,6 +92,8 @@ import java.util.function.LongUnaryOperator;
  * @param <V> value type
  */
 public final class TieredCache<K, V> implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TieredCache.class);
+
   /** Caches open in this process, per backend instance (two L1s over one L2 would diverge). */
   private static final Map<StorageBackend, Set<String>> OPEN = new WeakHashMap<>();
 
@@ -127,6 +141,8 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final LongAdder loadFailures = new LongAdder();
   private final LongAdder loadNanos = new LongAdder();
   private final LongAdder rejected = new LongAdder();
+  private final LongAdder oversizeLoads = new LongAdder();
+  private final AtomicBoolean oversizeLogged = new AtomicBoolean();
   private volatile boolean closed;
 
   /** Test-only interleaving points (see {@link CacheHooks}); set before use. */
@@ -239,6 +255,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private Cache<K, V> buildL1(CacheSettings s) {
     Caffeine<Object, Object> b = Caffeine.newBuilder();
     if (s.l1MaxWeight() > 0) {
+      // Both bounds with one Caffeine weight: an entry weighs its encoded size, at least
+      // max-weight / max-entries, so the total of sizes stays <= max-weight and the count <=
+      // max-entries (issue 20 item 7: a count bound alone let 16 values of 50 MB fill the heap).
       b.maximumWeight(s.l1MaxWeight());
     } else {
       b.maximumSize(s.l1MaxEntries());
@@ -249,7 +268,8 @@ public final class TieredCache<K, V> implements AutoCloseable {
             l1Evictions.increment();
           }
         });
-    Caffeine<K, V> typed = weighed(b, s.l1MaxWeight() > 0);
+    Caffeine<K, V> typed =
+        weighed(b, s.l1MaxWeight() > 0, ceilDiv(s.l1MaxWeight(), s.l1MaxEntries()));
     // The TTL (each copy's L2 expiry) is enforced outside Caffeine, by deadlines and the sweeper
     // (or one compare per hit on an exact clock). Caffeine runs without expiry, its cheapest read
     // path, unless l1.expire-after-write or l1.expire-after-access ask for an L1-only lifetime;
@@ -341,20 +361,51 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return deadlines.next();
   }
 
-  /** Stores {@code value} in L1 with its expiry (epoch ms, 0 = none), replacing any copy. */
-  private void putL1(K key, V value, long expiresAt) {
-    l1.put(key, value);
+  /**
+   * Stores {@code value} ({@code size} encoded bytes) in L1 with its expiry (epoch ms, 0 = none),
+   * replacing any copy.
+   */
+  private void putL1(K key, V value, int size, long expiresAt) {
+    storing(size, () -> l1.put(key, value));
     expiresL1(key, value, expiresAt);
   }
 
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
+  /**
+   * The encoded size of the value being stored into L1 by this thread, for the weigher (-1: not
+   * known). Every L1 store has the encoded bytes at hand (it wrote or read them for L2); Caffeine
+   * calls the weigher on the storing thread, so handing the size over here saves encoding the value
+   * a second time. A store without it (none today) falls back to encoding.
+   */
+  private static final ThreadLocal<int[]> STORING_SIZE =
+      ThreadLocal.withInitial(() -> new int[] {-1});
+
   @SuppressWarnings("unchecked")
-  private Caffeine<K, V> weighed(Caffeine<Object, Object> b, boolean byWeight) {
+  private Caffeine<K, V> weighed(Caffeine<Object, Object> b, boolean byWeight, long minWeight) {
     if (byWeight) {
-      // L1 holds the values themselves, so their encoded size is taken again here (only caches
-      // bounded by l1.max-weight pay this encode per L1 store).
-      return b.weigher((Object k, Object v) -> Math.max(1, values.encode((V) v).length));
+      int min = (int) Math.min(Integer.MAX_VALUE, Math.max(1, minWeight));
+      return b.weigher(
+          (Object k, Object v) -> {
+            int[] size = STORING_SIZE.get();
+            int bytes = size[0] >= 0 ? size[0] : values.encode((V) v).length;
+            return Math.max(min, bytes);
+          });
     }
     return (Caffeine<K, V>) (Caffeine<?, ?>) b;
+  }
+
+  /** Runs an L1 store of a value of {@code size} encoded bytes (see {@link #STORING_SIZE}). */
+  private static void storing(int size, Runnable store) {
+    int[] s = STORING_SIZE.get();
+    s[0] = size;
+    try {
+      store.run();
+    } finally {
+      s[0] = -1;
+    }
   }
 
   /**
@@ -448,6 +499,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     gauge("loads", loads::sum);
     gauge("load-failures", loadFailures::sum);
     gauge("rejected", rejected::sum);
+    gauge("oversize-loads", oversizeLoads::sum);
     gauge("degraded", () -> l2 != null && l2.degraded() ? 1L : 0L);
     healthChecks.unregister(prefix);
     healthChecks.register(
@@ -642,7 +694,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
         if (v != null) {
           if (validator == null || validator.isValid(key, v)) {
             l2Hits.increment();
-            fillL1(key, v, e.get().expiresAtMillis(), s, before);
+            fillL1(key, v, e.get().value().length, e.get().expiresAtMillis(), s, before);
             return v;
           }
           rejected.increment();
@@ -669,6 +721,17 @@ public final class TieredCache<K, V> implements AutoCloseable {
       return null;
     }
     byte[] encoded = values.encode(v);
+    if (encoded.length > settings.maxValueSize()) {
+      oversizeLoads.increment();
+      if (oversizeLogged.compareAndSet(false, true)) {
+        log.warn(
+            "{}; a loaded value that large is returned to its callers and not cached (further"
+                + " ones are counted in {}.oversize-loads, not logged)",
+            oversize(key, encoded.length),
+            prefix);
+      }
+      return v;
+    }
     long expiresAt = expiresAt();
     hooks.at(CacheHooks.Step.LOAD_WRITE_BACK, key);
     writeBack(key, k, v, encoded, expiresAt, s, before);
@@ -694,7 +757,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
         }
         hooks.at(CacheHooks.Step.LOAD_L2_WRITTEN, key);
         if (expiresAt == 0 || expiresAt > clock.millis()) {
-          putL1(key, v, expiresAt);
+          putL1(key, v, encoded.length, expiresAt);
         }
       }
     } finally {
@@ -707,21 +770,24 @@ public final class TieredCache<K, V> implements AutoCloseable {
    * write of its stripe began since {@code before} was read (before reading L2); returns whether it
    * did.
    */
-  private boolean fillL1(K key, V v, long expiresAt, int s, long before) {
+  private boolean fillL1(K key, V v, int size, long expiresAt, int s, long before) {
     if ((before & 1) != 0 || (expiresAt != 0 && expiresAt <= clock.millis())) {
       return false; // read during a write, or expired before it could be cached: serve only
     }
     boolean[] stored = {false};
-    l1.asMap()
-        .compute(
-            key,
-            (kk, old) -> {
-              if (seq.get(s) != before) {
-                return old;
-              }
-              stored[0] = true;
-              return v;
-            });
+    storing(
+        size,
+        () ->
+            l1.asMap()
+                .compute(
+                    key,
+                    (kk, old) -> {
+                      if (seq.get(s) != before) {
+                        return old;
+                      }
+                      stored[0] = true;
+                      return v;
+                    }));
     if (stored[0]) {
       expiresL1(key, v, expiresAt);
     }
@@ -763,6 +829,23 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
   }
 
+  private String oversize(K key, int bytes) {
+    String k = String.valueOf(key);
+    return "Cache '"
+        + settings.name()
+        + "': the value for key '"
+        + (k.length() > 64 ? k.substring(0, 64) + "..." : k)
+        + "' encodes to "
+        + bytes
+        + " bytes, more than max-value-size ("
+        + settings.maxValueSize()
+        + " bytes, "
+        + CacheSettings.CACHES
+        + "."
+        + settings.name()
+        + ".max-value-size); raise that setting or keep values that large out of the cache";
+  }
+
   private void record(long start) {
     long nanos = System.nanoTime() - start;
     loadNanos.add(nanos);
@@ -788,6 +871,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
     Objects.requireNonNull(value, "value");
     ensureOpen();
     byte[] encoded = values.encode(value);
+    if (encoded.length > settings.maxValueSize()) {
+      throw new IllegalArgumentException(oversize(key, encoded.length) + "; nothing was written");
+    }
     byte[] k = keys.encode(key);
     long expiresAt = expiresAt();
     write(
@@ -797,7 +883,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
           if (l2 != null) {
             l2.put(k, encoded, ttl);
           }
-          putL1(key, value, expiresAt);
+          putL1(key, value, encoded.length, expiresAt);
         });
   }
 
@@ -897,7 +983,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
       V v = decodeOrDrop(key, e, s, before[s]);
       if (v != null) {
         if (validator == null || validator.isValid(key, v)) {
-          if (fillL1(key, v, e.expiresAtMillis(), s, before[s])) {
+          if (fillL1(key, v, e.value().length, e.expiresAtMillis(), s, before[s])) {
             copied++;
           }
         } else {
@@ -998,6 +1084,12 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** Drops the L1 copy of {@code key} only, as an eviction would (for tests). */
   void invalidateL1ForTest(K key) {
     l1.invalidate(key);
+  }
+
+  /** Total L1 weight (encoded bytes, each entry at least max-weight / max-entries; for tests). */
+  long l1WeightForTest() {
+    l1.cleanUp();
+    return l1.policy().eviction().map(e -> e.weightedSize().orElse(-1)).orElse(-1L);
   }
 
   /** Number of L1 expiry records, live and stale (for tests). */

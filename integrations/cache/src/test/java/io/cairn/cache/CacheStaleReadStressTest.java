@@ -100,6 +100,9 @@ class CacheStaleReadStressTest {
         stop.set(true);
         exec.shutdownNow();
       }
+      System.out.printf(
+          "stale-read stress on %s: %d reads, %d writes in %d ms, %d violations%n",
+          type, reads.get(), writes.get(), MILLIS, violations.size());
       assertThat(reads.get()).as("reads done").isPositive();
       assertThat(writes.get()).as("writes done").isPositive();
       assertThat(violations)
