@@ -66,10 +66,10 @@ import scala.jdk.javaapi.CollectionConverters;
  *
  * <h2>Threads</h2>
  *
- * Writes and deletes run synchronously in the journal actor (on its {@code plugin-dispatcher}, a
- * thread pool meant for blocking plugins), which keeps them in arrival order per journal. Replays
- * and highest-sequence-number reads run on the {@code replay-dispatcher}, so a long recovery does
- * not hold up writes of other actors.
+ * Writes and deletes run synchronously in the journal actor (on its {@code plugin-dispatcher};
+ * Pekko's default gives each plugin actor a thread of its own, so blocking there is expected),
+ * which keeps them in arrival order per journal. Replays and highest-sequence-number reads run on
+ * the {@code replay-dispatcher}, so a long recovery does not hold up writes of other actors.
  */
 public final class CairnJournal extends AsyncWriteJournal {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CairnJournal.class);

@@ -177,16 +177,7 @@ public final class CairnSnapshotStore extends SnapshotStore {
     }
     Serde.write(w, serde.serialize(snapshot));
     byte[] value = w.toByteArray();
-    if (value.length > KeyValueStore.MAX_VALUE_BYTES) {
-      throw new IllegalArgumentException(
-          where(md.persistenceId(), md.sequenceNr())
-              + ": the serialized snapshot is "
-              + value.length
-              + " bytes, over the "
-              + KeyValueStore.MAX_VALUE_BYTES
-              + "-byte value cap of Cairn key-value stores; nothing was saved. Make the state"
-              + " smaller or split it over several persistent actors.");
-    }
+    checkSize(where(md.persistenceId(), md.sequenceNr()), value.length);
     byte[] index = new Records.Writer().u8(FORMAT).i64(md.timestamp()).toByteArray();
     backend.inTransaction(
         tx -> {
@@ -195,6 +186,20 @@ public final class CairnSnapshotStore extends SnapshotStore {
           kw.put(Keys.seqKey(Keys.prefix(SNAPSHOT, pid), md.sequenceNr()), value);
           return null;
         });
+  }
+
+  /** Rejects a snapshot record over the key-value value cap before anything is written. */
+  static void checkSize(String where, long length) {
+    if (length > KeyValueStore.MAX_VALUE_BYTES) {
+      throw new IllegalArgumentException(
+          where
+              + ": the serialized snapshot is "
+              + length
+              + " bytes, over the "
+              + KeyValueStore.MAX_VALUE_BYTES
+              + "-byte value cap of Cairn key-value stores; nothing was saved. Make the state"
+              + " smaller or split it over several persistent actors.");
+    }
   }
 
   @Override

@@ -54,8 +54,15 @@ final class Keys {
     return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(seqNr).array();
   }
 
-  /** Exclusive upper bound of the keys of {@code prefix} with sequence number {@code <= to}. */
+  /**
+   * Exclusive upper bound of the keys of {@code prefix} with sequence number {@code <= to}. A
+   * negative {@code to} selects nothing: encoded as is, -1 would be {@code 0xFF..FF}, above every
+   * sequence number, and a delete up to it would remove everything.
+   */
   static byte[] upperBound(byte[] prefix, long toInclusive) {
+    if (toInclusive < 0) {
+      return seqKey(prefix, 0);
+    }
     return toInclusive == Long.MAX_VALUE
         ? Bytes.prefixUpperBound(prefix)
         : seqKey(prefix, toInclusive + 1);

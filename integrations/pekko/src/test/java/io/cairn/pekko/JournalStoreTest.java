@@ -138,6 +138,19 @@ class JournalStoreTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"sqlite"})
+  void negativeBoundsSelectNothing(String type) {
+    try (PersistenceRegistry r = open(type)) {
+      JournalStore store = new JournalStore(r.backend("main"), "j");
+      store.write(List.of(List.of(event("p", 1, "one"), event("p", 2, "two"))));
+      // big-endian -1 is 0xFF..FF: as an unsigned key bound it would span every sequence number
+      assertThat(payloads(store, "p", -10, -2)).isEmpty();
+      store.deleteTo("p", -2);
+      assertThat(payloads(store, "p", 0, Long.MAX_VALUE)).containsExactly("1:one", "2:two");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"sqlite"})
   void anOverlongPersistenceIdIsRejectedBeforeWriting(String type) {
     try (PersistenceRegistry r = open(type)) {
       JournalStore store = new JournalStore(r.backend("main"), "j");

@@ -21,6 +21,8 @@ import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.persistence.AbstractPersistentActor;
 import org.apache.pekko.persistence.DeleteMessagesSuccess;
+import org.apache.pekko.persistence.journal.EventAdapter;
+import org.apache.pekko.persistence.journal.EventSeq;
 import org.apache.pekko.persistence.journal.Tagged;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -135,6 +137,81 @@ class PekkoPluginTest {
     } finally {
       terminate(system);
     }
+  }
+
+  /** Tags every event and records a manifest on the way in; appends the manifest on the way out. */
+  public static final class VersionAdapter implements EventAdapter {
+    @Override
+    public String manifest(Object event) {
+      return "v1";
+    }
+
+    @Override
+    public Object toJournal(Object event) {
+      return new Tagged(
+          event, scala.jdk.javaapi.CollectionConverters.asScala(Set.of("adapted")).toSet());
+    }
+
+    @Override
+    public EventSeq fromJournal(Object event, String manifest) {
+      return EventSeq.single(event + "@" + manifest);
+    }
+  }
+
+  @Test
+  void eventAdaptersRunOnWriteReplayAndQuery() throws Exception {
+    Config config =
+        ConfigFactory.parseString(
+                String.join(
+                    "\n",
+                    "cairn.pekko.journal.event-adapters.version = \""
+                        + VersionAdapter.class.getName()
+                        + "\"",
+                    "cairn.pekko.journal.event-adapter-bindings { \"java.lang.String\" = version }"))
+            .withFallback(config("rocksdb"));
+    ActorSystem system = ActorSystem.create("adapters", config);
+    try {
+      ActorRef a = system.actorOf(Props.create(Recorder.class, "adapted"));
+      assertThat(ask(a, "e1")).isEqualTo("ok");
+    } finally {
+      terminate(system);
+    }
+    system = ActorSystem.create("adapters2", config);
+    try {
+      ActorRef a = system.actorOf(Props.create(Recorder.class, "adapted"));
+      assertThat(ask(a, "events")).isEqualTo(List.of("e1@v1"));
+      JournalStore.Event stored =
+          new JournalStore(CairnPekko.get(system).registry().backend("main"), "pekko-journal")
+              .read("adapted", 1, 1, 1)
+              .get(0);
+      assertThat(stored.adapterManifest()).isEqualTo("v1");
+      assertThat(stored.tags()).containsExactly("adapted");
+      CairnReadJournal journal =
+          PersistenceQuery.get(system)
+              .getReadJournalFor(CairnReadJournal.class, CairnReadJournal.IDENTIFIER);
+      assertThat(
+              journal
+                  .currentEventsByPersistenceId("adapted", 0, Long.MAX_VALUE)
+                  .map(EventEnvelope::event)
+                  .runWith(Sink.seq(), system)
+                  .toCompletableFuture()
+                  .get(60, TimeUnit.SECONDS))
+          .containsExactly("e1@v1");
+    } finally {
+      terminate(system);
+    }
+  }
+
+  @Test
+  void aSnapshotOverTheValueCapIsRefusedWithTheReason() {
+    CairnSnapshotStore.checkSize("here", io.cairn.persistence.KeyValueStore.MAX_VALUE_BYTES);
+    assertThatThrownBy(
+            () ->
+                CairnSnapshotStore.checkSize(
+                    "here", io.cairn.persistence.KeyValueStore.MAX_VALUE_BYTES + 1L))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("here: the serialized snapshot is 67108865 bytes")
+        .hasMessageContaining("nothing was saved");
   }
 
   @Test
