@@ -8,7 +8,7 @@ import com.codahale.metrics.health.HealthCheckRegistry;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
-import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.Entry;
@@ -86,7 +86,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Thread-safe. A {@code null} from a loader is returned and not cached. After {@link #close()}
- * every method throws {@link BackendClosedException}.
+ * every method throws {@link ClosedException}.
  *
  * @param <K> key type; must have value-based {@code equals}/{@code hashCode} (L1 is a hash map)
  * @param <V> value type
@@ -1036,7 +1036,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
 
   private void ensureOpen() {
     if (closed) {
-      throw new BackendClosedException("cache " + settings.name() + " on " + backend.name());
+      throw new ClosedException(
+          "cache '" + settings.name() + "' on backend '" + backend.name() + "'",
+          "open it again with TieredCache.open or TieredCaches");
     }
   }
 

@@ -1,6 +1,6 @@
 package io.cairn.cache;
 
-import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
@@ -127,7 +127,7 @@ public final class TieredCaches implements LifecycleListener {
    * @throws ConfigurationException if no cache of that name is configured
    * @throws PersistenceException if the cache is already open with other codec instances (one L1
    *     per L2 namespace keeps the tiers coherent)
-   * @throws BackendClosedException if the registry is not open
+   * @throws ClosedException if the registry is not open
    */
   @SuppressWarnings("unchecked")
   public synchronized <K, V> TieredCache<K, V> cache(
@@ -139,7 +139,8 @@ public final class TieredCaches implements LifecycleListener {
     Objects.requireNonNull(keyCodec, "keyCodec");
     Objects.requireNonNull(valueCodec, "valueCodec");
     if (registry == null) {
-      throw new BackendClosedException("caches (registry not open)");
+      throw new ClosedException(
+          "the registry behind these caches", "open a new PersistenceRegistry");
     }
     TieredCache<?, ?> existing = caches.get(name);
     if (existing != null) {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.health.HealthCheck;
-import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
@@ -269,7 +269,7 @@ class TieredCacheTest {
       c.close();
       assertThat(r.metrics().getGauges().keySet()).noneMatch(n -> n.startsWith("cairn.caches.c"));
       assertThat(r.healthChecks().getNames()).doesNotContain("cairn.caches.c");
-      assertThatThrownBy(() -> c.get("b", loader)).isInstanceOf(BackendClosedException.class);
+      assertThatThrownBy(() -> c.get("b", loader)).isInstanceOf(ClosedException.class);
     }
   }
 

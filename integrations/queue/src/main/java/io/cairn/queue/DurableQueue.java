@@ -138,7 +138,7 @@ public final class DurableQueue<T> implements AutoCloseable {
    * interrupt flag is then set; a message whose lease a commit was already storing for this caller
    * is still returned, as a commit is not interruptible).
    *
-   * @throws io.cairn.persistence.BackendClosedException if the queue is closed
+   * @throws io.cairn.persistence.ClosedException if the queue is closed
    */
   public Optional<Delivery<T>> poll(Duration timeout) {
     List<Delivery<T>> one = poll(1, timeout);
@@ -180,7 +180,7 @@ public final class DurableQueue<T> implements AutoCloseable {
    * delivered again), nothing is acked, as when {@link #ack} returns {@code false}, and this only
    * polls.
    *
-   * @throws io.cairn.persistence.BackendClosedException if the queue is closed
+   * @throws io.cairn.persistence.ClosedException if the queue is closed
    */
   public Optional<Delivery<T>> ackAndPoll(Delivery<T> done, Duration timeout) {
     List<Delivery<byte[]>> raw = engine.ackAndPoll(done.id(), done.attempt(), 1, timeout);

@@ -111,13 +111,14 @@ public final class DurableQueues implements LifecycleListener {
    * share one queue. Do not close the view; the registry closes the queue.
    *
    * @throws ConfigurationException if no queue of that name is configured
-   * @throws io.cairn.persistence.BackendClosedException if the registry is not open
+   * @throws io.cairn.persistence.ClosedException if the registry is not open
    */
   public synchronized <T> DurableQueue<T> queue(String name, Codec<T> codec) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(codec, "codec");
     if (!open) {
-      throw new io.cairn.persistence.BackendClosedException("queues (registry not open)");
+      throw new io.cairn.persistence.ClosedException(
+          "the registry behind these queues", "open a new PersistenceRegistry");
     }
     QueueEngine e = engines.get(name);
     if (e == null) {

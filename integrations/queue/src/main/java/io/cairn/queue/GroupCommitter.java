@@ -1,7 +1,7 @@
 package io.cairn.queue;
 
 import com.codahale.metrics.Histogram;
-import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.Transaction;
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  *
  * <p>Thread-safe. {@code onCommit} callbacks and the hook run on the committer thread, so in-memory
  * state follows the stored state in commit order. {@link #close()} commits what is queued, then
- * stops the thread; later commits throw {@link BackendClosedException}.
+ * stops the thread; later commits throw {@link ClosedException}.
  */
 final class GroupCommitter {
   /** Extra writes added to each shared transaction; see the class comment. */
@@ -134,13 +134,13 @@ final class GroupCommitter {
    * onCommit} or hook (it would wait for itself).
    *
    * @param appends how many log records {@code write} appends (for the {@link BatchHook})
-   * @throws BackendClosedException if the committer was closed
+   * @throws ClosedException if the committer was closed
    * @throws RuntimeException the transaction's failure; nothing of {@code write} was committed (or,
    *     for a failure while committing, the outcome is that of a crash at that moment)
    */
   void commit(int appends, Consumer<Transaction> write, Runnable onCommit) {
     if (closed) {
-      throw new BackendClosedException(description);
+      throw new ClosedException(description, "open the queue again");
     }
     Request r = new Request(appends, write, onCommit);
     pending.add(r);
@@ -151,7 +151,7 @@ final class GroupCommitter {
     while (!r.done) {
       LockSupport.parkNanos(this, RECHECK_NANOS);
       if (!r.done && !thread.isAlive() && pending.remove(r)) {
-        throw new BackendClosedException(description); // closed just as we queued
+        throw new ClosedException(description, "open the queue again"); // closed just as we queued
       }
       if (Thread.interrupted()) {
         interrupted = true; // a commit is not interruptible; restore the flag afterwards

@@ -4,6 +4,7 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
@@ -582,7 +583,9 @@ final class QueueEngine implements AutoCloseable {
         if (w.state == Waiter.WAITING) {
           if (closed) {
             waiters.remove(w);
-            throw new BackendClosedException("queue " + name() + " on " + backend.name());
+            throw new ClosedException(
+          "queue '" + name() + "' on backend '" + backend.name() + "'",
+          "open it again with DurableQueue.open or DurableQueues");
           }
           long remaining = deadline - System.nanoTime();
           if (remaining <= 0 || interrupted) {
@@ -1549,7 +1552,9 @@ final class QueueEngine implements AutoCloseable {
 
   private void ensureOpen() {
     if (closed) {
-      throw new BackendClosedException("queue " + name() + " on " + backend.name());
+      throw new ClosedException(
+          "queue '" + name() + "' on backend '" + backend.name() + "'",
+          "open it again with DurableQueue.open or DurableQueues");
     }
   }
 

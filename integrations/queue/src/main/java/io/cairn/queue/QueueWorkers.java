@@ -1,6 +1,6 @@
 package io.cairn.queue;
 
-import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +59,7 @@ public final class QueueWorkers implements AutoCloseable {
           continue;
         }
         d = next.get();
-      } catch (BackendClosedException e) {
+      } catch (ClosedException e) {
         return;
       } catch (RuntimeException e) {
         log.warn("Queue '{}': poll failed; retrying in 1s: {}", queue.name(), e.toString());
@@ -86,7 +86,7 @@ public final class QueueWorkers implements AutoCloseable {
         } else {
           queue.nack(d);
         }
-      } catch (BackendClosedException e) {
+      } catch (ClosedException e) {
         return;
       } catch (RuntimeException e) {
         log.warn(

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.Gauge;
-import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.PersistenceException;
@@ -381,7 +381,7 @@ class DurableQueueTest {
       q.close();
       assertThat(w.aliveWorkers()).isZero();
       assertThat(calls.get()).isEqualTo(1);
-      assertThatThrownBy(() -> q.enqueue("x")).isInstanceOf(BackendClosedException.class);
+      assertThatThrownBy(() -> q.enqueue("x")).isInstanceOf(ClosedException.class);
     }
   }
 
@@ -415,7 +415,7 @@ class DurableQueueTest {
       assertThatThrownBy(() -> queues.queue("qq", Codec.utf8()))
           .hasMessageContaining("did you mean 'q'");
     }
-    assertThatThrownBy(() -> q.enqueue("after close")).isInstanceOf(BackendClosedException.class);
+    assertThatThrownBy(() -> q.enqueue("after close")).isInstanceOf(ClosedException.class);
   }
 
   private static long transactions(PersistenceRegistry r) {

@@ -5,6 +5,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.health.HealthCheck;
 import com.codahale.metrics.health.HealthCheckRegistry;
 import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
@@ -125,7 +126,7 @@ import org.slf4j.LoggerFactory;
  *
  * Thread-safe. One instance per table per process: opening a table that is already open (on the
  * same backend object) throws {@link IllegalStateException}. {@link #close()} is idempotent; after
- * it every method throws {@link BackendClosedException}. The table does not own its backend; the
+ * it every method throws {@link ClosedException}. The table does not own its backend; the
  * {@link PersistenceRegistry} closes that. Metrics: gauges {@code cairn.routing.<name>.routes} and
  * {@code .version}; health check {@code cairn.routing.<name>}.
  */
@@ -470,7 +471,9 @@ public final class RouteTable implements AutoCloseable {
 
   private void ensureOpen() {
     if (closed) {
-      throw new BackendClosedException(backend.name() + "' route table '" + settings.name());
+      throw new ClosedException(
+          "route table '" + settings.name() + "' on backend '" + backend.name() + "'",
+          "open it again with RouteTable.open or RouteTables");
     }
   }
 

@@ -3,7 +3,7 @@ package io.cairn.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.SnapshotInfo;
@@ -450,9 +450,9 @@ class RouteTableTest {
         .hasMessageContaining("already open");
     table.close();
     table.close();
-    assertThatThrownBy(() -> table.get("x")).isInstanceOf(BackendClosedException.class);
+    assertThatThrownBy(() -> table.get("x")).isInstanceOf(ClosedException.class);
     assertThatThrownBy(() -> table.put(Route.of("x", "y")))
-        .isInstanceOf(BackendClosedException.class)
+        .isInstanceOf(ClosedException.class)
         .hasMessageContaining("catalog");
     table = RouteTable.open(registry, "catalog");
   }
