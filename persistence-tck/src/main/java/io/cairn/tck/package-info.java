@@ -41,8 +41,24 @@
  *   <li>Counts in {@code BackendStats} are exact or -1.
  * </ul>
  *
+ * <h2>What the suites run in child JVMs</h2>
+ *
+ * Some rules can only be checked across processes, so a few tests start a child JVM on the test's
+ * class path ({@link io.cairn.tck.crash.ChildJvm}): {@link
+ * io.cairn.tck.RestartContract#acknowledgedWritesSurviveAKilledProcess()} kills a writer with
+ * SIGKILL and checks every acknowledged write (durability {@code normal} and {@code full}; a
+ * backend that writes only on close fails it), {@link
+ * io.cairn.tck.BackendContract#aSecondOpenOfTheSameDirectoryInAnotherProcessIsLocked()} expects
+ * {@link io.cairn.persistence.BackendLockedException}, and {@link
+ * io.cairn.tck.SnapshotStoreContract#aSnapshotLargerThanTheHeapIsSavedAndLoaded()} saves 96 MiB
+ * with a 48 MiB heap (backends with {@link io.cairn.persistence.Capability#LARGE_SNAPSHOTS}). For
+ * crashes at random points, also run {@link io.cairn.tck.crash.CrashHarness}.
+ *
  * <p>System properties: {@code tckSeed} (seed of {@code random()} in every test), {@code
  * tckModelSeeds}, {@code tckModelSeed} and {@code tckModelOps} (see {@link
- * io.cairn.tck.ModelBasedContract}).
+ * io.cairn.tck.ModelBasedContract}), {@code tckManyStores} (stores created by {@link
+ * io.cairn.tck.BackendContract#manyStoresAreCheapToCreate()}, default 2,000) and {@code
+ * tckVisibilityTransactions} (transactions of {@link
+ * io.cairn.tck.ConcurrencyContract#aTransactionsWritesBecomeVisibleTogether()}, default 1,000).
  */
 package io.cairn.tck;
