@@ -75,6 +75,9 @@ public final class CrashHarness {
     private boolean acknowledgeBeforeWrite;
     private boolean stopAtFirstViolation = true;
     private Duration startTimeout = Duration.ofSeconds(60);
+    private Observer observer;
+    private Duration observeEvery = Duration.ofSeconds(10);
+    private Duration timeLimit;
 
     private Builder(String backendConfig, Path workDir) {
       this.backendConfig = Objects.requireNonNull(backendConfig, "backendConfig");
@@ -143,10 +146,54 @@ public final class CrashHarness {
       return this;
     }
 
+    /**
+     * Calls {@code observer} every {@code every} while a child runs and after each reopen (for soak
+     * runs: heap, files, recovery time). The child then prints {@code STAT} lines (see {@link
+     * CrashWorkload}) at the same interval.
+     */
+    public Builder observer(Observer observer, Duration every) {
+      this.observer = Objects.requireNonNull(observer, "observer");
+      if (every.isNegative() || every.isZero()) {
+        throw new IllegalArgumentException("every must be positive, got " + every);
+      }
+      this.observeEvery = every;
+      return this;
+    }
+
+    /**
+     * Starts no new cycle once {@code limit} has passed since {@link CrashHarness#run()} began
+     * (default: none; the cycle count still applies).
+     */
+    public Builder timeLimit(Duration limit) {
+      this.timeLimit = Objects.requireNonNull(limit, "limit");
+      return this;
+    }
+
     /** The harness; {@link CrashHarness#run()} starts it. */
     public CrashHarness build() {
       return new CrashHarness(this);
     }
+  }
+
+  /** Watches a run; both methods are called on the harness's thread. */
+  public interface Observer {
+    /**
+     * Called every observation interval while the child of {@code cycle} runs.
+     *
+     * @param child the running child; its {@code STAT} lines are in {@link ChildJvm#output()}
+     * @param dataDir the backend's data directory
+     */
+    default void running(int cycle, ChildJvm child, Path dataDir) {}
+
+    /**
+     * Called after the reopen and check that end {@code cycle}.
+     *
+     * @param recoveryMillis how long {@link PersistenceRegistry#open} took on the killed directory
+     * @param acknowledged acknowledged writes over all cycles so far
+     * @param violations violations found in this cycle
+     */
+    default void cycleEnded(
+        int cycle, long recoveryMillis, long acknowledged, List<String> violations) {}
   }
 
   /**
@@ -166,7 +213,11 @@ public final class CrashHarness {
     List<String> violations = new ArrayList<>();
     List<String> log = new ArrayList<>();
     int done = 0;
+    long started = System.nanoTime();
     for (int cycle = 0; cycle < b.cycles; cycle++) {
+      if (b.timeLimit != null && System.nanoTime() - started > b.timeLimit.toNanos()) {
+        break;
+      }
       Path journal = b.workDir.resolve("journal-" + cycle + ".txt");
       long delay =
           b.minKillDelay.toMillis()
@@ -182,7 +233,10 @@ public final class CrashHarness {
               "run=" + cycle,
               "threads=" + b.threads,
               "backend=" + BACKEND,
-              "ack-early=" + b.acknowledgeBeforeWrite)) {
+              "ack-early=" + b.acknowledgeBeforeWrite,
+              // the child must outlive the kill; it stops by itself only if the kill never comes
+              "max-seconds=" + (b.maxKillDelay.toSeconds() + 300),
+              "stats-ms=" + (b.observer == null ? 0 : b.observeEvery.toMillis()))) {
         try {
           child.awaitLine(l -> l.equals("READY") || l.startsWith("ERROR"), b.startTimeout);
         } catch (IllegalStateException e) {
@@ -191,7 +245,19 @@ public final class CrashHarness {
           done++;
           break;
         }
-        sleep(delay);
+        if (b.observer == null) {
+          sleep(delay);
+        } else {
+          long killAt = System.nanoTime() + delay * 1_000_000;
+          while (true) {
+            long left = (killAt - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+              break;
+            }
+            sleep(Math.min(left, b.observeEvery.toMillis()));
+            b.observer.running(cycle, child, dataDir);
+          }
+        }
         child.killHard();
         List<String> output = child.output();
         outcome = output.stream().filter(l -> l.startsWith("ERROR")).findFirst().orElse("killed");
@@ -205,8 +271,11 @@ public final class CrashHarness {
       }
       List<String> found;
       long before = model.acknowledged();
+      long openStart = System.nanoTime();
+      long recoveryMillis = -1;
       try (PersistenceRegistry registry =
           PersistenceRegistry.open(ConfigFactory.parseFile(config.toFile()))) {
+        recoveryMillis = (System.nanoTime() - openStart) / 1_000_000;
         Map<Integer, List<Journal.Op>> ops = Journal.read(journal);
         found = model.check(registry.backend(BACKEND), ops);
       } catch (RuntimeException e) {
@@ -227,12 +296,23 @@ public final class CrashHarness {
       for (String v : found) {
         violations.add("cycle " + cycle + ": " + v);
       }
+      if (b.observer != null) {
+        b.observer.cycleEnded(cycle, recoveryMillis, model.acknowledged(), found);
+      }
       if (!violations.isEmpty() && b.stopAtFirstViolation) {
         break;
       }
     }
     return new CrashReport(
-        b.backendConfig, b.durability, b.seed, done, model.acknowledged(), violations, log);
+        b.backendConfig,
+        b.durability,
+        b.seed,
+        done,
+        model.acknowledged(),
+        model.lost(),
+        model.wrong(),
+        violations,
+        log);
   }
 
   /**

@@ -55,10 +55,29 @@ final class CrashModel {
   private final Map<Long, long[]> snapIntents = new HashMap<>();
   private long maxAckedSnapshot = -1;
   private long acknowledged;
+  private long lost;
+  private long wrong;
 
   /** Acknowledged operations seen in all journals so far. */
   long acknowledged() {
     return acknowledged;
+  }
+
+  /**
+   * Acknowledged writes found missing so far: a key without its acknowledged value, an acknowledged
+   * append or the newest acknowledged snapshot absent, a listed snapshot that cannot be loaded.
+   */
+  long lost() {
+    return lost;
+  }
+
+  /**
+   * Wrong data found so far: a key holding a value or version nobody acknowledged, a log record
+   * nobody wrote or at the wrong offset, a snapshot with other bytes, a batch or appendAll partly
+   * visible.
+   */
+  long wrong() {
+    return wrong;
   }
 
   /** Applies one cycle's journal, checks {@code backend} and returns the violations found. */
@@ -155,6 +174,7 @@ final class CrashModel {
             }
           }
           if (visible != 0 && visible != f.size() / 2) {
+            wrong++;
             out.add(
                 "putAll is not atomic: "
                     + visible
@@ -177,6 +197,7 @@ final class CrashModel {
       String found = e == null ? null : str(e.value());
       boolean ok = Objects.equals(found, exp.value());
       if (ok && e != null && exp.version() > 0 && e.version() != exp.version()) {
+        wrong++;
         out.add(
             "key "
                 + key
@@ -188,6 +209,11 @@ final class CrashModel {
                 + exp.version());
       }
       if (!ok && !(inFlight.containsKey(key) && inFlight.get(key).contains(found))) {
+        if (found == null) {
+          lost++;
+        } else {
+          wrong++;
+        }
         out.add(
             "key "
                 + key
@@ -238,6 +264,7 @@ final class CrashModel {
         }
         String payload = str(r.payload());
         if (!logKnown.contains(payload)) {
+          wrong++;
           out.add("log offset " + r.offset() + " holds a record nobody wrote: " + payload);
         }
         records.put(r.offset(), payload);
@@ -248,6 +275,9 @@ final class CrashModel {
     for (Map.Entry<Long, String> e : logAt.entrySet()) {
       String found = records.get(e.getKey());
       if (!e.getValue().equals(found)) {
+        if (found != null) {
+          wrong++; // a record missing altogether is counted once below, as lost
+        }
         out.add(
             "acknowledged append of "
                 + e.getValue()
@@ -259,6 +289,7 @@ final class CrashModel {
     }
     for (String p : logRequired) {
       if (!offsetOf.containsKey(p)) {
+        lost++;
         out.add("acknowledged append of " + p + " is missing from the log");
       }
     }
@@ -277,12 +308,14 @@ final class CrashModel {
         long base = offsetOf.get(f.get(0));
         for (int i = 0; i < f.size(); i++) {
           if (offsetOf.get(f.get(i)) != base + i) {
+            wrong++;
             out.add("in-flight " + op + " is visible but not at consecutive offsets");
           }
           logRequired.add(f.get(i));
           logAt.put(base + i, f.get(i));
         }
       } else if (visible != 0) {
+        wrong++;
         out.add("appendAll is not atomic: " + visible + " of " + f.size() + " records of " + op);
       }
     }
@@ -296,10 +329,12 @@ final class CrashModel {
       versions.add(info.version());
       long[] intent = snapIntents.get(info.version());
       if (intent == null) {
+        wrong++;
         out.add("snapshot version " + info.version() + " was never saved by the workload");
         continue;
       }
       if (info.sizeBytes() != intent[0] || info.crc32c() != intent[1]) {
+        wrong++;
         out.add(
             "snapshot "
                 + info.version()
@@ -321,14 +356,17 @@ final class CrashModel {
           size += n;
         }
       } catch (Exception e) {
+        lost++;
         out.add("snapshot " + info.version() + " cannot be loaded: " + e);
         continue;
       }
       if (size != intent[0] || crc.getValue() != intent[1]) {
+        wrong++;
         out.add("snapshot " + info.version() + " loads different bytes than were saved");
       }
     }
     if (maxAckedSnapshot >= 0 && !versions.contains(maxAckedSnapshot)) {
+      lost++;
       out.add(
           "the newest acknowledged snapshot "
               + maxAckedSnapshot

@@ -11,6 +11,10 @@ import java.util.List;
  * @param seed the seed; rerun with it to reproduce
  * @param cycles kill-and-reopen cycles completed
  * @param acknowledgedWrites writes the workload saw acknowledged, over all cycles
+ * @param lostWrites keys, log records and snapshots whose acknowledged write was missing after a
+ *     kill, counted once per cycle in which it was missing (one batch can lose several)
+ * @param wrongValues keys, log records and snapshots that held data nobody acknowledged (another
+ *     value or version, an unknown record, other bytes, a partly visible batch)
  * @param violations one line per broken rule, prefixed with its cycle; empty when all held
  * @param log one line per cycle: kill delay, acknowledged writes, outcome
  */
@@ -20,6 +24,8 @@ public record CrashReport(
     long seed,
     int cycles,
     long acknowledgedWrites,
+    long lostWrites,
+    long wrongValues,
     List<String> violations,
     List<String> log) {
   public CrashReport {
@@ -47,6 +53,10 @@ public record CrashReport(
             .append(" cycles, ")
             .append(acknowledgedWrites)
             .append(" acknowledged writes, ")
+            .append(lostWrites)
+            .append(" lost, ")
+            .append(wrongValues)
+            .append(" wrong, ")
             .append(violations.size())
             .append(" violations");
     for (String l : log) {

@@ -32,7 +32,9 @@ import java.util.zip.CRC32C;
  * seed}, {@code run} (cycle number; makes every value unique across cycles), {@code threads},
  * {@code backend} (name; default the registry's default backend), {@code max-seconds} (stop by
  * itself after this long), {@code ack-early} ({@code true}: journal the acknowledgement
- * <i>before</i> calling the store: a deliberately unsafe write path for negative controls).
+ * <i>before</i> calling the store: a deliberately unsafe write path for negative controls), {@code
+ * stats-ms} (if positive, print {@code STAT <uptime ms> <heap used> <heap used after the last GC>}
+ * (bytes) at this interval, for soak runs).
  *
  * <p>Stores used: key-value namespace {@value #KV}, log {@value #LOG}, snapshot set {@value
  * #SNAPSHOTS} (thread 0 only). Keys are {@code t<thread>-k<i>}, so each key has a single writer.
@@ -61,6 +63,12 @@ public final class CrashWorkload {
     boolean ackEarly = Boolean.parseBoolean(o.getOrDefault("ack-early", "false"));
     long maxMillis = Long.parseLong(o.getOrDefault("max-seconds", "120")) * 1000;
     String backendName = o.get("backend");
+    long statsMillis = Long.parseLong(o.getOrDefault("stats-ms", "0"));
+    if (statsMillis > 0) {
+      Thread stats = new Thread(() -> printStats(statsMillis), "crash-stats");
+      stats.setDaemon(true);
+      stats.start();
+    }
 
     try (PersistenceRegistry registry =
             PersistenceRegistry.open(ConfigFactory.parseFile(config.toFile()));
@@ -105,6 +113,34 @@ public final class CrashWorkload {
       }
     }
     System.out.println("DONE");
+  }
+
+  private static void printStats(long every) {
+    long start = System.nanoTime();
+    while (true) {
+      try {
+        Thread.sleep(every);
+      } catch (InterruptedException e) {
+        return;
+      }
+      long afterGc = 0;
+      for (java.lang.management.MemoryPoolMXBean pool :
+          java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+        if (pool.getType() == java.lang.management.MemoryType.HEAP
+            && pool.getCollectionUsage() != null) {
+          afterGc += pool.getCollectionUsage().getUsed();
+        }
+      }
+      Runtime rt = Runtime.getRuntime();
+      System.out.println(
+          "STAT "
+              + (System.nanoTime() - start) / 1_000_000
+              + " "
+              + (rt.totalMemory() - rt.freeMemory())
+              + " "
+              + afterGc);
+      System.out.flush();
+    }
   }
 
   /** Deterministic snapshot content for {@code id} of {@code size} bytes. */

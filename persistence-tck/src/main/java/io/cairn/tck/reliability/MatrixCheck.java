@@ -314,6 +314,16 @@ final class MatrixCheck {
       }
     }
     long k = found.isEmpty() ? 0 : found.lastKey();
+    if (k < model.tailAcked) {
+      missing.add(
+          "tail writes "
+              + (k + 1)
+              + ".."
+              + model.tailAcked
+              + " were acknowledged but are gone ("
+              + k
+              + " survived)");
+    }
     if (found.size() != k) {
       for (long n = 1; n <= k; n++) {
         if (!found.containsKey(n)) {

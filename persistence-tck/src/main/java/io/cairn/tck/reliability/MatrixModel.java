@@ -40,8 +40,11 @@ final class MatrixModel {
   final Map<String, Log> logs = new TreeMap<>();
   final Map<String, TreeMap<Long, Snap>> snapshots = new TreeMap<>();
 
-  /** The namespace holding the kill variant's in-flight tail, or null. */
+  /** The namespace holding the kill variant's tail of single puts, or null. */
   String tailNamespace;
+
+  /** Kill variant: how many tail puts were acknowledged before the kill (not in the text form). */
+  long tailAcked;
 
   /** A few present keys, values and log payloads, for locating regions in files. */
   List<String> sampleKeys() {

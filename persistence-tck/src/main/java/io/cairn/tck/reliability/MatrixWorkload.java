@@ -11,6 +11,7 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.spi.Checksums;
+import java.io.FileOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,10 +33,11 @@ import java.util.TreeMap;
  * the matrix can find them in the engine's files and damage exactly those bytes.
  *
  * <p>As a child-JVM main (the kill variant) it takes {@code config=<hocon file> backend=<name>
- * seed=<n> model=<file>}, runs the workload, writes the model, prints {@code WRITTEN} and then
- * writes an endless tail of single puts {@code tail-<n>} (n = 1, 2, ...) into {@value #TAIL} until
- * it is killed. The tail stands for writes in flight at the kill: the matrix accepts losing a
- * suffix of it to damage, never a hole in it.
+ * seed=<n> model=<file> acks=<file>}, runs the workload, writes the model, prints {@code WRITTEN}
+ * and then writes an endless tail of single puts {@code tail-<n>} (n = 1, 2, ...) into {@value
+ * #TAIL} until it is killed, appending {@code n} to the acks file after each put returned. The tail
+ * puts up to the last line of the acks file are acknowledged; the one after it was in flight at the
+ * kill and may or may not be there.
  */
 public final class MatrixWorkload {
   static final String KV = "m-kv";
@@ -66,8 +68,12 @@ public final class MatrixWorkload {
       System.out.println("WRITTEN");
       System.out.flush();
       KeyValueStore tail = backend.keyValue(TAIL);
-      for (long n = 1; ; n++) {
-        tail.put(b(tailKey(n)), b("tailval-" + n));
+      // Each acknowledgement is one unbuffered write(2): kill -9 keeps the page cache.
+      try (FileOutputStream acks = new FileOutputStream(o.get("acks"), true)) {
+        for (long n = 1; ; n++) {
+          tail.put(b(tailKey(n)), b("tailval-" + n));
+          acks.write(b(n + "\n"));
+        }
       }
     } catch (Throwable e) {
       System.out.println("ERROR " + e);

@@ -15,9 +15,9 @@ public enum Outcome {
   INTACT,
   /**
    * Kill variant only: every acknowledged write is intact, {@code verify()} is healthy and nothing
-   * failed, but a suffix of the in-flight tail (writes issued after the model was recorded, which
-   * the matrix treats as not acknowledged) is shorter than in the undamaged copy: the backend
-   * dropped a damaged tail, and dropped only unacknowledged data, in order.
+   * failed, but the write that was in flight at the kill (issued, never acknowledged) is present in
+   * the undamaged copy and absent here: the backend dropped a damaged tail, and only unacknowledged
+   * data. Losing an acknowledged write, or a hole before a surviving write, is never RECOVERED.
    */
   RECOVERED,
   /**
