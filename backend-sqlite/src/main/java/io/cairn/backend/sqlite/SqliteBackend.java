@@ -274,15 +274,19 @@ final class SqliteBackend implements StorageBackend {
   private static String checkWal(
       BackendContext ctx, SqliteSettings settings, Path db, SqliteErrors openErrors) {
     List<String> warnings = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
     List<String> problems;
     try {
-      problems = WalGuard.check(db, ctx.durability(), warnings);
+      problems = WalGuard.check(db, ctx.durability(), warnings, notes);
     } catch (IOException e) {
       throw openErrors.translate(e, "open (WAL check)", WalGuard.walFile(db));
     }
     if (settings.onWalLoss() == SqliteSettings.OnWalLoss.ACCEPT) {
       warnings.addAll(problems);
       problems = List.of();
+    }
+    for (String n : notes) {
+      log.warn("{}: {}", ctx.describe(), n);
     }
     for (String w : warnings) {
       ctx.metrics().counter(ctx.metricPrefix() + ".sqlite.wal-loss-accepted").inc();

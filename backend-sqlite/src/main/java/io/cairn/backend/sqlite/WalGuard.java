@@ -135,13 +135,15 @@ final class WalGuard implements AutoCloseable {
 
   /**
    * Checks the WAL of {@code db} against its frames and the mark. Returns the problems found (empty
-   * if none); {@code warnings} receives findings that the durability allows after an OS crash.
+   * if none); {@code warnings} receives losses that the durability allows after an OS crash, and
+   * {@code notes} anything else worth logging (a damaged mark).
    */
-  static List<String> check(Path db, Durability durability, List<String> warnings)
+  static List<String> check(
+      Path db, Durability durability, List<String> warnings, List<String> notes)
       throws IOException {
     Path wal = walFile(db);
     Scan scan = scan(wal);
-    Mark mark = readMark(markFile(db), warnings);
+    Mark mark = readMark(markFile(db), notes);
     boolean rebooted = mark != null && !mark.sameBoot();
     List<String> problems = new ArrayList<>();
     boolean dbEmpty = !Files.exists(db, LinkOption.NOFOLLOW_LINKS) || Files.size(db) == 0;
