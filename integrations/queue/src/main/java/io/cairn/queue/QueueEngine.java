@@ -3,9 +3,8 @@ package io.cairn.queue;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
-import io.cairn.persistence.BackendClosedException;
-import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.CloseableIterator;
+import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogRecord;
@@ -584,8 +583,8 @@ final class QueueEngine implements AutoCloseable {
           if (closed) {
             waiters.remove(w);
             throw new ClosedException(
-          "queue '" + name() + "' on backend '" + backend.name() + "'",
-          "open it again with DurableQueue.open or DurableQueues");
+                "queue '" + name() + "' on backend '" + backend.name() + "'",
+                "open it again with DurableQueue.open or DurableQueues");
           }
           long remaining = deadline - System.nanoTime();
           if (remaining <= 0 || interrupted) {

@@ -4,7 +4,6 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.health.HealthCheck;
 import com.codahale.metrics.health.HealthCheckRegistry;
-import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.LogRecord;
@@ -126,9 +125,9 @@ import org.slf4j.LoggerFactory;
  *
  * Thread-safe. One instance per table per process: opening a table that is already open (on the
  * same backend object) throws {@link IllegalStateException}. {@link #close()} is idempotent; after
- * it every method throws {@link ClosedException}. The table does not own its backend; the
- * {@link PersistenceRegistry} closes that. Metrics: gauges {@code cairn.routing.<name>.routes} and
- * {@code .version}; health check {@code cairn.routing.<name>}.
+ * it every method throws {@link ClosedException}. The table does not own its backend; the {@link
+ * PersistenceRegistry} closes that. Metrics: gauges {@code cairn.routing.<name>.routes} and {@code
+ * .version}; health check {@code cairn.routing.<name>}.
  */
 public final class RouteTable implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RouteTable.class);
