@@ -33,9 +33,12 @@ import java.util.zip.CRC32C;
  *   <li><b>Frames after a bad one.</b> The WAL format is public (sqlite.org/walformat.html): a
  *       32-byte header (magic 0x377f0682/3, version, page size, checkpoint sequence, salt-1,
  *       salt-2, checksum) and frames of a 24-byte header (page number, commit size &ne; 0 on the
- *       last frame of a transaction, the two salts, a cumulative checksum) plus one page. A frame
- *       carrying the header's salts that ends a transaction ({@code commit size} &ne; 0) after the
- *       first frame that fails the checksum chain is a commit SQLite would drop.
+ *       last frame of a transaction, the two salts, a cumulative checksum) plus one page. Frames
+ *       carrying the header's salts that end transactions ({@code commit size} &ne; 0) after the
+ *       first frame that fails the checksum chain are commits SQLite would drop, from the second
+ *       one on: the first may be the damaged frame's own transaction, which a kill can leave with
+ *       stale checksums (SQLite re-checksums frames rewritten within a transaction after writing
+ *       its commit frame) and which was then never acknowledged; the mark decides it.
  *   <li><b>The commit mark.</b> After every commit the writer copies the WAL position SQLite
  *       publishes in its wal-index ({@code cairn.db-shm}: salts, {@code mxFrame} = frames
  *       committed, {@code nBackfill} = frames already copied into {@code cairn.db}) into the side
@@ -159,13 +162,19 @@ final class WalGuard implements AutoCloseable {
               + (Files.exists(db, LinkOption.NOFOLLOW_LINKS) ? " is empty" : " is missing")
               + ", but "
               + markFile(db).getFileName()
-              + " shows that this directory held a Cairn database (and no WAL holds its data):"
+              + " or its WAL shows that this directory held a Cairn database, and the WAL alone"
+              + " does not hold all of it:"
               + " it was deleted or truncated. Restore it from a backup; to start a new, empty"
               + " database here instead, delete "
               + markFile(db).getFileName());
     }
-    if (scan.commitsAfterBad() > 0) {
-      boolean tornLastOnly = scan.commitsAfterBad() == 1;
+    // One commit frame after the first bad frame is the bad frame's own transaction: that is how a
+    // kill leaves a commit interrupted between writing its frames and SQLite rewriting their
+    // checksums (frames rewritten within a transaction are re-checksummed after the commit frame
+    // is written), and how a torn last write looks. Whether that transaction had been
+    // acknowledged is the mark's question (below). Two or more mean a later transaction began
+    // after the damaged one had completed: committed data SQLite would drop.
+    if (scan.commitsAfterBad() >= 2) {
       String what =
           wal
               + ": frame "
@@ -178,8 +187,6 @@ final class WalGuard implements AutoCloseable {
               + " could serve older page versions from the frames before the damage)";
       if (rebooted && durability != Durability.FULL) {
         warnings.add(what + " — after an OS crash at durability " + durability.configName());
-      } else if (rebooted && tornLastOnly) {
-        warnings.add(what + " — a transaction torn by the OS crash before it was acknowledged");
       } else {
         problems.add(what);
       }
