@@ -196,7 +196,7 @@ class SubsystemBindingsTest {
     if (names.contains("cairn.caches.sessions.l1.size")) {
       open.add("cache");
     }
-    if (names.contains("cairn.routing.catalog.routes")) {
+    if (names.contains("cairn.route-tables.catalog.routes")) {
       open.add("routing");
     }
     return open;

@@ -460,14 +460,14 @@ class RouteTableTest {
   @Test
   void metricsAndHealth() {
     table.put(Route.of("a", "1"));
-    assertThat(registry.metrics().getGauges().get("cairn.routing.catalog.routes").getValue())
+    assertThat(registry.metrics().getGauges().get("cairn.route-tables.catalog.routes").getValue())
         .isEqualTo(1);
-    assertThat(registry.metrics().getGauges().get("cairn.routing.catalog.version").getValue())
+    assertThat(registry.metrics().getGauges().get("cairn.route-tables.catalog.version").getValue())
         .isEqualTo(1L);
-    assertThat(registry.healthChecks().runHealthCheck("cairn.routing.catalog").isHealthy())
+    assertThat(registry.healthChecks().runHealthCheck("cairn.route-tables.catalog").isHealthy())
         .isTrue();
     table.close();
-    assertThat(registry.metrics().getGauges()).doesNotContainKey("cairn.routing.catalog.routes");
+    assertThat(registry.metrics().getGauges()).doesNotContainKey("cairn.route-tables.catalog.routes");
     table = RouteTable.open(registry, "catalog");
   }
 
