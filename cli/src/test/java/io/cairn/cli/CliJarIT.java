@@ -42,6 +42,38 @@ class CliJarIT {
     assertThat(r.all()).doesNotContain("\tat ").doesNotContain("StackOverflowError");
   }
 
+  // --- 20.4 ------------------------------------------------------------------------------------
+
+  @Test
+  void plantedLinksInADataDirectoryAreRefusedAndTheirTargetsUntouched() throws IOException {
+    Path victim = write("victim.txt", "precious");
+    var victimMode = Files.getPosixFilePermissions(victim);
+    Path emptyVictim = write("empty-victim", "");
+    Path sqlite = Files.createDirectories(dir.resolve("links/sqlite"));
+    Path rocks = Files.createDirectories(dir.resolve("links/rocks"));
+    // a lock file planted as a link must not truncate its target; a database file planted as a
+    // link must not turn its target into the database
+    Files.createSymbolicLink(sqlite.resolve("cairn.lock"), victim);
+    Files.createSymbolicLink(sqlite.resolve("cairn.db"), emptyVictim);
+    Files.createSymbolicLink(rocks.resolve("cairn.lock"), victim);
+    for (Path data : List.of(sqlite, rocks)) {
+      String type = data.equals(sqlite) ? "sqlite" : "rocksdb";
+      Path f =
+          write(
+              type + "-links.conf",
+              "cairn.backends.b { type = " + type + ", data-dir = \"" + data + "\" }\n");
+      for (String command : List.of("verify", "inspect")) {
+        JarRunner r = cairn(command, "--config", f.toString());
+        assertThat(r.exitCode()).as(r.all()).isNotZero();
+        assertThat(r.err()).as(r.all()).contains("symbolic link").contains(data.toString());
+        assertNoTrace(r);
+      }
+    }
+    assertThat(Files.readString(victim)).isEqualTo("precious");
+    assertThat(Files.size(emptyVictim)).isZero();
+    assertThat(Files.getPosixFilePermissions(victim)).isEqualTo(victimMode);
+  }
+
   // --- 10.9 ------------------------------------------------------------------------------------
 
   @Test
