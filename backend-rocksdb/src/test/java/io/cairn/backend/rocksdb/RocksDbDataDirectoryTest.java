@@ -40,19 +40,45 @@ class RocksDbDataDirectoryTest {
   /** Files in {@code dir} (and quarantine subdirectories) whose mode is not 0600. */
   private static List<String> looseFiles(Path dir) throws IOException {
     List<String> loose = new ArrayList<>();
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.toList()) {
-        try {
-          if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && !mode(p).equals("rw-------")) {
-            loose.add(dir.relativize(p) + " " + mode(p));
-          } else if (Files.isDirectory(p) && !mode(p).equals("rwx------")) {
-            loose.add(dir.relativize(p) + "/ " + mode(p));
+    Files.walkFileTree(
+        dir,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult preVisitDirectory(
+              Path d, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+            check(d);
+            return java.nio.file.FileVisitResult.CONTINUE;
           }
-        } catch (java.nio.file.NoSuchFileException deleted) {
-          // an obsolete file RocksDB removed meanwhile
-        }
-      }
-    }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFile(
+              Path f, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+            check(f);
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e)
+              throws IOException {
+            if (e instanceof java.nio.file.NoSuchFileException) {
+              return java.nio.file.FileVisitResult.CONTINUE; // removed by a compaction meanwhile
+            }
+            throw e;
+          }
+
+          private void check(Path p) throws IOException {
+            try {
+              if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                  && !mode(p).equals("rw-------")) {
+                loose.add(dir.relativize(p) + " " + mode(p));
+              } else if (Files.isDirectory(p) && !mode(p).equals("rwx------")) {
+                loose.add(dir.relativize(p) + "/ " + mode(p));
+              }
+            } catch (java.nio.file.NoSuchFileException deleted) {
+              // an obsolete file RocksDB removed meanwhile
+            }
+          }
+        });
     return loose;
   }
 
