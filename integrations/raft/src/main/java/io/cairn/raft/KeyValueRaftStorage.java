@@ -27,7 +27,7 @@ import java.util.Optional;
  *                       "members"   -> membership bytes as given
  *                       "term"      -> 01 | term:8 | hasVote:1 | vote bytes
  *                       "log"       -> 01 | compactedUntil:8 | last:8
- *                       "snapshot"  -> 01 | index:8 | term:8 | chunkCount:4   (the visible one)
+ *                       "snapshot"  -> 01 | index:8 | term:8 | chunkCount:4 | dataBytes:8 (visible)
  * raft.&lt;group&gt;.log      index:8                -> 01 | term:8 | payload
  * raft.&lt;group&gt;.chunks   index:8 | chunkIndex:4 -> 01 | term:8 | chunkCount:4 | data
  * </pre>
@@ -232,6 +232,7 @@ final class KeyValueRaftStorage implements RaftStorage {
             tx -> {
               Transaction.KeyValueWriter chunks = tx.keyValue(chunksName);
               boolean complete = true;
+              long dataBytes = chunk.data().length;
               for (int i = 0; i < chunk.chunkCount(); i++) {
                 if (i == chunk.chunkIndex()) {
                   continue;
@@ -242,6 +243,7 @@ final class KeyValueRaftStorage implements RaftStorage {
                   continue;
                 }
                 ChunkHeader h = decodeChunkHeader(chunk.index(), i, other.get().value());
+                dataBytes += other.get().value().length - ChunkHeader.LENGTH;
                 if (h.term != chunk.term() || h.chunkCount != chunk.chunkCount()) {
                   throw new IllegalArgumentException(
                       "Raft group '"
@@ -268,7 +270,7 @@ final class KeyValueRaftStorage implements RaftStorage {
                 Transaction.KeyValueWriter meta = tx.keyValue(metaName);
                 meta.put(
                     K_SNAPSHOT,
-                    encodeSnapshotMeta(chunk.index(), chunk.term(), chunk.chunkCount()));
+                    encodeSnapshotMeta(chunk.index(), chunk.term(), chunk.chunkCount(), dataBytes));
                 older.forEach(chunks::delete);
                 if (aheadOfLog) {
                   meta.put(K_LOG, encodeBounds(chunk.index(), chunk.index()));
@@ -340,6 +342,17 @@ final class KeyValueRaftStorage implements RaftStorage {
         snapshot,
         bounds.compactedUntil,
         List.copyOf(entries));
+  }
+
+  /** Live log entries ({@code last - compactedUntil}); one key-value read. For metrics. */
+  long logEntries() {
+    Bounds b = readBounds();
+    return b.last - b.compactedUntil;
+  }
+
+  /** Data bytes of the visible snapshot, 0 if none; one key-value read. For metrics. */
+  long snapshotBytes() {
+    return readSnapshotMeta().map(SnapshotMeta::dataBytes).orElse(0L);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -476,7 +489,7 @@ final class KeyValueRaftStorage implements RaftStorage {
 
   private record Bounds(long compactedUntil, long last) {}
 
-  private record SnapshotMeta(long index, long term, int chunkCount) {}
+  private record SnapshotMeta(long index, long term, int chunkCount, long dataBytes) {}
 
   private record ChunkHeader(long term, int chunkCount) {
     static final int LENGTH = 13;
@@ -512,8 +525,8 @@ final class KeyValueRaftStorage implements RaftStorage {
     if (v == null) {
       return Optional.empty();
     }
-    ByteBuffer b = checked(v, 21, "snapshot");
-    return Optional.of(new SnapshotMeta(b.getLong(), b.getLong(), b.getInt()));
+    ByteBuffer b = checked(v, 29, "snapshot");
+    return Optional.of(new SnapshotMeta(b.getLong(), b.getLong(), b.getInt(), b.getLong()));
   }
 
   private ByteBuffer checked(byte[] v, int minLength, String key) {
@@ -622,12 +635,13 @@ final class KeyValueRaftStorage implements RaftStorage {
     return ByteBuffer.allocate(17).put(FORMAT).putLong(compactedUntil).putLong(last).array();
   }
 
-  private static byte[] encodeSnapshotMeta(long index, long term, int chunkCount) {
-    return ByteBuffer.allocate(21)
+  private static byte[] encodeSnapshotMeta(long index, long term, int chunkCount, long dataBytes) {
+    return ByteBuffer.allocate(29)
         .put(FORMAT)
         .putLong(index)
         .putLong(term)
         .putInt(chunkCount)
+        .putLong(dataBytes)
         .array();
   }
 

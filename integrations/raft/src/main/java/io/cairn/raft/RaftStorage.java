@@ -50,6 +50,21 @@ public interface RaftStorage {
     return new KeyValueRaftStorage(backend, group);
   }
 
+  /**
+   * Opens the storage of {@code group} on the registry's backend {@code backend}, with metrics in
+   * the registry's {@link com.codahale.metrics.MetricRegistry}: timer {@code
+   * cairn.raft.<group>.persist} (every writing call), gauges {@code cairn.raft.<group>.log-entries}
+   * and {@code cairn.raft.<group>.snapshot-bytes}.
+   *
+   * @throws IllegalArgumentException if the registry has no backend {@code backend} (from {@link
+   *     io.cairn.persistence.PersistenceRegistry#backend})
+   */
+  static RaftStorage open(
+      io.cairn.persistence.PersistenceRegistry registry, String backend, String group) {
+    return new InstrumentedRaftStorage(
+        new KeyValueRaftStorage(registry.backend(backend), group), registry.metrics());
+  }
+
   /** The group name. */
   String group();
 

@@ -39,7 +39,7 @@ public abstract class RaftStorageContract extends ContractSupport {
    * The storage of group {@code g} on the backend under test, as a restarted node would open it.
    */
   protected RaftStorage storage() {
-    return RaftStorage.open(backend(), "g");
+    return RaftStorage.open(registry(), BACKEND, "g");
   }
 
   protected static List<RaftEntry> entries(long from, long to, long term) {
@@ -248,6 +248,19 @@ public abstract class RaftStorageContract extends ContractSupport {
         .hasMessageContaining("100");
   }
 
+  @Test
+  public void metricsTimePersistsAndReportSizes() {
+    RaftStorage st = storage();
+    st.append(entries(1, 10, 1));
+    st.truncateUntil(3);
+    st.persistSnapshotChunk(new RaftSnapshotChunk(3, 1, 0, 2, bytes("abc")));
+    st.persistSnapshotChunk(new RaftSnapshotChunk(3, 1, 1, 2, bytes("defg")));
+    var metrics = registry().metrics();
+    assertThat(metrics.timer("cairn.raft.g.persist").getCount()).isEqualTo(4);
+    assertThat(metrics.getGauges().get("cairn.raft.g.log-entries").getValue()).isEqualTo(7L);
+    assertThat(metrics.getGauges().get("cairn.raft.g.snapshot-bytes").getValue()).isEqualTo(7L);
+  }
+
   // --- model-based ------------------------------------------------------------------------------
 
   @Test
@@ -283,7 +296,7 @@ public abstract class RaftStorageContract extends ContractSupport {
   private void runModel(long seed, int ops) {
     Random r = new Random(seed);
     String group = "m" + Long.toHexString(seed & 0xffffffL);
-    RaftStorage st = RaftStorage.open(backend(), group);
+    RaftStorage st = RaftStorage.open(registry(), BACKEND, group);
     Model m = new Model();
     Deque<String> history = new ArrayDeque<>();
     boolean durable = capabilities().contains(Capability.DURABLE);
@@ -293,7 +306,7 @@ public abstract class RaftStorageContract extends ContractSupport {
         if (durable) {
           reopen();
         }
-        st = RaftStorage.open(backend(), group);
+        st = RaftStorage.open(registry(), BACKEND, group);
       }
       history.addLast(step + ": " + op);
       if (history.size() > 15) {
