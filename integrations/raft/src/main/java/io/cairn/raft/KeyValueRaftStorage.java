@@ -70,7 +70,14 @@ final class KeyValueRaftStorage implements RaftStorage {
   private final String logName;
   private final String chunksName;
 
+  private final int maxChunkBytes;
+
   KeyValueRaftStorage(StorageBackend backend, String group) {
+    this(backend, group, RaftSettings.MAX_CHUNK);
+  }
+
+  KeyValueRaftStorage(StorageBackend backend, String group, int maxChunkBytes) {
+    this.maxChunkBytes = maxChunkBytes;
     this.backend = Objects.requireNonNull(backend, "backend");
     StoreNames.check("Raft group", Objects.requireNonNull(group, "group"));
     if (group.length() > 100) {
@@ -214,6 +221,23 @@ final class KeyValueRaftStorage implements RaftStorage {
   @Override
   public synchronized void persistSnapshotChunk(RaftSnapshotChunk chunk) {
     Objects.requireNonNull(chunk, "chunk");
+    if (chunk.data().length > maxChunkBytes) {
+      throw new IllegalArgumentException(
+          "Raft group '"
+              + group
+              + "': snapshot chunk "
+              + chunk.chunkIndex()
+              + " at index "
+              + chunk.index()
+              + " is "
+              + chunk.data().length
+              + " bytes, more than "
+              + "snapshot-chunk-size ("
+              + maxChunkBytes
+              + " bytes, cairn.raft."
+              + group
+              + ".snapshot-chunk-size); emit smaller chunks from the state machine or raise it");
+    }
     Optional<SnapshotMeta> visible = readSnapshotMeta();
     if (visible.isPresent() && chunk.index() <= visible.get().index) {
       return; // an older (or the same, complete) snapshot: nothing to keep

@@ -65,6 +65,23 @@ public interface RaftStorage {
         new KeyValueRaftStorage(registry.backend(backend), group), registry.metrics());
   }
 
+  /**
+   * Opens the storage of {@code group} as configured under {@code cairn.raft.<group>} (or {@code
+   * cairn.raft-defaults} when the group is not listed): on its {@code backend}, with its {@code
+   * snapshot-chunk-size}, and with the metrics of {@link
+   * #open(io.cairn.persistence.PersistenceRegistry, String, String)}.
+   *
+   * @throws io.cairn.persistence.ConfigurationException naming every bad setting of the group
+   */
+  static RaftStorage open(io.cairn.persistence.PersistenceRegistry registry, String group) {
+    List<io.cairn.persistence.ConfigProblem> problems = new java.util.ArrayList<>();
+    RaftSettings s = RaftSettings.read(registry.config(), group, problems);
+    io.cairn.persistence.spi.Settings.throwIfAny(problems);
+    return new InstrumentedRaftStorage(
+        new KeyValueRaftStorage(registry.backend(s.backend()), group, s.snapshotChunkSize()),
+        registry.metrics());
+  }
+
   /** The group name. */
   String group();
 
@@ -120,7 +137,7 @@ public interface RaftStorage {
    * than the visible one are ignored.
    *
    * @throws IllegalArgumentException if a chunk of that snapshot index is stored with another term
-   *     or chunk count
+   *     or chunk count, or the chunk is larger than the group's {@code snapshot-chunk-size}
    */
   void persistSnapshotChunk(RaftSnapshotChunk chunk);
 
