@@ -1,0 +1,101 @@
+package io.cairn.raft;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.spi.Settings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+
+/**
+ * The validated settings of one Raft group, read from {@code cairn.raft.<group>} over {@code
+ * cairn.raft-defaults}. The one place these keys are read.
+ *
+ * @param group the group name
+ * @param backend the backend holding the group (resolved from the default when not set)
+ * @param snapshotChunkSize the largest snapshot chunk stored, in bytes
+ */
+record RaftSettings(String group, String backend, int snapshotChunkSize) {
+  static final String RAFT = "cairn.raft";
+  static final String DEFAULTS = "cairn.raft-defaults";
+  static final int MAX_CHUNK = KeyValueStore.MAX_VALUE_BYTES - 13;
+  private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,99}";
+
+  /** Every group configured under {@code cairn.raft}, validated; problems added, not thrown. */
+  static List<RaftSettings> readAll(Config root, List<ConfigProblem> problems) {
+    List<RaftSettings> out = new ArrayList<>();
+    if (!root.hasPath(RAFT)) {
+      return out;
+    }
+    ConfigValue section = root.getValue(RAFT);
+    if (section.valueType() != ConfigValueType.OBJECT) {
+      problems.add(
+          new ConfigProblem(
+              RAFT,
+              Settings.origin(section.origin()),
+              "an object of named Raft groups",
+              section.valueType().name().toLowerCase(Locale.ROOT)));
+      return out;
+    }
+    for (String name : new TreeMap<>(root.getObject(RAFT)).keySet()) {
+      RaftSettings s = read(root, name, problems);
+      if (s != null) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The settings of group {@code name}, or {@code null} after adding problems if they are invalid.
+   * A group that is not configured gets the defaults.
+   */
+  static RaftSettings read(Config root, String name, List<ConfigProblem> problems) {
+    int before = problems.size();
+    String path = RAFT + ".\"" + name + "\"";
+    String shownPath = name.matches("[A-Za-z0-9_-]+") ? RAFT + "." + name : path;
+    Config defaults = root.getConfig(DEFAULTS);
+    Config group = com.typesafe.config.ConfigFactory.empty();
+    if (root.hasPath(path)) {
+      ConfigValue v = root.getValue(path);
+      if (v.valueType() != ConfigValueType.OBJECT) {
+        problems.add(
+            new ConfigProblem(
+                shownPath,
+                Settings.origin(v.origin()),
+                "an object such as { backend = main, snapshot-chunk-size = 16MiB }",
+                v.valueType().name().toLowerCase(Locale.ROOT)));
+        return null;
+      }
+      group = root.getConfig(path);
+    }
+    Settings own = new Settings(group, shownPath, problems);
+    if (!name.matches(NAME_PATTERN)) {
+      problems.add(
+          new ConfigProblem(
+              shownPath,
+              Settings.origin(group.root().origin()),
+              "a Raft group name of 1-100 characters from [A-Za-z0-9._-], starting with a letter"
+                  + " or digit",
+              "'" + name + "'"));
+    }
+    own.rejectUnknownKeys(Settings.keysOf(defaults), "Raft group");
+    Settings s = new Settings(group.withFallback(defaults), shownPath, problems);
+    long chunk = s.bytes("snapshot-chunk-size", 1024, 16L << 20);
+    if (chunk > MAX_CHUNK) {
+      s.problem(
+          "snapshot-chunk-size",
+          "a size from 1KiB to " + MAX_CHUNK + " bytes (64MiB less the 13-byte chunk header)",
+          chunk + " bytes");
+    }
+    String resolved = s.backendReference(root, "backend");
+    if (problems.size() > before) {
+      return null;
+    }
+    return new RaftSettings(name, resolved, (int) chunk);
+  }
+}
