@@ -947,8 +947,7 @@ final class SqliteBackend implements StorageBackend {
       progress.report("incremental_vacuum", done, free);
     }
     progress.report("wal_checkpoint", 0, 1);
-    writer.exclusive(
-        "compact (wal_checkpoint)", s -> s.conn().queryLong("PRAGMA wal_checkpoint(TRUNCATE)"));
+    writer.exclusive("compact (wal_checkpoint)", s -> writer.checkpointAndTruncate(s));
     progress.report("wal_checkpoint", 1, 1);
   }
 

@@ -461,6 +461,21 @@ final class WalGuard implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes the mark's last write durable (before the WAL it describes is truncated). Never throws: a
+   * failure disables tracking for this session, like {@link #afterCommit()}.
+   */
+  void sync() {
+    if (disabled != null || markChannel == null) {
+      return;
+    }
+    try {
+      markChannel.force(false);
+    } catch (IOException e) {
+      disabled = "cannot fsync " + markFile + ": " + e;
+    }
+  }
+
   /** Records that the WAL was checkpointed and truncated (clean close); fsyncs the mark. */
   void clean() throws IOException {
     write(new byte[8], 0, 0, true);

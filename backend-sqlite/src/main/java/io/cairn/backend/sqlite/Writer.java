@@ -574,9 +574,8 @@ final class Writer implements AutoCloseable {
    * checkpoint reports busy), the WAL stays and so does the mark's record of it.
    */
   private void checkpointForClose() {
-    try (java.sql.Statement st = session.conn.jdbc().createStatement();
-        java.sql.ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
-      if (rs.next() && rs.getInt(1) == 0) {
+    try {
+      if (checkpointAndTruncate(session)) {
         guard.clean();
       } else {
         guard.afterCommit();
@@ -587,6 +586,31 @@ final class Writer implements AutoCloseable {
               "The checkpoint at close failed ({}); the WAL keeps the last commits and is"
                   + " replayed at the next open",
               e.toString());
+    }
+  }
+
+  /**
+   * Copies every WAL frame into the database and empties the WAL, in an order that a kill at any
+   * point cannot turn into a false "committed transactions would be lost" at the next open (the
+   * commit mark must never claim uncopied frames in a WAL that is already empty): first a {@code
+   * FULL} checkpoint copies every frame into {@code cairn.db} and leaves the WAL as it is; then the
+   * mark records that every frame is copied, fsynced; only then does {@code TRUNCATE} empty the
+   * WAL. Caller holds the writer lock (inside {@link #exclusive} or {@link #close}).
+   *
+   * @return whether the WAL is now empty (false when readers kept the checkpoint from finishing)
+   */
+  boolean checkpointAndTruncate(Session s) throws SQLException {
+    try (java.sql.Statement st = s.conn.jdbc().createStatement()) {
+      try (java.sql.ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(FULL)")) {
+        if (!rs.next() || rs.getInt(1) != 0) {
+          return false; // busy: a reader still needs frames
+        }
+      }
+      guard.afterCommit();
+      guard.sync();
+      try (java.sql.ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+        return rs.next() && rs.getInt(1) == 0;
+      }
     }
   }
 
