@@ -65,8 +65,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Storage layout</h2>
  *
- * A table named {@code <name>} on backend {@code <backend>} (from {@code cairn.route-tables.<name>})
- * uses two stores of that backend, both named {@code routing.<name>}:
+ * A table named {@code <name>} on backend {@code <backend>} (from {@code
+ * cairn.route-tables.<name>}) uses two stores of that backend, both named {@code routing.<name>}:
  *
  * <pre>
  * log routing.&lt;name&gt;        one record per change, offset = version - 1
@@ -126,8 +126,8 @@ import org.slf4j.LoggerFactory;
  * Thread-safe. One instance per table per process: opening a table that is already open (on the
  * same backend object) throws {@link IllegalStateException}. {@link #close()} is idempotent; after
  * it every method throws {@link ClosedException}. The table does not own its backend; the {@link
- * PersistenceRegistry} closes that. Metrics: gauges {@code cairn.route-tables.<name>.routes} and {@code
- * .version}; health check {@code cairn.route-tables.<name>}.
+ * PersistenceRegistry} closes that. Metrics: gauges {@code cairn.route-tables.<name>.routes} and
+ * {@code .version}; health check {@code cairn.route-tables.<name>}.
  */
 public final class RouteTable implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RouteTable.class);
@@ -170,8 +170,8 @@ public final class RouteTable implements AutoCloseable {
   }
 
   /**
-   * Opens table {@code name} as configured under {@code cairn.route-tables.<name>} (defaults from {@code
-   * cairn.routing-defaults} when it is not configured) and recovers it from its backend as
+   * Opens table {@code name} as configured under {@code cairn.route-tables.<name>} (defaults from
+   * {@code cairn.routing-defaults} when it is not configured) and recovers it from its backend as
    * described above. Blocks until recovery is complete.
    *
    * @throws io.cairn.persistence.ConfigurationException if the table's settings are invalid, with

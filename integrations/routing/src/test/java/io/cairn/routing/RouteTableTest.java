@@ -467,7 +467,8 @@ class RouteTableTest {
     assertThat(registry.healthChecks().runHealthCheck("cairn.route-tables.catalog").isHealthy())
         .isTrue();
     table.close();
-    assertThat(registry.metrics().getGauges()).doesNotContainKey("cairn.route-tables.catalog.routes");
+    assertThat(registry.metrics().getGauges())
+        .doesNotContainKey("cairn.route-tables.catalog.routes");
     table = RouteTable.open(registry, "catalog");
   }
 
