@@ -58,7 +58,7 @@ class RaftConfigTest {
                 + "cairn.raft.orders {\n"
                 + "  backend = mian\n"
                 + "  snapshot-chunk-sise = 1MiB\n"
-                + "  snapshot-chunk-size = 100\n"
+                + "  snapshot-chunk-size = 100B\n"
                 + "}\n"
                 + "cairn.raft.big { backend = main, snapshot-chunk-size = 65MiB }\n");
     List<ConfigProblem> problems = validate(root);
@@ -79,7 +79,7 @@ class RaftConfigTest {
             p ->
                 assertThat(p)
                     .startsWith("cairn.raft.orders.snapshot-chunk-size (")
-                    .contains("at least 1024 bytes"))
+                    .contains("at least 1KiB"))
         .anySatisfy(
             p ->
                 assertThat(p).startsWith("cairn.raft.big.snapshot-chunk-size (").contains("64MiB"));
