@@ -36,8 +36,11 @@ class RocksDbDiskFullTest {
     }
   }
 
-  @Test
-  void writesResumeAfterSpaceIsFreedAndCloseAndReopenWork() throws Exception {
+  /**
+   * Mounts a 24 MiB tmpfs at {@code work/small} (skips the test with a message when not root) and
+   * fills 8 MiB of it; returns the filler file, whose deletion frees the space again.
+   */
+  private Path mountSmallFileSystemWithFiller() throws Exception {
     mount = work.resolve("small");
     Files.createDirectories(mount);
     assumeTrue(
@@ -47,6 +50,12 @@ class RocksDbDiskFullTest {
             + " full disk)");
     Path filler = mount.resolve("filler");
     Files.write(filler, new byte[8 << 20]);
+    return filler;
+  }
+
+  @Test
+  void writesResumeAfterSpaceIsFreedAndCloseAndReopenWork() throws Exception {
+    Path filler = mountSmallFileSystemWithFiller();
     Path dir = mount.resolve("db");
     StorageBackend be =
         Rocks.open(dir, Durability.FULL, TINY_DISK, new MetricRegistry(), Clock.systemUTC());
@@ -97,15 +106,7 @@ class RocksDbDiskFullTest {
 
   @Test
   void closeOnAFullDiskKeepsTheDataAndReopenWorksOnceSpaceIsBack() throws Exception {
-    mount = work.resolve("small");
-    Files.createDirectories(mount);
-    assumeTrue(
-        "root".equals(System.getProperty("user.name"))
-            && run("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString()) == 0,
-        "needs root to mount a size-limited tmpfs; skipped (run the tests as root to cover a real"
-            + " full disk)");
-    Path filler = mount.resolve("filler");
-    Files.write(filler, new byte[8 << 20]);
+    Path filler = mountSmallFileSystemWithFiller();
     Path dir = mount.resolve("db");
     StorageBackend be =
         Rocks.open(dir, Durability.FULL, TINY_DISK, new MetricRegistry(), Clock.systemUTC());
