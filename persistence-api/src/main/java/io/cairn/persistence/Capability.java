@@ -19,5 +19,14 @@ public enum Capability {
    * documents the largest it accepts (the memory backend: {@code max-snapshot-bytes}); a bigger
    * save throws {@link IllegalArgumentException} and stores nothing.
    */
-  LARGE_SNAPSHOTS
+  LARGE_SNAPSHOTS,
+  /**
+   * The backend honours the {@link io.cairn.persistence.spi.Encryption} hook of its context: every
+   * value, log payload and snapshot chunk is sealed before it reaches the engine and opened after,
+   * bound to its place by {@link io.cairn.persistence.spi.AssociatedData}, and one that fails to
+   * open throws {@link StoreCorruptedException} naming the store and key or offset. Every backend
+   * built on {@link io.cairn.persistence.spi.EngineBackend} has it. {@link PersistenceRegistry}
+   * refuses to give an enabled hook to a backend without it (it would store plaintext silently).
+   */
+  ENCRYPTION
 }

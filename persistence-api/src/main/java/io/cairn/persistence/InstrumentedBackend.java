@@ -420,10 +420,10 @@ final class InstrumentedBackend implements StorageBackend {
     return new VersionConflictException(where, e.expectedVersion(), e.actualVersion(), e);
   }
 
-  private static void checkWrite(byte[] key, byte[] value, Duration ttl, boolean ttlNullable) {
+  private static void checkWrite(byte[] key, byte[] value, Duration ttl) {
     StoreNames.checkKey(key);
     StoreNames.checkValue(value);
-    StoreNames.checkTtl(ttl, ttlNullable);
+    StoreNames.checkTtl(ttl);
   }
 
   // ---- metrics ----
@@ -543,7 +543,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public long put(byte[] key, byte[] value) {
-      checkWrite(key, value, null, true);
+      checkWrite(key, value, null);
       refuseWrite("put");
       try (Timer.Context ignored = t.put.time()) {
         return d.put(key, value);
@@ -552,7 +552,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public long put(byte[] key, byte[] value, Duration ttl) {
-      checkWrite(key, value, ttl, false);
+      checkWrite(key, value, ttl);
       refuseWrite("put");
       try (Timer.Context ignored = t.put.time()) {
         return d.put(key, value, ttl);
@@ -561,7 +561,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-      checkWrite(key, value, ttl, true);
+      checkWrite(key, value, ttl);
       StoreNames.checkExpectedVersion(expectedVersion);
       refuseWrite("compareAndSet");
       try (Timer.Context ignored = t.cas.time()) {
@@ -819,21 +819,21 @@ final class InstrumentedBackend implements StorageBackend {
 
         @Override
         public long put(byte[] key, byte[] value) {
-          checkWrite(key, value, null, true);
+          checkWrite(key, value, null);
           count(1, key.length + value.length);
           return w.put(key, value);
         }
 
         @Override
         public long put(byte[] key, byte[] value, Duration ttl) {
-          checkWrite(key, value, ttl, true);
+          checkWrite(key, value, ttl);
           count(1, key.length + value.length);
           return w.put(key, value, ttl);
         }
 
         @Override
         public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-          checkWrite(key, value, ttl, true);
+          checkWrite(key, value, ttl);
           StoreNames.checkExpectedVersion(expectedVersion);
           count(1, key.length + value.length);
           try {

@@ -24,7 +24,10 @@ import java.util.Optional;
  *       compare values, not versions.
  *   <li><b>TTL.</b> An entry whose expiry instant has passed (by the backend's clock) is invisible
  *       at once to every read, scan and compare-and-set, even before {@link #purgeExpired()}
- *       removes it. A write without TTL clears any earlier TTL.
+ *       removes it. A write without TTL clears any earlier TTL. <b>One rule for {@code null}:</b> a
+ *       {@code null} TTL means "no expiry" wherever a TTL is taken ({@link #put(byte[], byte[],
+ *       Duration)}, {@link #compareAndSet}, and the same methods of {@link
+ *       Transaction.KeyValueWriter}); {@code put(k, v, null)} is {@code put(k, v)}.
  *   <li><b>Ordering.</b> {@link #scan} returns keys in unsigned lexicographic byte order.
  *   <li><b>Atomicity.</b> Each single-key operation is atomic. {@link #putAll} is atomic as a
  *       whole: after a crash either all of it is visible or none.
@@ -71,7 +74,12 @@ public interface KeyValueStore {
 
   /**
    * Writes {@code value} expiring {@code ttl} after now (by the backend's clock) and returns the
-   * new version. {@code ttl} must be positive.
+   * new version.
+   *
+   * @param ttl positive and at most {@link #MAX_TTL}, or {@code null} for no expiry (then this is
+   *     {@link #put(byte[], byte[])})
+   * @throws IllegalArgumentException if {@code ttl} is zero, negative or longer than {@link
+   *     #MAX_TTL}; nothing is written
    */
   long put(byte[] key, byte[] value, Duration ttl);
 
@@ -79,7 +87,8 @@ public interface KeyValueStore {
    * Writes {@code value} only if the current version equals {@code expectedVersion} (0 = the key
    * must be absent or expired). Returns the new version.
    *
-   * @param ttl expiry of the new value, or {@code null} for none
+   * @param ttl expiry of the new value (positive, at most {@link #MAX_TTL}), or {@code null} for
+   *     none
    * @throws VersionConflictException if the version differs; nothing is written
    */
   long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl);

@@ -314,6 +314,19 @@ public final class PersistenceRegistry implements AutoCloseable {
           StorageBackend raw = spec.provider().open(ctx);
           InstrumentedBackend b;
           try {
+            if (ctx.encryption().enabled() && !raw.capabilities().contains(Capability.ENCRYPTION)) {
+              // never silent: a backend that ignores the hook would write plaintext
+              throw new ConfigurationException(
+                  "Backend '"
+                      + spec.name()
+                      + "' of type "
+                      + spec.provider().type()
+                      + " was given an encryption hook but does not declare "
+                      + Capability.ENCRYPTION
+                      + ", so it would store values in clear; nothing was written. Use a backend"
+                      + " type that honours encryption (every backend built on"
+                      + " io.cairn.persistence.spi.EngineBackend does), or configure none.");
+            }
             b =
                 new InstrumentedBackend(
                     raw, metrics, ctx.metricPrefix(), spec.limits(), ctx.encryption().enabled());

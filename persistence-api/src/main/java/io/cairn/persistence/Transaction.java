@@ -37,7 +37,8 @@ public interface Transaction {
     long put(byte[] key, byte[] value);
 
     /**
-     * @param ttl expiry, or {@code null} for none
+     * @param ttl expiry, or {@code null} for none (the rule of {@link KeyValueStore}: the same on
+     *     the store and here)
      */
     long put(byte[] key, byte[] value, Duration ttl);
 

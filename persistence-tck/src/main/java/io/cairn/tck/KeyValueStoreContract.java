@@ -298,11 +298,38 @@ public abstract class KeyValueStoreContract extends ContractSupport {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> kv().put(bytes("t"), bytes("v"), Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> kv().put(bytes("t"), bytes("v"), null))
-        .isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> kv().compareAndSet(bytes("t"), 0, bytes("v"), Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> kv().put(bytes("t"), bytes("v"), KeyValueStore.MAX_TTL.plusDays(1)))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(kv().get(bytes("t"))).isNull();
+  }
+
+  /**
+   * The one rule for a {@code null} TTL: "no expiry", the same on the store's {@code put}, its
+   * {@code compareAndSet} and the transaction view's {@code put} and {@code compareAndSet}.
+   */
+  @Test
+  public void aNullTtlMeansNoExpiryEverywhere() {
+    kv().put(bytes("a"), bytes("1"), TEN_SECONDS);
+    assertThat(kv().put(bytes("a"), bytes("2"), null)).isPositive();
+    long v = kv().getEntry(bytes("b")).map(e -> e.version()).orElse(0L);
+    kv().compareAndSet(bytes("b"), v, bytes("3"), null);
+    backend()
+        .inTransaction(
+            tx -> {
+              tx.keyValue(kv().name()).put(bytes("c"), bytes("4"), null);
+              tx.keyValue(kv().name()).compareAndSet(bytes("d"), 0, bytes("5"), null);
+              return null;
+            });
+    for (String k : new String[] {"a", "b", "c", "d"}) {
+      assertThat(kv().getEntry(bytes(k)).orElseThrow().expiresAtMillis())
+          .as("expiry of %s written with a null TTL", k)
+          .isZero();
+    }
+    clock().advance(Duration.ofDays(365));
+    assertThat(kv().get(bytes("a"))).isEqualTo(bytes("2"));
+    assertThat(kv().get(bytes("d"))).isEqualTo(bytes("5"));
   }
 
   @Test

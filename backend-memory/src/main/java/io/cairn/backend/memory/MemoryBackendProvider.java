@@ -1,9 +1,11 @@
 package io.cairn.backend.memory;
 
+import io.cairn.persistence.Capability;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.Durability;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.EngineBackend;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
 
@@ -72,10 +74,31 @@ public final class MemoryBackendProvider implements StorageBackendProvider {
               + " BackendContext.Builder.durability(Durability.NONE)) or choose a durable backend"
               + " type.");
     }
+    return open(context, new MemoryEngine());
+  }
+
+  /**
+   * Opens a memory backend over {@code engine}: the shared base stores ({@link EngineBackend}) do
+   * everything but keep the records. No {@link Capability#LARGE_SNAPSHOTS}: a snapshot is held on
+   * the heap, so one save accepts at most {@code max-snapshot-bytes} (default a quarter of the
+   * maximum heap) and a bigger one throws {@link IllegalArgumentException} naming the key, before
+   * the JVM could run out of memory. Spilling snapshots to temporary files was rejected: this
+   * backend's promise is that it writes no file, it would then own disk space, permissions and
+   * clean-up after a killed JVM, and the durable backends already stream snapshots of any size.
+   */
+  static StorageBackend open(BackendContext context, MemoryEngine engine) {
     long limit =
         context.config().hasPath(MAX_SNAPSHOT_BYTES)
             ? context.config().getBytes(MAX_SNAPSHOT_BYTES)
             : 0;
-    return new MemoryBackend(context, limit > 0 ? limit : Runtime.getRuntime().maxMemory() / 4);
+    return EngineBackend.open(
+        context,
+        TYPE,
+        engine,
+        EngineBackend.Options.builder(Durability.NONE)
+            .maxSnapshotBytes(
+                limit > 0 ? limit : Runtime.getRuntime().maxMemory() / 4, MAX_SNAPSHOT_BYTES)
+            .description("heap only")
+            .build());
   }
 }

@@ -1,5 +1,6 @@
 package io.cairn.backend.rocksdb;
 
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValue;
@@ -105,7 +106,7 @@ final class RocksKvStore implements KeyValueStore {
     if (exp != 0 && b.clock.millis() >= exp) {
       return null;
     }
-    return b.encryption.open(Layout.kvPayload(stored));
+    return Sealer.of(b.name(), b.encryption).openValue(name, key, Layout.kvPayload(stored));
   }
 
   /** The live entry in {@code stored}, or empty if absent or expired at {@code now}. */
@@ -120,7 +121,7 @@ final class RocksKvStore implements KeyValueStore {
     return Optional.of(
         new Entry(
             key.clone(),
-            b.encryption.open(Layout.kvPayload(stored)),
+            Sealer.of(b.name(), b.encryption).openValue(name, key, Layout.kvPayload(stored)),
             Layout.kvVersion(stored),
             exp));
   }
@@ -213,7 +214,7 @@ final class RocksKvStore implements KeyValueStore {
       // not be read. Its expiry-index entry, if any, is left for the sweeper, which deletes index
       // entries that no longer match their entry.
       long v = b.nextVersion();
-      a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, b.encryption.seal(value)));
+      a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
       if (expiresAt != 0) {
         a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
       }
@@ -239,7 +240,7 @@ final class RocksKvStore implements KeyValueStore {
       return oldVersion;
     }
     long v = b.nextVersion();
-    a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, b.encryption.seal(value)));
+    a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
     if (expiresAt != 0 && expiresAt != oldExp) {
       a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
     }

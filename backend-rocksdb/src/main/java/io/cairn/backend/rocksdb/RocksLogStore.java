@@ -1,5 +1,6 @@
 package io.cairn.backend.rocksdb;
 
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.StoreCorruptedException;
@@ -95,7 +96,7 @@ final class RocksLogStore implements LogStore {
       try {
         long offset = next;
         try (WriteBatch batch = new WriteBatch()) {
-          batch.put(b.logCf, Layout.logKey(sid, offset), b.encryption.seal(payload));
+          batch.put(b.logCf, Layout.logKey(sid, offset), Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload));
           recordNext(batch, offset + 1);
           b.db.write(b.writeOptions(), batch);
         }
@@ -129,7 +130,8 @@ final class RocksLogStore implements LogStore {
         long start = next;
         long offset = start;
         for (byte[] p : payloads) {
-          batch.put(b.logCf, Layout.logKey(sid, offset++), b.encryption.seal(p));
+          batch.put(b.logCf, Layout.logKey(sid, offset), Sealer.of(b.name(), b.encryption).sealPayload(name, offset, p));
+          offset++;
         }
         recordNext(batch, offset);
         b.db.write(b.writeOptions(), batch);
@@ -183,7 +185,7 @@ final class RocksLogStore implements LogStore {
               missing[1] = offset;
               return false;
             }
-            out.add(new LogRecord(offset, b.encryption.open(v)));
+            out.add(new LogRecord(offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, v)));
             expected[0] = offset + 1;
             return out.size() < maxRecords;
           });

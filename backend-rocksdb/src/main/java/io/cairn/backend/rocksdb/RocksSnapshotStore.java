@@ -1,5 +1,6 @@
 package io.cairn.backend.rocksdb;
 
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
@@ -66,8 +67,8 @@ final class RocksSnapshotStore implements SnapshotStore {
         }
         crc.update(buf, 0, n);
         size += n;
-        byte[] sealed = b.encryption.seal(Arrays.copyOf(buf, n));
         int chunkNo = chunks++;
+        byte[] sealed = Sealer.of(b.name(), b.encryption).sealChunk(name, version, chunkNo, Arrays.copyOf(buf, n));
         b.call(
             "save",
             where(version) + " chunk " + chunkNo,
@@ -392,7 +393,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                 + chunks
                 + " is missing. Run 'cairn verify' and restore from a backup.");
       }
-      return b.encryption.open(sealed);
+      return Sealer.of(b.name(), b.encryption).openChunk(name, version, chunk, sealed);
     }
   }
 }

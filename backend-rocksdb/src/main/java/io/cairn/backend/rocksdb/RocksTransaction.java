@@ -1,5 +1,6 @@
 package io.cairn.backend.rocksdb;
 
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.spi.StoreNames;
@@ -174,7 +175,7 @@ final class RocksTransaction implements Transaction {
       StoreNames.checkValue(payload);
       long offset = log.nextOffset() + pending;
       try {
-        batch.put(b.logCf, Layout.logKey(log.sid, offset), b.encryption.seal(payload));
+        batch.put(b.logCf, Layout.logKey(log.sid, offset), Sealer.of(b.name(), b.encryption).sealPayload(log.name(), offset, payload));
       } catch (RocksDBException e) {
         throw b.failure(e, "append in transaction", "log:" + log.name() + " offset " + offset);
       }

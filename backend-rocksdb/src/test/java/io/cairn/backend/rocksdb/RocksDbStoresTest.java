@@ -435,7 +435,7 @@ class RocksDbStoresTest {
     io.cairn.persistence.spi.Encryption xor =
         new io.cairn.persistence.spi.Encryption() {
           @Override
-          public byte[] seal(byte[] plaintext) {
+          public byte[] seal(byte[] plaintext, byte[] associatedData) {
             byte[] out = new byte[plaintext.length + 1];
             out[0] = 0x7E;
             for (int i = 0; i < plaintext.length; i++) {
@@ -445,7 +445,7 @@ class RocksDbStoresTest {
           }
 
           @Override
-          public byte[] open(byte[] sealed) {
+          public byte[] open(byte[] sealed, byte[] associatedData) {
             if (sealed.length == 0 || sealed[0] != 0x7E) {
               throw new io.cairn.persistence.PersistenceException("not sealed with this key");
             }

@@ -22,7 +22,7 @@ import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.DataDirectory;
-import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,7 +79,7 @@ final class SqliteBackend implements StorageBackend {
   private final Writer writer;
   private final ReaderPool readers;
   private final ScheduledExecutorService sweeper;
-  private final Encryption encryption;
+  private final Sealer sealer;
   private final Clock clock;
   private final String metricPrefix;
   private final MetricRegistry metrics;
@@ -100,7 +100,7 @@ final class SqliteBackend implements StorageBackend {
     this.settings = settings;
     this.db = ctx.dataDir().resolve(SqliteDatabase.DB_FILE);
     this.dataDir = dataDir;
-    this.encryption = ctx.encryption();
+    this.sealer = Sealer.of(ctx);
     this.clock = ctx.clock();
     this.metrics = ctx.metrics();
     this.metricPrefix = ctx.metricPrefix() + ".sqlite";
@@ -384,12 +384,9 @@ final class SqliteBackend implements StorageBackend {
     return ctx.describe();
   }
 
-  byte[] seal(byte[] plaintext) {
-    return encryption.enabled() ? encryption.seal(plaintext) : plaintext.clone();
-  }
-
-  byte[] unseal(byte[] stored) {
-    return encryption.enabled() ? encryption.open(stored) : stored;
+  /** The one point where values, payloads and chunks are sealed and opened (see Sealer). */
+  Sealer sealer() {
+    return sealer;
   }
 
   long beginSave() {

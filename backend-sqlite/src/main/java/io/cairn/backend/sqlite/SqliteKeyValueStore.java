@@ -114,7 +114,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     StoreNames.checkKey(key);
     StoreNames.checkValue(value);
     byte[] k = key.clone();
-    byte[] stored = backend.seal(value);
+    byte[] stored = backend.sealer().sealValue(ns, key, value);
     long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
     return backend
         .writer()
@@ -128,7 +128,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     StoreNames.checkTtl(ttl, true);
     checkExpected(expectedVersion);
     byte[] k = key.clone();
-    byte[] stored = backend.seal(value);
+    byte[] stored = backend.sealer().sealValue(ns, key, value);
     long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
     String at = at(key).toString();
     return backend
@@ -176,7 +176,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
       StoreNames.checkValue(kv.value());
     }
     for (KeyValue kv : entries) {
-      rows.add(new byte[][] {kv.key().clone(), backend.seal(kv.value())});
+      rows.add(new byte[][] {kv.key().clone(), backend.sealer().sealValue(ns, kv.key(), kv.value())});
     }
     if (rows.isEmpty()) {
       return;
@@ -240,7 +240,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     if (!readRow(c, ns, key, now, value, meta)) {
       return Optional.empty();
     }
-    return Optional.of(new Entry(key.clone(), backend.unseal(value[0]), meta[0], meta[1]));
+    return Optional.of(new Entry(key.clone(), backend.sealer().openValue(ns, key, value[0]), meta[0], meta[1]));
   }
 
   /**
@@ -423,7 +423,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
                         checked(ns, key, version, expires, stored, rs.getLong(5));
                         last[0] = key;
                         if (expires == 0 || expires > now) {
-                          out.add(new Entry(key, backend.unseal(stored), version, expires));
+                          out.add(new Entry(key, backend.sealer().openValue(ns, key, stored), version, expires));
                         }
                       }
                     }

@@ -3,6 +3,7 @@ package io.cairn.backend.sqlite;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.spi.StoreNames;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -51,8 +52,10 @@ final class SqliteLogStore implements LogStore {
   public long append(byte[] payload) {
     Objects.requireNonNull(payload, "payload");
     StoreNames.checkValue(payload);
-    byte[] stored = backend.seal(payload);
-    return backend.writer().submit(true, "append", where, s -> appendIn(s, log, stored));
+    byte[] copy = payload.clone();
+    return backend
+        .writer()
+        .submit(true, "append", where, s -> appendIn(s, backend.sealer(), log, copy));
   }
 
   @Override
@@ -67,7 +70,7 @@ final class SqliteLogStore implements LogStore {
     }
     List<byte[]> stored = new ArrayList<>(payloads.size());
     for (byte[] p : payloads) {
-      stored.add(backend.seal(p));
+      stored.add(p.clone());
     }
     return backend
         .writer()
@@ -75,7 +78,7 @@ final class SqliteLogStore implements LogStore {
             false,
             "appendAll",
             where + " (" + stored.size() + " records)",
-            s -> appendAllIn(s, log, stored));
+            s -> appendAllIn(s, backend.sealer(), log, stored));
   }
 
   @Override
@@ -116,7 +119,7 @@ final class SqliteLogStore implements LogStore {
                                 + " lost. Run 'cairn verify' and restore from a backup.",
                             where, backend.describe(), expected, offset));
                   }
-                  out.add(new LogRecord(offset, backend.unseal(stored)));
+                  out.add(new LogRecord(offset, backend.sealer().openPayload(log, offset, stored)));
                 }
               }
               return out;
@@ -197,18 +200,22 @@ final class SqliteLogStore implements LogStore {
     return next;
   }
 
-  static long appendIn(Writer.Session s, String log, byte[] stored) throws SQLException {
+  /** Appends {@code payload}, sealed here where its offset is known (the offset is bound). */
+  static long appendIn(Writer.Session s, Sealer sealer, String log, byte[] payload)
+      throws SQLException {
     long offset = nextOffset(s, log);
-    insert(s, log, offset, stored);
+    insert(s, log, offset, sealer.sealPayload(log, offset, payload));
     s.cacheNextOffset(log, offset + 1);
     return offset;
   }
 
-  static long appendAllIn(Writer.Session s, String log, List<byte[]> stored) throws SQLException {
+  static long appendAllIn(Writer.Session s, Sealer sealer, String log, List<byte[]> payloads)
+      throws SQLException {
     long first = nextOffset(s, log);
     long offset = first;
-    for (byte[] p : stored) {
-      insert(s, log, offset++, p);
+    for (byte[] p : payloads) {
+      insert(s, log, offset, sealer.sealPayload(log, offset, p));
+      offset++;
     }
     s.cacheNextOffset(log, offset);
     return first;

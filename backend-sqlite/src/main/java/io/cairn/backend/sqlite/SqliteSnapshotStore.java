@@ -89,8 +89,8 @@ final class SqliteSnapshotStore implements SnapshotStore {
         }
         crc.update(buf, 0, n);
         size += n;
-        byte[] stored = backend.seal(Arrays.copyOf(buf, n));
         int chunkSeq = seq++;
+        byte[] stored = backend.sealer().sealChunk(store, version, chunkSeq, Arrays.copyOf(buf, n));
         backend
             .writer()
             .submit(
@@ -370,7 +370,7 @@ final class SqliteSnapshotStore implements SnapshotStore {
                 + " is missing; the snapshot is corrupt. Load an older snapshot or restore from a"
                 + " backup, and run 'cairn verify'.");
       }
-      return backend.unseal(stored);
+      return backend.sealer().openChunk(store, version, seq, stored);
     }
   }
 }

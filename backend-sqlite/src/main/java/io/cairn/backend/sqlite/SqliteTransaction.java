@@ -71,7 +71,7 @@ final class SqliteTransaction implements Transaction {
         StoreNames.checkKey(key);
         StoreNames.checkValue(value);
         StoreNames.checkTtl(ttl, true);
-        byte[] stored = backend.seal(value);
+        byte[] stored = backend.sealer().sealValue(ns, key, value);
         long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
         return run(
             "put",
@@ -89,7 +89,7 @@ final class SqliteTransaction implements Transaction {
               "expectedVersion must be 0 (absent) or a version returned by a write, got "
                   + expectedVersion);
         }
-        byte[] stored = backend.seal(value);
+        byte[] stored = backend.sealer().sealValue(ns, key, value);
         long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
         String at = at(key);
         return run(
@@ -118,8 +118,11 @@ final class SqliteTransaction implements Transaction {
       public long append(byte[] payload) {
         Objects.requireNonNull(payload, "payload");
         StoreNames.checkValue(payload);
-        byte[] stored = backend.seal(payload);
-        return run("append", where, () -> SqliteLogStore.appendIn(session, log, stored));
+        byte[] copy = payload.clone();
+        return run(
+            "append",
+            where,
+            () -> SqliteLogStore.appendIn(session, backend.sealer(), log, copy));
       }
 
       @Override
@@ -131,12 +134,12 @@ final class SqliteTransaction implements Transaction {
         }
         List<byte[]> stored = new ArrayList<>(payloads.size());
         for (byte[] p : payloads) {
-          stored.add(backend.seal(p));
+          stored.add(p.clone());
         }
         if (stored.isEmpty()) {
           return nextOffset();
         }
-        return run("appendAll", where, () -> SqliteLogStore.appendAllIn(session, log, stored));
+        return run("appendAll", where, () -> SqliteLogStore.appendAllIn(session, backend.sealer(), log, stored));
       }
 
       @Override

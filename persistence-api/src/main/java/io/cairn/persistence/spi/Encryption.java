@@ -1,41 +1,73 @@
 package io.cairn.persistence.spi;
 
 /**
- * Hook through which a backend encrypts what it writes. Given to providers in the {@link
- * BackendContext}. A backend that supports encryption passes every value, log payload and snapshot
- * chunk through {@link #seal} before writing and {@link #open} after reading. Implementations must
- * be thread-safe.
+ * Hook through which a backend encrypts what it writes: an AEAD (authenticated encryption with
+ * associated data). Given to providers in the {@link BackendContext}.
+ *
+ * <h2>Contract</h2>
+ *
+ * <ul>
+ *   <li><b>What is sealed.</b> Every value, log payload and snapshot chunk passes through {@link
+ *       #seal} before it is written and {@link #open} after it is read. Keys, versions, expiry
+ *       instants, offsets and snapshot sizes stay in clear (keys are needed for ordering and range
+ *       scans). Backends do not call this interface directly: {@link Sealer} is the one place that
+ *       does, and the shared base stores ({@link EngineBackend}) call it for every backend.
+ *   <li><b>What is bound.</b> {@code associatedData} names where the bytes belong, built by {@link
+ *       AssociatedData} from the backend name, the store kind, the store name and the key (or log
+ *       offset, or snapshot version and chunk index). It is authenticated, not stored: a ciphertext
+ *       copied or moved to any other key, store, offset or chunk must fail {@link #open}.
+ *   <li><b>Failures.</b> {@link #open} never returns wrong plaintext: bytes altered, sealed under a
+ *       different key or bound to other associated data make it throw (any {@link
+ *       RuntimeException}; {@link Sealer} turns it into a {@link
+ *       io.cairn.persistence.StoreCorruptedException} naming the backend, store and key or offset).
+ *       Messages must not contain plaintext or key material.
+ *   <li><b>Thread safety.</b> Implementations must be thread-safe; both methods are called
+ *       concurrently from any thread.
+ *   <li><b>Arrays.</b> Implementations must not keep or modify the arrays passed in, and must
+ *       return a new array.
+ * </ul>
  */
 public interface Encryption {
-  /** No encryption: bytes are stored as given. */
+  /** No encryption: bytes are stored as given; associated data is ignored. */
   Encryption NONE =
       new Encryption() {
         @Override
-        public byte[] seal(byte[] plaintext) {
-          return plaintext;
+        public byte[] seal(byte[] plaintext, byte[] associatedData) {
+          return plaintext.clone();
         }
 
         @Override
-        public byte[] open(byte[] sealed) {
-          return sealed;
+        public byte[] open(byte[] sealed, byte[] associatedData) {
+          return sealed.clone();
         }
 
         @Override
         public boolean enabled() {
           return false;
         }
+
+        @Override
+        public String toString() {
+          return "Encryption.NONE";
+        }
       };
 
-  byte[] seal(byte[] plaintext);
+  /**
+   * Encrypts and authenticates {@code plaintext}, binding it to {@code associatedData} (see {@link
+   * AssociatedData}). Returns a new array.
+   */
+  byte[] seal(byte[] plaintext, byte[] associatedData);
 
   /**
-   * Reverses {@link #seal}.
+   * Reverses {@link #seal} for bytes sealed with the same {@code associatedData}.
    *
-   * @throws io.cairn.persistence.PersistenceException naming the key id when the data was sealed
-   *     with a different key or was altered; never returns wrong plaintext
+   * @throws RuntimeException (preferably {@link io.cairn.persistence.PersistenceException} naming
+   *     the key id) when the data was sealed with a different key, bound to other associated data
+   *     or altered; never returns wrong plaintext
    */
-  byte[] open(byte[] sealed);
+  byte[] open(byte[] sealed, byte[] associatedData);
 
+  /** Whether this hook encrypts; {@code false} only for {@link #NONE}-like pass-throughs. */
   default boolean enabled() {
     return true;
   }

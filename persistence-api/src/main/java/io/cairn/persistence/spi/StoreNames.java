@@ -94,15 +94,13 @@ public final class StoreNames {
   }
 
   /**
-   * Checks a TTL: {@code null} allowed only when {@code nullable}; otherwise positive and at most
-   * {@link KeyValueStore#MAX_TTL} (so the expiry instant in milliseconds cannot overflow).
+   * Checks a TTL by the one rule of {@link KeyValueStore}: {@code null} means "no expiry" (every
+   * write accepts it, on the store and in a transaction alike); otherwise the TTL must be positive
+   * and at most {@link KeyValueStore#MAX_TTL} (so the expiry instant in milliseconds cannot
+   * overflow).
    */
-  public static void checkTtl(Duration ttl, boolean nullable) {
+  public static void checkTtl(Duration ttl) {
     if (ttl == null) {
-      if (!nullable) {
-        throw new NullPointerException(
-            "ttl must not be null here; use put(key, value) for an entry without expiry");
-      }
       return;
     }
     if (ttl.isNegative() || ttl.isZero()) {
@@ -117,6 +115,15 @@ public final class StoreNames {
               + KeyValueStore.MAX_TTL.toDays()
               + " days; nothing was written. Write without a TTL for an entry that never expires");
     }
+  }
+
+  /**
+   * The same as {@link #checkTtl(Duration)}: {@code nullable} is ignored, since a {@code null} TTL
+   * means "no expiry" everywhere. Kept for backends not yet moved to the one-argument form; prefer
+   * that.
+   */
+  public static void checkTtl(Duration ttl, boolean nullable) {
+    checkTtl(ttl);
   }
 
   /**

@@ -97,11 +97,10 @@ class SpiHelpersTest {
 
   @Test
   void ttlsTooLongToRepresentAreIllegalArgumentsAndExpirySaturates() {
-    assertThatThrownBy(
-            () -> StoreNames.checkTtl(java.time.Duration.ofSeconds(Long.MAX_VALUE), false))
+    assertThatThrownBy(() -> StoreNames.checkTtl(java.time.Duration.ofSeconds(Long.MAX_VALUE)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("TTL");
-    StoreNames.checkTtl(io.cairn.persistence.KeyValueStore.MAX_TTL, false);
+    StoreNames.checkTtl(io.cairn.persistence.KeyValueStore.MAX_TTL);
     assertThat(StoreNames.expiryMillis(1000, java.time.Duration.ofSeconds(Long.MAX_VALUE)))
         .isEqualTo(Long.MAX_VALUE);
     assertThatThrownBy(() -> StoreNames.checkOffset("fromOffset", -1))

@@ -1,0 +1,106 @@
+package io.cairn.persistence.spi;
+
+import io.cairn.persistence.StoreKind;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * The one builder of the associated data that {@link Encryption} binds to every ciphertext, so a
+ * sealed value, log payload or snapshot chunk moved anywhere else fails to open. Every backend
+ * (through {@link Sealer}) uses these bytes; changing the layout makes every encrypted store
+ * unreadable, so it is versioned.
+ *
+ * <h2>Layout (version 1), all integers big-endian</h2>
+ *
+ * <pre>
+ * "cairn-ad" (8 bytes ASCII)  magic, so the bytes are recognisable and cannot collide with another
+ *                             protocol's associated data
+ * 1 byte                      layout version, 1
+ * 1 byte                      store kind: 'K' key-value, 'L' log, 'S' snapshot
+ * u16 + UTF-8                 backend instance name
+ * u16 + UTF-8                 store name
+ * address, by kind:
+ *   K: u32 + key bytes        the key
+ *   L: i64                    the record's offset
+ *   S: i64 + i32              the snapshot version and the chunk index
+ * </pre>
+ *
+ * Every variable-length field is length-prefixed, so the encoding is injective: two different
+ * places never give the same bytes (no "ab"+"c" = "a"+"bc" ambiguity).
+ */
+public final class AssociatedData {
+  private static final byte[] MAGIC = "cairn-ad".getBytes(StandardCharsets.US_ASCII);
+  private static final int LAYOUT = 1;
+
+  private AssociatedData() {}
+
+  /** For the value of {@code key} in key-value namespace {@code namespace} of {@code backend}. */
+  public static byte[] forValue(String backend, String namespace, byte[] key) {
+    Objects.requireNonNull(key, "key");
+    Out out = header(backend, StoreKind.KEY_VALUE, namespace, 4 + key.length);
+    out.i32(key.length);
+    out.write(key, 0, key.length);
+    return out.toByteArray();
+  }
+
+  /** For the payload of the record at {@code offset} in log {@code log} of {@code backend}. */
+  public static byte[] forLogRecord(String backend, String log, long offset) {
+    Out out = header(backend, StoreKind.LOG, log, 8);
+    out.i64(offset);
+    return out.toByteArray();
+  }
+
+  /** For chunk {@code chunk} of snapshot {@code version} in set {@code set} of {@code backend}. */
+  public static byte[] forSnapshotChunk(String backend, String set, long version, int chunk) {
+    Out out = header(backend, StoreKind.SNAPSHOT, set, 12);
+    out.i64(version);
+    out.i32(chunk);
+    return out.toByteArray();
+  }
+
+  private static Out header(String backend, StoreKind kind, String store, int extra) {
+    byte[] b = Objects.requireNonNull(backend, "backend").getBytes(StandardCharsets.UTF_8);
+    byte[] s = Objects.requireNonNull(store, "store").getBytes(StandardCharsets.UTF_8);
+    if (b.length > 0xFFFF || s.length > 0xFFFF) {
+      throw new IllegalArgumentException("backend or store name longer than 65535 bytes");
+    }
+    Out out = new Out(MAGIC.length + 2 + 4 + b.length + s.length + extra);
+    out.write(MAGIC, 0, MAGIC.length);
+    out.write(LAYOUT);
+    out.write(
+        switch (kind) {
+          case KEY_VALUE -> 'K';
+          case LOG -> 'L';
+          case SNAPSHOT -> 'S';
+        });
+    out.u16(b.length);
+    out.write(b, 0, b.length);
+    out.u16(s.length);
+    out.write(s, 0, s.length);
+    return out;
+  }
+
+  private static final class Out extends ByteArrayOutputStream {
+    Out(int size) {
+      super(size);
+    }
+
+    void u16(int v) {
+      write(v >>> 8);
+      write(v);
+    }
+
+    void i32(int v) {
+      write(v >>> 24);
+      write(v >>> 16);
+      write(v >>> 8);
+      write(v);
+    }
+
+    void i64(long v) {
+      i32((int) (v >>> 32));
+      i32((int) v);
+    }
+  }
+}

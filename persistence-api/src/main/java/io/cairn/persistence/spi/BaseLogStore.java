@@ -1,0 +1,320 @@
+package io.cairn.persistence.spi;
+
+import io.cairn.persistence.LogRecord;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.StoreStats;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The log of every {@link EngineBackend}: records {@code 'L' | sealed payload} under their 8-byte
+ * big-endian offset, and the position record {@code 'P' | first | next} under the empty key,
+ * written in the same batch as the records it covers. Readers read the position from the engine
+ * (the batch is atomic for them, so a reader that saw another write of the same transaction sees
+ * its records too, and never a gap below next); writers, serialised by the write lock, use a cached
+ * copy that only they change.
+ */
+final class BaseLogStore implements LogStore {
+  private static final byte[] POSITION_KEY = new byte[0];
+
+  private final EngineBackend b;
+  private final String name;
+  final StoreId id;
+  // the writers' copy of the position (guarded by the backend's write lock)
+  private boolean loaded;
+  private long first;
+  private long next;
+
+  BaseLogStore(EngineBackend backend, String name) {
+    this.b = backend;
+    this.name = name;
+    this.id = new StoreId(StoreKind.LOG, name);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public long append(byte[] payload) {
+    StoreNames.checkPayload(payload);
+    return appendChecked(List.of(payload));
+  }
+
+  @Override
+  public long appendAll(List<byte[]> payloads) {
+    Objects.requireNonNull(payloads, "payloads");
+    for (byte[] p : payloads) {
+      StoreNames.checkPayload(p);
+    }
+    if (payloads.isEmpty()) {
+      return nextOffset();
+    }
+    return appendChecked(List.copyOf(payloads));
+  }
+
+  private long appendChecked(List<byte[]> payloads) {
+    return b.write(
+        "append to " + this,
+        () -> {
+          load();
+          long start = next;
+          List<StorageEngine.Write> batch = new ArrayList<>(payloads.size() + 1);
+          long end = records(start, payloads, batch);
+          batch.add(position(first, end));
+          b.commit(batch);
+          next = end;
+          return start;
+        });
+  }
+
+  @Override
+  public List<LogRecord> read(long fromOffset, int maxRecords) {
+    StoreNames.checkOffset("fromOffset", fromOffset);
+    StoreNames.checkMaxRecords(maxRecords);
+    return b.read(
+        () -> {
+          while (true) {
+            List<LogRecord> out = readOnce(fromOffset, maxRecords);
+            if (out != null) {
+              return out;
+            }
+            // a gap appeared because a truncation removed records while we read: read again
+          }
+        });
+  }
+
+  /** One read attempt; null if a concurrent truncation removed records it was reading. */
+  private List<LogRecord> readOnce(long fromOffset, int maxRecords) {
+    long[] position = stored(); // read the bound first: everything below it is stored
+    long end = position[1];
+    long start = Math.max(fromOffset, position[0]);
+    if (start >= end) {
+      return List.of();
+    }
+    int limit = (int) Math.min(maxRecords, end - start);
+    List<StorageEngine.Record> page = b.engine().range(id, key(start), key(end), limit);
+    List<LogRecord> out = new ArrayList<>(page.size());
+    long expected = start;
+    for (StorageEngine.Record r : page) {
+      long offset = offsetOf(r.key());
+      if (offset != expected) {
+        if (stored()[0] > expected) {
+          return null;
+        }
+        throw b.frame.corrupt(
+            id,
+            "offset " + expected,
+            "is missing (the next stored record is "
+                + offset
+                + "), although offsets are gap-free: records were lost");
+      }
+      out.add(new LogRecord(offset, open(offset, r.value())));
+      expected++;
+    }
+    if (out.size() < limit) {
+      if (stored()[0] > expected) {
+        return null;
+      }
+      throw b.frame.corrupt(
+          id, "offset " + expected, "is missing below next offset " + end + ": records were lost");
+    }
+    return out;
+  }
+
+  @Override
+  public long firstOffset() {
+    return b.read(() -> stored()[0]);
+  }
+
+  @Override
+  public long nextOffset() {
+    return b.read(() -> stored()[1]);
+  }
+
+  @Override
+  public long truncateBefore(long offset) {
+    StoreNames.checkOffset("truncateBefore offset", offset);
+    long removed =
+        b.write(
+            "truncateBefore on " + this,
+            () -> {
+              load();
+              long target = Math.min(offset, next);
+              if (target <= first) {
+                return 0L;
+              }
+              long gone = target - first;
+              b.commit(List.of(position(target, next))); // the commit point
+              first = target;
+              return gone;
+            });
+    if (removed > 0) {
+      dropTruncated();
+    }
+    return removed;
+  }
+
+  @Override
+  public String toString() {
+    return "log '" + name + "' of " + b;
+  }
+
+  // ---- shared with the transaction view and the backend ----
+
+  /** {first, next} as stored now; {0, 0} for a log never appended to. */
+  private long[] stored() {
+    byte[] raw = b.engine().get(id, POSITION_KEY);
+    if (raw == null) {
+      return new long[2];
+    }
+    ByteBuffer body = b.frame.open(RecordFrame.POSITION, id, POSITION_KEY, raw, "the position");
+    if (body.remaining() != 16) {
+      throw b.frame.corrupt(id, "the position", "has the wrong length");
+    }
+    long f = body.getLong();
+    long n = body.getLong();
+    if (f < 0 || n < f) {
+      throw b.frame.corrupt(id, "the position", "records first " + f + " > next " + n);
+    }
+    return new long[] {f, n};
+  }
+
+  /** Loads the writers' copy of the position once. Caller holds the write lock. */
+  void load() {
+    if (!loaded) {
+      long[] p = stored();
+      first = p[0];
+      next = p[1];
+      loaded = true;
+    }
+  }
+
+  /** Next offset as a transaction holding the write lock sees it. */
+  long nextUnlocked() {
+    load();
+    return next;
+  }
+
+  /**
+   * Adds the writes for {@code payloads} from {@code start} to {@code batch}; returns the offset
+   * after them. Caller holds the write lock.
+   */
+  long records(long start, List<byte[]> payloads, List<StorageEngine.Write> batch) {
+    long offset = start;
+    for (byte[] p : payloads) {
+      byte[] sealed = b.sealer.sealPayload(name, offset, p);
+      ByteBuffer buf = b.frame.begin(RecordFrame.LOG, sealed.length);
+      buf.put(sealed);
+      byte[] k = key(offset);
+      batch.add(new StorageEngine.Write(id, k, b.frame.end(buf, id, k)));
+      offset++;
+    }
+    return offset;
+  }
+
+  /** The position write for a transaction that appended up to {@code end}. */
+  StorageEngine.Write positionAt(long end) {
+    return position(first, end);
+  }
+
+  /** Publishes {@code end} after a transaction's batch committed. Caller holds the write lock. */
+  void published(long end) {
+    next = end;
+  }
+
+  private StorageEngine.Write position(long f, long n) {
+    ByteBuffer buf = b.frame.begin(RecordFrame.POSITION, 16);
+    buf.putLong(f).putLong(n);
+    return new StorageEngine.Write(id, POSITION_KEY, b.frame.end(buf, id, POSITION_KEY));
+  }
+
+  private byte[] open(long offset, byte[] raw) {
+    ByteBuffer body = b.frame.open(RecordFrame.LOG, id, key(offset), raw, "offset " + offset);
+    byte[] sealed = new byte[body.remaining()];
+    body.get(sealed);
+    return b.sealer.openPayload(name, offset, sealed);
+  }
+
+  /** Deletes records below the first offset, a page at a time (after truncation or a crash). */
+  void dropTruncated() {
+    while (true) {
+      boolean more =
+          b.write(
+              "truncateBefore on " + this,
+              () -> {
+                load();
+                List<StorageEngine.Record> page =
+                    b.engine().range(id, key(0), key(first), EngineBackend.page());
+                List<StorageEngine.Write> batch = new ArrayList<>();
+                for (StorageEngine.Record r : page) {
+                  batch.add(new StorageEngine.Write(id, r.key(), null));
+                }
+                b.commit(batch);
+                return page.size() == EngineBackend.page();
+              });
+      if (!more) {
+        return;
+      }
+    }
+  }
+
+  StoreStats stats() {
+    long[] p = stored();
+    return new StoreStats(id, p[1] - p[0], -1);
+  }
+
+  /** Checks gap-free records in [first, next), nothing at or past next; returns records checked. */
+  long verify(List<String> problems) {
+    long[] p = stored();
+    long f = p[0];
+    long n = p[1];
+    long expected = f;
+    long checked = 0;
+    byte[] from = key(f);
+    while (true) {
+      List<StorageEngine.Record> page = b.engine().range(id, from, null, EngineBackend.page());
+      for (StorageEngine.Record r : page) {
+        long offset = offsetOf(r.key());
+        if (offset >= n) {
+          problems.add(this + ": a record at offset " + offset + " lies at or past next " + n);
+          return checked;
+        }
+        if (offset != expected) {
+          problems.add(this + ": offsets " + expected + " to " + (offset - 1) + " are missing");
+        }
+        try {
+          open(offset, r.value());
+        } catch (RuntimeException e) {
+          problems.add(e.getMessage());
+        }
+        expected = offset + 1;
+        checked++;
+      }
+      if (page.size() < EngineBackend.page()) {
+        break;
+      }
+      from = key(expected);
+    }
+    if (expected < n) {
+      problems.add(this + ": offsets " + expected + " to " + (n - 1) + " are missing");
+    }
+    return checked;
+  }
+
+  static byte[] key(long offset) {
+    return ByteBuffer.allocate(8).putLong(offset).array();
+  }
+
+  private long offsetOf(byte[] key) {
+    if (key.length != 8) {
+      throw b.frame.corrupt(id, "a record key", "is " + key.length + " bytes, not 8");
+    }
+    return ByteBuffer.wrap(key).getLong();
+  }
+}

@@ -1,0 +1,499 @@
+package io.cairn.persistence.spi;
+
+import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.BackendStats;
+import io.cairn.persistence.Capability;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.SnapshotStore;
+import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.StoreStats;
+import io.cairn.persistence.Transaction;
+import io.cairn.persistence.VerifyReport;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+
+/**
+ * The shared base of backends: a complete {@link StorageBackend} over a {@link StorageEngine}'s few
+ * primitives. Every rule that holds for all backends is written here once, so a backend built on it
+ * (memory, the third-party example, any third party's) gets each of them, and each rule added here
+ * holds for all of them:
+ *
+ * <ul>
+ *   <li>argument and store-name checks ({@link StoreNames}), before anything is touched;
+ *   <li>closed state: every call after {@link #close()} — also on stores, iterators and snapshot
+ *       streams handed out before — throws {@link BackendClosedException}; close waits for calls in
+ *       flight;
+ *   <li>TTL arithmetic and expiry filtering (expired entries are invisible at once), {@code
+ *       purgeExpired} in bounded batches;
+ *   <li>version assignment: a write of a live key gets its version + 1, an absent or expired key
+ *       version 1; compare-and-set and compare-and-delete against those versions;
+ *   <li>log offsets: gap-free, never reused (the log's position record is written in the same
+ *       atomic batch as its records);
+ *   <li>checksum framing of every record where the engine has none ({@link RecordFrame});
+ *   <li>chunked snapshot streaming with a CRC-32C checked at end of data, atomic replacement by a
+ *       manifest written last (the commit point), garbage chunks of crashed saves removed by {@link
+ *       #compact};
+ *   <li>sealing: every value, log payload and snapshot chunk passes through the one {@link Sealer},
+ *       bound to its place by {@link AssociatedData}; such a backend therefore declares {@link
+ *       Capability#ENCRYPTION};
+ *   <li>transactions: writes buffered per store, reads through the view see them, committed as one
+ *       engine batch; transactions are serialised; a direct write on the thread running one throws
+ *       {@link IllegalStateException}.
+ * </ul>
+ *
+ * <h2>Record layout in the engine (every value framed by {@link RecordFrame})</h2>
+ *
+ * <pre>
+ * key-value namespace N   store (KEY_VALUE, N)
+ *   user key              'K' | version i64 | expiresAt i64 (0 = never) | sealed value
+ * log L                   store (LOG, L)
+ *   empty key             'P' | first offset i64 | next offset i64      (absent = empty new log)
+ *   offset i64 (8 bytes)  'L' | sealed payload
+ * snapshot set S          store (SNAPSHOT, S)
+ *   'M' version i64       'M' | generation i64 | size i64 | crc32c i64 | createdAt i64 | chunks i32
+ *   'C' version generation index (21 bytes)   'C' | sealed chunk
+ * </pre>
+ *
+ * <h2>Commit points and recovery</h2>
+ *
+ * A key-value write, an append (records plus position) and a transaction are each one engine batch:
+ * atomic by the engine's rule. Truncating a log first writes its new position (the commit point:
+ * readers never look below it), then deletes the records below in pages; a crash between leaves
+ * records below the first offset, which reads never return and {@link #compact} deletes. A snapshot
+ * save writes its chunks under a fresh random generation, then the manifest (the commit point),
+ * then deletes the chunks of the generation it replaced; chunks of a crashed save, or left by a
+ * crash before the old ones were deleted, belong to no manifest and {@link #compact} deletes them
+ * (never those of a save in progress).
+ *
+ * <h2>Concurrency</h2>
+ *
+ * Reads run in parallel with each other and with writes (the engine's batches are atomic for
+ * readers). Writes are serialised by one lock, which makes every read-modify-write (versions,
+ * compare-and-set, offsets) atomic without asking the engine for more than point reads and atomic
+ * batches; a transaction holds it for its whole work. Scans and snapshot loads page through the
+ * engine and hold no lock between pages.
+ */
+public final class EngineBackend implements StorageBackend {
+  /** How a backend built on the base describes itself. Immutable; build with {@link #builder}. */
+  public static final class Options {
+    final Set<Capability> capabilities;
+    final Durability durability;
+    final int snapshotChunkBytes;
+    final long maxSnapshotBytes;
+    final String maxSnapshotBytesKey;
+    final String description;
+
+    private Options(Builder b) {
+      EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
+      caps.addAll(b.capabilities);
+      caps.add(Capability.ENCRYPTION); // sealing is the base's: honoured for every engine
+      this.capabilities = Collections.unmodifiableSet(caps);
+      this.durability = b.durability;
+      this.snapshotChunkBytes = b.snapshotChunkBytes;
+      this.maxSnapshotBytes = b.maxSnapshotBytes;
+      this.maxSnapshotBytesKey = b.maxSnapshotBytesKey;
+      this.description = b.description;
+    }
+
+    /** Options for an engine that honours {@code durability}. */
+    public static Builder builder(Durability durability) {
+      return new Builder(durability);
+    }
+
+    /** Builder of {@link Options}. Not thread-safe. */
+    public static final class Builder {
+      private final Set<Capability> capabilities = EnumSet.noneOf(Capability.class);
+      private final Durability durability;
+      private int snapshotChunkBytes = 64 * 1024;
+      private long maxSnapshotBytes = Long.MAX_VALUE;
+      private String maxSnapshotBytesKey;
+      private String description = "";
+
+      private Builder(Durability durability) {
+        this.durability = Objects.requireNonNull(durability, "durability");
+      }
+
+      /**
+       * Capabilities the engine gives ({@link Capability#DURABLE}, {@link Capability#CHECKPOINT},
+       * {@link Capability#LARGE_SNAPSHOTS}, {@link Capability#MULTI_PROCESS}); {@link
+       * Capability#ENCRYPTION} is always added, the base honours it.
+       */
+      public Builder capabilities(Capability... caps) {
+        capabilities.addAll(List.of(caps));
+        return this;
+      }
+
+      /** Snapshot chunk size in bytes (default 64 KiB), 1 KiB to 64 MiB. */
+      public Builder snapshotChunkBytes(int bytes) {
+        if (bytes < 1024 || bytes > KeyValueStore.MAX_VALUE_BYTES) {
+          throw new IllegalArgumentException("snapshot chunk size out of range: " + bytes);
+        }
+        this.snapshotChunkBytes = bytes;
+        return this;
+      }
+
+      /**
+       * Largest snapshot one save accepts, for an engine that keeps snapshots on the heap (no
+       * {@link Capability#LARGE_SNAPSHOTS}); {@code configKey} is the backend's configuration key
+       * that sets it, named in the error.
+       */
+      public Builder maxSnapshotBytes(long bytes, String configKey) {
+        if (bytes < 1) {
+          throw new IllegalArgumentException("max snapshot bytes must be positive: " + bytes);
+        }
+        this.maxSnapshotBytes = bytes;
+        this.maxSnapshotBytesKey = Objects.requireNonNull(configKey, "configKey");
+        return this;
+      }
+
+      /** A few words for the health check, e.g. {@code "heap only"}. */
+      public Builder description(String description) {
+        this.description = Objects.requireNonNull(description, "description");
+        return this;
+      }
+
+      public Options build() {
+        return new Options(this);
+      }
+    }
+  }
+
+  private static final int PAGE = 256;
+
+  private final String name;
+  private final String type;
+  private final StorageEngine engine;
+  private final Options options;
+  private final Clock clock;
+  final Sealer sealer;
+  final RecordFrame frame;
+  private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final Map<String, BaseKeyValueStore> kv = new ConcurrentHashMap<>();
+  private final Map<String, BaseLogStore> logs = new ConcurrentHashMap<>();
+  private final Map<String, BaseSnapshotStore> snapshots = new ConcurrentHashMap<>();
+  private volatile Thread transactionThread;
+  private volatile boolean closed;
+
+  private EngineBackend(BackendContext ctx, String type, StorageEngine engine, Options options) {
+    this.name = ctx.name();
+    this.type = Objects.requireNonNull(type, "type");
+    this.engine = Objects.requireNonNull(engine, "engine");
+    this.options = Objects.requireNonNull(options, "options");
+    this.clock = ctx.clock();
+    this.sealer = Sealer.of(ctx);
+    this.frame = new RecordFrame(name, engine.checksumsRecords());
+  }
+
+  /**
+   * A backend of provider type {@code type} over {@code engine}, which it owns from now on (closing
+   * the backend closes the engine). The engine must honour {@code options.durability}.
+   */
+  public static StorageBackend open(
+      BackendContext context, String type, StorageEngine engine, Options options) {
+    return new EngineBackend(context, type, engine, options);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String type() {
+    return type;
+  }
+
+  @Override
+  public Durability durability() {
+    return options.durability;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return options.capabilities;
+  }
+
+  @Override
+  public KeyValueStore keyValue(String namespace) {
+    StoreNames.check(StoreKind.KEY_VALUE, namespace);
+    return read(() -> kv.computeIfAbsent(namespace, n -> new BaseKeyValueStore(this, n)));
+  }
+
+  @Override
+  public LogStore log(String logName) {
+    StoreNames.check(StoreKind.LOG, logName);
+    return read(() -> logs.computeIfAbsent(logName, n -> new BaseLogStore(this, n)));
+  }
+
+  @Override
+  public SnapshotStore snapshots(String set) {
+    StoreNames.check(StoreKind.SNAPSHOT, set);
+    return read(() -> snapshots.computeIfAbsent(set, n -> new BaseSnapshotStore(this, n)));
+  }
+
+  BaseKeyValueStore kvStore(String namespace) {
+    return (BaseKeyValueStore) keyValue(namespace);
+  }
+
+  BaseLogStore logStore(String logName) {
+    return (BaseLogStore) log(logName);
+  }
+
+  @Override
+  public <T> T inTransaction(Transaction.Work<T> work) {
+    Objects.requireNonNull(work, "work");
+    if (transactionThread == Thread.currentThread()) {
+      throw new IllegalStateException(
+          this + ": transactions do not nest; this thread is running one already");
+    }
+    return read(
+        () -> {
+          writeLock.lock();
+          BaseTransaction tx = new BaseTransaction(this);
+          transactionThread = Thread.currentThread();
+          try {
+            T result;
+            try {
+              result = work.run(tx);
+            } finally {
+              tx.end();
+              transactionThread = null;
+            }
+            tx.commit();
+            return result;
+          } finally {
+            writeLock.unlock();
+          }
+        });
+  }
+
+  @Override
+  public SortedSet<StoreId> stores() {
+    return read(() -> Collections.unmodifiableSortedSet(engine.stores()));
+  }
+
+  @Override
+  public BackendStats stats() {
+    return read(
+        () -> {
+          List<StoreStats> list = new ArrayList<>();
+          for (StoreId id : engine.stores()) {
+            list.add(
+                switch (id.kind()) {
+                  case KEY_VALUE -> kvStore(id.name()).stats();
+                  case LOG -> logStore(id.name()).stats();
+                  case SNAPSHOT -> snapshotStore(id.name()).stats();
+                });
+          }
+          Map<String, String> props = new LinkedHashMap<>(engine.properties());
+          props.put("durability", options.durability.configName());
+          props.put("encryption", sealer.enabled() ? "on" : "off");
+          return new BackendStats(name, type, list, engine.diskBytes(), props);
+        });
+  }
+
+  /**
+   * Checks Cairn's invariants over every store — each record's frame and checksum, that each value,
+   * payload and chunk opens (decrypts) when encryption is on, that each log is gap-free between its
+   * first and next offset with nothing at or past next, that each snapshot's chunks add up to its
+   * recorded length and CRC-32C — then lets the engine check itself.
+   */
+  @Override
+  public VerifyReport verify(Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    return read(
+        () -> {
+          List<String> problems = new ArrayList<>();
+          List<StoreId> ids = new ArrayList<>(engine.stores());
+          long checked = 0;
+          int done = 0;
+          for (StoreId id : ids) {
+            checked +=
+                switch (id.kind()) {
+                  case KEY_VALUE -> kvStore(id.name()).verify(problems);
+                  case LOG -> logStore(id.name()).verify(problems);
+                  case SNAPSHOT -> snapshotStore(id.name()).verify(problems);
+                };
+            progress.report("stores", ++done, ids.size());
+          }
+          engine.verify(problems, progress);
+          return new VerifyReport(name, checked, problems);
+        });
+  }
+
+  /**
+   * Purges expired entries, deletes log records below each log's first offset and snapshot chunks
+   * that belong to no manifest and no save in progress, then lets the engine compact.
+   */
+  @Override
+  public void compact(Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    checkNotInTransaction("compact()");
+    read(
+        () -> {
+          List<StoreId> ids = new ArrayList<>(engine.stores());
+          int done = 0;
+          for (StoreId id : ids) {
+            switch (id.kind()) {
+              case KEY_VALUE -> kvStore(id.name()).purgeExpired();
+              case LOG -> logStore(id.name()).dropTruncated();
+              case SNAPSHOT -> snapshotStore(id.name()).dropGarbage();
+            }
+            progress.report("stores", ++done, ids.size());
+          }
+          engine.compact(progress);
+          return null;
+        });
+  }
+
+  @Override
+  public void checkpoint(Path target, Progress progress) {
+    if (!options.capabilities.contains(Capability.CHECKPOINT)) {
+      StorageBackend.super.checkpoint(target, progress);
+    }
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(progress, "progress");
+    // under the write lock: no batch is half-applied in the copy (engines copy atomically anyway)
+    write(
+        "checkpoint",
+        () -> {
+          engine.checkpoint(target, progress);
+          return null;
+        });
+  }
+
+  @Override
+  public HealthCheck.Result health() {
+    if (closed) {
+      return HealthCheck.Result.unhealthy(this + " is closed");
+    }
+    HealthCheck.Result engineHealth = engine.health();
+    if (engineHealth != null) {
+      return engineHealth;
+    }
+    return HealthCheck.Result.healthy(
+        this
+            + " is open (durability "
+            + options.durability.configName()
+            + (options.description.isEmpty() ? "" : ", " + options.description)
+            + ")");
+  }
+
+  /** Waits for calls in flight, then closes the engine. Idempotent. */
+  @Override
+  public void close() {
+    closeLock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      kv.clear();
+      logs.clear();
+      snapshots.clear();
+      engine.close();
+    } finally {
+      closeLock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return type + " backend '" + name + "'";
+  }
+
+  // ---- for the base stores ----
+
+  StorageEngine engine() {
+    return engine;
+  }
+
+  Options options() {
+    return options;
+  }
+
+  long now() {
+    return clock.millis();
+  }
+
+  static int page() {
+    return PAGE;
+  }
+
+  private BaseSnapshotStore snapshotStore(String set) {
+    return (BaseSnapshotStore) snapshots(set);
+  }
+
+  void ensureOpen() {
+    if (closed) {
+      throw new BackendClosedException(name);
+    }
+  }
+
+  /** Runs {@code op} as a call in flight: close waits for it; after close it throws. */
+  <T> T read(Supplier<T> op) {
+    closeLock.readLock().lock();
+    try {
+      ensureOpen();
+      return op.get();
+    } finally {
+      closeLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Runs {@code op} holding the write lock, as a call in flight. {@code what} names the operation
+   * and store for the message when it is attempted directly inside a transaction.
+   */
+  <T> T write(String what, Supplier<T> op) {
+    checkNotInTransaction(what);
+    return read(
+        () -> {
+          writeLock.lock();
+          try {
+            return op.get();
+          } finally {
+            writeLock.unlock();
+          }
+        });
+  }
+
+  private void checkNotInTransaction(String what) {
+    if (transactionThread == Thread.currentThread()) {
+      throw new IllegalStateException(
+          what
+              + " of "
+              + this
+              + " was called directly inside inTransaction(): it would not be part of the"
+              + " transaction. Write through the Transaction view (tx.keyValue(..) / tx.log(..));"
+              + " nothing was written.");
+    }
+  }
+
+  /** Writes {@code batch} at the backend's durability. Caller holds the write lock. */
+  void commit(List<StorageEngine.Write> batch) {
+    if (!batch.isEmpty()) {
+      engine.write(batch, options.durability);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package io.cairn.persistence.spi;
+
+import io.cairn.persistence.StoreCorruptedException;
+import java.util.Objects;
+
+/**
+ * The one point where a backend's values, log payloads and snapshot chunks are sealed and opened
+ * through its {@link Encryption}, with the associated data {@link AssociatedData} builds. The
+ * shared base stores ({@link EngineBackend}) use it for every backend built on them; a backend
+ * written without the base (SQLite and RocksDB today) calls it at its own seal and open points.
+ *
+ * <p>Contract: every {@code seal*} returns a new array the caller owns (a copy when encryption is
+ * off), so the result may be handed to an asynchronous writer. Every {@code open*} returns the
+ * plaintext, which is {@code stored} itself when encryption is off. An {@code open*} that fails
+ * (altered bytes, a ciphertext moved from another key, store, offset or chunk, a wrong key) throws
+ * {@link StoreCorruptedException} naming the backend, the store and the key, offset or chunk, with
+ * the hook's exception as cause; plaintext is never returned from a failed check. Keys appear in
+ * messages as {@link Bytes#REDACTED} when encryption is on. Thread-safe if the hook is.
+ */
+public final class Sealer {
+  private final String backend;
+  private final Encryption encryption;
+  private final boolean enabled;
+
+  private Sealer(String backend, Encryption encryption) {
+    this.backend = Objects.requireNonNull(backend, "backend");
+    this.encryption = Objects.requireNonNull(encryption, "encryption");
+    this.enabled = encryption.enabled();
+  }
+
+  /** A sealer for backend instance {@code backend} using {@code encryption}. */
+  public static Sealer of(String backend, Encryption encryption) {
+    return new Sealer(backend, encryption);
+  }
+
+  /** A sealer for the backend {@code context} describes, with its encryption hook. */
+  public static Sealer of(BackendContext context) {
+    return new Sealer(context.name(), context.encryption());
+  }
+
+  /** Whether the hook encrypts. */
+  public boolean enabled() {
+    return enabled;
+  }
+
+  /** Seals the value of {@code key} in key-value namespace {@code namespace}. */
+  public byte[] sealValue(String namespace, byte[] key, byte[] value) {
+    if (!enabled) {
+      return value.clone();
+    }
+    return encryption.seal(value, AssociatedData.forValue(backend, namespace, key));
+  }
+
+  /** Opens the stored value of {@code key} in {@code namespace}. */
+  public byte[] openValue(String namespace, byte[] key, byte[] stored) {
+    if (!enabled) {
+      return stored;
+    }
+    try {
+      return encryption.open(stored, AssociatedData.forValue(backend, namespace, key));
+    } catch (RuntimeException e) {
+      throw failed(
+          "the value of key "
+              + Bytes.toDisplay(key, true)
+              + " in key-value namespace '"
+              + namespace
+              + "'",
+          e);
+    }
+  }
+
+  /** Seals the payload of the record at {@code offset} of log {@code log}. */
+  public byte[] sealPayload(String log, long offset, byte[] payload) {
+    if (!enabled) {
+      return payload.clone();
+    }
+    return encryption.seal(payload, AssociatedData.forLogRecord(backend, log, offset));
+  }
+
+  /** Opens the stored payload of the record at {@code offset} of {@code log}. */
+  public byte[] openPayload(String log, long offset, byte[] stored) {
+    if (!enabled) {
+      return stored;
+    }
+    try {
+      return encryption.open(stored, AssociatedData.forLogRecord(backend, log, offset));
+    } catch (RuntimeException e) {
+      throw failed("the record at offset " + offset + " of log '" + log + "'", e);
+    }
+  }
+
+  /** Seals chunk {@code chunk} of snapshot {@code version} of set {@code set}. */
+  public byte[] sealChunk(String set, long version, int chunk, byte[] data) {
+    if (!enabled) {
+      return data.clone();
+    }
+    return encryption.seal(data, AssociatedData.forSnapshotChunk(backend, set, version, chunk));
+  }
+
+  /** Opens stored chunk {@code chunk} of snapshot {@code version} of set {@code set}. */
+  public byte[] openChunk(String set, long version, int chunk, byte[] stored) {
+    if (!enabled) {
+      return stored;
+    }
+    try {
+      return encryption.open(stored, AssociatedData.forSnapshotChunk(backend, set, version, chunk));
+    } catch (RuntimeException e) {
+      throw failed(
+          "chunk " + chunk + " of snapshot " + version + " of snapshot set '" + set + "'", e);
+    }
+  }
+
+  private StoreCorruptedException failed(String what, RuntimeException cause) {
+    // the cause's message is the hook's; the contract forbids plaintext and key material in it
+    return new StoreCorruptedException(
+        "Backend '"
+            + backend
+            + "': "
+            + what
+            + " failed to decrypt or authenticate ("
+            + cause.getClass().getSimpleName()
+            + "): it was altered, moved from another key, store or offset, or sealed under a"
+            + " different key. Nothing of it was returned. Check the configured key, run 'cairn"
+            + " verify' and restore from a backup.",
+        cause);
+  }
+
+  @Override
+  public String toString() {
+    return "Sealer[backend=" + backend + ", enabled=" + enabled + "]";
+  }
+}

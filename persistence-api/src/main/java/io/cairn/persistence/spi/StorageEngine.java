@@ -1,0 +1,162 @@
+package io.cairn.persistence.spi;
+
+import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.StoreId;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedSet;
+
+/**
+ * The narrow SPI: the primitives a storage engine offers, and all a backend built on {@link
+ * EngineBackend} writes. The engine is an ordered map of byte-array keys to byte-array values per
+ * store ({@link StoreId}); {@link EngineBackend} lays every key-value entry, log record, log
+ * position and snapshot chunk out as such records and owns every rule above them (argument and name
+ * checks, closed state, TTL and expiry, versions, offsets, checksum framing, chunked snapshot
+ * streaming, sealing for {@link Encryption}, transactions).
+ *
+ * <h2>Rules every engine must follow</h2>
+ *
+ * <ul>
+ *   <li><b>Ordering.</b> Keys of one store are ordered by {@link Bytes#UNSIGNED}. Keys are 0 to
+ *       {@value #MAX_KEY_BYTES} bytes (the empty key is used); values are any length the caller
+ *       writes (the base keeps them within the documented caps).
+ *   <li><b>Atomic batches.</b> {@link #write} applies all its puts and deletes or none, also across
+ *       a crash. A concurrent {@link #get} or {@link #range} sees all of a batch or none of it.
+ *   <li><b>Durability.</b> When {@link #write} returns, the batch is as durable as {@code
+ *       durability} says ({@link Durability}), and so is every batch that returned before it (a
+ *       later write at {@code FULL} makes the earlier ones durable too: the base relies on this for
+ *       snapshot chunks written before their manifest). An engine that cannot honour a durability
+ *       must not be opened with it: the provider refuses (e.g. {@code ConfigurationException}).
+ *   <li><b>Thread safety.</b> Every method may be called from any thread at any time before {@link
+ *       #close()}. The base serialises its writes (one {@link #write} at a time) but calls {@link
+ *       #get} and {@link #range} concurrently with each other and with a write.
+ *   <li><b>Arrays.</b> The engine must not keep or modify arrays passed to it after the call
+ *       returns, except those of a {@link Write} it stores (they are the base's private copies);
+ *       arrays it returns belong to the caller.
+ *   <li><b>Errors.</b> Engine failures are translated in one place of the engine to {@link
+ *       io.cairn.persistence.StorageEngineException} (I/O, disk full, engine error) or {@link
+ *       io.cairn.persistence.StoreCorruptedException} (the engine's own checks failed), each naming
+ *       the backend and the file or store. A write that throws wrote nothing, or (for a failure
+ *       while committing) is indistinguishable from a crash just before it returned.
+ *   <li><b>Close.</b> {@link #close()} is called once, after every operation of the base has ended;
+ *       it releases files, locks, handles and threads. The base never calls the engine afterwards.
+ * </ul>
+ *
+ * <p>What the engine does <em>not</em> do: check arguments or store names, track closed state for
+ * callers, know about TTLs, versions, offsets, snapshots, transactions or encryption. Those rules
+ * are written once, in {@link EngineBackend}.
+ */
+public interface StorageEngine extends AutoCloseable {
+  /** Longest key the base passes: a user key of 4096 bytes plus the base's framing. */
+  int MAX_KEY_BYTES = 4096 + 32;
+
+  /** One stored record of a store, as {@link #range} returns it. */
+  record Record(byte[] key, byte[] value) {
+    public Record {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+    }
+
+    @Override
+    public String toString() {
+      return "Record[key=" + key.length + " bytes, value=" + value.length + " bytes]";
+    }
+  }
+
+  /** One put ({@code value} not null) or delete ({@code value} null) of a batch. */
+  record Write(StoreId store, byte[] key, byte[] value) {
+    public Write {
+      Objects.requireNonNull(store, "store");
+      Objects.requireNonNull(key, "key");
+    }
+
+    /** Whether this write deletes {@link #key()}. */
+    public boolean isDelete() {
+      return value == null;
+    }
+
+    @Override
+    public String toString() {
+      return (value == null ? "Delete[" : "Put[")
+          + store
+          + ", key="
+          + key.length
+          + " bytes"
+          + (value == null ? "" : ", value=" + value.length + " bytes")
+          + "]";
+    }
+  }
+
+  /** The value stored under {@code key} in {@code store}, or {@code null} if there is none. */
+  byte[] get(StoreId store, byte[] key);
+
+  /**
+   * Up to {@code limit} records of {@code store} with {@code fromInclusive <= key < toExclusive}
+   * ({@code toExclusive} {@code null} = unbounded), in increasing {@link Bytes#UNSIGNED} order.
+   * Each call is one consistent read; the base pages through larger ranges itself, resuming after
+   * the last key it received, so the engine never holds a cursor for a caller.
+   *
+   * @param limit at least 1
+   */
+  List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit);
+
+  /**
+   * Applies {@code batch} atomically and durably per {@code durability} (see the rules above). An
+   * empty batch is never passed. Later writes in the batch win over earlier ones of the same key.
+   */
+  void write(List<Write> batch, Durability durability);
+
+  /** Every store that holds at least one record, sorted. */
+  SortedSet<StoreId> stores();
+
+  /**
+   * Whether the engine checksums every record itself and reports a damaged one as {@link
+   * io.cairn.persistence.StoreCorruptedException} (RocksDB block checksums, for example). If not
+   * (the default), the base frames every value with a CRC-32C over the store, key and value and
+   * checks it on every read. Must not change between opens of the same data.
+   */
+  default boolean checksumsRecords() {
+    return false;
+  }
+
+  /**
+   * Adds to {@code problems} what the engine's own checks find (page checksums, structure, files).
+   * Read-only, safe while in use. The base has already checked its own invariants (gap-free logs,
+   * record checksums, snapshot checksums).
+   */
+  default void verify(List<String> problems, Progress progress) {}
+
+  /** Reclaims space (vacuum, compaction). The base has already purged expired entries. */
+  default void compact(Progress progress) {}
+
+  /**
+   * Writes a consistent copy of the whole engine into {@code target} (empty or absent) while in
+   * use. Only engines whose backend declares {@link io.cairn.persistence.Capability#CHECKPOINT}.
+   */
+  default void checkpoint(Path target, Progress progress) {
+    throw new UnsupportedOperationException("this engine cannot take online checkpoints");
+  }
+
+  /** Bytes the engine occupies on disk, or -1 if not known. */
+  default long diskBytes() {
+    return -1;
+  }
+
+  /** Engine facts for operators, shown in {@link io.cairn.persistence.BackendStats}. */
+  default Map<String, String> properties() {
+    return Map.of();
+  }
+
+  /** A quick, non-blocking liveness check; {@code null} for "nothing to report" (healthy). */
+  default HealthCheck.Result health() {
+    return null;
+  }
+
+  /** Releases everything; called once, after the last operation. */
+  @Override
+  void close();
+}
