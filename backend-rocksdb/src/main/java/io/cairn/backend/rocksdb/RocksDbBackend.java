@@ -877,7 +877,11 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT, Capability.LARGE_SNAPSHOTS);
+    return EnumSet.of(
+        Capability.DURABLE,
+        Capability.CHECKPOINT,
+        Capability.LARGE_SNAPSHOTS,
+        Capability.ENCRYPTION); // every value, payload and chunk goes through the Sealer
   }
 
   @Override

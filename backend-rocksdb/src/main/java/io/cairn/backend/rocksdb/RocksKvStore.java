@@ -1,12 +1,12 @@
 package io.cairn.backend.rocksdb;
 
-import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.VersionConflictException;
 import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.spi.StoreNames;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -214,7 +214,11 @@ final class RocksKvStore implements KeyValueStore {
       // not be read. Its expiry-index entry, if any, is left for the sweeper, which deletes index
       // entries that no longer match their entry.
       long v = b.nextVersion();
-      a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
+      a.put(
+          b.kvCf,
+          k,
+          Layout.kvValue(
+              v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
       if (expiresAt != 0) {
         a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
       }
@@ -240,7 +244,11 @@ final class RocksKvStore implements KeyValueStore {
       return oldVersion;
     }
     long v = b.nextVersion();
-    a.put(b.kvCf, k, Layout.kvValue(v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
+    a.put(
+        b.kvCf,
+        k,
+        Layout.kvValue(
+            v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
     if (expiresAt != 0 && expiresAt != oldExp) {
       a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
     }

@@ -1,9 +1,9 @@
 package io.cairn.backend.rocksdb;
 
-import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.spi.StoreNames;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,7 +96,10 @@ final class RocksLogStore implements LogStore {
       try {
         long offset = next;
         try (WriteBatch batch = new WriteBatch()) {
-          batch.put(b.logCf, Layout.logKey(sid, offset), Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload));
+          batch.put(
+              b.logCf,
+              Layout.logKey(sid, offset),
+              Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload));
           recordNext(batch, offset + 1);
           b.db.write(b.writeOptions(), batch);
         }
@@ -130,7 +133,10 @@ final class RocksLogStore implements LogStore {
         long start = next;
         long offset = start;
         for (byte[] p : payloads) {
-          batch.put(b.logCf, Layout.logKey(sid, offset), Sealer.of(b.name(), b.encryption).sealPayload(name, offset, p));
+          batch.put(
+              b.logCf,
+              Layout.logKey(sid, offset),
+              Sealer.of(b.name(), b.encryption).sealPayload(name, offset, p));
           offset++;
         }
         recordNext(batch, offset);
@@ -185,7 +191,9 @@ final class RocksLogStore implements LogStore {
               missing[1] = offset;
               return false;
             }
-            out.add(new LogRecord(offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, v)));
+            out.add(
+                new LogRecord(
+                    offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, v)));
             expected[0] = offset + 1;
             return out.size() < maxRecords;
           });

@@ -1,12 +1,12 @@
 package io.cairn.backend.rocksdb;
 
-import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.Checksums;
 import io.cairn.persistence.spi.ChunkedInputStream;
+import io.cairn.persistence.spi.Sealer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -68,7 +68,9 @@ final class RocksSnapshotStore implements SnapshotStore {
         crc.update(buf, 0, n);
         size += n;
         int chunkNo = chunks++;
-        byte[] sealed = Sealer.of(b.name(), b.encryption).sealChunk(name, version, chunkNo, Arrays.copyOf(buf, n));
+        byte[] sealed =
+            Sealer.of(b.name(), b.encryption)
+                .sealChunk(name, version, chunkNo, Arrays.copyOf(buf, n));
         b.call(
             "save",
             where(version) + " chunk " + chunkNo,

@@ -1,8 +1,8 @@
 package io.cairn.backend.rocksdb;
 
-import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.Transaction;
+import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.spi.StoreNames;
 import java.time.Duration;
 import java.util.HashMap;
@@ -175,7 +175,10 @@ final class RocksTransaction implements Transaction {
       StoreNames.checkValue(payload);
       long offset = log.nextOffset() + pending;
       try {
-        batch.put(b.logCf, Layout.logKey(log.sid, offset), Sealer.of(b.name(), b.encryption).sealPayload(log.name(), offset, payload));
+        batch.put(
+            b.logCf,
+            Layout.logKey(log.sid, offset),
+            Sealer.of(b.name(), b.encryption).sealPayload(log.name(), offset, payload));
       } catch (RocksDBException e) {
         throw b.failure(e, "append in transaction", "log:" + log.name() + " offset " + offset);
       }

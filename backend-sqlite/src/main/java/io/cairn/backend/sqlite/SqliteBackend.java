@@ -442,7 +442,11 @@ final class SqliteBackend implements StorageBackend {
   @Override
   public Set<Capability> capabilities() {
     return Collections.unmodifiableSet(
-        EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT, Capability.LARGE_SNAPSHOTS));
+        EnumSet.of(
+            Capability.DURABLE,
+            Capability.CHECKPOINT,
+            Capability.LARGE_SNAPSHOTS,
+            Capability.ENCRYPTION));
   }
 
   @Override

@@ -176,7 +176,8 @@ final class SqliteKeyValueStore implements KeyValueStore {
       StoreNames.checkValue(kv.value());
     }
     for (KeyValue kv : entries) {
-      rows.add(new byte[][] {kv.key().clone(), backend.sealer().sealValue(ns, kv.key(), kv.value())});
+      rows.add(
+          new byte[][] {kv.key().clone(), backend.sealer().sealValue(ns, kv.key(), kv.value())});
     }
     if (rows.isEmpty()) {
       return;
@@ -240,7 +241,8 @@ final class SqliteKeyValueStore implements KeyValueStore {
     if (!readRow(c, ns, key, now, value, meta)) {
       return Optional.empty();
     }
-    return Optional.of(new Entry(key.clone(), backend.sealer().openValue(ns, key, value[0]), meta[0], meta[1]));
+    return Optional.of(
+        new Entry(key.clone(), backend.sealer().openValue(ns, key, value[0]), meta[0], meta[1]));
   }
 
   /**
@@ -423,7 +425,12 @@ final class SqliteKeyValueStore implements KeyValueStore {
                         checked(ns, key, version, expires, stored, rs.getLong(5));
                         last[0] = key;
                         if (expires == 0 || expires > now) {
-                          out.add(new Entry(key, backend.sealer().openValue(ns, key, stored), version, expires));
+                          out.add(
+                              new Entry(
+                                  key,
+                                  backend.sealer().openValue(ns, key, stored),
+                                  version,
+                                  expires));
                         }
                       }
                     }

@@ -120,9 +120,7 @@ final class SqliteTransaction implements Transaction {
         StoreNames.checkValue(payload);
         byte[] copy = payload.clone();
         return run(
-            "append",
-            where,
-            () -> SqliteLogStore.appendIn(session, backend.sealer(), log, copy));
+            "append", where, () -> SqliteLogStore.appendIn(session, backend.sealer(), log, copy));
       }
 
       @Override
@@ -139,7 +137,10 @@ final class SqliteTransaction implements Transaction {
         if (stored.isEmpty()) {
           return nextOffset();
         }
-        return run("appendAll", where, () -> SqliteLogStore.appendAllIn(session, backend.sealer(), log, stored));
+        return run(
+            "appendAll",
+            where,
+            () -> SqliteLogStore.appendAllIn(session, backend.sealer(), log, stored));
       }
 
       @Override

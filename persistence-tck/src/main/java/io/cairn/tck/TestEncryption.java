@@ -1,0 +1,124 @@
+package io.cairn.tck;
+
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.spi.Encryption;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.crypto.Cipher;
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+
+/**
+ * An {@link Encryption} for tests: AES-128-GCM from {@code javax.crypto} with a random 96-bit nonce
+ * per seal ({@code nonce | ciphertext | tag}), plus hooks a contract suite uses to see what a
+ * backend seals and to put a ciphertext where the engine would return another place's bytes. NOT
+ * for production (no key management, no rotation, no per-key message limit): issue 14 brings the
+ * real one.
+ *
+ * <p>Thread-safe.
+ */
+public final class TestEncryption implements Encryption {
+  private static final int NONCE = 12;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final SecretKey key;
+  private final AtomicLong seals = new AtomicLong();
+  private final AtomicLong opens = new AtomicLong();
+  private final Map<ByteBuffer, byte[]> lastSealed = new ConcurrentHashMap<>();
+  private final Map<ByteBuffer, byte[]> substitutes = new ConcurrentHashMap<>();
+  private final List<byte[]> plaintexts = java.util.Collections.synchronizedList(new ArrayList<>());
+
+  public TestEncryption() {
+    try {
+      KeyGenerator g = KeyGenerator.getInstance("AES");
+      g.init(128);
+      this.key = g.generateKey();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES is not available in this JVM", e);
+    }
+  }
+
+  @Override
+  public byte[] seal(byte[] plaintext, byte[] associatedData) {
+    byte[] nonce = new byte[NONCE];
+    RANDOM.nextBytes(nonce);
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
+      c.updateAAD(associatedData);
+      byte[] ct = c.doFinal(plaintext);
+      byte[] out = new byte[NONCE + ct.length];
+      System.arraycopy(nonce, 0, out, 0, NONCE);
+      System.arraycopy(ct, 0, out, NONCE, ct.length);
+      seals.incrementAndGet();
+      plaintexts.add(plaintext.clone());
+      lastSealed.put(ByteBuffer.wrap(associatedData.clone()), out.clone());
+      return out;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM seal failed", e);
+    }
+  }
+
+  @Override
+  public byte[] open(byte[] sealed, byte[] associatedData) {
+    opens.incrementAndGet();
+    byte[] substitute = substitutes.remove(ByteBuffer.wrap(associatedData));
+    byte[] in = substitute != null ? substitute : sealed;
+    if (in.length < NONCE + 16) {
+      throw new PersistenceException("sealed data too short (" + in.length + " bytes)");
+    }
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, in, 0, NONCE));
+      c.updateAAD(associatedData);
+      return c.doFinal(in, NONCE, in.length - NONCE);
+    } catch (GeneralSecurityException e) {
+      // no plaintext and no key bytes in the message
+      throw new PersistenceException("AES-GCM authentication failed (test key)", e);
+    }
+  }
+
+  /** How many times {@link #seal} ran. */
+  public long seals() {
+    return seals.get();
+  }
+
+  /** How many times {@link #open} ran. */
+  public long opens() {
+    return opens.get();
+  }
+
+  /** Whether {@code plaintext} was ever passed to {@link #seal} (as a whole). */
+  public boolean sealed(byte[] plaintext) {
+    synchronized (plaintexts) {
+      return plaintexts.stream().anyMatch(p -> Arrays.equals(p, plaintext));
+    }
+  }
+
+  /** The last ciphertext sealed with {@code associatedData}, or null. */
+  public byte[] lastSealedFor(byte[] associatedData) {
+    byte[] c = lastSealed.get(ByteBuffer.wrap(associatedData));
+    return c == null ? null : c.clone();
+  }
+
+  /**
+   * The next {@link #open} with {@code associatedData} gets {@code ciphertext} instead of the bytes
+   * the backend read: as if the engine held another place's ciphertext (moved or copied) there.
+   */
+  public void substituteOnNextOpen(byte[] associatedData, byte[] ciphertext) {
+    substitutes.put(ByteBuffer.wrap(associatedData.clone()), ciphertext.clone());
+  }
+
+  @Override
+  public String toString() {
+    return "TestEncryption[AES-128-GCM, test only]";
+  }
+}
