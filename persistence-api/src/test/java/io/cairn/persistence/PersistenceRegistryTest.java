@@ -125,6 +125,46 @@ class PersistenceRegistryTest {
     assertThat(CoarseClock.running()).as("timers' clock released with the backend").isFalse();
   }
 
+  /**
+   * Never silent about encryption: a backend that does not declare {@link Capability#ENCRYPTION}
+   * would write plaintext with a hook configured, so the registry refuses it and closes it.
+   */
+  @Test
+  void aBackendWithoutEncryptionIsRefusedAnEnabledHookAndClosed() {
+    io.cairn.persistence.spi.Encryption hook =
+        new io.cairn.persistence.spi.Encryption() {
+          @Override
+          public byte[] seal(byte[] plaintext, byte[] associatedData) {
+            return plaintext.clone();
+          }
+
+          @Override
+          public byte[] open(byte[] sealed, byte[] associatedData) {
+            return sealed.clone();
+          }
+        };
+    assertThatThrownBy(
+            () ->
+                PersistenceRegistry.builder()
+                    .baseDirectory(dir)
+                    .encryption(name -> hook)
+                    .open(config("cairn.backends { a.type = recording }")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("'a'")
+        .hasMessageContaining("ENCRYPTION")
+        .hasMessageContaining("in clear");
+    assertThat(RecordingProvider.EVENTS).containsExactly("open a", "close a");
+
+    // a disabled hook (Encryption.NONE) is not refused
+    try (PersistenceRegistry registry =
+        PersistenceRegistry.builder()
+            .baseDirectory(dir)
+            .encryption(name -> io.cairn.persistence.spi.Encryption.NONE)
+            .open(config("cairn.backends { b.type = recording }"))) {
+      assertThat(registry.backendNames()).containsExactly("b");
+    }
+  }
+
   @Test
   void healthChecksPerBackendAreRegisteredAndRemovedOnClose() {
     HealthCheckRegistry health = new HealthCheckRegistry();

@@ -52,4 +52,24 @@ public final class MutantBackendProviders {
       return ThirdPartyBackend.open(context, Mutation.IGNORES_LOCK);
     }
   }
+
+  /** Type {@code thirdparty-no-encryption}: declares ENCRYPTION, stores values in clear. */
+  public static final class NoEncryption implements StorageBackendProvider {
+    public NoEncryption() {}
+
+    @Override
+    public String type() {
+      return "thirdparty-no-encryption";
+    }
+
+    @Override
+    public String description() {
+      return "broken on purpose: declares ENCRYPTION but ignores the hook (TCK mutation test)";
+    }
+
+    @Override
+    public StorageBackend open(BackendContext context) {
+      return ThirdPartyBackend.open(context, Mutation.IGNORES_ENCRYPTION);
+    }
+  }
 }

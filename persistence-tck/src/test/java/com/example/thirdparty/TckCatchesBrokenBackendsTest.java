@@ -5,6 +5,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import io.cairn.tck.BackendContract;
+import io.cairn.tck.EncryptionContract;
 import io.cairn.tck.RestartContract;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -65,6 +66,22 @@ class TckCatchesBrokenBackendsTest {
     assertThat(control.getTestsSucceededCount()).isEqualTo(2);
   }
 
+  @Test
+  void aBackendThatDeclaresEncryptionButIgnoresTheHookFailsTheEncryptionSuite() {
+    TestExecutionSummary broken = run(selectClass(NoEncryptionSuite.class));
+    assertThat(broken.getTotalFailureCount())
+        .as("encryption suite against a backend that ignores the hook:%n%s", describe(broken))
+        .isPositive();
+    assertThat(failedTests(broken))
+        .contains(
+            "aBackendDeclaringEncryptionSealsValuesPayloadsAndChunksBoundToTheirPlace",
+            "aValueMovedToAnotherKeyOrStoreFailsToOpenNamingStoreAndKey");
+
+    TestExecutionSummary control = run(selectClass(IntactEncryptionSuite.class));
+    assertThat(control.getTotalFailureCount()).as("control run:%n%s", describe(control)).isZero();
+    assertThat(control.getTestsSucceededCount()).isEqualTo(4);
+  }
+
   private static TestExecutionSummary run(DiscoverySelector selector) {
     return run(List.of(selector));
   }
@@ -123,6 +140,22 @@ class TckCatchesBrokenBackendsTest {
 
   /** Control: the same tests against the intact example. */
   static class IntactBackend extends BackendContract {
+    @Override
+    protected String backendConfig() {
+      return "type = thirdparty";
+    }
+  }
+
+  /** The encryption suite against the mutant that declares ENCRYPTION and ignores the hook. */
+  static class NoEncryptionSuite extends EncryptionContract {
+    @Override
+    protected String backendConfig() {
+      return "type = thirdparty-no-encryption";
+    }
+  }
+
+  /** Control: the encryption suite against the intact example. */
+  static class IntactEncryptionSuite extends EncryptionContract {
     @Override
     protected String backendConfig() {
       return "type = thirdparty";

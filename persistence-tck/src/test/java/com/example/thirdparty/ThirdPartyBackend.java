@@ -65,7 +65,9 @@ final class ThirdPartyBackend implements StorageEngine {
     /** Claims the configured durability (e.g. normal) although it writes only on close. */
     CLAIMS_DURABILITY_WRITES_ON_CLOSE,
     /** Opens even when another instance holds the directory's lock. */
-    IGNORES_LOCK
+    IGNORES_LOCK,
+    /** Declares ENCRYPTION (as the base does) but drops the context's hook: writes in clear. */
+    IGNORES_ENCRYPTION
   }
 
   private final String name;
@@ -87,6 +89,16 @@ final class ThirdPartyBackend implements StorageEngine {
   }
 
   static StorageBackend open(BackendContext ctx, Mutation mutation) {
+    if (mutation == Mutation.IGNORES_ENCRYPTION) {
+      ctx =
+          BackendContext.builder(ctx.name(), ctx.type())
+              .config(ctx.config())
+              .dataDir(ctx.dataDir())
+              .durability(ctx.durability())
+              .metrics(ctx.metrics())
+              .clock(ctx.clock())
+              .build(); // without .encryption(..): Encryption.NONE
+    }
     Durability durability =
         mutation == Mutation.CLAIMS_DURABILITY_WRITES_ON_CLOSE ? ctx.durability() : Durability.NONE;
     EngineBackend.Options options =
