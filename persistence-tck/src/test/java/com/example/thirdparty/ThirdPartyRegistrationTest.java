@@ -28,7 +28,11 @@ class ThirdPartyRegistrationTest {
   void onlyTheThirdPartyTypesAreKnownHere() {
     // the example and its deliberately broken variants for the TCK's mutation tests
     assertThat(PersistenceRegistry.knownTypes())
-        .containsExactly("thirdparty", "thirdparty-close-only", "thirdparty-no-lock");
+        .containsExactly(
+            "thirdparty",
+            "thirdparty-close-only",
+            "thirdparty-no-encryption",
+            "thirdparty-no-lock");
   }
 
   @Test

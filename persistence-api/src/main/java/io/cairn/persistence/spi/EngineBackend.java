@@ -171,6 +171,7 @@ public final class EngineBackend implements StorageBackend {
         return this;
       }
 
+      /** The options; {@link Capability#ENCRYPTION} added. */
       public Options build() {
         return new Options(this);
       }

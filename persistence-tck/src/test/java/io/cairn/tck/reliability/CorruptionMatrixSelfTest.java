@@ -37,7 +37,9 @@ class CorruptionMatrixSelfTest {
             .run();
     System.out.println(report.table());
     assertThat(report.rows().get(0).outcome()).isEqualTo(Outcome.INTACT);
-    assertThat(report.rows()).hasSizeGreaterThan(20);
+    // two files now (lock, state.bin: the example on StorageEngine keeps snapshot chunks as
+    // records in state.bin, no longer one file each), every kind of damage to each, plus controls
+    assertThat(report.rows()).hasSizeGreaterThanOrEqualTo(12);
     assertThat(report.rows(Outcome.DETECTED)).isNotEmpty();
     report.assertPassed();
   }
