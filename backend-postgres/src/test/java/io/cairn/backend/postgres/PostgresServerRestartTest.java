@@ -28,6 +28,8 @@ class PostgresServerRestartTest {
   @Test
   void operationsFailRetriablyDuringAnOutageAndResumeAfter() throws Exception {
     TestPostgres pg = TestPostgres.shared();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        pg.managed(), "the server at -DpgTestUrl is not stopped and started by the tests");
     pg.dropSchema(SCHEMA);
     try (PersistenceRegistry r =
         PgTests.open(SCHEMA, "full", "connect-timeout = 2s\npool-size = 4", null)) {

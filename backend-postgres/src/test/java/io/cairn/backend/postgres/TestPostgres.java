@@ -55,6 +55,8 @@ final class TestPostgres {
   private final Path dataDir;
   private final int port;
   private final List<String> asUser;
+  private final String externalUrl;
+  private final String user;
   private boolean running;
 
   private TestPostgres(Path bin, Path dataDir, int port, List<String> asUser) {
@@ -62,10 +64,33 @@ final class TestPostgres {
     this.dataDir = dataDir;
     this.port = port;
     this.asUser = asUser;
+    this.externalUrl = null;
+    this.user = "postgres";
+  }
+
+  /** A server the tests do not manage: {@code -DpgTestUrl=jdbc:postgresql://...}. */
+  private TestPostgres(String url, String user) {
+    this.bin = null;
+    this.dataDir = null;
+    this.port = -1;
+    this.asUser = List.of();
+    this.externalUrl = url;
+    this.user = user;
+    this.running = true;
+  }
+
+  /** Whether the tests started this server (and so may stop and start it). */
+  boolean managed() {
+    return externalUrl == null;
   }
 
   /** The server of this JVM, started on first call; skips the calling test if it cannot run. */
   static synchronized TestPostgres shared() {
+    String external = System.getProperty("pgTestUrl");
+    if (shared == null && external != null) {
+      // Run the suites against another PostgreSQL-compatible server (trust or no password).
+      shared = new TestPostgres(external, System.getProperty("pgTestUser", "postgres"));
+    }
     if (shared == null) {
       String why = cannotRun();
       Assumptions.assumeTrue(why == null, () -> "PostgreSQL tests skipped: " + why);
@@ -117,7 +142,7 @@ final class TestPostgres {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     List<String> asUser = List.of();
     if (isRoot()) {
-      String user = System.getProperty("pgTestUser", "nobody");
+      String user = System.getProperty("pgTestRunAs", "nobody");
       UserPrincipal owner =
           data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user);
       Files.setOwner(data, owner);
@@ -198,7 +223,7 @@ final class TestPostgres {
 
   /** {@code jdbc:postgresql://localhost:<port>/postgres}. */
   String jdbcUrl() {
-    return "jdbc:postgresql://localhost:" + port + "/postgres";
+    return externalUrl != null ? externalUrl : "jdbc:postgresql://localhost:" + port + "/postgres";
   }
 
   /** A backend configuration body for schema {@code schema}. */
@@ -207,12 +232,14 @@ final class TestPostgres {
         + durability
         + ", jdbc-url = \""
         + jdbcUrl()
-        + "\", user = postgres, schema = "
+        + "\", user = "
+        + user
+        + ", schema = "
         + schema;
   }
 
   Connection connect() throws SQLException {
-    return DriverManager.getConnection(jdbcUrl(), "postgres", "");
+    return DriverManager.getConnection(jdbcUrl(), user, "");
   }
 
   /** Drops {@code schema} and everything in it. */
@@ -226,6 +253,7 @@ final class TestPostgres {
   }
 
   synchronized void start() throws IOException {
+    Assumptions.assumeTrue(managed(), "the server at -DpgTestUrl is not started by the tests");
     if (running) {
       return;
     }
@@ -251,6 +279,7 @@ final class TestPostgres {
 
   /** Stops the server (fast shutdown: connections are terminated). */
   synchronized void stop() throws IOException {
+    Assumptions.assumeTrue(managed(), "the server at -DpgTestUrl is not stopped by the tests");
     if (!running) {
       return;
     }
