@@ -204,7 +204,9 @@ final class PostgresBackend implements StorageBackend {
     hc.setMinimumIdle(Math.min(2, settings.poolSize()));
     long connectMillis = settings.connectTimeout().toMillis();
     hc.setConnectionTimeout(connectMillis);
-    hc.setValidationTimeout(Math.max(250, Math.min(connectMillis, 5000)));
+    // also the socket timeout while Hikari sets a new connection up: on a loaded machine 5s was
+    // seen to pass, closing a healthy connection
+    hc.setValidationTimeout(Math.max(250, connectMillis));
     hc.setInitializationFailTimeout(connectMillis);
     hc.addDataSourceProperty(
         "connectTimeout", String.valueOf(Math.max(1, (connectMillis + 999) / 1000)));
