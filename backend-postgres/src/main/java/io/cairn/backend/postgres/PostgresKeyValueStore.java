@@ -57,6 +57,17 @@ final class PostgresKeyValueStore implements KeyValueStore {
       "DELETE FROM kv WHERE ns = ? AND key = ? AND version = ?"
           + " AND (expires_at = 0 OR expires_at > ?)";
 
+  /** A write's checked, copied and sealed input, shared by the store and the transaction view. */
+  record Write(byte[] key, byte[] stored, long now, long expires) {
+    static Write of(PostgresBackend backend, byte[] key, byte[] value, Duration ttl) {
+      StoreNames.checkKey(key);
+      StoreNames.checkValue(value);
+      StoreNames.checkTtl(ttl, true);
+      long now = backend.clock().millis();
+      return new Write(key.clone(), backend.seal(value), now, StoreNames.expiryMillis(now, ttl));
+    }
+  }
+
   /** Attempts of a conditional write before giving up (each after a fresh version block). */
   private static final int ATTEMPTS = 8;
 
@@ -107,28 +118,17 @@ final class PostgresKeyValueStore implements KeyValueStore {
   }
 
   private long write(byte[] key, byte[] value, Duration ttl) {
-    StoreNames.checkKey(key);
-    StoreNames.checkValue(value);
-    byte[] k = key.clone();
-    byte[] stored = backend.seal(value);
-    long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
-    return backend.call("put", lazyAt(key), c -> putIn(backend, c, ns, k, stored, expires));
+    Write w = Write.of(backend, key, value, ttl);
+    return backend.call(
+        "put", lazyAt(key), c -> putIn(backend, c, ns, w.key(), w.stored(), w.expires()));
   }
 
   @Override
   public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-    StoreNames.checkKey(key);
-    StoreNames.checkValue(value);
-    StoreNames.checkTtl(ttl, true);
     StoreNames.checkExpectedVersion(expectedVersion);
-    byte[] k = key.clone();
-    byte[] stored = backend.seal(value);
-    long now = backend.clock().millis();
-    long expires = StoreNames.expiryMillis(now, ttl);
+    Write w = Write.of(backend, key, value, ttl);
     return backend.call(
-        "compareAndSet",
-        lazyAt(key),
-        c -> casIn(backend, c, ns, k, expectedVersion, stored, expires, now));
+        "compareAndSet", lazyAt(key), c -> casIn(backend, c, ns, w, expectedVersion));
   }
 
   @Override
@@ -346,16 +346,12 @@ final class PostgresKeyValueStore implements KeyValueStore {
     }
   }
 
-  static long casIn(
-      PostgresBackend backend,
-      Connection c,
-      String ns,
-      byte[] key,
-      long expected,
-      byte[] stored,
-      long expires,
-      long now)
+  static long casIn(PostgresBackend backend, Connection c, String ns, Write w, long expected)
       throws SQLException {
+    byte[] key = w.key();
+    byte[] stored = w.stored();
+    long expires = w.expires();
+    long now = w.now();
     if (expected == 0) {
       try (PreparedStatement ps = c.prepareStatement(INSERT_IF_ABSENT)) {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {

@@ -68,23 +68,31 @@ final class PostgresLogStore implements LogStore {
 
   @Override
   public long append(byte[] payload) {
-    StoreNames.checkPayload(payload);
-    List<byte[]> one = List.of(backend.seal(payload));
+    List<byte[]> one = sealed(backend, java.util.Collections.singletonList(payload));
     return backend.transaction("append", where, c -> appendIn(c, name, one));
   }
 
-  @Override
-  public long appendAll(List<byte[]> payloads) {
+  /**
+   * Checks every payload, then seals copies of them (nothing is sealed if one is bad); shared by
+   * the store and the transaction view.
+   */
+  static List<byte[]> sealed(PostgresBackend backend, List<byte[]> payloads) {
     java.util.Objects.requireNonNull(payloads, "payloads");
     for (byte[] p : payloads) {
       StoreNames.checkPayload(p);
     }
-    if (payloads.isEmpty()) {
-      return nextOffset();
-    }
-    List<byte[]> sealed = new ArrayList<>(payloads.size());
+    List<byte[]> out = new ArrayList<>(payloads.size());
     for (byte[] p : payloads) {
-      sealed.add(backend.seal(p));
+      out.add(backend.seal(p));
+    }
+    return out;
+  }
+
+  @Override
+  public long appendAll(List<byte[]> payloads) {
+    List<byte[]> sealed = sealed(backend, payloads);
+    if (sealed.isEmpty()) {
+      return nextOffset();
     }
     return backend.transaction(
         "appendAll", where + " (" + sealed.size() + " records)", c -> appendIn(c, name, sealed));

@@ -7,7 +7,6 @@ import io.cairn.persistence.spi.StoreNames;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -72,34 +71,23 @@ final class PostgresTransaction implements Transaction {
 
       @Override
       public long put(byte[] key, byte[] value, Duration ttl) {
-        StoreNames.checkKey(key);
-        StoreNames.checkValue(value);
-        StoreNames.checkTtl(ttl, true);
-        byte[] k = key.clone();
-        byte[] stored = backend.seal(value);
-        long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
+        var w = PostgresKeyValueStore.Write.of(backend, key, value, ttl);
         return run(
             "put",
             PostgresKeyValueStore.at(namespace, key),
-            c -> PostgresKeyValueStore.putIn(backend, c, namespace, k, stored, expires));
+            c ->
+                PostgresKeyValueStore.putIn(
+                    backend, c, namespace, w.key(), w.stored(), w.expires()));
       }
 
       @Override
       public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-        StoreNames.checkKey(key);
-        StoreNames.checkValue(value);
-        StoreNames.checkTtl(ttl, true);
         StoreNames.checkExpectedVersion(expectedVersion);
-        byte[] k = key.clone();
-        byte[] stored = backend.seal(value);
-        long now = backend.clock().millis();
-        long expires = StoreNames.expiryMillis(now, ttl);
+        var w = PostgresKeyValueStore.Write.of(backend, key, value, ttl);
         return run(
             "compareAndSet",
             PostgresKeyValueStore.at(namespace, key),
-            c ->
-                PostgresKeyValueStore.casIn(
-                    backend, c, namespace, k, expectedVersion, stored, expires, now));
+            c -> PostgresKeyValueStore.casIn(backend, c, namespace, w, expectedVersion));
       }
 
       @Override
@@ -122,23 +110,16 @@ final class PostgresTransaction implements Transaction {
     return new LogWriter() {
       @Override
       public long append(byte[] payload) {
-        StoreNames.checkPayload(payload);
-        List<byte[]> one = List.of(backend.seal(payload));
+        List<byte[]> one =
+            PostgresLogStore.sealed(backend, java.util.Collections.singletonList(payload));
         return run("append", where, c -> PostgresLogStore.appendIn(c, name, one));
       }
 
       @Override
       public long appendAll(List<byte[]> payloads) {
-        java.util.Objects.requireNonNull(payloads, "payloads");
-        for (byte[] p : payloads) {
-          StoreNames.checkPayload(p);
-        }
-        if (payloads.isEmpty()) {
+        List<byte[]> sealed = PostgresLogStore.sealed(backend, payloads);
+        if (sealed.isEmpty()) {
           return nextOffset();
-        }
-        List<byte[]> sealed = new ArrayList<>(payloads.size());
-        for (byte[] p : payloads) {
-          sealed.add(backend.seal(p));
         }
         return run("appendAll", where, c -> PostgresLogStore.appendIn(c, name, sealed));
       }
