@@ -1,0 +1,52 @@
+package io.cairn.encryption;
+
+import io.cairn.persistence.PersistenceException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * The key check record: a known constant sealed when a backend is first encrypted and opened at
+ * every later open, so a wrong or missing keyset is named at open instead of at the first read. Its
+ * associated data names the backend, so one backend's record does not pass for another's.
+ */
+public final class KeyCheck {
+  private static final byte[] CONSTANT =
+      "cairn key check record, version 1".getBytes(StandardCharsets.US_ASCII);
+
+  private KeyCheck() {}
+
+  /** A new record sealed with the primary key. */
+  public static byte[] create(TinkEncryption encryption, String backend) {
+    return encryption.seal(CONSTANT, associatedData(backend));
+  }
+
+  /**
+   * @throws PersistenceException naming the backend, where the record is, and the key id it needs,
+   *     when {@code encryption} cannot open {@code record}
+   */
+  public static void verify(
+      TinkEncryption encryption, String backend, byte[] record, String location) {
+    byte[] opened;
+    try {
+      opened = encryption.open(record, associatedData(backend));
+    } catch (DecryptionFailedException e) {
+      throw new PersistenceException(
+          "Backend '"
+              + backend
+              + "': the configured keyset cannot open the key check record ("
+              + location
+              + "): "
+              + e.getMessage()
+              + ". Configure the keyset this backend was encrypted with.",
+          e);
+    }
+    if (!MessageDigest.isEqual(opened, CONSTANT)) {
+      throw new PersistenceException(
+          "Backend '" + backend + "': the key check record (" + location + ") is not Cairn's");
+    }
+  }
+
+  private static byte[] associatedData(String backend) {
+    return ("cairn/key-check/" + backend).getBytes(StandardCharsets.UTF_8);
+  }
+}
