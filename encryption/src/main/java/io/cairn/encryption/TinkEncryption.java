@@ -120,9 +120,9 @@ public final class TinkEncryption implements Encryption {
             keyId,
             "The data is sealed with key "
                 + keyId
-                + ", which is revoked in the keyset: enable it again (cairn keys enable "
-                + keyId
-                + "), run cairn rekey so that nothing needs it, then revoke it");
+                + ", which is revoked in the keyset: enable it again (Keysets.enable), re-encrypt"
+                + " what it sealed (copy the data into a new backend until cairn rekey exists),"
+                + " then revoke it");
       }
       return new DecryptionFailedException(
           DecryptionFailedException.Reason.AUTHENTICATION_FAILED,

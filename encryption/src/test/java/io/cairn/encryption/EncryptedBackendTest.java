@@ -134,7 +134,7 @@ class EncryptedBackendTest {
         .isInstanceOf(PersistenceException.class)
         .hasMessageContaining("key " + oldKey)
         .hasMessageContaining("revoked")
-        .hasMessageContaining("cairn rekey");
+        .hasMessageContaining("re-encrypt");
   }
 
   @ParameterizedTest
