@@ -78,8 +78,8 @@ public final class KeySources {
         throw new UnsupportedOperationException(
             "The keyset comes from the environment variable "
                 + variable
-                + ", which Cairn cannot change: write the new keyset (cairn keys rotate --to FILE)"
-                + " and set the variable to it");
+                + ", which Cairn cannot change: write the new keyset to a file and set the"
+                + " variable to its content");
       }
 
       @Override

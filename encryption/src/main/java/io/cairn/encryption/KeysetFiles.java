@@ -84,7 +84,9 @@ final class KeysetFiles {
       return Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new PersistenceException(
-          "The keyset file " + file + " does not exist: create one with cairn keys init");
+          "The keyset file "
+              + file
+              + " does not exist: create one (Keysets.generate, then KeySource.store)");
     } catch (IOException e) {
       throw new PersistenceException("Cannot read the keyset file " + file + ": " + e, e);
     }

@@ -88,7 +88,7 @@ public final class Keysets {
       if (Integer.toUnsignedLong(keyset.getAt(i).getId()) == keyId) {
         if (entry.isPrimary() && status != KeyStatus.ENABLED) {
           throw new IllegalArgumentException(
-              "Key " + keyId + " is the primary key: rotate first (cairn keys rotate)");
+              "Key " + keyId + " is the primary key: rotate first (Keysets.rotate)");
         }
         entry.setStatus(status);
         try {

@@ -63,6 +63,7 @@ public final class TinkEncryption implements Encryption {
   }
 
   /** Seals {@code plaintext} bound to {@code associatedData} with the primary key. */
+  @Override
   public byte[] seal(byte[] plaintext, byte[] associatedData) {
     try {
       return aead.encrypt(plaintext, associatedData);
@@ -78,22 +79,13 @@ public final class TinkEncryption implements Encryption {
    * @throws DecryptionFailedException naming the key id and the reason; never returns wrong
    *     plaintext
    */
+  @Override
   public byte[] open(byte[] sealed, byte[] associatedData) {
     try {
       return aead.decrypt(sealed, associatedData);
     } catch (GeneralSecurityException e) {
       throw explain(sealed);
     }
-  }
-
-  @Override
-  public byte[] seal(byte[] plaintext) {
-    return seal(plaintext, new byte[0]);
-  }
-
-  @Override
-  public byte[] open(byte[] sealed) {
-    return open(sealed, new byte[0]);
   }
 
   /** The key id named by sealed bytes, or -1 when they are not in the sealed format. */
@@ -128,9 +120,9 @@ public final class TinkEncryption implements Encryption {
             keyId,
             "The data is sealed with key "
                 + keyId
-                + ", which is revoked in the keyset: enable it again (cairn keys enable "
-                + keyId
-                + "), run cairn rekey so that nothing needs it, then revoke it");
+                + ", which is revoked in the keyset: enable it again (Keysets.enable), re-encrypt"
+                + " what it sealed (copy the data into a new backend until cairn rekey exists),"
+                + " then revoke it");
       }
       return new DecryptionFailedException(
           DecryptionFailedException.Reason.AUTHENTICATION_FAILED,

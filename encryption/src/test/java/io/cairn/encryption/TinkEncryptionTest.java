@@ -92,7 +92,7 @@ class TinkEncryptionTest {
             f -> assertThat(f.reason()).isEqualTo(DecryptionFailedException.Reason.REVOKED_KEY))
         .hasMessageContaining("key " + oldKey)
         .hasMessageContaining("revoked")
-        .hasMessageContaining("cairn rekey");
+        .hasMessageContaining("re-encrypt");
     TinkEncryption enabled =
         TinkEncryption.of(Keysets.enable(Keysets.revoke(rotated, oldKey), oldKey));
     assertThat(enabled.open(old, AD_A)).isEqualTo(PLAIN);
@@ -149,7 +149,7 @@ class TinkEncryptionTest {
         .hasMessageContaining("symbolic link");
     assertThatThrownBy(() -> KeySources.keysetFile(dir.resolve("missing.json")).load())
         .hasMessageContaining("does not exist")
-        .hasMessageContaining("cairn keys init");
+        .hasMessageContaining("Keysets.generate");
   }
 
   @Test

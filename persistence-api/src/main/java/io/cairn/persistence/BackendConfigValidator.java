@@ -32,7 +32,8 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
       Config merged,
       Durability durability,
       Path dataDir,
-      InstrumentedBackend.Limits limits) {}
+      InstrumentedBackend.Limits limits,
+      java.util.Optional<BackendEncryption> encryption) {}
 
   @Override
   public void validate(Config root, List<ConfigProblem> problems) {
@@ -123,7 +124,9 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
               .normalize();
       InstrumentedBackend.Limits limits = InstrumentedBackend.Limits.read(settings);
       validateProvider(root, path, type, provider, settings, problems);
-      specs.add(new BackendSpec(name, provider, merged, durability, dataDir, limits));
+      java.util.Optional<BackendEncryption> encryption =
+          BackendEncryption.read(merged, path, problems);
+      specs.add(new BackendSpec(name, provider, merged, durability, dataDir, limits, encryption));
     }
     rejectSharedDataDirs(specs, problems);
     if (!defaultBackend.isEmpty() && !entries.containsKey(defaultBackend)) {

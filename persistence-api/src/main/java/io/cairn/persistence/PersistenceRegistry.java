@@ -302,6 +302,21 @@ public final class PersistenceRegistry implements AutoCloseable {
       PersistenceRegistry registry = null;
       try {
         for (BackendSpec spec : specs) {
+          Encryption hook = encryption.apply(spec.name());
+          if (spec.encryption().isPresent()) {
+            if (hook.enabled()) {
+              throw new ConfigurationException(
+                  "Backend '"
+                      + spec.name()
+                      + "' has both an encryption section and an encryption hook given to the"
+                      + " registry builder: keep one");
+            }
+            List<ConfigProblem> keyProblems = new ArrayList<>();
+            hook = spec.encryption().get().open(spec.name(), keyProblems);
+            if (!keyProblems.isEmpty()) {
+              throw new ConfigurationException(keyProblems);
+            }
+          }
           BackendContext ctx =
               BackendContext.builder(spec.name(), spec.provider().type())
                   .config(spec.merged())
@@ -309,7 +324,7 @@ public final class PersistenceRegistry implements AutoCloseable {
                   .durability(spec.durability())
                   .metrics(metrics)
                   .clock(clock)
-                  .encryption(encryption.apply(spec.name()))
+                  .encryption(hook)
                   .build();
           StorageBackend raw = spec.provider().open(ctx);
           InstrumentedBackend b;
@@ -326,6 +341,9 @@ public final class PersistenceRegistry implements AutoCloseable {
                       + ", so it would store values in clear; nothing was written. Use a backend"
                       + " type that honours encryption (every backend built on"
                       + " io.cairn.persistence.spi.EngineBackend does), or configure none.");
+            }
+            if (spec.encryption().isPresent()) {
+              spec.encryption().get().checkKeys(spec.name(), hook, spec.dataDir(), raw);
             }
             b =
                 new InstrumentedBackend(

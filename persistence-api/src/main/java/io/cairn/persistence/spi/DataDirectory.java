@@ -781,6 +781,8 @@ public final class DataDirectory implements AutoCloseable {
 
   private static boolean isCairnsOwn(Path p, String name) {
     return name.equals(LOCK_FILE)
+        || name.equals(EncryptionProvider.KEY_CHECK_FILE)
+        || name.equals(EncryptionProvider.KEY_CHECK_FILE + ".tmp")
         || (name.startsWith(QUARANTINE_PREFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
   }
 

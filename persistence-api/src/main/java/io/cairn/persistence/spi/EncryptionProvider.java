@@ -1,0 +1,43 @@
+package io.cairn.persistence.spi;
+
+/**
+ * Turns a backend's {@code encryption { ... }} configuration section into its {@link Encryption}.
+ * Registered through {@code META-INF/services/io.cairn.persistence.spi.EncryptionProvider} ({@code
+ * cairn-encryption} registers Cairn's, over Google Tink); the registry uses the first one found. A
+ * backend with a non-empty {@code encryption} section and no provider on the class path is a
+ * configuration error, never a backend that silently writes plaintext.
+ *
+ * <p><b>Key check record.</b> So that a wrong or missing key is named when the backend opens, not
+ * at the first read, the registry keeps one record per encrypted backend, made by {@link
+ * #newKeyCheck} and checked by {@link #verifyKeyCheck}, in the file {@value #KEY_CHECK_FILE} of the
+ * backend's data directory. A backend that holds data but has no record was written without
+ * encryption and is refused: Cairn does not encrypt data in place.
+ *
+ * <p>Implementations must be thread-safe and must never put key material, passwords or the values
+ * of secret settings in problems, messages or {@code toString()}.
+ */
+public interface EncryptionProvider {
+  /** Name of the key check record in an encrypted backend's data directory. */
+  String KEY_CHECK_FILE = "cairn.keycheck";
+
+  /** Checks the section, adding one problem per bad setting to {@code section}; never throws. */
+  void validate(Settings section);
+
+  /**
+   * Loads the keys the validated section names.
+   *
+   * @throws io.cairn.persistence.PersistenceException naming the key source and what is wrong
+   *     (missing file, wrong password), never its content
+   */
+  Encryption open(String backend, Settings section);
+
+  /** A new key check record for {@code backend}, sealed with the current primary key. */
+  byte[] newKeyCheck(String backend, Encryption encryption);
+
+  /**
+   * @param location where the record was read from, for the message
+   * @throws io.cairn.persistence.PersistenceException naming the backend, the location and the key
+   *     the record needs, when {@code encryption} cannot open it
+   */
+  void verifyKeyCheck(String backend, Encryption encryption, byte[] record, String location);
+}
