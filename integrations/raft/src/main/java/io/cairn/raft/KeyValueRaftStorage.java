@@ -234,7 +234,7 @@ final class KeyValueRaftStorage implements RaftStorage {
               + " bytes, more than "
               + "snapshot-chunk-size ("
               + maxChunkBytes
-              + " bytes, cairn.raft."
+              + " bytes, cairn.raft-groups."
               + group
               + ".snapshot-chunk-size); emit smaller chunks from the state machine or raise it");
     }

@@ -256,9 +256,10 @@ public abstract class RaftStorageContract extends ContractSupport {
     st.persistSnapshotChunk(new RaftSnapshotChunk(3, 1, 0, 2, bytes("abc")));
     st.persistSnapshotChunk(new RaftSnapshotChunk(3, 1, 1, 2, bytes("defg")));
     var metrics = registry().metrics();
-    assertThat(metrics.timer("cairn.raft.g.persist").getCount()).isEqualTo(4);
-    assertThat(metrics.getGauges().get("cairn.raft.g.log-entries").getValue()).isEqualTo(7L);
-    assertThat(metrics.getGauges().get("cairn.raft.g.snapshot-bytes").getValue()).isEqualTo(7L);
+    assertThat(metrics.timer("cairn.raft-groups.g.persist").getCount()).isEqualTo(4);
+    assertThat(metrics.getGauges().get("cairn.raft-groups.g.log-entries").getValue()).isEqualTo(7L);
+    assertThat(metrics.getGauges().get("cairn.raft-groups.g.snapshot-bytes").getValue())
+        .isEqualTo(7L);
   }
 
   // --- model-based ------------------------------------------------------------------------------
