@@ -80,6 +80,28 @@ public interface RaftStorage {
         registry.metrics());
   }
 
+  /**
+   * Reads what is stored for {@code group} on {@code backend} without changing anything: unlike
+   * {@link #open(StorageBackend, String)} it does not delete the entries a crash left outside the
+   * live log (it counts them), creates no store, and reports damage in {@link
+   * RaftInspection#problems()} rather than throwing. Entry payloads and snapshot data are
+   * summarised (sizes, CRC-32C), never returned. The backend's own open (its recovery) is not part
+   * of this; the caller opened it. Do not run it against a backend a live node is writing: the
+   * values read are each committed state, but not one consistent moment.
+   *
+   * @param lastEntries how many of the last live entries to summarise
+   * @throws IllegalArgumentException if none of the group's stores exists on the backend (the
+   *     message lists the groups that do)
+   */
+  static RaftInspection inspect(StorageBackend backend, String group, int lastEntries) {
+    return KeyValueRaftStorage.inspect(backend, group, lastEntries);
+  }
+
+  /** The names of the Raft groups with state stored on {@code backend}, sorted; reads only. */
+  static java.util.SortedSet<String> storedGroups(StorageBackend backend) {
+    return KeyValueRaftStorage.storedGroups(backend);
+  }
+
   /** The group name. */
   String group();
 
