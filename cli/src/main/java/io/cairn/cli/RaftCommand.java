@@ -50,10 +50,11 @@ final class RaftCommand implements Runnable {
       mixinStandardHelpOptions = true,
       header = "Show a Raft group's stored state.",
       description = {
-        "Show a Raft group's stored state: term, vote, endpoint, membership, log bounds, the last",
-        "entries (sizes and CRC-32C, never payloads) and snapshots with sizes. Changes nothing.",
-        "Exit codes: 0 healthy, 1 damage found, 2 configuration or usage error (e.g. no such"
-            + " group)."
+        "Show a Raft group's stored state: term, vote, endpoint, membership,",
+        "log bounds, the last entries (sizes and CRC-32C, never payloads) and",
+        "snapshots with sizes. Changes nothing.",
+        "Exit codes: 0 healthy, 1 damage found, 2 configuration or usage error",
+        "(e.g. no such group)."
       })
   static final class Inspect implements Callable<Integer> {
     @Mixin ConfigOption config;

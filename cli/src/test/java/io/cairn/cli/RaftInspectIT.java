@@ -218,4 +218,24 @@ class RaftInspectIT {
     assertThat(verify.err())
         .contains("cairn.raft (" + f + ":4) is deprecated: rename it to cairn.raft-groups");
   }
+
+  @Test
+  void helpIsListedAndFitsTheTerminal() {
+    JarRunner top = cairn("--help");
+    assertThat(top.exitCode()).as(top.all()).isZero();
+    assertThat(top.out()).containsPattern("\\n\\s+raft\\s+Raft group storage");
+    for (List<String> command :
+        List.of(List.of("raft", "--help"), List.of("raft", "inspect", "--help"))) {
+      JarRunner r = cairn(command.toArray(String[]::new));
+      assertThat(r.exitCode()).as(r.all()).isZero();
+      for (String line : r.out().split("\n")) {
+        assertThat(line.length()).as(line).isLessThanOrEqualTo(80);
+      }
+    }
+    assertThat(cairn("raft", "inspect", "--help").out())
+        .contains("--json")
+        .contains("--entries")
+        .contains("--backend")
+        .contains("GROUP");
+  }
 }
