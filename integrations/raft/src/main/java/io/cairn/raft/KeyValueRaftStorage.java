@@ -52,9 +52,10 @@ import java.util.TreeSet;
  * fell outside the bounds is cleanup: up to {@value #DELETE_BATCH} happen in that same transaction,
  * the rest in further transactions; entries a crash left outside the bounds are invisible (restore
  * reads only inside them, and an append overwrites each index it reuses) and are deleted on the
- * next open. A key missing inside the bounds is damage and restore throws {@link
- * StoreCorruptedException} naming the store and index. The visible snapshot is the one the {@code
- * "snapshot"} record names; it is written in the same transaction as its last chunk.
+ * next open ({@link #inspect}, the read-only view, counts them instead). A key missing inside the
+ * bounds is damage and restore throws {@link StoreCorruptedException} naming the store and index.
+ * The visible snapshot is the one the {@code "snapshot"} record names; it is written in the same
+ * transaction as its last chunk.
  *
  * <h2>Durability</h2>
  *
