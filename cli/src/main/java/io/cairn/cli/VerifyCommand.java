@@ -147,7 +147,7 @@ final class VerifyCommand implements Callable<Integer> {
   }
 
   /** Whether {@code dir} exists and holds anything: otherwise there is nothing to verify. */
-  private static boolean hasData(Path dir) {
+  static boolean hasData(Path dir) {
     if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return false;
     }

@@ -10,10 +10,11 @@ import java.util.List;
  * Times every state-changing call of a {@link KeyValueRaftStorage} and publishes its sizes:
  *
  * <ul>
- *   <li>{@code cairn.raft.<group>.persist}: timer over every call that writes (each is one commit
- *       at the backend's durability, so this is the persist latency Raft waits for);
- *   <li>{@code cairn.raft.<group>.log-entries}: gauge, live log entries;
- *   <li>{@code cairn.raft.<group>.snapshot-bytes}: gauge, data bytes of the visible snapshot.
+ *   <li>{@code cairn.raft-groups.<group>.persist}: timer over every call that writes (each is one
+ *       commit at the backend's durability, so this is the persist latency Raft waits for);
+ *   <li>{@code cairn.raft-groups.<group>.log-entries}: gauge, live log entries;
+ *   <li>{@code cairn.raft-groups.<group>.snapshot-bytes}: gauge, data bytes of the visible
+ *       snapshot.
  * </ul>
  *
  * The gauges read one key each when sampled. Opening the same group again replaces its gauges.
@@ -24,7 +25,7 @@ final class InstrumentedRaftStorage implements RaftStorage {
 
   InstrumentedRaftStorage(KeyValueRaftStorage delegate, MetricRegistry metrics) {
     this.delegate = delegate;
-    String prefix = "cairn.raft." + delegate.group() + ".";
+    String prefix = RaftSettings.RAFT + "." + delegate.group() + ".";
     this.persist = metrics.timer(prefix + "persist");
     metrics.remove(prefix + "log-entries");
     metrics.register(prefix + "log-entries", (Gauge<Long>) delegate::logEntries);

@@ -6,16 +6,23 @@ import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.Checksums;
 import io.cairn.persistence.spi.StoreNames;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * {@link RaftStorage} on three key-value namespaces of one backend.
@@ -45,9 +52,10 @@ import java.util.Optional;
  * fell outside the bounds is cleanup: up to {@value #DELETE_BATCH} happen in that same transaction,
  * the rest in further transactions; entries a crash left outside the bounds are invisible (restore
  * reads only inside them, and an append overwrites each index it reuses) and are deleted on the
- * next open. A key missing inside the bounds is damage and restore throws {@link
- * StoreCorruptedException} naming the store and index. The visible snapshot is the one the {@code
- * "snapshot"} record names; it is written in the same transaction as its last chunk.
+ * next open ({@link #inspect}, the read-only view, counts them instead). A key missing inside the
+ * bounds is damage and restore throws {@link StoreCorruptedException} naming the store and index.
+ * The visible snapshot is the one the {@code "snapshot"} record names; it is written in the same
+ * transaction as its last chunk.
  *
  * <h2>Durability</h2>
  *
@@ -77,6 +85,15 @@ final class KeyValueRaftStorage implements RaftStorage {
   }
 
   KeyValueRaftStorage(StorageBackend backend, String group, int maxChunkBytes) {
+    this(backend, group, maxChunkBytes, true);
+  }
+
+  /**
+   * @param cleanup whether to delete the entries a crash left outside the bounds now (a normal
+   *     open); {@code false} for the read-only {@link #inspect} view, which writes nothing
+   */
+  private KeyValueRaftStorage(
+      StorageBackend backend, String group, int maxChunkBytes, boolean cleanup) {
     this.maxChunkBytes = maxChunkBytes;
     this.backend = Objects.requireNonNull(backend, "backend");
     StoreNames.check("Raft group", Objects.requireNonNull(group, "group"));
@@ -88,9 +105,259 @@ final class KeyValueRaftStorage implements RaftStorage {
     this.metaName = "raft." + group + ".meta";
     this.logName = "raft." + group + ".log";
     this.chunksName = "raft." + group + ".chunks";
-    synchronized (this) {
-      removeEntriesOutsideBounds();
+    if (cleanup) {
+      synchronized (this) {
+        removeEntriesOutsideBounds();
+      }
     }
+  }
+
+  private static final String PREFIX = "raft.";
+  private static final List<String> SUFFIXES = List.of(".meta", ".log", ".chunks");
+
+  /** Names of the groups with at least one of their stores on {@code backend}; reads only. */
+  static SortedSet<String> storedGroups(StorageBackend backend) {
+    SortedSet<String> out = new TreeSet<>();
+    for (StoreId id : backend.stores()) {
+      if (id.kind() != StoreKind.KEY_VALUE || !id.name().startsWith(PREFIX)) {
+        continue;
+      }
+      for (String suffix : SUFFIXES) {
+        if (id.name().endsWith(suffix) && id.name().length() > PREFIX.length() + suffix.length()) {
+          out.add(id.name().substring(PREFIX.length(), id.name().length() - suffix.length()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The read-only view behind {@link RaftStorage#inspect}: reads only stores that exist (looking up
+   * a missing one could create it), runs no cleanup, and reports damage in {@link
+   * RaftInspection#problems()} instead of throwing, so an operator sees everything readable.
+   */
+  static RaftInspection inspect(StorageBackend backend, String group, int lastEntries) {
+    if (lastEntries < 0) {
+      throw new IllegalArgumentException("lastEntries must be >= 0, got " + lastEntries);
+    }
+    KeyValueRaftStorage r = new KeyValueRaftStorage(backend, group, RaftSettings.MAX_CHUNK, false);
+    Set<StoreId> stores = backend.stores();
+    boolean hasMeta = stores.contains(new StoreId(StoreKind.KEY_VALUE, r.metaName));
+    boolean hasLog = stores.contains(new StoreId(StoreKind.KEY_VALUE, r.logName));
+    boolean hasChunks = stores.contains(new StoreId(StoreKind.KEY_VALUE, r.chunksName));
+    if (!hasMeta && !hasLog && !hasChunks) {
+      throw new IllegalArgumentException(
+          "no Raft group '"
+              + group
+              + "' is stored on backend '"
+              + backend.name()
+              + "' (no store "
+              + r.metaName
+              + "); groups stored there: "
+              + storedGroups(backend));
+    }
+    synchronized (r) {
+      return r.inspectStored(hasMeta, hasLog, hasChunks, lastEntries);
+    }
+  }
+
+  private RaftInspection inspectStored(
+      boolean hasMeta, boolean hasLog, boolean hasChunks, int lastEntries) {
+    List<String> problems = new ArrayList<>();
+    Optional<byte[]> endpoint = Optional.empty();
+    Optional<byte[]> members = Optional.empty();
+    Term term = new Term(0, null);
+    Bounds bounds = new Bounds(0, 0);
+    Optional<SnapshotMeta> visible = Optional.empty();
+    if (hasMeta) {
+      endpoint = Optional.ofNullable(meta().get(K_ENDPOINT));
+      members = Optional.ofNullable(meta().get(K_MEMBERS));
+      try {
+        term = readTerm();
+      } catch (StoreCorruptedException e) {
+        problems.add(e.getMessage());
+      }
+      try {
+        bounds = readBounds();
+      } catch (StoreCorruptedException e) {
+        problems.add(e.getMessage() + "; the live log bounds are unknown, every entry is listed");
+        bounds = null;
+      }
+      try {
+        visible = readSnapshotMeta();
+      } catch (StoreCorruptedException e) {
+        problems.add(e.getMessage());
+      }
+    } else {
+      problems.add(
+          "Raft group '"
+              + group
+              + "': store "
+              + metaName
+              + " is missing (term, vote, log bounds and snapshot record) while "
+              + (hasLog ? logName : chunksName)
+              + " exists");
+    }
+    java.util.ArrayDeque<RaftInspection.EntrySummary> last = new java.util.ArrayDeque<>();
+    long count = 0;
+    long payload = 0;
+    long stale = 0;
+    long expected = bounds == null ? -1 : bounds.compactedUntil + 1;
+    if (hasLog) {
+      try (CloseableIterator<Entry> it = log().scan(null, null)) {
+        while (it.hasNext()) {
+          Entry e = it.next();
+          long index;
+          RaftEntry entry;
+          try {
+            index = decodeIndex(logName, e.key());
+            if (bounds != null && (index <= bounds.compactedUntil || index > bounds.last)) {
+              stale++;
+              continue;
+            }
+            entry = decodeEntry(index, e.value());
+          } catch (StoreCorruptedException ex) {
+            problems.add(ex.getMessage());
+            continue;
+          }
+          if (bounds != null && index != expected) {
+            problems.add(missing(logName, gap(expected, index - 1), bounds).getMessage());
+          }
+          expected = index + 1;
+          count++;
+          payload += entry.payload().length;
+          last.addLast(
+              new RaftInspection.EntrySummary(
+                  index, entry.term(), entry.payload().length, Checksums.crc32c(entry.payload())));
+          if (last.size() > lastEntries) {
+            last.removeFirst();
+          }
+        }
+      }
+    }
+    if (bounds != null && expected <= bounds.last) {
+      problems.add(missing(logName, gap(expected, bounds.last), bounds).getMessage());
+    }
+    List<RaftInspection.SnapshotSummary> snapshots =
+        hasChunks ? inspectChunks(visible, problems) : new ArrayList<>();
+    if (visible.isPresent()
+        && snapshots.stream().noneMatch(RaftInspection.SnapshotSummary::visible)) {
+      SnapshotMeta m = visible.get();
+      problems.add(
+          "Raft group '"
+              + group
+              + "': the snapshot record names snapshot "
+              + m.index
+              + " ("
+              + m.chunkCount
+              + " chunks) but store "
+              + chunksName
+              + " holds none of its chunks");
+      snapshots.add(new RaftInspection.SnapshotSummary(m.index, m.term, m.chunkCount, 0, 0, true));
+    }
+    long compacted = bounds == null ? 0 : bounds.compactedUntil;
+    return new RaftInspection(
+        group,
+        backend.name(),
+        backend.durability(),
+        endpoint,
+        members,
+        term.term,
+        Optional.ofNullable(term.vote),
+        compacted,
+        bounds == null ? Math.max(compacted, expected - 1) : bounds.last,
+        count,
+        payload,
+        List.copyOf(last),
+        stale,
+        List.copyOf(snapshots),
+        List.copyOf(problems));
+  }
+
+  private static String gap(long from, long to) {
+    return from == to ? "log entry " + from : "log entries " + from + ".." + to;
+  }
+
+  /** Every snapshot with chunks stored, by index; damage goes to {@code problems}. */
+  private List<RaftInspection.SnapshotSummary> inspectChunks(
+      Optional<SnapshotMeta> visible, List<String> problems) {
+    java.util.TreeMap<Long, long[]> byIndex = new java.util.TreeMap<>(); // term, count, n, bytes
+    try (CloseableIterator<Entry> it = backend.keyValue(chunksName).scan(null, null)) {
+      while (it.hasNext()) {
+        Entry e = it.next();
+        if (e.key().length != 12) {
+          problems.add(
+              "Raft group '"
+                  + group
+                  + "': store "
+                  + chunksName
+                  + " holds a key of "
+                  + e.key().length
+                  + " bytes ("
+                  + Bytes.toDisplay(e.key())
+                  + "); chunk keys are index:8 | chunk:4");
+          continue;
+        }
+        ByteBuffer k = ByteBuffer.wrap(e.key());
+        long index = k.getLong();
+        int chunkIndex = k.getInt();
+        ChunkHeader h;
+        try {
+          h = decodeChunkHeader(index, chunkIndex, e.value());
+        } catch (StoreCorruptedException ex) {
+          problems.add(ex.getMessage());
+          continue;
+        }
+        long[] s = byIndex.computeIfAbsent(index, i -> new long[] {h.term, h.chunkCount, 0, 0});
+        if (s[0] != h.term || s[1] != h.chunkCount) {
+          problems.add(
+              "Raft group '"
+                  + group
+                  + "': chunk "
+                  + chunkIndex
+                  + " of snapshot "
+                  + index
+                  + " in store "
+                  + chunksName
+                  + " has term "
+                  + h.term
+                  + " and "
+                  + h.chunkCount
+                  + " chunks, other chunks of it term "
+                  + s[0]
+                  + " and "
+                  + s[1]);
+        }
+        s[2]++;
+        s[3] += e.value().length - ChunkHeader.LENGTH;
+      }
+    }
+    List<RaftInspection.SnapshotSummary> out = new ArrayList<>();
+    for (Map.Entry<Long, long[]> e : byIndex.entrySet()) {
+      long[] s = e.getValue();
+      boolean isVisible = visible.isPresent() && visible.get().index == e.getKey();
+      if (isVisible && (s[2] != visible.get().chunkCount || s[0] != visible.get().term)) {
+        problems.add(
+            "Raft group '"
+                + group
+                + "': the visible snapshot "
+                + e.getKey()
+                + " (term "
+                + visible.get().term
+                + ", "
+                + visible.get().chunkCount
+                + " chunks) has "
+                + s[2]
+                + " chunks of term "
+                + s[0]
+                + " in store "
+                + chunksName);
+      }
+      out.add(
+          new RaftInspection.SnapshotSummary(
+              e.getKey(), s[0], (int) s[1], (int) s[2], s[3], isVisible));
+    }
+    return out;
   }
 
   @Override
@@ -234,7 +501,7 @@ final class KeyValueRaftStorage implements RaftStorage {
               + " bytes, more than "
               + "snapshot-chunk-size ("
               + maxChunkBytes
-              + " bytes, cairn.raft."
+              + " bytes, cairn.raft-groups."
               + group
               + ".snapshot-chunk-size); emit smaller chunks from the state machine or raise it");
     }

@@ -12,21 +12,26 @@ import java.util.Locale;
 import java.util.TreeMap;
 
 /**
- * The validated settings of one Raft group, read from {@code cairn.raft.<group>} over {@code
- * cairn.raft-defaults}. The one place these keys are read.
+ * The validated settings of one Raft group, read from {@code cairn.raft-groups.<group>} (or the
+ * deprecated {@code cairn.raft.<group>}) over {@code cairn.raft-defaults}. The one place these keys
+ * are read; obtain instances through {@link RaftGroups}.
  *
  * @param group the group name
  * @param backend the backend holding the group (resolved from the default when not set)
  * @param snapshotChunkSize the largest snapshot chunk stored, in bytes
  */
-record RaftSettings(String group, String backend, int snapshotChunkSize) {
-  static final String RAFT = "cairn.raft";
+public record RaftSettings(String group, String backend, int snapshotChunkSize) {
+  static final String RAFT = "cairn.raft-groups";
   static final String DEFAULTS = "cairn.raft-defaults";
   static final int MAX_CHUNK = KeyValueStore.MAX_VALUE_BYTES - 13;
   private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,99}";
 
-  /** Every group configured under {@code cairn.raft}, validated; problems added, not thrown. */
+  /**
+   * Every group configured under {@code cairn.raft-groups} (or the deprecated {@code cairn.raft}),
+   * validated; problems added, not thrown.
+   */
   static List<RaftSettings> readAll(Config root, List<ConfigProblem> problems) {
+    root = Settings.withRenamedSections(root); // cairn.raft: deprecated spelling
     List<RaftSettings> out = new ArrayList<>();
     if (!root.hasPath(RAFT)) {
       return out;
@@ -55,6 +60,7 @@ record RaftSettings(String group, String backend, int snapshotChunkSize) {
    * A group that is not configured gets the defaults.
    */
   static RaftSettings read(Config root, String name, List<ConfigProblem> problems) {
+    root = Settings.withRenamedSections(root); // cairn.raft: deprecated spelling
     int before = problems.size();
     String path = RAFT + ".\"" + name + "\"";
     String shownPath = name.matches("[A-Za-z0-9_-]+") ? RAFT + "." + name : path;

@@ -53,8 +53,8 @@ public interface RaftStorage {
   /**
    * Opens the storage of {@code group} on the registry's backend {@code backend}, with metrics in
    * the registry's {@link com.codahale.metrics.MetricRegistry}: timer {@code
-   * cairn.raft.<group>.persist} (every writing call), gauges {@code cairn.raft.<group>.log-entries}
-   * and {@code cairn.raft.<group>.snapshot-bytes}.
+   * cairn.raft-groups.<group>.persist} (every writing call), gauges {@code
+   * cairn.raft-groups.<group>.log-entries} and {@code cairn.raft-groups.<group>.snapshot-bytes}.
    *
    * @throws IllegalArgumentException if the registry has no backend {@code backend} (from {@link
    *     io.cairn.persistence.PersistenceRegistry#backend})
@@ -66,20 +66,40 @@ public interface RaftStorage {
   }
 
   /**
-   * Opens the storage of {@code group} as configured under {@code cairn.raft.<group>} (or {@code
-   * cairn.raft-defaults} when the group is not listed): on its {@code backend}, with its {@code
-   * snapshot-chunk-size}, and with the metrics of {@link
-   * #open(io.cairn.persistence.PersistenceRegistry, String, String)}.
+   * Opens the storage of {@code group} as configured under {@code cairn.raft-groups.<group>} (or
+   * the deprecated {@code cairn.raft.<group>}; {@code cairn.raft-defaults} when the group is not
+   * listed): on its {@code backend}, with its {@code snapshot-chunk-size}, and with the metrics of
+   * {@link #open(io.cairn.persistence.PersistenceRegistry, String, String)}.
    *
    * @throws io.cairn.persistence.ConfigurationException naming every bad setting of the group
    */
   static RaftStorage open(io.cairn.persistence.PersistenceRegistry registry, String group) {
-    List<io.cairn.persistence.ConfigProblem> problems = new java.util.ArrayList<>();
-    RaftSettings s = RaftSettings.read(registry.config(), group, problems);
-    io.cairn.persistence.spi.Settings.throwIfAny(problems);
+    RaftSettings s = RaftGroups.settings(registry.config(), group);
     return new InstrumentedRaftStorage(
         new KeyValueRaftStorage(registry.backend(s.backend()), group, s.snapshotChunkSize()),
         registry.metrics());
+  }
+
+  /**
+   * Reads what is stored for {@code group} on {@code backend} without changing anything: unlike
+   * {@link #open(StorageBackend, String)} it does not delete the entries a crash left outside the
+   * live log (it counts them), creates no store, and reports damage in {@link
+   * RaftInspection#problems()} rather than throwing. Entry payloads and snapshot data are
+   * summarised (sizes, CRC-32C), never returned. The backend's own open (its recovery) is not part
+   * of this; the caller opened it. Do not run it against a backend a live node is writing: the
+   * values read are each committed state, but not one consistent moment.
+   *
+   * @param lastEntries how many of the last live entries to summarise
+   * @throws IllegalArgumentException if none of the group's stores exists on the backend (the
+   *     message lists the groups that do)
+   */
+  static RaftInspection inspect(StorageBackend backend, String group, int lastEntries) {
+    return KeyValueRaftStorage.inspect(backend, group, lastEntries);
+  }
+
+  /** The names of the Raft groups with state stored on {@code backend}, sorted; reads only. */
+  static java.util.SortedSet<String> storedGroups(StorageBackend backend) {
+    return KeyValueRaftStorage.storedGroups(backend);
   }
 
   /** The group name. */

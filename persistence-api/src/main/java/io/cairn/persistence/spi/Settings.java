@@ -380,11 +380,15 @@ public final class Settings {
 
   /**
    * Map sections renamed to the plural convention ({@code cairn.queues}, {@code cairn.caches},
-   * {@code cairn.route-tables}): old path to new path. The old spellings still load, with a
-   * deprecation warning naming the new path, for one release (0.2); then they become unknown keys.
+   * {@code cairn.route-tables}, {@code cairn.raft-groups}): old path to new path. The old spellings
+   * still load, with a deprecation warning naming the new path, for one release (0.2); then they
+   * become unknown keys.
    */
   public static final Map<String, String> RENAMED_SECTIONS =
-      Map.of("cairn.cache", "cairn.caches", "cairn.routing", "cairn.route-tables");
+      Map.of(
+          "cairn.cache", "cairn.caches",
+          "cairn.routing", "cairn.route-tables",
+          "cairn.raft", "cairn.raft-groups");
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Settings.class);
   private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -30,8 +30,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -50,6 +52,11 @@ import org.junit.jupiter.api.io.TempDir;
  * old leader truncates its tail and converges; then stops every node, restarts each from its Cairn
  * storage alone, waits for a leader and checks that every committed operation is on every node and
  * no uncommitted one is anywhere.
+ *
+ * <p>A second scenario crashes a node with writes in flight: the cut-off leader appends entries
+ * whose flush never completes, the machine dies, the others commit more; restarted from its storage
+ * the node has only what was flushed before, rejoins, catches up and reaches the same commit index,
+ * and the lost entries appear nowhere ({@code raftTailOps} operations first, default 300).
  */
 class MicroRaftClusterTest {
   private static final int OPS = Integer.getInteger("raftClusterOps", 10_000);
@@ -106,6 +113,16 @@ class MicroRaftClusterTest {
                   ? b.setLocalEndpoint(endpoint).setInitialGroupMembers(endpoints)
                   : b.setRestoredState(restored))
               .build();
+    }
+
+    /**
+     * The machine dies: writes in flight never reach storage, the node stops answering, the
+     * process's storage is closed without a flush.
+     */
+    void crash() {
+      store.crash();
+      raft.terminate(); // not awaited: the node's thread may be failing on the crashed store
+      registry.close();
     }
 
     void stop() {
@@ -189,62 +206,113 @@ class MicroRaftClusterTest {
     }
   }
 
-  /** Delegates to the Cairn store and counts the calls this test wants to see happen. */
+  /**
+   * Delegates to the Cairn store and counts the calls this test wants to see happen. It can also
+   * simulate a machine dying with writes in flight: after {@link #withhold()} entries are still
+   * buffered ({@code persistLogEntries} writes nothing in {@link CairnRaftStore}), but every call
+   * that would write (flush, the persist-and-flush calls, truncations) blocks as a stuck fsync
+   * would, until {@link #crash()} makes it and every later call fail without touching storage. So
+   * what storage holds afterwards is exactly what was acknowledged as flushed before.
+   */
   static final class CountingStore implements RaftStore {
     final CairnRaftStore delegate;
     final AtomicInteger truncateFrom = new AtomicInteger();
     final AtomicInteger truncateUntil = new AtomicInteger();
     final AtomicInteger snapshotChunks = new AtomicInteger();
+    private volatile boolean withholding;
+    private volatile boolean crashed;
+    final CountDownLatch stuck = new CountDownLatch(1);
+    private final CountDownLatch crash = new CountDownLatch(1);
+    final AtomicLong firstWithheldIndex = new AtomicLong(Long.MAX_VALUE);
 
     CountingStore(CairnRaftStore delegate) {
       this.delegate = delegate;
     }
 
+    void withhold() {
+      withholding = true;
+    }
+
+    void crash() {
+      crashed = true;
+      crash.countDown();
+    }
+
+    /** Blocks a writing call while withholding, fails every call after the crash. */
+    private void gate(String call) throws IOException {
+      if (crashed) {
+        throw new IOException("node crashed (test): " + call);
+      }
+      if (withholding) {
+        stuck.countDown();
+        try {
+          crash.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IOException("node crashed during " + call + " (test)");
+      }
+    }
+
     @Override
     public void persistAndFlushLocalEndpoint(RaftEndpointPersistentState s) throws IOException {
+      gate("persistAndFlushLocalEndpoint");
       delegate.persistAndFlushLocalEndpoint(s);
     }
 
     @Override
     public void persistAndFlushInitialGroupMembers(RaftGroupMembersView v) throws IOException {
+      gate("persistAndFlushInitialGroupMembers");
       delegate.persistAndFlushInitialGroupMembers(v);
     }
 
     @Override
     public void persistAndFlushTerm(RaftTermPersistentState s) throws IOException {
+      gate("persistAndFlushTerm");
       delegate.persistAndFlushTerm(s);
     }
 
     @Override
     public void persistLogEntries(List<LogEntry> entries) throws IOException {
-      delegate.persistLogEntries(entries);
+      if (crashed) {
+        throw new IOException("node crashed (test): persistLogEntries");
+      }
+      if (withholding && !entries.isEmpty()) {
+        firstWithheldIndex.accumulateAndGet(entries.get(0).getIndex(), Math::min);
+      }
+      delegate.persistLogEntries(entries); // buffered in memory until flush
     }
 
     @Override
     public void persistSnapshotChunk(SnapshotChunk chunk) throws IOException {
+      gate("persistSnapshotChunk");
       snapshotChunks.incrementAndGet();
       delegate.persistSnapshotChunk(chunk);
     }
 
     @Override
     public void truncateLogEntriesFrom(long index) throws IOException {
+      gate("truncateLogEntriesFrom");
       truncateFrom.incrementAndGet();
       delegate.truncateLogEntriesFrom(index);
     }
 
     @Override
     public void truncateLogEntriesUntil(long index) throws IOException {
+      gate("truncateLogEntriesUntil");
       truncateUntil.incrementAndGet();
       delegate.truncateLogEntriesUntil(index);
     }
 
     @Override
     public void deleteSnapshotChunks(long index, int count) throws IOException {
+      gate("deleteSnapshotChunks");
       delegate.deleteSnapshotChunks(index, count);
     }
 
     @Override
     public void flush() throws IOException {
+      gate("flush");
       delegate.flush();
     }
   }
@@ -396,5 +464,66 @@ class MicroRaftClusterTest {
             .doesNotContainKey("lost" + i);
       }
     }
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void aNodeThatLostItsUnflushedTailRejoinsAndConverges() throws Exception {
+    startAll();
+    Map<String, String> committed =
+        new LinkedHashMap<>(commit("k", Integer.getInteger("raftTailOps", 300)));
+    awaitEverywhere(committed);
+
+    // The leader, cut off, appends entries; its flush of them never completes (a stuck fsync),
+    // then the machine dies. Nobody acknowledged those entries.
+    Node victim = awaitLeader();
+    String id = (String) victim.endpoint.getId();
+    victim.store.withhold();
+    isolated.add(victim.endpoint);
+    for (int i = 0; i < 20; i++) {
+      victim.raft.replicate("put\tlost" + i + "\tx");
+    }
+    assertThat(victim.store.stuck.await(60, TimeUnit.SECONDS))
+        .as("a write of %s got stuck", id)
+        .isTrue();
+    long firstLost = victim.store.firstWithheldIndex.get();
+    assertThat(firstLost).as("entries appended in memory on %s", id).isLessThan(Long.MAX_VALUE);
+    nodes.remove(victim.endpoint);
+    victim.crash();
+    isolated.clear();
+
+    // The others carry on without it.
+    committed.putAll(commit("while-down-", 100));
+
+    // Restart it from its storage: the in-flight tail is gone, not half there.
+    Node restarted = new Node(victim.endpoint, victim.type);
+    RaftState onDisk = restarted.store.delegate.storage().restore();
+    assertThat(onDisk.lastIndex())
+        .as(
+            "%s (%s) kept only what was flushed: last index below the first unflushed",
+            id, victim.type)
+        .isLessThan(firstLost);
+    nodes.put(restarted.endpoint, restarted);
+    restarted.raft.start();
+
+    committed.putAll(commit("after-rejoin-", 50));
+    awaitEverywhere(committed);
+    for (Node n : nodes.values()) {
+      for (int i = 0; i < 20; i++) {
+        assertThat(n.machine.map)
+            .as("unacknowledged write on %s", n.endpoint.getId())
+            .doesNotContainKey("lost" + i);
+      }
+    }
+    // Converged: every node's log reaches the same commit index.
+    long leaderCommit = awaitLeader().raft.getReport().join().getResult().getLog().getCommitIndex();
+    await(
+        "every node to reach commit index " + leaderCommit,
+        () ->
+            nodes.values().stream()
+                .allMatch(
+                    n ->
+                        n.raft.getReport().join().getResult().getLog().getCommitIndex()
+                            >= leaderCommit));
   }
 }
