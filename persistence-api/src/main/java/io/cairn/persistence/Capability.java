@@ -19,5 +19,11 @@ public enum Capability {
    * documents the largest it accepts (the memory backend: {@code max-snapshot-bytes}); a bigger
    * save throws {@link IllegalArgumentException} and stores nothing.
    */
-  LARGE_SNAPSHOTS
+  LARGE_SNAPSHOTS,
+  /**
+   * {@link StorageBackend#readTransaction} works: several reads, across key-value namespaces and
+   * logs, see one consistent committed state, without blocking writers (SQLite, RocksDB, memory). A
+   * backend without it throws {@link UnsupportedOperationException} from {@code readTransaction}.
+   */
+  SNAPSHOT_READS
 }

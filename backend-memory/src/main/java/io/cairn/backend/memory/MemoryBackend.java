@@ -57,6 +57,11 @@ import java.util.function.Supplier;
  * Scans do not hold the lock while the caller iterates: they walk the live skip list and are weakly
  * consistent (every entry live for the whole iteration is returned, in order).
  *
+ * <p>{@link #readTransaction} ({@link Capability#SNAPSHOT_READS}) copies the maps of every
+ * namespace and log under the exclusive lock (references to immutable records, linear in the number
+ * of entries and records held), then runs the work on the copy without a lock: writers wait for the
+ * copy, never for the work (see {@link MemoryReadView}).
+ *
  * <h2>Durability</h2>
  *
  * {@link Durability#NONE} only, and no {@link Capability#DURABLE}: closing the backend or ending
@@ -112,7 +117,7 @@ final class MemoryBackend implements StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
-    return Collections.unmodifiableSet(EnumSet.noneOf(Capability.class));
+    return Collections.unmodifiableSet(EnumSet.of(Capability.SNAPSHOT_READS));
   }
 
   @Override
@@ -152,6 +157,23 @@ final class MemoryBackend implements StorageBackend {
           tx.commit();
           return result;
         });
+  }
+
+  /**
+   * Copies every namespace and log under the exclusive lock (writers wait for the copy, see {@link
+   * MemoryReadView}), then runs {@code work} on the copy without any lock.
+   */
+  @Override
+  public <T> T readTransaction(Transaction.ReadWork<T> work) {
+    java.util.Objects.requireNonNull(work, "work");
+    if (lock.isWriteLockedByCurrentThread()) {
+      throw new IllegalStateException(
+          "Memory backend '"
+              + name
+              + "': readTransaction() cannot run inside a transaction; read through its view");
+    }
+    MemoryReadView view = exclusive(() -> new MemoryReadView(this, kv, logs));
+    return work.run(view);
   }
 
   @Override

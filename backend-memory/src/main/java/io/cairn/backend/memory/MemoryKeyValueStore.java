@@ -269,6 +269,11 @@ final class MemoryKeyValueStore implements KeyValueStore {
     map.clear();
   }
 
+  /** A copy of the map for a read transaction. Caller holds the exclusive lock. */
+  NavigableMap<byte[], Stored> copyMap() {
+    return MemoryReadView.copyOf(map);
+  }
+
   String where(byte[] key) {
     return "key " + Bytes.toDisplay(key) + " in namespace '" + name + "' of " + backend;
   }

@@ -151,6 +151,18 @@ final class MemoryLogStore implements LogStore {
     records.clear();
   }
 
+  /**
+   * A copy of the retained records for a read transaction; {@code bounds} receives first and next.
+   * Caller holds the exclusive lock, so no append or truncation is half done.
+   */
+  java.util.NavigableMap<Long, byte[]> copyRecords(long[] bounds) {
+    long f = first;
+    long n = next;
+    bounds[0] = f;
+    bounds[1] = n;
+    return new java.util.TreeMap<>(records.subMap(f, true, n, false));
+  }
+
   static byte[] checkPayload(byte[] payload) {
     StoreNames.checkPayload(payload);
     return payload;

@@ -877,7 +877,17 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT, Capability.LARGE_SNAPSHOTS);
+    return EnumSet.of(
+        Capability.DURABLE,
+        Capability.CHECKPOINT,
+        Capability.LARGE_SNAPSHOTS,
+        Capability.SNAPSHOT_READS);
+  }
+
+  /** On one RocksDB snapshot; see {@link RocksReadTransaction}. */
+  @Override
+  public <T> T readTransaction(io.cairn.persistence.Transaction.ReadWork<T> work) {
+    return RocksReadTransaction.run(this, work);
   }
 
   @Override

@@ -445,7 +445,11 @@ final class SqliteBackend implements StorageBackend {
   @Override
   public Set<Capability> capabilities() {
     return Collections.unmodifiableSet(
-        EnumSet.of(Capability.DURABLE, Capability.CHECKPOINT, Capability.LARGE_SNAPSHOTS));
+        EnumSet.of(
+            Capability.DURABLE,
+            Capability.CHECKPOINT,
+            Capability.LARGE_SNAPSHOTS,
+            Capability.SNAPSHOT_READS));
   }
 
   @Override
@@ -474,6 +478,17 @@ final class SqliteBackend implements StorageBackend {
     java.util.Objects.requireNonNull(work, "work");
     ensureOpen();
     return writer.inTransaction(s -> SqliteTransaction.runWork(this, s, work));
+  }
+
+  /**
+   * A deferred read transaction on one reader connection held for the whole work ({@link
+   * ReaderPool#snapshot}): one WAL snapshot for every read, the writer never waits for it.
+   */
+  @Override
+  public <T> T readTransaction(Transaction.ReadWork<T> work) {
+    java.util.Objects.requireNonNull(work, "work");
+    ensureOpen();
+    return readers.snapshot(reads -> work.run(new SqliteReadView(this, reads, clock.millis())));
   }
 
   /** Distinct values of the leading key column, found by skipping through the index. */
