@@ -112,13 +112,16 @@ public interface StorageBackend extends AutoCloseable {
    *       {@code nextOffset()}, holds in the snapshot whatever writers do meanwhile. Expiry is
    *       judged at the instant of the snapshot (by the backend's clock): an entry live then stays
    *       visible for the whole work.
-   *   <li><b>Writers are not blocked</b> by an open read transaction, and it is not blocked by
-   *       them: writes and transactions on other threads commit while {@code work} runs (and stay
-   *       invisible to it). Taking the snapshot costs each backend what its engine allows: RocksDB
-   *       an engine snapshot; SQLite a deferred read transaction on a reader connection of the WAL
-   *       database (held for the whole work, so it counts against {@code readers}, and the WAL
-   *       cannot be checkpointed past it: keep the work short); memory a copy of the references to
-   *       every entry and record, during which writers wait (proportional to the data held).
+   *   <li><b>Writers are not blocked</b> by an open read transaction, and its reads are not blocked
+   *       by them: writes and transactions on other threads commit while {@code work} runs (and
+   *       stay invisible to it). Taking the snapshot costs each backend what its engine allows:
+   *       RocksDB an engine snapshot (no wait on either side); SQLite a deferred read transaction
+   *       on a reader connection of the WAL database (no wait on either side; the connection is
+   *       held for the whole work, so it counts against {@code readers}, and the WAL cannot be
+   *       checkpointed past it, so {@link #compact} waits for it: keep the work short); memory a
+   *       copy of the references to every entry and record under the backend's exclusive lock, so
+   *       taking the snapshot waits for a transaction in progress and writers wait for the copy
+   *       (proportional to the data held), never for the work.
    *   <li><b>Read only.</b> The view has no write methods. On the thread running {@code work}, a
    *       write through a store obtained from this backend (any write the transaction rule of
    *       {@link #inTransaction} names), {@link #compact}, {@link #inTransaction} and a nested

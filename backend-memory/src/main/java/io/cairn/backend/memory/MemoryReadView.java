@@ -57,7 +57,10 @@ final class MemoryReadView implements Transaction.ReadView {
   public Transaction.KeyValueReader keyValue(String namespace) {
     StoreNames.check("key-value namespace", namespace);
     backend.ensureOpen();
-    NavigableMap<byte[], Stored> map = kv.getOrDefault(namespace, Collections.emptyNavigableMap());
+    // an unknown namespace is empty; a TreeMap with the comparator, which byte[] keys need
+    NavigableMap<byte[], Stored> map =
+        kv.getOrDefault(
+            namespace, Collections.unmodifiableNavigableMap(new TreeMap<>(Bytes.UNSIGNED)));
     return new Transaction.KeyValueReader() {
       @Override
       public Optional<Entry> getEntry(byte[] key) {
@@ -75,7 +78,7 @@ final class MemoryReadView implements Transaction.ReadView {
         if (fromInclusive != null
             && toExclusive != null
             && Bytes.UNSIGNED.compare(fromInclusive, toExclusive) >= 0) {
-          range = Collections.emptyNavigableMap();
+          range = Collections.unmodifiableNavigableMap(new TreeMap<>(Bytes.UNSIGNED));
         } else {
           if (fromInclusive != null) {
             range = range.tailMap(fromInclusive.clone(), true);
