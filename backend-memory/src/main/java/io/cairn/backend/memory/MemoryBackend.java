@@ -89,6 +89,12 @@ final class MemoryBackend implements StorageBackend {
 
   private final long maxSnapshotBytes;
 
+  /**
+   * Test hook: called on the committing thread after each step of a transaction's commit (still
+   * under the exclusive lock), so a test can run a reader at exactly that point.
+   */
+  volatile java.util.function.Consumer<String> commitStepHook;
+
   MemoryBackend(BackendContext context, long maxSnapshotBytes) {
     this.name = context.name();
     this.clock = context.clock();
@@ -280,6 +286,13 @@ final class MemoryBackend implements StorageBackend {
 
   Clock clock() {
     return clock;
+  }
+
+  void commitStep(String step) {
+    java.util.function.Consumer<String> hook = commitStepHook;
+    if (hook != null) {
+      hook.accept(step);
+    }
   }
 
   long now() {

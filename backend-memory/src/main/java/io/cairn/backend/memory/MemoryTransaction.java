@@ -53,10 +53,12 @@ final class MemoryTransaction implements Transaction {
   void commit() {
     for (KvView v : kv.values()) {
       v.overlay.forEach(v.store::install);
+      backend.commitStep("installed namespace " + v.store.name());
     }
     for (LogView v : logs.values()) {
       if (!v.pending.isEmpty()) {
         v.store.appendInternal(v.pending);
+        backend.commitStep("appended to log " + v.store.name());
       }
     }
   }
