@@ -2,7 +2,12 @@ package io.cairn.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.StorageBackend;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +34,11 @@ public final class VisibilityProbe {
   private record Reader(
       String step, Thread thread, CompletableFuture<List<Boolean>> seen, boolean finishedInPause) {}
 
+  private static final byte[] A = "a".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] B = "b".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] OLD = "old".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] NEW = "new".getBytes(StandardCharsets.UTF_8);
+
   private final Supplier<List<Boolean>> read;
   private final List<Reader> readers = new ArrayList<>();
   private boolean committed;
@@ -39,6 +49,45 @@ public final class VisibilityProbe {
    */
   public VisibilityProbe(Supplier<List<Boolean>> read) {
     this.read = read;
+  }
+
+  /**
+   * The usual scenario: a transaction that replaces key {@code a} of namespace {@code vis-first},
+   * adds key {@code b} to {@code vis-second} and appends record 0 to log {@code vis-events} (run by
+   * {@link #runTransaction}); the reader checks the four in that order.
+   */
+  public static VisibilityProbe forTwoNamespacesAndALog(StorageBackend backend) {
+    KeyValueStore first = backend.keyValue("vis-first");
+    KeyValueStore second = backend.keyValue("vis-second");
+    LogStore log = backend.log("vis-events");
+    first.put(A, OLD);
+    return new VisibilityProbe(
+        () ->
+            List.of(
+                Arrays.equals(first.get(A), NEW),
+                second.get(B) != null,
+                log.nextOffset() == 1,
+                log.read(0, 1).size() == 1));
+  }
+
+  /**
+   * Runs the scenario's transaction on {@code backend}, pausing after each of its writes (inside
+   * the work) and once more after it returned. The backend's own commit hook adds the pauses within
+   * the commit.
+   */
+  public void runTransaction(StorageBackend backend) {
+    backend.inTransaction(
+        tx -> {
+          tx.keyValue("vis-first").put(A, NEW);
+          pause("after the first put");
+          tx.keyValue("vis-second").put(B, NEW);
+          pause("after the second put");
+          tx.log("vis-events").append(NEW);
+          pause("after the append");
+          return null;
+        });
+    committed();
+    pause("after inTransaction returned");
   }
 
   /** Marks that the commit point has passed: later readers must see everything. */

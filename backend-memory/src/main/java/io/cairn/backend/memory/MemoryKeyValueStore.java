@@ -184,7 +184,7 @@ final class MemoryKeyValueStore implements KeyValueStore {
           } else {
             range = map;
           }
-          return new ScanIterator(range.entrySet().iterator());
+          return new ScanIterator(backend, name, range.entrySet().iterator(), backend::now);
         });
   }
 
@@ -296,14 +296,28 @@ final class MemoryKeyValueStore implements KeyValueStore {
     StoreNames.checkExpectedVersion(expectedVersion);
   }
 
-  /** Streams live entries lazily; every call checks that the backend is still open. */
-  private final class ScanIterator implements CloseableIterator<Entry> {
+  /**
+   * Streams the entries live at {@code now} lazily (the clock at each entry for a scan of the live
+   * map, the snapshot's instant for a read transaction's copy); every call checks that the backend
+   * is still open.
+   */
+  static final class ScanIterator implements CloseableIterator<Entry> {
+    private final MemoryBackend backend;
+    private final String name;
     private final Iterator<Map.Entry<byte[], Stored>> it;
+    private final java.util.function.LongSupplier now;
     private Entry next;
     private boolean closed;
 
-    ScanIterator(Iterator<Map.Entry<byte[], Stored>> it) {
+    ScanIterator(
+        MemoryBackend backend,
+        String name,
+        Iterator<Map.Entry<byte[], Stored>> it,
+        java.util.function.LongSupplier now) {
+      this.backend = backend;
+      this.name = name;
       this.it = it;
+      this.now = now;
     }
 
     @Override
@@ -314,7 +328,7 @@ final class MemoryKeyValueStore implements KeyValueStore {
       }
       while (next == null && it.hasNext()) {
         Map.Entry<byte[], Stored> e = it.next();
-        if (e.getValue().liveAt(backend.now())) {
+        if (e.getValue().liveAt(now.getAsLong())) {
           next = entryOf(e.getKey(), e.getValue());
         }
       }

@@ -10,11 +10,9 @@ import io.cairn.persistence.spi.StoreNames;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.TreeMap;
 
@@ -87,7 +85,8 @@ final class MemoryReadView implements Transaction.ReadView {
             range = range.headMap(toExclusive.clone(), false);
           }
         }
-        return new SnapshotScan(range.entrySet().iterator());
+        return new MemoryKeyValueStore.ScanIterator(
+            backend, namespace, range.entrySet().iterator(), () -> now);
       }
     };
   }
@@ -126,45 +125,6 @@ final class MemoryReadView implements Transaction.ReadView {
         return log.next();
       }
     };
-  }
-
-  /** Live entries of the copy; checks on every call that the backend is still open. */
-  private final class SnapshotScan implements CloseableIterator<Entry> {
-    private final Iterator<Map.Entry<byte[], Stored>> it;
-    private Entry next;
-    private boolean closed;
-
-    SnapshotScan(Iterator<Map.Entry<byte[], Stored>> it) {
-      this.it = it;
-    }
-
-    @Override
-    public boolean hasNext() {
-      backend.ensureOpen();
-      while (!closed && next == null && it.hasNext()) {
-        Map.Entry<byte[], Stored> e = it.next();
-        if (e.getValue().liveAt(now)) {
-          next = MemoryKeyValueStore.entryOf(e.getKey(), e.getValue());
-        }
-      }
-      return next != null;
-    }
-
-    @Override
-    public Entry next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException("snapshot scan has no more entries");
-      }
-      Entry e = next;
-      next = null;
-      return e;
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-      next = null;
-    }
   }
 
   /** A copy of {@code map} in the same order; linear in its size. */
