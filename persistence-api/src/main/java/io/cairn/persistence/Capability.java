@@ -28,5 +28,11 @@ public enum Capability {
    * built on {@link io.cairn.persistence.spi.EngineBackend} has it. {@link PersistenceRegistry}
    * refuses to give an enabled hook to a backend without it (it would store plaintext silently).
    */
-  ENCRYPTION
+  ENCRYPTION,
+  /**
+   * {@link StorageBackend#readTransaction} works: several reads, across key-value namespaces and
+   * logs, see one consistent committed state, without blocking writers (SQLite, RocksDB, memory). A
+   * backend without it throws {@link UnsupportedOperationException} from {@code readTransaction}.
+   */
+  SNAPSHOT_READS
 }

@@ -37,6 +37,10 @@ import java.util.function.Supplier;
  *   <li><b>The transaction rule</b>: on the thread running {@link #inTransaction} work, a write
  *       through a store obtained from the backend (not through the {@link Transaction} view) throws
  *       {@link IllegalStateException}; transactions do not nest.
+ *   <li><b>The read-only rule</b>: on the thread running {@link #readTransaction} work, every write
+ *       (and {@code compact}, {@code inTransaction}, a nested {@code readTransaction}) throws
+ *       {@link IllegalStateException}; the read view is confined to that thread and to the work,
+ *       and the scan iterators the work left open are closed when it ends.
  *   <li><b>Caps</b>: one transaction, {@code putAll} or {@code appendAll} holds at most {@link
  *       Limits#maxBatchEntries} writes and {@link Limits#maxBatchBytes} bytes of keys, values and
  *       payloads; more is an {@link IllegalArgumentException} naming the cap and its configuration
@@ -62,6 +66,7 @@ final class InstrumentedBackend implements StorageBackend {
   private final ConcurrentMap<String, Log> logs = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Snap> snaps = new ConcurrentHashMap<>();
   private final Timer transactions;
+  private final Timer readTransactions;
   private final KvTimers kvTimers; // null when per store
   private final LogTimers logTimers;
   private final SnapTimers snapTimers;
@@ -69,6 +74,9 @@ final class InstrumentedBackend implements StorageBackend {
 
   /** Set on the thread running this backend's transaction work, for the transaction rule. */
   private final ThreadLocal<TxState> inTransaction = new ThreadLocal<>();
+
+  /** Set on the thread running this backend's read-transaction work: it may not write. */
+  private final ThreadLocal<CheckedReadView> inReadTransaction = new ThreadLocal<>();
 
   private volatile boolean closed;
 
@@ -113,6 +121,7 @@ final class InstrumentedBackend implements StorageBackend {
     this.coarseClock = CoarseClock.acquire();
     try {
       this.transactions = timer(prefix + ".transaction");
+      this.readTransactions = timer(prefix + ".read-transaction");
       if (limits.perStoreMetrics()) {
         kvTimers = null;
         logTimers = null;
@@ -231,6 +240,7 @@ final class InstrumentedBackend implements StorageBackend {
               + "' was called from inside its own transaction work. Do all the work in the outer"
               + " transaction.");
     }
+    refuseInReadTransaction("run inTransaction()");
     TxState state = new TxState();
     try (Timer.Context ignored = transactions.time()) {
       return delegate.inTransaction(
@@ -241,6 +251,41 @@ final class InstrumentedBackend implements StorageBackend {
               return work.run(new CheckedTransaction(tx, state));
             } finally {
               inTransaction.remove();
+            }
+          });
+    }
+  }
+
+  /**
+   * The read-only rule and the thread rule for every backend: the view handed to {@code work}
+   * checks arguments, refuses use from another thread or after the work ended, and closes the scan
+   * iterators the work left open; writes on this thread are refused while it runs.
+   */
+  @Override
+  public <T> T readTransaction(Transaction.ReadWork<T> work) {
+    ensureOpen();
+    StoreNames.checkNotNull(work, "work");
+    if (!delegate.capabilities().contains(Capability.SNAPSHOT_READS)) {
+      return delegate.readTransaction(work); // its UnsupportedOperationException, or a surprise
+    }
+    if (inTransaction.get() != null) {
+      throw new IllegalStateException(
+          "readTransaction() of backend '"
+              + name()
+              + "' was called from inside its inTransaction() work: the snapshot would not show"
+              + " the transaction's own writes. Read through the Transaction view instead.");
+    }
+    refuseInReadTransaction("run a nested readTransaction()");
+    try (Timer.Context ignored = readTransactions.time()) {
+      return delegate.readTransaction(
+          view -> {
+            CheckedReadView checked = new CheckedReadView(view);
+            inReadTransaction.set(checked);
+            try {
+              return work.run(checked);
+            } finally {
+              inReadTransaction.remove();
+              checked.end();
             }
           });
     }
@@ -268,6 +313,7 @@ final class InstrumentedBackend implements StorageBackend {
   public void compact(Progress progress) {
     ensureOpen();
     refuseInTransaction("compact", "the backend", null);
+    refuseInReadTransaction("compact the backend");
     delegate.compact(progress);
   }
 
@@ -335,6 +381,7 @@ final class InstrumentedBackend implements StorageBackend {
    * some engines and deadlock or fail on others), so it is refused alike on every backend.
    */
   private void refuseInTransaction(String op, String storeDescription, String txAccessor) {
+    refuseInReadTransaction(op + " on " + storeDescription);
     if (inTransaction.get() != null) {
       throw new IllegalStateException(
           "Cannot "
@@ -348,6 +395,19 @@ final class InstrumentedBackend implements StorageBackend {
                   ? " Write through the Transaction view instead: " + txAccessor + "."
                   : " Do it before or after the transaction.")
               + " Nothing was written.");
+    }
+  }
+
+  /** The read-only rule: nothing writes on the thread running read-transaction work. */
+  private void refuseInReadTransaction(String what) {
+    if (inReadTransaction.get() != null) {
+      throw new IllegalStateException(
+          "Cannot "
+              + what
+              + " of backend '"
+              + name()
+              + "' inside readTransaction(): a read transaction is read-only. Write before or"
+              + " after it, or use inTransaction(). Nothing was written.");
     }
   }
 
@@ -874,6 +934,127 @@ final class InstrumentedBackend implements StorageBackend {
         @Override
         public long nextOffset() {
           return w.nextOffset();
+        }
+      };
+    }
+  }
+
+  /**
+   * The read view handed to read-transaction work: argument checks, the thread rule (only the
+   * thread running the work, only while it runs) and closing the iterators the work left open.
+   */
+  private final class CheckedReadView implements Transaction.ReadView {
+    private final Transaction.ReadView d;
+    private final Thread owner = Thread.currentThread();
+    private final List<CloseableIterator<Entry>> iterators = new java.util.ArrayList<>();
+    private boolean ended;
+
+    CheckedReadView(Transaction.ReadView d) {
+      this.d = d;
+    }
+
+    void check() {
+      if (Thread.currentThread() != owner) {
+        throw new IllegalStateException(
+            "A read-transaction view of backend '"
+                + name()
+                + "' was used from another thread; it belongs to the thread running the work");
+      }
+      if (ended) {
+        throw new IllegalStateException(
+            "This read transaction of backend '"
+                + name()
+                + "' has ended; its view is valid only inside the work");
+      }
+    }
+
+    void end() {
+      ended = true;
+      RuntimeException first = null;
+      for (CloseableIterator<Entry> it : iterators) {
+        try {
+          it.close();
+        } catch (RuntimeException e) {
+          first = first == null ? e : first;
+        }
+      }
+      iterators.clear();
+      if (first != null) {
+        throw first;
+      }
+    }
+
+    @Override
+    public Transaction.KeyValueReader keyValue(String namespace) {
+      check();
+      StoreNames.check(StoreKind.KEY_VALUE, namespace);
+      Transaction.KeyValueReader r = d.keyValue(namespace);
+      return new Transaction.KeyValueReader() {
+        @Override
+        public Optional<Entry> getEntry(byte[] key) {
+          check();
+          StoreNames.checkKey(key);
+          return r.getEntry(key);
+        }
+
+        @Override
+        public byte[] get(byte[] key) {
+          check();
+          StoreNames.checkKey(key);
+          return r.get(key);
+        }
+
+        @Override
+        public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
+          check();
+          CloseableIterator<Entry> it = r.scan(fromInclusive, toExclusive);
+          iterators.add(it);
+          return new CloseableIterator<>() {
+            @Override
+            public boolean hasNext() {
+              check();
+              return it.hasNext();
+            }
+
+            @Override
+            public Entry next() {
+              check();
+              return it.next();
+            }
+
+            @Override
+            public void close() {
+              it.close();
+            }
+          };
+        }
+      };
+    }
+
+    @Override
+    public Transaction.LogReader log(String name) {
+      check();
+      StoreNames.check(StoreKind.LOG, name);
+      Transaction.LogReader r = d.log(name);
+      return new Transaction.LogReader() {
+        @Override
+        public List<LogRecord> read(long fromOffset, int maxRecords) {
+          check();
+          StoreNames.checkOffset("fromOffset", fromOffset);
+          StoreNames.checkMaxRecords(maxRecords);
+          return r.read(fromOffset, maxRecords);
+        }
+
+        @Override
+        public long firstOffset() {
+          check();
+          return r.firstOffset();
+        }
+
+        @Override
+        public long nextOffset() {
+          check();
+          return r.nextOffset();
         }
       };
     }

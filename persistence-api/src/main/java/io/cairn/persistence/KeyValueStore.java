@@ -134,9 +134,16 @@ public interface KeyValueStore {
    *   <li>an entry written, deleted or expiring during the iteration may or may not appear, with
    *       its old or its new value, but never a value it never had;
    *   <li>a scan is not a snapshot: it may show some writes of a transaction or putAll committed
-   *       during the iteration and not others. For a consistent view of several keys, read them
-   *       inside one {@link StorageBackend#inTransaction} through the view.
+   *       during the iteration and not others. For a consistent view of several keys, scan inside
+   *       one {@link StorageBackend#readTransaction} (a snapshot that does not hold writers up, on
+   *       backends with {@link Capability#SNAPSHOT_READS}), or read inside one {@link
+   *       StorageBackend#inTransaction} through the view (which holds writers up).
    * </ul>
+   *
+   * <p>What each bundled backend does beyond that (not part of the contract): RocksDB iterates one
+   * engine snapshot pinned when the scan is created, so its scans are consistent; SQLite reads
+   * pages of 256 rows, each page one point in time, so a scan can tear between pages; memory walks
+   * the live skip list, so a scan can tear between any two entries.
    */
   CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive);
 

@@ -27,7 +27,8 @@ import java.util.SortedSet;
  *       at once, after they commit: a reader that sees one of them (a key's new value, a log
  *       record, a log's advanced {@link LogStore#nextOffset()}) and then reads another sees that
  *       one too. A single read is a consistent point in time for what it returns; two reads are two
- *       points in time (there is no read snapshot spanning several calls).
+ *       points in time, unless both are made inside one {@link #readTransaction} (a snapshot
+ *       spanning several calls, on backends with {@link Capability#SNAPSHOT_READS}).
  *   <li><b>Scans</b> are not snapshots; see {@link KeyValueStore#scan}.
  *   <li><b>Caps.</b> One transaction, {@code putAll} or {@code appendAll} holds at most {@code
  *       max-batch-entries} writes (default 100,000) and {@code max-batch-bytes} bytes of keys,
@@ -94,6 +95,64 @@ public interface StorageBackend extends AutoCloseable {
    * </ul>
    */
   <T> T inTransaction(Transaction.Work<T> work);
+
+  /**
+   * Runs {@code work} with a read-only view of one consistent committed state of this backend,
+   * across any key-value namespaces and logs. Only backends with {@link Capability#SNAPSHOT_READS}.
+   *
+   * <p>The rules, the same on every backend that has the capability:
+   *
+   * <ul>
+   *   <li><b>What the reader sees.</b> The snapshot is taken when {@code readTransaction} is
+   *       called, before {@code work} runs. Every read of the view, scans included, sees exactly
+   *       the writes committed before that instant: a single write, {@code putAll}, {@code
+   *       appendAll} or transaction that returned before the call is seen; one that started after
+   *       it is not; one committing at the same time is seen whole or not at all, across all its
+   *       namespaces and logs. So a sum over many keys, or a count of KV entries against a log's
+   *       {@code nextOffset()}, holds in the snapshot whatever writers do meanwhile. Expiry is
+   *       judged at the instant of the snapshot (by the backend's clock): an entry live then stays
+   *       visible for the whole work.
+   *   <li><b>Writers are not blocked</b> by an open read transaction, and its reads are not blocked
+   *       by them: writes and transactions on other threads commit while {@code work} runs (and
+   *       stay invisible to it). Taking the snapshot costs each backend what its engine allows:
+   *       RocksDB an engine snapshot (no wait on either side); SQLite a deferred read transaction
+   *       on a reader connection of the WAL database (no wait on either side; the connection is
+   *       held for the whole work, so it counts against {@code readers}, and the WAL cannot be
+   *       checkpointed past it, so {@link #compact} waits for it: keep the work short); memory a
+   *       copy of the references to every entry and record under the backend's exclusive lock, so
+   *       taking the snapshot waits for a transaction in progress and writers wait for the copy
+   *       (proportional to the data held), never for the work.
+   *   <li><b>Read only.</b> The view has no write methods. On the thread running {@code work}, a
+   *       write through a store obtained from this backend (any write the transaction rule of
+   *       {@link #inTransaction} names), {@link #compact}, {@link #inTransaction} and a nested
+   *       {@code readTransaction} throw {@link IllegalStateException} and write nothing. Calling
+   *       {@code readTransaction} from inside {@link #inTransaction} work throws {@link
+   *       IllegalStateException} too (the snapshot would not show the transaction's own writes;
+   *       read through the {@link Transaction} view instead). Snapshot sets are not in the view.
+   *   <li><b>Threads.</b> Any thread may run read transactions, several at once. The view and what
+   *       it hands out (readers, scan iterators) are valid only inside {@code work} and only on the
+   *       thread running it: other use throws {@link IllegalStateException}; iterators still open
+   *       when the work ends are closed.
+   *   <li><b>Errors.</b> Arguments are checked as for the stores ({@link IllegalArgumentException},
+   *       {@link NullPointerException}). {@link UnsupportedOperationException} without the
+   *       capability (before {@code work} runs); {@link BackendClosedException} when the backend is
+   *       closed: at the call, or from a read of the view after {@link #close()} began (close may
+   *       wait for the work to end instead: RocksDB does); {@link StoreCorruptedException} and
+   *       {@link StorageEngineException} from reads as for the stores. An exception thrown by
+   *       {@code work} propagates unchanged; nothing needs undoing.
+   * </ul>
+   *
+   * @return what {@code work} returned
+   * @throws UnsupportedOperationException if the backend lacks {@link Capability#SNAPSHOT_READS}
+   */
+  default <T> T readTransaction(Transaction.ReadWork<T> work) {
+    throw new UnsupportedOperationException(
+        type()
+            + " backend '"
+            + name()
+            + "' has no snapshot reads (Capability.SNAPSHOT_READS): read the stores directly,"
+            + " or read inside inTransaction() for a consistent view that holds writers up");
+  }
 
   /**
    * Every store that holds data, sorted: each key-value namespace with a live or expired entry,

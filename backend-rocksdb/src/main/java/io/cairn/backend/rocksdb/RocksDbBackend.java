@@ -881,7 +881,14 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
         Capability.DURABLE,
         Capability.CHECKPOINT,
         Capability.LARGE_SNAPSHOTS,
-        Capability.ENCRYPTION); // every value, payload and chunk goes through the Sealer
+        Capability.ENCRYPTION, // every value, payload and chunk goes through the Sealer
+        Capability.SNAPSHOT_READS);
+  }
+
+  /** On one RocksDB snapshot; see {@link RocksReadTransaction}. */
+  @Override
+  public <T> T readTransaction(io.cairn.persistence.Transaction.ReadWork<T> work) {
+    return RocksReadTransaction.run(this, work);
   }
 
   @Override

@@ -296,7 +296,17 @@ final class RocksKvStore implements KeyValueStore {
   public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
     byte[] lower = fromInclusive == null ? Layout.sidPrefix(sid) : Layout.kvKey(sid, fromInclusive);
     byte[] upper = toExclusive == null ? Layout.sidEnd(sid) : Layout.kvKey(sid, toExclusive);
-    return new ScanIterator(this, lower, upper, SCAN_BATCH, SCAN_BATCH_BYTES);
+    return new ScanIterator(this, lower, upper, SCAN_BATCH, SCAN_BATCH_BYTES, null, -1);
+  }
+
+  /**
+   * A scan of a read transaction's snapshot ({@code readOptions}), expiry judged at {@code now}.
+   */
+  ScanIterator scan(
+      byte[] fromInclusive, byte[] toExclusive, org.rocksdb.ReadOptions readOptions, long now) {
+    byte[] lower = fromInclusive == null ? Layout.sidPrefix(sid) : Layout.kvKey(sid, fromInclusive);
+    byte[] upper = toExclusive == null ? Layout.sidEnd(sid) : Layout.kvKey(sid, toExclusive);
+    return new ScanIterator(this, lower, upper, SCAN_BATCH, SCAN_BATCH_BYTES, readOptions, now);
   }
 
   @Override
@@ -408,8 +418,8 @@ final class RocksKvStore implements KeyValueStore {
   }
 
   /** Opens a native iterator positioned at {@code lower}; the caller is inside the guard. */
-  RocksIterator newIterator(byte[] lower) {
-    RocksIterator it = b.db.newIterator(b.kvCf, b.readOptions);
+  RocksIterator newIterator(byte[] lower, org.rocksdb.ReadOptions readOptions) {
+    RocksIterator it = b.db.newIterator(b.kvCf, readOptions == null ? b.readOptions : readOptions);
     it.seek(lower);
     return it;
   }

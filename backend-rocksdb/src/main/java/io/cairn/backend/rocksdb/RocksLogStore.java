@@ -44,25 +44,33 @@ final class RocksLogStore implements LogStore {
    * and the first offset (see {@link Layout}).
    */
   static RocksLogStore load(RocksDbBackend b, String name, int sid) {
-    long[] pos =
-        b.call(
-            "open log",
-            "log:" + name,
-            () -> {
-              byte[] f = b.db.get(b.metaCf, Layout.logFirstKey(sid));
-              long first = f == null ? 0 : Layout.getLong(f, 0);
-              byte[] n = b.db.get(b.metaCf, Layout.logNextKey(sid));
-              long next = Math.max(first, n == null ? 0 : Layout.getLong(n, 0));
-              try (RocksIterator it = b.db.newIterator(b.logCf, b.readOptions)) {
-                it.seekForPrev(Layout.logKey(sid, Long.MAX_VALUE));
-                if (it.isValid() && Layout.inStore(it.key(), sid)) {
-                  next = Math.max(next, Layout.logOffset(it.key()) + 1);
-                }
-                it.status();
-              }
-              return new long[] {first, next};
-            });
+    long[] pos = b.call("open log", "log:" + name, () -> positions(b, sid, b.readOptions));
     return new RocksLogStore(b, name, sid, pos[0], pos[1]);
+  }
+
+  /**
+   * First and next offset of log {@code sid} as stored, read with {@code readOptions} (the latest
+   * state, or a read transaction's snapshot). The caller is inside the guard.
+   */
+  static long[] positions(RocksDbBackend b, int sid, org.rocksdb.ReadOptions readOptions)
+      throws RocksDBException {
+    byte[] f = b.db.get(b.metaCf, readOptions, Layout.logFirstKey(sid));
+    long first = f == null ? 0 : Layout.getLong(f, 0);
+    byte[] n = b.db.get(b.metaCf, readOptions, Layout.logNextKey(sid));
+    long next = Math.max(first, n == null ? 0 : Layout.getLong(n, 0));
+    try (RocksIterator it = b.db.newIterator(b.logCf, readOptions)) {
+      it.seekForPrev(Layout.logKey(sid, Long.MAX_VALUE));
+      if (it.isValid() && Layout.inStore(it.key(), sid)) {
+        next = Math.max(next, Layout.logOffset(it.key()) + 1);
+      }
+      it.status();
+    }
+    return new long[] {first, next};
+  }
+
+  /** The payload of the record stored at {@code offset} (opened by the one Sealer). */
+  byte[] payload(long offset, byte[] stored) {
+    return Sealer.of(b.name(), b.encryption).openPayload(name, offset, stored);
   }
 
   /** Re-reads first and next offsets from the engine after it was restarted (see backend). */
@@ -191,9 +199,7 @@ final class RocksLogStore implements LogStore {
               missing[1] = offset;
               return false;
             }
-            out.add(
-                new LogRecord(
-                    offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, v)));
+            out.add(new LogRecord(offset, payload(offset, v)));
             expected[0] = offset + 1;
             return out.size() < maxRecords;
           });

@@ -6,6 +6,7 @@ import io.cairn.persistence.Entry;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.NoSuchElementException;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -23,13 +24,24 @@ final class ScanIterator implements CloseableIterator<Entry> {
   private final byte[] upper;
   private final int batch;
   private final long batchBytes;
+  private final ReadOptions readOptions; // a read transaction's snapshot, or null: the latest
+  private final long fixedNow; // the read transaction's instant for expiry, or -1: the clock
   private final ArrayDeque<Entry> buffer = new ArrayDeque<>();
   private RocksIterator it; // guarded by this
   private boolean exhausted;
   private boolean closedByBackend; // guarded by this
 
-  ScanIterator(RocksKvStore store, byte[] lower, byte[] upper, int batch, long batchBytes) {
+  ScanIterator(
+      RocksKvStore store,
+      byte[] lower,
+      byte[] upper,
+      int batch,
+      long batchBytes,
+      ReadOptions readOptions,
+      long fixedNow) {
     this.store = store;
+    this.readOptions = readOptions;
+    this.fixedNow = fixedNow;
     this.b = store.b;
     this.upper = upper;
     this.batch = batch;
@@ -41,7 +53,7 @@ final class ScanIterator implements CloseableIterator<Entry> {
     b.enter();
     try {
       synchronized (this) {
-        it = store.newIterator(lower);
+        it = store.newIterator(lower, readOptions);
       }
       b.registerIterator(this);
     } finally {
@@ -76,7 +88,7 @@ final class ScanIterator implements CloseableIterator<Entry> {
           }
           return;
         }
-        long now = b.clock.millis();
+        long now = fixedNow >= 0 ? fixedNow : b.clock.millis();
         int n = 0;
         long bytes = 0;
         while (n < batch && bytes < batchBytes) {

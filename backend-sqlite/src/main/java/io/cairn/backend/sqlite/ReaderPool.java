@@ -12,8 +12,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * while the writer works. Connections are opened lazily up to {@code readers}; a caller borrows one
  * for a single query (or one page of a scan) and returns it at once, so no caller holds a
  * connection across calls. Thread-safe.
+ *
+ * <p>The one exception is {@link #snapshot}, a read transaction: it borrows a connection for the
+ * whole work, opens a deferred transaction ({@code BEGIN}) and starts its read at once, so every
+ * query of the work sees the one WAL snapshot of that instant (SQLite keeps a reader's snapshot
+ * until its transaction ends, whatever the writer commits meanwhile; the writer is never blocked by
+ * it, only checkpoints cannot pass it). The transaction is rolled back (it wrote nothing) before
+ * the connection goes back to the pool; a connection whose rollback failed is closed instead, so no
+ * pooled connection ever keeps an old snapshot.
  */
-final class ReaderPool implements AutoCloseable {
+final class ReaderPool implements AutoCloseable, Reads {
   /** Opens one reader connection. */
   @FunctionalInterface
   interface Opener {
@@ -25,6 +33,9 @@ final class ReaderPool implements AutoCloseable {
   interface ReadOp<T> {
     T apply(Conn c) throws SQLException;
   }
+
+  /** Starts the read of a deferred transaction, so its snapshot is taken now. */
+  private static final String START_READ = "SELECT count(*) FROM sqlite_master";
 
   private final Opener opener;
   private final int max;
@@ -49,7 +60,8 @@ final class ReaderPool implements AutoCloseable {
    * @param where the store (and key), for messages; its {@code toString()} is called only if
    *     something fails
    */
-  <T> T read(String what, Object where, ReadOp<T> op) {
+  @Override
+  public <T> T read(String what, Object where, ReadOp<T> op) {
     if (closed) {
       throw errors.closedException();
     }
@@ -67,6 +79,77 @@ final class ReaderPool implements AutoCloseable {
       throw errors.translate(e, what, SqliteErrors.describe(where));
     } finally {
       release(c);
+    }
+  }
+
+  /**
+   * Runs {@code body} in a read transaction on one connection held for the whole body (see the
+   * class comment); every read through the {@link Reads} it gets sees the same snapshot. After
+   * {@link #close()} began, those reads throw the backend-closed exception.
+   */
+  <T> T snapshot(java.util.function.Function<Reads, T> body) {
+    if (closed) {
+      throw errors.closedException();
+    }
+    String what = "readTransaction";
+    Conn c;
+    try {
+      c = borrow(what, "the database");
+    } catch (SQLException e) {
+      throw errors.translate(e, what + " (opening a reader connection)", "the database");
+    }
+    Pinned pinned = new Pinned(c);
+    try {
+      try {
+        c.exec("BEGIN");
+        c.queryLong(START_READ);
+      } catch (SQLException e) {
+        c.resetStatements();
+        throw errors.translate(e, what + " (starting the read)", "the database");
+      }
+      return body.apply(pinned);
+    } finally {
+      pinned.ended = true;
+      boolean rolledBack;
+      try {
+        c.exec("ROLLBACK");
+        rolledBack = true;
+      } catch (SQLException e) {
+        rolledBack = false; // closing the connection ends the transaction instead
+      }
+      if (rolledBack) {
+        release(c);
+      } else {
+        c.close();
+        opened.decrementAndGet();
+      }
+    }
+  }
+
+  /** The connection of one read transaction. */
+  private final class Pinned implements Reads {
+    private final Conn c;
+    private volatile boolean ended;
+
+    Pinned(Conn c) {
+      this.c = c;
+    }
+
+    @Override
+    public <T> T read(String what, Object where, ReadOp<T> op) {
+      if (closed) {
+        throw errors.closedException();
+      }
+      if (ended) {
+        throw new IllegalStateException(
+            what + " on " + where + ": the read transaction has ended; read inside its work");
+      }
+      try {
+        return op.apply(c);
+      } catch (SQLException e) {
+        c.resetStatements();
+        throw errors.translate(e, what, SqliteErrors.describe(where));
+      }
     }
   }
 

@@ -446,7 +446,8 @@ final class SqliteBackend implements StorageBackend {
             Capability.DURABLE,
             Capability.CHECKPOINT,
             Capability.LARGE_SNAPSHOTS,
-            Capability.ENCRYPTION));
+            Capability.ENCRYPTION,
+            Capability.SNAPSHOT_READS));
   }
 
   @Override
@@ -475,6 +476,17 @@ final class SqliteBackend implements StorageBackend {
     java.util.Objects.requireNonNull(work, "work");
     ensureOpen();
     return writer.inTransaction(s -> SqliteTransaction.runWork(this, s, work));
+  }
+
+  /**
+   * A deferred read transaction on one reader connection held for the whole work ({@link
+   * ReaderPool#snapshot}): one WAL snapshot for every read, the writer never waits for it.
+   */
+  @Override
+  public <T> T readTransaction(Transaction.ReadWork<T> work) {
+    java.util.Objects.requireNonNull(work, "work");
+    ensureOpen();
+    return readers.snapshot(reads -> work.run(new SqliteReadView(this, reads, clock.millis())));
   }
 
   /** Distinct values of the leading key column, found by skipping through the index. */

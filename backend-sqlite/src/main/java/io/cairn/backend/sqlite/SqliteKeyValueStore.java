@@ -199,8 +199,33 @@ final class SqliteKeyValueStore implements KeyValueStore {
   @Override
   public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
     return new Scan(
+        backend.readers(),
+        -1,
         fromInclusive == null ? null : fromInclusive.clone(),
         toExclusive == null ? null : toExclusive.clone());
+  }
+
+  /**
+   * Reads of this namespace inside a read transaction: every query runs on {@code reads} (its one
+   * snapshot) and expiry is judged at {@code now}, the snapshot's instant.
+   */
+  io.cairn.persistence.Transaction.KeyValueReader snapshotReader(Reads reads, long now) {
+    return new io.cairn.persistence.Transaction.KeyValueReader() {
+      @Override
+      public Optional<Entry> getEntry(byte[] key) {
+        StoreNames.checkKey(key);
+        return reads.read("get", at(key), c -> getIn(backend, c, ns, key, now));
+      }
+
+      @Override
+      public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
+        return new Scan(
+            reads,
+            now,
+            fromInclusive == null ? null : fromInclusive.clone(),
+            toExclusive == null ? null : toExclusive.clone());
+      }
+    };
   }
 
   @Override
@@ -351,8 +376,13 @@ final class SqliteKeyValueStore implements KeyValueStore {
     }
   }
 
-  /** Streams a range page by page; holds no connection between pages. */
+  /**
+   * Streams a range page by page; holds no connection between pages. On the pool each page is its
+   * own point in time; on a read transaction's connection every page reads the same snapshot.
+   */
   private final class Scan implements CloseableIterator<Entry> {
+    private final Reads reads;
+    private final long fixedNow; // the snapshot's instant, or -1: the clock at each page
     private final byte[] to;
     private byte[] from;
     private boolean fromInclusive = true;
@@ -360,7 +390,9 @@ final class SqliteKeyValueStore implements KeyValueStore {
     private boolean exhausted;
     private boolean closed;
 
-    Scan(byte[] from, byte[] to) {
+    Scan(Reads reads, long fixedNow, byte[] from, byte[] to) {
+      this.reads = reads;
+      this.fixedNow = fixedNow;
       this.from = from;
       this.to = to;
     }
@@ -395,50 +427,43 @@ final class SqliteKeyValueStore implements KeyValueStore {
       }
       // expired rows are read too and skipped after their checksum passed (see GET)
       sql.append(" ORDER BY key LIMIT ").append(SCAN_PAGE);
-      long now = backend.clock().millis();
+      long now = fixedNow >= 0 ? fixedNow : backend.clock().millis();
       byte[][] last = new byte[1][];
       List<Entry> rows =
-          backend
-              .readers()
-              .read(
-                  "scan",
-                  where,
-                  c -> {
-                    PreparedStatement ps = c.prepare(sql.toString());
-                    int i = 1;
-                    ps.setString(i++, ns);
-                    if (from != null) {
-                      ps.setBytes(i++, from);
+          reads.read(
+              "scan",
+              where,
+              c -> {
+                PreparedStatement ps = c.prepare(sql.toString());
+                int i = 1;
+                ps.setString(i++, ns);
+                if (from != null) {
+                  ps.setBytes(i++, from);
+                }
+                if (to != null) {
+                  ps.setBytes(i++, to);
+                }
+                List<Entry> out = new ArrayList<>();
+                int n = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    n++;
+                    byte[] key = rs.getBytes(1);
+                    byte[] stored = rs.getBytes(2);
+                    long version = rs.getLong(3);
+                    long expires = rs.getLong(4);
+                    checked(ns, key, version, expires, stored, rs.getLong(5));
+                    last[0] = key;
+                    if (expires == 0 || expires > now) {
+                      out.add(new Entry(key, backend.sealer().openValue(ns, key, stored), version, expires));
                     }
-                    if (to != null) {
-                      ps.setBytes(i++, to);
-                    }
-                    List<Entry> out = new ArrayList<>();
-                    int n = 0;
-                    try (ResultSet rs = ps.executeQuery()) {
-                      while (rs.next()) {
-                        n++;
-                        byte[] key = rs.getBytes(1);
-                        byte[] stored = rs.getBytes(2);
-                        long version = rs.getLong(3);
-                        long expires = rs.getLong(4);
-                        checked(ns, key, version, expires, stored, rs.getLong(5));
-                        last[0] = key;
-                        if (expires == 0 || expires > now) {
-                          out.add(
-                              new Entry(
-                                  key,
-                                  backend.sealer().openValue(ns, key, stored),
-                                  version,
-                                  expires));
-                        }
-                      }
-                    }
-                    if (n < SCAN_PAGE) {
-                      exhausted = true;
-                    }
-                    return out;
-                  });
+                  }
+                }
+                if (n < SCAN_PAGE) {
+                  exhausted = true;
+                }
+                return out;
+              });
       page.addAll(rows);
       if (!exhausted) {
         from = last[0].clone();

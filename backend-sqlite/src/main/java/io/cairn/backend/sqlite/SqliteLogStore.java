@@ -83,69 +83,96 @@ final class SqliteLogStore implements LogStore {
 
   @Override
   public List<LogRecord> read(long fromOffset, int maxRecords) {
+    return read(backend.readers(), fromOffset, maxRecords);
+  }
+
+  /**
+   * Reads of this log inside a read transaction: every query runs on {@code reads}, its one
+   * snapshot.
+   */
+  io.cairn.persistence.Transaction.LogReader snapshotReader(Reads reads) {
+    return new io.cairn.persistence.Transaction.LogReader() {
+      @Override
+      public List<LogRecord> read(long fromOffset, int maxRecords) {
+        return SqliteLogStore.this.read(reads, fromOffset, maxRecords);
+      }
+
+      @Override
+      public long firstOffset() {
+        return SqliteLogStore.this.firstOffset(reads);
+      }
+
+      @Override
+      public long nextOffset() {
+        return reads.read("nextOffset", where, c -> nextIn(c, log));
+      }
+    };
+  }
+
+  private List<LogRecord> read(Reads reads, long fromOffset, int maxRecords) {
     StoreNames.checkMaxRecords(maxRecords);
     long from = Math.max(0, fromOffset);
-    return backend
-        .readers()
-        .read(
-            "read",
-            where + " from offset " + fromOffset,
-            c -> {
-              PreparedStatement ps = c.prepare(READ);
-              ps.setString(1, log);
-              ps.setLong(2, from);
-              ps.setInt(3, maxRecords);
-              List<LogRecord> out = new ArrayList<>();
-              try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                  long offset = rs.getLong(1);
-                  byte[] stored = rs.getBytes(2);
-                  long crc = rs.getLong(3);
-                  int actual = RowChecksums.log(log, offset, stored);
-                  if (actual != crc) {
-                    throw new StoreCorruptedException(
-                        String.format(
-                            "Record %d of %s in %s fails its checksum (stored CRC-32C %08x,"
-                                + " computed %08x over log name, offset and payload); it is not"
-                                + " returned. Run 'cairn verify' and restore from a backup.",
-                            offset, where, backend.describe(), (int) crc, actual));
-                  }
-                  long expected = out.isEmpty() ? offset : out.get(out.size() - 1).offset() + 1;
-                  if (offset != expected) {
-                    throw new StoreCorruptedException(
-                        String.format(
-                            "%s in %s has no record at offset %d (the next stored one is %d),"
-                                + " although its records are gap-free by contract: records were"
-                                + " lost. Run 'cairn verify' and restore from a backup.",
-                            where, backend.describe(), expected, offset));
-                  }
-                  out.add(new LogRecord(offset, backend.sealer().openPayload(log, offset, stored)));
-                }
+    return reads.read(
+        "read",
+        where + " from offset " + fromOffset,
+        c -> {
+          PreparedStatement ps = c.prepare(READ);
+          ps.setString(1, log);
+          ps.setLong(2, from);
+          ps.setInt(3, maxRecords);
+          List<LogRecord> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              long offset = rs.getLong(1);
+              byte[] stored = rs.getBytes(2);
+              long crc = rs.getLong(3);
+              int actual = RowChecksums.log(log, offset, stored);
+              if (actual != crc) {
+                throw new StoreCorruptedException(
+                    String.format(
+                        "Record %d of %s in %s fails its checksum (stored CRC-32C %08x,"
+                            + " computed %08x over log name, offset and payload); it is not"
+                            + " returned. Run 'cairn verify' and restore from a backup.",
+                        offset, where, backend.describe(), (int) crc, actual));
               }
-              return out;
-            });
+              long expected = out.isEmpty() ? offset : out.get(out.size() - 1).offset() + 1;
+              if (offset != expected) {
+                throw new StoreCorruptedException(
+                    String.format(
+                        "%s in %s has no record at offset %d (the next stored one is %d),"
+                            + " although its records are gap-free by contract: records were"
+                            + " lost. Run 'cairn verify' and restore from a backup.",
+                        where, backend.describe(), expected, offset));
+              }
+              out.add(new LogRecord(offset, backend.sealer().openPayload(log, offset, stored)));
+            }
+          }
+          return out;
+        });
   }
 
   @Override
   public long firstOffset() {
-    return backend
-        .readers()
-        .read(
-            "firstOffset",
-            where,
-            c -> {
-              PreparedStatement ps = c.prepare(FIRST);
-              ps.setString(1, log);
-              try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                  long first = rs.getLong(1);
-                  if (!rs.wasNull()) {
-                    return first;
-                  }
-                }
+    return firstOffset(backend.readers());
+  }
+
+  private long firstOffset(Reads reads) {
+    return reads.read(
+        "firstOffset",
+        where,
+        c -> {
+          PreparedStatement ps = c.prepare(FIRST);
+          ps.setString(1, log);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              long first = rs.getLong(1);
+              if (!rs.wasNull()) {
+                return first;
               }
-              return nextIn(c, log);
-            });
+            }
+          }
+          return nextIn(c, log);
+        });
   }
 
   @Override

@@ -161,6 +161,12 @@ final class Writer implements AutoCloseable {
   private volatile boolean closed;
 
   /**
+   * Test hook: runs on the committing thread right after a transaction's COMMIT, before {@link
+   * #inTransaction} returns (the writer lock still held), so a test can run a reader at that point.
+   */
+  volatile Runnable afterTransactionCommit;
+
+  /**
    * @param guard records the WAL position after every commit, and the clean state at close (see
    *     {@link WalGuard}); closed with the writer
    */
@@ -266,6 +272,10 @@ final class Writer implements AutoCloseable {
         rollback(e);
         errors.noteFailure(e);
         throw errors.translate(e, "commit transaction", null);
+      }
+      Runnable hook = afterTransactionCommit;
+      if (hook != null) {
+        hook.run();
       }
       errors.noteSuccess();
       guard.afterCommit();
