@@ -455,7 +455,9 @@ final class SqliteKeyValueStore implements KeyValueStore {
                     checked(ns, key, version, expires, stored, rs.getLong(5));
                     last[0] = key;
                     if (expires == 0 || expires > now) {
-                      out.add(new Entry(key, backend.sealer().openValue(ns, key, stored), version, expires));
+                      out.add(
+                          new Entry(
+                              key, backend.sealer().openValue(ns, key, stored), version, expires));
                     }
                   }
                 }
