@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * A durable work queue on one backend: a log of messages plus per-message delivery state (see
- * {@link QueueEngine} for the stored layout and recovery rules). Configured under {@code
+ * {@link QueueLog} for the stored layout and recovery rules). Configured under {@code
  * cairn.queues.<name>}.
  *
  * <h2>Semantics</h2>

@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Binary formats of the queue's stored records. The layout is described in {@link QueueEngine};
- * this class only encodes and decodes it. Every decode checks the format byte and length and throws
+ * Binary formats of the queue's stored records. The layout is described in {@link QueueLog}; this
+ * class only encodes and decodes it. Every decode checks the format byte and length and throws
  * {@link StoreCorruptedException} naming the store and key rather than return garbage.
  */
 final class Records {
