@@ -378,6 +378,84 @@ public final class Settings {
     return (com.typesafe.config.ConfigObject) value;
   }
 
+  /** Reads one named entry of a map section; see {@link #readNamedSections}. */
+  @FunctionalInterface
+  public interface NamedEntryReader<T> {
+    /**
+     * The settings of entry {@code name}, or {@code null} after adding problems to {@code
+     * problems}.
+     *
+     * @param root the whole configuration, deprecated spellings already renamed
+     */
+    T read(Config root, String name, List<ConfigProblem> problems);
+  }
+
+  /**
+   * The entry names of the map section {@code section} (e.g. {@code cairn.queues}), sorted; empty
+   * when the section is absent or not an object ({@link #readNamedSections} reports that). Reads
+   * {@code root} as given: pass it through {@link #withRenamedSections} first where a deprecated
+   * spelling of {@code section} must count.
+   */
+  public static java.util.SortedSet<String> namedSections(Config root, String section) {
+    if (!root.hasPath(section)
+        || root.getValue(section).valueType() != com.typesafe.config.ConfigValueType.OBJECT) {
+      return java.util.Collections.unmodifiableSortedSet(new TreeSet<>());
+    }
+    return java.util.Collections.unmodifiableSortedSet(
+        new TreeSet<>(root.getObject(section).keySet()));
+  }
+
+  /**
+   * Reads every entry of the map section {@code section} (e.g. {@code cairn.route-tables}) with
+   * {@code reader}, in name order, after moving the entries of deprecated spellings to their new
+   * paths ({@link #withRenamedSections}). A section that is set but not an object adds one problem
+   * ({@code "an object of named " + what}) and reads nothing; an entry whose reader returns {@code
+   * null} is left out (its problems were added). The one place the shape of a named collection is
+   * checked, so queues, caches, route tables and Raft groups report it alike.
+   *
+   * @param what the plural noun and an example for messages, e.g. {@code "route tables such as
+   *     catalog { backend = main }"}
+   * @return the non-null results, in name order
+   */
+  public static <T> List<T> readNamedSections(
+      Config root,
+      String section,
+      String what,
+      List<ConfigProblem> problems,
+      NamedEntryReader<T> reader) {
+    Config renamed = withRenamedSections(root);
+    List<T> out = new ArrayList<>();
+    if (!renamed.hasPath(section)) {
+      return out;
+    }
+    ConfigValue value = renamed.getValue(section);
+    if (value.valueType() != com.typesafe.config.ConfigValueType.OBJECT) {
+      problems.add(
+          new ConfigProblem(
+              section,
+              origin(value.origin()),
+              "an object of named " + what,
+              value.valueType().name().toLowerCase(Locale.ROOT)));
+      return out;
+    }
+    for (String name : namedSections(renamed, section)) {
+      T t = reader.read(renamed, name, problems);
+      if (t != null) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The path of entry {@code name} of map section {@code section} as messages show it: {@code
+   * cairn.queues.orders}, or {@code cairn.queues."a.b"} when the name needs quoting to stay one
+   * path element.
+   */
+  public static String entryPath(String section, String name) {
+    return section + "." + quoteIfNeeded(name);
+  }
+
   /**
    * Map sections renamed to the plural convention ({@code cairn.queues}, {@code cairn.caches},
    * {@code cairn.route-tables}): old path to new path. The old spellings still load, with a

@@ -1,4 +1,4 @@
-package io.cairn.guice;
+package io.cairn.runtime;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigList;
@@ -23,37 +23,28 @@ final class ModuleList {
   static final String QUEUE = "queue";
   static final String CACHE = "cache";
   static final String ROUTING = "routing";
+  static final String RAFT = "raft";
 
   /** Built-in module name to the configuration section whose entries it opens. */
   static final Map<String, String> BUILT_IN =
-      Map.of(QUEUE, "cairn.queues", CACHE, "cairn.caches", ROUTING, "cairn.route-tables");
+      Map.of(
+          QUEUE,
+          Subsystems.QUEUES,
+          CACHE,
+          Subsystems.CACHES,
+          ROUTING,
+          Subsystems.ROUTE_TABLES,
+          RAFT,
+          io.cairn.raft.RaftGroups.PATH);
 
   private static final Pattern CLASS_NAME =
       Pattern.compile("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)+[\\p{L}_$][\\p{L}\\p{N}_$]*");
 
-  /**
-   * One entry of {@code cairn.modules}.
-   *
-   * @param name the built-in name or class name as written
-   * @param path {@code cairn.modules[i]}, for messages
-   * @param origin file:line of the entry
-   */
-  record Entry(String name, String path, String origin) {
-    boolean builtIn() {
-      return BUILT_IN.containsKey(name);
-    }
-
-    /** A problem about this entry, for messages that must carry path and file:line. */
-    ConfigProblem problem(String expected, String found) {
-      return new ConfigProblem(path, origin, expected, found);
-    }
-  }
-
   private ModuleList() {}
 
   /** The entries in order; problems added for malformed ones, which are left out. */
-  static List<Entry> read(Config root, List<ConfigProblem> problems) {
-    List<Entry> out = new ArrayList<>();
+  static List<ModuleEntry> read(Config root, List<ConfigProblem> problems) {
+    List<ModuleEntry> out = new ArrayList<>();
     if (!root.hasPath(PATH)) {
       return out;
     }
@@ -63,7 +54,7 @@ final class ModuleList {
           new ConfigProblem(
               PATH,
               Settings.origin(value.origin()),
-              "a list such as [cache, queue, routing, com.acme.MyModule]",
+              "a list such as [cache, queue, routing, raft, com.acme.MyModule]",
               value.valueType().name().toLowerCase(Locale.ROOT)));
       return out;
     }
@@ -101,7 +92,7 @@ final class ModuleList {
             new ConfigProblem(path, origin, "each module listed once", "\"" + name + "\" again"));
         continue;
       }
-      out.add(new Entry(name, path, origin));
+      out.add(new ModuleEntry(name, path, origin));
     }
     return out;
   }
@@ -111,7 +102,7 @@ final class ModuleList {
    * listed: those entries would silently never open.
    */
   static void checkSectionsHaveModules(
-      Config root, List<Entry> entries, List<ConfigProblem> problems) {
+      Config root, List<ModuleEntry> entries, List<ConfigProblem> problems) {
     root = Settings.withRenamedSections(root);
     Set<String> listed = new LinkedHashSet<>();
     entries.forEach(e -> listed.add(e.name()));
@@ -146,9 +137,10 @@ final class ModuleList {
    * type; where Guice is not on the classpath, that is reported, since such a module cannot be
    * installed.
    */
-  static void checkClasses(List<Entry> entries, ClassLoader loader, List<ConfigProblem> problems) {
+  static void checkClasses(
+      List<ModuleEntry> entries, ClassLoader loader, List<ConfigProblem> problems) {
     ClassLoader cl = loader != null ? loader : ModuleList.class.getClassLoader();
-    for (Entry e : entries) {
+    for (ModuleEntry e : entries) {
       if (e.builtIn()) {
         continue;
       }
