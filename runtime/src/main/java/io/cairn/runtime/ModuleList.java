@@ -40,7 +40,32 @@ final class ModuleList {
   private static final Pattern CLASS_NAME =
       Pattern.compile("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)+[\\p{L}_$][\\p{L}\\p{N}_$]*");
 
+  // names as strings, never class references: this module must load without Guice
+  private static final String GUICE_PACKAGE = "com.google.inject.";
+  private static final String GUICE_MODULE = GUICE_PACKAGE + "Module";
+
   private ModuleList() {}
+
+  /** Whether {@code type} or one of its supertypes is the interface named {@code name}. */
+  static boolean implementsByName(Class<?> type, String name) {
+    java.util.ArrayDeque<Class<?>> todo = new java.util.ArrayDeque<>();
+    todo.add(type);
+    Set<Class<?>> seen = new java.util.HashSet<>();
+    while (!todo.isEmpty()) {
+      Class<?> c = todo.poll();
+      if (!seen.add(c)) {
+        continue;
+      }
+      if (c.isInterface() && c.getName().equals(name)) {
+        return true;
+      }
+      if (c.getSuperclass() != null) {
+        todo.add(c.getSuperclass());
+      }
+      todo.addAll(java.util.Arrays.asList(c.getInterfaces()));
+    }
+    return false;
+  }
 
   /** The entries in order; problems added for malformed ones, which are left out. */
   static List<ModuleEntry> read(Config root, List<ConfigProblem> problems) {
@@ -132,10 +157,11 @@ final class ModuleList {
 
   /**
    * Adds a problem for every class-name entry whose class cannot be found, is not a Guice module,
-   * or lacks a usable public constructor. Loads each class without initializing it. The Guice
-   * interface is looked up by name through the class's own loader, so this code needs no Guice
-   * type; where Guice is not on the classpath, that is reported, since such a module cannot be
-   * installed.
+   * or lacks a usable public constructor. Loads each class without initializing it. Its supertypes
+   * are compared with Guice's {@code Module} by name, so this code needs no Guice type and gives
+   * the same answer with or without Guice on the class path (the CLI bundles none): a class that
+   * loads without Guice cannot implement Guice's interface, and a Guice module cannot load without
+   * Guice — that is reported as such, since the module cannot be installed there.
    */
   static void checkClasses(
       List<ModuleEntry> entries, ClassLoader loader, List<ConfigProblem> problems) {
@@ -148,6 +174,14 @@ final class ModuleList {
       try {
         type = Class.forName(e.name(), false, cl);
       } catch (ClassNotFoundException | LinkageError notFound) {
+        if (notFound instanceof NoClassDefFoundError missing
+            && String.valueOf(missing.getMessage()).replace('/', '.').startsWith(GUICE_PACKAGE)) {
+          problems.add(
+              e.problem(
+                  "Guice (com.google.inject) on the class path to load a Guice module",
+                  "class " + e.name() + ", which needs " + missing.getMessage() + ", absent here"));
+          continue;
+        }
         problems.add(
             e.problem(
                 "the class name of a Guice module on the classpath (check the spelling and that"
@@ -160,21 +194,7 @@ final class ModuleList {
                         : "")));
         continue;
       }
-      Class<?> guiceModule;
-      try {
-        guiceModule =
-            Class.forName(
-                "com.google.inject.Module",
-                false,
-                type.getClassLoader() != null ? type.getClassLoader() : cl);
-      } catch (ClassNotFoundException | LinkageError noGuice) {
-        problems.add(
-            e.problem(
-                "Guice (com.google.inject) on the classpath to install module classes",
-                "class " + e.name() + " but no Guice on the classpath"));
-        continue;
-      }
-      if (!guiceModule.isAssignableFrom(type)) {
+      if (!implementsByName(type, GUICE_MODULE)) {
         problems.add(
             e.problem(
                 "a class implementing com.google.inject.Module (e.g. extending AbstractModule)",

@@ -55,7 +55,7 @@ class PlainValidationTest {
         openFails(
             "cairn.backends.a { type = sqlite, data-dir = \""
                 + dir.resolve("data/x")
-                + "\" }\ncairn.backends.b { type = rocksdb, data-dir = \""
+                + "\" }\ncairn.backends.b { type = sqlite, data-dir = \""
                 + dir.resolve("data/x")
                 + "\" }\n");
     assertThat(e.getMessage()).contains("cairn.backends.b.data-dir", "same data directory");
