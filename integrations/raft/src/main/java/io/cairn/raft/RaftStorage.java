@@ -54,15 +54,14 @@ public interface RaftStorage {
    * Opens the storage of {@code group} on the registry's backend {@code backend}, with metrics in
    * the registry's {@link com.codahale.metrics.MetricRegistry}: timer {@code
    * cairn.raft.<group>.persist} (every writing call), gauges {@code cairn.raft.<group>.log-entries}
-   * and {@code cairn.raft.<group>.snapshot-bytes}.
+   * and {@code cairn.raft.<group>.snapshot-bytes}, and the health check {@code cairn.raft.<group>}.
    *
    * @throws IllegalArgumentException if the registry has no backend {@code backend} (from {@link
    *     io.cairn.persistence.PersistenceRegistry#backend})
    */
   static RaftStorage open(
       io.cairn.persistence.PersistenceRegistry registry, String backend, String group) {
-    return new InstrumentedRaftStorage(
-        new KeyValueRaftStorage(registry.backend(backend), group), registry.metrics());
+    return instrumented(registry, new KeyValueRaftStorage(registry.backend(backend), group));
   }
 
   /**
@@ -77,9 +76,16 @@ public interface RaftStorage {
     List<io.cairn.persistence.ConfigProblem> problems = new java.util.ArrayList<>();
     RaftSettings s = RaftSettings.read(registry.config(), group, problems);
     io.cairn.persistence.spi.Settings.throwIfAny(problems);
-    return new InstrumentedRaftStorage(
-        new KeyValueRaftStorage(registry.backend(s.backend()), group, s.snapshotChunkSize()),
-        registry.metrics());
+    return instrumented(
+        registry,
+        new KeyValueRaftStorage(registry.backend(s.backend()), group, s.snapshotChunkSize()));
+  }
+
+  /** With metrics and the group's health check in the registry's registries. */
+  private static RaftStorage instrumented(
+      io.cairn.persistence.PersistenceRegistry registry, KeyValueRaftStorage storage) {
+    RaftHealth.register(registry.healthChecks(), storage);
+    return new InstrumentedRaftStorage(storage, registry.metrics());
   }
 
   /** The group name. */
