@@ -464,6 +464,17 @@ public final class Settings {
   public static final Map<String, String> RENAMED_SECTIONS =
       Map.of("cairn.cache", "cairn.caches", "cairn.routing", "cairn.route-tables");
 
+  /**
+   * Defaults sections renamed to the {@code <singular>-defaults} convention of their collection
+   * ({@code cairn.queue-defaults} for {@code cairn.queues}, {@code cairn.route-table-defaults} for
+   * {@code cairn.route-tables}): old path to new path. The old spelling still loads for one
+   * release, with a deprecation warning naming the new path: a key set under it overrides the
+   * module's reference default, and a key set under the new path wins over both. Its keys are
+   * checked against the new section's by {@link #renamedDefaultsProblems}.
+   */
+  public static final Map<String, String> RENAMED_DEFAULTS =
+      Map.of("cairn.routing-defaults", "cairn.route-table-defaults");
+
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Settings.class);
   private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -496,7 +507,76 @@ public final class Settings {
               : entries;
       out = out.withValue(now, merged).withoutPath(old);
     }
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_DEFAULTS).entrySet()) {
+      ConfigObject old = userSetObject(root, r.getKey());
+      if (old == null) {
+        continue;
+      }
+      String warning = deprecation(r.getKey(), r.getValue(), old);
+      if (WARNED.add(warning)) {
+        LOG.warn(warning);
+      }
+      ConfigObject merged =
+          root.hasPath(r.getValue())
+                  && root.getValue(r.getValue()).valueType()
+                      == com.typesafe.config.ConfigValueType.OBJECT
+              ? root.getObject(r.getValue())
+              : com.typesafe.config.ConfigFactory.empty().root();
+      for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(old).entrySet()) {
+        ConfigValue now = merged.get(e.getKey());
+        if (now == null || fromReference(now.origin())) {
+          merged = merged.withValue(e.getKey(), e.getValue()); // the user's old spelling wins
+        }
+      }
+      out = out.withValue(r.getValue(), merged).withoutPath(r.getKey());
+    }
     return out;
+  }
+
+  /** The object at {@code path} when the user set anything in it (not only reference.conf). */
+  private static ConfigObject userSetObject(Config root, String path) {
+    if (!root.hasPath(path)
+        || root.getValue(path).valueType() != com.typesafe.config.ConfigValueType.OBJECT
+        || root.getObject(path).isEmpty()) {
+      return null;
+    }
+    ConfigObject o = root.getObject(path);
+    for (ConfigValue v : o.values()) {
+      if (!fromReference(v.origin())) {
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Adds a problem for every key set under a deprecated defaults spelling ({@link
+   * #RENAMED_DEFAULTS}) that its new section does not declare, with a did-you-mean: the old path is
+   * declared empty in reference.conf, so nothing else checks its keys.
+   */
+  public static void renamedDefaultsProblems(Config root, List<ConfigProblem> problems) {
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_DEFAULTS).entrySet()) {
+      ConfigObject old = userSetObject(root, r.getKey());
+      if (old == null || !root.hasPath(r.getValue())) {
+        continue;
+      }
+      Set<String> known = keysOf(root.getConfig(r.getValue()));
+      for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(old).entrySet()) {
+        if (!known.contains(e.getKey())) {
+          String suggestion = suggest(e.getKey(), known);
+          problems.add(
+              new ConfigProblem(
+                  r.getKey() + "." + quoteIfNeeded(e.getKey()),
+                  origin(e.getValue().origin()),
+                  "one of the keys of "
+                      + r.getValue()
+                      + " "
+                      + known
+                      + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
+                  "unknown key '" + e.getKey() + "'"));
+        }
+      }
+    }
   }
 
   /**
@@ -510,6 +590,12 @@ public final class Settings {
           && root.getValue(r.getKey()).valueType() == com.typesafe.config.ConfigValueType.OBJECT
           && !root.getObject(r.getKey()).isEmpty()) {
         out.add(deprecation(r.getKey(), r.getValue(), root.getObject(r.getKey())));
+      }
+    }
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_DEFAULTS).entrySet()) {
+      ConfigObject old = userSetObject(root, r.getKey());
+      if (old != null) {
+        out.add(deprecation(r.getKey(), r.getValue(), old));
       }
     }
     return out;
