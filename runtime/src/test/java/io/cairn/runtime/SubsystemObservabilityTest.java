@@ -98,6 +98,25 @@ class SubsystemObservabilityTest {
   }
 
   @Test
+  void dottedBackendAndStoreNamesCannotReachAnotherOwnersMetrics() throws IOException {
+    Path file = dir.resolve("dots.conf");
+    Files.writeString(
+        file,
+        "cairn.backends.a { type = memory, durability = none, per-store-metrics = true }\n"
+            + "cairn.backends.\"a.kv\" { type = memory, durability = none }\n");
+    try (Cairn cairn = Cairn.builder(CairnConfig.load(file)).build().start()) {
+      var registry = cairn.registry();
+      registry.backend("a").keyValue("kv").get(new byte[] {1}); // per store: a, kv-store "kv"
+      registry.backend("a.kv").keyValue("x").get(new byte[] {1}); // per kind: backend "a.kv"
+      var timers = cairn.metrics().getTimers();
+      assertThat(timers.get("cairn.backends.a.kv.kv.get").getCount()).isEqualTo(1);
+      assertThat(timers.get("cairn.backends.a:kv.kv.get").getCount()).isEqualTo(1);
+      assertThat(cairn.healthChecks().getNames())
+          .contains("cairn.backends.a", "cairn.backends.a:kv");
+    }
+  }
+
+  @Test
   void countsAreCountersOrMetersNotGauges() throws IOException {
     try (Cairn cairn = open()) {
       exercise(cairn);
