@@ -467,4 +467,36 @@ class CliJarIT {
     }
     assertThat(count).isEqualTo(stores);
   }
+
+  // --- 12: the CLI bundles no DI container -------------------------------------------------------
+
+  @Test
+  void theJarBundlesNoGuiceAndStillChecksModuleLists() throws IOException {
+    List<String> container = new java.util.ArrayList<>();
+    int entries = 0;
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(JarRunner.jar().toFile())) {
+      for (var e : java.util.Collections.list(jar.entries())) {
+        entries++;
+        String n = e.getName();
+        if (n.startsWith("com/google/inject/")
+            || n.startsWith("jakarta/inject/")
+            || n.startsWith("javax/inject/")
+            || n.startsWith("io/cairn/guice/")) {
+          container.add(n);
+        }
+      }
+      assertThat(jar.getEntry("io/cairn/runtime/ModulesConfigValidator.class"))
+          .as("cairn.modules is still validated, by the runtime")
+          .isNotNull();
+    }
+    assertThat(entries).as("a real shaded jar").isGreaterThan(1000);
+    assertThat(container).as("DI container classes in " + JarRunner.jar()).isEmpty();
+    Path f =
+        write(
+            "mods.conf",
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.modules = [cache, queue, routing, raft]\n");
+    JarRunner r = cairn("verify", "--config", f.toString());
+    assertThat(r.exitCode()).as(r.all()).isZero();
+  }
 }

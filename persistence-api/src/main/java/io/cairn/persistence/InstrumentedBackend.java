@@ -226,7 +226,12 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   private String base(StoreKind kind, String store) {
-    return prefix + "." + kind.shortName() + "." + store;
+    // a dotted store name stays one element: no store can reach another store's metrics
+    return prefix
+        + "."
+        + kind.shortName()
+        + "."
+        + io.cairn.persistence.spi.MetricNames.element(store);
   }
 
   @Override

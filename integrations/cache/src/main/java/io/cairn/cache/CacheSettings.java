@@ -57,11 +57,8 @@ record CacheSettings(
    * Names configured under {@code cairn.caches} (or the deprecated {@code cairn.cache}), sorted.
    */
   static Set<String> configuredNames(Config root) {
-    root = Settings.withRenamedSections(root); // cairn.cache: deprecated spelling
-    if (!root.hasPath(CACHES) || root.getValue(CACHES).valueType() != ConfigValueType.OBJECT) {
-      return Set.of();
-    }
-    return new TreeSet<>(root.getObject(CACHES).keySet());
+    // cairn.cache: deprecated spelling
+    return Settings.namedSections(Settings.withRenamedSections(root), CACHES);
   }
 
   /** Checks every profile and every cache, adding one problem per bad setting. */
@@ -86,16 +83,8 @@ record CacheSettings(
         rejectUnknown(((ConfigObject) v).toConfig(), path, allowed, defaults, problems);
       }
     }
-    if (!root.hasPath(CACHES)) {
-      return;
-    }
-    if (!isObject(
-        root, CACHES, problems, "an object of named caches such as sessions { ttl = 10m }")) {
-      return;
-    }
-    for (String name : configuredNames(root)) {
-      read(root, name, problems);
-    }
+    Settings.readNamedSections(
+        root, CACHES, "caches such as sessions { ttl = 10m }", problems, CacheSettings::read);
   }
 
   /**

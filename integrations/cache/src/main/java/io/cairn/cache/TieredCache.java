@@ -489,17 +489,18 @@ public final class TieredCache<K, V> implements AutoCloseable {
   }
 
   private void register() {
-    gauge("l1.hits", l1Hits::sum);
-    gauge("l1.misses", l1Misses::sum);
-    gauge("l1.evictions", l1Evictions::sum);
+    // counts of events are Counters (reporters derive rates); levels are Gauges
+    count("l1.hits", l1Hits::sum);
+    count("l1.misses", l1Misses::sum);
+    count("l1.evictions", l1Evictions::sum);
     gauge("l1.size", l1::estimatedSize);
-    gauge("l2.hits", l2Hits::sum);
-    gauge("l2.misses", l2Misses::sum);
-    gauge("l2.errors", () -> l2 == null ? 0 : l2.errors());
-    gauge("loads", loads::sum);
-    gauge("load-failures", loadFailures::sum);
-    gauge("rejected", rejected::sum);
-    gauge("oversize-loads", oversizeLoads::sum);
+    count("l2.hits", l2Hits::sum);
+    count("l2.misses", l2Misses::sum);
+    count("l2.errors", () -> l2 == null ? 0 : l2.errors());
+    count("loads", loads::sum);
+    count("load-failures", loadFailures::sum);
+    count("rejected", rejected::sum);
+    count("oversize-loads", oversizeLoads::sum);
     gauge("degraded", () -> l2 != null && l2.degraded() ? 1L : 0L);
     healthChecks.unregister(prefix);
     healthChecks.register(
@@ -521,6 +522,12 @@ public final class TieredCache<K, V> implements AutoCloseable {
     String n = prefix + "." + suffix;
     metrics.remove(n);
     metrics.register(n, g);
+    metricNames.add(n);
+  }
+
+  private void count(String suffix, java.util.function.LongSupplier source) {
+    String n = prefix + "." + suffix;
+    io.cairn.persistence.spi.Counts.register(metrics, n, source);
     metricNames.add(n);
   }
 

@@ -259,15 +259,15 @@ class TieredCacheTest {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
       c.get("a", loader);
       c.get("a", loader);
-      assertThat(r.metrics().getGauges().get("cairn.caches.c.l1.hits").getValue()).isEqualTo(1L);
-      assertThat(r.metrics().getGauges().get("cairn.caches.c.loads").getValue()).isEqualTo(1L);
+      assertThat(r.metrics().getCounters().get("cairn.caches.c.l1.hits").getCount()).isEqualTo(1L);
+      assertThat(r.metrics().getCounters().get("cairn.caches.c.loads").getCount()).isEqualTo(1L);
       assertThat(r.metrics().getTimers().get("cairn.caches.c.load").getCount()).isEqualTo(1);
       assertThat(r.healthChecks().runHealthCheck("cairn.caches.c").isHealthy()).isTrue();
       assertThatThrownBy(() -> TieredCache.open(r, "c", Codec.utf8(), Codec.utf8()))
           .isInstanceOf(PersistenceException.class)
           .hasMessageContaining("already open");
       c.close();
-      assertThat(r.metrics().getGauges().keySet()).noneMatch(n -> n.startsWith("cairn.caches.c"));
+      assertThat(r.metrics().getMetrics().keySet()).noneMatch(n -> n.startsWith("cairn.caches.c."));
       assertThat(r.healthChecks().getNames()).doesNotContain("cairn.caches.c");
       assertThatThrownBy(() -> c.get("b", loader)).isInstanceOf(ClosedException.class);
     }

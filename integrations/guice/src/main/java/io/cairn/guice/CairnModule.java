@@ -15,42 +15,51 @@ import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.queue.DurableQueue;
+import io.cairn.raft.RaftStorage;
 import io.cairn.routing.RouteTable;
+import io.cairn.runtime.Cairn;
+import io.cairn.runtime.ModuleEntry;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * Guice wiring for everything a Cairn configuration selects. {@link jakarta.inject.Named} and
- * {@link com.google.inject.name.Named} both select the bindings below. Built from a {@link Config}
- * (or a {@link Cairn.Builder} carrying options such as the base directory), it delegates to {@link
- * Cairn} — so injected objects are exactly those {@link Cairn} gives without Guice — and binds:
+ * Guice wiring for everything a Cairn configuration selects: a thin layer over {@link Cairn}
+ * ({@code cairn-runtime}, which needs no DI container), so injected objects are exactly those
+ * {@link Cairn} gives without Guice. {@link jakarta.inject.Named} and {@link
+ * com.google.inject.name.Named} both select the bindings below. Built from a {@link Config} (or a
+ * {@link Cairn.Builder} carrying options such as the base directory), it binds:
  *
  * <ul>
- *   <li>{@link Cairn} (the start/stop service), {@link PersistenceRegistry}, {@link MetricRegistry}
- *       and {@link HealthCheckRegistry};
+ *   <li>{@link Cairn} (the start/stop service; also the deprecated {@code io.cairn.guice.Cairn}
+ *       view of it) and {@link PersistenceRegistry};
+ *   <li>{@code @}{@link CairnMetrics} {@link MetricRegistry} and {@code @CairnMetrics} {@link
+ *       HealthCheckRegistry}: qualified, so an application binding its own registries has no
+ *       duplicate binding (to share one, pass it to {@link Cairn.Builder#metrics});
  *   <li>for module {@code queue}: each queue under {@code cairn.queues} as {@code @Named("<name>")}
  *       {@code DurableQueue} (raw type), {@code DurableQueue<T>} for its payload type {@code T} and
  *       {@code DurableQueue<byte[]>} (a raw-bytes view of the same stored queue). {@code T} and its
  *       codec come from {@link Cairn.Builder#queueCodec}; without one, {@code T} is {@code byte[]};
- *   <li>for module {@code cache}: each cache under {@code cairn.cache} as {@code @Named("<name>")}
+ *   <li>for module {@code cache}: each cache under {@code cairn.caches} as {@code @Named("<name>")}
  *       {@code TieredCache} (raw type) and {@code TieredCache<K, V>}, the same single instance;
  *       {@code K}, {@code V} and codecs from {@link Cairn.Builder#cacheCodecs}, else {@code String}
  *       and {@code byte[]};
- *   <li>for module {@code routing}: each table under {@code cairn.routing} as
+ *   <li>for module {@code routing}: each table under {@code cairn.route-tables} as
  *       {@code @Named("<name>") RouteTable}. A route table has no codec: routes are typed already,
  *       so the raw and the typed binding are the same {@code RouteTable};
+ *   <li>for module {@code raft}: each configured Raft group as {@code @Named("<group>")
+ *       RaftStorage}, the one storage instance of that group;
  *   <li>every class named in {@code cairn.modules}, installed as a Guice module.
  * </ul>
  *
  * <h2>When things open</h2>
  *
  * The configuration is validated when the injector is created; subsystems open (in recovery order:
- * queues, caches, route tables) the first time any Cairn object is provided — at injector creation
- * in {@link com.google.inject.Stage#PRODUCTION}, where these singletons are created eagerly. Call
- * {@code injector.getInstance(Cairn.class).close()} on shutdown (the injector closes nothing); it
- * is idempotent.
+ * queues, caches, route tables, Raft groups) the first time any Cairn object is provided — at
+ * injector creation in {@link com.google.inject.Stage#PRODUCTION}, where these singletons are
+ * created eagerly. Call {@code injector.getInstance(Cairn.class).close()} on shutdown (the injector
+ * closes nothing); it is idempotent.
  *
  * <h2>Errors</h2>
  *
@@ -74,6 +83,18 @@ public final class CairnModule extends AbstractModule {
     this.builder = Objects.requireNonNull(builder, "builder");
   }
 
+  /**
+   * A module for a builder of the deprecated {@code io.cairn.guice.Cairn}.
+   *
+   * @deprecated build with {@link Cairn#builder(Config)} and use {@link
+   *     #CairnModule(Cairn.Builder)}.
+   */
+  @Deprecated(since = "0.2", forRemoval = true)
+  @SuppressWarnings("removal")
+  public CairnModule(io.cairn.guice.Cairn.Builder builder) {
+    this(Objects.requireNonNull(builder, "builder").runtime());
+  }
+
   @Override
   protected void configure() {
     Cairn cairn;
@@ -89,20 +110,20 @@ public final class CairnModule extends AbstractModule {
       return;
     }
     bind(Cairn.class).toInstance(cairn);
-    bind(MetricRegistry.class).toInstance(cairn.metrics());
-    bind(HealthCheckRegistry.class).toInstance(cairn.healthChecks());
+    bindDeprecatedView(cairn);
+    bind(MetricRegistry.class).annotatedWith(CairnMetrics.class).toInstance(cairn.metrics());
+    bind(HealthCheckRegistry.class)
+        .annotatedWith(CairnMetrics.class)
+        .toInstance(cairn.healthChecks());
     bind(PersistenceRegistry.class)
         .toProvider(new Started<>(cairn, Cairn::registry))
         .in(Singleton.class);
-    for (String module : cairn.modules()) {
-      switch (module) {
-        case ModuleList.QUEUE -> bindQueues(cairn);
-        case ModuleList.CACHE -> bindCaches(cairn);
-        case ModuleList.ROUTING -> bindRouting(cairn);
-        default -> {} // a third-party module, installed below
-      }
-    }
-    for (ModuleList.Entry entry : cairn.thirdPartyModules()) {
+    // each *Names() is empty unless its module is listed in cairn.modules
+    bindQueues(cairn);
+    bindCaches(cairn);
+    bindRouting(cairn);
+    bindRaft(cairn);
+    for (ModuleEntry entry : cairn.extensionModules()) {
       Module m = instantiate(entry, cairn);
       if (m != null) {
         install(m);
@@ -113,6 +134,17 @@ public final class CairnModule extends AbstractModule {
   private void bindRouting(Cairn cairn) {
     for (String name : cairn.routeTableNames()) {
       bindNamed(RouteTable.class, name, cairn, c -> c.routeTable(name));
+    }
+  }
+
+  @SuppressWarnings("removal")
+  private void bindDeprecatedView(Cairn cairn) {
+    bind(io.cairn.guice.Cairn.class).toInstance(io.cairn.guice.Cairn.of(cairn));
+  }
+
+  private void bindRaft(Cairn cairn) {
+    for (String group : cairn.raftGroupNames()) {
+      bindNamed(RaftStorage.class, group, cairn, c -> c.raftStorage(group));
     }
   }
 
@@ -134,11 +166,11 @@ public final class CairnModule extends AbstractModule {
 
   private void bindCaches(Cairn cairn) {
     for (String name : cairn.cacheNames()) {
-      Cairn.CacheCodecs types = cairn.cacheCodecs(name);
       Function<Cairn, Object> get = c -> c.cache(name);
       bindNamed(TieredCache.class, name, cairn, get);
       bindNamed(
-          Types.newParameterizedType(TieredCache.class, types.keyType(), types.valueType()),
+          Types.newParameterizedType(
+              TieredCache.class, cairn.cacheKeyType(name), cairn.cacheValueType(name)),
           name,
           cairn,
           get);
@@ -154,7 +186,7 @@ public final class CairnModule extends AbstractModule {
   }
 
   /** Loads and constructs a third-party module, or records a Guice error and returns null. */
-  private Module instantiate(ModuleList.Entry entry, Cairn cairn) {
+  private Module instantiate(ModuleEntry entry, Cairn cairn) {
     Class<?> type;
     try {
       type = Class.forName(entry.name(), false, classLoader());

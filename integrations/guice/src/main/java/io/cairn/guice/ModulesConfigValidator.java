@@ -6,21 +6,19 @@ import io.cairn.persistence.spi.ConfigSectionValidator;
 import java.util.List;
 
 /**
- * Validates {@code cairn.modules}: each entry is a built-in module name or a class name, listed
- * once, every configured subsystem section has its module listed, and every class name names a
- * class on the classpath that implements {@code com.google.inject.Module} and has a public
- * constructor taking a {@code Config} or nothing. The class is loaded without being initialized (no
- * static initializer runs). Registered in {@code META-INF/services}; public only for {@link
- * java.util.ServiceLoader}.
+ * The validator of {@code cairn.modules} moved to {@code cairn-runtime}, which registers it; this
+ * class is no longer registered (the section would be checked twice).
+ *
+ * @deprecated use {@link io.cairn.runtime.ModulesConfigValidator}.
  */
+@Deprecated(since = "0.2", forRemoval = true)
 public final class ModulesConfigValidator implements ConfigSectionValidator {
-  /** For {@link java.util.ServiceLoader}. */
+  private final ConfigSectionValidator delegate = new io.cairn.runtime.ModulesConfigValidator();
+
   public ModulesConfigValidator() {}
 
   @Override
   public void validate(Config root, List<ConfigProblem> problems) {
-    List<ModuleList.Entry> entries = ModuleList.read(root, problems);
-    ModuleList.checkSectionsHaveModules(root, entries, problems);
-    ModuleList.checkClasses(entries, Thread.currentThread().getContextClassLoader(), problems);
+    delegate.validate(root, problems);
   }
 }

@@ -15,6 +15,7 @@ import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.routing.Route;
 import io.cairn.routing.RouteTable;
+import io.cairn.runtime.Cairn;
 import jakarta.inject.Inject;
 import jakarta.inject.Named;
 import java.io.IOException;
@@ -37,8 +38,8 @@ class CairnModuleTest {
   /** What a service class looks like: constructor-free field injection by name. */
   static final class Service {
     @Inject PersistenceRegistry registry;
-    @Inject MetricRegistry metrics;
-    @Inject HealthCheckRegistry healthChecks;
+    @Inject @CairnMetrics MetricRegistry metrics;
+    @Inject @CairnMetrics HealthCheckRegistry healthChecks;
     @Inject Cairn cairn;
 
     @Inject

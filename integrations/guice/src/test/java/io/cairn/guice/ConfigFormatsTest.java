@@ -14,6 +14,7 @@ import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.queue.DurableQueue;
 import io.cairn.routing.Route;
 import io.cairn.routing.RouteTable;
+import io.cairn.runtime.Cairn;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,9 +8,8 @@ import com.google.inject.Guice;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.ConfigurationException;
+import io.cairn.runtime.Cairn;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -124,16 +123,5 @@ class ConfigurationErrorsTest {
     assertThatThrownBy(() -> Cairn.builder(config).baseDirectory(dir).build())
         .isInstanceOf(ConfigurationException.class)
         .hasMessageFindingMatch(at("cairn.route-tables.catalog.backend", 2));
-  }
-
-  @Test
-  void cairnClassesUsableWithoutGuiceDoNotReferenceGuice() throws IOException {
-    for (Class<?> c : new Class<?>[] {Cairn.class, Cairn.Builder.class, ModuleList.class}) {
-      String resource = c.getName().replace('.', '/') + ".class";
-      try (InputStream in = c.getClassLoader().getResourceAsStream(resource)) {
-        String bytes = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-        assertThat(bytes).as(c.getName()).doesNotContain("com/google/inject");
-      }
-    }
   }
 }

@@ -19,6 +19,7 @@ import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.queue.Delivery;
 import io.cairn.queue.DurableQueue;
 import io.cairn.routing.RouteTable;
+import io.cairn.runtime.Cairn;
 import jakarta.inject.Inject;
 import jakarta.inject.Named;
 import java.io.IOException;

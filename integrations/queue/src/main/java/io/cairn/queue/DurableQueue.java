@@ -92,7 +92,10 @@ public final class DurableQueue<T> implements AutoCloseable {
     List<ConfigProblem> problems = new ArrayList<>();
     QueueSettings s = QueueSettings.read(registry.config(), name, problems);
     Settings.throwIfAny(problems);
-    return QueueEngine.open(registry.backend(s.backend()), s, registry.clock(), registry.metrics());
+    QueueEngine engine =
+        QueueEngine.open(registry.backend(s.backend()), s, registry.clock(), registry.metrics());
+    QueueHealth.register(registry.healthChecks(), engine);
+    return engine;
   }
 
   /** The queue's name. */

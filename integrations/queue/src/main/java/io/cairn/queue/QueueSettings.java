@@ -3,16 +3,11 @@ package io.cairn.queue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
-import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.spi.Settings;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The validated settings of one queue, read from {@code cairn.queues.<name>} over {@code
@@ -53,33 +48,15 @@ record QueueSettings(
 
   /** Names of the queues configured under {@code cairn.queues}, sorted; empty if none. */
   static Set<String> configuredNames(Config root) {
-    if (!root.hasPath(QUEUES) || root.getValue(QUEUES).valueType() != ConfigValueType.OBJECT) {
-      return Set.of();
-    }
-    return new TreeSet<>(root.getObject(QUEUES).keySet());
+    return Settings.namedSections(root, QUEUES);
   }
 
   /**
    * Reads and checks every queue under {@code cairn.queues}, adding one problem per bad setting.
    */
   static void validateAll(Config root, List<ConfigProblem> problems) {
-    if (!root.hasPath(QUEUES)) {
-      return;
-    }
-    ConfigValue queues = root.getValue(QUEUES);
-    if (queues.valueType() != ConfigValueType.OBJECT) {
-      problems.add(
-          new ConfigProblem(
-              QUEUES,
-              Settings.origin(queues.origin()),
-              "an object of named queues such as orders { backend = main }",
-              queues.valueType().name().toLowerCase(java.util.Locale.ROOT)));
-      return;
-    }
-    Map<String, ConfigValue> entries = new TreeMap<>(root.getObject(QUEUES));
-    for (String name : entries.keySet()) {
-      read(root, name, problems);
-    }
+    Settings.readNamedSections(
+        root, QUEUES, "queues such as orders { backend = main }", problems, QueueSettings::read);
   }
 
   /**

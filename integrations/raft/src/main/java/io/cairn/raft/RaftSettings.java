@@ -6,10 +6,8 @@ import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.spi.Settings;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeMap;
 
 /**
  * The validated settings of one Raft group, read from {@code cairn.raft-groups.<group>} (or the
@@ -32,27 +30,8 @@ public record RaftSettings(String group, String backend, int snapshotChunkSize) 
    */
   static List<RaftSettings> readAll(Config root, List<ConfigProblem> problems) {
     root = Settings.withRenamedSections(root); // cairn.raft: deprecated spelling
-    List<RaftSettings> out = new ArrayList<>();
-    if (!root.hasPath(RAFT)) {
-      return out;
-    }
-    ConfigValue section = root.getValue(RAFT);
-    if (section.valueType() != ConfigValueType.OBJECT) {
-      problems.add(
-          new ConfigProblem(
-              RAFT,
-              Settings.origin(section.origin()),
-              "an object of named Raft groups",
-              section.valueType().name().toLowerCase(Locale.ROOT)));
-      return out;
-    }
-    for (String name : new TreeMap<>(root.getObject(RAFT)).keySet()) {
-      RaftSettings s = read(root, name, problems);
-      if (s != null) {
-        out.add(s);
-      }
-    }
-    return out;
+    return Settings.readNamedSections(
+        root, RAFT, "Raft groups such as orders { backend = main }", problems, RaftSettings::read);
   }
 
   /**

@@ -54,15 +54,15 @@ public interface RaftStorage {
    * Opens the storage of {@code group} on the registry's backend {@code backend}, with metrics in
    * the registry's {@link com.codahale.metrics.MetricRegistry}: timer {@code
    * cairn.raft-groups.<group>.persist} (every writing call), gauges {@code
-   * cairn.raft-groups.<group>.log-entries} and {@code cairn.raft-groups.<group>.snapshot-bytes}.
+   * cairn.raft-groups.<group>.log-entries} and {@code cairn.raft-groups.<group>.snapshot-bytes},
+   * and the health check {@code cairn.raft-groups.<group>}.
    *
    * @throws IllegalArgumentException if the registry has no backend {@code backend} (from {@link
    *     io.cairn.persistence.PersistenceRegistry#backend})
    */
   static RaftStorage open(
       io.cairn.persistence.PersistenceRegistry registry, String backend, String group) {
-    return new InstrumentedRaftStorage(
-        new KeyValueRaftStorage(registry.backend(backend), group), registry.metrics());
+    return instrumented(registry, new KeyValueRaftStorage(registry.backend(backend), group));
   }
 
   /**
@@ -75,9 +75,16 @@ public interface RaftStorage {
    */
   static RaftStorage open(io.cairn.persistence.PersistenceRegistry registry, String group) {
     RaftSettings s = RaftGroups.settings(registry.config(), group);
-    return new InstrumentedRaftStorage(
-        new KeyValueRaftStorage(registry.backend(s.backend()), group, s.snapshotChunkSize()),
-        registry.metrics());
+    return instrumented(
+        registry,
+        new KeyValueRaftStorage(registry.backend(s.backend()), group, s.snapshotChunkSize()));
+  }
+
+  /** With metrics and the group's health check in the registry's registries. */
+  private static RaftStorage instrumented(
+      io.cairn.persistence.PersistenceRegistry registry, KeyValueRaftStorage storage) {
+    RaftHealth.register(registry.healthChecks(), storage);
+    return new InstrumentedRaftStorage(storage, registry.metrics());
   }
 
   /**

@@ -171,8 +171,8 @@ public final class RouteTable implements AutoCloseable {
 
   /**
    * Opens table {@code name} as configured under {@code cairn.route-tables.<name>} (defaults from
-   * {@code cairn.routing-defaults} when it is not configured) and recovers it from its backend as
-   * described above. Blocks until recovery is complete.
+   * {@code cairn.route-table-defaults} when it is not configured) and recovers it from its backend
+   * as described above. Blocks until recovery is complete.
    *
    * @throws io.cairn.persistence.ConfigurationException if the table's settings are invalid, with
    *     path and file:line of each problem

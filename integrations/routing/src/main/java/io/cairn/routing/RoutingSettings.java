@@ -5,13 +5,12 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.spi.Settings;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 
 /**
  * The validated settings of one route table, read from {@code cairn.route-tables.<name>} over
- * {@code cairn.routing-defaults}. The one place these keys are read.
+ * {@code cairn.route-table-defaults} (or the deprecated {@code cairn.routing-defaults}). The one
+ * place these keys are read.
  *
  * @param name the table name
  * @param backend the backend holding the table (resolved from the default when not set)
@@ -20,7 +19,7 @@ import java.util.TreeMap;
  */
 record RoutingSettings(String name, String backend, int snapshotEvery, int retainSnapshots) {
   static final String ROUTING = "cairn.route-tables";
-  static final String DEFAULTS = "cairn.routing-defaults";
+  static final String DEFAULTS = "cairn.route-table-defaults";
   private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,119}";
 
   /** Store name of the table's log and snapshot set. */
@@ -32,28 +31,13 @@ record RoutingSettings(String name, String backend, int snapshotEvery, int retai
    * Every table configured under {@code cairn.route-tables}, validated; problems added, not thrown.
    */
   static List<RoutingSettings> readAll(Config root, List<ConfigProblem> problems) {
-    root = Settings.withRenamedSections(root); // cairn.routing: deprecated spelling
-    List<RoutingSettings> out = new ArrayList<>();
-    if (!root.hasPath(ROUTING)) {
-      return out;
-    }
-    ConfigValue section = root.getValue(ROUTING);
-    if (section.valueType() != ConfigValueType.OBJECT) {
-      problems.add(
-          new ConfigProblem(
-              ROUTING,
-              Settings.origin(section.origin()),
-              "an object of named route tables",
-              section.valueType().name().toLowerCase(java.util.Locale.ROOT)));
-      return out;
-    }
-    for (String name : new TreeMap<>(root.getObject(ROUTING)).keySet()) {
-      RoutingSettings s = read(root, name, problems);
-      if (s != null) {
-        out.add(s);
-      }
-    }
-    return out;
+    // the deprecated spelling cairn.routing is renamed by the helper
+    return Settings.readNamedSections(
+        root,
+        ROUTING,
+        "route tables such as catalog { backend = main }",
+        problems,
+        RoutingSettings::read);
   }
 
   /**

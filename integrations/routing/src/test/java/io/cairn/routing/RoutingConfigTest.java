@@ -48,6 +48,60 @@ class RoutingConfigTest {
   }
 
   @Test
+  void deprecatedDefaultsSpellingStillAppliesAndTheNewSpellingWins() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.routing-defaults { snapshot-every = 7, retain-snapshots = 3 }\n"
+                + "cairn.route-table-defaults { retain-snapshots = 4 }\n"
+                + "cairn.route-tables.catalog {}\n");
+    assertThat(validate(root)).isEmpty();
+    List<ConfigProblem> problems = new ArrayList<>();
+    assertThat(RoutingSettings.read(root, "catalog", problems))
+        .isEqualTo(new RoutingSettings("catalog", "main", 7, 4));
+    assertThat(problems).isEmpty();
+    assertThat(io.cairn.persistence.spi.Settings.deprecations(root))
+        .anySatisfy(
+            w ->
+                assertThat(w)
+                    .contains("cairn.routing-defaults (", "app.conf:2")
+                    .contains("rename it to cairn.route-table-defaults"));
+  }
+
+  @Test
+  void anUnknownKeyUnderTheDeprecatedDefaultsSpellingIsAProblem() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.routing-defaults { snapshot-evry = 7 }\n");
+    assertThat(validate(root))
+        .extracting(ConfigProblem::toString)
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("cairn.routing-defaults.snapshot-evry (")
+                    .contains("app.conf:2")
+                    .contains("did you mean 'snapshot-every'?"));
+  }
+
+  @Test
+  void aSectionThatIsNotAnObjectIsOneProblem() throws IOException {
+    Config root =
+        fromFile(
+            "cairn.backends.main { type = memory, durability = none }\n"
+                + "cairn.route-tables = 5\n");
+    List<ConfigProblem> problems = new ArrayList<>();
+    assertThat(RoutingSettings.readAll(root, problems)).isEmpty();
+    assertThat(problems)
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p.toString())
+                    .startsWith("cairn.route-tables (")
+                    .contains("an object of named route tables"));
+  }
+
+  @Test
   void everyProblemIsReportedWithPathAndFileLine() throws IOException {
     Config root =
         fromFile(

@@ -72,10 +72,11 @@ public final class BackendContext {
   /**
    * {@code cairn.backends.<name>}: prefix for this backend's metrics and its health check. Under
    * {@code cairn.backends} so that no backend name can collide with a subsystem's metrics ({@code
-   * cairn.queues.*}, {@code cairn.caches.*}).
+   * cairn.queues.*}, {@code cairn.caches.*}); a name's dots become {@code ':'} ({@link
+   * MetricNames}) so that no backend name can reach another's metrics either.
    */
   public String metricPrefix() {
-    return "cairn.backends." + name;
+    return "cairn.backends." + MetricNames.element(name); // a dotted name stays one element
   }
 
   /** Clock for TTL and timestamps; tests inject a manual one. */

@@ -378,6 +378,84 @@ public final class Settings {
     return (com.typesafe.config.ConfigObject) value;
   }
 
+  /** Reads one named entry of a map section; see {@link #readNamedSections}. */
+  @FunctionalInterface
+  public interface NamedEntryReader<T> {
+    /**
+     * The settings of entry {@code name}, or {@code null} after adding problems to {@code
+     * problems}.
+     *
+     * @param root the whole configuration, deprecated spellings already renamed
+     */
+    T read(Config root, String name, List<ConfigProblem> problems);
+  }
+
+  /**
+   * The entry names of the map section {@code section} (e.g. {@code cairn.queues}), sorted; empty
+   * when the section is absent or not an object ({@link #readNamedSections} reports that). Reads
+   * {@code root} as given: pass it through {@link #withRenamedSections} first where a deprecated
+   * spelling of {@code section} must count.
+   */
+  public static java.util.SortedSet<String> namedSections(Config root, String section) {
+    if (!root.hasPath(section)
+        || root.getValue(section).valueType() != com.typesafe.config.ConfigValueType.OBJECT) {
+      return java.util.Collections.unmodifiableSortedSet(new TreeSet<>());
+    }
+    return java.util.Collections.unmodifiableSortedSet(
+        new TreeSet<>(root.getObject(section).keySet()));
+  }
+
+  /**
+   * Reads every entry of the map section {@code section} (e.g. {@code cairn.route-tables}) with
+   * {@code reader}, in name order, after moving the entries of deprecated spellings to their new
+   * paths ({@link #withRenamedSections}). A section that is set but not an object adds one problem
+   * ({@code "an object of named " + what}) and reads nothing; an entry whose reader returns {@code
+   * null} is left out (its problems were added). The one place the shape of a named collection is
+   * checked, so queues, caches, route tables and Raft groups report it alike.
+   *
+   * @param what the plural noun and an example for messages, e.g. {@code "route tables such as
+   *     catalog { backend = main }"}
+   * @return the non-null results, in name order
+   */
+  public static <T> List<T> readNamedSections(
+      Config root,
+      String section,
+      String what,
+      List<ConfigProblem> problems,
+      NamedEntryReader<T> reader) {
+    Config renamed = withRenamedSections(root);
+    List<T> out = new ArrayList<>();
+    if (!renamed.hasPath(section)) {
+      return out;
+    }
+    ConfigValue value = renamed.getValue(section);
+    if (value.valueType() != com.typesafe.config.ConfigValueType.OBJECT) {
+      problems.add(
+          new ConfigProblem(
+              section,
+              origin(value.origin()),
+              "an object of named " + what,
+              value.valueType().name().toLowerCase(Locale.ROOT)));
+      return out;
+    }
+    for (String name : namedSections(renamed, section)) {
+      T t = reader.read(renamed, name, problems);
+      if (t != null) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The path of entry {@code name} of map section {@code section} as messages show it: {@code
+   * cairn.queues.orders}, or {@code cairn.queues."a.b"} when the name needs quoting to stay one
+   * path element.
+   */
+  public static String entryPath(String section, String name) {
+    return section + "." + quoteIfNeeded(name);
+  }
+
   /**
    * Map sections renamed to the plural convention ({@code cairn.queues}, {@code cairn.caches},
    * {@code cairn.route-tables}, {@code cairn.raft-groups}): old path to new path. The old spellings
@@ -389,6 +467,17 @@ public final class Settings {
           "cairn.cache", "cairn.caches",
           "cairn.routing", "cairn.route-tables",
           "cairn.raft", "cairn.raft-groups");
+
+  /**
+   * Defaults sections renamed to the {@code <singular>-defaults} convention of their collection
+   * ({@code cairn.queue-defaults} for {@code cairn.queues}, {@code cairn.route-table-defaults} for
+   * {@code cairn.route-tables}): old path to new path. The old spelling still loads for one
+   * release, with a deprecation warning naming the new path: a key set under it overrides the
+   * module's reference default, and a key set under the new path wins over both. Its keys are
+   * checked against the new section's by {@link #renamedDefaultsProblems}.
+   */
+  public static final Map<String, String> RENAMED_DEFAULTS =
+      Map.of("cairn.routing-defaults", "cairn.route-table-defaults");
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Settings.class);
   private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -422,7 +511,76 @@ public final class Settings {
               : entries;
       out = out.withValue(now, merged).withoutPath(old);
     }
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_DEFAULTS).entrySet()) {
+      ConfigObject old = userSetObject(root, r.getKey());
+      if (old == null) {
+        continue;
+      }
+      String warning = deprecation(r.getKey(), r.getValue(), old);
+      if (WARNED.add(warning)) {
+        LOG.warn(warning);
+      }
+      ConfigObject merged =
+          root.hasPath(r.getValue())
+                  && root.getValue(r.getValue()).valueType()
+                      == com.typesafe.config.ConfigValueType.OBJECT
+              ? root.getObject(r.getValue())
+              : com.typesafe.config.ConfigFactory.empty().root();
+      for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(old).entrySet()) {
+        ConfigValue now = merged.get(e.getKey());
+        if (now == null || fromReference(now.origin())) {
+          merged = merged.withValue(e.getKey(), e.getValue()); // the user's old spelling wins
+        }
+      }
+      out = out.withValue(r.getValue(), merged).withoutPath(r.getKey());
+    }
     return out;
+  }
+
+  /** The object at {@code path} when the user set anything in it (not only reference.conf). */
+  private static ConfigObject userSetObject(Config root, String path) {
+    if (!root.hasPath(path)
+        || root.getValue(path).valueType() != com.typesafe.config.ConfigValueType.OBJECT
+        || root.getObject(path).isEmpty()) {
+      return null;
+    }
+    ConfigObject o = root.getObject(path);
+    for (ConfigValue v : o.values()) {
+      if (!fromReference(v.origin())) {
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Adds a problem for every key set under a deprecated defaults spelling ({@link
+   * #RENAMED_DEFAULTS}) that its new section does not declare, with a did-you-mean: the old path is
+   * declared empty in reference.conf, so nothing else checks its keys.
+   */
+  public static void renamedDefaultsProblems(Config root, List<ConfigProblem> problems) {
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_DEFAULTS).entrySet()) {
+      ConfigObject old = userSetObject(root, r.getKey());
+      if (old == null || !root.hasPath(r.getValue())) {
+        continue;
+      }
+      Set<String> known = keysOf(root.getConfig(r.getValue()));
+      for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(old).entrySet()) {
+        if (!known.contains(e.getKey())) {
+          String suggestion = suggest(e.getKey(), known);
+          problems.add(
+              new ConfigProblem(
+                  r.getKey() + "." + quoteIfNeeded(e.getKey()),
+                  origin(e.getValue().origin()),
+                  "one of the keys of "
+                      + r.getValue()
+                      + " "
+                      + known
+                      + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : ""),
+                  "unknown key '" + e.getKey() + "'"));
+        }
+      }
+    }
   }
 
   /**
@@ -436,6 +594,12 @@ public final class Settings {
           && root.getValue(r.getKey()).valueType() == com.typesafe.config.ConfigValueType.OBJECT
           && !root.getObject(r.getKey()).isEmpty()) {
         out.add(deprecation(r.getKey(), r.getValue(), root.getObject(r.getKey())));
+      }
+    }
+    for (Map.Entry<String, String> r : new java.util.TreeMap<>(RENAMED_DEFAULTS).entrySet()) {
+      ConfigObject old = userSetObject(root, r.getKey());
+      if (old != null) {
+        out.add(deprecation(r.getKey(), r.getValue(), old));
       }
     }
     return out;

@@ -1,4 +1,4 @@
-package io.cairn.guice;
+package io.cairn.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -35,7 +35,7 @@ class PlainValidationTest {
     ConfigurationException e =
         openFails(
             "cairn.backends.main { type = memory, durability = none }\n"
-                + "cairn.modules = [queue, com.acme.Missing, io.cairn.guice.thirdparty.NotAModule]\n");
+                + "cairn.modules = [queue, com.acme.Missing, io.cairn.runtime.NotAModule]\n");
     assertThat(e.getMessage())
         .contains("cairn.modules[1]", "no class \"com.acme.Missing\"")
         .contains("cairn.modules[2]", "NotAModule, which is not a Guice module");
@@ -55,7 +55,7 @@ class PlainValidationTest {
         openFails(
             "cairn.backends.a { type = sqlite, data-dir = \""
                 + dir.resolve("data/x")
-                + "\" }\ncairn.backends.b { type = rocksdb, data-dir = \""
+                + "\" }\ncairn.backends.b { type = sqlite, data-dir = \""
                 + dir.resolve("data/x")
                 + "\" }\n");
     assertThat(e.getMessage()).contains("cairn.backends.b.data-dir", "same data directory");

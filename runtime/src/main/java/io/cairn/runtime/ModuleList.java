@@ -1,4 +1,4 @@
-package io.cairn.guice;
+package io.cairn.runtime;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigList;
@@ -23,37 +23,53 @@ final class ModuleList {
   static final String QUEUE = "queue";
   static final String CACHE = "cache";
   static final String ROUTING = "routing";
+  static final String RAFT = "raft";
 
   /** Built-in module name to the configuration section whose entries it opens. */
   static final Map<String, String> BUILT_IN =
-      Map.of(QUEUE, "cairn.queues", CACHE, "cairn.caches", ROUTING, "cairn.route-tables");
+      Map.of(
+          QUEUE,
+          Subsystems.QUEUES,
+          CACHE,
+          Subsystems.CACHES,
+          ROUTING,
+          Subsystems.ROUTE_TABLES,
+          RAFT,
+          io.cairn.raft.RaftGroups.PATH);
 
   private static final Pattern CLASS_NAME =
       Pattern.compile("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)+[\\p{L}_$][\\p{L}\\p{N}_$]*");
 
-  /**
-   * One entry of {@code cairn.modules}.
-   *
-   * @param name the built-in name or class name as written
-   * @param path {@code cairn.modules[i]}, for messages
-   * @param origin file:line of the entry
-   */
-  record Entry(String name, String path, String origin) {
-    boolean builtIn() {
-      return BUILT_IN.containsKey(name);
-    }
-
-    /** A problem about this entry, for messages that must carry path and file:line. */
-    ConfigProblem problem(String expected, String found) {
-      return new ConfigProblem(path, origin, expected, found);
-    }
-  }
+  // names as strings, never class references: this module must load without Guice
+  private static final String GUICE_PACKAGE = "com.google.inject.";
+  private static final String GUICE_MODULE = GUICE_PACKAGE + "Module";
 
   private ModuleList() {}
 
+  /** Whether {@code type} or one of its supertypes is the interface named {@code name}. */
+  static boolean implementsByName(Class<?> type, String name) {
+    java.util.ArrayDeque<Class<?>> todo = new java.util.ArrayDeque<>();
+    todo.add(type);
+    Set<Class<?>> seen = new java.util.HashSet<>();
+    while (!todo.isEmpty()) {
+      Class<?> c = todo.poll();
+      if (!seen.add(c)) {
+        continue;
+      }
+      if (c.isInterface() && c.getName().equals(name)) {
+        return true;
+      }
+      if (c.getSuperclass() != null) {
+        todo.add(c.getSuperclass());
+      }
+      todo.addAll(java.util.Arrays.asList(c.getInterfaces()));
+    }
+    return false;
+  }
+
   /** The entries in order; problems added for malformed ones, which are left out. */
-  static List<Entry> read(Config root, List<ConfigProblem> problems) {
-    List<Entry> out = new ArrayList<>();
+  static List<ModuleEntry> read(Config root, List<ConfigProblem> problems) {
+    List<ModuleEntry> out = new ArrayList<>();
     if (!root.hasPath(PATH)) {
       return out;
     }
@@ -63,7 +79,7 @@ final class ModuleList {
           new ConfigProblem(
               PATH,
               Settings.origin(value.origin()),
-              "a list such as [cache, queue, routing, com.acme.MyModule]",
+              "a list such as [cache, queue, routing, raft, com.acme.MyModule]",
               value.valueType().name().toLowerCase(Locale.ROOT)));
       return out;
     }
@@ -101,7 +117,7 @@ final class ModuleList {
             new ConfigProblem(path, origin, "each module listed once", "\"" + name + "\" again"));
         continue;
       }
-      out.add(new Entry(name, path, origin));
+      out.add(new ModuleEntry(name, path, origin));
     }
     return out;
   }
@@ -111,7 +127,7 @@ final class ModuleList {
    * listed: those entries would silently never open.
    */
   static void checkSectionsHaveModules(
-      Config root, List<Entry> entries, List<ConfigProblem> problems) {
+      Config root, List<ModuleEntry> entries, List<ConfigProblem> problems) {
     root = Settings.withRenamedSections(root);
     Set<String> listed = new LinkedHashSet<>();
     entries.forEach(e -> listed.add(e.name()));
@@ -141,14 +157,16 @@ final class ModuleList {
 
   /**
    * Adds a problem for every class-name entry whose class cannot be found, is not a Guice module,
-   * or lacks a usable public constructor. Loads each class without initializing it. The Guice
-   * interface is looked up by name through the class's own loader, so this code needs no Guice
-   * type; where Guice is not on the classpath, that is reported, since such a module cannot be
-   * installed.
+   * or lacks a usable public constructor. Loads each class without initializing it. Its supertypes
+   * are compared with Guice's {@code Module} by name, so this code needs no Guice type and gives
+   * the same answer with or without Guice on the class path (the CLI bundles none): a class that
+   * loads without Guice cannot implement Guice's interface, and a Guice module cannot load without
+   * Guice — that is reported as such, since the module cannot be installed there.
    */
-  static void checkClasses(List<Entry> entries, ClassLoader loader, List<ConfigProblem> problems) {
+  static void checkClasses(
+      List<ModuleEntry> entries, ClassLoader loader, List<ConfigProblem> problems) {
     ClassLoader cl = loader != null ? loader : ModuleList.class.getClassLoader();
-    for (Entry e : entries) {
+    for (ModuleEntry e : entries) {
       if (e.builtIn()) {
         continue;
       }
@@ -156,6 +174,14 @@ final class ModuleList {
       try {
         type = Class.forName(e.name(), false, cl);
       } catch (ClassNotFoundException | LinkageError notFound) {
+        if (notFound instanceof NoClassDefFoundError missing
+            && String.valueOf(missing.getMessage()).replace('/', '.').startsWith(GUICE_PACKAGE)) {
+          problems.add(
+              e.problem(
+                  "Guice (com.google.inject) on the class path to load a Guice module",
+                  "class " + e.name() + ", which needs " + missing.getMessage() + ", absent here"));
+          continue;
+        }
         problems.add(
             e.problem(
                 "the class name of a Guice module on the classpath (check the spelling and that"
@@ -168,21 +194,7 @@ final class ModuleList {
                         : "")));
         continue;
       }
-      Class<?> guiceModule;
-      try {
-        guiceModule =
-            Class.forName(
-                "com.google.inject.Module",
-                false,
-                type.getClassLoader() != null ? type.getClassLoader() : cl);
-      } catch (ClassNotFoundException | LinkageError noGuice) {
-        problems.add(
-            e.problem(
-                "Guice (com.google.inject) on the classpath to install module classes",
-                "class " + e.name() + " but no Guice on the classpath"));
-        continue;
-      }
-      if (!guiceModule.isAssignableFrom(type)) {
+      if (!implementsByName(type, GUICE_MODULE)) {
         problems.add(
             e.problem(
                 "a class implementing com.google.inject.Module (e.g. extending AbstractModule)",
