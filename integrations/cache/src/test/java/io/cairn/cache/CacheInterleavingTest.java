@@ -124,7 +124,9 @@ class CacheInterleavingTest {
   }
 
   private static String rawL2(PersistenceRegistry r, String key) {
-    byte[] v = r.backend("b").keyValue("cache.c").get(key.getBytes(StandardCharsets.UTF_8));
+    byte[] v =
+        TestBackends.storedValue(
+            r.backend("b").keyValue("cache.c"), key.getBytes(StandardCharsets.UTF_8));
     return v == null ? null : new String(v, StandardCharsets.UTF_8);
   }
 
