@@ -88,12 +88,17 @@ record TierSettings(String backend, long maxEntries, long maxBytes, Duration max
         if (!s.config().hasPath("backend")) {
           s.problem("backend", "the name of a configured backend", "nothing");
         }
+        Config c = s.config();
         t =
             new TierSettings(
                 s.backendReference(root, "backend"),
-                s.intBetween("max-entries", 0, Integer.MAX_VALUE, (int) l2.maxEntries),
-                s.bytes("max-bytes", 0, l2.maxBytes),
-                s.duration("max-ttl", Duration.ZERO, l2.maxTtl));
+                c.hasPath("max-entries")
+                    ? s.intBetween("max-entries", 0, Integer.MAX_VALUE, 0)
+                    : l2.maxEntries,
+                c.hasPath("max-bytes") ? s.bytes("max-bytes", 0, 0) : l2.maxBytes,
+                c.hasPath("max-ttl")
+                    ? s.duration("max-ttl", Duration.ZERO, Duration.ZERO)
+                    : l2.maxTtl);
       } else {
         problems.add(
             new ConfigProblem(
