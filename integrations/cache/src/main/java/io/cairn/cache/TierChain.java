@@ -76,8 +76,18 @@ final class TierChain {
       StoreTier t = tiers.get(i);
       boolean stale = false;
       for (int j = 0; j < tiers.size(); j++) {
-        if (j != i && meta.get(j).get(marker(t)) != null) {
-          stale = true;
+        try {
+          if (j != i && meta.get(j).get(marker(t)) != null) {
+            stale = true;
+          }
+        } catch (RuntimeException e) {
+          // a tier failing at open degrades on its first use like any other failure; its markers
+          // are read again at the next open
+          log.warn(
+              "Cache '{}': could not read outage markers in tier '{}': {}",
+              cacheName,
+              tiers.get(j).name(),
+              e.toString());
         }
       }
       if (stale) {
@@ -87,8 +97,20 @@ final class TierChain {
             cacheName,
             t.name());
         t.clear();
+        if (t.degraded()) {
+          continue; // clearing failed: cleared when it recovers, and the markers stay until then
+        }
         for (int j = 0; j < tiers.size(); j++) {
-          meta.get(j).delete(marker(t));
+          try {
+            meta.get(j).delete(marker(t));
+          } catch (RuntimeException e) {
+            log.warn(
+                "Cache '{}': could not delete the outage marker of '{}' in tier '{}': {}",
+                cacheName,
+                t.name(),
+                tiers.get(j).name(),
+                e.toString());
+          }
         }
       }
     }
