@@ -131,6 +131,49 @@ class CacheInterleavingTest {
   }
 
   /**
+   * Tags (issue 16): a miss read a tagged entry from L2 (still live), then invalidateTag ran to
+   * completion; the miss may answer its caller but must not put the value back into L1.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void missReadingATaggedEntryBeforeInvalidateTagDoesNotRefillL1(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      c.put("k", "old", java.util.List.of("upstream-7"));
+      c.invalidateL1ForTest("k");
+      Gate read = gates.pause(Step.L2_READ);
+      Future<String> miss = exec.submit(() -> c.getIfPresent("k"));
+      read.awaitArrived();
+      done(exec.submit(() -> c.invalidateTag("upstream-7")));
+      read.release();
+      assertThat(done(miss)).as("a read concurrent with invalidateTag").isIn("old", null);
+      assertThat(c.getIfPresent("k")).as("after invalidateTag returned").isNull();
+      assertThat(c.get("k", k -> "fresh")).isEqualTo("fresh");
+    }
+  }
+
+  /**
+   * Tags: a load of a tagged key got its value, then invalidateTag ran to completion; the
+   * write-back must cache it in no tier.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void loadFinishingAfterInvalidateTagCachesNothing(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      Gate writeBack = gates.pause(Step.LOAD_WRITE_BACK);
+      Future<String> load =
+          exec.submit(() -> c.get("k", k -> "old", java.util.List.of("upstream-7")));
+      writeBack.awaitArrived();
+      done(exec.submit(() -> c.invalidateTag("upstream-7")));
+      writeBack.release();
+      assertThat(done(load)).isEqualTo("old");
+      assertThat(c.getIfPresent("k")).isNull();
+      assertThat(rawL2(r, "k")).isNull();
+    }
+  }
+
+  /**
    * (a) invalidate cleared L1; a miss reads the old L2 value and refills L1 before L2 is cleared.
    */
   @ParameterizedTest(name = "{0}")
