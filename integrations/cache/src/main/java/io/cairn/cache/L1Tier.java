@@ -89,7 +89,11 @@ final class L1Tier<K, V> {
 
   @SuppressWarnings("unchecked")
   private Cache<K, V> build(CacheSettings s) {
-    Caffeine<Object, Object> b = Caffeine.newBuilder();
+    // Maintenance (draining buffers, evicting) on the calling thread: with the default executor
+    // every fill that needs a drain woke a ForkJoinPool thread (pthread_cond_signal: ~12% of an
+    // L2 hit in an async-profiler run, benchmarks/RESULTS-cache-tiers.md); the work is the same,
+    // the cross-thread wake-up is gone.
+    Caffeine<Object, Object> b = Caffeine.newBuilder().executor(Runnable::run);
     if (s.l1MaxWeight() > 0) {
       // Both bounds with one Caffeine weight: an entry weighs its encoded size, at least
       // max-weight / max-entries, so the total of sizes stays <= max-weight and the count <=
