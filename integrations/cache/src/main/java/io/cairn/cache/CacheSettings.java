@@ -32,6 +32,8 @@ import java.util.TreeSet;
  * @param l2Enabled whether the L2 tier is used
  * @param l2RetryInitial first pause before retrying a failing L2
  * @param l2RetryMax longest pause before retrying a failing L2
+ * @param tiers the persistent tiers, top down (after L1): from {@code tiers}, else the one {@code
+ *     backend} tier with the {@code l2} bounds when {@code l2.enabled}, else none
  */
 record CacheSettings(
     String name,
@@ -46,7 +48,8 @@ record CacheSettings(
     boolean l1CoarseClock,
     boolean l2Enabled,
     Duration l2RetryInitial,
-    Duration l2RetryMax) {
+    Duration l2RetryMax,
+    List<TierSettings> tiers) {
   static final String CACHES = "cairn.caches";
   static final String DEFAULTS = "cairn.cache-defaults";
   static final String PROFILES = "cairn.cache-profiles";
@@ -134,7 +137,11 @@ record CacheSettings(
     }
     Config merged = entry.withFallback(profileConfig).withFallback(defaults);
     Settings s = new Settings(merged, path, problems);
-    String backend = backendName(root, s);
+    boolean explicitTiers =
+        merged.hasPath("tiers")
+            && merged.getValue("tiers").valueType() == ConfigValueType.LIST
+            && !merged.getList("tiers").isEmpty();
+    String backend = explicitTiers ? "" : backendName(root, s);
     Duration ttl = s.duration("ttl", Duration.ZERO, Duration.ofMinutes(10));
     long maxValueSize = s.bytes("max-value-size", 1, 16L << 20);
     if (maxValueSize > Integer.MAX_VALUE) {
@@ -158,6 +165,14 @@ record CacheSettings(
           "a duration at least retry-initial (" + Settings.human(retryInitial) + ")",
           Settings.human(retryMax));
     }
+    TierSettings l2Bounds = TierSettings.defaults(backend, l2);
+    List<TierSettings> tiers = TierSettings.read(root, merged, path, l2Bounds, problems);
+    if (tiers == null) {
+      tiers = l2Enabled ? List.of(l2Bounds) : List.of();
+    } else {
+      l2Enabled = !tiers.isEmpty();
+      backend = tiers.isEmpty() ? backend : tiers.get(0).backend();
+    }
     return new CacheSettings(
         name,
         profile,
@@ -171,7 +186,8 @@ record CacheSettings(
         coarseClock,
         l2Enabled,
         retryInitial,
-        retryMax);
+        retryMax,
+        List.copyOf(tiers));
   }
 
   private static Settings nested(Config merged, String path, String key, List<ConfigProblem> p) {

@@ -1,88 +1,81 @@
 package io.cairn.cache;
 
-import com.codahale.metrics.Gauge;
-import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.Timer;
-import com.codahale.metrics.health.HealthCheck;
-import com.codahale.metrics.health.HealthCheckRegistry;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.ConfigProblem;
-import io.cairn.persistence.Entry;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
-import io.cairn.persistence.spi.CoarseClock;
 import io.cairn.persistence.spi.Settings;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.StampedLock;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
-import java.util.function.LongUnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A two-tier cache: a Caffeine in-memory tier (L1) in front of a key-value namespace on a backend
- * (L2), configured under {@code cairn.cache.<name>}. Keys and values pass through {@link Codec}s on
- * their way to L2; L1 holds the objects themselves.
+ * A tiered cache: a Caffeine in-memory tier (L1) in front of any number of persistent tiers, each a
+ * key-value namespace on a backend ({@code tiers = [l1, fast, main]}; by default one, "L2", on
+ * {@code backend}), configured under {@code cairn.caches.<name>}. Keys and values pass through
+ * {@link Codec}s on their way to the persistent tiers; L1 holds the objects themselves.
  *
  * <h2>Contract</h2>
  *
  * <ul>
- *   <li><b>Read-through.</b> {@link #get(Object, Function)} answers from L1, else L2, else the
- *       loader, and fills the tiers above the one that answered. Concurrent misses on one key call
- *       the loader once (single flight); the others wait for its result or its exception.
- *   <li><b>Write-through.</b> {@link #put} writes L2 (with the TTL) and then L1.
- *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in both tiers. The L2 expiry
- *       is stored with the entry, so an entry whose TTL passed while the service was down is never
- *       served after a restart. L1 never serves an entry past its L2 expiry: an L1 copy filled from
- *       L2 keeps the L2 entry's remaining life. With {@code l1.coarse-clock = true} (the default,
- *       on the system clock) a hit checks nothing: the shared thread {@code cairn-cache-expiry}
- *       ({@code L1Sweeper}) removes each copy when its expiry passes, so a copy may be served up to
- *       that thread's lag past it (normally under a millisecond; longer if the thread is starved or
- *       very many copies expire at once), never dropped early. With {@code false}, or a registry
- *       built with its own {@link Clock}, every hit compares the clock with the earliest recorded
- *       expiry and removes the due copies first, so no copy is served at or after its expiry.
- *       Expiry records live beside L1 ({@code L1Deadlines}), not in a holder per value.
- *   <li><b>Validation.</b> An optional {@link CacheValidator} is asked on every hit; a rejected
- *       value is dropped from both tiers and the lookup continues as a miss.
- *   <li><b>Degradation.</b> If L2 fails (disk full, corruption, closed backend), the cache keeps
- *       serving from L1 and the loader, reports itself degraded in {@link #stats()} and in its
- *       health check {@code cairn.caches.<name>}, logs once, and retries L2 with backoff until it
- *       recovers; L2 never serves a value older than one written during the outage (see {@code
- *       L2Tier}). Loader exceptions are not L2 failures: they propagate to the callers.
- *   <li><b>Invalidation and overwrite.</b> {@link #invalidate} removes the key from both tiers,
- *       {@link #put} replaces it in both; a load of that key running at the same time still returns
- *       its value to its callers but caches it in neither tier. A read that starts after {@code
- *       invalidate} or {@code put} returned never answers a value from before it (per-key write
- *       sequence, see the comment at {@code STRIPES}); a caller arriving while a load that began
- *       before such a write still runs waits for it and then loads again, so the loader runs at
- *       most once at a time per key.
+ *   <li><b>Read-through, fill upward.</b> {@link #get(Object, Function)} answers from L1, else the
+ *       first persistent tier holding a live entry (top down), else the loader, and fills every
+ *       tier above the one that answered (for the entry's remaining life). Concurrent misses on one
+ *       key call the loader once (single flight); the others wait for its result or exception.
+ *   <li><b>Write-through.</b> {@link #put} writes every persistent tier, top down, each at its
+ *       backend's durability (with the TTL, capped by the tier's {@code max-ttl}), then L1.
+ *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in every tier. A persistent
+ *       expiry is stored with the entry, so an entry whose TTL passed while the service was down is
+ *       never served after a restart. L1 never serves an entry past the expiry of the tier copy it
+ *       came from. With {@code l1.coarse-clock = true} (the default, on the system clock) a hit
+ *       checks nothing: the shared thread {@code cairn-cache-expiry} removes each copy when its
+ *       expiry passes, so a copy may be served up to that thread's lag past it (normally under a
+ *       millisecond), never dropped early. With {@code false}, or a registry built with its own
+ *       {@link Clock}, every hit compares the clock with the earliest recorded expiry.
  *   <li><b>Bounds.</b> L1 holds at most {@code l1.max-entries} entries and {@code l1.max-weight}
- *       bytes of encoded values (default 64MiB). A value encoding to more than {@code
- *       max-value-size} bytes is refused by {@link #put} ({@link IllegalArgumentException}) and,
- *       from a loader, returned but not cached (metric {@code oversize-loads}).
+ *       bytes of encoded values. A persistent tier with {@code max-entries} or {@code max-bytes}
+ *       evicts by CLOCK, an approximation of least-recently-used that writes nothing on a read (see
+ *       {@code TierBound}). A value encoding to more than {@code max-value-size} bytes is refused
+ *       by {@link #put} ({@link IllegalArgumentException}) and, from a loader, returned but not
+ *       cached (metric {@code oversize-loads}).
+ *   <li><b>Tags.</b> {@link #put(Object, Object, Collection)} and {@link #get(Object, Function,
+ *       Collection)} attach tags; {@link #invalidateTag} drops every entry carrying a tag from
+ *       every tier, including across a restart: each persistent tier stores a generation per tag
+ *       and an entry records its tags' generations, so the invalidation is one write per tier, not
+ *       a scan. {@link #invalidateIf} drops the entries a predicate accepts (that one scans).
+ *   <li><b>Validation.</b> An optional {@link CacheValidator} is asked on every hit; a rejected
+ *       value is dropped from every tier and the lookup continues as a miss.
+ *   <li><b>Degradation.</b> If a persistent tier fails (disk full, corruption, closed backend), the
+ *       cache keeps serving from the other tiers and the loader, reports itself degraded in {@link
+ *       #stats()}, {@link #tierStats()} and its health check {@code cairn.caches.<name>}, logs
+ *       once, and retries the tier with backoff; a recovered tier never serves a value older than
+ *       one written during the outage (see {@code StoreTier}, {@code TierChain}). Loader exceptions
+ *       are not tier failures: they propagate to the callers.
+ *   <li><b>Invalidation and overwrite.</b> {@link #invalidate}, {@link #invalidateTag}, {@link
+ *       #invalidateAll} and {@link #put} act on every tier; a load of an affected key running at
+ *       the same time still returns its value to its callers but caches it in no tier. A read that
+ *       starts after one of them returned never answers a value from before it ({@link
+ *       WriteSequence}); a caller arriving while a load that began before such a write still runs
+ *       waits for it and then loads again, so the loader runs at most once at a time per key.
  * </ul>
  *
  * <p>Thread-safe. A {@code null} from a loader is returned and not cached. After {@link #close()}
@@ -94,328 +87,78 @@ import org.slf4j.LoggerFactory;
 public final class TieredCache<K, V> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TieredCache.class);
 
-  /** Caches open in this process, per backend instance (two L1s over one L2 would diverge). */
+  /** Caches open in this process, per backend instance (two L1s over one tier would diverge). */
   private static final Map<StorageBackend, Set<String>> OPEN = new WeakHashMap<>();
 
   private final CacheSettings settings;
-  private final StorageBackend backend;
+  private final StorageBackend backend; // the top persistent tier's (or the configured) backend
+  private final List<StorageBackend> claimed; // backends this cache is registered on in OPEN
   private final Codec<K> keys;
   private final Codec<V> values;
   private final CacheValidator<? super K, ? super V> validator;
   private final Clock clock;
-
-  private final CoarseClock coarseClock; // null: expiry checks read {@code clock} exactly
-
-  /**
-   * The in-memory tier. It holds the values themselves (no per-value holder); their expiry is
-   * recorded in {@link #deadlines} and enforced by {@link #sweeper} or, on an exact clock, by each
-   * hit comparing the clock with {@link L1Deadlines#next()} (see {@link #liveL1}).
-   */
-  private final Cache<K, V> l1;
-
-  private final L1Deadlines<K> deadlines = new L1Deadlines<>();
-
-  /** Removes due L1 copies off the hit path; null when hits check expiry themselves. */
-  private final L1Sweeper sweeper;
-
-  private final LongUnaryOperator sweep = this::sweep; // registered with sweeper
+  private final L1Tier<K, V> l1;
+  private final TierChain chain;
+  private final WriteSequence seq = new WriteSequence();
 
   /** Whether a hit is served without checks: expiry enforced by the sweeper, no validator. */
   private final boolean unchecked;
 
-  private final Object expiring = new Object(); // one thread at a time removes due L1 copies
-  private final L2Tier l2;
   private final Duration ttl;
   private final ConcurrentHashMap<K, Flight<V>> loading = new ConcurrentHashMap<>();
-  private final MetricRegistry metrics;
-  private final HealthCheckRegistry healthChecks;
-  private final String prefix;
-  private final List<String> metricNames = new ArrayList<>();
-  private final Timer loadTimer;
-  private final LongAdder l1Hits = new LongAdder();
-  private final LongAdder l1Misses = new LongAdder();
-  private final LongAdder l1Evictions = new LongAdder();
-  private final LongAdder l2Hits = new LongAdder();
-  private final LongAdder l2Misses = new LongAdder();
-  private final LongAdder loads = new LongAdder();
-  private final LongAdder loadFailures = new LongAdder();
-  private final LongAdder loadNanos = new LongAdder();
-  private final LongAdder rejected = new LongAdder();
-  private final LongAdder oversizeLoads = new LongAdder();
+  private final CacheMetrics metrics;
   private final AtomicBoolean oversizeLogged = new AtomicBoolean();
   private volatile boolean closed;
 
   /** Test-only interleaving points (see {@link CacheHooks}); set before use. */
   private CacheHooks hooks = CacheHooks.NONE;
 
-  /** A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent. */
   /**
-   * A running L2 lookup and load of one key; {@code withLoader} false for getIfPresent; {@code seq}
-   * the key's write sequence ({@link #seq}) read before it began.
+   * A running tier lookup and load of one key; {@code withLoader} false for getIfPresent; {@code
+   * seq} the key's write sequence read before it began.
    */
   private record Flight<V>(CompletableFuture<V> future, boolean withLoader, long seq) {}
-
-  /*
-   * Write sequence (issue 20 item 1: no value older than a finished put or invalidate is ever
-   * served or cached).
-   *
-   * Every write of a key (put, invalidate, invalidateAll, dropping an unreadable or rejected L2
-   * entry) runs under its stripe's monitor and increments seq[stripe(key)] before touching a tier
-   * (the sequence is then odd) and again after (even). A fill of L1 or L2 with a value read from L2
-   * or produced by the loader reads the sequence *before* reading L2 and stores only if the
-   * sequence is still that even number at the moment of storing:
-   *  - an L1 fill checks it inside l1.asMap().compute(key): a write's own L1 step on the same key
-   *    is serialised with that compute, so the fill either happened before the write's L1 step
-   *    (and is overwritten or removed by it) or sees the write's first increment and stores
-   *    nothing;
-   *  - the write-back of a loaded value to L2 and L1 holds the stripe monitor while it checks and
-   *    writes, so no write of the key can start or run between the check and the L2 write (the
-   *    "checked, then wrote the old value to L2 after invalidate" window); one process owns an L2
-   *    namespace (see OPEN), so an in-process monitor is enough, no L2 compare-and-set needed.
-   * A running load whose sequence is no longer current is not joined by later callers: they wait
-   * for it to finish and then load themselves, so the loader runs at most once at a time per key
-   * and a caller arriving after invalidate never gets a value loaded before it.
-   * invalidateAll takes `clearing` exclusively (writes take it shared) and moves every stripe.
-   * Stripes are shared by keys: a write of one key also refuses concurrent fills of the other keys
-   * of its stripe (a lost fill, never a wrong value). Nothing here is on the L1 hit path.
-   */
-  private static final int STRIPES = 1024;
-
-  private final AtomicLongArray seq = new AtomicLongArray(STRIPES);
-  private final Object[] stripeLocks = new Object[STRIPES];
-  private final StampedLock clearing = new StampedLock();
-
-  private static int stripe(Object key) {
-    return (key.hashCode() * 0x9E3779B9) >>> (32 - 10); // STRIPES = 2^10
-  }
-
-  /** Runs {@code write} as a write of the keys of stripe {@code s} (see the comment above). */
-  private void write(int s, Runnable write) {
-    long stamp = clearing.readLock();
-    try {
-      synchronized (stripeLocks[s]) {
-        seq.incrementAndGet(s);
-        try {
-          write.run();
-        } finally {
-          seq.incrementAndGet(s);
-        }
-      }
-    } finally {
-      clearing.unlockRead(stamp);
-    }
-  }
 
   private TieredCache(
       CacheSettings settings,
       StorageBackend backend,
+      List<StorageBackend> claimed,
+      PersistenceRegistry registry,
       Codec<K> keys,
       Codec<V> values,
-      CacheValidator<? super K, ? super V> validator,
-      Clock clock,
-      MetricRegistry metrics,
-      HealthCheckRegistry healthChecks) {
+      CacheValidator<? super K, ? super V> validator) {
     this.settings = settings;
     this.backend = backend;
+    this.claimed = claimed;
     this.keys = keys;
     this.values = values;
     this.validator = validator;
-    this.clock = clock;
+    this.clock = registry.clock();
     this.ttl = settings.ttl().isZero() ? null : settings.ttl();
-    this.metrics = metrics;
-    this.healthChecks = healthChecks;
-    this.prefix = "cairn.caches." + settings.name();
-    this.l2 =
-        settings.l2Enabled()
-            ? new L2Tier(
-                settings.name(),
-                backend.keyValue(namespace(settings.name())),
-                clock,
-                settings.l2RetryInitial(),
-                settings.l2RetryMax())
-            : null;
-    this.l1 = buildL1(settings);
-    for (int i = 0; i < STRIPES; i++) {
-      stripeLocks[i] = new Object();
-    }
-    this.loadTimer = metrics.timer(prefix + ".load");
-    metricNames.add(prefix + ".load");
-    // last, so that nothing can fail after the refresher was acquired; close() releases it
-    this.coarseClock =
-        settings.l1CoarseClock() && CoarseClock.mirrors(clock) ? CoarseClock.acquire() : null;
-    this.sweeper = coarseClock != null ? L1Sweeper.register(sweep) : null;
-    this.unchecked = sweeper != null && validator == null;
+    this.chain = new TierChain(settings, registry::backend, clock);
+    this.metrics = new CacheMetrics(settings.name(), registry.metrics(), registry.healthChecks());
+    chain.open();
+    boolean bounded = chain.tiers().stream().anyMatch(t -> t.bound() != null);
+    // last, so that nothing can fail after L1 acquired the shared clock; close() releases it
+    this.l1 =
+        new L1Tier<>(
+            settings, values, clock, ttl, bounded ? k -> chain.touch(keys.encode(k)) : k -> {});
+    this.unchecked = l1.sweeps() && validator == null;
   }
 
-  /** L2 namespace of cache {@code name}. */
+  /** Persistent namespace of cache {@code name} (in each of its tiers). */
   static String namespace(String name) {
     return "cache." + name;
   }
 
-  private Cache<K, V> buildL1(CacheSettings s) {
-    Caffeine<Object, Object> b = Caffeine.newBuilder();
-    if (s.l1MaxWeight() > 0) {
-      // Both bounds with one Caffeine weight: an entry weighs its encoded size, at least
-      // max-weight / max-entries, so the total of sizes stays <= max-weight and the count <=
-      // max-entries (issue 20 item 7: a count bound alone let 16 values of 50 MB fill the heap).
-      b.maximumWeight(s.l1MaxWeight());
-    } else {
-      b.maximumSize(s.l1MaxEntries());
-    }
-    b.evictionListener(
-        (Object k, Object v, RemovalCause cause) -> {
-          if (cause.wasEvicted()) {
-            l1Evictions.increment();
-          }
-        });
-    Caffeine<K, V> typed =
-        weighed(b, s.l1MaxWeight() > 0, ceilDiv(s.l1MaxWeight(), s.l1MaxEntries()));
-    // The TTL (each copy's L2 expiry) is enforced outside Caffeine, by deadlines and the sweeper
-    // (or one compare per hit on an exact clock). Caffeine runs without expiry, its cheapest read
-    // path, unless l1.expire-after-write or l1.expire-after-access ask for an L1-only lifetime;
-    // then it uses fixed expiry on the hit clock (write bound = min of those and the ttl), which
-    // reads that clock on every hit (a slower hit path; memory-constrained uses it). Measured on
-    // this project's VMs (RESULTS-integrations.md): Caffeine variable expiry (expireAfter(Expiry))
-    // on the coarse clock costs about twice the instructions of a raw hit, so it is not used.
-    long afterWrite = s.l1ExpireAfterWrite().toNanos();
-    long afterAccess = s.l1ExpireAfterAccess().toNanos();
-    if (afterWrite > 0 || afterAccess > 0) {
-      typed.ticker(() -> TimeUnit.MILLISECONDS.toNanos(now()));
-      if (afterWrite > 0) {
-        long writeLife = ttl == null ? afterWrite : Math.min(saturatedNanos(ttl), afterWrite);
-        typed.expireAfterWrite(writeLife, TimeUnit.NANOSECONDS);
-      }
-      if (afterAccess > 0) {
-        typed.expireAfterAccess(afterAccess, TimeUnit.NANOSECONDS);
-      }
-    }
-    return typed.build();
-  }
-
-  private static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
-    }
-  }
-
-  /** Epoch ms for expiry checks on a hit: the shared {@link CoarseClock}, or the exact clock. */
-  private long now() {
-    CoarseClock c = coarseClock;
-    return c != null ? c.millis() : clock.millis();
-  }
-
   /**
-   * Removes every L1 copy whose expiry is at or before {@code now} (only the copy each deadline was
-   * recorded for, not a newer one), then advances {@link L1Deadlines#next()}. Concurrent callers
-   * wait, so that none serves a due copy this call has yet to remove.
-   */
-  private void expireDue(long now) {
-    synchronized (expiring) {
-      if (now < deadlines.next()) {
-        return; // another thread just did it
-      }
-      List<L1Deadlines.Due<K>> due = deadlines.pollDue(now);
-      int done = 0;
-      try {
-        for (; done < due.size(); done++) {
-          L1Deadlines.Due<K> d = due.get(done);
-          V v = l1.policy().getIfPresentQuietly(d.key());
-          if (v != null && d.matches(v)) {
-            l1.asMap().remove(d.key(), v);
-          }
-        }
-      } catch (RuntimeException e) {
-        // e.g. a key's hashCode failed: keep the records not processed, so a retry removes them
-        // (next() was not advanced, so hits keep checking and the sweeper retries)
-        deadlines.restore(due.subList(done, due.size()));
-        throw e;
-      }
-      deadlines.updateNext();
-    }
-  }
-
-  /**
-   * Records the expiry of a copy just stored in L1 (after it became visible; see {@link
-   * L1Deadlines}). {@code expiresAt} 0: none.
-   */
-  private void expiresL1(K key, V value, long expiresAt) {
-    if (expiresAt != 0) {
-      deadlines.add(
-          key, value, expiresAt, l1.estimatedSize(), k -> l1.policy().getIfPresentQuietly(k));
-      if (sweeper != null) {
-        sweeper.wake(expiresAt);
-      }
-    }
-  }
-
-  /**
-   * For the sweeper: removes the copies due at {@code now} (epoch ms, system clock; {@link
-   * Long#MIN_VALUE}: none) and returns the earliest remaining expiry.
-   */
-  private long sweep(long now) {
-    if (!closed && now >= deadlines.next()) {
-      expireDue(now);
-    }
-    return deadlines.next();
-  }
-
-  /**
-   * Stores {@code value} ({@code size} encoded bytes) in L1 with its expiry (epoch ms, 0 = none),
-   * replacing any copy.
-   */
-  private void putL1(K key, V value, int size, long expiresAt) {
-    storing(size, () -> l1.put(key, value));
-    expiresL1(key, value, expiresAt);
-  }
-
-  private static long ceilDiv(long a, long b) {
-    return (a + b - 1) / b;
-  }
-
-  /**
-   * The encoded size of the value being stored into L1 by this thread, for the weigher (-1: not
-   * known). Every L1 store has the encoded bytes at hand (it wrote or read them for L2); Caffeine
-   * calls the weigher on the storing thread, so handing the size over here saves encoding the value
-   * a second time. A store without it (none today) falls back to encoding.
-   */
-  private static final ThreadLocal<int[]> STORING_SIZE =
-      ThreadLocal.withInitial(() -> new int[] {-1});
-
-  @SuppressWarnings("unchecked")
-  private Caffeine<K, V> weighed(Caffeine<Object, Object> b, boolean byWeight, long minWeight) {
-    if (byWeight) {
-      int min = (int) Math.min(Integer.MAX_VALUE, Math.max(1, minWeight));
-      return b.weigher(
-          (Object k, Object v) -> {
-            int[] size = STORING_SIZE.get();
-            int bytes = size[0] >= 0 ? size[0] : values.encode((V) v).length;
-            return Math.max(min, bytes);
-          });
-    }
-    return (Caffeine<K, V>) (Caffeine<?, ?>) b;
-  }
-
-  /** Runs an L1 store of a value of {@code size} encoded bytes (see {@link #STORING_SIZE}). */
-  private static void storing(int size, Runnable store) {
-    int[] s = STORING_SIZE.get();
-    s[0] = size;
-    try {
-      store.run();
-    } finally {
-      s[0] = -1;
-    }
-  }
-
-  /**
-   * Opens cache {@code name} as configured under {@code cairn.cache.<name>} (over its profile and
+   * Opens cache {@code name} as configured under {@code cairn.caches.<name>} (over its profile and
    * {@code cairn.cache-defaults}). The caller owns it and must {@link #close()} it before closing
    * the registry; to have caches closed with the registry use {@link TieredCaches}.
    *
    * @throws io.cairn.persistence.ConfigurationException if the cache is not configured or its
    *     settings are invalid (every problem, with path and file:line)
-   * @throws PersistenceException if a cache of that name is already open on that backend
+   * @throws PersistenceException if a cache of that name is already open on one of its backends
    */
   public static <K, V> TieredCache<K, V> open(
       PersistenceRegistry registry, String name, Codec<K> keyCodec, Codec<V> valueCodec) {
@@ -436,37 +179,35 @@ public final class TieredCache<K, V> implements AutoCloseable {
     List<ConfigProblem> problems = new ArrayList<>();
     CacheSettings s = CacheSettings.read(registry.config(), name, problems);
     Settings.throwIfAny(problems);
-    StorageBackend backend = registry.backend(s.backend());
-    synchronized (OPEN) {
-      if (!OPEN.computeIfAbsent(backend, b -> new HashSet<>()).add(name)) {
-        throw new PersistenceException(
-            "Cache '"
-                + name
-                + "' is already open on backend '"
-                + backend.name()
-                + "' in this process; share that instance (TieredCaches.cache(...)) or close it"
-                + " first.");
-      }
+    Set<String> names = new LinkedHashSet<>();
+    if (!s.backend().isEmpty()) {
+      names.add(s.backend());
     }
+    s.tiers().forEach(t -> names.add(t.backend()));
+    List<StorageBackend> claimed = new ArrayList<>();
+    for (String b : names) {
+      claimed.add(registry.backend(b));
+    }
+    claim(claimed, name);
     TieredCache<K, V> c = null;
     try {
       c =
           new TieredCache<>(
               s,
-              backend,
+              claimed.isEmpty() ? null : claimed.get(0),
+              claimed,
+              registry,
               keyCodec,
               valueCodec,
-              validator,
-              registry.clock(),
-              registry.metrics(),
-              registry.healthChecks());
-      c.register();
+              validator);
+      c.metrics.register(c);
       return c;
     } catch (RuntimeException e) {
       if (c != null) {
-        c.close(); // releases the shared clock and what register() did
+        c.close(); // releases the shared clock, metrics and the claims
+      } else {
+        release(claimed, name);
       }
-      release(backend, name);
       throw e;
     }
   }
@@ -479,56 +220,34 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return open(registry, name, RawCodecs.KEYS, RawCodecs.VALUES);
   }
 
-  private static void release(StorageBackend backend, String name) {
+  private static void claim(List<StorageBackend> backends, String name) {
     synchronized (OPEN) {
-      Set<String> names = OPEN.get(backend);
-      if (names != null) {
-        names.remove(name);
+      for (StorageBackend b : backends) {
+        if (OPEN.getOrDefault(b, Set.of()).contains(name)) {
+          throw new PersistenceException(
+              "Cache '"
+                  + name
+                  + "' is already open on backend '"
+                  + b.name()
+                  + "' in this process; share that instance (TieredCaches.cache(...)) or close it"
+                  + " first.");
+        }
+      }
+      for (StorageBackend b : backends) {
+        OPEN.computeIfAbsent(b, x -> new HashSet<>()).add(name);
       }
     }
   }
 
-  private void register() {
-    // counts of events are Counters (reporters derive rates); levels are Gauges
-    count("l1.hits", l1Hits::sum);
-    count("l1.misses", l1Misses::sum);
-    count("l1.evictions", l1Evictions::sum);
-    gauge("l1.size", l1::estimatedSize);
-    count("l2.hits", l2Hits::sum);
-    count("l2.misses", l2Misses::sum);
-    count("l2.errors", () -> l2 == null ? 0 : l2.errors());
-    count("loads", loads::sum);
-    count("load-failures", loadFailures::sum);
-    count("rejected", rejected::sum);
-    count("oversize-loads", oversizeLoads::sum);
-    gauge("degraded", () -> l2 != null && l2.degraded() ? 1L : 0L);
-    healthChecks.unregister(prefix);
-    healthChecks.register(
-        prefix,
-        new HealthCheck() {
-          @Override
-          protected Result check() {
-            if (closed) {
-              return Result.unhealthy("cache '" + settings.name() + "' is closed");
-            }
-            return l2 == null
-                ? Result.healthy("cache '" + settings.name() + "': L1 only (l2.enabled = false)")
-                : l2.health();
-          }
-        });
-  }
-
-  private void gauge(String suffix, Gauge<Long> g) {
-    String n = prefix + "." + suffix;
-    metrics.remove(n);
-    metrics.register(n, g);
-    metricNames.add(n);
-  }
-
-  private void count(String suffix, java.util.function.LongSupplier source) {
-    String n = prefix + "." + suffix;
-    io.cairn.persistence.spi.Counts.register(metrics, n, source);
-    metricNames.add(n);
+  private static void release(List<StorageBackend> backends, String name) {
+    synchronized (OPEN) {
+      for (StorageBackend b : backends) {
+        Set<String> names = OPEN.get(b);
+        if (names != null) {
+          names.remove(name);
+        }
+      }
+    }
   }
 
   /** The cache's name. */
@@ -536,14 +255,19 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return settings.name();
   }
 
-  /** Name of the backend holding the L2 tier. */
+  /** Name of the backend holding the top persistent tier ("" for an in-memory-only cache). */
   public String backendName() {
-    return backend.name();
+    return backend == null ? "" : backend.name();
+  }
+
+  /** Backends of the persistent tiers, top down. */
+  public List<String> tierNames() {
+    return chain.tiers().stream().map(StoreTier::name).toList();
   }
 
   /**
-   * The value from L1 or L2, without loading; {@code null} if neither has a live, valid one. An L2
-   * hit is copied into L1.
+   * The value from any tier, without loading; {@code null} if none has a live, valid one. A hit
+   * below L1 is copied into the tiers above.
    */
   public V getIfPresent(K key) {
     // The hit path (see the class comment on expiry): a Caffeine lookup and a LongAdder count,
@@ -551,15 +275,16 @@ public final class TieredCache<K, V> implements AutoCloseable {
     // callers; the rest is in checked().
     V v = l1.getIfPresent(key);
     if (v != null && unchecked) {
-      l1Hits.increment();
+      metrics.l1Hits.increment();
       return v;
     }
-    return checked(key, v, null);
+    return checked(key, v, null, StoredValue.NO_TAGS);
   }
 
   /**
-   * The value for {@code key}: from L1, else L2, else {@code loader} (called at most once at a time
-   * per key across threads; its result is written to both tiers with the cache's TTL).
+   * The value for {@code key}: from L1, else the persistent tiers, else {@code loader} (called at
+   * most once at a time per key across threads; its result is written to every tier with the
+   * cache's TTL).
    *
    * @throws RuntimeException whatever the loader threw (checked exceptions wrapped in {@link
    *     CompletionException}), to every caller waiting on that load
@@ -568,24 +293,43 @@ public final class TieredCache<K, V> implements AutoCloseable {
     Objects.requireNonNull(loader, "loader");
     V v = l1.getIfPresent(key);
     if (v != null && unchecked) {
-      l1Hits.increment();
+      metrics.l1Hits.increment();
       return v;
     }
-    return checked(key, v, loader);
+    return checked(key, v, loader, StoredValue.NO_TAGS);
+  }
+
+  /**
+   * As {@link #get(Object, Function)}; a value this call loads is cached with {@code tags} (see
+   * {@link #invalidateTag}). A value found in a tier keeps the tags it was written with.
+   *
+   * @throws IllegalArgumentException more than 32 tags, an empty tag, or one over 256 UTF-8 bytes
+   */
+  public V get(K key, Function<? super K, ? extends V> loader, Collection<String> tags) {
+    Objects.requireNonNull(loader, "loader");
+    String[] t = StoredValue.checkTags(tags);
+    V v = l1.getIfPresent(key);
+    if (v != null && unchecked) {
+      metrics.l1Hits.increment();
+      return v;
+    }
+    return checked(key, v, loader, t);
   }
 
   /**
    * After an L1 lookup found {@code v} (null: a miss) and the hit needs checks (an exact clock or a
-   * validator): the value served, else L2 and the loader (if any).
+   * validator): the value served, else the tiers and the loader (if any).
    */
-  private V checked(K key, V v, Function<? super K, ? extends V> loader) {
+  private V checked(K key, V v, Function<? super K, ? extends V> loader, String[] tags) {
     if (v != null) {
       V served = served(key);
       if (served != null) {
         return served;
       }
     }
-    return missed(key, loader);
+    ensureOpen();
+    metrics.l1Misses.increment();
+    return load(key, loader, tags);
   }
 
   /**
@@ -593,55 +337,25 @@ public final class TieredCache<K, V> implements AutoCloseable {
    * after removing due copies or rejecting an invalid one. L1 never holds null values.
    */
   private V served(K key) {
-    V v = liveL1(key);
+    V v = l1.live(key);
     if (v == null) {
       return null;
     }
     if (validator == null || validator.isValid(key, v)) {
-      l1Hits.increment();
+      metrics.l1Hits.increment();
       return v;
     }
-    reject(key);
+    metrics.rejected.increment();
+    invalidate(key);
     return null;
   }
 
-  /** The L1 copy of {@code key} if it has not expired (removing due copies first); else null. */
-  private V liveL1(K key) {
-    while (true) {
-      // next() before the lookup: a copy removed as due is then either not found or found with a
-      // due time that has passed (the other way round, a copy could be read just before its
-      // removal and checked against the advanced next()).
-      long due = deadlines.next();
-      V v = l1.getIfPresent(key);
-      if (v == null) {
-        return null;
-      }
-      long now = now();
-      if (now < due) {
-        return v;
-      }
-      expireDue(now);
-    }
-  }
-
-  /** An L1 miss: counted, then L2 and (if any) the loader. */
-  private V missed(K key, Function<? super K, ? extends V> loader) {
-    ensureOpen();
-    l1Misses.increment();
-    return load(key, loader);
-  }
-
-  private void reject(K key) {
-    rejected.increment();
-    invalidate(key);
-  }
-
-  /** L1 missed: single-flight lookup in L2, then the loader (if any). */
-  private V load(K key, Function<? super K, ? extends V> loader) {
+  /** L1 missed: single-flight lookup in the persistent tiers, then the loader (if any). */
+  private V load(K key, Function<? super K, ? extends V> loader, String[] tags) {
     Objects.requireNonNull(key, "key");
-    int s = stripe(key);
+    int s = WriteSequence.stripe(key);
     while (true) {
-      long before = seq.get(s);
+      long before = seq.current(s);
       Flight<V> mine = new Flight<>(new CompletableFuture<>(), loader != null, before);
       Flight<V> running = loading.putIfAbsent(key, mine);
       if (running != null) {
@@ -660,7 +374,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
       }
       V v;
       try {
-        v = loadOwned(key, loader, s, before);
+        v = loadOwned(key, loader, tags, s, before);
       } catch (RuntimeException | Error e) {
         loading.remove(key, mine); // before completing, so that waiters find the key free
         mine.future().completeExceptionally(e);
@@ -686,152 +400,123 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
   }
 
-  /** The load of {@code key} by the flight owner; {@code before} is seq[s] read before it. */
-  private V loadOwned(K key, Function<? super K, ? extends V> loader, int s, long before) {
-    V cached = liveL1(key);
+  /** The load of {@code key} by the flight owner; {@code before} is its sequence read before. */
+  private V loadOwned(
+      K key, Function<? super K, ? extends V> loader, String[] tags, int s, long before) {
+    V cached = l1.live(key);
     if (cached != null && (validator == null || validator.isValid(key, cached))) {
       return cached;
     }
     byte[] k = keys.encode(key);
-    if (l2 != null) {
-      Optional<Entry> e = l2.get(k);
+    if (!chain.isEmpty()) {
+      boolean[] dead = {false};
+      TierChain.Hit hit = chain.find(k, dead);
       hooks.at(CacheHooks.Step.L2_READ, key);
-      if (e != L2Tier.UNAVAILABLE && e.isPresent()) {
-        V v = decodeOrDrop(key, e.get(), s, before);
+      if (hit != null) {
+        V v = fromTier(key, k, hit, s, before);
         if (v != null) {
-          if (validator == null || validator.isValid(key, v)) {
-            l2Hits.increment();
-            fillL1(key, v, e.get().value().length, e.get().expiresAtMillis(), s, before);
-            return v;
-          }
-          rejected.increment();
-          dropIfCurrent(key, k, s, before);
+          return v;
         }
+      } else if (dead[0] && loader == null) {
+        dropIfCurrent(key, k, s, before); // a loader's write-back would overwrite it instead
       }
     }
-    l2Misses.increment();
+    metrics.l2Misses.increment();
     if (loader == null) {
       return null;
     }
+    return callLoader(key, k, loader, tags, s, before);
+  }
+
+  /** A live tier entry: decoded, validated, copied upward; null if it cannot be served. */
+  private V fromTier(K key, byte[] k, TierChain.Hit hit, int s, long before) {
+    StoredValue sv = hit.found().stored();
+    V v = decodeOrDrop(key, k, sv.value(), s, before);
+    if (v == null) {
+      return null;
+    }
+    if (validator != null && !validator.isValid(key, v)) {
+      metrics.rejected.increment();
+      dropIfCurrent(key, k, s, before);
+      return null;
+    }
+    metrics.l2Hits.increment();
+    long expiresAt = hit.found().expiresAtMillis();
+    if (hit.tier() > 0) {
+      seq.ifCurrent(
+          s, before, false, () -> chain.fillAbove(hit.tier(), k, sv, expiresAt, clock.millis()));
+    }
+    l1.fill(key, v, sv.value().length, expiresAt, sv.tags(), seq, s, before);
+    return v;
+  }
+
+  private V callLoader(
+      K key, byte[] k, Function<? super K, ? extends V> loader, String[] tags, int s, long before) {
     long start = System.nanoTime();
     V v;
     try {
       v = loader.apply(key);
     } catch (RuntimeException | Error e) {
-      loadFailures.increment();
-      record(start);
+      metrics.loadFailures.increment();
+      metrics.recordLoad(start);
       throw e;
     }
-    loads.increment();
-    record(start);
+    metrics.loads.increment();
+    metrics.recordLoad(start);
     if (v == null) {
       return null;
     }
     byte[] encoded = values.encode(v);
     if (encoded.length > settings.maxValueSize()) {
-      oversizeLoads.increment();
+      metrics.oversizeLoads.increment();
       if (oversizeLogged.compareAndSet(false, true)) {
         log.warn(
             "{}; a loaded value that large is returned to its callers and not cached (further"
-                + " ones are counted in {}.oversize-loads, not logged)",
+                + " ones are counted in cairn.caches.{}.oversize-loads, not logged)",
             oversize(key, encoded.length),
-            prefix);
+            settings.name());
       }
       return v;
     }
     long expiresAt = expiresAt();
     hooks.at(CacheHooks.Step.LOAD_WRITE_BACK, key);
-    writeBack(key, k, v, encoded, expiresAt, s, before);
+    // checked and written under the stripe monitor: no write of the key runs in between
+    seq.ifCurrent(
+        s,
+        before,
+        false,
+        () -> {
+          chain.write(k, tags, encoded, ttl);
+          hooks.at(CacheHooks.Step.LOAD_L2_WRITTEN, key);
+          if (expiresAt == 0 || expiresAt > clock.millis()) {
+            l1.put(key, v, encoded.length, expiresAt, tags);
+          }
+        });
     return v;
   }
 
   /**
-   * Writes a loaded value to L2 and L1 if no write of its stripe began since {@code before} was
-   * read (checked and written under the stripe monitor: see the write-sequence comment).
-   */
-  private void writeBack(K key, byte[] k, V v, byte[] encoded, long expiresAt, int s, long before) {
-    if ((before & 1) != 0 || seq.get(s) != before) {
-      return; // a write began during the load: return the value to the callers, cache nothing
-    }
-    long stamp = clearing.readLock();
-    try {
-      synchronized (stripeLocks[s]) {
-        if (seq.get(s) != before) {
-          return;
-        }
-        if (l2 != null) {
-          l2.put(k, encoded, ttl);
-        }
-        hooks.at(CacheHooks.Step.LOAD_L2_WRITTEN, key);
-        if (expiresAt == 0 || expiresAt > clock.millis()) {
-          putL1(key, v, encoded.length, expiresAt);
-        }
-      }
-    } finally {
-      clearing.unlockRead(stamp);
-    }
-  }
-
-  /**
-   * Puts a value read from L2 into L1 with expiry {@code expiresAt} (epoch ms, 0 = none) if no
-   * write of its stripe began since {@code before} was read (before reading L2); returns whether it
-   * did.
-   */
-  private boolean fillL1(K key, V v, int size, long expiresAt, int s, long before) {
-    if ((before & 1) != 0 || (expiresAt != 0 && expiresAt <= clock.millis())) {
-      return false; // read during a write, or expired before it could be cached: serve only
-    }
-    boolean[] stored = {false};
-    storing(
-        size,
-        () ->
-            l1.asMap()
-                .compute(
-                    key,
-                    (kk, old) -> {
-                      if (seq.get(s) != before) {
-                        return old;
-                      }
-                      stored[0] = true;
-                      return v;
-                    }));
-    if (stored[0]) {
-      expiresL1(key, v, expiresAt);
-    }
-    return stored[0];
-  }
-
-  /**
-   * Removes {@code key} from both tiers as a write, unless a write of its stripe began since {@code
+   * Removes {@code key} from every tier as a write, unless a write of its stripe began since {@code
    * before} (then the entry that was read may already be replaced, and is not this caller's to
    * drop).
    */
   private void dropIfCurrent(K key, byte[] k, int s, long before) {
-    long stamp = clearing.readLock();
-    try {
-      synchronized (stripeLocks[s]) {
-        if (seq.get(s) != before) {
-          return;
-        }
-        seq.incrementAndGet(s);
-        try {
+    seq.ifCurrent(
+        s,
+        before,
+        true,
+        () -> {
           l1.invalidate(key);
-          l2.delete(k);
-        } finally {
-          seq.incrementAndGet(s);
-        }
-      }
-    } finally {
-      clearing.unlockRead(stamp);
-    }
+          chain.delete(k);
+        });
   }
 
-  private V decodeOrDrop(K key, Entry e, int s, long before) {
+  private V decodeOrDrop(K key, byte[] k, byte[] value, int s, long before) {
     try {
-      return values.decode(e.value());
+      return values.decode(value);
     } catch (PersistenceException | IllegalArgumentException ex) {
-      // An undecodable L2 value (old format, corruption) is dropped and treated as a miss.
-      dropIfCurrent(key, e.key(), s, before);
+      // An undecodable stored value (old format, corruption) is dropped and treated as a miss.
+      dropIfCurrent(key, k, s, before);
       return null;
     }
   }
@@ -853,12 +538,6 @@ public final class TieredCache<K, V> implements AutoCloseable {
         + ".max-value-size); raise that setting or keep values that large out of the cache";
   }
 
-  private void record(long start) {
-    long nanos = System.nanoTime() - start;
-    loadNanos.add(nanos);
-    loadTimer.update(nanos, TimeUnit.NANOSECONDS);
-  }
-
   private long expiresAt() {
     if (ttl == null) {
       return 0;
@@ -869,13 +548,25 @@ public final class TieredCache<K, V> implements AutoCloseable {
   }
 
   /**
-   * Writes {@code value} to L2 (with the TTL) and L1, replacing any value. A load of the key
-   * running meanwhile still answers its callers but caches nothing; a read that starts after this
-   * returns never answers an older value.
+   * Writes {@code value} to every tier (with the TTL) and L1, replacing any value. A load of the
+   * key running meanwhile still answers its callers but caches nothing; a read that starts after
+   * this returns never answers an older value.
    */
   public void put(K key, V value) {
+    put(key, value, List.of());
+  }
+
+  /**
+   * As {@link #put(Object, Object)}, with tags: {@link #invalidateTag} of any of them drops the
+   * entry from every tier.
+   *
+   * @throws IllegalArgumentException the value encodes to more than {@code max-value-size} bytes
+   *     (nothing is written), or more than 32 tags, an empty tag, or one over 256 UTF-8 bytes
+   */
+  public void put(K key, V value, Collection<String> tags) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(value, "value");
+    String[] t = StoredValue.checkTags(tags);
     ensureOpen();
     byte[] encoded = values.encode(value);
     if (encoded.length > settings.maxValueSize()) {
@@ -883,61 +574,97 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
     byte[] k = keys.encode(key);
     long expiresAt = expiresAt();
-    write(
-        stripe(key),
+    seq.write(
+        WriteSequence.stripe(key),
         () -> {
           hooks.at(CacheHooks.Step.PUT_BEFORE_L2, key);
-          if (l2 != null) {
-            l2.put(k, encoded, ttl);
-          }
-          putL1(key, value, encoded.length, expiresAt);
+          chain.write(k, t, encoded, ttl);
+          l1.put(key, value, encoded.length, expiresAt, t);
         });
   }
 
   /**
-   * Removes {@code key} from both tiers. A load of the key running meanwhile still answers its
-   * callers but caches nothing; a read that starts after this returns misses both tiers.
+   * Removes {@code key} from every tier. A load of the key running meanwhile still answers its
+   * callers but caches nothing; a read that starts after this returns misses every tier.
    */
   public void invalidate(K key) {
     Objects.requireNonNull(key, "key");
     ensureOpen();
     byte[] k = keys.encode(key);
-    write(
-        stripe(key),
+    seq.write(
+        WriteSequence.stripe(key),
         () -> {
           l1.invalidate(key);
           hooks.at(CacheHooks.Step.INVALIDATE_BEFORE_L2, key);
-          if (l2 != null) {
-            l2.delete(k);
-          }
+          chain.delete(k);
         });
   }
 
   /**
-   * Removes every entry from both tiers (L2 in batches). Writes of single keys wait until it
-   * returns; loads running meanwhile cache nothing.
+   * Drops every entry carrying {@code tag} from every tier: one generation write per persistent
+   * tier (durable at its backend's durability before this returns, so it holds across a restart)
+   * and a walk of L1's tagged copies; no scan of stored entries. Dropped entries are removed from
+   * storage when next read, evicted by a bound, or expired. Writes of single keys wait until it
+   * returns; loads running meanwhile cache nothing. A tier that is degraded meanwhile is cleared
+   * before it serves again.
+   */
+  public void invalidateTag(String tag) {
+    StoredValue.checkTags(List.of(Objects.requireNonNull(tag, "tag")));
+    ensureOpen();
+    seq.writeAll(
+        () -> {
+          chain.invalidateTag(tag);
+          l1.dropTagged(tag);
+        });
+  }
+
+  /**
+   * Drops every entry whose key and value {@code test} accepts, from every tier; returns how many
+   * keys were dropped. Unlike {@link #invalidateTag} this scans: L1, then each persistent tier
+   * (streamed; the matching keys are collected, then invalidated one by one as {@link
+   * #invalidate}). Entries written while it runs may or may not be tested. Entries whose stored
+   * value cannot be decoded are skipped (a read drops them).
+   */
+  public long invalidateIf(BiPredicate<? super K, ? super V> test) {
+    Objects.requireNonNull(test, "test");
+    ensureOpen();
+    Set<K> matched = new LinkedHashSet<>();
+    l1.forEach(test, matched::add);
+    for (StoreTier t : chain.tiers()) {
+      t.scan(
+          Long.MAX_VALUE,
+          e -> {
+            StoredValue sv = t.liveValue(e);
+            if (sv == null) {
+              return;
+            }
+            try {
+              K key = keys.decode(e.key());
+              if (!matched.contains(key) && test.test(key, values.decode(sv.value()))) {
+                matched.add(key);
+              }
+            } catch (PersistenceException | IllegalArgumentException undecodable) {
+              // skipped: a read of that key drops it
+            }
+          });
+    }
+    for (K key : matched) {
+      invalidate(key);
+    }
+    return matched.size();
+  }
+
+  /**
+   * Removes every entry from every tier (persistent tiers in batches). Writes of single keys wait
+   * until it returns; loads running meanwhile cache nothing.
    */
   public void invalidateAll() {
     ensureOpen();
-    long stamp = clearing.writeLock();
-    try {
-      for (int i = 0; i < STRIPES; i++) {
-        seq.incrementAndGet(i);
-      }
-      try {
-        // expiry records become stale, dropped later (clearing them could race a put)
-        l1.invalidateAll();
-        if (l2 != null) {
-          l2.clear();
-        }
-      } finally {
-        for (int i = 0; i < STRIPES; i++) {
-          seq.incrementAndGet(i);
-        }
-      }
-    } finally {
-      clearing.unlockWrite(stamp);
-    }
+    seq.writeAll(
+        () -> {
+          l1.invalidateAll();
+          chain.clear();
+        });
   }
 
   /**
@@ -954,7 +681,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     Objects.requireNonNull(progress, "progress");
     long total = keysToWarm.size();
     long done = 0;
-    long before = loads.sum() + loadFailures.sum();
+    long before = metrics.loads.sum() + metrics.loadFailures.sum();
     progress.report("warm", 0, total);
     for (K k : keysToWarm) {
       get(k, loader);
@@ -963,95 +690,122 @@ public final class TieredCache<K, V> implements AutoCloseable {
         progress.report("warm", done, total);
       }
     }
-    return loads.sum() + loadFailures.sum() - before;
+    return metrics.loads.sum() + metrics.loadFailures.sum() - before;
   }
 
   /**
-   * Copies up to {@code max} live L2 entries (in key order) into L1, reporting phase {@code
-   * "warm-from-l2"}; use after a restart to avoid a cold L1. Values rejected by the validator are
-   * dropped. Returns how many were copied.
+   * Copies up to {@code max} live entries of the top persistent tier (in key order, streamed: at
+   * most one entry is held at a time beside L1) into L1, reporting phase {@code "warm-from-l2"}
+   * (total: the store's approximate count); use after a restart to avoid a cold L1. Values rejected
+   * by the validator are dropped. Returns how many were copied.
    */
   public long warmFromL2(int max, Progress progress) {
     Objects.requireNonNull(progress, "progress");
     ensureOpen();
-    if (l2 == null || max <= 0) {
+    if (chain.isEmpty() || max <= 0) {
       return 0;
     }
-    long[] before = new long[STRIPES]; // write sequences before the scan (see fillL1)
-    for (int i = 0; i < STRIPES; i++) {
-      before[i] = seq.get(i);
-    }
-    List<Entry> entries = l2.scan(max);
-    long copied = 0;
-    for (int i = 0; i < entries.size(); i++) {
-      Entry e = entries.get(i);
-      K key = keys.decode(e.key());
-      int s = stripe(key);
-      V v = decodeOrDrop(key, e, s, before[s]);
-      if (v != null) {
-        if (validator == null || validator.isValid(key, v)) {
-          if (fillL1(key, v, e.value().length, e.expiresAtMillis(), s, before[s])) {
-            copied++;
+    long[] before = seq.snapshot(); // write sequences before the scan (see L1Tier.fill)
+    StoreTier top = chain.tiers().get(0);
+    long total = Math.min(max, top.approximateCount());
+    long[] counts = {0, 0}; // scanned, copied
+    top.scan(
+        max,
+        e -> {
+          counts[0]++;
+          StoredValue sv = top.liveValue(e);
+          if (sv != null) {
+            K key = keys.decode(e.key());
+            int s = WriteSequence.stripe(key);
+            V v = decodeOrDrop(key, e.key(), sv.value(), s, before[s]);
+            if (v != null) {
+              if (validator == null || validator.isValid(key, v)) {
+                if (l1.fill(
+                    key, v, sv.value().length, e.expiresAtMillis(), sv.tags(), seq, s, before[s])) {
+                  counts[1]++;
+                }
+              } else {
+                metrics.rejected.increment();
+                dropIfCurrent(key, e.key(), s, before[s]);
+              }
+            }
           }
-        } else {
-          rejected.increment();
-          dropIfCurrent(key, e.key(), s, before[s]);
-        }
-      }
-      if ((i + 1) % 256 == 0 || i + 1 == entries.size()) {
-        progress.report("warm-from-l2", i + 1, entries.size());
-      }
-    }
-    return copied;
+          if (counts[0] % 256 == 0) {
+            progress.report("warm-from-l2", counts[0], Math.max(total, counts[0]));
+          }
+        });
+    progress.report("warm-from-l2", counts[0], counts[0]);
+    return counts[1];
   }
 
   /**
-   * Removes expired copies from L1 (by the exact clock) and expired entries from L2 storage now;
-   * returns how many L2 entries.
+   * Removes expired copies from L1 (by the exact clock) and expired entries from the persistent
+   * tiers' storage now; returns how many persistent entries.
    */
   public long purgeExpired() {
     ensureOpen();
-    long now = clock.millis();
-    if (now >= deadlines.next()) {
-      expireDue(now);
-    }
-    l1.cleanUp();
-    return l2 == null ? 0 : l2.purgeExpired();
+    l1.purgeExpired();
+    return chain.purgeExpired();
   }
 
-  /** Per-tier counters since open. */
+  /** Counters since open, L1 and the persistent tiers together (L2 = any persistent tier). */
   public CacheStats stats() {
     return new CacheStats(
-        l1Hits.sum(),
-        l1Misses.sum(),
-        l1Evictions.sum(),
+        metrics.l1Hits.sum(),
+        metrics.l1Misses.sum(),
+        l1.evictions(),
         l1.estimatedSize(),
-        l2Hits.sum(),
-        l2Misses.sum(),
-        l2 == null ? 0 : l2.errors(),
-        loads.sum(),
-        loadFailures.sum(),
-        loadNanos.sum(),
-        rejected.sum(),
+        metrics.l2Hits.sum(),
+        metrics.l2Misses.sum(),
+        chain.errors(),
+        metrics.loads.sum(),
+        metrics.loadFailures.sum(),
+        metrics.loadNanos.sum(),
+        metrics.rejected.sum(),
         isDegraded());
   }
 
-  /** Whether L2 is currently bypassed after failures. */
+  /** Per persistent tier, top down: reads answered, evictions, size against bound, health. */
+  public List<TierStats> tierStats() {
+    return chain.tiers().stream().map(TierStats::of).toList();
+  }
+
+  /** Whether any persistent tier is currently bypassed after failures. */
   public boolean isDegraded() {
-    return l2 != null && l2.degraded();
+    return chain.degraded();
+  }
+
+  TierChain chain() {
+    return chain;
+  }
+
+  long l1Size() {
+    return l1.estimatedSize();
+  }
+
+  long l1Evictions() {
+    return l1.evictions();
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  CacheSettings settings() {
+    return settings;
   }
 
   private void ensureOpen() {
     if (closed) {
       throw new ClosedException(
-          "cache '" + settings.name() + "' on backend '" + backend.name() + "'",
+          "cache '" + settings.name() + "' on backend '" + backendName() + "'",
           "open it again with TieredCache.open or TieredCaches");
     }
   }
 
   /**
-   * Drops L1, unregisters metrics and the health check and releases the name; L2 keeps its entries.
-   * Idempotent.
+   * Drops L1, unregisters metrics and the health check and releases the name; the persistent tiers
+   * keep their entries. Idempotent.
    */
   @Override
   public void close() {
@@ -1061,28 +815,17 @@ public final class TieredCache<K, V> implements AutoCloseable {
       }
       closed = true;
     }
-    if (sweeper != null) {
-      sweeper.unregister(sweep);
+    if (l1 != null) {
+      l1.close();
     }
-    l1.invalidateAll();
-    deadlines.clear();
     loading.clear();
-    for (String n : metricNames) {
-      metrics.remove(n);
-    }
-    healthChecks.unregister(prefix);
-    release(backend, settings.name());
-    if (coarseClock != null) {
-      coarseClock.release();
-    }
+    metrics.unregister();
+    release(claimed, settings.name());
   }
 
-  /**
-   * Whether L1 expiry is enforced off the hit path by {@link L1Sweeper} and the shared {@link
-   * CoarseClock} (for tests).
-   */
+  /** Whether L1 expiry is enforced off the hit path by the sweeper and coarse clock (tests). */
   boolean usesCoarseClock() {
-    return coarseClock != null;
+    return l1.usesCoarseClock();
   }
 
   /** Installs test-only interleaving hooks; call before the cache is shared between threads. */
@@ -1092,23 +835,22 @@ public final class TieredCache<K, V> implements AutoCloseable {
 
   /** Drops the L1 copy of {@code key} only, as an eviction would (for tests). */
   void invalidateL1ForTest(K key) {
-    l1.invalidate(key);
+    l1.evictForTest(key);
   }
 
   /** Total L1 weight (encoded bytes, each entry at least max-weight / max-entries; for tests). */
   long l1WeightForTest() {
-    l1.cleanUp();
-    return l1.policy().eviction().map(e -> e.weightedSize().orElse(-1)).orElse(-1L);
+    return l1.weightForTest();
   }
 
   /** Number of L1 expiry records, live and stale (for tests). */
   int deadlineRecords() {
-    return deadlines.size();
+    return l1.deadlineRecords();
   }
 
   @Override
   public String toString() {
-    return "TieredCache[" + name() + " on " + backendName() + "]";
+    return "TieredCache[" + name() + " on " + tierNames() + "]";
   }
 
   /** Shared codec instances for raw caches, so repeated raw lookups get the same cache. */

@@ -70,11 +70,15 @@ public final class TieredCaches implements LifecycleListener {
     Set<String> names = CacheSettings.configuredNames(registry.config());
     for (String name : names) {
       CacheSettings s = CacheSettings.read(registry.config(), name, new ArrayList<>());
-      if (s.l2Enabled()) {
+      for (TierSettings t : s.tiers()) {
         long purged =
-            registry.backend(s.backend()).keyValue(TieredCache.namespace(name)).purgeExpired();
+            registry.backend(t.backend()).keyValue(TieredCache.namespace(name)).purgeExpired();
         if (purged > 0) {
-          log.info("Cache '{}': purged {} L2 entries that expired while closed", name, purged);
+          log.info(
+              "Cache '{}': purged {} entries of tier '{}' that expired while closed",
+              name,
+              purged,
+              t.backend());
         }
       }
     }

@@ -124,8 +124,53 @@ class CacheInterleavingTest {
   }
 
   private static String rawL2(PersistenceRegistry r, String key) {
-    byte[] v = r.backend("b").keyValue("cache.c").get(key.getBytes(StandardCharsets.UTF_8));
+    byte[] v =
+        TestBackends.storedValue(
+            r.backend("b").keyValue("cache.c"), key.getBytes(StandardCharsets.UTF_8));
     return v == null ? null : new String(v, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Tags (issue 16): a miss read a tagged entry from L2 (still live), then invalidateTag ran to
+   * completion; the miss may answer its caller but must not put the value back into L1.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void missReadingATaggedEntryBeforeInvalidateTagDoesNotRefillL1(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      c.put("k", "old", java.util.List.of("upstream-7"));
+      c.invalidateL1ForTest("k");
+      Gate read = gates.pause(Step.L2_READ);
+      Future<String> miss = exec.submit(() -> c.getIfPresent("k"));
+      read.awaitArrived();
+      done(exec.submit(() -> c.invalidateTag("upstream-7")));
+      read.release();
+      assertThat(done(miss)).as("a read concurrent with invalidateTag").isIn("old", null);
+      assertThat(c.getIfPresent("k")).as("after invalidateTag returned").isNull();
+      assertThat(c.get("k", k -> "fresh")).isEqualTo("fresh");
+    }
+  }
+
+  /**
+   * Tags: a load of a tagged key got its value, then invalidateTag ran to completion; the
+   * write-back must cache it in no tier.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void loadFinishingAfterInvalidateTagCachesNothing(String type) throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      Gate writeBack = gates.pause(Step.LOAD_WRITE_BACK);
+      Future<String> load =
+          exec.submit(() -> c.get("k", k -> "old", java.util.List.of("upstream-7")));
+      writeBack.awaitArrived();
+      done(exec.submit(() -> c.invalidateTag("upstream-7")));
+      writeBack.release();
+      assertThat(done(load)).isEqualTo("old");
+      assertThat(c.getIfPresent("k")).isNull();
+      assertThat(rawL2(r, "k")).isNull();
+    }
   }
 
   /**

@@ -38,6 +38,10 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
   /** Key-value operations attempted while failing. */
   static final AtomicInteger FAILED_CALLS = new AtomicInteger();
 
+  /** Entries handed out by scans of flaky stores (to show that a reader streams). */
+  static final java.util.concurrent.atomic.AtomicLong SCANNED =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private final MemoryBackendProvider memory = new MemoryBackendProvider();
 
   @Override
@@ -177,7 +181,24 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
     @Override
     public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
       check("scan");
-      return d.scan(fromInclusive, toExclusive);
+      CloseableIterator<Entry> it = d.scan(fromInclusive, toExclusive);
+      return new CloseableIterator<>() {
+        @Override
+        public boolean hasNext() {
+          return it.hasNext();
+        }
+
+        @Override
+        public Entry next() {
+          SCANNED.incrementAndGet();
+          return it.next();
+        }
+
+        @Override
+        public void close() {
+          it.close();
+        }
+      };
     }
 
     @Override

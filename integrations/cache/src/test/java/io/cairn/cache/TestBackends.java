@@ -31,6 +31,12 @@ final class TestBackends {
         + " }\n";
   }
 
+  /** The value codec's bytes of the cache entry stored under {@code key}, or null. */
+  static byte[] storedValue(io.cairn.persistence.KeyValueStore store, byte[] key) {
+    byte[] v = store.get(key);
+    return v == null ? null : StoredValue.decode(v).value();
+  }
+
   static PersistenceRegistry open(
       String type, Path dir, Clock clock, String extra, LifecycleListener... listeners) {
     PersistenceRegistry.Builder b = PersistenceRegistry.builder().clock(clock).baseDirectory(dir);

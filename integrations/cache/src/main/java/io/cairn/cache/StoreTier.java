@@ -1,0 +1,554 @@
+package io.cairn.cache;
+
+import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.CloseableIterator;
+import io.cairn.persistence.Entry;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.StorageBackend;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One persistent tier of a cache (a key-value namespace on one backend), with its bound, its tag
+ * table, and its guard against failure.
+ *
+ * <p>Stored layout: namespace {@code cache.<name>} on the tier's backend; key = the key codec's
+ * bytes, value = a {@link StoredValue} (tags with generations, then the value codec's bytes),
+ * expiry = the entry's TTL capped by the tier's {@code max-ttl}, kept by the store (an entry whose
+ * TTL passed while the service was down is invisible after restart). Tag generations: namespace
+ * {@code cache.<name>.tags} ({@link TagTable}). Writes are plain puts at the backend's durability.
+ *
+ * <h2>Bound</h2>
+ *
+ * With {@code max-entries} or {@code max-bytes} set, {@link TierBound} indexes the keys and evicts
+ * by CLOCK after each write that takes the tier over; the index is rebuilt by a streaming scan when
+ * the cache opens ({@link #rebuildIndex}).
+ *
+ * <h2>Degradation</h2>
+ *
+ * <p>When an operation fails with a storage error, the tier turns <em>degraded</em>: it logs one
+ * warning, and until the retry time (retry-initial, doubling up to retry-max while failures
+ * continue, by the registry clock) every read reports "unavailable" and every write is skipped.
+ * Keys written or invalidated while degraded, or whose write failed, are remembered as dirty (at
+ * most {@value #MAX_DIRTY}; beyond that, or after a tag invalidation or a failure of the tag table,
+ * the whole namespace is marked dirty). The first call after the retry time first deletes the dirty
+ * keys (or clears the namespace and its tag table) so that the tier can never serve a value older
+ * than one written or invalidated during the outage, and only then reports itself healthy again.
+ * The dirty set lives in memory: a process that stops while a tier is degraded does not remember
+ * it. That is why a tier that turns degraded is also recorded in the other tiers ({@code TierChain}
+ * clears it at the next open).
+ *
+ * <p>Argument errors ({@link IllegalArgumentException}, e.g. a key longer than the store allows)
+ * are the caller's and are rethrown, not treated as tier failures. Thread-safe.
+ */
+final class StoreTier {
+  private static final Logger log = LoggerFactory.getLogger(StoreTier.class);
+  static final int MAX_DIRTY = 10_000;
+  private static final int CLEAR_BATCH = 1000;
+
+  /** A live entry read from the tier: its stored form and expiry (epoch ms, 0 = none). */
+  record Found(StoredValue stored, long expiresAtMillis, int storedBytes) {}
+
+  /** Returned by {@link #read} when the tier cannot be used. Compared by identity. */
+  static final Found UNAVAILABLE = new Found(null, 0, 0);
+
+  /** Returned by {@link #read} for an entry that is dead (tag invalidated) or undecodable. */
+  static final Found DEAD = new Found(null, 0, 0);
+
+  private final String cacheName;
+  private final StorageBackend backend;
+  private final KeyValueStore store;
+  private final KeyValueStore tagStore;
+  private final TagTable tags;
+  private final TierBound bound; // null: bounded by TTL only
+  private final Duration maxTtl; // null: no cap
+  private final Clock clock;
+  private final Duration retryInitial;
+  private final Duration retryMax;
+  private final LongAdder errors = new LongAdder();
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+  private final LongAdder evictions = new LongAdder();
+
+  private volatile boolean degraded;
+  private volatile long retryAt;
+  // guarded by this
+  private long backoffMillis;
+  private final Set<ByteBuffer> dirty = new HashSet<>();
+  private boolean dirtyAll;
+  private String lastError = "";
+  private long degradedSince;
+  private Runnable onDegraded = () -> {};
+  private Runnable onRecovered = () -> {};
+
+  StoreTier(
+      String cacheName,
+      StorageBackend backend,
+      TierSettings settings,
+      Clock clock,
+      Duration initial,
+      Duration max) {
+    this.cacheName = cacheName;
+    this.backend = backend;
+    this.store = backend.keyValue(TieredCache.namespace(cacheName));
+    this.tagStore = backend.keyValue(TagTable.namespace(cacheName));
+    this.tags = new TagTable(tagStore);
+    this.bound =
+        settings.maxEntries() > 0 || settings.maxBytes() > 0
+            ? new TierBound(settings.maxEntries(), settings.maxBytes())
+            : null;
+    this.maxTtl = settings.maxTtl().isZero() ? null : settings.maxTtl();
+    this.clock = clock;
+    this.retryInitial = initial;
+    this.retryMax = max;
+  }
+
+  /** Called (outside this tier's monitor) when the tier turns degraded and when it recovers. */
+  void listen(Runnable degradedListener, Runnable recoveredListener) {
+    this.onDegraded = degradedListener;
+    this.onRecovered = recoveredListener;
+  }
+
+  /** The backend's name: the tier's name in settings, metrics and messages. */
+  String name() {
+    return backend.name();
+  }
+
+  StorageBackend backend() {
+    return backend;
+  }
+
+  boolean degraded() {
+    return degraded;
+  }
+
+  long errors() {
+    return errors.sum();
+  }
+
+  long hits() {
+    return hits.sum();
+  }
+
+  long misses() {
+    return misses.sum();
+  }
+
+  long evictions() {
+    return evictions.sum();
+  }
+
+  TierBound bound() {
+    return bound;
+  }
+
+  /**
+   * The live entry of {@code key}; null if absent or expired; {@link #DEAD} if present but
+   * invalidated by a tag or not readable as a cache entry (the caller drops it as a write); {@link
+   * #UNAVAILABLE} if the tier cannot be used.
+   */
+  Found read(byte[] key) {
+    if (!usable()) {
+      return UNAVAILABLE;
+    }
+    try {
+      Optional<Entry> e = store.getEntry(key);
+      if (e.isEmpty()) {
+        misses.increment();
+        return null;
+      }
+      StoredValue v;
+      try {
+        v = StoredValue.decode(e.get().value());
+      } catch (IllegalArgumentException bad) {
+        misses.increment();
+        return DEAD;
+      }
+      if (v.tags().length > 0 && !tags.live(v)) {
+        misses.increment();
+        return DEAD;
+      }
+      hits.increment();
+      if (bound != null) {
+        bound.touch(key);
+      }
+      return new Found(v, e.get().expiresAtMillis(), e.get().value().length);
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      failed(e, null, false);
+      return UNAVAILABLE;
+    }
+  }
+
+  /** Marks {@code key} recently used, as a read would (an L1 eviction of a key the tier holds). */
+  void touch(byte[] key) {
+    if (bound != null) {
+      bound.touch(key);
+    }
+  }
+
+  /**
+   * Writes {@code value} with {@code entryTags} (or, when degraded, remembers the key as dirty).
+   * {@code ttl} null: no expiry; the tier's {@code max-ttl} caps it. Evicts what the bound asks.
+   */
+  void write(byte[] key, String[] entryTags, byte[] value, Duration ttl) {
+    if (!usable()) {
+      markDirty(key);
+      return;
+    }
+    try {
+      byte[] stored = new StoredValue(entryTags, tags.current(entryTags), value).encode();
+      Duration t = capped(ttl);
+      if (t == null) {
+        store.put(key, stored);
+      } else {
+        store.put(key, stored, t);
+      }
+      if (bound != null) {
+        for (byte[] victim : bound.written(key, (long) key.length + stored.length)) {
+          store.delete(victim);
+          evictions.increment();
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      failed(e, key, false);
+    }
+  }
+
+  private Duration capped(Duration ttl) {
+    if (maxTtl == null) {
+      return ttl;
+    }
+    return ttl == null || ttl.compareTo(maxTtl) > 0 ? maxTtl : ttl;
+  }
+
+  /** Deletes (or, when degraded, remembers the key as dirty). */
+  void delete(byte[] key) {
+    if (!usable()) {
+      markDirty(key);
+      return;
+    }
+    try {
+      store.delete(key);
+      if (bound != null) {
+        bound.removed(key);
+      }
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      failed(e, key, false);
+    }
+  }
+
+  /**
+   * Moves {@code tag} to a new generation in this tier (or, when degraded or failing, marks the
+   * whole tier dirty: it is cleared before it serves again).
+   */
+  void invalidateTag(String tag) {
+    if (!usable()) {
+      markAllDirty();
+      return;
+    }
+    try {
+      tags.bump(tag);
+    } catch (RuntimeException e) {
+      failed(e, null, true);
+    }
+  }
+
+  /** Deletes every entry and tag row (or, when degraded, marks the whole namespace dirty). */
+  void clear() {
+    if (!usable()) {
+      markAllDirty();
+      return;
+    }
+    try {
+      deleteAll();
+    } catch (RuntimeException e) {
+      failed(e, null, true);
+    }
+  }
+
+  /**
+   * Streams up to {@code max} entries in key order to {@code sink} (raw store entries; nothing is
+   * collected). Stops quietly (after marking the tier failed) if the store fails.
+   */
+  void scan(long max, Consumer<Entry> sink) {
+    if (!usable()) {
+      return;
+    }
+    long n = 0;
+    try (CloseableIterator<Entry> it = store.scan(null, null)) {
+      while (n < max && it.hasNext()) {
+        sink.accept(it.next());
+        n++;
+      }
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (PersistenceException e) {
+      failed(e, null, false);
+    }
+  }
+
+  /** The store's estimate of its entry count (0 when unavailable). */
+  long approximateCount() {
+    try {
+      return usable() ? store.approximateCount() : 0;
+    } catch (RuntimeException e) {
+      failed(e, null, false);
+      return 0;
+    }
+  }
+
+  /** Decodes a scanned entry if it is live here (tags current); else null. */
+  StoredValue liveValue(Entry e) {
+    try {
+      StoredValue v = StoredValue.decode(e.value());
+      return v.tags().length == 0 || tags.live(v) ? v : null;
+    } catch (IllegalArgumentException bad) {
+      return null;
+    }
+  }
+
+  /** Rebuilds the bound's index from the stored entries (streamed); no-op when unbounded. */
+  void rebuildIndex() {
+    if (bound == null) {
+      return;
+    }
+    bound.clear();
+    List<byte[]> victims = new ArrayList<>();
+    scan(
+        Long.MAX_VALUE,
+        e -> victims.addAll(bound.written(e.key(), (long) e.key().length + e.value().length)));
+    // a bound lowered since the last run: evict down to it now
+    for (byte[] v : victims) {
+      try {
+        store.delete(v);
+        evictions.increment();
+      } catch (RuntimeException ex) {
+        failed(ex, v, false);
+      }
+    }
+  }
+
+  /** Physically removes expired entries; returns how many (0 when unavailable). */
+  long purgeExpired() {
+    if (!usable()) {
+      return 0;
+    }
+    try {
+      long n = store.purgeExpired();
+      if (n > 0 && bound != null) {
+        rebuildIndex(); // the store does not say which keys it removed
+      }
+      return n;
+    } catch (RuntimeException e) {
+      failed(e, null, false);
+      return 0;
+    }
+  }
+
+  private void deleteAll() {
+    for (KeyValueStore s : List.of(store, tagStore)) {
+      while (true) {
+        List<byte[]> keys = new ArrayList<>(CLEAR_BATCH);
+        try (CloseableIterator<Entry> it = s.scan(null, null)) {
+          while (it.hasNext() && keys.size() < CLEAR_BATCH) {
+            keys.add(it.next().key());
+          }
+        }
+        if (keys.isEmpty()) {
+          break;
+        }
+        for (byte[] k : keys) {
+          s.delete(k);
+        }
+      }
+    }
+    tags.reload();
+    if (bound != null) {
+      bound.clear();
+    }
+  }
+
+  private boolean usable() {
+    if (!degraded) {
+      return true;
+    }
+    if (clock.millis() < retryAt) {
+      return false;
+    }
+    return tryRecover();
+  }
+
+  private boolean tryRecover() {
+    boolean recovered;
+    synchronized (this) {
+      recovered = recoverLocked();
+    }
+    if (recovered) {
+      onRecovered.run();
+    }
+    return !degraded;
+  }
+
+  /** True if this call recovered the tier. */
+  private boolean recoverLocked() {
+    if (!degraded) {
+      return false;
+    }
+    long now = clock.millis();
+    if (now < retryAt) {
+      return false;
+    }
+    try {
+      if (dirtyAll) {
+        deleteAll();
+      } else {
+        for (ByteBuffer k : dirty) {
+          store.delete(k.array());
+          if (bound != null) {
+            bound.removed(k.array());
+          }
+        }
+      }
+      int reconciled = dirtyAll ? -1 : dirty.size();
+      dirty.clear();
+      dirtyAll = false;
+      degraded = false;
+      backoffMillis = 0;
+      log.info(
+          "Cache '{}': tier on backend '{}' recovered after {} ms; {} written during the outage"
+              + " were dropped from it",
+          cacheName,
+          backend.name(),
+          now - degradedSince,
+          reconciled < 0 ? "all entries" : reconciled + " key(s)");
+      return true;
+    } catch (RuntimeException e) {
+      errors.increment();
+      scheduleRetry(e, now);
+      log.debug("Cache '{}': tier '{}' still failing: {}", cacheName, backend.name(), e.toString());
+      return false;
+    }
+  }
+
+  private synchronized void markAllDirty() {
+    dirtyAll = true;
+    dirty.clear();
+  }
+
+  private void markDirty(byte[] key) {
+    synchronized (this) {
+      if (degraded) {
+        if (dirtyAll) {
+          return;
+        }
+        if (dirty.size() >= MAX_DIRTY) {
+          dirtyAll = true;
+          dirty.clear();
+        } else {
+          dirty.add(ByteBuffer.wrap(key.clone()));
+        }
+        return;
+      }
+    }
+    // The tier recovered between the caller's check and now: the skipped write must not leave an
+    // older value in the tier, so delete the key now.
+    try {
+      store.delete(key);
+      if (bound != null) {
+        bound.removed(key);
+      }
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      failed(e, key, false);
+    }
+  }
+
+  private void failed(RuntimeException e, byte[] writtenKey, boolean all) {
+    errors.increment();
+    boolean first;
+    synchronized (this) {
+      first = !degraded;
+      long now = clock.millis();
+      if (first) {
+        degradedSince = now;
+        backoffMillis = 0;
+      }
+      scheduleRetry(e, now);
+      degraded = true;
+      if (all) {
+        dirtyAll = true;
+        dirty.clear();
+      }
+    }
+    if (writtenKey != null) {
+      markDirty(writtenKey);
+    }
+    if (first) {
+      log.warn(
+          "Cache '{}': tier on backend '{}' (store '{}') failed ({}); serving from the other tiers"
+              + " and the loader, retrying it in {} ms. Further failures are not logged until it"
+              + " recovers.",
+          cacheName,
+          backend.name(),
+          store.name(),
+          e instanceof PersistenceException ? e.getMessage() : e.toString(),
+          backoffMillis);
+      onDegraded.run();
+    }
+  }
+
+  private synchronized void scheduleRetry(RuntimeException e, long now) {
+    backoffMillis =
+        backoffMillis == 0
+            ? retryInitial.toMillis()
+            : Math.min(retryMax.toMillis(), Math.max(1, backoffMillis) * 2);
+    retryAt = now + backoffMillis;
+    lastError = e.toString();
+  }
+
+  HealthCheck.Result health() {
+    if (!degraded) {
+      return HealthCheck.Result.healthy("tier '" + backend.name() + "' in use");
+    }
+    synchronized (this) {
+      return HealthCheck.Result.builder()
+          .unhealthy()
+          .withMessage(
+              "cache '"
+                  + cacheName
+                  + "' degraded: tier on backend '"
+                  + backend.name()
+                  + "' (store '"
+                  + store.name()
+                  + "') failing since "
+                  + Instant.ofEpochMilli(degradedSince)
+                  + " ("
+                  + lastError
+                  + "); serving from the other tiers and the loader, next retry at "
+                  + Instant.ofEpochMilli(retryAt))
+          .withDetail("degraded", true)
+          .withDetail("tier", backend.name())
+          .withDetail("errors", errors.sum())
+          .build();
+    }
+  }
+}

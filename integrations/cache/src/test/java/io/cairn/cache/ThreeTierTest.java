@@ -1,0 +1,201 @@
+package io.cairn.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.Codec;
+import io.cairn.persistence.Entry;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.tck.ManualClock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@code tiers = [l1, fast, main]} (issue 16): fill upward, write through, middle-tier failure. */
+class ThreeTierTest {
+  @TempDir Path dir;
+  final ManualClock clock = new ManualClock();
+  final AtomicInteger loads = new AtomicInteger();
+
+  @AfterEach
+  void heal() {
+    FlakyBackendProvider.FAILING.set(false);
+  }
+
+  static Stream<Arguments> chains() {
+    return Stream.of(
+        Arguments.of("memory", "sqlite"),
+        Arguments.of("rocksdb", "sqlite"),
+        Arguments.of("memory", "rocksdb"));
+  }
+
+  private PersistenceRegistry open(String fast, String main, String extra) {
+    return PersistenceRegistry.builder()
+        .clock(clock)
+        .baseDirectory(dir)
+        .open(
+            ConfigFactory.parseString(
+                "cairn.backends.fast { type = "
+                    + fast
+                    + ", durability = none }\n"
+                    + "cairn.backends.main { type = "
+                    + main
+                    + ", durability = normal }\n"
+                    + "cairn.caches.c { ttl = 1h, tiers = [l1, { backend = fast, max-ttl = 10m,"
+                    + " max-entries = 1000 }, main], l2 { retry-initial = 1s, retry-max = 4s } }\n"
+                    + extra));
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private String load(String k) {
+    loads.incrementAndGet();
+    return "loaded:" + k;
+  }
+
+  @ParameterizedTest(name = "{0} over {1}")
+  @MethodSource("chains")
+  void writesGoThroughEveryTierAndAMissFillsTheTiersAbove(String fastType, String mainType) {
+    try (PersistenceRegistry r = open(fastType, mainType, "")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      assertThat(c.tierNames()).containsExactly("fast", "main");
+      KeyValueStore fast = r.backend("fast").keyValue("cache.c");
+      KeyValueStore main = r.backend("main").keyValue("cache.c");
+      c.put("k", "v");
+      assertThat(TestBackends.storedValue(fast, utf8("k"))).isEqualTo(utf8("v"));
+      assertThat(TestBackends.storedValue(main, utf8("k"))).isEqualTo(utf8("v"));
+      Entry f = fast.getEntry(utf8("k")).orElseThrow();
+      Entry m = main.getEntry(utf8("k")).orElseThrow();
+      assertThat(f.expiresAtMillis() - clock.millis()).as("fast tier's max-ttl").isEqualTo(600_000);
+      assertThat(m.expiresAtMillis() - clock.millis()).as("the cache ttl").isEqualTo(3_600_000);
+
+      // only main holds it: a read fills fast (for main's remaining life, capped) and L1
+      fast.delete(utf8("k"));
+      c.invalidateL1ForTest("k");
+      clock.advance(Duration.ofMinutes(55));
+      assertThat(c.get("k", this::load)).isEqualTo("v");
+      assertThat(loads).hasValue(0);
+      assertThat(c.tierStats().get(0).misses()).isEqualTo(1);
+      assertThat(c.tierStats().get(1).hits()).isEqualTo(1);
+      Entry refilled = fast.getEntry(utf8("k")).orElseThrow();
+      assertThat(refilled.expiresAtMillis())
+          .as("filled upward with the remaining life of main's entry")
+          .isEqualTo(m.expiresAtMillis());
+      c.invalidateL1ForTest("k");
+      assertThat(c.get("k", this::load)).isEqualTo("v");
+      assertThat(c.tierStats().get(0).hits()).as("now answered by fast").isEqualTo(1);
+      assertThat(c.tierStats().get(1).hits()).isEqualTo(1);
+
+      // a load writes every tier; invalidate removes from every tier
+      assertThat(c.get("x", this::load)).isEqualTo("loaded:x");
+      assertThat(TestBackends.storedValue(fast, utf8("x"))).isEqualTo(utf8("loaded:x"));
+      assertThat(TestBackends.storedValue(main, utf8("x"))).isEqualTo(utf8("loaded:x"));
+      c.invalidate("x");
+      assertThat(fast.get(utf8("x"))).isNull();
+      assertThat(main.get(utf8("x"))).isNull();
+      clock.advance(Duration.ofMinutes(6));
+      assertThat(c.get("k", this::load)).as("expired in every tier").isEqualTo("loaded:k");
+      c.close();
+    }
+  }
+
+  /** The middle tier is a {@code flaky} backend (memory that fails on demand). */
+  @ParameterizedTest(name = "flaky over {0}")
+  @MethodSource("io.cairn.cache.TestBackends#durableTypes")
+  void whenTheMiddleTierFailsTheOthersServeAndItIsReconciledOnRecovery(String mainType) {
+    try (PersistenceRegistry r = open("flaky", mainType, "")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      KeyValueStore fast = r.backend("fast").keyValue("cache.c");
+      KeyValueStore main = r.backend("main").keyValue("cache.c");
+      c.put("k", "v1");
+      c.put("other", "o");
+      FlakyBackendProvider.FAILING.set(true);
+      c.put("k", "v2"); // fast misses this write (it still holds v1)
+      assertThat(c.isDegraded()).isTrue();
+      assertThat(c.tierStats().get(0).degraded()).isTrue();
+      assertThat(c.tierStats().get(1).degraded()).isFalse();
+      assertThat(r.healthChecks().runHealthCheck("cairn.caches.c").getMessage())
+          .contains("tier on backend 'fast'");
+      c.invalidateL1ForTest("k");
+      c.invalidateL1ForTest("other");
+      assertThat(c.get("k", this::load)).as("main serves while fast is down").isEqualTo("v2");
+      assertThat(c.get("other", this::load)).isEqualTo("o");
+      assertThat(c.get("new", this::load)).isEqualTo("loaded:new");
+      assertThat(loads).hasValue(1);
+      assertThat(TestBackends.storedValue(main, utf8("new"))).isEqualTo(utf8("loaded:new"));
+
+      FlakyBackendProvider.FAILING.set(false);
+      clock.advance(Duration.ofSeconds(2));
+      c.invalidateL1ForTest("k");
+      assertThat(c.get("k", this::load))
+          .as("the stale v1 in fast was dropped on recovery, not served")
+          .isEqualTo("v2");
+      assertThat(c.isDegraded()).isFalse();
+      assertThat(TestBackends.storedValue(fast, utf8("k")))
+          .as("and refilled from main")
+          .isEqualTo(utf8("v2"));
+      c.close();
+    }
+  }
+
+  /**
+   * A cache stopped while its middle tier was degraded: the outage is recorded in main, so the next
+   * open clears fast instead of letting it serve a value older than a write made during the outage.
+   */
+  @Test
+  void aTierDegradedWhenTheCacheClosedIsClearedAtTheNextOpen() {
+    try (PersistenceRegistry r = open("flaky", "sqlite", "")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      c.put("k", "v1");
+      FlakyBackendProvider.FAILING.set(true);
+      c.put("k", "v2");
+      assertThat(r.backend("main").keyValue("cache.c.meta").get(utf8("degraded:fast"))).isNotNull();
+      c.close(); // still degraded: the dirty set in memory is gone with it
+      FlakyBackendProvider.FAILING.set(false);
+      TieredCache<String, String> again = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      assertThat(r.backend("fast").keyValue("cache.c").get(utf8("k"))).isNull();
+      assertThat(again.get("k", this::load)).isEqualTo("v2");
+      assertThat(r.backend("main").keyValue("cache.c.meta").get(utf8("degraded:fast"))).isNull();
+      again.close();
+    }
+  }
+
+  @Test
+  void tiersAreValidated() {
+    for (String[] bad :
+        List.of(
+            new String[] {"tiers = [fast, main]", "l1 (the in-memory tier always comes first)"},
+            new String[] {"tiers = [l1, fast, fast]", "a backend not used by another tier"},
+            new String[] {"tiers = [l1, nope]", "one of the configured backends"},
+            new String[] {"tiers = [l1, { backend = fast, max-size = 1 }]", "max-size"},
+            new String[] {"tiers = [l1, 7]", "a backend name or"})) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  PersistenceRegistry.builder()
+                      .baseDirectory(dir)
+                      .listener(new TieredCaches())
+                      .open(
+                          ConfigFactory.parseString(
+                              "cairn.backends.fast { type = memory }\n"
+                                  + "cairn.backends.main { type = memory }\n"
+                                  + "cairn.caches.c { "
+                                  + bad[0]
+                                  + " }")))
+          .as(bad[0])
+          .hasMessageContaining("cairn.caches.c.tiers")
+          .hasMessageContaining(bad[1]);
+    }
+  }
+}
