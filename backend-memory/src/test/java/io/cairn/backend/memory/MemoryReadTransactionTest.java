@@ -13,6 +13,7 @@ import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.EngineBackend;
 import io.cairn.tck.ReadTransactionContract;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -80,6 +81,24 @@ class MemoryReadTransactionTest extends ReadTransactionContract {
       kv.put(b("k"), b("after")); // a writer again once the work ended
       assertThat(kv.get(b("k"))).isEqualTo(b("after"));
     }
+  }
+
+  /** SNAPSHOT_READS follows the engine; declaring it in the options is a named mistake. */
+  @Test
+  void snapshotReadsAreDeclaredByTheEngineNotTheOptions() {
+    BackendContext ctx =
+        BackendContext.builder("opts", "memory").durability(Durability.NONE).build();
+    assertThatThrownBy(
+            () ->
+                EngineBackend.open(
+                    ctx,
+                    "memory",
+                    new MemoryEngine(),
+                    EngineBackend.Options.builder(Durability.NONE)
+                        .capabilities(Capability.SNAPSHOT_READS)
+                        .build()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("offersSnapshots()");
   }
 
   private static byte[] b(String s) {
