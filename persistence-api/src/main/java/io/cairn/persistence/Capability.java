@@ -31,7 +31,8 @@ public enum Capability {
   ENCRYPTION,
   /**
    * {@link StorageBackend#readTransaction} works: several reads, across key-value namespaces and
-   * logs, see one consistent committed state, without blocking writers (SQLite, RocksDB, memory). A
+   * logs, see one consistent committed state, without blocking writers (SQLite, RocksDB, memory,
+   * and any {@link io.cairn.persistence.spi.EngineBackend} whose engine offers snapshots). A
    * backend without it throws {@link UnsupportedOperationException} from {@code readTransaction}.
    */
   SNAPSHOT_READS

@@ -118,10 +118,12 @@ public interface StorageBackend extends AutoCloseable {
    *       RocksDB an engine snapshot (no wait on either side); SQLite a deferred read transaction
    *       on a reader connection of the WAL database (no wait on either side; the connection is
    *       held for the whole work, so it counts against {@code readers}, and the WAL cannot be
-   *       checkpointed past it, so {@link #compact} waits for it: keep the work short); memory a
-   *       copy of the references to every entry and record under the backend's exclusive lock, so
-   *       taking the snapshot waits for a transaction in progress and writers wait for the copy
-   *       (proportional to the data held), never for the work.
+   *       checkpointed past it, so {@link #compact} waits for it: keep the work short); memory (and
+   *       any backend on {@code EngineBackend}) what its engine's {@code StorageEngine.snapshot()}
+   *       documents: memory records each store's map under its engine's exclusive lock (waits for a
+   *       batch being applied, never for a transaction's work; cost proportional to the number of
+   *       stores), and the first write to a store while a snapshot holds it copies that store's map
+   *       once (proportional to its entries), never waiting for the work.
    *   <li><b>Read only.</b> The view has no write methods. On the thread running {@code work}, a
    *       write through a store obtained from this backend (any write the transaction rule of
    *       {@link #inTransaction} names), {@link #compact}, {@link #inTransaction} and a nested

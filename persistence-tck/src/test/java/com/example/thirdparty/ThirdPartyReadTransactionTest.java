@@ -2,7 +2,11 @@ package com.example.thirdparty;
 
 import io.cairn.tck.ReadTransactionContract;
 
-/** The example backend has no snapshot reads: the contract checks that it says so. */
+/**
+ * The example engine offers no snapshots ({@code StorageEngine.snapshot()}: a copy of its maps
+ * would cost O(data) per read transaction), so its backend has no snapshot reads: the contract
+ * checks that it says so.
+ */
 class ThirdPartyReadTransactionTest extends ReadTransactionContract {
   @Override
   protected String backendConfig() {

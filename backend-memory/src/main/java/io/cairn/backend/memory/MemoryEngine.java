@@ -6,6 +6,7 @@ import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.StorageEngine;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -14,6 +15,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 
 /**
  * The memory backend's engine: one {@link ConcurrentSkipListMap} per store, ordered by {@link
@@ -24,19 +26,48 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@link #range} the shared side, so a reader sees all of a batch or none. Durability is {@link
  * Durability#NONE} whatever is asked: nothing is written anywhere, and {@link #close()} drops
  * everything. Arrays are copied in and out, so neither side can change the other's.
+ *
+ * <p>Snapshots ({@link #snapshot()}) are copy-on-write per store: taking one records each store's
+ * current map and marks it shared, under the exclusive lock, so it waits for a batch being applied
+ * and writers wait for it; cost O(number of stores) reference copies, independent of the entries
+ * held. A shared map is never modified again: the first batch that writes a store whose map an open
+ * snapshot holds first copies that store's map (O(entries of that store), paid once by that writer
+ * under the lock) and modifies the copy. Snapshot reads take no lock and never wait for writers.
+ * Closing a snapshot unshares the maps it held that are still current, so a store is copied only
+ * while a snapshot holding it is open.
  */
 final class MemoryEngine implements StorageEngine {
-  private final Map<StoreId, ConcurrentSkipListMap<byte[], byte[]>> stores =
-      new ConcurrentHashMap<>();
+  /** A store's current map, and how many open snapshots hold that very map. */
+  private static final class Store {
+    ConcurrentSkipListMap<byte[], byte[]> map = new ConcurrentSkipListMap<>(Bytes.UNSIGNED);
+    int shares; // guarded by the exclusive lock
+
+    /** The map to modify: a private copy if open snapshots hold the current one. */
+    ConcurrentSkipListMap<byte[], byte[]> writable() {
+      if (shares > 0) {
+        map = new ConcurrentSkipListMap<>(map);
+        shares = 0;
+      }
+      return map;
+    }
+  }
+
+  private final Map<StoreId, Store> stores = new ConcurrentHashMap<>();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+  /**
+   * Test hook: called under the exclusive lock after each write of a batch has been applied, with
+   * the step's name, so a test can start readers in the middle of a batch. Package-private and null
+   * outside tests.
+   */
+  volatile Consumer<String> writeStepHook;
 
   @Override
   public byte[] get(StoreId store, byte[] key) {
     lock.readLock().lock();
     try {
-      NavigableMap<byte[], byte[]> map = stores.get(store);
-      byte[] v = map == null ? null : map.get(key);
-      return v == null ? null : v.clone();
+      Store s = stores.get(store);
+      return s == null ? null : copyOf(s.map.get(key));
     } finally {
       lock.readLock().unlock();
     }
@@ -46,49 +77,138 @@ final class MemoryEngine implements StorageEngine {
   public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
     lock.readLock().lock();
     try {
-      NavigableMap<byte[], byte[]> map = stores.get(store);
-      if (map == null
-          || (toExclusive != null && Bytes.UNSIGNED.compare(fromInclusive, toExclusive) >= 0)) {
-        return List.of();
-      }
-      NavigableMap<byte[], byte[]> sub =
-          toExclusive == null
-              ? map.tailMap(fromInclusive, true)
-              : map.subMap(fromInclusive, true, toExclusive, false);
-      List<Record> out = new ArrayList<>(Math.min(limit, 256));
-      for (Map.Entry<byte[], byte[]> e : sub.entrySet()) {
-        if (out.size() >= limit) {
-          break;
-        }
-        out.add(new Record(e.getKey().clone(), e.getValue().clone()));
-      }
-      return out;
+      Store s = stores.get(store);
+      return s == null ? List.of() : range(s.map, fromInclusive, toExclusive, limit);
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  private static byte[] copyOf(byte[] v) {
+    return v == null ? null : v.clone();
+  }
+
+  private static List<Record> range(
+      NavigableMap<byte[], byte[]> map, byte[] fromInclusive, byte[] toExclusive, int limit) {
+    if (toExclusive != null && Bytes.UNSIGNED.compare(fromInclusive, toExclusive) >= 0) {
+      return List.of();
+    }
+    NavigableMap<byte[], byte[]> sub =
+        toExclusive == null
+            ? map.tailMap(fromInclusive, true)
+            : map.subMap(fromInclusive, true, toExclusive, false);
+    List<Record> out = new ArrayList<>(Math.min(limit, 256));
+    for (Map.Entry<byte[], byte[]> e : sub.entrySet()) {
+      if (out.size() >= limit) {
+        break;
+      }
+      out.add(new Record(e.getKey().clone(), e.getValue().clone()));
+    }
+    return out;
   }
 
   @Override
   public void write(List<Write> batch, Durability durability) {
     lock.writeLock().lock();
     try {
+      int i = 0;
       for (Write w : batch) {
         if (w.isDelete()) {
-          NavigableMap<byte[], byte[]> map = stores.get(w.store());
-          if (map != null) {
-            map.remove(w.key());
-            if (map.isEmpty()) {
+          Store s = stores.get(w.store());
+          if (s != null && s.map.containsKey(w.key())) {
+            s.writable().remove(w.key());
+            if (s.map.isEmpty()) {
               stores.remove(w.store()); // an emptied store holds no data: not listed
             }
           }
         } else {
           stores
-              .computeIfAbsent(w.store(), s -> new ConcurrentSkipListMap<>(Bytes.UNSIGNED))
+              .computeIfAbsent(w.store(), id -> new Store())
+              .writable()
               .put(w.key().clone(), w.value().clone());
+        }
+        Consumer<String> hook = writeStepHook;
+        if (hook != null) {
+          hook.accept("after write " + ++i + " of " + batch.size() + " of a batch");
         }
       }
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public boolean offersSnapshots() {
+    return true;
+  }
+
+  /** Copy-on-write per store (see the class comment for the cost and who waits). */
+  @Override
+  public Snapshot snapshot() {
+    lock.writeLock().lock();
+    try {
+      Map<StoreId, Store> held = new HashMap<>(stores);
+      Map<StoreId, NavigableMap<byte[], byte[]>> maps = new HashMap<>(held.size() * 2);
+      for (Map.Entry<StoreId, Store> e : held.entrySet()) {
+        e.getValue().shares++;
+        maps.put(e.getKey(), e.getValue().map);
+      }
+      return new MemorySnapshot(held, maps);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * One snapshot: the maps current when it was taken, which no writer modifies while it is open.
+   */
+  private final class MemorySnapshot implements Snapshot {
+    private Map<StoreId, Store> held;
+    private Map<StoreId, NavigableMap<byte[], byte[]>> maps;
+
+    MemorySnapshot(Map<StoreId, Store> held, Map<StoreId, NavigableMap<byte[], byte[]>> maps) {
+      this.held = held;
+      this.maps = maps;
+    }
+
+    @Override
+    public byte[] get(StoreId store, byte[] key) {
+      NavigableMap<byte[], byte[]> map = open().get(store);
+      return map == null ? null : copyOf(map.get(key));
+    }
+
+    @Override
+    public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
+      NavigableMap<byte[], byte[]> map = open().get(store);
+      return map == null ? List.of() : MemoryEngine.range(map, fromInclusive, toExclusive, limit);
+    }
+
+    private Map<StoreId, NavigableMap<byte[], byte[]>> open() {
+      Map<StoreId, NavigableMap<byte[], byte[]>> m = maps;
+      if (m == null) {
+        throw new IllegalStateException("memory engine snapshot used after close");
+      }
+      return m;
+    }
+
+    @Override
+    public void close() {
+      if (maps == null) {
+        return;
+      }
+      lock.writeLock().lock();
+      try {
+        for (Map.Entry<StoreId, Store> e : held.entrySet()) {
+          Store s = e.getValue();
+          if (s.map == maps.get(e.getKey())) {
+            s.shares--; // still current: writers may modify it in place again once unshared
+          }
+        }
+      } finally {
+        lock.writeLock().unlock();
+      }
+      held = null;
+      maps = null;
     }
   }
 
@@ -122,6 +242,6 @@ final class MemoryEngine implements StorageEngine {
    * damage in memory (a bit flip) to prove that reads and verify detect it.
    */
   byte[] storedValue(StoreId store, byte[] key) {
-    return stores.get(store).get(key);
+    return stores.get(store).map.get(key);
   }
 }

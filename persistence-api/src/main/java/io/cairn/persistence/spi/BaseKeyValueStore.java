@@ -18,6 +18,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 
 /**
  * The key-value namespace of every {@link EngineBackend}: argument checks, TTL and expiry, version
@@ -166,7 +167,7 @@ final class BaseKeyValueStore implements KeyValueStore {
   public CloseableIterator<Entry> scan(byte[] fromInclusive, byte[] toExclusive) {
     byte[] from = fromInclusive == null ? new byte[0] : fromInclusive.clone();
     byte[] to = toExclusive == null ? null : toExclusive.clone();
-    return b.read(() -> new Scan(from, to));
+    return b.read(() -> new Scan(b.current, b::now, from, to));
   }
 
   /**
@@ -228,12 +229,28 @@ final class BaseKeyValueStore implements KeyValueStore {
 
   /** The live entry for {@code key}, still sealed, or null. */
   Stored live(byte[] key) {
-    byte[] raw = b.engine().get(id, key);
+    return live(b.current, key, b.now());
+  }
+
+  /** The entry for {@code key} in {@code reader} live at {@code now}, still sealed, or null. */
+  Stored live(EngineReader reader, byte[] key, long now) {
+    byte[] raw = reader.get(id, key);
     if (raw == null) {
       return null;
     }
     Stored s = decode(key, raw);
-    return s.liveAt(b.now()) ? s : null;
+    return s.liveAt(now) ? s : null;
+  }
+
+  /**
+   * A scan of {@code reader} with expiry judged at {@code now} (a read transaction's snapshot and
+   * instant); the same iterator as {@link #scan}, which reads the current state.
+   */
+  CloseableIterator<Entry> scan(
+      EngineReader reader, long now, byte[] fromInclusive, byte[] toExclusive) {
+    byte[] from = fromInclusive == null ? new byte[0] : fromInclusive.clone();
+    byte[] to = toExclusive == null ? null : toExclusive.clone();
+    return b.read(() -> new Scan(reader, () -> now, from, to));
   }
 
   /** The entry as returned to callers (opened), or null. */
@@ -340,6 +357,8 @@ final class BaseKeyValueStore implements KeyValueStore {
    * iteration is returned. Holds nothing between pages; every call checks the backend is open.
    */
   private final class Scan implements CloseableIterator<Entry> {
+    private final EngineReader reader;
+    private final LongSupplier now;
     private final byte[] to;
     private byte[] from;
     private List<StorageEngine.Record> page = List.of();
@@ -348,7 +367,9 @@ final class BaseKeyValueStore implements KeyValueStore {
     private boolean closed;
     private Entry next;
 
-    Scan(byte[] from, byte[] to) {
+    Scan(EngineReader reader, LongSupplier now, byte[] from, byte[] to) {
+      this.reader = reader;
+      this.now = now;
       this.from = from;
       this.to = to;
       this.last = to != null && Bytes.UNSIGNED.compare(from, to) >= 0;
@@ -365,7 +386,7 @@ final class BaseKeyValueStore implements KeyValueStore {
           if (last) {
             return false;
           }
-          page = b.read(() -> b.engine().range(id, from, to, EngineBackend.page()));
+          page = b.read(() -> reader.range(id, from, to, EngineBackend.page()));
           pos = 0;
           last = page.size() < EngineBackend.page();
           if (!page.isEmpty()) {
@@ -375,7 +396,7 @@ final class BaseKeyValueStore implements KeyValueStore {
         }
         StorageEngine.Record r = page.get(pos++);
         Stored s = decode(r.key(), r.value());
-        if (s.liveAt(b.now())) {
+        if (s.liveAt(now.getAsLong())) {
           next = entry(r.key(), s);
         }
       }

@@ -77,10 +77,18 @@ final class BaseLogStore implements LogStore {
   public List<LogRecord> read(long fromOffset, int maxRecords) {
     StoreNames.checkOffset("fromOffset", fromOffset);
     StoreNames.checkMaxRecords(maxRecords);
+    return read(b.current, fromOffset, maxRecords);
+  }
+
+  /**
+   * Records from {@code fromOffset} as {@code reader} holds them; arguments checked by the caller.
+   * On a snapshot nothing truncates meanwhile, so a gap there is always reported as lost records.
+   */
+  List<LogRecord> read(EngineReader reader, long fromOffset, int maxRecords) {
     return b.read(
         () -> {
           while (true) {
-            List<LogRecord> out = readOnce(fromOffset, maxRecords);
+            List<LogRecord> out = readOnce(reader, fromOffset, maxRecords);
             if (out != null) {
               return out;
             }
@@ -90,21 +98,21 @@ final class BaseLogStore implements LogStore {
   }
 
   /** One read attempt; null if a concurrent truncation removed records it was reading. */
-  private List<LogRecord> readOnce(long fromOffset, int maxRecords) {
-    long[] position = stored(); // read the bound first: everything below it is stored
+  private List<LogRecord> readOnce(EngineReader reader, long fromOffset, int maxRecords) {
+    long[] position = stored(reader); // read the bound first: everything below it is stored
     long end = position[1];
     long start = Math.max(fromOffset, position[0]);
     if (start >= end) {
       return List.of();
     }
     int limit = (int) Math.min(maxRecords, end - start);
-    List<StorageEngine.Record> page = b.engine().range(id, key(start), key(end), limit);
+    List<StorageEngine.Record> page = reader.range(id, key(start), key(end), limit);
     List<LogRecord> out = new ArrayList<>(page.size());
     long expected = start;
     for (StorageEngine.Record r : page) {
       long offset = offsetOf(r.key());
       if (offset != expected) {
-        if (stored()[0] > expected) {
+        if (stored(reader)[0] > expected) {
           return null;
         }
         throw b.frame.corrupt(
@@ -118,7 +126,7 @@ final class BaseLogStore implements LogStore {
       expected++;
     }
     if (out.size() < limit) {
-      if (stored()[0] > expected) {
+      if (stored(reader)[0] > expected) {
         return null;
       }
       throw b.frame.corrupt(
@@ -169,7 +177,12 @@ final class BaseLogStore implements LogStore {
 
   /** {first, next} as stored now; {0, 0} for a log never appended to. */
   private long[] stored() {
-    byte[] raw = b.engine().get(id, POSITION_KEY);
+    return stored(b.current);
+  }
+
+  /** {first, next} as {@code reader} holds them; {0, 0} for a log never appended to. */
+  long[] stored(EngineReader reader) {
+    byte[] raw = reader.get(id, POSITION_KEY);
     if (raw == null) {
       return new long[2];
     }

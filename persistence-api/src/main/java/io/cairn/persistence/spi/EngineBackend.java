@@ -58,6 +58,12 @@ import java.util.function.Supplier;
  *   <li>transactions: writes buffered per store, reads through the view see them, committed as one
  *       engine batch; transactions are serialised; a direct write on the thread running one throws
  *       {@link IllegalStateException}.
+ *   <li>read transactions, when the engine offers {@link StorageEngine#snapshot()} (the backend
+ *       then declares {@link Capability#SNAPSHOT_READS}): the view reads one engine snapshot
+ *       through the stores' own read code, with expiry judged at the instant the snapshot was
+ *       taken; writes, {@code compact}, transactions and nested read transactions on the thread
+ *       running the work throw {@link IllegalStateException}; the view is checked to be used on
+ *       that thread only.
  * </ul>
  *
  * <h2>Record layout in the engine (every value framed by {@link RecordFrame})</h2>
@@ -90,7 +96,9 @@ import java.util.function.Supplier;
  * readers). Writes are serialised by one lock, which makes every read-modify-write (versions,
  * compare-and-set, offsets) atomic without asking the engine for more than point reads and atomic
  * batches; a transaction holds it for its whole work. Scans and snapshot loads page through the
- * engine and hold no lock between pages.
+ * engine and hold no lock between pages. A read transaction holds no lock of the base while its
+ * work runs (taking the engine snapshot costs what the engine documents); {@link #close()} does not
+ * wait for its work, whose next read throws {@link BackendClosedException}.
  */
 public final class EngineBackend implements StorageBackend {
   /** How a backend built on the base describes itself. Immutable; build with {@link #builder}. */
@@ -135,7 +143,9 @@ public final class EngineBackend implements StorageBackend {
       /**
        * Capabilities the engine gives ({@link Capability#DURABLE}, {@link Capability#CHECKPOINT},
        * {@link Capability#LARGE_SNAPSHOTS}, {@link Capability#MULTI_PROCESS}); {@link
-       * Capability#ENCRYPTION} is always added, the base honours it.
+       * Capability#ENCRYPTION} is always added, the base honours it. {@link
+       * Capability#SNAPSHOT_READS} is not given here: the base declares it exactly when the engine
+       * {@link StorageEngine#offersSnapshots() offers snapshots}.
        */
       public Builder capabilities(Capability... caps) {
         capabilities.addAll(List.of(caps));
@@ -185,6 +195,8 @@ public final class EngineBackend implements StorageBackend {
   private final StorageEngine engine;
   private final Options options;
   private final Clock clock;
+  private final Set<Capability> capabilities;
+  final EngineReader current;
   final Sealer sealer;
   final RecordFrame frame;
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
@@ -193,6 +205,8 @@ public final class EngineBackend implements StorageBackend {
   private final Map<String, BaseLogStore> logs = new ConcurrentHashMap<>();
   private final Map<String, BaseSnapshotStore> snapshots = new ConcurrentHashMap<>();
   private volatile Thread transactionThread;
+  // threads running read-transaction work: the read-only rule, also without the registry's wrapper
+  private final Set<Thread> readThreads = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private EngineBackend(BackendContext ctx, String type, StorageEngine engine, Options options) {
@@ -201,6 +215,20 @@ public final class EngineBackend implements StorageBackend {
     this.engine = Objects.requireNonNull(engine, "engine");
     this.options = Objects.requireNonNull(options, "options");
     this.clock = ctx.clock();
+    if (options.capabilities.contains(Capability.SNAPSHOT_READS)) {
+      throw new IllegalArgumentException(
+          type
+              + " backend '"
+              + name
+              + "': SNAPSHOT_READS is declared by the base when the engine offers snapshots"
+              + " (StorageEngine.offersSnapshots()), not in the options");
+    }
+    EnumSet<Capability> caps = EnumSet.copyOf(options.capabilities);
+    if (engine.offersSnapshots()) {
+      caps.add(Capability.SNAPSHOT_READS);
+    }
+    this.capabilities = Collections.unmodifiableSet(caps);
+    this.current = EngineReader.of(engine);
     this.sealer = Sealer.of(ctx);
     this.frame = new RecordFrame(name, engine.checksumsRecords());
   }
@@ -231,7 +259,7 @@ public final class EngineBackend implements StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
-    return options.capabilities;
+    return capabilities;
   }
 
   @Override
@@ -267,6 +295,7 @@ public final class EngineBackend implements StorageBackend {
       throw new IllegalStateException(
           this + ": transactions do not nest; this thread is running one already");
     }
+    refuseInReadTransaction("run inTransaction()");
     return read(
         () -> {
           writeLock.lock();
@@ -286,6 +315,41 @@ public final class EngineBackend implements StorageBackend {
             writeLock.unlock();
           }
         });
+  }
+
+  /**
+   * Takes an engine snapshot and the clock's instant (under the close guard), then runs {@code
+   * work} on a {@link BaseReadView} of them without holding any lock of the base; the snapshot is
+   * closed and the view's scans closed when the work ends.
+   */
+  @Override
+  public <T> T readTransaction(Transaction.ReadWork<T> work) {
+    if (!capabilities.contains(Capability.SNAPSHOT_READS)) {
+      return StorageBackend.super.readTransaction(work);
+    }
+    Objects.requireNonNull(work, "work");
+    Thread me = Thread.currentThread();
+    if (transactionThread == me) {
+      throw new IllegalStateException(
+          this
+              + ": readTransaction() was called inside inTransaction() work; its snapshot would"
+              + " not show the transaction's own writes. Read through the Transaction view.");
+    }
+    refuseInReadTransaction("run a nested readTransaction()");
+    BaseReadView view =
+        read(
+            () -> {
+              // the instant first: everything live at it and committed before the snapshot is seen
+              long at = now();
+              return new BaseReadView(this, engine.snapshot(), at);
+            });
+    readThreads.add(me);
+    try {
+      return work.run(view);
+    } finally {
+      readThreads.remove(me);
+      view.end();
+    }
   }
 
   @Override
@@ -451,6 +515,18 @@ public final class EngineBackend implements StorageBackend {
     }
   }
 
+  private void refuseInReadTransaction(String what) {
+    if (!readThreads.isEmpty() && readThreads.contains(Thread.currentThread())) {
+      throw new IllegalStateException(
+          "cannot "
+              + what
+              + " inside readTransaction() work ("
+              + this
+              + "): a read transaction is read-only. Write before or"
+              + " after it, or use inTransaction(); nothing was written.");
+    }
+  }
+
   /** Runs {@code op} as a call in flight: close waits for it; after close it throws. */
   <T> T read(Supplier<T> op) {
     closeLock.readLock().lock();
@@ -480,6 +556,7 @@ public final class EngineBackend implements StorageBackend {
   }
 
   private void checkNotInTransaction(String what) {
+    refuseInReadTransaction(what);
     if (transactionThread == Thread.currentThread()) {
       throw new IllegalStateException(
           what

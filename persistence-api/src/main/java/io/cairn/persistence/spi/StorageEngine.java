@@ -47,7 +47,8 @@ import java.util.SortedSet;
  * </ul>
  *
  * <p>What the engine does <em>not</em> do: check arguments or store names, track closed state for
- * callers, know about TTLs, versions, offsets, snapshots, transactions or encryption. Those rules
+ * callers, know about TTLs, versions, offsets, snapshot sets, transactions or encryption (its own
+ * optional {@link #snapshot()} is a consistent read view, unrelated to snapshot sets). Those rules
  * are written once, in {@link EngineBackend}.
  */
 public interface StorageEngine extends AutoCloseable {
@@ -154,6 +155,60 @@ public interface StorageEngine extends AutoCloseable {
   /** A quick, non-blocking liveness check; {@code null} for "nothing to report" (healthy). */
   default HealthCheck.Result health() {
     return null;
+  }
+
+  /**
+   * A read-only view of one consistent state of the engine, for {@link
+   * io.cairn.persistence.StorageBackend#readTransaction} (see {@link #snapshot()}).
+   *
+   * <p>Contract:
+   *
+   * <ul>
+   *   <li><b>What it sees.</b> {@link #get} and {@link #range} (same meaning as the engine's) see
+   *       exactly the batches {@link StorageEngine#write} applied before {@link #snapshot()}
+   *       returned: all of a batch or none of it (the atomic-batch rule, held across the whole life
+   *       of the snapshot, all stores together). Batches written later are never seen.
+   *   <li><b>Writers.</b> An open snapshot never makes {@link StorageEngine#write} fail, and never
+   *       makes it wait beyond what the engine documents for {@link #snapshot()}; its reads never
+   *       wait for a write.
+   *   <li><b>Threads.</b> The base uses a snapshot from one thread at a time (the thread running
+   *       the read transaction), concurrently with the engine's other methods and other snapshots.
+   *   <li><b>Arrays</b> returned belong to the caller, as for the engine.
+   *   <li><b>Close.</b> The base calls {@link #close()} exactly once, when the read transaction
+   *       ends, possibly after the engine's {@link StorageEngine#close()} (then it does nothing).
+   *       Close releases what the snapshot pins (versions, copies); reads after close are not made
+   *       by the base (an engine may throw {@link IllegalStateException}).
+   * </ul>
+   */
+  interface Snapshot extends AutoCloseable {
+    /** The value under {@code key} in {@code store} in this snapshot, or {@code null}. */
+    byte[] get(StoreId store, byte[] key);
+
+    /** As {@link StorageEngine#range}, over this snapshot. */
+    List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit);
+
+    /** Releases the snapshot; idempotent. */
+    @Override
+    void close();
+  }
+
+  /**
+   * Whether this engine offers {@link #snapshot()}; a backend built on {@link EngineBackend} then
+   * declares {@link io.cairn.persistence.Capability#SNAPSHOT_READS}. Must not change while open.
+   */
+  default boolean offersSnapshots() {
+    return false;
+  }
+
+  /**
+   * A consistent read-only view of the engine as of now (see {@link Snapshot} for the contract).
+   * Called by the base from any thread, concurrently with every other method, only if {@link
+   * #offersSnapshots()}. Each engine documents what taking one costs and whom it makes wait.
+   *
+   * @throws UnsupportedOperationException if the engine does not offer snapshots
+   */
+  default Snapshot snapshot() {
+    throw new UnsupportedOperationException("this engine offers no snapshots");
   }
 
   /** Releases everything; called once, after the last operation. */
