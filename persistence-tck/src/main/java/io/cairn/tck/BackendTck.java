@@ -30,7 +30,7 @@ import org.junit.jupiter.params.support.ParameterDeclarations;
  * ParameterizedClass}); each run holds every contract suite as a {@link Nested} class: {@link
  * KeyValueStore}, {@link LogStore}, {@link SnapshotStore}, {@link Transactions}, {@link
  * Concurrency}, {@link Restart}, {@link Backend} and {@link ModelBased}. The report reads, for
- * example, {@code MyBackendTckTest > [2] durability = full > KeyValueStore > casOnStaleVersionFails}.
+ * example, {@code MyBackendTckTest > [2] durability FULL > KeyValueStore > casOnStaleVersionFails}.
  * Each suite behaves exactly as the contract class extended on its own (see {@link
  * ContractSupport}): a fresh registry and directory per test, capability-guarded tests skipped.
  *
@@ -40,7 +40,7 @@ import org.junit.jupiter.params.support.ParameterDeclarations;
  * <p>A new contract suite in this package gets a nested class here, so every backend runs it
  * without changing its test ({@code BackendTckCoversEverySuiteTest} checks that none is missing).
  */
-@ParameterizedClass(name = "durability = {0}")
+@ParameterizedClass(name = "[{index}] durability {0}")
 @ArgumentsSource(BackendTck.Durabilities.class)
 public abstract class BackendTck {
 

@@ -10,8 +10,8 @@ import java.lang.annotation.Target;
 
 /**
  * The durabilities a {@link BackendTck} subclass runs the whole TCK at: every one the backend
- * accepts in configuration. Each value is one run of every contract suite, shown as {@code
- * [durability = normal]} in the test report.
+ * accepts in configuration. Each value is one run of every contract suite, shown as {@code [2]
+ * durability NORMAL} in the test report.
  *
  * <pre>{@code
  * @TckDurabilities({Durability.NONE, Durability.NORMAL, Durability.FULL})

@@ -9,8 +9,8 @@
  *       META-INF/services/io.cairn.persistence.spi.StorageBackendProvider} and declare its defaults
  *       under {@code cairn.backend-defaults.<type>} in the module's {@code reference.conf}.
  *   <li>Add {@code cairn-persistence-tck} and {@code junit-jupiter} in test scope.
- *   <li>Write one test class that extends {@link io.cairn.tck.BackendTck}, names the
- *       durabilities the backend accepts and returns its configuration body at each:
+ *   <li>Write one test class that extends {@link io.cairn.tck.BackendTck}, names the durabilities
+ *       the backend accepts and returns its configuration body at each:
  *       <pre>{@code
  * @TckDurabilities({Durability.NONE, Durability.NORMAL, Durability.FULL})
  * class MyBackendTckTest extends BackendTck {
