@@ -125,8 +125,9 @@ final class TomlFiles {
   private static Object plain(Object value) {
     if (value instanceof UnmodifiableConfig table) {
       Map<String, Object> map = new LinkedHashMap<>();
-      for (Map.Entry<String, Object> e : table.valueMap().entrySet()) {
-        map.put(e.getKey(), plain(e.getValue()));
+      // entrySet(), not the deprecated valueMap(): the same raw stored values.
+      for (UnmodifiableConfig.Entry e : table.entrySet()) {
+        map.put(e.getKey(), plain(e.getRawValue()));
       }
       return map;
     }

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Base of every contract suite. A backend author extends a contract class (for example {@link
- * KeyValueStoreContract}) and implements {@link #backendConfig()}; nothing else is needed:
+ * Base of every contract suite. A backend author normally extends {@link BackendTck}, which runs
+ * every suite at each durability the backend supports. A single suite can also be extended on its
+ * own (for example {@link KeyValueStoreContract}), implementing {@link #backendConfig()}:
  *
  * <pre>{@code
  * class MyKeyValueStoreTest extends KeyValueStoreContract {
@@ -78,12 +79,19 @@ public abstract class ContractSupport {
     return "";
   }
 
+  /**
+   * The suite's name in seeds and logs; {@link BackendTck}'s suites add the test class and the
+   * durability ({@code SqliteTckTest[full].KeyValueStore}), so each run has its own seed.
+   */
+  String suiteName() {
+    return getClass().getSimpleName();
+  }
+
   @BeforeEach
   final void openContractRegistry(@TempDir Path tempDir, TestInfo info) {
     this.directory = tempDir;
     this.clock = new ManualClock();
-    this.testName =
-        getClass().getSimpleName() + "." + info.getTestMethod().map(m -> m.getName()).orElse("?");
+    this.testName = suiteName() + "." + info.getTestMethod().map(m -> m.getName()).orElse("?");
     this.registry = openRegistry();
   }
 

@@ -9,15 +9,20 @@
  *       META-INF/services/io.cairn.persistence.spi.StorageBackendProvider} and declare its defaults
  *       under {@code cairn.backend-defaults.<type>} in the module's {@code reference.conf}.
  *   <li>Add {@code cairn-persistence-tck} and {@code junit-jupiter} in test scope.
- *   <li>For each suite, write a subclass that returns the backend's configuration body:
+ *   <li>Write one test class that extends {@link io.cairn.tck.BackendTck}, names the durabilities
+ *       the backend accepts and returns its configuration body at each:
  *       <pre>{@code
- * class MyKeyValueStoreTest extends KeyValueStoreContract {
+ * @TckDurabilities({Durability.NONE, Durability.NORMAL, Durability.FULL})
+ * class MyBackendTckTest extends BackendTck {
  *   @Override
- *   protected String backendConfig() {
- *     return "type = mine, durability = normal";
+ *   protected String backendConfig(Durability durability) {
+ *     return "type = mine, durability = " + durability.configName();
  *   }
  * }
  * }</pre>
+ *       JUnit (5.13 or later) runs every suite once per durability. A single suite can still be
+ *       extended on its own (e.g. {@code class MyKeyValueStoreTest extends KeyValueStoreContract}
+ *       with {@code backendConfig()}).
  * </ol>
  *
  * The suites are {@link io.cairn.tck.KeyValueStoreContract}, {@link io.cairn.tck.LogStoreContract},

@@ -111,7 +111,7 @@ record CacheSettings(
               "'" + name + "'"));
     }
     Config defaults = defaults(root);
-    Config entry = ((ConfigObject) value).toConfig();
+    Config entry = value.toConfig();
     rejectUnknown(entry, path, Settings.keysOf(defaults), defaults, problems);
 
     Settings top = new Settings(entry.withFallback(defaults), path, problems);

@@ -129,7 +129,10 @@ class ConfigFormatsTest {
       for (Injector i : new Injector[] {a, b}) {
         RouteTable catalog = i.getInstance(Key.get(RouteTable.class, Names.named("catalog")));
         catalog.put(Route.of("/x", "y"));
-        i.getInstance(Key.get(DurableQueue.class, Names.named("orders"))).enqueue(new byte[] {1});
+        @SuppressWarnings("unchecked") // bound under the raw DurableQueue (a class-literal key)
+        DurableQueue<byte[]> orders =
+            i.getInstance(Key.get(DurableQueue.class, Names.named("orders")));
+        orders.enqueue(new byte[] {1});
         assertThat(i.getInstance(Key.get(String.class, Names.named("greeting"))))
             .isEqualTo("hello from orders");
         assertThat(i.getInstance(PersistenceRegistry.class).backend("main").type()).isEqualTo(type);

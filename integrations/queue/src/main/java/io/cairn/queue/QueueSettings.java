@@ -81,7 +81,7 @@ record QueueSettings(
               "'" + name + "'"));
     }
     Config defaults = root.hasPath(DEFAULTS) ? root.getConfig(DEFAULTS) : ConfigFactory.empty();
-    Config entry = ((com.typesafe.config.ConfigObject) value).toConfig();
+    Config entry = value.toConfig();
     new Settings(entry, path, problems).rejectUnknownKeys(Settings.keysOf(defaults), "queue");
     Settings s = new Settings(entry.withFallback(defaults), path, problems);
     String backend = backendName(root, s);

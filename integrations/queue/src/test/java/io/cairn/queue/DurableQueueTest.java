@@ -3,7 +3,6 @@ package io.cairn.queue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.codahale.metrics.Gauge;
 import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.LogStore;
@@ -14,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -289,7 +287,7 @@ class DurableQueueTest {
       Delivery<String> a = q.poll(NOW).orElseThrow();
       Delivery<String> b = q.poll(NOW).orElseThrow();
       q.deadLetter(b, "test");
-      Map<String, Gauge> g = r.metrics().getGauges();
+      var g = r.metrics().getGauges();
       assertThat(g.get("cairn.queues.q.depth").getValue()).isEqualTo(2L);
       assertThat(g.get("cairn.queues.q.in-flight").getValue()).isEqualTo(1L);
       assertThat(g.get("cairn.queues.q.dead-letters").getValue()).isEqualTo(1L);
