@@ -1040,6 +1040,13 @@ final class RocksDbBackend implements io.cairn.persistence.StorageBackend {
     }
   }
 
+  /** Re-encrypts under the primary key in place; see {@link RocksReseal}. */
+  @Override
+  public io.cairn.persistence.ResealReport reseal(Progress progress) {
+    checkOpen();
+    return RocksReseal.run(this, Objects.requireNonNull(progress, "progress"));
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   @Override
