@@ -91,8 +91,8 @@ public final class TinkEncryption implements Encryption {
   }
 
   /**
-   * Whether {@code sealed} names the primary key in its prefix (read, not opened: whether the
-   * bytes are intact is checked when they are opened to be re-sealed).
+   * Whether {@code sealed} names the primary key in its prefix (read, not opened: whether the bytes
+   * are intact is checked when they are opened to be re-sealed).
    */
   @Override
   public boolean sealedWithPrimary(byte[] sealed) {
