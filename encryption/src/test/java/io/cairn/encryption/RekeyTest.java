@@ -94,6 +94,48 @@ class RekeyTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"sqlite", "rocksdb"})
+  void rekeyWhileWritersRunLosesNoWriteAndLeavesNothingUnderTheOldKey(String type)
+      throws Exception {
+    long[] keys = writeAndRotate(type, 2000);
+    java.util.concurrent.ConcurrentHashMap<String, String> lastWritten =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    List<Long> appended = java.util.Collections.synchronizedList(new ArrayList<>());
+    try (PersistenceRegistry r = RekeyFixture.open(type, dir, keysetFile())) {
+      StorageBackend b = r.backend("main");
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Thread writer =
+          new Thread(
+              () -> {
+                Random random = new Random(1);
+                for (int n = 0; !stop.get(); n++) {
+                  String k = "k" + random.nextInt(2000);
+                  b.keyValue("users").put(bytes(k), bytes("during-" + n));
+                  lastWritten.put(k, "during-" + n);
+                  appended.add(b.log("events").append(bytes("during-" + n)));
+                }
+              });
+      writer.start();
+      try {
+        Rekey.run(r, "main", Progress.NONE);
+      } finally {
+        stop.set(true);
+        writer.join();
+      }
+      assertThat(lastWritten).as("the writer ran during the rekey").isNotEmpty();
+      for (Map.Entry<String, String> e : lastWritten.entrySet()) {
+        assertThat(b.keyValue("users").get(bytes(e.getKey()))).isEqualTo(bytes(e.getValue()));
+      }
+      for (long offset : appended) {
+        assertThat(b.log("events").read(offset, 1).get(0).payload())
+            .isEqualTo(bytes("during-" + appended.indexOf(offset)));
+      }
+    }
+    assertThat(RekeyFixture.keyIdsOnDisk(type, dir)).containsOnlyKeys(keys[1]);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"sqlite", "rocksdb"})
   void revokingBeforeTheRekeyFailsAtOpenNamingTheKeyAndWhatToRun(String type) {
     long[] keys = writeAndRotate(type, 20);
     revoke(keys[0]);
