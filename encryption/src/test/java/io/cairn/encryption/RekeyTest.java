@@ -212,6 +212,7 @@ class RekeyTest {
     }
     int underOld = RekeyFixture.keyIdsOnDisk(type, dir).getOrDefault(keys[0], 0);
     assertThat(underOld).isGreaterThan(6000);
+    int initialOld = underOld;
     Random random = new Random();
     int interrupted = 0;
     List<Integer> left = new ArrayList<>();
