@@ -236,6 +236,13 @@ class RekeyTest {
             .isEmpty();
       }
     }
+    // the figures, for the record (this build keeps no test output)
+    java.nio.file.Files.writeString(
+        Path.of("target", "rekey-kill-loop-" + type + ".txt"),
+        String.format(
+            "rekey kill loop on %s: %d of %d kills landed mid-run; records under the old key"
+                + " (of %d) after each kill: %s%n",
+            type, interrupted, CYCLES, initialOld, left));
     assertThat(interrupted)
         .as("kills that landed mid-run; old-key records left: " + left)
         .isPositive();
