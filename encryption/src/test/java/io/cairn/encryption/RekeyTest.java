@@ -219,7 +219,7 @@ class RekeyTest {
     for (int cycle = 0; cycle < CYCLES; cycle++) {
       try (ChildJvm child = child(type)) {
         child.awaitLine("READY"::equals, Duration.ofMinutes(2));
-        Thread.sleep(random.nextInt(400));
+        Thread.sleep(random.nextInt(300 + 200 * cycle)); // later kills reach further in
         child.killHard();
         child.waitFor(Duration.ofMinutes(1));
         if (child.output().stream().noneMatch(l -> l.startsWith("DONE"))) {
