@@ -37,7 +37,9 @@ public final class KeyCheck {
               + location
               + "): "
               + e.getMessage()
-              + ". Configure the keyset this backend was encrypted with.",
+              + (e.reason() == DecryptionFailedException.Reason.REVOKED_KEY
+                  ? ""
+                  : ". Configure the keyset this backend was encrypted with."),
           e);
     }
     if (!MessageDigest.isEqual(opened, CONSTANT)) {

@@ -29,10 +29,12 @@ public final class TinkEncryption implements Encryption {
 
   private final KeysetHandle keyset;
   private final Aead aead;
+  private final long primaryKeyId;
 
   private TinkEncryption(KeysetHandle keyset, Aead aead) {
     this.keyset = keyset;
     this.aead = aead;
+    this.primaryKeyId = Integer.toUnsignedLong(keyset.getPrimary().getId());
   }
 
   /**
@@ -54,7 +56,7 @@ public final class TinkEncryption implements Encryption {
 
   /** The keyset's primary key id (unsigned 32-bit), which seals new data. */
   public long primaryKeyId() {
-    return Integer.toUnsignedLong(keyset.getPrimary().getId());
+    return primaryKeyId;
   }
 
   /** The keyset this encryption uses. */
@@ -86,6 +88,15 @@ public final class TinkEncryption implements Encryption {
     } catch (GeneralSecurityException e) {
       throw explain(sealed);
     }
+  }
+
+  /**
+   * Whether {@code sealed} names the primary key in its prefix (read, not opened: whether the bytes
+   * are intact is checked when they are opened to be re-sealed).
+   */
+  @Override
+  public boolean sealedWithPrimary(byte[] sealed) {
+    return keyIdOf(sealed) == primaryKeyId();
   }
 
   /** The key id named by sealed bytes, or -1 when they are not in the sealed format. */
@@ -121,8 +132,8 @@ public final class TinkEncryption implements Encryption {
             "The data is sealed with key "
                 + keyId
                 + ", which is revoked in the keyset: enable it again (Keysets.enable), re-encrypt"
-                + " what it sealed (copy the data into a new backend until cairn rekey exists),"
-                + " then revoke it");
+                + " everything under the primary key (io.cairn.encryption.Rekey.run, or"
+                + " PersistenceRegistry.reseal), then revoke it again");
       }
       return new DecryptionFailedException(
           DecryptionFailedException.Reason.AUTHENTICATION_FAILED,

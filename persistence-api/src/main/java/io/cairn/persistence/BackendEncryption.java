@@ -114,6 +114,18 @@ final class BackendEncryption {
     provider.verifyKeyCheck(backend, encryption, record, file.toString());
   }
 
+  /**
+   * Replaces the key check record with one sealed by the current primary key (atomically), after
+   * {@link StorageBackend#reseal} re-encrypted the data, so the old key is needed for nothing.
+   */
+  void resealKeyCheck(String backend, Encryption encryption, Path dataDir) {
+    if (Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
+      write(
+          dataDir.resolve(EncryptionProvider.KEY_CHECK_FILE),
+          provider.newKeyCheck(backend, encryption));
+    }
+  }
+
   private static void write(Path file, byte[] content) {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {

@@ -27,6 +27,8 @@ public enum Capability {
    * open throws {@link StoreCorruptedException} naming the store and key or offset. Every backend
    * built on {@link io.cairn.persistence.spi.EngineBackend} has it. {@link PersistenceRegistry}
    * refuses to give an enabled hook to a backend without it (it would store plaintext silently).
+   * Such a backend also implements {@link StorageBackend#reseal} (re-encryption under the primary
+   * key, so an old key can be revoked).
    */
   ENCRYPTION,
   /**

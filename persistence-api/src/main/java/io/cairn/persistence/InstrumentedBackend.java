@@ -323,6 +323,12 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   @Override
+  public ResealReport reseal(Progress progress) {
+    ensureOpen();
+    return delegate.reseal(progress);
+  }
+
+  @Override
   public void checkpoint(Path target, Progress progress) {
     ensureOpen();
     delegate.checkpoint(target, progress);

@@ -56,10 +56,17 @@ public final class PersistenceRegistry implements AutoCloseable {
   private final Map<String, InstrumentedBackend> backends;
   private final List<LifecycleListener> listeners;
   private final List<LifecycleListener> opened = new ArrayList<>();
+  // per backend with an encryption section: rewrites its key check record with the primary key
+  private final Map<String, Runnable> keyCheckResealers;
   private boolean closed;
 
-  private PersistenceRegistry(Builder b, Config config, Map<String, InstrumentedBackend> backends) {
+  private PersistenceRegistry(
+      Builder b,
+      Config config,
+      Map<String, InstrumentedBackend> backends,
+      Map<String, Runnable> keyCheckResealers) {
     this.config = config;
+    this.keyCheckResealers = keyCheckResealers;
     this.metrics = b.metrics;
     this.healthChecks = b.healthChecks;
     this.clock = b.clock;
@@ -136,6 +143,27 @@ public final class PersistenceRegistry implements AutoCloseable {
   /** Names of the open backends, in open order. */
   public Set<String> backendNames() {
     return Collections.unmodifiableSet(backends.keySet());
+  }
+
+  /**
+   * Re-encrypts backend {@code name} under its primary key ({@link StorageBackend#reseal}), then,
+   * for a backend whose {@code encryption} section the registry opened, replaces its key check
+   * record with one sealed by the primary key. When this returns, nothing of the backend needs an
+   * older key; a run stopped before (crash, {@code kill -9}, an exception) leaves the old key still
+   * needed and is simply run again. The backend stays in use meanwhile.
+   *
+   * @throws ConfigurationException if no backend has that name
+   * @throws UnsupportedOperationException if the backend does not encrypt
+   */
+  public ResealReport reseal(String name, Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    StorageBackend b = backend(name);
+    ResealReport report = b.reseal(progress);
+    Runnable keyCheck = keyCheckResealers.get(name);
+    if (keyCheck != null) {
+      keyCheck.run();
+    }
+    return report;
   }
 
   /** The resolved configuration this registry was opened with, reference defaults included. */
@@ -299,6 +327,7 @@ public final class PersistenceRegistry implements AutoCloseable {
         throw new ConfigurationException(problems);
       }
       Map<String, InstrumentedBackend> open = new LinkedHashMap<>();
+      Map<String, Runnable> keyChecks = new LinkedHashMap<>();
       PersistenceRegistry registry = null;
       try {
         for (BackendSpec spec : specs) {
@@ -343,7 +372,11 @@ public final class PersistenceRegistry implements AutoCloseable {
                       + " io.cairn.persistence.spi.EngineBackend does), or configure none.");
             }
             if (spec.encryption().isPresent()) {
-              spec.encryption().get().checkKeys(spec.name(), hook, spec.dataDir(), raw);
+              BackendEncryption be = spec.encryption().get();
+              be.checkKeys(spec.name(), hook, spec.dataDir(), raw);
+              Encryption keys = hook;
+              keyChecks.put(
+                  spec.name(), () -> be.resealKeyCheck(spec.name(), keys, spec.dataDir()));
             }
             b =
                 new InstrumentedBackend(
@@ -367,7 +400,7 @@ public final class PersistenceRegistry implements AutoCloseable {
               });
           log.info("Opened {} (durability {})", ctx.describe(), spec.durability().configName());
         }
-        registry = new PersistenceRegistry(this, resolved, open);
+        registry = new PersistenceRegistry(this, resolved, open, Map.copyOf(keyChecks));
       } catch (RuntimeException e) {
         List<InstrumentedBackend> list = new ArrayList<>(open.values());
         for (int i = list.size() - 1; i >= 0; i--) {

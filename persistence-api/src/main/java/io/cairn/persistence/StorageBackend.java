@@ -190,6 +190,40 @@ public interface StorageBackend extends AutoCloseable {
   }
 
   /**
+   * Re-encrypts, in place, every stored value, log payload and snapshot chunk that was not sealed
+   * with the encryption hook's current primary key ({@link
+   * io.cairn.persistence.spi.Encryption#sealedWithPrimary}), so that an older key can be revoked.
+   * What a read returns does not change: keys, versions, expiry instants (expired entries are
+   * re-sealed too, not purged), log offsets and positions, snapshot versions, sizes, checksums and
+   * creation times stay exactly as they were. It is a maintenance operation below the public write
+   * path (a put would change versions, and log records are immutable).
+   *
+   * <ul>
+   *   <li><b>Concurrency.</b> The backend stays in use: the work is done in small batches, each
+   *       atomic and excluding writers only while it runs; a record rewritten meanwhile by a writer
+   *       is sealed with the primary already and is left alone.
+   *   <li><b>Resumable and idempotent.</b> A record already sealed with the primary is skipped, so
+   *       after a crash or {@code kill -9} running it again continues where it stopped; a finished
+   *       run rewrites nothing the second time. No cursor is kept.
+   *   <li><b>Failures.</b> A record that fails to open (altered, moved, or under a key the hook
+   *       does not have) throws {@link StoreCorruptedException} naming the store and the key,
+   *       offset or chunk; batches committed before it stay committed (they are correct), and
+   *       nothing of the failed batch is written.
+   *   <li>Progress is reported per store ({@code phase} = the store, {@code done} = records
+   *       checked, {@code total} = -1).
+   * </ul>
+   *
+   * <p>With encryption off it checks nothing and returns an empty report. Every backend with {@link
+   * Capability#ENCRYPTION} implements it.
+   *
+   * @throws UnsupportedOperationException if the backend lacks {@link Capability#ENCRYPTION}
+   */
+  default ResealReport reseal(Progress progress) {
+    throw new UnsupportedOperationException(
+        type() + " backend '" + name() + "' does not encrypt, so it cannot re-encrypt");
+  }
+
+  /**
    * A quick, non-blocking liveness check used by the registry's health check. The default reports
    * healthy; backends report unhealthy when, for example, the disk is full or the engine is in a
    * background error state.

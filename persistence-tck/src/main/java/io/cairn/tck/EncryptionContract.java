@@ -209,6 +209,53 @@ public abstract class EncryptionContract extends ContractSupport {
   }
 
   @Test
+  public void resealRewritesEverythingUnderTheNewKeyKeepingVersionsExpiryOffsetsAndSnapshots()
+      throws IOException {
+    assumeCapability(Capability.ENCRYPTION);
+    StorageBackend b = encrypted();
+    var kv = b.keyValue("rk");
+    for (int i = 0; i < 300; i++) {
+      kv.put(bytes("k" + i), bytes("v" + i));
+    }
+    kv.put(bytes("k1"), bytes("v1-again"), java.time.Duration.ofHours(1));
+    var log = b.log("rk-log");
+    for (int i = 0; i < 300; i++) {
+      log.append(bytes("r" + i));
+    }
+    log.truncateBefore(3);
+    b.snapshots("rk-snap").save(4, new java.io.ByteArrayInputStream(new byte[150_000]));
+    List<io.cairn.persistence.Entry> entries = new java.util.ArrayList<>();
+    try (var it = kv.scan(null, null)) {
+      it.forEachRemaining(entries::add);
+    }
+    List<io.cairn.persistence.LogRecord> records = log.read(0, 1000);
+    List<io.cairn.persistence.SnapshotInfo> snapshots = b.snapshots("rk-snap").list();
+
+    encryption.rotate();
+    kv.put(bytes("after"), bytes("rotation")); // sealed with the new key: not rewritten
+    io.cairn.persistence.ResealReport report = b.reseal(io.cairn.persistence.Progress.NONE);
+    assertThat(report.resealed()).as(report.toString()).isGreaterThanOrEqualTo(300 + 297 + 1);
+    assertThat(b.reseal(io.cairn.persistence.Progress.NONE).resealed())
+        .as("a second run finds everything under the new key")
+        .isZero();
+
+    encryption.retireOlderKeys();
+    List<io.cairn.persistence.Entry> after = new java.util.ArrayList<>();
+    try (var it = kv.scan(null, null)) {
+      it.forEachRemaining(after::add);
+    }
+    after.removeIf(e -> java.util.Arrays.equals(e.key(), bytes("after")));
+    assertThat(after).as("keys, values, versions and expiry").isEqualTo(entries);
+    assertThat(log.firstOffset()).isEqualTo(3);
+    assertThat(log.read(0, 1000)).isEqualTo(records);
+    assertThat(b.snapshots("rk-snap").list()).isEqualTo(snapshots);
+    try (InputStream in = b.snapshots("rk-snap").load(4)) {
+      assertThat(in.readAllBytes()).isEqualTo(new byte[150_000]);
+    }
+    assertThat(b.verify(io.cairn.persistence.Progress.NONE).problems()).isEmpty();
+  }
+
+  @Test
   public void aBackendWithoutTheCapabilityIsRefusedAnEncryptionHook() {
     org.junit.jupiter.api.Assumptions.assumeFalse(
         capabilities().contains(Capability.ENCRYPTION),

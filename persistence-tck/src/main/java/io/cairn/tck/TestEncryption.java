@@ -18,10 +18,11 @@ import javax.crypto.spec.GCMParameterSpec;
 
 /**
  * An {@link Encryption} for tests: AES-128-GCM from {@code javax.crypto} with a random 96-bit nonce
- * per seal ({@code nonce | ciphertext | tag}), plus hooks a contract suite uses to see what a
- * backend seals and to put a ciphertext where the engine would return another place's bytes. NOT
- * for production (no key management, no rotation, no per-key message limit): issue 14 brings the
- * real one.
+ * per seal ({@code key index | nonce | ciphertext | tag}), plus hooks a contract suite uses to see
+ * what a backend seals, to put a ciphertext where the engine would return another place's bytes,
+ * and to rotate and retire keys ({@link #rotate}, {@link #retireOlderKeys}) for {@link
+ * io.cairn.persistence.StorageBackend#reseal}. NOT for production (no key management, no per-key
+ * message limit): {@code cairn-encryption} is the real one.
  *
  * <p>Thread-safe.
  */
@@ -29,7 +30,8 @@ public final class TestEncryption implements Encryption {
   private static final int NONCE = 12;
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final SecretKey key;
+  private final List<SecretKey> keys = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile int retiredBelow; // keys with a lower index no longer open anything
   private final AtomicLong seals = new AtomicLong();
   private final AtomicLong opens = new AtomicLong();
   private final Map<ByteBuffer, byte[]> lastSealed = new ConcurrentHashMap<>();
@@ -40,7 +42,7 @@ public final class TestEncryption implements Encryption {
     try {
       KeyGenerator g = KeyGenerator.getInstance("AES");
       g.init(128);
-      this.key = g.generateKey();
+      keys.add(g.generateKey());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES is not available in this JVM", e);
     }
@@ -50,14 +52,16 @@ public final class TestEncryption implements Encryption {
   public byte[] seal(byte[] plaintext, byte[] associatedData) {
     byte[] nonce = new byte[NONCE];
     RANDOM.nextBytes(nonce);
+    int primary = keys.size() - 1;
     try {
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
+      c.init(Cipher.ENCRYPT_MODE, keys.get(primary), new GCMParameterSpec(128, nonce));
       c.updateAAD(associatedData);
       byte[] ct = c.doFinal(plaintext);
-      byte[] out = new byte[NONCE + ct.length];
-      System.arraycopy(nonce, 0, out, 0, NONCE);
-      System.arraycopy(ct, 0, out, NONCE, ct.length);
+      byte[] out = new byte[1 + NONCE + ct.length];
+      out[0] = (byte) primary;
+      System.arraycopy(nonce, 0, out, 1, NONCE);
+      System.arraycopy(ct, 0, out, 1 + NONCE, ct.length);
       seals.incrementAndGet();
       plaintexts.add(plaintext.clone());
       lastSealed.put(ByteBuffer.wrap(associatedData.clone()), out.clone());
@@ -72,18 +76,43 @@ public final class TestEncryption implements Encryption {
     opens.incrementAndGet();
     byte[] substitute = substitutes.remove(ByteBuffer.wrap(associatedData));
     byte[] in = substitute != null ? substitute : sealed;
-    if (in.length < NONCE + 16) {
+    if (in.length < 1 + NONCE + 16) {
       throw new PersistenceException("sealed data too short (" + in.length + " bytes)");
+    }
+    int index = in[0] & 0xFF;
+    if (index >= keys.size() || index < retiredBelow) {
+      throw new PersistenceException("sealed with test key " + index + ", which is retired");
     }
     try {
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, in, 0, NONCE));
+      c.init(Cipher.DECRYPT_MODE, keys.get(index), new GCMParameterSpec(128, in, 1, NONCE));
       c.updateAAD(associatedData);
-      return c.doFinal(in, NONCE, in.length - NONCE);
+      return c.doFinal(in, 1 + NONCE, in.length - 1 - NONCE);
     } catch (GeneralSecurityException e) {
       // no plaintext and no key bytes in the message
       throw new PersistenceException("AES-GCM authentication failed (test key)", e);
     }
+  }
+
+  @Override
+  public boolean sealedWithPrimary(byte[] sealed) {
+    return sealed.length > 0 && (sealed[0] & 0xFF) == keys.size() - 1;
+  }
+
+  /** Adds a new key and makes it the one {@link #seal} uses; older keys still open. */
+  public void rotate() {
+    try {
+      KeyGenerator g = KeyGenerator.getInstance("AES");
+      g.init(128);
+      keys.add(g.generateKey());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES is not available in this JVM", e);
+    }
+  }
+
+  /** From now on, bytes sealed with any key but the current one fail to open. */
+  public void retireOlderKeys() {
+    retiredBelow = keys.size() - 1;
   }
 
   /** How many times {@link #seal} ran. */

@@ -446,6 +446,13 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
     }
   }
 
+  /** Re-encrypts under the primary key in place; see {@link RocksReseal}. */
+  @Override
+  public io.cairn.persistence.ResealReport reseal(Progress progress) {
+    checkOpen();
+    return RocksReseal.run(this, Objects.requireNonNull(progress, "progress"));
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   @Override

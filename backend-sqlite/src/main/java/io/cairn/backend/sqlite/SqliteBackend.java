@@ -893,6 +893,13 @@ final class SqliteBackend implements StorageBackend {
     return done;
   }
 
+  /** Re-encrypts under the primary key in place; see {@link SqliteReseal}. */
+  @Override
+  public io.cairn.persistence.ResealReport reseal(Progress progress) {
+    ensureOpen();
+    return SqliteReseal.run(this, java.util.Objects.requireNonNull(progress, "progress"));
+  }
+
   @Override
   public void compact(Progress progress) {
     ensureOpen();

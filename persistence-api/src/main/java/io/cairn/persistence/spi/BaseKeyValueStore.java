@@ -291,6 +291,19 @@ final class BaseKeyValueStore implements KeyValueStore {
     return new Stored(version, expires, sealed);
   }
 
+  /**
+   * The record {@code raw} of {@code key} with its value sealed with the primary key, version and
+   * expiry unchanged (also for an expired entry), or null when it is sealed with the primary.
+   */
+  byte[] resealed(byte[] key, byte[] raw) {
+    Stored s = decode(key, raw);
+    if (!b.sealer.needsReseal(s.sealed())) {
+      return null;
+    }
+    byte[] sealed = b.sealer.resealValue(name, key, s.sealed());
+    return putWrite(key, new Stored(s.version(), s.expiresAtMillis(), sealed)).value();
+  }
+
   VersionConflictException conflict(byte[] key, long expected, long actual) {
     return new VersionConflictException(where(key) + " in " + this, expected, actual);
   }

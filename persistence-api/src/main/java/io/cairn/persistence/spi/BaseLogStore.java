@@ -254,6 +254,28 @@ final class BaseLogStore implements LogStore {
     return b.sealer.openPayload(name, offset, sealed);
   }
 
+  /**
+   * The record {@code raw} under {@code key} with its payload sealed with the primary key, or null
+   * when it is the position record or sealed with the primary already. Records below the first
+   * offset (left by a crashed truncation, never read) are re-sealed too, so no old key stays.
+   */
+  byte[] resealed(byte[] key, byte[] raw) {
+    if (key.length == 0) {
+      return null; // the position: offsets in clear, nothing sealed
+    }
+    long offset = offsetOf(key);
+    ByteBuffer body = b.frame.open(RecordFrame.LOG, id, key, raw, "offset " + offset);
+    byte[] sealed = new byte[body.remaining()];
+    body.get(sealed);
+    if (!b.sealer.needsReseal(sealed)) {
+      return null;
+    }
+    byte[] fresh = b.sealer.resealPayload(name, offset, sealed);
+    ByteBuffer buf = b.frame.begin(RecordFrame.LOG, fresh.length);
+    buf.put(fresh);
+    return b.frame.end(buf, id, key);
+  }
+
   /** Deletes records below the first offset, a page at a time (after truncation or a crash). */
   void dropTruncated() {
     while (true) {

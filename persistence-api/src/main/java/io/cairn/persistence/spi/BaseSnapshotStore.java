@@ -329,6 +329,33 @@ final class BaseSnapshotStore implements SnapshotStore {
     return b.sealer.openChunk(name, version, index, sealed);
   }
 
+  /**
+   * The record {@code raw} under {@code key} with its chunk sealed with the primary key, or null
+   * for a manifest (nothing sealed) or a chunk sealed with the primary already. Chunks of saves in
+   * progress and garbage chunks are re-sealed too: their key names the version and index they are
+   * bound to.
+   */
+  byte[] resealed(byte[] key, byte[] raw) {
+    if (key.length != 21 || key[0] != C) {
+      return null;
+    }
+    ByteBuffer k = ByteBuffer.wrap(key, 1, 20);
+    long version = k.getLong();
+    k.getLong(); // generation: not bound, the key already is unique per save
+    int index = k.getInt();
+    String where = "chunk " + index + " of snapshot " + version;
+    ByteBuffer body = b.frame.open(RecordFrame.CHUNK, id, key, raw, where);
+    byte[] sealed = new byte[body.remaining()];
+    body.get(sealed);
+    if (!b.sealer.needsReseal(sealed)) {
+      return null;
+    }
+    byte[] fresh = b.sealer.resealChunk(name, version, index, sealed);
+    ByteBuffer frame = b.frame.begin(RecordFrame.CHUNK, fresh.length);
+    frame.put(fresh);
+    return b.frame.end(frame, id, key);
+  }
+
   /** Deletes chunks that belong to no manifest and no save in progress. */
   void dropGarbage() {
     List<Manifest> live = b.read(this::manifests);

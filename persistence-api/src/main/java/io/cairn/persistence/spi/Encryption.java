@@ -71,4 +71,15 @@ public interface Encryption {
   default boolean enabled() {
     return true;
   }
+
+  /**
+   * Whether {@code sealed} (bytes {@link #seal} returned, now or earlier) was sealed with the key
+   * that seals new data now. {@link io.cairn.persistence.StorageBackend#reseal} rewrites exactly
+   * the bytes for which this is {@code false}, so a hook with rotating keys must answer from the
+   * bytes alone (a key id prefix, for example), cheaply and without opening them. The default, for
+   * a hook with one fixed key, is {@code true}: there is never anything to re-encrypt.
+   */
+  default boolean sealedWithPrimary(byte[] sealed) {
+    return true;
+  }
 }

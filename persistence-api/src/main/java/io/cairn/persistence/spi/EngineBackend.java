@@ -8,6 +8,7 @@ import io.cairn.persistence.Durability;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.Progress;
+import io.cairn.persistence.ResealReport;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreId;
@@ -429,6 +430,69 @@ public final class EngineBackend implements StorageBackend {
           engine.compact(progress);
           return null;
         });
+  }
+
+  /**
+   * Re-seals, page by page, every value, log payload and snapshot chunk not sealed with the primary
+   * key. Each page is read without a lock, then each of its records is read again and rewritten
+   * under the write lock in one engine batch: atomic, serialised with every write and transaction,
+   * and a record changed or deleted since the page was read is judged as it is now (never
+   * resurrected, never overwritten with an older value). The re-sealed record keeps its key and its
+   * frame's fields (version, expiry; the offset and chunk address are the key), so nothing a read
+   * returns changes. Idempotent: records under the primary are skipped.
+   */
+  @Override
+  public ResealReport reseal(Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    checkNotInTransaction("reseal()");
+    return read(
+        () -> {
+          java.util.TreeMap<StoreId, ResealReport.Counts> counts = new java.util.TreeMap<>();
+          if (!sealer.enabled()) {
+            return new ResealReport(name, counts);
+          }
+          for (StoreId id : new ArrayList<>(engine.stores())) {
+            counts.put(id, resealStore(id, progress));
+          }
+          return new ResealReport(name, counts);
+        });
+  }
+
+  private ResealReport.Counts resealStore(StoreId id, Progress progress) {
+    java.util.function.BiFunction<byte[], byte[], byte[]> resealed =
+        switch (id.kind()) {
+          case KEY_VALUE -> kvStore(id.name())::resealed;
+          case LOG -> logStore(id.name())::resealed;
+          case SNAPSHOT -> snapshotStore(id.name())::resealed;
+        };
+    String phase = StoreNames.kindName(id.kind()) + " '" + id.name() + "'";
+    long checked = 0;
+    long rewritten = 0;
+    byte[] from = new byte[0];
+    while (true) {
+      List<StorageEngine.Record> page = engine.range(id, from, null, PAGE);
+      rewritten +=
+          write(
+              "reseal()",
+              () -> {
+                List<StorageEngine.Write> batch = new ArrayList<>();
+                for (StorageEngine.Record r : page) {
+                  byte[] now = engine.get(id, r.key()); // as it is now, under the lock
+                  byte[] fresh = now == null ? null : resealed.apply(r.key(), now);
+                  if (fresh != null) {
+                    batch.add(new StorageEngine.Write(id, r.key(), fresh));
+                  }
+                }
+                commit(batch);
+                return (long) batch.size();
+              });
+      checked += page.size();
+      progress.report(phase, checked, -1);
+      if (page.size() < PAGE) {
+        return new ResealReport.Counts(checked, rewritten);
+      }
+      from = BaseKeyValueStore.successor(page.get(page.size() - 1).key());
+    }
   }
 
   @Override

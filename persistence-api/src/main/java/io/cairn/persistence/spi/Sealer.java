@@ -110,6 +110,31 @@ public final class Sealer {
     }
   }
 
+  // ---- re-encryption (StorageBackend#reseal): open with any key, seal with the primary ----
+
+  /**
+   * Whether stored bytes must be re-sealed: encryption is on and they were not sealed with the
+   * current primary key ({@link Encryption#sealedWithPrimary}).
+   */
+  public boolean needsReseal(byte[] stored) {
+    return enabled && !encryption.sealedWithPrimary(stored);
+  }
+
+  /** The stored value of {@code key} in {@code namespace} opened and sealed with the primary. */
+  public byte[] resealValue(String namespace, byte[] key, byte[] stored) {
+    return sealValue(namespace, key, openValue(namespace, key, stored));
+  }
+
+  /** The stored payload at {@code offset} of {@code log} opened and sealed with the primary. */
+  public byte[] resealPayload(String log, long offset, byte[] stored) {
+    return sealPayload(log, offset, openPayload(log, offset, stored));
+  }
+
+  /** A stored snapshot chunk opened and sealed with the primary. */
+  public byte[] resealChunk(String set, long version, int chunk, byte[] stored) {
+    return sealChunk(set, version, chunk, openChunk(set, version, chunk, stored));
+  }
+
   private StoreCorruptedException failed(String what, RuntimeException cause) {
     // the cause's message is the hook's; the contract forbids plaintext and key material in it
     return new StoreCorruptedException(
