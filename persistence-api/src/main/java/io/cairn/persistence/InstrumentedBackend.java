@@ -9,9 +9,9 @@ import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.CoarseClock;
-import io.cairn.persistence.spi.StoreNames;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,8 +30,8 @@ import java.util.function.Supplier;
  * free, so that the rules below hold alike on every backend, including third parties'.
  *
  * <ul>
- *   <li><b>Arguments</b> are checked here before the backend sees them ({@link StoreNames}): store
- *       names, keys, values, payloads, TTLs, versions, offsets. Bad input is an {@link
+ *   <li><b>Arguments</b> are checked here before the backend sees them ({@link ArgumentChecks}):
+ *       store names, keys, values, payloads, TTLs, versions, offsets. Bad input is an {@link
  *       IllegalArgumentException} (a {@link NullPointerException} for a null key, value or payload)
  *       with one wording for every backend.
  *   <li><b>The transaction rule</b>: on the thread running {@link #inTransaction} work, a write
@@ -196,7 +196,7 @@ final class InstrumentedBackend implements StorageBackend {
     if (existing != null) {
       return existing;
     }
-    StoreNames.check(StoreKind.KEY_VALUE, namespace);
+    ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
     KeyValueStore store = delegate.keyValue(namespace);
     return kv.computeIfAbsent(namespace, n -> new Kv(store, n));
   }
@@ -208,7 +208,7 @@ final class InstrumentedBackend implements StorageBackend {
     if (existing != null) {
       return existing;
     }
-    StoreNames.check(StoreKind.LOG, name);
+    ArgumentChecks.check(StoreKind.LOG, name);
     LogStore store = delegate.log(name);
     return logs.computeIfAbsent(name, n -> new Log(store, n));
   }
@@ -220,7 +220,7 @@ final class InstrumentedBackend implements StorageBackend {
     if (existing != null) {
       return existing;
     }
-    StoreNames.check(StoreKind.SNAPSHOT, name);
+    ArgumentChecks.check(StoreKind.SNAPSHOT, name);
     SnapshotStore store = delegate.snapshots(name);
     return snaps.computeIfAbsent(name, n -> new Snap(store, n));
   }
@@ -237,7 +237,7 @@ final class InstrumentedBackend implements StorageBackend {
   @Override
   public <T> T inTransaction(Transaction.Work<T> work) {
     ensureOpen();
-    StoreNames.checkNotNull(work, "work");
+    ArgumentChecks.checkNotNull(work, "work");
     if (inTransaction.get() != null) {
       throw new IllegalStateException(
           "Transactions do not nest: inTransaction() of backend '"
@@ -269,7 +269,7 @@ final class InstrumentedBackend implements StorageBackend {
   @Override
   public <T> T readTransaction(Transaction.ReadWork<T> work) {
     ensureOpen();
-    StoreNames.checkNotNull(work, "work");
+    ArgumentChecks.checkNotNull(work, "work");
     if (!delegate.capabilities().contains(Capability.SNAPSHOT_READS)) {
       return delegate.readTransaction(work); // its UnsupportedOperationException, or a surprise
     }
@@ -460,10 +460,10 @@ final class InstrumentedBackend implements StorageBackend {
 
   private static long sizeOf(Collection<KeyValue> entries) {
     long bytes = 0;
-    for (KeyValue e : StoreNames.checkNotNull(entries, "entries")) {
-      StoreNames.checkNotNull(e, "an entry of entries");
-      StoreNames.checkKey(e.key());
-      StoreNames.checkValue(e.value());
+    for (KeyValue e : ArgumentChecks.checkNotNull(entries, "entries")) {
+      ArgumentChecks.checkNotNull(e, "an entry of entries");
+      ArgumentChecks.checkKey(e.key());
+      ArgumentChecks.checkValue(e.value());
       bytes += e.key().length + e.value().length;
     }
     return bytes;
@@ -471,8 +471,8 @@ final class InstrumentedBackend implements StorageBackend {
 
   private static long payloadBytes(List<byte[]> payloads) {
     long bytes = 0;
-    for (byte[] p : StoreNames.checkNotNull(payloads, "payloads")) {
-      StoreNames.checkPayload(p);
+    for (byte[] p : ArgumentChecks.checkNotNull(payloads, "payloads")) {
+      ArgumentChecks.checkPayload(p);
       bytes += p.length;
     }
     return bytes;
@@ -492,9 +492,9 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   private static void checkWrite(byte[] key, byte[] value, Duration ttl) {
-    StoreNames.checkKey(key);
-    StoreNames.checkValue(value);
-    StoreNames.checkTtl(ttl);
+    ArgumentChecks.checkKey(key);
+    ArgumentChecks.checkValue(value);
+    ArgumentChecks.checkTtl(ttl);
   }
 
   // ---- metrics ----
@@ -581,7 +581,7 @@ final class InstrumentedBackend implements StorageBackend {
     Kv(KeyValueStore d, String name) {
       this.d = d;
       this.name = name;
-      this.description = StoreNames.kindName(StoreKind.KEY_VALUE) + " '" + name + "'";
+      this.description = ArgumentChecks.kindName(StoreKind.KEY_VALUE) + " '" + name + "'";
       if (kvTimers != null) {
         t = kvTimers;
       } else {
@@ -602,13 +602,13 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public Optional<Entry> getEntry(byte[] key) {
-      StoreNames.checkKey(key);
+      ArgumentChecks.checkKey(key);
       return timed(t.get, () -> d.getEntry(key));
     }
 
     @Override
     public byte[] get(byte[] key) {
-      StoreNames.checkKey(key);
+      ArgumentChecks.checkKey(key);
       return timed(t.get, () -> d.get(key));
     }
 
@@ -633,7 +633,7 @@ final class InstrumentedBackend implements StorageBackend {
     @Override
     public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
       checkWrite(key, value, ttl);
-      StoreNames.checkExpectedVersion(expectedVersion);
+      ArgumentChecks.checkExpectedVersion(expectedVersion);
       refuseWrite("compareAndSet");
       try (Timer.Context ignored = t.cas.time()) {
         return d.compareAndSet(key, expectedVersion, value, ttl);
@@ -644,7 +644,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public boolean delete(byte[] key) {
-      StoreNames.checkKey(key);
+      ArgumentChecks.checkKey(key);
       refuseWrite("delete");
       try (Timer.Context ignored = t.delete.time()) {
         return d.delete(key);
@@ -653,8 +653,8 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public void compareAndDelete(byte[] key, long expectedVersion) {
-      StoreNames.checkKey(key);
-      StoreNames.checkExpectedVersion(expectedVersion);
+      ArgumentChecks.checkKey(key);
+      ArgumentChecks.checkExpectedVersion(expectedVersion);
       refuseWrite("compareAndDelete");
       try (Timer.Context ignored = t.delete.time()) {
         d.compareAndDelete(key, expectedVersion);
@@ -680,7 +680,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public CloseableIterator<Entry> scanPrefix(byte[] prefix) {
-      StoreNames.checkNotNull(prefix, "prefix");
+      ArgumentChecks.checkNotNull(prefix, "prefix");
       return timed(t.scan, () -> d.scanPrefix(prefix));
     }
 
@@ -710,7 +710,7 @@ final class InstrumentedBackend implements StorageBackend {
     Log(LogStore d, String name) {
       this.d = d;
       this.name = name;
-      this.description = StoreNames.kindName(StoreKind.LOG) + " '" + name + "'";
+      this.description = ArgumentChecks.kindName(StoreKind.LOG) + " '" + name + "'";
       if (logTimers != null) {
         t = logTimers;
       } else {
@@ -731,7 +731,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public long append(byte[] payload) {
-      StoreNames.checkPayload(payload);
+      ArgumentChecks.checkPayload(payload);
       refuseWrite("append");
       try (Timer.Context ignored = t.append.time()) {
         return d.append(payload);
@@ -750,8 +750,8 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public List<LogRecord> read(long fromOffset, int maxRecords) {
-      StoreNames.checkOffset("fromOffset", fromOffset);
-      StoreNames.checkMaxRecords(maxRecords);
+      ArgumentChecks.checkOffset("fromOffset", fromOffset);
+      ArgumentChecks.checkMaxRecords(maxRecords);
       return timed(t.read, () -> d.read(fromOffset, maxRecords));
     }
 
@@ -767,7 +767,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public long truncateBefore(long offset) {
-      StoreNames.checkOffset("truncateBefore offset", offset);
+      ArgumentChecks.checkOffset("truncateBefore offset", offset);
       refuseWrite("truncateBefore");
       try (Timer.Context ignored = t.truncate.time()) {
         return d.truncateBefore(offset);
@@ -787,7 +787,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     Snap(SnapshotStore d, String name) {
       this.d = d;
-      this.description = StoreNames.kindName(StoreKind.SNAPSHOT) + " '" + name + "'";
+      this.description = ArgumentChecks.kindName(StoreKind.SNAPSHOT) + " '" + name + "'";
       if (snapTimers != null) {
         t = snapTimers;
       } else {
@@ -808,8 +808,8 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public SnapshotInfo save(long version, InputStream data) {
-      StoreNames.checkSnapshotVersion(version);
-      StoreNames.checkNotNull(data, "data");
+      ArgumentChecks.checkSnapshotVersion(version);
+      ArgumentChecks.checkNotNull(data, "data");
       refuseWrite("save a snapshot");
       return timed(t.save, () -> d.save(version, data));
     }
@@ -821,7 +821,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public InputStream load(long version) {
-      StoreNames.checkSnapshotVersion(version);
+      ArgumentChecks.checkSnapshotVersion(version);
       return timed(t.load, () -> d.load(version));
     }
 
@@ -832,7 +832,7 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public boolean delete(long version) {
-      StoreNames.checkSnapshotVersion(version);
+      ArgumentChecks.checkSnapshotVersion(version);
       refuseWrite("delete a snapshot");
       try (Timer.Context ignored = t.delete.time()) {
         return d.delete(version);
@@ -879,12 +879,12 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public KeyValueWriter keyValue(String namespace) {
-      StoreNames.check(StoreKind.KEY_VALUE, namespace);
+      ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
       KeyValueWriter w = d.keyValue(namespace);
       return new KeyValueWriter() {
         @Override
         public Optional<Entry> getEntry(byte[] key) {
-          StoreNames.checkKey(key);
+          ArgumentChecks.checkKey(key);
           return w.getEntry(key);
         }
 
@@ -905,7 +905,7 @@ final class InstrumentedBackend implements StorageBackend {
         @Override
         public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
           checkWrite(key, value, ttl);
-          StoreNames.checkExpectedVersion(expectedVersion);
+          ArgumentChecks.checkExpectedVersion(expectedVersion);
           count(1, key.length + value.length);
           try {
             return w.compareAndSet(key, expectedVersion, value, ttl);
@@ -916,7 +916,7 @@ final class InstrumentedBackend implements StorageBackend {
 
         @Override
         public boolean delete(byte[] key) {
-          StoreNames.checkKey(key);
+          ArgumentChecks.checkKey(key);
           count(1, key.length);
           return w.delete(key);
         }
@@ -925,12 +925,12 @@ final class InstrumentedBackend implements StorageBackend {
 
     @Override
     public LogWriter log(String name) {
-      StoreNames.check(StoreKind.LOG, name);
+      ArgumentChecks.check(StoreKind.LOG, name);
       LogWriter w = d.log(name);
       return new LogWriter() {
         @Override
         public long append(byte[] payload) {
-          StoreNames.checkPayload(payload);
+          ArgumentChecks.checkPayload(payload);
           count(1, payload.length);
           return w.append(payload);
         }
@@ -998,20 +998,20 @@ final class InstrumentedBackend implements StorageBackend {
     @Override
     public Transaction.KeyValueReader keyValue(String namespace) {
       check();
-      StoreNames.check(StoreKind.KEY_VALUE, namespace);
+      ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
       Transaction.KeyValueReader r = d.keyValue(namespace);
       return new Transaction.KeyValueReader() {
         @Override
         public Optional<Entry> getEntry(byte[] key) {
           check();
-          StoreNames.checkKey(key);
+          ArgumentChecks.checkKey(key);
           return r.getEntry(key);
         }
 
         @Override
         public byte[] get(byte[] key) {
           check();
-          StoreNames.checkKey(key);
+          ArgumentChecks.checkKey(key);
           return r.get(key);
         }
 
@@ -1045,14 +1045,14 @@ final class InstrumentedBackend implements StorageBackend {
     @Override
     public Transaction.LogReader log(String name) {
       check();
-      StoreNames.check(StoreKind.LOG, name);
+      ArgumentChecks.check(StoreKind.LOG, name);
       Transaction.LogReader r = d.log(name);
       return new Transaction.LogReader() {
         @Override
         public List<LogRecord> read(long fromOffset, int maxRecords) {
           check();
-          StoreNames.checkOffset("fromOffset", fromOffset);
-          StoreNames.checkMaxRecords(maxRecords);
+          ArgumentChecks.checkOffset("fromOffset", fromOffset);
+          ArgumentChecks.checkMaxRecords(maxRecords);
           return r.read(fromOffset, maxRecords);
         }
 

@@ -15,7 +15,7 @@ import java.util.SortedSet;
  *       same (or an equivalent) store object for the same name; stores are created on first use and
  *       exist until deleted by maintenance.
  *   <li><b>Names.</b> Store names match {@code [A-Za-z0-9][A-Za-z0-9._-]{0,127}}; others throw
- *       {@link IllegalArgumentException} (see {@link io.cairn.persistence.spi.StoreNames}).
+ *       {@link IllegalArgumentException} (see {@link io.cairn.persistence.spi.ArgumentChecks}).
  *   <li><b>Exclusive open.</b> A durable backend locks its data directory for its lifetime. A
  *       second open, in this or another process, throws {@link BackendLockedException}.
  *   <li><b>Transactions.</b> See {@link #inTransaction}: inside the work, write only through the

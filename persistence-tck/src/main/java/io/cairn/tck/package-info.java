@@ -37,7 +37,7 @@
  *
  * <ul>
  *   <li>TTL expiry is {@code now + ttl} in milliseconds by the backend's clock ({@link
- *       io.cairn.persistence.spi.StoreNames#expiryMillis}); entries are checked 1 ms before and
+ *       io.cairn.persistence.spi.ArgumentChecks#expiryMillis}); entries are checked 1 ms before and
  *       after, and {@code Entry.expiresAtMillis()} must equal that instant.
  *   <li>{@code SnapshotInfo.createdAtMillis()} is the backend clock's time of the save.
  *   <li>{@code SnapshotStore.save} reads its input to end-of-stream and does not close it; an input

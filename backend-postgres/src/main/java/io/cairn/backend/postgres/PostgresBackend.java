@@ -24,8 +24,8 @@ import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
-import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -498,21 +498,21 @@ final class PostgresBackend implements StorageBackend {
   @Override
   public KeyValueStore keyValue(String namespace) {
     ensureOpen();
-    StoreNames.check(StoreKind.KEY_VALUE, namespace);
+    ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
     return kvStores.computeIfAbsent(namespace, n -> new PostgresKeyValueStore(this, n));
   }
 
   @Override
   public LogStore log(String name) {
     ensureOpen();
-    StoreNames.check(StoreKind.LOG, name);
+    ArgumentChecks.check(StoreKind.LOG, name);
     return logStores.computeIfAbsent(name, n -> new PostgresLogStore(this, n));
   }
 
   @Override
   public SnapshotStore snapshots(String name) {
     ensureOpen();
-    StoreNames.check(StoreKind.SNAPSHOT, name);
+    ArgumentChecks.check(StoreKind.SNAPSHOT, name);
     return snapshotStores.computeIfAbsent(name, n -> new PostgresSnapshotStore(this, n));
   }
 

@@ -6,8 +6,8 @@ import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.VersionConflictException;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Bytes;
-import io.cairn.persistence.spi.StoreNames;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -60,11 +60,12 @@ final class PostgresKeyValueStore implements KeyValueStore {
   /** A write's checked, copied and sealed input, shared by the store and the transaction view. */
   record Write(byte[] key, byte[] stored, long now, long expires) {
     static Write of(PostgresBackend backend, byte[] key, byte[] value, Duration ttl) {
-      StoreNames.checkKey(key);
-      StoreNames.checkValue(value);
-      StoreNames.checkTtl(ttl, true);
+      ArgumentChecks.checkKey(key);
+      ArgumentChecks.checkValue(value);
+      ArgumentChecks.checkTtl(ttl, true);
       long now = backend.clock().millis();
-      return new Write(key.clone(), backend.seal(value), now, StoreNames.expiryMillis(now, ttl));
+      return new Write(
+          key.clone(), backend.seal(value), now, ArgumentChecks.expiryMillis(now, ttl));
     }
   }
 
@@ -101,7 +102,7 @@ final class PostgresKeyValueStore implements KeyValueStore {
 
   @Override
   public Optional<Entry> getEntry(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     long now = backend.clock().millis();
     return backend.call("get", lazyAt(key), c -> getIn(backend, c, ns, key, now));
   }
@@ -113,7 +114,7 @@ final class PostgresKeyValueStore implements KeyValueStore {
 
   @Override
   public long put(byte[] key, byte[] value, Duration ttl) {
-    StoreNames.checkTtl(ttl, false);
+    ArgumentChecks.checkTtl(ttl, false);
     return write(key, value, ttl);
   }
 
@@ -125,7 +126,7 @@ final class PostgresKeyValueStore implements KeyValueStore {
 
   @Override
   public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-    StoreNames.checkExpectedVersion(expectedVersion);
+    ArgumentChecks.checkExpectedVersion(expectedVersion);
     Write w = Write.of(backend, key, value, ttl);
     return backend.call(
         "compareAndSet", lazyAt(key), c -> casIn(backend, c, ns, w, expectedVersion));
@@ -133,7 +134,7 @@ final class PostgresKeyValueStore implements KeyValueStore {
 
   @Override
   public boolean delete(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     byte[] k = key.clone();
     long now = backend.clock().millis();
     return backend.call("delete", lazyAt(key), c -> deleteIn(c, ns, k, now));
@@ -141,8 +142,8 @@ final class PostgresKeyValueStore implements KeyValueStore {
 
   @Override
   public void compareAndDelete(byte[] key, long expectedVersion) {
-    StoreNames.checkKey(key);
-    StoreNames.checkExpectedVersion(expectedVersion);
+    ArgumentChecks.checkKey(key);
+    ArgumentChecks.checkExpectedVersion(expectedVersion);
     byte[] k = key.clone();
     long now = backend.clock().millis();
     backend.call(
@@ -170,8 +171,8 @@ final class PostgresKeyValueStore implements KeyValueStore {
     java.util.Objects.requireNonNull(entries, "entries");
     for (KeyValue kv : entries) {
       java.util.Objects.requireNonNull(kv, "entry");
-      StoreNames.checkKey(kv.key());
-      StoreNames.checkValue(kv.value());
+      ArgumentChecks.checkKey(kv.key());
+      ArgumentChecks.checkValue(kv.value());
     }
     // one row per key, the later one winning: a batch must not change a row twice
     java.util.Map<java.nio.ByteBuffer, byte[][]> byKey = new java.util.LinkedHashMap<>();

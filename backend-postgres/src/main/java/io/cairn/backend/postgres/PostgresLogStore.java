@@ -3,7 +3,7 @@ package io.cairn.backend.postgres;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.StoreCorruptedException;
-import io.cairn.persistence.spi.StoreNames;
+import io.cairn.persistence.spi.ArgumentChecks;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -79,7 +79,7 @@ final class PostgresLogStore implements LogStore {
   static List<byte[]> sealed(PostgresBackend backend, List<byte[]> payloads) {
     java.util.Objects.requireNonNull(payloads, "payloads");
     for (byte[] p : payloads) {
-      StoreNames.checkPayload(p);
+      ArgumentChecks.checkPayload(p);
     }
     List<byte[]> out = new ArrayList<>(payloads.size());
     for (byte[] p : payloads) {
@@ -100,8 +100,8 @@ final class PostgresLogStore implements LogStore {
 
   @Override
   public List<LogRecord> read(long fromOffset, int maxRecords) {
-    StoreNames.checkOffset("fromOffset", fromOffset);
-    StoreNames.checkMaxRecords(maxRecords);
+    ArgumentChecks.checkOffset("fromOffset", fromOffset);
+    ArgumentChecks.checkMaxRecords(maxRecords);
     return backend.call(
         "read",
         where,
@@ -178,7 +178,7 @@ final class PostgresLogStore implements LogStore {
 
   @Override
   public long truncateBefore(long offset) {
-    StoreNames.checkOffset("offset", offset);
+    ArgumentChecks.checkOffset("offset", offset);
     return backend.transaction(
         "truncateBefore",
         where,

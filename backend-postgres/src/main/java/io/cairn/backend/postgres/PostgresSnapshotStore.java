@@ -4,9 +4,9 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Checksums;
 import io.cairn.persistence.spi.ChunkedInputStream;
-import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -48,7 +48,7 @@ final class PostgresSnapshotStore implements SnapshotStore {
 
   @Override
   public SnapshotInfo save(long version, InputStream data) {
-    StoreNames.checkSnapshotVersion(version);
+    ArgumentChecks.checkSnapshotVersion(version);
     java.util.Objects.requireNonNull(data, "data");
     int chunkSize = backend.settings().snapshotChunkBytes();
     return backend.transaction(
@@ -199,7 +199,7 @@ final class PostgresSnapshotStore implements SnapshotStore {
 
   @Override
   public InputStream load(long version) {
-    StoreNames.checkSnapshotVersion(version);
+    ArgumentChecks.checkSnapshotVersion(version);
     String at = where + " version " + version;
     Row row =
         backend.call("snapshot load", at, c -> rows(c, " AND version = ?", version)).stream()
@@ -267,7 +267,7 @@ final class PostgresSnapshotStore implements SnapshotStore {
 
   @Override
   public boolean delete(long version) {
-    StoreNames.checkSnapshotVersion(version);
+    ArgumentChecks.checkSnapshotVersion(version);
     return backend.transaction(
         "snapshot delete", where + " version " + version, c -> deleteIn(c, name, version));
   }

@@ -3,7 +3,7 @@ package io.cairn.backend.postgres;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.Transaction;
-import io.cairn.persistence.spi.StoreNames;
+import io.cairn.persistence.spi.ArgumentChecks;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -52,11 +52,11 @@ final class PostgresTransaction implements Transaction {
   @Override
   public KeyValueWriter keyValue(String namespace) {
     check();
-    StoreNames.check(StoreKind.KEY_VALUE, namespace);
+    ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
     return new KeyValueWriter() {
       @Override
       public Optional<Entry> getEntry(byte[] key) {
-        StoreNames.checkKey(key);
+        ArgumentChecks.checkKey(key);
         long now = backend.clock().millis();
         return run(
             "get",
@@ -82,7 +82,7 @@ final class PostgresTransaction implements Transaction {
 
       @Override
       public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-        StoreNames.checkExpectedVersion(expectedVersion);
+        ArgumentChecks.checkExpectedVersion(expectedVersion);
         var w = PostgresKeyValueStore.Write.of(backend, key, value, ttl);
         return run(
             "compareAndSet",
@@ -92,7 +92,7 @@ final class PostgresTransaction implements Transaction {
 
       @Override
       public boolean delete(byte[] key) {
-        StoreNames.checkKey(key);
+        ArgumentChecks.checkKey(key);
         long now = backend.clock().millis();
         return run(
             "delete",
@@ -105,7 +105,7 @@ final class PostgresTransaction implements Transaction {
   @Override
   public LogWriter log(String name) {
     check();
-    StoreNames.check(StoreKind.LOG, name);
+    ArgumentChecks.check(StoreKind.LOG, name);
     String where = "log:" + name;
     return new LogWriter() {
       @Override

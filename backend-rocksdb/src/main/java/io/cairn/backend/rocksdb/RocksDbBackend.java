@@ -14,9 +14,9 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.DataDirectory;
-import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -334,7 +334,7 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
   }
 
   RocksKvStore kv(String namespace) {
-    StoreNames.check("key-value namespace", namespace);
+    ArgumentChecks.check("key-value namespace", namespace);
     checkOpen();
     RocksKvStore s = kvStores.get(namespace);
     if (s != null) {
@@ -350,7 +350,7 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
   }
 
   RocksLogStore logStore(String name) {
-    StoreNames.check("log", name);
+    ArgumentChecks.check("log", name);
     checkOpen();
     RocksLogStore s = logStores.get(name);
     if (s != null) {
@@ -362,7 +362,7 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
 
   @Override
   public SnapshotStore snapshots(String name) {
-    StoreNames.check("snapshot set", name);
+    ArgumentChecks.check("snapshot set", name);
     checkOpen();
     RocksSnapshotStore s = snapStores.get(name);
     if (s != null) {

@@ -5,9 +5,9 @@ import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.VersionConflictException;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.Sealer;
-import io.cairn.persistence.spi.StoreNames;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -75,7 +75,7 @@ final class RocksKvStore implements KeyValueStore {
 
   @Override
   public Optional<Entry> getEntry(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     byte[] k = Layout.kvKey(sid, key);
     byte[] stored = read(key, k);
     return decode(key, stored, b.clock.millis());
@@ -96,7 +96,7 @@ final class RocksKvStore implements KeyValueStore {
   /** The live value: like {@link #getEntry} without building an entry. */
   @Override
   public byte[] get(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     byte[] k = Layout.kvKey(sid, key);
     byte[] stored = read(key, k);
     if (stored == null) {
@@ -133,13 +133,13 @@ final class RocksKvStore implements KeyValueStore {
 
   @Override
   public long put(byte[] key, byte[] value, Duration ttl) {
-    StoreNames.checkTtl(ttl, false);
+    ArgumentChecks.checkTtl(ttl, false);
     return write("put", key, ANY, value, ttl, false);
   }
 
   @Override
   public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-    StoreNames.checkTtl(ttl, true);
+    ArgumentChecks.checkTtl(ttl, true);
     checkExpected(expectedVersion);
     return write("compareAndSet", key, expectedVersion, value, ttl, false);
   }
@@ -164,9 +164,9 @@ final class RocksKvStore implements KeyValueStore {
 
   private long write(
       String op, byte[] key, long expected, byte[] value, Duration ttl, boolean delete) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     if (!delete) {
-      StoreNames.checkValue(value);
+      ArgumentChecks.checkValue(value);
     }
     b.enter();
     try {
@@ -182,7 +182,7 @@ final class RocksKvStore implements KeyValueStore {
                 key,
                 expected,
                 delete ? null : value,
-                delete ? 0 : StoreNames.expiryMillis(now, ttl),
+                delete ? 0 : ArgumentChecks.expiryMillis(now, ttl),
                 now);
         access.commit();
         return v;
@@ -261,8 +261,8 @@ final class RocksKvStore implements KeyValueStore {
     List<byte[]> keys = new ArrayList<>(entries.size());
     for (KeyValue kv : entries) {
       Objects.requireNonNull(kv, "entry");
-      StoreNames.checkKey(kv.key());
-      StoreNames.checkValue(kv.value());
+      ArgumentChecks.checkKey(kv.key());
+      ArgumentChecks.checkValue(kv.value());
       keys.add(kv.key());
     }
     if (keys.isEmpty()) {

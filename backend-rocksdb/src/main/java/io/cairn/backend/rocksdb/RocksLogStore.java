@@ -3,8 +3,8 @@ package io.cairn.backend.rocksdb;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Sealer;
-import io.cairn.persistence.spi.StoreNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -96,7 +96,7 @@ final class RocksLogStore implements LogStore {
 
   @Override
   public long append(byte[] payload) {
-    StoreNames.checkValue(payload);
+    ArgumentChecks.checkValue(payload);
     b.enter();
     try {
       b.txLock.readLock().lock();
@@ -128,7 +128,7 @@ final class RocksLogStore implements LogStore {
   public long appendAll(List<byte[]> payloads) {
     Objects.requireNonNull(payloads, "payloads");
     for (byte[] p : payloads) {
-      StoreNames.checkValue(p);
+      ArgumentChecks.checkValue(p);
     }
     if (payloads.isEmpty()) {
       return nextOffset();
@@ -175,7 +175,7 @@ final class RocksLogStore implements LogStore {
    */
   @Override
   public List<LogRecord> read(long fromOffset, int maxRecords) {
-    StoreNames.checkMaxRecords(maxRecords);
+    ArgumentChecks.checkMaxRecords(maxRecords);
     b.checkOpen();
     while (true) {
       long start = Math.max(fromOffset, first);

@@ -5,7 +5,7 @@ import io.cairn.persistence.Entry;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.Transaction;
-import io.cairn.persistence.spi.StoreNames;
+import io.cairn.persistence.spi.ArgumentChecks;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -81,7 +81,7 @@ final class RocksReadTransaction implements Transaction.ReadView {
     return new Transaction.KeyValueReader() {
       @Override
       public Optional<Entry> getEntry(byte[] key) {
-        StoreNames.checkKey(key);
+        ArgumentChecks.checkKey(key);
         byte[] stored =
             b.call(
                 "get",
@@ -112,8 +112,8 @@ final class RocksReadTransaction implements Transaction.ReadView {
     return new Transaction.LogReader() {
       @Override
       public List<LogRecord> read(long fromOffset, int maxRecords) {
-        StoreNames.checkOffset("fromOffset", fromOffset);
-        StoreNames.checkMaxRecords(maxRecords);
+        ArgumentChecks.checkOffset("fromOffset", fromOffset);
+        ArgumentChecks.checkMaxRecords(maxRecords);
         long start = Math.max(fromOffset, first);
         long end = Math.min(next, start + maxRecords);
         List<LogRecord> out = new ArrayList<>((int) Math.max(0, Math.min(end - start, 1024)));

@@ -2,8 +2,8 @@ package io.cairn.backend.rocksdb;
 
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.Transaction;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Sealer;
-import io.cairn.persistence.spi.StoreNames;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -109,7 +109,7 @@ final class RocksTransaction implements Transaction {
     @Override
     public Optional<Entry> getEntry(byte[] key) {
       check();
-      StoreNames.checkKey(key);
+      ArgumentChecks.checkKey(key);
       try {
         return store.decode(
             key, access.get(b.kvCf, Layout.kvKey(store.sid, key)), b.clock.millis());
@@ -125,13 +125,13 @@ final class RocksTransaction implements Transaction {
 
     @Override
     public long put(byte[] key, byte[] value, Duration ttl) {
-      StoreNames.checkTtl(ttl, true);
+      ArgumentChecks.checkTtl(ttl, true);
       return write(key, -1, value, ttl);
     }
 
     @Override
     public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-      StoreNames.checkTtl(ttl, true);
+      ArgumentChecks.checkTtl(ttl, true);
       RocksKvStore.checkExpected(expectedVersion);
       return write(key, expectedVersion, value, ttl);
     }
@@ -139,7 +139,7 @@ final class RocksTransaction implements Transaction {
     @Override
     public boolean delete(byte[] key) {
       check();
-      StoreNames.checkKey(key);
+      ArgumentChecks.checkKey(key);
       try {
         long now = b.clock.millis();
         return store.apply(access, key, -1, null, 0, now) > 0;
@@ -150,11 +150,12 @@ final class RocksTransaction implements Transaction {
 
     private long write(byte[] key, long expected, byte[] value, Duration ttl) {
       check();
-      StoreNames.checkKey(key);
-      StoreNames.checkValue(value);
+      ArgumentChecks.checkKey(key);
+      ArgumentChecks.checkValue(value);
       try {
         long now = b.clock.millis();
-        return store.apply(access, key, expected, value, StoreNames.expiryMillis(now, ttl), now);
+        return store.apply(
+            access, key, expected, value, ArgumentChecks.expiryMillis(now, ttl), now);
       } catch (RocksDBException e) {
         throw b.failure(e, "write in transaction", store.where(key));
       }
@@ -172,7 +173,7 @@ final class RocksTransaction implements Transaction {
     @Override
     public long append(byte[] payload) {
       check();
-      StoreNames.checkValue(payload);
+      ArgumentChecks.checkValue(payload);
       long offset = log.nextOffset() + pending;
       try {
         batch.put(
@@ -191,7 +192,7 @@ final class RocksTransaction implements Transaction {
       check();
       Objects.requireNonNull(payloads, "payloads");
       for (byte[] p : payloads) {
-        StoreNames.checkValue(p);
+        ArgumentChecks.checkValue(p);
       }
       long first = log.nextOffset() + pending;
       for (byte[] p : payloads) {

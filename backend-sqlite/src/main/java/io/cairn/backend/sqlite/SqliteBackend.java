@@ -20,10 +20,10 @@ import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Sealer;
-import io.cairn.persistence.spi.StoreNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -453,21 +453,21 @@ final class SqliteBackend implements StorageBackend {
   @Override
   public KeyValueStore keyValue(String namespace) {
     ensureOpen();
-    StoreNames.check("namespace", namespace);
+    ArgumentChecks.check("namespace", namespace);
     return kvStores.computeIfAbsent(namespace, n -> new SqliteKeyValueStore(this, n));
   }
 
   @Override
   public LogStore log(String name) {
     ensureOpen();
-    StoreNames.check("log", name);
+    ArgumentChecks.check("log", name);
     return logStores.computeIfAbsent(name, n -> new SqliteLogStore(this, n));
   }
 
   @Override
   public SnapshotStore snapshots(String name) {
     ensureOpen();
-    StoreNames.check("snapshot set", name);
+    ArgumentChecks.check("snapshot set", name);
     return snapshotStores.computeIfAbsent(name, n -> new SqliteSnapshotStore(this, n));
   }
 

@@ -6,7 +6,7 @@ import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.VersionConflictException;
-import io.cairn.persistence.spi.StoreNames;
+import io.cairn.persistence.spi.ArgumentChecks;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -85,14 +85,14 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   @Override
   public Optional<Entry> getEntry(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     long now = backend.clock().millis();
     return backend.readers().read("get", at(key), c -> getIn(backend, c, ns, key, now));
   }
 
   @Override
   public byte[] get(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     long now = backend.clock().millis();
     return backend
         .readers()
@@ -106,16 +106,16 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   @Override
   public long put(byte[] key, byte[] value, Duration ttl) {
-    StoreNames.checkTtl(ttl, false);
+    ArgumentChecks.checkTtl(ttl, false);
     return write(key, value, ttl);
   }
 
   private long write(byte[] key, byte[] value, Duration ttl) {
-    StoreNames.checkKey(key);
-    StoreNames.checkValue(value);
+    ArgumentChecks.checkKey(key);
+    ArgumentChecks.checkValue(value);
     byte[] k = key.clone();
     byte[] stored = backend.sealer().sealValue(ns, key, value);
-    long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
+    long expires = ArgumentChecks.expiryMillis(backend.clock().millis(), ttl);
     return backend
         .writer()
         .submit(expires == 0, "put", at(key), s -> putIn(s, ns, k, stored, expires));
@@ -123,13 +123,13 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   @Override
   public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-    StoreNames.checkKey(key);
-    StoreNames.checkValue(value);
-    StoreNames.checkTtl(ttl, true);
+    ArgumentChecks.checkKey(key);
+    ArgumentChecks.checkValue(value);
+    ArgumentChecks.checkTtl(ttl, true);
     checkExpected(expectedVersion);
     byte[] k = key.clone();
     byte[] stored = backend.sealer().sealValue(ns, key, value);
-    long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
+    long expires = ArgumentChecks.expiryMillis(backend.clock().millis(), ttl);
     String at = at(key).toString();
     return backend
         .writer()
@@ -139,14 +139,14 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   @Override
   public boolean delete(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     byte[] k = key.clone();
     return backend.writer().submit(true, "delete", at(key), s -> deleteIn(s, ns, k));
   }
 
   @Override
   public void compareAndDelete(byte[] key, long expectedVersion) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     checkExpected(expectedVersion);
     byte[] k = key.clone();
     String at = at(key).toString();
@@ -172,8 +172,8 @@ final class SqliteKeyValueStore implements KeyValueStore {
     List<byte[][]> rows = new ArrayList<>(entries.size());
     for (KeyValue kv : entries) {
       java.util.Objects.requireNonNull(kv, "entry");
-      StoreNames.checkKey(kv.key());
-      StoreNames.checkValue(kv.value());
+      ArgumentChecks.checkKey(kv.key());
+      ArgumentChecks.checkValue(kv.value());
     }
     for (KeyValue kv : entries) {
       rows.add(
@@ -213,7 +213,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
     return new io.cairn.persistence.Transaction.KeyValueReader() {
       @Override
       public Optional<Entry> getEntry(byte[] key) {
-        StoreNames.checkKey(key);
+        ArgumentChecks.checkKey(key);
         return reads.read("get", at(key), c -> getIn(backend, c, ns, key, now));
       }
 

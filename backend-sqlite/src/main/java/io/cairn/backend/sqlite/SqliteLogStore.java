@@ -3,8 +3,8 @@ package io.cairn.backend.sqlite;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Sealer;
-import io.cairn.persistence.spi.StoreNames;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -51,7 +51,7 @@ final class SqliteLogStore implements LogStore {
   @Override
   public long append(byte[] payload) {
     Objects.requireNonNull(payload, "payload");
-    StoreNames.checkValue(payload);
+    ArgumentChecks.checkValue(payload);
     byte[] copy = payload.clone();
     return backend
         .writer()
@@ -63,7 +63,7 @@ final class SqliteLogStore implements LogStore {
     Objects.requireNonNull(payloads, "payloads");
     for (byte[] p : payloads) {
       Objects.requireNonNull(p, "payload");
-      StoreNames.checkValue(p);
+      ArgumentChecks.checkValue(p);
     }
     if (payloads.isEmpty()) {
       return nextOffset();
@@ -110,7 +110,7 @@ final class SqliteLogStore implements LogStore {
   }
 
   private List<LogRecord> read(Reads reads, long fromOffset, int maxRecords) {
-    StoreNames.checkMaxRecords(maxRecords);
+    ArgumentChecks.checkMaxRecords(maxRecords);
     long from = Math.max(0, fromOffset);
     return reads.read(
         "read",

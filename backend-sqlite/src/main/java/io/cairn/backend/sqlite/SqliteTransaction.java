@@ -2,8 +2,8 @@ package io.cairn.backend.sqlite;
 
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.Transaction;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Bytes;
-import io.cairn.persistence.spi.StoreNames;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +47,7 @@ final class SqliteTransaction implements Transaction {
   @Override
   public KeyValueWriter keyValue(String namespace) {
     check();
-    String ns = StoreNames.check("namespace", namespace);
+    String ns = ArgumentChecks.check("namespace", namespace);
     return new KeyValueWriter() {
       private String at(byte[] key) {
         return "kv:" + ns + " key " + Bytes.toDisplay(key) + " (in a transaction)";
@@ -55,7 +55,7 @@ final class SqliteTransaction implements Transaction {
 
       @Override
       public Optional<Entry> getEntry(byte[] key) {
-        StoreNames.checkKey(key);
+        ArgumentChecks.checkKey(key);
         long now = backend.clock().millis();
         return run(
             "get", at(key), () -> SqliteKeyValueStore.getIn(backend, session.conn(), ns, key, now));
@@ -68,11 +68,11 @@ final class SqliteTransaction implements Transaction {
 
       @Override
       public long put(byte[] key, byte[] value, Duration ttl) {
-        StoreNames.checkKey(key);
-        StoreNames.checkValue(value);
-        StoreNames.checkTtl(ttl, true);
+        ArgumentChecks.checkKey(key);
+        ArgumentChecks.checkValue(value);
+        ArgumentChecks.checkTtl(ttl, true);
         byte[] stored = backend.sealer().sealValue(ns, key, value);
-        long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
+        long expires = ArgumentChecks.expiryMillis(backend.clock().millis(), ttl);
         return run(
             "put",
             at(key),
@@ -81,16 +81,16 @@ final class SqliteTransaction implements Transaction {
 
       @Override
       public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-        StoreNames.checkKey(key);
-        StoreNames.checkValue(value);
-        StoreNames.checkTtl(ttl, true);
+        ArgumentChecks.checkKey(key);
+        ArgumentChecks.checkValue(value);
+        ArgumentChecks.checkTtl(ttl, true);
         if (expectedVersion < 0) {
           throw new IllegalArgumentException(
               "expectedVersion must be 0 (absent) or a version returned by a write, got "
                   + expectedVersion);
         }
         byte[] stored = backend.sealer().sealValue(ns, key, value);
-        long expires = StoreNames.expiryMillis(backend.clock().millis(), ttl);
+        long expires = ArgumentChecks.expiryMillis(backend.clock().millis(), ttl);
         String at = at(key);
         return run(
             "compareAndSet",
@@ -102,7 +102,7 @@ final class SqliteTransaction implements Transaction {
 
       @Override
       public boolean delete(byte[] key) {
-        StoreNames.checkKey(key);
+        ArgumentChecks.checkKey(key);
         return run("delete", at(key), () -> SqliteKeyValueStore.deleteIn(session, ns, key.clone()));
       }
     };
@@ -111,13 +111,13 @@ final class SqliteTransaction implements Transaction {
   @Override
   public LogWriter log(String name) {
     check();
-    String log = StoreNames.check("log", name);
+    String log = ArgumentChecks.check("log", name);
     String where = "log:" + log + " (in a transaction)";
     return new LogWriter() {
       @Override
       public long append(byte[] payload) {
         Objects.requireNonNull(payload, "payload");
-        StoreNames.checkValue(payload);
+        ArgumentChecks.checkValue(payload);
         byte[] copy = payload.clone();
         return run(
             "append", where, () -> SqliteLogStore.appendIn(session, backend.sealer(), log, copy));
@@ -128,7 +128,7 @@ final class SqliteTransaction implements Transaction {
         Objects.requireNonNull(payloads, "payloads");
         for (byte[] p : payloads) {
           Objects.requireNonNull(p, "payload");
-          StoreNames.checkValue(p);
+          ArgumentChecks.checkValue(p);
         }
         List<byte[]> stored = new ArrayList<>(payloads.size());
         for (byte[] p : payloads) {

@@ -2,7 +2,7 @@ package io.cairn.pekko;
 
 import com.typesafe.config.Config;
 import io.cairn.persistence.ConfigurationException;
-import io.cairn.persistence.spi.StoreNames;
+import io.cairn.persistence.spi.ArgumentChecks;
 
 /** Settings shared by the journal, snapshot store and read journal plugin sections. */
 record PluginSettings(String path, String backend, String namespace) {
@@ -10,7 +10,7 @@ record PluginSettings(String path, String backend, String namespace) {
     String backend = string(config, path, "backend");
     String namespace = string(config, path, "namespace");
     try {
-      StoreNames.check("key-value namespace", namespace);
+      ArgumentChecks.check("key-value namespace", namespace);
     } catch (IllegalArgumentException e) {
       throw new ConfigurationException(path + ".namespace: " + e.getMessage(), e);
     }

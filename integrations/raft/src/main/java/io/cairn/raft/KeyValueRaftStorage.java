@@ -9,9 +9,9 @@ import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.Transaction;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.Checksums;
-import io.cairn.persistence.spi.StoreNames;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -96,7 +96,7 @@ final class KeyValueRaftStorage implements RaftStorage {
       StorageBackend backend, String group, int maxChunkBytes, boolean cleanup) {
     this.maxChunkBytes = maxChunkBytes;
     this.backend = Objects.requireNonNull(backend, "backend");
-    StoreNames.check("Raft group", Objects.requireNonNull(group, "group"));
+    ArgumentChecks.check("Raft group", Objects.requireNonNull(group, "group"));
     if (group.length() > 100) {
       throw new IllegalArgumentException(
           "Raft group name '" + group + "' is longer than 100 characters");

@@ -109,7 +109,7 @@ public final class BackendContext {
     private Encryption encryption = Encryption.NONE;
 
     private Builder(String name, String type) {
-      this.name = StoreNames.check("backend", name);
+      this.name = ArgumentChecks.check("backend", name);
       this.type = Objects.requireNonNull(type, "type");
     }
 

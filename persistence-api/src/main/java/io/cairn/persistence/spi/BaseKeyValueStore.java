@@ -50,7 +50,7 @@ final class BaseKeyValueStore implements KeyValueStore {
 
   @Override
   public Optional<Entry> getEntry(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     return b.read(() -> Optional.ofNullable(entry(key, live(key))));
   }
 
@@ -66,15 +66,15 @@ final class BaseKeyValueStore implements KeyValueStore {
 
   @Override
   public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-    StoreNames.checkExpectedVersion(expectedVersion);
+    ArgumentChecks.checkExpectedVersion(expectedVersion);
     return write(key, expectedVersion, value, ttl);
   }
 
   /** {@code expected} -1 = unconditional. */
   private long write(byte[] key, long expected, byte[] value, Duration ttl) {
-    StoreNames.checkKey(key);
-    StoreNames.checkValue(value);
-    StoreNames.checkTtl(ttl);
+    ArgumentChecks.checkKey(key);
+    ArgumentChecks.checkValue(value);
+    ArgumentChecks.checkTtl(ttl);
     byte[] k = key.clone();
     return b.write(
         "put to " + this,
@@ -85,7 +85,8 @@ final class BaseKeyValueStore implements KeyValueStore {
           if (expected >= 0 && expected != version) {
             throw conflict(k, expected, version);
           }
-          Stored next = new Stored(version + 1, StoreNames.expiryMillis(now, ttl), seal(k, value));
+          Stored next =
+              new Stored(version + 1, ArgumentChecks.expiryMillis(now, ttl), seal(k, value));
           b.commit(List.of(putWrite(k, next)));
           return next.version();
         });
@@ -93,7 +94,7 @@ final class BaseKeyValueStore implements KeyValueStore {
 
   @Override
   public boolean delete(byte[] key) {
-    StoreNames.checkKey(key);
+    ArgumentChecks.checkKey(key);
     byte[] k = key.clone();
     return b.write(
         "delete from " + this,
@@ -110,8 +111,8 @@ final class BaseKeyValueStore implements KeyValueStore {
 
   @Override
   public void compareAndDelete(byte[] key, long expectedVersion) {
-    StoreNames.checkKey(key);
-    StoreNames.checkExpectedVersion(expectedVersion);
+    ArgumentChecks.checkKey(key);
+    ArgumentChecks.checkExpectedVersion(expectedVersion);
     byte[] k = key.clone();
     b.write(
         "compareAndDelete on " + this,
@@ -131,9 +132,9 @@ final class BaseKeyValueStore implements KeyValueStore {
     Objects.requireNonNull(entries, "entries");
     List<KeyValue> copies = new ArrayList<>(entries.size());
     for (KeyValue e : entries) {
-      StoreNames.checkNotNull(e, "entry");
-      StoreNames.checkKey(e.key());
-      StoreNames.checkValue(e.value());
+      ArgumentChecks.checkNotNull(e, "entry");
+      ArgumentChecks.checkKey(e.key());
+      ArgumentChecks.checkValue(e.value());
       copies.add(new KeyValue(e.key().clone(), e.value()));
     }
     if (copies.isEmpty()) {

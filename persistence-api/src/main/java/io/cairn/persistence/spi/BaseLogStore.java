@@ -42,7 +42,7 @@ final class BaseLogStore implements LogStore {
 
   @Override
   public long append(byte[] payload) {
-    StoreNames.checkPayload(payload);
+    ArgumentChecks.checkPayload(payload);
     return appendChecked(List.of(payload));
   }
 
@@ -50,7 +50,7 @@ final class BaseLogStore implements LogStore {
   public long appendAll(List<byte[]> payloads) {
     Objects.requireNonNull(payloads, "payloads");
     for (byte[] p : payloads) {
-      StoreNames.checkPayload(p);
+      ArgumentChecks.checkPayload(p);
     }
     if (payloads.isEmpty()) {
       return nextOffset();
@@ -75,8 +75,8 @@ final class BaseLogStore implements LogStore {
 
   @Override
   public List<LogRecord> read(long fromOffset, int maxRecords) {
-    StoreNames.checkOffset("fromOffset", fromOffset);
-    StoreNames.checkMaxRecords(maxRecords);
+    ArgumentChecks.checkOffset("fromOffset", fromOffset);
+    ArgumentChecks.checkMaxRecords(maxRecords);
     return read(b.current, fromOffset, maxRecords);
   }
 
@@ -147,7 +147,7 @@ final class BaseLogStore implements LogStore {
 
   @Override
   public long truncateBefore(long offset) {
-    StoreNames.checkOffset("truncateBefore offset", offset);
+    ArgumentChecks.checkOffset("truncateBefore offset", offset);
     long removed =
         b.write(
             "truncateBefore on " + this,

@@ -41,7 +41,7 @@ final class BaseReadView implements Transaction.ReadView {
       @Override
       public Optional<Entry> getEntry(byte[] key) {
         check();
-        StoreNames.checkKey(key);
+        ArgumentChecks.checkKey(key);
         return b.read(() -> Optional.ofNullable(store.entry(key, store.live(reader, key, now))));
       }
 
@@ -80,8 +80,8 @@ final class BaseReadView implements Transaction.ReadView {
       @Override
       public List<LogRecord> read(long fromOffset, int maxRecords) {
         check();
-        StoreNames.checkOffset("fromOffset", fromOffset);
-        StoreNames.checkMaxRecords(maxRecords);
+        ArgumentChecks.checkOffset("fromOffset", fromOffset);
+        ArgumentChecks.checkMaxRecords(maxRecords);
         return log.read(reader, fromOffset, maxRecords);
       }
 

@@ -56,7 +56,7 @@ final class BaseSnapshotStore implements SnapshotStore {
 
   @Override
   public SnapshotInfo save(long version, InputStream data) {
-    StoreNames.checkSnapshotVersion(version);
+    ArgumentChecks.checkSnapshotVersion(version);
     Objects.requireNonNull(data, "data");
     b.read(() -> null); // throws once closed, before reading the input
     long generation = ThreadLocalRandom.current().nextLong();
@@ -158,7 +158,7 @@ final class BaseSnapshotStore implements SnapshotStore {
 
   @Override
   public InputStream load(long version) {
-    StoreNames.checkSnapshotVersion(version);
+    ArgumentChecks.checkSnapshotVersion(version);
     Manifest m = b.read(() -> manifest(version));
     if (m == null) {
       throw new NoSuchElementException(
@@ -175,7 +175,7 @@ final class BaseSnapshotStore implements SnapshotStore {
 
   @Override
   public boolean delete(long version) {
-    StoreNames.checkSnapshotVersion(version);
+    ArgumentChecks.checkSnapshotVersion(version);
     Manifest old =
         b.write(
             "snapshot delete in " + this,

@@ -34,14 +34,14 @@ final class BaseTransaction implements Transaction {
   @Override
   public KeyValueWriter keyValue(String namespace) {
     usable();
-    StoreNames.check(StoreKind.KEY_VALUE, namespace);
+    ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
     return kv.computeIfAbsent(namespace, n -> new KvView(b.kvStore(n)));
   }
 
   @Override
   public LogWriter log(String name) {
     usable();
-    StoreNames.check(StoreKind.LOG, name);
+    ArgumentChecks.check(StoreKind.LOG, name);
     return logs.computeIfAbsent(name, n -> new LogView(b.logStore(n)));
   }
 
@@ -99,7 +99,7 @@ final class BaseTransaction implements Transaction {
     @Override
     public Optional<Entry> getEntry(byte[] key) {
       usable();
-      StoreNames.checkKey(key);
+      ArgumentChecks.checkKey(key);
       return Optional.ofNullable(store.entry(key, current(key)));
     }
 
@@ -115,15 +115,15 @@ final class BaseTransaction implements Transaction {
 
     @Override
     public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
-      StoreNames.checkExpectedVersion(expectedVersion);
+      ArgumentChecks.checkExpectedVersion(expectedVersion);
       return write(key, value, ttl, expectedVersion);
     }
 
     private long write(byte[] key, byte[] value, Duration ttl, long expected) {
       usable();
-      StoreNames.checkKey(key);
-      StoreNames.checkValue(value);
-      StoreNames.checkTtl(ttl);
+      ArgumentChecks.checkKey(key);
+      ArgumentChecks.checkValue(value);
+      ArgumentChecks.checkTtl(ttl);
       Stored cur = current(key);
       long version = cur == null ? 0 : cur.version();
       if (expected >= 0 && expected != version) {
@@ -131,7 +131,7 @@ final class BaseTransaction implements Transaction {
       }
       byte[] k = key.clone();
       Stored next =
-          new Stored(version + 1, StoreNames.expiryMillis(b.now(), ttl), store.seal(k, value));
+          new Stored(version + 1, ArgumentChecks.expiryMillis(b.now(), ttl), store.seal(k, value));
       overlay.put(k, next);
       return next.version();
     }
@@ -139,7 +139,7 @@ final class BaseTransaction implements Transaction {
     @Override
     public boolean delete(byte[] key) {
       usable();
-      StoreNames.checkKey(key);
+      ArgumentChecks.checkKey(key);
       boolean live = current(key) != null;
       overlay.put(key.clone(), null);
       return live;
@@ -157,7 +157,7 @@ final class BaseTransaction implements Transaction {
     @Override
     public long append(byte[] payload) {
       usable();
-      StoreNames.checkPayload(payload);
+      ArgumentChecks.checkPayload(payload);
       long offset = nextOffset();
       pending.add(payload.clone());
       return offset;
@@ -168,7 +168,7 @@ final class BaseTransaction implements Transaction {
       usable();
       Objects.requireNonNull(payloads, "payloads");
       for (byte[] p : payloads) {
-        StoreNames.checkPayload(p);
+        ArgumentChecks.checkPayload(p);
       }
       long offset = nextOffset();
       for (byte[] p : payloads) {

@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * holds for all of them:
  *
  * <ul>
- *   <li>argument and store-name checks ({@link StoreNames}), before anything is touched;
+ *   <li>argument and store-name checks ({@link ArgumentChecks}), before anything is touched;
  *   <li>closed state: every call after {@link #close()} — also on stores, iterators and snapshot
  *       streams handed out before — throws {@link BackendClosedException}; close waits for calls in
  *       flight;
@@ -265,19 +265,19 @@ public final class EngineBackend implements StorageBackend {
 
   @Override
   public KeyValueStore keyValue(String namespace) {
-    StoreNames.check(StoreKind.KEY_VALUE, namespace);
+    ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
     return read(() -> kv.computeIfAbsent(namespace, n -> new BaseKeyValueStore(this, n)));
   }
 
   @Override
   public LogStore log(String logName) {
-    StoreNames.check(StoreKind.LOG, logName);
+    ArgumentChecks.check(StoreKind.LOG, logName);
     return read(() -> logs.computeIfAbsent(logName, n -> new BaseLogStore(this, n)));
   }
 
   @Override
   public SnapshotStore snapshots(String set) {
-    StoreNames.check(StoreKind.SNAPSHOT, set);
+    ArgumentChecks.check(StoreKind.SNAPSHOT, set);
     return read(() -> snapshots.computeIfAbsent(set, n -> new BaseSnapshotStore(this, n)));
   }
 
@@ -465,7 +465,7 @@ public final class EngineBackend implements StorageBackend {
           case LOG -> logStore(id.name())::resealed;
           case SNAPSHOT -> snapshotStore(id.name())::resealed;
         };
-    String phase = StoreNames.kindName(id.kind()) + " '" + id.name() + "'";
+    String phase = ArgumentChecks.kindName(id.kind()) + " '" + id.name() + "'";
     long checked = 0;
     long rewritten = 0;
     byte[] from = new byte[0];

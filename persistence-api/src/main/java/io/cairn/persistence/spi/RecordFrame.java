@@ -100,7 +100,7 @@ final class RecordFrame {
             + "': "
             + where
             + " of "
-            + StoreNames.kindName(store.kind())
+            + ArgumentChecks.kindName(store.kind())
             + " '"
             + store.name()
             + "' "

@@ -67,14 +67,14 @@ class SpiHelpersTest {
 
   @Test
   void storeNamesRejectBadInputBeforeAnythingIsWritten() {
-    assertThat(StoreNames.check("log", "orders.v1-2_x")).isEqualTo("orders.v1-2_x");
-    assertThatThrownBy(() -> StoreNames.check("log", "../etc"))
+    assertThat(ArgumentChecks.check("log", "orders.v1-2_x")).isEqualTo("orders.v1-2_x");
+    assertThatThrownBy(() -> ArgumentChecks.check("log", "../etc"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'../etc'");
-    assertThatThrownBy(() -> StoreNames.checkKey(new byte[0]))
+    assertThatThrownBy(() -> ArgumentChecks.checkKey(new byte[0]))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThat(StoreNames.expiryMillis(1000, null)).isZero();
-    assertThat(StoreNames.expiryMillis(Long.MAX_VALUE - 1, java.time.Duration.ofDays(1)))
+    assertThat(ArgumentChecks.expiryMillis(1000, null)).isZero();
+    assertThat(ArgumentChecks.expiryMillis(Long.MAX_VALUE - 1, java.time.Duration.ofDays(1)))
         .isEqualTo(Long.MAX_VALUE);
   }
 
@@ -97,16 +97,16 @@ class SpiHelpersTest {
 
   @Test
   void ttlsTooLongToRepresentAreIllegalArgumentsAndExpirySaturates() {
-    assertThatThrownBy(() -> StoreNames.checkTtl(java.time.Duration.ofSeconds(Long.MAX_VALUE)))
+    assertThatThrownBy(() -> ArgumentChecks.checkTtl(java.time.Duration.ofSeconds(Long.MAX_VALUE)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("TTL");
-    StoreNames.checkTtl(io.cairn.persistence.KeyValueStore.MAX_TTL);
-    assertThat(StoreNames.expiryMillis(1000, java.time.Duration.ofSeconds(Long.MAX_VALUE)))
+    ArgumentChecks.checkTtl(io.cairn.persistence.KeyValueStore.MAX_TTL);
+    assertThat(ArgumentChecks.expiryMillis(1000, java.time.Duration.ofSeconds(Long.MAX_VALUE)))
         .isEqualTo(Long.MAX_VALUE);
-    assertThatThrownBy(() -> StoreNames.checkOffset("fromOffset", -1))
+    assertThatThrownBy(() -> ArgumentChecks.checkOffset("fromOffset", -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("fromOffset must be >= 0");
-    assertThatThrownBy(() -> StoreNames.check(io.cairn.persistence.StoreKind.LOG, null))
+    assertThatThrownBy(() -> ArgumentChecks.check(io.cairn.persistence.StoreKind.LOG, null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "Invalid log name null: use 1-128 characters from [A-Za-z0-9._-], starting with a"

@@ -9,10 +9,10 @@ import java.util.regex.Pattern;
  * Argument checks shared by every backend, so that every backend rejects the same bad input with
  * the same message before touching stored data.
  */
-public final class StoreNames {
+public final class ArgumentChecks {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
-  private StoreNames() {}
+  private ArgumentChecks() {}
 
   /** The word every message uses for a store of {@code kind}: one wording across backends. */
   public static String kindName(StoreKind kind) {
