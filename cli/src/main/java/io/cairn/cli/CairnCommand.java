@@ -22,7 +22,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CairnCommand.Version.class,
     description = "Inspect, verify and demonstrate Cairn persistence backends.",
-    subcommands = {DemoCommand.class, InspectCommand.class, RaftCommand.class, VerifyCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      InspectCommand.class,
+      RaftCommand.class,
+      RekeyCommand.class,
+      VerifyCommand.class
+    })
 public final class CairnCommand implements Runnable {
   /** Success, or the data is healthy. */
   public static final int OK = 0;
