@@ -13,15 +13,14 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.tck.RawFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -184,29 +183,6 @@ class EncryptedBackendTest {
   }
 
   private static List<Path> filesContaining(Path root, String marker) throws IOException {
-    byte[] needle = marker.getBytes(StandardCharsets.US_ASCII);
-    List<Path> hits = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        byte[] content = Files.readAllBytes(p);
-        if (indexOf(content, needle) >= 0) {
-          hits.add(p);
-        }
-      }
-    }
-    return hits;
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
+    return RawFiles.containing(root, marker.getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -8,13 +8,11 @@ import io.cairn.encryption.KeySources;
 import io.cairn.encryption.Keysets;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.tck.RawFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -59,28 +57,6 @@ class EncryptedTierTest {
       assertThat(c.get("user-7", k -> "loaded")).isEqualTo(SECRET + 7);
       c.close();
     }
-    byte[] needle = SECRET.getBytes(StandardCharsets.US_ASCII);
-    List<Path> hits = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(data)) {
-      for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        if (contains(Files.readAllBytes(p), needle)) {
-          hits.add(p);
-        }
-      }
-    }
-    return hits;
-  }
-
-  private static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
+    return RawFiles.containing(data, SECRET.getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -605,26 +605,13 @@ public final class CorruptionMatrix {
     private static java.util.Optional<DamagePoint> find(
         byte[] content, List<byte[]> needles, String region, boolean last) {
       for (byte[] n : needles) {
-        int at = indexOf(content, n);
+        int at = io.cairn.tck.RawFiles.indexOf(content, n);
         if (at >= 0) {
           return java.util.Optional.of(
               new DamagePoint(region, at + (last ? n.length - 1 : n.length / 2)));
         }
       }
       return java.util.Optional.empty();
-    }
-
-    static int indexOf(byte[] hay, byte[] needle) {
-      outer:
-      for (int i = 0; i <= hay.length - needle.length; i++) {
-        for (int j = 0; j < needle.length; j++) {
-          if (hay[i + j] != needle[j]) {
-            continue outer;
-          }
-        }
-        return i;
-      }
-      return -1;
     }
   }
 }
