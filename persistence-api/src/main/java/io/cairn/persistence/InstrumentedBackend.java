@@ -335,6 +335,12 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   @Override
+  public <T> java.util.Optional<T> extension(Class<T> type) {
+    ensureOpen();
+    return delegate.extension(type);
+  }
+
+  @Override
   public HealthCheck.Result health() {
     try {
       return delegate.health();

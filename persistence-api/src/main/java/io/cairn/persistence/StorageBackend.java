@@ -224,6 +224,23 @@ public interface StorageBackend extends AutoCloseable {
   }
 
   /**
+   * A backend-specific service beyond the three store kinds, for subsystems that can use an
+   * engine's own mechanism when it has one (for example row leases or change notifications on a
+   * shared database server). Each extension type documents its own contract in its Javadoc; a
+   * subsystem asks for it and falls back to the portable store API (or refuses, naming the missing
+   * extension) when the answer is empty.
+   *
+   * <p>Thread safety: may be called from any thread; the same instance is returned for the life of
+   * the backend. The returned service is closed with the backend, never by the caller.
+   *
+   * @return the backend's implementation of {@code type}, or empty if it offers none (the default)
+   */
+  default <T> java.util.Optional<T> extension(Class<T> type) {
+    java.util.Objects.requireNonNull(type, "type");
+    return java.util.Optional.empty();
+  }
+
+  /**
    * A quick, non-blocking liveness check used by the registry's health check. The default reports
    * healthy; backends report unhealthy when, for example, the disk is full or the engine is in a
    * background error state.
