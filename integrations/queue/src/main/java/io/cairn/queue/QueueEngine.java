@@ -108,18 +108,7 @@ final class QueueEngine implements AutoCloseable {
    */
   static QueueEngine open(
       StorageBackend backend, QueueSettings settings, Clock clock, MetricRegistry metrics) {
-    synchronized (OPEN) {
-      Set<String> names = OPEN.computeIfAbsent(backend, b -> new HashSet<>());
-      if (!names.add(settings.name())) {
-        throw new PersistenceException(
-            "Queue '"
-                + settings.name()
-                + "' is already open on backend '"
-                + backend.name()
-                + "' in this process; share that instance (DurableQueues.queue(name)) or close it"
-                + " first.");
-      }
-    }
+    reserve(backend, settings.name());
     QueueEngine engine = null;
     try {
       engine = new QueueEngine(backend, settings, clock, metrics);
@@ -135,7 +124,28 @@ final class QueueEngine implements AutoCloseable {
     }
   }
 
-  private static void release(StorageBackend backend, String name) {
+  /**
+   * Marks queue {@code name} on {@code backend} as in use in this process (an open engine, or an
+   * operator's {@link QueuePurge}), so a second user cannot corrupt the index.
+   *
+   * @throws PersistenceException if it is in use already
+   */
+  static void reserve(StorageBackend backend, String name) {
+    synchronized (OPEN) {
+      Set<String> names = OPEN.computeIfAbsent(backend, b -> new HashSet<>());
+      if (!names.add(name)) {
+        throw new PersistenceException(
+            "Queue '"
+                + name
+                + "' is already open on backend '"
+                + backend.name()
+                + "' in this process; share that instance (DurableQueues.queue(name)) or close it"
+                + " first.");
+      }
+    }
+  }
+
+  static void release(StorageBackend backend, String name) {
     synchronized (OPEN) {
       Set<String> names = OPEN.get(backend);
       if (names != null) {
