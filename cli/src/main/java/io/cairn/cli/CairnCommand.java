@@ -27,7 +27,11 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       RaftCommand.class,
       RekeyCommand.class,
-      VerifyCommand.class
+      VerifyCommand.class,
+      QueueCommand.class,
+      CacheCommand.class,
+      RouteCommand.class,
+      RebuildCommand.class
     })
 public final class CairnCommand implements Runnable {
   /** Success, or the data is healthy. */

@@ -68,6 +68,12 @@ final class JsonWriter {
     return this;
   }
 
+  JsonWriter value(boolean b) {
+    beforeValue();
+    out.print(b);
+    return this;
+  }
+
   /** Ends the document with a newline and flushes. */
   void finish() {
     if (!open.isEmpty()) {
