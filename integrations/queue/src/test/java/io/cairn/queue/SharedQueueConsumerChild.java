@@ -62,7 +62,11 @@ public final class SharedQueueConsumerChild {
                     write(out, "A " + d.id());
                     acked.incrementAndGet();
                   } else {
-                    write(out, "S " + d.id()); // stale: the lease ran out and went elsewhere
+                    // Refused: legitimate only if the lease had run out and went elsewhere. Same
+                    // machine as the server, so the local clock can tell (100 ms of slack).
+                    boolean expired =
+                        java.time.Instant.now().plusMillis(100).isAfter(d.leaseDeadline());
+                    write(out, "S " + d.id() + " " + (expired ? "expired" : "HELD"));
                   }
                 }
               }

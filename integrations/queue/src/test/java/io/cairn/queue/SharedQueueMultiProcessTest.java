@@ -91,6 +91,7 @@ class SharedQueueMultiProcessTest {
     Map<Long, Integer> ackedBy = new HashMap<>();
     List<String> twice = new ArrayList<>();
     Set<Long> victimLeasedNotAcked = new HashSet<>();
+    List<String> leasedWhileHeld = new ArrayList<>();
     int redelivered = 0;
     for (int i = 0; i < 3; i++) {
       Set<Long> leased = new HashSet<>();
@@ -108,12 +109,17 @@ class SharedQueueMultiProcessTest {
             twice.add(id + " by " + before + " and " + i);
           }
           leased.remove(id);
+        } else if (p[0].equals("S") && p[2].equals("HELD")) {
+          leasedWhileHeld.add(line + " (consumer " + i + ")");
         }
       }
       if (i == 0) {
         victimLeasedNotAcked.addAll(leased);
       }
     }
+    assertThat(leasedWhileHeld)
+        .as("acks refused while the consumer's lease still held: leased to two at once")
+        .isEmpty();
     assertThat(twice).as("messages acked twice").isEmpty();
     Set<Long> missing = new HashSet<>(enqueued);
     missing.removeAll(ackedBy.keySet());
