@@ -121,6 +121,7 @@ final class PostgresBackend implements StorageBackend {
   private final Map<String, PostgresLogStore> logStores = new ConcurrentHashMap<>();
   private final Map<String, PostgresSnapshotStore> snapshotStores = new ConcurrentHashMap<>();
   private final Set<Scan> openScans = ConcurrentHashMap.newKeySet();
+  private final PostgresQueueStore queues;
 
   /** Operations hold the read lock; close takes the write lock, so it waits for them. */
   private final ReentrantReadWriteLock inFlight = new ReentrantReadWriteLock();
@@ -145,6 +146,7 @@ final class PostgresBackend implements StorageBackend {
     this.serverFacts = serverFacts;
     this.serverFsyncOff = serverFsyncOff;
     this.errors = new PostgresErrors(ctx.name(), describe, () -> closed);
+    this.queues = new PostgresQueueStore(this, io.cairn.persistence.spi.Sealer.of(ctx));
     this.clock = ctx.clock();
     this.metrics = ctx.metrics();
     this.metricPrefix = ctx.metricPrefix() + ".postgres";
@@ -482,6 +484,15 @@ final class PostgresBackend implements StorageBackend {
   @Override
   public String type() {
     return PostgresBackendProvider.TYPE;
+  }
+
+  /** Offers {@link io.cairn.persistence.LeasedQueueStore} (the queue_message table). */
+  @Override
+  public <T> java.util.Optional<T> extension(Class<T> type) {
+    if (type == io.cairn.persistence.LeasedQueueStore.class) {
+      return java.util.Optional.of(type.cast(queues));
+    }
+    return StorageBackend.super.extension(type);
   }
 
   @Override

@@ -27,7 +27,22 @@ import java.util.List;
  * snapshot_save  sequence of save ids
  * </pre>
  *
- * Names ({@code ns}, {@code log}, {@code store}) are {@code text COLLATE "C"}; keys, values and
+ * <h2>Layout added by schema version 2 (the leased queues, {@link PostgresQueueStore})</h2>
+ *
+ * <pre>
+ * queue_message  (queue, id, state, visible_at, attempts, enqueued_at, payload, crc, dead_at,
+ *                 reason)                                     PRIMARY KEY (queue, id)
+ *                queue_message_due: index on (queue, visible_at, id) WHERE state &lt; 2
+ * queue_message_id  sequence of message ids (never reused)
+ * </pre>
+ *
+ * {@code state} is 0 ready (due at {@code visible_at}), 1 leased (the lease runs out at {@code
+ * visible_at}; {@code attempts} is the lease's token), 2 dead letter. An acked message's row is
+ * deleted. Times are {@code timestamptz} from the server's {@code now()}. The partial index holds
+ * only the rows a lease may take, ordered as leases take them, so a lease scan reads the due head
+ * of one queue and stops; dead letters stay out of it.
+ *
+ * <p>Names ({@code ns}, {@code log}, {@code store}) are {@code text COLLATE "C"}; keys, values and
  * payloads {@code bytea}, which PostgreSQL orders by unsigned bytes (memcmp), the order {@link
  * io.cairn.persistence.KeyValueStore#scan} promises. {@code expires_at} is milliseconds since the
  * epoch by the backend's clock, 0 for none. Values, payloads and chunks are stored sealed when
@@ -63,7 +78,7 @@ import java.util.List;
  */
 final class PostgresSchema {
   /** The layout version this code writes and reads. */
-  static final int VERSION = 1;
+  static final int VERSION = 2;
 
   /** Versions handed out per call of nextval('kv_version'). */
   static final int VERSION_BLOCK = 1000;
@@ -94,11 +109,29 @@ final class PostgresSchema {
                   + " row_crc integer NOT NULL, PRIMARY KEY (store, version))",
               "CREATE TABLE snapshot_chunk (save_id bigint NOT NULL, seq integer NOT NULL,"
                   + " data bytea NOT NULL, crc integer NOT NULL, PRIMARY KEY (save_id, seq))",
-              "CREATE SEQUENCE snapshot_save"));
+              "CREATE SEQUENCE snapshot_save"),
+          // Version 2: leased queues (PostgresQueueStore). Self-contained: touches no v1 table.
+          List.of(
+              "CREATE SEQUENCE queue_message_id START WITH 1",
+              "CREATE TABLE queue_message (queue text COLLATE \"C\" NOT NULL, id bigint NOT NULL,"
+                  + " state smallint NOT NULL CHECK (state IN (0, 1, 2)),"
+                  + " visible_at timestamptz NOT NULL, attempts integer NOT NULL,"
+                  + " enqueued_at timestamptz NOT NULL, payload bytea NOT NULL,"
+                  + " crc integer NOT NULL, dead_at timestamptz, reason text,"
+                  + " PRIMARY KEY (queue, id))",
+              "CREATE INDEX queue_message_due ON queue_message (queue, visible_at, id)"
+                  + " WHERE state < 2"));
 
   /** Tables, for stats and compact. */
   static final List<String> TABLES =
-      List.of("kv", "log_head", "log_record", "snapshot", "snapshot_chunk", "cairn_schema");
+      List.of(
+          "kv",
+          "log_head",
+          "log_record",
+          "snapshot",
+          "snapshot_chunk",
+          "queue_message",
+          "cairn_schema");
 
   /** A 32-bit key for advisory locks on this schema (collisions only serialise needlessly). */
   static int lockKey(String schema) {

@@ -17,8 +17,14 @@ public final class Delivery<T> {
   private final int attempt;
   private final Instant enqueuedAt;
   private final Instant leaseDeadline;
+  private final long token;
 
   Delivery(long id, T payload, int attempt, Instant enqueuedAt, Instant leaseDeadline) {
+    this(id, payload, attempt, attempt, enqueuedAt, leaseDeadline);
+  }
+
+  Delivery(long id, T payload, int attempt, long token, Instant enqueuedAt, Instant leaseDeadline) {
+    this.token = token;
     this.id = id;
     this.payload = Objects.requireNonNull(payload, "payload");
     this.attempt = attempt;
@@ -41,18 +47,30 @@ public final class Delivery<T> {
     return attempt;
   }
 
-  /** When the message was enqueued, by the registry clock. */
+  /**
+   * Identifies this lease of the message: an ack, nack or dead-letter acts only while it is the
+   * message's latest lease. (The attempt number in a one-process queue; chosen by the storage
+   * server in a shared one.)
+   */
+  long token() {
+    return token;
+  }
+
+  /**
+   * When the message was enqueued: by the registry clock, or by the database server's clock in a
+   * queue shared by several processes ({@link io.cairn.persistence.LeasedQueueStore}).
+   */
   public Instant enqueuedAt() {
     return enqueuedAt;
   }
 
-  /** When the lease runs out, by the registry clock. */
+  /** When the lease runs out: by the same clock as {@link #enqueuedAt()}. */
   public Instant leaseDeadline() {
     return leaseDeadline;
   }
 
   <U> Delivery<U> withPayload(U other) {
-    return new Delivery<>(id, other, attempt, enqueuedAt, leaseDeadline);
+    return new Delivery<>(id, other, attempt, token, enqueuedAt, leaseDeadline);
   }
 
   @Override

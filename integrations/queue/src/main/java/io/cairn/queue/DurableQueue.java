@@ -1,10 +1,15 @@
 package io.cairn.queue;
 
+import com.codahale.metrics.MetricRegistry;
+import io.cairn.persistence.Capability;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.LeasedQueueStore;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.spi.Settings;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -45,6 +50,29 @@ import java.util.Optional;
  *   <li><b>Clock.</b> Leases, delays and timestamps use the registry's clock.
  * </ul>
  *
+ * <h2>Queues shared by several processes</h2>
+ *
+ * On a backend that offers {@link LeasedQueueStore} (PostgreSQL), the queue is shared by every
+ * process that opens it on the same database: the server leases messages (row locks, {@code SKIP
+ * LOCKED}), so a message is leased to one consumer at a time across all instances, and the leases
+ * of an instance that dies are redelivered to the others once they run out. The semantics above
+ * hold with these differences: leases, delays and the times in {@link Delivery} and {@link
+ * DeadLetter} are the <b>database server's</b> clock, not the registry's (instances on many
+ * machines must agree on when a lease runs out); a waiting {@link #poll} sees messages by asking
+ * the server again every few milliseconds (at most 100 ms apart) rather than in the enqueue's
+ * commit; {@link #ackAndPoll} is two commits; ids of concurrent producers interleave, so {@link
+ * #enqueueAll}'s ids are increasing but not consecutive; redeliveries are ordered with first
+ * deliveries by the time they became due; {@link #truncateFinished} returns 0 (an ack deletes its
+ * row); {@link #stats()}'s counts are the whole queue's while its meters are this instance's; and
+ * the same queue may be opened more than once in one process. While the database server is
+ * unreachable, every method throws the backend's retriable "unavailable" exception (a {@link
+ * io.cairn.persistence.StorageEngineException}, PostgreSQL: {@code PostgresUnavailableException})
+ * and the queue resumes by itself once it is back.
+ *
+ * <p>A queue is refused (with a {@link ConfigurationException} naming what is missing) on a backend
+ * that declares {@link Capability#MULTI_PROCESS} without offering {@link LeasedQueueStore}: the
+ * one-process engine would run a separate index in each process.
+ *
  * <p>Thread-safe. Metrics are published under {@code cairn.queues.<name>}: gauges {@code depth},
  * {@code in-flight}, {@code dead-letters}, {@code oldest-age-ms}; meters {@code enqueued}, {@code
  * acked}, {@code nacked}, {@code dead-lettered}, {@code redelivered}; histogram {@code
@@ -54,11 +82,11 @@ import java.util.Optional;
  * @param <T> payload type
  */
 public final class DurableQueue<T> implements AutoCloseable {
-  private final QueueEngine engine;
+  private final QueueCore engine;
   private final Codec<T> codec;
   private final boolean ownsEngine;
 
-  DurableQueue(QueueEngine engine, Codec<T> codec, boolean ownsEngine) {
+  DurableQueue(QueueCore engine, Codec<T> codec, boolean ownsEngine) {
     this.engine = engine;
     this.codec = Objects.requireNonNull(codec, "codec");
     this.ownsEngine = ownsEngine;
@@ -73,7 +101,9 @@ public final class DurableQueue<T> implements AutoCloseable {
    * @throws ConfigurationException if the queue is not configured or its settings are invalid
    *     (every problem, with path and file:line)
    * @throws io.cairn.persistence.PersistenceException if the queue is already open on that backend
-   *     in this process, or recovery fails
+   *     in this process (one-process engine only), or recovery fails
+   * @throws ConfigurationException also if the backend is shared by several processes ({@link
+   *     Capability#MULTI_PROCESS}) but offers no {@link LeasedQueueStore}
    */
   public static <T> DurableQueue<T> open(
       PersistenceRegistry registry, String name, Codec<T> codec) {
@@ -87,15 +117,49 @@ public final class DurableQueue<T> implements AutoCloseable {
     return open(registry, name, Codec.bytes());
   }
 
-  static QueueEngine openEngine(PersistenceRegistry registry, String name) {
+  static QueueCore openEngine(PersistenceRegistry registry, String name) {
     Objects.requireNonNull(name, "name");
     List<ConfigProblem> problems = new ArrayList<>();
     QueueSettings s = QueueSettings.read(registry.config(), name, problems);
     Settings.throwIfAny(problems);
-    QueueEngine engine =
-        QueueEngine.open(registry.backend(s.backend()), s, registry.clock(), registry.metrics());
+    QueueCore engine =
+        openEngine(registry.backend(s.backend()), s, registry.clock(), registry.metrics());
     QueueHealth.register(registry.healthChecks(), engine);
     return engine;
+  }
+
+  /**
+   * Chooses the engine for {@code backend}: the shared engine on a backend that offers {@link
+   * LeasedQueueStore}; the one-process engine on a backend whose stores only one process opens; and
+   * a refusal on a backend that several processes share ({@link Capability#MULTI_PROCESS}) but that
+   * offers no server-side leases, because every process would then keep its own index of the same
+   * log and hand the same message to a consumer in each.
+   */
+  static QueueCore openEngine(
+      StorageBackend backend, QueueSettings s, Clock clock, MetricRegistry metrics) {
+    Optional<LeasedQueueStore> leased = backend.extension(LeasedQueueStore.class);
+    if (leased.isPresent()) {
+      return new SharedQueueEngine(backend, leased.get(), s, metrics);
+    }
+    if (backend.capabilities().contains(Capability.MULTI_PROCESS)) {
+      throw new ConfigurationException(
+          "Queue '"
+              + s.name()
+              + "' cannot be opened on backend '"
+              + backend.name()
+              + "' (type "
+              + backend.type()
+              + "): the backend declares MULTI_PROCESS (several processes may open its stores at"
+              + " once) but offers no "
+              + LeasedQueueStore.class.getName()
+              + " extension, and the queue's one-process index over a shared log would deliver"
+              + " each message to a consumer in every process. Put the queue on a backend that"
+              + " offers the extension (type postgres) or on one that only one process opens"
+              + " (sqlite, rocksdb, memory): cairn.queues."
+              + s.name()
+              + ".backend.");
+    }
+    return QueueEngine.open(backend, s, clock, metrics);
   }
 
   /** The queue's name. */
@@ -114,12 +178,13 @@ public final class DurableQueue<T> implements AutoCloseable {
    * @throws IllegalArgumentException if the encoded payload is larger than 64 MiB minus a header
    */
   public long enqueue(T message) {
-    return engine.enqueueAll(List.of(codec.encode(Objects.requireNonNull(message, "message"))));
+    return engine.enqueue(List.of(codec.encode(Objects.requireNonNull(message, "message")))).get(0);
   }
 
   /**
-   * Enqueues the messages atomically (all or none) with consecutive ids, and returns the ids in
-   * order once they are durable.
+   * Enqueues the messages atomically (all or none) with consecutive ids (increasing, not
+   * necessarily consecutive, in a shared queue), and returns the ids in order once they are
+   * durable.
    */
   public List<Long> enqueueAll(Collection<? extends T> messages) {
     Objects.requireNonNull(messages, "messages");
@@ -127,12 +192,7 @@ public final class DurableQueue<T> implements AutoCloseable {
     for (T m : messages) {
       payloads.add(codec.encode(Objects.requireNonNull(m, "message")));
     }
-    long first = engine.enqueueAll(payloads);
-    List<Long> ids = new ArrayList<>(payloads.size());
-    for (int i = 0; i < payloads.size(); i++) {
-      ids.add(first + i);
-    }
-    return ids;
+    return engine.enqueue(payloads);
   }
 
   /**
@@ -170,7 +230,7 @@ public final class DurableQueue<T> implements AutoCloseable {
    * not treat the work as lost, and do not retry the ack.
    */
   public boolean ack(Delivery<T> delivery) {
-    return engine.ack(delivery.id(), delivery.attempt());
+    return engine.ack(delivery.id(), delivery.token());
   }
 
   /**
@@ -186,7 +246,7 @@ public final class DurableQueue<T> implements AutoCloseable {
    * @throws io.cairn.persistence.ClosedException if the queue is closed
    */
   public Optional<Delivery<T>> ackAndPoll(Delivery<T> done, Duration timeout) {
-    List<Delivery<byte[]>> raw = engine.ackAndPoll(done.id(), done.attempt(), 1, timeout);
+    List<Delivery<byte[]>> raw = engine.ackAndPoll(done.id(), done.token(), 1, timeout);
     return raw.isEmpty()
         ? Optional.empty()
         : Optional.of(raw.get(0).withPayload(codec.decode(raw.get(0).payload())));
@@ -198,12 +258,16 @@ public final class DurableQueue<T> implements AutoCloseable {
    * max-attempts}. Returns {@code false} if the lease was lost.
    */
   public boolean nack(Delivery<T> delivery) {
-    return engine.nack(delivery.id(), delivery.attempt(), null);
+    return engine.nack(delivery.id(), delivery.token(), delivery.attempt(), null);
   }
 
   /** As {@link #nack(Delivery)} with an explicit delay (zero: redeliver at once). */
   public boolean nack(Delivery<T> delivery, Duration delay) {
-    return engine.nack(delivery.id(), delivery.attempt(), Objects.requireNonNull(delay, "delay"));
+    return engine.nack(
+        delivery.id(),
+        delivery.token(),
+        delivery.attempt(),
+        Objects.requireNonNull(delay, "delay"));
   }
 
   /**
@@ -211,7 +275,7 @@ public final class DurableQueue<T> implements AutoCloseable {
    * reason}. Returns {@code false} if the lease was lost.
    */
   public boolean deadLetter(Delivery<T> delivery, String reason) {
-    return engine.deadLetter(delivery.id(), delivery.attempt(), reason);
+    return engine.deadLetter(delivery.id(), delivery.token(), reason);
   }
 
   /** Up to {@code max} dead letters with id at least {@code fromId}, in id order. */
@@ -244,7 +308,8 @@ public final class DurableQueue<T> implements AutoCloseable {
 
   /**
    * Stores the queue's floor and truncates every finished message at the head of the log now,
-   * instead of waiting for {@code truncate-every}. Returns the number of log records removed.
+   * instead of waiting for {@code truncate-every}. Returns the number of log records removed. In a
+   * shared queue an ack deletes the message at once, so this does nothing and returns 0.
    */
   public long truncateFinished() {
     return engine.maybeTruncate(true);

@@ -34,7 +34,7 @@ import java.util.TreeSet;
  * registry open with a {@link ConfigurationException} listing every problem. Thread-safe.
  */
 public final class DurableQueues implements LifecycleListener {
-  private final Map<String, QueueEngine> engines = new LinkedHashMap<>();
+  private final Map<String, QueueCore> engines = new LinkedHashMap<>();
   private boolean open;
 
   /** A listener with no queues open; register it with {@code PersistenceRegistry.Builder}. */
@@ -83,7 +83,7 @@ public final class DurableQueues implements LifecycleListener {
 
   private PersistenceException closeAll(RuntimeException primary) {
     PersistenceException failure = null;
-    List<QueueEngine> list = new ArrayList<>(engines.values());
+    List<QueueCore> list = new ArrayList<>(engines.values());
     engines.clear();
     for (int i = list.size() - 1; i >= 0; i--) {
       try {
@@ -120,7 +120,7 @@ public final class DurableQueues implements LifecycleListener {
       throw new io.cairn.persistence.ClosedException(
           "the registry behind these queues", "open a new PersistenceRegistry");
     }
-    QueueEngine e = engines.get(name);
+    QueueCore e = engines.get(name);
     if (e == null) {
       String suggestion = Settings.suggest(name, engines.keySet());
       throw new ConfigurationException(

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every state change is committed first (through the {@link GroupCommitter}, outside the index
  * lock) and then applied to the index; a failed commit reverts the index. Thread-safe.
  */
-final class QueueEngine implements AutoCloseable {
+final class QueueEngine implements QueueCore {
   private static final Logger log = LoggerFactory.getLogger(QueueEngine.class);
   static final int MAX_PAYLOAD_BYTES = KeyValueStore.MAX_VALUE_BYTES - 64;
 
@@ -61,6 +61,7 @@ final class QueueEngine implements AutoCloseable {
   private final Meter deadMeter;
   private final Meter redeliveredMeter;
   private final List<AutoCloseable> workers = new ArrayList<>();
+  private final List<Runnable> closeHooks = new ArrayList<>();
 
   // ---- leader-local: touched only by the group-commit leader inside one transaction
   /** Messages appended by the current transaction, in offset order (for hand-off to pollers). */
@@ -154,11 +155,13 @@ final class QueueEngine implements AutoCloseable {
     }
   }
 
-  String name() {
+  @Override
+  public String name() {
     return settings.name();
   }
 
-  String backendName() {
+  @Override
+  public String backendName() {
     return backend.name();
   }
 
@@ -177,6 +180,16 @@ final class QueueEngine implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ enqueue
+
+  @Override
+  public List<Long> enqueue(List<byte[]> payloads) {
+    long first = enqueueAll(payloads);
+    List<Long> ids = new ArrayList<>(payloads.size());
+    for (int i = 0; i < payloads.size(); i++) {
+      ids.add(first + i);
+    }
+    return ids;
+  }
 
   /** Appends the payloads as one atomic group and returns the first id (ids are consecutive). */
   long enqueueAll(List<byte[]> payloads) {
@@ -231,7 +244,8 @@ final class QueueEngine implements AutoCloseable {
    * commit for enqueue and lease together. The poller also wakes for due redeliveries, for messages
    * it must read from the log, and at its deadline.
    */
-  List<Delivery<byte[]>> poll(int max, Duration timeout) {
+  @Override
+  public List<Delivery<byte[]>> poll(int max, Duration timeout) {
     if (max <= 0) {
       throw new IllegalArgumentException("max must be positive, got " + max);
     }
@@ -347,8 +361,14 @@ final class QueueEngine implements AutoCloseable {
 
   // ------------------------------------------------------------------ settle
 
-  boolean ack(long id, int attempt) {
-    Tracked t = index.claim(id, attempt);
+  /** The lease token of this engine is the attempt number; no lease ever had a larger one. */
+  private static int attempt(long token) {
+    return token < 0 || token > Integer.MAX_VALUE ? -1 : (int) token;
+  }
+
+  @Override
+  public boolean ack(long id, long token) {
+    Tracked t = index.claim(id, attempt(token));
     if (t == null) {
       return false;
     }
@@ -376,12 +396,13 @@ final class QueueEngine implements AutoCloseable {
    * same commit; if none is available at once, acks alone and then polls as {@link #poll}. If the
    * lease of the acked delivery was lost, nothing is acked and this only polls.
    */
-  List<Delivery<byte[]>> ackAndPoll(long id, int attempt, int max, Duration timeout) {
+  @Override
+  public List<Delivery<byte[]>> ackAndPoll(long id, long token, int max, Duration timeout) {
     if (max <= 0) {
       throw new IllegalArgumentException("max must be positive, got " + max);
     }
     Objects.requireNonNull(timeout, "timeout");
-    Tracked done = index.claim(id, attempt);
+    Tracked done = index.claim(id, attempt(token));
     if (done == null) {
       return poll(max, timeout);
     }
@@ -428,11 +449,13 @@ final class QueueEngine implements AutoCloseable {
   }
 
   /** Nacks; {@code delay} null means the default backoff. Dead-letters at max-attempts. */
-  boolean nack(long id, int attempt, Duration delay) {
+  @Override
+  public boolean nack(long id, long token, int attempt, Duration delay) {
+    // The index knows the attempt count: {@code attempt} only matters to the shared engine.
     if (delay != null && delay.isNegative()) {
       throw new IllegalArgumentException("delay must not be negative, got " + delay);
     }
-    Tracked t = index.claim(id, attempt);
+    Tracked t = index.claim(id, attempt(token));
     if (t == null) {
       return false;
     }
@@ -458,9 +481,10 @@ final class QueueEngine implements AutoCloseable {
     return true;
   }
 
-  boolean deadLetter(long id, int attempt, String reason) {
+  @Override
+  public boolean deadLetter(long id, long token, String reason) {
     Objects.requireNonNull(reason, "reason");
-    Tracked t = index.claim(id, attempt);
+    Tracked t = index.claim(id, attempt(token));
     if (t == null) {
       return false;
     }
@@ -475,28 +499,33 @@ final class QueueEngine implements AutoCloseable {
 
   // ------------------------------------------------------------------ dead letters
 
-  List<DeadLetter<byte[]>> deadLetters(long fromId, int max) {
+  @Override
+  public List<DeadLetter<byte[]>> deadLetters(long fromId, int max) {
     return deadLetters.list(fromId, max);
   }
 
   /** Moves the given dead letters back to the queue as new messages; returns how many moved. */
-  int redrive(Collection<Long> ids) {
+  @Override
+  public int redrive(Collection<Long> ids) {
     return deadLetters.redrive(ids);
   }
 
   /** Redrives every dead letter, in batches; returns how many moved. */
-  long redriveAll() {
+  @Override
+  public long redriveAll() {
     return deadLetters.redriveAll();
   }
 
   /** See {@link QueueLog#maybeTruncate}. */
-  long maybeTruncate(boolean force) {
+  @Override
+  public long maybeTruncate(boolean force) {
     return store.maybeTruncate(force);
   }
 
   // ------------------------------------------------------------------ stats
 
-  QueueStats stats() {
+  @Override
+  public QueueStats stats() {
     MessageIndex.Counts c = index.counts();
     return new QueueStats(
         c.depth(),
@@ -516,21 +545,31 @@ final class QueueEngine implements AutoCloseable {
 
   // ------------------------------------------------------------------ lifecycle
 
-  void addWorkers(AutoCloseable w) {
+  @Override
+  public void addWorkers(AutoCloseable w) {
     synchronized (workers) {
       index.ensureOpen();
       workers.add(w);
     }
   }
 
-  void removeWorkers(AutoCloseable w) {
+  @Override
+  public void removeWorkers(AutoCloseable w) {
     synchronized (workers) {
       workers.remove(w);
     }
   }
 
-  boolean isClosed() {
+  @Override
+  public boolean isClosed() {
     return index.isClosed();
+  }
+
+  @Override
+  public void onClose(Runnable hook) {
+    synchronized (workers) {
+      closeHooks.add(Objects.requireNonNull(hook, "hook"));
+    }
   }
 
   /**
@@ -541,12 +580,15 @@ final class QueueEngine implements AutoCloseable {
   @Override
   public void close() {
     List<AutoCloseable> ws;
+    List<Runnable> hooks;
     synchronized (workers) {
       if (index.isClosed()) {
         return;
       }
       ws = new ArrayList<>(workers);
       workers.clear();
+      hooks = new ArrayList<>(closeHooks);
+      closeHooks.clear();
     }
     for (AutoCloseable w : ws) {
       try {
@@ -566,5 +608,6 @@ final class QueueEngine implements AutoCloseable {
       metrics.remove(n);
     }
     release(backend, name());
+    hooks.forEach(Runnable::run);
   }
 }

@@ -26,11 +26,11 @@ public final class QueueWorkers implements AutoCloseable {
   private static final Duration POLL_SLICE = Duration.ofMillis(200);
   private static final long CLOSE_GRACE_MILLIS = 30_000;
 
-  private final QueueEngine engine;
+  private final QueueCore engine;
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
 
-  <T> QueueWorkers(QueueEngine engine, DurableQueue<T> queue, int workers, MessageHandler<T> h) {
+  <T> QueueWorkers(QueueCore engine, DurableQueue<T> queue, int workers, MessageHandler<T> h) {
     if (workers <= 0) {
       throw new IllegalArgumentException("workers must be positive, got " + workers);
     }

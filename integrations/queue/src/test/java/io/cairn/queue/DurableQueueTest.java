@@ -39,8 +39,40 @@ class DurableQueueTest {
   @TempDir Path dir;
   final ManualClock clock = new ManualClock();
 
+  private String type;
+
   private PersistenceRegistry open(String type) {
+    this.type = type;
     return TestBackends.open(type, dir, clock, QUEUE);
+  }
+
+  private boolean shared() {
+    return TestBackends.SHARED.equals(type);
+  }
+
+  /**
+   * Advances the registry clock; for the shared queue, whose leases and delays run on the database
+   * server's clock, moves every time stored for the queue back by as much, which is the same as the
+   * server's clock jumping ahead (real time passes as well, so the shared variant is only run by
+   * tests that leave a margin of a second or more).
+   */
+  private void advance(Duration d) {
+    clock.advance(d);
+    if (shared()) {
+      try (java.sql.Connection c = io.cairn.backend.postgres.PgTestServer.connect();
+          java.sql.Statement st = c.createStatement()) {
+        st.execute(
+            "UPDATE "
+                + TestBackends.schema(dir)
+                + ".queue_message SET visible_at = visible_at - interval '"
+                + d.toMillis()
+                + " milliseconds', enqueued_at = enqueued_at - interval '"
+                + d.toMillis()
+                + " milliseconds'");
+      } catch (java.sql.SQLException e) {
+        throw new AssertionError(e);
+      }
+    }
   }
 
   private static List<String> payloads(List<Delivery<String>> ds) {
@@ -48,7 +80,7 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#durableTypes")
+  @MethodSource("io.cairn.queue.TestBackends#durableTypesWithShared")
   void aSecondAckOfOneDeliveryReturnsFalseAlsoAfterARestart(String type) {
     Delivery<String> d;
     try (PersistenceRegistry r = open(type);
@@ -63,13 +95,13 @@ class DurableQueueTest {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
       assertThat(q.ack(d)).as("an ack of the same delivery after a restart").isFalse();
-      clock.advance(Duration.ofHours(1));
+      advance(Duration.ofHours(1));
       assertThat(q.poll(10, NOW)).as("never delivered again").isEmpty();
     }
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void firstDeliveriesInEnqueueOrderAndAckIsFinal(String type) {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
@@ -81,8 +113,17 @@ class DurableQueueTest {
       assertThat(payloads(first)).containsExactly("a", "b");
       assertThat(first.get(0).attempt()).isEqualTo(1);
       assertThat(first.get(0).id()).isEqualTo(id0);
-      assertThat(first.get(0).enqueuedAt()).isEqualTo(ManualClock.START);
-      assertThat(first.get(0).leaseDeadline()).isEqualTo(ManualClock.START.plusSeconds(30));
+      if (shared()) { // the database server's clock, not the registry's
+        assertThat(first.get(0).enqueuedAt())
+            .isCloseTo(
+                java.time.Instant.now(),
+                org.assertj.core.api.Assertions.within(1, java.time.temporal.ChronoUnit.MINUTES));
+        assertThat(first.get(0).leaseDeadline())
+            .isAfterOrEqualTo(first.get(0).enqueuedAt().plusSeconds(30));
+      } else {
+        assertThat(first.get(0).enqueuedAt()).isEqualTo(ManualClock.START);
+        assertThat(first.get(0).leaseDeadline()).isEqualTo(ManualClock.START.plusSeconds(30));
+      }
       List<Delivery<String>> rest = q.poll(10, NOW);
       assertThat(payloads(rest)).containsExactly("c", "d", "e", "f");
       for (Delivery<String> d : first) {
@@ -92,7 +133,7 @@ class DurableQueueTest {
       for (Delivery<String> d : rest) {
         q.ack(d);
       }
-      clock.advance(Duration.ofHours(1));
+      advance(Duration.ofHours(1));
       assertThat(q.poll(10, NOW)).as("acked messages are never delivered again").isEmpty();
       assertThat(q.stats().depth()).isZero();
       assertThat(q.stats().inFlight()).isZero();
@@ -101,7 +142,7 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void pollWaitsForAnEnqueueFromAnotherThread(String type) throws Exception {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
@@ -126,15 +167,15 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void expiredLeaseRedeliversAndTheStaleDeliveryCannotSettle(String type) {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
       q.enqueue("m");
       Delivery<String> first = q.poll(NOW).orElseThrow();
-      clock.advance(Duration.ofSeconds(29));
+      advance(Duration.ofSeconds(29));
       assertThat(q.poll(NOW)).as("lease still held").isEmpty();
-      clock.advance(Duration.ofSeconds(2));
+      advance(Duration.ofSeconds(2));
       Delivery<String> second = q.poll(NOW).orElseThrow();
       assertThat(second.id()).isEqualTo(first.id());
       assertThat(second.attempt()).isEqualTo(2);
@@ -146,13 +187,13 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void ackAfterLeaseRanOutStillWorksIfNotRedelivered(String type) {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
       q.enqueue("m");
       Delivery<String> d = q.poll(NOW).orElseThrow();
-      clock.advance(Duration.ofMinutes(5));
+      advance(Duration.ofMinutes(5));
       assertThat(q.ack(d)).isTrue();
       assertThat(q.poll(NOW)).isEmpty();
     }
@@ -166,19 +207,19 @@ class DurableQueueTest {
       long id = q.enqueue("poison");
       Delivery<String> d1 = q.poll(NOW).orElseThrow();
       assertThat(q.nack(d1)).isTrue();
-      clock.advance(Duration.ofMillis(999));
+      advance(Duration.ofMillis(999));
       assertThat(q.poll(NOW)).as("backoff 1s after attempt 1").isEmpty();
-      clock.advance(Duration.ofMillis(1));
+      advance(Duration.ofMillis(1));
       Delivery<String> d2 = q.poll(NOW).orElseThrow();
       assertThat(d2.attempt()).isEqualTo(2);
       q.nack(d2);
-      clock.advance(Duration.ofMillis(1999));
+      advance(Duration.ofMillis(1999));
       assertThat(q.poll(NOW)).as("backoff 2s after attempt 2").isEmpty();
-      clock.advance(Duration.ofMillis(1));
+      advance(Duration.ofMillis(1));
       Delivery<String> d3 = q.poll(NOW).orElseThrow();
       assertThat(d3.attempt()).isEqualTo(3);
       assertThat(q.nack(d3)).isTrue();
-      clock.advance(Duration.ofHours(1));
+      advance(Duration.ofHours(1));
       assertThat(q.poll(NOW)).as("dead-lettered after max-attempts").isEmpty();
 
       List<DeadLetter<String>> dead = q.deadLetters(0, 10);
@@ -203,17 +244,17 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void expiredLeaseOfLastAttemptDeadLettersAndExplicitNackDelay(String type) {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
       q.enqueue("slow");
       q.poll(NOW).orElseThrow();
       for (int attempt = 2; attempt <= 3; attempt++) {
-        clock.advance(Duration.ofSeconds(31));
+        advance(Duration.ofSeconds(31));
         assertThat(q.poll(NOW).orElseThrow().attempt()).isEqualTo(attempt);
       }
-      clock.advance(Duration.ofSeconds(31));
+      advance(Duration.ofSeconds(31));
       assertThat(q.poll(NOW)).isEmpty();
       assertThat(q.deadLetters(0, 10))
           .singleElement()
@@ -222,15 +263,15 @@ class DurableQueueTest {
       q.enqueue("later");
       Delivery<String> d = q.poll(NOW).orElseThrow();
       q.nack(d, Duration.ofSeconds(10));
-      clock.advance(Duration.ofSeconds(9));
+      advance(Duration.ofSeconds(9));
       assertThat(q.poll(NOW)).isEmpty();
-      clock.advance(Duration.ofSeconds(1));
+      advance(Duration.ofSeconds(1));
       assertThat(q.poll(NOW)).map(Delivery::payload).contains("later");
     }
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void explicitDeadLetterAndRedriveAll(String type) {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
@@ -278,12 +319,12 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void metricsShowDepthInFlightDeadLettersAndOldestAge(String type) {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
       q.enqueueAll(List.of("a", "b", "c", "d"));
-      clock.advance(Duration.ofSeconds(7));
+      advance(Duration.ofSeconds(7));
       Delivery<String> a = q.poll(NOW).orElseThrow();
       Delivery<String> b = q.poll(NOW).orElseThrow();
       q.deadLetter(b, "test");
@@ -291,7 +332,12 @@ class DurableQueueTest {
       assertThat(g.get("cairn.queues.q.depth").getValue()).isEqualTo(2L);
       assertThat(g.get("cairn.queues.q.in-flight").getValue()).isEqualTo(1L);
       assertThat(g.get("cairn.queues.q.dead-letters").getValue()).isEqualTo(1L);
-      assertThat(g.get("cairn.queues.q.oldest-age-ms").getValue()).isEqualTo(7000L);
+      if (shared()) { // by the server clock, which also moved on in real time
+        assertThat((Long) g.get("cairn.queues.q.oldest-age-ms").getValue())
+            .isBetween(7000L, 60_000L);
+      } else {
+        assertThat(g.get("cairn.queues.q.oldest-age-ms").getValue()).isEqualTo(7000L);
+      }
       assertThat(r.metrics().getMeters().get("cairn.queues.q.enqueued").getCount()).isEqualTo(4);
       q.ack(a);
       assertThat(r.metrics().getMeters().get("cairn.queues.q.acked").getCount()).isEqualTo(1);
@@ -303,7 +349,7 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void concurrentProducersAndConsumersDeliverEveryMessageOnce(String type) throws Exception {
     int producers = 8;
     int perProducer = 200;
@@ -354,7 +400,7 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void consumerHelperNacksFailuresAndStopsOnQueueClose(String type) throws Exception {
     try (PersistenceRegistry r = open(type)) {
       DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8());
@@ -397,7 +443,7 @@ class DurableQueueTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.queue.TestBackends#types")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
   void lifecycleListenerOpensConfiguredQueuesAndClosesThem(String type) {
     DurableQueues queues = new DurableQueues();
     DurableQueue<String> q;
@@ -443,11 +489,11 @@ class DurableQueueTest {
     }
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
-      clock.advance(Duration.ofHours(1));
+      advance(Duration.ofHours(1));
       Delivery<String> c = q.poll(NOW).orElseThrow();
       assertThat(c.payload()).as("acks survive the restart").isEqualTo("c");
       // A lost lease: nothing is acked, the call only polls.
-      clock.advance(Duration.ofMinutes(1));
+      advance(Duration.ofMinutes(1));
       Delivery<String> again = q.poll(NOW).orElseThrow();
       assertThat(again.attempt()).isEqualTo(2);
       assertThat(q.ackAndPoll(c, NOW)).isEmpty();
@@ -480,10 +526,96 @@ class DurableQueueTest {
     try (PersistenceRegistry r = open(type);
         DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
       assertThat(q.poll(NOW)).as("the stored lease is honoured after restart").isEmpty();
-      clock.advance(Duration.ofSeconds(31));
+      advance(Duration.ofSeconds(31));
       Delivery<String> d = q.poll(NOW).orElseThrow();
       assertThat(d.payload()).isEqualTo("x");
       assertThat(d.attempt()).as("the handed-off attempt was stored").isEqualTo(2);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
+  void healthCheckIsRemovedWhenTheQueueCloses(String type) {
+    try (PersistenceRegistry r = open(type)) {
+      DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8());
+      assertThat(r.healthChecks().runHealthCheck("cairn.queues.q").isHealthy()).isTrue();
+      q.close();
+      assertThat(r.healthChecks().getNames())
+          .as("a closed queue leaves no check behind, like a closed cache or route table")
+          .doesNotContain("cairn.queues.q");
+      DurableQueue<String> again = DurableQueue.open(r, "q", Codec.utf8());
+      assertThat(r.healthChecks().runHealthCheck("cairn.queues.q").isHealthy()).isTrue();
+      again.close();
+      assertThat(r.healthChecks().getNames()).doesNotContain("cairn.queues.q");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.queue.TestBackends#typesWithShared")
+  void closingAnOlderOpenLeavesTheNewerQueuesHealthCheck(String type) {
+    this.type = type;
+    DurableQueues listener = new DurableQueues();
+    try (PersistenceRegistry r = TestBackends.open(type, dir, clock, QUEUE, listener)) {
+      // the listener's queue holds the check; another open's close must not remove it
+      if (shared()) {
+        DurableQueue<String> second = DurableQueue.open(r, "q", Codec.utf8()); // shared: allowed
+        second.close(); // gives the check back to the listener's open queue
+        assertThat(r.healthChecks().runHealthCheck("cairn.queues.q").isHealthy()).isTrue();
+      } else {
+        assertThatThrownBy(() -> DurableQueue.open(r, "q", Codec.utf8()))
+            .hasMessageContaining("already open");
+        assertThat(r.healthChecks().runHealthCheck("cairn.queues.q").isHealthy()).isTrue();
+      }
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void sharedQueueIsSharedByTwoOpensInOneProcess() {
+    try (PersistenceRegistry r = open(TestBackends.SHARED);
+        DurableQueue<String> a = DurableQueue.open(r, "q", Codec.utf8());
+        DurableQueue<String> b = DurableQueue.open(r, "q", Codec.utf8())) {
+      a.enqueueAll(List.of("1", "2", "3"));
+      Delivery<String> one = b.poll(NOW).orElseThrow();
+      assertThat(payloads(a.poll(10, NOW))).containsExactly("2", "3");
+      assertThat(a.ack(one)).as("settled through another open of the queue").isTrue();
+      assertThat(b.stats().inFlight()).as("counts are the whole queue's").isEqualTo(2);
+      assertThat(b.truncateFinished()).as("acks delete rows: nothing to truncate").isZero();
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void sharedQueueNackBacksOffThenDeadLettersAtMaxAttempts() {
+    try (PersistenceRegistry r = open(TestBackends.SHARED);
+        DurableQueue<String> q = DurableQueue.open(r, "q", Codec.utf8())) {
+      long id = q.enqueue("poison");
+      Delivery<String> d1 = q.poll(NOW).orElseThrow();
+      assertThat(q.nack(d1)).isTrue();
+      assertThat(q.poll(NOW)).as("backoff 1s after attempt 1").isEmpty();
+      advance(Duration.ofSeconds(1));
+      Delivery<String> d2 = q.poll(NOW).orElseThrow();
+      assertThat(d2.attempt()).isEqualTo(2);
+      assertThat(q.nack(d1)).as("stale").isFalse();
+      q.nack(d2, Duration.ofMinutes(10));
+      assertThat(q.poll(NOW)).isEmpty();
+      advance(Duration.ofMinutes(10));
+      Delivery<String> d3 = q.poll(NOW).orElseThrow();
+      assertThat(d3.attempt()).isEqualTo(3);
+      assertThat(q.nack(d3)).isTrue();
+      advance(Duration.ofHours(1));
+      assertThat(q.poll(NOW)).as("dead-lettered after max-attempts").isEmpty();
+      List<DeadLetter<String>> dead = q.deadLetters(0, 10);
+      assertThat(dead)
+          .singleElement()
+          .satisfies(
+              d -> {
+                assertThat(d.id()).isEqualTo(id);
+                assertThat(d.attempts()).isEqualTo(3);
+                assertThat(d.reason()).isEqualTo("max-attempts reached (nack)");
+              });
+      assertThat(q.stats().nacked()).isEqualTo(3);
+      assertThat(q.stats().deadLettered()).isEqualTo(1);
+      assertThat(q.redriveAll()).isEqualTo(1);
+      assertThat(q.poll(NOW).orElseThrow().attempt()).isEqualTo(1);
     }
   }
 }
