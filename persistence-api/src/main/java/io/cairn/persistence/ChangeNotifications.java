@@ -47,7 +47,7 @@ package io.cairn.persistence;
  */
 public interface ChangeNotifications {
   /** Longest channel name, in characters of {@code [A-Za-z0-9._-]}. */
-  int MAX_CHANNEL_LENGTH = 100;
+  int MAX_CHANNEL_LENGTH = 200;
 
   /** Longest message, in UTF-8 bytes (PostgreSQL's payload limit is 8000 bytes). */
   int MAX_MESSAGE_BYTES = 4000;

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *
  * The receiver drops payloads from its own sender id (publishers are not told their own messages)
  * and payloads that do not parse (logged at DEBUG: something else notifying on that channel). The
- * payload is at most 16 + 1 + 100 + 1 + 4000 bytes, under the server's 8000-byte limit.
+ * payload is at most 16 + 1 + 200 + 1 + 4000 bytes, under the server's 8000-byte limit.
  *
  * <h2>Publishing</h2>
  *
