@@ -231,6 +231,24 @@ final class PostgresNotifications implements ChangeNotifications {
     return listening != null;
   }
 
+  /**
+   * Whether the listening connection is up and every subscriber has handled everything delivered so
+   * far (for tests that must not race a resync).
+   */
+  boolean quiet() {
+    if (listening == null) {
+      return false;
+    }
+    for (List<Sub> subs : subscriptions.values()) {
+      for (Sub s : subs) {
+        if (s.unfinished.get() > 0) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   /** How many times the listening connection was (re)established (for tests). */
   long connects() {
     return connects.get();
@@ -348,6 +366,8 @@ final class PostgresNotifications implements ChangeNotifications {
     private final Listener listener;
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
+    private final java.util.concurrent.atomic.AtomicInteger unfinished =
+        new java.util.concurrent.atomic.AtomicInteger(); // queued or running callbacks
     private volatile boolean stopped;
 
     Sub(String channel, Listener listener) {
@@ -363,7 +383,9 @@ final class PostgresNotifications implements ChangeNotifications {
     }
 
     void offer(String message) {
+      unfinished.incrementAndGet();
       if (queue.size() >= MAX_PENDING) {
+        unfinished.addAndGet(-queue.size());
         queue.clear();
         queue.offer(RESYNC);
         log.warn(
@@ -377,6 +399,7 @@ final class PostgresNotifications implements ChangeNotifications {
     }
 
     void offerResync() {
+      unfinished.incrementAndGet();
       queue.offer(RESYNC);
     }
 
@@ -406,6 +429,8 @@ final class PostgresNotifications implements ChangeNotifications {
               describe,
               channel,
               e);
+        } finally {
+          unfinished.decrementAndGet();
         }
       }
     }

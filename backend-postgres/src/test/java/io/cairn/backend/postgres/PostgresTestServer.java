@@ -39,6 +39,27 @@ public final class PostgresTestServer {
     pg.dropSchema(schema);
   }
 
+  /**
+   * Waits (up to {@code timeout}) until {@code backend}'s change notifications are listening and
+   * every subscriber has handled what was delivered so far, resyncs included: a test that fills an
+   * in-memory copy after this does not race the first resync.
+   */
+  public static void awaitNotificationsQuiet(
+      io.cairn.persistence.StorageBackend backend, java.time.Duration timeout)
+      throws InterruptedException {
+    PostgresNotifications n =
+        (PostgresNotifications)
+            backend.extension(io.cairn.persistence.ChangeNotifications.class).orElseThrow();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!n.quiet()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "change notifications of " + backend + " not quiet within " + timeout);
+      }
+      Thread.sleep(10);
+    }
+  }
+
   /** Stops the server (fast shutdown: open connections are terminated). */
   public void stop() {
     try {
