@@ -127,6 +127,8 @@ final class PostgresBackend implements StorageBackend {
   private final ReentrantReadWriteLock inFlight = new ReentrantReadWriteLock();
 
   private volatile boolean closed;
+  private PostgresNotifications
+      notifications; // created at the first extension() ask; guarded by this
 
   // the current block of versions from kv_version: [nextVersion, versionLimit)
   private long nextVersion;
@@ -1083,6 +1085,26 @@ final class PostgresBackend implements StorageBackend {
             + ")");
   }
 
+  /** {@link io.cairn.persistence.ChangeNotifications}: LISTEN/NOTIFY (PostgresNotifications). */
+  @Override
+  public <T> java.util.Optional<T> extension(Class<T> type) {
+    if (type == io.cairn.persistence.ChangeNotifications.class) {
+      synchronized (this) {
+        if (notifications == null && !closed) {
+          notifications =
+              new PostgresNotifications(
+                  ctx.name(),
+                  describe,
+                  settings.schema(),
+                  PostgresNotifications.publisher(this),
+                  PostgresNotifications.connector(settings, ctx.name()));
+        }
+        return java.util.Optional.ofNullable(type.cast(notifications));
+      }
+    }
+    return StorageBackend.super.extension(type);
+  }
+
   @Override
   public void close() {
     synchronized (this) {
@@ -1090,6 +1112,9 @@ final class PostgresBackend implements StorageBackend {
         return;
       }
       closed = true;
+      if (notifications != null) {
+        notifications.close(); // its own connection and threads, not the pool's
+      }
     }
     inFlight.writeLock().lock(); // waits for operations in flight
     try {

@@ -386,6 +386,11 @@ final class StoreTier {
     }
   }
 
+  /** Forgets the tag generations read so far (another instance may have moved them). */
+  void reloadTags() {
+    tags.reload();
+  }
+
   private boolean usable() {
     if (!degraded) {
       return true;

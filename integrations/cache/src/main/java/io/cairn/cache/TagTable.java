@@ -62,7 +62,8 @@ final class TagTable {
 
   /** Moves {@code tag} to a new generation and stores it; entries carrying it are dead after. */
   synchronized void bump(String tag) {
-    long next = generation(tag) + 1;
+    // the stored row, not only the generation read earlier: another instance may have moved it
+    long next = Math.max(generation(tag), read(tag)) + 1;
     store.put(tag.getBytes(StandardCharsets.UTF_8), ByteBuffer.allocate(8).putLong(next).array());
     generations.put(tag, next);
   }

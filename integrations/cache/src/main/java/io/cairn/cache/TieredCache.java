@@ -100,6 +100,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final L1Tier<K, V> l1;
   private final TierChain chain;
   private final WriteSequence seq = new WriteSequence();
+  private final RemoteInvalidation remote; // other instances' writes (shared backends), see there
 
   /** Whether a hit is served without checks: expiry enforced by the sweeper, no validator. */
   private final boolean unchecked;
@@ -144,6 +145,27 @@ public final class TieredCache<K, V> implements AutoCloseable {
         new L1Tier<>(
             settings, values, clock, ttl, bounded ? k -> chain.touch(keys.encode(k)) : k -> {});
     this.unchecked = l1.sweeps() && validator == null;
+    // last: its callbacks may run at once, on another thread
+    this.remote =
+        RemoteInvalidation.attach(
+            settings.name(),
+            claimed,
+            k -> {
+              K key = keys.decode(k);
+              seq.write(WriteSequence.stripe(key), () -> l1.invalidate(key));
+            },
+            tag ->
+                seq.writeAll(
+                    () -> {
+                      chain.tiers().forEach(StoreTier::reloadTags);
+                      l1.dropTagged(tag);
+                    }),
+            () ->
+                seq.writeAll(
+                    () -> {
+                      chain.tiers().forEach(StoreTier::reloadTags);
+                      l1.invalidateAll();
+                    }));
   }
 
   /** Persistent namespace of cache {@code name} (in each of its tiers). */
@@ -581,6 +603,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
           chain.write(k, t, encoded, ttl);
           l1.put(key, value, encoded.length, expiresAt, t);
         });
+    remote.written(k);
   }
 
   /**
@@ -598,6 +621,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
           hooks.at(CacheHooks.Step.INVALIDATE_BEFORE_L2, key);
           chain.delete(k);
         });
+    remote.written(k);
   }
 
   /**
@@ -616,6 +640,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
           chain.invalidateTag(tag);
           l1.dropTagged(tag);
         });
+    remote.tagInvalidated(tag);
   }
 
   /**
@@ -665,6 +690,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
           l1.invalidateAll();
           chain.clear();
         });
+    remote.cleared();
   }
 
   /**
@@ -814,6 +840,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
         return;
       }
       closed = true;
+    }
+    if (remote != null) {
+      remote.close();
     }
     if (l1 != null) {
       l1.close();

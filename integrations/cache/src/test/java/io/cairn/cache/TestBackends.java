@@ -10,8 +10,19 @@ import java.util.stream.Stream;
 
 /** The backends every cache test runs on, and how to open a registry over one of them. */
 final class TestBackends {
-  /** Backend types the suite runs on. Adding a landed backend is one entry here. */
-  static final List<String> TYPES = List.of("memory", "sqlite", "rocksdb");
+  /**
+   * Backend types the suite runs on. Adding a landed backend is one entry here. PostgreSQL (a
+   * schema of its own per test directory on the test server) only with {@code
+   * -Dcache.postgres=true}: it multiplies the suite's time, and the multi-instance behaviour has
+   * its own test (CacheMultiInstanceTest) that always runs.
+   */
+  static final List<String> TYPES =
+      Boolean.getBoolean("cache.postgres")
+          ? List.of("memory", "sqlite", "rocksdb", "postgres")
+          : List.of("memory", "sqlite", "rocksdb");
+
+  private static final java.util.Map<Path, String> PG_SCHEMAS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private TestBackends() {}
 
@@ -43,6 +54,23 @@ final class TestBackends {
     for (LifecycleListener l : listeners) {
       b.listener(l);
     }
-    return b.open(ConfigFactory.parseString(backendConf(type) + extra));
+    String conf = backendConf(type);
+    if (type.equals("postgres")) {
+      String schema =
+          PG_SCHEMAS.computeIfAbsent(
+              dir,
+              d -> {
+                String name =
+                    "cache_" + PG_SCHEMAS.size() + "_" + Long.toHexString(System.nanoTime());
+                io.cairn.backend.postgres.PostgresTestServer.shared().dropSchema(name);
+                return name;
+              });
+      conf =
+          "cairn.backends.b { "
+              + io.cairn.backend.postgres.PostgresTestServer.shared()
+                  .backendConfig(schema, "normal")
+              + " }\n";
+    }
+    return b.open(ConfigFactory.parseString(conf + extra));
   }
 }

@@ -4,6 +4,8 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.health.HealthCheck;
 import com.codahale.metrics.health.HealthCheckRegistry;
+import io.cairn.persistence.Capability;
+import io.cairn.persistence.ChangeNotifications;
 import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.LogRecord;
@@ -16,6 +18,7 @@ import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VersionConflictException;
 import io.cairn.persistence.spi.Settings;
 import java.io.ByteArrayOutputStream;
@@ -121,6 +124,40 @@ import org.slf4j.LoggerFactory;
  * truncated, so a crash at any point leaves a snapshot plus the log after it. Listeners are not
  * told about replayed changes.
  *
+ * <h2>Several instances on one backend ({@link Capability#MULTI_PROCESS})</h2>
+ *
+ * On a backend that several processes share (PostgreSQL), each process holds its own copy of the
+ * table in memory and the log is the one order of changes:
+ *
+ * <ul>
+ *   <li><b>Compare-and-append.</b> A write first catches up (applies the records other instances
+ *       appended since this one's {@link #version()}), decides (compare-and-set, no-op put, remove
+ *       of an absent key) on that state, then appends inside {@link StorageBackend#inTransaction}
+ *       and commits only if the append got offset {@link #version()}; if another instance appended
+ *       in between, the transaction is rolled back (nothing is written), the table catches up and
+ *       the write is decided again. So a compare-and-set is exact across instances and every
+ *       instance applies the same changes in the same order.
+ *   <li><b>Following.</b> After each write an instance publishes the new version on {@link
+ *       ChangeNotifications} channel {@code routing.<name>} (when the backend offers it); the
+ *       others catch up from the log on receipt, so a route added on one instance resolves on the
+ *       others within the notification latency plus one log read (milliseconds). Notifications are
+ *       best effort: after a reconnect the table is told to resync and catches up fully, and a
+ *       periodic check every {@code follow-interval} (default 5 s) compares the log's end with
+ *       {@link #version()} and catches up, so a change is seen at the latest about {@code
+ *       follow-interval} after it committed even if its notification was lost. If the log was
+ *       truncated past this instance's version (another instance snapshotted while this one was far
+ *       behind), it reloads the newest usable snapshot and replays from there.
+ *   <li>Listeners are told about changes caught up from other instances too, on the thread that
+ *       caught up (a follower thread, or the writer that caught up before its write).
+ *   <li>While the backend is unreachable, reads keep answering from memory, writes fail with the
+ *       backend's (retriable) error, following fails quietly at DEBUG after one WARN and is shown
+ *       in the health check; it resumes after the outage.
+ * </ul>
+ *
+ * On a single-process backend none of this runs: appends are plain, and a log offset that does not
+ * match the table's version is logged as an error (another writer, which the backend should have
+ * prevented).
+ *
  * <h2>Threads and lifecycle</h2>
  *
  * Thread-safe. One instance per table per process: opening a table that is already open (on the
@@ -154,6 +191,11 @@ public final class RouteTable implements AutoCloseable {
   private volatile boolean closed;
   private volatile String snapshotFailure; // last automatic snapshot failure, null if none
 
+  /** Whether other processes may append to the log (see "Several instances"). */
+  private final boolean shared;
+
+  private volatile RouteFollower follower; // set after recovery on a shared backend; null otherwise
+
   private RouteTable(
       RoutingSettings settings,
       StorageBackend backend,
@@ -167,6 +209,7 @@ public final class RouteTable implements AutoCloseable {
     this.healthChecks = healthChecks;
     this.metricPrefix = "cairn.route-tables." + settings.name();
     this.openKey = List.of(backend, settings.name());
+    this.shared = backend.capabilities().contains(Capability.MULTI_PROCESS);
   }
 
   /**
@@ -210,6 +253,16 @@ public final class RouteTable implements AutoCloseable {
     try {
       table.recover(progress);
       table.registerMetrics();
+      if (table.shared) {
+        table.follower =
+            new RouteFollower(
+                table,
+                table.backend.extension(ChangeNotifications.class).orElse(null),
+                table.settings.storeName(),
+                table.settings.followInterval(),
+                table.describe());
+        table.follower.start();
+      }
       return table;
     } catch (RuntimeException e) {
       OPEN.remove(table.openKey);
@@ -307,24 +360,32 @@ public final class RouteTable implements AutoCloseable {
     Route stored;
     lockForWrite();
     try {
-      Route previous = index.get(route.key());
-      if (expectedVersion != ANY_VERSION) {
-        long actual = previous == null ? 0 : previous.version();
-        if (actual != expectedVersion) {
-          throw new VersionConflictException(
-              describe() + " key '" + route.key() + "'", expectedVersion, actual);
+      while (true) {
+        catchUpIfShared();
+        Route previous = index.get(route.key());
+        if (expectedVersion != ANY_VERSION) {
+          long actual = previous == null ? 0 : previous.version();
+          if (actual != expectedVersion) {
+            throw new VersionConflictException(
+                describe() + " key '" + route.key() + "'", expectedVersion, actual);
+          }
         }
+        if (previous != null && previous.sameContent(route)) {
+          return previous;
+        }
+        long offset = append(List.of(RouteFormat.encodePut(route)));
+        if (offset < 0) {
+          continue; // another instance appended first: nothing written, decide again
+        }
+        stored = route.withVersion(offset + 1);
+        applyAndNotify(route.key(), previous, stored, offset);
+        pending = maybeCapture();
+        break;
       }
-      if (previous != null && previous.sameContent(route)) {
-        return previous;
-      }
-      long offset = changes.append(RouteFormat.encodePut(route));
-      stored = route.withVersion(offset + 1);
-      applyAndNotify(route.key(), previous, stored, offset);
-      pending = maybeCapture();
     } finally {
       writeLock.unlock();
     }
+    published();
     saveAutomatic(pending);
     return stored;
   }
@@ -339,37 +400,49 @@ public final class RouteTable implements AutoCloseable {
     input.forEach(r -> Objects.requireNonNull(r, "route"));
     PendingSnapshot pending;
     List<Route> result = new ArrayList<>(input.size());
+    boolean wrote;
     lockForWrite();
     try {
-      // Work out which entries change, against the table as it evolves through the batch.
-      Map<String, Route> view = new HashMap<>();
-      List<Route> toWrite = new ArrayList<>();
-      List<byte[]> payloads = new ArrayList<>();
-      for (Route r : input) {
-        Route current = view.containsKey(r.key()) ? view.get(r.key()) : index.get(r.key());
-        if (current != null && current.sameContent(r)) {
-          continue;
+      while (true) {
+        catchUpIfShared();
+        // Work out which entries change, against the table as it evolves through the batch.
+        Map<String, Route> view = new HashMap<>();
+        List<Route> toWrite = new ArrayList<>();
+        List<byte[]> payloads = new ArrayList<>();
+        for (Route r : input) {
+          Route current = view.containsKey(r.key()) ? view.get(r.key()) : index.get(r.key());
+          if (current != null && current.sameContent(r)) {
+            continue;
+          }
+          view.put(r.key(), r);
+          toWrite.add(r);
+          payloads.add(RouteFormat.encodePut(r));
         }
-        view.put(r.key(), r);
-        toWrite.add(r);
-        payloads.add(RouteFormat.encodePut(r));
-      }
-      Map<String, Route> stored = new HashMap<>();
-      if (!payloads.isEmpty()) {
-        long first = changes.appendAll(payloads);
-        for (int i = 0; i < toWrite.size(); i++) {
-          Route r = toWrite.get(i).withVersion(first + i + 1);
-          applyAndNotify(r.key(), index.get(r.key()), r, first + i);
-          stored.put(r.key(), r);
+        Map<String, Route> stored = new HashMap<>();
+        wrote = !payloads.isEmpty();
+        if (wrote) {
+          long first = append(payloads);
+          if (first < 0) {
+            continue; // another instance appended first: nothing written, decide again
+          }
+          for (int i = 0; i < toWrite.size(); i++) {
+            Route r = toWrite.get(i).withVersion(first + i + 1);
+            applyAndNotify(r.key(), index.get(r.key()), r, first + i);
+            stored.put(r.key(), r);
+          }
         }
+        for (Route r : input) {
+          Route s = stored.get(r.key());
+          result.add(s != null ? s : index.get(r.key()));
+        }
+        pending = maybeCapture();
+        break;
       }
-      for (Route r : input) {
-        Route s = stored.get(r.key());
-        result.add(s != null ? s : index.get(r.key()));
-      }
-      pending = maybeCapture();
     } finally {
       writeLock.unlock();
+    }
+    if (wrote) {
+      published();
     }
     saveAutomatic(pending);
     return result;
@@ -385,16 +458,24 @@ public final class RouteTable implements AutoCloseable {
     Route previous;
     lockForWrite();
     try {
-      previous = index.get(key);
-      if (previous == null) {
-        return Optional.empty();
+      while (true) {
+        catchUpIfShared();
+        previous = index.get(key);
+        if (previous == null) {
+          return Optional.empty();
+        }
+        long offset = append(List.of(RouteFormat.encodeRemove(key)));
+        if (offset < 0) {
+          continue; // another instance appended first: nothing written, decide again
+        }
+        applyAndNotify(key, previous, null, offset);
+        pending = maybeCapture();
+        break;
       }
-      long offset = changes.append(RouteFormat.encodeRemove(key));
-      applyAndNotify(key, previous, null, offset);
-      pending = maybeCapture();
     } finally {
       writeLock.unlock();
     }
+    published();
     saveAutomatic(pending);
     return Optional.of(previous);
   }
@@ -442,6 +523,9 @@ public final class RouteTable implements AutoCloseable {
       closed = true;
     } finally {
       writeLock.unlock();
+    }
+    if (follower != null) {
+      follower.close();
     }
     metrics.remove(metricPrefix + ".routes");
     metrics.remove(metricPrefix + ".version");
@@ -493,9 +577,10 @@ public final class RouteTable implements AutoCloseable {
   /** Applies one change in memory and tells listeners. Caller holds the write lock. */
   private void applyAndNotify(String key, Route previous, Route current, long offset) {
     if (offset != version) {
-      log.warn(
-          "{}: change got log offset {} but {} was expected; another writer appended to the log."
-              + " Reopen the table to see its changes.",
+      log.error(
+          "{}: change got log offset {} but {} was expected; another writer appended to the log"
+              + " of a backend that is not declared MULTI_PROCESS. Reopen the table to see its"
+              + " changes.",
           describe(),
           offset,
           version);
@@ -505,7 +590,13 @@ public final class RouteTable implements AutoCloseable {
     if (listeners.isEmpty()) {
       return;
     }
-    RouteChange change = new RouteChange(key, previous, current, offset + 1);
+    notifyListeners(new RouteChange(key, previous, current, offset + 1));
+  }
+
+  private void notifyListeners(RouteChange change) {
+    if (listeners.isEmpty()) {
+      return;
+    }
     for (RouteListener l : listeners) {
       try {
         l.onChange(change);
@@ -517,6 +608,146 @@ public final class RouteTable implements AutoCloseable {
 
   private void apply(String key, Route current) {
     index.apply(key, current);
+  }
+
+  /** Thrown inside the append transaction when another instance appended first: rolls it back. */
+  private static final class Behind extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Behind() {
+      super("another instance appended first", null, false, false);
+    }
+  }
+
+  /**
+   * Appends {@code payloads} at the table's version; returns the first offset, or -1 on a shared
+   * backend when another instance appended first (then nothing was written). Caller holds the write
+   * lock.
+   */
+  private long append(List<byte[]> payloads) {
+    if (!shared) {
+      return payloads.size() == 1 ? changes.append(payloads.get(0)) : changes.appendAll(payloads);
+    }
+    long expected = version;
+    try {
+      return backend.inTransaction(
+          tx -> {
+            Transaction.LogWriter w = tx.log(settings.storeName());
+            long first = payloads.size() == 1 ? w.append(payloads.get(0)) : w.appendAll(payloads);
+            if (first != expected) {
+              throw new Behind();
+            }
+            return first;
+          });
+    } catch (Behind b) {
+      return -1;
+    }
+  }
+
+  /** On a shared backend, applies what other instances appended. Caller holds the write lock. */
+  private void catchUpIfShared() {
+    if (shared) {
+      catchUpLocked();
+    }
+  }
+
+  /**
+   * Applies the changes other instances appended since {@link #version} (from the newest usable
+   * snapshot first if the log was truncated past it), telling listeners. Returns how many changes
+   * were applied. Called by the follower; a no-op once closed.
+   *
+   * @throws PersistenceException if the backend cannot be read (the follower retries)
+   */
+  long catchUp() {
+    writeLock.lock();
+    try {
+      if (closed) {
+        return 0;
+      }
+      return catchUpLocked();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private long catchUpLocked() {
+    long before = version;
+    if (changes.firstOffset() > version) {
+      reloadFromSnapshotLocked();
+    }
+    while (true) {
+      List<LogRecord> batch = changes.read(version, REPLAY_BATCH);
+      if (batch.isEmpty()) {
+        return version - before;
+      }
+      for (LogRecord r : batch) {
+        RouteFormat.Change c = decode(r, version);
+        applyAndNotify(c.key(), index.get(c.key()), c.route(), r.offset());
+      }
+    }
+  }
+
+  /**
+   * The log no longer holds the records after {@link #version}: replaces the table with the newest
+   * usable snapshot (telling listeners the difference). Caller holds the write lock.
+   */
+  private void reloadFromSnapshotLocked() {
+    long logFirst = changes.firstOffset();
+    long logNext = changes.nextOffset();
+    List<SnapshotInfo> available = new ArrayList<>(snapshots.list());
+    Collections.reverse(available);
+    for (SnapshotInfo info : available) {
+      long v = info.version();
+      if (v > logNext || v < logFirst || v < version) {
+        continue;
+      }
+      Map<String, Route> loaded;
+      try {
+        loaded = loadSnapshot(v);
+      } catch (StoreCorruptedException | NoSuchElementException e) {
+        warnUnusable(v, e.getMessage());
+        continue;
+      }
+      for (Route old : index.sorted().values()) {
+        if (!loaded.containsKey(old.key())) {
+          notifyListeners(new RouteChange(old.key(), old, null, v));
+          apply(old.key(), null);
+        }
+      }
+      for (Map.Entry<String, Route> e : loaded.entrySet()) {
+        Route old = index.get(e.getKey());
+        if (!e.getValue().equals(old)) {
+          apply(e.getKey(), e.getValue());
+          notifyListeners(new RouteChange(e.getKey(), old, e.getValue(), v));
+        }
+      }
+      log.info(
+          "{}: caught up from snapshot {} (this instance was at version {}, the log now starts at"
+              + " {})",
+          describe(),
+          v,
+          version,
+          logFirst);
+      version = v;
+      lastSnapshotCovered = v;
+      return;
+    }
+    throw new StoreCorruptedException(
+        "Cannot catch up "
+            + describe()
+            + " from version "
+            + version
+            + ": the log starts at "
+            + logFirst
+            + " and no usable snapshot covers the gap. Reopen the table; if that fails, restore"
+            + " the backend from a backup and run 'cairn verify'.");
+  }
+
+  /** After a write: tells the other instances (best effort; they also check periodically). */
+  private void published() {
+    if (follower != null) {
+      follower.publish(version);
+    }
   }
 
   private record PendingSnapshot(long covered, byte[] data) {}
@@ -690,36 +921,40 @@ public final class RouteTable implements AutoCloseable {
         break;
       }
       for (LogRecord r : batch) {
-        if (r.offset() != next) {
-          throw new StoreCorruptedException(
-              "Log of "
-                  + describe()
-                  + " has a gap: expected offset "
-                  + next
-                  + " but read "
-                  + r.offset()
-                  + ". Restore the backend from a backup and run 'cairn verify'.");
-        }
-        RouteFormat.Change c;
-        try {
-          c = RouteFormat.decodeChange(r.payload(), r.offset() + 1);
-        } catch (RouteFormat.Corrupt e) {
-          throw new StoreCorruptedException(
-              "Log record at offset "
-                  + r.offset()
-                  + " of "
-                  + describe()
-                  + " "
-                  + e.getMessage()
-                  + "; the table cannot be recovered past it. Restore the backend from a backup"
-                  + " and run 'cairn verify'.");
-        }
+        RouteFormat.Change c = decode(r, next);
         apply(c.key(), c.route());
         next++;
       }
       progress.report("replay", next - from, Math.max(total, next - from));
     }
     return next - from;
+  }
+
+  /** Decodes log record {@code r}, which must be at offset {@code expected}. */
+  private RouteFormat.Change decode(LogRecord r, long expected) {
+    if (r.offset() != expected) {
+      throw new StoreCorruptedException(
+          "Log of "
+              + describe()
+              + " has a gap: expected offset "
+              + expected
+              + " but read "
+              + r.offset()
+              + ". Restore the backend from a backup and run 'cairn verify'.");
+    }
+    try {
+      return RouteFormat.decodeChange(r.payload(), r.offset() + 1);
+    } catch (RouteFormat.Corrupt e) {
+      throw new StoreCorruptedException(
+          "Log record at offset "
+              + r.offset()
+              + " of "
+              + describe()
+              + " "
+              + e.getMessage()
+              + "; the table cannot be recovered past it. Restore the backend from a backup"
+              + " and run 'cairn verify'.");
+    }
   }
 
   private void warnUnusable(long v, String why) {
@@ -749,6 +984,10 @@ public final class RouteTable implements AutoCloseable {
               return Result.unhealthy(describe() + " is closed");
             }
             String failure = snapshotFailure;
+            RouteFollower f = follower;
+            if (failure == null && f != null) {
+              failure = f.failure();
+            }
             return failure != null
                 ? Result.unhealthy(describe() + ": " + failure)
                 : Result.healthy(describe() + ": " + index.size() + " routes");

@@ -16,8 +16,15 @@ import java.util.List;
  * @param backend the backend holding the table (resolved from the default when not set)
  * @param snapshotEvery changes between snapshots
  * @param retainSnapshots snapshots kept
+ * @param followInterval on a multi-process backend, how often to check the log for other instances'
+ *     changes (zero: only on notifications)
  */
-record RoutingSettings(String name, String backend, int snapshotEvery, int retainSnapshots) {
+record RoutingSettings(
+    String name,
+    String backend,
+    int snapshotEvery,
+    int retainSnapshots,
+    java.time.Duration followInterval) {
   static final String ROUTING = "cairn.route-tables";
   static final String DEFAULTS = "cairn.route-table-defaults";
   private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,119}";
@@ -78,10 +85,12 @@ record RoutingSettings(String name, String backend, int snapshotEvery, int retai
     Settings s = new Settings(table.withFallback(defaults), shownPath, problems);
     int snapshotEvery = s.intBetween("snapshot-every", 1, Integer.MAX_VALUE, 10000);
     int retain = s.intBetween("retain-snapshots", 1, 100, 2);
+    java.time.Duration follow =
+        s.duration("follow-interval", java.time.Duration.ZERO, java.time.Duration.ofSeconds(5));
     String resolved = s.backendReference(root, "backend");
     if (problems.size() > before) {
       return null;
     }
-    return new RoutingSettings(name, resolved, snapshotEvery, retain);
+    return new RoutingSettings(name, resolved, snapshotEvery, retain, follow);
   }
 }

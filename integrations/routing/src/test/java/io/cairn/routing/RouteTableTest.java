@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * backend.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = {"memory", "sqlite", "rocksdb"})
+@ValueSource(strings = {"memory", "sqlite", "rocksdb", "postgres"})
 class RouteTableTest {
   private static final long SEED = 0x5EED_2026L;
 

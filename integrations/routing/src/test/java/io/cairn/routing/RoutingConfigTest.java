@@ -44,7 +44,9 @@ class RoutingConfigTest {
     assertThat(validate(root)).isEmpty();
     List<ConfigProblem> problems = new ArrayList<>();
     RoutingSettings s = RoutingSettings.read(root, "catalog", problems);
-    assertThat(s).isEqualTo(new RoutingSettings("catalog", "main", 10000, 2));
+    assertThat(s)
+        .isEqualTo(
+            new RoutingSettings("catalog", "main", 10000, 2, java.time.Duration.ofSeconds(5)));
   }
 
   @Test
@@ -58,7 +60,7 @@ class RoutingConfigTest {
     assertThat(validate(root)).isEmpty();
     List<ConfigProblem> problems = new ArrayList<>();
     assertThat(RoutingSettings.read(root, "catalog", problems))
-        .isEqualTo(new RoutingSettings("catalog", "main", 7, 4));
+        .isEqualTo(new RoutingSettings("catalog", "main", 7, 4, java.time.Duration.ofSeconds(5)));
     assertThat(problems).isEmpty();
     assertThat(io.cairn.persistence.spi.Settings.deprecations(root))
         .anySatisfy(
