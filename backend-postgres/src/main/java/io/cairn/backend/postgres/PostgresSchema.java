@@ -12,7 +12,7 @@ import java.util.List;
  * The tables of one PostgreSQL backend, all in its {@code schema}, and how they are created and
  * migrated.
  *
- * <h2>Layout (schema version 1)</h2>
+ * <h2>Layout (schema version 4)</h2>
  *
  * <pre>
  * cairn_schema   (id = 1, version, updated_at, updated_by)  -- one row: the layout version
@@ -25,6 +25,8 @@ import java.util.List;
  *                                                             PRIMARY KEY (store, version)
  * snapshot_chunk (save_id, seq, data, crc)                    PRIMARY KEY (save_id, seq)
  * snapshot_save  sequence of save ids
+ * cairn_keycheck (id = 1, record, updated_at)  -- version 4: the encryption key check record, one
+ *                row when the backend is configured with encryption, none otherwise
  * </pre>
  *
  * Names ({@code ns}, {@code log}, {@code store}) are {@code text COLLATE "C"}; keys, values and
@@ -63,7 +65,7 @@ import java.util.List;
  */
 final class PostgresSchema {
   /** The layout version this code writes and reads. */
-  static final int VERSION = 1;
+  static final int VERSION = 4;
 
   /** Versions handed out per call of nextval('kv_version'). */
   static final int VERSION_BLOCK = 1000;
@@ -94,11 +96,27 @@ final class PostgresSchema {
                   + " row_crc integer NOT NULL, PRIMARY KEY (store, version))",
               "CREATE TABLE snapshot_chunk (save_id bigint NOT NULL, seq integer NOT NULL,"
                   + " data bytea NOT NULL, crc integer NOT NULL, PRIMARY KEY (save_id, seq))",
-              "CREATE SEQUENCE snapshot_save"));
+              "CREATE SEQUENCE snapshot_save"),
+          // Versions 2 (queue table) and 3 (log append time) are written on other branches; these
+          // placeholders keep the numbering until they are merged in their place.
+          List.of(),
+          List.of(),
+          // version 4: the encryption key check record (see PostgresBackend#readKeyCheck), kept
+          // here because this backend has no data directory; self-contained, touches no other table
+          List.of(
+              "CREATE TABLE cairn_keycheck (id integer PRIMARY KEY CHECK (id = 1),"
+                  + " record bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"));
 
   /** Tables, for stats and compact. */
   static final List<String> TABLES =
-      List.of("kv", "log_head", "log_record", "snapshot", "snapshot_chunk", "cairn_schema");
+      List.of(
+          "kv",
+          "log_head",
+          "log_record",
+          "snapshot",
+          "snapshot_chunk",
+          "cairn_schema",
+          "cairn_keycheck");
 
   /** A 32-bit key for advisory locks on this schema (collisions only serialise needlessly). */
   static int lockKey(String schema) {
