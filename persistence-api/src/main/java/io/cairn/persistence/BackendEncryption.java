@@ -3,6 +3,7 @@ package io.cairn.persistence;
 import com.typesafe.config.Config;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.EncryptionProvider;
+import io.cairn.persistence.spi.KeyCheckStore;
 import io.cairn.persistence.spi.Settings;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -22,7 +23,8 @@ import java.util.ServiceLoader;
 /**
  * A backend's configured encryption: its {@code encryption} section and the {@link
  * EncryptionProvider} that reads it. Opens the keys and keeps the key check record {@value
- * EncryptionProvider#KEY_CHECK_FILE} in the data directory:
+ * EncryptionProvider#KEY_CHECK_FILE} in the data directory (or, for a backend that implements
+ * {@link KeyCheckStore}, in its own storage, with the same rules):
  *
  * <ul>
  *   <li>record present: the keys must open it, or the backend is closed again and the open fails
@@ -85,6 +87,21 @@ final class BackendEncryption {
    * @throws PersistenceException when the keys do not fit the data, or the data is unencrypted
    */
   void checkKeys(String backend, Encryption encryption, Path dataDir, StorageBackend opened) {
+    if (opened instanceof KeyCheckStore store) {
+      // a backend without a data directory of its own keeps the record in its storage
+      String location = store.keyCheckLocation();
+      Optional<byte[]> record = store.readKeyCheck();
+      if (record.isEmpty()) {
+        if (!opened.stores().isEmpty()) {
+          throw writtenInClear(backend, location);
+        }
+        byte[] stored = store.createKeyCheck(provider.newKeyCheck(backend, encryption));
+        provider.verifyKeyCheck(backend, encryption, stored, location); // another's, if first
+        return;
+      }
+      provider.verifyKeyCheck(backend, encryption, record.get(), location);
+      return;
+    }
     if (!Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
       // A backend without a data directory (memory) keeps nothing across opens: no old data can
       // meet a wrong key, so there is nothing to check.
@@ -96,15 +113,7 @@ final class BackendEncryption {
       record = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       if (!opened.stores().isEmpty()) {
-        throw new PersistenceException(
-            "Backend '"
-                + backend
-                + "' holds data but has no key check record ("
-                + file
-                + "): it was written without encryption, and Cairn does not encrypt data in place."
-                + " Remove "
-                + path
-                + " to open it as it is, or copy it into a new encrypted backend (cairn migrate).");
+        throw writtenInClear(backend, file.toString());
       }
       write(file, provider.newKeyCheck(backend, encryption));
       return;
@@ -114,12 +123,26 @@ final class BackendEncryption {
     provider.verifyKeyCheck(backend, encryption, record, file.toString());
   }
 
+  private PersistenceException writtenInClear(String backend, String location) {
+    return new PersistenceException(
+        "Backend '"
+            + backend
+            + "' holds data but has no key check record ("
+            + location
+            + "): it was written without encryption, and Cairn does not encrypt data in place."
+            + " Remove "
+            + path
+            + " to open it as it is, or copy it into a new encrypted backend (cairn migrate).");
+  }
+
   /**
    * Replaces the key check record with one sealed by the current primary key (atomically), after
    * {@link StorageBackend#reseal} re-encrypted the data, so the old key is needed for nothing.
    */
-  void resealKeyCheck(String backend, Encryption encryption, Path dataDir) {
-    if (Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
+  void resealKeyCheck(String backend, Encryption encryption, Path dataDir, StorageBackend opened) {
+    if (opened instanceof KeyCheckStore store) {
+      store.replaceKeyCheck(provider.newKeyCheck(backend, encryption));
+    } else if (Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
       write(
           dataDir.resolve(EncryptionProvider.KEY_CHECK_FILE),
           provider.newKeyCheck(backend, encryption));

@@ -376,7 +376,7 @@ public final class PersistenceRegistry implements AutoCloseable {
               be.checkKeys(spec.name(), hook, spec.dataDir(), raw);
               Encryption keys = hook;
               keyChecks.put(
-                  spec.name(), () -> be.resealKeyCheck(spec.name(), keys, spec.dataDir()));
+                  spec.name(), () -> be.resealKeyCheck(spec.name(), keys, spec.dataDir(), raw));
             }
             b =
                 new InstrumentedBackend(

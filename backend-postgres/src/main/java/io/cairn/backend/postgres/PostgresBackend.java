@@ -26,6 +26,8 @@ import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.KeyCheckStore;
+import io.cairn.persistence.spi.Sealer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -97,7 +99,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. Owns the pool and one daemon sweeper thread; both are released by {@link
  * #close()}.
  */
-final class PostgresBackend implements StorageBackend {
+final class PostgresBackend implements StorageBackend, KeyCheckStore {
   private static final Logger log = LoggerFactory.getLogger(PostgresBackend.class);
 
   /** Work on one connection. */
@@ -110,6 +112,7 @@ final class PostgresBackend implements StorageBackend {
   private final PostgresSettings settings;
   private final HikariDataSource pool;
   private final PostgresErrors errors;
+  private final Sealer sealer;
   private final Clock clock;
   private final MetricRegistry metrics;
   private final String metricPrefix;
@@ -148,7 +151,8 @@ final class PostgresBackend implements StorageBackend {
     this.serverFacts = serverFacts;
     this.serverFsyncOff = serverFsyncOff;
     this.errors = new PostgresErrors(ctx.name(), describe, () -> closed);
-    this.queues = new PostgresQueueStore(this, io.cairn.persistence.spi.Sealer.of(ctx));
+    this.sealer = Sealer.of(ctx);
+    this.queues = new PostgresQueueStore(this, sealer);
     this.clock = ctx.clock();
     this.metrics = ctx.metrics();
     this.metricPrefix = ctx.metricPrefix() + ".postgres";
@@ -332,18 +336,11 @@ final class PostgresBackend implements StorageBackend {
   }
 
   /**
-   * The bytes stored for a value, payload or chunk: a copy, in clear. This backend does not declare
-   * {@link io.cairn.persistence.Capability#ENCRYPTION} yet (a log payload's offset, which sealing
-   * binds, is only known inside the appending transaction), so the registry refuses it an
-   * encryption hook rather than let it store plaintext silently.
+   * Seals and opens values, payloads and chunks through the context's encryption hook, bound to
+   * their place ({@link io.cairn.persistence.spi.AssociatedData}); copies in clear when off.
    */
-  byte[] seal(byte[] plaintext) {
-    return plaintext.clone();
-  }
-
-  /** The value, payload or chunk of stored bytes; see {@link #seal}. */
-  byte[] unseal(byte[] stored) {
-    return stored;
+  Sealer sealer() {
+    return sealer;
   }
 
   /**
@@ -505,7 +502,11 @@ final class PostgresBackend implements StorageBackend {
   @Override
   public Set<Capability> capabilities() {
     return Collections.unmodifiableSet(
-        EnumSet.of(Capability.DURABLE, Capability.MULTI_PROCESS, Capability.LARGE_SNAPSHOTS));
+        EnumSet.of(
+            Capability.DURABLE,
+            Capability.MULTI_PROCESS,
+            Capability.LARGE_SNAPSHOTS,
+            Capability.ENCRYPTION));
   }
 
   @Override
@@ -555,6 +556,80 @@ final class PostgresBackend implements StorageBackend {
   /** Same as transaction(), serialised with inTransaction (putAll is a multi-key transaction). */
   <T> T serialisedTransaction(String op, Object where, SqlWork<T> work) {
     return transaction(op, where, true, work);
+  }
+
+  /**
+   * Re-encrypts under the primary key in place, in small transactions; see {@link PostgresReseal}.
+   */
+  @Override
+  public io.cairn.persistence.ResealReport reseal(Progress progress) {
+    ensureOpen();
+    if (!sealer.enabled()) {
+      return StorageBackend.super.reseal(progress); // names the backend: it does not encrypt
+    }
+    return PostgresReseal.run(this, java.util.Objects.requireNonNull(progress, "progress"));
+  }
+
+  // ---- the encryption key check record (KeyCheckStore): table cairn_keycheck, one row ----
+
+  @Override
+  public java.util.Optional<byte[]> readKeyCheck() {
+    return call(
+        "read the key check record",
+        keyCheckLocation(),
+        c -> {
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("SELECT record FROM cairn_keycheck WHERE id = 1")) {
+            return rs.next() ? java.util.Optional.of(rs.getBytes(1)) : java.util.Optional.empty();
+          }
+        });
+  }
+
+  @Override
+  public byte[] createKeyCheck(byte[] record) {
+    return call(
+        "write the key check record",
+        keyCheckLocation(),
+        c -> {
+          // of several processes opening a new schema at once, the first insert wins; the select,
+          // a later statement, sees whichever committed
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO cairn_keycheck (id, record) VALUES (1, ?)"
+                      + " ON CONFLICT (id) DO NOTHING")) {
+            ps.setBytes(1, record);
+            ps.executeUpdate();
+          }
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("SELECT record FROM cairn_keycheck WHERE id = 1")) {
+            if (!rs.next()) {
+              throw new SQLException("the key check record vanished right after it was written");
+            }
+            return rs.getBytes(1);
+          }
+        });
+  }
+
+  @Override
+  public void replaceKeyCheck(byte[] record) {
+    call(
+        "replace the key check record",
+        keyCheckLocation(),
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO cairn_keycheck (id, record) VALUES (1, ?) ON CONFLICT (id)"
+                      + " DO UPDATE SET record = EXCLUDED.record, updated_at = now()")) {
+            ps.setBytes(1, record);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public String keyCheckLocation() {
+    return "table cairn_keycheck of " + describe;
   }
 
   // ---- scans: a server-side cursor in a transaction on a connection held by the iterator ----

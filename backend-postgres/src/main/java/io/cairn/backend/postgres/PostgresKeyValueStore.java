@@ -59,13 +59,14 @@ final class PostgresKeyValueStore implements KeyValueStore {
 
   /** A write's checked, copied and sealed input, shared by the store and the transaction view. */
   record Write(byte[] key, byte[] stored, long now, long expires) {
-    static Write of(PostgresBackend backend, byte[] key, byte[] value, Duration ttl) {
+    static Write of(PostgresBackend backend, String ns, byte[] key, byte[] value, Duration ttl) {
       ArgumentChecks.checkKey(key);
       ArgumentChecks.checkValue(value);
       ArgumentChecks.checkTtl(ttl, true);
       long now = backend.clock().millis();
+      byte[] k = key.clone();
       return new Write(
-          key.clone(), backend.seal(value), now, ArgumentChecks.expiryMillis(now, ttl));
+          k, backend.sealer().sealValue(ns, k, value), now, ArgumentChecks.expiryMillis(now, ttl));
     }
   }
 
@@ -119,7 +120,7 @@ final class PostgresKeyValueStore implements KeyValueStore {
   }
 
   private long write(byte[] key, byte[] value, Duration ttl) {
-    Write w = Write.of(backend, key, value, ttl);
+    Write w = Write.of(backend, ns, key, value, ttl);
     return backend.call(
         "put", lazyAt(key), c -> putIn(backend, c, ns, w.key(), w.stored(), w.expires()));
   }
@@ -127,7 +128,7 @@ final class PostgresKeyValueStore implements KeyValueStore {
   @Override
   public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
     ArgumentChecks.checkExpectedVersion(expectedVersion);
-    Write w = Write.of(backend, key, value, ttl);
+    Write w = Write.of(backend, ns, key, value, ttl);
     return backend.call(
         "compareAndSet", lazyAt(key), c -> casIn(backend, c, ns, w, expectedVersion));
   }
@@ -179,7 +180,9 @@ final class PostgresKeyValueStore implements KeyValueStore {
     for (KeyValue kv : entries) {
       byte[] k = kv.key().clone();
       byKey.remove(java.nio.ByteBuffer.wrap(k));
-      byKey.put(java.nio.ByteBuffer.wrap(k), new byte[][] {k, backend.seal(kv.value())});
+      byKey.put(
+          java.nio.ByteBuffer.wrap(k),
+          new byte[][] {k, backend.sealer().sealValue(ns, k, kv.value())});
     }
     List<byte[][]> rows = new ArrayList<>(byKey.values());
     if (rows.isEmpty()) {
@@ -228,7 +231,7 @@ final class PostgresKeyValueStore implements KeyValueStore {
           if (expires != 0 && expires <= now) {
             return null;
           }
-          return new Entry(key, backend.unseal(stored), version, expires);
+          return new Entry(key, backend.sealer().openValue(ns, key, stored), version, expires);
         });
   }
 
@@ -271,7 +274,8 @@ final class PostgresKeyValueStore implements KeyValueStore {
         if (expires != 0 && expires <= now) {
           return Optional.empty();
         }
-        return Optional.of(new Entry(key.clone(), backend.unseal(stored), version, expires));
+        return Optional.of(
+            new Entry(key.clone(), backend.sealer().openValue(ns, key, stored), version, expires));
       }
     }
   }

@@ -68,34 +68,34 @@ final class PostgresLogStore implements LogStore {
 
   @Override
   public long append(byte[] payload) {
-    List<byte[]> one = sealed(backend, java.util.Collections.singletonList(payload));
-    return backend.transaction("append", where, c -> appendIn(c, name, one));
+    List<byte[]> one = checked(java.util.Collections.singletonList(payload));
+    return backend.transaction("append", where, c -> appendIn(backend, c, name, one));
   }
 
   /**
-   * Checks every payload, then seals copies of them (nothing is sealed if one is bad); shared by
-   * the store and the transaction view.
+   * Checks every payload (nothing is appended if one is bad); shared by the store and the
+   * transaction view. Sealing waits for the offsets, which only the appending transaction knows
+   * ({@link #appendIn}).
    */
-  static List<byte[]> sealed(PostgresBackend backend, List<byte[]> payloads) {
+  static List<byte[]> checked(List<byte[]> payloads) {
     java.util.Objects.requireNonNull(payloads, "payloads");
-    for (byte[] p : payloads) {
+    List<byte[]> out = new ArrayList<>(payloads);
+    for (byte[] p : out) {
       ArgumentChecks.checkPayload(p);
-    }
-    List<byte[]> out = new ArrayList<>(payloads.size());
-    for (byte[] p : payloads) {
-      out.add(backend.seal(p));
     }
     return out;
   }
 
   @Override
   public long appendAll(List<byte[]> payloads) {
-    List<byte[]> sealed = sealed(backend, payloads);
-    if (sealed.isEmpty()) {
+    List<byte[]> checked = checked(payloads);
+    if (checked.isEmpty()) {
       return nextOffset();
     }
     return backend.transaction(
-        "appendAll", where + " (" + sealed.size() + " records)", c -> appendIn(c, name, sealed));
+        "appendAll",
+        where + " (" + checked.size() + " records)",
+        c -> appendIn(backend, c, name, checked));
   }
 
   @Override
@@ -135,7 +135,7 @@ final class PostgresLogStore implements LogStore {
                           + " fails its checksum (over log, offset and payload); it is not"
                           + " returned. Run 'cairn verify' and restore from a backup.");
                 }
-                out.add(new LogRecord(offset, backend.unseal(stored)));
+                out.add(new LogRecord(offset, backend.sealer().openPayload(name, offset, stored)));
               }
               long start = Math.max(fromOffset, first);
               if (first >= 0 && out.size() < maxRecords && start + out.size() < next) {
@@ -218,14 +218,17 @@ final class PostgresLogStore implements LogStore {
   }
 
   /**
-   * Appends already sealed payloads on {@code c}, inside the caller's transaction (which holds the
-   * head row's lock until it ends); returns the first offset.
+   * Appends checked payloads on {@code c}, inside the caller's transaction (which holds the head
+   * row's lock until it ends); returns the first offset. Each payload is sealed here, once its
+   * offset is taken from the head row, so the ciphertext is bound to the offset it is stored at; if
+   * the transaction rolls back, the offsets and the ciphertexts go with it.
    */
-  static long appendIn(Connection c, String log, List<byte[]> sealed) throws SQLException {
+  static long appendIn(PostgresBackend backend, Connection c, String log, List<byte[]> payloads)
+      throws SQLException {
     long next = -1;
     try (PreparedStatement ps = c.prepareStatement(TAKE)) {
       for (int attempt = 0; attempt < 2 && next < 0; attempt++) {
-        ps.setLong(1, sealed.size());
+        ps.setLong(1, payloads.size());
         ps.setString(2, log);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
@@ -240,22 +243,23 @@ final class PostgresLogStore implements LogStore {
         }
       }
     }
-    long first = next - sealed.size();
+    long first = next - payloads.size();
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
       long offset = first;
-      for (byte[] p : sealed) {
+      for (byte[] plain : payloads) {
+        byte[] p = backend.sealer().sealPayload(log, offset, plain);
         ps.setString(1, log);
         ps.setLong(2, offset);
         ps.setBytes(3, p);
         ps.setInt(4, PgChecksums.log(log, offset, p));
         offset++;
-        if (sealed.size() == 1) {
+        if (payloads.size() == 1) {
           ps.executeUpdate();
         } else {
           ps.addBatch();
         }
       }
-      if (sealed.size() > 1) {
+      if (payloads.size() > 1) {
         ps.executeBatch();
       }
     }

@@ -12,7 +12,7 @@ import java.util.List;
  * The tables of one PostgreSQL backend, all in its {@code schema}, and how they are created and
  * migrated.
  *
- * <h2>Layout (schema version 1)</h2>
+ * <h2>Layout (schema version 4)</h2>
  *
  * <pre>
  * cairn_schema   (id = 1, version, updated_at, updated_by)  -- one row: the layout version
@@ -25,6 +25,8 @@ import java.util.List;
  *                                                             PRIMARY KEY (store, version)
  * snapshot_chunk (save_id, seq, data, crc)                    PRIMARY KEY (save_id, seq)
  * snapshot_save  sequence of save ids
+ * cairn_keycheck (id = 1, record, updated_at)  -- version 4: the encryption key check record, one
+ *                row when the backend is configured with encryption, none otherwise
  * </pre>
  *
  * <h2>Layout added by schema version 2 (the leased queues, {@link PostgresQueueStore})</h2>
@@ -78,7 +80,7 @@ import java.util.List;
  */
 final class PostgresSchema {
   /** The layout version this code writes and reads. */
-  static final int VERSION = 2;
+  static final int VERSION = 4;
 
   /** Versions handed out per call of nextval('kv_version'). */
   static final int VERSION_BLOCK = 1000;
@@ -120,7 +122,15 @@ final class PostgresSchema {
                   + " crc integer NOT NULL, dead_at timestamptz, reason text,"
                   + " PRIMARY KEY (queue, id))",
               "CREATE INDEX queue_message_due ON queue_message (queue, visible_at, id)"
-                  + " WHERE state < 2"));
+                  + " WHERE state < 2"),
+          // Version 3 (log append time) is written on another branch; this placeholder keeps the
+          // numbering until it is merged in its place.
+          List.of(),
+          // version 4: the encryption key check record (see PostgresBackend#readKeyCheck), kept
+          // here because this backend has no data directory; self-contained, touches no other table
+          List.of(
+              "CREATE TABLE cairn_keycheck (id integer PRIMARY KEY CHECK (id = 1),"
+                  + " record bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"));
 
   /** Tables, for stats and compact. */
   static final List<String> TABLES =
@@ -131,7 +141,8 @@ final class PostgresSchema {
           "snapshot",
           "snapshot_chunk",
           "queue_message",
-          "cairn_schema");
+          "cairn_schema",
+          "cairn_keycheck");
 
   /** A 32-bit key for advisory locks on this schema (collisions only serialise needlessly). */
   static int lockKey(String schema) {

@@ -75,7 +75,10 @@ final class PostgresSnapshotStore implements SnapshotStore {
               }
               crc.update(buf, 0, n);
               size += n;
-              byte[] stored = backend.seal(java.util.Arrays.copyOf(buf, n));
+              byte[] stored =
+                  backend
+                      .sealer()
+                      .sealChunk(name, version, chunks, java.util.Arrays.copyOf(buf, n));
               ps.setLong(1, saveId);
               ps.setInt(2, chunks);
               ps.setBytes(3, stored);
@@ -260,7 +263,7 @@ final class PostgresSnapshotStore implements SnapshotStore {
                   + " fails its checksum; the snapshot is damaged. Load an older version, run"
                   + " 'cairn verify' and restore from a backup.");
         }
-        return backend.unseal(stored);
+        return backend.sealer().openChunk(name, row.version, index, stored);
       }
     }
   }

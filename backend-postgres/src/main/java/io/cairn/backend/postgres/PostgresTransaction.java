@@ -71,7 +71,7 @@ final class PostgresTransaction implements Transaction {
 
       @Override
       public long put(byte[] key, byte[] value, Duration ttl) {
-        var w = PostgresKeyValueStore.Write.of(backend, key, value, ttl);
+        var w = PostgresKeyValueStore.Write.of(backend, namespace, key, value, ttl);
         return run(
             "put",
             PostgresKeyValueStore.at(namespace, key),
@@ -83,7 +83,7 @@ final class PostgresTransaction implements Transaction {
       @Override
       public long compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
         ArgumentChecks.checkExpectedVersion(expectedVersion);
-        var w = PostgresKeyValueStore.Write.of(backend, key, value, ttl);
+        var w = PostgresKeyValueStore.Write.of(backend, namespace, key, value, ttl);
         return run(
             "compareAndSet",
             PostgresKeyValueStore.at(namespace, key),
@@ -110,18 +110,17 @@ final class PostgresTransaction implements Transaction {
     return new LogWriter() {
       @Override
       public long append(byte[] payload) {
-        List<byte[]> one =
-            PostgresLogStore.sealed(backend, java.util.Collections.singletonList(payload));
-        return run("append", where, c -> PostgresLogStore.appendIn(c, name, one));
+        List<byte[]> one = PostgresLogStore.checked(java.util.Collections.singletonList(payload));
+        return run("append", where, c -> PostgresLogStore.appendIn(backend, c, name, one));
       }
 
       @Override
       public long appendAll(List<byte[]> payloads) {
-        List<byte[]> sealed = PostgresLogStore.sealed(backend, payloads);
-        if (sealed.isEmpty()) {
+        List<byte[]> checked = PostgresLogStore.checked(payloads);
+        if (checked.isEmpty()) {
           return nextOffset();
         }
-        return run("appendAll", where, c -> PostgresLogStore.appendIn(c, name, sealed));
+        return run("appendAll", where, c -> PostgresLogStore.appendIn(backend, c, name, checked));
       }
 
       @Override

@@ -4,9 +4,10 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Drops the TCK's schema before each test, so every contract test starts on an empty database as it
- * starts on an empty data directory with the embedded backends. Runs before the suites' own
- * {@code @BeforeEach} (extension callbacks come first), i.e. before the registry opens.
+ * Empties the TCK's schema before each test ({@link TestPostgres#emptySchema}), so every contract
+ * test starts on an empty database as it starts on an empty data directory with the embedded
+ * backends. Runs before the suites' own {@code @BeforeEach} (extension callbacks come first), i.e.
+ * before the registry opens.
  */
 final class FreshSchema implements BeforeEachCallback {
   /** The schema every contract suite of this module uses. */
@@ -14,7 +15,7 @@ final class FreshSchema implements BeforeEachCallback {
 
   @Override
   public void beforeEach(ExtensionContext context) {
-    TestPostgres.shared().dropSchema(TCK_SCHEMA);
+    TestPostgres.shared().emptySchema(TCK_SCHEMA);
   }
 
   /** The backend entry of the contract suites at {@code durability}. */

@@ -138,6 +138,7 @@ final class TestPostgres {
     Path bin = extract().resolve("bin");
     Path data =
         Files.createTempDirectory(
+            dataRoot(),
             "cairn-pg-data-",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     List<String> asUser = List.of();
@@ -168,6 +169,24 @@ final class TestPostgres {
             data.resolve("pgdata").toString()),
         true);
     return pg;
+  }
+
+  /**
+   * Where the server's data directory goes: {@code -DpgTestDataRoot=...}, else {@code /dev/shm}
+   * when it is a writable directory (a memory file system: an fsync there costs microseconds, not
+   * the milliseconds of this machine's disk, and the TCK commits thousands of times at durability
+   * full; no test here can observe the medium, since none cuts the power), else the temp dir.
+   */
+  private static Path dataRoot() {
+    String forced = System.getProperty("pgTestDataRoot");
+    if (forced != null) {
+      return Path.of(forced);
+    }
+    Path shm = Path.of("/dev/shm");
+    if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+      return shm;
+    }
+    return Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   private static String runuser() {
@@ -238,8 +257,88 @@ final class TestPostgres {
         + schema;
   }
 
+  /**
+   * The server's data directory ({@code PGDATA}), for tests that look at the bytes PostgreSQL
+   * wrote; skips the calling test for a server the tests did not start.
+   */
+  Path dataDirectory() {
+    Assumptions.assumeTrue(managed(), "the data directory of -DpgTestUrl's server is not known");
+    return dataDir.resolve("pgdata");
+  }
+
+  /** Forces every dirty page to the data files ({@code CHECKPOINT}; needs a superuser). */
+  void checkpoint() {
+    try (Connection c = connect();
+        var st = c.createStatement()) {
+      st.execute("CHECKPOINT");
+    } catch (SQLException e) {
+      throw new IllegalStateException("CHECKPOINT failed", e);
+    }
+  }
+
   Connection connect() throws SQLException {
     return DriverManager.getConnection(jdbcUrl(), user, "");
+  }
+
+  /**
+   * Empties {@code schema}: every table but {@code cairn_schema} truncated and every sequence
+   * restarted, in one transaction, when the schema is at this code's layout version; dropped
+   * otherwise (or if it does not exist). Cheaper than dropping and creating it again, which the
+   * contract suites would otherwise do before each of their thousands of tests; a schema left as a
+   * new backend leaves it (the layout version is kept, so opening it migrates nothing).
+   */
+  void emptySchema(String schema) {
+    try (Connection c = connect()) {
+      int version = -1;
+      try (var ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        ps.setString(1, schema + ".cairn_schema");
+        try (var rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getBoolean(1)) {
+            try (var st = c.createStatement();
+                var v = st.executeQuery("SELECT version FROM " + schema + ".cairn_schema")) {
+              version = v.next() ? v.getInt(1) : -1;
+            }
+          }
+        }
+      }
+      if (version != PostgresSchema.VERSION) {
+        dropSchema(schema);
+        return;
+      }
+      List<String> tables = new ArrayList<>();
+      List<String> sequences = new ArrayList<>();
+      try (var ps =
+          c.prepareStatement(
+              "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n"
+                  + " ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'S')")) {
+        ps.setString(1, schema);
+        try (var rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String name = schema + "." + rs.getString(1);
+            if (rs.getString(2).equals("S")) {
+              sequences.add(name);
+            } else if (!rs.getString(1).equals("cairn_schema")) {
+              tables.add(name);
+            }
+          }
+        }
+      }
+      c.setAutoCommit(false);
+      try (var st = c.createStatement()) {
+        // a connection a previous test leaked would block TRUNCATE forever: fail, naming it
+        st.execute("SET LOCAL lock_timeout = '60s'");
+        if (!tables.isEmpty()) {
+          st.execute("TRUNCATE " + String.join(", ", tables));
+        }
+        for (String seq : sequences) {
+          st.execute("ALTER SEQUENCE " + seq + " RESTART");
+        }
+      }
+      c.commit();
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not empty schema " + schema, e);
+    }
   }
 
   /** Drops {@code schema} and everything in it. */
