@@ -9,8 +9,10 @@ import io.cairn.persistence.Capability;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.AssociatedData;
 import java.io.IOException;
 import java.io.InputStream;
@@ -203,6 +205,46 @@ public abstract class EncryptionContract extends ContractSupport {
     try (InputStream in = b.snapshots("snap").load(2)) {
       assertThat(in.readAllBytes()).isEqualTo(secret("v2"));
     }
+  }
+
+  @Test
+  public void verifyOpensEveryValuePayloadAndChunkAndNamesEachThatFailsToDecrypt() {
+    assumeCapability(Capability.ENCRYPTION);
+    StorageBackend b = encrypted();
+    b.keyValue("kv").put(bytes("alice"), secret("alice"));
+    b.keyValue("kv").put(bytes("bob"), secret("bob"));
+    b.log("log").appendAll(List.of(secret("r0"), secret("r1")));
+    b.snapshots("snap").save(1, secret("v1"));
+    b.snapshots("snap").save(2, secret("v2"));
+    long opensBefore = encryption().opens();
+    VerifyReport healthy = b.verify(Progress.NONE);
+    assertThat(healthy.problems()).isEmpty();
+    assertThat(encryption().opens() - opensBefore)
+        .as("verify opened both values, both records and the snapshot chunk")
+        .isGreaterThanOrEqualTo(5);
+
+    // ciphertexts moved: alice's value to bob, record 0 to offset 1, snapshot 1's chunk to 2
+    encryption()
+        .substituteOnNextOpen(ad("kv", "bob"), encryption().lastSealedFor(ad("kv", "alice")));
+    encryption()
+        .substituteOnNextOpen(
+            AssociatedData.forLogRecord(BACKEND, "log", 1),
+            encryption().lastSealedFor(AssociatedData.forLogRecord(BACKEND, "log", 0)));
+    encryption()
+        .substituteOnNextOpen(
+            AssociatedData.forSnapshotChunk(BACKEND, "snap", 2, 0),
+            encryption().lastSealedFor(AssociatedData.forSnapshotChunk(BACKEND, "snap", 1, 0)));
+    VerifyReport broken = b.verify(Progress.NONE);
+    assertThat(broken.healthy()).isFalse();
+    assertThat(broken.problems())
+        .as("one problem per record that fails to open, each naming the backend and its place")
+        .anySatisfy(p -> assertThat(p).contains("'" + BACKEND + "'", "'kv'", "key"))
+        .anySatisfy(p -> assertThat(p).contains("'" + BACKEND + "'", "'log'", "offset 1"))
+        .anySatisfy(p -> assertThat(p).contains("'snap'", "snapshot 2"))
+        .allSatisfy(p -> assertThat(p).doesNotContain(SECRET));
+    assertThat(b.verify(Progress.NONE).problems())
+        .as("nothing stored was touched: verify is healthy again")
+        .isEmpty();
   }
 
   @Test

@@ -22,6 +22,7 @@ import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Sealer;
 import java.io.IOException;
@@ -631,12 +632,20 @@ final class SqliteBackend implements StorageBackend {
         long version = rs.getLong(4);
         kvNamespaces.add(ns);
         maxVersion = Math.max(maxVersion, version);
+        byte[] stored = rs.getBytes(3);
+        boolean intact = true;
         try {
-          SqliteKeyValueStore.checked(
-              ns, key, version, rs.getLong(5), rs.getBytes(3), rs.getLong(6));
+          SqliteKeyValueStore.checked(ns, key, version, rs.getLong(5), stored, rs.getLong(6));
         } catch (StoreCorruptedException e) {
-          problems.add(
-              "kv:" + ns + " key " + RowChecksums.key(key) + ": the row fails its checksum");
+          intact = false;
+          problems.add("kv:" + ns + " key " + shownKey(key) + ": the row fails its checksum");
+        }
+        if (intact) {
+          try {
+            sealer.openValue(ns, key, stored); // decryptability; the plaintext is dropped
+          } catch (StoreCorruptedException e) {
+            problems.add("kv:" + ns + ": " + e.getMessage());
+          }
         }
         if (++rows % 10_000 == 0) {
           progress.report("kv checksums", rows, -1);
@@ -676,6 +685,11 @@ final class SqliteBackend implements StorageBackend {
       }
     }
     return rows + records;
+  }
+
+  /** A key for a verify problem: redacted when encryption is on (keys stay out of messages). */
+  private String shownKey(byte[] key) {
+    return sealer.enabled() ? Bytes.toDisplay(key, true) : RowChecksums.key(key);
   }
 
   private static Map<String, Long> catalog(Conn c, String kind) throws SQLException {
@@ -723,8 +737,15 @@ final class SqliteBackend implements StorageBackend {
                   + " are missing (a gap inside the log)");
         }
         e.last = offset;
-        if (RowChecksums.log(logName, offset, rs.getBytes(3)) != rs.getLong(4)) {
+        byte[] stored = rs.getBytes(3);
+        if (RowChecksums.log(logName, offset, stored) != rs.getLong(4)) {
           problems.add("log:" + logName + " record " + offset + ": the record fails its checksum");
+        } else {
+          try {
+            sealer.openPayload(logName, offset, stored); // decryptability, plaintext dropped
+          } catch (StoreCorruptedException failed) {
+            problems.add("log:" + logName + ": " + failed.getMessage());
+          }
         }
         if (++records % 10_000 == 0) {
           progress.report("log checksums", records, -1);
