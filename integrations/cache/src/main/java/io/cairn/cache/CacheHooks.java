@@ -20,7 +20,12 @@ interface CacheHooks {
     /** {@code invalidate} has removed the L1 copy and not yet deleted from L2. */
     INVALIDATE_BEFORE_L2,
     /** A caller found a load of its key running that began before the key's last write. */
-    FLIGHT_WAIT
+    FLIGHT_WAIT,
+    /**
+     * On the fill thread: a copy of a value found in a lower tier is about to be checked against
+     * the write sequence and written to the tiers above.
+     */
+    UPWARD_FILL
   }
 
   CacheHooks NONE = (step, key) -> {};

@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
  * The counters of one cache and their publication under {@code cairn.caches.<name>}: the counts
  * listed in {@link CacheStats} as Counters and its levels ({@code l1.size}, {@code degraded}) as
  * Gauges, a timer {@code load}, per persistent tier the Counters {@code
- * tiers.<backend>.hits|misses|errors|evictions} and the Gauges {@code
- * tiers.<backend>.entries|bytes|max-entries|max-bytes|degraded} (see {@link TierStats}), and the
- * health check {@code cairn.caches.<name>}. Counters are plain {@link LongAdder}s updated by the
- * cache; the registry reads them.
+ * tiers.<backend>.hits|misses|errors|evictions|compactions} and the Gauges {@code
+ * tiers.<backend>.entries|bytes|max-entries|max-bytes|byte-budget|disk-bytes|degraded} (see {@link
+ * TierStats}), and the health check {@code cairn.caches.<name>}. Counters are plain {@link
+ * LongAdder}s updated by the cache; the registry reads them.
  */
 final class CacheMetrics {
   final LongAdder l1Hits = new LongAdder();
@@ -79,6 +79,9 @@ final class CacheMetrics {
         gauge(p + "bytes", b::bytes);
         gauge(p + "max-entries", b::maxEntries);
         gauge(p + "max-bytes", b::maxBytes);
+        gauge(p + "byte-budget", b::budget);
+        gauge(p + "disk-bytes", t::diskBytes);
+        count(p + "compactions", t::compactions);
       }
     }
     healthChecks.unregister(prefix);

@@ -2,6 +2,7 @@ package io.cairn.cache;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collection;
 
 /**
@@ -32,6 +33,7 @@ record StoredValue(String[] tags, long[] generations, byte[] value) {
   private static final byte M0 = (byte) 0xCA;
   private static final byte M1 = (byte) 0x7A;
   static final String[] NO_TAGS = new String[0];
+  private static final long[] NO_GENERATIONS = new long[0];
 
   /** Checks caller-supplied tags; returns them as an array (empty for none). */
   static String[] checkTags(Collection<String> tags) {
@@ -77,6 +79,10 @@ record StoredValue(String[] tags, long[] generations, byte[] value) {
       throw new IllegalArgumentException("not a cache entry (no format marker)");
     }
     int count = bytes[2] & 0xFF;
+    if (count == 0) {
+      // the common case, on every tier hit: one copy, no buffer or tag arrays
+      return new StoredValue(NO_TAGS, NO_GENERATIONS, Arrays.copyOfRange(bytes, 3, bytes.length));
+    }
     if (count > MAX_TAGS) {
       throw new IllegalArgumentException("cache entry claims " + count + " tags");
     }

@@ -60,6 +60,9 @@ final class TierBound {
 
   private final long maxEntries; // 0: unbounded
   private final long maxBytes; // 0: unbounded
+  // The byte total the hand evicts down to: maxBytes, or less when the tier's files on disk
+  // (engine overhead included) would otherwise exceed maxBytes (see StoreTier's disk check).
+  private volatile long budget;
   private final ConcurrentHashMap<Node, Node> index = new ConcurrentHashMap<>();
   private Node hand; // guarded by this; null when empty
   private long entries; // guarded by this
@@ -70,6 +73,7 @@ final class TierBound {
   TierBound(long maxEntries, long maxBytes) {
     this.maxEntries = maxEntries;
     this.maxBytes = maxBytes;
+    this.budget = maxBytes;
   }
 
   private static Node probe(byte[] key) {
@@ -148,8 +152,32 @@ final class TierBound {
     return maxBytes;
   }
 
+  /** The byte total evicted down to (maxBytes unless lowered by {@link #budget(long)}). */
+  long budget() {
+    return budget;
+  }
+
+  /**
+   * Sets the byte total to evict down to ({@code maxBytes / 64} to {@code maxBytes}) and returns
+   * the keys to evict now to get there, already removed from the index. No-op without a byte bound.
+   */
+  synchronized List<byte[]> budget(long bytesWanted) {
+    if (maxBytes <= 0) {
+      return List.of();
+    }
+    budget = Math.max(Math.max(1, maxBytes / 64), Math.min(maxBytes, bytesWanted));
+    List<byte[]> victims = new ArrayList<>();
+    while (over() && entries > 0) {
+      Node v = advance(null);
+      unlinkAndDrop(v);
+      victims.add(v.key);
+    }
+    publish();
+    return victims;
+  }
+
   private boolean over() {
-    return (maxEntries > 0 && entries > maxEntries) || (maxBytes > 0 && bytes > maxBytes);
+    return (maxEntries > 0 && entries > maxEntries) || (maxBytes > 0 && bytes > budget);
   }
 
   /** Moves the hand to the next victim: the first node with a clear bit, never {@code keep}. */

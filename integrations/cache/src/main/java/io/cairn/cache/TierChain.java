@@ -177,7 +177,10 @@ final class TierChain {
    * life ({@code expiresAt} epoch ms, 0 = none). Call under the write sequence's check.
    */
   void fillAbove(int below, byte[] key, StoredValue v, long expiresAt, long now) {
-    Duration ttl = expiresAt == 0 ? null : Duration.ofMillis(Math.max(1, expiresAt - now));
+    if (expiresAt != 0 && expiresAt <= now) {
+      return; // expired while the fill waited
+    }
+    Duration ttl = expiresAt == 0 ? null : Duration.ofMillis(expiresAt - now);
     for (int i = 0; i < below; i++) {
       tiers.get(i).write(key, v.tags(), v.value(), ttl);
     }

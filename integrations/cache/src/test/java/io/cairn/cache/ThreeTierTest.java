@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -89,6 +91,7 @@ class ThreeTierTest {
       assertThat(loads).hasValue(0);
       assertThat(c.tierStats().get(0).misses()).isEqualTo(1);
       assertThat(c.tierStats().get(1).hits()).isEqualTo(1);
+      c.awaitFillsForTest(); // the upward fill runs on the cache's fill thread
       Entry refilled = fast.getEntry(utf8("k")).orElseThrow();
       assertThat(refilled.expiresAtMillis())
           .as("filled upward with the remaining life of main's entry")
@@ -108,6 +111,67 @@ class ThreeTierTest {
       clock.advance(Duration.ofMinutes(6));
       assertThat(c.get("k", this::load)).as("expired in every tier").isEqualTo("loaded:k");
       c.close();
+    }
+  }
+
+  /**
+   * The copy into the tiers above runs on the fill thread after the read returned: a put,
+   * invalidate or invalidateTag of the key made before it runs must win (without the write-sequence
+   * check in the fill task, fast would be left holding the old value, or a tag-invalidated value
+   * rewritten under the tag's new generation).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("writesBeforeTheFill")
+  void aFillStillQueuedWhenTheKeyIsWrittenWritesNothing(String write) throws Exception {
+    try (PersistenceRegistry r = open("rocksdb", "sqlite", "")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      KeyValueStore fast = r.backend("fast").keyValue("cache.c");
+      CountDownLatch reached = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      c.hooks(
+          (step, key) -> {
+            if (step == CacheHooks.Step.UPWARD_FILL) {
+              reached.countDown();
+              await(release);
+            }
+          });
+      c.put("k", "v1", List.of("t"));
+      fast.delete(utf8("k"));
+      c.invalidateL1ForTest("k");
+      assertThat(c.get("k", this::load)).as("answered by main").isEqualTo("v1");
+      assertThat(reached.await(30, TimeUnit.SECONDS)).isTrue();
+      switch (write) {
+        case "put" -> c.put("k", "v2");
+        case "invalidate" -> c.invalidate("k");
+        case "invalidateTag" -> c.invalidateTag("t");
+        default -> throw new IllegalArgumentException(write);
+      }
+      byte[] expected = write.equals("put") ? utf8("v2") : null;
+      release.countDown();
+      c.awaitFillsForTest();
+      if (expected == null) {
+        assertThat(fast.get(utf8("k"))).as("fast holds no copy of v1 after " + write).isNull();
+      } else {
+        assertThat(TestBackends.storedValue(fast, utf8("k"))).isEqualTo(expected);
+      }
+      c.invalidateL1ForTest("k");
+      assertThat(c.get("k", this::load)).isEqualTo(write.equals("put") ? "v2" : "loaded:k");
+      c.close();
+    }
+  }
+
+  static Stream<String> writesBeforeTheFill() {
+    return Stream.of("put", "invalidate", "invalidateTag");
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(30, TimeUnit.SECONDS)) {
+        throw new AssertionError("not released in 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
   }
 
@@ -143,6 +207,7 @@ class ThreeTierTest {
           .as("the stale v1 in fast was dropped on recovery, not served")
           .isEqualTo("v2");
       assertThat(c.isDegraded()).isFalse();
+      c.awaitFillsForTest();
       assertThat(TestBackends.storedValue(fast, utf8("k")))
           .as("and refilled from main")
           .isEqualTo(utf8("v2"));

@@ -74,10 +74,14 @@ class TierBoundTest {
     storm(type, "l2.max-entries = 1000", 1000, 0);
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
-  void byteBoundHoldsUnderAWriteStorm(String type) throws Exception {
-    storm(type, "l2.max-bytes = 300KiB", 0, 300 * 1024);
+  /**
+   * Memory only: there {@code max-bytes} bounds the key + stored value bytes; on SQLite and RocksDB
+   * it bounds the files on disk ({@link
+   * #footprintOnDiskStaysWithinTenPercentOfTheBoundUnderAWriteStorm}).
+   */
+  @Test
+  void byteBoundHoldsUnderAWriteStorm() throws Exception {
+    storm("memory", "l2.max-bytes = 300KiB", 0, 300 * 1024);
   }
 
   /** 4 threads put 8,000 distinct ~300-byte entries into a tier bounded far below that. */
@@ -152,6 +156,114 @@ class TierBoundTest {
       assertThat(c.tierStats().get(0).entries()).isEqualTo(actual[0]);
       assertThat(c.tierStats().get(0).bytes()).isEqualTo(actual[1]);
       c.close();
+    }
+  }
+
+  /**
+   * The bound on disk: after a write storm of twice the bound from 4 threads, the tier's files (the
+   * whole data directory, walked while the cache is open) are within 10% of {@code max-bytes =
+   * 4MiB} on SQLite and RocksDB at durability {@code normal} (WAL on), and the tier still holds
+   * data (at least a tenth of the bound: the rest is the engine's overhead); on memory (no files)
+   * an entry bound of 20,000 holds within 10% under 60,000 writes. Values are random 300-byte
+   * strings of bytes (incompressible). SQLite's WAL is limited for a tier this small ({@code
+   * wal-autocheckpoint-pages = 100, journal-size-limit = 512KiB}, see reference.conf).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.cairn.cache.TestBackends#types")
+  void footprintOnDiskStaysWithinTenPercentOfTheBoundUnderAWriteStorm(String type)
+      throws Exception {
+    boolean files = !type.equals("memory");
+    long maxBytes = 4L << 20;
+    int valueSize = 300;
+    int writes = files ? (int) (2 * maxBytes / valueSize) : 60_000;
+    String bound = files ? "l2.max-bytes = 4MiB" : "l2.max-entries = 20000";
+    try (PersistenceRegistry r =
+        PersistenceRegistry.builder()
+            .baseDirectory(dir)
+            .open(
+                ConfigFactory.parseString(
+                    "cairn.backends.b { type = "
+                        + type
+                        + (files ? ", durability = normal" : "")
+                        + (type.equals("sqlite")
+                            ? ", wal-autocheckpoint-pages = 100, journal-size-limit = 512KiB"
+                            : "")
+                        + " }\n"
+                        + "cairn.caches.c { backend = b, ttl = 1h, l1.max-entries = 100, "
+                        + bound
+                        + " }"))) {
+      TieredCache<String, byte[]> c = TieredCache.open(r, "c", Codec.utf8(), Codec.bytes());
+      AtomicInteger next = new AtomicInteger();
+      long[] maxSeen = {0};
+      ExecutorService pool = Executors.newFixedThreadPool(5);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int seed = t;
+        done.add(
+            pool.submit(
+                () -> {
+                  Random random = new Random(seed);
+                  for (int i; (i = next.getAndIncrement()) < writes; ) {
+                    byte[] v = new byte[valueSize];
+                    random.nextBytes(v);
+                    c.put(String.format("key-%08d", i), v);
+                  }
+                }));
+      }
+      Future<?> sampler =
+          pool.submit(
+              () -> {
+                while (next.get() < writes) {
+                  long now = sizeOnDiskQuietly(dir);
+                  maxSeen[0] = Math.max(maxSeen[0], now);
+                  Thread.sleep(20);
+                }
+                return null;
+              });
+      for (Future<?> f : done) {
+        f.get(5, TimeUnit.MINUTES);
+      }
+      sampler.get(1, TimeUnit.MINUTES);
+      pool.shutdown();
+      long[] actual = stored(r.backend("b").keyValue("cache.c"));
+      TierStats ts = c.tierStats().get(0);
+      StoreTier tier = c.chain().tiers().get(0);
+      long disk = sizeOnDisk(dir);
+      log.info(
+          "{} {}: {} writes; stored {} entries, {} data bytes; budget {}; on disk now {} bytes"
+              + " (backend reports {}), largest sample during the storm {}; {} compactions, {}"
+              + " evictions",
+          type,
+          bound,
+          writes,
+          actual[0],
+          actual[1],
+          tier.bound().budget(),
+          disk,
+          r.backend("b").stats().diskBytes(),
+          maxSeen[0],
+          tier.compactions(),
+          ts.evictions());
+      assertThat(ts.entries()).as("index count matches the store").isEqualTo(actual[0]);
+      assertThat(ts.bytes()).as("index bytes match the store").isEqualTo(actual[1]);
+      if (files) {
+        assertThat(disk).as("files on disk at the end").isLessThanOrEqualTo(maxBytes * 11 / 10);
+        // Not asserted (reported in benchmarks/RESULTS-cache-tiers.md): the largest sample during
+        // the storm. On SQLite it exceeded the bound (about 1.4x, the WAL grown while the
+        // compaction's incremental vacuum ran); on RocksDB it stayed within it.
+        assertThat(actual[1]).as("data the tier still holds").isGreaterThan(maxBytes / 10);
+      } else {
+        assertThat(actual[0]).isBetween(20_000L * 9 / 10, 20_000L * 11 / 10);
+      }
+      c.close();
+    }
+  }
+
+  private static long sizeOnDiskQuietly(Path p) {
+    try {
+      return sizeOnDisk(p);
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return 0; // a file removed during the walk (compaction): the next sample counts again
     }
   }
 
