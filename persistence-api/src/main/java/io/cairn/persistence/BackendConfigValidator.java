@@ -33,7 +33,8 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
       Durability durability,
       Path dataDir,
       InstrumentedBackend.Limits limits,
-      java.util.Optional<BackendEncryption> encryption) {}
+      java.util.Optional<BackendEncryption> encryption,
+      MaintenanceSettings maintenance) {}
 
   @Override
   public void validate(Config root, List<ConfigProblem> problems) {
@@ -126,7 +127,10 @@ public final class BackendConfigValidator implements ConfigSectionValidator {
       validateProvider(root, path, type, provider, settings, problems);
       java.util.Optional<BackendEncryption> encryption =
           BackendEncryption.read(merged, path, problems);
-      specs.add(new BackendSpec(name, provider, merged, durability, dataDir, limits, encryption));
+      MaintenanceSettings maintenance = MaintenanceSettings.read(settings);
+      specs.add(
+          new BackendSpec(
+              name, provider, merged, durability, dataDir, limits, encryption, maintenance));
     }
     rejectSharedDataDirs(specs, problems);
     if (!defaultBackend.isEmpty() && !entries.containsKey(defaultBackend)) {

@@ -103,6 +103,9 @@ final class InstrumentedBackend implements StorageBackend {
     }
   }
 
+  private final java.util.Map<Class<?>, Object> registryExtensions =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   InstrumentedBackend(StorageBackend delegate, MetricRegistry metrics, String prefix) {
     this(delegate, metrics, prefix, Limits.DEFAULT, false);
   }
@@ -337,7 +340,16 @@ final class InstrumentedBackend implements StorageBackend {
   @Override
   public <T> java.util.Optional<T> extension(Class<T> type) {
     ensureOpen();
-    return delegate.extension(type);
+    Object own = registryExtensions.get(type);
+    return own != null ? java.util.Optional.of(type.cast(own)) : delegate.extension(type);
+  }
+
+  /**
+   * Services the registry offers for every backend it opened, whatever the type ({@link
+   * RetentionFloors}, {@link io.cairn.persistence.spi.Events}); answered before the engine's own.
+   */
+  <T> void provide(Class<T> type, T service) {
+    registryExtensions.put(type, type.cast(service));
   }
 
   @Override

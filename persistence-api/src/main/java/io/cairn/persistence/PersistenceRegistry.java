@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.BackendConfigValidator.BackendSpec;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.Events;
 import io.cairn.persistence.spi.StorageBackendProvider;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -58,14 +59,19 @@ public final class PersistenceRegistry implements AutoCloseable {
   private final List<LifecycleListener> opened = new ArrayList<>();
   // per backend with an encryption section: rewrites its key check record with the primary key
   private final Map<String, Runnable> keyCheckResealers;
+  private final Map<String, Maintenance> maintenance;
+  private final Events events;
   private boolean closed;
 
   private PersistenceRegistry(
       Builder b,
       Config config,
       Map<String, InstrumentedBackend> backends,
-      Map<String, Runnable> keyCheckResealers) {
+      Map<String, Runnable> keyCheckResealers,
+      Map<String, Maintenance> maintenance) {
     this.config = config;
+    this.maintenance = maintenance;
+    this.events = b.events;
     this.keyCheckResealers = keyCheckResealers;
     this.metrics = b.metrics;
     this.healthChecks = b.healthChecks;
@@ -166,6 +172,26 @@ public final class PersistenceRegistry implements AutoCloseable {
     return report;
   }
 
+  /**
+   * The background maintenance of backend {@code name} ({@code maintenance} in its configuration):
+   * its tasks, failure counts, and {@link Maintenance#runDue()} to run what is due now by the
+   * registry's clock (tools and tests with a manual clock; the registry's own thread calls it too).
+   *
+   * @throws ConfigurationException if no backend has that name
+   */
+  public Maintenance maintenance(String name) {
+    backend(name);
+    return maintenance.get(name);
+  }
+
+  /**
+   * The structured event sink ({@code cairn.events}, or the builder's {@link Builder#events});
+   * {@link Events#NONE} when off. For the registry's users that emit (backup, restore, migration).
+   */
+  public Events events() {
+    return events;
+  }
+
   /** The resolved configuration this registry was opened with, reference defaults included. */
   public Config config() {
     return config;
@@ -191,6 +217,8 @@ public final class PersistenceRegistry implements AutoCloseable {
     }
     closed = true;
     PersistenceException failure = null;
+    // maintenance first: a retention run must not race a subsystem unregistering its floor
+    maintenance.values().forEach(Maintenance::stop);
     for (int i = opened.size() - 1; i >= 0; i--) {
       LifecycleListener l = opened.get(i);
       try {
@@ -268,8 +296,26 @@ public final class PersistenceRegistry implements AutoCloseable {
     private Function<String, Encryption> encryption = name -> Encryption.NONE;
     private final List<LifecycleListener> listeners = new ArrayList<>();
     private ClassLoader classLoader;
+    private Events events = Events.NONE;
+    private boolean backgroundMaintenance = true;
 
     private Builder() {}
+
+    /** The structured event sink for the registry and every backend it opens. */
+    public Builder events(Events events) {
+      this.events = Objects.requireNonNull(events, "events");
+      return this;
+    }
+
+    /**
+     * Whether the registry runs each backend's {@code maintenance} tasks on its own thread (default
+     * true). A tool that opens backends briefly (the {@code cairn} command) or a test that drives
+     * {@link Maintenance#runDue()} itself can turn the threads off; the tasks stay configured.
+     */
+    public Builder backgroundMaintenance(boolean on) {
+      this.backgroundMaintenance = on;
+      return this;
+    }
 
     public Builder metrics(MetricRegistry metrics) {
       this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -328,6 +374,7 @@ public final class PersistenceRegistry implements AutoCloseable {
       }
       Map<String, InstrumentedBackend> open = new LinkedHashMap<>();
       Map<String, Runnable> keyChecks = new LinkedHashMap<>();
+      Map<String, Maintenance> upkeep = new LinkedHashMap<>();
       PersistenceRegistry registry = null;
       try {
         for (BackendSpec spec : specs) {
@@ -354,6 +401,7 @@ public final class PersistenceRegistry implements AutoCloseable {
                   .metrics(metrics)
                   .clock(clock)
                   .encryption(hook)
+                  .events(events)
                   .build();
           StorageBackend raw = spec.provider().open(ctx);
           InstrumentedBackend b;
@@ -390,17 +438,29 @@ public final class PersistenceRegistry implements AutoCloseable {
             throw e;
           }
           open.put(spec.name(), b);
+          Maintenance m =
+              new Maintenance(b, spec.maintenance(), clock, metrics, ctx.metricPrefix(), events);
+          upkeep.put(spec.name(), m);
+          b.provide(RetentionFloors.class, m.floors());
+          b.provide(Events.class, events);
           healthChecks.register(
               ctx.metricPrefix(),
               new HealthCheck() {
                 @Override
                 protected Result check() {
-                  return b.health();
+                  Result r = b.health();
+                  return r.isHealthy() ? m.unhealthyReason().map(Result::unhealthy).orElse(r) : r;
                 }
               });
           log.info("Opened {} (durability {})", ctx.describe(), spec.durability().configName());
         }
-        registry = new PersistenceRegistry(this, resolved, open, Map.copyOf(keyChecks));
+        registry =
+            new PersistenceRegistry(
+                this,
+                resolved,
+                open,
+                Map.copyOf(keyChecks),
+                java.util.Collections.unmodifiableMap(upkeep));
       } catch (RuntimeException e) {
         List<InstrumentedBackend> list = new ArrayList<>(open.values());
         for (int i = list.size() - 1; i >= 0; i--) {
@@ -417,6 +477,9 @@ public final class PersistenceRegistry implements AutoCloseable {
         throw e;
       }
       registry.runOpenListeners();
+      if (backgroundMaintenance) {
+        upkeep.values().forEach(Maintenance::start); // after listeners registered their floors
+      }
       return registry;
     }
   }
