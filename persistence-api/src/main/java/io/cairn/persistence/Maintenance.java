@@ -583,7 +583,10 @@ public final class Maintenance {
     public Runnable register(String log, LongSupplier lowestNeededOffset) {
       io.cairn.persistence.spi.ArgumentChecks.check("log", log);
       Objects.requireNonNull(lowestNeededOffset, "lowestNeededOffset");
-      byLog.computeIfAbsent(log, k -> new CopyOnWriteArrayList<>()).add(lowestNeededOffset);
+      // addIfAbsent: a subsystem reopened many times registers its (non-capturing) supplier once
+      ((CopyOnWriteArrayList<LongSupplier>)
+              byLog.computeIfAbsent(log, k -> new CopyOnWriteArrayList<>()))
+          .addIfAbsent(lowestNeededOffset);
       return () -> {
         List<LongSupplier> l = byLog.get(log);
         if (l != null) {

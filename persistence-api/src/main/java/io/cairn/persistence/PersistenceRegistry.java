@@ -61,6 +61,7 @@ public final class PersistenceRegistry implements AutoCloseable {
   private final Map<String, Runnable> keyCheckResealers;
   private final Map<String, Maintenance> maintenance;
   private final Events events;
+  private final AutoCloseable eventSink; // the sink opened from cairn.events, closed last
   private boolean closed;
 
   private PersistenceRegistry(
@@ -71,7 +72,8 @@ public final class PersistenceRegistry implements AutoCloseable {
       Map<String, Maintenance> maintenance) {
     this.config = config;
     this.maintenance = maintenance;
-    this.events = b.events;
+    this.events = b.resolvedEvents;
+    this.eventSink = b.openedSink;
     this.keyCheckResealers = keyCheckResealers;
     this.metrics = b.metrics;
     this.healthChecks = b.healthChecks;
@@ -98,7 +100,9 @@ public final class PersistenceRegistry implements AutoCloseable {
   public static List<ConfigProblem> validate(Config config) {
     List<ConfigProblem> problems = new ArrayList<>();
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
-    BackendConfigValidator.read(withReference(config, cl), Providers.load(cl), null, problems);
+    Config resolved = withReference(config, cl);
+    BackendConfigValidator.read(resolved, Providers.load(cl), null, problems);
+    EventSinks.read(resolved, null, problems);
     return problems;
   }
 
@@ -229,9 +233,23 @@ public final class PersistenceRegistry implements AutoCloseable {
     }
     opened.clear();
     failure = closeBackends(new ArrayList<>(backends.values()), failure);
+    closeSink(eventSink, metrics);
     if (failure != null) {
       throw failure;
     }
+  }
+
+  private static void closeSink(AutoCloseable sink, MetricRegistry metrics) {
+    if (sink == null) {
+      return;
+    }
+    try {
+      sink.close();
+    } catch (Exception e) {
+      log.warn("Closing the event sink failed: {}", e.toString());
+    }
+    metrics.remove(EventSinks.EMITTED);
+    metrics.remove(EventSinks.FAILURES);
   }
 
   private PersistenceException closeBackends(
@@ -283,6 +301,16 @@ public final class PersistenceRegistry implements AutoCloseable {
     }
   }
 
+  private static Map<String, Object> recoveryFields(
+      String type, Durability durability, long millis) {
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("subsystem", "backend");
+    f.put("backend-type", type);
+    f.put("durability", durability.configName());
+    f.put("duration-ms", millis);
+    return f;
+  }
+
   static Config withReference(Config config, ClassLoader cl) {
     return config.withFallback(ConfigFactory.defaultReference(cl)).resolve();
   }
@@ -296,12 +324,17 @@ public final class PersistenceRegistry implements AutoCloseable {
     private Function<String, Encryption> encryption = name -> Encryption.NONE;
     private final List<LifecycleListener> listeners = new ArrayList<>();
     private ClassLoader classLoader;
-    private Events events = Events.NONE;
+    private Events events; // null: as cairn.events configures
+    private Events resolvedEvents;
+    private AutoCloseable openedSink;
     private boolean backgroundMaintenance = true;
 
     private Builder() {}
 
-    /** The structured event sink for the registry and every backend it opens. */
+    /**
+     * The structured event sink for the registry and every backend it opens, instead of the one
+     * {@code cairn.events} configures (which is then not opened).
+     */
     public Builder events(Events events) {
       this.events = Objects.requireNonNull(events, "events");
       return this;
@@ -369,9 +402,21 @@ public final class PersistenceRegistry implements AutoCloseable {
       List<ConfigProblem> problems = new ArrayList<>();
       List<BackendSpec> specs =
           BackendConfigValidator.read(resolved, providers, baseDirectory, problems);
+      EventSinks.Spec sinkSpec = EventSinks.read(resolved, baseDirectory, problems);
       if (!problems.isEmpty()) {
         throw new ConfigurationException(problems);
       }
+      EventSinks.JsonLines sink = null;
+      if (events != null) {
+        resolvedEvents = events;
+      } else if (sinkSpec != null) {
+        sink = EventSinks.open(sinkSpec, clock, metrics);
+        resolvedEvents = sink;
+      } else {
+        resolvedEvents = Events.NONE;
+      }
+      openedSink = sink;
+      Events events = resolvedEvents;
       Map<String, InstrumentedBackend> open = new LinkedHashMap<>();
       Map<String, Runnable> keyChecks = new LinkedHashMap<>();
       Map<String, Maintenance> upkeep = new LinkedHashMap<>();
@@ -403,7 +448,9 @@ public final class PersistenceRegistry implements AutoCloseable {
                   .encryption(hook)
                   .events(events)
                   .build();
+          long openStarted = System.nanoTime();
           StorageBackend raw = spec.provider().open(ctx);
+          long openMillis = (System.nanoTime() - openStarted) / 1_000_000;
           InstrumentedBackend b;
           try {
             if (ctx.encryption().enabled() && !raw.capabilities().contains(Capability.ENCRYPTION)) {
@@ -453,6 +500,10 @@ public final class PersistenceRegistry implements AutoCloseable {
                 }
               });
           log.info("Opened {} (durability {})", ctx.describe(), spec.durability().configName());
+          events.emit(
+              io.cairn.persistence.spi.EventType.RECOVERY,
+              spec.name(),
+              recoveryFields(spec.provider().type(), spec.durability(), openMillis));
         }
         registry =
             new PersistenceRegistry(
@@ -474,6 +525,7 @@ public final class PersistenceRegistry implements AutoCloseable {
             metrics.removeMatching((n, m) -> n.startsWith(prefix));
           }
         }
+        closeSink(sink, metrics);
         throw e;
       }
       registry.runOpenListeners();

@@ -25,6 +25,9 @@ public interface RetentionFloors {
    * offset is at least what it returns. Return {@code 0} (or {@link Long#MIN_VALUE}) to exclude the
    * log from retention altogether.
    *
+   * <p>Registering the same supplier instance again for the same log has no further effect (so a
+   * subsystem reopened many times with a constant, non-capturing supplier registers it once).
+   *
    * @return removes this registration (idempotent); call it when the owner closes
    */
   Runnable register(String log, LongSupplier lowestNeededOffset);

@@ -55,6 +55,39 @@ public interface Events {
    */
   void emit(EventType type, String backend, Map<String, ?> fields);
 
+  /**
+   * Emits a {@link EventType#RECOVERY} event for a subsystem that recovered its state from {@code
+   * backend}'s stores, through {@code backend.extension(Events.class)} (nothing when the backend
+   * was not opened by a registry or events are off). Never throws: a subsystem's recovery must not
+   * fail for its event.
+   *
+   * @param subsystem e.g. {@code queue}, {@code route-table}
+   * @param name the queue's or table's name
+   * @param recordsReplayed records read back to rebuild the state (what each subsystem counts is in
+   *     docs/operations.md), or -1 if not counted
+   */
+  static void recovered(
+      io.cairn.persistence.StorageBackend backend,
+      String subsystem,
+      String name,
+      long durationMillis,
+      long recordsReplayed) {
+    try {
+      Events ev = backend.extension(Events.class).orElse(NONE);
+      if (ev.enabled()) {
+        Map<String, Object> f = new java.util.LinkedHashMap<>();
+        f.put("subsystem", subsystem);
+        f.put("name", name);
+        f.put("duration-ms", durationMillis);
+        f.put("records-replayed", recordsReplayed);
+        ev.emit(EventType.RECOVERY, backend.name(), f);
+      }
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(Events.class)
+          .warn("Could not emit the recovery event of {} '{}': {}", subsystem, name, e.toString());
+    }
+  }
+
   /** Checks the field rule of {@link #emit}; for implementations. */
   static void check(Map<String, ?> fields) {
     for (Map.Entry<String, ?> e : fields.entrySet()) {
