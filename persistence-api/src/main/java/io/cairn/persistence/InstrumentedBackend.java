@@ -103,6 +103,9 @@ final class InstrumentedBackend implements StorageBackend {
     }
   }
 
+  private final java.util.Map<Class<?>, Object> registryExtensions =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   InstrumentedBackend(StorageBackend delegate, MetricRegistry metrics, String prefix) {
     this(delegate, metrics, prefix, Limits.DEFAULT, false);
   }
@@ -311,7 +314,11 @@ final class InstrumentedBackend implements StorageBackend {
   @Override
   public VerifyReport verify(Progress progress) {
     ensureOpen();
-    return delegate.verify(progress);
+    VerifyReport report = delegate.verify(progress);
+    if (!report.healthy()) {
+      corruption("verify", report.problems().get(0), report.problems().size());
+    }
+    return report;
   }
 
   @Override
@@ -331,13 +338,31 @@ final class InstrumentedBackend implements StorageBackend {
   @Override
   public void checkpoint(Path target, Progress progress) {
     ensureOpen();
+    long started = System.nanoTime();
     delegate.checkpoint(target, progress);
+    Object sink = registryExtensions.get(io.cairn.persistence.spi.Events.class);
+    if (sink instanceof io.cairn.persistence.spi.Events ev && ev.enabled()) {
+      java.util.Map<String, Object> f = new java.util.LinkedHashMap<>();
+      f.put("kind", "checkpoint");
+      f.put("target", target.toAbsolutePath().toString());
+      f.put("duration-ms", (System.nanoTime() - started) / 1_000_000);
+      ev.emit(io.cairn.persistence.spi.EventType.BACKUP, delegate.name(), f);
+    }
   }
 
   @Override
   public <T> java.util.Optional<T> extension(Class<T> type) {
     ensureOpen();
-    return delegate.extension(type);
+    Object own = registryExtensions.get(type);
+    return own != null ? java.util.Optional.of(type.cast(own)) : delegate.extension(type);
+  }
+
+  /**
+   * Services the registry offers for every backend it opened, whatever the type ({@link
+   * RetentionFloors}, {@link io.cairn.persistence.spi.Events}); answered before the engine's own.
+   */
+  <T> void provide(Class<T> type, T service) {
+    registryExtensions.put(type, type.cast(service));
   }
 
   @Override
@@ -508,6 +533,24 @@ final class InstrumentedBackend implements StorageBackend {
   private <T> T timed(Timer timer, Supplier<T> op) {
     try (Timer.Context ignored = timer.time()) {
       return op.get();
+    } catch (StoreCorruptedException e) {
+      corruption("operation", e.getMessage(), 1);
+      throw e;
+    }
+  }
+
+  /**
+   * A {@code corruption} event (never keys or values: the message of a {@link
+   * StoreCorruptedException} names the store and offset, never a key, by the exception rule).
+   */
+  private void corruption(String detectedBy, String detail, int problems) {
+    Object sink = registryExtensions.get(io.cairn.persistence.spi.Events.class);
+    if (sink instanceof io.cairn.persistence.spi.Events ev && ev.enabled()) {
+      java.util.Map<String, Object> f = new java.util.LinkedHashMap<>();
+      f.put("detected-by", detectedBy);
+      f.put("problems", problems);
+      f.put("detail", detail);
+      ev.emit(io.cairn.persistence.spi.EventType.CORRUPTION, delegate.name(), f);
     }
   }
 

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.BackendConfigValidator.BackendSpec;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.Events;
 import io.cairn.persistence.spi.StorageBackendProvider;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -58,14 +59,21 @@ public final class PersistenceRegistry implements AutoCloseable {
   private final List<LifecycleListener> opened = new ArrayList<>();
   // per backend with an encryption section: rewrites its key check record with the primary key
   private final Map<String, Runnable> keyCheckResealers;
+  private final Map<String, Maintenance> maintenance;
+  private final Events events;
+  private final AutoCloseable eventSink; // the sink opened from cairn.events, closed last
   private boolean closed;
 
   private PersistenceRegistry(
       Builder b,
       Config config,
       Map<String, InstrumentedBackend> backends,
-      Map<String, Runnable> keyCheckResealers) {
+      Map<String, Runnable> keyCheckResealers,
+      Map<String, Maintenance> maintenance) {
     this.config = config;
+    this.maintenance = maintenance;
+    this.events = b.resolvedEvents;
+    this.eventSink = b.openedSink;
     this.keyCheckResealers = keyCheckResealers;
     this.metrics = b.metrics;
     this.healthChecks = b.healthChecks;
@@ -92,7 +100,9 @@ public final class PersistenceRegistry implements AutoCloseable {
   public static List<ConfigProblem> validate(Config config) {
     List<ConfigProblem> problems = new ArrayList<>();
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
-    BackendConfigValidator.read(withReference(config, cl), Providers.load(cl), null, problems);
+    Config resolved = withReference(config, cl);
+    BackendConfigValidator.read(resolved, Providers.load(cl), null, problems);
+    EventSinks.read(resolved, null, problems);
     return problems;
   }
 
@@ -166,6 +176,26 @@ public final class PersistenceRegistry implements AutoCloseable {
     return report;
   }
 
+  /**
+   * The background maintenance of backend {@code name} ({@code maintenance} in its configuration):
+   * its tasks, failure counts, and {@link Maintenance#runDue()} to run what is due now by the
+   * registry's clock (tools and tests with a manual clock; the registry's own thread calls it too).
+   *
+   * @throws ConfigurationException if no backend has that name
+   */
+  public Maintenance maintenance(String name) {
+    backend(name);
+    return maintenance.get(name);
+  }
+
+  /**
+   * The structured event sink ({@code cairn.events}, or the builder's {@link Builder#events});
+   * {@link Events#NONE} when off. For the registry's users that emit (backup, restore, migration).
+   */
+  public Events events() {
+    return events;
+  }
+
   /** The resolved configuration this registry was opened with, reference defaults included. */
   public Config config() {
     return config;
@@ -191,6 +221,8 @@ public final class PersistenceRegistry implements AutoCloseable {
     }
     closed = true;
     PersistenceException failure = null;
+    // maintenance first: a retention run must not race a subsystem unregistering its floor
+    maintenance.values().forEach(Maintenance::stop);
     for (int i = opened.size() - 1; i >= 0; i--) {
       LifecycleListener l = opened.get(i);
       try {
@@ -201,9 +233,23 @@ public final class PersistenceRegistry implements AutoCloseable {
     }
     opened.clear();
     failure = closeBackends(new ArrayList<>(backends.values()), failure);
+    closeSink(eventSink, metrics);
     if (failure != null) {
       throw failure;
     }
+  }
+
+  private static void closeSink(AutoCloseable sink, MetricRegistry metrics) {
+    if (sink == null) {
+      return;
+    }
+    try {
+      sink.close();
+    } catch (Exception e) {
+      log.warn("Closing the event sink failed: {}", e.toString());
+    }
+    metrics.remove(EventSinks.EMITTED);
+    metrics.remove(EventSinks.FAILURES);
   }
 
   private PersistenceException closeBackends(
@@ -255,6 +301,16 @@ public final class PersistenceRegistry implements AutoCloseable {
     }
   }
 
+  private static Map<String, Object> recoveryFields(
+      String type, Durability durability, long millis) {
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("subsystem", "backend");
+    f.put("backend-type", type);
+    f.put("durability", durability.configName());
+    f.put("duration-ms", millis);
+    return f;
+  }
+
   static Config withReference(Config config, ClassLoader cl) {
     return config.withFallback(ConfigFactory.defaultReference(cl)).resolve();
   }
@@ -268,8 +324,31 @@ public final class PersistenceRegistry implements AutoCloseable {
     private Function<String, Encryption> encryption = name -> Encryption.NONE;
     private final List<LifecycleListener> listeners = new ArrayList<>();
     private ClassLoader classLoader;
+    private Events events; // null: as cairn.events configures
+    private Events resolvedEvents;
+    private AutoCloseable openedSink;
+    private boolean backgroundMaintenance = true;
 
     private Builder() {}
+
+    /**
+     * The structured event sink for the registry and every backend it opens, instead of the one
+     * {@code cairn.events} configures (which is then not opened).
+     */
+    public Builder events(Events events) {
+      this.events = Objects.requireNonNull(events, "events");
+      return this;
+    }
+
+    /**
+     * Whether the registry runs each backend's {@code maintenance} tasks on its own thread (default
+     * true). A tool that opens backends briefly (the {@code cairn} command) or a test that drives
+     * {@link Maintenance#runDue()} itself can turn the threads off; the tasks stay configured.
+     */
+    public Builder backgroundMaintenance(boolean on) {
+      this.backgroundMaintenance = on;
+      return this;
+    }
 
     public Builder metrics(MetricRegistry metrics) {
       this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -323,11 +402,24 @@ public final class PersistenceRegistry implements AutoCloseable {
       List<ConfigProblem> problems = new ArrayList<>();
       List<BackendSpec> specs =
           BackendConfigValidator.read(resolved, providers, baseDirectory, problems);
+      EventSinks.Spec sinkSpec = EventSinks.read(resolved, baseDirectory, problems);
       if (!problems.isEmpty()) {
         throw new ConfigurationException(problems);
       }
+      EventSinks.JsonLines sink = null;
+      if (events != null) {
+        resolvedEvents = events;
+      } else if (sinkSpec != null) {
+        sink = EventSinks.open(sinkSpec, clock, metrics);
+        resolvedEvents = sink;
+      } else {
+        resolvedEvents = Events.NONE;
+      }
+      openedSink = sink;
+      Events events = resolvedEvents;
       Map<String, InstrumentedBackend> open = new LinkedHashMap<>();
       Map<String, Runnable> keyChecks = new LinkedHashMap<>();
+      Map<String, Maintenance> upkeep = new LinkedHashMap<>();
       PersistenceRegistry registry = null;
       try {
         for (BackendSpec spec : specs) {
@@ -354,8 +446,11 @@ public final class PersistenceRegistry implements AutoCloseable {
                   .metrics(metrics)
                   .clock(clock)
                   .encryption(hook)
+                  .events(events)
                   .build();
+          long openStarted = System.nanoTime();
           StorageBackend raw = spec.provider().open(ctx);
+          long openMillis = (System.nanoTime() - openStarted) / 1_000_000;
           InstrumentedBackend b;
           try {
             if (ctx.encryption().enabled() && !raw.capabilities().contains(Capability.ENCRYPTION)) {
@@ -390,17 +485,33 @@ public final class PersistenceRegistry implements AutoCloseable {
             throw e;
           }
           open.put(spec.name(), b);
+          Maintenance m =
+              new Maintenance(b, spec.maintenance(), clock, metrics, ctx.metricPrefix(), events);
+          upkeep.put(spec.name(), m);
+          b.provide(RetentionFloors.class, m.floors());
+          b.provide(Events.class, events);
           healthChecks.register(
               ctx.metricPrefix(),
               new HealthCheck() {
                 @Override
                 protected Result check() {
-                  return b.health();
+                  Result r = b.health();
+                  return r.isHealthy() ? m.unhealthyReason().map(Result::unhealthy).orElse(r) : r;
                 }
               });
           log.info("Opened {} (durability {})", ctx.describe(), spec.durability().configName());
+          events.emit(
+              io.cairn.persistence.spi.EventType.RECOVERY,
+              spec.name(),
+              recoveryFields(spec.provider().type(), spec.durability(), openMillis));
         }
-        registry = new PersistenceRegistry(this, resolved, open, Map.copyOf(keyChecks));
+        registry =
+            new PersistenceRegistry(
+                this,
+                resolved,
+                open,
+                Map.copyOf(keyChecks),
+                java.util.Collections.unmodifiableMap(upkeep));
       } catch (RuntimeException e) {
         List<InstrumentedBackend> list = new ArrayList<>(open.values());
         for (int i = list.size() - 1; i >= 0; i--) {
@@ -414,9 +525,13 @@ public final class PersistenceRegistry implements AutoCloseable {
             metrics.removeMatching((n, m) -> n.startsWith(prefix));
           }
         }
+        closeSink(sink, metrics);
         throw e;
       }
       registry.runOpenListeners();
+      if (backgroundMaintenance) {
+        upkeep.values().forEach(Maintenance::start); // after listeners registered their floors
+      }
       return registry;
     }
   }

@@ -5,6 +5,7 @@ import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.LogStore;
+import io.cairn.persistence.RetentionFloors;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.Transaction;
@@ -110,6 +111,8 @@ final class QueueLog {
     this.deadName = ArgumentChecks.check("key-value namespace", base + ".dead");
     this.metaName = ArgumentChecks.check("key-value namespace", base + ".meta");
     this.messages = backend.log(logName);
+    // the queue truncates its own log to what recovery needs: keep background retention off it
+    backend.extension(RetentionFloors.class).ifPresent(f -> f.register(logName, () -> 0));
     this.states = backend.keyValue(stateName);
     this.dead = backend.keyValue(deadName);
     this.meta = backend.keyValue(metaName);
@@ -215,6 +218,8 @@ final class QueueLog {
         dead,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
         Instant.ofEpochMilli(now));
+    io.cairn.persistence.spi.Events.recovered(
+        backend, "queue", queue, (System.nanoTime() - started) / 1_000_000, loaded);
   }
 
   /** Reads payload and enqueue time of a recovered message from the log (t is BUSY: ours). */

@@ -13,6 +13,7 @@ import io.cairn.persistence.LogStore;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
+import io.cairn.persistence.RetentionFloors;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
@@ -204,6 +205,10 @@ public final class RouteTable implements AutoCloseable {
     this.settings = settings;
     this.backend = backend;
     this.changes = backend.log(settings.storeName());
+    // the table truncates its log below its retained snapshots itself: keep retention off it
+    backend
+        .extension(RetentionFloors.class)
+        .ifPresent(f -> f.register(settings.storeName(), () -> 0));
     this.snapshots = backend.snapshots(settings.storeName());
     this.metrics = metrics;
     this.healthChecks = healthChecks;
@@ -823,6 +828,7 @@ public final class RouteTable implements AutoCloseable {
 
   /** Rebuilds the table from storage; see the class comment. Runs before the table is shared. */
   private void recover(Progress progress) {
+    long started = System.nanoTime();
     long logFirst = changes.firstOffset();
     long logNext = changes.nextOffset();
     List<SnapshotInfo> available = new ArrayList<>(snapshots.list());
@@ -884,6 +890,12 @@ public final class RouteTable implements AutoCloseable {
         index.size(),
         version,
         loaded != null ? "snapshot " + start : "no snapshot",
+        replayed);
+    io.cairn.persistence.spi.Events.recovered(
+        backend,
+        "route-table",
+        settings.name(),
+        (System.nanoTime() - started) / 1_000_000,
         replayed);
     if (!unusable.isEmpty() || replayed >= settings.snapshotEvery()) {
       PendingSnapshot fresh;

@@ -22,6 +22,7 @@ public final class BackendContext {
   private final MetricRegistry metrics;
   private final Clock clock;
   private final Encryption encryption;
+  private final Events events;
 
   private BackendContext(Builder b) {
     this.name = b.name;
@@ -32,6 +33,7 @@ public final class BackendContext {
     this.metrics = b.metrics;
     this.clock = b.clock;
     this.encryption = b.encryption;
+    this.events = b.events;
   }
 
   /** Instance name, the key under {@code cairn.backends}. */
@@ -88,6 +90,15 @@ public final class BackendContext {
     return encryption;
   }
 
+  /**
+   * The structured event sink ({@code cairn.events}); {@link Events#NONE} when off. Backends emit
+   * what only they see (recovery on open, corruption, quarantine, lock waits); never keys or
+   * values.
+   */
+  public Events events() {
+    return events;
+  }
+
   /** A short description for messages: {@code sqlite backend 'main' at /data/main}. */
   public String describe() {
     return type + " backend '" + name + "' at " + dataDir;
@@ -107,6 +118,7 @@ public final class BackendContext {
     private MetricRegistry metrics = new MetricRegistry();
     private Clock clock = Clock.systemUTC();
     private Encryption encryption = Encryption.NONE;
+    private Events events = Events.NONE;
 
     private Builder(String name, String type) {
       this.name = ArgumentChecks.check("backend", name);
@@ -140,6 +152,11 @@ public final class BackendContext {
 
     public Builder encryption(Encryption encryption) {
       this.encryption = Objects.requireNonNull(encryption, "encryption");
+      return this;
+    }
+
+    public Builder events(Events events) {
+      this.events = Objects.requireNonNull(events, "events");
       return this;
     }
 

@@ -199,6 +199,8 @@ public final class DataDirectory implements AutoCloseable {
   private final String describe;
   private final Durability durability;
   private final java.time.Clock clock;
+  private final Events events;
+  private final String backendName;
   private final long minFreeSpace;
   private final FileChannel lockChannel;
   private final FileLock lock;
@@ -220,6 +222,8 @@ public final class DataDirectory implements AutoCloseable {
     this.describe = ctx.describe();
     this.durability = ctx.durability();
     this.clock = ctx.clock();
+    this.events = ctx.events();
+    this.backendName = ctx.name();
     this.minFreeSpace = minFreeSpace;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -281,13 +285,16 @@ public final class DataDirectory implements AutoCloseable {
     }
     checkEntries(dir, describe, options.allowForeignFiles(), engineFiles);
     String holderDescription = describe;
-    long deadline = System.nanoTime() + options.lockTimeout().toNanos();
+    long started = System.nanoTime();
+    long deadline = started + options.lockTimeout().toNanos();
+    boolean[] waiting = {false}; // a lock-wait event once, when the first wait starts
     while (true) {
       String holder = HELD_IN_THIS_JVM.putIfAbsent(dir, holderDescription);
       if (holder == null) {
         break;
       }
       if (System.nanoTime() - deadline >= 0) {
+        lockEvent(ctx, EventType.LOCK_TIMEOUT, dir, "this process: " + holder, started, waiting);
         throw new BackendLockedException(
             "Cannot open "
                 + describe
@@ -302,6 +309,7 @@ public final class DataDirectory implements AutoCloseable {
                 + waited(options)
                 + ". Close that backend first, or give each backend its own data-dir.");
       }
+      lockEvent(ctx, EventType.LOCK_WAIT, dir, "this process: " + holder, started, waiting);
       sleepForRetry(describe);
     }
     Path file = dir.resolve(LOCK_FILE);
@@ -312,6 +320,7 @@ public final class DataDirectory implements AutoCloseable {
       while ((lock = tryLock(channel)) == null) {
         if (System.nanoTime() - deadline >= 0) {
           String owner = describeHolder(readOwnerLine(channel));
+          lockEvent(ctx, EventType.LOCK_TIMEOUT, dir, owner, started, waiting);
           throw new BackendLockedException(
               "Cannot open "
                   + describe
@@ -327,6 +336,7 @@ public final class DataDirectory implements AutoCloseable {
                   + " the holder instead, set lock-timeout. The lock is released automatically"
                   + " when the holder exits.");
         }
+        lockEvent(ctx, EventType.LOCK_WAIT, dir, "another process", started, waiting);
         sleepForRetry(describe);
       }
       String line =
@@ -445,6 +455,13 @@ public final class DataDirectory implements AutoCloseable {
             StandardCopyOption.ATOMIC_MOVE,
             LinkOption.NOFOLLOW_LINKS);
       }
+    }
+    if (events.enabled()) {
+      events.emit(
+          EventType.QUARANTINE,
+          backendName,
+          new java.util.TreeMap<>(
+              java.util.Map.of("directory", target.toString(), "entries", names.size())));
     }
     return target;
   }
@@ -873,6 +890,25 @@ public final class DataDirectory implements AutoCloseable {
     return options.lockTimeout().isZero()
         ? " (lock-timeout = 0s: not waiting)"
         : " (waited lock-timeout = " + options.lockTimeout() + ")";
+  }
+
+  /** A lock-wait event (once per open) or a lock-timeout event, to {@code ctx.events()}. */
+  private static void lockEvent(
+      BackendContext ctx,
+      EventType type,
+      Path dir,
+      String holder,
+      long started,
+      boolean[] waiting) {
+    if (type == EventType.LOCK_WAIT && waiting[0] || !ctx.events().enabled()) {
+      return;
+    }
+    waiting[0] = true;
+    java.util.Map<String, Object> f = new java.util.LinkedHashMap<>();
+    f.put("data-dir", dir.toString());
+    f.put("holder", holder);
+    f.put("waited-ms", (System.nanoTime() - started) / 1_000_000);
+    ctx.events().emit(type, ctx.name(), f);
   }
 
   private static void sleepForRetry(String describe) {
