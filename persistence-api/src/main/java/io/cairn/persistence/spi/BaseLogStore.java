@@ -232,11 +232,20 @@ final class BaseLogStore implements LogStore {
     return offset;
   }
 
-  /** The write storing {@code payload} at {@code offset} with append time {@code at}. */
+  /**
+   * The write storing {@code payload} at {@code offset} with append time {@code at}; an imported
+   * record whose time was not recorded ({@link LogRecord#NOT_RECORDED}) keeps the untimed frame.
+   */
   StorageEngine.Write record(long offset, byte[] payload, long at) {
     byte[] sealed = b.sealer.sealPayload(name, offset, payload);
-    ByteBuffer buf = b.frame.begin(RecordFrame.LOG_TIMED, 8 + sealed.length);
-    buf.putLong(at).put(sealed);
+    boolean timed = at != LogRecord.NOT_RECORDED;
+    ByteBuffer buf =
+        b.frame.begin(
+            timed ? RecordFrame.LOG_TIMED : RecordFrame.LOG, (timed ? 8 : 0) + sealed.length);
+    if (timed) {
+      buf.putLong(at);
+    }
+    buf.put(sealed);
     byte[] k = key(offset);
     return new StorageEngine.Write(id, k, b.frame.end(buf, id, k));
   }
@@ -244,6 +253,24 @@ final class BaseLogStore implements LogStore {
   /** The position write for a transaction that appended up to {@code end}. */
   StorageEngine.Write positionAt(long end) {
     return position(first, end);
+  }
+
+  /** First offset as a writer holding the write lock sees it. */
+  long firstUnlocked() {
+    load();
+    return first;
+  }
+
+  /** The position write of an import that makes the log {@code [f, n)}. Caller holds the lock. */
+  StorageEngine.Write imported(long f, long n) {
+    return position(f, n);
+  }
+
+  /** Publishes an imported position after its batch committed. Caller holds the write lock. */
+  void published(long f, long n) {
+    first = f;
+    next = n;
+    loaded = true;
   }
 
   /** Publishes {@code end} after a transaction's batch committed. Caller holds the write lock. */
