@@ -20,7 +20,9 @@ import java.util.List;
  *                kv_expiry: index on expires_at WHERE expires_at &lt;&gt; 0 (for the sweeper)
  * kv_version     sequence, INCREMENT BY 1000: each call hands a process a block of versions
  * log_head       (log, first_offset, next_offset)             PRIMARY KEY (log)
- * log_record     (log, record_offset, payload, crc)           PRIMARY KEY (log, record_offset)
+ * log_record     (log, record_offset, payload, crc, appended_at) PRIMARY KEY (log, record_offset)
+ *                appended_at: epoch millis by the backend clock at append; -1 = not recorded
+ *                (rows written before the append-time step); in the row checksum unless -1
  * snapshot       (store, version, save_id, size, crc, created_at, chunks, row_crc)
  *                                                             PRIMARY KEY (store, version)
  * snapshot_chunk (save_id, seq, data, crc)                    PRIMARY KEY (save_id, seq)
@@ -87,6 +89,14 @@ final class PostgresSchema {
 
   private PostgresSchema() {}
 
+  /**
+   * The log append-time step, self-contained: adds {@code log_record.appended_at}, -1 (not
+   * recorded) for existing rows, whose checksums stay valid (PgChecksums.log). Planned as schema
+   * version 3, after the queue table of version 2.
+   */
+  static final List<String> LOG_APPEND_TIME_STEP =
+      List.of("ALTER TABLE log_record ADD COLUMN appended_at bigint NOT NULL DEFAULT -1");
+
   /** Step k creates version k + 1 from version k. */
   private static final List<List<String>> STEPS =
       List.of(
@@ -123,9 +133,8 @@ final class PostgresSchema {
                   + " PRIMARY KEY (queue, id))",
               "CREATE INDEX queue_message_due ON queue_message (queue, visible_at, id)"
                   + " WHERE state < 2"),
-          // Version 3 (log append time) is written on another branch; this placeholder keeps the
-          // numbering until it is merged in its place.
-          List.of(),
+          // Version 3: log append times (see LOG_APPEND_TIME_STEP).
+          LOG_APPEND_TIME_STEP,
           // version 4: the encryption key check record (see PostgresBackend#readKeyCheck), kept
           // here because this backend has no data directory; self-contained, touches no other table
           List.of(

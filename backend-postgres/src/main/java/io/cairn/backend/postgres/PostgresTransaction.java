@@ -111,7 +111,10 @@ final class PostgresTransaction implements Transaction {
       @Override
       public long append(byte[] payload) {
         List<byte[]> one = PostgresLogStore.checked(java.util.Collections.singletonList(payload));
-        return run("append", where, c -> PostgresLogStore.appendIn(backend, c, name, one));
+        return run(
+            "append",
+            where,
+            c -> PostgresLogStore.appendIn(backend, c, name, one, backend.clock().millis()));
       }
 
       @Override
@@ -120,7 +123,10 @@ final class PostgresTransaction implements Transaction {
         if (checked.isEmpty()) {
           return nextOffset();
         }
-        return run("appendAll", where, c -> PostgresLogStore.appendIn(backend, c, name, checked));
+        return run(
+            "appendAll",
+            where,
+            c -> PostgresLogStore.appendIn(backend, c, name, checked, backend.clock().millis()));
       }
 
       @Override

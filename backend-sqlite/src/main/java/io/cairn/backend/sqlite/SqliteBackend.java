@@ -718,7 +718,7 @@ final class SqliteBackend implements StorageBackend {
     try (Statement st = c.jdbc().createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT log, record_offset, payload, crc FROM log_record"
+                "SELECT log, record_offset, payload, crc, appended_at FROM log_record"
                     + " ORDER BY log, record_offset")) {
       while (rs.next()) {
         String logName = rs.getString(1);
@@ -738,7 +738,7 @@ final class SqliteBackend implements StorageBackend {
         }
         e.last = offset;
         byte[] stored = rs.getBytes(3);
-        if (RowChecksums.log(logName, offset, stored) != rs.getLong(4)) {
+        if (RowChecksums.log(logName, offset, stored, rs.getLong(5)) != rs.getLong(4)) {
           problems.add("log:" + logName + " record " + offset + ": the record fails its checksum");
         } else {
           try {
