@@ -483,17 +483,14 @@ final class SqliteBackend implements StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
-    EnumSet<Capability> caps =
+    // Read-only keeps CHECKPOINT: VACUUM INTO only reads the database (one read transaction).
+    return Collections.unmodifiableSet(
         EnumSet.of(
             Capability.DURABLE,
             Capability.CHECKPOINT,
             Capability.LARGE_SNAPSHOTS,
             Capability.ENCRYPTION,
-            Capability.SNAPSHOT_READS);
-    if (dataDir.readOnly()) {
-      caps.remove(Capability.CHECKPOINT); // a checkpoint writes; read-only refuses every write
-    }
-    return Collections.unmodifiableSet(caps);
+            Capability.SNAPSHOT_READS));
   }
 
   @Override
