@@ -876,6 +876,7 @@ public final class DataDirectory implements AutoCloseable {
 
   private static boolean isCairnsOwn(Path p, String name) {
     return name.equals(LOCK_FILE)
+        || name.equals(io.cairn.persistence.BackupManifest.FILE) // a backup opened in place
         || name.equals(EncryptionProvider.KEY_CHECK_FILE)
         || name.equals(EncryptionProvider.KEY_CHECK_FILE + ".tmp")
         || (name.startsWith(QUARANTINE_PREFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
