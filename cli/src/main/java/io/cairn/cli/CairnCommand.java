@@ -14,19 +14,34 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code cairn} operator command. Exit codes are part of its contract: 0 success or healthy, 1
- * problems found in data, 2 usage, configuration or environment error. User errors print their
- * message only; a stack trace appears only for internal failures (or with {@code --stacktrace}).
+ * problems found in data, 2 usage, configuration or environment error, 3 backend locked by another
+ * process or unavailable. User errors print their message only; a stack trace appears only for
+ * internal failures. Command classes share {@link Cli} (opening for reading or writing, {@code
+ * --yes}, progress) and register here with one line each.
  */
 @Command(
     name = "cairn",
     mixinStandardHelpOptions = true,
     versionProvider = CairnCommand.Version.class,
-    description = "Inspect, verify and demonstrate Cairn persistence backends.",
+    description = "Operate Cairn persistence backends: inspect, verify, back up, restore, compact.",
+    footer = {
+      "",
+      "Examples:",
+      "  cairn inspect --config app.conf --json      (works beside the running service)",
+      "  cairn backup --config app.conf --backend main --to /backups/main-1",
+      "  cairn restore --config app.conf --backend main --from /backups/main-1 --yes",
+      "",
+      "Exit codes: 0 ok, 1 problems found in data, 2 usage or configuration error,",
+      "3 backend locked by another process or unavailable."
+    },
     subcommands = {
+      BackupCommand.class,
+      CompactCommand.class,
       DemoCommand.class,
       InspectCommand.class,
       RaftCommand.class,
       RekeyCommand.class,
+      RestoreCommand.class,
       VerifyCommand.class,
       QueueCommand.class,
       CacheCommand.class,
@@ -40,8 +55,14 @@ public final class CairnCommand implements Runnable {
   /** The command ran and found problems in the data. */
   public static final int PROBLEMS = 1;
 
-  /** Bad usage, bad configuration, or an environment problem such as a locked directory. */
+  /** Bad usage, bad configuration, or an environment problem. */
   public static final int USAGE = 2;
+
+  /**
+   * A backend is locked by another process (after any wait), or is open read-only beside it and the
+   * command needed to write.
+   */
+  public static final int UNAVAILABLE = 3;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -72,7 +93,8 @@ public final class CairnCommand implements Runnable {
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           PrintWriter e = commandLine.getErr();
-          if (exitCodeFor(ex) == USAGE || ex instanceof StoreCorruptedException) {
+          int code = exitCodeFor(ex);
+          if (code == USAGE || code == UNAVAILABLE || ex instanceof StoreCorruptedException) {
             e.println("cairn: " + ex.getMessage());
           } else {
             e.println("cairn: internal error: " + ex);
@@ -94,8 +116,15 @@ public final class CairnCommand implements Runnable {
     return code;
   }
 
+  /** The exit code for an exception a command let escape (the contract in the class comment). */
   static int exitCodeFor(Throwable t) {
-    if (t instanceof ConfigurationException || t instanceof BackendLockedException) {
+    // Only what an operator resolves by waiting or stopping the other process; an unsafe or
+    // unreadable data directory stays 2 (fix the environment), as before exit code 3 existed.
+    if (t instanceof BackendLockedException
+        || t instanceof io.cairn.persistence.ReadOnlyBackendException) {
+      return UNAVAILABLE;
+    }
+    if (t instanceof ConfigurationException) {
       return USAGE;
     }
     if (t instanceof StoreCorruptedException) {

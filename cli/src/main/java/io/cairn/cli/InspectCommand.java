@@ -17,7 +17,11 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
-    description = "Show backends, stores, entry counts and sizes.")
+    description = {
+      "Show backends, stores, entry counts and sizes. Beside a running service that holds a",
+      "backend's lock, reads it read-only (never disturbing the service)."
+    },
+    footer = {"", "Example:", "  cairn inspect --config app.conf --json"})
 final class InspectCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
@@ -29,7 +33,8 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (PersistenceRegistry registry = PersistenceRegistry.open(config.load())) {
+    try (PersistenceRegistry registry =
+        Cli.openForReading(config.load(), spec.commandLine().getErr())) {
       JsonWriter w = json ? new JsonWriter(out) : null;
       if (w != null) {
         w.beginObject().name("backends").beginArray();

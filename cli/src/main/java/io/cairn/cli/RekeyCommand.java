@@ -45,7 +45,6 @@ final class RekeyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
     try (PersistenceRegistry registry = PersistenceRegistry.open(config.load())) {
       if (!registry.backendNames().contains(backend)) {
         throw new ConfigurationException(
@@ -54,7 +53,10 @@ final class RekeyCommand implements Callable<Integer> {
                 + "' in the configuration; its backends: "
                 + registry.backendNames());
       }
-      ResealReport report = Rekey.run(registry, backend, new ProgressPrinter(err, "rekey"));
+      ResealReport report;
+      try (ProgressPrinter progress = Cli.progress(spec, "rekey", json)) {
+        report = Rekey.run(registry, backend, progress);
+      }
       long checked = 0;
       long resealed = 0;
       for (ResealReport.Counts c : report.stores().values()) {

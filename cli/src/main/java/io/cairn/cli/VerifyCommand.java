@@ -41,8 +41,11 @@ import picocli.CommandLine.Spec;
     description = {
       "Check a configuration file and the data it points at. Creates nothing:",
       "a backend whose data directory does not exist yet is reported as 'no data yet'.",
-      "Exit codes: 0 healthy, 1 problems found in data, 2 configuration or usage error."
-    })
+      "Beside a running service that holds a backend's lock, checks it read-only.",
+      "Exit codes: 0 healthy, 1 problems found in data, 2 configuration or usage error,",
+      "3 backend unavailable."
+    },
+    footer = {"", "Example:", "  cairn verify --config app.conf"})
 final class VerifyCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -93,10 +96,13 @@ final class VerifyCommand implements Callable<Integer> {
       toOpen = toOpen.withValue("cairn.default-backend", ConfigValueFactory.fromAnyRef(""));
     }
     int problems = 0;
-    try (PersistenceRegistry registry = PersistenceRegistry.open(toOpen)) {
+    try (PersistenceRegistry registry = Cli.openForReading(toOpen, err)) {
       for (String name : registry.backendNames()) {
         StorageBackend backend = registry.backend(name);
-        VerifyReport report = backend.verify(new ProgressPrinter(err, "verify " + name));
+        VerifyReport report;
+        try (ProgressPrinter progress = Cli.progress(spec, "verify " + name, false)) {
+          report = backend.verify(progress);
+        }
         if (report.healthy()) {
           out.printf(
               "OK       %s (%s): %d checked, no problems%n",

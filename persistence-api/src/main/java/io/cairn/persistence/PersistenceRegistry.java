@@ -196,6 +196,27 @@ public final class PersistenceRegistry implements AutoCloseable {
     return events;
   }
 
+  /**
+   * Takes a backup of backend {@code name} into the empty or absent directory {@code target} while
+   * the backend stays in use: the engine's online checkpoint ({@link StorageBackend#checkpoint}, a
+   * consistent copy as of one instant), then the copy is opened read-only to count every store
+   * exactly, and a {@link BackupManifest} with every file's SHA-256 is written last. This is the
+   * in-service path (a RocksDB checkpoint needs the owning handle); {@code cairn backup} writes the
+   * same manifest from a second process where the engine allows it.
+   *
+   * @throws ConfigurationException if no backend has that name
+   * @throws UnsupportedOperationException if the backend lacks {@link Capability#CHECKPOINT}
+   * @throws IllegalArgumentException if {@code target} is not empty
+   * @throws StorageEngineException if writing the copy or its manifest fails
+   */
+  public BackupManifest backup(String name, Path target, Progress progress) {
+    Objects.requireNonNull(progress, "progress");
+    StorageBackend b = backend(name);
+    Path dir = target.toAbsolutePath().normalize();
+    b.checkpoint(dir, progress);
+    return BackupManifest.describeCopy(name, b.type(), config, dir, clock, progress);
+  }
+
   /** The resolved configuration this registry was opened with, reference defaults included. */
   public Config config() {
     return config;

@@ -141,8 +141,11 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
    */
   static RocksDbBackend open(BackendContext context, RocksDbConfig config) {
     DataDirectory dataDirectory =
-        DataDirectory.open(
-            context, DataDirectory.Options.of(context), RocksDbBackend::isEngineFile);
+        DataDirectory.readOnlyRequested(context)
+            ? DataDirectory.openReadOnly(
+                context, DataDirectory.Options.of(context), RocksDbBackend::isEngineFile)
+            : DataDirectory.open(
+                context, DataDirectory.Options.of(context), RocksDbBackend::isEngineFile);
     try {
       RocksDbBackend b = openLocked(context, config, dataDirectory);
       b.opened = true;
@@ -156,7 +159,9 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
   private static RocksDbBackend openLocked(
       BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
     Path dir = context.dataDir();
-    boolean quarantine = config.onCorruption() == RocksDbConfig.OnCorruption.QUARANTINE;
+    // A read-only open never moves the owner's files, whatever on-corruption says.
+    boolean quarantine =
+        !dataDirectory.readOnly() && config.onCorruption() == RocksDbConfig.OnCorruption.QUARANTINE;
     try {
       RocksDbBackend b = openOnce(context, config, dataDirectory);
       if (quarantine && Files.exists(dir.resolve(CORRUPTION_MARKER))) {
@@ -217,11 +222,13 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
       b.openNatives();
       Anchor.checkAfterOpen(b.dir, b.describe, anchor, b.db.getLatestSequenceNumber());
       b.loadState();
-      b.writeAnchor("open");
       b.maintenance.registerGauges();
-      b.maintenance.startSweeper();
-      b.maintenance.startAnchorBeat();
-      dataDirectory.tightenPermissions();
+      if (!dataDirectory.readOnly()) { // read-only: a secondary instance writes nothing here
+        b.writeAnchor("open");
+        b.maintenance.startSweeper();
+        b.maintenance.startAnchorBeat();
+        dataDirectory.tightenPermissions();
+      }
       return b;
     } catch (RuntimeException | Error e) {
       try {
@@ -314,12 +321,17 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(
-        Capability.DURABLE,
-        Capability.CHECKPOINT,
-        Capability.LARGE_SNAPSHOTS,
-        Capability.ENCRYPTION, // every value, payload and chunk goes through the Sealer
-        Capability.SNAPSHOT_READS);
+    EnumSet<Capability> caps =
+        EnumSet.of(
+            Capability.DURABLE,
+            Capability.CHECKPOINT,
+            Capability.LARGE_SNAPSHOTS,
+            Capability.ENCRYPTION, // every value, payload and chunk goes through the Sealer
+            Capability.SNAPSHOT_READS);
+    if (dataDirectory.readOnly()) {
+      caps.remove(Capability.CHECKPOINT); // a checkpoint needs the owning handle
+    }
+    return caps;
   }
 
   /** On one RocksDB snapshot; see {@link RocksReadTransaction}. */

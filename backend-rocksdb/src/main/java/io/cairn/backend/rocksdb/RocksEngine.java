@@ -159,7 +159,9 @@ abstract class RocksEngine {
       cache = track(new LRUCache(c.memoryBudget(), -1, c.strictCacheLimit()));
       WriteBufferManager wbm = track(new WriteBufferManager(c.writeBufferBytes(), cache));
       DBOptions dbOptions = track(RocksOptions.dbOptions(c));
-      dbOptions.setListeners(List.of(track(new FileModeListener(dataDirectory))));
+      if (!dataDirectory.readOnly()) {
+        dbOptions.setListeners(List.of(track(new FileModeListener(dataDirectory))));
+      }
       RocksOptions.applyDbDefaults(dbOptions, c, wbm, context.durability());
       ColumnFamilyOptions cfOptions = track(RocksOptions.cfOptions(c));
       BlockBasedTableConfig table = new BlockBasedTableConfig();
@@ -193,7 +195,11 @@ abstract class RocksEngine {
       readOptions = track(new ReadOptions());
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       try {
-        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        if (dataDirectory.readOnly()) {
+          db = openSecondary(dbOptions, descriptors, handles);
+        } else {
+          db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        }
       } finally {
         // Handles must close before the db: track the db first so they come after it in the list.
         if (db != null) {
@@ -213,6 +219,41 @@ abstract class RocksEngine {
     } catch (RocksDBException e) {
       throw RocksErrors.translate(e, "open" + walContext(e), describe, dir);
     }
+  }
+
+  /** The secondary instance's own directory (read-only open), deleted at close; else null. */
+  private Path secondaryDir;
+
+  /**
+   * {@code read-only = true}: a RocksDB secondary instance on the owner's files. It keeps its own
+   * info log and MANIFEST copy in a private temporary directory, keeps every table file open
+   * ({@code max_open_files = -1}, so the owner's compactions cannot pull a file from under it) and
+   * catches up with the owner once, here: it sees the owner's state as of this open (including its
+   * write-ahead log), not later writes. Takes no lock and writes nothing in the data directory.
+   */
+  private RocksDB openSecondary(
+      DBOptions dbOptions,
+      List<ColumnFamilyDescriptor> descriptors,
+      List<ColumnFamilyHandle> handles)
+      throws RocksDBException {
+    try {
+      secondaryDir = Files.createTempDirectory("cairn-rocksdb-secondary-");
+    } catch (IOException e) {
+      throw new StorageEngineException(
+          "Cannot open "
+              + describe
+              + " read-only: creating the secondary instance's temporary directory in "
+              + System.getProperty("java.io.tmpdir")
+              + " failed: "
+              + e,
+          e);
+    }
+    dbOptions.setMaxOpenFiles(-1);
+    RocksDB secondary =
+        RocksDB.openAsSecondary(
+            dbOptions, dir.toString(), secondaryDir.toString(), descriptors, handles);
+    secondary.tryCatchUpWithPrimary();
+    return secondary;
   }
 
   /**
@@ -546,7 +587,7 @@ abstract class RocksEngine {
       }
       openIterators.clear();
       whileLocked.run();
-      if (db != null) {
+      if (db != null && !dataDirectory.readOnly()) {
         failure = flushOnClose();
         writeAnchor("close");
       }
@@ -578,6 +619,7 @@ abstract class RocksEngine {
         }
       }
       natives.clear();
+      deleteSecondaryDir();
     } finally {
       lifecycle.writeLock().unlock();
     }
@@ -607,6 +649,21 @@ abstract class RocksEngine {
           describe,
           e.getMessage());
       return null;
+    }
+  }
+
+  private void deleteSecondaryDir() {
+    Path d = secondaryDir;
+    if (d == null) {
+      return;
+    }
+    secondaryDir = null;
+    try (Stream<Path> files = Files.walk(d)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("{}: could not delete the secondary instance's directory {}: {}", describe, d, e);
     }
   }
 

@@ -432,6 +432,9 @@ final class RocksMaintenance {
     // Belt and braces: never hand out a save id that is already on disk.
     long floor = maxSeen + 1;
     b.nextSaveId.accumulateAndGet(floor, Math::max);
+    if (!orphans.isEmpty() && b.dataDirectory.readOnly()) {
+      return; // read-only beside the owner: these may be the owner's saves in progress
+    }
     if (!orphans.isEmpty()) {
       try (WriteBatch batch = new WriteBatch()) {
         for (long id : orphans) {

@@ -14,6 +14,7 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
@@ -110,7 +111,7 @@ final class SqliteBackend implements StorageBackend {
     Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
     this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes, guard);
     guard.afterCommit(); // the state SQLite recovered at open
-    if (guard.disabledReason() != null) {
+    if (guard.disabledReason() != null && !dataDir.readOnly()) {
       log.warn(
           "{}: commit tracking for WAL damage detection is off: {}",
           ctx.describe(),
@@ -133,7 +134,7 @@ final class SqliteBackend implements StorageBackend {
                                 + " coalesce((SELECT max(save_id) FROM snapshot_chunk), 0))"))
                 + 1);
     registerGauges();
-    if (!settings.sweeperInterval().isZero()) {
+    if (!settings.sweeperInterval().isZero() && !dataDir.readOnly()) {
       this.sweeper =
           Executors.newSingleThreadScheduledExecutor(
               r -> {
@@ -154,6 +155,9 @@ final class SqliteBackend implements StorageBackend {
    */
   static SqliteBackend open(BackendContext ctx) {
     SqliteSettings settings = SqliteSettings.of(ctx.config(), "cairn.backends." + ctx.name());
+    if (DataDirectory.readOnlyRequested(ctx)) {
+      return openReadOnly(ctx, settings);
+    }
     DataDirectory dataDir =
         DataDirectory.open(ctx, DataDirectory.Options.of(ctx), SqliteDatabase::isEngineFile);
     Conn writerConn = null;
@@ -174,6 +178,44 @@ final class SqliteBackend implements StorageBackend {
       }
       if (writerConn != null) {
         writerConn.close();
+      }
+      dataDir.close();
+      throw e;
+    }
+  }
+
+  /**
+   * {@code read-only = true}: opens beside the process that holds the lock, without it. No recovery
+   * step runs (no header or WAL check that could quarantine, no migration, no orphan cleanup, no
+   * sweeper, no commit mark): the "writer" connection is query-only and every write is refused by
+   * the data directory before it reaches SQLite. Readers see the last transaction committed when
+   * each read starts; WAL mode makes that safe beside the live writer. The database must exist.
+   */
+  private static SqliteBackend openReadOnly(BackendContext ctx, SqliteSettings settings) {
+    DataDirectory dataDir =
+        DataDirectory.openReadOnly(
+            ctx, DataDirectory.Options.of(ctx), SqliteDatabase::isEngineFile);
+    Path db = dataDir.path().resolve(SqliteDatabase.DB_FILE);
+    Conn conn = null;
+    try {
+      if (!Files.isRegularFile(db, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new StorageEngineException(
+            "Cannot open "
+                + ctx.describe()
+                + " read-only: "
+                + db
+                + " does not exist (a read-only open creates nothing)",
+            null);
+      }
+      conn = SqliteDatabase.open(db, settings, ctx.durability(), false);
+      return new SqliteBackend(ctx, settings, dataDir, conn, WalGuard.readOnly(db));
+    } catch (SQLException e) {
+      dataDir.close();
+      throw new SqliteErrors(ctx.name(), ctx.describe(), db, () -> false)
+          .translate(e, "open read-only", null);
+    } catch (RuntimeException e) {
+      if (conn != null) {
+        conn.close();
       }
       dataDir.close();
       throw e;
@@ -442,6 +484,7 @@ final class SqliteBackend implements StorageBackend {
 
   @Override
   public Set<Capability> capabilities() {
+    // Read-only keeps CHECKPOINT: VACUUM INTO only reads the database (one read transaction).
     return Collections.unmodifiableSet(
         EnumSet.of(
             Capability.DURABLE,

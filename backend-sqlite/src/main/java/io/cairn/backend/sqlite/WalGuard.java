@@ -120,10 +120,27 @@ final class WalGuard implements AutoCloseable {
   private long lastMx = -1;
   private long lastBackfill = -1;
   private String disabled;
+  private boolean readOnly;
 
   private WalGuard(Path db) {
     this.shm = db.resolveSibling(db.getFileName() + "-shm");
     this.markFile = markFile(db);
+  }
+
+  /**
+   * A guard that tracks nothing and writes nothing, for a read-only open beside the writer (the
+   * commit mark belongs to the process that holds the lock).
+   */
+  static WalGuard readOnly(Path db) {
+    WalGuard g = new WalGuard(db);
+    g.disabled = "read-only open";
+    g.readOnly = true;
+    return g;
+  }
+
+  /** Whether this is {@link #readOnly}: the writer must not checkpoint at close either. */
+  boolean isReadOnly() {
+    return readOnly;
   }
 
   static Path markFile(Path db) {
@@ -478,6 +495,9 @@ final class WalGuard implements AutoCloseable {
 
   /** Records that the WAL was checkpointed and truncated (clean close); fsyncs the mark. */
   void clean() throws IOException {
+    if (readOnly) {
+      return;
+    }
     write(new byte[8], 0, 0, true);
     markChannel.force(false);
   }

@@ -584,6 +584,9 @@ final class Writer implements AutoCloseable {
    * checkpoint reports busy), the WAL stays and so does the mark's record of it.
    */
   private void checkpointForClose() {
+    if (guard.isReadOnly()) {
+      return; // a read-only open leaves the WAL to the process that writes it
+    }
     try {
       if (checkpointAndTruncate(session)) {
         guard.clean();

@@ -18,13 +18,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /backup?backend=NAME}: an online checkpoint of one backend (its {@link
- * StorageBackend#checkpoint}) into {@code <backup-directory>/<backend>-<yyyyMMdd'T'HHmmss'Z'>},
- * taken inside the service, which owns the engine handle (a RocksDB checkpoint cannot be taken by a
- * second process). The target is chosen here, never by the caller, so a request cannot make the
- * service write elsewhere. Answers {@code {"backend": NAME, "path": DIR}}; 404 when no backup
- * directory is configured, 400 for an unknown backend, 409 when that directory exists, 501 when the
- * backend cannot take online checkpoints.
+ * {@code POST /backup?backend=NAME}: an online backup of one backend ({@link
+ * PersistenceRegistry#backup}: its {@link StorageBackend#checkpoint} plus the {@code
+ * cairn-backup.json} manifest that {@code cairn restore} checks) into {@code
+ * <backup-directory>/<backend>-<yyyyMMdd'T'HHmmss'Z'>}, taken inside the service, which owns the
+ * engine handle (a RocksDB checkpoint cannot be taken by a second process). The target is chosen
+ * here, never by the caller, so a request cannot make the service write elsewhere. Answers {@code
+ * {"backend": NAME, "path": DIR}}; 404 when no backup directory is configured, 400 for an unknown
+ * backend, 409 when that directory exists, 501 when the backend cannot take online checkpoints.
  */
 final class BackupHandler implements HttpHandler {
   private static final Logger LOG = LoggerFactory.getLogger(BackupHandler.class);
@@ -65,10 +66,10 @@ final class BackupHandler implements HttpHandler {
       return;
     }
     Files.createDirectories(directory.get());
-    StorageBackend backend = registry.backend(name);
     try {
       LOG.info("Cairn admin: backup of backend '{}' to {} started", name, target);
-      backend.checkpoint(target, Progress.NONE);
+      // The registry's backup: the engine's checkpoint plus the manifest cairn restore checks.
+      registry.backup(name, target, Progress.NONE);
       LOG.info("Cairn admin: backup of backend '{}' to {} finished", name, target);
     } catch (UnsupportedOperationException e) {
       Responses.error(exchange, 501, e.getMessage());

@@ -3,6 +3,7 @@ package io.cairn.persistence.spi;
 import io.cairn.persistence.BackendLockedException;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.Durability;
+import io.cairn.persistence.ReadOnlyBackendException;
 import io.cairn.persistence.StorageEngineException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -126,6 +127,12 @@ public final class DataDirectory implements AutoCloseable {
   /** Backend key: health is unhealthy below this much free space (default {@code 64MiB}). */
   public static final String MIN_FREE_SPACE = "min-free-space";
 
+  /**
+   * Backend key: open without the lock, for reading beside the process that holds it (default
+   * {@code false}); see {@link #openReadOnly}.
+   */
+  public static final String READ_ONLY = "read-only";
+
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
   private static final boolean POSIX =
@@ -170,6 +177,9 @@ public final class DataDirectory implements AutoCloseable {
      */
     public static Options read(Settings s) {
       com.typesafe.config.Config c = s.config();
+      if (c.hasPath(READ_ONLY)) {
+        s.bool(READ_ONLY, false); // validated here; read at open by readOnlyRequested
+      }
       return new Options(
           c.hasPath(LOCK_TIMEOUT)
               ? s.duration(LOCK_TIMEOUT, Duration.ZERO, DEFAULTS.lockTimeout())
@@ -202,8 +212,9 @@ public final class DataDirectory implements AutoCloseable {
   private final Events events;
   private final String backendName;
   private final long minFreeSpace;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
+  private final FileChannel lockChannel; // null when read-only
+  private final FileLock lock; // null when read-only
+  private final boolean readOnly;
   private final Object dirKey;
   private final Object lockKey;
   private volatile long nextPresenceCheck;
@@ -229,6 +240,7 @@ public final class DataDirectory implements AutoCloseable {
     this.lock = lock;
     this.dirKey = dirKey;
     this.lockKey = lockKey;
+    this.readOnly = lock == null;
     this.nextPresenceCheck = System.nanoTime() + PRESENCE_CHECK_INTERVAL_NANOS;
   }
 
@@ -382,6 +394,79 @@ public final class DataDirectory implements AutoCloseable {
     }
   }
 
+  /**
+   * Opens an existing data directory for reading only, without its lock, so a second process (an
+   * operator's {@code cairn inspect}) can read while the owner keeps writing. Creates, tightens and
+   * locks nothing; refuses what {@link #open} refuses (root, home, links, foreign files). Every
+   * {@link #beforeWrite()} throws {@link ReadOnlyBackendException}. What a reader sees is the
+   * engine's business: SQLite readers see the last committed transaction at the start of each read
+   * (WAL readers are safe beside the writer); RocksDB opens a secondary instance (see its backend).
+   *
+   * @throws StorageEngineException if the directory does not exist, is not a directory or is unsafe
+   */
+  public static DataDirectory openReadOnly(
+      BackendContext ctx, Options options, Predicate<String> engineFiles) {
+    Path requested = ctx.dataDir().toAbsolutePath().normalize();
+    String describe = ctx.describe();
+    Path dir;
+    try {
+      dir = requested.toRealPath();
+    } catch (IOException e) {
+      throw new StorageEngineException(
+          "Cannot open "
+              + describe
+              + " read-only: its data directory "
+              + requested
+              + " cannot be read ("
+              + e
+              + "). A read-only open creates nothing: point data-dir at the directory the service"
+              + " uses.",
+          e);
+    }
+    refuseRootOrHome(dir, describe, options.allowForeignFiles());
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      throw new StorageEngineException(
+          "Cannot open " + describe + " read-only: data-dir " + dir + " is not a directory.", null);
+    }
+    checkEntries(dir, describe, options.allowForeignFiles(), engineFiles);
+    Object dirKey;
+    Object lockKey;
+    try {
+      dirKey = fileKey(dir);
+      Path lockFile = dir.resolve(LOCK_FILE);
+      lockKey = Files.exists(lockFile, LinkOption.NOFOLLOW_LINKS) ? fileKey(lockFile) : null;
+    } catch (IOException e) {
+      throw new StorageEngineException(
+          "Cannot open " + describe + " read-only: cannot read " + dir + ": " + e, e);
+    }
+    return new DataDirectory(dir, ctx, options.minFreeSpace(), null, null, dirKey, lockKey);
+  }
+
+  /** Whether the backend's configuration asks for {@code read-only = true}. */
+  public static boolean readOnlyRequested(BackendContext ctx) {
+    return ctx.config().hasPath(READ_ONLY) && ctx.config().getBoolean(READ_ONLY);
+  }
+
+  /** Whether this directory was opened by {@link #openReadOnly}: no lock, every write refused. */
+  public boolean readOnly() {
+    return readOnly;
+  }
+
+  /**
+   * The holder of {@code dir}'s lock as recorded in its lock file, or empty if none is recorded.
+   */
+  public static Optional<String> recordedHolder(Path dir) {
+    Path file = dir.resolve(LOCK_FILE);
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return Optional.of(describeHolder(readOwnerLine(ch)));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
   /** The directory (absolute, links resolved). */
   public Path path() {
     return path;
@@ -489,6 +574,13 @@ public final class DataDirectory implements AutoCloseable {
    *     was deleted or replaced; the write must not happen
    */
   public void beforeWrite() {
+    if (readOnly) {
+      throw new ReadOnlyBackendException(
+          describe
+              + " was opened with read-only = true (no lock, beside the process that writes):"
+              + " nothing was written. Open it without read-only to write; that waits for the"
+              + " data directory's lock (lock-timeout).");
+    }
     if (failure == null) {
       long now = System.nanoTime();
       if (durability != Durability.FULL && now - nextPresenceCheck < 0) {
@@ -577,6 +669,9 @@ public final class DataDirectory implements AutoCloseable {
         return;
       }
       closed = true;
+    }
+    if (readOnly) {
+      return;
     }
     try {
       if (lockChannel.isOpen()) {
@@ -798,6 +893,7 @@ public final class DataDirectory implements AutoCloseable {
 
   private static boolean isCairnsOwn(Path p, String name) {
     return name.equals(LOCK_FILE)
+        || name.equals(io.cairn.persistence.BackupManifest.FILE) // a backup opened in place
         || name.equals(EncryptionProvider.KEY_CHECK_FILE)
         || name.equals(EncryptionProvider.KEY_CHECK_FILE + ".tmp")
         || (name.startsWith(QUARANTINE_PREFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
@@ -807,7 +903,7 @@ public final class DataDirectory implements AutoCloseable {
   private String checkPresent() {
     try {
       Object d = fileKey(path);
-      Object l = fileKey(path.resolve(LOCK_FILE));
+      Object l = readOnly && lockKey == null ? null : fileKey(path.resolve(LOCK_FILE));
       if (Objects.equals(d, dirKey) && Objects.equals(l, lockKey)) {
         return null;
       }
