@@ -485,15 +485,6 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
     return PostgresBackendProvider.TYPE;
   }
 
-  /** Offers {@link io.cairn.persistence.LeasedQueueStore} (the queue_message table). */
-  @Override
-  public <T> java.util.Optional<T> extension(Class<T> type) {
-    if (type == io.cairn.persistence.LeasedQueueStore.class) {
-      return java.util.Optional.of(type.cast(queues));
-    }
-    return StorageBackend.super.extension(type);
-  }
-
   @Override
   public Durability durability() {
     return ctx.durability();
@@ -1160,9 +1151,15 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
             + ")");
   }
 
-  /** {@link io.cairn.persistence.ChangeNotifications}: LISTEN/NOTIFY (PostgresNotifications). */
+  /**
+   * {@link io.cairn.persistence.LeasedQueueStore} (PostgresQueueStore) and {@link
+   * io.cairn.persistence.ChangeNotifications}: LISTEN/NOTIFY (PostgresNotifications).
+   */
   @Override
   public <T> java.util.Optional<T> extension(Class<T> type) {
+    if (type == io.cairn.persistence.LeasedQueueStore.class) {
+      return java.util.Optional.of(type.cast(queues));
+    }
     if (type == io.cairn.persistence.ChangeNotifications.class) {
       synchronized (this) {
         if (notifications == null && !closed) {
