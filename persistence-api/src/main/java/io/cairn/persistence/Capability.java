@@ -11,7 +11,12 @@ public enum Capability {
   DURABLE,
   /** The backend can take a consistent online copy of itself while in use. */
   CHECKPOINT,
-  /** Stores of this backend may be opened by several processes at once (a networked backend). */
+  /**
+   * Stores of this backend may be opened by several processes at once (a networked backend).
+   * Subsystems that keep an index of a store in one process's memory must not run on such a backend
+   * unless it offers a server-side service for them through {@link StorageBackend#extension}: the
+   * durable queue needs {@link LeasedQueueStore} and refuses to open without it.
+   */
   MULTI_PROCESS,
   /**
    * Snapshots are kept off the Java heap and streamed in chunks on save and load, so a snapshot may

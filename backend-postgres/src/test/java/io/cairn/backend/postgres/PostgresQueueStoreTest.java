@@ -205,4 +205,29 @@ class PostgresQueueStoreTest {
     assertThat(q1.ack("q", 12345, 1)).isFalse();
     assertThat(q1.enqueueAll("q", List.of())).isEmpty();
   }
+
+  @Test
+  void aVersion1SchemaIsMigratedToTheQueueTable() throws Exception {
+    q1.enqueue("q", b("kept?"));
+    r1.backend("pg").keyValue("ns").put(b("k"), b("v"));
+    close();
+    try (Connection c = TestPostgres.shared().connect();
+        Statement st = c.createStatement()) { // back to the layout of version 1
+      st.execute("DROP TABLE " + SCHEMA + ".queue_message");
+      st.execute("DROP SEQUENCE " + SCHEMA + ".queue_message_id");
+      st.execute("UPDATE " + SCHEMA + ".cairn_schema SET version = 1");
+    }
+    r1 = PgTests.open(SCHEMA, "");
+    r2 = PgTests.open(SCHEMA, "");
+    q1 = r1.backend("pg").extension(LeasedQueueStore.class).orElseThrow();
+    assertThat(r1.backend("pg").keyValue("ns").get(b("k"))).isEqualTo(b("v"));
+    long id = q1.enqueue("q", b("new"));
+    assertThat(q1.lease("q", 5, LONG, 5).leases()).extracting(Lease::id).containsExactly(id);
+    try (Connection c = TestPostgres.shared().connect();
+        Statement st = c.createStatement();
+        var rs = st.executeQuery("SELECT version FROM " + SCHEMA + ".cairn_schema")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(2);
+    }
+  }
 }
