@@ -37,6 +37,20 @@ class RecordContentTest {
   }
 
   @Test
+  void appendTimeIsMetadataOutsideEqualityAndMinusOneMeansNotRecorded() {
+    LogRecord timed = new LogRecord(7, b("p"), 1000);
+    assertThat(timed).isEqualTo(new LogRecord(7, b("p"), 2000)).isEqualTo(new LogRecord(7, b("p")));
+    assertThat(timed.hashCode()).isEqualTo(new LogRecord(7, b("p")).hashCode());
+    assertThat(timed.appendedAtMillis()).isEqualTo(1000);
+    assertThat(timed.hasAppendTime()).isTrue();
+    assertThat(new LogRecord(7, b("p")).appendedAtMillis()).isEqualTo(LogRecord.NOT_RECORDED);
+    assertThat(new LogRecord(7, b("p")).hasAppendTime()).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LogRecord(7, b("p"), -2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-2");
+  }
+
+  @Test
   void toStringShowsSizesNeverBytes() {
     String secretKey = "customer-4711";
     String secret = "card=4111111111111111";
@@ -45,7 +59,9 @@ class RecordContentTest {
     String r = new LogRecord(5, b(secret)).toString();
     assertThat(e).isEqualTo("Entry[key=13 bytes, value=21 bytes, version=2, expiresAtMillis=99]");
     assertThat(kv).isEqualTo("KeyValue[key=13 bytes, value=21 bytes]");
-    assertThat(r).isEqualTo("LogRecord[offset=5, payload=21 bytes]");
+    assertThat(r).isEqualTo("LogRecord[offset=5, payload=21 bytes, appendedAt=not recorded]");
+    assertThat(new LogRecord(5, b(secret), 1234).toString())
+        .isEqualTo("LogRecord[offset=5, payload=21 bytes, appendedAt=1234]");
     for (String s : new String[] {e, kv, r}) {
       assertThat(s).doesNotContain(secret).doesNotContain(secretKey).doesNotContain("4111");
     }

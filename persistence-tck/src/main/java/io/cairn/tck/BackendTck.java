@@ -142,6 +142,28 @@ public abstract class BackendTck {
     }
   }
 
+  /** {@link ImporterContract} at this run's durability. */
+  @Nested
+  public class Import extends ImporterContract {
+    /** Instantiated by JUnit. */
+    public Import() {}
+
+    @Override
+    protected String backendConfig() {
+      return config();
+    }
+
+    @Override
+    protected String extraConfig() {
+      return extra();
+    }
+
+    @Override
+    String suiteName() {
+      return BackendTck.this.suiteName(this);
+    }
+  }
+
   /** {@link SnapshotStoreContract} at this run's durability. */
   @Nested
   public class SnapshotStore extends SnapshotStoreContract {

@@ -47,6 +47,35 @@ public abstract class LogStoreContract extends ContractSupport {
   }
 
   @Test
+  public void eachRecordCarriesItsAppendTimeFromTheBackendClock() {
+    long before = clock().millis();
+    log().append(bytes("first"));
+    long after = clock().millis();
+    clock().advance(java.time.Duration.ofSeconds(5));
+    long beforeBatch = clock().millis();
+    log().appendAll(List.of(bytes("a"), bytes("b")));
+    long afterBatch = clock().millis();
+    clock().advance(java.time.Duration.ofSeconds(5));
+    long beforeTx = clock().millis();
+    backend().inTransaction(tx -> tx.log("tck-log").append(bytes("tx")));
+    long afterTx = clock().millis();
+
+    List<LogRecord> all = log().read(0, 10);
+    assertThat(all).hasSize(4);
+    assertThat(all.get(0).appendedAtMillis()).isBetween(before, after);
+    assertThat(all.get(1).appendedAtMillis()).isBetween(beforeBatch, afterBatch);
+    assertThat(all.get(2).appendedAtMillis()).isBetween(beforeBatch, afterBatch);
+    assertThat(all.get(3).appendedAtMillis())
+        .as("appended in a transaction")
+        .isBetween(beforeTx, afterTx);
+    assertThat(all).allMatch(LogRecord::hasAppendTime);
+    assertThat(
+            backend().readTransaction(tx -> tx.log("tck-log").read(3, 1)).get(0).appendedAtMillis())
+        .as("read through a read transaction")
+        .isBetween(beforeTx, afterTx);
+  }
+
+  @Test
   public void appendAllGetsConsecutiveOffsetsAndReturnsTheFirst() {
     log().append(bytes("single"));
     long first = log().appendAll(List.of(bytes("a"), bytes("b"), bytes("c")));

@@ -71,6 +71,26 @@ public abstract class RestartContract extends ContractSupport {
   }
 
   @Test
+  public void logAppendTimesSurviveReopen() {
+    var log = backend().log("tck-restart-times");
+    log.append(bytes("r0"));
+    clock().advance(Duration.ofMinutes(3));
+    log.append(bytes("r1"));
+    List<LogRecord> before = log.read(0, 10);
+
+    List<LogRecord> after = reopen().log("tck-restart-times").read(0, 10);
+    assertThat(after).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      assertThat(after.get(i).appendedAtMillis())
+          .as("append time of offset " + i + " after reopen")
+          .isEqualTo(before.get(i).appendedAtMillis())
+          .isNotEqualTo(LogRecord.NOT_RECORDED);
+    }
+    assertThat(after.get(1).appendedAtMillis() - after.get(0).appendedAtMillis())
+        .isEqualTo(Duration.ofMinutes(3).toMillis());
+  }
+
+  @Test
   public void logOffsetsContinueAfterReopenAndAreNeverReused() {
     var log = backend().log("tck-restart");
     for (int i = 0; i < 10; i++) {

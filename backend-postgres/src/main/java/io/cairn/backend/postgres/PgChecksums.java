@@ -33,6 +33,15 @@ final class PgChecksums {
   }
 
   static int log(String log, long offset, byte[] stored) {
+    return log(log, offset, stored, -1);
+  }
+
+  /**
+   * Row checksum of a log_record row including its append time (schema version 3): a time of -1
+   * (not recorded, rows written before version 3) feeds nothing, so older rows keep their checksum;
+   * any other time follows the payload, so a damaged time fails the row.
+   */
+  static int log(String log, long offset, byte[] stored, long appendedAt) {
     byte[] n = log.getBytes(StandardCharsets.UTF_8);
     ByteBuffer[] h = new ByteBuffer[1];
     CRC32C crc = start('l', 'g', n.length, 8, h);
@@ -40,6 +49,9 @@ final class PgChecksums {
     crc.update(h[0]);
     crc.update(n);
     crc.update(stored);
+    if (appendedAt != -1) {
+      crc.update(ByteBuffer.allocate(8).putLong(appendedAt).flip());
+    }
     return (int) crc.getValue();
   }
 

@@ -831,7 +831,7 @@ final class PostgresBackend implements StorageBackend {
     Map<String, long[]> seen = new TreeMap<>(); // first, last
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT log, record_offset, payload, crc FROM log_record ORDER BY log,"
+            "SELECT log, record_offset, payload, crc, appended_at FROM log_record ORDER BY log,"
                 + " record_offset")) {
       ps.setFetchSize(1000);
       try (ResultSet rs = ps.executeQuery()) {
@@ -850,7 +850,7 @@ final class PostgresBackend implements StorageBackend {
                     + " are missing (a gap inside the log)");
           }
           e[1] = offset;
-          if (PgChecksums.log(logName, offset, rs.getBytes(3)) != rs.getInt(4)) {
+          if (PgChecksums.log(logName, offset, rs.getBytes(3), rs.getLong(5)) != rs.getInt(4)) {
             problems.add("log:" + logName + " record " + offset + ": fails its checksum");
           }
           if (++rows % 10_000 == 0) {

@@ -40,13 +40,14 @@ final class PostgresLogStore implements LogStore {
       "INSERT INTO log_head (log, first_offset, next_offset) VALUES (?, 0, 0)"
           + " ON CONFLICT (log) DO NOTHING";
   static final String INSERT =
-      "INSERT INTO log_record (log, record_offset, payload, crc) VALUES (?, ?, ?, ?)";
+      "INSERT INTO log_record (log, record_offset, payload, crc, appended_at)"
+          + " VALUES (?, ?, ?, ?, ?)";
   static final String HEAD = "SELECT first_offset, next_offset FROM log_head WHERE log = ?";
 
   /** One statement, so one snapshot: the head and the records agree. */
   static final String READ =
-      "SELECT h.first_offset, h.next_offset, r.record_offset, r.payload, r.crc"
-          + " FROM log_head h LEFT JOIN LATERAL (SELECT record_offset, payload, crc"
+      "SELECT h.first_offset, h.next_offset, r.record_offset, r.payload, r.crc, r.appended_at"
+          + " FROM log_head h LEFT JOIN LATERAL (SELECT record_offset, payload, crc, appended_at"
           + " FROM log_record WHERE log = h.log AND record_offset >= greatest(?, h.first_offset)"
           + " AND record_offset < h.next_offset ORDER BY record_offset LIMIT ?) r ON true"
           + " WHERE h.log = ?";
@@ -69,7 +70,8 @@ final class PostgresLogStore implements LogStore {
   @Override
   public long append(byte[] payload) {
     List<byte[]> one = sealed(backend, java.util.Collections.singletonList(payload));
-    return backend.transaction("append", where, c -> appendIn(c, name, one));
+    return backend.transaction(
+        "append", where, c -> appendIn(c, name, one, backend.clock().millis()));
   }
 
   /**
@@ -95,7 +97,9 @@ final class PostgresLogStore implements LogStore {
       return nextOffset();
     }
     return backend.transaction(
-        "appendAll", where + " (" + sealed.size() + " records)", c -> appendIn(c, name, sealed));
+        "appendAll",
+        where + " (" + sealed.size() + " records)",
+        c -> appendIn(c, name, sealed, backend.clock().millis()));
   }
 
   @Override
@@ -126,16 +130,18 @@ final class PostgresLogStore implements LogStore {
                   throw missing(expected, offset, first, next);
                 }
                 byte[] stored = rs.getBytes(4);
-                if (PgChecksums.log(name, offset, stored) != rs.getInt(5)) {
+                long appendedAt = rs.getLong(6);
+                if (PgChecksums.log(name, offset, stored, appendedAt) != rs.getInt(5)
+                    || appendedAt < -1) {
                   throw new StoreCorruptedException(
                       "Record "
                           + offset
                           + " of "
                           + where
-                          + " fails its checksum (over log, offset and payload); it is not"
+                          + " fails its checksum (over log, offset, payload and append time); it is not"
                           + " returned. Run 'cairn verify' and restore from a backup.");
                 }
-                out.add(new LogRecord(offset, backend.unseal(stored)));
+                out.add(new LogRecord(offset, backend.unseal(stored), appendedAt));
               }
               long start = Math.max(fromOffset, first);
               if (first >= 0 && out.size() < maxRecords && start + out.size() < next) {
@@ -219,9 +225,11 @@ final class PostgresLogStore implements LogStore {
 
   /**
    * Appends already sealed payloads on {@code c}, inside the caller's transaction (which holds the
-   * head row's lock until it ends); returns the first offset.
+   * head row's lock until it ends); returns the first offset. Each record stores {@code appendedAt}
+   * (epoch millis by the backend clock) as its append time.
    */
-  static long appendIn(Connection c, String log, List<byte[]> sealed) throws SQLException {
+  static long appendIn(Connection c, String log, List<byte[]> sealed, long appendedAt)
+      throws SQLException {
     long next = -1;
     try (PreparedStatement ps = c.prepareStatement(TAKE)) {
       for (int attempt = 0; attempt < 2 && next < 0; attempt++) {
@@ -247,7 +255,8 @@ final class PostgresLogStore implements LogStore {
         ps.setString(1, log);
         ps.setLong(2, offset);
         ps.setBytes(3, p);
-        ps.setInt(4, PgChecksums.log(log, offset, p));
+        ps.setInt(4, PgChecksums.log(log, offset, p, appendedAt));
+        ps.setLong(5, appendedAt);
         offset++;
         if (sealed.size() == 1) {
           ps.executeUpdate();

@@ -20,7 +20,9 @@ import java.util.List;
  *                kv_expiry: index on expires_at WHERE expires_at &lt;&gt; 0 (for the sweeper)
  * kv_version     sequence, INCREMENT BY 1000: each call hands a process a block of versions
  * log_head       (log, first_offset, next_offset)             PRIMARY KEY (log)
- * log_record     (log, record_offset, payload, crc)           PRIMARY KEY (log, record_offset)
+ * log_record     (log, record_offset, payload, crc, appended_at) PRIMARY KEY (log, record_offset)
+ *                appended_at: epoch millis by the backend clock at append; -1 = not recorded
+ *                (rows written before the append-time step); in the row checksum unless -1
  * snapshot       (store, version, save_id, size, crc, created_at, chunks, row_crc)
  *                                                             PRIMARY KEY (store, version)
  * snapshot_chunk (save_id, seq, data, crc)                    PRIMARY KEY (save_id, seq)
@@ -63,12 +65,21 @@ import java.util.List;
  */
 final class PostgresSchema {
   /** The layout version this code writes and reads. */
-  static final int VERSION = 1;
+  static final int VERSION = 2;
 
   /** Versions handed out per call of nextval('kv_version'). */
   static final int VERSION_BLOCK = 1000;
 
   private PostgresSchema() {}
+
+  /**
+   * The log append-time step, self-contained: adds {@code log_record.appended_at}, -1 (not
+   * recorded) for existing rows, whose checksums stay valid (PgChecksums.log). Planned as schema
+   * version 3, after the queue table of version 2 from another branch; until both are merged it is
+   * the next step here. The lead orders the steps at merge (it must follow every released step).
+   */
+  static final List<String> LOG_APPEND_TIME_STEP =
+      List.of("ALTER TABLE log_record ADD COLUMN appended_at bigint NOT NULL DEFAULT -1");
 
   /** Step k creates version k + 1 from version k. */
   private static final List<List<String>> STEPS =
@@ -94,7 +105,8 @@ final class PostgresSchema {
                   + " row_crc integer NOT NULL, PRIMARY KEY (store, version))",
               "CREATE TABLE snapshot_chunk (save_id bigint NOT NULL, seq integer NOT NULL,"
                   + " data bytea NOT NULL, crc integer NOT NULL, PRIMARY KEY (save_id, seq))",
-              "CREATE SEQUENCE snapshot_save"));
+              "CREATE SEQUENCE snapshot_save"),
+          LOG_APPEND_TIME_STEP);
 
   /** Tables, for stats and compact. */
   static final List<String> TABLES =

@@ -112,7 +112,10 @@ final class PostgresTransaction implements Transaction {
       public long append(byte[] payload) {
         List<byte[]> one =
             PostgresLogStore.sealed(backend, java.util.Collections.singletonList(payload));
-        return run("append", where, c -> PostgresLogStore.appendIn(c, name, one));
+        return run(
+            "append",
+            where,
+            c -> PostgresLogStore.appendIn(c, name, one, backend.clock().millis()));
       }
 
       @Override
@@ -121,7 +124,10 @@ final class PostgresTransaction implements Transaction {
         if (sealed.isEmpty()) {
           return nextOffset();
         }
-        return run("appendAll", where, c -> PostgresLogStore.appendIn(c, name, sealed));
+        return run(
+            "appendAll",
+            where,
+            c -> PostgresLogStore.appendIn(c, name, sealed, backend.clock().millis()));
       }
 
       @Override

@@ -14,7 +14,8 @@ import java.util.Arrays;
  * keys stay short and every store's keys form one contiguous range.
  *
  * column family "default" (meta)
- *   "layout-version"              -> int32   (1; a different value refuses to open)
+ *   "layout-version"              -> int32   (2; 1 is upgraded at open, see below; any other
+ *                                            value refuses to open)
  *   "next-store-id"               -> int32   next sid to hand out (ids start at 1)
  *   "next-save-id"                -> int64   next snapshot save id to hand out
  *   "next-version"                -> int64   exclusive bound of the KV versions reserved so far
@@ -23,6 +24,10 @@ import java.util.Arrays;
  *   "log-next/" sid               -> int64   next offset of log sid, written in the same batch as
  *                                            every append (absent in logs written before it was
  *                                            introduced: then last record + 1)
+ *   "log-timed-from/" sid         -> int64   first offset whose record carries its append time;
+ *                                            written only by the upgrade from layout 1 (= the
+ *                                            log's next offset then); absent = 0 (a log created
+ *                                            under layout 2: every record carries it)
  *
  * column family "kv"
  *   sid key                       -> version:int64 expiresAtMillis:int64 value-bytes
@@ -31,7 +36,10 @@ import java.util.Arrays;
  *   sid expiresAtMillis:int64 key -> empty
  *
  * column family "log"
- *   sid offset:int64              -> payload (sealed)
+ *   sid offset:int64              -> appendedAtMillis:int64 payload (sealed)   offsets >= the log's
+ *                                    log-timed-from; below it (records written under layout 1):
+ *                                    payload (sealed) only, read with append time -1 (not
+ *                                    recorded). The time is epoch millis by the backend clock.
  *
  * column family "snapshot"         (committed snapshot metadata)
  *   sid version:int64             -> saveId:int64 size:int64 crc32c:int64 createdAt:int64
@@ -85,12 +93,23 @@ import java.util.Arrays;
  *
  * Compatible changes (new column families, new meta keys) keep the version; anything that changes
  * how an existing key or value is read bumps it and needs a migration.
+ *
+ * <h2>Layout 1 to 2 (log append times)</h2>
+ *
+ * Layout 1 stored a log record's value as the sealed payload alone. Layout 2 prefixes new records
+ * with their append time; an older Cairn would read that prefix as payload, so the version is
+ * bumped (layout 1 code refuses layout 2). The upgrade rewrites no record: one batch writes {@code
+ * log-timed-from/sid = next offset} for every log in the catalog and {@code layout-version = 2}, so
+ * it is atomic, and the records below each mark keep reading as "append time not recorded".
  */
 final class Layout {
   private Layout() {}
 
   /** Version of this layout, stored under {@code layout-version}. */
-  static final int LAYOUT_VERSION = 1;
+  static final int LAYOUT_VERSION = 2;
+
+  /** The layout upgraded at open to {@link #LAYOUT_VERSION} (see "Layout 1 to 2"). */
+  static final int LAYOUT_VERSION_UNTIMED_LOGS = 1;
 
   static final String CF_KV = "kv";
   static final String CF_KV_EXPIRY = "kv-expiry";
@@ -105,6 +124,7 @@ final class Layout {
   static final byte[] CATALOG_PREFIX = ascii("store/");
   static final byte[] LOG_FIRST_PREFIX = ascii("log-first/");
   static final byte[] LOG_NEXT_PREFIX = ascii("log-next/");
+  static final byte[] LOG_TIMED_FROM_PREFIX = ascii("log-timed-from/");
 
   /** Bytes of the KV value header: version and expiry. */
   static final int KV_HEADER = 16;
@@ -123,6 +143,12 @@ final class Layout {
   static byte[] logFirstKey(int sid) {
     byte[] k = Arrays.copyOf(LOG_FIRST_PREFIX, LOG_FIRST_PREFIX.length + 4);
     putInt(k, LOG_FIRST_PREFIX.length, sid);
+    return k;
+  }
+
+  static byte[] logTimedFromKey(int sid) {
+    byte[] k = Arrays.copyOf(LOG_TIMED_FROM_PREFIX, LOG_TIMED_FROM_PREFIX.length + 4);
+    putInt(k, LOG_TIMED_FROM_PREFIX.length, sid);
     return k;
   }
 

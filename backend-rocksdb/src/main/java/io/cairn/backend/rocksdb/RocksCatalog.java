@@ -49,6 +49,9 @@ final class RocksCatalog {
         b.put(engine.metaCf, Layout.LAYOUT_VERSION_KEY, Layout.intBytes(Layout.LAYOUT_VERSION));
         engine.db.write(engine.writeOptions(), b);
       }
+    } else if (version.length == 4
+        && Layout.getInt(version, 0) == Layout.LAYOUT_VERSION_UNTIMED_LOGS) {
+      upgradeToTimedLogs();
     } else if (version.length != 4 || Layout.getInt(version, 0) != Layout.LAYOUT_VERSION) {
       throw new StorageEngineException(
           engine.describe
@@ -81,6 +84,25 @@ final class RocksCatalog {
         catalog.put(entry, Layout.getInt(it.value(), 0));
       }
       it.status();
+    }
+  }
+
+  /**
+   * Layout 1 to 2 (see {@link Layout}): marks every existing log's next offset as the first one
+   * carrying an append time and sets the new version, in one batch. Rewrites no record.
+   */
+  private void upgradeToTimedLogs() throws RocksDBException {
+    byte[] logPrefix = Layout.concat(Layout.CATALOG_PREFIX, Layout.ascii("log/"));
+    try (WriteBatch b = new WriteBatch();
+        RocksIterator it = engine.db.newIterator(engine.metaCf, engine.readOptions)) {
+      for (it.seek(logPrefix); it.isValid() && Layout.startsWith(it.key(), logPrefix); it.next()) {
+        int sid = Layout.getInt(it.value(), 0);
+        long next = RocksLogStore.positions(engine, sid, engine.readOptions)[1];
+        b.put(engine.metaCf, Layout.logTimedFromKey(sid), Layout.longBytes(next));
+      }
+      it.status();
+      b.put(engine.metaCf, Layout.LAYOUT_VERSION_KEY, Layout.intBytes(Layout.LAYOUT_VERSION));
+      engine.db.write(engine.writeOptions(), b);
     }
   }
 

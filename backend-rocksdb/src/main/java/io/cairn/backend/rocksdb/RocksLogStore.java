@@ -27,14 +27,18 @@ final class RocksLogStore implements LogStore {
   private final RocksDbBackend b;
   private final String name;
   final int sid;
+  // records at offsets >= timedFrom carry their append time (see Layout); fixed after open
+  private final long timedFrom;
   private final ReentrantLock lock = new ReentrantLock();
   private volatile long first;
   private volatile long next;
 
-  private RocksLogStore(RocksDbBackend b, String name, int sid, long first, long next) {
+  private RocksLogStore(
+      RocksDbBackend b, String name, int sid, long first, long next, long timedFrom) {
     this.b = b;
     this.name = name;
     this.sid = sid;
+    this.timedFrom = timedFrom;
     this.first = first;
     this.next = next;
   }
@@ -45,14 +49,16 @@ final class RocksLogStore implements LogStore {
    */
   static RocksLogStore load(RocksDbBackend b, String name, int sid) {
     long[] pos = b.call("open log", "log:" + name, () -> positions(b, sid, b.readOptions));
-    return new RocksLogStore(b, name, sid, pos[0], pos[1]);
+    byte[] t =
+        b.call("open log", "log:" + name, () -> b.db.get(b.metaCf, Layout.logTimedFromKey(sid)));
+    return new RocksLogStore(b, name, sid, pos[0], pos[1], t == null ? 0 : Layout.getLong(t, 0));
   }
 
   /**
    * First and next offset of log {@code sid} as stored, read with {@code readOptions} (the latest
    * state, or a read transaction's snapshot). The caller is inside the guard.
    */
-  static long[] positions(RocksDbBackend b, int sid, org.rocksdb.ReadOptions readOptions)
+  static long[] positions(RocksEngine b, int sid, org.rocksdb.ReadOptions readOptions)
       throws RocksDBException {
     byte[] f = b.db.get(b.metaCf, readOptions, Layout.logFirstKey(sid));
     long first = f == null ? 0 : Layout.getLong(f, 0);
@@ -68,9 +74,62 @@ final class RocksLogStore implements LogStore {
     return new long[] {first, next};
   }
 
-  /** The payload of the record stored at {@code offset} (opened by the one Sealer). */
-  byte[] payload(long offset, byte[] stored) {
-    return Sealer.of(b.name(), b.encryption).openPayload(name, offset, stored);
+  /** The record stored at {@code offset}: its append time and payload (opened by the Sealer). */
+  LogRecord record(long offset, byte[] stored) {
+    if (offset < timedFrom) {
+      return new LogRecord(
+          offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, stored));
+    }
+    long at = appendTime(offset, stored);
+    byte[] sealed = java.util.Arrays.copyOfRange(stored, 8, stored.length);
+    return new LogRecord(
+        offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, sealed), at);
+  }
+
+  private long appendTime(long offset, byte[] stored) {
+    long at = stored.length < 8 ? -2 : Layout.getLong(stored, 0);
+    if (at < 0) {
+      throw new StoreCorruptedException(
+          b.describe
+              + ", "
+              + where()
+              + ": record "
+              + offset
+              + (stored.length < 8
+                  ? " is too short for its append time"
+                  : " has a negative append time " + at)
+              + "; it is not returned. Run 'cairn verify' and restore from a backup.");
+    }
+    return at;
+  }
+
+  /** The value stored for {@code payload} at {@code offset}, appended at {@code at}. */
+  byte[] stored(long offset, byte[] payload, long at) {
+    byte[] sealed = Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload);
+    if (offset < timedFrom) {
+      throw new IllegalStateException("append below the log's timed-from offset " + timedFrom);
+    }
+    byte[] out = new byte[8 + sealed.length];
+    Layout.putLong(out, 0, at);
+    System.arraycopy(sealed, 0, out, 8, sealed.length);
+    return out;
+  }
+
+  /** The stored value re-sealed with the primary key (time kept), or null if already sealed so. */
+  byte[] resealed(long offset, byte[] stored) {
+    Sealer sealer = Sealer.of(b.name(), b.encryption);
+    if (offset < timedFrom) {
+      return sealer.needsReseal(stored) ? sealer.resealPayload(name, offset, stored) : null;
+    }
+    appendTime(offset, stored);
+    byte[] sealed = java.util.Arrays.copyOfRange(stored, 8, stored.length);
+    if (!sealer.needsReseal(sealed)) {
+      return null;
+    }
+    byte[] fresh = sealer.resealPayload(name, offset, sealed);
+    byte[] out = java.util.Arrays.copyOf(stored, 8 + fresh.length);
+    System.arraycopy(fresh, 0, out, 8, fresh.length);
+    return out;
   }
 
   /** Re-reads first and next offsets from the engine after it was restarted (see backend). */
@@ -104,10 +163,7 @@ final class RocksLogStore implements LogStore {
       try {
         long offset = next;
         try (WriteBatch batch = new WriteBatch()) {
-          batch.put(
-              b.logCf,
-              Layout.logKey(sid, offset),
-              Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload));
+          batch.put(b.logCf, Layout.logKey(sid, offset), stored(offset, payload, b.clock.millis()));
           recordNext(batch, offset + 1);
           b.db.write(b.writeOptions(), batch);
         }
@@ -140,11 +196,9 @@ final class RocksLogStore implements LogStore {
       try (WriteBatch batch = new WriteBatch()) {
         long start = next;
         long offset = start;
+        long at = b.clock.millis(); // one instant for the batch
         for (byte[] p : payloads) {
-          batch.put(
-              b.logCf,
-              Layout.logKey(sid, offset),
-              Sealer.of(b.name(), b.encryption).sealPayload(name, offset, p));
+          batch.put(b.logCf, Layout.logKey(sid, offset), stored(offset, p, at));
           offset++;
         }
         recordNext(batch, offset);
@@ -199,7 +253,7 @@ final class RocksLogStore implements LogStore {
               missing[1] = offset;
               return false;
             }
-            out.add(new LogRecord(offset, payload(offset, v)));
+            out.add(record(offset, v));
             expected[0] = offset + 1;
             return out.size() < maxRecords;
           });

@@ -133,7 +133,7 @@ final class RocksReadTransaction implements Transaction.ReadView {
                   if (offset != start + out.size()) {
                     break;
                   }
-                  out.add(new LogRecord(offset, log.payload(offset, it.value())));
+                  out.add(log.record(offset, it.value()));
                 }
                 it.status();
               }

@@ -82,14 +82,13 @@ final class RocksReseal {
             });
       }
       case LOG -> {
-        int sid = b.logStore(name).sid;
+        RocksLogStore log = b.logStore(name);
         yield range(
             id,
             b.logCf,
-            Layout.sidPrefix(sid),
-            Layout.sidEnd(sid),
-            (k, v) ->
-                sealer.needsReseal(v) ? sealer.resealPayload(name, Layout.logOffset(k), v) : null);
+            Layout.sidPrefix(log.sid),
+            Layout.sidEnd(log.sid),
+            (k, v) -> log.resealed(Layout.logOffset(k), v));
       }
       case SNAPSHOT -> {
         int sid = ((RocksSnapshotStore) b.snapshots(name)).sid;

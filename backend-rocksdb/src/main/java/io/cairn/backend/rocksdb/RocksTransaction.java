@@ -3,7 +3,6 @@ package io.cairn.backend.rocksdb;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.Transaction;
 import io.cairn.persistence.spi.ArgumentChecks;
-import io.cairn.persistence.spi.Sealer;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -177,9 +176,7 @@ final class RocksTransaction implements Transaction {
       long offset = log.nextOffset() + pending;
       try {
         batch.put(
-            b.logCf,
-            Layout.logKey(log.sid, offset),
-            Sealer.of(b.name(), b.encryption).sealPayload(log.name(), offset, payload));
+            b.logCf, Layout.logKey(log.sid, offset), log.stored(offset, payload, b.clock.millis()));
       } catch (RocksDBException e) {
         throw b.failure(e, "append in transaction", "log:" + log.name() + " offset " + offset);
       }

@@ -32,6 +32,24 @@ final class RowChecksums {
 
   /** Row checksum of a {@code log_record} row over log, record_offset and the stored payload. */
   static int log(String log, long offset, byte[] stored) {
+    return (int) logCrc(log, offset, stored).getValue();
+  }
+
+  /**
+   * Row checksum of a {@code log_record} row of schema v4 over log, record_offset, the stored
+   * payload and appended_at. A row with {@code appended_at = -1} (written before v4, time not
+   * recorded) has the v3 checksum, so migration 3 -> 4 rewrites nothing; any other time is fed to
+   * the CRC after the payload, so a damaged time fails the row like a damaged payload.
+   */
+  static int log(String log, long offset, byte[] stored, long appendedAt) {
+    CRC32C crc = logCrc(log, offset, stored);
+    if (appendedAt != -1) {
+      crc.update(ByteBuffer.allocate(8).putLong(appendedAt).flip());
+    }
+    return (int) crc.getValue();
+  }
+
+  private static CRC32C logCrc(String log, long offset, byte[] stored) {
     CRC32C crc = new CRC32C();
     byte[] n = log.getBytes(StandardCharsets.UTF_8);
     ByteBuffer head = ByteBuffer.allocate(16);
@@ -40,7 +58,7 @@ final class RowChecksums {
     crc.update(head);
     crc.update(n);
     crc.update(stored);
-    return (int) crc.getValue();
+    return crc;
   }
 
   /** Row checksum of a {@code snapshot} row over every other column. */

@@ -704,7 +704,7 @@ final class SqliteBackend implements StorageBackend {
     try (Statement st = c.jdbc().createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT log, record_offset, payload, crc FROM log_record"
+                "SELECT log, record_offset, payload, crc, appended_at FROM log_record"
                     + " ORDER BY log, record_offset")) {
       while (rs.next()) {
         String logName = rs.getString(1);
@@ -723,7 +723,7 @@ final class SqliteBackend implements StorageBackend {
                   + " are missing (a gap inside the log)");
         }
         e.last = offset;
-        if (RowChecksums.log(logName, offset, rs.getBytes(3)) != rs.getLong(4)) {
+        if (RowChecksums.log(logName, offset, rs.getBytes(3), rs.getLong(5)) != rs.getLong(4)) {
           problems.add("log:" + logName + " record " + offset + ": the record fails its checksum");
         }
         if (++records % 10_000 == 0) {

@@ -36,7 +36,7 @@ import org.sqlite.SQLiteOpenMode;
  *        writes the header of an empty file); compact() converts older files with one VACUUM,
  *        then gives free pages back with incremental_vacuum and truncates the WAL.
  *
- * SCHEMA v3 (the current one; v2 and v1 differences are listed after it)
+ * SCHEMA v4 (the current one; v3, v2 and v1 differences are listed after it)
  *   kv(ns TEXT, key BLOB, value BLOB, version INTEGER, expires_at INTEGER, crc INTEGER,
  *      PRIMARY KEY (ns, key)) WITHOUT ROWID
  *        one row per live-or-expired entry of every key-value namespace. BLOB keys compare with
@@ -61,9 +61,12 @@ import org.sqlite.SQLiteOpenMode;
  *        it. So versions strictly increase across restarts and crashes; after a crash up to
  *        65536 numbers are skipped.
  *   log_record(log TEXT, record_offset INTEGER, payload BLOB, crc INTEGER,
- *              PRIMARY KEY (log, record_offset)) WITHOUT ROWID
+ *              appended_at INTEGER, PRIMARY KEY (log, record_offset)) WITHOUT ROWID
  *        offsets are integers in the primary key, gap-free from log_meta.start_offset upward.
- *        crc = RowChecksums.log over log, record_offset and payload (signed).
+ *        appended_at = epoch millis by the backend clock when the record's batch was written;
+ *        -1 = not recorded (rows written before v4). crc = RowChecksums.log over log,
+ *        record_offset, payload and appended_at (signed; a -1 time feeds nothing, so v3 rows keep
+ *        their checksum).
  *   log_meta(log TEXT PRIMARY KEY, start_offset INTEGER) WITHOUT ROWID
  *        written only by truncateBefore: every offset below start_offset was discarded, so
  *        nextOffset = max(start_offset, max(record_offset) + 1) and offsets are never reused.
@@ -83,6 +86,10 @@ import org.sqlite.SQLiteOpenMode;
  *        catalog row means a damaged catalog. An emptied kv namespace is legitimate, so a lost kv
  *        namespace cannot be told from an emptied one (rows lost inside SQLite's pages are caught
  *        by integrity_check and the row checksums instead).
+ *
+ * SCHEMA v3 (migrated forward on open, in one transaction)
+ *   log_record had no appended_at. Migration 3 -> 4 adds it with default -1 (not recorded);
+ *   checksums are unchanged (see above).
  *
  * SCHEMA v2 (migrated forward on open, in one transaction)
  *   kv.crc and log_record.crc covered the value/payload only (log crc unsigned); no catalog, no
@@ -129,7 +136,7 @@ import org.sqlite.SQLiteOpenMode;
 final class SqliteDatabase {
   static final String DB_FILE = "cairn.db";
   static final int APPLICATION_ID = 0x4341524E;
-  static final int CURRENT_VERSION = 3;
+  static final int CURRENT_VERSION = 4;
 
   /** The meta row holding the version reservation (see SCHEMA v3). */
   static final String VERSION_RESERVED = "kv-version-reserved";
@@ -189,7 +196,8 @@ final class SqliteDatabase {
                   + " ON CONFLICT (kind, name) DO UPDATE SET hw = excluded.hw; END",
               "CREATE TRIGGER snapshot_catalog_delete AFTER DELETE ON snapshot BEGIN"
                   + " UPDATE catalog SET hw = (SELECT count(*) FROM snapshot WHERE store = OLD.store)"
-                  + " WHERE kind = 'snapshot' AND name = OLD.store; END"));
+                  + " WHERE kind = 'snapshot' AND name = OLD.store; END"),
+          List.of("ALTER TABLE log_record ADD COLUMN appended_at INTEGER NOT NULL DEFAULT -1"));
 
   private static final org.slf4j.Logger MIGRATION_LOG =
       org.slf4j.LoggerFactory.getLogger(SqliteDatabase.class);

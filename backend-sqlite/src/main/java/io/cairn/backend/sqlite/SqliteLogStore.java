@@ -23,9 +23,10 @@ final class SqliteLogStore implements LogStore {
       "SELECT max(coalesce((SELECT max(record_offset) + 1 FROM log_record WHERE log = ?), 0),"
           + " coalesce((SELECT start_offset FROM log_meta WHERE log = ?), 0))";
   static final String INSERT =
-      "INSERT INTO log_record (log, record_offset, payload, crc) VALUES (?, ?, ?, ?)";
+      "INSERT INTO log_record (log, record_offset, payload, crc, appended_at)"
+          + " VALUES (?, ?, ?, ?, ?)";
   static final String READ =
-      "SELECT record_offset, payload, crc FROM log_record"
+      "SELECT record_offset, payload, crc, appended_at FROM log_record"
           + " WHERE log = ? AND record_offset >= ? ORDER BY record_offset LIMIT ?";
   static final String FIRST = "SELECT min(record_offset) FROM log_record WHERE log = ?";
   static final String TRUNCATE = "DELETE FROM log_record WHERE log = ? AND record_offset < ?";
@@ -126,12 +127,13 @@ final class SqliteLogStore implements LogStore {
               long offset = rs.getLong(1);
               byte[] stored = rs.getBytes(2);
               long crc = rs.getLong(3);
-              int actual = RowChecksums.log(log, offset, stored);
+              long appendedAt = rs.getLong(4);
+              int actual = RowChecksums.log(log, offset, stored, appendedAt);
               if (actual != crc) {
                 throw new StoreCorruptedException(
                     String.format(
                         "Record %d of %s in %s fails its checksum (stored CRC-32C %08x,"
-                            + " computed %08x over log name, offset and payload); it is not"
+                            + " computed %08x over log name, offset, payload and append time); it is not"
                             + " returned. Run 'cairn verify' and restore from a backup.",
                         offset, where, backend.describe(), (int) crc, actual));
               }
@@ -144,7 +146,16 @@ final class SqliteLogStore implements LogStore {
                             + " lost. Run 'cairn verify' and restore from a backup.",
                         where, backend.describe(), expected, offset));
               }
-              out.add(new LogRecord(offset, backend.sealer().openPayload(log, offset, stored)));
+              if (appendedAt < -1) {
+                throw new StoreCorruptedException(
+                    String.format(
+                        "Record %d of %s in %s records a negative append time %d; it is not"
+                            + " returned. Run 'cairn verify' and restore from a backup.",
+                        offset, where, backend.describe(), appendedAt));
+              }
+              out.add(
+                  new LogRecord(
+                      offset, backend.sealer().openPayload(log, offset, stored), appendedAt));
             }
           }
           return out;
@@ -231,7 +242,7 @@ final class SqliteLogStore implements LogStore {
   static long appendIn(Writer.Session s, Sealer sealer, String log, byte[] payload)
       throws SQLException {
     long offset = nextOffset(s, log);
-    insert(s, log, offset, sealer.sealPayload(log, offset, payload));
+    insert(s, log, offset, sealer.sealPayload(log, offset, payload), s.now());
     s.cacheNextOffset(log, offset + 1);
     return offset;
   }
@@ -241,20 +252,22 @@ final class SqliteLogStore implements LogStore {
     long first = nextOffset(s, log);
     long offset = first;
     for (byte[] p : payloads) {
-      insert(s, log, offset, sealer.sealPayload(log, offset, p));
+      insert(s, log, offset, sealer.sealPayload(log, offset, p), s.now());
       offset++;
     }
     s.cacheNextOffset(log, offset);
     return first;
   }
 
-  private static void insert(Writer.Session s, String log, long offset, byte[] stored)
+  /** Inserts one sealed record with its append time (epoch millis, the batch's clock instant). */
+  static void insert(Writer.Session s, String log, long offset, byte[] stored, long appendedAt)
       throws SQLException {
     PreparedStatement ps = s.conn().prepare(INSERT);
     ps.setString(1, log);
     ps.setLong(2, offset);
     ps.setBytes(3, stored);
-    ps.setInt(4, RowChecksums.log(log, offset, stored));
+    ps.setInt(4, RowChecksums.log(log, offset, stored, appendedAt));
+    ps.setLong(5, appendedAt);
     ps.executeUpdate();
   }
 }

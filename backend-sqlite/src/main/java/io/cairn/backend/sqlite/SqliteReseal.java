@@ -43,7 +43,8 @@ final class SqliteReseal {
   private static final String KV_UPDATE =
       "UPDATE kv SET value = ?, crc = ? WHERE ns = ? AND key = ?";
   private static final String LOG_PAGE =
-      "SELECT log, record_offset, payload, crc FROM log_record WHERE (log, record_offset) > (?, ?)"
+      "SELECT log, record_offset, payload, crc, appended_at FROM log_record"
+          + " WHERE (log, record_offset) > (?, ?)"
           + " ORDER BY log, record_offset LIMIT "
           + PAGE;
   private static final String LOG_UPDATE =
@@ -178,7 +179,8 @@ final class SqliteReseal {
                         String log = rs.getString(1);
                         long offset = rs.getLong(2);
                         byte[] stored = rs.getBytes(3);
-                        int actual = RowChecksums.log(log, offset, stored);
+                        long appendedAt = rs.getLong(5);
+                        int actual = RowChecksums.log(log, offset, stored, appendedAt);
                         if (actual != rs.getLong(4)) {
                           throw new StoreCorruptedException(
                               String.format(
@@ -191,7 +193,7 @@ final class SqliteReseal {
                         boolean reseal = sealer.needsReseal(stored);
                         if (reseal) {
                           byte[] fresh = sealer.resealPayload(log, offset, stored);
-                          int crc = RowChecksums.log(log, offset, fresh);
+                          int crc = RowChecksums.log(log, offset, fresh, appendedAt);
                           updates.add(new Object[] {fresh, crc, log, offset});
                         }
                         out.add(new StoreId(StoreKind.LOG, log), reseal);

@@ -121,6 +121,31 @@ class SqliteMigrationTest {
   }
 
   @Test
+  void aDamagedAppendTimeFailsTheRowChecksum() throws Exception {
+    TestBackends.ManualClock clock = new TestBackends.ManualClock();
+    try (PersistenceRegistry r = TestBackends.open(dir, "", clock)) {
+      r.backend("main").log("events").append(b("e0"));
+      assertThat(r.backend("main").log("events").read(0, 1).get(0).appendedAtMillis())
+          .isEqualTo(clock.millis());
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
+        Statement st = c.createStatement()) {
+      assertThat(st.executeUpdate("UPDATE log_record SET appended_at = appended_at + 1"))
+          .isEqualTo(1);
+    }
+    try (PersistenceRegistry r = TestBackends.open(dir, "", clock)) {
+      assertThatThrownBy(() -> r.backend("main").log("events").read(0, 1))
+          .isInstanceOf(StoreCorruptedException.class)
+          .hasMessageContaining("Record 0 of log:events")
+          .hasMessageContaining("append time");
+      assertThat(r.backend("main").verify(Progress.NONE).problems())
+          .singleElement()
+          .asString()
+          .contains("log:events record 0");
+    }
+  }
+
+  @Test
   void versionsKeepIncreasingAcrossRestartsAndReservations() {
     long last = 0;
     for (int open = 0; open < 3; open++) {
@@ -217,7 +242,11 @@ class SqliteMigrationTest {
       assertThatThrownBy(() -> backend.keyValue("even").get(b("broken")))
           .isInstanceOf(StoreCorruptedException.class);
       assertThat(backend.log("events").read(0, 10)).hasSize(4);
+      assertThat(backend.log("events").read(0, 10))
+          .as("records written before schema v4 have no append time")
+          .allMatch(rec -> rec.appendedAtMillis() == io.cairn.persistence.LogRecord.NOT_RECORDED);
       assertThat(backend.log("events").append(b("new"))).isEqualTo(5);
+      assertThat(backend.log("events").read(5, 1).get(0).hasAppendTime()).isTrue();
       try (var in = backend.snapshots("state").load(3)) {
         assertThat(in.readAllBytes()).isEqualTo(b("snapshot data"));
       }

@@ -11,12 +11,16 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The log of every {@link EngineBackend}: records {@code 'L' | sealed payload} under their 8-byte
- * big-endian offset, and the position record {@code 'P' | first | next} under the empty key,
- * written in the same batch as the records it covers. Readers read the position from the engine
- * (the batch is atomic for them, so a reader that saw another write of the same transaction sees
- * its records too, and never a gap below next); writers, serialised by the write lock, use a cached
- * copy that only they change.
+ * The log of every {@link EngineBackend}: records {@code 'T' | append time (8-byte big-endian epoch
+ * millis from the context clock) | sealed payload} under their 8-byte big-endian offset (records
+ * written before the append time was stored are {@code 'L' | sealed payload} and read with {@link
+ * LogRecord#NOT_RECORDED}; both are read, only 'T' is written; the time is outside the seal, so
+ * with encryption it is covered by the frame's CRC or the engine's checksum, not by the AEAD tag),
+ * and the position record {@code 'P' | first | next} under the empty key, written in the same batch
+ * as the records it covers. Readers read the position from the engine (the batch is atomic for
+ * them, so a reader that saw another write of the same transaction sees its records too, and never
+ * a gap below next); writers, serialised by the write lock, use a cached copy that only they
+ * change.
  */
 final class BaseLogStore implements LogStore {
   private static final byte[] POSITION_KEY = new byte[0];
@@ -122,7 +126,7 @@ final class BaseLogStore implements LogStore {
                 + offset
                 + "), although offsets are gap-free: records were lost");
       }
-      out.add(new LogRecord(offset, open(offset, r.value())));
+      out.add(open(offset, r.value()));
       expected++;
     }
     if (out.size() < limit) {
@@ -219,21 +223,54 @@ final class BaseLogStore implements LogStore {
    * after them. Caller holds the write lock.
    */
   long records(long start, List<byte[]> payloads, List<StorageEngine.Write> batch) {
+    long at = b.now(); // one instant for the batch: its records are appended together
     long offset = start;
     for (byte[] p : payloads) {
-      byte[] sealed = b.sealer.sealPayload(name, offset, p);
-      ByteBuffer buf = b.frame.begin(RecordFrame.LOG, sealed.length);
-      buf.put(sealed);
-      byte[] k = key(offset);
-      batch.add(new StorageEngine.Write(id, k, b.frame.end(buf, id, k)));
+      batch.add(record(offset, p, at));
       offset++;
     }
     return offset;
   }
 
+  /**
+   * The write storing {@code payload} at {@code offset} with append time {@code at}; an imported
+   * record whose time was not recorded ({@link LogRecord#NOT_RECORDED}) keeps the untimed frame.
+   */
+  StorageEngine.Write record(long offset, byte[] payload, long at) {
+    byte[] sealed = b.sealer.sealPayload(name, offset, payload);
+    boolean timed = at != LogRecord.NOT_RECORDED;
+    ByteBuffer buf =
+        b.frame.begin(
+            timed ? RecordFrame.LOG_TIMED : RecordFrame.LOG, (timed ? 8 : 0) + sealed.length);
+    if (timed) {
+      buf.putLong(at);
+    }
+    buf.put(sealed);
+    byte[] k = key(offset);
+    return new StorageEngine.Write(id, k, b.frame.end(buf, id, k));
+  }
+
   /** The position write for a transaction that appended up to {@code end}. */
   StorageEngine.Write positionAt(long end) {
     return position(first, end);
+  }
+
+  /** First offset as a writer holding the write lock sees it. */
+  long firstUnlocked() {
+    load();
+    return first;
+  }
+
+  /** The position write of an import that makes the log {@code [f, n)}. Caller holds the lock. */
+  StorageEngine.Write imported(long f, long n) {
+    return position(f, n);
+  }
+
+  /** Publishes an imported position after its batch committed. Caller holds the write lock. */
+  void published(long f, long n) {
+    first = f;
+    next = n;
+    loaded = true;
   }
 
   /** Publishes {@code end} after a transaction's batch committed. Caller holds the write lock. */
@@ -247,11 +284,33 @@ final class BaseLogStore implements LogStore {
     return new StorageEngine.Write(id, POSITION_KEY, b.frame.end(buf, id, POSITION_KEY));
   }
 
-  private byte[] open(long offset, byte[] raw) {
-    ByteBuffer body = b.frame.open(RecordFrame.LOG, id, key(offset), raw, "offset " + offset);
+  private LogRecord open(long offset, byte[] raw) {
+    ByteBuffer body = body(key(offset), offset, raw);
+    long at = timed(raw) ? appendTime(body, offset) : LogRecord.NOT_RECORDED;
     byte[] sealed = new byte[body.remaining()];
     body.get(sealed);
-    return b.sealer.openPayload(name, offset, sealed);
+    return new LogRecord(offset, b.sealer.openPayload(name, offset, sealed), at);
+  }
+
+  private static boolean timed(byte[] raw) {
+    return raw.length > 0 && raw[0] == RecordFrame.LOG_TIMED;
+  }
+
+  /** The checked body of a stored record of either tag. */
+  private ByteBuffer body(byte[] key, long offset, byte[] raw) {
+    byte tag = timed(raw) ? RecordFrame.LOG_TIMED : RecordFrame.LOG;
+    return b.frame.open(tag, id, key, raw, "offset " + offset);
+  }
+
+  private long appendTime(ByteBuffer body, long offset) {
+    if (body.remaining() < 8) {
+      throw b.frame.corrupt(id, "offset " + offset, "is too short for its append time");
+    }
+    long at = body.getLong();
+    if (at < 0) {
+      throw b.frame.corrupt(id, "offset " + offset, "records a negative append time " + at);
+    }
+    return at;
   }
 
   /**
@@ -264,14 +323,22 @@ final class BaseLogStore implements LogStore {
       return null; // the position: offsets in clear, nothing sealed
     }
     long offset = offsetOf(key);
-    ByteBuffer body = b.frame.open(RecordFrame.LOG, id, key, raw, "offset " + offset);
+    boolean timed = timed(raw);
+    ByteBuffer body = body(key, offset, raw);
+    long at = timed ? appendTime(body, offset) : LogRecord.NOT_RECORDED;
     byte[] sealed = new byte[body.remaining()];
     body.get(sealed);
     if (!b.sealer.needsReseal(sealed)) {
       return null;
     }
     byte[] fresh = b.sealer.resealPayload(name, offset, sealed);
-    ByteBuffer buf = b.frame.begin(RecordFrame.LOG, fresh.length);
+    // keep the record's tag: an old record stays "time not recorded" rather than gain a false one
+    ByteBuffer buf =
+        b.frame.begin(
+            timed ? RecordFrame.LOG_TIMED : RecordFrame.LOG, (timed ? 8 : 0) + fresh.length);
+    if (timed) {
+      buf.putLong(at);
+    }
     buf.put(fresh);
     return b.frame.end(buf, id, key);
   }

@@ -56,6 +56,15 @@ final class BaseSnapshotStore implements SnapshotStore {
 
   @Override
   public SnapshotInfo save(long version, InputStream data) {
+    return save(version, data, -1);
+  }
+
+  /**
+   * Saves with creation time {@code createdAt}, or the clock's time when it is negative. An import
+   * (a given time) writes its manifest at {@link io.cairn.persistence.Durability#FULL}, which makes
+   * the chunks before it durable too (StorageEngine's durability rule).
+   */
+  SnapshotInfo save(long version, InputStream data, long createdAt) {
     ArgumentChecks.checkSnapshotVersion(version);
     Objects.requireNonNull(data, "data");
     b.read(() -> null); // throws once closed, before reading the input
@@ -105,14 +114,21 @@ final class BaseSnapshotStore implements SnapshotStore {
           break;
         }
       }
-      SnapshotInfo info = new SnapshotInfo(version, size, crc.getValue(), b.now());
+      SnapshotInfo info =
+          new SnapshotInfo(version, size, crc.getValue(), createdAt < 0 ? b.now() : createdAt);
       int total = chunks;
       Manifest old =
           b.write(
               "snapshot save to " + this,
               () -> {
                 Manifest before = manifest(version);
-                b.commit(List.of(manifestWrite(new Manifest(generation, total, info))));
+                List<StorageEngine.Write> m =
+                    List.of(manifestWrite(new Manifest(generation, total, info)));
+                if (createdAt < 0) {
+                  b.commit(m);
+                } else {
+                  b.engine().write(m, b.importDurability());
+                }
                 return before;
               });
       if (old != null) {

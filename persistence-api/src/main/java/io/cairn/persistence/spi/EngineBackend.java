@@ -74,7 +74,8 @@ import java.util.function.Supplier;
  *   user key              'K' | version i64 | expiresAt i64 (0 = never) | sealed value
  * log L                   store (LOG, L)
  *   empty key             'P' | first offset i64 | next offset i64      (absent = empty new log)
- *   offset i64 (8 bytes)  'L' | sealed payload
+ *   offset i64 (8 bytes)  'T' | appendedAt i64 | sealed payload
+ *                         ('L' | sealed payload: written before append times were stored)
  * snapshot set S          store (SNAPSHOT, S)
  *   'M' version i64       'M' | generation i64 | size i64 | crc32c i64 | createdAt i64 | chunks i32
  *   'C' version generation index (21 bytes)   'C' | sealed chunk
@@ -204,6 +205,7 @@ public final class EngineBackend implements StorageBackend {
   private final ReentrantLock writeLock = new ReentrantLock();
   private final Map<String, BaseKeyValueStore> kv = new ConcurrentHashMap<>();
   private final Map<String, BaseLogStore> logs = new ConcurrentHashMap<>();
+  private final EngineImporter importer = new EngineImporter(this);
   private final Map<String, BaseSnapshotStore> snapshots = new ConcurrentHashMap<>();
   private volatile Thread transactionThread;
   // threads running read-transaction work: the read-only rule, also without the registry's wrapper
@@ -351,6 +353,14 @@ public final class EngineBackend implements StorageBackend {
       readThreads.remove(me);
       view.end();
     }
+  }
+
+  @Override
+  public <T> java.util.Optional<T> extension(Class<T> type) {
+    if (type == io.cairn.persistence.Importer.class) {
+      return java.util.Optional.of(type.cast(importer));
+    }
+    return java.util.Optional.empty();
   }
 
   @Override
@@ -565,11 +575,16 @@ public final class EngineBackend implements StorageBackend {
     return clock.millis();
   }
 
+  /** FULL for imports, unless the backend runs at NONE (its engine need not honour more). */
+  Durability importDurability() {
+    return options.durability == Durability.NONE ? Durability.NONE : Durability.FULL;
+  }
+
   static int page() {
     return PAGE;
   }
 
-  private BaseSnapshotStore snapshotStore(String set) {
+  BaseSnapshotStore snapshotStore(String set) {
     return (BaseSnapshotStore) snapshots(set);
   }
 

@@ -11,8 +11,9 @@ import java.util.zip.CRC32C;
  * place that checks the frame on the way back.
  *
  * <pre>
- * byte 0      tag: 'K' key-value entry, 'L' log record, 'P' log position, 'M' snapshot manifest,
- *             'C' snapshot chunk
+ * byte 0      tag: 'K' key-value entry, 'T' log record with its append time, 'L' log record
+ *             written before the append time was stored (read only, as "not recorded"), 'P' log
+ *             position, 'M' snapshot manifest, 'C' snapshot chunk
  * byte 1      flags: bit 0 = a CRC-32C trailer follows (set when the engine does not checksum
  *             records itself, see StorageEngine#checksumsRecords)
  * bytes 2..   the body (layout per tag, see EngineBackend)
@@ -27,6 +28,7 @@ import java.util.zip.CRC32C;
 final class RecordFrame {
   static final byte KV = 'K';
   static final byte LOG = 'L';
+  static final byte LOG_TIMED = 'T';
   static final byte POSITION = 'P';
   static final byte MANIFEST = 'M';
   static final byte CHUNK = 'C';

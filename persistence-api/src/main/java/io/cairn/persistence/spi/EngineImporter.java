@@ -1,0 +1,198 @@
+package io.cairn.persistence.spi;
+
+import io.cairn.persistence.Entry;
+import io.cairn.persistence.Importer;
+import io.cairn.persistence.LogRecord;
+import io.cairn.persistence.SnapshotInfo;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The {@link Importer} of every {@link EngineBackend}. Each call is one engine batch written at
+ * {@link Durability#FULL} (at {@code NONE} on a backend opened with durability none, whose engine
+ * need not honour more), so a session is durable call by call and {@link Session#finish()} has
+ * nothing left to flush; built with the stores' own framing and sealing: an imported entry or
+ * record is stored exactly as if the store had written it, with the source's version, expiry,
+ * offset and append time.
+ */
+final class EngineImporter implements Importer {
+  private final EngineBackend b;
+
+  EngineImporter(EngineBackend backend) {
+    this.b = backend;
+  }
+
+  @Override
+  public Session begin() {
+    return new EngineSession();
+  }
+
+  private final class EngineSession implements Session {
+    // stores this session checked empty and started; for logs the next offset expected
+    private final Map<StoreId, Long> started = new HashMap<>();
+    private boolean closed;
+
+    @Override
+    public void putEntries(String namespace, List<Entry> entries) {
+      open();
+      ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
+      Objects.requireNonNull(entries, "entries");
+      for (Entry e : entries) {
+        Objects.requireNonNull(e, "entry");
+        ArgumentChecks.checkKey(e.key());
+        ArgumentChecks.checkValue(e.value());
+        if (e.version() < 1 || e.expiresAtMillis() < 0) {
+          throw new IllegalArgumentException(
+              "Cannot import into kv:"
+                  + namespace
+                  + " of "
+                  + b
+                  + ": an entry has version "
+                  + e.version()
+                  + " and expiry "
+                  + e.expiresAtMillis()
+                  + " (versions start at 1, expiry is 0 or an epoch-millis instant)");
+        }
+      }
+      BaseKeyValueStore store = b.kvStore(namespace);
+      b.write(
+          "import into kv:" + namespace,
+          () -> {
+            requireEmpty(store.id);
+            List<StorageEngine.Write> batch = new ArrayList<>(entries.size());
+            for (Entry e : entries) {
+              batch.add(
+                  store.putWrite(
+                      e.key(),
+                      new BaseKeyValueStore.Stored(
+                          e.version(), e.expiresAtMillis(), store.seal(e.key(), e.value()))));
+            }
+            b.engine().write(batch, b.importDurability());
+            return null;
+          });
+    }
+
+    @Override
+    public void appendRecords(String log, List<LogRecord> records) {
+      open();
+      ArgumentChecks.check(StoreKind.LOG, log);
+      Objects.requireNonNull(records, "records");
+      for (LogRecord r : records) {
+        Objects.requireNonNull(r, "record");
+        ArgumentChecks.checkPayload(r.payload());
+        ArgumentChecks.checkOffset("offset", r.offset());
+      }
+      if (records.isEmpty()) {
+        return;
+      }
+      BaseLogStore store = b.logStore(log);
+      b.write(
+          "import into log:" + log,
+          () -> {
+            requireEmpty(store.id);
+            long first = records.get(0).offset();
+            Long expected = started.get(store.id);
+            long from = expected == null || expected < 0 ? first : expected;
+            if (first != from) {
+              throw new IllegalArgumentException(
+                  "Cannot import into log:"
+                      + log
+                      + " of "
+                      + b
+                      + ": the records start at offset "
+                      + first
+                      + " but the next offset of the import is "
+                      + from
+                      + " (records must be contiguous)");
+            }
+            List<StorageEngine.Write> batch = new ArrayList<>(records.size() + 1);
+            long next = first;
+            for (LogRecord r : records) {
+              if (r.offset() != next) {
+                throw new IllegalArgumentException(
+                    "Cannot import into log:"
+                        + log
+                        + " of "
+                        + b
+                        + ": offset "
+                        + r.offset()
+                        + " follows "
+                        + (next - 1)
+                        + " (records must be contiguous); nothing of this call was written");
+              }
+              batch.add(store.record(r.offset(), r.payload(), r.appendedAtMillis()));
+              next++;
+            }
+            long logFirst = expected == null || expected < 0 ? first : store.firstUnlocked();
+            batch.add(store.imported(logFirst, next));
+            b.engine().write(batch, b.importDurability());
+            store.published(logFirst, next);
+            started.put(store.id, next);
+            return null;
+          });
+    }
+
+    @Override
+    public SnapshotInfo saveSnapshot(
+        String set, long version, long createdAtMillis, InputStream data) {
+      open();
+      ArgumentChecks.check(StoreKind.SNAPSHOT, set);
+      ArgumentChecks.checkSnapshotVersion(version);
+      Objects.requireNonNull(data, "data");
+      if (createdAtMillis < 0) {
+        throw new IllegalArgumentException(
+            "Cannot import snapshot " + version + " of snapshot:" + set + ": createdAt < 0");
+      }
+      BaseSnapshotStore store = b.snapshotStore(set);
+      b.write(
+          "import into snapshot:" + set,
+          () -> {
+            requireEmpty(store.id);
+            return null;
+          });
+      return store.save(version, data, createdAtMillis); // its manifest is written at FULL
+    }
+
+    @Override
+    public void finish() {
+      open();
+      closed = true; // every call was written at FULL: nothing left to make durable
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+
+    private void open() {
+      if (closed) {
+        throw new IllegalStateException("This import session of " + b + " has ended");
+      }
+    }
+
+    /** Checks once per session that {@code id} holds nothing. Caller holds the write lock. */
+    private void requireEmpty(StoreId id) {
+      if (started.containsKey(id)) {
+        return;
+      }
+      if (!b.engine().range(id, new byte[0], null, 1).isEmpty()) {
+        throw new IllegalStateException(
+            "Cannot import into "
+                + id.kind().shortName()
+                + ":"
+                + id.name()
+                + " of "
+                + b
+                + ": the store is not empty. Import only into empty stores (a fresh backend);"
+                + " nothing was written to it.");
+      }
+      started.put(id, -1L);
+    }
+  }
+}
