@@ -35,11 +35,13 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value #TTL_SWEEP}: {@link KeyValueStore#purgeExpired()} on every key-value namespace,
  *       every {@code ttl-sweep-interval}.
  *   <li>{@value #RETENTION}: every {@code retention-interval}, each log named under {@code
- *       retention} is truncated at its head to at most {@code max-records} records and {@code
- *       max-bytes} bytes of payload (the newest are kept), never below a floor its owner registered
- *       through {@link RetentionFloors}. Only named logs: the queue's and route table's own logs
- *       truncate themselves to what their recovery needs and are not retention's business (they
- *       also register floors, so naming them by mistake removes nothing they need).
+ *       retention} is truncated at its head to at most {@code max-records} records, {@code
+ *       max-bytes} bytes of payload and records no older than {@code max-age} by their append time
+ *       (the newest are kept; a record without an append time is never removed by age), never below
+ *       a floor its owner registered through {@link RetentionFloors}. Only named logs: the queue's
+ *       and route table's own logs truncate themselves to what their recovery needs and are not
+ *       retention's business (they also register floors, so naming them by mistake removes nothing
+ *       they need).
  *   <li>{@value #COMPACTION}: {@link StorageBackend#compact} when {@code compact-interval} has
  *       passed since the last compaction (or since open), or when the backend's files are at least
  *       {@code compact-min-size} and have grown by {@code compact-growth-percent} since the size
@@ -66,8 +68,7 @@ import org.slf4j.LoggerFactory;
  * -1 before the first measure or when unknown) and {@code ...maintenance.size-warning} (1 while
  * above {@code size-warning}).
  *
- * <p>Thread-safe. Log age retention ({@code max-age}) is not offered yet: it needs every log
- * record's append time, which the log stores do not record yet.
+ * <p>Thread-safe.
  */
 public final class Maintenance {
   private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
@@ -97,6 +98,7 @@ public final class Maintenance {
   private long lastCompactionAt; // clock millis: open, then the end of each compaction
   private long sizeAfterCompaction; // 0 until the first compaction
   private boolean sizeUnknownLogged;
+  private final java.util.Set<String> unknownAgeLogged = new java.util.HashSet<>();
   private volatile boolean stopping;
   private final Object lifecycle = new Object();
   private ScheduledExecutorService thread; // guarded by lifecycle
@@ -361,6 +363,13 @@ public final class Maintenance {
         reason = "max-bytes";
       }
     }
+    if (!limits.maxAge().isZero()) {
+      long byAge = ageCutoff(name, log, cutoff, next, clock.millis() - limits.maxAge().toMillis());
+      if (byAge > cutoff) {
+        cutoff = byAge;
+        reason = "max-age";
+      }
+    }
     long floor = floors.floor(name);
     boolean held = cutoff > floor;
     if (held) {
@@ -424,6 +433,40 @@ public final class Maintenance {
           return Math.min(r.offset(), end);
         }
         total -= r.payload().length;
+        at = r.offset() + 1;
+      }
+    }
+    return end;
+  }
+
+  /**
+   * The offset of the first record in {@code [from, end)} appended at or after {@code oldestKept}
+   * (epoch millis), scanning from the head a page at a time; {@code end} when all are older. A
+   * record without an append time ({@link LogRecord#NOT_RECORDED}: written before log stores
+   * recorded it) stops the scan: its age is unknown, so neither it nor anything after it is removed
+   * by age (said once per log in the log; max-records and max-bytes still apply).
+   */
+  private long ageCutoff(String name, LogStore log, long from, long end, long oldestKept) {
+    for (long at = from; at < end; ) {
+      List<LogRecord> page = log.read(at, PAGE);
+      if (page.isEmpty()) {
+        return end;
+      }
+      for (LogRecord r : page) {
+        if (r.offset() >= end || r.appendedAtMillis() >= oldestKept) {
+          return Math.min(r.offset(), end);
+        }
+        if (!r.hasAppendTime()) {
+          if (unknownAgeLogged.add(name)) {
+            LOG.info(
+                "Backend '{}': log '{}' has records without an append time (written before"
+                    + " Cairn recorded it) from offset {}; retention by max-age stops there",
+                backend.name(),
+                name,
+                r.offset());
+          }
+          return r.offset();
+        }
         at = r.offset() + 1;
       }
     }

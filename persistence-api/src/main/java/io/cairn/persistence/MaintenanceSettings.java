@@ -28,8 +28,8 @@ record MaintenanceSettings(
 
   static final String SECTION = "maintenance";
 
-  /** Limits of one log; 0 = no limit of that kind. */
-  record LogRetention(long maxRecords, long maxBytes) {}
+  /** Limits of one log; 0 (or a zero duration) = no limit of that kind. */
+  record LogRetention(long maxRecords, long maxBytes, Duration maxAge) {}
 
   /** Every task off: what a backend without a {@code maintenance} section gets. */
   static final MaintenanceSettings OFF =
@@ -55,7 +55,7 @@ record MaintenanceSettings(
           "size-warning",
           "check-interval",
           "retry-backoff");
-  private static final Set<String> LOG_KEYS = Set.of("max-records", "max-bytes");
+  private static final Set<String> LOG_KEYS = Set.of("max-records", "max-bytes", "max-age");
 
   /** Reads {@code maintenance} of a backend's merged settings; problems go to {@code s}. */
   static MaintenanceSettings read(Settings backend) {
@@ -99,16 +99,20 @@ record MaintenanceSettings(
           l.rejectUnknownKeys(LOG_KEYS, "log retention");
           long maxRecords = l.config().hasPath("max-records") ? longAtLeast(l, "max-records") : 0;
           long maxBytes = l.config().hasPath("max-bytes") ? l.bytes("max-bytes", 0, 0) : 0;
-          if (maxRecords == 0 && maxBytes == 0) {
+          Duration maxAge =
+              l.config().hasPath("max-age")
+                  ? l.duration("max-age", Duration.ZERO, Duration.ZERO)
+                  : Duration.ZERO;
+          if (maxRecords == 0 && maxBytes == 0 && maxAge.isZero()) {
             l.problem(
                 "max-records",
-                "max-records or max-bytes above 0 for log '"
+                "max-records, max-bytes or max-age above 0 for log '"
                     + log
                     + "' (an entry without a limit does nothing)",
                 "neither");
             continue;
           }
-          logs.put(log, new LogRetention(maxRecords, maxBytes));
+          logs.put(log, new LogRetention(maxRecords, maxBytes, maxAge));
         }
       }
     }

@@ -145,6 +145,31 @@ class MaintenanceTest {
   }
 
   @Test
+  void retentionByAgeRemovesRecordsAppendedLongerAgoThanMaxAge() {
+    StorageBackend m = open("retention-interval = 1m, retention { aged { max-age = 10m } }");
+    LogStore aged = m.log("aged");
+    aged.append(b("old-0"));
+    aged.append(b("old-1"));
+    clock.advance(Duration.ofMinutes(6));
+    aged.append(b("middle"));
+    clock.advance(Duration.ofMinutes(4)); // old-* exactly 10m old: kept
+    registry.maintenance("m").runDue();
+    assertThat(aged.firstOffset()).isZero();
+
+    clock.advance(Duration.ofMinutes(1)); // old-* 11m old, middle 5m
+    registry.maintenance("m").runDue();
+    assertThat(aged.firstOffset()).isEqualTo(2);
+    assertThat(events)
+        .contains(
+            "retention m {log=aged, removed=2, first-offset=2, reason=max-age,"
+                + " held-by-floor=false}");
+
+    clock.advance(Duration.ofMinutes(10)); // everything older than 10m: the log is emptied
+    registry.maintenance("m").runDue();
+    assertThat(aged.firstOffset()).isEqualTo(3).isEqualTo(aged.nextOffset());
+  }
+
+  @Test
   void aRegisteredFloorHoldsRetentionBackAndReleasingItLetsRetentionGoOn() {
     StorageBackend m = open("retention-interval = 1m, retention { owned { max-records = 2 } }");
     LogStore owned = m.log("owned");
@@ -324,14 +349,15 @@ class MaintenanceTest {
                 open(
                     "ttl-sweep-interval = 10, size-warning = 1GiB, check-interval = 0,"
                         + " retension {}, retention { a {}, b { max-records = -1 },"
-                        + " c { max-bytes = 100 } }"))
+                        + " c { max-bytes = 100 }, d { max-age = 30 } }"))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("cairn.backends.m.maintenance.ttl-sweep-interval")
         .hasMessageContaining("did you mean 'retention'")
         .hasMessageContaining("cairn.backends.m.maintenance.check-interval")
         .hasMessageContaining("cairn.backends.m.maintenance.retention.a.max-records")
         .hasMessageContaining("cairn.backends.m.maintenance.retention.b.max-records")
-        .hasMessageContaining("cairn.backends.m.maintenance.retention.c.max-bytes");
+        .hasMessageContaining("cairn.backends.m.maintenance.retention.c.max-bytes")
+        .hasMessageContaining("cairn.backends.m.maintenance.retention.d.max-age");
     registry = null;
   }
 
