@@ -45,15 +45,17 @@ import org.slf4j.LoggerFactory;
  * else (memory) the key + stored value bytes. The engine's overhead (indexes, page slack, WAL, dead
  * versions awaiting compaction, logs) differs by engine and workload, so the tier measures it:
  * after every {@code max-bytes / }{@value #DISK_CHECKS_PER_BOUND} bytes written (at least 64 KiB)
- * the writing thread reads the backend's disk size; above {@value #COMPACT_AT} of {@code max-bytes}
- * it compacts the backend ({@code StorageBackend.compact}: SQLite truncates its WAL and gives free
- * pages back, RocksDB flushes and compacts), then sets the bound's byte budget (what CLOCK evicts
- * down to) so that the files settle near {@value #DISK_TARGET} of {@code max-bytes}: budget times
- * target over measured. The whole backend is measured, so a size-bounded tier should have a backend
- * of its own (the tier's tag and outage-marker rows are tiny). Between two checks the files can
- * grow by what one step writes plus the engine's overhead on it; a WAL that grows past the bound
- * between checkpoints is the backend's to limit ({@code wal-autocheckpoint-pages}, {@code
- * journal-size-limit} for SQLite).
+ * the writing thread reads the backend's disk size (other writers crossing a step meanwhile wait
+ * for it); past the engine's compaction point ({@link Footprint}: SQLite {@value #COMPACT_AT},
+ * RocksDB 0.45 of {@code max-bytes}) it compacts the backend ({@code StorageBackend.compact}:
+ * SQLite truncates its WAL and gives free pages back, RocksDB flushes and compacts) and, from the
+ * compacted size, scales the bound's byte budget (what CLOCK evicts down to) by settling point over
+ * measured (SQLite {@value #DISK_TARGET}, RocksDB 0.25); below the settling point the budget grows
+ * back, at most doubling per check, up to {@code max-bytes}. The whole backend is measured, so a
+ * size-bounded tier should have a backend of its own (the tier's tag and outage-marker rows are
+ * tiny). Between two checks the files can grow by what one step writes plus the engine's overhead
+ * on it; a WAL that grows past the bound between checkpoints is the backend's to limit ({@code
+ * wal-autocheckpoint-pages}, {@code journal-size-limit} for SQLite).
  *
  * <h2>Degradation</h2>
  *

@@ -26,6 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * counts are exact for writes made through this cache; entries that expire in the store stay
  * counted until they are read (a miss removes them), evicted, or purged ({@code purgeExpired}).
  *
+ * <p>The byte total evicted down to is the {@link #budget()}: {@code maxBytes}, or less when the
+ * tier measures its files on disk and finds the engine's overhead on top of the data would pass
+ * {@code maxBytes} ({@code StoreTier}, "Bound on disk").
+ *
  * <p>Thread-safe: reads ({@link #touch}) take no lock; writes, removals and the hand hold this
  * object's monitor.
  */

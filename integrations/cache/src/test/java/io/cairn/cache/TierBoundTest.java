@@ -164,7 +164,7 @@ class TierBoundTest {
    * whole data directory, walked while the cache is open) are within 10% of {@code max-bytes =
    * 4MiB} on SQLite and RocksDB at durability {@code normal} (WAL on), and the tier still holds
    * data (at least a tenth of the bound: the rest is the engine's overhead); on memory (no files)
-   * an entry bound of 20,000 holds within 10% under 60,000 writes. Values are random 300-byte
+   * an entry bound of 20,000 holds within 10% under 40,000 writes. Values are random 300-byte
    * strings of bytes (incompressible). SQLite's WAL is limited for a tier this small ({@code
    * wal-autocheckpoint-pages = 100, journal-size-limit = 512KiB}, see reference.conf).
    */
@@ -175,7 +175,7 @@ class TierBoundTest {
     boolean files = !type.equals("memory");
     long maxBytes = 4L << 20;
     int valueSize = 300;
-    int writes = files ? (int) (2 * maxBytes / valueSize) : 60_000;
+    int writes = files ? (int) (2 * maxBytes / valueSize) : 40_000;
     String bound = files ? "l2.max-bytes = 4MiB" : "l2.max-entries = 20000";
     try (PersistenceRegistry r =
         PersistenceRegistry.builder()
