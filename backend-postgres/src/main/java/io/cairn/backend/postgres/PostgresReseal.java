@@ -114,96 +114,109 @@ final class PostgresReseal {
     return page.seen.size() == PAGE;
   }
 
-  private void keyValues() {
-    Page page = new Page("", new byte[0]);
+  /**
+   * Reads one page on {@code c} from {@code from}, adding the rows to rewrite to {@code updates}.
+   */
+  @FunctionalInterface
+  private interface PageReader {
+    Page read(Connection c, Page from, List<Object[]> updates) throws SQLException;
+  }
+
+  /**
+   * Runs pages from {@code start} until one comes back short: each page read and rewritten (with
+   * {@code updateSql}) in one transaction.
+   */
+  private void pages(String where, String updateSql, Page start, PageReader reader) {
+    Page page = start;
     boolean more = true;
     while (more) {
       Page from = page;
       page =
           backend.transaction(
               "reseal",
-              "key-value namespaces",
+              where,
               c -> {
-                Page out = new Page(from.cursor0, from.cursor1);
                 List<Object[]> updates = new ArrayList<>();
-                try (PreparedStatement ps = c.prepareStatement(KV_PAGE)) {
-                  ps.setString(1, (String) from.cursor0);
-                  ps.setBytes(2, (byte[]) from.cursor1);
-                  try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                      String ns = rs.getString(1);
-                      byte[] key = rs.getBytes(2);
-                      byte[] stored = rs.getBytes(3);
-                      long version = rs.getLong(4);
-                      long expires = rs.getLong(5);
-                      PostgresKeyValueStore.checked(
-                          ns, key, version, expires, stored, rs.getInt(6));
-                      boolean reseal = sealer.needsReseal(stored);
-                      if (reseal) {
-                        byte[] fresh = sealer.resealValue(ns, key, stored);
-                        int crc = PgChecksums.kv(ns, key, version, expires, fresh);
-                        updates.add(new Object[] {fresh, crc, ns, key});
-                      }
-                      out.add(new StoreId(StoreKind.KEY_VALUE, ns), reseal);
-                      out.cursor0 = ns;
-                      out.cursor1 = key;
-                    }
-                  }
-                }
-                update(c, KV_UPDATE, updates);
+                Page out = reader.read(c, from, updates);
+                update(c, updateSql, updates);
                 return out;
               });
       more = done(page);
     }
   }
 
-  private void logs() {
-    Page page = new Page("", -1L);
-    boolean more = true;
-    while (more) {
-      Page from = page;
-      page =
-          backend.transaction(
-              "reseal",
-              "logs",
-              c -> {
-                Page out = new Page(from.cursor0, from.cursor1);
-                List<Object[]> updates = new ArrayList<>();
-                try (PreparedStatement ps = c.prepareStatement(LOG_PAGE)) {
-                  ps.setString(1, (String) from.cursor0);
-                  ps.setLong(2, (Long) from.cursor1);
-                  try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                      String log = rs.getString(1);
-                      long offset = rs.getLong(2);
-                      byte[] stored = rs.getBytes(3);
-                      int actual = PgChecksums.log(log, offset, stored);
-                      if (actual != rs.getInt(4)) {
-                        throw new StoreCorruptedException(
-                            String.format(
-                                "Record %d of log '%s' in %s fails its checksum (computed"
-                                    + " CRC-32C %08x over log name, offset and payload); it was"
-                                    + " not re-encrypted. Run 'cairn verify' and restore from a"
-                                    + " backup.",
-                                offset, log, backend, actual));
-                      }
-                      boolean reseal = sealer.needsReseal(stored);
-                      if (reseal) {
-                        byte[] fresh = sealer.resealPayload(log, offset, stored);
-                        updates.add(
-                            new Object[] {fresh, PgChecksums.log(log, offset, fresh), log, offset});
-                      }
-                      out.add(new StoreId(StoreKind.LOG, log), reseal);
-                      out.cursor0 = log;
-                      out.cursor1 = offset;
-                    }
-                  }
+  private void keyValues() {
+    pages(
+        "key-value namespaces",
+        KV_UPDATE,
+        new Page("", new byte[0]),
+        (c, from, updates) -> {
+          Page out = new Page(from.cursor0, from.cursor1);
+          try (PreparedStatement ps = c.prepareStatement(KV_PAGE)) {
+            ps.setString(1, (String) from.cursor0);
+            ps.setBytes(2, (byte[]) from.cursor1);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                String ns = rs.getString(1);
+                byte[] key = rs.getBytes(2);
+                byte[] stored = rs.getBytes(3);
+                long version = rs.getLong(4);
+                long expires = rs.getLong(5);
+                PostgresKeyValueStore.checked(ns, key, version, expires, stored, rs.getInt(6));
+                boolean reseal = sealer.needsReseal(stored);
+                if (reseal) {
+                  byte[] fresh = sealer.resealValue(ns, key, stored);
+                  int crc = PgChecksums.kv(ns, key, version, expires, fresh);
+                  updates.add(new Object[] {fresh, crc, ns, key});
                 }
-                update(c, LOG_UPDATE, updates);
-                return out;
-              });
-      more = done(page);
-    }
+                out.add(new StoreId(StoreKind.KEY_VALUE, ns), reseal);
+                out.cursor0 = ns;
+                out.cursor1 = key;
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  private void logs() {
+    pages(
+        "logs",
+        LOG_UPDATE,
+        new Page("", -1L),
+        (c, from, updates) -> {
+          Page out = new Page(from.cursor0, from.cursor1);
+          try (PreparedStatement ps = c.prepareStatement(LOG_PAGE)) {
+            ps.setString(1, (String) from.cursor0);
+            ps.setLong(2, (Long) from.cursor1);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                String log = rs.getString(1);
+                long offset = rs.getLong(2);
+                byte[] stored = rs.getBytes(3);
+                int actual = PgChecksums.log(log, offset, stored);
+                if (actual != rs.getInt(4)) {
+                  throw new StoreCorruptedException(
+                      String.format(
+                          "Record %d of log '%s' in %s fails its checksum (computed CRC-32C %08x"
+                              + " over log name, offset and payload); it was not re-encrypted."
+                              + " Run 'cairn verify' and restore from a backup.",
+                          offset, log, backend, actual));
+                }
+                boolean reseal = sealer.needsReseal(stored);
+                if (reseal) {
+                  byte[] fresh = sealer.resealPayload(log, offset, stored);
+                  updates.add(
+                      new Object[] {fresh, PgChecksums.log(log, offset, fresh), log, offset});
+                }
+                out.add(new StoreId(StoreKind.LOG, log), reseal);
+                out.cursor0 = log;
+                out.cursor1 = offset;
+              }
+            }
+          }
+          return out;
+        });
   }
 
   private void snapshots() {
@@ -226,55 +239,44 @@ final class PostgresReseal {
       long version = (Long) save[1];
       long saveId = (Long) save[2];
       StoreId id = new StoreId(StoreKind.SNAPSHOT, set);
-      Page page = new Page(saveId, -1);
-      boolean more = true;
-      while (more) {
-        Page from = page;
-        page =
-            backend.transaction(
-                "reseal",
-                "snapshot:" + set + " version " + version,
-                c -> {
-                  Page out = new Page(saveId, from.cursor1);
-                  List<Object[]> updates = new ArrayList<>();
-                  try (PreparedStatement ps = c.prepareStatement(CHUNK_PAGE)) {
-                    ps.setLong(1, saveId);
-                    ps.setInt(2, (Integer) from.cursor1);
-                    try (ResultSet rs = ps.executeQuery()) {
-                      while (rs.next()) {
-                        int seq = rs.getInt(1);
-                        byte[] stored = rs.getBytes(2);
-                        if (PgChecksums.chunk(saveId, seq, stored) != rs.getInt(3)) {
-                          throw new StoreCorruptedException(
-                              "Chunk "
-                                  + seq
-                                  + " of snapshot:"
-                                  + set
-                                  + " version "
-                                  + version
-                                  + " in "
-                                  + backend
-                                  + " fails its checksum; it was not re-encrypted. Run 'cairn"
-                                  + " verify' and restore from a backup.");
-                        }
-                        boolean reseal = sealer.needsReseal(stored);
-                        if (reseal) {
-                          byte[] fresh = sealer.resealChunk(set, version, seq, stored);
-                          updates.add(
-                              new Object[] {
-                                fresh, PgChecksums.chunk(saveId, seq, fresh), saveId, seq
-                              });
-                        }
-                        out.add(id, reseal);
-                        out.cursor1 = seq;
-                      }
-                    }
+      String at = "snapshot:" + set + " version " + version;
+      pages(
+          at,
+          CHUNK_UPDATE,
+          new Page(saveId, -1),
+          (c, from, updates) -> {
+            Page out = new Page(saveId, from.cursor1);
+            try (PreparedStatement ps = c.prepareStatement(CHUNK_PAGE)) {
+              ps.setLong(1, saveId);
+              ps.setInt(2, (Integer) from.cursor1);
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  int seq = rs.getInt(1);
+                  byte[] stored = rs.getBytes(2);
+                  if (PgChecksums.chunk(saveId, seq, stored) != rs.getInt(3)) {
+                    throw new StoreCorruptedException(
+                        "Chunk "
+                            + seq
+                            + " of "
+                            + at
+                            + " in "
+                            + backend
+                            + " fails its checksum; it was not re-encrypted. Run 'cairn verify'"
+                            + " and restore from a backup.");
                   }
-                  update(c, CHUNK_UPDATE, updates);
-                  return out;
-                });
-        more = done(page);
-      }
+                  boolean reseal = sealer.needsReseal(stored);
+                  if (reseal) {
+                    byte[] fresh = sealer.resealChunk(set, version, seq, stored);
+                    updates.add(
+                        new Object[] {fresh, PgChecksums.chunk(saveId, seq, fresh), saveId, seq});
+                  }
+                  out.add(id, reseal);
+                  out.cursor1 = seq;
+                }
+              }
+            }
+            return out;
+          });
     }
   }
 

@@ -173,9 +173,10 @@ final class TestPostgres {
 
   /**
    * Where the server's data directory goes: {@code -DpgTestDataRoot=...}, else {@code /dev/shm}
-   * when it is a writable directory (a memory file system: an fsync there costs microseconds, not
-   * the milliseconds of this machine's disk, and the TCK commits thousands of times at durability
-   * full; no test here can observe the medium, since none cuts the power), else the temp dir.
+   * when it is a writable directory with 2 GiB free (a memory file system: an fsync there costs
+   * microseconds, not the milliseconds of this machine's disk, and the TCK commits thousands of
+   * times at durability full; no test here can observe the medium, since none cuts the power), else
+   * the temp dir.
    */
   private static Path dataRoot() {
     String forced = System.getProperty("pgTestDataRoot");
@@ -183,8 +184,15 @@ final class TestPostgres {
       return Path.of(forced);
     }
     Path shm = Path.of("/dev/shm");
-    if (Files.isDirectory(shm) && Files.isWritable(shm)) {
-      return shm;
+    try {
+      // a container's /dev/shm is often 64 MiB: the server's WAL alone outgrows that
+      if (Files.isDirectory(shm)
+          && Files.isWritable(shm)
+          && Files.getFileStore(shm).getUsableSpace() >= 2L << 30) {
+        return shm;
+      }
+    } catch (IOException e) {
+      // fall through to the temp dir
     }
     return Path.of(System.getProperty("java.io.tmpdir"));
   }

@@ -40,6 +40,9 @@ import org.openjdk.jmh.annotations.Threads;
  * is what Cairn adds (argument checks, row CRC-32C, version blocks, the close guard, the registry's
  * timers).
  *
+ * <p>{@code SQLITE} and {@code ROCKSDB} run the same get and put on Cairn's embedded backends in a
+ * temp directory, for context in the same run (in-process calls, no network round trip).
+ *
  * <p>Needs a running server: {@code -Dpg.url=jdbc:postgresql://localhost:5432/postgres} (user
  * {@code -Dpg.user}, default {@code postgres}; trust authentication). See {@code
  * benchmarks/RESULTS-postgres.md} for how it was started.
@@ -52,10 +55,15 @@ public class PostgresKeyValueBenchmark {
   static final int KEYS = 1 << 14;
   static final int MASK = KEYS - 1;
 
-  /** The two implementations measured side by side. */
+  /**
+   * The implementations measured side by side: Cairn on PostgreSQL, raw pgjdbc on the same server,
+   * and, for context, Cairn's embedded backends (in-process, no round trip) in a temp directory.
+   */
   public enum Impl {
     CAIRN,
-    RAW
+    RAW,
+    SQLITE,
+    ROCKSDB
   }
 
   @Param Impl impl;
@@ -68,6 +76,7 @@ public class PostgresKeyValueBenchmark {
   int next;
 
   PersistenceRegistry registry;
+  java.nio.file.Path embeddedDir;
   KeyValueStore kv;
   HikariDataSource raw;
   final AtomicLong rawVersion = new AtomicLong(1);
@@ -117,8 +126,26 @@ public class PostgresKeyValueBenchmark {
     value = new byte[100];
     random.nextBytes(value);
     String schema = "bench_" + impl.name().toLowerCase(java.util.Locale.ROOT);
-    dropSchema(schema);
-    registry = cairn(schema, durability); // creates the tables, also those RAW uses
+    if (impl == Impl.SQLITE || impl == Impl.ROCKSDB) {
+      try {
+        embeddedDir = java.nio.file.Files.createTempDirectory("cairn-bench-" + schema);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      registry =
+          PersistenceRegistry.builder()
+              .baseDirectory(embeddedDir)
+              .open(
+                  ConfigFactory.parseString(
+                      "cairn.backends.bench { type = "
+                          + impl.name().toLowerCase(java.util.Locale.ROOT)
+                          + ", durability = "
+                          + durability
+                          + ", data-dir = data }"));
+    } else {
+      dropSchema(schema);
+      registry = cairn(schema, durability); // creates the tables, also those RAW uses
+    }
     kv = registry.backend("bench").keyValue("bench");
     List<KeyValue> rows = new ArrayList<>();
     for (byte[] k : keys) {
@@ -160,12 +187,23 @@ public class PostgresKeyValueBenchmark {
     if (raw != null) {
       raw.close();
     }
+    if (embeddedDir != null) {
+      try (var files = java.nio.file.Files.walk(embeddedDir)) {
+        for (java.nio.file.Path p :
+            (Iterable<java.nio.file.Path>)
+                files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+          java.nio.file.Files.deleteIfExists(p);
+        }
+      } catch (java.io.IOException e) {
+        System.err.println("could not delete " + embeddedDir + ": " + e);
+      }
+    }
   }
 
   @Benchmark
   public byte[] get() throws SQLException {
     byte[] key = keys[next++ & MASK];
-    if (impl == Impl.CAIRN) {
+    if (impl != Impl.RAW) {
       return kv.get(key);
     }
     try (Connection c = raw.getConnection();
@@ -188,7 +226,7 @@ public class PostgresKeyValueBenchmark {
     value[2] = (byte) (n >>> 16);
     value[3] = (byte) (n >>> 24);
     byte[] key = keys[n & MASK];
-    if (impl == Impl.CAIRN) {
+    if (impl != Impl.RAW) {
       return kv.put(key, value);
     }
     long version = rawVersion.getAndIncrement();
