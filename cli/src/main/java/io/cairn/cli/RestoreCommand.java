@@ -229,10 +229,6 @@ final class RestoreCommand implements Callable<Integer> {
     int failAfter = injected == null ? -1 : Integer.parseInt(injected.trim());
     int n = 0;
     for (BackupManifest.FileEntry f : m.files()) {
-      if (n++ == failAfter) {
-        throw new IOException(
-            "injected failure after " + failAfter + " file(s) (" + FAIL_AFTER + ")");
-      }
       Path dst = BackupManifest.resolve(tmp, f.path());
       DataDirectory.createPrivateDirectories(dst.getParent());
       try (InputStream in =
@@ -244,6 +240,10 @@ final class RestoreCommand implements Callable<Integer> {
         in.transferTo(os);
         os.flush();
         ch.force(true);
+      }
+      if (++n == failAfter) {
+        throw new IOException(
+            "injected failure after " + failAfter + " file(s) (" + FAIL_AFTER + ")");
       }
     }
   }

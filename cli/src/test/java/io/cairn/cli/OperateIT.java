@@ -341,10 +341,10 @@ class OperateIT {
             .orElseThrow();
     Path victim = backup.resolve(largest.path());
     byte[] original = Files.readAllBytes(victim);
-    try (RandomAccessFile f = new RandomAccessFile(victim.toFile(), "rw")) {
-      f.seek(original.length / 2);
-      f.write(original[original.length / 2] ^ 0x40);
-    }
+    byte[] flipped = original.clone();
+    flipped[flipped.length / 2] ^= 0x40;
+    // a new file, not an edit in place: a RocksDB checkpoint hard-links immutable files
+    replace(victim, flipped);
     JarRunner bad =
         cairn(
             "restore",
@@ -357,7 +357,7 @@ class OperateIT {
     assertThat(bad.exitCode()).as(bad.all()).isEqualTo(CairnCommand.PROBLEMS);
     assertThat(bad.out()).contains(largest.path()).contains("SHA-256");
     assertThat(listing(data)).isEqualTo(before);
-    Files.write(victim, original);
+    replace(victim, original);
 
     JarRunner ok =
         cairn(
@@ -418,6 +418,12 @@ class OperateIT {
       assertThat(c.exitCode()).as(cmd).isZero();
       assertThat(c.out()).as(cmd).contains("Example:").contains("cairn " + cmd);
     }
+  }
+
+  private static void replace(Path file, byte[] content) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".new");
+    Files.write(tmp, content);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   private List<String> siblings() throws IOException {

@@ -176,6 +176,10 @@ class AdminServerTest {
     Path copy = Path.of(path.group(1));
     assertThat(copy.getParent()).isEqualTo(backups);
     assertThat(copy.getFileName().toString()).matches("main-\\d{8}T\\d{6}Z");
+    // the same manifest cairn restore checks (issue 13)
+    io.cairn.persistence.BackupManifest manifest = io.cairn.persistence.BackupManifest.read(copy);
+    assertThat(manifest.type()).isEqualTo("sqlite");
+    assertThat(manifest.check(copy, io.cairn.persistence.Progress.NONE)).isEmpty();
 
     Config restored =
         ConfigFactory.parseString(
