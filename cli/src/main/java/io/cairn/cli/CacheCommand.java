@@ -115,7 +115,7 @@ final class CacheCommand implements Runnable {
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
-      try (PersistenceRegistry registry = PersistenceRegistry.open(config.load());
+      try (PersistenceRegistry registry = Cli.openForWriting(config.load(), null);
           TieredCache<String, byte[]> c = TieredCache.openRaw(registry, cache)) {
         JsonWriter w = json ? new JsonWriter(out).beginObject() : null;
         print(out, cache, tiers(registry, c), w);
@@ -154,9 +154,9 @@ final class CacheCommand implements Runnable {
 
     @Override
     public Integer call() {
-      QueueCommand.requireYes(spec, yes, "remove every entry of cache '" + cache + "'");
+      Cli.requireYes(spec, yes, "remove every entry of cache '" + cache + "'");
       PrintWriter out = spec.commandLine().getOut();
-      try (PersistenceRegistry registry = PersistenceRegistry.open(config.load());
+      try (PersistenceRegistry registry = Cli.openForWriting(config.load(), null);
           TieredCache<String, byte[]> c = TieredCache.openRaw(registry, cache)) {
         List<Tier> before = tiers(registry, c);
         c.invalidateAll();

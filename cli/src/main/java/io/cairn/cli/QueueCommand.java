@@ -57,8 +57,14 @@ final class QueueCommand implements Runnable {
       return spec.commandLine().getOut();
     }
 
-    PersistenceRegistry open() {
-      return PersistenceRegistry.open(config.load());
+    /** For the commands that only read: read-only beside a service that holds the backend. */
+    PersistenceRegistry openForReading() {
+      return Cli.openForReading(config.load(), spec.commandLine().getErr());
+    }
+
+    /** For the commands that change the queue: exit 3 when another process holds the backend. */
+    PersistenceRegistry openForWriting() {
+      return Cli.openForWriting(config.load(), null);
     }
   }
 
@@ -76,7 +82,7 @@ final class QueueCommand implements Runnable {
     @Override
     public Integer call() {
       PrintWriter out = out();
-      try (PersistenceRegistry registry = open()) {
+      try (PersistenceRegistry registry = openForReading()) {
         JsonWriter w = json ? new JsonWriter(out).beginObject().name("queues").beginArray() : null;
         if (w == null) {
           out.printf(
@@ -138,7 +144,7 @@ final class QueueCommand implements Runnable {
             spec.commandLine(), "--max must be 0 or more, got " + max);
       }
       PrintWriter out = out();
-      try (PersistenceRegistry registry = open()) {
+      try (PersistenceRegistry registry = openForReading()) {
         StorageBackend backend =
             registry.backend(QueueInspector.backendOf(registry.config(), queue));
         QueueInspector.Inspection i =
@@ -219,7 +225,7 @@ final class QueueCommand implements Runnable {
     @Override
     public Integer call() {
       PrintWriter out = out();
-      try (PersistenceRegistry registry = open()) {
+      try (PersistenceRegistry registry = openForReading()) {
         StorageBackend backend =
             registry.backend(QueueInspector.backendOf(registry.config(), queue));
         List<DeadLetter<byte[]>> dead = QueueInspector.deadLetters(backend, queue, from, max);
@@ -302,10 +308,10 @@ final class QueueCommand implements Runnable {
 
     @Override
     public Integer call() {
-      requireYes(spec, yes, "redrive dead letters of queue '" + queue + "'");
+      Cli.requireYes(spec, yes, "redrive dead letters of queue '" + queue + "'");
       PrintWriter out = out();
       long moved;
-      try (PersistenceRegistry registry = open();
+      try (PersistenceRegistry registry = openForWriting();
           DurableQueue<byte[]> q = DurableQueue.openRaw(registry, queue)) {
         moved = selection.all ? q.redriveAll() : q.redrive(selection.ids);
       }
@@ -357,10 +363,10 @@ final class QueueCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(
             spec.commandLine(), "say what to purge: --messages, --dead-letters or both");
       }
-      requireYes(spec, yes, "purge queue '" + queue + "'");
+      Cli.requireYes(spec, yes, "purge queue '" + queue + "'");
       PrintWriter out = out();
       QueuePurge.Result r;
-      try (PersistenceRegistry registry = open()) {
+      try (PersistenceRegistry registry = openForWriting()) {
         StorageBackend backend =
             registry.backend(QueueInspector.backendOf(registry.config(), queue));
         r = QueuePurge.purge(backend, queue, messages, deadLetters);
@@ -415,12 +421,5 @@ final class QueueCommand implements Runnable {
             && text.codePoints().allMatch(c -> c >= 0x20 && c != 0x7f || c == '\t');
     return printable ? text : "hex:" + HexFormat.of().formatHex(payload);
   }
-
-  /** Refuses a destructive command without {@code --yes} (a usage error, exit 2). */
-  static void requireYes(picocli.CommandLine.Model.CommandSpec spec, boolean yes, String what) {
-    if (!yes) {
-      throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(), "this would " + what + ": add --yes to confirm");
-    }
   }
 }

@@ -70,8 +70,8 @@ final class RebuildCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    ProgressPrinter progress = new ProgressPrinter(spec.commandLine().getErr(), "rebuild");
-    try (PersistenceRegistry registry = PersistenceRegistry.open(config.load())) {
+    ProgressPrinter progress = Cli.progress(spec, "rebuild", json);
+    try (PersistenceRegistry registry = Cli.openForWriting(config.load(), null)) {
       return target.routeTable != null ? routeTable(registry, out, progress) : queue(registry, out);
     } finally {
       out.flush();

@@ -51,7 +51,7 @@ final class RouteCommand implements Runnable {
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
-      try (PersistenceRegistry registry = PersistenceRegistry.open(config.load());
+      try (PersistenceRegistry registry = Cli.openForWriting(config.load(), null);
           RouteTable t = RouteTable.open(registry, table)) {
         JsonWriter w =
             json
