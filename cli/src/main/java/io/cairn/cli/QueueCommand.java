@@ -421,5 +421,4 @@ final class QueueCommand implements Runnable {
             && text.codePoints().allMatch(c -> c >= 0x20 && c != 0x7f || c == '\t');
     return printable ? text : "hex:" + HexFormat.of().formatHex(payload);
   }
-  }
 }
