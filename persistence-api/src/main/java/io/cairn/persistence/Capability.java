@@ -11,7 +11,13 @@ public enum Capability {
   DURABLE,
   /** The backend can take a consistent online copy of itself while in use. */
   CHECKPOINT,
-  /** Stores of this backend may be opened by several processes at once (a networked backend). */
+  /**
+   * Stores of this backend may be opened by several processes at once (a networked backend).
+   * Subsystems that keep state in memory then assume other writers: the route table appends only at
+   * the version it has seen (compare-and-append in a transaction) and follows the log; the tiered
+   * cache drops L1 copies that other instances' writes made stale. Both use the backend's {@link
+   * ChangeNotifications} extension when it offers one.
+   */
   MULTI_PROCESS,
   /**
    * Snapshots are kept off the Java heap and streamed in chunks on save and load, so a snapshot may

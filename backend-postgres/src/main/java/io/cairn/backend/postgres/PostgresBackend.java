@@ -1086,7 +1086,8 @@ final class PostgresBackend implements StorageBackend {
                   describe,
                   settings.schema(),
                   PostgresNotifications.publisher(this),
-                  PostgresNotifications.connector(settings, ctx.name()));
+                  PostgresNotifications.connector(settings, ctx.name()),
+                  settings.connectTimeout().toMillis());
         }
         return java.util.Optional.ofNullable(type.cast(notifications));
       }
