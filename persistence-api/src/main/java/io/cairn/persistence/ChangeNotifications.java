@@ -69,8 +69,11 @@ public interface ChangeNotifications {
   void publish(String channel, String message);
 
   /**
-   * Subscribes {@code listener} to {@code channel}. The listener is told {@link Listener#resync()}
-   * first (from its delivery thread), then every message that arrives from now on.
+   * Subscribes {@code listener} to {@code channel}. Blocks until the instance listens (at most the
+   * backend's connect timeout; PostgreSQL: {@code connect-timeout}), so that a subscriber may fill
+   * its state right after this returns. The listener is then told {@link Listener#resync()} once
+   * (from its delivery thread; again after every later reconnect), then every message that arrives
+   * from now on.
    *
    * @throws IllegalArgumentException bad channel name
    * @throws ClosedException the backend is closed

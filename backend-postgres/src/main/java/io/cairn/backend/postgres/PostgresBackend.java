@@ -1169,7 +1169,8 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
                   describe,
                   settings.schema(),
                   PostgresNotifications.publisher(this),
-                  PostgresNotifications.connector(settings, ctx.name()));
+                  PostgresNotifications.connector(settings, ctx.name()),
+                  settings.connectTimeout().toMillis());
         }
         return java.util.Optional.ofNullable(type.cast(notifications));
       }

@@ -88,6 +88,7 @@ final class PostgresNotifications implements ChangeNotifications {
   private final String sender;
   private final Publisher publisher;
   private final Supplier<Connection> connector;
+  private final long subscribeWaitMillis;
   private final Map<String, List<Sub>> subscriptions = new ConcurrentHashMap<>();
 
   private volatile boolean closed;
@@ -105,7 +106,8 @@ final class PostgresNotifications implements ChangeNotifications {
       String describe,
       String schema,
       Publisher publisher,
-      Supplier<Connection> connector) {
+      Supplier<Connection> connector,
+      long subscribeWaitMillis) {
     this.backendName = backendName;
     this.describe = describe;
     this.pgChannel = pgChannel(schema);
@@ -114,6 +116,7 @@ final class PostgresNotifications implements ChangeNotifications {
     this.sender = HexFormat.of().formatHex(id);
     this.publisher = publisher;
     this.connector = connector;
+    this.subscribeWaitMillis = subscribeWaitMillis;
   }
 
   /** A connector from the backend's settings: DriverManager, same URL, user and password. */
@@ -172,8 +175,20 @@ final class PostgresNotifications implements ChangeNotifications {
     Sub sub = new Sub(channel, listener);
     subscriptions.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(sub);
     sub.start();
-    sub.offerResync(); // messages before the LISTEN took effect, or before this call, are unknown
     startListening();
+    // Wait (bounded) for the LISTEN, so that the one resync below is the last one unless the
+    // connection breaks later: a subscriber may fill its state right after this returns.
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(subscribeWaitMillis);
+    while (listening == null && !closed && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    sub.initial = false; // from now on, reconnects resync it
+    sub.offerResync(); // messages before the LISTEN took effect, or before this call, are unknown
     if (closed) {
       sub.close();
       ensureOpen();
@@ -326,7 +341,9 @@ final class PostgresNotifications implements ChangeNotifications {
   private void resyncAll() {
     for (List<Sub> subs : subscriptions.values()) {
       for (Sub s : subs) {
-        s.offerResync();
+        if (!s.initial) { // a subscribe in progress sends its own resync after the LISTEN
+          s.offerResync();
+        }
       }
     }
   }
@@ -369,6 +386,7 @@ final class PostgresNotifications implements ChangeNotifications {
     private final java.util.concurrent.atomic.AtomicInteger unfinished =
         new java.util.concurrent.atomic.AtomicInteger(); // queued or running callbacks
     private volatile boolean stopped;
+    private volatile boolean initial = true; // subscribe() has not sent its resync yet
 
     Sub(String channel, Listener listener) {
       this.channel = channel;

@@ -66,6 +66,9 @@ class RemoteInvalidation implements AutoCloseable {
   private final Thread sender;
   private final ChangeNotifications.Subscription subscription;
   private volatile boolean closed;
+  private final java.util.concurrent.CountDownLatch firstResync =
+      new java.util.concurrent.CountDownLatch(1);
+  private static final long FIRST_RESYNC_WAIT_SECONDS = 10;
 
   private RemoteInvalidation() {
     this.cacheName = "";
@@ -105,8 +108,16 @@ class RemoteInvalidation implements AutoCloseable {
               @Override
               public void resync() {
                 dropAll.run();
+                firstResync.countDown();
               }
             });
+    // The first resync clears L1; wait for it (bounded) so that it cannot empty a freshly
+    // warmed L1 later. If it has not come by then the backend is unreachable and L1 is empty.
+    try {
+      firstResync.await(FIRST_RESYNC_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**
