@@ -196,7 +196,8 @@ final class RekeyFixture {
           int skip =
               switch (name) {
                 case "kv" -> 16; // version and expiry precede the sealed value
-                case "log", "snapshot-chunk" -> 0;
+                case "log" -> 8; // layout 2: the append time precedes the sealed payload
+                case "snapshot-chunk" -> 0;
                 default -> -1;
               };
           if (skip >= 0) {
