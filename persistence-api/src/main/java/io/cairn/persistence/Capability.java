@@ -17,10 +17,10 @@ public enum Capability {
    * unless it offers a server-side service for them through {@link StorageBackend#extension}: the
    * durable queue needs {@link LeasedQueueStore} and refuses to open without it.
    *
-   * <p>Subsystems that keep state in memory then assume other writers: the route table appends only at
-   * the version it has seen (compare-and-append in a transaction) and follows the log; the tiered
-   * cache drops L1 copies that other instances' writes made stale. Both use the backend's {@link
-   * ChangeNotifications} extension when it offers one.
+   * <p>Subsystems that keep state in memory then assume other writers: the route table appends only
+   * at the version it has seen (compare-and-append in a transaction) and follows the log; the
+   * tiered cache drops L1 copies that other instances' writes made stale. Both use the backend's
+   * {@link ChangeNotifications} extension when it offers one.
    */
   MULTI_PROCESS,
   /**

@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The test PostgreSQL server ({@link TestPostgres}) for other modules' tests: the cache and routing
- * modules run their multi-instance tests on it through this module's test-jar. One server per test
- * JVM, started on first use, stopped at JVM exit; {@link #shared()} skips the calling test, with
- * the reason, where the embedded binaries cannot run.
+ * The test PostgreSQL server ({@link TestPostgres}) for other modules' tests: the queue, cache and
+ * routing modules run their PostgreSQL suites on it through this module's test-jar. One server per
+ * test JVM, started on first use, stopped at JVM exit; {@link #shared()} skips the calling test,
+ * with the reason, where the embedded binaries cannot run.
  */
 public final class PostgresTestServer {
   private final TestPostgres pg;
@@ -32,6 +32,11 @@ public final class PostgresTestServer {
    */
   public String backendConfig(String schema, String durability) {
     return pg.backendConfig(schema, durability);
+  }
+
+  /** A new JDBC connection to the test database (the caller closes it). */
+  public java.sql.Connection connect() throws java.sql.SQLException {
+    return pg.connect();
   }
 
   /** Drops {@code schema} and everything in it (a fresh start for a test). */

@@ -59,7 +59,7 @@ class DurableQueueTest {
   private void advance(Duration d) {
     clock.advance(d);
     if (shared()) {
-      try (java.sql.Connection c = io.cairn.backend.postgres.PgTestServer.connect();
+      try (java.sql.Connection c = io.cairn.backend.postgres.PostgresTestServer.shared().connect();
           java.sql.Statement st = c.createStatement()) {
         st.execute(
             "UPDATE "

@@ -2,7 +2,7 @@ package io.cairn.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cairn.backend.postgres.PgTestServer;
+import io.cairn.backend.postgres.PostgresTestServer;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.tck.crash.ChildJvm;
@@ -49,7 +49,7 @@ class SharedQueueMultiProcessTest {
     assertThat(enqueued).hasSize(n);
     String hocon =
         "cairn.backends.b { "
-            + PgTestServer.backendConfig(TestBackends.schema(dir), "normal")
+            + PostgresTestServer.shared().backendConfig(TestBackends.schema(dir), "normal")
             + ", pool-size = 3 }\n"
             + QUEUE;
     String[] roles = {"victim", "consumer", "consumer"};

@@ -3,7 +3,7 @@ package io.cairn.queue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.cairn.backend.postgres.PgTestServer;
+import io.cairn.backend.postgres.PostgresTestServer;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.StorageEngineException;
@@ -40,7 +40,7 @@ class SharedQueueServerRestartTest {
   @Test
   void consumersSurviveAServerRestartWithNothingAckedLostOrAckedTwice() throws Exception {
     Assumptions.assumeTrue(
-        PgTestServer.managed(),
+        PostgresTestServer.shared().managed(),
         "the server at -DpgTestUrl is not stopped and started by the tests");
     int n = 3000;
     try (PersistenceRegistry r =
@@ -99,7 +99,7 @@ class SharedQueueServerRestartTest {
       }
       assertThat(acked.size()).as("consumers running before the outage").isGreaterThan(0);
       int ackedBefore = acked.size();
-      PgTestServer.stop();
+      PostgresTestServer.shared().stop();
       try {
         List<Supplier<Object>> ops =
             List.of(
@@ -118,7 +118,7 @@ class SharedQueueServerRestartTest {
         }
         pause(1000); // consumers keep failing retriably meanwhile
       } finally {
-        PgTestServer.start();
+        PostgresTestServer.shared().start();
       }
       while (acked.size() + uncertain.size() < n && System.nanoTime() < deadline) {
         pause(50);

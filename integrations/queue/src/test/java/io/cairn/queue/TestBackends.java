@@ -71,12 +71,13 @@ final class TestBackends {
     if (type.equals(SHARED)) {
       String schema = schema(dir);
       if (FRESH.add(dir.toAbsolutePath())) {
-        io.cairn.backend.postgres.PgTestServer.dropSchema(
-            schema); // fresh per test, kept across reopens
+        io.cairn.backend.postgres.PostgresTestServer.shared()
+            .dropSchema(schema); // fresh per test, kept across reopens
       }
       backend =
           "cairn.backends.b { "
-              + io.cairn.backend.postgres.PgTestServer.backendConfig(schema, "normal")
+              + io.cairn.backend.postgres.PostgresTestServer.shared()
+                  .backendConfig(schema, "normal")
               + " }\n";
     }
     PersistenceRegistry.Builder b = PersistenceRegistry.builder().clock(clock).baseDirectory(dir);
