@@ -26,7 +26,7 @@ class CacheRestartTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#durableTypes")
+  @MethodSource("io.cairn.cache.TestBackends#durableTypesWithPostgres")
   void entriesComeBackAfterRestartWithTheirTtl(String type) {
     TieredCaches caches = new TieredCaches();
     try (PersistenceRegistry r = TestBackends.open(type, dir, clock, CACHE, caches)) {
@@ -52,7 +52,7 @@ class CacheRestartTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#durableTypes")
+  @MethodSource("io.cairn.cache.TestBackends#durableTypesWithPostgres")
   void entryWhoseTtlPassedWhileDownIsNeverServed(String type) {
     TieredCaches caches = new TieredCaches();
     try (PersistenceRegistry r = TestBackends.open(type, dir, clock, CACHE, caches)) {

@@ -30,7 +30,7 @@ class TagInvalidationTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void invalidateTagDropsTaggedEntriesFromEveryTierAtOnce(String type) {
     try (PersistenceRegistry r = TestBackends.open(type, dir, clock, CACHE)) {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
@@ -57,7 +57,7 @@ class TagInvalidationTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#durableTypes")
+  @MethodSource("io.cairn.cache.TestBackends#durableTypesWithPostgres")
   void tagInvalidationSurvivesARestart(String type) {
     try (PersistenceRegistry r = TestBackends.open(type, dir, clock, CACHE)) {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
@@ -92,7 +92,7 @@ class TagInvalidationTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void invalidateIfDropsWhatThePredicateAcceptsInEveryTier(String type) {
     try (PersistenceRegistry r = TestBackends.open(type, dir, clock, CACHE)) {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());

@@ -30,6 +30,22 @@ final class TestBackends {
     return TYPES.stream();
   }
 
+  /**
+   * {@link #types()} plus PostgreSQL whatever the flag says: the cache's behaviour suites
+   * (TieredCacheTest, TagInvalidationTest, CacheRestartTest) always run on the test server too; the
+   * bound, stress and interleaving suites only with the flag.
+   */
+  static Stream<String> typesWithPostgres() {
+    return TYPES.contains("postgres")
+        ? TYPES.stream()
+        : Stream.concat(TYPES.stream(), Stream.of("postgres"));
+  }
+
+  /** {@link #durableTypes()} plus PostgreSQL whatever the flag says (see above). */
+  static Stream<String> durableTypesWithPostgres() {
+    return typesWithPostgres().filter(t -> !t.equals("memory"));
+  }
+
   static Stream<String> durableTypes() {
     return TYPES.stream().filter(t -> !t.equals("memory"));
   }

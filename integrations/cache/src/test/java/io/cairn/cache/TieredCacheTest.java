@@ -31,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The tiered cache's behaviour, run on every backend in {@link TestBackends#TYPES}. */
+/**
+ * The tiered cache's behaviour, run on every backend in {@link TestBackends#TYPES} and PostgreSQL.
+ */
 class TieredCacheTest {
   private static final String CACHE = "cairn.caches.c { backend = b, ttl = 10m }\n";
 
@@ -54,7 +56,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void readThroughFillsBothTiersAndL2AnswersAfterL1IsGone(String type) {
     try (PersistenceRegistry r = open(type)) {
       try (TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -84,7 +86,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void concurrentMissesOnOneKeyLoadOnce(String type) throws Exception {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -126,7 +128,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void loaderFailureReachesTheCallerAndCachesNothing(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -148,7 +150,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void ttlExpiresBothTiers(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -163,7 +165,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void expiredL1CopiesAreReclaimedOnLookupAndByPurge(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -181,7 +183,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void validatorRejectsStaleValuesInBothTiers(String type) {
     Set<String> stale = ConcurrentHashMap.newKeySet();
     try (PersistenceRegistry r = open(type);
@@ -210,7 +212,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void invalidateAndInvalidateAllClearBothTiers(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
@@ -229,7 +231,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void warmLoadsMissingKeysWithProgressAndWarmFromL2FillsL1(String type) {
     try (PersistenceRegistry r = open(type)) {
       List<String> keys =
@@ -255,7 +257,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void metricsAndHealthCheckAreRegisteredAndRemovedOnClose(String type) {
     try (PersistenceRegistry r = open(type)) {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
@@ -276,7 +278,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void weightBoundL1FromTheMemoryConstrainedProfile(String type) {
     try (PersistenceRegistry r =
             TestBackends.open(
@@ -296,7 +298,7 @@ class TieredCacheTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.cairn.cache.TestBackends#types")
+  @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void closedBackendDegradesToL1AndLoader(String type) {
     try (PersistenceRegistry r = open(type);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
