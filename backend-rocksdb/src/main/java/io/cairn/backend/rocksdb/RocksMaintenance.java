@@ -352,7 +352,8 @@ final class RocksMaintenance {
           });
     }
     for (String name : b.catalog.names(StoreKind.LOG)) {
-      int sid = b.logStore(name).sid;
+      RocksLogStore log = b.logStore(name);
+      int sid = log.sid;
       b.forEach(
           "verify",
           "log:" + name,
@@ -361,7 +362,7 @@ final class RocksMaintenance {
           Layout.sidEnd(sid),
           (k, v) -> {
             try {
-              sealer.openPayload(name, Layout.logOffset(k), v);
+              log.record(Layout.logOffset(k), v); // append time (layout 2) and the sealed payload
             } catch (StoreCorruptedException e) {
               problems.add(e.getMessage());
             }
