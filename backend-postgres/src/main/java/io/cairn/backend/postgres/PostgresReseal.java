@@ -44,7 +44,7 @@ final class PostgresReseal {
   private static final String KV_UPDATE =
       "UPDATE kv SET value = ?, crc = ? WHERE ns = ? AND key = ?";
   private static final String LOG_PAGE =
-      "SELECT log, record_offset, payload, crc FROM log_record WHERE (log, record_offset) > (?, ?)"
+      "SELECT log, record_offset, payload, crc, appended_at FROM log_record WHERE (log, record_offset) > (?, ?)"
           + " ORDER BY log, record_offset LIMIT "
           + PAGE
           + " FOR UPDATE";
@@ -194,12 +194,14 @@ final class PostgresReseal {
                 String log = rs.getString(1);
                 long offset = rs.getLong(2);
                 byte[] stored = rs.getBytes(3);
-                int actual = PgChecksums.log(log, offset, stored);
+                long appendedAt = rs.getLong(5);
+                int actual = PgChecksums.log(log, offset, stored, appendedAt);
                 if (actual != rs.getInt(4)) {
                   throw new StoreCorruptedException(
                       String.format(
                           "Record %d of log '%s' in %s fails its checksum (computed CRC-32C %08x"
-                              + " over log name, offset and payload); it was not re-encrypted."
+                              + " over log name, offset, payload and append time); it was not"
+                              + " re-encrypted."
                               + " Run 'cairn verify' and restore from a backup.",
                           offset, log, backend, actual));
                 }
@@ -207,7 +209,9 @@ final class PostgresReseal {
                 if (reseal) {
                   byte[] fresh = sealer.resealPayload(log, offset, stored);
                   updates.add(
-                      new Object[] {fresh, PgChecksums.log(log, offset, fresh), log, offset});
+                      new Object[] {
+                        fresh, PgChecksums.log(log, offset, fresh, appendedAt), log, offset
+                      });
                 }
                 out.add(new StoreId(StoreKind.LOG, log), reseal);
                 out.cursor0 = log;
