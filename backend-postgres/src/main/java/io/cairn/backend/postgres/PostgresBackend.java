@@ -888,11 +888,19 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
         while (rs.next()) {
           String ns = rs.getString(1);
           byte[] key = rs.getBytes(2);
+          byte[] stored = rs.getBytes(3);
           try {
             PostgresKeyValueStore.checked(
-                ns, key, rs.getLong(4), rs.getLong(5), rs.getBytes(3), rs.getInt(6));
+                ns, key, rs.getLong(4), rs.getLong(5), stored, rs.getInt(6));
+            sealer.openValue(ns, key, stored); // decryptability; the plaintext is dropped
           } catch (io.cairn.persistence.StoreCorruptedException e) {
-            problems.add(PostgresKeyValueStore.at(ns, key) + ": the row fails its checksum");
+            problems.add(
+                "kv:"
+                    + ns
+                    + " key "
+                    + io.cairn.persistence.spi.Bytes.toDisplay(key, sealer.enabled())
+                    + ": "
+                    + e.getMessage());
           }
           if (++rows % 10_000 == 0) {
             progress.report("kv checksums", rows, -1);
@@ -929,8 +937,15 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
                     + " are missing (a gap inside the log)");
           }
           e[1] = offset;
-          if (PgChecksums.log(logName, offset, rs.getBytes(3), rs.getLong(5)) != rs.getInt(4)) {
+          byte[] payload = rs.getBytes(3);
+          if (PgChecksums.log(logName, offset, payload, rs.getLong(5)) != rs.getInt(4)) {
             problems.add("log:" + logName + " record " + offset + ": fails its checksum");
+          } else {
+            try {
+              sealer.openPayload(logName, offset, payload); // decryptability, plaintext dropped
+            } catch (io.cairn.persistence.StoreCorruptedException failed) {
+              problems.add("log:" + logName + ": " + failed.getMessage());
+            }
           }
           if (++rows % 10_000 == 0) {
             progress.report("log checksums", rows, -1);
