@@ -783,6 +783,8 @@ public final class DataDirectory implements AutoCloseable {
     return name.equals(LOCK_FILE)
         || name.equals(EncryptionProvider.KEY_CHECK_FILE)
         || name.equals(EncryptionProvider.KEY_CHECK_FILE + ".tmp")
+        || name.equals(EncryptionProvider.KEY_HASH_FILE)
+        || name.equals(EncryptionProvider.KEY_HASH_FILE + ".tmp")
         || (name.startsWith(QUARANTINE_PREFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
   }
 
