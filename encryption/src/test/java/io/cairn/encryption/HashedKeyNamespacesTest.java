@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.crypto.tink.KeysetHandle;
 import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.Capability;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
@@ -78,6 +79,15 @@ class HashedKeyNamespacesTest {
           .hasMessageContaining("hashed-key-namespaces")
           .hasMessageContaining("'credentials'");
       assertThatThrownBy(() -> creds.scanPrefix(bytes(KEY)))
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("hashed-key-namespaces");
+      // read transactions (both backends offer them) hash too, and refuse scans the same way
+      assertThat(b.capabilities()).contains(Capability.SNAPSHOT_READS);
+      byte[] inSnapshot =
+          b.readTransaction(view -> view.keyValue("credentials").get(bytes(KEY + 3)));
+      assertThat(inSnapshot).isEqualTo(bytes(VALUE + 3));
+      assertThatThrownBy(
+              () -> b.readTransaction(view -> view.keyValue("credentials").scan(null, null)))
           .isInstanceOf(UnsupportedOperationException.class)
           .hasMessageContaining("hashed-key-namespaces");
       try (var it = control.scanPrefix(bytes(CONTROL_KEY))) {

@@ -44,7 +44,8 @@ final class BackendEncryption {
   private final String path;
   private final Set<String> hashedNamespaces;
 
-  private BackendEncryption(
+  // package-private for tests
+  BackendEncryption(
       EncryptionProvider provider, Config section, String path, Set<String> hashedNamespaces) {
     this.provider = provider;
     this.section = section;
