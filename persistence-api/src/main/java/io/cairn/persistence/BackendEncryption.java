@@ -157,6 +157,8 @@ final class BackendEncryption {
     if (hashedNamespaces.isEmpty()) {
       return null;
     }
+    // a probe with a throw-away key: whether the hook offers a keyed hash at all, before any
+    // key file is read or made
     Optional<UnaryOperator<byte[]>> prf = encryption.keyedHash(new byte[32]);
     if (prf.isEmpty()) {
       throw new ConfigurationException(
