@@ -13,7 +13,9 @@ import io.cairn.persistence.StorageBackend;
 import io.cairn.tck.RawFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -95,6 +97,10 @@ class HashedKeyNamespacesTest {
       }
     }
     Path data = dir.resolve("data");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(data.resolve("cairn.keyhash"))))
+        .isEqualTo("rw-------");
     assertThat(RawFiles.containing(data, bytes(KEY))).as("files holding a hashed key").isEmpty();
     assertThat(RawFiles.containing(data, bytes(VALUE))).as("files holding a value").isEmpty();
     assertThat(RawFiles.containing(data, bytes(CONTROL_KEY)))
