@@ -7,6 +7,10 @@ import com.google.crypto.tink.RegistryConfiguration;
 import io.cairn.persistence.spi.Encryption;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * {@link Encryption} over a Tink AEAD keyset. New data is sealed with the keyset's primary key;
@@ -97,6 +101,32 @@ public final class TinkEncryption implements Encryption {
   @Override
   public boolean sealedWithPrimary(byte[] sealed) {
     return keyIdOf(sealed) == primaryKeyId();
+  }
+
+  /**
+   * HMAC-SHA256 keyed with {@code prfKey} (at least 32 bytes): the keyed hash of {@code
+   * hashed-key-namespaces}. Independent of the keyset, so rotating the AEAD primary changes nothing
+   * of it.
+   */
+  @Override
+  public Optional<UnaryOperator<byte[]>> keyedHash(byte[] prfKey) {
+    if (prfKey == null || prfKey.length < 32) {
+      throw new IllegalArgumentException("The key-hash key must be at least 32 bytes");
+    }
+    SecretKeySpec key = new SecretKeySpec(prfKey.clone(), "HmacSHA256");
+    ThreadLocal<Mac> macs =
+        ThreadLocal.withInitial(
+            () -> {
+              try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(key);
+                return mac;
+              } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(
+                    "HmacSHA256 is not available: " + e.getClass().getSimpleName(), e);
+              }
+            });
+    return Optional.of(in -> macs.get().doFinal(in));
   }
 
   /** The key id named by sealed bytes, or -1 when they are not in the sealed format. */

@@ -1,12 +1,15 @@
 package io.cairn.persistence;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import io.cairn.persistence.spi.AssociatedData;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.EncryptionProvider;
 import io.cairn.persistence.spi.KeyCheckStore;
 import io.cairn.persistence.spi.Settings;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -15,10 +18,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
  * A backend's configured encryption: its {@code encryption} section and the {@link
@@ -37,12 +44,19 @@ final class BackendEncryption {
   private final EncryptionProvider provider;
   private final Config section;
   private final String path;
+  private final Set<String> hashedNamespaces;
 
-  private BackendEncryption(EncryptionProvider provider, Config section, String path) {
+  // package-private for tests
+  BackendEncryption(
+      EncryptionProvider provider, Config section, String path, Set<String> hashedNamespaces) {
     this.provider = provider;
     this.section = section;
     this.path = path;
+    this.hashedNamespaces = hashedNamespaces;
   }
+
+  private static final String KEY_HASH_STORE = "cairn.keyhash";
+  private static final byte[] KEY_HASH_AD_KEY = "prf-key".getBytes(StandardCharsets.US_ASCII);
 
   /** Empty when the backend's {@code encryption} section is empty (off). */
   static Optional<BackendEncryption> read(
@@ -63,8 +77,23 @@ final class BackendEncryption {
       return Optional.empty();
     }
     Config section = merged.getConfig("encryption");
+    Set<String> hashed = new TreeSet<>();
+    if (section.hasPath(HashedKeys.OPTION)) {
+      try {
+        hashed.addAll(section.getStringList(HashedKeys.OPTION));
+      } catch (ConfigException.WrongType e) {
+        problems.add(
+            new ConfigProblem(
+                path + "." + HashedKeys.OPTION,
+                Settings.origin(section.getValue(HashedKeys.OPTION).origin()),
+                "a list of key-value namespace names",
+                "a " + section.getValue(HashedKeys.OPTION).valueType().name().toLowerCase()));
+      }
+      // the registry's option, not the provider's: the provider sees the rest of the section
+      section = section.withoutPath(HashedKeys.OPTION);
+    }
     provider.get().validate(new Settings(section, path, problems));
-    return Optional.of(new BackendEncryption(provider.get(), section, path));
+    return Optional.of(new BackendEncryption(provider.get(), section, path, Set.copyOf(hashed)));
   }
 
   private static Optional<EncryptionProvider> provider() {
@@ -136,6 +165,85 @@ final class BackendEncryption {
   }
 
   /**
+   * The keyed hash of keys for the namespaces of {@code hashed-key-namespaces}, or null when none
+   * are listed. Its key (32 random bytes) is kept in {@value EncryptionProvider#KEY_HASH_FILE}
+   * (0600) sealed under the keyset, so AEAD key rotation does not change it; it is made when the
+   * file is absent and no listed namespace holds data yet, and refused otherwise (the keys stored
+   * there would be unreachable).
+   *
+   * @throws ConfigurationException when the encryption hook offers no keyed hash
+   */
+  HashedKeys hashedKeys(
+      String backend, Encryption encryption, Path dataDir, StorageBackend opened) {
+    if (hashedNamespaces.isEmpty()) {
+      return null;
+    }
+    // a probe with a throw-away key: whether the hook offers a keyed hash at all, before any
+    // key file is read or made
+    Optional<UnaryOperator<byte[]>> prf = encryption.keyedHash(new byte[32]);
+    if (prf.isEmpty()) {
+      throw new ConfigurationException(
+          "Backend '"
+              + backend
+              + "': "
+              + path
+              + "."
+              + HashedKeys.OPTION
+              + " lists namespaces, but its encryption provider ("
+              + provider.getClass().getName()
+              + ") offers no keyed hash of keys. Remove the option or use a provider that offers"
+              + " one (cairn-encryption does).");
+    }
+    byte[] ad = AssociatedData.forValue(backend, KEY_HASH_STORE, KEY_HASH_AD_KEY);
+    byte[] key;
+    if (!Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
+      key = randomKey(); // nothing persists (memory): a fresh key each open is consistent
+    } else {
+      Path file = dataDir.resolve(EncryptionProvider.KEY_HASH_FILE);
+      try {
+        key = encryption.open(Files.readAllBytes(file), ad);
+      } catch (NoSuchFileException e) {
+        for (StoreId id : opened.stores()) {
+          if (id.kind() == StoreKind.KEY_VALUE && hashedNamespaces.contains(id.name())) {
+            throw new PersistenceException(
+                "Backend '"
+                    + backend
+                    + "': key-value namespace '"
+                    + id.name()
+                    + "' is listed in "
+                    + HashedKeys.OPTION
+                    + " and holds data, but the key of its keyed hash ("
+                    + file
+                    + ") is missing: its keys cannot be found without it. Restore the file from"
+                    + " a backup, or remove the namespace from the option.");
+          }
+        }
+        key = randomKey();
+        write(file, encryption.seal(key, ad));
+      } catch (IOException e) {
+        throw new StorageEngineException("Cannot read " + file + ": " + e, e);
+      } catch (RuntimeException e) {
+        throw new PersistenceException(
+            "Backend '"
+                + backend
+                + "': the key of the keyed hash of keys ("
+                + file
+                + ") cannot be opened with the configured keys ("
+                + e.getClass().getSimpleName()
+                + "): it was altered, or is sealed under a key not in (or revoked in) the keyset.",
+            e);
+      }
+    }
+    return new HashedKeys(backend, hashedNamespaces, encryption.keyedHash(key).orElseThrow());
+  }
+
+  private static byte[] randomKey() {
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    return key;
+  }
+
+  /**
    * Replaces the key check record with one sealed by the current primary key (atomically), after
    * {@link StorageBackend#reseal} re-encrypted the data, so the old key is needed for nothing.
    */
@@ -146,6 +254,16 @@ final class BackendEncryption {
       write(
           dataDir.resolve(EncryptionProvider.KEY_CHECK_FILE),
           provider.newKeyCheck(backend, encryption));
+      Path keyHash = dataDir.resolve(EncryptionProvider.KEY_HASH_FILE);
+      if (Files.exists(keyHash, LinkOption.NOFOLLOW_LINKS)) {
+        // the same PRF key, sealed under the new primary, so the old key can be revoked
+        byte[] ad = AssociatedData.forValue(backend, KEY_HASH_STORE, KEY_HASH_AD_KEY);
+        try {
+          write(keyHash, encryption.seal(encryption.open(Files.readAllBytes(keyHash), ad), ad));
+        } catch (IOException e) {
+          throw new StorageEngineException("Cannot reseal " + keyHash + ": " + e, e);
+        }
+      }
     }
   }
 
@@ -167,7 +285,7 @@ final class BackendEncryption {
     } catch (AtomicMoveNotSupportedException e) {
       throw new StorageEngineException("Cannot write " + file + " atomically here", e);
     } catch (IOException e) {
-      throw new StorageEngineException("Cannot write the key check record " + file + ": " + e, e);
+      throw new StorageEngineException("Cannot write " + file + ": " + e, e);
     }
   }
 }

@@ -62,6 +62,8 @@ final class InstrumentedBackend implements StorageBackend {
   private final String prefix;
   private final Limits limits;
   private final boolean redactKeys;
+  // null unless encryption.hashed-key-namespaces lists namespaces: see HashedKeys
+  private final HashedKeys hashedKeys;
   private final ConcurrentMap<String, Kv> kv = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Log> logs = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Snap> snaps = new ConcurrentHashMap<>();
@@ -116,6 +118,17 @@ final class InstrumentedBackend implements StorageBackend {
       String prefix,
       Limits limits,
       boolean redactKeys) {
+    this(delegate, metrics, prefix, limits, redactKeys, null);
+  }
+
+  InstrumentedBackend(
+      StorageBackend delegate,
+      MetricRegistry metrics,
+      String prefix,
+      Limits limits,
+      boolean redactKeys,
+      HashedKeys hashedKeys) {
+    this.hashedKeys = hashedKeys;
     this.delegate = delegate;
     this.metrics = metrics;
     this.prefix = prefix;
@@ -200,7 +213,8 @@ final class InstrumentedBackend implements StorageBackend {
       return existing;
     }
     ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
-    KeyValueStore store = delegate.keyValue(namespace);
+    KeyValueStore raw = delegate.keyValue(namespace);
+    KeyValueStore store = hashed(namespace) ? hashedKeys.wrap(raw) : raw;
     return kv.computeIfAbsent(namespace, n -> new Kv(store, n));
   }
 
@@ -226,6 +240,10 @@ final class InstrumentedBackend implements StorageBackend {
     ArgumentChecks.check(StoreKind.SNAPSHOT, name);
     SnapshotStore store = delegate.snapshots(name);
     return snaps.computeIfAbsent(name, n -> new Snap(store, n));
+  }
+
+  private boolean hashed(String namespace) {
+    return hashedKeys != null && hashedKeys.applies(namespace);
   }
 
   private String base(StoreKind kind, String store) {
@@ -929,7 +947,10 @@ final class InstrumentedBackend implements StorageBackend {
     @Override
     public KeyValueWriter keyValue(String namespace) {
       ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
-      KeyValueWriter w = d.keyValue(namespace);
+      KeyValueWriter w =
+          hashed(namespace)
+              ? hashedKeys.wrap(d.keyValue(namespace), namespace)
+              : d.keyValue(namespace);
       return new KeyValueWriter() {
         @Override
         public Optional<Entry> getEntry(byte[] key) {
@@ -1048,7 +1069,10 @@ final class InstrumentedBackend implements StorageBackend {
     public Transaction.KeyValueReader keyValue(String namespace) {
       check();
       ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
-      Transaction.KeyValueReader r = d.keyValue(namespace);
+      Transaction.KeyValueReader r =
+          hashed(namespace)
+              ? hashedKeys.wrap(d.keyValue(namespace), namespace)
+              : d.keyValue(namespace);
       return new Transaction.KeyValueReader() {
         @Override
         public Optional<Entry> getEntry(byte[] key) {

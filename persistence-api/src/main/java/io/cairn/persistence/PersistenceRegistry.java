@@ -487,16 +487,23 @@ public final class PersistenceRegistry implements AutoCloseable {
                       + " type that honours encryption (every backend built on"
                       + " io.cairn.persistence.spi.EngineBackend does), or configure none.");
             }
+            HashedKeys hashedKeys = null;
             if (spec.encryption().isPresent()) {
               BackendEncryption be = spec.encryption().get();
               be.checkKeys(spec.name(), hook, spec.dataDir(), raw);
+              hashedKeys = be.hashedKeys(spec.name(), hook, spec.dataDir(), raw);
               Encryption keys = hook;
               keyChecks.put(
                   spec.name(), () -> be.resealKeyCheck(spec.name(), keys, spec.dataDir(), raw));
             }
             b =
                 new InstrumentedBackend(
-                    raw, metrics, ctx.metricPrefix(), spec.limits(), ctx.encryption().enabled());
+                    raw,
+                    metrics,
+                    ctx.metricPrefix(),
+                    spec.limits(),
+                    ctx.encryption().enabled(),
+                    hashedKeys);
           } catch (RuntimeException e) {
             try {
               raw.close();

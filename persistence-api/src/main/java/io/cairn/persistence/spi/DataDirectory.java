@@ -896,6 +896,8 @@ public final class DataDirectory implements AutoCloseable {
         || name.equals(io.cairn.persistence.BackupManifest.FILE) // a backup opened in place
         || name.equals(EncryptionProvider.KEY_CHECK_FILE)
         || name.equals(EncryptionProvider.KEY_CHECK_FILE + ".tmp")
+        || name.equals(EncryptionProvider.KEY_HASH_FILE)
+        || name.equals(EncryptionProvider.KEY_HASH_FILE + ".tmp")
         || (name.startsWith(QUARANTINE_PREFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
   }
 

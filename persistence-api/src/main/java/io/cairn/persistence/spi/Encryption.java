@@ -1,5 +1,8 @@
 package io.cairn.persistence.spi;
 
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
 /**
  * Hook through which a backend encrypts what it writes: an AEAD (authenticated encryption with
  * associated data). Given to providers in the {@link BackendContext}.
@@ -81,5 +84,17 @@ public interface Encryption {
    */
   default boolean sealedWithPrimary(byte[] sealed) {
     return true;
+  }
+
+  /**
+   * The keyed hash (a pseudo-random function) that replaces the keys of the key-value namespaces
+   * listed in {@code encryption.hashed-key-namespaces}, keyed with {@code prfKey} (32 random bytes
+   * the registry keeps sealed under this hook beside the key check record, so the function does not
+   * change when the AEAD primary key rotates). The function must be deterministic, thread-safe,
+   * return a new array, and never show its key or input in messages. Empty (the default) when the
+   * hook offers none: the registry then refuses {@code hashed-key-namespaces}.
+   */
+  default Optional<UnaryOperator<byte[]>> keyedHash(byte[] prfKey) {
+    return Optional.empty();
   }
 }

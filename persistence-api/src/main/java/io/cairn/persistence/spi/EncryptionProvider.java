@@ -20,6 +20,12 @@ public interface EncryptionProvider {
   /** Name of the key check record in an encrypted backend's data directory. */
   String KEY_CHECK_FILE = "cairn.keycheck";
 
+  /**
+   * Name of the sealed key of the keyed hash of keys ({@code encryption.hashed-key-namespaces},
+   * {@link Encryption#keyedHash}), kept by the registry beside the key check record.
+   */
+  String KEY_HASH_FILE = "cairn.keyhash";
+
   /** Checks the section, adding one problem per bad setting to {@code section}; never throws. */
   void validate(Settings section);
 
