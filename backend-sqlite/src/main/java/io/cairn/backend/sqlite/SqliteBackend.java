@@ -678,7 +678,8 @@ final class SqliteBackend implements StorageBackend {
         byte[] stored = rs.getBytes(3);
         boolean intact = true;
         try {
-          SqliteKeyValueStore.checked(ns, key, version, rs.getLong(5), stored, rs.getLong(6));
+          SqliteKeyValueStore.checked(
+              ns, key, version, rs.getLong(5), stored, rs.getLong(6), sealer.enabled());
         } catch (StoreCorruptedException e) {
           intact = false;
           problems.add("kv:" + ns + " key " + shownKey(key) + ": the row fails its checksum");

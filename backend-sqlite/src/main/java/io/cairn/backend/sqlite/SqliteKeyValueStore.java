@@ -7,6 +7,7 @@ import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.VersionConflictException;
 import io.cairn.persistence.spi.ArgumentChecks;
+import io.cairn.persistence.spi.Bytes;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -78,7 +79,9 @@ final class SqliteKeyValueStore implements KeyValueStore {
     return new Object() {
       @Override
       public String toString() {
-        return where + " key " + RowChecksums.key(key);
+        return where
+            + " key "
+            + (backend.sealer().enabled() ? Bytes.toDisplay(key, true) : RowChecksums.key(key));
       }
     };
   }
@@ -134,7 +137,10 @@ final class SqliteKeyValueStore implements KeyValueStore {
     return backend
         .writer()
         .submit(
-            false, "compareAndSet", at, s -> casIn(s, ns, at, k, expectedVersion, stored, expires));
+            false,
+            "compareAndSet",
+            at,
+            s -> casIn(s, ns, at, k, expectedVersion, stored, expires, backend.sealer().enabled()));
   }
 
   @Override
@@ -157,7 +163,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
             "compareAndDelete",
             at,
             s -> {
-              long actual = versionIn(s.conn(), ns, k, s.now());
+              long actual = versionIn(s.conn(), ns, k, s.now(), backend.sealer().enabled());
               if (actual == 0 || actual != expectedVersion) {
                 throw new VersionConflictException(at, expectedVersion, actual);
               }
@@ -263,7 +269,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
       throws SQLException {
     byte[][] value = new byte[1][];
     long[] meta = new long[2];
-    if (!readRow(c, ns, key, now, value, meta)) {
+    if (!readRow(c, ns, key, now, value, meta, backend.sealer().enabled())) {
       return Optional.empty();
     }
     return Optional.of(
@@ -278,7 +284,8 @@ final class SqliteKeyValueStore implements KeyValueStore {
    * @throws StoreCorruptedException if the row fails its checksum
    */
   private static boolean readRow(
-      Conn c, String ns, byte[] key, long now, byte[][] value, long[] meta) throws SQLException {
+      Conn c, String ns, byte[] key, long now, byte[][] value, long[] meta, boolean redact)
+      throws SQLException {
     PreparedStatement ps = c.prepare(GET);
     ps.setString(1, ns);
     ps.setBytes(2, key);
@@ -289,7 +296,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
       byte[] stored = rs.getBytes(1);
       long version = rs.getLong(2);
       long expires = rs.getLong(3);
-      checked(ns, key, version, expires, stored, rs.getLong(4));
+      checked(ns, key, version, expires, stored, rs.getLong(4), redact);
       if (expires != 0 && expires <= now) {
         return false;
       }
@@ -326,10 +333,11 @@ final class SqliteKeyValueStore implements KeyValueStore {
   }
 
   /** The live version of {@code key} (0 if absent or expired), from a row that passed its check. */
-  static long versionIn(Conn c, String ns, byte[] key, long now) throws SQLException {
+  static long versionIn(Conn c, String ns, byte[] key, long now, boolean redact)
+      throws SQLException {
     byte[][] value = new byte[1][];
     long[] meta = new long[2];
-    return readRow(c, ns, key, now, value, meta) ? meta[0] : 0;
+    return readRow(c, ns, key, now, value, meta, redact) ? meta[0] : 0;
   }
 
   static long casIn(
@@ -339,9 +347,10 @@ final class SqliteKeyValueStore implements KeyValueStore {
       byte[] key,
       long expected,
       byte[] stored,
-      long expires)
+      long expires,
+      boolean redact)
       throws SQLException {
-    long actual = versionIn(s.conn(), ns, key, s.now());
+    long actual = versionIn(s.conn(), ns, key, s.now(), redact);
     if (actual != expected) {
       throw new VersionConflictException(at, expected, actual);
     }
@@ -363,7 +372,8 @@ final class SqliteKeyValueStore implements KeyValueStore {
    * Throws unless the row's checksum (over namespace, key, version, expiry and stored value, see
    * {@link RowChecksums#kv}) matches {@code crc}.
    */
-  static void checked(String ns, byte[] key, long version, long expires, byte[] stored, long crc) {
+  static void checked(
+      String ns, byte[] key, long version, long expires, byte[] stored, long crc, boolean redact) {
     int actual = RowChecksums.kv(ns, key, version, expires, stored);
     if (actual != crc) {
       throw new StoreCorruptedException(
@@ -372,7 +382,12 @@ final class SqliteKeyValueStore implements KeyValueStore {
                   + " over namespace, key, version %d, expiry %d and value): the key, its value"
                   + " or its metadata is damaged, and nothing of it is returned. Run 'cairn"
                   + " verify' and restore from a backup.",
-              RowChecksums.key(key), ns, (int) crc, actual, version, expires));
+              redact ? Bytes.toDisplay(key, true) : RowChecksums.key(key),
+              ns,
+              (int) crc,
+              actual,
+              version,
+              expires));
     }
   }
 
@@ -452,7 +467,14 @@ final class SqliteKeyValueStore implements KeyValueStore {
                     byte[] stored = rs.getBytes(2);
                     long version = rs.getLong(3);
                     long expires = rs.getLong(4);
-                    checked(ns, key, version, expires, stored, rs.getLong(5));
+                    checked(
+                        ns,
+                        key,
+                        version,
+                        expires,
+                        stored,
+                        rs.getLong(5),
+                        backend.sealer().enabled());
                     last[0] = key;
                     if (expires == 0 || expires > now) {
                       out.add(

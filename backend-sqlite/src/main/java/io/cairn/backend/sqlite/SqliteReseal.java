@@ -136,7 +136,7 @@ final class SqliteReseal {
                         long version = rs.getLong(4);
                         long expires = rs.getLong(5);
                         SqliteKeyValueStore.checked(
-                            ns, key, version, expires, stored, rs.getLong(6));
+                            ns, key, version, expires, stored, rs.getLong(6), sealer.enabled());
                         boolean reseal = sealer.needsReseal(stored);
                         if (reseal) {
                           byte[] fresh = sealer.resealValue(ns, key, stored);

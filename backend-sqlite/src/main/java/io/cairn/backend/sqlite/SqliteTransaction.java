@@ -50,7 +50,11 @@ final class SqliteTransaction implements Transaction {
     String ns = ArgumentChecks.check("namespace", namespace);
     return new KeyValueWriter() {
       private String at(byte[] key) {
-        return "kv:" + ns + " key " + Bytes.toDisplay(key) + " (in a transaction)";
+        return "kv:"
+            + ns
+            + " key "
+            + Bytes.toDisplay(key, backend.sealer().enabled())
+            + " (in a transaction)";
       }
 
       @Override
@@ -97,7 +101,14 @@ final class SqliteTransaction implements Transaction {
             at,
             () ->
                 SqliteKeyValueStore.casIn(
-                    session, ns, at, key.clone(), expectedVersion, stored, expires));
+                    session,
+                    ns,
+                    at,
+                    key.clone(),
+                    expectedVersion,
+                    stored,
+                    expires,
+                    backend.sealer().enabled()));
       }
 
       @Override
