@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * values and the keyset's secret key bytes (raw, hex and Base64) in all of it. A control logs and
  * throws a marker and finds it, so an empty capture cannot pass.
  *
- * <p>The scenario's keys are searched for too: they are stored in clear by design, but Cairn's
- * messages show them redacted when encryption is on (SQLite's row checksum message included).
+ * <p>Structured events ({@code cairn.events}, sent to SLF4J here) are captured with the logs. The
+ * scenario's keys are searched for too: they are stored in clear by design, but Cairn's messages
+ * show them redacted when encryption is on (SQLite's row checksum message included).
  */
 class RedactionTest {
   static {
@@ -107,7 +108,9 @@ class RedactionTest {
                     + type
                     + ", data-dir = data, encryption { key-source = keyset-file, keyset-file = \""
                     + keysetFile()
-                    + "\" } }"));
+                    + "\" } }\n"
+                    // structured events go to SLF4J, so the capture below sees them too
+                    + "cairn.events { sink = slf4j }"));
   }
 
   private static byte[] bytes(String s) {
@@ -253,6 +256,7 @@ class RedactionTest {
         .contains(CONTROL + " logged");
     assertThat(all).contains(CONTROL + " thrown");
     assertThat(all).as("the scenarios ran and were captured").contains("users", "main");
+    assertThat(all).as("structured events were captured").contains("\"type\":\"corruption\"");
 
     assertThat(all).doesNotContain(VALUE);
     // Keys are stored in clear (docs/security.md), but never printed when encryption is on.
