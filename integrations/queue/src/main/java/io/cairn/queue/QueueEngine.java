@@ -60,8 +60,7 @@ final class QueueEngine implements QueueCore {
   private final Meter nackedMeter;
   private final Meter deadMeter;
   private final Meter redeliveredMeter;
-  private final List<AutoCloseable> workers = new ArrayList<>();
-  private final List<Runnable> closeHooks = new ArrayList<>();
+  private final Attachments attachments;
 
   // ---- leader-local: touched only by the group-commit leader inside one transaction
   /** Messages appended by the current transaction, in offset order (for hand-off to pollers). */
@@ -71,6 +70,7 @@ final class QueueEngine implements QueueCore {
       StorageBackend backend, QueueSettings settings, Clock clock, MetricRegistry m) {
     this.backend = backend;
     this.settings = settings;
+    this.attachments = new Attachments(settings.name());
     this.clock = clock;
     this.metrics = m;
     this.metricPrefix = "cairn.queues." + settings.name();
@@ -547,17 +547,12 @@ final class QueueEngine implements QueueCore {
 
   @Override
   public void addWorkers(AutoCloseable w) {
-    synchronized (workers) {
-      index.ensureOpen();
-      workers.add(w);
-    }
+    attachments.addWorkers(w, index::ensureOpen);
   }
 
   @Override
   public void removeWorkers(AutoCloseable w) {
-    synchronized (workers) {
-      workers.remove(w);
-    }
+    attachments.removeWorkers(w);
   }
 
   @Override
@@ -567,9 +562,7 @@ final class QueueEngine implements QueueCore {
 
   @Override
   public void onClose(Runnable hook) {
-    synchronized (workers) {
-      closeHooks.add(Objects.requireNonNull(hook, "hook"));
-    }
+    attachments.onClose(hook);
   }
 
   /**
@@ -579,23 +572,9 @@ final class QueueEngine implements QueueCore {
    */
   @Override
   public void close() {
-    List<AutoCloseable> ws;
-    List<Runnable> hooks;
-    synchronized (workers) {
-      if (index.isClosed()) {
-        return;
-      }
-      ws = new ArrayList<>(workers);
-      workers.clear();
-      hooks = new ArrayList<>(closeHooks);
-      closeHooks.clear();
-    }
-    for (AutoCloseable w : ws) {
-      try {
-        w.close();
-      } catch (Exception e) {
-        log.warn("Queue '{}': stopping consumers failed: {}", name(), e.toString());
-      }
+    List<Runnable> hooks = attachments.detachAndStopWorkers(index::isClosed);
+    if (hooks == null) {
+      return;
     }
     try {
       store.maybeTruncate(true);

@@ -62,13 +62,13 @@ final class SharedQueueEngine implements QueueCore {
   private final Meter nackedMeter;
   private final Meter deadMeter;
   private final Meter redeliveredMeter;
-  private final List<AutoCloseable> workers = new ArrayList<>();
-  private final List<Runnable> closeHooks = new ArrayList<>();
+  private final Attachments attachments;
   private volatile boolean closed;
 
   SharedQueueEngine(
       StorageBackend backend, LeasedQueueStore store, QueueSettings settings, MetricRegistry m) {
     this.settings = settings;
+    this.attachments = new Attachments(settings.name());
     this.backendName = backend.name();
     this.store = Objects.requireNonNull(store, "store");
     this.metrics = m;
@@ -307,17 +307,12 @@ final class SharedQueueEngine implements QueueCore {
 
   @Override
   public void addWorkers(AutoCloseable w) {
-    synchronized (workers) {
-      ensureOpen();
-      workers.add(w);
-    }
+    attachments.addWorkers(w, this::ensureOpen);
   }
 
   @Override
   public void removeWorkers(AutoCloseable w) {
-    synchronized (workers) {
-      workers.remove(w);
-    }
+    attachments.removeWorkers(w);
   }
 
   @Override
@@ -327,9 +322,7 @@ final class SharedQueueEngine implements QueueCore {
 
   @Override
   public void onClose(Runnable hook) {
-    synchronized (workers) {
-      closeHooks.add(Objects.requireNonNull(hook, "hook"));
-    }
+    attachments.onClose(hook);
   }
 
   /**
@@ -339,23 +332,9 @@ final class SharedQueueEngine implements QueueCore {
    */
   @Override
   public void close() {
-    List<AutoCloseable> ws;
-    List<Runnable> hooks;
-    synchronized (workers) {
-      if (closed) {
-        return;
-      }
-      ws = new ArrayList<>(workers);
-      workers.clear();
-      hooks = new ArrayList<>(closeHooks);
-      closeHooks.clear();
-    }
-    for (AutoCloseable w : ws) {
-      try {
-        w.close();
-      } catch (Exception e) {
-        log.warn("Queue '{}': stopping consumers failed: {}", name(), e.toString());
-      }
+    List<Runnable> hooks = attachments.detachAndStopWorkers(() -> closed);
+    if (hooks == null) {
+      return;
     }
     closed = true;
     for (String n : metricNames) {
