@@ -26,13 +26,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Tiered caches: stats, clear.",
     subcommands = {CacheCommand.Stats.class, CacheCommand.Clear.class})
-final class CacheCommand implements Runnable {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-  }
+final class CacheCommand extends CommandGroup {
 
   /** One persistent tier as stored. */
   record Tier(String backend, long entries, long bytes, long maxEntries, long maxBytes) {}

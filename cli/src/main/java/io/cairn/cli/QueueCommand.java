@@ -36,13 +36,7 @@ import picocli.CommandLine.Spec;
       QueueCommand.Redrive.class,
       QueueCommand.Purge.class
     })
-final class QueueCommand implements Runnable {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-  }
+final class QueueCommand extends CommandGroup {
 
   /** Options every queue subcommand shares. */
   static class Common {

@@ -37,13 +37,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Raft group storage (cairn-raft).",
     subcommands = {RaftCommand.Inspect.class})
-final class RaftCommand implements Runnable {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-  }
+final class RaftCommand extends CommandGroup {
 
   @Command(
       name = "inspect",

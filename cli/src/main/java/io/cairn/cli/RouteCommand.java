@@ -18,13 +18,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Route tables: dump.",
     subcommands = {RouteCommand.Dump.class})
-final class RouteCommand implements Runnable {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-  }
+final class RouteCommand extends CommandGroup {
 
   @Command(
       name = "dump",
