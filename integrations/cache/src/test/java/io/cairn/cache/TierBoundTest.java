@@ -192,7 +192,23 @@ class TierBoundTest {
                         + "cairn.caches.c { backend = b, ttl = 1h, l1.max-entries = 100, "
                         + bound
                         + " }"))) {
-      TieredCache<String, byte[]> c = TieredCache.open(r, "c", Codec.utf8(), Codec.bytes());
+      try (TieredCache<String, byte[]> c = TieredCache.open(r, "c", Codec.utf8(), Codec.bytes())) {
+        stormAndCheck(r, c, type, bound, files, maxBytes, valueSize, writes);
+      }
+    }
+  }
+
+  private void stormAndCheck(
+      PersistenceRegistry r,
+      TieredCache<String, byte[]> c,
+      String type,
+      String bound,
+      boolean files,
+      long maxBytes,
+      int valueSize,
+      int writes)
+      throws Exception {
+    {
       AtomicInteger next = new AtomicInteger();
       long[] maxSeen = {0};
       ExecutorService pool = Executors.newFixedThreadPool(5);
@@ -247,7 +263,17 @@ class TierBoundTest {
       assertThat(ts.entries()).as("index count matches the store").isEqualTo(actual[0]);
       assertThat(ts.bytes()).as("index bytes match the store").isEqualTo(actual[1]);
       if (files) {
-        assertThat(disk).as("files on disk at the end").isLessThanOrEqualTo(maxBytes * 11 / 10);
+        // An engine may delete the files a compaction made obsolete on its own background threads
+        // (RocksDB purges them after the compaction returns): wait for that, bounded, before
+        // judging; a failure lists every file so that the next one says what grew.
+        long settleBy = System.nanoTime() + 30_000_000_000L;
+        while (disk > maxBytes * 11 / 10 && System.nanoTime() < settleBy) {
+          Thread.sleep(100);
+          disk = sizeOnDisk(dir);
+        }
+        assertThat(disk)
+            .as("files on disk at the end: %s", listing(dir))
+            .isLessThanOrEqualTo(maxBytes * 11 / 10);
         // Not asserted (reported in benchmarks/RESULTS-cache-tiers.md): the largest sample during
         // the storm. On SQLite it exceeded the bound (about 1.4x, the WAL grown while the
         // compaction's incremental vacuum ran); on RocksDB it stayed within it.
@@ -255,7 +281,15 @@ class TierBoundTest {
       } else {
         assertThat(actual[0]).isBetween(20_000L * 9 / 10, 20_000L * 11 / 10);
       }
-      c.close();
+    }
+  }
+
+  private static String listing(Path p) throws IOException {
+    try (Stream<Path> files = Files.walk(p)) {
+      return files
+          .filter(Files::isRegularFile)
+          .map(f -> p.relativize(f) + "=" + f.toFile().length())
+          .collect(java.util.stream.Collectors.joining(", "));
     }
   }
 
