@@ -335,8 +335,9 @@ class SqliteImporterTest {
   }
 
   @Test
-  void theImporterRestoresTheConfiguredSynchronousLevelAfterEachCall() {
+  void importCallsCommitAtSynchronousFullAndRestoreTheConfiguredLevel() {
     try (SqliteBackend b = TestBackends.direct(dir, "{}", Durability.NORMAL)) {
+      assertThat(synchronousInImport(b)).as("an import transaction at NORMAL").isEqualTo(2);
       try (Importer.Session s = importer(b).begin()) {
         s.putEntries("users", List.of(new Entry(b("k"), b("v"), 2, 0)));
         s.appendRecords("events", List.of(new LogRecord(0, b("r"), 1)));
@@ -346,5 +347,13 @@ class SqliteImporterTest {
       long level = b.writer().exclusive("read", ws -> ws.conn().queryLong("PRAGMA synchronous"));
       assertThat(level).as("NORMAL again after the FULL import transactions").isEqualTo(1);
     }
+    try (SqliteBackend b = TestBackends.direct(dir.resolve("none"), "{}", Durability.NONE)) {
+      assertThat(synchronousInImport(b)).as("durability none promises nothing more").isZero();
+    }
+  }
+
+  /** The {@code PRAGMA synchronous} level inside a transaction of the importer. */
+  private static long synchronousInImport(SqliteBackend b) {
+    return b.importWrite("probe", "test", s -> s.conn().queryLong("PRAGMA synchronous"));
   }
 }
