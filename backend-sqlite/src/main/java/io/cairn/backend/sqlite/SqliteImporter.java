@@ -72,6 +72,18 @@ final class SqliteImporter implements Importer {
     return new SqliteSession();
   }
 
+  /** A bad argument of an import call into {@code store}; thrown before anything is written. */
+  private IllegalArgumentException refused(String store, String problem) {
+    return new IllegalArgumentException(
+        "Cannot import into "
+            + store
+            + " of "
+            + backend.describe()
+            + ": "
+            + problem
+            + "; nothing of this call was written");
+  }
+
   /** A kv row ready to write: key copied, value sealed. */
   private record Row(byte[] key, byte[] stored, long version, long expires) {}
 
@@ -90,17 +102,13 @@ final class SqliteImporter implements Importer {
         ArgumentChecks.checkKey(e.key());
         ArgumentChecks.checkValue(e.value());
         if (e.version() < 1 || e.version() == Long.MAX_VALUE || e.expiresAtMillis() < 0) {
-          throw new IllegalArgumentException(
-              "Cannot import into kv:"
-                  + namespace
-                  + " of "
-                  + backend.describe()
-                  + ": an entry has version "
+          throw refused(
+              "kv:" + namespace,
+              "an entry has version "
                   + e.version()
                   + " and expiry "
                   + e.expiresAtMillis()
-                  + " (versions are 1 to 2^63-2, expiry is 0 or an epoch-millis instant);"
-                  + " nothing of this call was written");
+                  + " (versions are 1 to 2^63-2, expiry is 0 or an epoch-millis instant)");
         }
       }
       Sealer sealer = backend.sealer();
@@ -151,32 +159,22 @@ final class SqliteImporter implements Importer {
       Long expected = started.get(id);
       long first = records.get(0).offset();
       if (expected != null && first != expected) {
-        throw new IllegalArgumentException(
-            "Cannot import into log:"
-                + log
-                + " of "
-                + backend.describe()
-                + ": the records start at offset "
+        throw refused(
+            "log:" + log,
+            "the records start at offset "
                 + first
                 + " but the next offset of the import is "
                 + expected
-                + " (records must be contiguous); nothing of this call was written");
+                + " (records must be contiguous)");
       }
       Sealer sealer = backend.sealer();
       List<byte[]> stored = new ArrayList<>(records.size());
       long next = first;
       for (LogRecord r : records) {
         if (r.offset() != next) {
-          throw new IllegalArgumentException(
-              "Cannot import into log:"
-                  + log
-                  + " of "
-                  + backend.describe()
-                  + ": offset "
-                  + r.offset()
-                  + " follows "
-                  + (next - 1)
-                  + " (records must be contiguous); nothing of this call was written");
+          throw refused(
+              "log:" + log,
+              "offset " + r.offset() + " follows " + (next - 1) + " (records must be contiguous)");
         }
         stored.add(sealer.sealPayload(log, r.offset(), r.payload()));
         next++;
@@ -213,16 +211,13 @@ final class SqliteImporter implements Importer {
       ArgumentChecks.checkSnapshotVersion(version);
       Objects.requireNonNull(data, "data");
       if (createdAtMillis < 0) {
-        throw new IllegalArgumentException(
-            "Cannot import snapshot "
+        throw refused(
+            "snapshot:" + set,
+            "snapshot "
                 + version
-                + " of snapshot:"
-                + set
-                + " of "
-                + backend.describe()
-                + ": its creation time "
+                + " has creation time "
                 + createdAtMillis
-                + " is negative (epoch millis expected); nothing was written");
+                + " (epoch millis, >= 0)");
       }
       StoreId id = new StoreId(StoreKind.SNAPSHOT, set);
       SqliteSnapshotStore store = (SqliteSnapshotStore) backend.snapshots(set);

@@ -226,15 +226,7 @@ final class Writer implements AutoCloseable {
       throw errors.closedException();
     }
     errors.beforeWrite();
-    if (lock.isHeldByCurrentThread()) {
-      throw new IllegalStateException(
-          "Cannot "
-              + what
-              + " on "
-              + where
-              + " directly from inside inTransaction(): the transaction holds the writer. Use the"
-              + " Transaction view passed to the callback.");
-    }
+    refuseInsideTransaction(what, where, "Use the Transaction view passed to the callback.");
     Pending<T> p = new Pending<>(op, singleStatement, what, where);
     queue.add(p);
     while (!p.done) {
@@ -285,16 +277,21 @@ final class Writer implements AutoCloseable {
    * @throws IllegalStateException if called from inside a transaction
    */
   <T> T ownTransaction(String what, Object where, boolean fsync, WriteOp<T> body) {
+    refuseInsideTransaction(what, where, "Call it outside the transaction.");
+    return transaction(what, where, fsync, body);
+  }
+
+  /** Throws if the calling thread holds the writer: it runs inside an inTransaction() callback. */
+  private void refuseInsideTransaction(String what, Object where, String advice) {
     if (lock.isHeldByCurrentThread()) {
       throw new IllegalStateException(
           "Cannot "
               + what
               + " on "
               + where
-              + " from inside inTransaction(): the transaction holds the writer. Call it outside"
-              + " the transaction.");
+              + " from inside inTransaction(): the transaction holds the writer. "
+              + advice);
     }
-    return transaction(what, where, fsync, body);
   }
 
   private <T> T transaction(String what, Object where, boolean fsync, WriteOp<T> body) {
