@@ -369,6 +369,35 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
     }
   }
 
+  /**
+   * Raises {@code kv_version} after an import wrote versions up to {@code imported} that the
+   * sequence never handed out, so that every block handed out afterwards, in any process, starts
+   * above them; drops this process's current block, which may lie below. Never lowers the sequence:
+   * it is set only if its last value is at most {@code imported}, to {@code imported} plus a margin
+   * of {@link #IMPORT_VERSION_MARGIN} versions. The margin covers the blocks that other processes
+   * may take between the statement's read of the last value and its {@code setval} (microseconds;
+   * up to a thousand blocks), so no block handed out in that window is handed out again. A raise
+   * from a transaction that rolls back stays (sequences are not transactional): it only skips
+   * versions, which is allowed. Other processes' current blocks may lie below {@code imported};
+   * their writes are conditional on the stored version being lower (see {@link
+   * PostgresKeyValueStore}), so a write to an imported key takes a fresh block, above the import.
+   */
+  void versionsImported(Connection c, long imported) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT setval('kv_version', ?, true) FROM kv_version WHERE last_value <= ?")) {
+      ps.setLong(1, Math.addExact(imported, IMPORT_VERSION_MARGIN));
+      ps.setLong(2, imported);
+      ps.execute();
+    }
+    synchronized (this) {
+      versionLimit = nextVersion; // the next write takes a fresh block
+    }
+  }
+
+  /** See {@link #versionsImported}: a thousand version blocks. */
+  static final long IMPORT_VERSION_MARGIN = 1000L * PostgresSchema.VERSION_BLOCK;
+
   private void enter() {
     if (closed) {
       throw errors.closedException();
@@ -1167,13 +1196,18 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
   }
 
   /**
-   * {@link io.cairn.persistence.LeasedQueueStore} (PostgresQueueStore) and {@link
+   * {@link io.cairn.persistence.LeasedQueueStore} (PostgresQueueStore), {@link
+   * io.cairn.persistence.Importer} (PostgresImporter) and {@link
    * io.cairn.persistence.ChangeNotifications}: LISTEN/NOTIFY (PostgresNotifications).
    */
   @Override
   public <T> java.util.Optional<T> extension(Class<T> type) {
     if (type == io.cairn.persistence.LeasedQueueStore.class) {
       return java.util.Optional.of(type.cast(queues));
+    }
+    if (type == io.cairn.persistence.Importer.class) {
+      ensureOpen();
+      return java.util.Optional.of(type.cast(new PostgresImporter(this)));
     }
     if (type == io.cairn.persistence.ChangeNotifications.class) {
       synchronized (this) {
