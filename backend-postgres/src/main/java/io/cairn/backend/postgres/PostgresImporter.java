@@ -134,8 +134,9 @@ final class PostgresImporter implements Importer {
         }
         maxVersion = Math.max(maxVersion, e.version());
       }
-      if (entries.isEmpty()) {
-        return;
+      StoreId id = new StoreId(StoreKind.KEY_VALUE, namespace);
+      if (entries.isEmpty() && started.contains(id)) {
+        return; // an empty first call still checks the store, as the reference importer does
       }
       // sealed before the transaction: no crypto while the connection is held
       List<byte[][]> rows = new ArrayList<>(entries.size());
@@ -143,7 +144,6 @@ final class PostgresImporter implements Importer {
         byte[] k = e.key().clone();
         rows.add(new byte[][] {k, b.sealer().sealValue(namespace, k, e.value())});
       }
-      StoreId id = new StoreId(StoreKind.KEY_VALUE, namespace);
       long highest = maxVersion;
       write(
           "putEntries",
@@ -151,6 +151,9 @@ final class PostgresImporter implements Importer {
           c -> {
             if (!started.contains(id)) {
               requireEmpty(c, id, "SELECT 1 FROM kv WHERE ns = ? LIMIT 1");
+            }
+            if (rows.isEmpty()) {
+              return null;
             }
             try (PreparedStatement ps = c.prepareStatement(NEW_ENTRY)) {
               for (int i = 0; i < rows.size(); i++) {

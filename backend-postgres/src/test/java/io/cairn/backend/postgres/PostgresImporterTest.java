@@ -164,6 +164,10 @@ class PostgresImporterTest {
             .hasMessageContaining("schema " + SCHEMA)
             .hasMessageContaining("not empty")
             .hasMessageContaining("nothing was written");
+        assertThatThrownBy(() -> s.putEntries("full", List.of()))
+            .as("an empty first call checks the store too")
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("kv:full of " + backend);
         assertThatThrownBy(
                 () -> s.appendRecords("full-log", List.of(new LogRecord(1, bytes("x"), 1))))
             .isInstanceOf(IllegalStateException.class)
@@ -244,6 +248,58 @@ class PostgresImporterTest {
           .containsExactly(bytes("0"), bytes("1"), bytes("by another writer"));
       assertThat(b.log("log2").nextOffset()).isZero();
       assertThat(b.verify(Progress.NONE).problems()).isEmpty();
+    }
+  }
+
+  @Test
+  void aServerOutageDuringACallIsRetriableAndLeavesNothingOfTheCall() throws Exception {
+    try (PersistenceRegistry r = PgTests.open(SCHEMA, "normal", SMALL_CHUNKS, null)) {
+      StorageBackend b = r.backend("pg");
+      byte[] data = new byte[3 * 4096];
+      try (Importer.Session s = importer(b).begin()) {
+        // the input is read inside the call's transaction, between chunk inserts: the server drops
+        // that connection there, as a restarting server would
+        InputStream cut =
+            new ByteArrayInputStream(data) {
+              private boolean done;
+
+              @Override
+              public synchronized int read(byte[] buf, int off, int len) {
+                if (!done && pos > 0) {
+                  done = true;
+                  terminateImportConnection();
+                }
+                return super.read(buf, off, len);
+              }
+            };
+        assertThatThrownBy(() -> s.saveSnapshot("snap", 1, 5, cut))
+            .isInstanceOf(PostgresUnavailableException.class)
+            .hasMessageContaining("import saveSnapshot on snapshot:snap version 1")
+            .hasMessageContaining("Nothing of this call was written")
+            .hasMessageContaining("Retriable");
+        assertThat(count("SELECT count(*) FROM snapshot_chunk")).isZero();
+        assertThat(b.snapshots("snap").list()).isEmpty();
+        // the same call again, once the pool has a working connection, succeeds
+        assertThat(s.saveSnapshot("snap", 1, 5, new ByteArrayInputStream(data)).sizeBytes())
+            .isEqualTo(data.length);
+        s.finish();
+      }
+      assertThat(b.verify(Progress.NONE).problems()).isEmpty();
+    }
+  }
+
+  /** Ends the one connection of backend 'pg' that is inside a transaction. */
+  private static void terminateImportConnection() {
+    try (Connection c = TestPostgres.shared().connect();
+        var st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE"
+                    + " application_name = 'cairn pg' AND state = 'idle in transaction'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("connections terminated").isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
     }
   }
 
