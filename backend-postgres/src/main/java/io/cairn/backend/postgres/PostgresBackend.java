@@ -136,6 +136,8 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
   // the current block of versions from kv_version: [nextVersion, versionLimit)
   private long nextVersion;
   private long versionLimit;
+  // the highest version an import wrote through this backend (PostgresImporter); guarded by this
+  private long importedFloor;
 
   private PostgresBackend(
       BackendContext ctx,
@@ -350,24 +352,60 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
    */
   long nextVersion(Connection c, boolean fresh) throws SQLException {
     synchronized (this) {
-      if (!fresh && nextVersion < versionLimit) {
+      if (!fresh && nextVersion < versionLimit && nextVersion > importedFloor) {
         return nextVersion++;
       }
     }
-    long start;
-    try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT nextval('kv_version')")) {
-      rs.next();
-      start = rs.getLong(1);
-    }
-    synchronized (this) {
-      if (start > nextVersion) {
-        nextVersion = start;
-        versionLimit = start + PostgresSchema.VERSION_BLOCK;
+    while (true) {
+      long start;
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT nextval('kv_version')")) {
+        rs.next();
+        start = rs.getLong(1);
       }
-      return nextVersion++;
+      synchronized (this) {
+        if (start > nextVersion) {
+          nextVersion = start;
+          versionLimit = start + PostgresSchema.VERSION_BLOCK;
+        }
+        if (nextVersion > importedFloor) {
+          return nextVersion++;
+        }
+        // a block taken before an import raised the sequence: the next one is above the import
+      }
     }
   }
+
+  /**
+   * Raises {@code kv_version} after an import wrote versions up to {@code imported} that the
+   * sequence never handed out, so that every block handed out afterwards, in any process, starts
+   * above them; from then on this process hands out no version at or below {@code imported} (its
+   * current block, or one taken by another thread before the raise, may lie below). Never lowers
+   * the sequence: it is set only if its last value is at most {@code imported}, to {@code imported}
+   * plus a margin of {@link #IMPORT_VERSION_MARGIN} versions. The margin covers the blocks that
+   * other processes may take between the statement's read of the last value and its {@code setval}
+   * (microseconds; up to a thousand blocks), so no block handed out in that window is handed out
+   * again. A raise from a transaction that rolls back stays (sequences are not transactional): it
+   * only skips versions, which is allowed. Other processes' current blocks may lie below {@code
+   * imported}; their writes are conditional on the stored version being lower (see {@link
+   * PostgresKeyValueStore}), so a write to an imported key takes a fresh block, above the import.
+   */
+  void versionsImported(Connection c, long imported) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT setval('kv_version', ?, true) FROM kv_version WHERE last_value <= ?")) {
+      ps.setLong(1, Math.addExact(imported, IMPORT_VERSION_MARGIN));
+      ps.setLong(2, imported);
+      ps.execute();
+    }
+    synchronized (this) {
+      // after the raise: from now on no version at or below the import is handed out here
+      importedFloor = Math.max(importedFloor, imported);
+    }
+  }
+
+  /** See {@link #versionsImported}: a thousand version blocks. */
+  static final long IMPORT_VERSION_MARGIN = 1000L * PostgresSchema.VERSION_BLOCK;
 
   private void enter() {
     if (closed) {
@@ -1167,13 +1205,18 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
   }
 
   /**
-   * {@link io.cairn.persistence.LeasedQueueStore} (PostgresQueueStore) and {@link
+   * {@link io.cairn.persistence.LeasedQueueStore} (PostgresQueueStore), {@link
+   * io.cairn.persistence.Importer} (PostgresImporter) and {@link
    * io.cairn.persistence.ChangeNotifications}: LISTEN/NOTIFY (PostgresNotifications).
    */
   @Override
   public <T> java.util.Optional<T> extension(Class<T> type) {
     if (type == io.cairn.persistence.LeasedQueueStore.class) {
       return java.util.Optional.of(type.cast(queues));
+    }
+    if (type == io.cairn.persistence.Importer.class) {
+      ensureOpen();
+      return java.util.Optional.of(type.cast(new PostgresImporter(this)));
     }
     if (type == io.cairn.persistence.ChangeNotifications.class) {
       synchronized (this) {

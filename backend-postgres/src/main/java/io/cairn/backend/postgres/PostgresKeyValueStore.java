@@ -35,8 +35,12 @@ import java.util.Optional;
  * processes and restarts.
  */
 final class PostgresKeyValueStore implements KeyValueStore {
+  /** A new row (parameters bound by {@link #bindUpsert}); alone it fails on an existing key. */
+  static final String INSERT =
+      "INSERT INTO kv (ns, key, value, version, expires_at, crc) VALUES (?, ?, ?, ?, ?, ?)";
+
   static final String UPSERT =
-      "INSERT INTO kv (ns, key, value, version, expires_at, crc) VALUES (?, ?, ?, ?, ?, ?)"
+      INSERT
           + " ON CONFLICT (ns, key) DO UPDATE SET value = EXCLUDED.value,"
           + " version = EXCLUDED.version, expires_at = EXCLUDED.expires_at, crc = EXCLUDED.crc"
           + " WHERE kv.version < EXCLUDED.version";
@@ -297,7 +301,8 @@ final class PostgresKeyValueStore implements KeyValueStore {
     }
   }
 
-  private static void bindUpsert(
+  /** Binds a row's parameters 1-6 of {@link #INSERT} and {@link #UPSERT}, with its checksum. */
+  static void bindUpsert(
       PreparedStatement ps, String ns, byte[] key, byte[] stored, long version, long expires)
       throws SQLException {
     ps.setString(1, ns);

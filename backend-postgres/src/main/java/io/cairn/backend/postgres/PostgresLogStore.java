@@ -10,6 +10,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.IntToLongFunction;
 
 /**
  * One log: its {@code log_head} row and its {@code log_record} rows (layout in {@link
@@ -252,26 +254,45 @@ final class PostgresLogStore implements LogStore {
       }
     }
     long first = next - payloads.size();
+    insertIn(backend, c, log, first, payloads.size(), payloads::get, i -> appendedAt);
+    return first;
+  }
+
+  /**
+   * Inserts the {@code log_record} rows of offsets {@code first} to {@code first + n - 1} on {@code
+   * c}, inside the caller's transaction, which owns the offsets (it holds the head row): record
+   * {@code i} is {@code payload.apply(i)}, sealed here bound to its offset, with append time {@code
+   * appendedAt.applyAsLong(i)}, both in the row checksum. The one writer of log rows, shared by
+   * {@link #appendIn} and {@link PostgresImporter}; several rows go as one JDBC batch.
+   */
+  static void insertIn(
+      PostgresBackend backend,
+      Connection c,
+      String log,
+      long first,
+      int n,
+      IntFunction<byte[]> payload,
+      IntToLongFunction appendedAt)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-      long offset = first;
-      for (byte[] plain : payloads) {
-        byte[] p = backend.sealer().sealPayload(log, offset, plain);
+      for (int i = 0; i < n; i++) {
+        long offset = first + i;
+        long at = appendedAt.applyAsLong(i);
+        byte[] p = backend.sealer().sealPayload(log, offset, payload.apply(i));
         ps.setString(1, log);
         ps.setLong(2, offset);
         ps.setBytes(3, p);
-        ps.setInt(4, PgChecksums.log(log, offset, p, appendedAt));
-        ps.setLong(5, appendedAt);
-        offset++;
-        if (payloads.size() == 1) {
+        ps.setInt(4, PgChecksums.log(log, offset, p, at));
+        ps.setLong(5, at);
+        if (n == 1) {
           ps.executeUpdate();
         } else {
           ps.addBatch();
         }
       }
-      if (payloads.size() > 1) {
+      if (n > 1) {
         ps.executeBatch();
       }
     }
-    return first;
   }
 }

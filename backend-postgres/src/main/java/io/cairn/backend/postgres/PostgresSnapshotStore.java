@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -50,71 +51,77 @@ final class PostgresSnapshotStore implements SnapshotStore {
   public SnapshotInfo save(long version, InputStream data) {
     ArgumentChecks.checkSnapshotVersion(version);
     java.util.Objects.requireNonNull(data, "data");
-    int chunkSize = backend.settings().snapshotChunkBytes();
     return backend.transaction(
         "snapshot save",
         where + " version " + version,
-        c -> {
-          long saveId;
-          try (PreparedStatement ps = c.prepareStatement("SELECT nextval('snapshot_save')");
-              ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            saveId = rs.getLong(1);
-          }
-          CRC32C crc = new CRC32C();
-          long size = 0;
-          int chunks = 0;
-          byte[] buf = new byte[chunkSize];
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO snapshot_chunk (save_id, seq, data, crc) VALUES (?, ?, ?, ?)")) {
-            while (true) {
-              int n = readFully(data, buf);
-              if (n <= 0) {
-                break;
-              }
-              crc.update(buf, 0, n);
-              size += n;
-              byte[] stored =
-                  backend
-                      .sealer()
-                      .sealChunk(name, version, chunks, java.util.Arrays.copyOf(buf, n));
-              ps.setLong(1, saveId);
-              ps.setInt(2, chunks);
-              ps.setBytes(3, stored);
-              ps.setInt(4, PgChecksums.chunk(saveId, chunks, stored));
-              ps.executeUpdate();
-              chunks++;
-              if (n < buf.length) {
-                break;
-              }
-            }
-          }
-          try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
-            lock.setInt(1, PostgresSchema.LOCK_CLASS_SNAPSHOT);
-            lock.setInt(2, name.hashCode());
-            lock.execute();
-          }
-          deleteIn(c, name, version);
-          long created = backend.clock().millis();
-          long dataCrc = crc.getValue();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO snapshot (store, version, save_id, size, crc, created_at, chunks,"
-                      + " row_crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-            ps.setString(1, name);
-            ps.setLong(2, version);
-            ps.setLong(3, saveId);
-            ps.setLong(4, size);
-            ps.setLong(5, dataCrc);
-            ps.setLong(6, created);
-            ps.setInt(7, chunks);
-            ps.setInt(
-                8, PgChecksums.snapshot(name, version, saveId, size, dataCrc, created, chunks));
-            ps.executeUpdate();
-          }
-          return new SnapshotInfo(version, size, dataCrc, created);
-        });
+        c -> saveIn(c, version, data, () -> backend.clock().millis()));
+  }
+
+  /**
+   * Writes snapshot {@code version} from {@code data} inside the caller's transaction on {@code c}:
+   * chunk rows, then (under the set's advisory lock) the index row replacing an older save of that
+   * version, with creation time {@code created} (read after the data: the save's own time, or the
+   * time an import carries). Shared by {@link #save} and {@link PostgresImporter}.
+   */
+  SnapshotInfo saveIn(Connection c, long version, InputStream data, LongSupplier created)
+      throws SQLException {
+    int chunkSize = backend.settings().snapshotChunkBytes();
+    long saveId;
+    try (PreparedStatement ps = c.prepareStatement("SELECT nextval('snapshot_save')");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      saveId = rs.getLong(1);
+    }
+    CRC32C crc = new CRC32C();
+    long size = 0;
+    int chunks = 0;
+    byte[] buf = new byte[chunkSize];
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO snapshot_chunk (save_id, seq, data, crc) VALUES (?, ?, ?, ?)")) {
+      while (true) {
+        int n = readFully(data, buf);
+        if (n <= 0) {
+          break;
+        }
+        crc.update(buf, 0, n);
+        size += n;
+        byte[] stored =
+            backend.sealer().sealChunk(name, version, chunks, java.util.Arrays.copyOf(buf, n));
+        ps.setLong(1, saveId);
+        ps.setInt(2, chunks);
+        ps.setBytes(3, stored);
+        ps.setInt(4, PgChecksums.chunk(saveId, chunks, stored));
+        ps.executeUpdate();
+        chunks++;
+        if (n < buf.length) {
+          break;
+        }
+      }
+    }
+    try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+      lock.setInt(1, PostgresSchema.LOCK_CLASS_SNAPSHOT);
+      lock.setInt(2, name.hashCode());
+      lock.execute();
+    }
+    deleteIn(c, name, version);
+    long createdAt = created.getAsLong();
+    long dataCrc = crc.getValue();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO snapshot (store, version, save_id, size, crc, created_at, chunks,"
+                + " row_crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, name);
+      ps.setLong(2, version);
+      ps.setLong(3, saveId);
+      ps.setLong(4, size);
+      ps.setLong(5, dataCrc);
+      ps.setLong(6, createdAt);
+      ps.setInt(7, chunks);
+      ps.setInt(8, PgChecksums.snapshot(name, version, saveId, size, dataCrc, createdAt, chunks));
+      ps.executeUpdate();
+    }
+    return new SnapshotInfo(version, size, dataCrc, createdAt);
   }
 
   private int readFully(InputStream in, byte[] buf) {
