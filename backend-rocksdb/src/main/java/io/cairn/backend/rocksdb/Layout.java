@@ -70,12 +70,11 @@ import java.util.Arrays;
  *       block's bound is written to {@code next-version} (same WAL, earlier sequence number) before
  *       any version in it is used, and a reopened backend continues from that bound, so a surviving
  *       entry's version is always below it and every later write gets a strictly greater one. An
- *       import (which brings its own versions) writes a bound above the highest imported version
- *       in the batch of the imported entries. A
- *       plain put therefore writes blindly (no read); compare-and-set and delete read the current
- *       entry under the key's stripe lock (see {@link RocksKvStore}). A blind put leaves the
- *       replaced entry's expiry-index entry behind; the sweeper deletes index entries whose expiry
- *       no longer matches their entry.
+ *       import (which brings its own versions) writes a bound above the highest imported version in
+ *       the batch of the imported entries. A plain put therefore writes blindly (no read);
+ *       compare-and-set and delete read the current entry under the key's stripe lock (see {@link
+ *       RocksKvStore}). A blind put leaves the replaced entry's expiry-index entry behind; the
+ *       sweeper deletes index entries whose expiry no longer matches their entry.
  *   <li><b>Log offsets.</b> The next offset is stored in {@code log-next}, in the same batch as the
  *       records it covers; on open it is the largest of {@code log-next}, {@code last record + 1}
  *       and {@code log-first}. So records lost at the tail (damage) leave a gap below {@code

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
@@ -110,7 +111,7 @@ final class RocksImporter implements Importer {
       exclusive(
           "kv:" + namespace,
           () -> {
-            requireEmpty(id, !b.hasAny(b.kvCf, store.sid));
+            requireEmpty(id, () -> !b.hasAny(b.kvCf, store.sid));
             if (entries.isEmpty()) {
               return;
             }
@@ -141,7 +142,7 @@ final class RocksImporter implements Importer {
       exclusive(
           "log:" + log,
           () -> {
-            requireEmpty(id, store.neverWritten());
+            requireEmpty(id, store::neverWritten);
             long first = records.get(0).offset();
             long expected = started.get(id);
             long from = expected < 0 ? first : expected;
@@ -187,7 +188,7 @@ final class RocksImporter implements Importer {
                 + " is negative");
       }
       RocksSnapshotStore store = (RocksSnapshotStore) b.snapshots(set);
-      requireEmpty(new StoreId(StoreKind.SNAPSHOT, set), !b.hasAny(b.snapCf, store.sid));
+      requireEmpty(new StoreId(StoreKind.SNAPSHOT, set), () -> !b.hasAny(b.snapCf, store.sid));
       return store.save(version, data, createdAtMillis);
     }
 
@@ -221,14 +222,12 @@ final class RocksImporter implements Importer {
       }
     }
 
-    /**
-     * Checks once per session that the store {@code id} was {@code empty} when first imported into.
-     */
-    private void requireEmpty(StoreId id, boolean empty) {
+    /** Checks once per session, at its first import, that the store {@code id} is empty. */
+    private void requireEmpty(StoreId id, BooleanSupplier empty) {
       if (started.containsKey(id)) {
         return;
       }
-      if (!empty) {
+      if (!empty.getAsBoolean()) {
         throw new IllegalStateException(
             "Cannot import into "
                 + id.kind().shortName()
