@@ -140,6 +140,41 @@ public abstract class ImporterContract extends ContractSupport {
   }
 
   @Test
+  public void badCallsAreRefusedNamingStoreAndItemAndWriteNothing() {
+    try (Importer.Session s = importer().begin()) {
+      assertThatThrownBy(
+              () ->
+                  s.putEntries(
+                      "imp-bad",
+                      List.of(
+                          new Entry(bytes("k"), bytes("1"), 1, 0),
+                          new Entry(bytes("k"), bytes("2"), 2, 0))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("kv:imp-bad")
+          .hasMessageContaining("entry 1 repeats a key");
+      assertThatThrownBy(
+              () -> s.putEntries("imp-bad", List.of(new Entry(bytes("k"), bytes("1"), 0, 0))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("entry 0 has version 0");
+      assertThatThrownBy(
+              () ->
+                  s.appendRecords(
+                      "imp-bad-log",
+                      List.of(new LogRecord(3, bytes("a"), 1), new LogRecord(5, bytes("b"), 1))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("log:imp-bad-log")
+          .hasMessageContaining("record 1 has offset 5");
+      assertThatThrownBy(
+              () -> s.saveSnapshot("imp-bad-snap", 1, -1, new ByteArrayInputStream(bytes("x"))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("snapshot:imp-bad-snap");
+    }
+    assertThat(backend().keyValue("imp-bad").get(bytes("k"))).isNull();
+    assertThat(backend().log("imp-bad-log").read(0, 10)).isEmpty();
+    assertThat(backend().snapshots("imp-bad-snap").list()).isEmpty();
+  }
+
+  @Test
   public void importedDataSurvivesReopen() {
     assumeCapability(Capability.DURABLE);
     try (Importer.Session s = importer().begin()) {

@@ -6,10 +6,9 @@ import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
-import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.ImportChecks;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,7 +19,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -102,37 +100,17 @@ final class PostgresImporter implements Importer {
     @Override
     public void putEntries(String namespace, List<Entry> entries) {
       open();
-      ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
-      Objects.requireNonNull(entries, "entries");
+      long maxVersion = ImportChecks.entries(b, namespace, entries);
       String where = "kv:" + namespace;
-      Set<ByteBuffer> keys = new HashSet<>();
-      long maxVersion = 0;
-      for (int i = 0; i < entries.size(); i++) {
-        Entry e = Objects.requireNonNull(entries.get(i), "entry");
-        String item = "entry " + i + (e.key() == null ? "" : " (key " + key(e.key()) + ")");
-        try {
-          ArgumentChecks.checkKey(e.key());
-          ArgumentChecks.checkValue(e.value());
-        } catch (IllegalArgumentException bad) {
-          throw refused(where, item + ": " + bad.getMessage(), bad);
-        }
-        if (e.version() < 1 || e.version() > MAX_VERSION || e.expiresAtMillis() < 0) {
-          throw refused(
-              where,
-              item
-                  + " has version "
-                  + e.version()
-                  + " and expiry "
-                  + e.expiresAtMillis()
-                  + " (versions run from 1 to "
-                  + MAX_VERSION
-                  + ", expiry is 0 or an epoch-millis instant)",
-              null);
-        }
-        if (!keys.add(ByteBuffer.wrap(e.key()))) {
-          throw refused(where, item + " repeats a key of this call", null);
-        }
-        maxVersion = Math.max(maxVersion, e.version());
+      if (maxVersion > MAX_VERSION) {
+        throw refused(
+            where,
+            "version "
+                + maxVersion
+                + " is above "
+                + MAX_VERSION
+                + ", the highest this backend imports",
+            null);
       }
       StoreId id = new StoreId(StoreKind.KEY_VALUE, namespace);
       if (entries.isEmpty() && started.contains(id)) {
@@ -187,44 +165,14 @@ final class PostgresImporter implements Importer {
     @Override
     public void appendRecords(String log, List<LogRecord> records) {
       open();
-      ArgumentChecks.check(StoreKind.LOG, log);
-      Objects.requireNonNull(records, "records");
+      Long expected = nextOffsets.get(log);
+      ImportChecks.records(b, log, records, expected == null ? -1 : expected);
       String where = "log:" + log;
-      for (int i = 0; i < records.size(); i++) {
-        LogRecord r = Objects.requireNonNull(records.get(i), "record");
-        try {
-          ArgumentChecks.checkPayload(r.payload());
-          ArgumentChecks.checkOffset("offset", r.offset());
-        } catch (IllegalArgumentException bad) {
-          throw refused(where, "record " + i + ": " + bad.getMessage(), bad);
-        }
-        if (i > 0 && r.offset() != records.get(i - 1).offset() + 1) {
-          throw refused(
-              where,
-              "offset "
-                  + r.offset()
-                  + " follows "
-                  + records.get(i - 1).offset()
-                  + " (records must be contiguous)",
-              null);
-        }
-      }
       if (records.isEmpty()) {
         return;
       }
       long first = records.get(0).offset();
       long next = first + records.size();
-      Long expected = nextOffsets.get(log);
-      if (expected != null && first != expected) {
-        throw refused(
-            where,
-            "the records start at offset "
-                + first
-                + " but the next offset of the import is "
-                + expected
-                + " (records must be contiguous)",
-            null);
-      }
       StoreId id = new StoreId(StoreKind.LOG, log);
       write(
           "appendRecords",
@@ -276,18 +224,8 @@ final class PostgresImporter implements Importer {
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();
-      ArgumentChecks.check(StoreKind.SNAPSHOT, set);
+      ImportChecks.snapshot(b, set, version, createdAtMillis, data);
       String where = "snapshot:" + set;
-      try {
-        ArgumentChecks.checkSnapshotVersion(version);
-      } catch (IllegalArgumentException bad) {
-        throw refused(where, bad.getMessage(), bad);
-      }
-      Objects.requireNonNull(data, "data");
-      if (createdAtMillis < 0) {
-        throw refused(
-            where, "snapshot " + version + " has creation time " + createdAtMillis + " < 0", null);
-      }
       StoreId id = new StoreId(StoreKind.SNAPSHOT, set);
       PostgresSnapshotStore store = (PostgresSnapshotStore) b.snapshots(set);
       SnapshotInfo info =
@@ -374,19 +312,7 @@ final class PostgresImporter implements Importer {
   }
 
   private IllegalArgumentException refused(String where, String why, Throwable cause) {
-    IllegalArgumentException e =
-        new IllegalArgumentException(
-            "Cannot import into "
-                + where
-                + " of "
-                + b
-                + ": "
-                + why
-                + "; nothing of this call was written.");
-    if (cause != null) {
-      e.initCause(cause);
-    }
-    return e;
+    return ImportChecks.refused(where, b, why, cause);
   }
 
   private String key(byte[] key) {

@@ -7,12 +7,11 @@ import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
-import io.cairn.persistence.spi.ArgumentChecks;
+import io.cairn.persistence.spi.ImportChecks;
 import java.io.InputStream;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDBException;
@@ -82,32 +81,16 @@ final class RocksImporter implements Importer {
     @Override
     public void putEntries(String namespace, List<Entry> entries) {
       open();
-      ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
-      Objects.requireNonNull(entries, "entries");
-      long highest = 0;
-      for (Entry e : entries) {
-        Objects.requireNonNull(e, "entry");
-        ArgumentChecks.checkKey(e.key());
-        ArgumentChecks.checkValue(e.value());
-        if (e.version() < 1 || e.version() > MAX_VERSION || e.expiresAtMillis() < 0) {
-          throw new IllegalArgumentException(
-              "Cannot import into kv:"
-                  + namespace
-                  + " of "
-                  + b.describe
-                  + ": an entry has version "
-                  + e.version()
-                  + " and expiry "
-                  + e.expiresAtMillis()
-                  + " (versions are 1 to "
-                  + MAX_VERSION
-                  + ", expiry is 0 or an epoch-millis instant); nothing of this call was written");
-        }
-        highest = Math.max(highest, e.version());
+      long top = ImportChecks.entries(b.describe, namespace, entries);
+      if (top > MAX_VERSION) {
+        throw ImportChecks.refused(
+            "kv:" + namespace,
+            b.describe,
+            "version " + top + " is above " + MAX_VERSION + ", the highest this backend imports",
+            null);
       }
       RocksKvStore store = b.kv(namespace);
       StoreId id = new StoreId(StoreKind.KEY_VALUE, namespace);
-      long top = highest;
       exclusive(
           "kv:" + namespace,
           () -> {
@@ -127,43 +110,20 @@ final class RocksImporter implements Importer {
     @Override
     public void appendRecords(String log, List<LogRecord> records) {
       open();
-      ArgumentChecks.check(StoreKind.LOG, log);
-      Objects.requireNonNull(records, "records");
-      for (LogRecord r : records) {
-        Objects.requireNonNull(r, "record");
-        ArgumentChecks.checkPayload(r.payload());
-        ArgumentChecks.checkOffset("offset", r.offset());
-      }
+      StoreId id = new StoreId(StoreKind.LOG, log);
+      Long expected = started.get(id);
+      ImportChecks.records(b.describe, log, records, expected == null ? -1 : expected);
       if (records.isEmpty()) {
         return;
       }
       RocksLogStore store = b.logStore(log);
-      StoreId id = new StoreId(StoreKind.LOG, log);
       exclusive(
           "log:" + log,
           () -> {
             requireEmpty(id, store::neverWritten);
-            long first = records.get(0).offset();
-            long expected = started.get(id);
-            long from = expected < 0 ? first : expected;
-            long next = from;
-            for (LogRecord r : records) {
-              if (r.offset() != next) {
-                throw new IllegalArgumentException(
-                    "Cannot import into log:"
-                        + log
-                        + " of "
-                        + b.describe
-                        + ": offset "
-                        + r.offset()
-                        + (next == from
-                            ? " is not the next offset of the import, " + from
-                            : " follows " + (next - 1))
-                        + " (records must be contiguous); nothing of this call was written");
-              }
-              next++;
-            }
-            store.importRecords(records, expected < 0);
+            boolean startsTheLog = started.get(id) < 0; // set to -1 by requireEmpty
+            long next = records.get(0).offset() + records.size();
+            store.importRecords(records, startsTheLog);
             started.put(id, next);
           });
     }
@@ -172,21 +132,7 @@ final class RocksImporter implements Importer {
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();
-      ArgumentChecks.check(StoreKind.SNAPSHOT, set);
-      ArgumentChecks.checkSnapshotVersion(version);
-      Objects.requireNonNull(data, "data");
-      if (createdAtMillis < 0) {
-        throw new IllegalArgumentException(
-            "Cannot import snapshot "
-                + version
-                + " of snapshot:"
-                + set
-                + " into "
-                + b.describe
-                + ": its creation time "
-                + createdAtMillis
-                + " is negative");
-      }
+      ImportChecks.snapshot(b.describe, set, version, createdAtMillis, data);
       RocksSnapshotStore store = (RocksSnapshotStore) b.snapshots(set);
       requireEmpty(new StoreId(StoreKind.SNAPSHOT, set), () -> !b.hasAny(b.snapCf, store.sid));
       return store.save(version, data, createdAtMillis);

@@ -238,7 +238,7 @@ class RocksDbImporterTest {
                     s.appendRecords(
                         "log", List.of(new LogRecord(4, b("a"), 1), new LogRecord(6, b("b"), 1))))
             .isInstanceOf(IllegalArgumentException.class)
-            .hasMessageContaining("offset 6 follows 4");
+            .hasMessageContaining("record 1 has offset 6 where the import's next offset is 5");
         assertThatThrownBy(() -> s.saveSnapshot("snap", 1, -5, new ByteArrayInputStream(b("x"))))
             .isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining("snapshot:snap");

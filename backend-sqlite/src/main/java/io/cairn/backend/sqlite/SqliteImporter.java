@@ -6,7 +6,7 @@ import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
-import io.cairn.persistence.spi.ArgumentChecks;
+import io.cairn.persistence.spi.ImportChecks;
 import io.cairn.persistence.spi.Sealer;
 import java.io.InputStream;
 import java.sql.PreparedStatement;
@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
@@ -72,18 +71,6 @@ final class SqliteImporter implements Importer {
     return new SqliteSession();
   }
 
-  /** A bad argument of an import call into {@code store}; thrown before anything is written. */
-  private IllegalArgumentException refused(String store, String problem) {
-    return new IllegalArgumentException(
-        "Cannot import into "
-            + store
-            + " of "
-            + backend.describe()
-            + ": "
-            + problem
-            + "; nothing of this call was written");
-  }
-
   /** A kv row ready to write: key copied, value sealed. */
   private record Row(byte[] key, byte[] stored, long version, long expires) {}
 
@@ -95,25 +82,9 @@ final class SqliteImporter implements Importer {
     @Override
     public void putEntries(String namespace, List<Entry> entries) {
       open();
-      ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
-      Objects.requireNonNull(entries, "entries");
-      for (Entry e : entries) {
-        Objects.requireNonNull(e, "entry");
-        ArgumentChecks.checkKey(e.key());
-        ArgumentChecks.checkValue(e.value());
-        if (e.version() < 1 || e.version() == Long.MAX_VALUE || e.expiresAtMillis() < 0) {
-          throw refused(
-              "kv:" + namespace,
-              "an entry has version "
-                  + e.version()
-                  + " and expiry "
-                  + e.expiresAtMillis()
-                  + " (versions are 1 to 2^63-2, expiry is 0 or an epoch-millis instant)");
-        }
-      }
+      long top = ImportChecks.entries(backend.describe(), namespace, entries);
       Sealer sealer = backend.sealer();
       List<Row> rows = new ArrayList<>(entries.size());
-      long highest = 0;
       for (Entry e : entries) {
         rows.add(
             new Row(
@@ -121,10 +92,8 @@ final class SqliteImporter implements Importer {
                 sealer.sealValue(namespace, e.key(), e.value()),
                 e.version(),
                 e.expiresAtMillis()));
-        highest = Math.max(highest, e.version());
       }
       StoreId id = new StoreId(StoreKind.KEY_VALUE, namespace);
-      long top = highest;
       backend.importWrite(
           "import",
           "kv:" + namespace + " (" + rows.size() + " entries)",
@@ -145,41 +114,19 @@ final class SqliteImporter implements Importer {
     @Override
     public void appendRecords(String log, List<LogRecord> records) {
       open();
-      ArgumentChecks.check(StoreKind.LOG, log);
-      Objects.requireNonNull(records, "records");
-      for (LogRecord r : records) {
-        Objects.requireNonNull(r, "record");
-        ArgumentChecks.checkPayload(r.payload());
-        ArgumentChecks.checkOffset("offset", r.offset());
-      }
+      StoreId id = new StoreId(StoreKind.LOG, log);
+      Long expected = started.get(id);
+      ImportChecks.records(backend.describe(), log, records, expected == null ? -1 : expected);
       if (records.isEmpty()) {
         return;
       }
-      StoreId id = new StoreId(StoreKind.LOG, log);
-      Long expected = started.get(id);
       long first = records.get(0).offset();
-      if (expected != null && first != expected) {
-        throw refused(
-            "log:" + log,
-            "the records start at offset "
-                + first
-                + " but the next offset of the import is "
-                + expected
-                + " (records must be contiguous)");
-      }
       Sealer sealer = backend.sealer();
       List<byte[]> stored = new ArrayList<>(records.size());
-      long next = first;
       for (LogRecord r : records) {
-        if (r.offset() != next) {
-          throw refused(
-              "log:" + log,
-              "offset " + r.offset() + " follows " + (next - 1) + " (records must be contiguous)");
-        }
         stored.add(sealer.sealPayload(log, r.offset(), r.payload()));
-        next++;
       }
-      long end = next;
+      long end = first + records.size();
       backend.importWrite(
           "import",
           "log:" + log + " (offsets " + first + " to " + (end - 1) + ")",
@@ -207,18 +154,7 @@ final class SqliteImporter implements Importer {
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();
-      ArgumentChecks.check(StoreKind.SNAPSHOT, set);
-      ArgumentChecks.checkSnapshotVersion(version);
-      Objects.requireNonNull(data, "data");
-      if (createdAtMillis < 0) {
-        throw refused(
-            "snapshot:" + set,
-            "snapshot "
-                + version
-                + " has creation time "
-                + createdAtMillis
-                + " (epoch millis, >= 0)");
-      }
+      ImportChecks.snapshot(backend.describe(), set, version, createdAtMillis, data);
       StoreId id = new StoreId(StoreKind.SNAPSHOT, set);
       SqliteSnapshotStore store = (SqliteSnapshotStore) backend.snapshots(set);
       if (!started.containsKey(id)) {

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The {@link Importer} of every {@link EngineBackend}. Each call is one engine batch written at
@@ -41,25 +40,7 @@ final class EngineImporter implements Importer {
     @Override
     public void putEntries(String namespace, List<Entry> entries) {
       open();
-      ArgumentChecks.check(StoreKind.KEY_VALUE, namespace);
-      Objects.requireNonNull(entries, "entries");
-      for (Entry e : entries) {
-        Objects.requireNonNull(e, "entry");
-        ArgumentChecks.checkKey(e.key());
-        ArgumentChecks.checkValue(e.value());
-        if (e.version() < 1 || e.expiresAtMillis() < 0) {
-          throw new IllegalArgumentException(
-              "Cannot import into kv:"
-                  + namespace
-                  + " of "
-                  + b
-                  + ": an entry has version "
-                  + e.version()
-                  + " and expiry "
-                  + e.expiresAtMillis()
-                  + " (versions start at 1, expiry is 0 or an epoch-millis instant)");
-        }
-      }
+      ImportChecks.entries(b, namespace, entries);
       BaseKeyValueStore store = b.kvStore(namespace);
       b.write(
           "import into kv:" + namespace,
@@ -81,13 +62,8 @@ final class EngineImporter implements Importer {
     @Override
     public void appendRecords(String log, List<LogRecord> records) {
       open();
-      ArgumentChecks.check(StoreKind.LOG, log);
-      Objects.requireNonNull(records, "records");
-      for (LogRecord r : records) {
-        Objects.requireNonNull(r, "record");
-        ArgumentChecks.checkPayload(r.payload());
-        ArgumentChecks.checkOffset("offset", r.offset());
-      }
+      Long expected = started.get(new StoreId(StoreKind.LOG, log));
+      ImportChecks.records(b, log, records, expected == null ? -1 : expected);
       if (records.isEmpty()) {
         return;
       }
@@ -97,38 +73,11 @@ final class EngineImporter implements Importer {
           () -> {
             requireEmpty(store.id);
             long first = records.get(0).offset();
-            Long expected = started.get(store.id);
-            long from = expected == null || expected < 0 ? first : expected;
-            if (first != from) {
-              throw new IllegalArgumentException(
-                  "Cannot import into log:"
-                      + log
-                      + " of "
-                      + b
-                      + ": the records start at offset "
-                      + first
-                      + " but the next offset of the import is "
-                      + from
-                      + " (records must be contiguous)");
-            }
             List<StorageEngine.Write> batch = new ArrayList<>(records.size() + 1);
-            long next = first;
             for (LogRecord r : records) {
-              if (r.offset() != next) {
-                throw new IllegalArgumentException(
-                    "Cannot import into log:"
-                        + log
-                        + " of "
-                        + b
-                        + ": offset "
-                        + r.offset()
-                        + " follows "
-                        + (next - 1)
-                        + " (records must be contiguous); nothing of this call was written");
-              }
               batch.add(store.record(r.offset(), r.payload(), r.appendedAtMillis()));
-              next++;
             }
+            long next = first + records.size();
             long logFirst = expected == null || expected < 0 ? first : store.firstUnlocked();
             batch.add(store.imported(logFirst, next));
             b.engine().write(batch, b.importDurability());
@@ -142,13 +91,7 @@ final class EngineImporter implements Importer {
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();
-      ArgumentChecks.check(StoreKind.SNAPSHOT, set);
-      ArgumentChecks.checkSnapshotVersion(version);
-      Objects.requireNonNull(data, "data");
-      if (createdAtMillis < 0) {
-        throw new IllegalArgumentException(
-            "Cannot import snapshot " + version + " of snapshot:" + set + ": createdAt < 0");
-      }
+      ImportChecks.snapshot(b, set, version, createdAtMillis, data);
       BaseSnapshotStore store = b.snapshotStore(set);
       b.write(
           "import into snapshot:" + set,
