@@ -264,6 +264,13 @@ final class PortableStream {
    */
   static List<Summary> walk(StorageBackend backend, Sink sink, Progress progress)
       throws IOException {
+    return walk(backend, sink, progress, System.currentTimeMillis());
+  }
+
+  /** {@link #walk} with the header's creation time given (for reproducible streams in tests). */
+  static List<Summary> walk(
+      StorageBackend backend, Sink sink, Progress progress, long createdAtMillis)
+      throws IOException {
     List<StoreId> stores = new ArrayList<>(backend.stores());
     for (StoreId id : stores) {
       if (id.kind() == StoreKind.KEY_VALUE) {
@@ -283,7 +290,7 @@ final class PortableStream {
         }
       }
     }
-    sink.header(new Header(backend.type(), backend.name(), System.currentTimeMillis(), stores));
+    sink.header(new Header(backend.type(), backend.name(), createdAtMillis, stores));
     Digest digest = new Digest();
     for (StoreId id : stores) {
       String phase = id.kind().shortName() + ":" + id.name();
@@ -491,6 +498,13 @@ final class PortableStream {
     return walk(backend, new Writer(out), progress);
   }
 
+  /** {@link #export} with the header's creation time given (for the test fixture). */
+  static List<Summary> export(
+      StorageBackend backend, OutputStream out, Progress progress, long createdAtMillis)
+      throws IOException {
+    return walk(backend, new Writer(out), progress, createdAtMillis);
+  }
+
   // ---------------------------------------------------------------- reading
 
   /**
@@ -628,7 +642,11 @@ final class PortableStream {
       long expectedOffset = first;
       while (true) {
         int type = peek();
-        if (type == STORE || type == TRAILER || type < 0) {
+        if (type < 0) {
+          frameAt = pos;
+          throw truncated("where the next frame was expected");
+        }
+        if (type == STORE || type == TRAILER) {
           break;
         }
         f = frame();
@@ -853,17 +871,21 @@ final class PortableStream {
       byte[] b = in.readNBytes(n);
       pos += b.length;
       if (b.length < n) {
-        throw new Damaged(
-            "Truncated export stream "
-                + name
-                + ": it ends at byte offset "
-                + pos
-                + " inside "
-                + what
-                + where()
-                + "; the trailer is missing, so the stream is incomplete. Export it again.");
+        throw truncated("inside " + what);
       }
       return b;
+    }
+
+    private Damaged truncated(String what) {
+      return new Damaged(
+          "Truncated export stream "
+              + name
+              + ": it ends at byte offset "
+              + pos
+              + " "
+              + what
+              + where()
+              + "; the trailer is missing, so the stream is incomplete. Export it again.");
     }
 
     private void expect(Frame f, int type, String what) {
