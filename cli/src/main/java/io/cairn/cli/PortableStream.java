@@ -406,14 +406,19 @@ final class PortableStream {
     private final DataOutputStream out;
     private final byte[] chunk = new byte[CHUNK_BYTES];
 
-    Writer(OutputStream out) throws IOException {
+    Writer(OutputStream out) {
       this.out = new DataOutputStream(out);
-      this.out.write(MAGIC);
-      this.out.writeInt(VERSION);
     }
 
+    /** Writes magic, version and HEADER: nothing before, so a refused export writes no byte. */
     @Override
     public void header(Header h) {
+      try {
+        out.write(MAGIC);
+        out.writeInt(VERSION);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
       Body b = new Body();
       b.utf(h.sourceType()).utf(h.sourceName()).i64(h.createdAtMillis()).i32(h.stores().size());
       for (StoreId id : h.stores()) {

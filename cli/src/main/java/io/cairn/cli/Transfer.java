@@ -350,8 +350,11 @@ final class Transfer {
     }
 
     /** The exception to throw when the import failed part way: how much was written, what to do. */
-    PersistenceException failed(Exception e) {
+    RuntimeException failed(Exception e) {
       session.close();
+      if (written == 0 && e instanceof RuntimeException unchanged) {
+        return unchanged; // nothing written: the cause says it all (its exit code too)
+      }
       String msg =
           (written == 0
                   ? "Import into "

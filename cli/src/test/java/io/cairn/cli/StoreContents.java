@@ -51,11 +51,25 @@ final class StoreContents {
     if (!batch.isEmpty()) {
       kv.putAll(batch);
     }
-    for (int i = 0; i < entries; i += 3) {
-      kv.put(b(String.format("user-%07d", i)), value(r, i), Duration.ofDays(1 + i % 30));
-    }
-    for (int i = 0; i < entries; i += 5) {
-      kv.put(b(String.format("user-%07d", i)), value(r, -i));
+    // TTLs and second versions in transactions of 5,000 writes (one commit each)
+    for (int start = 0; start < entries; start += 15_000) {
+      int from = start;
+      backend.inTransaction(
+          tx -> {
+            var t = tx.keyValue("users");
+            for (int i = from; i < Math.min(entries, from + 15_000); i += 3) {
+              t.put(b(String.format("user-%07d", i)), value(r, i), Duration.ofDays(1 + i % 30));
+            }
+            return null;
+          });
+      backend.inTransaction(
+          tx -> {
+            var t = tx.keyValue("users");
+            for (int i = from; i < Math.min(entries, from + 15_000); i += 5) {
+              t.put(b(String.format("user-%07d", i)), value(r, -i));
+            }
+            return null;
+          });
     }
     for (int i = 1; i < entries; i += 997) {
       kv.delete(b(String.format("user-%07d", i)));
