@@ -25,8 +25,10 @@ import java.util.Arrays;
  *                                            every append (absent in logs written before it was
  *                                            introduced: then last record + 1)
  *   "log-timed-from/" sid         -> int64   first offset whose record carries its append time;
- *                                            written only by the upgrade from layout 1 (= the
- *                                            log's next offset then); absent = 0 (a log created
+ *                                            written by the upgrade from layout 1 (= the log's
+ *                                            next offset then) and by an import whose first
+ *                                            records have no append time (= the offset after
+ *                                            them, see RocksImporter); absent = 0 (a log created
  *                                            under layout 2: every record carries it)
  *
  * column family "kv"
@@ -67,7 +69,9 @@ import java.util.Arrays;
  *       expiry-index entry. Versions come from one backend-wide sequence, reserved in blocks: the
  *       block's bound is written to {@code next-version} (same WAL, earlier sequence number) before
  *       any version in it is used, and a reopened backend continues from that bound, so a surviving
- *       entry's version is always below it and every later write gets a strictly greater one. A
+ *       entry's version is always below it and every later write gets a strictly greater one. An
+ *       import (which brings its own versions) writes a bound above the highest imported version
+ *       in the batch of the imported entries. A
  *       plain put therefore writes blindly (no read); compare-and-set and delete read the current
  *       entry under the key's stripe lock (see {@link RocksKvStore}). A blind put leaves the
  *       replaced entry's expiry-index entry behind; the sweeper deletes index entries whose expiry

@@ -132,6 +132,23 @@ final class RocksCatalog {
     return v;
   }
 
+  /**
+   * Writes {@code batch}, which holds imported entries with versions up to {@code highest}, with a
+   * {@code next-version} bound above them in the same batch, and moves the sequence past them, so
+   * every later version is greater than every imported one, also after a crash or restart ({@link
+   * RocksImporter}). Holds the block lock while writing, so no reservation of {@link #nextVersion}
+   * can write a bound in between that this one would lower.
+   */
+  void writeAbove(WriteBatch batch, long highest) throws RocksDBException {
+    synchronized (versionLock) {
+      versionCounter.accumulateAndGet(highest + 1, Math::max);
+      long limit = Math.max(versionLimit, highest + 1);
+      batch.put(engine.metaCf, Layout.NEXT_VERSION_KEY, Layout.longBytes(limit));
+      engine.db.write(engine.writeOptions(), batch);
+      versionLimit = limit;
+    }
+  }
+
   /** The store id of a store, creating its catalog entry on first use. */
   int storeId(StoreKind kind, String name) {
     String entry = kind.shortName() + "/" + name;

@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link RocksCatalog}: the meta column family (layout version, store catalog, sequences);
  *   <li>{@link RocksMaintenance}: stats, gauges, health, verify, compact, checkpoint and the
  *       background jobs (expiry sweeper, {@link Anchor} beat).
+ *   <li>{@link RocksImporter}: the {@link io.cairn.persistence.Importer} extension (exact copies of
+ *       stores into empty ones, through the stores' own framing and sealing).
  * </ul>
  *
  * <h2>Concurrency</h2>
@@ -126,6 +128,8 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
   private final ConcurrentMap<String, RocksSnapshotStore> snapStores = new ConcurrentHashMap<>();
 
   volatile String quarantinedTo = "";
+
+  private final RocksImporter importer = new RocksImporter(this);
 
   private RocksDbBackend(
       BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
@@ -415,7 +419,8 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
     return result;
   }
 
-  private boolean hasAny(ColumnFamilyHandle cf, int sid) {
+  /** Whether {@code cf} holds any key of store {@code sid}. */
+  boolean hasAny(ColumnFamilyHandle cf, int sid) {
     boolean[] found = {false};
     forEach(
         "list stores",
@@ -428,6 +433,16 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
           return false;
         });
     return found[0];
+  }
+
+  /** {@link io.cairn.persistence.Importer} ({@link RocksImporter}) unless opened read-only. */
+  @Override
+  public <T> java.util.Optional<T> extension(Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    if (type == io.cairn.persistence.Importer.class && !dataDirectory.readOnly()) {
+      return java.util.Optional.of(type.cast(importer));
+    }
+    return java.util.Optional.empty();
   }
 
   // ---------------------------------------------------------------- transactions

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
 
 /**
  * A key-value namespace: keys {@code sid + key} in column family {@code kv} (see {@link Layout}).
@@ -214,11 +215,7 @@ final class RocksKvStore implements KeyValueStore {
       // not be read. Its expiry-index entry, if any, is left for the sweeper, which deletes index
       // entries that no longer match their entry.
       long v = b.nextVersion();
-      a.put(
-          b.kvCf,
-          k,
-          Layout.kvValue(
-              v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
+      a.put(b.kvCf, k, stored(key, v, expiresAt, value));
       if (expiresAt != 0) {
         a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
       }
@@ -244,15 +241,31 @@ final class RocksKvStore implements KeyValueStore {
       return oldVersion;
     }
     long v = b.nextVersion();
-    a.put(
-        b.kvCf,
-        k,
-        Layout.kvValue(
-            v, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value)));
+    a.put(b.kvCf, k, stored(key, v, expiresAt, value));
     if (expiresAt != 0 && expiresAt != oldExp) {
       a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
     }
     return v;
+  }
+
+  /** The stored value of {@code key}: version, expiry and the value sealed for this store. */
+  private byte[] stored(byte[] key, long version, long expiresAt, byte[] value) {
+    return Layout.kvValue(
+        version, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value));
+  }
+
+  /**
+   * Adds imported entry {@code e} to {@code batch} exactly as a write of this store stores it, with
+   * its own version and expiry ({@link RocksImporter}): the entry and, with an expiry, its
+   * expiry-index entry (so the sweeper removes it once expired, as any other).
+   */
+  void putImported(WriteBatch batch, Entry e) throws RocksDBException {
+    byte[] key = e.key();
+    batch.put(
+        b.kvCf, Layout.kvKey(sid, key), stored(key, e.version(), e.expiresAtMillis(), e.value()));
+    if (e.expiresAtMillis() != 0) {
+      batch.put(b.expiryCf, Layout.expiryKey(sid, e.expiresAtMillis(), key), new byte[0]);
+    }
   }
 
   @Override

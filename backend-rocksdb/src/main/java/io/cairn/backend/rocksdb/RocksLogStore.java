@@ -27,8 +27,9 @@ final class RocksLogStore implements LogStore {
   private final RocksDbBackend b;
   private final String name;
   final int sid;
-  // records at offsets >= timedFrom carry their append time (see Layout); fixed after open
-  private final long timedFrom;
+  // records at offsets >= timedFrom carry their append time (see Layout); fixed after open, except
+  // that an import into the empty log may move it (importRecords)
+  private volatile long timedFrom;
   private final ReentrantLock lock = new ReentrantLock();
   private volatile long first;
   private volatile long next;
@@ -105,10 +106,19 @@ final class RocksLogStore implements LogStore {
 
   /** The value stored for {@code payload} at {@code offset}, appended at {@code at}. */
   byte[] stored(long offset, byte[] payload, long at) {
-    byte[] sealed = Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload);
     if (offset < timedFrom) {
       throw new IllegalStateException("append below the log's timed-from offset " + timedFrom);
     }
+    return timed(at, sealed(offset, payload));
+  }
+
+  /** {@code payload} sealed for {@code offset} of this log: a record's value below timed-from. */
+  private byte[] sealed(long offset, byte[] payload) {
+    return Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload);
+  }
+
+  /** A record's value at or above timed-from: its append time, then the sealed payload. */
+  private static byte[] timed(long at, byte[] sealed) {
     byte[] out = new byte[8 + sealed.length];
     Layout.putLong(out, 0, at);
     System.arraycopy(sealed, 0, out, 8, sealed.length);
@@ -399,6 +409,79 @@ final class RocksLogStore implements LogStore {
       }
     } finally {
       b.exit();
+    }
+  }
+
+  /** Whether no offset of this log was ever used: no record, nothing truncated (import). */
+  boolean neverWritten() {
+    lock.lock();
+    try {
+      return first == 0 && next == 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Writes imported {@code records} ({@link RocksImporter}; checked by the caller: contiguous,
+   * starting at the log's next offset, or anywhere when {@code fresh}, the first import into this
+   * never-written log) in one batch, framed as {@link #stored} frames an append, with the log's
+   * next offset and, when {@code fresh}, its first offset (the offsets below count as truncated).
+   * Records without an append time are stored as layout 1 stored them, below {@code
+   * log-timed-from}, which the same batch moves past them; that can only extend a prefix of such
+   * records (the layout has no other way to say "not recorded"), so one after a record with an
+   * append time is refused. The caller holds the guard and the transaction lock exclusively.
+   */
+  void importRecords(List<LogRecord> records, boolean fresh) throws RocksDBException {
+    lock.lock();
+    try (WriteBatch batch = new WriteBatch()) {
+      long start = records.get(0).offset();
+      long from = fresh ? start : timedFrom;
+      long untimedTo = from; // untimed records may extend [.., untimedTo) only
+      boolean untimedOpen = fresh || timedFrom == next;
+      for (LogRecord r : records) {
+        long offset = r.offset();
+        if (!r.hasAppendTime()) {
+          if (!untimedOpen || offset != untimedTo) {
+            throw new IllegalArgumentException(
+                "Cannot import into "
+                    + where()
+                    + " of "
+                    + b.describe
+                    + ": record "
+                    + offset
+                    + " has no append time but follows a record that has one; this backend"
+                    + " keeps 'not recorded' only for the log's first records (see its layout)."
+                    + " Nothing of this call was written.");
+          }
+          untimedTo = offset + 1;
+          batch.put(b.logCf, Layout.logKey(sid, offset), sealed(offset, r.payload()));
+        } else {
+          untimedOpen = false;
+          batch.put(
+              b.logCf,
+              Layout.logKey(sid, offset),
+              timed(r.appendedAtMillis(), sealed(offset, r.payload())));
+        }
+      }
+      long end = start + records.size();
+      if (fresh) {
+        batch.put(b.metaCf, Layout.logFirstKey(sid), Layout.longBytes(start));
+      }
+      if (untimedTo != from) {
+        batch.put(b.metaCf, Layout.logTimedFromKey(sid), Layout.longBytes(untimedTo));
+      }
+      recordNext(batch, end);
+      b.db.write(b.writeOptions(), batch);
+      if (untimedTo != from) {
+        timedFrom = untimedTo;
+      }
+      if (fresh) {
+        first = start;
+      }
+      next = end;
+    } finally {
+      lock.unlock();
     }
   }
 

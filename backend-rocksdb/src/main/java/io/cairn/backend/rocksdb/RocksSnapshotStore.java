@@ -48,6 +48,14 @@ final class RocksSnapshotStore implements SnapshotStore {
 
   @Override
   public SnapshotInfo save(long version, InputStream data) {
+    return save(version, data, -1);
+  }
+
+  /**
+   * Saves with creation time {@code createdAt}, or the backend clock's time of the commit when
+   * negative (an import passes the source's time, see {@link RocksImporter}).
+   */
+  SnapshotInfo save(long version, InputStream data, long createdAt) {
     if (version < 0) {
       throw new IllegalArgumentException("Snapshot version must be >= 0, got " + version);
     }
@@ -82,13 +90,13 @@ final class RocksSnapshotStore implements SnapshotStore {
           break;
         }
       }
-      long createdAt = b.clock.millis();
-      SnapshotInfo info = new SnapshotInfo(version, size, crc.getValue(), createdAt);
+      long created = createdAt < 0 ? b.clock.millis() : createdAt;
+      SnapshotInfo info = new SnapshotInfo(version, size, crc.getValue(), created);
       byte[] meta = new byte[Layout.SNAPSHOT_META];
       Layout.putLong(meta, 0, saveId);
       Layout.putLong(meta, 8, size);
       Layout.putLong(meta, 16, info.crc32c());
-      Layout.putLong(meta, 24, createdAt);
+      Layout.putLong(meta, 24, created);
       Layout.putInt(meta, 32, chunks);
       synchronized (commitLock) {
         b.call(

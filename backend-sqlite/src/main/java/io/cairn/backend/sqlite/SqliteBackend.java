@@ -90,6 +90,7 @@ final class SqliteBackend implements StorageBackend {
   private final Map<String, SqliteKeyValueStore> kvStores = new ConcurrentHashMap<>();
   private final Map<String, SqliteLogStore> logStores = new ConcurrentHashMap<>();
   private final Map<String, SqliteSnapshotStore> snapshotStores = new ConcurrentHashMap<>();
+  private final SqliteImporter importer = new SqliteImporter(this);
   private volatile boolean closed;
 
   private SqliteBackend(
@@ -459,7 +460,17 @@ final class SqliteBackend implements StorageBackend {
     }
   }
 
-  private void ensureOpen() {
+  /**
+   * One write of the importer ({@link SqliteImporter}): a transaction of its own, fsynced at its
+   * commit unless the backend runs at durability none (which promises nothing more for an import
+   * than for any write).
+   */
+  <T> T importWrite(String what, Object where, Writer.WriteOp<T> op) {
+    ensureOpen();
+    return writer.ownTransaction(what, where, ctx.durability() != Durability.NONE, op);
+  }
+
+  void ensureOpen() {
     if (closed) {
       throw errors.closedException();
     }
@@ -513,6 +524,16 @@ final class SqliteBackend implements StorageBackend {
     ensureOpen();
     ArgumentChecks.check("snapshot set", name);
     return snapshotStores.computeIfAbsent(name, n -> new SqliteSnapshotStore(this, n));
+  }
+
+  /** {@link io.cairn.persistence.Importer}: see {@link SqliteImporter}. */
+  @Override
+  public <T> java.util.Optional<T> extension(Class<T> type) {
+    java.util.Objects.requireNonNull(type, "type");
+    if (type == io.cairn.persistence.Importer.class) {
+      return java.util.Optional.of(type.cast(importer));
+    }
+    return java.util.Optional.empty();
   }
 
   @Override

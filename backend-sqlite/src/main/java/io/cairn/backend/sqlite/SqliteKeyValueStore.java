@@ -313,15 +313,38 @@ final class SqliteKeyValueStore implements KeyValueStore {
    */
   static long putIn(Writer.Session s, String ns, byte[] key, byte[] stored, long expires)
       throws SQLException {
+    indexExpiry(s.conn(), ns, key, expires);
+    long version = s.nextVersion();
+    putRow(s.conn(), ns, key, stored, version, expires);
+    return version;
+  }
+
+  /**
+   * Writes one entry with a version chosen by the caller (the importer's: the source's version),
+   * exactly as {@link #putIn} writes it otherwise. The caller keeps the version sequence above it
+   * ({@link Writer.Session#raiseVersionsAbove}).
+   */
+  static void putVersionedIn(
+      Writer.Session s, String ns, byte[] key, byte[] stored, long version, long expires)
+      throws SQLException {
+    indexExpiry(s.conn(), ns, key, expires);
+    putRow(s.conn(), ns, key, stored, version, expires);
+  }
+
+  private static void indexExpiry(Conn c, String ns, byte[] key, long expires) throws SQLException {
     if (expires != 0) {
-      PreparedStatement ttl = s.conn().prepare(ADD_TTL);
+      PreparedStatement ttl = c.prepare(ADD_TTL);
       ttl.setLong(1, expires);
       ttl.setString(2, ns);
       ttl.setBytes(3, key);
       ttl.executeUpdate();
     }
-    long version = s.nextVersion();
-    PreparedStatement ps = s.conn().prepare(PUT);
+  }
+
+  private static void putRow(
+      Conn c, String ns, byte[] key, byte[] stored, long version, long expires)
+      throws SQLException {
+    PreparedStatement ps = c.prepare(PUT);
     ps.setString(1, ns);
     ps.setBytes(2, key);
     ps.setBytes(3, stored);
@@ -329,7 +352,6 @@ final class SqliteKeyValueStore implements KeyValueStore {
     ps.setLong(5, expires);
     ps.setInt(6, RowChecksums.kv(ns, key, version, expires, stored));
     ps.executeUpdate();
-    return version;
   }
 
   /** The live version of {@code key} (0 if absent or expired), from a row that passed its check. */

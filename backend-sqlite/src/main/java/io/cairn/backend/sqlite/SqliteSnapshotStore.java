@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.zip.CRC32C;
 
 /**
@@ -57,6 +58,19 @@ final class SqliteSnapshotStore implements SnapshotStore {
 
   @Override
   public SnapshotInfo save(long version, InputStream data) {
+    return save(version, data, OptionalLong.empty());
+  }
+
+  /**
+   * Saves snapshot {@code version}. Through the store API ({@code imported} empty) the creation
+   * time is the clock's at publication and the snapshot row commits in a group commit; for the
+   * importer ({@code imported} = the source's creation time) the row is published in a transaction
+   * of its own, fsynced unless the backend runs at durability none ({@link
+   * SqliteBackend#importWrite}). The chunks are written the same way either way: the fsync of the
+   * publication covers them (they precede it in the WAL, or a checkpoint fsynced them into the
+   * database file).
+   */
+  SnapshotInfo save(long version, InputStream data, OptionalLong imported) {
     Objects.requireNonNull(data, "data");
     if (version < 0) {
       throw new IllegalArgumentException("Snapshot version must be non-negative, got " + version);
@@ -109,44 +123,42 @@ final class SqliteSnapshotStore implements SnapshotStore {
           break;
         }
       }
-      long created = backend.clock().millis();
+      long created = imported.orElseGet(() -> backend.clock().millis());
       long total = size;
       int chunks = seq;
       long checksum = crc.getValue();
-      backend
-          .writer()
-          .submit(
-              false,
-              "save",
-              at,
-              s -> {
-                Long old = null;
-                PreparedStatement find = s.conn().prepare(FIND);
-                find.setString(1, store);
-                find.setLong(2, version);
-                try (ResultSet rs = find.executeQuery()) {
-                  if (rs.next()) {
-                    old = rs.getLong(1);
-                  }
-                }
-                PreparedStatement pub = s.conn().prepare(PUBLISH);
-                pub.setString(1, store);
-                pub.setLong(2, version);
-                pub.setLong(3, saveId);
-                pub.setLong(4, total);
-                pub.setLong(5, checksum);
-                pub.setLong(6, created);
-                pub.setInt(7, chunks);
-                pub.setInt(
-                    8,
-                    RowChecksums.snapshot(
-                        store, version, saveId, total, checksum, created, chunks));
-                pub.executeUpdate();
-                if (old != null) {
-                  deleteChunks(s.conn(), old);
-                }
-                return null;
-              });
+      Writer.WriteOp<Void> publish =
+          s -> {
+            Long old = null;
+            PreparedStatement find = s.conn().prepare(FIND);
+            find.setString(1, store);
+            find.setLong(2, version);
+            try (ResultSet rs = find.executeQuery()) {
+              if (rs.next()) {
+                old = rs.getLong(1);
+              }
+            }
+            PreparedStatement pub = s.conn().prepare(PUBLISH);
+            pub.setString(1, store);
+            pub.setLong(2, version);
+            pub.setLong(3, saveId);
+            pub.setLong(4, total);
+            pub.setLong(5, checksum);
+            pub.setLong(6, created);
+            pub.setInt(7, chunks);
+            pub.setInt(
+                8, RowChecksums.snapshot(store, version, saveId, total, checksum, created, chunks));
+            pub.executeUpdate();
+            if (old != null) {
+              deleteChunks(s.conn(), old);
+            }
+            return null;
+          };
+      if (imported.isPresent()) {
+        backend.importWrite("import", at, publish);
+      } else {
+        backend.writer().submit(false, "save", at, publish);
+      }
       backend.endSave(saveId, true);
       return new SnapshotInfo(version, total, checksum, created);
     } catch (RuntimeException e) {

@@ -53,6 +53,11 @@ final class Writer implements AutoCloseable {
     private static final String WRITE_RESERVED =
         "UPDATE meta SET value = ? WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'";
 
+    private static final String RAISE_RESERVED =
+        "UPDATE meta SET value = max(value, ?) WHERE name = '"
+            + SqliteDatabase.VERSION_RESERVED
+            + "'";
+
     private final Conn conn;
     private final Map<String, Long> nextOffsets = new HashMap<>();
     private final long[] now = new long[1];
@@ -114,6 +119,28 @@ final class Writer implements AutoCloseable {
         reservedBelow = reserve;
       }
       return nextVersion++;
+    }
+
+    /**
+     * Makes every later {@link #nextVersion()} greater than {@code version}: raises the {@code
+     * meta} reservation to at least {@code version + 1} in the open transaction, and the in-memory
+     * sequence with it. Used by the importer, which writes versions it did not take from here. If
+     * the transaction rolls back, the raised in-memory sequence only skips numbers.
+     */
+    void raiseVersionsAbove(long version) throws SQLException {
+      if (version == Long.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "version " + version + " leaves no version for a later write");
+      }
+      PreparedStatement ps = conn.prepare(RAISE_RESERVED);
+      ps.setLong(1, version + 1);
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException(
+            "the meta row '" + SqliteDatabase.VERSION_RESERVED + "' is missing from the schema");
+      }
+      if (nextVersion != 0 && nextVersion <= version) {
+        nextVersion = version + 1; // at or above reservedBelow: nextVersion() reserves again
+      }
     }
 
     long now() {
@@ -199,15 +226,7 @@ final class Writer implements AutoCloseable {
       throw errors.closedException();
     }
     errors.beforeWrite();
-    if (lock.isHeldByCurrentThread()) {
-      throw new IllegalStateException(
-          "Cannot "
-              + what
-              + " on "
-              + where
-              + " directly from inside inTransaction(): the transaction holds the writer. Use the"
-              + " Transaction view passed to the callback.");
-    }
+    refuseInsideTransaction(what, where, "Use the Transaction view passed to the callback.");
     Pending<T> p = new Pending<>(op, singleStatement, what, where);
     queue.add(p);
     while (!p.done) {
@@ -242,6 +261,40 @@ final class Writer implements AutoCloseable {
           "Transactions do not nest: inTransaction() was called from inside another"
               + " transaction's callback. Do all the work in the outer transaction.");
     }
+    return transaction("transaction", null, false, body);
+  }
+
+  /**
+   * Runs {@code body} in a transaction of its own, like {@link #inTransaction} but with messages
+   * naming {@code what} and {@code where}. With {@code fsync} the COMMIT reaches the disk whatever
+   * the configured durability: the transaction runs at {@code PRAGMA synchronous = FULL} (in WAL
+   * mode the WAL is fsynced at that commit, which also covers every commit before it in the WAL)
+   * and the connection's own level is restored afterwards: the importer's "durable as at full" (see
+   * {@link SqliteImporter}).
+   *
+   * @param what the operation, for error messages
+   * @param where the store, for error messages; its {@code toString()} is called only on failure
+   * @throws IllegalStateException if called from inside a transaction
+   */
+  <T> T ownTransaction(String what, Object where, boolean fsync, WriteOp<T> body) {
+    refuseInsideTransaction(what, where, "Call it outside the transaction.");
+    return transaction(what, where, fsync, body);
+  }
+
+  /** Throws if the calling thread holds the writer: it runs inside an inTransaction() callback. */
+  private void refuseInsideTransaction(String what, Object where, String advice) {
+    if (lock.isHeldByCurrentThread()) {
+      throw new IllegalStateException(
+          "Cannot "
+              + what
+              + " on "
+              + where
+              + " from inside inTransaction(): the transaction holds the writer. "
+              + advice);
+    }
+  }
+
+  private <T> T transaction(String what, Object where, boolean fsync, WriteOp<T> body) {
     lock.lock();
     try {
       if (closed) {
@@ -250,38 +303,78 @@ final class Writer implements AutoCloseable {
       errors.beforeWrite();
       session.now[0] = clock.millis();
       Conn c = session.conn;
+      long restore = -1; // the synchronous level to put back, or -1
       try {
+        if (fsync) {
+          long level = c.queryLong("PRAGMA synchronous");
+          if (level < 2) { // OFF or NORMAL
+            c.execOnce("PRAGMA synchronous = FULL");
+            restore = level;
+          }
+        }
         c.exec("BEGIN IMMEDIATE");
       } catch (SQLException e) {
         session.recover();
-        throw errors.translate(e, "begin transaction", null);
-      }
-      T result;
-      try {
-        result = body.apply(session);
-      } catch (SQLException e) {
-        rollback(e);
-        throw errors.translate(e, "transaction", null);
-      } catch (RuntimeException | Error e) {
-        rollback(e);
-        throw e;
+        restoreSynchronous(restore);
+        throw errors.translate(e, "begin " + what, SqliteErrors.describe(where));
       }
       try {
-        c.exec("COMMIT");
-      } catch (SQLException e) {
-        rollback(e);
-        errors.noteFailure(e);
-        throw errors.translate(e, "commit transaction", null);
+        return commitTransaction(what, where, body);
+      } finally {
+        restoreSynchronous(restore);
       }
-      Runnable hook = afterTransactionCommit;
-      if (hook != null) {
-        hook.run();
-      }
-      errors.noteSuccess();
-      guard.afterCommit();
-      return result;
     } finally {
       unlockAndHandOff();
+    }
+  }
+
+  // Runs under the lock, inside the transaction just begun.
+  private <T> T commitTransaction(String what, Object where, WriteOp<T> body) {
+    Conn c = session.conn;
+    T result;
+    try {
+      result = body.apply(session);
+    } catch (SQLException e) {
+      rollback(e);
+      throw errors.translate(e, what, SqliteErrors.describe(where));
+    } catch (RuntimeException | Error e) {
+      rollback(e);
+      throw e;
+    }
+    try {
+      c.exec("COMMIT");
+    } catch (SQLException e) {
+      rollback(e);
+      errors.noteFailure(e);
+      throw errors.translate(e, "commit " + what, SqliteErrors.describe(where));
+    }
+    Runnable hook = afterTransactionCommit;
+    if (hook != null) {
+      hook.run();
+    }
+    errors.noteSuccess();
+    guard.afterCommit();
+    return result;
+  }
+
+  /**
+   * Puts the connection's {@code PRAGMA synchronous} back to {@code level} (nothing if -1). If that
+   * fails the connection stays at FULL: every commit then fsyncs, slower but never less durable
+   * than configured, so it is logged and not thrown over the committed write.
+   */
+  private void restoreSynchronous(long level) {
+    if (level < 0) {
+      return;
+    }
+    try {
+      session.conn.execOnce("PRAGMA synchronous = " + level);
+    } catch (SQLException e) {
+      org.slf4j.LoggerFactory.getLogger(Writer.class)
+          .warn(
+              "Could not set PRAGMA synchronous back to {} after a durable transaction ({}); the"
+                  + " writer keeps fsyncing every commit until the backend is reopened",
+              level,
+              e.toString());
     }
   }
 
