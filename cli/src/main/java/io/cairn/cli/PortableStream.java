@@ -916,13 +916,7 @@ final class PortableStream {
     }
 
     private Damaged damaged(String what) {
-      return new Damaged(
-          "Damaged export stream "
-              + name
-              + ": "
-              + what
-              + where()
-              + ". Nothing was imported from it.");
+      return new Damaged("Damaged export stream " + name + ": " + what + where());
     }
 
     private String where() {
