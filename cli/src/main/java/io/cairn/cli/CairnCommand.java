@@ -46,7 +46,10 @@ import picocli.CommandLine.Command;
       QueueCommand.class,
       CacheCommand.class,
       RouteCommand.class,
-      RebuildCommand.class
+      RebuildCommand.class,
+      ExportCommand.class,
+      ImportCommand.class,
+      MigrateCommand.class
     })
 public final class CairnCommand implements Runnable {
   /** Success, or the data is healthy. */

@@ -144,6 +144,57 @@ final class HashedKeys {
     };
   }
 
+  /**
+   * The backend's {@link Importer} with {@code putEntries} into a listed namespace refused ({@link
+   * UnsupportedOperationException} naming the option, nothing written): it would store the given
+   * keys as they are, unhashed, where no read through this wrapper could find them. Everything else
+   * passes through.
+   */
+  Importer guard(Importer importer) {
+    return () -> {
+      Importer.Session s = importer.begin();
+      return new Importer.Session() {
+        @Override
+        public void putEntries(String namespace, List<Entry> entries) {
+          if (applies(namespace)) {
+            throw new UnsupportedOperationException(
+                "Cannot import into key-value namespace '"
+                    + namespace
+                    + "' of backend '"
+                    + backend
+                    + "': it is listed in encryption."
+                    + OPTION
+                    + ", so its stored keys are keyed hashes and an exact import would store the"
+                    + " keys unhashed; nothing was written. Import it without the option, or put"
+                    + " the entries through the store API.");
+          }
+          s.putEntries(namespace, entries);
+        }
+
+        @Override
+        public void appendRecords(String log, List<LogRecord> records) {
+          s.appendRecords(log, records);
+        }
+
+        @Override
+        public SnapshotInfo saveSnapshot(
+            String set, long version, long createdAtMillis, java.io.InputStream data) {
+          return s.saveSnapshot(set, version, createdAtMillis, data);
+        }
+
+        @Override
+        public void finish() {
+          s.finish();
+        }
+
+        @Override
+        public void close() {
+          s.close();
+        }
+      };
+    };
+  }
+
   Transaction.KeyValueWriter wrap(Transaction.KeyValueWriter w, String ns) {
     return new Transaction.KeyValueWriter() {
       @Override

@@ -95,4 +95,52 @@ class HashedKeysTest {
         .hasMessageContaining("'creds'")
         .hasMessageContaining("hashed-key-namespaces");
   }
+
+  /** The registry wrapper's Importer must not let an exact import bypass the key hashing. */
+  @Test
+  void anImportIntoAHashedNamespaceIsRefusedAndOthersPassThrough() {
+    HashedKeys hk = new HashedKeys("main", Set.of("creds"), k -> k.clone());
+    java.util.List<String> reached = new java.util.ArrayList<>();
+    Importer backend =
+        () ->
+            new Importer.Session() {
+              @Override
+              public void putEntries(String namespace, java.util.List<Entry> entries) {
+                reached.add("kv:" + namespace);
+              }
+
+              @Override
+              public void appendRecords(String log, java.util.List<LogRecord> records) {
+                reached.add("log:" + log);
+              }
+
+              @Override
+              public SnapshotInfo saveSnapshot(
+                  String set, long version, long createdAtMillis, java.io.InputStream data) {
+                reached.add("snapshot:" + set);
+                return null;
+              }
+
+              @Override
+              public void finish() {
+                reached.add("finish");
+              }
+
+              @Override
+              public void close() {}
+            };
+    byte[] k = "k".getBytes(StandardCharsets.UTF_8);
+    try (Importer.Session s = hk.guard(backend).begin()) {
+      assertThatThrownBy(() -> s.putEntries("creds", java.util.List.of(new Entry(k, k, 1, 0))))
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("'creds'")
+          .hasMessageContaining("hashed-key-namespaces")
+          .hasMessageContaining("nothing was written");
+      s.putEntries("other", java.util.List.of(new Entry(k, k, 1, 0)));
+      s.appendRecords("events", java.util.List.of());
+      s.saveSnapshot("state", 1, 0, new java.io.ByteArrayInputStream(k));
+      s.finish();
+    }
+    assertThat(reached).containsExactly("kv:other", "log:events", "snapshot:state", "finish");
+  }
 }
