@@ -139,6 +139,10 @@ final class Cli {
   /** Parses a {@code --lock-timeout} value such as {@code 30s}, {@code 2m} or {@code 500ms}. */
   static Duration duration(CommandSpec spec, String option, String value) {
     try {
+      if (!value.strip().matches(".*[A-Za-z]")) {
+        // HOCON would read a bare number as milliseconds: never guess the unit an operator meant
+        throw new IllegalArgumentException("no unit");
+      }
       Duration d = ConfigFactory.parseString("d = \"" + value + "\"").getDuration("d");
       if (d.isNegative()) {
         throw new IllegalArgumentException("negative");
