@@ -29,11 +29,10 @@ import picocli.CommandLine.Spec;
  * removed per log and the disk size before and after. A writing command: it takes the backend's
  * lock, waiting up to {@code --lock-timeout}.
  *
- * <p>The logs of queues ({@code queue.<name>}, beside its {@code .state} namespace) and of route
- * tables ({@code routing.<name>}, beside its snapshot set) trim themselves to what their recovery
- * needs and register a retention floor when they are open; they are not open in this process, so
- * the command registers the same floors for them (retention leaves them whole, as in the service)
- * and says so.
+ * <p>The logs of queues ({@code queue.<name>}) and of route tables ({@code routing.<name>}) trim
+ * themselves to what their recovery needs and register a retention floor when they are open; they
+ * are not open in this process, so the command registers the same floors for them (retention leaves
+ * them whole, as in the service) and says so.
  */
 @Command(
     name = "compact",
@@ -97,7 +96,7 @@ final class CompactCommand implements Callable<Integer> {
         Maintenance maintenance = registry.maintenance(name);
         if (!maintenance.retentionLogs().isEmpty()) {
           for (String log : maintenance.retentionLogs()) {
-            String owner = owner(backend, log);
+            String owner = owner(log);
             if (owner != null) {
               protectedLogs.put(log, owner);
               backend.extension(RetentionFloors.class).orElseThrow().register(log, () -> 0);
@@ -182,14 +181,17 @@ final class CompactCommand implements Callable<Integer> {
     return CairnCommand.OK;
   }
 
-  /** The subsystem that owns log {@code log} and trims it itself, or null. */
-  private static String owner(StorageBackend backend, String log) {
-    var stores = backend.stores();
-    if (log.startsWith("queue.")
-        && stores.contains(new StoreId(StoreKind.KEY_VALUE, log + ".state"))) {
+  /**
+   * The subsystem that owns log {@code log} and trims it itself, or null: Cairn's queues keep their
+   * log as {@code queue.<name>}, route tables as {@code routing.<name>} (the names QueueLog and
+   * RoutingSettings give them; their other stores may not exist yet, so the prefix decides). A user
+   * log that happens to carry such a name is kept whole too: the safe side, and said so.
+   */
+  static String owner(String log) {
+    if (log.startsWith("queue.")) {
       return "queue '" + log.substring("queue.".length()) + "'";
     }
-    if (log.startsWith("routing.") && stores.contains(new StoreId(StoreKind.SNAPSHOT, log))) {
+    if (log.startsWith("routing.")) {
       return "route table '" + log.substring("routing.".length()) + "'";
     }
     return null;

@@ -27,9 +27,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code cairn log tail|dump} through the real shaded jar in a child JVM, on SQLite and RocksDB:
- * records appended here at known append times (the registry's clock), read back as JSON lines, filtered by {@code --after} (each child JVM costs seconds on a loaded machine: the other
- * options and the errors are in {@link LogCommandTest}, in-process), and followed while this JVM (another process) holds the
- * backend and appends.
+ * records appended here at known append times (the registry's clock), read back as JSON lines,
+ * filtered by {@code --after} (each child JVM costs seconds on a loaded machine: the other options
+ * and the errors are in {@link LogCommandTest}, in-process), and followed while this JVM (another
+ * process) holds the backend and appends.
  */
 class LogCommandIT {
   static final Instant T1 = Instant.parse("2026-12-05T10:00:00Z");
@@ -94,7 +95,6 @@ class LogCommandIT {
       audit.append(new byte[] {(byte) 0xff, 0x00, 0x10}); // not UTF-8: hex
       r.backend("b").log("other").append("x\ny".getBytes(StandardCharsets.UTF_8));
     }
-
   }
 
   private static PersistenceRegistry open(Path conf, Clock clock) {

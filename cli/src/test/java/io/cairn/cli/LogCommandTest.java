@@ -34,7 +34,8 @@ class LogCommandTest {
 
     // tail --from (every record from there, -n ignored), base64
     CliRunner from =
-        CliRunner.run("log", "tail", "audit", "--from", "4", "--payload", "base64", "--json", "-c", c);
+        CliRunner.run(
+            "log", "tail", "audit", "--from", "4", "--payload", "base64", "--json", "-c", c);
     assertThat(from.exitCode()).as(from.err()).isZero();
     List<Config> fromLines = jsonLines(from.out());
     assertThat(fromLines).extracting(l -> l.getLong("offset")).containsExactly(4L, 5L, 6L);
@@ -46,11 +47,19 @@ class LogCommandTest {
     CliRunner zoned =
         CliRunner.run(
             "log", "dump", "audit", "--after", "2026-12-05T11:59:59+01:00", "--json", "-c", c);
-    assertThat(jsonLines(zoned.out())).extracting(l -> l.getLong("offset")).containsExactly(3L, 4L, 5L, 6L);
+    assertThat(jsonLines(zoned.out()))
+        .extracting(l -> l.getLong("offset"))
+        .containsExactly(3L, 4L, 5L, 6L);
     // strictly after: nothing was appended after T2
-    assertThat(jsonLines(CliRunner.run("log", "dump", "audit", "--after", T2.toString(), "--json", "-c", c).out()))
+    assertThat(
+            jsonLines(
+                CliRunner.run("log", "dump", "audit", "--after", T2.toString(), "--json", "-c", c)
+                    .out()))
         .isEmpty();
-    assertThat(jsonLines(CliRunner.run("log", "dump", "audit", "--after", T1.toString(), "--json", "-c", c).out()))
+    assertThat(
+            jsonLines(
+                CliRunner.run("log", "dump", "audit", "--after", T1.toString(), "--json", "-c", c)
+                    .out()))
         .hasSize(4);
 
     // every log, sizes only

@@ -30,15 +30,15 @@ class RestoreEventTest {
     Files.writeString(
         source,
         "cairn.backends.main { type = sqlite, data-dir = \"" + dir.resolve("data1") + "\" }\n");
-    try (PersistenceRegistry r = PersistenceRegistry.open(ConfigFactory.parseFile(source.toFile()))) {
+    try (PersistenceRegistry r =
+        PersistenceRegistry.open(ConfigFactory.parseFile(source.toFile()))) {
       for (int i = 0; i < 20; i++) {
         r.backend("main").keyValue("kv").put(bytes(MARKER + "-k" + i), bytes(MARKER + "-v" + i));
         r.backend("main").log("audit").append(bytes(MARKER + "-r" + i));
       }
     }
     Path backup = dir.resolve("backup");
-    CliRunner b =
-        CliRunner.run("backup", "--config", source.toString(), "--to", backup.toString());
+    CliRunner b = CliRunner.run("backup", "--config", source.toString(), "--to", backup.toString());
     assertThat(b.exitCode()).as(b.err()).isZero();
 
     Path events = dir.resolve("events.jsonl");
