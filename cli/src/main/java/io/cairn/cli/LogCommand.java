@@ -160,7 +160,8 @@ final class LogCommand extends CommandGroup {
           if (log == null) {
             return printer.missing(registry.backend(backendName), name);
           }
-          printer.copy(log, start(log), Long.MAX_VALUE, null);
+          // up to the end as of now: a log a service keeps appending to is not chased
+          printer.copy(log, start(log), log.nextOffset(), null);
         }
         printer.out.flush();
         return CairnCommand.OK;
