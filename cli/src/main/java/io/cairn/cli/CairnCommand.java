@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       "  cairn inspect --config app.conf --json      (works beside the running service)",
       "  cairn backup --config app.conf --backend main --to /backups/main-1",
       "  cairn restore --config app.conf --backend main --from /backups/main-1 --yes",
+      "  cairn log tail audit --config app.conf --follow",
       "",
       "Exit codes: 0 ok, 1 problems found in data, 2 usage or configuration error,",
       "3 backend locked by another process or unavailable."
@@ -39,6 +40,7 @@ import picocli.CommandLine.Command;
       CompactCommand.class,
       DemoCommand.class,
       InspectCommand.class,
+      LogCommand.class,
       RaftCommand.class,
       RekeyCommand.class,
       RestoreCommand.class,

@@ -9,6 +9,8 @@ import io.cairn.persistence.BackendLockedException;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.spi.DataDirectory;
+import io.cairn.persistence.spi.EventType;
+import io.cairn.persistence.spi.Events;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,6 +83,25 @@ final class Cli {
   }
 
   /**
+   * Opens every configured SQLite and RocksDB backend that holds data with {@code read-only =
+   * true}, whether or not another process holds its lock, so a reader that runs for long ({@code
+   * log tail --follow}) never keeps the service from starting or writing; other backends open as
+   * usual.
+   */
+  static PersistenceRegistry openReadOnly(Config config) {
+    Map<String, Path> dirs = BackendConfigValidator.dataDirectories(config, null);
+    return PersistenceRegistry.open(
+        forEachLocking(
+            config,
+            (name, c) -> {
+              Path dir = dirs.get(name);
+              return dir == null || !VerifyCommand.hasData(dir)
+                  ? c
+                  : set(c, name, DataDirectory.READ_ONLY, true);
+            }));
+  }
+
+  /**
    * Opens every configured backend for writing: waits for each lock up to {@code lockTimeout} (or
    * the backend's own {@code lock-timeout} when null).
    *
@@ -94,9 +115,34 @@ final class Cli {
     return PersistenceRegistry.open(forEachLocking(config, (n, c) -> set(c, n, "lock-timeout", t)));
   }
 
+  /**
+   * Emits one event through the sink {@code cairn.events} of {@code config} configures, for a
+   * command that changed a backend without opening it (restore): a registry of that section alone
+   * is opened, so no backend is opened or locked, and closed again. Never fails the command (the
+   * {@link Events} contract): a sink that cannot be opened is said on {@code err}.
+   */
+  static void emit(
+      Config config, EventType type, String backend, Map<String, ?> fields, PrintWriter err) {
+    if (!config.hasPath("cairn.events")) {
+      return;
+    }
+    Config eventsOnly =
+        ConfigFactory.empty().withValue("cairn.events", config.getValue("cairn.events"));
+    try (PersistenceRegistry events = PersistenceRegistry.open(eventsOnly)) {
+      events.events().emit(type, backend, fields);
+    } catch (RuntimeException e) {
+      err.println("cairn: could not emit the " + type.jsonName() + " event: " + e.getMessage());
+      err.flush();
+    }
+  }
+
   /** Parses a {@code --lock-timeout} value such as {@code 30s}, {@code 2m} or {@code 500ms}. */
   static Duration duration(CommandSpec spec, String option, String value) {
     try {
+      if (!value.strip().matches(".*[A-Za-z]")) {
+        // HOCON would read a bare number as milliseconds: never guess the unit an operator meant
+        throw new IllegalArgumentException("no unit");
+      }
       Duration d = ConfigFactory.parseString("d = \"" + value + "\"").getDuration("d");
       if (d.isNegative()) {
         throw new IllegalArgumentException("negative");

@@ -8,7 +8,8 @@ import java.util.Deque;
  * A streaming JSON writer: values go to the output as they are written, so memory does not grow
  * with the document (an {@code inspect --json} of 200,000 stores renders in constant space beyond
  * the stats themselves). Output is indented two spaces per level with {@code "key" : value}, as the
- * earlier Typesafe-rendered output was. Not thread-safe.
+ * earlier Typesafe-rendered output was; or, made with {@link #oneLine}, a whole document on one
+ * line (JSON lines: {@code cairn log}). Not thread-safe.
  */
 final class JsonWriter {
   private final PrintWriter out;
@@ -16,10 +17,22 @@ final class JsonWriter {
   /** Per open container: whether it has had a member yet. */
   private final Deque<boolean[]> open = new ArrayDeque<>();
 
+  private final boolean oneLine;
+
   private boolean afterName;
 
   JsonWriter(PrintWriter out) {
+    this(out, false);
+  }
+
+  private JsonWriter(PrintWriter out, boolean oneLine) {
     this.out = out;
+    this.oneLine = oneLine;
+  }
+
+  /** A writer that puts each document on one line ({@code "key":value}, no indentation). */
+  static JsonWriter oneLine(PrintWriter out) {
+    return new JsonWriter(out, true);
   }
 
   JsonWriter beginObject() {
@@ -47,7 +60,7 @@ final class JsonWriter {
   JsonWriter name(String name) {
     separate();
     string(name);
-    out.print(" : ");
+    out.print(oneLine ? ":" : " : ");
     afterName = true;
     return this;
   }
@@ -112,6 +125,9 @@ final class JsonWriter {
   }
 
   private void newline() {
+    if (oneLine) {
+      return;
+    }
     out.print('\n');
     for (int i = 0; i < open.size(); i++) {
       out.print("  ");

@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code cairn rekey}: re-encrypts every value, log record and snapshot chunk of one encrypted
  * backend under its keyset's primary key ({@link Rekey#run}). Safe to interrupt and run again: what
- * is already under the primary key is skipped.
+ * is already under the primary key is skipped. A writing command: it takes the backend's lock,
+ * waiting up to {@code --lock-timeout} (exit 3 naming the holder when the wait ends).
  */
 @Command(
     name = "rekey",
@@ -26,7 +27,7 @@ import picocli.CommandLine.Spec;
           + " its keyset. Run it after rotating the keyset and before revoking the old key. It"
           + " keeps versions, expiry times and offsets; it may be interrupted and run again.",
     },
-    footer = {"", "Example:", "  cairn rekey --config app.conf --backend main"})
+    footer = {"", "Example:", "  cairn rekey --config app.conf --backend main --lock-timeout 30s"})
 final class RekeyCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
@@ -37,6 +38,13 @@ final class RekeyCommand implements Callable<Integer> {
       description = "The encrypted backend to re-encrypt (a name under cairn.backends).")
   String backend;
 
+  @Option(
+      names = "--lock-timeout",
+      paramLabel = "DURATION",
+      description =
+          "How long to wait for the backend's lock, e.g. 30s (default: its lock-timeout).")
+  String lockTimeout;
+
   @Option(names = "--json", description = "Print JSON instead of a table.")
   boolean json;
 
@@ -45,7 +53,9 @@ final class RekeyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (PersistenceRegistry registry = PersistenceRegistry.open(config.load())) {
+    var wait = lockTimeout == null ? null : Cli.duration(spec, "--lock-timeout", lockTimeout);
+    // a writing command: waits for each lock up to --lock-timeout, then exit 3 naming the holder
+    try (PersistenceRegistry registry = Cli.openForWriting(config.load(), wait)) {
       if (!registry.backendNames().contains(backend)) {
         throw new ConfigurationException(
             "No backend '"

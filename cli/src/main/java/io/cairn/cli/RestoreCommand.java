@@ -8,6 +8,7 @@ import io.cairn.persistence.BackupManifest;
 import io.cairn.persistence.ConfigurationException;
 import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.spi.DataDirectory;
+import io.cairn.persistence.spi.EventType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,7 +23,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -50,8 +53,10 @@ import picocli.CommandLine.Spec;
  * </ol>
  *
  * Any failure before the swap deletes the temporary directory and leaves the data directory as it
- * was. The environment variable {@code CAIRN_TEST_RESTORE_FAIL_AFTER_FILES=N} makes the copy fail
- * after N files (for the test of exactly that).
+ * was. A successful restore emits a {@code restore} event to the configured {@code cairn.events}
+ * sink (paths, file count, bytes, duration; never keys or values). The environment variable {@code
+ * CAIRN_TEST_RESTORE_FAIL_AFTER_FILES=N} makes the copy fail after N files (for the test of exactly
+ * that).
  */
 @Command(
     name = "restore",
@@ -101,6 +106,7 @@ final class RestoreCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
+    long started = System.nanoTime();
     Config loaded = config.load();
     String name = backendOption.resolve(loaded);
     Cli.requireYes(spec, yes, "restore replaces the data of backend '" + name + "'");
@@ -190,6 +196,17 @@ final class RestoreCommand implements Callable<Integer> {
       deleteTree(aside); // held nothing but a lock file
       aside = null;
     }
+    // counts, sizes and paths only: never a key or value (docs/operations.md, "Events")
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("from", source.toString());
+    fields.put("to", target.toString());
+    fields.put("backend-type", m.type());
+    fields.put("files", m.files().size());
+    fields.put("bytes", m.totalBytes());
+    fields.put("replaced-data", hadData);
+    fields.put("previous", aside == null ? null : aside.toString());
+    fields.put("duration-ms", (System.nanoTime() - started) / 1_000_000);
+    Cli.emit(loaded, EventType.RESTORE, name, fields, spec.commandLine().getErr());
     if (json) {
       JsonWriter w = new JsonWriter(out);
       w.beginObject()

@@ -69,6 +69,61 @@ class RekeyCommandTest {
     assertThat(again.out()).contains("0 re-encrypted");
   }
 
+  /**
+   * {@code --lock-timeout}: with the backend held, rekey waits that long and exits 3 naming the
+   * wait; when the holder lets go within the timeout, rekey waits for it and runs.
+   */
+  @Test
+  void rekeyWaitsForTheLockUpToLockTimeout() throws Exception {
+    Path keyset = dir.resolve("keyset.json");
+    KeySource source = KeySources.keysetFile(keyset);
+    source.store(Keysets.generate(Algorithm.XAES_256_GCM));
+    String conf =
+        "cairn.backends.main { type = sqlite, data-dir = \""
+            + dir.resolve("data")
+            + "\", encryption { key-source = keyset-file, keyset-file = \""
+            + keyset
+            + "\" } }\n";
+    Path file = dir.resolve("app.conf");
+    Files.writeString(file, conf);
+    String[] args = {"rekey", "--config", file.toString(), "--backend", "main"};
+    PersistenceRegistry holder = PersistenceRegistry.open(ConfigFactory.parseString(conf));
+    try {
+      holder.backend("main").log("events").append(bytes("event"));
+      CliRunner locked = CliRunner.run(concat(args, "--lock-timeout", "300ms"));
+      assertThat(locked.exitCode()).as(locked.err()).isEqualTo(CairnCommand.UNAVAILABLE);
+      assertThat(locked.err()).contains("locked").contains("waited lock-timeout = PT0.3S");
+
+      CliRunner bad = CliRunner.run(concat(args, "--lock-timeout", "30"));
+      assertThat(bad.exitCode()).isEqualTo(CairnCommand.USAGE);
+      assertThat(bad.err()).contains("--lock-timeout takes a duration with its unit");
+    } catch (RuntimeException | AssertionError e) {
+      holder.close();
+      throw e;
+    }
+    Thread release =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(500);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              holder.close();
+            });
+    release.start();
+    CliRunner waited = CliRunner.run(concat(args, "--lock-timeout", "2m"));
+    release.join();
+    assertThat(waited.exitCode()).as(waited.err()).isZero();
+    assertThat(waited.out()).contains("1 records checked");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }

@@ -156,6 +156,12 @@ public final class Maintenance {
             now + every.toMillis()));
   }
 
+  /** The logs named under {@code retention}, in name order (empty when retention is off). */
+  public java.util.SortedSet<String> retentionLogs() {
+    return java.util.Collections.unmodifiableSortedSet(
+        new java.util.TreeSet<>(settings.retention().keySet()));
+  }
+
   /** The names of the tasks configured for this backend, in run order. */
   public List<String> tasks() {
     return List.copyOf(tasks.keySet());
@@ -322,6 +328,27 @@ public final class Maintenance {
   }
 
   private void retain() {
+    retainEach();
+  }
+
+  /**
+   * Applies log retention once, now, to every log named under {@code retention}, whatever the
+   * schedule and whether or not the task runs in the background (for {@code cairn compact}): the
+   * same limits, the same floors ({@link RetentionFloors}: register the floors of logs whose owner
+   * is not open in this process first), a {@code retention} event per log trimmed, counted in
+   * {@code ...maintenance.retention.removed}. Logs never appended to are skipped.
+   *
+   * @return per log named under {@code retention} that exists, how many records were removed (0
+   *     when none), in name order
+   * @throws RuntimeException the first log's failure (the others' suppressed) after every log was
+   *     tried
+   */
+  public synchronized Map<String, Long> retainNow() {
+    return retainEach();
+  }
+
+  private Map<String, Long> retainEach() {
+    Map<String, Long> removedPerLog = new java.util.TreeMap<>();
     RuntimeException failure = null;
     var stores = backend.stores();
     for (Map.Entry<String, MaintenanceSettings.LogRetention> e : settings.retention().entrySet()) {
@@ -332,7 +359,7 @@ public final class Maintenance {
         continue; // never appended to: nothing to retain, and looking it up would create it
       }
       try {
-        retain(e.getKey(), e.getValue());
+        removedPerLog.put(e.getKey(), retain(e.getKey(), e.getValue()));
       } catch (RuntimeException err) { // one log's failure does not spare the others
         if (failure == null) {
           failure = err;
@@ -344,9 +371,11 @@ public final class Maintenance {
     if (failure != null) {
       throw failure;
     }
+    return removedPerLog;
   }
 
-  private void retain(String name, MaintenanceSettings.LogRetention limits) {
+  /** Trims log {@code name} to {@code limits}; returns the records removed. */
+  private long retain(String name, MaintenanceSettings.LogRetention limits) {
     LogStore log = backend.log(name);
     long first = log.firstOffset();
     long next = log.nextOffset();
@@ -383,7 +412,7 @@ public final class Maintenance {
             name,
             floor);
       }
-      return;
+      return 0;
     }
     long n = log.truncateBefore(cutoff);
     removed.inc(n);
@@ -402,6 +431,7 @@ public final class Maintenance {
             "first-offset", cutoff,
             "reason", reason,
             "held-by-floor", held));
+    return n;
   }
 
   /**

@@ -99,6 +99,43 @@ class MaintenanceTest {
     assertThat(upkeep.runDue()).isZero(); // next one a period later
   }
 
+  /**
+   * retainNow (what {@code cairn compact} calls): runs at once, whatever the schedule, with the
+   * task's limits and floors, and reports per named log what it removed.
+   */
+  @Test
+  void retainNowAppliesRetentionAtOnceHonoursFloorsAndReportsPerLog() {
+    StorageBackend m =
+        open(
+            "ttl-sweep-interval = 0, retention-interval = 1h, retention {"
+                + " counted { max-records = 2 }, floored { max-records = 1 },"
+                + " absent { max-records = 1 } }");
+    LogStore counted = m.log("counted");
+    LogStore floored = m.log("floored");
+    for (int i = 0; i < 5; i++) {
+      counted.append(b("c" + i));
+      floored.append(b("f" + i));
+    }
+    m.extension(io.cairn.persistence.RetentionFloors.class)
+        .orElseThrow()
+        .register("floored", () -> 3);
+    Maintenance upkeep = registry.maintenance("m");
+    assertThat(upkeep.retentionLogs()).containsExactly("absent", "counted", "floored");
+    assertThat(upkeep.runDue()).isZero(); // not due for an hour
+
+    assertThat(upkeep.retainNow())
+        .containsExactly(Map.entry("counted", 3L), Map.entry("floored", 3L));
+    assertThat(counted.firstOffset()).isEqualTo(3);
+    assertThat(floored.firstOffset()).isEqualTo(3); // the floor, not max-records' 4
+    assertThat(counter("retention.removed")).isEqualTo(6);
+    assertThat(events)
+        .contains(
+            "retention m {log=floored, removed=3, first-offset=3, reason=max-records,"
+                + " held-by-floor=true}");
+    assertThat(upkeep.retainNow())
+        .containsExactly(Map.entry("counted", 0L), Map.entry("floored", 0L));
+  }
+
   @Test
   void retentionKeepsTheNewestRecordsByCountAndByBytesAndOnlyOfNamedLogs() {
     StorageBackend m =
