@@ -57,7 +57,9 @@ public enum KvPeer {
       Safety.NO_FSYNC,
       "H2 MVStore, default auto-commit (background write after 1 s: a process crash loses it)"),
   MVSTORE_SYNC(Safety.FSYNC_PER_COMMIT, "H2 MVStore, auto-commit off, commit() + sync() per put"),
-  LMDB(Safety.NO_FSYNC, "LMDB (lmdbjava), MDB_NOSYNC, one write transaction per put (the O_DSYNC file LMDB opens is"
+  LMDB(
+      Safety.NO_FSYNC,
+      "LMDB (lmdbjava), MDB_NOSYNC, one write transaction per put (the O_DSYNC file LMDB opens is"
           + " its meta-page handle, unused under MDB_NOSYNC)"),
   LMDB_SYNC(Safety.FSYNC_PER_COMMIT, "LMDB (lmdbjava), default flags (fsync per transaction)"),
   CHRONICLE_MAP(
