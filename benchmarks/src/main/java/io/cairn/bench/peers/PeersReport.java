@@ -16,7 +16,6 @@ import java.util.TreeSet;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.style.Styler;
 
 /**
  * Writes {@code benchmarks/RESULTS.md} (the front page) and {@code benchmarks/charts/*.png} from
@@ -55,6 +54,11 @@ public final class PeersReport {
     Path out = Path.of(args[4]);
     Path charts = out.resolve("charts");
     Files.createDirectories(charts);
+    try (var old = Files.newDirectoryStream(charts, "{kv-get,kv-put,log-append}-*.png")) {
+      for (Path stale : old) {
+        Files.delete(stale); // a group without results this run must not show an old chart
+      }
+    }
     Path resultsMd = out.resolve("RESULTS.md");
     String history = history(resultsMd);
     String page = render(results, syncs, machine, failures, charts);
@@ -204,9 +208,8 @@ public final class PeersReport {
       }
       md.append('\n');
     }
-    chart(charts, "kv-get", "KV get, 1 thread (ops/s)", kvRows, 2);
-    chart(charts, "kv-put", "KV put, 1 thread (ops/s)", kvRows, 3);
-    md.append("![KV get](charts/kv-get.png)\n\n![KV put](charts/kv-put.png)\n\n");
+    md.append(chart(charts, "kv-get", "KV get, 1 thread", kvRows, 2));
+    md.append(chart(charts, "kv-put", "KV put, 1 thread", kvRows, 3));
 
     md.append("## Log append and queue\n\n");
     md.append("One thread appends 100-byte records, one commit each. Appends per second.\n\n");
@@ -236,8 +239,7 @@ public final class PeersReport {
       }
       md.append('\n');
     }
-    chart(charts, "log-append", "Log append, 1 thread (appends/s)", logRows, 2);
-    md.append("![Log append](charts/log-append.png)\n\n");
+    md.append(chart(charts, "log-append", "Log append, 1 thread", logRows, 2));
 
     TreeSet<Integer> sizes = new TreeSet<>();
     results.stream().mapToInt(Result::keys).filter(k -> k > 0).forEach(sizes::add);
@@ -323,31 +325,42 @@ public final class PeersReport {
     return cell;
   }
 
-  /** A bar chart of column {@code col} of {@code rows}, one series per crash-safety group. */
-  private static void chart(Path dir, String name, String title, List<String[]> rows, int col)
+  /**
+   * One bar chart per crash-safety group of column {@code col} of {@code rows} (the groups differ
+   * by orders of magnitude on writes, so one axis would hide the synced stores), written as {@code
+   * name-<group>.png}; returns the Markdown that shows them.
+   */
+  private static String chart(Path dir, String name, String title, List<String[]> rows, int col)
       throws IOException {
-    CategoryChart chart =
-        new CategoryChartBuilder().width(1000).height(560).title(title).yAxisTitle("ops/s").build();
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-    chart.getStyler().setXAxisLabelRotation(45);
-    chart.getStyler().setOverlapped(true);
-    boolean any = false;
+    StringBuilder md = new StringBuilder();
     for (Safety safety : Safety.values()) {
       List<String> names = new ArrayList<>();
       List<Double> values = new ArrayList<>();
       for (String[] row : rows) {
-        names.add(row[0]);
-        values.add(
-            row[1].equals(safety.name()) && !row[col].isEmpty()
-                ? Double.parseDouble(row[col])
-                : 0.0);
-        any |= row[1].equals(safety.name()) && !row[col].isEmpty();
+        if (row[1].equals(safety.name()) && !row[col].isEmpty()) {
+          names.add(row[0]);
+          values.add(Double.parseDouble(row[col]));
+        }
       }
-      chart.addSeries(safety.title, names, values);
+      if (names.isEmpty()) {
+        continue;
+      }
+      String file = name + "-" + safety.name().toLowerCase(Locale.ROOT).replace('_', '-') + ".png";
+      CategoryChart chart =
+          new CategoryChartBuilder()
+              .width(900)
+              .height(500)
+              .title(title + ", " + safety.title)
+              .yAxisTitle("ops/s")
+              .build();
+      chart.getStyler().setLegendVisible(false);
+      chart.getStyler().setXAxisLabelRotation(30);
+      chart.getStyler().setYAxisDecimalPattern("#,###");
+      chart.addSeries(safety.name(), names, values);
+      BitmapEncoder.saveBitmap(chart, dir.resolve(file).toString(), BitmapEncoder.BitmapFormat.PNG);
+      md.append("![").append(title).append(", ").append(safety.title).append("](charts/");
+      md.append(file).append(")\n\n");
     }
-    if (any) {
-      BitmapEncoder.saveBitmap(
-          chart, dir.resolve(name + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
-    }
+    return md.toString();
   }
 }
