@@ -21,7 +21,7 @@ import org.rocksdb.WriteOptions;
  * blocks in it, 10-bit bloom filter, LZ4, the same write-buffer manager share), so that a ratio
  * against it measures Cairn's own work, not different tuning.
  */
-final class RawRocks implements AutoCloseable {
+public final class RawRocks implements AutoCloseable {
   static {
     RocksDB.loadLibrary();
   }
@@ -35,7 +35,7 @@ final class RawRocks implements AutoCloseable {
   private final Options options;
   private final org.rocksdb.WriteBufferManager wbm;
 
-  RawRocks(boolean sync) {
+  public RawRocks(boolean sync) {
     try {
       dir = Files.createTempDirectory(benchRoot(), "raw-rocksdb");
       cache = new LRUCache(256L << 20);
@@ -65,7 +65,7 @@ final class RawRocks implements AutoCloseable {
     }
   }
 
-  byte[] get(byte[] key) {
+  public byte[] get(byte[] key) {
     try {
       return db.get(readOptions, key);
     } catch (RocksDBException e) {
@@ -73,9 +73,26 @@ final class RawRocks implements AutoCloseable {
     }
   }
 
-  void put(byte[] key, byte[] value) {
+  public void put(byte[] key, byte[] value) {
     try {
       db.put(writeOptions, key, value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Loads every key with {@code value} in write batches, without sync (benchmark setup). */
+  public void putUnsynced(byte[][] keys, byte[] value) {
+    try (WriteOptions unsynced = new WriteOptions();
+        org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
+      for (byte[] k : keys) {
+        batch.put(k, value);
+        if (batch.count() == 10_000) {
+          db.write(unsynced, batch);
+          batch.clear();
+        }
+      }
+      db.write(unsynced, batch);
     } catch (RocksDBException e) {
       throw new IllegalStateException(e);
     }
@@ -97,14 +114,14 @@ final class RawRocks implements AutoCloseable {
    * Where benchmark databases live: {@code -Dcairn.bench.dir}, else the system temp directory. Put
    * it on the disk you want measured: synced-write numbers are meaningless on tmpfs.
    */
-  static Path benchRoot() throws IOException {
+  public static Path benchRoot() throws IOException {
     Path root =
         Path.of(System.getProperty("cairn.bench.dir", System.getProperty("java.io.tmpdir")));
     Files.createDirectories(root);
     return root;
   }
 
-  static void deleteTree(Path root) {
+  public static void deleteTree(Path root) {
     try (Stream<Path> all = Files.walk(root)) {
       for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
