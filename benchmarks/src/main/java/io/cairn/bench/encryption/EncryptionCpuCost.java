@@ -5,8 +5,10 @@ import com.typesafe.config.ConfigUtil;
 import io.cairn.encryption.Algorithm;
 import io.cairn.encryption.KeySources;
 import io.cairn.encryption.Keysets;
+import io.cairn.encryption.TinkEncryption;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.spi.Sealer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -36,7 +38,9 @@ import javax.crypto.Cipher;
  *
  * <p>What it leaves out: work on other threads (RocksDB's flush and compaction, the JIT, GC), and
  * the cache and frequency effects of the neighbours. It is a bound on the calling thread's cost,
- * which is what encryption adds to (sealing and opening run on the caller).
+ * which is what encryption adds to (sealing and opening run on the caller). It also measures
+ * Cairn's seal and open path alone ({@link Sealer#sealValue}/{@link Sealer#openValue}, rows {@code
+ * seal} and {@code open}) so the store's own share is visible.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar
  * io.cairn.bench.encryption.EncryptionCpuCost [backend] [rounds] [opsPerRound] [jdk|conscrypt]};
@@ -47,7 +51,7 @@ public final class EncryptionCpuCost {
   private static final int KEYS = 1 << 14;
   private static final int MASK = KEYS - 1;
   private static final String[] ENCRYPTIONS = {"none", "xaes-256-gcm", "aes-256-gcm"};
-  private static final String[] OPS = {"get", "put"};
+  private static final String[] OPS = {"get", "put", "open", "seal"};
 
   private EncryptionCpuCost() {}
 
@@ -83,6 +87,10 @@ public final class EncryptionCpuCost {
     Path dir = Files.createTempDirectory("cairn-enc-cpu");
     Map<String, PersistenceRegistry> registries = new LinkedHashMap<>();
     Map<String, KeyValueStore> stores = new LinkedHashMap<>();
+    // Cairn's seal/open path alone (associated data + Tink), as the backends call it
+    Map<String, Sealer> sealers = new LinkedHashMap<>();
+    Map<String, byte[]> sealed = new LinkedHashMap<>();
+    byte[] sealKey = keys[0];
     Map<String, List<double[]>> samples = new LinkedHashMap<>();
     try {
       for (String enc : ENCRYPTIONS) {
@@ -93,19 +101,38 @@ public final class EncryptionCpuCost {
           kv.put(k, value);
         }
         stores.put(enc, kv);
+        if (!enc.equals("none")) {
+          Sealer sealer = Sealer.of("bench", TinkEncryption.of(Keysets.generate(algorithm(enc))));
+          sealers.put(enc, sealer);
+          sealed.put(enc, sealer.sealValue("bench", sealKey, value));
+        }
       }
       int warm = Math.max(1, rounds / 4);
       long sink = 0;
       for (int r = 0; r < rounds; r++) {
         for (String op : OPS) {
           for (String enc : ENCRYPTIONS) {
+            boolean alone = op.equals("open") || op.equals("seal");
+            if (alone && enc.equals("none")) {
+              continue;
+            }
             KeyValueStore kv = stores.get(enc);
+            Sealer sealer = sealers.get(enc);
+            byte[] stored = sealed.get(enc);
             int next = random.nextInt(KEYS);
             long wall0 = System.nanoTime();
             long cpu0 = mx.getCurrentThreadCpuTime();
             if (op.equals("get")) {
               for (int i = 0; i < ops; i++) {
                 sink += kv.get(keys[next++ & MASK]).length;
+              }
+            } else if (op.equals("open")) {
+              for (int i = 0; i < ops; i++) {
+                sink += sealer.openValue("bench", sealKey, stored).length;
+              }
+            } else if (op.equals("seal")) {
+              for (int i = 0; i < ops; i++) {
+                sink += sealer.sealValue("bench", sealKey, value).length;
               }
             } else {
               for (int i = 0; i < ops; i++) {
@@ -127,9 +154,13 @@ public final class EncryptionCpuCost {
           "| op | encryption | CPU ns/op (mean ± sd) | wall ns/op (median) | ratio (CPU, none/enc) |");
       System.out.println("|---|---|---:|---:|---:|");
       for (String op : OPS) {
-        double base = mean(samples.get(op + " none"), 0);
+        List<double[]> none = samples.get(op + " none");
+        double base = none == null ? Double.NaN : mean(none, 0);
         for (String enc : ENCRYPTIONS) {
           List<double[]> s = samples.get(op + " " + enc);
+          if (s == null) {
+            continue;
+          }
           double m = mean(s, 0);
           System.out.printf(
               Locale.ROOT,
@@ -155,11 +186,7 @@ public final class EncryptionCpuCost {
     Files.createDirectories(dir);
     String enc = "";
     if (!encryption.equals("none")) {
-      Algorithm algorithm =
-          Arrays.stream(Algorithm.values())
-              .filter(a -> a.configName().equals(encryption))
-              .findFirst()
-              .orElseThrow();
+      Algorithm algorithm = algorithm(encryption);
       Path keyset = dir.resolve("keyset.json");
       KeySources.keysetFile(keyset).store(Keysets.generate(algorithm));
       enc =
@@ -175,6 +202,13 @@ public final class EncryptionCpuCost {
                 + ConfigUtil.quoteString(dir.resolve("data").toString())
                 + enc
                 + " }"));
+  }
+
+  private static Algorithm algorithm(String name) {
+    return Arrays.stream(Algorithm.values())
+        .filter(a -> a.configName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown algorithm " + name));
   }
 
   private static double mean(List<double[]> s, int i) {
