@@ -1,0 +1,247 @@
+package io.cairn.bench.encryption;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import io.cairn.encryption.Algorithm;
+import io.cairn.encryption.KeySources;
+import io.cairn.encryption.Keysets;
+import io.cairn.encryption.TinkEncryption;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.spi.Sealer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.Security;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import javax.crypto.Cipher;
+
+/**
+ * The same measure as {@link EncryptionCostBenchmark} (RocksDB or SQLite, durability {@code none},
+ * 100-byte values under 16-byte keys, 16,384 keys preloaded, through the registry), counted in
+ * <b>CPU time of the calling thread per operation</b> instead of wall-clock throughput, for a
+ * machine too loaded for JMH's wall-clock figures to mean anything: a thread that is descheduled
+ * accrues no CPU time. All configurations are open at once and measured in interleaved rounds
+ * (none, xaes-256-gcm, aes-256-gcm, none, ...), so drift hits them alike.
+ *
+ * <p>What it leaves out: work on other threads (RocksDB's flush and compaction, the JIT, GC), and
+ * the cache and frequency effects of the neighbours. It is a bound on the calling thread's cost,
+ * which is what encryption adds to (sealing and opening run on the caller). It also measures
+ * Cairn's seal and open path alone ({@link Sealer#sealValue}/{@link Sealer#openValue}, rows {@code
+ * seal} and {@code open}) so the store's own share is visible.
+ *
+ * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar
+ * io.cairn.bench.encryption.EncryptionCpuCost [backend] [rounds] [opsPerRound] [jdk|conscrypt]};
+ * defaults rocksdb 12 100000 jdk. The first quarter of the rounds is warm-up and not reported.
+ * Results: benchmarks/RESULTS-encryption.md.
+ */
+public final class EncryptionCpuCost {
+  private static final int KEYS = 1 << 14;
+  private static final int MASK = KEYS - 1;
+  private static final String[] ENCRYPTIONS = {"none", "xaes-256-gcm", "aes-256-gcm"};
+  private static final String[] OPS = {"get", "put", "open", "seal"};
+
+  private EncryptionCpuCost() {}
+
+  public static void main(String[] args) throws Exception {
+    String backend = args.length > 0 ? args[0] : "rocksdb";
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 12;
+    int ops = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+    String provider = args.length > 3 ? args[3] : "jdk";
+    if (provider.equals("conscrypt")) {
+      // fails loudly (NoClassDefFoundError / UnsatisfiedLinkError) if Conscrypt cannot load
+      org.conscrypt.Conscrypt.checkAvailability();
+      Security.insertProviderAt(org.conscrypt.Conscrypt.newProvider(), 1);
+    }
+    System.out.println(
+        "backend="
+            + backend
+            + " rounds="
+            + rounds
+            + " ops/round="
+            + ops
+            + " AES/GCM provider="
+            + Cipher.getInstance("AES/GCM/NoPadding").getProvider().getName());
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Random random = new Random(42);
+    byte[][] keys = new byte[KEYS][];
+    for (int i = 0; i < KEYS; i++) {
+      keys[i] =
+          String.format("k%015d", random.nextInt(Integer.MAX_VALUE))
+              .getBytes(StandardCharsets.US_ASCII);
+    }
+    byte[] value = new byte[100];
+    random.nextBytes(value);
+    Path dir = Files.createTempDirectory("cairn-enc-cpu");
+    Map<String, PersistenceRegistry> registries = new LinkedHashMap<>();
+    Map<String, KeyValueStore> stores = new LinkedHashMap<>();
+    // Cairn's seal/open path alone (associated data + Tink), as the backends call it
+    Map<String, Sealer> sealers = new LinkedHashMap<>();
+    // distinct ciphertexts (distinct nonces): opening one twice in a row would let XAES reuse the
+    // derived key and the JDK skip the key schedule, which a store's reads never do
+    Map<String, byte[][]> sealed = new LinkedHashMap<>();
+    byte[] sealKey = keys[0];
+    Map<String, List<double[]>> samples = new LinkedHashMap<>();
+    try {
+      for (String enc : ENCRYPTIONS) {
+        PersistenceRegistry registry = open(dir.resolve(enc), backend, enc);
+        registries.put(enc, registry);
+        KeyValueStore kv = registry.backend("bench").keyValue("bench");
+        for (byte[] k : keys) {
+          kv.put(k, value);
+        }
+        stores.put(enc, kv);
+        if (!enc.equals("none")) {
+          Sealer sealer = Sealer.of("bench", TinkEncryption.of(Keysets.generate(algorithm(enc))));
+          sealers.put(enc, sealer);
+          byte[][] some = new byte[KEYS][];
+          for (int i = 0; i < KEYS; i++) {
+            some[i] = sealer.sealValue("bench", sealKey, value);
+          }
+          sealed.put(enc, some);
+        }
+      }
+      int warm = Math.max(1, rounds / 4);
+      long sink = 0;
+      for (int r = 0; r < rounds; r++) {
+        for (String op : OPS) {
+          for (String enc : ENCRYPTIONS) {
+            boolean alone = op.equals("open") || op.equals("seal");
+            if (alone && enc.equals("none")) {
+              continue;
+            }
+            KeyValueStore kv = stores.get(enc);
+            Sealer sealer = sealers.get(enc);
+            byte[][] stored = sealed.get(enc);
+            int next = random.nextInt(KEYS);
+            long wall0 = System.nanoTime();
+            long cpu0 = mx.getCurrentThreadCpuTime();
+            if (op.equals("get")) {
+              for (int i = 0; i < ops; i++) {
+                sink += kv.get(keys[next++ & MASK]).length;
+              }
+            } else if (op.equals("open")) {
+              for (int i = 0; i < ops; i++) {
+                sink += sealer.openValue("bench", sealKey, stored[next++ & MASK]).length;
+              }
+            } else if (op.equals("seal")) {
+              for (int i = 0; i < ops; i++) {
+                sink += sealer.sealValue("bench", sealKey, value).length;
+              }
+            } else {
+              for (int i = 0; i < ops; i++) {
+                sink += kv.put(keys[next++ & MASK], value);
+              }
+            }
+            long cpu = mx.getCurrentThreadCpuTime() - cpu0;
+            long wall = System.nanoTime() - wall0;
+            if (r >= warm) {
+              samples
+                  .computeIfAbsent(op + " " + enc, x -> new ArrayList<>())
+                  .add(new double[] {cpu / (double) ops, wall / (double) ops});
+            }
+          }
+        }
+      }
+      System.out.println("(sink " + (sink & 1) + ")");
+      System.out.println(
+          "| op | encryption | CPU ns/op (mean ± sd) | wall ns/op (median) | ratio (CPU, none/enc) |");
+      System.out.println("|---|---|---:|---:|---:|");
+      for (String op : OPS) {
+        List<double[]> none = samples.get(op + " none");
+        double base = none == null ? Double.NaN : mean(none, 0);
+        for (String enc : ENCRYPTIONS) {
+          List<double[]> s = samples.get(op + " " + enc);
+          if (s == null) {
+            continue;
+          }
+          double m = mean(s, 0);
+          System.out.printf(
+              Locale.ROOT,
+              "| %s | %s | %.0f ± %.0f | %.0f | %.2f |%n",
+              op,
+              enc,
+              m,
+              sd(s, 0, m),
+              median(s, 1),
+              base / m);
+        }
+      }
+    } finally {
+      for (PersistenceRegistry registry : registries.values()) {
+        registry.close();
+      }
+      delete(dir);
+    }
+  }
+
+  private static PersistenceRegistry open(Path dir, String backend, String encryption)
+      throws IOException {
+    Files.createDirectories(dir);
+    String enc = "";
+    if (!encryption.equals("none")) {
+      Algorithm algorithm = algorithm(encryption);
+      Path keyset = dir.resolve("keyset.json");
+      KeySources.keysetFile(keyset).store(Keysets.generate(algorithm));
+      enc =
+          ", encryption { key-source = keyset-file, keyset-file = "
+              + ConfigUtil.quoteString(keyset.toString())
+              + " }";
+    }
+    return PersistenceRegistry.open(
+        ConfigFactory.parseString(
+            "cairn.backends.bench { type = "
+                + backend
+                + ", durability = none, data-dir = "
+                + ConfigUtil.quoteString(dir.resolve("data").toString())
+                + enc
+                + " }"));
+  }
+
+  private static Algorithm algorithm(String name) {
+    return Arrays.stream(Algorithm.values())
+        .filter(a -> a.configName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown algorithm " + name));
+  }
+
+  private static double mean(List<double[]> s, int i) {
+    return s.stream().mapToDouble(x -> x[i]).average().orElse(Double.NaN);
+  }
+
+  private static double sd(List<double[]> s, int i, double mean) {
+    double v = s.stream().mapToDouble(x -> (x[i] - mean) * (x[i] - mean)).sum();
+    return Math.sqrt(v / Math.max(1, s.size() - 1));
+  }
+
+  private static double median(List<double[]> s, int i) {
+    double[] v = s.stream().mapToDouble(x -> x[i]).sorted().toArray();
+    return v[v.length / 2];
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (Stream<Path> all = Files.walk(dir)) {
+      all.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    }
+  }
+}
