@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.LongUnaryOperator;
@@ -38,6 +39,7 @@ final class L1Tier<K, V> {
   private final Clock clock;
   private final Duration ttl;
   private final Cache<K, V> cache;
+  private final boolean weighed; // whether Caffeine weighs entries (then stores hand over sizes)
   private final L1Deadlines<K> deadlines = new L1Deadlines<>();
   private final CoarseClock coarseClock; // null: expiry checks read {@code clock} exactly
   private final L1Sweeper sweeper; // null when hits check expiry themselves
@@ -58,6 +60,7 @@ final class L1Tier<K, V> {
     this.clock = clock;
     this.ttl = ttl;
     this.onEviction = onEviction;
+    this.weighed = settings.l1MaxWeight() > 0;
     this.cache = build(settings);
     // last, so that nothing can fail after the refresher was acquired; close() releases it
     this.coarseClock =
@@ -254,27 +257,36 @@ final class L1Tier<K, V> {
     if ((before & 1) != 0 || (expiresAt != 0 && expiresAt <= clock.millis())) {
       return false; // read during a write, or expired before it could be cached: serve only
     }
-    boolean[] stored = {false};
-    storing(
-        size,
-        () ->
-            cache
-                .asMap()
-                .compute(
-                    key,
-                    (k, old) -> {
-                      if (seq.current(s) != before) {
-                        return old;
-                      }
-                      tagged(k, entryTags);
-                      stored[0] = true;
-                      return v;
-                    }));
-    if (stored[0]) {
-      expires(key, v, expiresAt);
-      tidyTags();
+    BiFunction<K, V, V> store =
+        (k, old) -> {
+          if (seq.current(s) != before) {
+            return old;
+          }
+          tagged(k, entryTags);
+          return v;
+        };
+    V now;
+    if (weighed) {
+      int[] sz = STORING_SIZE.get();
+      sz[0] = size;
+      try {
+        now = cache.asMap().compute(key, store);
+      } finally {
+        sz[0] = -1;
+      }
+    } else {
+      now = cache.asMap().compute(key, store); // on every L2 hit: no size hand-over needed
     }
-    return stored[0];
+    // Identity says whether v was stored (no flag to allocate): v was just decoded, so it is
+    // normally a new object. A codec that returns shared instances can make a refused fill look
+    // stored when L1 already holds that very instance: then one more expiry record (an early drop
+    // of that copy at worst, see L1Deadlines, never a late serve) and one more count in warming.
+    if (now != v) {
+      return false;
+    }
+    expires(key, v, expiresAt);
+    tidyTags();
+    return true;
   }
 
   private void tagged(K key, String[] entryTags) {

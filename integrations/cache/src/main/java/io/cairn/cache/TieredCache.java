@@ -118,10 +118,10 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private CacheHooks hooks = CacheHooks.NONE;
 
   /**
-   * A running tier lookup and load of one key; {@code withLoader} false for getIfPresent; {@code
-   * seq} the key's write sequence read before it began.
+   * A running tier lookup and load of one key by a caller with a loader; {@code seq} the key's
+   * write sequence read before it began.
    */
-  private record Flight<V>(CompletableFuture<V> future, boolean withLoader, long seq) {}
+  private record Flight<V>(CompletableFuture<V> future, long seq) {}
 
   private TieredCache(
       CacheSettings settings,
@@ -376,14 +376,27 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return null;
   }
 
-  /** L1 missed: single-flight lookup in the persistent tiers, then the loader (if any). */
+  /**
+   * L1 missed: the persistent tiers, then the loader (if any). A load with a loader is a single
+   * flight (registered in {@code loading}); a lookup without one (getIfPresent) joins a running
+   * flight of the key but registers none: it never calls a loader, so there is nothing to
+   * deduplicate but a tier read, and registering one (a future and two map writes) is a part of
+   * every L2 hit's own cost. Its L1 fill is checked against the write sequence like any other.
+   */
   private V load(K key, Function<? super K, ? extends V> loader, String[] tags) {
     Objects.requireNonNull(key, "key");
     int s = WriteSequence.stripe(key);
     while (true) {
       long before = seq.current(s);
-      Flight<V> mine = new Flight<>(new CompletableFuture<>(), loader != null, before);
-      Flight<V> running = loading.putIfAbsent(key, mine);
+      Flight<V> mine;
+      Flight<V> running;
+      if (loader == null) {
+        mine = null;
+        running = loading.get(key);
+      } else {
+        mine = new Flight<>(new CompletableFuture<>(), before);
+        running = loading.putIfAbsent(key, mine);
+      }
       if (running != null) {
         if (running.seq() != before) {
           // began before a write of this key: its value may predate that write, and loading
@@ -392,11 +405,10 @@ public final class TieredCache<K, V> implements AutoCloseable {
           running.future().handle((v, e) -> null).join();
           continue;
         }
-        V v = join(running.future());
-        if (v != null || running.withLoader() || loader == null) {
-          return v;
-        }
-        continue; // a getIfPresent found nothing; this caller has a loader: load
+        return join(running.future()); // the flight had a loader: its answer is final
+      }
+      if (mine == null) {
+        return loadOwned(key, null, tags, s, before);
       }
       V v;
       try {
@@ -429,9 +441,12 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** The load of {@code key} by the flight owner; {@code before} is its sequence read before. */
   private V loadOwned(
       K key, Function<? super K, ? extends V> loader, String[] tags, int s, long before) {
-    V cached = l1.live(key);
-    if (cached != null && (validator == null || validator.isValid(key, cached))) {
-      return cached;
+    if (loader != null) {
+      // a flight that ended just before this one began may have filled L1: spare the loader
+      V cached = l1.live(key);
+      if (cached != null && (validator == null || validator.isValid(key, cached))) {
+        return cached;
+      }
     }
     byte[] k = keys.encode(key);
     if (!chain.isEmpty()) {

@@ -42,6 +42,12 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
   static final java.util.concurrent.atomic.AtomicLong SCANNED =
       new java.util.concurrent.atomic.AtomicLong();
 
+  /**
+   * When set, what {@code stats().diskBytes()} of a flaky backend reports, given the stats of the
+   * memory backend under it (a simulated footprint on disk); null: the memory backend's -1.
+   */
+  static volatile java.util.function.ToLongFunction<BackendStats> DISK_BYTES;
+
   private final MemoryBackendProvider memory = new MemoryBackendProvider();
 
   @Override
@@ -111,7 +117,12 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
 
     @Override
     public BackendStats stats() {
-      return d.stats();
+      BackendStats s = d.stats();
+      java.util.function.ToLongFunction<BackendStats> disk = DISK_BYTES;
+      return disk == null
+          ? s
+          : new BackendStats(
+              s.backend(), s.type(), s.stores(), disk.applyAsLong(s), s.properties());
     }
 
     @Override
