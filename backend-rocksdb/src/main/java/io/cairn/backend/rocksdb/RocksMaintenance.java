@@ -17,9 +17,12 @@ import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Sealer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -119,20 +122,36 @@ final class RocksMaintenance {
     return b.approximateBytes(cf, Layout.sidPrefix(sid), Layout.sidEnd(sid));
   }
 
-  private long directorySize() {
-    try (Stream<Path> files = Files.walk(b.dir)) {
-      return files
-          .filter(Files::isRegularFile)
-          .mapToLong(
-              p -> {
-                try {
-                  return Files.size(p);
-                } catch (IOException e) {
-                  return 0;
-                }
-              })
-          .sum();
-    } catch (IOException | UncheckedIOException e) {
+  /**
+   * Bytes of every file under the data directory. RocksDB deletes obsolete files on its own threads
+   * (after a flush or compaction), so a file can vanish between being listed and being measured: it
+   * counts as 0 and the walk goes on. Only a directory that cannot be read at all gives -1
+   * ("unknown"), which callers such as a size-bounded cache tier must treat as a failed reading.
+   */
+  long directorySize() {
+    long[] total = {0};
+    try {
+      Files.walkFileTree(
+          b.dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+              if (attrs.isRegularFile()) {
+                total[0] += attrs.size();
+              }
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+              if (e instanceof NoSuchFileException) {
+                return FileVisitResult.CONTINUE; // deleted by RocksDB during the walk
+              }
+              throw e;
+            }
+          });
+      return total[0];
+    } catch (IOException e) {
       return -1;
     }
   }
