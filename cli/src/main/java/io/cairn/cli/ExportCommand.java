@@ -62,6 +62,7 @@ final class ExportCommand implements Callable<Integer> {
         Cli.openForReading(Cli.only(loaded, name), spec.commandLine().getErr())) {
       StorageBackend backend = registry.backend(name);
       type = backend.type();
+      QueueCarryCheck.require(backend, java.util.Optional.empty());
       try (ProgressPrinter progress = Cli.progress(spec, "export " + name, json);
           OutputStream out =
               new BufferedOutputStream(

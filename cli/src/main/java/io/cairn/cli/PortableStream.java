@@ -85,12 +85,11 @@ import java.util.zip.CRC32C;
  * <h2>What it does not cover</h2>
  *
  * Entries already expired at export are not exported (they are invisible through the store API); a
- * log truncated to empty is exported with its offsets but, having no record, is imported empty at
- * offset 0 (the {@code Importer} sets a log's offsets by its records): import names such logs.
- * Encrypted backends are exported in clear, through the store API, and import seals with the
- * target's key: protect the stream file like the data. Namespaces listed in {@code
- * encryption.hashed-key-namespaces} cannot be listed (their keys are keyed hashes), so export
- * refuses them, naming the namespace. The stream has no secrecy and no authenticity: CRC-32C
+ * log truncated to empty is exported with its offsets and imported empty at the same offset ({@code
+ * Importer.Session.startLog}). Encrypted backends are exported in clear, through the store API, and
+ * import seals with the target's key: protect the stream file like the data. Namespaces listed in
+ * {@code encryption.hashed-key-namespaces} cannot be listed (their keys are keyed hashes), so
+ * export refuses them, naming the namespace. The stream has no secrecy and no authenticity: CRC-32C
  * detects damage, not a deliberate edit.
  */
 final class PortableStream {

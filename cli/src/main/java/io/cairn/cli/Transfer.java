@@ -126,6 +126,7 @@ final class Transfer {
     long started = System.nanoTime();
     Importer importer = importer(to);
     requireEmpty(to, new ArrayList<>(from.stores()));
+    QueueCarryCheck.require(from, java.util.Optional.of(to));
     ImportSink sink = new ImportSink(to, importer, progress);
     List<PortableStream.Summary> source;
     try {
@@ -281,13 +282,8 @@ final class Transfer {
       storeItems = 0;
       storeTotal = id.kind() == StoreKind.LOG ? nextOffset - firstOffset : -1;
       if (id.kind() == StoreKind.LOG && firstOffset == nextOffset && nextOffset > 0) {
-        notes.add(
-            "log:"
-                + id.name()
-                + " was empty at offset "
-                + nextOffset
-                + " in the source (truncated); it is empty at offset 0 on the target, as an import"
-                + " sets a log's offsets by its records");
+        // no record to carry its offsets: a drained queue's log, a fully truncated journal
+        session.startLog(id.name(), nextOffset);
       }
     }
 

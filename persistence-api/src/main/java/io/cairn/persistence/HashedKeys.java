@@ -177,6 +177,11 @@ final class HashedKeys {
         }
 
         @Override
+        public void startLog(String log, long offset) {
+          s.startLog(log, offset);
+        }
+
+        @Override
         public SnapshotInfo saveSnapshot(
             String set, long version, long createdAtMillis, java.io.InputStream data) {
           return s.saveSnapshot(set, version, createdAtMillis, data);

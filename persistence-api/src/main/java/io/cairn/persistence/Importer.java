@@ -59,6 +59,16 @@ public interface Importer {
     void appendRecords(String log, List<LogRecord> records);
 
     /**
+     * Starts log {@code log}, which must be empty, at {@code offset} (at least 1): first and next
+     * offset are both {@code offset}, as in a log whose records below it were all truncated away.
+     * This is how an exact copy recreates a log that holds no record but has used offsets (a
+     * drained queue's log, a fully truncated journal), so that whatever counts on its offsets (a
+     * queue's floor, a snapshot's offset) stays true. Only as the session's first call on that log;
+     * records imported afterwards continue at {@code offset}.
+     */
+    void startLog(String log, long offset);
+
+    /**
      * Saves snapshot {@code version} of {@code set} from {@code data} (read to its end, not closed)
      * with creation time {@code createdAtMillis}.
      *

@@ -166,4 +166,11 @@ public interface LeasedQueueStore {
 
   /** The queue's counts now. */
   Counts counts(String queue);
+
+  /**
+   * The names of the queues that hold at least one message (ready, delayed, leased or dead), in
+   * name order. Tools that copy a backend's stores (export, migrate) use it to find queue data that
+   * lives outside the three stores.
+   */
+  java.util.SortedSet<String> queues();
 }

@@ -115,6 +115,11 @@ class HashedKeysTest {
               }
 
               @Override
+              public void startLog(String log, long offset) {
+                reached.add("start:" + log);
+              }
+
+              @Override
               public SnapshotInfo saveSnapshot(
                   String set, long version, long createdAtMillis, java.io.InputStream data) {
                 reached.add("snapshot:" + set);

@@ -140,6 +140,32 @@ public abstract class ImporterContract extends ContractSupport {
   }
 
   @Test
+  public void aLogStartedAtAnOffsetKeepsItAndContinuesThere() {
+    try (Importer.Session s = importer().begin()) {
+      s.startLog("imp-started", 40);
+      s.startLog("imp-drained", 7);
+      s.appendRecords("imp-started", List.of(new LogRecord(40, bytes("r40"), 1_000)));
+      assertThatThrownBy(() -> s.startLog("imp-started", 50))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("first call");
+      s.finish();
+    }
+    var started = backend().log("imp-started");
+    assertThat(started.firstOffset()).isEqualTo(40);
+    assertThat(started.nextOffset()).isEqualTo(41);
+    assertThat(started.read(0, 10)).extracting(LogRecord::offset).containsExactly(40L);
+    var drained = backend().log("imp-drained");
+    assertThat(drained.firstOffset()).isEqualTo(7);
+    assertThat(drained.nextOffset()).isEqualTo(7);
+    assertThat(drained.append(bytes("next"))).isEqualTo(7);
+    try (Importer.Session s = importer().begin()) {
+      assertThatThrownBy(() -> s.startLog("imp-drained", 9))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("imp-drained");
+    }
+  }
+
+  @Test
   public void badCallsAreRefusedNamingStoreAndItemAndWriteNothing() {
     try (Importer.Session s = importer().begin()) {
       assertThatThrownBy(

@@ -221,6 +221,30 @@ final class PostgresImporter implements Importer {
     }
 
     @Override
+    public void startLog(String log, long offset) {
+      open();
+      StoreId id = new StoreId(StoreKind.LOG, log);
+      ImportChecks.logStart(b, log, offset, nextOffsets.containsKey(log));
+      write(
+          "startLog",
+          "log:" + log + " (started at offset " + offset + ")",
+          c -> {
+            requireEmptyLog(c, id);
+            try (PreparedStatement ps = c.prepareStatement(START_LOG)) {
+              ps.setString(1, log);
+              ps.setLong(2, offset);
+              ps.setLong(3, offset);
+              if (ps.executeUpdate() != 1) {
+                throw notEmpty(id); // an appender took an offset since the check
+              }
+            }
+            return null;
+          });
+      nextOffsets.put(log, offset);
+      started.add(id);
+    }
+
+    @Override
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();

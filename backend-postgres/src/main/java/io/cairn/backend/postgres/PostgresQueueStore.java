@@ -465,6 +465,24 @@ final class PostgresQueueStore implements LeasedQueueStore {
   }
 
   @Override
+  public java.util.SortedSet<String> queues() {
+    return backend.call(
+        "list queues",
+        "the queue table",
+        c -> {
+          java.util.SortedSet<String> names = new java.util.TreeSet<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement("SELECT DISTINCT queue FROM queue_message");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              names.add(rs.getString(1));
+            }
+          }
+          return names;
+        });
+  }
+
+  @Override
   public String toString() {
     return "PostgresQueueStore[" + backend.name() + "]";
   }

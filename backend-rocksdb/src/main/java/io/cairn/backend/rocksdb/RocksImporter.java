@@ -129,6 +129,21 @@ final class RocksImporter implements Importer {
     }
 
     @Override
+    public void startLog(String log, long offset) {
+      open();
+      StoreId id = new StoreId(StoreKind.LOG, log);
+      ImportChecks.logStart(b.describe, log, offset, started.containsKey(id));
+      RocksLogStore store = b.logStore(log);
+      exclusive(
+          "log:" + log,
+          () -> {
+            requireEmpty(id, store::neverWritten);
+            store.importStart(offset);
+            started.put(id, offset);
+          });
+    }
+
+    @Override
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();

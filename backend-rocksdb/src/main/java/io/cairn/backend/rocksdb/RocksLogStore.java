@@ -485,6 +485,26 @@ final class RocksLogStore implements LogStore {
     }
   }
 
+  /**
+   * Starts this empty log at {@code offset} for an import ({@code Importer.Session#startLog}):
+   * first, next and timed-from offsets all {@code offset}, in one batch. Caller checked it is
+   * empty.
+   */
+  void importStart(long offset) throws RocksDBException {
+    lock.lock();
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.put(b.metaCf, Layout.logFirstKey(sid), Layout.longBytes(offset));
+      batch.put(b.metaCf, Layout.logTimedFromKey(sid), Layout.longBytes(offset));
+      recordNext(batch, offset);
+      b.db.write(b.writeOptions(), batch);
+      first = offset;
+      timedFrom = offset;
+      next = offset;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Advances the next offset after a transaction committed {@code n} records to this log. */
   void committed(long n) {
     lock.lock();

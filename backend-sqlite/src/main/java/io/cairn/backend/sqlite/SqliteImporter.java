@@ -151,6 +151,26 @@ final class SqliteImporter implements Importer {
     }
 
     @Override
+    public void startLog(String log, long offset) {
+      open();
+      StoreId id = new StoreId(StoreKind.LOG, log);
+      ImportChecks.logStart(backend.describe(), log, offset, started.containsKey(id));
+      backend.importWrite(
+          "import",
+          "log:" + log + " (started at offset " + offset + ")",
+          s -> {
+            requireEmpty(s.conn(), id);
+            PreparedStatement start = s.conn().prepare(SqliteLogStore.RAISE_START);
+            start.setString(1, log);
+            start.setLong(2, offset);
+            start.executeUpdate();
+            s.cacheNextOffset(log, offset);
+            return null;
+          });
+      started.put(id, offset);
+    }
+
+    @Override
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();

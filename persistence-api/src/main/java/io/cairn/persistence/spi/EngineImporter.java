@@ -88,6 +88,23 @@ final class EngineImporter implements Importer {
     }
 
     @Override
+    public void startLog(String log, long offset) {
+      open();
+      StoreId id = new StoreId(StoreKind.LOG, log);
+      ImportChecks.logStart(b, log, offset, started.containsKey(id));
+      BaseLogStore store = b.logStore(log);
+      b.write(
+          "import into log:" + log,
+          () -> {
+            requireEmpty(store.id);
+            b.engine().write(List.of(store.imported(offset, offset)), b.importDurability());
+            store.published(offset, offset);
+            started.put(store.id, offset);
+            return null;
+          });
+    }
+
+    @Override
     public SnapshotInfo saveSnapshot(
         String set, long version, long createdAtMillis, InputStream data) {
       open();

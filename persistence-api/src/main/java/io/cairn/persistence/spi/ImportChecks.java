@@ -117,6 +117,22 @@ public final class ImportChecks {
     }
   }
 
+  /**
+   * Checks an {@link Importer.Session#startLog} call.
+   *
+   * @param started whether the session already wrote to (or started) this log
+   */
+  public static void logStart(Object backend, String log, long offset, boolean started) {
+    ArgumentChecks.check(StoreKind.LOG, log);
+    String store = "log:" + log;
+    if (offset < 1) {
+      throw refused(store, backend, "a log is started at offset 1 or later, not " + offset, null);
+    }
+    if (started) {
+      throw refused(store, backend, "startLog must be the session's first call on the log", null);
+    }
+  }
+
   /** Checks an {@link Importer.Session#saveSnapshot} call. */
   public static void snapshot(
       Object backend, String set, long version, long createdAtMillis, InputStream data) {
