@@ -165,9 +165,9 @@ public final class PeersReport {
       }
     }
     md.append(
-        "\nThe machine is shared by about eight engineers building and testing at the same time:"
-            + " these figures come from a loaded machine (see the load averages), with wide error"
-            + " bars; only ratios within this one run mean much.\n\n");
+        "\nRead the load averages above: work beside the run widens the error bars (a quick run"
+            + " has one fork and two short iterations, so its errors are wide anyway). Only ratios"
+            + " within this one run mean much.\n\n");
     int keys = results.stream().mapToInt(Result::keys).filter(k -> k > 0).min().orElse(0);
     md.append("## Key-value get and put\n\n");
     md.append(
