@@ -7,14 +7,11 @@ import io.cairn.persistence.Codec;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -70,7 +67,7 @@ public class TieredCacheL2Benchmark {
                     + ", durability = none, data-dir = "
                     + ConfigUtil.quoteString(dir.resolve("db").toString())
                     + " }\n"
-                    + "cairn.cache.bench { backend = l2, ttl = 10m, l1.max-entries = 1,"
+                    + "cairn.caches.bench { backend = l2, ttl = 10m, l1.max-entries = 1,"
                     + " l1.max-weight = 0 }"));
     cache = TieredCache.open(registry, "bench", Codec.utf8(), Codec.utf8());
     store = registry.backend("l2").keyValue("cache.bench");
@@ -94,13 +91,7 @@ public class TieredCacheL2Benchmark {
   public void tearDown() {
     cache.close();
     registry.close();
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    io.cairn.bench.BenchFiles.deleteTree(dir);
   }
 
   /** Per-thread cursor so threads do not contend on a shared counter. */

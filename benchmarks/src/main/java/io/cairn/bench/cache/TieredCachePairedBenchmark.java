@@ -7,14 +7,11 @@ import io.cairn.persistence.Codec;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Group;
@@ -101,13 +98,7 @@ public class TieredCachePairedBenchmark {
   public void tearDown() {
     cache.close();
     registry.close();
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    io.cairn.bench.BenchFiles.deleteTree(dir);
   }
 
   /** Per-thread cursor; the two threads start apart so that they do not read the same key. */

@@ -9,14 +9,11 @@ import io.cairn.persistence.Codec;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -120,13 +117,7 @@ public class TieredCacheTiersBenchmark {
   public void tearDown() {
     cache.close();
     registry.close();
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    io.cairn.bench.BenchFiles.deleteTree(dir);
   }
 
   /** Per-thread cursor so threads do not contend on a shared counter. */

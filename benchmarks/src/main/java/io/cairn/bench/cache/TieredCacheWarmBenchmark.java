@@ -9,15 +9,12 @@ import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -96,13 +93,7 @@ public class TieredCacheWarmBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     registry.close();
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    io.cairn.bench.BenchFiles.deleteTree(dir);
   }
 
   @Benchmark
