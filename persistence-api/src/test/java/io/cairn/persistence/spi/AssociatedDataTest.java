@@ -52,6 +52,51 @@ class AssociatedDataTest {
   }
 
   @Test
+  void valueAndChunkLayoutsAreStable() {
+    // the builder writes into an exactly sized array: pin every kind so a size slip shows
+    assertThat(AssociatedData.forValue("b", "ns", new byte[] {7, 8}))
+        .isEqualTo(
+            new byte[] {
+              'c', 'a', 'i', 'r', 'n', '-', 'a', 'd', 1, 'K', 0, 1, 'b', 0, 2, 'n', 's', 0, 0, 0, 2,
+              7, 8
+            });
+    assertThat(AssociatedData.forSnapshotChunk("bé", "s", 1, 2))
+        .isEqualTo(
+            new byte[] {
+              'c',
+              'a',
+              'i',
+              'r',
+              'n',
+              '-',
+              'a',
+              'd',
+              1,
+              'S',
+              0,
+              3,
+              'b',
+              (byte) 0xc3,
+              (byte) 0xa9,
+              0,
+              1,
+              's',
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              1,
+              0,
+              0,
+              0,
+              2
+            });
+  }
+
+  @Test
   void aFailedOpenIsStoreCorruptedNamingPlaceWithoutPlaintextOrKey() {
     Encryption refusing =
         new Encryption() {
