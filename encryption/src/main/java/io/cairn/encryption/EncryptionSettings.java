@@ -20,7 +20,7 @@ import java.util.Set;
  *   password-file = ""           # key-source = password: a file whose first line is the password
  *   password-env = "CAIRN_PASSWORD"
  *   kms-uri = ""                 # key-source = kms: e.g. aws-kms://arn:aws:kms:...
- *   algorithm = xaes-256-gcm     # for new keys: xaes-256-gcm | aes-256-gcm | xchacha20-poly1305
+ *   algorithm = xchacha20-poly1305  # for new keys: xchacha20-poly1305 | xaes-256-gcm | aes-256-gcm
  * }
  * </pre>
  *
@@ -87,15 +87,15 @@ public final class EncryptionSettings {
   }
 
   private static Algorithm algorithm(Settings s) {
-    String name = optional(s, "algorithm", Algorithm.XAES_256_GCM.configName());
+    String name = optional(s, "algorithm", Algorithm.DEFAULT.configName());
     for (Algorithm a : Algorithm.values()) {
       if (a.configName().equals(name)) {
         return a;
       }
     }
     s.problem(
-        "algorithm", "one of xaes-256-gcm, aes-256-gcm, xchacha20-poly1305", "'" + name + "'");
-    return Algorithm.XAES_256_GCM;
+        "algorithm", "one of xchacha20-poly1305, xaes-256-gcm, aes-256-gcm", "'" + name + "'");
+    return Algorithm.DEFAULT;
   }
 
   /** Keys other than key-source may be left out; a present key must still be a string. */

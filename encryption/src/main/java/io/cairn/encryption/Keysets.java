@@ -33,6 +33,11 @@ public final class Keysets {
     }
   }
 
+  /** A keyset with one new random key of the default algorithm ({@link Algorithm#DEFAULT}). */
+  public static KeysetHandle generate() {
+    return generate(Algorithm.DEFAULT);
+  }
+
   /** A keyset with one new random key of {@code algorithm}, primary. */
   public static KeysetHandle generate(Algorithm algorithm) {
     registerTink();
@@ -46,6 +51,14 @@ public final class Keysets {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("Cannot generate a " + algorithm.configName() + " key", e);
     }
+  }
+
+  /**
+   * {@code keyset} plus a new random key of the default algorithm ({@link Algorithm#DEFAULT}),
+   * which becomes primary. Keys of other algorithms stay and still open what they sealed.
+   */
+  public static KeysetHandle rotate(KeysetHandle keyset) {
+    return rotate(keyset, Algorithm.DEFAULT);
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.aead.XChaCha20Poly1305Key;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.ConfigurationException;
@@ -11,6 +12,7 @@ import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogStore;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.tck.RawFiles;
@@ -89,6 +91,61 @@ class EncryptedBackendTest {
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
             .isEqualTo(MARKER + "snapshot-a");
       }
+    }
+  }
+
+  /**
+   * The default key type changed from XAES-256-GCM to XChaCha20-Poly1305: a keyset made before
+   * still opens its data, rotating adds a key of the new default, and the rekey leaves everything
+   * readable with the old key revoked.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"sqlite", "rocksdb"})
+  void dataUnderTheOldDefaultKeyTypeOpensAndRekeyMovesItToTheNewDefault(String type)
+      throws IOException {
+    assertThat(Keysets.generate().getPrimary().getKey()).isInstanceOf(XChaCha20Poly1305Key.class);
+    KeySource source = KeySources.keysetFile(keysetFile());
+    KeysetHandle old = Keysets.generate(Algorithm.XAES_256_GCM);
+    source.store(old);
+    long oldKey = TinkEncryption.of(old).primaryKeyId();
+    try (PersistenceRegistry r = open(type, true)) {
+      writeSome(r.backend("main"), "old", 20);
+    }
+    try (PersistenceRegistry r = open(type, true)) {
+      assertEverythingReadable(r.backend("main"), "old", 20);
+    }
+    KeysetHandle rotated = Keysets.rotate(old);
+    assertThat(rotated.getPrimary().getKey()).isInstanceOf(XChaCha20Poly1305Key.class);
+    source.store(rotated);
+    try (PersistenceRegistry r = open(type, true)) {
+      writeSome(r.backend("main"), "new", 5);
+      assertThat(Rekey.run(r, "main", Progress.NONE).resealed()).isGreaterThanOrEqualTo(41);
+      assertEverythingReadable(r.backend("main"), "old", 20);
+    }
+    source.store(Keysets.revoke(rotated, oldKey));
+    try (PersistenceRegistry r = open(type, true)) {
+      assertEverythingReadable(r.backend("main"), "old", 20);
+      assertEverythingReadable(r.backend("main"), "new", 5);
+      assertThat(Rekey.run(r, "main", Progress.NONE).resealed()).isZero();
+    }
+  }
+
+  private static void assertEverythingReadable(StorageBackend b, String tag, int n)
+      throws IOException {
+    KeyValueStore kv = b.keyValue("users");
+    for (int i = 0; i < n; i++) {
+      assertThat(kv.get(bytes(tag + i))).isEqualTo(bytes(MARKER + tag + i));
+    }
+    List<String> payloads =
+        b.log("events").read(0, 1000).stream()
+            .map(rec -> new String(rec.payload(), StandardCharsets.UTF_8))
+            .toList();
+    for (int i = 0; i < n; i++) {
+      assertThat(payloads).contains(MARKER + "log-" + tag + i);
+    }
+    try (InputStream in = b.snapshots("state").load(1 + (tag.hashCode() & 0xffff))) {
+      assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+          .isEqualTo(MARKER + "snapshot-" + tag);
     }
   }
 

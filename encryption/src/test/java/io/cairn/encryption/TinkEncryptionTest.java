@@ -213,7 +213,9 @@ class TinkEncryptionTest {
     EncryptionSettings settings =
         EncryptionSettings.read(ok, Map.of("APP_KEYSET", json)).orElseThrow();
     assertThat(problems).isEmpty();
-    assertThat(settings.algorithm()).isEqualTo(Algorithm.XAES_256_GCM);
+    assertThat(settings.algorithm())
+        .isEqualTo(Algorithm.DEFAULT)
+        .isEqualTo(Algorithm.XCHACHA20_POLY1305);
     assertThat(settings.source().describe()).isEqualTo("environment variable APP_KEYSET");
   }
 

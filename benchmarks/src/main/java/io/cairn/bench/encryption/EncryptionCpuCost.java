@@ -34,7 +34,7 @@ import javax.crypto.Cipher;
  * <b>CPU time of the calling thread per operation</b> instead of wall-clock throughput, for a
  * machine too loaded for JMH's wall-clock figures to mean anything: a thread that is descheduled
  * accrues no CPU time. All configurations are open at once and measured in interleaved rounds
- * (none, xaes-256-gcm, aes-256-gcm, none, ...), so drift hits them alike.
+ * (none, xaes-256-gcm, aes-256-gcm, xchacha20-poly1305, none, ...), so drift hits them alike.
  *
  * <p>What it leaves out: work on other threads (RocksDB's flush and compaction, the JIT, GC), and
  * the cache and frequency effects of the neighbours. It is a bound on the calling thread's cost,
@@ -50,7 +50,9 @@ import javax.crypto.Cipher;
 public final class EncryptionCpuCost {
   private static final int KEYS = 1 << 14;
   private static final int MASK = KEYS - 1;
-  private static final String[] ENCRYPTIONS = {"none", "xaes-256-gcm", "aes-256-gcm"};
+  private static final String[] ENCRYPTIONS = {
+    "none", "xaes-256-gcm", "aes-256-gcm", "xchacha20-poly1305"
+  };
   private static final String[] OPS = {"get", "put", "open", "seal"};
 
   private EncryptionCpuCost() {}
