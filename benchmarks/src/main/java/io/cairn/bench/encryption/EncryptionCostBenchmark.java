@@ -50,7 +50,7 @@ public class EncryptionCostBenchmark {
    * derives a fresh AES key per message, which costs a key schedule per call that AES-256-GCM with
    * one fixed key does not pay.
    */
-  @Param({"none", "xaes-256-gcm", "aes-256-gcm"})
+  @Param({"none", "xchacha20-poly1305", "xaes-256-gcm", "aes-256-gcm"})
   String encryption;
 
   Path dir;

@@ -43,14 +43,15 @@ import javax.crypto.Cipher;
  * seal} and {@code open}) so the store's own share is visible.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar
- * io.cairn.bench.encryption.EncryptionCpuCost [backend] [rounds] [opsPerRound] [jdk|conscrypt]};
- * defaults rocksdb 12 100000 jdk. The first quarter of the rounds is warm-up and not reported.
- * Results: benchmarks/RESULTS-encryption.md.
+ * io.cairn.bench.encryption.EncryptionCpuCost [backend] [rounds] [opsPerRound] [jdk|conscrypt]
+ * [encryptions]}; defaults rocksdb 12 100000 jdk none,xaes-256-gcm,aes-256-gcm,xchacha20-poly1305.
+ * The first quarter of the rounds is warm-up and not reported. Results:
+ * benchmarks/RESULTS-encryption.md.
  */
 public final class EncryptionCpuCost {
   private static final int KEYS = 1 << 14;
   private static final int MASK = KEYS - 1;
-  private static final String[] ENCRYPTIONS = {
+  private static final String[] ALL_ENCRYPTIONS = {
     "none", "xaes-256-gcm", "aes-256-gcm", "xchacha20-poly1305"
   };
   private static final String[] OPS = {"get", "put", "open", "seal"};
@@ -62,6 +63,8 @@ public final class EncryptionCpuCost {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 12;
     int ops = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
     String provider = args.length > 3 ? args[3] : "jdk";
+    // a subset, e.g. "none,xchacha20-poly1305", to profile one configuration
+    String[] encryptions = args.length > 4 ? args[4].split(",") : ALL_ENCRYPTIONS;
     if (provider.equals("conscrypt")) {
       // fails loudly (NoClassDefFoundError / UnsatisfiedLinkError) if Conscrypt cannot load
       org.conscrypt.Conscrypt.checkAvailability();
@@ -97,7 +100,7 @@ public final class EncryptionCpuCost {
     byte[] sealKey = keys[0];
     Map<String, List<double[]>> samples = new LinkedHashMap<>();
     try {
-      for (String enc : ENCRYPTIONS) {
+      for (String enc : encryptions) {
         PersistenceRegistry registry = open(dir.resolve(enc), backend, enc);
         registries.put(enc, registry);
         KeyValueStore kv = registry.backend("bench").keyValue("bench");
@@ -119,7 +122,7 @@ public final class EncryptionCpuCost {
       long sink = 0;
       for (int r = 0; r < rounds; r++) {
         for (String op : OPS) {
-          for (String enc : ENCRYPTIONS) {
+          for (String enc : encryptions) {
             boolean alone = op.equals("open") || op.equals("seal");
             if (alone && enc.equals("none")) {
               continue;
@@ -164,7 +167,7 @@ public final class EncryptionCpuCost {
       for (String op : OPS) {
         List<double[]> none = samples.get(op + " none");
         double base = none == null ? Double.NaN : mean(none, 0);
-        for (String enc : ENCRYPTIONS) {
+        for (String enc : encryptions) {
           List<double[]> s = samples.get(op + " " + enc);
           if (s == null) {
             continue;
