@@ -106,11 +106,7 @@ class EncryptedBackendTest {
     assertThat(Keysets.generate().getPrimary().getKey()).isInstanceOf(XChaCha20Poly1305Key.class);
     KeySource source = KeySources.keysetFile(keysetFile());
     KeysetHandle old = Keysets.generate(Algorithm.XAES_256_GCM);
-    source.store(old);
-    long oldKey = TinkEncryption.of(old).primaryKeyId();
-    try (PersistenceRegistry r = open(type, true)) {
-      writeSome(r.backend("main"), "old", 20);
-    }
+    long oldKey = storeAndWrite(source, old, type, "old", 20);
     try (PersistenceRegistry r = open(type, true)) {
       assertEverythingReadable(r.backend("main"), "old", 20);
     }
@@ -128,6 +124,16 @@ class EncryptedBackendTest {
       assertEverythingReadable(r.backend("main"), "new", 5);
       assertThat(Rekey.run(r, "main", Progress.NONE).resealed()).isZero();
     }
+  }
+
+  /** Stores {@code keyset}, writes {@code n} entries tagged {@code tag}; its primary key id. */
+  private long storeAndWrite(
+      KeySource source, KeysetHandle keyset, String type, String tag, int n) {
+    source.store(keyset);
+    try (PersistenceRegistry r = open(type, true)) {
+      writeSome(r.backend("main"), tag, n);
+    }
+    return TinkEncryption.of(keyset).primaryKeyId();
   }
 
   private static void assertEverythingReadable(StorageBackend b, String tag, int n)
@@ -172,11 +178,7 @@ class EncryptedBackendTest {
   void rotationKeepsOldDataReadableAndARevokedKeyIsNamedWithWhatToRun(String type) {
     KeySource source = KeySources.keysetFile(keysetFile());
     KeysetHandle first = Keysets.generate(Algorithm.XAES_256_GCM);
-    source.store(first);
-    long oldKey = TinkEncryption.of(first).primaryKeyId();
-    try (PersistenceRegistry r = open(type, true)) {
-      writeSome(r.backend("main"), "old", 5);
-    }
+    long oldKey = storeAndWrite(source, first, type, "old", 5);
     KeysetHandle rotated = Keysets.rotate(first, Algorithm.XAES_256_GCM);
     source.store(rotated);
     try (PersistenceRegistry r = open(type, true)) {
