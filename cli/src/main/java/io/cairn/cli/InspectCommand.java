@@ -4,9 +4,9 @@ import io.cairn.persistence.BackendStats;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreStats;
+import io.cairn.persistence.spi.BackendStatsJson;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,55 +35,20 @@ final class InspectCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (PersistenceRegistry registry =
         Cli.openForReading(config.load(), spec.commandLine().getErr())) {
-      JsonWriter w = json ? new JsonWriter(out) : null;
-      if (w != null) {
-        w.beginObject().name("backends").beginArray();
-      }
-      for (String name : registry.backendNames()) {
-        StorageBackend backend = registry.backend(name);
-        BackendStats stats = backend.stats();
-        if (w != null) {
-          writeJson(w, backend, stats);
-        } else {
-          printTable(out, backend, stats);
+      if (json) {
+        // streamed: nothing is built in memory beyond the stats each backend returns
+        JsonWriter w = new JsonWriter(out);
+        BackendStatsJson.writeAll(w.spi(), registry);
+        w.finish();
+      } else {
+        for (String name : registry.backendNames()) {
+          StorageBackend backend = registry.backend(name);
+          printTable(out, backend, backend.stats());
         }
-      }
-      if (w != null) {
-        w.endArray().endObject().finish();
       }
     }
     out.flush();
     return CairnCommand.OK;
-  }
-
-  /** One backend, streamed: nothing is built in memory beyond the stats the backend returned. */
-  private static void writeJson(JsonWriter w, StorageBackend backend, BackendStats stats) {
-    w.beginObject()
-        .name("name")
-        .value(stats.backend())
-        .name("type")
-        .value(stats.type())
-        .name("durability")
-        .value(backend.durability().configName())
-        .name("diskBytes")
-        .value(stats.diskBytes())
-        .name("stores")
-        .beginArray();
-    for (StoreStats s : stats.stores()) {
-      w.beginObject()
-          .name("kind")
-          .value(s.store().kind().shortName())
-          .name("name")
-          .value(s.store().name())
-          .name("entries")
-          .value(s.entries())
-          .name("bytes")
-          .value(s.bytes())
-          .endObject();
-    }
-    w.endArray().name("properties").beginObject();
-    new TreeMap<>(stats.properties()).forEach((k, v) -> w.name(k).value(v));
-    w.endObject().endObject();
   }
 
   private static void printTable(PrintWriter out, StorageBackend backend, BackendStats stats) {

@@ -50,10 +50,10 @@ import java.util.Set;
  *       schema) and the store, and the transaction writes nothing. A key that is already present
  *       when a later call inserts it (imported twice, or written by another writer meanwhile) and a
  *       log head moved by another appender fail the call the same way, rolled back.
- *   <li><b>Versions.</b> Imported versions are written as given; {@link
- *       PostgresBackend#versionsImported} then raises the {@code kv_version} sequence above the
- *       highest, in the same call, so a store-API write afterwards, in any process, gets a greater
- *       version. Versions above {@link #MAX_VERSION} are refused (the sequence needs room above).
+ *   <li><b>Versions.</b> Imported versions are written as given; {@link PostgresVersions#imported}
+ *       then raises the {@code kv_version} sequence above the highest, in the same call, so a
+ *       store-API write afterwards, in any process, gets a greater version. Versions above {@link
+ *       #MAX_VERSION} are refused (the sequence needs room above).
  *   <li><b>Arguments</b> are checked like the store API's before a connection is taken; a bad one
  *       throws {@link IllegalArgumentException} naming the backend, the store and the item.
  *   <li><b>Errors</b> of the server are translated by {@link PostgresErrors} as for every write: an
@@ -67,7 +67,7 @@ import java.util.Set;
 final class PostgresImporter implements Importer {
   /** The highest version an import may carry: later writes need a sequence block above it. */
   static final long MAX_VERSION =
-      Long.MAX_VALUE - PostgresBackend.IMPORT_VERSION_MARGIN - 2L * PostgresSchema.VERSION_BLOCK;
+      Long.MAX_VALUE - PostgresVersions.IMPORT_VERSION_MARGIN - 2L * PostgresSchema.VERSION_BLOCK;
 
   private static final String NEW_ENTRY =
       PostgresKeyValueStore.INSERT + " ON CONFLICT (ns, key) DO NOTHING";
@@ -285,7 +285,7 @@ final class PostgresImporter implements Importer {
   }
 
   /** Runs one call's {@code work} in one transaction whose commit waits for the WAL flush. */
-  private <T> T write(String op, String where, PostgresBackend.SqlWork<T> work) {
+  private <T> T write(String op, String where, PostgresPool.SqlWork<T> work) {
     return b.transaction(
         "import " + op,
         where,

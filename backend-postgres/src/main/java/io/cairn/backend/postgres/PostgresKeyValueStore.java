@@ -26,13 +26,12 @@ import java.util.Optional;
  *
  * <h2>Versions</h2>
  *
- * Versions come from the {@code kv_version} sequence in blocks (see {@link
- * PostgresBackend#nextVersion}), so a write needs no extra round trip. A block may be older than a
- * version another process (or thread) has written since, so every write is conditional on the
- * stored version being lower ({@code ON CONFLICT ... WHERE kv.version < EXCLUDED.version}); when it
- * is not, the write takes a fresh block, which is above every version handed out before, and tries
- * again. Each write of a live key therefore gets a strictly greater version, across threads,
- * processes and restarts.
+ * Versions come from the {@code kv_version} sequence in blocks (see {@link PostgresVersions#next}),
+ * so a write needs no extra round trip. A block may be older than a version another process (or
+ * thread) has written since, so every write is conditional on the stored version being lower
+ * ({@code ON CONFLICT ... WHERE kv.version < EXCLUDED.version}); when it is not, the write takes a
+ * fresh block, which is above every version handed out before, and tries again. Each write of a
+ * live key therefore gets a strictly greater version, across threads, processes and restarts.
  */
 final class PostgresKeyValueStore implements KeyValueStore {
   /** A new row (parameters bound by {@link #bindUpsert}); alone it fails on an existing key. */

@@ -5,6 +5,7 @@ import io.cairn.persistence.ResealReport;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.spi.ResealPages;
 import io.cairn.persistence.spi.Sealer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -12,8 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * {@link io.cairn.persistence.StorageBackend#reseal} for PostgreSQL: rewrites, in place, the {@code
@@ -61,13 +60,12 @@ final class PostgresReseal {
 
   private final PostgresBackend backend;
   private final Sealer sealer;
-  private final Progress progress;
-  private final Map<StoreId, long[]> counts = new TreeMap<>(); // {checked, resealed}
+  private final ResealPages pages;
 
   private PostgresReseal(PostgresBackend backend, Progress progress) {
     this.backend = backend;
     this.sealer = backend.sealer();
-    this.progress = progress;
+    this.pages = new ResealPages(backend.name(), PAGE, progress);
   }
 
   static ResealReport run(PostgresBackend backend, Progress progress) {
@@ -75,43 +73,7 @@ final class PostgresReseal {
     r.keyValues();
     r.logs();
     r.snapshots();
-    Map<StoreId, ResealReport.Counts> out = new TreeMap<>();
-    r.counts.forEach((id, c) -> out.put(id, new ResealReport.Counts(c[0], c[1])));
-    return new ResealReport(backend.name(), new TreeMap<>(out));
-  }
-
-  /** One page's outcome: where the next page starts and what it saw. */
-  private static final class Page {
-    Object cursor0;
-    Object cursor1;
-    final List<StoreId> seen = new ArrayList<>();
-    final List<Boolean> resealed = new ArrayList<>();
-
-    Page(Object c0, Object c1) {
-      cursor0 = c0;
-      cursor1 = c1;
-    }
-
-    void add(StoreId id, boolean reseal) {
-      seen.add(id);
-      resealed.add(reseal);
-    }
-  }
-
-  /** Applies a committed page's counts; returns whether another page may follow. */
-  private boolean done(Page page) {
-    for (int i = 0; i < page.seen.size(); i++) {
-      long[] c = counts.computeIfAbsent(page.seen.get(i), k -> new long[2]);
-      c[0]++;
-      if (page.resealed.get(i)) {
-        c[1]++;
-      }
-    }
-    if (!page.seen.isEmpty()) {
-      StoreId last = page.seen.get(page.seen.size() - 1);
-      progress.report(last.toString(), counts.get(last)[0], -1);
-    }
-    return page.seen.size() == PAGE;
+    return r.pages.report();
   }
 
   /**
@@ -119,42 +81,38 @@ final class PostgresReseal {
    */
   @FunctionalInterface
   private interface PageReader {
-    Page read(Connection c, Page from, List<Object[]> updates) throws SQLException;
+    ResealPages.Page read(Connection c, Object[] from, List<Object[]> updates) throws SQLException;
   }
 
   /**
-   * Runs pages from {@code start} until one comes back short: each page read and rewritten (with
-   * {@code updateSql}) in one transaction.
+   * Runs pages from {@code start} until one comes back short ({@link ResealPages}): each page read
+   * and rewritten (with {@code updateSql}) in one transaction.
    */
-  private void pages(String where, String updateSql, Page start, PageReader reader) {
-    Page page = start;
-    boolean more = true;
-    while (more) {
-      Page from = page;
-      page =
-          backend.transaction(
-              "reseal",
-              where,
-              c -> {
-                List<Object[]> updates = new ArrayList<>();
-                Page out = reader.read(c, from, updates);
-                update(c, updateSql, updates);
-                return out;
-              });
-      more = done(page);
-    }
+  private void pages(String where, String updateSql, Object[] start, PageReader reader) {
+    pages.run(
+        start,
+        from ->
+            backend.transaction(
+                "reseal",
+                where,
+                c -> {
+                  List<Object[]> updates = new ArrayList<>();
+                  ResealPages.Page out = reader.read(c, from, updates);
+                  update(c, updateSql, updates);
+                  return out;
+                }));
   }
 
   private void keyValues() {
     pages(
         "key-value namespaces",
         KV_UPDATE,
-        new Page("", new byte[0]),
+        new Object[] {"", new byte[0]},
         (c, from, updates) -> {
-          Page out = new Page(from.cursor0, from.cursor1);
+          ResealPages.Page out = new ResealPages.Page(from);
           try (PreparedStatement ps = c.prepareStatement(KV_PAGE)) {
-            ps.setString(1, (String) from.cursor0);
-            ps.setBytes(2, (byte[]) from.cursor1);
+            ps.setString(1, (String) from[0]);
+            ps.setBytes(2, (byte[]) from[1]);
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 String ns = rs.getString(1);
@@ -169,9 +127,7 @@ final class PostgresReseal {
                   int crc = PgChecksums.kv(ns, key, version, expires, fresh);
                   updates.add(new Object[] {fresh, crc, ns, key});
                 }
-                out.add(new StoreId(StoreKind.KEY_VALUE, ns), reseal);
-                out.cursor0 = ns;
-                out.cursor1 = key;
+                out.add(new StoreId(StoreKind.KEY_VALUE, ns), reseal, ns, key);
               }
             }
           }
@@ -183,12 +139,12 @@ final class PostgresReseal {
     pages(
         "logs",
         LOG_UPDATE,
-        new Page("", -1L),
+        new Object[] {"", -1L},
         (c, from, updates) -> {
-          Page out = new Page(from.cursor0, from.cursor1);
+          ResealPages.Page out = new ResealPages.Page(from);
           try (PreparedStatement ps = c.prepareStatement(LOG_PAGE)) {
-            ps.setString(1, (String) from.cursor0);
-            ps.setLong(2, (Long) from.cursor1);
+            ps.setString(1, (String) from[0]);
+            ps.setLong(2, (Long) from[1]);
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 String log = rs.getString(1);
@@ -213,9 +169,7 @@ final class PostgresReseal {
                         fresh, PgChecksums.log(log, offset, fresh, appendedAt), log, offset
                       });
                 }
-                out.add(new StoreId(StoreKind.LOG, log), reseal);
-                out.cursor0 = log;
-                out.cursor1 = offset;
+                out.add(new StoreId(StoreKind.LOG, log), reseal, log, offset);
               }
             }
           }
@@ -247,12 +201,12 @@ final class PostgresReseal {
       pages(
           at,
           CHUNK_UPDATE,
-          new Page(saveId, -1),
+          new Object[] {-1},
           (c, from, updates) -> {
-            Page out = new Page(saveId, from.cursor1);
+            ResealPages.Page out = new ResealPages.Page(from);
             try (PreparedStatement ps = c.prepareStatement(CHUNK_PAGE)) {
               ps.setLong(1, saveId);
-              ps.setInt(2, (Integer) from.cursor1);
+              ps.setInt(2, (Integer) from[0]);
               try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                   int seq = rs.getInt(1);
@@ -274,8 +228,7 @@ final class PostgresReseal {
                     updates.add(
                         new Object[] {fresh, PgChecksums.chunk(saveId, seq, fresh), saveId, seq});
                   }
-                  out.add(id, reseal);
-                  out.cursor1 = seq;
+                  out.add(id, reseal, seq);
                 }
               }
             }

@@ -40,7 +40,7 @@ final class PostgresTransaction implements Transaction {
   }
 
   /** Runs {@code w} on the transaction's connection, translating engine errors. */
-  private <T> T run(String op, Object where, PostgresBackend.SqlWork<T> w) {
+  private <T> T run(String op, Object where, PostgresPool.SqlWork<T> w) {
     check();
     try {
       return w.run(c);

@@ -78,14 +78,13 @@ final class BackupHandler implements HttpHandler {
     Responses.json(
         exchange,
         200,
-        new Json()
-            .beginObject()
-            .name("backend")
-            .value(name)
-            .name("path")
-            .value(target.toString())
-            .endObject()
-            .text());
+        w ->
+            w.beginObject()
+                .name("backend")
+                .value(name)
+                .name("path")
+                .value(target.toString())
+                .endObject());
   }
 
   static String parameter(String rawQuery, String name) {

@@ -28,15 +28,19 @@ final class HealthHandler implements HttpHandler {
     }
     SortedMap<String, HealthCheck.Result> results = registry.healthChecks().runHealthChecks();
     boolean healthy = results.values().stream().allMatch(HealthCheck.Result::isHealthy);
-    Json json =
-        new Json().beginObject().name("healthy").value(healthy).name("checks").beginObject();
-    for (Map.Entry<String, HealthCheck.Result> e : results.entrySet()) {
-      HealthCheck.Result r = e.getValue();
-      json.name(e.getKey()).beginObject().name("healthy").value(r.isHealthy());
-      json.name("message").value(describe(r));
-      json.endObject();
-    }
-    Responses.json(exchange, healthy ? 200 : 503, json.endObject().endObject().text());
+    Responses.json(
+        exchange,
+        healthy ? 200 : 503,
+        json -> {
+          json.beginObject().name("healthy").value(healthy).name("checks").beginObject();
+          for (Map.Entry<String, HealthCheck.Result> e : results.entrySet()) {
+            HealthCheck.Result r = e.getValue();
+            json.name(e.getKey()).beginObject().name("healthy").value(r.isHealthy());
+            json.name("message").value(describe(r));
+            json.endObject();
+          }
+          json.endObject().endObject();
+        });
   }
 
   private static String describe(HealthCheck.Result r) {

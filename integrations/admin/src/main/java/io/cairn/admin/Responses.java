@@ -1,9 +1,11 @@
 package io.cairn.admin;
 
 import com.sun.net.httpserver.HttpExchange;
+import io.cairn.persistence.spi.JsonWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +18,14 @@ final class Responses {
   static void json(HttpExchange exchange, int status, String json) throws IOException {
     send(
         exchange, status, "application/json; charset=utf-8", json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A JSON body {@code document} writes on one line (the spi's {@link JsonWriter}). */
+  static void json(HttpExchange exchange, int status, Consumer<JsonWriter> document)
+      throws IOException {
+    StringBuilder body = new StringBuilder();
+    document.accept(JsonWriter.oneLine(body));
+    json(exchange, status, body.toString());
   }
 
   static void send(HttpExchange exchange, int status, String contentType, byte[] body)
@@ -31,8 +41,7 @@ final class Responses {
   }
 
   static void error(HttpExchange exchange, int status, String message) throws IOException {
-    json(
-        exchange, status, new Json().beginObject().name("error").value(message).endObject().text());
+    json(exchange, status, w -> w.beginObject().name("error").value(message).endObject());
   }
 
   /** True when the method is {@code expected}; otherwise answers 405 and returns false. */

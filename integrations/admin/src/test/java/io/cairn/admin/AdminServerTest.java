@@ -154,6 +154,20 @@ class AdminServerTest {
   }
 
   @Test
+  void storesIsTheDocumentCairnInspectWritesAndReadsAreGetOnly() throws Exception {
+    AdminServer server = start(AdminSettings.loopback(0));
+    StringBuilder expected = new StringBuilder();
+    io.cairn.persistence.spi.BackendStatsJson.writeAll(
+        io.cairn.persistence.spi.JsonWriter.oneLine(expected), registry);
+    assertThat(get(server, "/stores", null).body()).isEqualTo(expected.toString());
+    for (String path : List.of("/stores", "/health")) {
+      HttpResponse<String> r = post(server, path, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(405);
+      assertThat(r.body()).isEqualTo("{\"error\":\"" + path + " accepts GET only\"}");
+    }
+  }
+
+  @Test
   void backupNeedsTheTokenAndWritesACheckpointThatOpens() throws Exception {
     Path backups = dir.resolve("backups");
     AdminServer open = start(AdminSettings.loopback(0).withBackupDirectory(backups));
