@@ -76,8 +76,16 @@ public final class CallGuard {
   /**
    * Marks the backend closed; from now on calls are refused. Returns {@code true} the first time,
    * {@code false} if it was closed already (the caller then releases nothing).
+   *
+   * @throws IllegalStateException if this thread is inside a call of this backend (nothing is
+   *     marked: the close must happen outside the call)
    */
   public synchronized boolean markClosed() {
+    if (inFlight.getReadHoldCount() > 0) {
+      throw new IllegalStateException(
+          "close() from inside a call of the same backend would wait for itself forever;"
+              + " close the backend after the call returns");
+    }
     if (closed) {
       return false;
     }

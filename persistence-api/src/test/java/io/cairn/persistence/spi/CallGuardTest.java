@@ -77,13 +77,15 @@ class CallGuardTest {
         .hasMessageContaining("markClosed");
     guard.enter();
     try {
-      guard.markClosed();
-      assertThatThrownBy(() -> guard.drain(() -> {}))
+      assertThatThrownBy(guard::markClosed)
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("wait for itself");
+      assertThat(guard.isClosed()).as("a refused close leaves the backend open").isFalse();
+      guard.ensureOpen();
     } finally {
       guard.exit();
     }
+    assertThat(guard.markClosed()).isTrue();
     AtomicBoolean released = new AtomicBoolean();
     guard.drain(() -> released.set(true));
     assertThat(released).isTrue();
