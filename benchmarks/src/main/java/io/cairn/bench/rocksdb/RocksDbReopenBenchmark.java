@@ -30,14 +30,15 @@ import org.rocksdb.WriteOptions;
 
 /**
  * Open plus close of a RocksDB database holding {@code entries} key-value entries (16-byte keys,
- * 100-byte values), single shot: Cairn's backend opened through its provider (as the registry does,
- * without the registry's configuration parsing) at the default {@code durability = normal}, beside
- * {@code RocksDB.open} of bare rocksdbjni with the same tuning ({@link RawRocks}).
+ * 100-byte values, random and distinct per entry so compression does not shrink the files), single
+ * shot: Cairn's backend opened through its provider (as the registry does, without the registry's
+ * configuration parsing) at the default {@code durability = normal}, beside {@code RocksDB.open} of
+ * bare rocksdbjni with the same tuning ({@link RawRocks}).
  *
  * <p>The data is built once per parameter pair in {@code <-Dcairn.bench.dir or the temp
- * directory>/cairn-reopen/<impl>-<entries>} and kept for later runs (a 10M build takes minutes; its
- * duration is printed); a {@code .built} file beside it marks a finished build, so an interrupted
- * one is rebuilt. Delete the directory to rebuild.
+ * directory>/cairn-reopen/<impl>-<entries>-v2} and kept for later runs (a 10M build takes minutes;
+ * its duration is printed); a {@code .built} file beside it marks a finished build, so an
+ * interrupted one is rebuilt. Delete the directory to rebuild.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -62,7 +63,8 @@ public class RocksDbReopenBenchmark {
   public void build() throws IOException {
     Path root = RawRocks.benchRoot().resolve("cairn-reopen");
     Files.createDirectories(root);
-    String name = impl.name().toLowerCase(java.util.Locale.ROOT) + "-" + entries;
+    // "-v2": values distinct per entry (v1 used one value for all, which LZ4 shrank to a tenth)
+    String name = impl.name().toLowerCase(java.util.Locale.ROOT) + "-" + entries + "-v2";
     dir = root.resolve(name);
     Path built = root.resolve(name + ".built");
     if (Files.exists(built)) {
@@ -70,13 +72,14 @@ public class RocksDbReopenBenchmark {
     }
     RawRocks.deleteTree(dir);
     long started = System.nanoTime();
-    byte[] value = new byte[100];
-    new Random(42).nextBytes(value);
+    Random random = new Random(42);
     if (impl == Impl.CAIRN_ROCKSDB) {
       try (StorageBackend backend = openCairn(dir)) {
         KeyValueStore store = backend.keyValue("bench");
         List<KeyValue> batch = new ArrayList<>(10_000);
         for (long i = 0; i < entries; i++) {
+          byte[] value = new byte[100];
+          random.nextBytes(value);
           batch.add(new KeyValue(RocksDbThreadsBenchmark.key(i), value));
           if (batch.size() == 10_000) {
             store.putAll(batch);
@@ -89,7 +92,9 @@ public class RocksDbReopenBenchmark {
       try (RawRocks raw = new RawRocks(dir, false, false);
           WriteOptions unsynced = new WriteOptions();
           WriteBatch batch = new WriteBatch()) {
+        byte[] value = new byte[100];
         for (long i = 0; i < entries; i++) {
+          random.nextBytes(value);
           batch.put(RocksDbThreadsBenchmark.key(i), value);
           if (batch.count() == 10_000) {
             raw.db.write(unsynced, batch);
