@@ -59,8 +59,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Concurrency</h2>
  *
  * <ul>
- *   <li>The engine's guard: every native call runs under its lifecycle read lock; {@link #close()}
- *       takes the write lock (see {@link RocksEngine}).
+ *   <li>The engine's guard: every native call runs under the shared side of its lifecycle lock;
+ *       {@link #close()} takes the exclusive side (see {@link RocksEngine}).
+ *   <li>Both that lock and {@code txLock} are {@link StripedReadWriteLock}s, so concurrent single
+ *       operations on different threads do not write one shared lock word.
  *   <li>{@code txLock}: single writes hold it shared, {@link #inTransaction} holds it exclusively,
  *       so a transaction's reads and its {@link WriteBatchWithIndex} see a stable base and commit
  *       all-or-nothing in one {@code write}.
@@ -100,7 +102,7 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
 
   private boolean opened; // the data directory is this backend's to close
   private boolean closing;
-  final ReentrantReadWriteLock txLock = new ReentrantReadWriteLock();
+  final StripedReadWriteLock txLock = new StripedReadWriteLock();
 
   /**
    * Makes a transaction's writes visible together (the {@code Transaction} contract). RocksDB makes
@@ -455,7 +457,7 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
           "Transactions do not nest: backend '" + name() + "' is already in a transaction here");
     }
     enter();
-    txLock.writeLock().lock();
+    txLock.lockExclusive();
     IN_TRANSACTION.set(this);
     RocksTransaction tx = null;
     try (WriteBatchWithIndex batch = new WriteBatchWithIndex(true)) {
@@ -468,7 +470,7 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
         tx.invalidate();
       }
       IN_TRANSACTION.remove();
-      txLock.writeLock().unlock();
+      txLock.unlockExclusive();
       exit();
     }
   }

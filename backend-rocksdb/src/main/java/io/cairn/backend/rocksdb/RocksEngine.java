@@ -24,7 +24,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
@@ -82,9 +81,11 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Guard</h2>
  *
- * Every native call runs under the read lock of {@code lifecycle} after checking {@code closed};
- * {@link #shutdown} and {@link #restartEngine} take the write lock, so no call ever touches a freed
- * handle and use after close is a {@link BackendClosedException}, never a native crash.
+ * Every native call runs under the shared side of {@code lifecycle} after checking {@code closed};
+ * {@link #shutdown} and {@link #restartEngine} take the exclusive side, so no call ever touches a
+ * freed handle and use after close is a {@link BackendClosedException}, never a native crash. The
+ * lock is a {@link StripedReadWriteLock}: concurrent calls on different threads do not contend on
+ * one lock word.
  *
  * <h2>Iterators</h2>
  *
@@ -120,7 +121,7 @@ abstract class RocksEngine {
   ReadOptions readOptions;
   private LRUCache cache;
 
-  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private final StripedReadWriteLock lifecycle = new StripedReadWriteLock();
   private volatile boolean closed;
   private final Set<ScanIterator> openIterators = ConcurrentHashMap.newKeySet();
 
@@ -306,17 +307,17 @@ abstract class RocksEngine {
 
   /** Enters the guard: throws {@link BackendClosedException} once closed. Pair with exit(). */
   void enter() {
-    if (stoppedBy != null && lifecycle.getReadHoldCount() == 0) {
+    if (stoppedBy != null && lifecycle.sharedHoldCount() == 0) {
       restartEngine();
     }
-    lifecycle.readLock().lock();
+    lifecycle.lockShared();
     if (closed) {
-      lifecycle.readLock().unlock();
+      lifecycle.unlockShared();
       throw new BackendClosedException(context.name());
     }
     PersistenceException down = engineDown;
     if (down != null) {
-      lifecycle.readLock().unlock();
+      lifecycle.unlockShared();
       throw new StorageEngineException(
           describe
               + " is stopped after an I/O error and could not restart yet: "
@@ -353,7 +354,7 @@ abstract class RocksEngine {
     if (now - lastRestartNanos < RESTART_INTERVAL_NANOS && lastRestartNanos != 0) {
       return;
     }
-    lifecycle.writeLock().lock();
+    lifecycle.lockExclusive();
     try {
       PersistenceException cause = stoppedBy;
       if (closed || cause == null) {
@@ -378,7 +379,7 @@ abstract class RocksEngine {
         LOG.warn("{}: restarting the engine failed ({}); will retry", describe, e.toString());
       }
     } finally {
-      lifecycle.writeLock().unlock();
+      lifecycle.unlockExclusive();
     }
   }
 
@@ -396,7 +397,7 @@ abstract class RocksEngine {
   }
 
   void exit() {
-    lifecycle.readLock().unlock();
+    lifecycle.unlockShared();
   }
 
   /** Runs {@code c} inside the guard, translating engine errors. */
@@ -491,7 +492,7 @@ abstract class RocksEngine {
 
   /** Whether the calling thread is inside one of this backend's guarded calls. */
   boolean insideCall() {
-    return lifecycle.getReadHoldCount() > 0;
+    return lifecycle.sharedHoldCount() > 0;
   }
 
   /**
@@ -579,7 +580,7 @@ abstract class RocksEngine {
    */
   PersistenceException shutdown(Runnable whileLocked) {
     PersistenceException failure = null;
-    lifecycle.writeLock().lock();
+    lifecycle.lockExclusive();
     try {
       closed = true;
       for (ScanIterator it : List.copyOf(openIterators)) {
@@ -621,7 +622,7 @@ abstract class RocksEngine {
       natives.clear();
       deleteSecondaryDir();
     } finally {
-      lifecycle.writeLock().unlock();
+      lifecycle.unlockExclusive();
     }
     return failure;
   }

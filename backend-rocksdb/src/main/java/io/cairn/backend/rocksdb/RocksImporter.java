@@ -214,13 +214,13 @@ final class RocksImporter implements Importer {
       }
       b.enter();
       try {
-        b.txLock.writeLock().lock();
+        b.txLock.lockExclusive();
         try {
           work.run();
         } catch (RocksDBException e) {
           throw b.failure(e, "import", where);
         } finally {
-          b.txLock.writeLock().unlock();
+          b.txLock.unlockExclusive();
         }
       } finally {
         b.exit();

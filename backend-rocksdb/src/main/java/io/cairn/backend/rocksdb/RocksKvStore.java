@@ -58,11 +58,13 @@ final class RocksKvStore implements KeyValueStore {
   final RocksDbBackend b;
   final String name;
   final int sid;
+  private final Sealer sealer;
 
   RocksKvStore(RocksDbBackend b, String name, int sid) {
     this.b = b;
     this.name = name;
     this.sid = sid;
+    this.sealer = Sealer.of(b.name(), b.encryption);
   }
 
   @Override
@@ -107,7 +109,7 @@ final class RocksKvStore implements KeyValueStore {
     if (exp != 0 && b.clock.millis() >= exp) {
       return null;
     }
-    return Sealer.of(b.name(), b.encryption).openValue(name, key, Layout.kvPayload(stored));
+    return sealer.openValue(name, key, Layout.kvPayload(stored));
   }
 
   /** The live entry in {@code stored}, or empty if absent or expired at {@code now}. */
@@ -122,7 +124,7 @@ final class RocksKvStore implements KeyValueStore {
     return Optional.of(
         new Entry(
             key.clone(),
-            Sealer.of(b.name(), b.encryption).openValue(name, key, Layout.kvPayload(stored)),
+            sealer.openValue(name, key, Layout.kvPayload(stored)),
             Layout.kvVersion(stored),
             exp));
   }
@@ -171,7 +173,7 @@ final class RocksKvStore implements KeyValueStore {
     }
     b.enter();
     try {
-      b.txLock.readLock().lock();
+      b.txLock.lockShared();
       ReentrantLock stripe = b.stripe(sid, key);
       stripe.lock();
       try {
@@ -191,7 +193,7 @@ final class RocksKvStore implements KeyValueStore {
         throw b.failure(e, op, where(key));
       } finally {
         stripe.unlock();
-        b.txLock.readLock().unlock();
+        b.txLock.unlockShared();
       }
     } finally {
       b.exit();
@@ -250,8 +252,9 @@ final class RocksKvStore implements KeyValueStore {
 
   /** The stored value of {@code key}: version, expiry and the value sealed for this store. */
   private byte[] stored(byte[] key, long version, long expiresAt, byte[] value) {
+    // Without encryption the value goes in as given: kvValue copies it (no defensive clone first).
     return Layout.kvValue(
-        version, expiresAt, Sealer.of(b.name(), b.encryption).sealValue(name, key, value));
+        version, expiresAt, sealer.enabled() ? sealer.sealValue(name, key, value) : value);
   }
 
   /**
@@ -283,7 +286,7 @@ final class RocksKvStore implements KeyValueStore {
     }
     b.enter();
     try {
-      b.txLock.readLock().lock();
+      b.txLock.lockShared();
       List<ReentrantLock> locks = b.lockStripes(sid, keys);
       try {
         // Later duplicates win: apply in order, each reading committed state; the batch keeps
@@ -298,7 +301,7 @@ final class RocksKvStore implements KeyValueStore {
         throw b.failure(e, "putAll", "kv:" + name + " (" + keys.size() + " entries)");
       } finally {
         RocksDbBackend.unlockAll(locks);
-        b.txLock.readLock().unlock();
+        b.txLock.unlockShared();
       }
     } finally {
       b.exit();
@@ -355,7 +358,7 @@ final class RocksKvStore implements KeyValueStore {
     long exp = Layout.expiryAt(expiryKey);
     b.enter();
     try {
-      b.txLock.readLock().lock();
+      b.txLock.lockShared();
       ReentrantLock stripe = b.stripe(sid, key);
       stripe.lock();
       try {
@@ -374,7 +377,7 @@ final class RocksKvStore implements KeyValueStore {
         throw b.failure(e, "purgeExpired", where(key));
       } finally {
         stripe.unlock();
-        b.txLock.readLock().unlock();
+        b.txLock.unlockShared();
       }
     } finally {
       b.exit();

@@ -168,7 +168,7 @@ final class RocksLogStore implements LogStore {
     ArgumentChecks.checkValue(payload);
     b.enter();
     try {
-      b.txLock.readLock().lock();
+      b.txLock.lockShared();
       lock.lock();
       try {
         long offset = next;
@@ -183,7 +183,7 @@ final class RocksLogStore implements LogStore {
         throw b.failure(e, "append", where() + " offset " + next);
       } finally {
         lock.unlock();
-        b.txLock.readLock().unlock();
+        b.txLock.unlockShared();
       }
     } finally {
       b.exit();
@@ -201,7 +201,7 @@ final class RocksLogStore implements LogStore {
     }
     b.enter();
     try {
-      b.txLock.readLock().lock();
+      b.txLock.lockShared();
       lock.lock();
       try (WriteBatch batch = new WriteBatch()) {
         long start = next;
@@ -219,7 +219,7 @@ final class RocksLogStore implements LogStore {
         throw b.failure(e, "appendAll", where() + " at offset " + next);
       } finally {
         lock.unlock();
-        b.txLock.readLock().unlock();
+        b.txLock.unlockShared();
       }
     } finally {
       b.exit();
@@ -381,7 +381,7 @@ final class RocksLogStore implements LogStore {
   public long truncateBefore(long offset) {
     b.enter();
     try {
-      b.txLock.readLock().lock();
+      b.txLock.lockShared();
       lock.lock();
       try (WriteBatch batch = new WriteBatch()) {
         long target = Math.min(offset, next);
@@ -405,7 +405,7 @@ final class RocksLogStore implements LogStore {
         throw b.failure(e, "truncateBefore", where() + " offset " + offset);
       } finally {
         lock.unlock();
-        b.txLock.readLock().unlock();
+        b.txLock.unlockShared();
       }
     } finally {
       b.exit();

@@ -158,7 +158,7 @@ final class RocksReseal {
         "reseal",
         id.toString(),
         () -> {
-          b.txLock.writeLock().lock();
+          b.txLock.lockExclusive();
           try (WriteBatch batch = new WriteBatch()) {
             long n = 0;
             for (byte[] k : keys) {
@@ -174,7 +174,7 @@ final class RocksReseal {
             }
             return n;
           } finally {
-            b.txLock.writeLock().unlock();
+            b.txLock.unlockExclusive();
           }
         });
   }

@@ -16,8 +16,8 @@ import org.rocksdb.WriteOptions;
 
 /**
  * Bare rocksdbjni configured like Cairn's defaults (256 MiB LRU block cache with index and filter
- * blocks in it, 10-bit bloom filter, LZ4, the same write-buffer manager share), so that a ratio
- * against it measures Cairn's own work, not different tuning.
+ * blocks in it, 10-bit bloom filter, LZ4, the same write-buffer manager share, at most 1000 open
+ * table files), so that a ratio against it measures Cairn's own work, not different tuning.
  */
 public final class RawRocks implements AutoCloseable {
   static {
@@ -32,10 +32,20 @@ public final class RawRocks implements AutoCloseable {
   private final BloomFilter filter;
   private final Options options;
   private final org.rocksdb.WriteBufferManager wbm;
+  private final boolean deleteOnClose;
 
   public RawRocks(boolean sync) {
+    this(tempDir(), sync, true);
+  }
+
+  /**
+   * A database in {@code dir} (created if absent); {@code deleteOnClose} removes the directory at
+   * {@link #close()}, else it is kept for the next open.
+   */
+  RawRocks(Path dir, boolean sync, boolean deleteOnClose) {
+    this.dir = dir;
+    this.deleteOnClose = deleteOnClose;
     try {
-      dir = Files.createTempDirectory(benchRoot(), "raw-rocksdb");
       cache = new LRUCache(256L << 20);
       wbm = new org.rocksdb.WriteBufferManager(64L << 20, cache);
       filter = new BloomFilter(10, false);
@@ -52,14 +62,21 @@ public final class RawRocks implements AutoCloseable {
               .setCompressionType(CompressionType.LZ4_COMPRESSION)
               .setWriteBufferSize(16L << 20)
               .setMaxWriteBufferNumber(3)
-              .setMaxBackgroundJobs(2);
+              .setMaxBackgroundJobs(2)
+              .setMaxOpenFiles(1000);
       db = RocksDB.open(options, dir.toString());
       writeOptions = new WriteOptions().setSync(sync);
       readOptions = new ReadOptions();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     } catch (RocksDBException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory(benchRoot(), "raw-rocksdb");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -105,7 +122,9 @@ public final class RawRocks implements AutoCloseable {
     filter.close();
     wbm.close();
     cache.close();
-    deleteTree(dir);
+    if (deleteOnClose) {
+      deleteTree(dir);
+    }
   }
 
   /**

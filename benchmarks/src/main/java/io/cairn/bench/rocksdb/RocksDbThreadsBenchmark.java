@@ -1,0 +1,109 @@
+package io.cairn.bench.rocksdb;
+
+import java.nio.ByteBuffer;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Key-value get and put from concurrent threads at {@code durability = none}: Cairn's RocksDB
+ * backend opened through the registry exactly as a service opens it (instrumented stores, a timer
+ * per operation) beside bare rocksdbjni with the same tuning ({@link RawRocks}: same block cache,
+ * bloom filter, compression and write-buffer share) and the same write options Cairn uses at {@code
+ * none} ({@code sync = false}, {@code disableWAL = true}), so the ratio measures Cairn's own work.
+ * 16-byte keys, 100-byte values, {@code keys} preloaded; each thread reads or overwrites keys of
+ * the whole key space in its own pseudo-random order.
+ *
+ * <p>The thread count is JMH's {@code -t}: run it three times, {@code -t 1}, {@code -t 4} and
+ * {@code -t 8}, each with both {@code impl}s in the same invocation. Eight writers at {@code
+ * durability = full} against raw synced puts are {@link RocksDbSyncedWriteBenchmark}'s.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class RocksDbThreadsBenchmark {
+  /** Implementations; the ratio report divides by the first one not named CAIRN_*. */
+  public enum Impl {
+    CAIRN_ROCKSDB,
+    RAW_ROCKSDB
+  }
+
+  @Param Impl impl;
+
+  /** Preloaded keys; the full run uses 1000000. */
+  @Param("100000")
+  int keys;
+
+  RocksDbKeyValueBenchmark.Kv kv;
+  byte[][] keySpace;
+  byte[] value;
+  final AtomicInteger threadIds = new AtomicInteger();
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    kv = RocksDbKeyValueBenchmark.open(toKvImpl(impl), "none");
+    keySpace = new byte[keys][];
+    for (int i = 0; i < keys; i++) {
+      keySpace[i] = key(i);
+    }
+    value = new byte[100];
+    new Random(42).nextBytes(value);
+    for (byte[] k : keySpace) {
+      kv.put(k, value);
+    }
+  }
+
+  private static RocksDbKeyValueBenchmark.Impl toKvImpl(Impl impl) {
+    return impl == Impl.CAIRN_ROCKSDB
+        ? RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB
+        : RocksDbKeyValueBenchmark.Impl.RAW_ROCKSDB;
+  }
+
+  /** Key {@code i}: 16 bytes, a fixed 8-byte prefix and the index, big-endian. */
+  static byte[] key(long i) {
+    return ByteBuffer.allocate(16).putLong(0x6b65793a6b65793aL).putLong(i).array();
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    kv.close();
+  }
+
+  /** Each thread's own xorshift sequence over the key space (no shared counter). */
+  @State(Scope.Thread)
+  public static class Cursor {
+    long x;
+
+    @Setup(Level.Trial)
+    public void setUp(RocksDbThreadsBenchmark bench) {
+      x = 0x9E3779B97F4A7C15L * (bench.threadIds.incrementAndGet() + 1);
+    }
+
+    int next(int bound) {
+      x ^= x << 13;
+      x ^= x >>> 7;
+      x ^= x << 17;
+      return (int) ((x >>> 1) % bound);
+    }
+  }
+
+  @Benchmark
+  public byte[] get(Cursor c) {
+    return kv.get(keySpace[c.next(keys)]);
+  }
+
+  @Benchmark
+  public void put(Cursor c) {
+    kv.put(keySpace[c.next(keys)], value);
+  }
+}
