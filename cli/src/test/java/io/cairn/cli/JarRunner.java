@@ -12,9 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the real {@code cairn.jar} in a child JVM, as an operator does: {@code java [jvm args] -jar
- * cairn.jar args...}, with the given working directory and extra environment; stdout and stderr go
- * to files (so a large output cannot block the child). The jar is {@code -DcairnJar} (Failsafe sets
- * it to the freshly shaded jar; pass another jar to check a test against an older build).
+ * cairn.jar args...} (with {@link #FAST_START} first), with the given working directory and extra
+ * environment; stdout and stderr go to files (so a large output cannot block the child). The jar is
+ * {@code -DcairnJar} (Failsafe sets it to the freshly shaded jar; pass another jar to check a test
+ * against an older build).
  */
 record JarRunner(int exitCode, Path outFile, String err) {
   static Path jar() {
@@ -39,6 +40,14 @@ record JarRunner(int exitCode, Path outFile, String err) {
     return out() + err;
   }
 
+  /**
+   * Options every run starts with, before the caller's: each run is a short command, so the client
+   * compiler alone and the serial collector (no GC or C2 threads competing for the test machine's
+   * two cores) start it sooner and cost less CPU; what a command does is the same under any JIT or
+   * collector.
+   */
+  static final List<String> FAST_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
   static JarRunner run(Path workDir, Map<String, String> env, List<String> jvm, String... args) {
     return run(jar(), workDir, env, jvm, args);
   }
@@ -47,6 +56,7 @@ record JarRunner(int exitCode, Path outFile, String err) {
       Path jar, Path workDir, Map<String, String> env, List<String> jvm, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(FAST_START);
     command.addAll(jvm);
     command.add("-jar");
     command.add(jar.toString());

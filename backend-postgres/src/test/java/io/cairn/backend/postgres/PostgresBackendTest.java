@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.ConfigurationException;
+import io.cairn.persistence.Durability;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogStore;
@@ -194,6 +195,18 @@ class PostgresBackendTest {
     try (PersistenceRegistry r = PgTests.open(SCHEMA, "normal", "", null)) {
       assertThat(r.backend("pg").stats().properties()).containsEntry("synchronous_commit", "off");
       assertThat(r.backend("pg").health().getMessage()).contains("synchronous_commit = off");
+    }
+    // PostgresTckTest runs the TCK at normal and full only: none must take normal's path
+    try (PersistenceRegistry r = PgTests.open(SCHEMA, "none", "", null)) {
+      StorageBackend b = r.backend("pg");
+      assertThat(b.durability()).isEqualTo(Durability.NONE);
+      assertThat(b.stats().properties()).containsEntry("synchronous_commit", "off");
+      assertThat(b.health().isHealthy()).as(b.health().getMessage()).isTrue();
+      assertThat(b.health().getMessage())
+          .contains("durability none")
+          .contains("synchronous_commit = off");
+      b.keyValue("none").put(new byte[] {1}, new byte[] {2});
+      assertThat(b.keyValue("none").get(new byte[] {1})).isEqualTo(new byte[] {2});
     }
   }
 
