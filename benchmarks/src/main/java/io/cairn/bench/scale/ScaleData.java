@@ -17,10 +17,11 @@ import java.util.stream.Stream;
  *
  * <p>Layout: {@code <root>/cairn-scale-v1/<impl>-<entries>/} where root is {@code
  * -Dcairn.bench.dir} or the temp directory. The directory holds the engine's files under {@code
- * data/} and, written last, {@code complete.properties} (entries, build seconds, build date). A
- * directory without that file is a build that did not finish (killed, crashed, disk full): it is
- * deleted and built again, never measured. Benchmarks that write (put) overwrite existing keys with
- * values of the same size, so a reused data set keeps its entry count and size class.
+ * data/} and, written last, {@code complete.properties} (entries, build seconds, build date, a note
+ * on how it was built from {@code -Dcairn.scale.build-note}). A directory without that file is a
+ * build that did not finish (killed, crashed, disk full): it is deleted and built again, never
+ * measured. Benchmarks that write (put) overwrite existing keys with values of the same size, so a
+ * reused data set keeps its entry count and size class.
  *
  * <p>Keys are 16 bytes: the entry's index as 8 big-endian bytes, then 8 bytes mixed from it (so
  * keys are not all-zero-prefixed); built in index order. Values are 100 bytes.
@@ -72,7 +73,7 @@ public final class ScaleData {
   }
 
   /** What {@link #ensure} knows about a finished build. */
-  record Build(long entries, double seconds, String date, boolean builtNow) {
+  record Build(long entries, double seconds, String date, String note, boolean builtNow) {
     double entriesPerSecond() {
       return entries / seconds;
     }
@@ -100,6 +101,7 @@ public final class ScaleData {
             Long.parseLong(p.getProperty("entries")),
             Double.parseDouble(p.getProperty("seconds")),
             p.getProperty("date"),
+            p.getProperty("note", ""),
             false);
       }
       if (Files.exists(dir)) {
@@ -113,11 +115,15 @@ public final class ScaleData {
       long start = System.nanoTime();
       builder.build(dir.resolve("data"), entries);
       double seconds = (System.nanoTime() - start) / 1e9;
-      Build b = new Build(entries, seconds, Instant.now().toString(), true);
+      // How the build ran when that differs from a measurement (e.g. "niced, outside the bench
+      // lock"): kept with the data set and shown beside its build time.
+      String note = System.getProperty("cairn.scale.build-note", "");
+      Build b = new Build(entries, seconds, Instant.now().toString(), note, true);
       Properties p = new Properties();
       p.setProperty("entries", Long.toString(entries));
       p.setProperty("seconds", Double.toString(seconds));
       p.setProperty("date", b.date());
+      p.setProperty("note", note);
       try (var out = Files.newBufferedWriter(marker, StandardCharsets.UTF_8)) {
         p.store(out, "a finished scale data set (ScaleData)");
       }

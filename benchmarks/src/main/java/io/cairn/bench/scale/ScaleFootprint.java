@@ -44,7 +44,9 @@ public final class ScaleFootprint {
     List<String> rows = new ArrayList<>();
     if (args[0].equals("build")) {
       ScaleData.Build b = impl.ensure(entries);
-      String built = b.builtNow() ? "this run" : "reused, built " + b.date();
+      String built =
+          (b.builtNow() ? "this run" : "reused, built " + b.date())
+              + (b.note().isEmpty() ? "" : " (" + b.note() + ")");
       rows.add(
           row("buildEntriesPerSecond", impl, entries, b.entriesPerSecond(), "entries/s", built));
       rows.add(row("buildSeconds", impl, entries, b.seconds(), "s", built));
