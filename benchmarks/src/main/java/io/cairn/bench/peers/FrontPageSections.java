@@ -463,6 +463,7 @@ final class FrontPageSections {
             .yAxisTitle(yTitle)
             .build();
     c.getStyler().setXAxisLogarithmic(true);
+    c.getStyler().setXAxisDecimalPattern("#,###");
     c.getStyler().setYAxisDecimalPattern("#,###.#");
     int n = 0;
     for (String impl : impls) {
