@@ -16,7 +16,8 @@ class PeersReportTest {
   @Test
   void keepsTheHistoryAndFlagsAContradictedGroupAndNamesFailures() throws Exception {
     Files.writeString(dir.resolve("RESULTS.md"), "# Benchmark results\n\nold figures\n");
-    Path json = dir.resolve("r.json");
+    Path results = Files.createDirectories(dir.resolve("results"));
+    Path json = results.resolve("peers.json");
     Files.writeString(
         json,
         "[{\"benchmark\":\"io.cairn.bench.peers.PeerKeyValueBenchmark.put\",\"threads\":1,"
@@ -25,12 +26,12 @@ class PeersReportTest {
             + "{\"benchmark\":\"io.cairn.bench.peers.PeerKeyValueBenchmark.put\",\"threads\":1,"
             + "\"params\":{\"impl\":\"LMDB_SYNC\",\"keys\":\"10000\"},"
             + "\"primaryMetric\":{\"score\":500.0,\"scoreError\":20.0,\"scoreUnit\":\"ops/s\"}}]");
-    Path syncs = dir.resolve("s.tsv");
+    Path syncs = results.resolve("syncs.tsv");
     Files.writeString(
         syncs, "impl\tsyncs_per_op\to_dsync\nLMDB_SYNC\t1.000\tyes\nMVSTORE_SYNC\t0.000\tno\n");
-    Path machine = dir.resolve("m.txt");
+    Path machine = results.resolve("peers.machine.txt");
     Files.writeString(machine, "Command: `benchmarks/run --quick --report`\n");
-    Path log = dir.resolve("jmh.log");
+    Path log = results.resolve("peers-jmh.log");
     Files.write(
         log,
         List.of(
@@ -41,10 +42,7 @@ class PeersReportTest {
             "java.lang.IllegalAccessError: module java.base does not export jdk.internal.ref"));
 
     for (int run = 0; run < 2; run++) { // a second run keeps the same history, not two copies
-      PeersReport.main(
-          new String[] {
-            json.toString(), syncs.toString(), machine.toString(), log.toString(), dir.toString()
-          });
+      PeersReport.main(new String[] {results.toString(), dir.toString()});
     }
 
     String page = Files.readString(dir.resolve("RESULTS.md"), StandardCharsets.UTF_8);

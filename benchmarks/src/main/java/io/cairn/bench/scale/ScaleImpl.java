@@ -1,0 +1,419 @@
+package io.cairn.bench.scale;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import io.cairn.persistence.KeyValue;
+import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.LogRecord;
+import io.cairn.persistence.LogStore;
+import io.cairn.persistence.PersistenceRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.CompressionType;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
+import org.rocksdb.WriteOptions;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The stores of the scale benchmarks, each opened on a persistent data set of {@link ScaleData}
+ * (closing keeps the files). Cairn stores are opened through the registry with {@code durability =
+ * normal} and default settings, as a service opens them. The raw baselines are configured as the
+ * per-engine benchmarks configure theirs ({@code io.cairn.bench.rocksdb.RawRocks}: Cairn's RocksDB
+ * defaults; {@code io.cairn.bench.sqlite.SqliteBench.Raw}: WAL, synchronous=NORMAL, a {@code
+ * WITHOUT ROWID} table and reused prepared statements). Those helpers create and delete a temporary
+ * directory per trial, so they cannot hold a data set across runs; this class opens the same
+ * configurations on a given directory.
+ */
+enum ScaleImpl {
+  CAIRN_ROCKSDB,
+  RAW_ROCKSDB,
+  CAIRN_SQLITE,
+  RAW_SQLITE,
+  /** Cairn's log store on RocksDB (log replay only). */
+  CAIRN_ROCKSDB_LOG,
+  /** Cairn's log store on SQLite (log replay only). */
+  CAIRN_SQLITE_LOG,
+  /**
+   * rocksdbjni with 8-byte big-endian offsets as keys, read with one iterator (log replay only).
+   */
+  RAW_ROCKSDB_LOG;
+
+  static final int READ_PAGE = 1000;
+
+  boolean isLog() {
+    return name().endsWith("_LOG");
+  }
+
+  /** A key-value data set, open. Thread-safe. */
+  interface Kv extends AutoCloseable {
+    byte[] get(byte[] key);
+
+    void put(byte[] key, byte[] value);
+
+    @Override
+    void close();
+  }
+
+  /** A log data set, open. */
+  interface Log extends AutoCloseable {
+    /** Reads every record from offset 0 and returns how many there were. */
+    long replay();
+
+    @Override
+    void close();
+  }
+
+  /** Builds this data set with {@code entries} entries when absent; returns what was built. */
+  ScaleData.Build ensure(long entries) {
+    return ScaleData.ensure(name(), entries, this::build);
+  }
+
+  Path dataDir(long entries) {
+    return ScaleData.dir(name(), entries).resolve("data");
+  }
+
+  Kv openKv(long entries) {
+    Path dir = dataDir(entries);
+    return switch (this) {
+      case CAIRN_ROCKSDB -> new CairnKv(dir, "rocksdb");
+      case CAIRN_SQLITE -> new CairnKv(dir, "sqlite");
+      case RAW_ROCKSDB -> new RawRocksKv(dir);
+      case RAW_SQLITE -> new RawSqliteKv(dir);
+      default -> throw new IllegalArgumentException(this + " is a log, not a key-value store");
+    };
+  }
+
+  Log openLog(long entries) {
+    Path dir = dataDir(entries);
+    return switch (this) {
+      case CAIRN_ROCKSDB_LOG -> new CairnLog(dir, "rocksdb");
+      case CAIRN_SQLITE_LOG -> new CairnLog(dir, "sqlite");
+      case RAW_ROCKSDB_LOG -> new RawRocksLog(dir);
+      default -> throw new IllegalArgumentException(this + " is a key-value store, not a log");
+    };
+  }
+
+  /** Opens (creating) the store and writes the entries in large batches, unsynced. */
+  private void build(Path dir, long entries) {
+    if (isLog()) {
+      try (Log log = openLog(entries)) {
+        if (log instanceof CairnLog c) {
+          List<byte[]> batch = new ArrayList<>();
+          for (long i = 0; i < entries; i++) {
+            batch.add(ScaleData.value(i));
+            if (batch.size() == 10_000) {
+              c.log.appendAll(batch);
+              batch.clear();
+            }
+          }
+          c.log.appendAll(batch);
+        } else {
+          RawRocksLog r = (RawRocksLog) log;
+          r.rocks.load(entries, true);
+        }
+      }
+      return;
+    }
+    try (Kv kv = openKv(entries)) {
+      if (kv instanceof CairnKv c) {
+        List<KeyValue> batch = new ArrayList<>();
+        for (long i = 0; i < entries; i++) {
+          batch.add(new KeyValue(ScaleData.key(i), ScaleData.value(i)));
+          if (batch.size() == 10_000) {
+            c.store.putAll(batch);
+            batch.clear();
+          }
+        }
+        c.store.putAll(batch);
+      } else if (kv instanceof RawRocksKv r) {
+        r.rocks.load(entries, false);
+      } else {
+        ((RawSqliteKv) kv).load(entries);
+      }
+    }
+  }
+
+  private static PersistenceRegistry registry(Path dir, String type) {
+    return PersistenceRegistry.open(
+        ConfigFactory.parseString(
+            "cairn.backends.scale { type = "
+                + type
+                + ", durability = normal, data-dir = "
+                + ConfigUtil.quoteString(dir.toString())
+                + " }"));
+  }
+
+  private static final class CairnKv implements Kv {
+    private final PersistenceRegistry registry;
+    final KeyValueStore store;
+
+    CairnKv(Path dir, String type) {
+      registry = registry(dir, type);
+      store = registry.backend("scale").keyValue("scale");
+    }
+
+    @Override
+    public byte[] get(byte[] key) {
+      return store.get(key);
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+      store.put(key, value);
+    }
+
+    @Override
+    public void close() {
+      registry.close();
+    }
+  }
+
+  private static final class CairnLog implements Log {
+    private final PersistenceRegistry registry;
+    final LogStore log;
+
+    CairnLog(Path dir, String type) {
+      registry = registry(dir, type);
+      log = registry.backend("scale").log("scale");
+    }
+
+    @Override
+    public long replay() {
+      long n = 0;
+      long next = 0;
+      while (true) {
+        List<LogRecord> page = log.read(next, READ_PAGE);
+        if (page.isEmpty()) {
+          return n;
+        }
+        for (LogRecord r : page) {
+          n += r.payload().length > 0 ? 1 : 0;
+        }
+        next = page.get(page.size() - 1).offset() + 1;
+      }
+    }
+
+    @Override
+    public void close() {
+      registry.close();
+    }
+  }
+
+  /** rocksdbjni with the options of {@code io.cairn.bench.rocksdb.RawRocks} (Cairn's defaults). */
+  private static final class Rocks implements AutoCloseable {
+    static {
+      RocksDB.loadLibrary();
+    }
+
+    final RocksDB db;
+    final WriteOptions writeOptions = new WriteOptions();
+    final ReadOptions readOptions = new ReadOptions();
+    private final LRUCache cache = new LRUCache(256L << 20);
+    private final WriteBufferManager wbm = new WriteBufferManager(64L << 20, cache);
+    private final BloomFilter filter = new BloomFilter(10, false);
+    private final Options options;
+
+    Rocks(Path dir) {
+      BlockBasedTableConfig table = new BlockBasedTableConfig();
+      table.setBlockCache(cache);
+      table.setCacheIndexAndFilterBlocks(true);
+      table.setPinL0FilterAndIndexBlocksInCache(true);
+      table.setFilterPolicy(filter);
+      options =
+          new Options()
+              .setCreateIfMissing(true)
+              .setWriteBufferManager(wbm)
+              .setTableFormatConfig(table)
+              .setCompressionType(CompressionType.LZ4_COMPRESSION)
+              .setWriteBufferSize(16L << 20)
+              .setMaxWriteBufferNumber(3)
+              .setMaxBackgroundJobs(2);
+      try {
+        Files.createDirectories(dir);
+        db = RocksDB.open(options, dir.toString());
+      } catch (RocksDBException | java.io.IOException e) {
+        throw new IllegalStateException("raw RocksDB at " + dir + ": " + e.getMessage(), e);
+      }
+    }
+
+    /** Writes entries 0..n-1 (a log: 8-byte offset keys) in batches of 10,000, unsynced. */
+    void load(long n, boolean log) {
+      try (WriteBatch batch = new WriteBatch()) {
+        for (long i = 0; i < n; i++) {
+          byte[] k = log ? java.nio.ByteBuffer.allocate(8).putLong(i).array() : ScaleData.key(i);
+          batch.put(k, ScaleData.value(i));
+          if (batch.count() == 10_000) {
+            db.write(writeOptions, batch);
+            batch.clear();
+          }
+        }
+        db.write(writeOptions, batch);
+      } catch (RocksDBException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void close() {
+      readOptions.close();
+      writeOptions.close();
+      db.close();
+      options.close();
+      filter.close();
+      wbm.close();
+      cache.close();
+    }
+  }
+
+  private static final class RawRocksKv implements Kv {
+    final Rocks rocks;
+
+    RawRocksKv(Path dir) {
+      rocks = new Rocks(dir);
+    }
+
+    @Override
+    public byte[] get(byte[] key) {
+      try {
+        return rocks.db.get(rocks.readOptions, key);
+      } catch (RocksDBException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+      try {
+        rocks.db.put(rocks.writeOptions, key, value);
+      } catch (RocksDBException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void close() {
+      rocks.close();
+    }
+  }
+
+  private static final class RawRocksLog implements Log {
+    final Rocks rocks;
+
+    RawRocksLog(Path dir) {
+      rocks = new Rocks(dir);
+    }
+
+    @Override
+    public long replay() {
+      long n = 0;
+      try (RocksIterator it = rocks.db.newIterator(rocks.readOptions)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          n += it.value().length > 0 ? 1 : 0;
+        }
+      }
+      return n;
+    }
+
+    @Override
+    public void close() {
+      rocks.close();
+    }
+  }
+
+  /** Raw sqlite-jdbc as {@code SqliteBench.Raw} (strict baseline); one connection, synchronised. */
+  private static final class RawSqliteKv implements Kv {
+    private final Connection conn;
+    private final PreparedStatement put;
+    private final PreparedStatement get;
+
+    RawSqliteKv(Path dir) {
+      try {
+        Files.createDirectories(dir);
+        SQLiteConfig cfg = new SQLiteConfig();
+        cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        cfg.setGetGeneratedKeys(false);
+        conn =
+            DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("raw.db"), cfg.toProperties());
+        try (Statement s = conn.createStatement()) {
+          s.execute(
+              "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL)"
+                  + " WITHOUT ROWID");
+        }
+        put = conn.prepareStatement("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)");
+        get = conn.prepareStatement("SELECT value FROM kv WHERE key = ?");
+      } catch (SQLException | java.io.IOException e) {
+        throw new IllegalStateException("raw SQLite at " + dir + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public synchronized byte[] get(byte[] key) {
+      try {
+        get.setBytes(1, key);
+        try (ResultSet rs = get.executeQuery()) {
+          return rs.next() ? rs.getBytes(1) : null;
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public synchronized void put(byte[] key, byte[] value) {
+      try {
+        put.setBytes(1, key);
+        put.setBytes(2, value);
+        put.executeUpdate();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    synchronized void load(long n) {
+      try {
+        conn.setAutoCommit(false);
+        for (long i = 0; i < n; i++) {
+          put.setBytes(1, ScaleData.key(i));
+          put.setBytes(2, ScaleData.value(i));
+          put.executeUpdate();
+          if (i % 100_000 == 99_999) {
+            conn.commit();
+          }
+        }
+        conn.commit();
+        conn.setAutoCommit(true);
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      try {
+        put.close();
+        get.close();
+        conn.close();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}
