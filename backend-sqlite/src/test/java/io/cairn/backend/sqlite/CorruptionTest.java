@@ -61,9 +61,9 @@ class CorruptionTest {
       assertThat(report.healthy()).isFalse();
       assertThat(report.problems()).first().asString().contains(db.toString());
     }
-    // the default quick check refuses to open, changing nothing
+    // open-check = quick refuses to open, changing nothing
     byte[] before = Files.readAllBytes(db);
-    assertThatThrownBy(() -> TestBackends.open(dir, ""))
+    assertThatThrownBy(() -> TestBackends.open(dir, "open-check = quick"))
         .isInstanceOf(StoreCorruptedException.class)
         .hasMessageContaining(db.toString())
         .hasMessageContaining("on-corruption = quarantine");
@@ -105,7 +105,8 @@ class CorruptionTest {
   void quarantineMovesFilesAsideAndStartsEmpty() throws Exception {
     Path db = populate();
     garbleMiddlePages(db);
-    try (PersistenceRegistry r = TestBackends.open(dir, "on-corruption = quarantine")) {
+    try (PersistenceRegistry r =
+        TestBackends.open(dir, "on-corruption = quarantine, open-check = quick")) {
       var be = r.backend("main");
       assertThat(be.keyValue("data").get(b("key-00001"))).isNull();
       assertThat(r.metrics().getCounters().get("cairn.backends.main.sqlite.quarantined").getCount())
