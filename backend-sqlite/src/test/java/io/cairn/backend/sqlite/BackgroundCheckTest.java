@@ -4,17 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.Durability;
-import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.EventType;
 import io.cairn.persistence.spi.Events;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,19 +44,8 @@ class BackgroundCheckTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** A multi-page file, cleanly closed (WAL checkpointed away). */
   private Path populate() throws Exception {
-    try (PersistenceRegistry r = TestBackends.open(dir, "")) {
-      var kv = r.backend("main").keyValue("data");
-      byte[] value = new byte[700];
-      for (int i = 0; i < 2000; i++) {
-        new Random(i).nextBytes(value);
-        kv.put(b(String.format("key-%05d", i)), value);
-      }
-    }
-    Path db = dir.resolve("cairn.db");
-    assertThat(Files.exists(dir.resolve("cairn.db-wal"))).isFalse();
-    return db;
+    return CorruptionTest.populate(dir);
   }
 
   private SqliteBackend open(String body) {
@@ -78,13 +63,7 @@ class BackgroundCheckTest {
   @Test
   void damagedDeepPageOpensByDefaultAndTheBackgroundCheckReportsIt() throws Exception {
     Path db = populate();
-    long size = Files.size(db);
-    byte[] garbage = new byte[4096 * 8];
-    new Random(42).nextBytes(garbage);
-    try (RandomAccessFile f = new RandomAccessFile(db.toFile(), "rw")) {
-      f.seek((size / 2 / 4096) * 4096);
-      f.write(garbage);
-    }
+    CorruptionTest.garbleMiddlePages(db);
     // the default open does not read the damaged pages (open-check = quick would refuse here)
     try (SqliteBackend be = open("")) {
       BackgroundCheck check = be.backgroundCheck();

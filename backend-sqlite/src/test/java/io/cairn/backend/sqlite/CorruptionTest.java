@@ -27,6 +27,11 @@ class CorruptionTest {
 
   /** Writes enough data for a multi-page file and closes cleanly (WAL checkpointed away). */
   private Path populate() throws Exception {
+    return populate(dir);
+  }
+
+  /** {@link #populate()} in {@code dir}; returns the database file. */
+  static Path populate(Path dir) throws Exception {
     try (PersistenceRegistry r = TestBackends.open(dir, "")) {
       var kv = r.backend("main").keyValue("data");
       byte[] value = new byte[700];
@@ -41,7 +46,7 @@ class CorruptionTest {
     return db;
   }
 
-  private static void garbleMiddlePages(Path db) throws Exception {
+  static void garbleMiddlePages(Path db) throws Exception {
     long size = Files.size(db);
     byte[] garbage = new byte[4096 * 8];
     new Random(42).nextBytes(garbage);
