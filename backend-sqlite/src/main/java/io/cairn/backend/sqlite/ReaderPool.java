@@ -3,15 +3,20 @@ package io.cairn.backend.sqlite;
 import io.cairn.persistence.StorageEngineException;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Read-only connections beside the writer. WAL mode lets each reader see the latest committed state
  * while the writer works. Connections are opened lazily up to {@code readers}; a caller borrows one
  * for a single query (or one page of a scan) and returns it at once, so no caller holds a
  * connection across calls. Thread-safe.
+ *
+ * <p>A borrow takes one of {@code readers} permits, then an idle connection (or opens one: a permit
+ * without an idle connection means fewer than {@code readers} are open). Both are lock-free when a
+ * connection is free (a CAS each), so concurrent point reads do not queue on a pool lock; only a
+ * borrower that finds every connection busy waits, for the busy timeout at most.
  *
  * <p>The one exception is {@link #snapshot}, a read transaction: it borrows a connection for the
  * whole work, opens a deferred transaction ({@code BEGIN}) and starts its read at once, so every
@@ -41,8 +46,8 @@ final class ReaderPool implements AutoCloseable, Reads {
   private final int max;
   private final Duration waitLimit;
   private final SqliteErrors errors;
-  private final ArrayBlockingQueue<Conn> idle;
-  private final AtomicInteger opened = new AtomicInteger();
+  private final ConcurrentLinkedQueue<Conn> idle = new ConcurrentLinkedQueue<>();
+  private final Semaphore permits; // one per connection that may be borrowed or opened
   private volatile boolean closed;
 
   ReaderPool(Opener opener, int max, Duration waitLimit, SqliteErrors errors) {
@@ -50,7 +55,7 @@ final class ReaderPool implements AutoCloseable, Reads {
     this.max = max;
     this.waitLimit = waitLimit.isZero() ? Duration.ofSeconds(1) : waitLimit;
     this.errors = errors;
-    this.idle = new ArrayBlockingQueue<>(max);
+    this.permits = new Semaphore(max);
   }
 
   /**
@@ -121,7 +126,7 @@ final class ReaderPool implements AutoCloseable, Reads {
         release(c);
       } else {
         c.close();
-        opened.decrementAndGet();
+        permits.release(); // the next borrow opens a fresh connection
       }
     }
   }
@@ -154,53 +159,53 @@ final class ReaderPool implements AutoCloseable, Reads {
   }
 
   private Conn borrow(String what, Object where) throws SQLException {
+    if (!permits.tryAcquire()) {
+      boolean got;
+      try {
+        got = permits.tryAcquire(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StorageEngineException(
+            what + " on " + where + " was interrupted while waiting for a reader connection", e);
+      }
+      if (!got) {
+        if (closed) {
+          throw errors.closedException();
+        }
+        throw new StorageEngineException(
+            what
+                + " on "
+                + where
+                + ": all "
+                + max
+                + " reader connections stayed busy for "
+                + waitLimit
+                + ". Raise `readers` or reduce concurrent readers.",
+            null);
+      }
+    }
     Conn c = idle.poll();
     if (c != null) {
       return c;
     }
-    if (opened.incrementAndGet() <= max) {
-      try {
-        return opener.open();
-      } catch (SQLException | RuntimeException e) {
-        opened.decrementAndGet();
-        throw e;
-      }
-    }
-    opened.decrementAndGet();
     try {
-      c = idle.poll(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StorageEngineException(
-          what + " on " + where + " was interrupted while waiting for a reader connection", e);
+      return opener.open();
+    } catch (SQLException | RuntimeException e) {
+      permits.release();
+      throw e;
     }
-    if (c == null) {
-      if (closed) {
-        throw errors.closedException();
-      }
-      throw new StorageEngineException(
-          what
-              + " on "
-              + where
-              + ": all "
-              + max
-              + " reader connections stayed busy for "
-              + waitLimit
-              + ". Raise `readers` or reduce concurrent readers.",
-          null);
-    }
-    return c;
   }
 
   private void release(Conn c) {
-    if (closed || !idle.offer(c)) {
+    if (closed) {
       c.close();
-      opened.decrementAndGet();
-      return;
+    } else {
+      idle.offer(c);
+      if (closed && idle.remove(c)) {
+        c.close(); // raced with close(): make sure nothing stays open
+      }
     }
-    if (closed && idle.remove(c)) {
-      c.close(); // raced with close(): make sure nothing stays open
-    }
+    permits.release();
   }
 
   /** Closes idle connections now and borrowed ones when they come back. Idempotent. */

@@ -64,8 +64,9 @@ import org.slf4j.LoggerFactory;
  * commits); {@code full} → {@code FULL} (WAL fsynced at every commit, shared by a group commit).
  *
  * <p>Thread-safe. One writer connection with group commit, {@code readers} reader connections, one
- * daemon sweeper thread for expired entries (if {@code sweeper-interval > 0}), one lock file. All
- * are released by {@link #close()}.
+ * daemon sweeper thread for expired entries (if {@code sweeper-interval > 0}), with {@code
+ * open-check = background} one daemon thread and connection for the check after open (see {@link
+ * BackgroundCheck}), one lock file. All are released by {@link #close()}.
  */
 final class SqliteBackend implements StorageBackend {
   private static final Logger log = LoggerFactory.getLogger(SqliteBackend.class);
@@ -81,6 +82,10 @@ final class SqliteBackend implements StorageBackend {
   private final Writer writer;
   private final ReaderPool readers;
   private final ScheduledExecutorService sweeper;
+
+  /** The check of open-check = background, or null. */
+  private final BackgroundCheck backgroundCheck;
+
   private final Sealer sealer;
   private final Clock clock;
   private final String metricPrefix;
@@ -135,6 +140,15 @@ final class SqliteBackend implements StorageBackend {
                                 + " coalesce((SELECT max(save_id) FROM snapshot_chunk), 0))"))
                 + 1);
     registerGauges();
+    this.backgroundCheck =
+        settings.openCheck() == SqliteSettings.OpenCheck.BACKGROUND && !dataDir.readOnly()
+            ? BackgroundCheck.start(
+                ctx.describe(),
+                ctx.name(),
+                db,
+                () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
+                ctx.events())
+            : null;
     if (!settings.sweeperInterval().isZero() && !dataDir.readOnly()) {
       this.sweeper =
           Executors.newSingleThreadScheduledExecutor(
@@ -1138,6 +1152,11 @@ final class SqliteBackend implements StorageBackend {
     }
   }
 
+  /** The check of {@code open-check = background}, or null; for tests. */
+  BackgroundCheck backgroundCheck() {
+    return backgroundCheck;
+  }
+
   @Override
   public HealthCheck.Result health() {
     if (closed) {
@@ -1146,6 +1165,10 @@ final class SqliteBackend implements StorageBackend {
     java.util.Optional<String> directory = dataDir.problem();
     if (directory.isPresent()) {
       return HealthCheck.Result.unhealthy(directory.get());
+    }
+    String damage = backgroundCheck == null ? null : backgroundCheck.problem();
+    if (damage != null) {
+      return HealthCheck.Result.unhealthy(damage);
     }
     String failure = writer.lastFailure();
     if (failure != null) {
@@ -1169,6 +1192,9 @@ final class SqliteBackend implements StorageBackend {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
+      }
+      if (backgroundCheck != null) {
+        backgroundCheck.close(); // its read transaction would hold up the checkpoint at close
       }
       readers.close(); // first, so the writer's checkpoint at close is not held up by a reader
       writer.close();

@@ -123,9 +123,17 @@ import org.sqlite.SQLiteOpenMode;
  *      engine did not take them); SQLite replays the WAL, ignoring a torn tail by its checksums;
  *   4. refuse a non-Cairn database (foreign application_id, or tables without a user_version)
  *      and a schema newer than CURRENT_VERSION; run pending migrations forward in one transaction;
- *   5. open-check = quick: PRAGMA quick_check; problems (or SQLITE_CORRUPT/NOTADB from any step)
- *      apply on-corruption: fail = throw StoreCorruptedException, nothing changed; quarantine =
- *      move cairn.db(-wal,-shm,-mark) into corrupt-<timestamp>/ and start empty;
+ *   5. open-check = quick: PRAGMA quick_check (reads every page, so open time grows with the
+ *      file). SQLITE_CORRUPT/NOTADB from any step (the header check, opening the writer, reading
+ *      the schema in 4) or quick_check's problems apply on-corruption: fail = throw
+ *      StoreCorruptedException, nothing changed; quarantine = move cairn.db(-wal,-shm,-mark) into
+ *      corrupt-<timestamp>/ and start empty. open-check = header and background (the default)
+ *      skip quick_check here, so open reads a constant number of pages whatever the size: a
+ *      damaged page deep in the file is then found by a read touching it (StoreCorruptedException
+ *      naming the store), by verify() (integrity_check and the row checksums) and, with
+ *      background, by BackgroundCheck: quick_check on a daemon thread after open, whose finding
+ *      makes health() unhealthy, emits a corruption event and is logged, naming the file and
+ *      'cairn verify'. It never quarantines: the backend is already open and serving;
  *   6. delete snapshot chunks that belong to no snapshot (interrupted saves);
  *   7. start the commit mark (WalGuard): after every commit the writer records the WAL position.
  *

@@ -97,9 +97,21 @@ final class SqliteKeyValueStore implements KeyValueStore {
   public byte[] get(byte[] key) {
     ArgumentChecks.checkKey(key);
     long now = backend.clock().millis();
-    return backend
-        .readers()
-        .read("get", at(key), c -> getIn(backend, c, ns, key, now).map(Entry::value).orElse(null));
+    return backend.readers().read("get", at(key), c -> valueIn(backend, c, ns, key, now));
+  }
+
+  /**
+   * The live value of {@code key}, or null; {@link #getIn} without the entry: a plain get builds no
+   * Entry, Optional or key copy it would drop at once.
+   */
+  private static byte[] valueIn(SqliteBackend backend, Conn c, String ns, byte[] key, long now)
+      throws SQLException {
+    byte[][] value = new byte[1][];
+    long[] meta = new long[2];
+    if (!readRow(c, ns, key, now, value, meta, backend.sealer().enabled())) {
+      return null;
+    }
+    return backend.sealer().openValue(ns, key, value[0]);
   }
 
   @Override

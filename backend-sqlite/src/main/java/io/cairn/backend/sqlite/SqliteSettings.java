@@ -51,7 +51,13 @@ record SqliteSettings(
 
   /** {@code open-check}. */
   enum OpenCheck {
+    /** Header, WAL and schema checks only (constant time). */
     HEADER,
+    /** As {@link #HEADER}, then {@code PRAGMA quick_check} on a background thread after open. */
+    BACKGROUND,
+    /**
+     * As {@link #HEADER}, then {@code PRAGMA quick_check} before open returns (reads every page).
+     */
     QUICK
   }
 
@@ -66,7 +72,7 @@ record SqliteSettings(
     }
     return new SqliteSettings(
         s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL),
-        s.oneOf("open-check", OpenCheck.class, OpenCheck.QUICK),
+        s.oneOf("open-check", OpenCheck.class, OpenCheck.BACKGROUND),
         s.duration("busy-timeout", Duration.ZERO, Duration.ofSeconds(5)),
         s.bytes("cache-size", 64 * 1024, 16L << 20),
         s.intBetween("wal-autocheckpoint-pages", 1, 1_000_000, 1000),

@@ -27,6 +27,11 @@ class CorruptionTest {
 
   /** Writes enough data for a multi-page file and closes cleanly (WAL checkpointed away). */
   private Path populate() throws Exception {
+    return populate(dir);
+  }
+
+  /** {@link #populate()} in {@code dir}; returns the database file. */
+  static Path populate(Path dir) throws Exception {
     try (PersistenceRegistry r = TestBackends.open(dir, "")) {
       var kv = r.backend("main").keyValue("data");
       byte[] value = new byte[700];
@@ -41,7 +46,7 @@ class CorruptionTest {
     return db;
   }
 
-  private static void garbleMiddlePages(Path db) throws Exception {
+  static void garbleMiddlePages(Path db) throws Exception {
     long size = Files.size(db);
     byte[] garbage = new byte[4096 * 8];
     new Random(42).nextBytes(garbage);
@@ -61,9 +66,9 @@ class CorruptionTest {
       assertThat(report.healthy()).isFalse();
       assertThat(report.problems()).first().asString().contains(db.toString());
     }
-    // the default quick check refuses to open, changing nothing
+    // open-check = quick refuses to open, changing nothing
     byte[] before = Files.readAllBytes(db);
-    assertThatThrownBy(() -> TestBackends.open(dir, ""))
+    assertThatThrownBy(() -> TestBackends.open(dir, "open-check = quick"))
         .isInstanceOf(StoreCorruptedException.class)
         .hasMessageContaining(db.toString())
         .hasMessageContaining("on-corruption = quarantine");
@@ -105,7 +110,8 @@ class CorruptionTest {
   void quarantineMovesFilesAsideAndStartsEmpty() throws Exception {
     Path db = populate();
     garbleMiddlePages(db);
-    try (PersistenceRegistry r = TestBackends.open(dir, "on-corruption = quarantine")) {
+    try (PersistenceRegistry r =
+        TestBackends.open(dir, "on-corruption = quarantine, open-check = quick")) {
       var be = r.backend("main");
       assertThat(be.keyValue("data").get(b("key-00001"))).isNull();
       assertThat(r.metrics().getCounters().get("cairn.backends.main.sqlite.quarantined").getCount())

@@ -1,0 +1,124 @@
+package io.cairn.backend.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cairn.persistence.BackendClosedException;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.StorageEngineException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The reader pool's contract: bounded, reused, waits then names exhaustion, closes everything. */
+class ReaderPoolTest {
+  @TempDir Path dir;
+
+  private final AtomicInteger opens = new AtomicInteger();
+
+  private ReaderPool pool(int max, Duration wait) {
+    Path db = dir.resolve(SqliteDatabase.DB_FILE);
+    SqliteSettings settings =
+        SqliteSettings.of(
+            com.typesafe.config.ConfigFactory.load().getConfig("cairn.backend-defaults.sqlite"),
+            "test");
+    return new ReaderPool(
+        () -> {
+          opens.incrementAndGet();
+          return SqliteDatabase.open(db, settings, Durability.NORMAL, false);
+        },
+        max,
+        wait,
+        new SqliteErrors("main", "sqlite backend 'main'", db, () -> false));
+  }
+
+  private void createDatabase() {
+    TestBackends.direct(dir, "", Durability.NORMAL).close();
+  }
+
+  @Test
+  void concurrentReadersShareAtMostMaxConnections() throws Exception {
+    createDatabase();
+    ReaderPool pool = pool(2, Duration.ofSeconds(30));
+    ExecutorService threads = Executors.newFixedThreadPool(8);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<?>> done = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      done.add(
+          threads.submit(
+              () -> {
+                start.await();
+                for (int i = 0; i < 200; i++) {
+                  long v = pool.read("get", "kv:x", c -> c.queryLong("SELECT 7"));
+                  assertThat(v).isEqualTo(7);
+                }
+                return null;
+              }));
+    }
+    start.countDown();
+    for (Future<?> f : done) {
+      f.get(120, TimeUnit.SECONDS);
+    }
+    threads.shutdown();
+    assertThat(opens.get()).isBetween(1, 2);
+    pool.close();
+    assertThatThrownBy(() -> pool.read("get", "kv:x", c -> 1))
+        .isInstanceOf(BackendClosedException.class);
+  }
+
+  @Test
+  void exhaustedPoolWaitsThenNamesTheLimit() throws Exception {
+    createDatabase();
+    ReaderPool pool = pool(1, Duration.ofMillis(200));
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Thread holder =
+        new Thread(
+            () ->
+                pool.snapshot(
+                    r -> {
+                      held.countDown();
+                      try {
+                        release.await();
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return null;
+                    }));
+    holder.start();
+    assertThat(held.await(60, TimeUnit.SECONDS)).isTrue();
+    assertThatThrownBy(() -> pool.read("get", "kv:x", c -> 1))
+        .isInstanceOf(StorageEngineException.class)
+        .hasMessageContaining("all 1 reader connections stayed busy")
+        .hasMessageContaining("Raise `readers`");
+    release.countDown();
+    holder.join(60_000);
+    // the connection came back and is reused
+    long v = pool.read("get", "kv:x", c -> c.queryLong("SELECT 1"));
+    assertThat(v).isEqualTo(1);
+    assertThat(opens.get()).isEqualTo(1);
+    pool.close();
+  }
+
+  @Test
+  void aFailingOpenGivesItsPermitBack() throws Exception {
+    // no database directory: every open fails, and each failure must not use up the one permit
+    dir = dir.resolve("missing/deeper");
+    ReaderPool pool = pool(1, Duration.ofMillis(100));
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> pool.read("get", "kv:x", c -> 1))
+          .isInstanceOf(io.cairn.persistence.PersistenceException.class)
+          .hasMessageNotContaining("stayed busy");
+    }
+    pool.close();
+  }
+}
