@@ -5,6 +5,7 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.BackendStats;
 import io.cairn.persistence.Capability;
 import io.cairn.persistence.Durability;
@@ -24,7 +25,9 @@ import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.CallGuard;
 import io.cairn.persistence.spi.DataDirectory;
+import io.cairn.persistence.spi.ExpirySweeper;
 import io.cairn.persistence.spi.Sealer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,8 +48,6 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -81,7 +82,7 @@ final class SqliteBackend implements StorageBackend {
   private final SqliteErrors errors;
   private final Writer writer;
   private final ReaderPool readers;
-  private final ScheduledExecutorService sweeper;
+  private final ExpirySweeper sweeper;
 
   /** The check of open-check = background, or null. */
   private final BackgroundCheck backgroundCheck;
@@ -96,7 +97,7 @@ final class SqliteBackend implements StorageBackend {
   private final Map<String, SqliteLogStore> logStores = new ConcurrentHashMap<>();
   private final Map<String, SqliteSnapshotStore> snapshotStores = new ConcurrentHashMap<>();
   private final SqliteImporter importer = new SqliteImporter(this);
-  private volatile boolean closed;
+  private final CallGuard closeGuard;
 
   private SqliteBackend(
       BackendContext ctx,
@@ -112,7 +113,8 @@ final class SqliteBackend implements StorageBackend {
     this.clock = ctx.clock();
     this.metrics = ctx.metrics();
     this.metricPrefix = ctx.metricPrefix() + ".sqlite";
-    this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, () -> closed);
+    this.closeGuard = new CallGuard(() -> new BackendClosedException(ctx.name()));
+    this.errors = new SqliteErrors(ctx.name(), ctx.describe(), db, closeGuard::isClosed);
     errors.attach(dataDir);
     Histogram batchSizes = metrics.histogram(metricPrefix + ".commit-batch-size");
     this.writer = new Writer(writerConn, errors, settings.maxBatch(), clock, batchSizes, guard);
@@ -149,19 +151,13 @@ final class SqliteBackend implements StorageBackend {
                 () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
                 ctx.events())
             : null;
-    if (!settings.sweeperInterval().isZero() && !dataDir.readOnly()) {
-      this.sweeper =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "cairn-sqlite-sweeper-" + ctx.name());
-                t.setDaemon(true);
-                return t;
-              });
-      long period = settings.sweeperInterval().toMillis();
-      sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
-    } else {
-      this.sweeper = null;
-    }
+    this.sweeper =
+        ExpirySweeper.start(
+            "cairn-sqlite-sweeper-" + ctx.name(),
+            ctx.describe(),
+            dataDir.readOnly() ? java.time.Duration.ZERO : settings.sweeperInterval(),
+            () -> purgeExpired(null),
+            closeGuard::isClosed);
   }
 
   /**
@@ -457,7 +453,7 @@ final class SqliteBackend implements StorageBackend {
   /** Ends save {@code id}; a failed save's chunks are deleted (best effort, else by compact). */
   void endSave(long id, boolean published) {
     try {
-      if (!published && !closed) {
+      if (!published && !closeGuard.isClosed()) {
         writer.submit(
             true,
             "discard an unfinished snapshot",
@@ -485,9 +481,7 @@ final class SqliteBackend implements StorageBackend {
   }
 
   void ensureOpen() {
-    if (closed) {
-      throw errors.closedException();
-    }
+    closeGuard.ensureOpen();
   }
 
   // ---- StorageBackend ----
@@ -1133,21 +1127,8 @@ final class SqliteBackend implements StorageBackend {
             return null;
           });
       total += removed[0];
-      if (removed[1] < batch || closed) {
+      if (removed[1] < batch || closeGuard.isClosed()) {
         return total;
-      }
-    }
-  }
-
-  private void sweep() {
-    try {
-      long n = purgeExpired(null);
-      if (n > 0) {
-        log.debug("{}: sweeper removed {} expired entries", ctx.describe(), n);
-      }
-    } catch (RuntimeException e) {
-      if (!closed) {
-        log.warn("{}: the expiry sweeper failed and will retry: {}", ctx.describe(), e.toString());
       }
     }
   }
@@ -1159,7 +1140,7 @@ final class SqliteBackend implements StorageBackend {
 
   @Override
   public HealthCheck.Result health() {
-    if (closed) {
+    if (closeGuard.isClosed()) {
       return HealthCheck.Result.unhealthy(ctx.describe() + " is closed");
     }
     java.util.Optional<String> directory = dataDir.problem();
@@ -1180,19 +1161,11 @@ final class SqliteBackend implements StorageBackend {
 
   @Override
   public synchronized void close() {
-    if (closed) {
+    if (!closeGuard.markClosed()) {
       return;
     }
-    closed = true;
     try {
-      if (sweeper != null) {
-        sweeper.shutdownNow();
-        try {
-          sweeper.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
+      sweeper.close();
       if (backgroundCheck != null) {
         backgroundCheck.close(); // its read transaction would hold up the checkpoint at close
       }

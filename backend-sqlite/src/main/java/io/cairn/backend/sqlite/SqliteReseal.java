@@ -5,14 +5,13 @@ import io.cairn.persistence.ResealReport;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.spi.ResealPages;
 import io.cairn.persistence.spi.Sealer;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * {@link io.cairn.persistence.StorageBackend#reseal} for SQLite: rewrites, in place, the {@code
@@ -58,13 +57,12 @@ final class SqliteReseal {
 
   private final SqliteBackend backend;
   private final Sealer sealer;
-  private final Progress progress;
-  private final Map<StoreId, long[]> counts = new TreeMap<>(); // {checked, resealed}
+  private final ResealPages pages;
 
   private SqliteReseal(SqliteBackend backend, Progress progress) {
     this.backend = backend;
     this.sealer = backend.sealer();
-    this.progress = progress;
+    this.pages = new ResealPages(backend.name(), PAGE, progress);
   }
 
   static ResealReport run(SqliteBackend backend, Progress progress) {
@@ -74,139 +72,95 @@ final class SqliteReseal {
       r.logs();
       r.snapshots();
     }
-    Map<StoreId, ResealReport.Counts> out = new TreeMap<>();
-    r.counts.forEach((id, c) -> out.put(id, new ResealReport.Counts(c[0], c[1])));
-    return new ResealReport(backend.name(), new TreeMap<>(out));
+    return r.pages.report();
   }
 
-  /**
-   * What one page did. The write op may be run again by the writer (after a rollback of its group),
-   * so it changes nothing outside: its results are applied here once it committed.
-   */
-  private record Step(Object[] cursor, List<StoreId> seen, List<Boolean> resealed) {
-    Step(Object[] cursor) {
-      this(cursor, new ArrayList<>(), new ArrayList<>());
-    }
-
-    void add(StoreId id, boolean reseal) {
-      seen.add(id);
-      resealed.add(reseal);
-    }
-  }
-
-  /** Applies a committed step's counts; returns whether another page may follow. */
-  private boolean done(Step step) {
-    for (int i = 0; i < step.seen().size(); i++) {
-      long[] c = counts.computeIfAbsent(step.seen().get(i), k -> new long[2]);
-      c[0]++;
-      if (step.resealed().get(i)) {
-        c[1]++;
-      }
-    }
-    if (!step.seen().isEmpty()) {
-      StoreId last = step.seen().get(step.seen().size() - 1);
-      progress.report(last.toString(), counts.get(last)[0], -1);
-    }
-    return step.seen().size() == PAGE;
-  }
+  // Each page is one write op; the writer may run an op again (after a rollback of its group), so
+  // an op builds a fresh ResealPages.Page from the cursor it is given and changes nothing outside.
 
   private void keyValues() {
-    Object[] cursor = {"", new byte[0]};
-    boolean more = true;
-    while (more) {
-      Object[] from = cursor;
-      Step step =
-          backend
-              .writer()
-              .submit(
-                  false,
-                  "reseal",
-                  "key-value namespaces",
-                  s -> {
-                    PreparedStatement ps = s.conn().prepare(KV_PAGE);
-                    ps.setString(1, (String) from[0]);
-                    ps.setBytes(2, (byte[]) from[1]);
-                    List<Object[]> updates = new ArrayList<>();
-                    Step out = new Step(from.clone());
-                    try (ResultSet rs = ps.executeQuery()) {
-                      while (rs.next()) {
-                        String ns = rs.getString(1);
-                        byte[] key = rs.getBytes(2);
-                        byte[] stored = rs.getBytes(3);
-                        long version = rs.getLong(4);
-                        long expires = rs.getLong(5);
-                        SqliteKeyValueStore.checked(
-                            ns, key, version, expires, stored, rs.getLong(6), sealer.enabled());
-                        boolean reseal = sealer.needsReseal(stored);
-                        if (reseal) {
-                          byte[] fresh = sealer.resealValue(ns, key, stored);
-                          int crc = RowChecksums.kv(ns, key, version, expires, fresh);
-                          updates.add(new Object[] {fresh, crc, ns, key});
+    pages.run(
+        new Object[] {"", new byte[0]},
+        from ->
+            backend
+                .writer()
+                .submit(
+                    false,
+                    "reseal",
+                    "key-value namespaces",
+                    s -> {
+                      PreparedStatement ps = s.conn().prepare(KV_PAGE);
+                      ps.setString(1, (String) from[0]);
+                      ps.setBytes(2, (byte[]) from[1]);
+                      List<Object[]> updates = new ArrayList<>();
+                      ResealPages.Page out = new ResealPages.Page(from);
+                      try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                          String ns = rs.getString(1);
+                          byte[] key = rs.getBytes(2);
+                          byte[] stored = rs.getBytes(3);
+                          long version = rs.getLong(4);
+                          long expires = rs.getLong(5);
+                          SqliteKeyValueStore.checked(
+                              ns, key, version, expires, stored, rs.getLong(6), sealer.enabled());
+                          boolean reseal = sealer.needsReseal(stored);
+                          if (reseal) {
+                            byte[] fresh = sealer.resealValue(ns, key, stored);
+                            int crc = RowChecksums.kv(ns, key, version, expires, fresh);
+                            updates.add(new Object[] {fresh, crc, ns, key});
+                          }
+                          out.add(new StoreId(StoreKind.KEY_VALUE, ns), reseal, ns, key);
                         }
-                        out.add(new StoreId(StoreKind.KEY_VALUE, ns), reseal);
-                        out.cursor()[0] = ns;
-                        out.cursor()[1] = key;
                       }
-                    }
-                    update(s, KV_UPDATE, updates);
-                    return out;
-                  });
-      more = done(step);
-      cursor = step.cursor();
-    }
+                      update(s, KV_UPDATE, updates);
+                      return out;
+                    }));
   }
 
   private void logs() {
-    Object[] cursor = {"", -1L};
-    boolean more = true;
-    while (more) {
-      Object[] from = cursor;
-      Step step =
-          backend
-              .writer()
-              .submit(
-                  false,
-                  "reseal",
-                  "logs",
-                  s -> {
-                    PreparedStatement ps = s.conn().prepare(LOG_PAGE);
-                    ps.setString(1, (String) from[0]);
-                    ps.setLong(2, (Long) from[1]);
-                    List<Object[]> updates = new ArrayList<>();
-                    Step out = new Step(from.clone());
-                    try (ResultSet rs = ps.executeQuery()) {
-                      while (rs.next()) {
-                        String log = rs.getString(1);
-                        long offset = rs.getLong(2);
-                        byte[] stored = rs.getBytes(3);
-                        long appendedAt = rs.getLong(5);
-                        int actual = RowChecksums.log(log, offset, stored, appendedAt);
-                        if (actual != rs.getLong(4)) {
-                          throw new StoreCorruptedException(
-                              String.format(
-                                  "Record %d of log '%s' in %s fails its checksum (computed"
-                                      + " CRC-32C %08x over log name, offset and payload); it was"
-                                      + " not re-encrypted. Run 'cairn verify' and restore from a"
-                                      + " backup.",
-                                  offset, log, backend.describe(), actual));
+    pages.run(
+        new Object[] {"", -1L},
+        from ->
+            backend
+                .writer()
+                .submit(
+                    false,
+                    "reseal",
+                    "logs",
+                    s -> {
+                      PreparedStatement ps = s.conn().prepare(LOG_PAGE);
+                      ps.setString(1, (String) from[0]);
+                      ps.setLong(2, (Long) from[1]);
+                      List<Object[]> updates = new ArrayList<>();
+                      ResealPages.Page out = new ResealPages.Page(from);
+                      try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                          String log = rs.getString(1);
+                          long offset = rs.getLong(2);
+                          byte[] stored = rs.getBytes(3);
+                          long appendedAt = rs.getLong(5);
+                          int actual = RowChecksums.log(log, offset, stored, appendedAt);
+                          if (actual != rs.getLong(4)) {
+                            throw new StoreCorruptedException(
+                                String.format(
+                                    "Record %d of log '%s' in %s fails its checksum (computed"
+                                        + " CRC-32C %08x over log name, offset and payload); it was"
+                                        + " not re-encrypted. Run 'cairn verify' and restore from a"
+                                        + " backup.",
+                                    offset, log, backend.describe(), actual));
+                          }
+                          boolean reseal = sealer.needsReseal(stored);
+                          if (reseal) {
+                            byte[] fresh = sealer.resealPayload(log, offset, stored);
+                            int crc = RowChecksums.log(log, offset, fresh, appendedAt);
+                            updates.add(new Object[] {fresh, crc, log, offset});
+                          }
+                          out.add(new StoreId(StoreKind.LOG, log), reseal, log, offset);
                         }
-                        boolean reseal = sealer.needsReseal(stored);
-                        if (reseal) {
-                          byte[] fresh = sealer.resealPayload(log, offset, stored);
-                          int crc = RowChecksums.log(log, offset, fresh, appendedAt);
-                          updates.add(new Object[] {fresh, crc, log, offset});
-                        }
-                        out.add(new StoreId(StoreKind.LOG, log), reseal);
-                        out.cursor()[0] = log;
-                        out.cursor()[1] = offset;
                       }
-                    }
-                    update(s, LOG_UPDATE, updates);
-                    return out;
-                  });
-      more = done(step);
-      cursor = step.cursor();
-    }
+                      update(s, LOG_UPDATE, updates);
+                      return out;
+                    }));
   }
 
   private void snapshots() {
@@ -230,43 +184,38 @@ final class SqliteReseal {
       long version = (Long) snap[1];
       long saveId = (Long) snap[2];
       StoreId id = new StoreId(StoreKind.SNAPSHOT, set);
-      Object[] cursor = {-1L};
-      boolean more = true;
-      while (more) {
-        Object[] from = cursor;
-        Step step =
-            backend
-                .writer()
-                .submit(
-                    false,
-                    "reseal",
-                    "snapshot " + version + " of snapshot set '" + set + "'",
-                    s -> {
-                      // a snapshot replaced or deleted meanwhile has no chunks left: nothing to do
-                      PreparedStatement ps = s.conn().prepare(CHUNK_PAGE);
-                      ps.setLong(1, saveId);
-                      ps.setLong(2, (Long) from[0]);
-                      List<Object[]> updates = new ArrayList<>();
-                      Step out = new Step(from.clone());
-                      try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                          long seq = rs.getLong(1);
-                          byte[] stored = rs.getBytes(2);
-                          boolean reseal = sealer.needsReseal(stored);
-                          if (reseal) {
-                            byte[] fresh = sealer.resealChunk(set, version, (int) seq, stored);
-                            updates.add(new Object[] {fresh, saveId, seq});
+      pages.run(
+          new Object[] {-1L},
+          from ->
+              backend
+                  .writer()
+                  .submit(
+                      false,
+                      "reseal",
+                      "snapshot " + version + " of snapshot set '" + set + "'",
+                      s -> {
+                        // a snapshot replaced or deleted meanwhile has no chunks left: nothing to
+                        // do
+                        PreparedStatement ps = s.conn().prepare(CHUNK_PAGE);
+                        ps.setLong(1, saveId);
+                        ps.setLong(2, (Long) from[0]);
+                        List<Object[]> updates = new ArrayList<>();
+                        ResealPages.Page out = new ResealPages.Page(from);
+                        try (ResultSet rs = ps.executeQuery()) {
+                          while (rs.next()) {
+                            long seq = rs.getLong(1);
+                            byte[] stored = rs.getBytes(2);
+                            boolean reseal = sealer.needsReseal(stored);
+                            if (reseal) {
+                              byte[] fresh = sealer.resealChunk(set, version, (int) seq, stored);
+                              updates.add(new Object[] {fresh, saveId, seq});
+                            }
+                            out.add(id, reseal, seq);
                           }
-                          out.add(id, reseal);
-                          out.cursor()[0] = seq;
                         }
-                      }
-                      update(s, CHUNK_UPDATE, updates);
-                      return out;
-                    });
-        more = done(step);
-        cursor = step.cursor();
-      }
+                        update(s, CHUNK_UPDATE, updates);
+                        return out;
+                      }));
     }
   }
 
