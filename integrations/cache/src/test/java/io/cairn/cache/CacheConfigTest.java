@@ -55,7 +55,10 @@ class CacheConfigTest {
     assertThat(small.l1ExpireAfterAccess()).isEqualTo(Duration.ofMinutes(1));
     CacheSettings plain = CacheSettings.read(root, "plain", p);
     assertThat(plain.profile()).isEqualTo("balanced");
-    assertThat(plain.l1MaxEntries()).isEqualTo(10_000);
+    assertThat(plain.l1MaxEntries())
+        .as("the default profile (balanced) holds the credential workload's 100,000 keys")
+        .isEqualTo(100_000);
+    assertThat(plain.l1MaxWeight()).as("memory still bounded by weight").isEqualTo(64L << 20);
     assertThat(plain.ttl()).isEqualTo(Duration.ofMinutes(10));
     assertThat(plain.l2Enabled()).isTrue();
     assertThat(p).isEmpty();
