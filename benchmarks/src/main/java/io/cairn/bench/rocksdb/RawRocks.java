@@ -42,7 +42,7 @@ public final class RawRocks implements AutoCloseable {
    * A database in {@code dir} (created if absent); {@code deleteOnClose} removes the directory at
    * {@link #close()}, else it is kept for the next open.
    */
-  RawRocks(Path dir, boolean sync, boolean deleteOnClose) {
+  public RawRocks(Path dir, boolean sync, boolean deleteOnClose) {
     this.dir = dir;
     this.deleteOnClose = deleteOnClose;
     try {
@@ -98,10 +98,21 @@ public final class RawRocks implements AutoCloseable {
 
   /** Loads every key with {@code value} in write batches, without sync (benchmark setup). */
   public void putUnsynced(byte[][] keys, byte[] value) {
+    putUnsynced(keys.length, i -> keys[(int) i], i -> value);
+  }
+
+  /**
+   * Writes entries {@code 0..n-1} ({@code key(i)}, {@code value(i)}) in write batches of 10,000,
+   * without sync (building a data set).
+   */
+  public void putUnsynced(
+      long n,
+      java.util.function.LongFunction<byte[]> key,
+      java.util.function.LongFunction<byte[]> value) {
     try (WriteOptions unsynced = new WriteOptions();
         org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
-      for (byte[] k : keys) {
-        batch.put(k, value);
+      for (long i = 0; i < n; i++) {
+        batch.put(key.apply(i), value.apply(i));
         if (batch.count() == 10_000) {
           db.write(unsynced, batch);
           batch.clear();
@@ -111,6 +122,16 @@ public final class RawRocks implements AutoCloseable {
     } catch (RocksDBException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The open database, for benchmarks that read it their own way (an iterator). */
+  public RocksDB db() {
+    return db;
+  }
+
+  /** The read options every read of this database uses. */
+  public ReadOptions readOptions() {
+    return readOptions;
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.cairn.bench.scale;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
+import io.cairn.bench.rocksdb.RawRocks;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogRecord;
@@ -17,18 +18,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.rocksdb.BlockBasedTableConfig;
-import org.rocksdb.BloomFilter;
-import org.rocksdb.CompressionType;
-import org.rocksdb.LRUCache;
-import org.rocksdb.Options;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
-import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteBufferManager;
-import org.rocksdb.WriteOptions;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -126,7 +116,7 @@ enum ScaleImpl {
           c.log.appendAll(batch);
         } else {
           RawRocksLog r = (RawRocksLog) log;
-          r.rocks.load(entries, true);
+          load(r.rocks, entries, true);
         }
       }
       return;
@@ -143,7 +133,7 @@ enum ScaleImpl {
         }
         c.store.putAll(batch);
       } else if (kv instanceof RawRocksKv r) {
-        r.rocks.load(entries, false);
+        load(r.rocks, entries, false);
       } else {
         ((RawSqliteKv) kv).load(entries);
       }
@@ -216,95 +206,42 @@ enum ScaleImpl {
     }
   }
 
-  /** rocksdbjni with the options of {@code io.cairn.bench.rocksdb.RawRocks} (Cairn's defaults). */
-  private static final class Rocks implements AutoCloseable {
-    static {
-      RocksDB.loadLibrary();
+  /**
+   * rocksdbjni with the options of {@link RawRocks} (Cairn's defaults), in a kept directory,
+   * unsynced writes.
+   */
+  private static RawRocks rawRocks(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("raw RocksDB at " + dir, e);
     }
+    return new RawRocks(dir, false, false);
+  }
 
-    final RocksDB db;
-    final WriteOptions writeOptions = new WriteOptions();
-    final ReadOptions readOptions = new ReadOptions();
-    private final LRUCache cache = new LRUCache(256L << 20);
-    private final WriteBufferManager wbm = new WriteBufferManager(64L << 20, cache);
-    private final BloomFilter filter = new BloomFilter(10, false);
-    private final Options options;
-
-    Rocks(Path dir) {
-      BlockBasedTableConfig table = new BlockBasedTableConfig();
-      table.setBlockCache(cache);
-      table.setCacheIndexAndFilterBlocks(true);
-      table.setPinL0FilterAndIndexBlocksInCache(true);
-      table.setFilterPolicy(filter);
-      options =
-          new Options()
-              .setCreateIfMissing(true)
-              .setWriteBufferManager(wbm)
-              .setTableFormatConfig(table)
-              .setCompressionType(CompressionType.LZ4_COMPRESSION)
-              .setWriteBufferSize(16L << 20)
-              .setMaxWriteBufferNumber(3)
-              .setMaxBackgroundJobs(2);
-      try {
-        Files.createDirectories(dir);
-        db = RocksDB.open(options, dir.toString());
-      } catch (RocksDBException | java.io.IOException e) {
-        throw new IllegalStateException("raw RocksDB at " + dir + ": " + e.getMessage(), e);
-      }
-    }
-
-    /** Writes entries 0..n-1 (a log: 8-byte offset keys) in batches of 10,000, unsynced. */
-    void load(long n, boolean log) {
-      try (WriteBatch batch = new WriteBatch()) {
-        for (long i = 0; i < n; i++) {
-          byte[] k = log ? java.nio.ByteBuffer.allocate(8).putLong(i).array() : ScaleData.key(i);
-          batch.put(k, ScaleData.value(i));
-          if (batch.count() == 10_000) {
-            db.write(writeOptions, batch);
-            batch.clear();
-          }
-        }
-        db.write(writeOptions, batch);
-      } catch (RocksDBException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    @Override
-    public void close() {
-      readOptions.close();
-      writeOptions.close();
-      db.close();
-      options.close();
-      filter.close();
-      wbm.close();
-      cache.close();
-    }
+  /** Writes entries 0..n-1 (a log: 8-byte offset keys), unsynced. */
+  private static void load(RawRocks rocks, long n, boolean log) {
+    rocks.putUnsynced(
+        n,
+        i -> log ? java.nio.ByteBuffer.allocate(8).putLong(i).array() : ScaleData.key(i),
+        ScaleData::value);
   }
 
   private static final class RawRocksKv implements Kv {
-    final Rocks rocks;
+    final RawRocks rocks;
 
     RawRocksKv(Path dir) {
-      rocks = new Rocks(dir);
+      rocks = rawRocks(dir);
     }
 
     @Override
     public byte[] get(byte[] key) {
-      try {
-        return rocks.db.get(rocks.readOptions, key);
-      } catch (RocksDBException e) {
-        throw new IllegalStateException(e);
-      }
+      return rocks.get(key);
     }
 
     @Override
     public void put(byte[] key, byte[] value) {
-      try {
-        rocks.db.put(rocks.writeOptions, key, value);
-      } catch (RocksDBException e) {
-        throw new IllegalStateException(e);
-      }
+      rocks.put(key, value);
     }
 
     @Override
@@ -314,16 +251,16 @@ enum ScaleImpl {
   }
 
   private static final class RawRocksLog implements Log {
-    final Rocks rocks;
+    final RawRocks rocks;
 
     RawRocksLog(Path dir) {
-      rocks = new Rocks(dir);
+      rocks = rawRocks(dir);
     }
 
     @Override
     public long replay() {
       long n = 0;
-      try (RocksIterator it = rocks.db.newIterator(rocks.readOptions)) {
+      try (RocksIterator it = rocks.db().newIterator(rocks.readOptions())) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
           n += it.value().length > 0 ? 1 : 0;
         }
