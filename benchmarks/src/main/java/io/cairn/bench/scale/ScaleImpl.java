@@ -3,6 +3,7 @@ package io.cairn.bench.scale;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
 import io.cairn.bench.rocksdb.RawRocks;
+import io.cairn.bench.sqlite.SqliteBench;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.LogRecord;
@@ -10,16 +11,9 @@ import io.cairn.persistence.LogStore;
 import io.cairn.persistence.PersistenceRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.RocksIterator;
-import org.sqlite.SQLiteConfig;
 
 /**
  * The stores of the scale benchmarks, each opened on a persistent data set of {@link ScaleData}
@@ -274,83 +268,36 @@ enum ScaleImpl {
     }
   }
 
-  /** Raw sqlite-jdbc as {@code SqliteBench.Raw} (strict baseline); one connection, synchronised. */
+  /** Raw sqlite-jdbc: {@link SqliteBench.Raw} (the strict baseline) on a kept directory. */
   private static final class RawSqliteKv implements Kv {
-    private final Connection conn;
-    private final PreparedStatement put;
-    private final PreparedStatement get;
+    private final SqliteBench.Raw raw;
 
     RawSqliteKv(Path dir) {
       try {
         Files.createDirectories(dir);
-        SQLiteConfig cfg = new SQLiteConfig();
-        cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
-        cfg.setGetGeneratedKeys(false);
-        conn =
-            DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("raw.db"), cfg.toProperties());
-        try (Statement s = conn.createStatement()) {
-          s.execute(
-              "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL)"
-                  + " WITHOUT ROWID");
-        }
-        put = conn.prepareStatement("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)");
-        get = conn.prepareStatement("SELECT value FROM kv WHERE key = ?");
-      } catch (SQLException | java.io.IOException e) {
-        throw new IllegalStateException("raw SQLite at " + dir + ": " + e.getMessage(), e);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("raw SQLite at " + dir, e);
       }
+      raw = new SqliteBench.Raw(dir, "normal", false, false);
     }
 
     @Override
-    public synchronized byte[] get(byte[] key) {
-      try {
-        get.setBytes(1, key);
-        try (ResultSet rs = get.executeQuery()) {
-          return rs.next() ? rs.getBytes(1) : null;
-        }
-      } catch (SQLException e) {
-        throw new IllegalStateException(e);
-      }
+    public byte[] get(byte[] key) {
+      return raw.get(key);
     }
 
     @Override
-    public synchronized void put(byte[] key, byte[] value) {
-      try {
-        put.setBytes(1, key);
-        put.setBytes(2, value);
-        put.executeUpdate();
-      } catch (SQLException e) {
-        throw new IllegalStateException(e);
-      }
+    public void put(byte[] key, byte[] value) {
+      raw.put(key, value);
     }
 
-    synchronized void load(long n) {
-      try {
-        conn.setAutoCommit(false);
-        for (long i = 0; i < n; i++) {
-          put.setBytes(1, ScaleData.key(i));
-          put.setBytes(2, ScaleData.value(i));
-          put.executeUpdate();
-          if (i % 100_000 == 99_999) {
-            conn.commit();
-          }
-        }
-        conn.commit();
-        conn.setAutoCommit(true);
-      } catch (SQLException e) {
-        throw new IllegalStateException(e);
-      }
+    void load(long n) {
+      raw.load(n, ScaleData::key, ScaleData::value);
     }
 
     @Override
-    public synchronized void close() {
-      try {
-        put.close();
-        get.close();
-        conn.close();
-      } catch (SQLException e) {
-        throw new IllegalStateException(e);
-      }
+    public void close() {
+      raw.close();
     }
   }
 }

@@ -125,12 +125,23 @@ public interface SqliteBench extends AutoCloseable {
   /** Raw sqlite-jdbc; one connection, synchronised so several threads can share it. */
   final class Raw implements SqliteBench {
     private final Path dir;
+    private final boolean deleteOnClose;
     private final Connection conn;
     private final PreparedStatement put;
     private final PreparedStatement get;
 
     Raw(Path dir, String durability, boolean versioned) {
+      this(dir, durability, versioned, true);
+    }
+
+    /**
+     * A database {@code raw.db} in {@code dir} (its table created if absent); {@code deleteOnClose}
+     * removes the directory at {@link #close()}, else it is kept for the next open (a data set
+     * built once).
+     */
+    public Raw(Path dir, String durability, boolean versioned, boolean deleteOnClose) {
       this.dir = dir;
+      this.deleteOnClose = deleteOnClose;
       try {
         SQLiteConfig cfg = new SQLiteConfig();
         cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -146,9 +157,10 @@ public interface SqliteBench extends AutoCloseable {
         try (Statement s = conn.createStatement()) {
           s.execute(
               versioned
-                  ? "CREATE TABLE kv (key BLOB PRIMARY KEY, value BLOB NOT NULL,"
+                  ? "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL,"
                       + " version INTEGER NOT NULL) WITHOUT ROWID"
-                  : "CREATE TABLE kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
+                  : "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL)"
+                      + " WITHOUT ROWID");
         }
         put =
             conn.prepareStatement(
@@ -186,13 +198,27 @@ public interface SqliteBench extends AutoCloseable {
     }
 
     @Override
-    public synchronized void preload(byte[][] keys, byte[] value) {
+    public void preload(byte[][] keys, byte[] value) {
+      load(keys.length, i -> keys[(int) i], i -> value);
+    }
+
+    /**
+     * Writes entries {@code 0..n-1} ({@code key(i)}, {@code value(i)}) in transactions of 100,000
+     * (building a data set).
+     */
+    public synchronized void load(
+        long n,
+        java.util.function.LongFunction<byte[]> key,
+        java.util.function.LongFunction<byte[]> value) {
       try {
         conn.setAutoCommit(false);
-        for (byte[] k : keys) {
-          put.setBytes(1, k);
-          put.setBytes(2, value);
+        for (long i = 0; i < n; i++) {
+          put.setBytes(1, key.apply(i));
+          put.setBytes(2, value.apply(i));
           put.executeUpdate();
+          if (i % 100_000 == 99_999) {
+            conn.commit();
+          }
         }
         conn.commit();
         conn.setAutoCommit(true);
@@ -210,7 +236,9 @@ public interface SqliteBench extends AutoCloseable {
       } catch (SQLException e) {
         throw new IllegalStateException(e);
       } finally {
-        deleteTree(dir);
+        if (deleteOnClose) {
+          deleteTree(dir);
+        }
       }
     }
   }
