@@ -8,6 +8,7 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.Sealer;
+import io.cairn.persistence.spi.SnapshotIndexCheck;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Connection;
@@ -177,29 +178,8 @@ final class PostgresVerify {
       }
     }
     try (Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT s.store, s.version, s.save_id, s.size, s.crc, s.created_at, s.chunks,"
-                    + " s.row_crc, count(k.seq), min(k.seq), max(k.seq) FROM snapshot s"
-                    + " LEFT JOIN snapshot_chunk k ON k.save_id = s.save_id"
-                    + " GROUP BY s.store, s.version")) {
-      while (rs.next()) {
-        String store = rs.getString(1);
-        long version = rs.getLong(2);
-        int chunks = rs.getInt(7);
-        String at = "snapshot:" + store + " version " + version + ": ";
-        if (PgChecksums.snapshot(
-                store, version, rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), chunks)
-            != rs.getInt(8)) {
-          problems.add(at + "its index row fails its checksum");
-          continue;
-        }
-        long found = rs.getLong(9);
-        if (found != chunks
-            || (chunks > 0 && (rs.getLong(10) != 0 || rs.getLong(11) != chunks - 1))) {
-          problems.add(at + "its index lists " + chunks + " chunks but " + found + " are stored");
-        }
-      }
+        ResultSet rs = st.executeQuery(SnapshotIndexCheck.QUERY)) {
+      SnapshotIndexCheck.check(rs, PgChecksums::snapshot, problems);
     }
     try (Statement st = c.createStatement();
         ResultSet rs =

@@ -326,6 +326,27 @@ class PostgresBackendTest {
     }
   }
 
+  @Test
+  void aMissingSnapshotChunkAndADamagedIndexRowAreReported() throws Exception {
+    try (PersistenceRegistry r = PgTests.open(SCHEMA, "snapshot-chunk-size = 4KiB")) {
+      StorageBackend be = r.backend("pg");
+      be.snapshots("s").save(1, new byte[10_000]); // 3 chunks
+      be.snapshots("t").save(2, new byte[100]);
+      sql(
+          "DELETE FROM snapshot_chunk WHERE seq = 1 AND save_id IN"
+              + " (SELECT save_id FROM snapshot WHERE store = 's')");
+      sql("UPDATE snapshot SET size = size + 1 WHERE store = 't'");
+      assertThat(be.verify(Progress.NONE).problems())
+          .anyMatch(
+              p ->
+                  p.contains("snapshot:s version 1")
+                      && p.contains("lists 3 chunks (0 to 2) but 2 are stored"))
+          .anyMatch(
+              p ->
+                  p.contains("snapshot:t version 2") && p.contains("index row fails its checksum"));
+    }
+  }
+
   // ---- TTL, compact, scans ----
 
   @Test

@@ -29,6 +29,7 @@ import io.cairn.persistence.spi.CallGuard;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.ExpirySweeper;
 import io.cairn.persistence.spi.Sealer;
+import io.cairn.persistence.spi.SnapshotIndexCheck;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -892,41 +893,10 @@ final class SqliteBackend implements StorageBackend {
   }
 
   private void verifySnapshotIndex(Conn c, List<String> problems) throws SQLException {
-    Map<String, Long> counts = new java.util.TreeMap<>();
+    Map<String, Long> counts;
     try (Statement st = c.jdbc().createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT s.store, s.version, s.save_id, s.size, s.crc, s.created_at, s.chunks,"
-                    + " s.row_crc, count(k.seq), min(k.seq), max(k.seq)"
-                    + " FROM snapshot s LEFT JOIN snapshot_chunk k ON k.save_id = s.save_id"
-                    + " GROUP BY s.store, s.version")) {
-      while (rs.next()) {
-        String store = rs.getString(1);
-        long version = rs.getLong(2);
-        int chunks = rs.getInt(7);
-        counts.merge(store, 1L, Long::sum);
-        String at = "snapshot:" + store + " version " + version + ": ";
-        if (RowChecksums.snapshot(
-                store, version, rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), chunks)
-            != rs.getLong(8)) {
-          problems.add(at + "its index row fails its checksum");
-          continue;
-        }
-        long found = rs.getLong(9);
-        if (found != chunks
-            || (chunks > 0 && (rs.getLong(10) != 0 || rs.getLong(11) != chunks - 1))) {
-          problems.add(
-              at
-                  + "its index lists "
-                  + chunks
-                  + " chunks (0 to "
-                  + (chunks - 1)
-                  + ") but "
-                  + found
-                  + " are stored"
-                  + (found > 0 ? " (" + rs.getLong(10) + " to " + rs.getLong(11) + ")" : ""));
-        }
-      }
+        ResultSet rs = st.executeQuery(SnapshotIndexCheck.QUERY)) {
+      counts = SnapshotIndexCheck.check(rs, RowChecksums::snapshot, problems);
     }
     Map<String, Long> catalogSnapshots = catalog(c, "snapshot");
     SortedSet<String> names = new TreeSet<>(counts.keySet());
