@@ -3,7 +3,9 @@ package io.cairn.backend.rocksdb;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.JarURLConnection;
 import java.net.URL;
+import java.net.URLConnection;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -14,17 +16,16 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.jar.JarEntry;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
 import org.rocksdb.RocksDB;
 import org.rocksdb.util.Environment;
 import org.slf4j.Logger;
@@ -39,19 +40,36 @@ import org.slf4j.LoggerFactory;
  * The directory is, first that is set: the system property {@value #DIR_PROPERTY}, the environment
  * variable {@value #DIR_ENV}, else {@code $XDG_CACHE_HOME/cairn/rocksdbjni-<id>} or {@code
  * ~/.cache/cairn/rocksdbjni-<id>}, where {@code <id>} is the rocksdbjni version (from the jar's
- * name, when it has one) and the first 16 hex digits of the library's SHA-256, so two rocksdbjni
- * builds never share a file. A configured directory is used as is (one library per directory).
+ * name, when it has one) and 16 hex digits: the CRC-32 and the size of the library as the jar
+ * records them, so two rocksdbjni builds never share a file. A configured directory is used as is
+ * (one library per directory).
  *
  * <h2>How</h2>
  *
  * Directories Cairn creates are 0700; a directory not owned by this user, or writable by group or
- * others, is refused (someone else could swap the library). If the library is present and its
- * SHA-256 equals that of the copy in the jar, it is loaded; otherwise the jar's copy is written to
- * a temporary file in the same directory, fsynced, and renamed over the final name atomically, so
- * two JVMs starting at once each load a complete, verified file (the same bytes). Temporary files
- * left by a JVM killed mid-extraction are removed by later starts. Whatever fails (no home,
- * read-only file system, refused directory) falls back to rocksdbjni's own loader, with a warning
- * naming the reason, so a backend always starts.
+ * others, is refused (someone else could swap the library). The cached file is loaded only if it is
+ * a regular file (not a link) owned by this user, not writable by group or others, and its size and
+ * CRC-32 equal what the jar's central directory records for the library's entry; otherwise the
+ * jar's copy is inflated into a temporary file in the same directory (its CRC-32 and size checked
+ * against the jar's record while it is written), fsynced, and renamed over the final name
+ * atomically, so two JVMs starting at once each load a complete, verified file (the same bytes). A
+ * cached copy that is present but does not match is named in a warning before it is replaced.
+ * Temporary files left by a JVM killed mid-extraction are removed by later starts. Whatever fails
+ * (no home, read-only file system, refused directory) falls back to rocksdbjni's own loader, with a
+ * warning naming the reason, so a backend always starts.
+ *
+ * <h2>Why a CRC-32 and not a cryptographic hash</h2>
+ *
+ * The check guards against a copy that is not the jar's library: truncated by a crash or a full
+ * disk, damaged on disk, or left by another rocksdbjni build in a configured directory. Until issue
+ * 15 it compared SHA-256 digests, which meant inflating and hashing the 17 MB entry and hashing the
+ * cached copy at every JVM start (most of the 3.8-4.5 s first open measured then, with the digest
+ * code still interpreted). The jar's central directory already records the entry's CRC-32 and size,
+ * so reading them costs nothing, and a CRC-32 over the cached copy (an intrinsic, a few
+ * milliseconds for 17 MB) detects every such accident. A CRC does not stop an adversary who can
+ * write the file, and neither did the digest: what stops someone else from replacing the library is
+ * the ownership and mode checks of the directory and the file above; whoever passes them runs as
+ * this user already and could as well replace the rocksdbjni jar itself.
  */
 final class NativeLibrary {
   static final String DIR_PROPERTY = "cairn.rocksdb.native-dir";
@@ -62,7 +80,18 @@ final class NativeLibrary {
   private static final Duration STALE_TEMP = Duration.ofMinutes(10);
   private static volatile boolean loaded;
 
+  /** How often this JVM inflated the library from the jar (tests observe the cache with it). */
+  private static final AtomicInteger INFLATIONS = new AtomicInteger();
+
   private NativeLibrary() {}
+
+  /** What the jar records for the library's entry: its CRC-32 and its (inflated) size. */
+  record Identity(long crc, long size) {
+    /** 16 hex digits, part of the default directory's name. */
+    String hex() {
+      return String.format("%08x%08x", crc, size & 0xffffffffL);
+    }
+  }
 
   /** Loads the library once per JVM (idempotent, thread-safe). */
   static synchronized void load() {
@@ -85,6 +114,11 @@ final class NativeLibrary {
     loaded = true;
   }
 
+  /** How many times this JVM inflated the library out of the jar (0 when the cache served it). */
+  static int inflations() {
+    return INFLATIONS.get();
+  }
+
   private static Path loadFromCache() throws IOException {
     URL resource = RocksDB.class.getResource("/" + Environment.getJniLibraryFileName("rocksdb"));
     String fallback = Environment.getFallbackJniLibraryFileName("rocksdb");
@@ -94,17 +128,42 @@ final class NativeLibrary {
     if (resource == null) {
       throw new IOException("the rocksdbjni jar has no native library for this platform");
     }
-    String sha;
-    try (InputStream in = resource.openStream()) {
-      sha = sha256(in);
-    }
-    Path dir = directory(resource, sha);
+    Identity id = identity(resource);
+    Path dir = directory(resource, id);
     Path lib = dir.resolve(cachedFileName());
-    if (!matches(lib, sha)) {
-      extract(resource, dir, lib, sha);
+    String mismatch = mismatch(lib, id);
+    if (mismatch != null) {
+      if (Files.exists(lib, LinkOption.NOFOLLOW_LINKS)) {
+        LOG.warn(
+            "The cached rocksdbjni library {} is not the jar's ({}); replacing it with the jar's"
+                + " copy",
+            lib,
+            mismatch);
+      }
+      extract(resource, dir, lib, id);
     }
     RocksDB.loadLibrary(List.of(dir.toString()));
     return dir;
+  }
+
+  /**
+   * The library's CRC-32 and size from the jar's central directory, read without inflating the
+   * entry; a library that is not in a jar (an exploded class path) is read once to compute them.
+   */
+  static Identity identity(URL resource) throws IOException {
+    URLConnection connection = resource.openConnection();
+    if (connection instanceof JarURLConnection jar) {
+      jar.setUseCaches(false); // a JarFile of our own, closed here, not one kept for the JVM's life
+      try (java.util.jar.JarFile file = jar.getJarFile()) {
+        JarEntry entry = file.getJarEntry(jar.getEntryName());
+        if (entry != null && entry.getCrc() >= 0 && entry.getSize() >= 0) {
+          return new Identity(entry.getCrc(), entry.getSize());
+        }
+      }
+    }
+    try (InputStream in = resource.openStream()) {
+      return crcOf(in, null);
+    }
   }
 
   /**
@@ -118,7 +177,7 @@ final class NativeLibrary {
   }
 
   /** The cache directory, created 0700 where missing and checked for ownership and mode. */
-  static Path directory(URL resource, String sha) throws IOException {
+  static Path directory(URL resource, Identity id) throws IOException {
     String configured = System.getProperty(DIR_PROPERTY);
     if (configured == null || configured.isBlank()) {
       configured = System.getenv(DIR_ENV);
@@ -132,7 +191,7 @@ final class NativeLibrary {
           xdg != null && !xdg.isBlank()
               ? Path.of(xdg)
               : Path.of(System.getProperty("user.home"), ".cache");
-      dir = base.resolve("cairn").resolve("rocksdbjni-" + version(resource) + sha.substring(0, 16));
+      dir = base.resolve("cairn").resolve("rocksdbjni-" + version(resource) + id.hex());
     }
     createPrivate(dir);
     checkPrivate(dir);
@@ -165,49 +224,80 @@ final class NativeLibrary {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new IOException(dir + " is not a directory (or is a symbolic link)");
     }
+    String problem = notPrivate(dir);
+    if (problem != null) {
+      throw new IOException(problem);
+    }
+  }
+
+  /** Why {@code path} could be replaced by someone else, or null when only this user can. */
+  private static String notPrivate(Path path) throws IOException {
     PosixFileAttributes attrs;
     try {
-      attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      attrs = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (UnsupportedOperationException e) {
-      return; // not POSIX: nothing to check
+      return null; // not POSIX: nothing to check
     }
     String me = System.getProperty("user.name");
     if (!attrs.owner().getName().equals(me)) {
-      throw new IOException(dir + " is owned by " + attrs.owner().getName() + ", not " + me);
+      return path + " is owned by " + attrs.owner().getName() + ", not " + me;
     }
     Set<PosixFilePermission> p = attrs.permissions();
     if (p.contains(PosixFilePermission.GROUP_WRITE)
         || p.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new IOException(
-          dir + " is writable by group or others (" + PosixFilePermissions.toString(p) + ")");
+      return path + " is writable by group or others (" + PosixFilePermissions.toString(p) + ")";
     }
+    return null;
   }
 
-  private static boolean matches(Path lib, String sha) throws IOException {
+  /**
+   * Null when {@code lib} is a private regular file with the jar's size and CRC-32; otherwise what
+   * differs (absent, a link, not private, wrong size, wrong CRC-32).
+   */
+  static String mismatch(Path lib, Identity id) throws IOException {
+    if (!Files.exists(lib, LinkOption.NOFOLLOW_LINKS)) {
+      return "absent";
+    }
     if (!Files.isRegularFile(lib, LinkOption.NOFOLLOW_LINKS)) {
-      return false;
+      return "not a regular file (or a symbolic link)";
     }
+    String problem = notPrivate(lib);
+    if (problem != null) {
+      return problem;
+    }
+    long size = Files.size(lib);
+    if (size != id.size()) {
+      return "size " + size + " where the jar's library has " + id.size();
+    }
+    Identity found;
     try (InputStream in = Files.newInputStream(lib, LinkOption.NOFOLLOW_LINKS)) {
-      return sha.equals(sha256(in));
+      found = crcOf(in, null);
     }
+    if (found.size() != id.size() || found.crc() != id.crc()) {
+      return String.format(
+          "CRC-32 %08x (size %d) where the jar's library has %08x (size %d)",
+          found.crc(), found.size(), id.crc(), id.size());
+    }
+    return null;
   }
 
-  private static void extract(URL resource, Path dir, Path lib, String sha) throws IOException {
+  private static void extract(URL resource, Path dir, Path lib, Identity id) throws IOException {
     removeStaleTemps(dir);
     Path tmp = Files.createTempFile(dir, ".rocksdbjni-", ".tmp"); // 0600
     try {
-      String written;
+      Identity written;
+      INFLATIONS.incrementAndGet();
       try (InputStream in = resource.openStream();
           OutputStream out =
               Files.newOutputStream(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-        MessageDigest md = digest();
-        try (DigestInputStream din = new DigestInputStream(in, md)) {
-          din.transferTo(out);
-        }
-        written = HexFormat.of().formatHex(md.digest());
+        written = crcOf(in, out);
       }
-      if (!written.equals(sha)) {
-        throw new IOException("the library changed while being extracted");
+      if (!written.equals(id)) {
+        throw new IOException(
+            String.format(
+                "the library inflated from %s has CRC-32 %08x and size %d where the jar records"
+                    + " %08x and %d (a damaged jar, or it changed while being read)",
+                resource, written.crc(), written.size(), id.crc(), id.size()));
       }
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
@@ -236,20 +326,18 @@ final class NativeLibrary {
     }
   }
 
-  private static String sha256(InputStream in) throws IOException {
-    MessageDigest md = digest();
-    byte[] buf = new byte[1 << 16];
+  /** The CRC-32 and length of everything {@code in} yields, copied to {@code out} when not null. */
+  private static Identity crcOf(InputStream in, OutputStream out) throws IOException {
+    CRC32 crc = new CRC32();
+    byte[] buf = new byte[1 << 20];
+    long size = 0;
     for (int n; (n = in.read(buf)) > 0; ) {
-      md.update(buf, 0, n);
+      crc.update(buf, 0, n);
+      if (out != null) {
+        out.write(buf, 0, n);
+      }
+      size += n;
     }
-    return HexFormat.of().formatHex(md.digest());
-  }
-
-  private static MessageDigest digest() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JVM", e);
-    }
+    return new Identity(crc.getValue(), size);
   }
 }

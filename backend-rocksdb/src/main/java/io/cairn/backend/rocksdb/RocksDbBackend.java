@@ -196,6 +196,10 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
     }
   }
 
+  /** Numbered engine files; compiled once (the foreign-file check runs it on every file). */
+  private static final java.util.regex.Pattern NUMBERED_FILE =
+      java.util.regex.Pattern.compile("[0-9]+\\.(sst|log|blob)");
+
   /**
    * Whether {@code name} is a file RocksDB or this backend creates in the data directory (for
    * DataDirectory's foreign-file check): CURRENT, IDENTITY, LOCK, the info LOG and its old copies,
@@ -211,7 +215,7 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
         || name.startsWith("LOG.old.")
         || name.startsWith("MANIFEST-")
         || name.startsWith("OPTIONS-")
-        || name.matches("[0-9]+\\.(sst|log|blob)")
+        || NUMBERED_FILE.matcher(name).matches()
         || name.endsWith(".dbtmp")
         || name.equals(CORRUPTION_MARKER)
         || name.equals(Anchor.FILE)

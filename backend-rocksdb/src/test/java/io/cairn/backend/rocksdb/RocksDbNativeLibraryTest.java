@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.tck.crash.ChildJvm;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -31,6 +34,7 @@ class RocksDbNativeLibraryTest {
     public static void main(String[] args) throws Exception {
       try (StorageBackend be = Rocks.open(Path.of(args[0]))) {
         be.keyValue("k").put(Rocks.b("a"), Rocks.b("1"));
+        System.out.println("INFLATIONS " + NativeLibrary.inflations());
         System.out.println("READY");
         System.out.flush();
         Thread.sleep(600_000);
@@ -67,6 +71,8 @@ class RocksDbNativeLibraryTest {
     FileTime marked = Files.getLastModifiedTime(cache.resolve(lib));
     try (ChildJvm c = child(tmp, cache, work.resolve("db2"), null)) {
       c.awaitLine(l -> l.equals("READY"), STARTUP);
+      // issue 15: and the library is not inflated out of the jar either (it was, to hash it)
+      assertThat(c.output()).contains("INFLATIONS 0");
     }
     assertThat(Files.getLastModifiedTime(cache.resolve(lib))).isEqualTo(marked);
     assertThat(names(tmp)).noneMatch(n -> n.contains("rocksdb"));
@@ -84,6 +90,66 @@ class RocksDbNativeLibraryTest {
     }
     assertThat(Files.size(cache.resolve(lib))).isGreaterThan(1_000_000);
     assertThat(names(tmp)).noneMatch(n -> n.contains("rocksdb"));
+  }
+
+  /**
+   * Issue 15: the cached copy is checked against the CRC-32 and size the jar records (no longer a
+   * SHA-256 of an inflated copy at every start), so a copy damaged in place, with its size kept, is
+   * still found, named and replaced.
+   */
+  @Test
+  void aCachedCopyChangedInPlaceIsNamedAndReplaced() throws Exception {
+    Path tmp = Files.createDirectories(work.resolve("tmp"));
+    Path cache = work.resolve("cache");
+    try (ChildJvm c = child(tmp, cache, work.resolve("db0"), null)) {
+      c.awaitLine(l -> l.equals("READY"), STARTUP);
+      assertThat(c.output()).contains("INFLATIONS 1");
+    }
+    Path lib = cache.resolve(NativeLibrary.cachedFileName());
+    long size = Files.size(lib);
+    try (FileChannel ch =
+        FileChannel.open(lib, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, size / 2);
+      b.flip();
+      byte flipped = (byte) (b.get(0) ^ 0x5a);
+      ch.write(ByteBuffer.wrap(new byte[] {flipped}), size / 2);
+    }
+    NativeLibrary.Identity jar = NativeLibrary.identity(jarLibrary());
+    assertThat(NativeLibrary.mismatch(lib, jar)).startsWith("CRC-32");
+    try (ChildJvm c = child(tmp, cache, work.resolve("db1"), null)) {
+      c.awaitLine(l -> l.equals("READY"), STARTUP);
+      String out = String.join("\n", c.output());
+      assertThat(out).contains("The cached rocksdbjni library " + lib).contains("CRC-32");
+      assertThat(c.output()).contains("INFLATIONS 1");
+    }
+    assertThat(Files.size(lib)).isEqualTo(size);
+    assertThat(NativeLibrary.mismatch(lib, jar)).isNull();
+    assertThat(names(tmp)).noneMatch(n -> n.contains("rocksdb"));
+  }
+
+  /** Issue 15: a cache that cannot be made falls back to rocksdbjni's loader, named. */
+  @Test
+  void anUnusableCacheDirectoryFallsBackWithANamedWarning() throws Exception {
+    Path tmp = Files.createDirectories(work.resolve("tmp"));
+    Path notADir = Files.writeString(work.resolve("a-file"), "x");
+    Path cache = notADir.resolve("cache"); // cannot be created, even by root
+    try (ChildJvm c = child(tmp, cache, work.resolve("db"), null)) {
+      c.awaitLine(l -> l.equals("READY"), STARTUP);
+      String out = String.join("\n", c.output());
+      assertThat(out)
+          .contains("Could not load rocksdbjni's native library from Cairn's cache")
+          .contains(notADir.toString())
+          .contains(NativeLibrary.DIR_PROPERTY);
+    }
+  }
+
+  private static java.net.URL jarLibrary() {
+    java.net.URL url =
+        org.rocksdb.RocksDB.class.getResource(
+            "/" + org.rocksdb.util.Environment.getJniLibraryFileName("rocksdb"));
+    assertThat(url).as("rocksdbjni's library for this platform").isNotNull();
+    return url;
   }
 
   @Test

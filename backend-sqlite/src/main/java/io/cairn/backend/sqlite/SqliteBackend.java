@@ -150,7 +150,8 @@ final class SqliteBackend implements StorageBackend {
                 ctx.name(),
                 db,
                 () -> SqliteDatabase.open(db, settings, ctx.durability(), false),
-                ctx.events())
+                ctx.events(),
+                BackgroundCheck.START_DELAY)
             : null;
     this.sweeper =
         ExpirySweeper.start(
@@ -360,16 +361,46 @@ final class SqliteBackend implements StorageBackend {
         + " damage), set on-wal-loss = accept for one open";
   }
 
-  private static int deleteOrphanChunks(Conn c, Set<Long> active) throws SQLException {
-    String keep =
-        active.isEmpty()
-            ? ""
-            : " AND save_id NOT IN ("
-                + active.stream().map(String::valueOf).collect(Collectors.joining(","))
-                + ")";
-    try (Statement st = c.jdbc().createStatement()) {
-      return st.executeUpdate(
-          "DELETE FROM snapshot_chunk WHERE save_id NOT IN (SELECT save_id FROM snapshot)" + keep);
+  /**
+   * The next save id above {@code ?} that has chunks: one seek in the chunk table's primary-key
+   * index. Issue 15: the cleanup below used to be one {@code DELETE ... WHERE save_id NOT IN
+   * (...)}, which SQLite runs as a scan of the whole chunk table, so open time grew with the bytes
+   * of every stored snapshot.
+   */
+  static final String NEXT_CHUNK_SAVE_ID =
+      "SELECT save_id FROM snapshot_chunk WHERE save_id > ? ORDER BY save_id LIMIT 1";
+
+  /**
+   * Deletes the chunks of saves that have no snapshot row (interrupted saves) and are not {@code
+   * active}. Reads the snapshot rows (one per retained snapshot) and one index seek per distinct
+   * save id among the chunks, never the chunks themselves: constant in the snapshots' size.
+   */
+  static int deleteOrphanChunks(Conn c, Set<Long> active) throws SQLException {
+    Set<Long> live = new java.util.HashSet<>(active);
+    try (Statement st = c.jdbc().createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT save_id FROM snapshot")) {
+      while (rs.next()) {
+        live.add(rs.getLong(1));
+      }
+    }
+    int deleted = 0;
+    try (java.sql.PreparedStatement next = c.jdbc().prepareStatement(NEXT_CHUNK_SAVE_ID);
+        java.sql.PreparedStatement delete =
+            c.jdbc().prepareStatement(SqliteSnapshotStore.DELETE_CHUNKS)) {
+      long after = Long.MIN_VALUE;
+      while (true) {
+        next.setLong(1, after);
+        try (java.sql.ResultSet rs = next.executeQuery()) {
+          if (!rs.next()) {
+            return deleted;
+          }
+          after = rs.getLong(1);
+        }
+        if (!live.contains(after)) {
+          delete.setLong(1, after);
+          deleted += delete.executeUpdate();
+        }
+      }
     }
   }
 

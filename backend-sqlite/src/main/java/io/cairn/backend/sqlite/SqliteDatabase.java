@@ -131,7 +131,7 @@ import org.sqlite.SQLiteOpenMode;
  *      skip quick_check here, so open reads a constant number of pages whatever the size: a
  *      damaged page deep in the file is then found by a read touching it (StoreCorruptedException
  *      naming the store), by verify() (integrity_check and the row checksums) and, with
- *      background, by BackgroundCheck: quick_check on a daemon thread after open, whose finding
+ *      background, by BackgroundCheck: quick_check on a daemon thread from 1 s after open, whose finding
  *      makes health() unhealthy, emits a corruption event and is logged, naming the file and
  *      'cairn verify'. It never quarantines: the backend is already open and serving;
  *   6. delete snapshot chunks that belong to no snapshot (interrupted saves);

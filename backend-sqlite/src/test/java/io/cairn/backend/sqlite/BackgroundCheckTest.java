@@ -121,4 +121,22 @@ class BackgroundCheckTest {
     assertThat(check.problem()).isNull();
     assertThat(corruptionEvents).isEmpty();
   }
+
+  /**
+   * Issue 15: the check starts {@link BackgroundCheck#START_DELAY} after open, so a backend closed
+   * sooner (a CLI command, a test, a service that fails to start) never opens the check's
+   * connection nor reads pages for it; one that stays open is still checked (the tests above).
+   */
+  @Test
+  void closeWithinTheStartDelayOpensNoConnection() throws Exception {
+    populate();
+    SqliteBackend be = open("");
+    BackgroundCheck check = be.backgroundCheck();
+    Thread.sleep(200);
+    be.close();
+    assertThat(check.await(0)).isTrue();
+    assertThat(check.opened()).isFalse();
+    assertThat(check.finished()).isFalse();
+    assertThat(corruptionEvents).isEmpty();
+  }
 }

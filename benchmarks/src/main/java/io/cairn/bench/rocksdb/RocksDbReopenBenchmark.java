@@ -38,7 +38,15 @@ import org.rocksdb.WriteOptions;
  * <p>The data is built once per parameter pair in {@code <-Dcairn.bench.dir or the temp
  * directory>/cairn-reopen/<impl>-<entries>-v2} and kept for later runs (a 10M build takes minutes;
  * its duration is printed); a {@code .built} file beside it marks a finished build, so an
- * interrupted one is rebuilt. Delete the directory to rebuild.
+ * interrupted one is rebuilt. Delete the directory to rebuild. Each trial runs in a fresh JVM (one
+ * fork per parameter pair); the warm-up shots absorb the per-JVM first open (native library, class
+ * loading), so the measured shots are the open a running service pays for each backend it opens.
+ *
+ * <pre>
+ * flock /tmp/bench.lock java -Dcairn.bench.dir=/work/reopen-data -jar benchmarks/target/benchmarks.jar \
+ *     'io.cairn.bench.rocksdb.RocksDbReopenBenchmark' -p entries=100000,1000000,10000000 -f 1 \
+ *     -rf json -rff rocksdb-reopen.json
+ * </pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -61,7 +69,11 @@ public class RocksDbReopenBenchmark {
 
   @Setup(Level.Trial)
   public void build() throws IOException {
-    Path root = RawRocks.benchRoot().resolve("cairn-reopen");
+    // Not RawRocks.benchRoot() (the same directory): loading RawRocks loads rocksdbjni's library
+    // by rocksdbjni's own loader, which would spare the CAIRN trials' first shot Cairn's loader.
+    Path root =
+        Path.of(System.getProperty("cairn.bench.dir", System.getProperty("java.io.tmpdir")))
+            .resolve("cairn-reopen");
     Files.createDirectories(root);
     // "-v2": values distinct per entry (v1 used one value for all, which LZ4 shrank to a tenth)
     String name = impl.name().toLowerCase(java.util.Locale.ROOT) + "-" + entries + "-v2";
