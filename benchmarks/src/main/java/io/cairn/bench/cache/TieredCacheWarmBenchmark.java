@@ -96,9 +96,25 @@ public class TieredCacheWarmBenchmark {
     io.cairn.bench.BenchFiles.deleteTree(dir);
   }
 
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean)
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+  /**
+   * Prints the process CPU time of each warming (all threads: the scan thread, the filling thread,
+   * GC, JIT) beside JMH's wall time: on the shared machine the wall time measures the load as much
+   * as the code, the CPU time does not.
+   */
   @Benchmark
   public long warmFromL2() {
+    long cpu = OS.getProcessCpuTime();
+    long wall = System.nanoTime();
     long copied = cache.warmFromL2(entries, Progress.NONE);
+    System.out.printf(
+        " [warm %s: wall %d ms, process CPU %d ms] ",
+        backend,
+        (System.nanoTime() - wall) / 1_000_000,
+        (OS.getProcessCpuTime() - cpu) / 1_000_000);
     if (copied != entries) {
       throw new IllegalStateException("warmed " + copied + " of " + entries);
     }

@@ -48,6 +48,8 @@ final class L1Tier<K, V> {
   private final Map<K, String[]> tags = new ConcurrentHashMap<>();
   private final LongAdder evictions = new LongAdder();
   private final Consumer<K> onEviction;
+  // L1's copy of a key without side effects, for L1Deadlines (a field: not a lambda per store)
+  private final java.util.function.Function<K, Object> quietly;
   private volatile boolean closed;
 
   /**
@@ -62,6 +64,7 @@ final class L1Tier<K, V> {
     this.onEviction = onEviction;
     this.weighed = settings.l1MaxWeight() > 0;
     this.cache = build(settings);
+    this.quietly = k -> cache.policy().getIfPresentQuietly(k);
     // last, so that nothing can fail after the refresher was acquired; close() releases it
     this.coarseClock =
         settings.l1CoarseClock() && CoarseClock.mirrors(clock) ? CoarseClock.acquire() : null;
@@ -205,8 +208,7 @@ final class L1Tier<K, V> {
   /** Records the expiry of a copy just stored (after it became visible). 0: none. */
   private void expires(K key, V value, long expiresAt) {
     if (expiresAt != 0) {
-      deadlines.add(
-          key, value, expiresAt, cache.estimatedSize(), k -> cache.policy().getIfPresentQuietly(k));
+      deadlines.add(key, value, expiresAt, cache.estimatedSize(), quietly);
       if (sweeper != null) {
         sweeper.wake(expiresAt);
       }

@@ -3,6 +3,7 @@ package io.cairn.cache;
 import io.cairn.persistence.ClosedException;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.ConfigProblem;
+import io.cairn.persistence.Entry;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
@@ -745,10 +746,19 @@ public final class TieredCache<K, V> implements AutoCloseable {
   }
 
   /**
-   * Copies up to {@code max} live entries of the top persistent tier (in key order, streamed: at
-   * most one entry is held at a time beside L1) into L1, reporting phase {@code "warm-from-l2"}
-   * (total: the store's approximate count); use after a restart to avoid a cold L1. Values rejected
-   * by the validator are dropped. Returns how many were copied.
+   * Copies up to {@code max} live entries of the top persistent tier (in key order) into L1,
+   * reporting phase {@code "warm-from-l2"} (total: the store's approximate count); use after a
+   * restart to avoid a cold L1. Values rejected by the validator are dropped. Returns how many were
+   * copied.
+   *
+   * <p>The tier is read on a thread of its own ({@code cairn-cache-warm-<name>}) while this thread
+   * decodes the entries and fills L1: the scan (SQLite's row reads and checksums, RocksDB's
+   * iterator) and the fill (decoding, Caffeine) each took about half of warming's CPU, so on a
+   * machine with a core to spare the wall time is about the larger half (the CPU time is the same,
+   * plus the hand-over). At most {@value #WARM_QUEUE} batches of {@value #WARM_BATCH} entries wait
+   * between the two (nothing else is held). If the scan fails, the tier is marked failed as by any
+   * read and warming returns what it copied; an exception on this thread (a validator's) stops the
+   * scan and is rethrown.
    */
   public long warmFromL2(int max, Progress progress) {
     Objects.requireNonNull(progress, "progress");
@@ -762,33 +772,171 @@ public final class TieredCache<K, V> implements AutoCloseable {
     // warming 1,000,000 entries in a profile), so it is skipped when nobody listens
     long total = progress == Progress.NONE ? max : Math.min(max, top.approximateCount());
     long[] counts = {0, 0}; // scanned, copied
-    top.scan(
-        max,
-        e -> {
+    WarmScan scan = new WarmScan(top, max);
+    Thread scanner = new Thread(scan, "cairn-cache-warm-" + settings.name());
+    scanner.setDaemon(true);
+    scanner.start();
+    try {
+      for (List<Entry> batch; !(batch = scan.take()).isEmpty(); ) {
+        for (Entry e : batch) {
           counts[0]++;
-          StoredValue sv = top.liveValue(e);
-          if (sv != null) {
-            K key = keys.decode(e.key());
-            int s = WriteSequence.stripe(key);
-            V v = decodeOrDrop(key, e.key(), sv.value(), s, before[s]);
-            if (v != null) {
-              if (validator == null || validator.isValid(key, v)) {
-                if (l1.fill(
-                    key, v, sv.value().length, e.expiresAtMillis(), sv.tags(), seq, s, before[s])) {
-                  counts[1]++;
-                }
-              } else {
-                metrics.rejected.increment();
-                dropIfCurrent(key, e.key(), s, before[s]);
-              }
-            }
-          }
+          warmOne(top, e, before, counts);
           if (counts[0] % 256 == 0) {
             progress.report("warm-from-l2", counts[0], Math.max(total, counts[0]));
           }
-        });
+        }
+      }
+    } finally {
+      scan.stop();
+      joinQuietly(scanner);
+    }
+    scan.rethrow();
     progress.report("warm-from-l2", counts[0], counts[0]);
     return counts[1];
+  }
+
+  private void warmOne(StoreTier top, Entry e, long[] before, long[] counts) {
+    StoredValue sv = top.liveValue(e);
+    if (sv == null) {
+      return;
+    }
+    K key = keys.decode(e.key());
+    int s = WriteSequence.stripe(key);
+    V v = decodeOrDrop(key, e.key(), sv.value(), s, before[s]);
+    if (v == null) {
+      return;
+    }
+    if (validator == null || validator.isValid(key, v)) {
+      if (l1.fill(key, v, sv.value().length, e.expiresAtMillis(), sv.tags(), seq, s, before[s])) {
+        counts[1]++;
+      }
+    } else {
+      metrics.rejected.increment();
+      dropIfCurrent(key, e.key(), s, before[s]);
+    }
+  }
+
+  private static void joinQuietly(Thread t) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // the scanner stops on its own (stop() was called): wait for it
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Entries handed from the warming scan to the filling thread per batch. */
+  static final int WARM_BATCH = 256;
+
+  /** Batches that may wait between the warming scan and the filling thread. */
+  static final int WARM_QUEUE = 4;
+
+  /**
+   * The scanning half of {@link #warmFromL2}: streams the tier into batches on a queue of {@value
+   * #WARM_QUEUE}, ended by an empty batch. Stops (closing the tier's iterator) when {@link #stop}
+   * is called.
+   */
+  private static final class WarmScan implements Runnable {
+    private static final List<Entry> END = List.of();
+
+    /** Thrown inside the scan's sink to end the scan early (closes the iterator). */
+    private static final class Stopped extends RuntimeException {
+      Stopped() {
+        super(null, null, false, false);
+      }
+    }
+
+    private final StoreTier tier;
+    private final long max;
+    private final java.util.concurrent.ArrayBlockingQueue<List<Entry>> queue =
+        new java.util.concurrent.ArrayBlockingQueue<>(WARM_QUEUE);
+    private volatile boolean stopped;
+    private volatile Throwable failure;
+
+    WarmScan(StoreTier tier, long max) {
+      this.tier = tier;
+      this.max = max;
+    }
+
+    @Override
+    public void run() {
+      List<List<Entry>> batch = new ArrayList<>(1);
+      batch.add(new ArrayList<>(WARM_BATCH));
+      try {
+        tier.scan(
+            max,
+            e -> {
+              List<Entry> b = batch.get(0);
+              b.add(e);
+              if (b.size() == WARM_BATCH) {
+                hand(b);
+                batch.set(0, new ArrayList<>(WARM_BATCH));
+              }
+            });
+        if (!batch.get(0).isEmpty()) {
+          hand(batch.get(0));
+        }
+      } catch (Stopped e) {
+        // the filling thread is gone: nothing to hand over
+      } catch (RuntimeException | Error e) {
+        failure = e;
+      } finally {
+        if (!stopped) {
+          try {
+            hand(END);
+          } catch (Stopped e) {
+            // stopped meanwhile
+          }
+        }
+      }
+    }
+
+    private void hand(List<Entry> b) {
+      if (stopped) {
+        throw new Stopped();
+      }
+      try {
+        while (!queue.offer(b, 50, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          if (stopped) {
+            throw new Stopped();
+          }
+        }
+      } catch (InterruptedException e) {
+        throw new Stopped();
+      }
+    }
+
+    /** The next batch; empty when the scan has ended. */
+    List<Entry> take() {
+      try {
+        return queue.take();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PersistenceException(
+            "warmFromL2 interrupted while waiting for the scan of tier '" + tier.name() + "'", e);
+      }
+    }
+
+    void stop() {
+      stopped = true;
+      queue.clear(); // frees the scanner if it waits to hand a batch over
+    }
+
+    void rethrow() {
+      Throwable t = failure;
+      if (t instanceof RuntimeException re) {
+        throw re;
+      }
+      if (t instanceof Error err) {
+        throw err;
+      }
+    }
   }
 
   /**

@@ -211,6 +211,7 @@ class TierBoundTest {
     {
       AtomicInteger next = new AtomicInteger();
       long[] maxSeen = {0};
+      String[] maxListing = {""};
       ExecutorService pool = Executors.newFixedThreadPool(5);
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
@@ -231,7 +232,10 @@ class TierBoundTest {
               () -> {
                 while (next.get() < writes) {
                   long now = sizeOnDiskQuietly(dir);
-                  maxSeen[0] = Math.max(maxSeen[0], now);
+                  if (now > maxSeen[0]) {
+                    maxSeen[0] = now;
+                    maxListing[0] = listingQuietly(dir);
+                  }
                   Thread.sleep(20);
                 }
                 return null;
@@ -247,7 +251,7 @@ class TierBoundTest {
       long disk = sizeOnDisk(dir);
       log.info(
           "{} {}: {} writes; stored {} entries, {} data bytes; budget {}; on disk now {} bytes"
-              + " (backend reports {}), largest sample during the storm {}; {} compactions, {}"
+              + " (backend reports {}), largest sample during the storm {} ({}); {} compactions, {}"
               + " evictions",
           type,
           bound,
@@ -258,6 +262,7 @@ class TierBoundTest {
           disk,
           r.backend("b").stats().diskBytes(),
           maxSeen[0],
+          maxListing[0],
           tier.compactions(),
           ts.evictions());
       assertThat(ts.entries()).as("index count matches the store").isEqualTo(actual[0]);
@@ -274,9 +279,12 @@ class TierBoundTest {
         assertThat(disk)
             .as("files on disk at the end: %s", listing(dir))
             .isLessThanOrEqualTo(maxBytes * 11 / 10);
-        // Not asserted (reported in benchmarks/RESULTS-cache-tiers.md): the largest sample during
-        // the storm. On SQLite it exceeded the bound (about 1.4x, the WAL grown while the
-        // compaction's incremental vacuum ran); on RocksDB it stayed within it.
+        // The largest sample during the storm (every 20 ms, the whole directory) within the same
+        // tolerance: SQLite passed it (1.4-1.8x) while a compaction's incremental vacuum grew the
+        // WAL, before the tier stopped compacting an engine that reuses its free pages.
+        assertThat(maxSeen[0])
+            .as("largest size on disk sampled during the storm: %s", maxListing[0])
+            .isLessThanOrEqualTo(maxBytes * 11 / 10);
         assertThat(actual[1]).as("data the tier still holds").isGreaterThan(maxBytes / 10);
       } else {
         assertThat(actual[0]).isBetween(20_000L * 9 / 10, 20_000L * 11 / 10);
@@ -290,6 +298,14 @@ class TierBoundTest {
           .filter(Files::isRegularFile)
           .map(f -> p.relativize(f) + "=" + f.toFile().length())
           .collect(java.util.stream.Collectors.joining(", "));
+    }
+  }
+
+  private static String listingQuietly(Path p) {
+    try {
+      return listing(p);
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "(a file vanished during the walk)";
     }
   }
 
