@@ -20,7 +20,8 @@ import java.util.Set;
  *   password-file = ""           # key-source = password: a file whose first line is the password
  *   password-env = "CAIRN_PASSWORD"
  *   kms-uri = ""                 # key-source = kms: e.g. aws-kms://arn:aws:kms:...
- *   algorithm = xchacha20-poly1305  # for new keys: xchacha20-poly1305 | xaes-256-gcm | aes-256-gcm
+ *   algorithm = aes-256-gcm      # for new keys: aes-256-gcm | xchacha20-poly1305 | xaes-256-gcm
+ *   message-limit = 4294967296   # per AES-256-GCM key and backend; only lower is allowed
  * }
  * </pre>
  *
@@ -35,14 +36,25 @@ public final class EncryptionSettings {
           "password-file",
           "password-env",
           "kms-uri",
-          "algorithm");
+          "algorithm",
+          "message-limit");
 
   private final KeySource source;
   private final Algorithm algorithm;
+  private final long messageLimit;
 
-  private EncryptionSettings(KeySource source, Algorithm algorithm) {
+  private EncryptionSettings(KeySource source, Algorithm algorithm, long messageLimit) {
     this.source = source;
     this.algorithm = algorithm;
+    this.messageLimit = messageLimit;
+  }
+
+  /**
+   * The most messages one AES-256-GCM key may seal in this backend ({@code message-limit}): 2^32
+   * unless configured lower (never higher: beyond it a random 96-bit nonce may repeat).
+   */
+  public long messageLimit() {
+    return messageLimit;
   }
 
   public KeySource source() {
@@ -67,6 +79,7 @@ public final class EncryptionSettings {
     s.rejectUnknownKeys(KEYS, "encryption");
     String kind = s.string("key-source", "");
     Algorithm algorithm = algorithm(s);
+    long messageLimit = messageLimit(s);
     KeySource source =
         switch (kind) {
           case "keyset-file" -> KeySources.keysetFile(required(s, "keyset-file"));
@@ -83,7 +96,7 @@ public final class EncryptionSettings {
         };
     return s.problems().size() > before || source == null
         ? Optional.empty()
-        : Optional.of(new EncryptionSettings(source, algorithm));
+        : Optional.of(new EncryptionSettings(source, algorithm, messageLimit));
   }
 
   private static Algorithm algorithm(Settings s) {
@@ -94,8 +107,26 @@ public final class EncryptionSettings {
       }
     }
     s.problem(
-        "algorithm", "one of xchacha20-poly1305, xaes-256-gcm, aes-256-gcm", "'" + name + "'");
+        "algorithm", "one of aes-256-gcm, xchacha20-poly1305, xaes-256-gcm", "'" + name + "'");
     return Algorithm.DEFAULT;
+  }
+
+  private static long messageLimit(Settings s) {
+    if (!s.config().hasPath("message-limit")) {
+      return TinkEncryption.MAX_MESSAGES;
+    }
+    String expected = "a whole number from 2 to 4294967296 (2^32; it can only be lowered)";
+    try {
+      long limit = s.config().getLong("message-limit");
+      if (limit >= 2 && limit <= TinkEncryption.MAX_MESSAGES) {
+        return limit;
+      }
+      s.problem("message-limit", expected, Long.toString(limit));
+    } catch (com.typesafe.config.ConfigException e) {
+      s.problem(
+          "message-limit", expected, "'" + s.config().getValue("message-limit").unwrapped() + "'");
+    }
+    return TinkEncryption.MAX_MESSAGES;
   }
 
   /** Keys other than key-source may be left out; a present key must still be a string. */

@@ -10,7 +10,7 @@ import java.security.MessageDigest;
  * associated data names the backend, so one backend's record does not pass for another's.
  */
 public final class KeyCheck {
-  private static final byte[] CONSTANT =
+  static final byte[] CONSTANT =
       "cairn key check record, version 1".getBytes(StandardCharsets.US_ASCII);
 
   private KeyCheck() {}
@@ -18,6 +18,28 @@ public final class KeyCheck {
   /** A new record sealed with the primary key. */
   public static byte[] create(TinkEncryption encryption, String backend) {
     return encryption.seal(CONSTANT, associatedData(backend));
+  }
+
+  /**
+   * The constant sealed under the primary key as a backend with {@code record} uses it (derived
+   * AES-256-GCM keys), not counted: the record counts it already. For a new record.
+   */
+  static byte[] createFor(TinkEncryption encryption, KeyCheckRecord record, String backend) {
+    try {
+      com.google.crypto.tink.Aead aead =
+          DerivedKeys.forBackend(encryption.keyset(), record)
+              .getPrimitive(
+                  com.google.crypto.tink.RegistryConfiguration.get(),
+                  com.google.crypto.tink.Aead.class);
+      return aead.encrypt(CONSTANT, associatedData(backend));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(
+          "Cannot seal backend '"
+              + backend
+              + "''s key check record: "
+              + e.getClass().getSimpleName(),
+          e);
+    }
   }
 
   /**
@@ -48,7 +70,7 @@ public final class KeyCheck {
     }
   }
 
-  private static byte[] associatedData(String backend) {
+  static byte[] associatedData(String backend) {
     return ("cairn/key-check/" + backend).getBytes(StandardCharsets.UTF_8);
   }
 }

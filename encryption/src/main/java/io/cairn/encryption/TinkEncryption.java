@@ -4,6 +4,7 @@ import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.KeyStatus;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.aead.AesGcmKey;
 import io.cairn.persistence.spi.Encryption;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -22,33 +23,72 @@ import javax.crypto.spec.SecretKeySpec;
  * not stored: bytes moved to another store, key or offset carry different associated data there and
  * fail to open.
  *
- * <p>Thread-safe; the primitive is immutable. Neither {@link #toString()} nor any exception shows
- * key material, plaintext or ciphertext.
+ * <p><b>AES-256-GCM keys are per backend and counted.</b> Its 96-bit random nonces allow 2<sup>
+ * 32</sup> messages per key (NIST SP 800-38D, 8.3). So that the count is exact although one keyset
+ * may serve many backends, a backend's registry {@linkplain #attach attaches} the encryption to the
+ * backend's key check record ({@link KeyCheckRecord}): every AES-256-GCM key of the keyset is then
+ * used as HKDF-SHA256(key, the backend's random salt, {@value #DERIVE_LABEL} + key id), a Tink
+ * {@code AesGcmKey} with the same id and parameters, so two backends never share an AES key; and
+ * every message sealed under it is counted in blocks reserved durably in that record before they
+ * are used ({@link MessageBudget}), refused at the limit. Until it is attached, an encryption whose
+ * primary is AES-256-GCM refuses to seal. XChaCha20-Poly1305 and XAES-256-GCM keys (192-bit nonces)
+ * are used as they are and not counted.
+ *
+ * <p>Thread-safe. Neither {@link #toString()} nor any exception shows key material, plaintext or
+ * ciphertext.
  */
 public final class TinkEncryption implements Encryption {
   /** Tink's output prefix: one version byte and a 4-byte key id. */
   static final int PREFIX_SIZE = 5;
 
+  /** HKDF info of a backend's AES-256-GCM key: this label, then the 4-byte key id. */
+  static final String DERIVE_LABEL = "cairn backend aes-256-gcm key v1 ";
+
+  /** The most messages one AES-256-GCM key may seal in one backend: 2^32. */
+  public static final long MAX_MESSAGES = 1L << 32;
+
   private static final byte TINK_PREFIX = 0x01;
 
   private final KeysetHandle keyset;
-  private final Aead aead;
   private final long primaryKeyId;
+  private final boolean primaryCounted;
+  private final long messageLimit;
+  // the keyset's primitive until attach(); then the backend's (derived AES keys)
+  private volatile Aead aead;
+  private volatile MessageBudget.Backend attached;
+  // the primary's budget once attached, when the primary is AES-256-GCM; read on every seal
+  private volatile MessageBudget primaryBudget;
 
-  private TinkEncryption(KeysetHandle keyset, Aead aead) {
+  private TinkEncryption(KeysetHandle keyset, Aead aead, long messageLimit) {
     this.keyset = keyset;
     this.aead = aead;
     this.primaryKeyId = Integer.toUnsignedLong(keyset.getPrimary().getId());
+    this.primaryCounted = keyset.getPrimary().getKey() instanceof AesGcmKey;
+    this.messageLimit = messageLimit;
   }
 
   /**
    * @throws IllegalArgumentException when the keyset holds no usable AEAD primary key
    */
   public static TinkEncryption of(KeysetHandle keyset) {
+    return of(keyset, MAX_MESSAGES);
+  }
+
+  /**
+   * With a lower per-key message limit for AES-256-GCM keys ({@code encryption.message-limit}).
+   *
+   * @throws IllegalArgumentException when the keyset holds no usable AEAD primary key, or the limit
+   *     is not in 2..2^32
+   */
+  public static TinkEncryption of(KeysetHandle keyset, long messageLimit) {
+    if (messageLimit < 2 || messageLimit > MAX_MESSAGES) {
+      throw new IllegalArgumentException(
+          "The message limit must be between 2 and 2^32 (" + MAX_MESSAGES + "): " + messageLimit);
+    }
     try {
       Keysets.registerTink();
       return new TinkEncryption(
-          keyset, keyset.getPrimitive(RegistryConfiguration.get(), Aead.class));
+          keyset, keyset.getPrimitive(RegistryConfiguration.get(), Aead.class), messageLimit);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "The keyset cannot encrypt: it needs an enabled AEAD primary key ("
@@ -56,6 +96,18 @@ public final class TinkEncryption implements Encryption {
               + ")",
           e);
     }
+  }
+
+  /**
+   * An encryption attached to a record kept in this process's memory (a fresh salt; AES-256-GCM
+   * messages counted there), for sealing outside a registry's backend: tools, tests, benchmarks.
+   * What it seals under AES-256-GCM keys opens only through this instance (its derived keys die
+   * with it).
+   */
+  public static TinkEncryption standalone(KeysetHandle keyset) {
+    TinkEncryption e = of(keyset);
+    new TinkEncryptionProvider().attach("standalone", e, new MemoryKeyCheck());
+    return e;
   }
 
   /** The keyset's primary key id (unsigned 32-bit), which seals new data. */
@@ -68,9 +120,65 @@ public final class TinkEncryption implements Encryption {
     return keyset;
   }
 
+  long messageLimit() {
+    return messageLimit;
+  }
+
+  boolean isAttached() {
+    return attached != null;
+  }
+
+  MessageBudget.Backend attachment() {
+    return attached;
+  }
+
+  /**
+   * Uses the backend's keys from now on: AES-256-GCM keys derived with {@code record}'s salt (those
+   * it lists as not derived as they are), counted against {@code record}'s counts in {@code store}.
+   * Called by {@link TinkEncryptionProvider#attach}, once per open.
+   */
+  synchronized void attach(
+      String backend, KeyCheckRecord record, io.cairn.persistence.spi.KeyCheckStore store) {
+    if (attached != null) {
+      throw new IllegalStateException(
+          "This encryption is already attached to backend '" + attached.name() + "'");
+    }
+    Aead backendAead;
+    try {
+      backendAead =
+          DerivedKeys.forBackend(keyset, record)
+              .getPrimitive(RegistryConfiguration.get(), Aead.class);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(
+          "Cannot build backend '" + backend + "''s keys: " + e.getClass().getSimpleName(), e);
+    }
+    MessageBudget.Backend b = new MessageBudget.Backend(backend, store, messageLimit);
+    this.aead = backendAead;
+    this.attached = b;
+    if (primaryCounted) {
+      this.primaryBudget = b.budget(primaryKeyId, record);
+    }
+  }
+
+  /** Seals without counting: the check constant of a new record, whose count is in it already. */
+  byte[] sealUncounted(byte[] plaintext, byte[] associatedData) {
+    try {
+      return aead.encrypt(plaintext, associatedData);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(
+          "Encryption with key " + primaryKeyId() + " failed: " + e.getClass().getSimpleName(), e);
+    }
+  }
+
   /** Seals {@code plaintext} bound to {@code associatedData} with the primary key. */
   @Override
   public byte[] seal(byte[] plaintext, byte[] associatedData) {
+    MessageBudget budget = primaryBudget;
+    if (budget != null) {
+      budget.take(); // throws at the limit, naming the key and what to run
+    } else if (primaryCounted) {
+      throw notAttached();
+    }
     try {
       return aead.encrypt(plaintext, associatedData);
     } catch (GeneralSecurityException e) {
@@ -180,6 +288,28 @@ public final class TinkEncryption implements Encryption {
             + ", which is not in the keyset (its keys: "
             + Arrays.toString(Keysets.keyIds(keyset))
             + "): is this the right keyset?");
+  }
+
+  @Override
+  public Optional<String> warning() {
+    MessageBudget budget = primaryBudget;
+    return budget == null ? Optional.empty() : budget.warning();
+  }
+
+  @Override
+  public long primaryKeyMessages() {
+    MessageBudget budget = primaryBudget;
+    return budget == null ? -1 : budget.counted();
+  }
+
+  private IllegalStateException notAttached() {
+    return new IllegalStateException(
+        "Key "
+            + primaryKeyId
+            + " is an AES-256-GCM key: it seals only in a backend whose registry attached this"
+            + " encryption to the backend's key check record (configure the backend's encryption"
+            + " section), where its messages are counted against the 2^32 limit. For a hook made"
+            + " by hand, use a key type without that limit (Algorithm.XCHACHA20_POLY1305).");
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.aead.AesGcmKey;
 import com.google.crypto.tink.aead.XChaCha20Poly1305Key;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -95,31 +96,39 @@ class EncryptedBackendTest {
   }
 
   /**
-   * The default key type changed from XAES-256-GCM to XChaCha20-Poly1305: a keyset made before
-   * still opens its data, rotating adds a key of the new default, and the rekey leaves everything
-   * readable with the old key revoked.
+   * The default key type changed from XAES-256-GCM to XChaCha20-Poly1305, then to AES-256-GCM
+   * (derived per backend, counted): keysets made under both older defaults still open their data,
+   * rotating adds a key of the new default, and the rekey leaves everything readable with the old
+   * keys revoked.
    */
   @ParameterizedTest
   @ValueSource(strings = {"sqlite", "rocksdb"})
   void dataUnderTheOldDefaultKeyTypeOpensAndRekeyMovesItToTheNewDefault(String type)
       throws IOException {
-    assertThat(Keysets.generate().getPrimary().getKey()).isInstanceOf(XChaCha20Poly1305Key.class);
+    assertThat(Keysets.generate().getPrimary().getKey()).isInstanceOf(AesGcmKey.class);
     KeySource source = KeySources.keysetFile(keysetFile());
-    KeysetHandle old = Keysets.generate(Algorithm.XAES_256_GCM);
+    KeysetHandle older = Keysets.generate(Algorithm.XAES_256_GCM);
+    long olderKey = storeAndWrite(source, older, type, "older", 20);
+    KeysetHandle old = Keysets.rotate(older, Algorithm.XCHACHA20_POLY1305);
+    assertThat(old.getPrimary().getKey()).isInstanceOf(XChaCha20Poly1305Key.class);
     long oldKey = storeAndWrite(source, old, type, "old", 20);
     try (PersistenceRegistry r = open(type, true)) {
       assertEverythingReadable(r.backend("main"), "old", 20);
     }
+    try (PersistenceRegistry r = open(type, true)) {
+      assertEverythingReadable(r.backend("main"), "older", 20);
+    }
     KeysetHandle rotated = Keysets.rotate(old);
-    assertThat(rotated.getPrimary().getKey()).isInstanceOf(XChaCha20Poly1305Key.class);
+    assertThat(rotated.getPrimary().getKey()).isInstanceOf(AesGcmKey.class);
     source.store(rotated);
     try (PersistenceRegistry r = open(type, true)) {
       writeSome(r.backend("main"), "new", 5);
-      assertThat(Rekey.run(r, "main", Progress.NONE).resealed()).isGreaterThanOrEqualTo(41);
+      assertThat(Rekey.run(r, "main", Progress.NONE).resealed()).isGreaterThanOrEqualTo(82);
       assertEverythingReadable(r.backend("main"), "old", 20);
     }
-    source.store(Keysets.revoke(rotated, oldKey));
+    source.store(Keysets.revoke(Keysets.revoke(rotated, oldKey), olderKey));
     try (PersistenceRegistry r = open(type, true)) {
+      assertEverythingReadable(r.backend("main"), "older", 20);
       assertEverythingReadable(r.backend("main"), "old", 20);
       assertEverythingReadable(r.backend("main"), "new", 5);
       assertThat(Rekey.run(r, "main", Progress.NONE).resealed()).isZero();

@@ -23,6 +23,60 @@ final class RocksTamper {
    * Copies the stored value (header and ciphertext) of user key {@code from} over that of {@code
    * to} in column family "kv" (keys there are a 4-byte store id and the user key).
    */
+  /** The stored value (header and ciphertext) of user key {@code key} in column family "kv". */
+  static byte[] readValue(Path data, byte[] key) throws RocksDBException {
+    byte[][] out = new byte[1][];
+    withKv(data, (rocks, kv, k) -> out[0] = rocks.get(kv, k), key);
+    return out[0];
+  }
+
+  /** Replaces the stored value of user key {@code key} (which must exist) with {@code stored}. */
+  static void writeValue(Path data, byte[] key, byte[] stored) throws RocksDBException {
+    withKv(data, (rocks, kv, k) -> rocks.put(kv, k, stored), key);
+  }
+
+  interface KvAction {
+    void run(RocksDB rocks, ColumnFamilyHandle kv, byte[] storedKey) throws RocksDBException;
+  }
+
+  private static void withKv(Path data, KvAction action, byte[] user) throws RocksDBException {
+    RocksDB.loadLibrary();
+    String db = data.toString();
+    List<byte[]> names;
+    try (Options o = new Options()) {
+      names = RocksDB.listColumnFamilies(o, db);
+    }
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    for (byte[] n : names) {
+      descriptors.add(new ColumnFamilyDescriptor(n));
+    }
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try (DBOptions options = new DBOptions();
+        RocksDB rocks = RocksDB.open(options, db, descriptors, handles)) {
+      ColumnFamilyHandle kv = null;
+      for (int i = 0; i < names.size(); i++) {
+        if (new String(names.get(i), StandardCharsets.UTF_8).equals("kv")) {
+          kv = handles.get(i);
+        }
+      }
+      assertThat(kv).as("column family kv").isNotNull();
+      byte[] found = null;
+      try (RocksIterator it = rocks.newIterator(kv)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          byte[] k = it.key();
+          if (Arrays.equals(Arrays.copyOfRange(k, 4, k.length), user)) {
+            found = k;
+          }
+        }
+      }
+      assertThat(found).as("stored key").isNotNull();
+      action.run(rocks, kv, found);
+      for (ColumnFamilyHandle h : handles) {
+        h.close();
+      }
+    }
+  }
+
   static void moveValue(Path data, byte[] from, byte[] to) throws RocksDBException {
     RocksDB.loadLibrary();
     String db = data.toString();

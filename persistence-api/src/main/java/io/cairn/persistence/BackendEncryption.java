@@ -45,6 +45,8 @@ final class BackendEncryption {
   private final Config section;
   private final String path;
   private final Set<String> hashedNamespaces;
+  // where checkKeys found the record (the same store the provider attached to)
+  private volatile KeyCheckStore attached;
 
   // package-private for tests
   BackendEncryption(
@@ -116,40 +118,95 @@ final class BackendEncryption {
    * @throws PersistenceException when the keys do not fit the data, or the data is unencrypted
    */
   void checkKeys(String backend, Encryption encryption, Path dataDir, StorageBackend opened) {
+    KeyCheckStore store = keyCheckStore(dataDir, opened);
+    attached = store;
+    if (store.readKeyCheck().isEmpty() && !opened.stores().isEmpty()) {
+      throw writtenInClear(backend, store.keyCheckLocation());
+    }
+    provider.attach(backend, encryption, store);
+  }
+
+  /**
+   * Where the record is kept: the backend's own storage if it implements {@link KeyCheckStore},
+   * else the file in its data directory, else (a backend without a data directory, memory) in this
+   * process only: nothing of such a backend outlives it, so no old data can meet a wrong key.
+   */
+  private static KeyCheckStore keyCheckStore(Path dataDir, StorageBackend opened) {
     if (opened instanceof KeyCheckStore store) {
-      // a backend without a data directory of its own keeps the record in its storage
-      String location = store.keyCheckLocation();
-      Optional<byte[]> record = store.readKeyCheck();
-      if (record.isEmpty()) {
-        if (!opened.stores().isEmpty()) {
-          throw writtenInClear(backend, location);
-        }
-        byte[] stored = store.createKeyCheck(provider.newKeyCheck(backend, encryption));
-        provider.verifyKeyCheck(backend, encryption, stored, location); // another's, if first
-        return;
+      return store;
+    }
+    if (Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
+      return new FileKeyCheck(dataDir.resolve(EncryptionProvider.KEY_CHECK_FILE));
+    }
+    return new TransientKeyCheck();
+  }
+
+  /** The record as a file (0600, replaced atomically); the backend's directory lock is held. */
+  private static final class FileKeyCheck implements KeyCheckStore {
+    private final Path file;
+
+    FileKeyCheck(Path file) {
+      this.file = file;
+    }
+
+    @Override
+    public synchronized Optional<byte[]> readKeyCheck() {
+      try {
+        return Optional.of(Files.readAllBytes(file));
+      } catch (NoSuchFileException e) {
+        return Optional.empty();
+      } catch (IOException e) {
+        throw new StorageEngineException("Cannot read the key check record " + file + ": " + e, e);
       }
-      provider.verifyKeyCheck(backend, encryption, record.get(), location);
-      return;
     }
-    if (!Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
-      // A backend without a data directory (memory) keeps nothing across opens: no old data can
-      // meet a wrong key, so there is nothing to check.
-      return;
-    }
-    Path file = dataDir.resolve(EncryptionProvider.KEY_CHECK_FILE);
-    byte[] record;
-    try {
-      record = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      if (!opened.stores().isEmpty()) {
-        throw writtenInClear(backend, file.toString());
+
+    @Override
+    public synchronized byte[] createKeyCheck(byte[] record) {
+      Optional<byte[]> now = readKeyCheck();
+      if (now.isPresent()) {
+        return now.get();
       }
-      write(file, provider.newKeyCheck(backend, encryption));
-      return;
-    } catch (IOException e) {
-      throw new StorageEngineException("Cannot read the key check record " + file + ": " + e, e);
+      write(file, record);
+      return record;
     }
-    provider.verifyKeyCheck(backend, encryption, record, file.toString());
+
+    @Override
+    public synchronized void replaceKeyCheck(byte[] record) {
+      write(file, record);
+    }
+
+    @Override
+    public String keyCheckLocation() {
+      return file.toString();
+    }
+  }
+
+  /** The record of a backend that keeps nothing across opens: in memory. */
+  private static final class TransientKeyCheck implements KeyCheckStore {
+    private byte[] record;
+
+    @Override
+    public synchronized Optional<byte[]> readKeyCheck() {
+      return Optional.ofNullable(record);
+    }
+
+    @Override
+    public synchronized byte[] createKeyCheck(byte[] r) {
+      if (record == null) {
+        record = r.clone();
+      }
+      return record.clone();
+    }
+
+    @Override
+    public synchronized void replaceKeyCheck(byte[] r) {
+      record = r.clone();
+    }
+
+    @Override
+    public String keyCheckLocation() {
+      return "the memory of this process";
+    }
   }
 
   private PersistenceException writtenInClear(String backend, String location) {
@@ -248,12 +305,10 @@ final class BackendEncryption {
    * {@link StorageBackend#reseal} re-encrypted the data, so the old key is needed for nothing.
    */
   void resealKeyCheck(String backend, Encryption encryption, Path dataDir, StorageBackend opened) {
-    if (opened instanceof KeyCheckStore store) {
-      store.replaceKeyCheck(provider.newKeyCheck(backend, encryption));
-    } else if (Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
-      write(
-          dataDir.resolve(EncryptionProvider.KEY_CHECK_FILE),
-          provider.newKeyCheck(backend, encryption));
+    provider.resealKeyCheck(
+        backend, encryption, attached != null ? attached : keyCheckStore(dataDir, opened));
+    if (!(opened instanceof KeyCheckStore)
+        && Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
       Path keyHash = dataDir.resolve(EncryptionProvider.KEY_HASH_FILE);
       if (Files.exists(keyHash, LinkOption.NOFOLLOW_LINKS)) {
         // the same PRF key, sealed under the new primary, so the old key can be revoked

@@ -518,12 +518,25 @@ public final class PersistenceRegistry implements AutoCloseable {
           upkeep.put(spec.name(), m);
           b.provide(RetentionFloors.class, m.floors());
           b.provide(Events.class, events);
+          Encryption encryptionHook = ctx.encryption();
+          if (encryptionHook.primaryKeyMessages() >= 0) {
+            metrics.gauge(
+                ctx.metricPrefix() + ".encryption.primary-key-messages",
+                () -> (com.codahale.metrics.Gauge<Long>) encryptionHook::primaryKeyMessages);
+          }
           healthChecks.register(
               ctx.metricPrefix(),
               new HealthCheck() {
                 @Override
                 protected Result check() {
                   Result r = b.health();
+                  if (r.isHealthy()) {
+                    // e.g. a key near its message limit (the hook names key and what to run)
+                    java.util.Optional<String> keys = encryptionHook.warning();
+                    if (keys.isPresent()) {
+                      return Result.unhealthy(keys.get());
+                    }
+                  }
                   return r.isHealthy() ? m.unhealthyReason().map(Result::unhealthy).orElse(r) : r;
                 }
               });

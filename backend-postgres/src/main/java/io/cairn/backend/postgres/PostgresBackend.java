@@ -426,6 +426,24 @@ final class PostgresBackend implements StorageBackend, KeyCheckStore {
         });
   }
 
+  /** One statement, so processes sharing the schema never both reserve one message block. */
+  @Override
+  public boolean compareAndReplaceKeyCheck(byte[] expected, byte[] record) {
+    return pool.call(
+        "update the key check record",
+        keyCheckLocation(),
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE cairn_keycheck SET record = ?, updated_at = now()"
+                      + " WHERE id = 1 AND record = ?")) {
+            ps.setBytes(1, record);
+            ps.setBytes(2, expected);
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
   @Override
   public String keyCheckLocation() {
     return "table cairn_keycheck of " + describe;

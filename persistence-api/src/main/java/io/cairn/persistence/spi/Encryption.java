@@ -97,4 +97,22 @@ public interface Encryption {
   default Optional<UnaryOperator<byte[]>> keyedHash(byte[] prfKey) {
     return Optional.empty();
   }
+
+  /**
+   * What an operator must act on soon, e.g. a key that has used most of its message budget (never
+   * key material); empty when all is well. Cheap: the registry's health check of the backend calls
+   * it and reports the backend unhealthy with this text.
+   */
+  default Optional<String> warning() {
+    return Optional.empty();
+  }
+
+  /**
+   * Messages counted under the key that seals new data now (durably reserved, so never fewer than
+   * were sealed), or -1 when this hook does not count (a key type without a per-key message limit).
+   * Published as the metric {@code <backend>.encryption.primary-key-messages}.
+   */
+  default long primaryKeyMessages() {
+    return -1;
+  }
 }

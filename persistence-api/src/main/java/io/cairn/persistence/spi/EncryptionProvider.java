@@ -46,4 +46,34 @@ public interface EncryptionProvider {
    *     the record needs, when {@code encryption} cannot open it
    */
   void verifyKeyCheck(String backend, Encryption encryption, byte[] record, String location);
+
+  /**
+   * Checks the key check record of an opened backend through {@code store}, or creates it when
+   * there is none (the registry has already refused a backend that holds data but no record), and
+   * binds {@code encryption} to that backend: a provider may keep {@code store} to update the
+   * record later (Cairn's keeps a per-backend key salt and durable message counts there). Called
+   * once per open, before the backend is handed out, with the backend's lock held.
+   *
+   * <p>The default reads the record, creates it with {@link #newKeyCheck} when absent and checks it
+   * with {@link #verifyKeyCheck}.
+   *
+   * @throws io.cairn.persistence.PersistenceException as {@link #verifyKeyCheck}
+   */
+  default void attach(String backend, Encryption encryption, KeyCheckStore store) {
+    java.util.Optional<byte[]> record = store.readKeyCheck();
+    byte[] stored =
+        record.isPresent()
+            ? record.get()
+            : store.createKeyCheck(newKeyCheck(backend, encryption)); // another's, if it was first
+    verifyKeyCheck(backend, encryption, stored, store.keyCheckLocation());
+  }
+
+  /**
+   * Replaces the record with one sealed by the current primary key, after a re-encryption ({@link
+   * io.cairn.persistence.StorageBackend#reseal}) so the old key is needed for nothing. The default
+   * stores {@link #newKeyCheck}.
+   */
+  default void resealKeyCheck(String backend, Encryption encryption, KeyCheckStore store) {
+    store.replaceKeyCheck(newKeyCheck(backend, encryption));
+  }
 }

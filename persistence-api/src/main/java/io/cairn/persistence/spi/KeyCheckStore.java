@@ -28,6 +28,28 @@ public interface KeyCheckStore {
   /** Replaces the stored record (after a re-encryption); atomic. */
   void replaceKeyCheck(byte[] record);
 
+  /**
+   * Replaces the stored record with {@code record} only if it still holds exactly {@code expected},
+   * atomically with respect to every process using the same storage; returns whether it did. The
+   * encryption provider keeps durable counters in the record (the messages sealed under each key,
+   * reserved in blocks), so several processes sharing one record must never both reserve the same
+   * block: each reads, adds, and compares-and-replaces, retrying on {@code false}.
+   *
+   * <p>The default reads, compares and replaces, which is atomic only when one process at a time
+   * uses the storage (a data directory under its lock). A store that several processes use at once
+   * (a database server) must override it with one atomic statement.
+   */
+  default boolean compareAndReplaceKeyCheck(byte[] expected, byte[] record) {
+    synchronized (this) {
+      Optional<byte[]> now = readKeyCheck();
+      if (now.isEmpty() || !java.util.Arrays.equals(now.get(), expected)) {
+        return false;
+      }
+      replaceKeyCheck(record);
+      return true;
+    }
+  }
+
   /** Where the record is kept, for messages, e.g. {@code "table cairn_keycheck of schema app"}. */
   String keyCheckLocation();
 }

@@ -1,6 +1,7 @@
 package io.cairn.persistence.spi;
 
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.StoreKind;
 import java.util.Objects;
 
 /**
@@ -21,6 +22,13 @@ public final class Sealer {
   private final String backend;
   private final Encryption encryption;
   private final boolean enabled;
+  // the associated data's fixed part (AssociatedData.header) of the store last sealed for, per
+  // kind: a store's sealer (one per store in the RocksDB key-value store) builds it once
+  private volatile Header valueHeader;
+  private volatile Header logHeader;
+  private volatile Header chunkHeader;
+
+  private record Header(String store, byte[] bytes) {}
 
   private Sealer(String backend, Encryption encryption) {
     this.backend = Objects.requireNonNull(backend, "backend");
@@ -48,7 +56,7 @@ public final class Sealer {
     if (!enabled) {
       return value.clone();
     }
-    return encryption.seal(value, AssociatedData.forValue(backend, namespace, key));
+    return encryption.seal(value, valueAd(namespace, key));
   }
 
   /** Opens the stored value of {@code key} in {@code namespace}. */
@@ -57,7 +65,7 @@ public final class Sealer {
       return stored;
     }
     try {
-      return encryption.open(stored, AssociatedData.forValue(backend, namespace, key));
+      return encryption.open(stored, valueAd(namespace, key));
     } catch (RuntimeException e) {
       throw failed(
           "the value of key "
@@ -74,7 +82,7 @@ public final class Sealer {
     if (!enabled) {
       return payload.clone();
     }
-    return encryption.seal(payload, AssociatedData.forLogRecord(backend, log, offset));
+    return encryption.seal(payload, logAd(log, offset));
   }
 
   /** Opens the stored payload of the record at {@code offset} of {@code log}. */
@@ -83,7 +91,7 @@ public final class Sealer {
       return stored;
     }
     try {
-      return encryption.open(stored, AssociatedData.forLogRecord(backend, log, offset));
+      return encryption.open(stored, logAd(log, offset));
     } catch (RuntimeException e) {
       throw failed("the record at offset " + offset + " of log '" + log + "'", e);
     }
@@ -94,7 +102,7 @@ public final class Sealer {
     if (!enabled) {
       return data.clone();
     }
-    return encryption.seal(data, AssociatedData.forSnapshotChunk(backend, set, version, chunk));
+    return encryption.seal(data, chunkAd(set, version, chunk));
   }
 
   /** Opens stored chunk {@code chunk} of snapshot {@code version} of set {@code set}. */
@@ -103,7 +111,7 @@ public final class Sealer {
       return stored;
     }
     try {
-      return encryption.open(stored, AssociatedData.forSnapshotChunk(backend, set, version, chunk));
+      return encryption.open(stored, chunkAd(set, version, chunk));
     } catch (RuntimeException e) {
       throw failed(
           "chunk " + chunk + " of snapshot " + version + " of snapshot set '" + set + "'", e);
@@ -133,6 +141,34 @@ public final class Sealer {
   /** A stored snapshot chunk opened and sealed with the primary. */
   public byte[] resealChunk(String set, long version, int chunk, byte[] stored) {
     return sealChunk(set, version, chunk, openChunk(set, version, chunk, stored));
+  }
+
+  private byte[] valueAd(String namespace, byte[] key) {
+    Header h = valueHeader;
+    if (h == null || !h.store().equals(namespace)) {
+      valueHeader = h = header(StoreKind.KEY_VALUE, namespace);
+    }
+    return AssociatedData.forValue(h.bytes(), key);
+  }
+
+  private byte[] logAd(String log, long offset) {
+    Header h = logHeader;
+    if (h == null || !h.store().equals(log)) {
+      logHeader = h = header(StoreKind.LOG, log);
+    }
+    return AssociatedData.forLogRecord(h.bytes(), offset);
+  }
+
+  private byte[] chunkAd(String set, long version, int chunk) {
+    Header h = chunkHeader;
+    if (h == null || !h.store().equals(set)) {
+      chunkHeader = h = header(StoreKind.SNAPSHOT, set);
+    }
+    return AssociatedData.forSnapshotChunk(h.bytes(), version, chunk);
+  }
+
+  private Header header(StoreKind kind, String store) {
+    return new Header(store, AssociatedData.header(backend, kind, store));
   }
 
   private StoreCorruptedException failed(String what, RuntimeException cause) {

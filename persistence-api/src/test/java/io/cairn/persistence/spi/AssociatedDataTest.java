@@ -133,4 +133,37 @@ class AssociatedDataTest {
     assertThat(sealed).isEqualTo(v).isNotSameAs(v);
     assertThat(none.openValue("ns", b("k"), sealed)).isSameAs(sealed);
   }
+
+  @Test
+  void theSealerGivesTheLayoutsBytesWhateverStoreItSealedForBefore() {
+    List<byte[]> seen = new java.util.ArrayList<>();
+    Encryption recording =
+        new Encryption() {
+          @Override
+          public byte[] seal(byte[] plaintext, byte[] associatedData) {
+            seen.add(associatedData);
+            return plaintext.clone();
+          }
+
+          @Override
+          public byte[] open(byte[] sealed, byte[] associatedData) {
+            seen.add(associatedData);
+            return sealed.clone();
+          }
+        };
+    Sealer sealer = Sealer.of("main", recording);
+    for (String store : List.of("a", "b", "a", "a", "b")) {
+      seen.clear();
+      sealer.sealValue(store, b("k"), b("v"));
+      sealer.openValue(store, b("k"), b("v"));
+      sealer.sealPayload(store, 9, b("v"));
+      sealer.openPayload(store, 9, b("v"));
+      sealer.sealChunk(store, 3, 4, b("v"));
+      sealer.openChunk(store, 3, 4, b("v"));
+      byte[] value = AssociatedData.forValue("main", store, b("k"));
+      byte[] log = AssociatedData.forLogRecord("main", store, 9);
+      byte[] chunk = AssociatedData.forSnapshotChunk("main", store, 3, 4);
+      assertThat(seen).containsExactly(value, value, log, log, chunk, chunk);
+    }
+  }
 }
