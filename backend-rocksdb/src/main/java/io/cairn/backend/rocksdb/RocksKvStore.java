@@ -177,6 +177,9 @@ final class RocksKvStore implements KeyValueStore {
       ReentrantLock stripe = b.stripe(sid, key);
       stripe.lock();
       try {
+        if (expected == ANY && !delete && ttl == null) {
+          return putBlind(key, value);
+        }
         KvAccess.Direct access = new KvAccess.Direct(b);
         long now = b.clock.millis();
         long v =
@@ -247,6 +250,18 @@ final class RocksKvStore implements KeyValueStore {
     if (expiresAt != 0 && expiresAt != oldExp) {
       a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
     }
+    return v;
+  }
+
+  /**
+   * A plain put without expiry: what {@link #apply} does for it (a version from the sequence, one
+   * entry written, nothing read), without buffering the single write or reading the clock. Under
+   * the key's stripe lock, as every write.
+   */
+  private long putBlind(byte[] key, byte[] value) throws RocksDBException {
+    byte[] k = Layout.kvKey(sid, key);
+    long v = b.nextVersion();
+    b.db.put(b.kvCf, b.writeOptions(), k, stored(key, v, 0, value));
     return v;
   }
 
