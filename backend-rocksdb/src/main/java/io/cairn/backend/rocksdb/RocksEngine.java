@@ -133,10 +133,6 @@ abstract class RocksEngine {
     this.describe = context.describe();
     this.clock = context.clock();
     this.encryption = context.encryption();
-    this.presenceCheck =
-        context.durability() == Durability.FULL && !dataDirectory.readOnly()
-            ? new CoalescedCheck(dataDirectory::beforeWrite)
-            : null;
   }
 
   /**
@@ -150,23 +146,9 @@ abstract class RocksEngine {
    * deleted or replaced: throws; see {@link DataDirectory#beforeWrite()}).
    */
   WriteOptions writeOptions() {
-    if (presenceCheck != null && !dataDirectory.failed()) {
-      // At full every write checks the directory; concurrent writers share one check that began
-      // after each of them arrived (see CoalescedCheck), as RocksDB shares one fsync among them.
-      presenceCheck.await();
-    } else {
-      dataDirectory.beforeWrite();
-    }
+    dataDirectory.beforeWrite();
     return writeOptions;
   }
-
-  /**
-   * At {@code durability = full}: {@link DataDirectory#beforeWrite()} shared among concurrent
-   * writers; null at the other levels, where it costs a volatile read and a clock read. A failed
-   * directory ({@link DataDirectory#failed()}) bypasses it, so the refusal is thrown at every
-   * write.
-   */
-  private final CoalescedCheck presenceCheck;
 
   /**
    * Opens the database and its column families with the configured options, tracking every native
