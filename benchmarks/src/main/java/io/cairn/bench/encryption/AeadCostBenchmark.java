@@ -78,7 +78,7 @@ public class AeadCostBenchmark {
             .filter(x -> x.configName().equals(algorithm))
             .findFirst()
             .orElseThrow(() -> new IllegalArgumentException("unknown algorithm " + algorithm));
-    sealer = Sealer.of("bench", TinkEncryption.of(Keysets.generate(a)));
+    sealer = Sealer.of("bench", TinkEncryption.standalone(Keysets.generate(a)));
     Random random = new Random(42);
     key = "k000000123456789".getBytes(StandardCharsets.US_ASCII);
     value = new byte[100];
