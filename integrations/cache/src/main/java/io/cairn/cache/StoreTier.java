@@ -406,7 +406,8 @@ final class StoreTier {
     // lowered: an eviction frees space inside pages before it frees whole pages (keys evicted in
     // another order than the B-tree's), so the bytes in use can stay where they are for a while
     // after it; lowering the budget again at every check meanwhile evicted nearly everything
-    // (77 KB kept of a 2 MiB bound, TierBoundTest.sqliteFilesShrinkToALoweredBound).
+    // (77 KB kept of a 2 MiB bound by a tier reopened with 2 MiB after 4 MiB; see
+    // benchmarks/RESULTS-cache-tiers.md).
     if (used > max * SHRINK_AT && used > usedAtShrink) {
       usedAtShrink = used;
       return (long) (budget * (max * DISK_TARGET / used));
