@@ -10,10 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code cairn cache}: tiered caches ({@code cairn-cache}). {@code stats} shows each persistent
@@ -95,21 +93,14 @@ final class CacheCommand extends CommandGroup {
         "",
         "Example: cairn cache stats sessions --config app.conf --json"
       })
-  static final class Stats implements Callable<Integer> {
-    @Mixin ConfigOption config;
-
+  static final class Stats extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CACHE", description = "The cache name.")
     String cache;
 
-    @Option(names = "--json", description = "Print JSON instead of text.")
-    boolean json;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      try (PersistenceRegistry registry = Cli.openForWriting(config.load(), null);
+      PrintWriter out = out();
+      try (PersistenceRegistry registry = openForWriting();
           TieredCache<String, byte[]> c = TieredCache.openRaw(registry, cache)) {
         JsonWriter w = json ? new JsonWriter(out).beginObject() : null;
         print(out, cache, tiers(registry, c), w);
@@ -132,25 +123,18 @@ final class CacheCommand extends CommandGroup {
         "",
         "Example: cairn cache clear sessions --yes --config app.conf"
       })
-  static final class Clear implements Callable<Integer> {
-    @Mixin ConfigOption config;
-
+  static final class Clear extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CACHE", description = "The cache name.")
     String cache;
-
-    @Option(names = "--json", description = "Print JSON instead of text.")
-    boolean json;
 
     @Option(names = "--yes", description = "Confirm the change.")
     boolean yes;
 
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
       Cli.requireYes(spec, yes, "remove every entry of cache '" + cache + "'");
-      PrintWriter out = spec.commandLine().getOut();
-      try (PersistenceRegistry registry = Cli.openForWriting(config.load(), null);
+      PrintWriter out = out();
+      try (PersistenceRegistry registry = openForWriting();
           TieredCache<String, byte[]> c = TieredCache.openRaw(registry, cache)) {
         List<Tier> before = tiers(registry, c);
         c.invalidateAll();

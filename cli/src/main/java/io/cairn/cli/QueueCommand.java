@@ -14,10 +14,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code cairn queue}: durable queues ({@code cairn-queue}) as stored. {@code list}, {@code peek}
@@ -38,30 +36,6 @@ import picocli.CommandLine.Spec;
     })
 final class QueueCommand extends CommandGroup {
 
-  /** Options every queue subcommand shares. */
-  static class Common {
-    @Mixin ConfigOption config;
-
-    @Option(names = "--json", description = "Print JSON instead of text.")
-    boolean json;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
-    /** For the commands that only read: read-only beside a service that holds the backend. */
-    PersistenceRegistry openForReading() {
-      return Cli.openForReading(config.load(), spec.commandLine().getErr());
-    }
-
-    /** For the commands that change the queue: exit 3 when another process holds the backend. */
-    PersistenceRegistry openForWriting() {
-      return Cli.openForWriting(config.load(), null);
-    }
-  }
-
   @Command(
       name = "list",
       mixinStandardHelpOptions = true,
@@ -72,7 +46,7 @@ final class QueueCommand extends CommandGroup {
         "",
         "Example: cairn queue list --config app.conf --json"
       })
-  static final class ListQueues extends Common implements Callable<Integer> {
+  static final class ListQueues extends SubsystemCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       PrintWriter out = out();
@@ -117,7 +91,7 @@ final class QueueCommand extends CommandGroup {
         "",
         "Example: cairn queue peek orders --max 5 --config app.conf"
       })
-  static final class Peek extends Common implements Callable<Integer> {
+  static final class Peek extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "QUEUE", description = "The queue name.")
     String queue;
 
@@ -133,10 +107,7 @@ final class QueueCommand extends CommandGroup {
 
     @Override
     public Integer call() {
-      if (max < 0) {
-        throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--max must be 0 or more, got " + max);
-      }
+      requireNotNegative("--max", max);
       PrintWriter out = out();
       try (PersistenceRegistry registry = openForReading()) {
         StorageBackend backend =
@@ -195,7 +166,7 @@ final class QueueCommand extends CommandGroup {
         "",
         "Example: cairn queue dead-letters orders --config app.conf --json"
       })
-  static final class DeadLetters extends Common implements Callable<Integer> {
+  static final class DeadLetters extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "QUEUE", description = "The queue name.")
     String queue;
 
@@ -290,7 +261,7 @@ final class QueueCommand extends CommandGroup {
         "",
         "Example: cairn queue redrive orders --all --yes --config app.conf"
       })
-  static final class Redrive extends Common implements Callable<Integer> {
+  static final class Redrive extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "QUEUE", description = "The queue name.")
     String queue;
 
@@ -338,7 +309,7 @@ final class QueueCommand extends CommandGroup {
         "",
         "Example: cairn queue purge orders --messages --yes --config app.conf"
       })
-  static final class Purge extends Common implements Callable<Integer> {
+  static final class Purge extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "QUEUE", description = "The queue name.")
     String queue;
 

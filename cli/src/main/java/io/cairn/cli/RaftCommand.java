@@ -16,10 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code cairn raft}: Raft group storage ({@code cairn-raft}). Its one subcommand, {@code inspect},
@@ -50,9 +48,7 @@ final class RaftCommand extends CommandGroup {
         "Exit codes: 0 healthy, 1 damage found, 2 configuration or usage error",
         "(e.g. no such group)."
       })
-  static final class Inspect implements Callable<Integer> {
-    @Mixin ConfigOption config;
-
+  static final class Inspect extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "GROUP", description = "The Raft group name.")
     String group;
 
@@ -71,18 +67,10 @@ final class RaftCommand extends CommandGroup {
         description = "How many of the last log entries to list (default ${DEFAULT-VALUE}).")
     int entries;
 
-    @Option(names = "--json", description = "Print JSON instead of text.")
-    boolean json;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      if (entries < 0) {
-        throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--entries must be 0 or more, got " + entries);
-      }
+      PrintWriter out = out();
+      requireNotNegative("--entries", entries);
       Config loaded = config.load();
       String name = backend != null ? backend : RaftGroups.settings(loaded, group).backend();
       if (!loaded.hasPath(ConfigUtil.joinPath("cairn", "backends", name))) {

@@ -7,10 +7,7 @@ import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code cairn route}: route tables ({@code cairn-routing}); {@code dump} prints every route. */
 @Command(
@@ -31,21 +28,14 @@ final class RouteCommand extends CommandGroup {
         "",
         "Example: cairn route dump catalog --config app.conf --json"
       })
-  static final class Dump implements Callable<Integer> {
-    @Mixin ConfigOption config;
-
+  static final class Dump extends SubsystemCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TABLE", description = "The route table name.")
     String table;
 
-    @Option(names = "--json", description = "Print JSON instead of text.")
-    boolean json;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      try (PersistenceRegistry registry = Cli.openForWriting(config.load(), null);
+      PrintWriter out = out();
+      try (PersistenceRegistry registry = openForWriting();
           RouteTable t = RouteTable.open(registry, table)) {
         JsonWriter w =
             json

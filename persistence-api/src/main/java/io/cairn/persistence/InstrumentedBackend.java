@@ -12,6 +12,7 @@ import com.codahale.metrics.health.HealthCheck;
 import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.CoarseClock;
+import io.cairn.persistence.spi.GuardedIterator;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -1100,24 +1101,7 @@ final class InstrumentedBackend implements StorageBackend {
           check();
           CloseableIterator<Entry> it = r.scan(fromInclusive, toExclusive);
           iterators.add(it);
-          return new CloseableIterator<>() {
-            @Override
-            public boolean hasNext() {
-              check();
-              return it.hasNext();
-            }
-
-            @Override
-            public Entry next() {
-              check();
-              return it.next();
-            }
-
-            @Override
-            public void close() {
-              it.close();
-            }
-          };
+          return GuardedIterator.of(it, CheckedReadView.this::check);
         }
       };
     }

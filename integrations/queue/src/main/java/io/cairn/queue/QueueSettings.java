@@ -1,8 +1,6 @@
 package io.cairn.queue;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigObject;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.spi.Settings;
 import java.time.Duration;
@@ -34,6 +32,14 @@ record QueueSettings(
   static final String QUEUES = "cairn.queues";
   static final String DEFAULTS = "cairn.queue-defaults";
   static final int MAX_NAME_LENGTH = 100;
+  private static final Settings.NamedSection SECTION =
+      new Settings.NamedSection(
+          QUEUES,
+          DEFAULTS,
+          "queue",
+          "{ backend = main, visibility-timeout = 30s }",
+          MAX_NAME_LENGTH,
+          true);
 
   /** Default nack delay before the delivery numbered {@code attempt} (1-based) is retried. */
   Duration backoff(int attempt) {
@@ -65,25 +71,10 @@ record QueueSettings(
    * added).
    */
   static QueueSettings read(Config root, String name, List<ConfigProblem> problems) {
-    String path = QUEUES + "." + quote(name);
-    ConfigObject value =
-        Settings.namedEntry(
-            root, QUEUES, name, "queue", "{ backend = main, visibility-timeout = 30s }", problems);
-    if (value == null) {
+    Settings s = SECTION.read(root, name, problems);
+    if (s == null) {
       return null;
     }
-    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || name.length() > MAX_NAME_LENGTH) {
-      problems.add(
-          new ConfigProblem(
-              path,
-              Settings.origin(value.origin()),
-              "a queue name of 1-" + MAX_NAME_LENGTH + " characters from [A-Za-z0-9._-]",
-              "'" + name + "'"));
-    }
-    Config defaults = root.hasPath(DEFAULTS) ? root.getConfig(DEFAULTS) : ConfigFactory.empty();
-    Config entry = value.toConfig();
-    new Settings(entry, path, problems).rejectUnknownKeys(Settings.keysOf(defaults), "queue");
-    Settings s = new Settings(entry.withFallback(defaults), path, problems);
     String backend = backendName(root, s);
     Duration visibility =
         s.duration("visibility-timeout", Duration.ofMillis(1), Duration.ofSeconds(30));
@@ -112,9 +103,5 @@ record QueueSettings(
   /** Resolves {@code backend} (empty: the default backend) and checks it is configured. */
   private static String backendName(Config root, Settings s) {
     return s.backendReference(root, "backend");
-  }
-
-  private static String quote(String key) {
-    return key.matches("[A-Za-z0-9_-]+") ? key : "\"" + key + "\"";
   }
 }

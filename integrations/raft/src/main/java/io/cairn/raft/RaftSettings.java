@@ -1,13 +1,10 @@
 package io.cairn.raft;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.spi.Settings;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The validated settings of one Raft group, read from {@code cairn.raft-groups.<group>} (or the
@@ -22,7 +19,14 @@ public record RaftSettings(String group, String backend, int snapshotChunkSize) 
   static final String RAFT = "cairn.raft-groups";
   static final String DEFAULTS = "cairn.raft-defaults";
   static final int MAX_CHUNK = KeyValueStore.MAX_VALUE_BYTES - 13;
-  private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,99}";
+  private static final Settings.NamedSection SECTION =
+      new Settings.NamedSection(
+          RAFT,
+          DEFAULTS,
+          "Raft group",
+          "{ backend = main, snapshot-chunk-size = 16MiB }",
+          100,
+          false);
 
   /**
    * Every group configured under {@code cairn.raft-groups} (or the deprecated {@code cairn.raft}),
@@ -41,35 +45,10 @@ public record RaftSettings(String group, String backend, int snapshotChunkSize) 
   static RaftSettings read(Config root, String name, List<ConfigProblem> problems) {
     root = Settings.withRenamedSections(root); // cairn.raft: deprecated spelling
     int before = problems.size();
-    String path = RAFT + ".\"" + name + "\"";
-    String shownPath = name.matches("[A-Za-z0-9_-]+") ? RAFT + "." + name : path;
-    Config defaults = root.getConfig(DEFAULTS);
-    Config group = com.typesafe.config.ConfigFactory.empty();
-    if (root.hasPath(path)) {
-      ConfigValue v = root.getValue(path);
-      if (v.valueType() != ConfigValueType.OBJECT) {
-        problems.add(
-            new ConfigProblem(
-                shownPath,
-                Settings.origin(v.origin()),
-                "an object such as { backend = main, snapshot-chunk-size = 16MiB }",
-                v.valueType().name().toLowerCase(Locale.ROOT)));
-        return null;
-      }
-      group = root.getConfig(path);
+    Settings s = SECTION.read(root, name, problems);
+    if (s == null) {
+      return null;
     }
-    Settings own = new Settings(group, shownPath, problems);
-    if (!name.matches(NAME_PATTERN)) {
-      problems.add(
-          new ConfigProblem(
-              shownPath,
-              Settings.origin(group.root().origin()),
-              "a Raft group name of 1-100 characters from [A-Za-z0-9._-], starting with a letter"
-                  + " or digit",
-              "'" + name + "'"));
-    }
-    own.rejectUnknownKeys(Settings.keysOf(defaults), "Raft group");
-    Settings s = new Settings(group.withFallback(defaults), shownPath, problems);
     long chunk = s.bytes("snapshot-chunk-size", 1024, 16L << 20);
     if (chunk > MAX_CHUNK) {
       s.problem(

@@ -1,8 +1,6 @@
 package io.cairn.routing;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueType;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.spi.Settings;
 import java.util.List;
@@ -27,7 +25,14 @@ record RoutingSettings(
     java.time.Duration followInterval) {
   static final String ROUTING = "cairn.route-tables";
   static final String DEFAULTS = "cairn.route-table-defaults";
-  private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,119}";
+  private static final Settings.NamedSection SECTION =
+      new Settings.NamedSection(
+          ROUTING,
+          DEFAULTS,
+          "route table",
+          "{ backend = main, snapshot-every = 10000 }",
+          120,
+          false);
 
   /** Store name of the table's log and snapshot set. */
   String storeName() {
@@ -54,35 +59,10 @@ record RoutingSettings(
   static RoutingSettings read(Config root, String name, List<ConfigProblem> problems) {
     root = Settings.withRenamedSections(root); // cairn.routing: deprecated spelling
     int before = problems.size();
-    String path = ROUTING + ".\"" + name + "\"";
-    String shownPath = name.matches("[A-Za-z0-9_-]+") ? ROUTING + "." + name : path;
-    Config defaults = root.getConfig(DEFAULTS);
-    Config table = com.typesafe.config.ConfigFactory.empty();
-    if (root.hasPath(path)) {
-      ConfigValue v = root.getValue(path);
-      if (v.valueType() != ConfigValueType.OBJECT) {
-        problems.add(
-            new ConfigProblem(
-                shownPath,
-                Settings.origin(v.origin()),
-                "an object such as { backend = main, snapshot-every = 10000 }",
-                v.valueType().name().toLowerCase(java.util.Locale.ROOT)));
-        return null;
-      }
-      table = root.getConfig(path);
+    Settings s = SECTION.read(root, name, problems);
+    if (s == null) {
+      return null;
     }
-    Settings own = new Settings(table, shownPath, problems);
-    if (!name.matches(NAME_PATTERN)) {
-      problems.add(
-          new ConfigProblem(
-              shownPath,
-              Settings.origin(table.root().origin()),
-              "a route table name of 1-120 characters from [A-Za-z0-9._-], starting with a letter"
-                  + " or digit",
-              "'" + name + "'"));
-    }
-    own.rejectUnknownKeys(Settings.keysOf(defaults), "route table");
-    Settings s = new Settings(table.withFallback(defaults), shownPath, problems);
     int snapshotEvery = s.intBetween("snapshot-every", 1, Integer.MAX_VALUE, 10000);
     int retain = s.intBetween("retain-snapshots", 1, 100, 2);
     java.time.Duration follow =

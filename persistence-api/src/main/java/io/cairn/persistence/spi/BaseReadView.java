@@ -50,24 +50,7 @@ final class BaseReadView implements Transaction.ReadView {
         check();
         CloseableIterator<Entry> it = store.scan(reader, now, fromInclusive, toExclusive);
         scans.add(it);
-        return new CloseableIterator<>() {
-          @Override
-          public boolean hasNext() {
-            check();
-            return it.hasNext();
-          }
-
-          @Override
-          public Entry next() {
-            check();
-            return it.next();
-          }
-
-          @Override
-          public void close() {
-            it.close();
-          }
-        };
+        return GuardedIterator.of(it, BaseReadView.this::check);
       }
     };
   }

@@ -378,6 +378,75 @@ public final class Settings {
     return (com.typesafe.config.ConfigObject) value;
   }
 
+  /**
+   * How the user-named entries of one map section are read over their defaults: the section (e.g.
+   * {@code cairn.queues}), the defaults section (e.g. {@code cairn.queue-defaults}), the singular
+   * noun and an example for messages, the longest entry name, and whether an entry must be
+   * configured. The one place queues, route tables and Raft groups check an entry's shape, name and
+   * keys, so they report them alike.
+   *
+   * @param section the map section, e.g. {@code cairn.queues}
+   * @param defaults the defaults section, e.g. {@code cairn.queue-defaults}; absent reads as empty
+   * @param what singular noun for messages, e.g. {@code "queue"} or {@code "Raft group"}
+   * @param example the expected shape of an entry, e.g. {@code "{ backend = main }"}
+   * @param maxNameLength the longest entry name accepted
+   * @param required true: an entry that is not configured is a problem; false: it gets the defaults
+   */
+  public record NamedSection(
+      String section,
+      String defaults,
+      String what,
+      String example,
+      int maxNameLength,
+      boolean required) {
+    /**
+     * The settings of entry {@code name} over the defaults, or {@code null} after adding a problem
+     * when the entry is not an object, or is required and not configured. A name that breaks the
+     * naming rule (1-{@code maxNameLength} characters from {@code [A-Za-z0-9._-]}, starting with a
+     * letter or digit) and keys the defaults do not know add problems, and the settings are still
+     * returned so reading can continue: callers compare {@code problems.size()} before and after.
+     */
+    public Settings read(Config root, String name, List<ConfigProblem> problems) {
+      String path = entryPath(section, name);
+      Config entry = com.typesafe.config.ConfigFactory.empty();
+      if (required || isConfigured(root, name)) {
+        ConfigObject value = namedEntry(root, section, name, what, example, problems);
+        if (value == null) {
+          return null;
+        }
+        entry = value.toConfig();
+      }
+      if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || name.length() > maxNameLength) {
+        problems.add(
+            new ConfigProblem(
+                path,
+                origin(entry.root().origin()),
+                "a "
+                    + what
+                    + " name of 1-"
+                    + maxNameLength
+                    + " characters from [A-Za-z0-9._-], starting with a letter or digit",
+                "'" + name + "'"));
+      }
+      Config defaultsConfig =
+          root.hasPath(defaults)
+              ? root.getConfig(defaults)
+              : com.typesafe.config.ConfigFactory.empty();
+      new Settings(entry, path, problems).rejectUnknownKeys(keysOf(defaultsConfig), what);
+      return new Settings(entry.withFallback(defaultsConfig), path, problems);
+    }
+
+    /** Whether entry {@code name} is set (a null value counts as not set). */
+    private boolean isConfigured(Config root, String name) {
+      if (!root.hasPath(section)
+          || root.getValue(section).valueType() != com.typesafe.config.ConfigValueType.OBJECT) {
+        return false;
+      }
+      ConfigValue v = root.getObject(section).get(name);
+      return v != null && v.valueType() != com.typesafe.config.ConfigValueType.NULL;
+    }
+  }
+
   /** Reads one named entry of a map section; see {@link #readNamedSections}. */
   @FunctionalInterface
   public interface NamedEntryReader<T> {
