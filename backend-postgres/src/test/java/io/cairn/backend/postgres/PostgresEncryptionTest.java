@@ -177,4 +177,42 @@ class PostgresEncryptionTest {
         .hasMessageContaining("cairn_keycheck")
         .hasMessageContaining("cairn migrate");
   }
+
+  /**
+   * The default key type (AES-256-GCM, counted): two registries on one schema (as two processes
+   * would be) reserve disjoint blocks of the key's message count through the table's
+   * compare-and-replace, so the stored count covers every message both sealed.
+   */
+  @Test
+  void twoRegistriesOnOneSchemaCountEveryMessageOfTheDefaultKey() {
+    KeySources.keysetFile(keysetFile()).store(Keysets.generate());
+    long key =
+        io.cairn.encryption.TinkEncryption.of(KeySources.keysetFile(keysetFile()).load())
+            .primaryKeyId();
+    int n = 1500; // more than the first block of each
+    try (PersistenceRegistry a = open(SCHEMA, true);
+        PersistenceRegistry b = open(SCHEMA, true)) {
+      for (int i = 0; i < n; i++) {
+        a.backend("pg").keyValue("users").put(bytes("a" + i), bytes("from a " + i));
+        b.backend("pg").keyValue("users").put(bytes("b" + i), bytes("from b " + i));
+      }
+      assertThat(a.backend("pg").keyValue("users").get(bytes("b7"))).isEqualTo(bytes("from b 7"));
+      assertThat(b.backend("pg").keyValue("users").get(bytes("a7"))).isEqualTo(bytes("from a 7"));
+      long counted =
+          (Long)
+              a.metrics()
+                  .getGauges()
+                  .get("cairn.backends.pg.encryption.primary-key-messages")
+                  .getValue();
+      long countedByB =
+          (Long)
+              b.metrics()
+                  .getGauges()
+                  .get("cairn.backends.pg.encryption.primary-key-messages")
+                  .getValue();
+      assertThat(Math.max(counted, countedByB))
+          .as("messages counted under key %d", key)
+          .isGreaterThanOrEqualTo(2L * n + 1);
+    }
+  }
 }
