@@ -191,6 +191,23 @@ class MessageBudgetTest {
     }
   }
 
+  /**
+   * A backup carries the key check record, so the salt: the copy opens what the original sealed.
+   */
+  @Test
+  void aBackupKeepsTheBackendsSaltAndOpens() throws Exception {
+    KeySources.keysetFile(keysetFile()).store(Keysets.generate());
+    try (PersistenceRegistry r = open("data", 0)) {
+      r.backend("main").keyValue("users").put(bytes("alice"), bytes("secret"));
+      r.backup("main", dir.resolve("copy"), Progress.NONE);
+    }
+    assertThat(record("copy").salt()).isEqualTo(record("data").salt());
+    try (PersistenceRegistry r = open("copy", 0)) {
+      assertThat(r.backend("main").keyValue("users").get(bytes("alice")))
+          .isEqualTo(bytes("secret"));
+    }
+  }
+
   @Test
   void aLimitAboveTwoToThe32IsRefused() {
     KeySources.keysetFile(keysetFile()).store(Keysets.generate());

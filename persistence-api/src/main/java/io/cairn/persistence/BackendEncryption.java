@@ -322,6 +322,28 @@ final class BackendEncryption {
     }
   }
 
+  /**
+   * Copies the key check record and the key of the keyed hash (when present) from {@code dataDir}
+   * into the backup copy {@code target} (0600, atomically), after the engine's checkpoint: the
+   * copy's counts are then at least those of the checkpoint, which is the safe side.
+   */
+  void copyKeyFiles(Path dataDir, Path target) {
+    if (!Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    for (String name :
+        List.of(EncryptionProvider.KEY_CHECK_FILE, EncryptionProvider.KEY_HASH_FILE)) {
+      Path from = dataDir.resolve(name);
+      try {
+        write(target.resolve(name), Files.readAllBytes(from));
+      } catch (NoSuchFileException e) {
+        // no keyed hash configured: nothing to copy
+      } catch (IOException e) {
+        throw new StorageEngineException("Cannot copy " + from + " into the backup: " + e, e);
+      }
+    }
+  }
+
   private static void write(Path file, byte[] content) {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {

@@ -59,6 +59,8 @@ public final class PersistenceRegistry implements AutoCloseable {
   private final List<LifecycleListener> opened = new ArrayList<>();
   // per backend with an encryption section: rewrites its key check record with the primary key
   private final Map<String, Runnable> keyCheckResealers;
+  // per encrypted backend with a data directory: copies its key check (and key hash) record
+  private final Map<String, java.util.function.Consumer<Path>> keyFileCopiers;
   private final Map<String, Maintenance> maintenance;
   private final Events events;
   private final AutoCloseable eventSink; // the sink opened from cairn.events, closed last
@@ -69,12 +71,14 @@ public final class PersistenceRegistry implements AutoCloseable {
       Config config,
       Map<String, InstrumentedBackend> backends,
       Map<String, Runnable> keyCheckResealers,
+      Map<String, java.util.function.Consumer<Path>> keyFileCopiers,
       Map<String, Maintenance> maintenance) {
     this.config = config;
     this.maintenance = maintenance;
     this.events = b.resolvedEvents;
     this.eventSink = b.openedSink;
     this.keyCheckResealers = keyCheckResealers;
+    this.keyFileCopiers = keyFileCopiers;
     this.metrics = b.metrics;
     this.healthChecks = b.healthChecks;
     this.clock = b.clock;
@@ -214,6 +218,12 @@ public final class PersistenceRegistry implements AutoCloseable {
     StorageBackend b = backend(name);
     Path dir = target.toAbsolutePath().normalize();
     b.checkpoint(dir, progress);
+    // an encrypted backend's key check record is not an engine file: without it the copy is
+    // refused at open, and its AES-256-GCM keys (derived with the record's salt) are lost
+    java.util.function.Consumer<Path> keyFiles = keyFileCopiers.get(name);
+    if (keyFiles != null) {
+      keyFiles.accept(dir);
+    }
     return BackupManifest.describeCopy(name, b.type(), config, dir, clock, progress);
   }
 
@@ -440,6 +450,7 @@ public final class PersistenceRegistry implements AutoCloseable {
       Events events = resolvedEvents;
       Map<String, InstrumentedBackend> open = new LinkedHashMap<>();
       Map<String, Runnable> keyChecks = new LinkedHashMap<>();
+      Map<String, java.util.function.Consumer<Path>> keyFiles = new LinkedHashMap<>();
       Map<String, Maintenance> upkeep = new LinkedHashMap<>();
       PersistenceRegistry registry = null;
       try {
@@ -493,6 +504,7 @@ public final class PersistenceRegistry implements AutoCloseable {
               be.checkKeys(spec.name(), hook, spec.dataDir(), raw);
               hashedKeys = be.hashedKeys(spec.name(), hook, spec.dataDir(), raw);
               Encryption keys = hook;
+              keyFiles.put(spec.name(), target -> be.copyKeyFiles(spec.dataDir(), target));
               keyChecks.put(
                   spec.name(), () -> be.resealKeyCheck(spec.name(), keys, spec.dataDir(), raw));
             }
@@ -552,6 +564,7 @@ public final class PersistenceRegistry implements AutoCloseable {
                 resolved,
                 open,
                 Map.copyOf(keyChecks),
+                Map.copyOf(keyFiles),
                 java.util.Collections.unmodifiableMap(upkeep));
       } catch (RuntimeException e) {
         List<InstrumentedBackend> list = new ArrayList<>(open.values());
