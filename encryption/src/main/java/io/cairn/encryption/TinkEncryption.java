@@ -6,6 +6,7 @@ import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.aead.AesGcmKey;
 import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.KeyCheckStore;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Optional;
@@ -106,7 +107,7 @@ public final class TinkEncryption implements Encryption {
    */
   public static TinkEncryption standalone(KeysetHandle keyset) {
     TinkEncryption e = of(keyset);
-    new TinkEncryptionProvider().attach("standalone", e, new MemoryKeyCheck());
+    new TinkEncryptionProvider().attach("standalone", e, KeyCheckStore.inMemory("memory"));
     return e;
   }
 

@@ -138,7 +138,7 @@ final class BackendEncryption {
     if (Files.isDirectory(dataDir, LinkOption.NOFOLLOW_LINKS)) {
       return new FileKeyCheck(dataDir.resolve(EncryptionProvider.KEY_CHECK_FILE));
     }
-    return new TransientKeyCheck();
+    return KeyCheckStore.inMemory("the memory of this process");
   }
 
   /** The record as a file (0600, replaced atomically); the backend's directory lock is held. */
@@ -178,34 +178,6 @@ final class BackendEncryption {
     @Override
     public String keyCheckLocation() {
       return file.toString();
-    }
-  }
-
-  /** The record of a backend that keeps nothing across opens: in memory. */
-  private static final class TransientKeyCheck implements KeyCheckStore {
-    private byte[] record;
-
-    @Override
-    public synchronized Optional<byte[]> readKeyCheck() {
-      return Optional.ofNullable(record);
-    }
-
-    @Override
-    public synchronized byte[] createKeyCheck(byte[] r) {
-      if (record == null) {
-        record = r.clone();
-      }
-      return record.clone();
-    }
-
-    @Override
-    public synchronized void replaceKeyCheck(byte[] r) {
-      record = r.clone();
-    }
-
-    @Override
-    public String keyCheckLocation() {
-      return "the memory of this process";
     }
   }
 

@@ -52,4 +52,13 @@ public interface KeyCheckStore {
 
   /** Where the record is kept, for messages, e.g. {@code "table cairn_keycheck of schema app"}. */
   String keyCheckLocation();
+
+  /**
+   * A record kept in this process's memory only, for a backend that keeps nothing across opens or a
+   * tool that seals outside any backend; {@code location} is what {@link #keyCheckLocation()} says.
+   * Thread-safe; arrays are copied in and out.
+   */
+  static KeyCheckStore inMemory(String location) {
+    return new InMemoryKeyCheck(location);
+  }
 }

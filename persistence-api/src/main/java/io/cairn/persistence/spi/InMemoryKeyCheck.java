@@ -1,11 +1,16 @@
-package io.cairn.encryption;
+package io.cairn.persistence.spi;
 
-import io.cairn.persistence.spi.KeyCheckStore;
+import java.util.Objects;
 import java.util.Optional;
 
-/** A key check record kept in memory only: {@link TinkEncryption#standalone}. Thread-safe. */
-final class MemoryKeyCheck implements KeyCheckStore {
+/** {@link KeyCheckStore#inMemory}: the record in a field. Thread-safe. */
+final class InMemoryKeyCheck implements KeyCheckStore {
+  private final String location;
   private byte[] record;
+
+  InMemoryKeyCheck(String location) {
+    this.location = Objects.requireNonNull(location, "location");
+  }
 
   @Override
   public synchronized Optional<byte[]> readKeyCheck() {
@@ -27,6 +32,6 @@ final class MemoryKeyCheck implements KeyCheckStore {
 
   @Override
   public String keyCheckLocation() {
-    return "memory";
+    return location;
   }
 }
