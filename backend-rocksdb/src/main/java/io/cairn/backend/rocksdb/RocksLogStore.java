@@ -33,10 +33,13 @@ final class RocksLogStore implements LogStore {
   private final ReentrantLock lock = new ReentrantLock();
   private volatile long first;
   private volatile long next;
+  // one per log, as RocksKvStore's: it keeps the encoded associated-data header of this log
+  private final Sealer sealer;
 
   private RocksLogStore(
       RocksDbBackend b, String name, int sid, long first, long next, long timedFrom) {
     this.b = b;
+    this.sealer = Sealer.of(b.name(), b.encryption);
     this.name = name;
     this.sid = sid;
     this.timedFrom = timedFrom;
@@ -78,13 +81,11 @@ final class RocksLogStore implements LogStore {
   /** The record stored at {@code offset}: its append time and payload (opened by the Sealer). */
   LogRecord record(long offset, byte[] stored) {
     if (offset < timedFrom) {
-      return new LogRecord(
-          offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, stored));
+      return new LogRecord(offset, sealer.openPayload(name, offset, stored));
     }
     long at = appendTime(offset, stored);
     byte[] sealed = java.util.Arrays.copyOfRange(stored, 8, stored.length);
-    return new LogRecord(
-        offset, Sealer.of(b.name(), b.encryption).openPayload(name, offset, sealed), at);
+    return new LogRecord(offset, sealer.openPayload(name, offset, sealed), at);
   }
 
   private long appendTime(long offset, byte[] stored) {
@@ -114,7 +115,7 @@ final class RocksLogStore implements LogStore {
 
   /** {@code payload} sealed for {@code offset} of this log: a record's value below timed-from. */
   private byte[] sealed(long offset, byte[] payload) {
-    return Sealer.of(b.name(), b.encryption).sealPayload(name, offset, payload);
+    return sealer.sealPayload(name, offset, payload);
   }
 
   /** A record's value at or above timed-from: its append time, then the sealed payload. */
@@ -127,7 +128,6 @@ final class RocksLogStore implements LogStore {
 
   /** The stored value re-sealed with the primary key (time kept), or null if already sealed so. */
   byte[] resealed(long offset, byte[] stored) {
-    Sealer sealer = Sealer.of(b.name(), b.encryption);
     if (offset < timedFrom) {
       return sealer.needsReseal(stored) ? sealer.resealPayload(name, offset, stored) : null;
     }
