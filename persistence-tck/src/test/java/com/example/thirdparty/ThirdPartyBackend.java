@@ -192,6 +192,16 @@ final class ThirdPartyBackend implements StorageEngine {
     }
   }
 
+  /**
+   * Yes: {@link #write} holds this engine's one lock, so concurrent calls are safe and each batch
+   * stays atomic; the base's work around a write (framing, sealing, reading the current version)
+   * then runs in parallel, ordered per key, log and snapshot set by the base.
+   */
+  @Override
+  public boolean concurrentWrites() {
+    return true;
+  }
+
   @Override
   public SortedSet<StoreId> stores() {
     lock.lock();

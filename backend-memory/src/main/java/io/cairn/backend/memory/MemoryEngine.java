@@ -22,8 +22,17 @@ import java.util.function.Consumer;
  * Bytes#UNSIGNED}. Everything else (versions, TTL, offsets, snapshots, transactions, sealing) is
  * {@link io.cairn.persistence.spi.EngineBackend}'s.
  *
- * <p>Atomic batches: {@link #write} holds the exclusive side of a read-write lock, {@link #get} and
- * {@link #range} the shared side, so a reader sees all of a batch or none. Durability is {@link
+ * <p>Atomic batches: {@link #write} of several records holds the exclusive side of a read-write
+ * lock, {@link #get} and {@link #range} the shared side, so a reader sees all of a batch or none. A
+ * batch of one record (a key-value put or delete, most writes) holds only the shared side: one
+ * {@link ConcurrentSkipListMap} put or remove is atomic by itself, so readers see it whole, and
+ * such writes run concurrently with each other and with reads. This engine therefore {@link
+ * #concurrentWrites() opts in} to the base's concurrent writes (unless built with {@code false},
+ * for comparison: {@code concurrent-writes = false}); the base never writes one key in two batches
+ * at once. A one-record write falls back to the exclusive side when an open snapshot shares its
+ * store's map (the copy-on-write below must not race), and a store emptied by such a delete stays
+ * in the table, empty, until an exclusive write touches it (removing it under the shared side could
+ * lose a concurrent put to it); {@link #stores()} skips empty stores. Durability is {@link
  * Durability#NONE} whatever is asked: nothing is written anywhere, and {@link #close()} drops
  * everything. Arrays are copied in and out, so neither side can change the other's.
  *
@@ -54,6 +63,25 @@ final class MemoryEngine implements StorageEngine {
 
   private final Map<StoreId, Store> stores = new ConcurrentHashMap<>();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private final boolean concurrentWrites;
+
+  /** An engine that accepts concurrent writes. */
+  MemoryEngine() {
+    this(true);
+  }
+
+  /**
+   * @param concurrentWrites whether the base may call {@link #write} from several threads at once
+   *     ({@code false}: one write at a time, as before engines could opt in)
+   */
+  MemoryEngine(boolean concurrentWrites) {
+    this.concurrentWrites = concurrentWrites;
+  }
+
+  @Override
+  public boolean concurrentWrites() {
+    return concurrentWrites;
+  }
 
   /**
    * Test hook: called under the exclusive lock after each write of a batch has been applied, with
@@ -109,6 +137,9 @@ final class MemoryEngine implements StorageEngine {
 
   @Override
   public void write(List<Write> batch, Durability durability) {
+    if (batch.size() == 1 && writeShared(batch.get(0))) {
+      return;
+    }
     lock.writeLock().lock();
     try {
       int i = 0;
@@ -134,6 +165,40 @@ final class MemoryEngine implements StorageEngine {
       }
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Applies {@code w} holding the shared side of the lock, unless an open snapshot shares its
+   * store's map: then returns false and the caller takes the exclusive side.
+   */
+  private boolean writeShared(Write w) {
+    lock.readLock().lock();
+    try {
+      // shares and map change only under the exclusive side: stable while we hold the shared one
+      if (w.isDelete()) {
+        Store s = stores.get(w.store());
+        if (s == null) {
+          return true;
+        }
+        if (s.shares > 0) {
+          return false;
+        }
+        s.map.remove(w.key()); // an emptied store stays listed in `stores` (see the class comment)
+      } else {
+        Store s = stores.computeIfAbsent(w.store(), id -> new Store());
+        if (s.shares > 0) {
+          return false;
+        }
+        s.map.put(w.key().clone(), w.value().clone());
+      }
+      Consumer<String> hook = writeStepHook;
+      if (hook != null) {
+        hook.accept("after write 1 of 1 of a batch");
+      }
+      return true;
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
@@ -216,7 +281,14 @@ final class MemoryEngine implements StorageEngine {
   public SortedSet<StoreId> stores() {
     lock.readLock().lock();
     try {
-      return Collections.unmodifiableSortedSet(new TreeSet<>(stores.keySet()));
+      TreeSet<StoreId> out = new TreeSet<>();
+      stores.forEach(
+          (id, s) -> {
+            if (!s.map.isEmpty()) { // emptied by a one-record delete (see the class comment)
+              out.add(id);
+            }
+          });
+      return Collections.unmodifiableSortedSet(out);
     } finally {
       lock.readLock().unlock();
     }

@@ -76,8 +76,10 @@ final class BaseKeyValueStore implements KeyValueStore {
     ArgumentChecks.checkValue(value);
     ArgumentChecks.checkTtl(ttl);
     byte[] k = key.clone();
-    return b.write(
+    return b.writeKey(
         "put to " + this,
+        id,
+        k,
         () -> {
           long now = b.now();
           Stored current = live(k);
@@ -96,8 +98,10 @@ final class BaseKeyValueStore implements KeyValueStore {
   public boolean delete(byte[] key) {
     ArgumentChecks.checkKey(key);
     byte[] k = key.clone();
-    return b.write(
+    return b.writeKey(
         "delete from " + this,
+        id,
+        k,
         () -> {
           byte[] raw = b.engine().get(id, k);
           if (raw == null) {
@@ -114,8 +118,10 @@ final class BaseKeyValueStore implements KeyValueStore {
     ArgumentChecks.checkKey(key);
     ArgumentChecks.checkExpectedVersion(expectedVersion);
     byte[] k = key.clone();
-    b.write(
+    b.writeKey(
         "compareAndDelete on " + this,
+        id,
+        k,
         () -> {
           Stored current = live(k);
           long version = current == null ? 0 : current.version();
@@ -141,8 +147,14 @@ final class BaseKeyValueStore implements KeyValueStore {
       b.read(() -> null); // still a call: throws once closed
       return;
     }
-    b.write(
+    List<byte[]> keys = new ArrayList<>(copies.size());
+    for (KeyValue e : copies) {
+      keys.add(e.key());
+    }
+    b.writeKeys(
         "putAll to " + this,
+        id,
+        keys,
         () -> {
           // a key given twice: the later wins, with a version above the earlier one's
           TreeMap<byte[], Long> versions = new TreeMap<>(Bytes.UNSIGNED);
@@ -172,8 +184,9 @@ final class BaseKeyValueStore implements KeyValueStore {
   }
 
   /**
-   * Removes expired entries in batches of at most {@link EngineBackend#page()}, each under the
-   * write lock only for its own deletes (an entry rewritten meanwhile is re-checked and kept).
+   * Removes expired entries in batches of at most {@link EngineBackend#page()}, each holding only
+   * the write stripes of its own keys while it deletes them (an entry rewritten meanwhile is
+   * re-checked and kept).
    */
   @Override
   public long purgeExpired() {
@@ -193,8 +206,10 @@ final class BaseKeyValueStore implements KeyValueStore {
             }
             if (!expired.isEmpty()) {
               removed +=
-                  b.write(
+                  b.writeKeys(
                       "purgeExpired of " + this,
+                      id,
+                      expired,
                       () -> {
                         long at = b.now();
                         List<StorageEngine.Write> batch = new ArrayList<>();

@@ -19,8 +19,17 @@ import java.util.Objects;
  * and the position record {@code 'P' | first | next} under the empty key, written in the same batch
  * as the records it covers. Readers read the position from the engine (the batch is atomic for
  * them, so a reader that saw another write of the same transaction sees its records too, and never
- * a gap below next); writers, serialised by the write lock, use a cached copy that only they
- * change.
+ * a gap below next); writers use a cached copy that only they change.
+ *
+ * <p>Writers of one log follow each other: every write of the log (append, truncation, deleting
+ * truncated records) holds the log's write stripe ({@link WriteOrder#store}), transactions and
+ * imports every stripe, and each calls {@link StorageEngine#write} before releasing it. So the
+ * batch with offset n has returned from the engine, and is visible to every read that starts
+ * afterwards, before the batch with n + 1 is even built; and since a batch carries its records with
+ * the position that covers them, a reader that sees next = n + 1 sees every record below it. A
+ * reader therefore never sees a gap that later fills: offsets become visible in order, with their
+ * records. Different logs (and key-value writes) reach the engine concurrently when it {@link
+ * StorageEngine#concurrentWrites() opts in}.
  */
 final class BaseLogStore implements LogStore {
   private static final byte[] POSITION_KEY = new byte[0];
@@ -28,7 +37,8 @@ final class BaseLogStore implements LogStore {
   private final EngineBackend b;
   private final String name;
   final StoreId id;
-  // the writers' copy of the position (guarded by the backend's write lock)
+  // the writers' copy of the position (guarded by this log's write stripe; a transaction or an
+  // import holds every stripe)
   private boolean loaded;
   private long first;
   private long next;
@@ -63,8 +73,9 @@ final class BaseLogStore implements LogStore {
   }
 
   private long appendChecked(List<byte[]> payloads) {
-    return b.write(
+    return b.writeStore(
         "append to " + this,
+        id,
         () -> {
           load();
           long start = next;
@@ -153,8 +164,9 @@ final class BaseLogStore implements LogStore {
   public long truncateBefore(long offset) {
     ArgumentChecks.checkOffset("truncateBefore offset", offset);
     long removed =
-        b.write(
+        b.writeStore(
             "truncateBefore on " + this,
+            id,
             () -> {
               load();
               long target = Math.min(offset, next);
@@ -202,7 +214,7 @@ final class BaseLogStore implements LogStore {
     return new long[] {f, n};
   }
 
-  /** Loads the writers' copy of the position once. Caller holds the write lock. */
+  /** Loads the writers' copy of the position once. Caller holds the log's write stripe. */
   void load() {
     if (!loaded) {
       long[] p = stored();
@@ -212,7 +224,7 @@ final class BaseLogStore implements LogStore {
     }
   }
 
-  /** Next offset as a transaction holding the write lock sees it. */
+  /** Next offset as a transaction holding every write stripe sees it. */
   long nextUnlocked() {
     load();
     return next;
@@ -220,7 +232,7 @@ final class BaseLogStore implements LogStore {
 
   /**
    * Adds the writes for {@code payloads} from {@code start} to {@code batch}; returns the offset
-   * after them. Caller holds the write lock.
+   * after them. Caller holds the log's write stripe.
    */
   long records(long start, List<byte[]> payloads, List<StorageEngine.Write> batch) {
     long at = b.now(); // one instant for the batch: its records are appended together
@@ -255,7 +267,7 @@ final class BaseLogStore implements LogStore {
     return position(first, end);
   }
 
-  /** First offset as a writer holding the write lock sees it. */
+  /** First offset as a writer holding the log's write stripe sees it. */
   long firstUnlocked() {
     load();
     return first;
@@ -266,14 +278,14 @@ final class BaseLogStore implements LogStore {
     return position(f, n);
   }
 
-  /** Publishes an imported position after its batch committed. Caller holds the write lock. */
+  /** Publishes an imported position after its batch committed. Caller holds every stripe. */
   void published(long f, long n) {
     first = f;
     next = n;
     loaded = true;
   }
 
-  /** Publishes {@code end} after a transaction's batch committed. Caller holds the write lock. */
+  /** Publishes {@code end} after a transaction's batch committed. Caller holds every stripe. */
   void published(long end) {
     next = end;
   }
@@ -347,8 +359,9 @@ final class BaseLogStore implements LogStore {
   void dropTruncated() {
     while (true) {
       boolean more =
-          b.write(
+          b.writeStore(
               "truncateBefore on " + this,
+              id,
               () -> {
                 load();
                 List<StorageEngine.Record> page =

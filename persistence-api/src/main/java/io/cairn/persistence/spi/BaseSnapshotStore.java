@@ -104,8 +104,9 @@ final class BaseSnapshotStore implements SnapshotStore {
         frame.put(sealed);
         byte[] k = chunkKey(version, generation, index);
         StorageEngine.Write w = new StorageEngine.Write(id, k, b.frame.end(frame, id, k));
-        b.write(
+        b.writeStore(
             "snapshot save to " + this,
+            id,
             () -> {
               b.commit(List.of(w));
               return null;
@@ -118,8 +119,9 @@ final class BaseSnapshotStore implements SnapshotStore {
           new SnapshotInfo(version, size, crc.getValue(), createdAt < 0 ? b.now() : createdAt);
       int total = chunks;
       Manifest old =
-          b.write(
+          b.writeStore(
               "snapshot save to " + this,
+              id,
               () -> {
                 Manifest before = manifest(version);
                 List<StorageEngine.Write> m =
@@ -193,8 +195,9 @@ final class BaseSnapshotStore implements SnapshotStore {
   public boolean delete(long version) {
     ArgumentChecks.checkSnapshotVersion(version);
     Manifest old =
-        b.write(
+        b.writeStore(
             "snapshot delete in " + this,
+            id,
             () -> {
               Manifest m = manifest(version);
               if (m != null) {
@@ -304,8 +307,9 @@ final class BaseSnapshotStore implements SnapshotStore {
     byte[] to = chunkKey(version, generation, Integer.MAX_VALUE);
     while (true) {
       boolean more =
-          b.write(
+          b.writeStore(
               "snapshot delete in " + this,
+              id,
               () -> {
                 List<StorageEngine.Record> page =
                     b.engine().range(id, from, to, EngineBackend.page());
@@ -395,8 +399,9 @@ final class BaseSnapshotStore implements SnapshotStore {
         }
       }
       if (!batch.isEmpty()) {
-        b.write(
+        b.writeStore(
             "compact of " + this,
+            id,
             () -> {
               // a save that committed meanwhile made its chunks live: keep those
               List<Manifest> now = manifests();

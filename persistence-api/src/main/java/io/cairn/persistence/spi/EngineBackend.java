@@ -28,7 +28,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
@@ -57,8 +56,12 @@ import java.util.function.Supplier;
  *       bound to its place by {@link AssociatedData}; such a backend therefore declares {@link
  *       Capability#ENCRYPTION};
  *   <li>transactions: writes buffered per store, reads through the view see them, committed as one
- *       engine batch; transactions are serialised; a direct write on the thread running one throws
- *       {@link IllegalStateException}.
+ *       engine batch; transactions are serialised with each other and with every write; a direct
+ *       write on the thread running one throws {@link IllegalStateException}.
+ *   <li>write ordering: versions, compare-and-set, offsets and manifests assigned under per-key,
+ *       per-log and per-set write stripes, so an engine that opts in to {@link
+ *       StorageEngine#concurrentWrites()} receives independent writes concurrently (see Concurrency
+ *       below).
  *   <li>read transactions, when the engine offers {@link StorageEngine#snapshot()} (the backend
  *       then declares {@link Capability#SNAPSHOT_READS}): the view reads one engine snapshot
  *       through the stores' own read code, with expiry judged at the instant the snapshot was
@@ -95,12 +98,35 @@ import java.util.function.Supplier;
  * <h2>Concurrency</h2>
  *
  * Reads run in parallel with each other and with writes (the engine's batches are atomic for
- * readers). Writes are serialised by one lock, which makes every read-modify-write (versions,
- * compare-and-set, offsets) atomic without asking the engine for more than point reads and atomic
- * batches; a transaction holds it for its whole work. Scans and snapshot loads page through the
- * engine and hold no lock between pages. A read transaction holds no lock of the base while its
- * work runs (taking the engine snapshot costs what the engine documents); {@link #close()} does not
- * wait for its work, whose next read throws {@link BackendClosedException}.
+ * readers). Each read-modify-write (a key's version and compare-and-set, a log's offsets, a
+ * snapshot set's manifest) runs holding the write stripe that orders it and writes its engine batch
+ * before releasing it, so it is atomic without asking the engine for more than point reads and
+ * atomic batches ({@link WriteOrder} has the rules and why):
+ *
+ * <ul>
+ *   <li>single-key writes take the stripe of (namespace, key), {@code putAll} and a page of {@code
+ *       purgeExpired} the stripes of their keys, in index order;
+ *   <li>a log's writes and a snapshot set's writes take the stripe of the store: offsets are
+ *       assigned in the order their batches are written, so readers see them appear in order, each
+ *       with its record, never a gap that later fills;
+ *   <li>transactions (for their whole work), imports, reseal pages and checkpoints take every
+ *       stripe: nothing else writes meanwhile, as before.
+ * </ul>
+ *
+ * If the engine {@link StorageEngine#concurrentWrites() opts in}, writes on different stripes reach
+ * {@link StorageEngine#write} at the same time (there are 64 stripes); two concurrent batches never
+ * hold the same key. If it does not (the default), there is one stripe: one {@code write} at a
+ * time, exactly the single write lock of before. Scans and snapshot loads page through the engine
+ * and hold no lock between pages. A read transaction holds no lock of the base while its work runs
+ * (taking the engine snapshot costs what the engine documents); {@link #close()} does not wait for
+ * its work, whose next read throws {@link BackendClosedException}. Close waits for every call in
+ * flight (writes included) and closes the engine after the last.
+ *
+ * <p>Durability with concurrent writes: a write that returned at {@link Durability#FULL} makes
+ * durable every batch that had returned before it was called (the engine's rule), not the batches
+ * of other threads still in flight beside it. Each caller's acknowledged writes are durable at its
+ * durability, and the base's own orderings (snapshot chunks before their manifest, a log's batches
+ * one after the other) are always of batches that returned before the next was called.
  */
 public final class EngineBackend implements StorageBackend {
   /** How a backend built on the base describes itself. Immutable; build with {@link #builder}. */
@@ -202,7 +228,7 @@ public final class EngineBackend implements StorageBackend {
   final Sealer sealer;
   final RecordFrame frame;
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
-  private final ReentrantLock writeLock = new ReentrantLock();
+  private final WriteOrder order;
   private final Map<String, BaseKeyValueStore> kv = new ConcurrentHashMap<>();
   private final Map<String, BaseLogStore> logs = new ConcurrentHashMap<>();
   private final EngineImporter importer = new EngineImporter(this);
@@ -234,6 +260,7 @@ public final class EngineBackend implements StorageBackend {
     this.current = EngineReader.of(engine);
     this.sealer = Sealer.of(ctx);
     this.frame = new RecordFrame(name, engine.checksumsRecords());
+    this.order = new WriteOrder(engine.concurrentWrites());
   }
 
   /**
@@ -300,24 +327,21 @@ public final class EngineBackend implements StorageBackend {
     }
     refuseInReadTransaction("run inTransaction()");
     return read(
-        () -> {
-          writeLock.lock();
-          BaseTransaction tx = new BaseTransaction(this);
-          transactionThread = Thread.currentThread();
-          try {
-            T result;
-            try {
-              result = work.run(tx);
-            } finally {
-              tx.end();
-              transactionThread = null;
-            }
-            tx.commit();
-            return result;
-          } finally {
-            writeLock.unlock();
-          }
-        });
+        () ->
+            order.all(
+                () -> {
+                  BaseTransaction tx = new BaseTransaction(this);
+                  transactionThread = Thread.currentThread();
+                  T result;
+                  try {
+                    result = work.run(tx);
+                  } finally {
+                    tx.end();
+                    transactionThread = null;
+                  }
+                  tx.commit();
+                  return result;
+                }));
   }
 
   /**
@@ -445,11 +469,11 @@ public final class EngineBackend implements StorageBackend {
   /**
    * Re-seals, page by page, every value, log payload and snapshot chunk not sealed with the primary
    * key. Each page is read without a lock, then each of its records is read again and rewritten
-   * under the write lock in one engine batch: atomic, serialised with every write and transaction,
-   * and a record changed or deleted since the page was read is judged as it is now (never
-   * resurrected, never overwritten with an older value). The re-sealed record keeps its key and its
-   * frame's fields (version, expiry; the offset and chunk address are the key), so nothing a read
-   * returns changes. Idempotent: records under the primary are skipped.
+   * holding every write stripe in one engine batch: atomic, serialised with every write and
+   * transaction, and a record changed or deleted since the page was read is judged as it is now
+   * (never resurrected, never overwritten with an older value). The re-sealed record keeps its key
+   * and its frame's fields (version, expiry; the offset and chunk address are the key), so nothing
+   * a read returns changes. Idempotent: records under the primary are skipped.
    */
   @Override
   public ResealReport reseal(Progress progress) {
@@ -482,7 +506,7 @@ public final class EngineBackend implements StorageBackend {
     while (true) {
       List<StorageEngine.Record> page = engine.range(id, from, null, PAGE);
       rewritten +=
-          write(
+          writeAll(
               "reseal()",
               () -> {
                 List<StorageEngine.Write> batch = new ArrayList<>();
@@ -512,8 +536,8 @@ public final class EngineBackend implements StorageBackend {
     }
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(progress, "progress");
-    // under the write lock: no batch is half-applied in the copy (engines copy atomically anyway)
-    write(
+    // holding every stripe: no batch is half-applied in the copy (engines copy atomically anyway)
+    writeAll(
         "checkpoint",
         () -> {
           engine.checkpoint(target, progress);
@@ -618,20 +642,31 @@ public final class EngineBackend implements StorageBackend {
   }
 
   /**
-   * Runs {@code op} holding the write lock, as a call in flight. {@code what} names the operation
-   * and store for the message when it is attempted directly inside a transaction.
+   * Runs {@code op} holding every write stripe ({@link WriteOrder#all}: no other write runs), as a
+   * call in flight. {@code what} names the operation and store for the message when it is attempted
+   * directly inside a transaction.
    */
-  <T> T write(String what, Supplier<T> op) {
+  <T> T writeAll(String what, Supplier<T> op) {
     checkNotInTransaction(what);
-    return read(
-        () -> {
-          writeLock.lock();
-          try {
-            return op.get();
-          } finally {
-            writeLock.unlock();
-          }
-        });
+    return read(() -> order.all(op));
+  }
+
+  /** As {@link #writeAll}, holding only the stripe of {@code key} in {@code store}. */
+  <T> T writeKey(String what, StoreId store, byte[] key, Supplier<T> op) {
+    checkNotInTransaction(what);
+    return read(() -> order.key(store, key, op));
+  }
+
+  /** As {@link #writeAll}, holding only the stripes of {@code keys} in {@code store}. */
+  <T> T writeKeys(String what, StoreId store, java.util.Collection<byte[]> keys, Supplier<T> op) {
+    checkNotInTransaction(what);
+    return read(() -> order.keys(store, keys, op));
+  }
+
+  /** As {@link #writeAll}, holding only the stripe of {@code store} (a log, a snapshot set). */
+  <T> T writeStore(String what, StoreId store, Supplier<T> op) {
+    checkNotInTransaction(what);
+    return read(() -> order.store(store, op));
   }
 
   private void checkNotInTransaction(String what) {
@@ -647,7 +682,10 @@ public final class EngineBackend implements StorageBackend {
     }
   }
 
-  /** Writes {@code batch} at the backend's durability. Caller holds the write lock. */
+  /**
+   * Writes {@code batch} at the backend's durability. Caller holds the write stripes that order
+   * every key of the batch (see {@link WriteOrder}).
+   */
   void commit(List<StorageEngine.Write> batch) {
     if (!batch.isEmpty()) {
       engine.write(batch, options.durability);

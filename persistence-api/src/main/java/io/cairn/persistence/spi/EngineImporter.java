@@ -42,7 +42,7 @@ final class EngineImporter implements Importer {
       open();
       ImportChecks.entries(b, namespace, entries);
       BaseKeyValueStore store = b.kvStore(namespace);
-      b.write(
+      b.writeAll(
           "import into kv:" + namespace,
           () -> {
             requireEmpty(store.id);
@@ -68,7 +68,7 @@ final class EngineImporter implements Importer {
         return;
       }
       BaseLogStore store = b.logStore(log);
-      b.write(
+      b.writeAll(
           "import into log:" + log,
           () -> {
             requireEmpty(store.id);
@@ -93,7 +93,7 @@ final class EngineImporter implements Importer {
       StoreId id = new StoreId(StoreKind.LOG, log);
       ImportChecks.logStart(b, log, offset, started.containsKey(id));
       BaseLogStore store = b.logStore(log);
-      b.write(
+      b.writeAll(
           "import into log:" + log,
           () -> {
             requireEmpty(store.id);
@@ -110,7 +110,7 @@ final class EngineImporter implements Importer {
       open();
       ImportChecks.snapshot(b, set, version, createdAtMillis, data);
       BaseSnapshotStore store = b.snapshotStore(set);
-      b.write(
+      b.writeAll(
           "import into snapshot:" + set,
           () -> {
             requireEmpty(store.id);
@@ -136,7 +136,7 @@ final class EngineImporter implements Importer {
       }
     }
 
-    /** Checks once per session that {@code id} holds nothing. Caller holds the write lock. */
+    /** Checks once per session that {@code id} holds nothing. Caller holds every write stripe. */
     private void requireEmpty(StoreId id) {
       if (started.containsKey(id)) {
         return;

@@ -25,15 +25,22 @@ import java.util.SortedSet;
  *       {@value #MAX_KEY_BYTES} bytes (the empty key is used); values are any length the caller
  *       writes (the base keeps them within the documented caps).
  *   <li><b>Atomic batches.</b> {@link #write} applies all its puts and deletes or none, also across
- *       a crash. A concurrent {@link #get} or {@link #range} sees all of a batch or none of it.
+ *       a crash. A concurrent {@link #get} or {@link #range} sees all of a batch or none of it, and
+ *       one that starts after {@link #write} returned sees the batch (the base reads a version or a
+ *       log position it has just written, from any thread).
  *   <li><b>Durability.</b> When {@link #write} returns, the batch is as durable as {@code
- *       durability} says ({@link Durability}), and so is every batch that returned before it (a
- *       later write at {@code FULL} makes the earlier ones durable too: the base relies on this for
- *       snapshot chunks written before their manifest). An engine that cannot honour a durability
- *       must not be opened with it: the provider refuses (e.g. {@code ConfigurationException}).
+ *       durability} says ({@link Durability}), and so is every batch whose {@link #write} returned
+ *       before this one was called (a later write at {@code FULL} makes the earlier ones durable
+ *       too: the base relies on this for snapshot chunks written before their manifest, always by
+ *       one thread, one after the other). Between batches written concurrently (calls that overlap
+ *       in time, only if {@link #concurrentWrites()}) nothing is promised: a crash may keep either
+ *       or both. An engine that cannot honour a durability must not be opened with it: the provider
+ *       refuses (e.g. {@code ConfigurationException}).
  *   <li><b>Thread safety.</b> Every method may be called from any thread at any time before {@link
- *       #close()}. The base serialises its writes (one {@link #write} at a time) but calls {@link
- *       #get} and {@link #range} concurrently with each other and with a write.
+ *       #close()}. The base calls {@link #get} and {@link #range} concurrently with each other and
+ *       with writes. Writes: if {@link #concurrentWrites()} is false (the default), the base makes
+ *       one {@link #write} at a time; if true, it calls {@link #write} from several threads at once
+ *       (see there).
  *   <li><b>Arrays.</b> The engine must not keep or modify arrays passed to it after the call
  *       returns, except those of a {@link Write} it stores (they are the base's private copies);
  *       arrays it returns belong to the caller.
@@ -98,8 +105,10 @@ public interface StorageEngine extends AutoCloseable {
   /**
    * Up to {@code limit} records of {@code store} with {@code fromInclusive <= key < toExclusive}
    * ({@code toExclusive} {@code null} = unbounded), in increasing {@link Bytes#UNSIGNED} order.
-   * Each call is one consistent read; the base pages through larger ranges itself, resuming after
-   * the last key it received, so the engine never holds a cursor for a caller.
+   * Each call is one consistent read: it sees each batch all or none (a point-in-time view does; so
+   * does a map whose one-record writes land during the call, each whole). The base pages through
+   * larger ranges itself, resuming after the last key it received, so the engine never holds a
+   * cursor for a caller.
    *
    * @param limit at least 1
    */
@@ -108,8 +117,36 @@ public interface StorageEngine extends AutoCloseable {
   /**
    * Applies {@code batch} atomically and durably per {@code durability} (see the rules above). An
    * empty batch is never passed. Later writes in the batch win over earlier ones of the same key.
+   * Called by one thread at a time unless {@link #concurrentWrites()}.
    */
   void write(List<Write> batch, Durability durability);
+
+  /**
+   * Whether {@link #write} may be called from several threads at once. Default {@code false}: the
+   * base then makes one write at a time (an engine written before this method existed stays correct
+   * unchanged). Say {@code true} only if concurrent calls of {@link #write} are safe and each stays
+   * atomic for readers and across a crash; the base then orders its writes itself, per key, per log
+   * and per snapshot set ({@code WriteOrder}), and promises:
+   *
+   * <ul>
+   *   <li>two batches in flight at once never write the same (store, key): the base has already
+   *       decided every version, offset and manifest, so the engine needs no read-modify-write and
+   *       no ordering of its own between concurrent batches;
+   *   <li>batches that need an order (a log's appends, a snapshot's chunks and then its manifest, a
+   *       transaction against everything) are written one after the other: the next is built only
+   *       after the previous {@link #write} returned;
+   *   <li>{@link #snapshot()}, {@link #checkpoint}, {@link #verify} and {@link #compact} may run
+   *       while writes are in flight, as before (checkpoint: the base holds every write stripe, so
+   *       no write of the base is in flight).
+   * </ul>
+   *
+   * An engine that writes under one lock of its own (a map guarded by one mutex) may say {@code
+   * true}: its writes still follow each other, but the base's work around them (framing, sealing,
+   * reading the current version) then runs in parallel. Must not change while open.
+   */
+  default boolean concurrentWrites() {
+    return false;
+  }
 
   /** Every store that holds at least one record, sorted. */
   SortedSet<StoreId> stores();
