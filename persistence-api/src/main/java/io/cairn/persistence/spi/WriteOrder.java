@@ -76,11 +76,6 @@ final class WriteOrder {
     mask = n - 1;
   }
 
-  /** How many stripes: 1 when writes are serialised. */
-  int stripes() {
-    return stripes.length;
-  }
-
   /** Runs {@code op} holding the stripe of {@code key} in {@code store}. */
   <T> T key(StoreId store, byte[] key, Supplier<T> op) {
     return holding(stripes[stripeOf(store, key)], op);
@@ -108,11 +103,6 @@ final class WriteOrder {
     boolean[] needed = new boolean[stripes.length];
     Arrays.fill(needed, true);
     return holdingAll(needed, op);
-  }
-
-  /** Whether the calling thread holds every stripe (a transaction, an import). */
-  boolean heldExclusively() {
-    return stripes[mask].isHeldByCurrentThread() && stripes[0].isHeldByCurrentThread();
   }
 
   int stripeOf(StoreId store, byte[] key) {
