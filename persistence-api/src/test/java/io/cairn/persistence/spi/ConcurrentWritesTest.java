@@ -51,12 +51,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * each handed out once and each record readable at its offset with the payload appended there;
  * readers never saw a gap or a record out of place; committed transactions all-or-nothing (their
  * two counters equal the number committed), aborted ones invisible; {@link StorageBackend#verify}
- * clean. Writes per thread: system property {@code concurrentWritesOps} (default 200).
+ * clean. Writes per thread: system property {@code concurrentWritesOps} (default 150).
  */
 class ConcurrentWritesTest {
   private static final int THREADS = 8;
   private static final int KEYS = 6;
-  private static final int OPS = Integer.getInteger("concurrentWritesOps", 200);
+  private static final int OPS = Integer.getInteger("concurrentWritesOps", 150);
   private static final long TIMEOUT_SECONDS = 120;
 
   @ParameterizedTest(name = "concurrentWrites={0}")
