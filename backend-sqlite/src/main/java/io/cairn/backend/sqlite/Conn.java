@@ -7,6 +7,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
+import org.sqlite.core.CoreStatement;
+import org.sqlite.core.DB;
+import org.sqlite.core.SafeStmtPtr;
 
 /**
  * One JDBC connection with its prepared statements cached by SQL text. Not thread-safe: a {@code
@@ -35,6 +38,52 @@ final class Conn implements AutoCloseable {
       statements.put(sql, ps);
     }
     return ps;
+  }
+
+  /**
+   * Runs the cached point query {@code sql} with {@code params} bound in order (each a String,
+   * byte[], Long or Integer) and returns whether it yielded a row; if it did, {@code blob[0]} is
+   * the row's first column (a blob) and {@code longs[i]} its column {@code i + 1} (integers, 0 for
+   * NULL). Only the first row is read. The statement is reset before this returns, so no read
+   * transaction stays open.
+   *
+   * <p>Why not {@code executeQuery}: sqlite-jdbc's result set fetches every column's name from the
+   * engine on each {@code executeQuery} (a native call and a Java string per column) and makes two
+   * checked native calls per {@code getLong}; on a 4-column point get that JDBC layer cost as much
+   * CPU as the engine's whole lookup (benchmarks/RESULTS-sqlite.md, issue 15). This runs the same
+   * sqlite-jdbc code that {@code executeQuery} runs to bind and step ({@code DB.execute}), then
+   * reads the columns with one native call each, through the driver's public {@code
+   * org.sqlite.core} methods (the version is pinned in the parent pom; a change there fails this
+   * module's compilation or its tests). Errors are those of {@code executeQuery}: after an error
+   * other than BUSY, LOCKED, CONSTRAINT or MISUSE the driver has finalized the statement, so the
+   * caller calls {@link #resetStatements()} on any {@link SQLException}, as for every cached
+   * statement.
+   */
+  boolean queryRow(String sql, Object[] params, byte[][] blob, long[] longs) throws SQLException {
+    CoreStatement st = (CoreStatement) prepare(sql);
+    DB db = st.getDatabase();
+    synchronized (db) { // the driver's own lock, taken once instead of per native call
+      if (!db.execute(st, params)) {
+        return false; // SQLITE_DONE: the driver has reset the statement
+      }
+      SafeStmtPtr pointer = st.pointer;
+      long stmt = pointer.safeRunLong(Conn::handle);
+      try {
+        blob[0] = db.column_blob(stmt, 0);
+        for (int i = 0; i < longs.length; i++) {
+          longs[i] = db.column_long(stmt, i + 1);
+        }
+        return true;
+      } finally {
+        if (!pointer.isClosed()) {
+          db.reset(stmt); // ends the statement's read; its return code repeats the step's
+        }
+      }
+    }
+  }
+
+  private static long handle(DB db, long stmt) {
+    return stmt;
   }
 
   /** Runs a statement that returns no rows (BEGIN, COMMIT, DDL, PRAGMA assignments). */

@@ -3,7 +3,7 @@ package io.cairn.backend.sqlite;
 import io.cairn.persistence.StorageEngineException;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -46,7 +46,10 @@ final class ReaderPool implements AutoCloseable, Reads {
   private final int max;
   private final Duration waitLimit;
   private final SqliteErrors errors;
-  private final ConcurrentLinkedQueue<Conn> idle = new ConcurrentLinkedQueue<>();
+  // Last in, first out: a borrow takes the connection released most recently, whose page cache and
+  // statements are the likeliest to still sit in the CPU's caches, and connections beyond what
+  // the concurrent readers need stay idle instead of being rotated through (issue 15).
+  private final ConcurrentLinkedDeque<Conn> idle = new ConcurrentLinkedDeque<>();
   private final Semaphore permits; // one per connection that may be borrowed or opened
   private volatile boolean closed;
 
@@ -184,7 +187,7 @@ final class ReaderPool implements AutoCloseable, Reads {
             null);
       }
     }
-    Conn c = idle.poll();
+    Conn c = idle.pollFirst();
     if (c != null) {
       return c;
     }
@@ -200,7 +203,7 @@ final class ReaderPool implements AutoCloseable, Reads {
     if (closed) {
       c.close();
     } else {
-      idle.offer(c);
+      idle.offerFirst(c);
       if (closed && idle.remove(c)) {
         c.close(); // raced with close(): make sure nothing stays open
       }

@@ -107,7 +107,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
   private static byte[] valueIn(SqliteBackend backend, Conn c, String ns, byte[] key, long now)
       throws SQLException {
     byte[][] value = new byte[1][];
-    long[] meta = new long[2];
+    long[] meta = new long[3];
     if (!readRow(c, ns, key, now, value, meta, backend.sealer().enabled())) {
       return null;
     }
@@ -280,7 +280,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
   static Optional<Entry> getIn(SqliteBackend backend, Conn c, String ns, byte[] key, long now)
       throws SQLException {
     byte[][] value = new byte[1][];
-    long[] meta = new long[2];
+    long[] meta = new long[3];
     if (!readRow(c, ns, key, now, value, meta, backend.sealer().enabled())) {
       return Optional.empty();
     }
@@ -290,33 +290,24 @@ final class SqliteKeyValueStore implements KeyValueStore {
 
   /**
    * Reads the row of {@code key}, checks its row checksum and applies its expiry. Fills {@code
-   * value[0]} (the stored bytes) and {@code meta} (version, expires_at) and returns true if the key
-   * is live; returns false if it is absent or expired.
+   * value[0]} (the stored bytes) and {@code meta} (version, expires_at, crc: three slots) and
+   * returns true if the key is live; returns false if it is absent or expired.
    *
    * @throws StoreCorruptedException if the row fails its checksum
    */
   private static boolean readRow(
       Conn c, String ns, byte[] key, long now, byte[][] value, long[] meta, boolean redact)
       throws SQLException {
-    PreparedStatement ps = c.prepare(GET);
-    ps.setString(1, ns);
-    ps.setBytes(2, key);
-    try (ResultSet rs = ps.executeQuery()) {
-      if (!rs.next()) {
-        return false;
-      }
-      byte[] stored = rs.getBytes(1);
-      long version = rs.getLong(2);
-      long expires = rs.getLong(3);
-      checked(ns, key, version, expires, stored, rs.getLong(4), redact);
-      if (expires != 0 && expires <= now) {
-        return false;
-      }
-      value[0] = stored;
-      meta[0] = version;
-      meta[1] = expires;
-      return true;
+    if (!c.queryRow(GET, new Object[] {ns, key}, value, meta)) {
+      return false;
     }
+    checked(ns, key, meta[0], meta[1], value[0], meta[2], redact);
+    long expires = meta[1];
+    if (expires != 0 && expires <= now) {
+      value[0] = null;
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -370,7 +361,7 @@ final class SqliteKeyValueStore implements KeyValueStore {
   static long versionIn(Conn c, String ns, byte[] key, long now, boolean redact)
       throws SQLException {
     byte[][] value = new byte[1][];
-    long[] meta = new long[2];
+    long[] meta = new long[3];
     return readRow(c, ns, key, now, value, meta, redact) ? meta[0] : 0;
   }
 

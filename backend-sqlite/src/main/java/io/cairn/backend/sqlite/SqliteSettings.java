@@ -77,7 +77,7 @@ record SqliteSettings(
         s.bytes("cache-size", 64 * 1024, 16L << 20),
         s.intBetween("wal-autocheckpoint-pages", 1, 1_000_000, 1000),
         s.bytes("journal-size-limit", 0, 64L << 20),
-        s.intBetween("readers", 1, 64, 4),
+        s.intBetween("readers", 1, 64, 8),
         s.intBetween("max-batch", 1, 100_000, 256),
         s.duration("sweeper-interval", Duration.ZERO, Duration.ofSeconds(30)),
         s.intBetween("sweeper-batch", 1, 1_000_000, 1000),

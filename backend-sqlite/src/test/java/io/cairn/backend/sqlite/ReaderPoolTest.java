@@ -121,4 +121,34 @@ class ReaderPoolTest {
     }
     pool.close();
   }
+
+  @Test
+  void aBorrowTakesTheConnectionReleasedLast() throws Exception {
+    // Nested reads hold three connections at once; they come back innermost first. The next
+    // borrow must take the one released last (the outermost), so a lone reader keeps reusing
+    // one warm connection instead of rotating through every connection ever opened.
+    createDatabase();
+    ReaderPool pool = pool(4, Duration.ofSeconds(30));
+    Conn[] held = new Conn[3];
+    pool.read(
+        "get",
+        "kv:x",
+        c0 -> {
+          held[0] = c0;
+          return pool.read(
+              "get",
+              "kv:x",
+              c1 -> {
+                held[1] = c1;
+                return pool.read("get", "kv:x", c2 -> held[2] = c2);
+              });
+        });
+    assertThat(opens.get()).isEqualTo(3);
+    for (int i = 0; i < 5; i++) {
+      Conn next = pool.read("get", "kv:x", c -> c);
+      assertThat(next).as("borrow %d", i).isSameAs(held[0]);
+    }
+    assertThat(opens.get()).isEqualTo(3);
+    pool.close();
+  }
 }

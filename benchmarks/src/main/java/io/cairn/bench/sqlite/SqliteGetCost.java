@@ -41,6 +41,9 @@ import org.sqlite.core.StatementProbe;
  *   <li>{@code RAW_ON_CAIRN_4}: as above with Cairn's exact statement, {@code SELECT value,
  *       version, expires_at, crc ...}: everything Cairn's engine call does, without Cairn's code
  *       around it.
+ *   <li>{@code DIRECT_ON_CAIRN_4}: Cairn's statement run the way Cairn's get runs it since issue 15
+ *       ({@code Conn.queryRow}: sqlite-jdbc's public {@code DB.execute}, one native call per
+ *       column, no result set), on a connection per thread: Cairn's get minus Cairn's code.
  *   <li>{@code PROBE_RAW}, {@code PROBE_ON_CAIRN_4}: {@code RAW} and {@code RAW_ON_CAIRN_4} through
  *       sqlite-jdbc's internal statement layer ({@link StatementProbe}: bind, step, column, reset;
  *       no JDBC result set), i.e. the native engine's share.
@@ -65,7 +68,8 @@ public final class SqliteGetCost {
     RAW_ON_CAIRN_1,
     RAW_ON_CAIRN_4,
     PROBE_RAW,
-    PROBE_ON_CAIRN_4
+    PROBE_ON_CAIRN_4,
+    DIRECT_ON_CAIRN_4
   }
 
   static final String CAIRN_GET =
@@ -120,6 +124,7 @@ public final class SqliteGetCost {
             probe(rawDb, "SELECT value FROM kv WHERE key = ?", null, 0, toClose);
         getters[Variant.PROBE_ON_CAIRN_4.ordinal()][t] =
             probe(cairnDb, CAIRN_GET, "bench", 3, toClose);
+        getters[Variant.DIRECT_ON_CAIRN_4.ordinal()][t] = direct(cairnDb, toClose);
       }
       ThreadMXBean mx = ManagementFactory.getThreadMXBean();
       OperatingSystemMXBean os =
@@ -219,6 +224,33 @@ public final class SqliteGetCost {
           sum += rs.getLong(c);
         }
         return sum == Long.MIN_VALUE ? null : v;
+      }
+    };
+  }
+
+  /**
+   * Cairn's engine call as {@code Conn.queryRow} makes it (sqlite-jdbc's public statement layer:
+   * {@code DB.execute} binds and steps, one native call per column, reset), on its own read-only
+   * connection: Cairn's get without Cairn's code around it.
+   */
+  private static Getter direct(Path file, List<AutoCloseable> toClose) throws SQLException {
+    PreparedStatement ps = reader(file, toClose).prepareStatement(CAIRN_GET);
+    toClose.add(0, ps);
+    org.sqlite.core.CoreStatement st = (org.sqlite.core.CoreStatement) ps;
+    org.sqlite.core.DB db = st.getDatabase();
+    return key -> {
+      synchronized (db) {
+        if (!db.execute(st, new Object[] {"bench", key})) {
+          return null;
+        }
+        long stmt = st.pointer.safeRunLong((d, p) -> p);
+        try {
+          byte[] v = db.column_blob(stmt, 0);
+          long sum = db.column_long(stmt, 1) + db.column_long(stmt, 2) + db.column_long(stmt, 3);
+          return sum == Long.MIN_VALUE ? null : v;
+        } finally {
+          db.reset(stmt);
+        }
       }
     };
   }
