@@ -3,9 +3,12 @@ package io.cairn.encryption;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.InsecureSecretKeyAccess;
 import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.aead.AesGcmParameters;
 import com.typesafe.config.ConfigFactory;
 import io.cairn.persistence.ConfigProblem;
 import io.cairn.persistence.PersistenceException;
@@ -96,6 +99,100 @@ class TinkEncryptionTest {
     TinkEncryption enabled =
         TinkEncryption.of(Keysets.enable(Keysets.revoke(rotated, oldKey), oldKey));
     assertThat(enabled.open(old, AD_A)).isEqualTo(PLAIN);
+  }
+
+  /**
+   * AES-256-GCM keys with Tink's prefix are opened through their own Tink primitive, chosen by the
+   * key id in the prefix; everything else through the keyset's. Either way TinkEncryption opens
+   * exactly what Tink's keyset primitive seals and fails where it fails, with the same reasons.
+   */
+  @Test
+  void aesGcmKeysOpenThroughTheirOwnPrimitiveAsTheKeysetPrimitiveWould() throws Exception {
+    KeysetHandle first = Keysets.generate(Algorithm.AES_256_GCM);
+    KeysetHandle rotated = Keysets.rotate(first, Algorithm.AES_256_GCM);
+    // a key without Tink's prefix as well: only the keyset's primitive can open its bytes
+    KeysetHandle.Builder builder = KeysetHandle.newBuilder();
+    for (int i = 0; i < rotated.size(); i++) {
+      KeysetHandle.Entry entry = rotated.getAt(i);
+      KeysetHandle.Builder.Entry copy =
+          KeysetHandle.importKey(entry.getKey()).withFixedId(entry.getId());
+      builder.addEntry(entry.isPrimary() ? copy.makePrimary() : copy);
+    }
+    AesGcmParameters raw =
+        AesGcmParameters.builder()
+            .setKeySizeBytes(32)
+            .setIvSizeBytes(12)
+            .setTagSizeBytes(16)
+            .setVariant(AesGcmParameters.Variant.NO_PREFIX)
+            .build();
+    KeysetHandle withRaw =
+        builder.addEntry(KeysetHandle.generateEntryFromParameters(raw).withRandomId()).build();
+    TinkEncryption e = TinkEncryption.of(withRaw);
+    long oldKey = TinkEncryption.of(first).primaryKeyId();
+    long newKey = e.primaryKeyId();
+    byte[] old = tink(first).encrypt(PLAIN, AD_A);
+    byte[] current = tink(rotated).encrypt(PLAIN, AD_A);
+    byte[] rawSealed = tink(withRaw.getAt(2)).encrypt(PLAIN, AD_A);
+    assertThat(TinkEncryption.keyIdOf(old)).isEqualTo(oldKey);
+    assertThat(e.open(old, AD_A)).isEqualTo(PLAIN);
+    assertThat(e.open(current, AD_A)).isEqualTo(PLAIN);
+    assertThat(e.open(rawSealed, AD_A)).isEqualTo(PLAIN);
+
+    assertThatThrownBy(() -> e.open(current, AD_B))
+        .isInstanceOfSatisfying(
+            DecryptionFailedException.class,
+            f -> {
+              assertThat(f.reason())
+                  .isEqualTo(DecryptionFailedException.Reason.AUTHENTICATION_FAILED);
+              assertThat(f.keyId()).isEqualTo(newKey);
+            });
+    for (int i = 0; i < current.length; i++) {
+      byte[] flipped = current.clone();
+      flipped[i] ^= 0x01;
+      assertThatThrownBy(() -> e.open(flipped, AD_A))
+          .as("byte %d flipped", i)
+          .isInstanceOfSatisfying(
+              DecryptionFailedException.class,
+              f ->
+                  assertThat(f.reason())
+                      .isIn(
+                          DecryptionFailedException.Reason.AUTHENTICATION_FAILED,
+                          DecryptionFailedException.Reason.UNKNOWN_KEY,
+                          DecryptionFailedException.Reason.MALFORMED));
+    }
+    // the old key's bytes under the new key's id: the new key's primitive refuses them
+    byte[] moved = old.clone();
+    System.arraycopy(current, 1, moved, 1, 4);
+    assertThatThrownBy(() -> e.open(moved, AD_A))
+        .isInstanceOfSatisfying(
+            DecryptionFailedException.class,
+            f -> {
+              assertThat(f.reason())
+                  .isEqualTo(DecryptionFailedException.Reason.AUTHENTICATION_FAILED);
+              assertThat(f.keyId()).isEqualTo(newKey);
+            });
+
+    TinkEncryption revoked = TinkEncryption.of(Keysets.revoke(rotated, oldKey));
+    assertThatThrownBy(() -> revoked.open(old, AD_A))
+        .isInstanceOfSatisfying(
+            DecryptionFailedException.class,
+            f -> assertThat(f.reason()).isEqualTo(DecryptionFailedException.Reason.REVOKED_KEY))
+        .hasMessageContaining("key " + oldKey)
+        .hasMessageContaining("revoked")
+        .hasMessageContaining("re-encrypt");
+    assertThat(revoked.open(current, AD_A)).isEqualTo(PLAIN);
+  }
+
+  private static Aead tink(KeysetHandle keyset) throws Exception {
+    return keyset.getPrimitive(RegistryConfiguration.get(), Aead.class);
+  }
+
+  private static Aead tink(KeysetHandle.Entry entry) throws Exception {
+    return tink(
+        KeysetHandle.newBuilder()
+            .addEntry(
+                KeysetHandle.importKey(entry.getKey()).withFixedId(entry.getId()).makePrimary())
+            .build());
   }
 
   @Test
