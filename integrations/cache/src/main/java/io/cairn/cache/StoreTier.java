@@ -80,14 +80,16 @@ import org.slf4j.LoggerFactory;
  * wal-autocheckpoint-pages} x page size, from the stats), and at least {@value #WAL_SHARE} of
  * {@code max-bytes}; while it is held and database + WAL are over {@value #WAL_HOLD_AT} of {@code
  * max-bytes}, writers pass one at a time, each after a pause doubling from {@value
- * #WAL_PAUSE_MIN_MS} to {@value #WAL_PAUSE_MAX_MS} ms (at most about 4 commits a second), until the
+ * #WAL_PAUSE_MIN_MS} to {@value #WAL_PAUSE_MAX_MS} ms (at most about 4 writes a second), until the
  * reader has gone and a commit let SQLite restart (and, with {@code journal-size-limit}, truncate)
  * the WAL: back-pressure for as long as the reader holds, the price of keeping the bound. So the
- * files can still pass the bound by what those few commits write if a reader holds for many seconds
- * (about 12 KB per commit here). The files are learnt from the engine's stats ({@code file} and
- * {@code wal_bytes}: SQLite) at the first disk check; other engines are not watched. A tier of a
- * few MiB needs a small {@code wal-autocheckpoint-pages} (100) anyway, or its WAL's normal swing
- * alone passes the bound; with a large one the hold never engages early.
+ * files can still pass the bound by what those few writes commit if a reader holds for many seconds
+ * (about 35 KB of WAL per write with its evictions' deletes here). Meanwhile the disk check neither
+ * compacts nor changes the byte budget (see {@link #reusingFreePages}). The files are learnt from
+ * the engine's stats ({@code file} and {@code wal_bytes}: SQLite) at the first disk check; other
+ * engines are not watched. A tier of a few MiB needs a small {@code wal-autocheckpoint-pages} (100)
+ * anyway, or its WAL's normal swing alone passes the bound; with a large one the hold never engages
+ * early.
  *
  * <h2>Degradation</h2>
  *
@@ -180,12 +182,12 @@ final class StoreTier {
   static final double WAL_HOLD_AT = 0.9;
 
   /** Data bytes written between two looks at the WAL's size (two {@code stat} calls). */
-  static final long WAL_PROBE_STEP = 16 * 1024;
+  static final long WAL_PROBE_STEP = 8 * 1024;
 
   /**
    * First and longest pause of one write while the WAL is held (it doubles from one to the other).
    */
-  static final long WAL_PAUSE_MIN_MS = 5;
+  static final long WAL_PAUSE_MIN_MS = 20;
 
   static final long WAL_PAUSE_MAX_MS = 250;
 
@@ -531,9 +533,15 @@ final class StoreTier {
    * WAL grown by a long reader), where giving free pages back is the only way down.
    */
   private long reusingFreePages(Size m, long max, long budget) {
-    // Not while a reader holds the WAL: the vacuum's pages would go into it, and its checkpoint
-    // waits for that reader (TierWalHoldTest: 1.52 MB of WAL instead of ~1 MB when it ran).
-    if (m.disk() > max && m.free() > 0 && !walHeldNow()) {
+    if (walHeldNow()) {
+      // A reader holds the WAL (see the class comment): the files measured include what it keeps
+      // from restarting. Neither compact (the vacuum's pages would go into that WAL, and its
+      // checkpoint waits for the reader) nor lower the budget on it (the evictions' deletes would
+      // grow it further, and the data would be evicted for a WAL that shrinks once the reader
+      // is gone): the writers' hold bounds the files meanwhile.
+      return budget;
+    }
+    if (m.disk() > max && m.free() > 0) {
       backend.compact(Progress.NONE);
       compactions.increment();
       Size after = measure();
