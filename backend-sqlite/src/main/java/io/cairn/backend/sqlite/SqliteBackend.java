@@ -658,6 +658,9 @@ final class SqliteBackend implements StorageBackend {
           props.put("page_count", String.valueOf(c.queryLong("PRAGMA page_count")));
           props.put("freelist_count", String.valueOf(c.queryLong("PRAGMA freelist_count")));
           props.put("wal_bytes", String.valueOf(fileSize(walFile())));
+          // the writer's WAL limits (settings: reader connections keep SQLite's defaults)
+          props.put("wal_autocheckpoint", String.valueOf(settings.walAutocheckpointPages()));
+          props.put("journal_size_limit", String.valueOf(settings.journalSizeLimitBytes()));
           props.put("file", db.toString());
           return new BackendStats(name(), type(), stores, diskBytes(), props);
         });

@@ -67,6 +67,30 @@ import org.slf4j.LoggerFactory;
  * the engine's overhead on it; SQLite's WAL between checkpoints is the backend's to limit ({@code
  * wal-autocheckpoint-pages}, {@code journal-size-limit}).
  *
+ * <h2>A WAL held by a reader</h2>
+ *
+ * SQLite cannot restart its WAL while a reader keeps a snapshot from before the last checkpoint:
+ * the backend's own integrity check ({@code open-check = background}: one {@code quick_check} read
+ * transaction, starting 1 s after open), a long scan, a backup. During a write storm the WAL then
+ * takes everything written meanwhile (measured: 1.15 MB instead of the usual 0.45 MB during a 154
+ * ms background check on a loaded machine; 4.16 MB beside a 2.3 MB database in a CI run, 1.56x a 4
+ * MiB bound). So a tier bounded by bytes looks at the WAL file's size every {@value
+ * #WAL_PROBE_STEP} data bytes written (two {@code stat} calls). The WAL is taken to be held when it
+ * is half as large again as SQLite lets it grow between checkpoints ({@code
+ * wal-autocheckpoint-pages} x page size, from the stats), and at least {@value #WAL_SHARE} of
+ * {@code max-bytes}; while it is held and database + WAL are over {@value #WAL_HOLD_AT} of {@code
+ * max-bytes}, writers pass one at a time, each after a pause doubling from {@value
+ * #WAL_PAUSE_MIN_MS} to {@value #WAL_PAUSE_MAX_MS} ms (at most about 4 writes a second), until the
+ * reader has gone and a commit let SQLite restart (and, with {@code journal-size-limit}, truncate)
+ * the WAL: back-pressure for as long as the reader holds, the price of keeping the bound. So the
+ * files can still pass the bound by what those few writes commit if a reader holds for many seconds
+ * (about 35 KB of WAL per write with its evictions' deletes here). Meanwhile the disk check neither
+ * compacts nor changes the byte budget (see {@link #reusingFreePages}). The files are learnt from
+ * the engine's stats ({@code file} and {@code wal_bytes}: SQLite) at the first disk check; other
+ * engines are not watched. A tier of a few MiB needs a small {@code wal-autocheckpoint-pages} (100)
+ * anyway, or its WAL's normal swing alone passes the bound; with a large one the hold never engages
+ * early.
+ *
  * <h2>Degradation</h2>
  *
  * <p>When an operation fails with a storage error, the tier turns <em>degraded</em>: it logs one
@@ -146,6 +170,39 @@ final class StoreTier {
 
   /** Checks without a size, none ever measured, after which the backend is taken to have none. */
   static final int UNMEASURED_CHECKS = 3;
+
+  /**
+   * Share of {@code max-bytes} a write-ahead log may take before writers are held back (see "A WAL
+   * held by a reader" in the class comment); in normal operation a bounded SQLite tier's WAL stays
+   * near a tenth of it (0.47 MB of 4 MiB with {@code wal-autocheckpoint-pages = 100}).
+   */
+  static final double WAL_SHARE = 0.15;
+
+  /** Share of {@code max-bytes} (database + WAL) above which a WAL over its share holds writers. */
+  static final double WAL_HOLD_AT = 0.9;
+
+  /** Data bytes written between two looks at the WAL's size (two {@code stat} calls). */
+  static final long WAL_PROBE_STEP = 8 * 1024;
+
+  /**
+   * First and longest pause of one write while the WAL is held (it doubles from one to the other).
+   */
+  static final long WAL_PAUSE_MIN_MS = 20;
+
+  static final long WAL_PAUSE_MAX_MS = 250;
+
+  // A WAL held by a reader (see the class comment): the engine's files, known from its stats
+  // (SQLite: "file" and "wal_bytes"; null: the engine has no WAL file to watch), the data bytes
+  // written since the last look, whether that look found the WAL held, and the writers' queue.
+  private volatile java.nio.file.Path dbFile;
+  private volatile java.nio.file.Path walFile;
+  private volatile long walNormal; // the WAL's size between checkpoints (wal_autocheckpoint pages)
+  private final AtomicLong sinceWalProbe = new AtomicLong();
+  private volatile boolean walHeld;
+  private final Object walQueue = new Object();
+  private long walPauseMillis; // under walQueue
+  private long walHeldSince = -1; // System.nanoTime() when held, under walQueue; -1: not held
+  private final LongAdder walPauses = new LongAdder();
 
   private volatile boolean degraded;
   private volatile long retryAt;
@@ -283,6 +340,9 @@ final class StoreTier {
           // nothing: the check ran under this monitor
         }
       }
+      if (walHeld) {
+        awaitWal();
+      }
       byte[] stored = new StoredValue(entryTags, tags.current(entryTags), value).encode();
       Duration t = capped(ttl);
       if (t == null) {
@@ -293,6 +353,10 @@ final class StoreTier {
       if (bound != null) {
         long size = (long) key.length + stored.length;
         evict(bound.written(key, size));
+        if (walFile != null && sinceWalProbe.addAndGet(size) >= WAL_PROBE_STEP) {
+          sinceWalProbe.set(0);
+          walHeld = walOver();
+        }
         if (bound.maxBytes() > 0 && !diskUnknown) {
           long step = Math.max(MIN_DISK_CHECK_STEP, bound.maxBytes() / DISK_CHECKS_PER_BOUND);
           if (sinceDiskCheck.addAndGet(size) >= step) {
@@ -317,6 +381,89 @@ final class StoreTier {
     } catch (RuntimeException e) {
       failed(e, key, false);
     }
+  }
+
+  /**
+   * Whether the WAL is over its share of {@code max-bytes} and the database and WAL together over
+   * {@value #WAL_HOLD_AT} of it: checkpoints are being held back (a reader's snapshot), and the
+   * files are about to pass the bound.
+   */
+  private boolean walOver() {
+    long max = bound.maxBytes();
+    long wal = fileSize(walFile);
+    return wal > walHeldAt() && fileSize(dbFile) + wal > max * WAL_HOLD_AT;
+  }
+
+  /** The WAL size above which it is taken to be held by a reader (see the class comment). */
+  private double walHeldAt() {
+    return Math.max(bound.maxBytes() * WAL_SHARE, walNormal * 1.5);
+  }
+
+  /** Whether the WAL is over {@link #walHeldAt()} now (false for engines without one). */
+  private boolean walHeldNow() {
+    return walFile != null && fileSize(walFile) > walHeldAt();
+  }
+
+  /**
+   * The WAL's usual size: {@code wal_autocheckpoint} pages of {@code page_size} (what SQLite lets
+   * it reach before a checkpoint), 0 if the stats do not say. A WAL half as large again is held.
+   */
+  static long walNormal(BackendStats s) {
+    try {
+      return Math.multiplyExact(
+          Long.parseLong(s.properties().getOrDefault("wal_autocheckpoint", "0")),
+          Long.parseLong(s.properties().getOrDefault("page_size", "0")));
+    } catch (NumberFormatException | ArithmeticException e) {
+      return 0;
+    }
+  }
+
+  private static long fileSize(java.nio.file.Path p) {
+    try {
+      return java.nio.file.Files.size(p);
+    } catch (java.io.IOException | RuntimeException e) {
+      return 0; // absent (no WAL yet, or just truncated): nothing held
+    }
+  }
+
+  /**
+   * While the WAL is held (see the class comment), writers pass one at a time, each after a pause
+   * that doubles from {@value #WAL_PAUSE_MIN_MS} ms up to {@value #WAL_PAUSE_MAX_MS} ms: a write
+   * still goes through after its pause, since only a commit lets SQLite checkpoint and restart its
+   * WAL once the reader has gone. Each episode is logged (info) when it ends, with its length.
+   */
+  private void awaitWal() {
+    synchronized (walQueue) {
+      if (!walOver()) {
+        walHeld = false;
+        walPauseMillis = 0;
+        if (walHeldSince != -1) {
+          log.info(
+              "Cache '{}': tier '{}': writes were slowed for {} ms while a reader held the WAL"
+                  + " (it kept checkpoints from restarting it) with the files near max-bytes",
+              cacheName,
+              name(),
+              (System.nanoTime() - walHeldSince) / 1_000_000);
+          walHeldSince = -1;
+        }
+        return;
+      }
+      if (walHeldSince == -1) {
+        walHeldSince = System.nanoTime();
+      }
+      walPauseMillis = Math.min(WAL_PAUSE_MAX_MS, Math.max(WAL_PAUSE_MIN_MS, walPauseMillis * 2));
+      walPauses.increment();
+      try {
+        Thread.sleep(walPauseMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the write goes ahead; the caller sees the flag
+      }
+    }
+  }
+
+  /** Writes that paused because the WAL was held (for tests and metrics). */
+  long walPauses() {
+    return walPauses.sum();
   }
 
   private void evict(List<byte[]> victims) {
@@ -386,6 +533,14 @@ final class StoreTier {
    * WAL grown by a long reader), where giving free pages back is the only way down.
    */
   private long reusingFreePages(Size m, long max, long budget) {
+    if (walHeldNow()) {
+      // A reader holds the WAL (see the class comment): the files measured include what it keeps
+      // from restarting. Neither compact (the vacuum's pages would go into that WAL, and its
+      // checkpoint waits for the reader) nor lower the budget on it (the evictions' deletes would
+      // grow it further, and the data would be evicted for a WAL that shrinks once the reader
+      // is gone): the writers' hold bounds the files meanwhile.
+      return budget;
+    }
     if (m.disk() > max && m.free() > 0) {
       backend.compact(Progress.NONE);
       compactions.increment();
@@ -426,6 +581,14 @@ final class StoreTier {
     BackendStats s = backend.stats();
     if (s.diskBytes() < 0) {
       s = backend.stats();
+    }
+    if (walFile == null && s.properties().containsKey("wal_bytes")) {
+      String file = s.properties().get("file");
+      if (file != null) {
+        walNormal = walNormal(s);
+        dbFile = java.nio.file.Path.of(file);
+        walFile = java.nio.file.Path.of(file + "-wal"); // SQLite's name for it
+      }
     }
     return new Size(s.diskBytes(), s.diskBytes() < 0 ? -1 : freeBytes(s));
   }

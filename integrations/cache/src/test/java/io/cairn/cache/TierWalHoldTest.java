@@ -1,0 +1,158 @@
+package io.cairn.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import io.cairn.persistence.Codec;
+import io.cairn.persistence.PersistenceRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A reader holding a SQLite snapshot in the middle of a write storm (what the backend's background
+ * {@code quick_check} does 1 s after open) keeps checkpoints from restarting the WAL; the tier's
+ * bound on disk must still hold while it does (issue 16: "size on disk within 10% of the bound
+ * during a write storm"). See "A WAL held by a reader" in {@link StoreTier}.
+ */
+class TierWalHoldTest {
+  private static final Logger log = LoggerFactory.getLogger(TierWalHoldTest.class);
+
+  @TempDir Path dir;
+
+  @Test
+  void aReaderHoldingTheWalDuringAStormDoesNotTakeTheFilesPastTheBound() throws Exception {
+    long maxBytes = 4L << 20;
+    int writes = (int) (2 * maxBytes / 300);
+    long holdMillis = 1500;
+    try (PersistenceRegistry r =
+            PersistenceRegistry.builder()
+                .baseDirectory(dir)
+                .open(
+                    ConfigFactory.parseString(
+                        // open-check = header: the background check would be a second reader
+                        "cairn.backends.b { type = sqlite, durability = normal, open-check = header,"
+                            + " wal-autocheckpoint-pages = 100, journal-size-limit = 512KiB }\n"
+                            + "cairn.caches.c { backend = b, ttl = 1h, l1.max-entries = 100,"
+                            + " l2.max-bytes = 4MiB }"));
+        TieredCache<String, byte[]> c = TieredCache.open(r, "c", Codec.utf8(), Codec.bytes())) {
+      AtomicInteger next = new AtomicInteger();
+      CountDownLatch holding = new CountDownLatch(1);
+      long[] peak = {0};
+      String[] peakListing = {""};
+      ExecutorService pool = Executors.newFixedThreadPool(6);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int seed = t;
+        done.add(
+            pool.submit(
+                () -> {
+                  Random random = new Random(seed);
+                  for (int i; (i = next.getAndIncrement()) < writes; ) {
+                    byte[] v = new byte[300];
+                    random.nextBytes(v);
+                    c.put(String.format("key-%08d", i), v);
+                  }
+                }));
+      }
+      // the reader: a read transaction (one SQLite snapshot) held for holdMillis, once the files
+      // have grown to the bound's neighbourhood (a quarter of the storm written)
+      Future<?> reader =
+          pool.submit(
+              () -> {
+                while (next.get() < writes / 4) {
+                  Thread.sleep(5);
+                }
+                return r.backend("b")
+                    .readTransaction(
+                        view -> {
+                          view.keyValue("cache.c").get("key-00000000".getBytes());
+                          holding.countDown();
+                          try {
+                            Thread.sleep(holdMillis);
+                          } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                          }
+                          return null;
+                        });
+              });
+      Future<?> sampler =
+          pool.submit(
+              () -> {
+                while (next.get() < writes) {
+                  long now = sizeOnDisk(dir);
+                  if (now > peak[0]) {
+                    peak[0] = now;
+                    peakListing[0] = listing(dir);
+                  }
+                  Thread.sleep(10);
+                }
+                return null;
+              });
+      for (Future<?> f : done) {
+        f.get(5, TimeUnit.MINUTES);
+      }
+      reader.get(1, TimeUnit.MINUTES);
+      sampler.get(1, TimeUnit.MINUTES);
+      pool.shutdown();
+      StoreTier tier = c.chain().tiers().get(0);
+      log.info(
+          "{} writes with a reader holding a snapshot for {} ms: largest sample {} B ({}), {}"
+              + " writes paused",
+          writes,
+          holdMillis,
+          peak[0],
+          peakListing[0],
+          tier.walPauses());
+      assertThat(holding.getCount()).as("the reader held its snapshot").isZero();
+      assertThat(peak[0])
+          .as("largest size on disk during the storm: %s", peakListing[0])
+          .isLessThanOrEqualTo(maxBytes * 11 / 10);
+      assertThat(tier.walPauses()).as("writers were held back while the WAL was").isPositive();
+    }
+  }
+
+  /** The data directory's files; a file that vanishes during the walk counts 0. */
+  private static long sizeOnDisk(Path p) {
+    try (Stream<Path> files = Files.walk(p)) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              f -> {
+                try {
+                  return Files.size(f);
+                } catch (IOException e) {
+                  return 0;
+                }
+              })
+          .sum();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return 0;
+    }
+  }
+
+  private static String listing(Path p) {
+    try (Stream<Path> files = Files.walk(p)) {
+      return files
+          .filter(Files::isRegularFile)
+          .map(f -> p.relativize(f) + "=" + f.toFile().length())
+          .collect(java.util.stream.Collectors.joining(", "));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "(a file vanished during the walk)";
+    }
+  }
+}
