@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * The counters of one cache and their publication under {@code cairn.caches.<name>}: the counts
  * listed in {@link CacheStats} as Counters and its levels ({@code l1.size}, {@code degraded}) as
  * Gauges, a timer {@code load}, per persistent tier the Counters {@code
- * tiers.<backend>.hits|misses|errors|evictions|compactions} and the Gauges {@code
+ * tiers.<backend>.hits|misses|errors|evictions|wal-pauses|compactions} and the Gauges {@code
  * tiers.<backend>.entries|bytes|max-entries|max-bytes|byte-budget|disk-bytes|degraded} (see {@link
  * TierStats}), and the health check {@code cairn.caches.<name>}. Counters are plain {@link
  * LongAdder}s updated by the cache; the registry reads them.
@@ -72,6 +72,7 @@ final class CacheMetrics {
       count(p + "misses", t::misses);
       count(p + "errors", t::errors);
       count(p + "evictions", t::evictions);
+      count(p + "wal-pauses", t::walPauses);
       gauge(p + "degraded", () -> t.degraded() ? 1L : 0L);
       TierBound b = t.bound();
       if (b != null) {

@@ -450,6 +450,13 @@ final class StoreTier {
       }
       if (walHeldSince == -1) {
         walHeldSince = System.nanoTime();
+        log.warn(
+            "Cache '{}': tier '{}': a reader holds the SQLite WAL (checkpoints cannot restart it)"
+                + " and the files are near max-bytes: writes to this tier are slowed (at most"
+                + " about 4 a second) until the reader ends; metric tiers.{}.wal-pauses",
+            cacheName,
+            name(),
+            name());
       }
       walPauseMillis = Math.min(WAL_PAUSE_MAX_MS, Math.max(WAL_PAUSE_MIN_MS, walPauseMillis * 2));
       walPauses.increment();
