@@ -186,30 +186,6 @@ final class Layout {
     return Arrays.copyOfRange(kvKey, 4, kvKey.length);
   }
 
-  /** Bytes of the stored key of {@code key}: {@link #kvKey}'s length. */
-  static int kvKeyLength(byte[] key) {
-    return 4 + key.length;
-  }
-
-  /** Bytes of the stored value of {@code sealed}: {@link #kvValue}'s length. */
-  static int kvValueLength(byte[] sealed) {
-    return KV_HEADER + sealed.length;
-  }
-
-  /**
-   * Writes into {@code frame} what {@link #kvKey} and {@link #kvValue} build, back to back: the
-   * stored key at 0, the stored value (version 0 and no expiry, for the caller to set with {@link
-   * #putLong}) at {@link #kvKeyLength}. {@code frame} holds at least both lengths.
-   */
-  static void kvFrame(byte[] frame, int sid, byte[] key, byte[] sealed) {
-    putInt(frame, 0, sid);
-    System.arraycopy(key, 0, frame, 4, key.length);
-    int v = 4 + key.length;
-    putLong(frame, v, 0);
-    putLong(frame, v + 8, 0);
-    System.arraycopy(sealed, 0, frame, v + KV_HEADER, sealed.length);
-  }
-
   static byte[] kvValue(long version, long expiresAt, byte[] sealed) {
     byte[] v = new byte[KV_HEADER + sealed.length];
     putLong(v, 0, version);

@@ -52,15 +52,6 @@ final class RocksKvStore implements KeyValueStore {
   private static final int SCAN_BATCH = 64;
   private static final long SCAN_BATCH_BYTES = 1L << 20;
 
-  /**
-   * Each thread's buffer for framing a plain put (stored key, then stored value; see {@link
-   * Layout#kvFrame}); an entry that does not fit gets a buffer of its own.
-   */
-  static final int FRAME_BYTES = 4096;
-
-  private static final ThreadLocal<byte[]> FRAME =
-      ThreadLocal.withInitial(() -> new byte[FRAME_BYTES]);
-
   /** {@link #approximateCount()} is exact up to this many entries, estimated above. */
   static final int EXACT_COUNT_LIMIT = 100_000;
 
@@ -146,27 +137,18 @@ final class RocksKvStore implements KeyValueStore {
     try {
       // A plain put without expiry: what apply() does for it (a version from the sequence, one
       // entry written, nothing read), without buffering the single write or reading the clock.
-      // The stored key and value are framed before the locks, so the key's stripe is held only for
-      // taking the version and RocksDB's write (with more writers than cores, a writer descheduled
-      // while it holds a stripe stalls every writer of that stripe), and into this thread's frame
-      // buffer when they fit: a put then allocates nothing (the JNI call copies the bytes out
-      // before it returns, and nothing on this path calls back into Cairn, so the buffer is free
-      // again when put returns).
-      byte[] sealed = sealer.enabled() ? sealer.sealValue(name, key, value) : value;
-      int keyLen = Layout.kvKeyLength(key);
-      int valueLen = Layout.kvValueLength(sealed);
-      byte[] frame = FRAME.get();
-      if (frame.length < keyLen + valueLen) {
-        frame = new byte[keyLen + valueLen];
-      }
-      Layout.kvFrame(frame, sid, key, sealed);
+      // The stored key and value (sealed, version 0) are built before the locks, so the key's
+      // stripe is held only for taking the version and RocksDB's write: with more writers than
+      // cores, a writer descheduled while it holds a stripe stalls every writer of that stripe.
+      byte[] k = Layout.kvKey(sid, key);
+      byte[] stored = stored(key, 0, 0, value);
       b.txLock.lockShared();
       ReentrantLock stripe = b.stripe(sid, key);
       stripe.lock();
       try {
         long v = b.nextVersion();
-        Layout.putLong(frame, keyLen, v);
-        b.db.put(b.kvCf, b.writeOptions(), frame, 0, keyLen, frame, keyLen, valueLen);
+        Layout.putLong(stored, 0, v);
+        b.db.put(b.kvCf, b.writeOptions(), k, stored);
         return v;
       } catch (RocksDBException e) {
         throw b.failure(e, "put", where(key));
