@@ -131,7 +131,34 @@ final class RocksKvStore implements KeyValueStore {
 
   @Override
   public long put(byte[] key, byte[] value) {
-    return write("put", key, ANY, value, null, false);
+    ArgumentChecks.checkKey(key);
+    ArgumentChecks.checkValue(value);
+    b.enter();
+    try {
+      // A plain put without expiry: what apply() does for it (a version from the sequence, one
+      // entry written, nothing read), without buffering the single write or reading the clock.
+      // The stored key and value (sealed, version 0) are built before the locks, so the key's
+      // stripe is held only for taking the version and RocksDB's write: with more writers than
+      // cores, a writer descheduled while it holds a stripe stalls every writer of that stripe.
+      byte[] k = Layout.kvKey(sid, key);
+      byte[] stored = stored(key, 0, 0, value);
+      b.txLock.lockShared();
+      ReentrantLock stripe = b.stripe(sid, key);
+      stripe.lock();
+      try {
+        long v = b.nextVersion();
+        Layout.putLong(stored, 0, v);
+        b.db.put(b.kvCf, b.writeOptions(), k, stored);
+        return v;
+      } catch (RocksDBException e) {
+        throw b.failure(e, "put", where(key));
+      } finally {
+        stripe.unlock();
+        b.txLock.unlockShared();
+      }
+    } finally {
+      b.exit();
+    }
   }
 
   @Override
@@ -177,9 +204,6 @@ final class RocksKvStore implements KeyValueStore {
       ReentrantLock stripe = b.stripe(sid, key);
       stripe.lock();
       try {
-        if (expected == ANY && !delete && ttl == null) {
-          return putBlind(key, value);
-        }
         KvAccess.Direct access = new KvAccess.Direct(b);
         long now = b.clock.millis();
         long v =
@@ -250,18 +274,6 @@ final class RocksKvStore implements KeyValueStore {
     if (expiresAt != 0 && expiresAt != oldExp) {
       a.put(b.expiryCf, Layout.expiryKey(sid, expiresAt, key), new byte[0]);
     }
-    return v;
-  }
-
-  /**
-   * A plain put without expiry: what {@link #apply} does for it (a version from the sequence, one
-   * entry written, nothing read), without buffering the single write or reading the clock. Under
-   * the key's stripe lock, as every write.
-   */
-  private long putBlind(byte[] key, byte[] value) throws RocksDBException {
-    byte[] k = Layout.kvKey(sid, key);
-    long v = b.nextVersion();
-    b.db.put(b.kvCf, b.writeOptions(), k, stored(key, v, 0, value));
     return v;
   }
 
