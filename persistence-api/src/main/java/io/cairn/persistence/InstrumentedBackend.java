@@ -81,6 +81,15 @@ final class InstrumentedBackend implements StorageBackend {
   /** Set on the thread running this backend's read-transaction work: it may not write. */
   private final ThreadLocal<CheckedReadView> inReadTransaction = new ThreadLocal<>();
 
+  /**
+   * Threads running transaction or read-transaction work on this backend now. Raised before a
+   * thread marks itself in {@link #inTransaction} or {@link #inReadTransaction} and lowered after
+   * it unmarks, so a thread inside such work always sees it above zero: while it is zero, the
+   * per-write refusal checks skip their two thread-local lookups (about 4% of a RocksDB put).
+   */
+  private final java.util.concurrent.atomic.AtomicInteger threadsInWork =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private volatile boolean closed;
 
   /**
@@ -161,8 +170,10 @@ final class InstrumentedBackend implements StorageBackend {
    * A timer cheap enough to wrap every store operation. The lock-free decaying reservoir, because
    * the default one takes a lock on every update; its decay and the rate meter (both in seconds) on
    * the {@link CoarseClock}, because every clock read costs about 45 ns on a virtual machine and a
-   * default timer reads the clock four times per operation. The duration itself is measured with
-   * the exact clock (two reads). {@link MetricRegistry#timer(String,
+   * default timer reads the clock four times per operation. Above a thousand operations a second
+   * its reservoir is fed about one duration in {@value ThinnedReservoir#ONE_IN} ({@link
+   * ThinnedReservoir}); the count and rates still see every operation. The duration itself is
+   * measured with the exact clock (two reads). {@link MetricRegistry#timer(String,
    * MetricRegistry.MetricSupplier)} is a hash lookup: registering costs O(1) however many metrics
    * exist.
    */
@@ -174,7 +185,9 @@ final class InstrumentedBackend implements StorageBackend {
             new Timer(
                 new Meter(coarse),
                 new Histogram(
-                    LockFreeExponentiallyDecayingReservoir.builder().clock(coarse).build()),
+                    new ThinnedReservoir(
+                        LockFreeExponentiallyDecayingReservoir.builder().clock(coarse).build(),
+                        coarse)),
                 Clock.defaultClock()));
   }
 
@@ -273,11 +286,13 @@ final class InstrumentedBackend implements StorageBackend {
       return delegate.inTransaction(
           tx -> {
             // marked on the thread that runs the work, whichever the backend chose
+            threadsInWork.incrementAndGet();
             inTransaction.set(state);
             try {
               return work.run(new CheckedTransaction(tx, state));
             } finally {
               inTransaction.remove();
+              threadsInWork.decrementAndGet();
             }
           });
     }
@@ -307,11 +322,13 @@ final class InstrumentedBackend implements StorageBackend {
       return delegate.readTransaction(
           view -> {
             CheckedReadView checked = new CheckedReadView(view);
+            threadsInWork.incrementAndGet();
             inReadTransaction.set(checked);
             try {
               return work.run(checked);
             } finally {
               inReadTransaction.remove();
+              threadsInWork.decrementAndGet();
               checked.end();
             }
           });
@@ -449,6 +466,9 @@ final class InstrumentedBackend implements StorageBackend {
    * some engines and deadlock or fail on others), so it is refused alike on every backend.
    */
   private void refuseInTransaction(String op, String storeDescription, String txAccessor) {
+    if (threadsInWork.get() == 0) {
+      return; // no thread is inside transaction work, so neither is this one
+    }
     refuseInReadTransaction(op + " on " + storeDescription);
     if (inTransaction.get() != null) {
       throw new IllegalStateException(

@@ -90,7 +90,8 @@ class MemoryBackendSpecificTest {
       }
       Timer put = metrics.getTimers().get("cairn.backends.m.kv.put");
       assertThat(put.getCount()).isEqualTo(100);
-      assertThat(put.getSnapshot().size()).isEqualTo(100);
+      // durations arriving faster than one a millisecond are thinned before the reservoir
+      assertThat(put.getSnapshot().size()).isBetween(1, 100);
       assertThat(put.getSnapshot().getMax()).as("durations in ns, measured").isPositive();
       assertThat(put.getMeanRate()).isPositive();
       assertThat(metrics.getTimers().get("cairn.backends.m.kv.get").getCount()).isEqualTo(100);
