@@ -5,8 +5,6 @@ import com.google.crypto.tink.KeyStatus;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.aead.AesGcmKey;
-import com.google.crypto.tink.aead.AesGcmParameters;
-import com.google.crypto.tink.subtle.AesGcmJce;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.KeyCheckStore;
 import java.security.GeneralSecurityException;
@@ -37,15 +35,6 @@ import javax.crypto.spec.SecretKeySpec;
  * primary is AES-256-GCM refuses to seal. XChaCha20-Poly1305 and XAES-256-GCM keys (192-bit nonces)
  * are used as they are and not counted.
  *
- * <p><b>Per-key primitives.</b> Sealing and opening go through the keyset's Tink primitive, except
- * for the enabled AES-256-GCM keys with Tink's 5-byte output prefix (the default key type): for
- * these Tink's own per-key primitive ({@link AesGcmJce#create(AesGcmKey)}, the one the keyset's
- * primitive delegates to) is called directly, chosen by the key id read from the prefix, which
- * saves the keyset wrapper's prefix lookup per call. Tink still frames the output (prefix, random
- * 96-bit nonce, ciphertext, tag), checks the prefix and authenticates; anything the direct path
- * cannot open goes to the keyset's primitive, so what opens, what fails and the messages are as
- * before.
- *
  * <p>Thread-safe. Neither {@link #toString()} nor any exception shows key material, plaintext or
  * ciphertext.
  */
@@ -65,15 +54,15 @@ public final class TinkEncryption implements Encryption {
   private final long primaryKeyId;
   private final boolean primaryCounted;
   private final long messageLimit;
-  // the keyset's primitives until attach(); then the backend's (derived AES keys)
-  private volatile Primitives primitives;
+  // the keyset's primitive until attach(); then the backend's (derived AES keys)
+  private volatile Aead aead;
   private volatile MessageBudget.Backend attached;
   // the primary's budget once attached, when the primary is AES-256-GCM; read on every seal
   private volatile MessageBudget primaryBudget;
 
-  private TinkEncryption(KeysetHandle keyset, long messageLimit) throws GeneralSecurityException {
+  private TinkEncryption(KeysetHandle keyset, Aead aead, long messageLimit) {
     this.keyset = keyset;
-    this.primitives = Primitives.of(keyset);
+    this.aead = aead;
     this.primaryKeyId = Integer.toUnsignedLong(keyset.getPrimary().getId());
     this.primaryCounted = keyset.getPrimary().getKey() instanceof AesGcmKey;
     this.messageLimit = messageLimit;
@@ -99,7 +88,8 @@ public final class TinkEncryption implements Encryption {
     }
     try {
       Keysets.registerTink();
-      return new TinkEncryption(keyset, messageLimit);
+      return new TinkEncryption(
+          keyset, keyset.getPrimitive(RegistryConfiguration.get(), Aead.class), messageLimit);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "The keyset cannot encrypt: it needs an enabled AEAD primary key ("
@@ -154,15 +144,17 @@ public final class TinkEncryption implements Encryption {
       throw new IllegalStateException(
           "This encryption is already attached to backend '" + attached.name() + "'");
     }
-    Primitives backendPrimitives;
+    Aead backendAead;
     try {
-      backendPrimitives = Primitives.of(DerivedKeys.forBackend(keyset, record));
+      backendAead =
+          DerivedKeys.forBackend(keyset, record)
+              .getPrimitive(RegistryConfiguration.get(), Aead.class);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(
           "Cannot build backend '" + backend + "''s keys: " + e.getClass().getSimpleName(), e);
     }
     MessageBudget.Backend b = new MessageBudget.Backend(backend, store, messageLimit);
-    this.primitives = backendPrimitives;
+    this.aead = backendAead;
     this.attached = b;
     if (primaryCounted) {
       this.primaryBudget = b.budget(primaryKeyId, record);
@@ -172,7 +164,7 @@ public final class TinkEncryption implements Encryption {
   /** Seals without counting: the check constant of a new record, whose count is in it already. */
   byte[] sealUncounted(byte[] plaintext, byte[] associatedData) {
     try {
-      return primitives.primary.encrypt(plaintext, associatedData);
+      return aead.encrypt(plaintext, associatedData);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(
           "Encryption with key " + primaryKeyId() + " failed: " + e.getClass().getSimpleName(), e);
@@ -189,7 +181,7 @@ public final class TinkEncryption implements Encryption {
       throw notAttached();
     }
     try {
-      return primitives.primary.encrypt(plaintext, associatedData);
+      return aead.encrypt(plaintext, associatedData);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(
           "Encryption with key " + primaryKeyId() + " failed: " + e.getClass().getSimpleName(), e);
@@ -204,17 +196,8 @@ public final class TinkEncryption implements Encryption {
    */
   @Override
   public byte[] open(byte[] sealed, byte[] associatedData) {
-    Primitives p = primitives;
-    Aead direct = p.direct(sealed);
-    if (direct != null) {
-      try {
-        return direct.decrypt(sealed, associatedData);
-      } catch (GeneralSecurityException e) {
-        // fall through: the keyset's primitive decides (it also tries keys without a prefix)
-      }
-    }
     try {
-      return p.keyset.decrypt(sealed, associatedData);
+      return aead.decrypt(sealed, associatedData);
     } catch (GeneralSecurityException e) {
       throw explain(sealed);
     }
@@ -318,70 +301,6 @@ public final class TinkEncryption implements Encryption {
   public long primaryKeyMessages() {
     MessageBudget budget = primaryBudget;
     return budget == null ? -1 : budget.counted();
-  }
-
-  /**
-   * The primitives of one keyset (as given, or derived for a backend): the keyset's Tink primitive,
-   * the one that seals (the primary key's own primitive when it is a direct key, else the
-   * keyset's), and the direct per-key primitives of its enabled AES-GCM keys with Tink's output
-   * prefix, by key id (a keyset holds a handful of keys: a linear search is the cheapest lookup).
-   */
-  private static final class Primitives {
-    final Aead keyset;
-    final Aead primary;
-    private final int[] ids;
-    private final Aead[] direct;
-
-    private Primitives(Aead keyset, Aead primary, int[] ids, Aead[] direct) {
-      this.keyset = keyset;
-      this.primary = primary;
-      this.ids = ids;
-      this.direct = direct;
-    }
-
-    static Primitives of(KeysetHandle handle) throws GeneralSecurityException {
-      Aead all = handle.getPrimitive(RegistryConfiguration.get(), Aead.class);
-      Aead primary = all;
-      int[] ids = new int[handle.size()];
-      Aead[] direct = new Aead[handle.size()];
-      int n = 0;
-      for (int i = 0; i < handle.size(); i++) {
-        KeysetHandle.Entry entry = handle.getAt(i);
-        if (entry.getStatus() == KeyStatus.ENABLED
-            && entry.getKey() instanceof AesGcmKey key
-            && key.getParameters().getVariant() == AesGcmParameters.Variant.TINK) {
-          // the primitive Tink's registry builds for this key type (it checks the IV and tag sizes
-          // Tink's JCE implementation supports and throws otherwise: then the wrapper's is used)
-          Aead one;
-          try {
-            one = AesGcmJce.create(key);
-          } catch (GeneralSecurityException e) {
-            continue;
-          }
-          ids[n] = entry.getId();
-          direct[n++] = one;
-          if (entry.isPrimary()) {
-            primary = one;
-          }
-        }
-      }
-      return new Primitives(all, primary, Arrays.copyOf(ids, n), Arrays.copyOf(direct, n));
-    }
-
-    /** The direct primitive of the key {@code sealed}'s prefix names, or null. */
-    Aead direct(byte[] sealed) {
-      long keyId = ids.length == 0 ? -1 : keyIdOf(sealed);
-      if (keyId < 0) {
-        return null;
-      }
-      int id = (int) keyId;
-      for (int i = 0; i < ids.length; i++) {
-        if (ids[i] == id) {
-          return direct[i];
-        }
-      }
-      return null;
-    }
   }
 
   private IllegalStateException notAttached() {

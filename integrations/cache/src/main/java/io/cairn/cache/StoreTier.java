@@ -8,7 +8,10 @@ import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -194,8 +197,8 @@ final class StoreTier {
   // A WAL held by a reader (see the class comment): the engine's files, known from its stats
   // (SQLite: "file" and "wal_bytes"; null: the engine has no WAL file to watch), the data bytes
   // written since the last look, whether that look found the WAL held, and the writers' queue.
-  private volatile java.nio.file.Path dbFile;
-  private volatile java.nio.file.Path walFile;
+  private volatile Path dbFile;
+  private volatile Path walFile;
   private volatile long walNormal; // the WAL's size between checkpoints (wal_autocheckpoint pages)
   private final AtomicLong sinceWalProbe = new AtomicLong();
   private volatile boolean walHeld;
@@ -418,10 +421,10 @@ final class StoreTier {
     }
   }
 
-  private static long fileSize(java.nio.file.Path p) {
+  private static long fileSize(Path p) {
     try {
-      return java.nio.file.Files.size(p);
-    } catch (java.io.IOException | RuntimeException e) {
+      return Files.size(p);
+    } catch (IOException | RuntimeException e) {
       return 0; // absent (no WAL yet, or just truncated): nothing held
     }
   }
@@ -593,8 +596,8 @@ final class StoreTier {
       String file = s.properties().get("file");
       if (file != null) {
         walNormal = walNormal(s);
-        dbFile = java.nio.file.Path.of(file);
-        walFile = java.nio.file.Path.of(file + "-wal"); // SQLite's name for it
+        dbFile = Path.of(file);
+        walFile = Path.of(file + "-wal"); // SQLite's name for it
       }
     }
     return new Size(s.diskBytes(), s.diskBytes() < 0 ? -1 : freeBytes(s));
