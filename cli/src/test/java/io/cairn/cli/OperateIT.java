@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigSyntax;
 import io.cairn.persistence.BackupManifest;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.StorageBackend;
@@ -38,11 +36,6 @@ class OperateIT {
 
   private JarRunner cairn(String... args) {
     return JarRunner.run(dir, Map.of(), List.of(), args);
-  }
-
-  private static Config json(JarRunner r) {
-    return ConfigFactory.parseString(
-        r.out(), ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
   }
 
   private Path config(String name, String type, Path data) throws IOException {
@@ -126,7 +119,7 @@ class OperateIT {
       for (Future<JarRunner> f : runs) {
         JarRunner r = f.get(5, TimeUnit.MINUTES);
         assertThat(r.exitCode()).as(r.all()).isZero();
-        Config j = json(r);
+        Config j = r.json();
         assertThat(j.getConfigList("backends").get(0).getString("name")).isEqualTo("main");
         assertThat(r.err()).contains("read-only");
       }
@@ -142,7 +135,7 @@ class OperateIT {
       JarRunner b =
           cairn("backup", "--config", conf.toString(), "--to", backup.toString(), "--json");
       assertThat(b.exitCode()).as(b.all()).isZero();
-      Config bj = json(b);
+      Config bj = b.json();
       assertThat(bj.getString("type")).isEqualTo("sqlite");
       assertThat(bj.getInt("files")).isPositive();
       service.stop();
@@ -162,7 +155,7 @@ class OperateIT {
             "--yes",
             "--json");
     assertThat(r.exitCode()).as(r.all()).isZero();
-    assertThat(json(r).getString("to")).isEqualTo(restored.toString());
+    assertThat(r.json().getString("to")).isEqualTo(restored.toString());
     checkRestored(conf2, backup);
     JarRunner v = cairn("verify", "--config", conf2.toString());
     assertThat(v.exitCode()).as(v.all()).isZero();
@@ -207,7 +200,7 @@ class OperateIT {
     try (Service service = new Service(conf)) {
       JarRunner i = cairn("inspect", "--config", conf.toString(), "--json");
       assertThat(i.exitCode()).as(i.all()).isZero();
-      assertThat(json(i).getConfigList("backends").get(0).getString("type")).isEqualTo("rocksdb");
+      assertThat(i.json().getConfigList("backends").get(0).getString("type")).isEqualTo("rocksdb");
       JarRunner b =
           cairn("backup", "--config", conf.toString(), "--to", dir.resolve("bk").toString());
       assertThat(b.exitCode()).as(b.all()).isEqualTo(CairnCommand.UNAVAILABLE);
@@ -283,7 +276,7 @@ class OperateIT {
             dir.resolve("cli-bk").toString(),
             "--json");
     assertThat(b2.exitCode()).as(b2.all()).isZero();
-    assertThat(json(b2).getString("type")).isEqualTo("rocksdb");
+    assertThat(b2.json().getString("type")).isEqualTo("rocksdb");
   }
 
   @ParameterizedTest
@@ -370,7 +363,7 @@ class OperateIT {
             "--force",
             "--json");
     assertThat(ok.exitCode()).as(ok.all()).isZero();
-    Path previous = Path.of(json(ok).getString("previous"));
+    Path previous = Path.of(ok.json().getString("previous"));
     assertThat(listing(previous)).isEqualTo(before);
     try (PersistenceRegistry reg =
         PersistenceRegistry.open(ConfigFactory.parseFile(conf.toFile()))) {
@@ -381,7 +374,7 @@ class OperateIT {
     // compact with --json: sizes before and after
     JarRunner c = cairn("compact", "--config", conf.toString(), "--json");
     assertThat(c.exitCode()).as(c.all()).isZero();
-    Config cj = json(c);
+    Config cj = c.json();
     assertThat(cj.getString("type")).isEqualTo(type);
     assertThat(cj.getLong("diskBytesBefore")).isPositive();
     assertThat(cj.getLong("diskBytesAfter")).isPositive();

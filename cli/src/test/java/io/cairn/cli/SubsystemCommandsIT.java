@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigSyntax;
 import io.cairn.cache.TieredCache;
 import io.cairn.persistence.Codec;
 import io.cairn.persistence.PersistenceRegistry;
@@ -50,8 +48,7 @@ class SubsystemCommandsIT {
 
   private static Config json(JarRunner r) {
     assertThat(r.exitCode()).as(r.all()).isZero();
-    return ConfigFactory.parseString(
-        r.out(), ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
+    return r.json();
   }
 
   private JarRunner cairn(String... args) {
