@@ -480,8 +480,8 @@ final class BaseKeyValueStore implements KeyValueStore {
                     + name
                     + "': "
                     + indexWhere(r.key())
-                    + " has no entry expiring then: purgeExpired repairs it and never deletes"
-                    + " a live entry for it.");
+                    + " has no entry expiring then: the first purgeExpired after that instant"
+                    + " removes it (and never deletes a live entry for it).");
           }
         } catch (RuntimeException e) {
           problems.add(e.getMessage());
