@@ -175,12 +175,12 @@ public abstract class ExpiryIndexContract {
     probe.pauseNanos = 20_000;
     StorageBackend backend = open(probe);
     int writers = 4;
-    int keysEach = 16;
-    int ops = 400;
+    int keysEach = 8;
+    int ops = 500;
     ExecutorService pool = Executors.newFixedThreadPool(writers + 3);
+    AtomicBoolean running = new AtomicBoolean(true);
     try {
       KeyValueStore kv = backend.keyValue(NS);
-      AtomicBoolean running = new AtomicBoolean(true);
       AtomicLong purged = new AtomicLong();
       List<Future<?>> background = new ArrayList<>();
       for (int p = 0; p < 2; p++) {
@@ -203,10 +203,11 @@ public abstract class ExpiryIndexContract {
                 }
                 return null;
               }));
+      java.util.Queue<String> lost = new java.util.concurrent.ConcurrentLinkedQueue<>();
       List<Future<long[][]>> work = new ArrayList<>();
       for (int w = 0; w < writers; w++) {
         int writer = w;
-        work.add(pool.submit(() -> writeOwnKeys(backend, kv, writer, keysEach, ops)));
+        work.add(pool.submit(() -> writeOwnKeys(backend, kv, writer, keysEach, ops, lost)));
       }
       List<long[][]> finals = new ArrayList<>();
       for (Future<long[][]> f : work) {
@@ -216,6 +217,7 @@ public abstract class ExpiryIndexContract {
       for (Future<?> f : background) {
         f.get(120, TimeUnit.SECONDS);
       }
+      assertThat(lost).as("entries without TTL deleted or changed behind their writer").isEmpty();
       assertThat(purged.get()).as("the purgers removed expired entries meanwhile").isPositive();
       assertThat(backend.verify(Progress.NONE).problems()).isEmpty();
       long now = clock.millis();
@@ -242,21 +244,46 @@ public abstract class ExpiryIndexContract {
       assertThat(indexRecords(probe.engine)).isZero();
       assertThat(backend.verify(Progress.NONE).problems()).isEmpty();
     } finally {
+      running.set(false);
       pool.shutdownNow();
       assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
       backend.close();
     }
   }
 
-  /** The last write of each of the writer's keys: {version, expiresAt, deleted}. */
+  /**
+   * The last write of each of the writer's keys: {version, expiresAt, deleted}. Before each write
+   * it checks that a key whose last write had no TTL still holds it (a purge that deleted it is
+   * seen at once, not only if it was the key's last write); adds what it finds to {@code lost}.
+   */
   private long[][] writeOwnKeys(
-      StorageBackend backend, KeyValueStore kv, int writer, int keys, int ops) {
+      StorageBackend backend,
+      KeyValueStore kv,
+      int writer,
+      int keys,
+      int ops,
+      java.util.Collection<String> lost) {
     long[][] last = new long[keys][];
     java.util.Arrays.fill(last, new long[] {0, 0, 1}); // never written: absent
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int n = 0; n < ops; n++) {
       int i = random.nextInt(keys);
       byte[] k = key("w" + writer, i);
+      if (last[i][2] == 0 && last[i][1] == 0) {
+        long version = last[i][0];
+        var now = kv.getEntry(k);
+        if (now.map(e -> e.version() != version).orElse(true)) {
+          lost.add(
+              "w"
+                  + writer
+                  + " key "
+                  + i
+                  + ": wrote version "
+                  + version
+                  + " without TTL, now "
+                  + now);
+        }
+      }
       Duration ttl = random.nextBoolean() ? null : Duration.ofMillis(1 + random.nextInt(20));
       switch (random.nextInt(6)) {
         case 0, 1 -> {
@@ -278,7 +305,11 @@ public abstract class ExpiryIndexContract {
         }
         case 4 -> {
           kv.putAll(List.of(new KeyValue(k, value(n))));
-          last[i] = new long[] {kv.getEntry(k).orElseThrow().version(), 0, 0};
+          var now = kv.getEntry(k);
+          if (now.isEmpty()) {
+            lost.add("w" + writer + " key " + i + ": putAll without TTL, then absent");
+          }
+          last[i] = new long[] {now.map(e -> e.version()).orElse(0L), 0, now.isEmpty() ? 1 : 0};
         }
         default -> {
           long v = backend.inTransaction(tx -> tx.keyValue(NS).put(k, value(-1), ttl));
