@@ -106,7 +106,7 @@ final class ThirdPartyBackend implements StorageEngine {
     return EngineBackend.open(ctx, ThirdPartyBackendProvider.TYPE, lock(ctx, mutation), options);
   }
 
-  private static ThirdPartyBackend lock(BackendContext ctx, Mutation mutation) {
+  static ThirdPartyBackend lock(BackendContext ctx, Mutation mutation) {
     Path dir = ctx.dataDir();
     FileChannel channel = null;
     try {

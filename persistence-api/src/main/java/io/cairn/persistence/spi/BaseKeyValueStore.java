@@ -4,6 +4,7 @@ import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
+import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
@@ -23,9 +24,16 @@ import java.util.function.LongSupplier;
 /**
  * The key-value namespace of every {@link EngineBackend}: argument checks, TTL and expiry, version
  * assignment, framing and sealing over the engine's point reads, pages and batches. Entries are
- * records {@code 'K' | version | expiresAt | sealed value} under the user key.
+ * records {@code 'K' | version | expiresAt | sealed value} under the user key; an entry with a TTL
+ * also has a record in the namespace's {@link ExpiryIndex}, written and removed in the entry's own
+ * batches (every write reads the stored record first, expired or not, so it knows the index record
+ * to remove).
  */
 final class BaseKeyValueStore implements KeyValueStore {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(BaseKeyValueStore.class);
+  private static final long PROGRESS_EVERY = 1 << 20; // entries between progress lines of a build
+
   /** One decoded entry; {@code sealed} is still sealed. */
   record Stored(long version, long expiresAtMillis, byte[] sealed) {
     boolean liveAt(long now) {
@@ -36,11 +44,13 @@ final class BaseKeyValueStore implements KeyValueStore {
   private final EngineBackend b;
   private final String name;
   final StoreId id;
+  private final StoreId index;
 
   BaseKeyValueStore(EngineBackend backend, String name) {
     this.b = backend;
     this.name = name;
     this.id = new StoreId(StoreKind.KEY_VALUE, name);
+    this.index = ExpiryIndex.storeOf(name);
   }
 
   @Override
@@ -82,14 +92,16 @@ final class BaseKeyValueStore implements KeyValueStore {
         k,
         () -> {
           long now = b.now();
-          Stored current = live(k);
-          long version = current == null ? 0 : current.version();
+          Stored old = stored(k);
+          long version = old == null || !old.liveAt(now) ? 0 : old.version();
           if (expected >= 0 && expected != version) {
             throw conflict(k, expected, version);
           }
           Stored next =
               new Stored(version + 1, ArgumentChecks.expiryMillis(now, ttl), seal(k, value));
-          b.commit(List.of(putWrite(k, next)));
+          List<StorageEngine.Write> batch = new ArrayList<>(3);
+          putWrites(k, old, next, batch);
+          b.commit(batch);
           return next.version();
         });
   }
@@ -103,13 +115,14 @@ final class BaseKeyValueStore implements KeyValueStore {
         id,
         k,
         () -> {
-          byte[] raw = b.engine().get(id, k);
-          if (raw == null) {
+          Stored old = stored(k);
+          if (old == null) {
             return false;
           }
-          boolean wasLive = decode(k, raw).liveAt(b.now());
-          b.commit(List.of(deleteWrite(k)));
-          return wasLive;
+          List<StorageEngine.Write> batch = new ArrayList<>(2);
+          deleteWrites(k, old, batch);
+          b.commit(batch);
+          return old.liveAt(b.now());
         });
   }
 
@@ -123,12 +136,14 @@ final class BaseKeyValueStore implements KeyValueStore {
         id,
         k,
         () -> {
-          Stored current = live(k);
-          long version = current == null ? 0 : current.version();
+          Stored old = stored(k);
+          long version = old == null || !old.liveAt(b.now()) ? 0 : old.version();
           if (version == 0 || version != expectedVersion) {
             throw conflict(k, expectedVersion, version);
           }
-          b.commit(List.of(deleteWrite(k)));
+          List<StorageEngine.Write> batch = new ArrayList<>(2);
+          deleteWrites(k, old, batch);
+          b.commit(batch);
           return null;
         });
   }
@@ -157,19 +172,15 @@ final class BaseKeyValueStore implements KeyValueStore {
         keys,
         () -> {
           // a key given twice: the later wins, with a version above the earlier one's
-          TreeMap<byte[], Long> versions = new TreeMap<>(Bytes.UNSIGNED);
+          TreeMap<byte[], Stored> written = new TreeMap<>(Bytes.UNSIGNED);
           List<StorageEngine.Write> batch = new ArrayList<>(copies.size());
+          long now = b.now();
           for (KeyValue e : copies) {
-            Long before = versions.get(e.key());
-            long version;
-            if (before != null) {
-              version = before;
-            } else {
-              Stored current = live(e.key());
-              version = current == null ? 0 : current.version();
-            }
-            versions.put(e.key(), version + 1);
-            batch.add(putWrite(e.key(), new Stored(version + 1, 0, seal(e.key(), e.value()))));
+            Stored old = written.containsKey(e.key()) ? written.get(e.key()) : stored(e.key());
+            long version = old == null || !old.liveAt(now) ? 0 : old.version();
+            Stored next = new Stored(version + 1, 0, seal(e.key(), e.value()));
+            written.put(e.key(), next);
+            putWrites(e.key(), old, next, batch);
           }
           b.commit(batch);
           return null;
@@ -184,9 +195,11 @@ final class BaseKeyValueStore implements KeyValueStore {
   }
 
   /**
-   * Removes expired entries in batches of at most {@link EngineBackend#page()}, each holding only
-   * the write stripes of its own keys while it deletes them (an entry rewritten meanwhile is
-   * re-checked and kept).
+   * Walks the namespace's {@link ExpiryIndex} from its start up to now in pages of at most {@link
+   * EngineBackend#page()} records: reads only the expired entries, never the live ones. Each page
+   * holds the write stripes of its keys while it re-reads each entry and deletes it with its index
+   * record in one batch, only if the entry still has that expiry and is expired now (an entry
+   * rewritten meanwhile is kept); an index record that disagrees with its entry is repaired.
    */
   @Override
   public long purgeExpired() {
@@ -194,41 +207,55 @@ final class BaseKeyValueStore implements KeyValueStore {
         () -> {
           long removed = 0;
           byte[] from = new byte[0];
+          byte[] to = ExpiryIndex.expiredBefore(b.now());
           while (true) {
             List<StorageEngine.Record> page =
-                b.engine().range(id, from, null, EngineBackend.page());
-            long now = b.now();
-            List<byte[]> expired = new ArrayList<>();
+                b.engine().range(index, from, to, EngineBackend.page());
+            if (page.isEmpty()) {
+              return removed;
+            }
+            List<byte[]> keys = new ArrayList<>(page.size());
             for (StorageEngine.Record r : page) {
-              if (!decode(r.key(), r.value()).liveAt(now)) {
-                expired.add(r.key());
-              }
+              ExpiryIndex.check(b.frame, index, r.key(), r.value(), indexWhere(r.key()));
+              keys.add(ExpiryIndex.userKeyOf(r.key()));
             }
-            if (!expired.isEmpty()) {
-              removed +=
-                  b.writeKeys(
-                      "purgeExpired of " + this,
-                      id,
-                      expired,
-                      () -> {
-                        long at = b.now();
-                        List<StorageEngine.Write> batch = new ArrayList<>();
-                        for (byte[] k : expired) {
-                          byte[] raw = b.engine().get(id, k);
-                          if (raw != null && !decode(k, raw).liveAt(at)) {
-                            batch.add(deleteWrite(k));
-                          }
-                        }
-                        b.commit(batch);
-                        return (long) batch.size();
-                      });
-            }
+            removed +=
+                b.writeKeys("purgeExpired of " + this, id, keys, () -> purgePage(page, keys));
             if (page.size() < EngineBackend.page()) {
               return removed;
             }
             from = successor(page.get(page.size() - 1).key());
           }
         });
+  }
+
+  /** One page of {@link #purgeExpired}; caller holds the stripes of {@code keys}. */
+  private long purgePage(List<StorageEngine.Record> page, List<byte[]> keys) {
+    long at = b.now();
+    long removed = 0;
+    List<StorageEngine.Write> batch = new ArrayList<>();
+    TreeMap<byte[], Boolean> gone = new TreeMap<>(Bytes.UNSIGNED); // deleted by this batch
+    for (int i = 0; i < page.size(); i++) {
+      byte[] indexKey = page.get(i).key();
+      byte[] k = keys.get(i);
+      Stored s = gone.containsKey(k) ? null : stored(k);
+      long indexed = ExpiryIndex.expiryOf(indexKey);
+      if (s != null && s.expiresAtMillis() == indexed) {
+        if (!s.liveAt(at)) {
+          deleteWrites(k, s, batch);
+          gone.put(k, Boolean.TRUE);
+          removed++;
+        } // else live by the clock now (it went back): kept, and its record stays
+      } else {
+        // the entry is gone or has another expiry: repair the index, never touch the entry
+        batch.add(new StorageEngine.Write(index, indexKey, null));
+        if (s != null && s.expiresAtMillis() != 0) {
+          batch.add(indexPut(s.expiresAtMillis(), k));
+        }
+      }
+    }
+    b.commit(batch);
+    return removed;
   }
 
   @Override
@@ -246,6 +273,12 @@ final class BaseKeyValueStore implements KeyValueStore {
   /** The live entry for {@code key}, still sealed, or null. */
   Stored live(byte[] key) {
     return live(b.current, key, b.now());
+  }
+
+  /** The stored entry for {@code key}, live or expired, still sealed, or null. */
+  Stored stored(byte[] key) {
+    byte[] raw = b.engine().get(id, key);
+    return raw == null ? null : decode(key, raw);
   }
 
   /** The entry for {@code key} in {@code reader} live at {@code now}, still sealed, or null. */
@@ -288,8 +321,32 @@ final class BaseKeyValueStore implements KeyValueStore {
     return new StorageEngine.Write(id, key, b.frame.end(buf, id, key));
   }
 
-  StorageEngine.Write deleteWrite(byte[] key) {
-    return new StorageEngine.Write(id, key, null);
+  /**
+   * Adds to {@code batch} the writes that replace {@code old} (the stored entry, live or expired,
+   * or null) by {@code next}: the entry and its expiry index change.
+   */
+  void putWrites(byte[] key, Stored old, Stored next, List<StorageEngine.Write> batch) {
+    long was = old == null ? 0 : old.expiresAtMillis();
+    if (was != 0 && was != next.expiresAtMillis()) {
+      batch.add(new StorageEngine.Write(index, ExpiryIndex.key(was, key), null));
+    }
+    batch.add(putWrite(key, next));
+    if (next.expiresAtMillis() != 0) {
+      batch.add(indexPut(next.expiresAtMillis(), key));
+    }
+  }
+
+  /** Adds to {@code batch} the writes that delete {@code old} (the stored entry) and its index. */
+  void deleteWrites(byte[] key, Stored old, List<StorageEngine.Write> batch) {
+    batch.add(new StorageEngine.Write(id, key, null));
+    if (old != null && old.expiresAtMillis() != 0) {
+      batch.add(new StorageEngine.Write(index, ExpiryIndex.key(old.expiresAtMillis(), key), null));
+    }
+  }
+
+  private StorageEngine.Write indexPut(long expiresAt, byte[] key) {
+    byte[] k = ExpiryIndex.key(expiresAt, key);
+    return new StorageEngine.Write(index, k, ExpiryIndex.value(b.frame, index, k));
   }
 
   Stored decode(byte[] key, byte[] raw) {
@@ -328,6 +385,13 @@ final class BaseKeyValueStore implements KeyValueStore {
     return "key " + Bytes.toDisplay(key, b.sealer.enabled());
   }
 
+  private String indexWhere(byte[] indexKey) {
+    return "expiry index record "
+        + (indexKey.length < 8
+            ? Bytes.toDisplay(indexKey, b.sealer.enabled())
+            : ExpiryIndex.expiryOf(indexKey) + " | " + where(ExpiryIndex.userKeyOf(indexKey)));
+  }
+
   /** {live entries, their key and value bytes}. */
   private long[] count() {
     long[] out = new long[2];
@@ -354,7 +418,12 @@ final class BaseKeyValueStore implements KeyValueStore {
     return new StoreStats(id, c[0], c[1]);
   }
 
-  /** Checks every entry's frame and that its value opens; returns how many were checked. */
+  /**
+   * Checks every entry's frame and that its value opens, and that the expiry index agrees with the
+   * entries both ways (an entry with a TTL has its index record, an index record has its entry with
+   * that expiry; a disagreement seen is confirmed holding the key's write stripe, so a write in
+   * flight is not reported). Returns how many entries were checked (index records not counted).
+   */
   long verify(List<String> problems) {
     long checked = 0;
     byte[] from = new byte[0];
@@ -362,14 +431,116 @@ final class BaseKeyValueStore implements KeyValueStore {
       List<StorageEngine.Record> page = b.engine().range(id, from, null, EngineBackend.page());
       for (StorageEngine.Record r : page) {
         try {
-          b.sealer.openValue(name, r.key(), decode(r.key(), r.value()).sealed());
+          Stored s = decode(r.key(), r.value());
+          b.sealer.openValue(name, r.key(), s.sealed());
+          if (s.expiresAtMillis() != 0
+              && b.engine().get(index, ExpiryIndex.key(s.expiresAtMillis(), r.key())) == null
+              && confirmed(r.key(), s.expiresAtMillis(), false)) {
+            problems.add(
+                ArgumentChecks.kindName(StoreKind.KEY_VALUE)
+                    + " '"
+                    + name
+                    + "': "
+                    + where(r.key())
+                    + " expires at "
+                    + s.expiresAtMillis()
+                    + " but has no expiry index record: purgeExpired will not remove it (reads"
+                    + " still hide it once expired). Overwrite or delete the key to index it.");
+          }
         } catch (RuntimeException e) {
           problems.add(e.getMessage());
         }
         checked++;
       }
       if (page.size() < EngineBackend.page()) {
-        return checked;
+        break;
+      }
+      from = successor(page.get(page.size() - 1).key());
+    }
+    verifyIndex(problems);
+    return checked;
+  }
+
+  /** The index side of {@link #verify}: every index record has its entry with that expiry. */
+  private void verifyIndex(List<String> problems) {
+    byte[] from = new byte[0];
+    while (true) {
+      List<StorageEngine.Record> page = b.engine().range(index, from, null, EngineBackend.page());
+      for (StorageEngine.Record r : page) {
+        try {
+          ExpiryIndex.check(b.frame, index, r.key(), r.value(), indexWhere(r.key()));
+          long at = ExpiryIndex.expiryOf(r.key());
+          byte[] k = ExpiryIndex.userKeyOf(r.key());
+          byte[] raw = b.engine().get(id, k);
+          // a damaged entry is reported by the entry side
+          if ((raw == null || decode(k, raw).expiresAtMillis() != at) && confirmed(k, at, true)) {
+            problems.add(
+                ArgumentChecks.kindName(StoreKind.KEY_VALUE)
+                    + " '"
+                    + name
+                    + "': "
+                    + indexWhere(r.key())
+                    + " has no entry expiring then: the first purgeExpired after that instant"
+                    + " removes it (and never deletes a live entry for it).");
+          }
+        } catch (RuntimeException e) {
+          problems.add(e.getMessage());
+        }
+      }
+      if (page.size() < EngineBackend.page()) {
+        return;
+      }
+      from = successor(page.get(page.size() - 1).key());
+    }
+  }
+
+  /**
+   * Re-reads the entry of {@code key} and its index record at {@code expiresAt} holding the key's
+   * write stripe: whether they still disagree ({@code indexSide}: the record exists and the entry
+   * does not expire then; otherwise: the entry expires then and the record is missing).
+   */
+  private boolean confirmed(byte[] key, long expiresAt, boolean indexSide) {
+    return b.writeKey(
+        "verify of " + this,
+        id,
+        key,
+        () -> {
+          Stored s = stored(key);
+          boolean recorded = b.engine().get(index, ExpiryIndex.key(expiresAt, key)) != null;
+          boolean entryThen = s != null && s.expiresAtMillis() == expiresAt;
+          return indexSide ? recorded && !entryThen : entryThen && !recorded;
+        });
+  }
+
+  /**
+   * Writes the index record of every entry with a TTL, a page per batch: part of {@link
+   * ExpiryIndex#ensureBuilt}, while the backend opens. Returns {entries scanned, indexed}.
+   */
+  long[] buildIndex() {
+    long[] counts = new long[2];
+    byte[] from = new byte[0];
+    while (true) {
+      List<StorageEngine.Record> page = b.engine().range(id, from, null, EngineBackend.page());
+      List<StorageEngine.Write> batch = new ArrayList<>();
+      for (StorageEngine.Record r : page) {
+        try {
+          long at = decode(r.key(), r.value()).expiresAtMillis();
+          if (at != 0) {
+            batch.add(indexPut(at, r.key()));
+          }
+        } catch (StoreCorruptedException e) {
+          // not indexed: reads refuse it and verify reports it; the rest of the data opens
+          LOG.warn("{} (not indexed for expiry while building the index)", e.getMessage());
+        }
+      }
+      b.commit(batch);
+      counts[0] += page.size();
+      counts[1] += batch.size();
+      if (page.size() < EngineBackend.page()) {
+        return counts;
+      }
+      if (counts[0] / PROGRESS_EVERY != (counts[0] - page.size()) / PROGRESS_EVERY) {
+        LOG.info("{}: expiry index: {} entries scanned so far", this, counts[0]);
       }
       from = successor(page.get(page.size() - 1).key());
     }

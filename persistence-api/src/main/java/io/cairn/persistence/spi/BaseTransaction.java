@@ -57,7 +57,16 @@ final class BaseTransaction implements Transaction {
     List<StorageEngine.Write> batch = new ArrayList<>();
     for (KvView v : kv.values()) {
       v.overlay.forEach(
-          (k, s) -> batch.add(s == null ? v.store.deleteWrite(k) : v.store.putWrite(k, s)));
+          (k, s) -> {
+            Stored old = v.before.get(k); // as stored before the work, expired or not
+            if (s == null) {
+              if (old != null) {
+                v.store.deleteWrites(k, old, batch);
+              }
+            } else {
+              v.store.putWrites(k, old, s, batch);
+            }
+          });
     }
     Map<BaseLogStore, Long> ends = new LinkedHashMap<>();
     for (LogView v : logs.values()) {
@@ -86,17 +95,24 @@ final class BaseTransaction implements Transaction {
   private final class KvView implements KeyValueWriter {
     private final BaseKeyValueStore store;
     private final TreeMap<byte[], Stored> overlay = new TreeMap<>(Bytes.UNSIGNED);
+    // each key read: its stored entry before the work (null: none), for its expiry index record
+    private final TreeMap<byte[], Stored> before = new TreeMap<>(Bytes.UNSIGNED);
 
     KvView(BaseKeyValueStore store) {
       this.store = store;
     }
 
     private Stored current(byte[] key) {
+      Stored s;
       if (overlay.containsKey(key)) {
-        Stored s = overlay.get(key);
-        return s != null && s.liveAt(b.now()) ? s : null;
+        s = overlay.get(key);
+      } else if (before.containsKey(key)) {
+        s = before.get(key);
+      } else {
+        s = store.stored(key);
+        before.put(key.clone(), s);
       }
-      return store.live(key);
+      return s != null && s.liveAt(b.now()) ? s : null;
     }
 
     @Override

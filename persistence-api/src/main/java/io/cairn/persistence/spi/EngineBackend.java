@@ -43,7 +43,8 @@ import java.util.function.Supplier;
  *       streams handed out before — throws {@link BackendClosedException}; close waits for calls in
  *       flight;
  *   <li>TTL arithmetic and expiry filtering (expired entries are invisible at once), {@code
- *       purgeExpired} in bounded batches;
+ *       purgeExpired} in bounded batches over an expiry index the base keeps in the entries' own
+ *       batches ({@link ExpiryIndex}), so a purge reads the expired entries only;
  *   <li>version assignment: a write of a live key gets its version + 1, an absent or expired key
  *       version 1; compare-and-set and compare-and-delete against those versions;
  *   <li>log offsets: gap-free, never reused (the log's position record is written in the same
@@ -75,6 +76,10 @@ import java.util.function.Supplier;
  * <pre>
  * key-value namespace N   store (KEY_VALUE, N)
  *   user key              'K' | version i64 | expiresAt i64 (0 = never) | sealed value
+ * its expiry index        store (KEY_VALUE, "_expiry." + N)   (reserved; see ExpiryIndex)
+ *   expiresAt i64 | user key   'E'       one per entry with a TTL, in the entry's batches
+ * the base's own facts    store (KEY_VALUE, "_cairn")          (reserved)
+ *   "expiry-index"        'F' | format i32   written once the index is complete
  * log L                   store (LOG, L)
  *   empty key             'P' | first offset i64 | next offset i64      (absent = empty new log)
  *   offset i64 (8 bytes)  'T' | appendedAt i64 | sealed payload
@@ -86,14 +91,18 @@ import java.util.function.Supplier;
  *
  * <h2>Commit points and recovery</h2>
  *
- * A key-value write, an append (records plus position) and a transaction are each one engine batch:
- * atomic by the engine's rule. Truncating a log first writes its new position (the commit point:
- * readers never look below it), then deletes the records below in pages; a crash between leaves
- * records below the first offset, which reads never return and {@link #compact} deletes. A snapshot
- * save writes its chunks under a fresh random generation, then the manifest (the commit point),
- * then deletes the chunks of the generation it replaced; chunks of a crashed save, or left by a
- * crash before the old ones were deleted, belong to no manifest and {@link #compact} deletes them
- * (never those of a save in progress).
+ * A key-value write (with its expiry index records), an append (records plus position) and a
+ * transaction are each one engine batch: atomic by the engine's rule. Opening builds the expiry
+ * index once if its marker is absent (data written before it existed); the marker is written last,
+ * so a crash during the build redoes it ({@link ExpiryIndex} has the rule). Stores whose names
+ * start with {@code _} are the base's own: no user name may, and {@link #stores()}, stats and
+ * reseal skip them. Truncating a log first writes its new position (the commit point: readers never
+ * look below it), then deletes the records below in pages; a crash between leaves records below the
+ * first offset, which reads never return and {@link #compact} deletes. A snapshot save writes its
+ * chunks under a fresh random generation, then the manifest (the commit point), then deletes the
+ * chunks of the generation it replaced; chunks of a crashed save, or left by a crash before the old
+ * ones were deleted, belong to no manifest and {@link #compact} deletes them (never those of a save
+ * in progress).
  *
  * <h2>Concurrency</h2>
  *
@@ -269,7 +278,14 @@ public final class EngineBackend implements StorageBackend {
    */
   public static StorageBackend open(
       BackendContext context, String type, StorageEngine engine, Options options) {
-    return new EngineBackend(context, type, engine, options);
+    EngineBackend backend = new EngineBackend(context, type, engine, options);
+    try {
+      ExpiryIndex.ensureBuilt(backend);
+    } catch (RuntimeException e) {
+      backend.close(); // the engine is ours: release its files and locks; the build reruns
+      throw e;
+    }
+    return backend;
   }
 
   @Override
@@ -389,7 +405,33 @@ public final class EngineBackend implements StorageBackend {
 
   @Override
   public SortedSet<StoreId> stores() {
-    return read(() -> Collections.unmodifiableSortedSet(engine.stores()));
+    return read(() -> Collections.unmodifiableSortedSet(userStores()));
+  }
+
+  /** The engine's stores without the base's own ({@link ExpiryIndex#reserved}). */
+  private java.util.TreeSet<StoreId> userStores() {
+    java.util.TreeSet<StoreId> out = new java.util.TreeSet<>();
+    for (StoreId id : engine.stores()) {
+      if (!ExpiryIndex.reserved(id)) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Namespaces with expiry index records but no entries: left only by an index that disagrees with
+   * its entries, for verify to report and purge to repair.
+   */
+  private List<String> indexOnlyNamespaces(Set<StoreId> users) {
+    List<String> out = new ArrayList<>();
+    for (StoreId id : engine.stores()) {
+      String ns = ExpiryIndex.namespaceOf(id);
+      if (ns != null && !users.contains(new StoreId(StoreKind.KEY_VALUE, ns))) {
+        out.add(ns);
+      }
+    }
+    return out;
   }
 
   @Override
@@ -397,7 +439,7 @@ public final class EngineBackend implements StorageBackend {
     return read(
         () -> {
           List<StoreStats> list = new ArrayList<>();
-          for (StoreId id : engine.stores()) {
+          for (StoreId id : userStores()) {
             list.add(
                 switch (id.kind()) {
                   case KEY_VALUE -> kvStore(id.name()).stats();
@@ -424,7 +466,7 @@ public final class EngineBackend implements StorageBackend {
     return read(
         () -> {
           List<String> problems = new ArrayList<>();
-          List<StoreId> ids = new ArrayList<>(engine.stores());
+          List<StoreId> ids = new ArrayList<>(userStores());
           long checked = 0;
           int done = 0;
           for (StoreId id : ids) {
@@ -435,6 +477,9 @@ public final class EngineBackend implements StorageBackend {
                   case SNAPSHOT -> snapshotStore(id.name()).verify(problems);
                 };
             progress.report("stores", ++done, ids.size());
+          }
+          for (String ns : indexOnlyNamespaces(new java.util.HashSet<>(ids))) {
+            kvStore(ns).verify(problems);
           }
           engine.verify(problems, progress);
           return new VerifyReport(name, checked, problems);
@@ -451,7 +496,10 @@ public final class EngineBackend implements StorageBackend {
     checkNotInTransaction("compact()");
     read(
         () -> {
-          List<StoreId> ids = new ArrayList<>(engine.stores());
+          List<StoreId> ids = new ArrayList<>(userStores());
+          for (String ns : indexOnlyNamespaces(new java.util.HashSet<>(ids))) {
+            kvStore(ns).purgeExpired(); // repairs the records, which have no entries
+          }
           int done = 0;
           for (StoreId id : ids) {
             switch (id.kind()) {
@@ -485,7 +533,7 @@ public final class EngineBackend implements StorageBackend {
           if (!sealer.enabled()) {
             return new ResealReport(name, counts);
           }
-          for (StoreId id : new ArrayList<>(engine.stores())) {
+          for (StoreId id : userStores()) { // the base's own stores hold nothing sealed
             counts.put(id, resealStore(id, progress));
           }
           return new ResealReport(name, counts);

@@ -45,14 +45,17 @@ final class EngineImporter implements Importer {
       b.writeAll(
           "import into kv:" + namespace,
           () -> {
+            // an earlier call of this session may have written a key again: its index record goes
+            boolean empty = !started.containsKey(store.id);
             requireEmpty(store.id);
             List<StorageEngine.Write> batch = new ArrayList<>(entries.size());
             for (Entry e : entries) {
-              batch.add(
-                  store.putWrite(
-                      e.key(),
-                      new BaseKeyValueStore.Stored(
-                          e.version(), e.expiresAtMillis(), store.seal(e.key(), e.value()))));
+              store.putWrites(
+                  e.key(),
+                  empty ? null : store.stored(e.key()),
+                  new BaseKeyValueStore.Stored(
+                      e.version(), e.expiresAtMillis(), store.seal(e.key(), e.value())),
+                  batch);
             }
             b.engine().write(batch, b.importDurability());
             return null;

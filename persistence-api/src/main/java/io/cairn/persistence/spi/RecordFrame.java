@@ -13,7 +13,8 @@ import java.util.zip.CRC32C;
  * <pre>
  * byte 0      tag: 'K' key-value entry, 'T' log record with its append time, 'L' log record
  *             written before the append time was stored (read only, as "not recorded"), 'P' log
- *             position, 'M' snapshot manifest, 'C' snapshot chunk
+ *             position, 'M' snapshot manifest, 'C' snapshot chunk, 'E' expiry index record, 'F'
+ *             the expiry index's format marker (see ExpiryIndex)
  * byte 1      flags: bit 0 = a CRC-32C trailer follows (set when the engine does not checksum
  *             records itself, see StorageEngine#checksumsRecords)
  * bytes 2..   the body (layout per tag, see EngineBackend)
@@ -32,6 +33,8 @@ final class RecordFrame {
   static final byte POSITION = 'P';
   static final byte MANIFEST = 'M';
   static final byte CHUNK = 'C';
+  static final byte EXPIRY = 'E';
+  static final byte FORMAT = 'F';
 
   private static final int CRC_FLAG = 1;
 

@@ -24,6 +24,9 @@ import java.util.SortedSet;
  *   <li><b>Ordering.</b> Keys of one store are ordered by {@link Bytes#UNSIGNED}. Keys are 0 to
  *       {@value #MAX_KEY_BYTES} bytes (the empty key is used); values are any length the caller
  *       writes (the base keeps them within the documented caps).
+ *   <li><b>Store names.</b> Any {@link StoreId} the base passes is stored and listed like any
+ *       other, also names starting with {@code _} (up to 136 characters): the base's own stores
+ *       (its expiry index, see {@link EngineBackend}), which it hides from users itself.
  *   <li><b>Atomic batches.</b> {@link #write} applies all its puts and deletes or none, also across
  *       a crash. A concurrent {@link #get} or {@link #range} sees all of a batch or none of it, and
  *       one that starts after {@link #write} returned sees the batch (the base reads a version or a
