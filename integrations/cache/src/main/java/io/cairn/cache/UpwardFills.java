@@ -25,15 +25,16 @@ import org.slf4j.LoggerFactory;
  * <p><b>Why the worker polls instead of being woken per fill.</b> The hand-off used to be a {@code
  * ThreadPoolExecutor}: every submit signalled its queue's condition, and since the worker usually
  * drained the queue before the next L3 hit came, that signal was an {@code unpark} (a futex system
- * call) on nearly every L3 hit: the hand-off was 8% of the reader's CPU, the wake-up 4.4% (profile
- * in RESULTS-cache-tiers.md). Here a submit is a lock-free enqueue and a volatile read; while fills
- * keep coming the worker drains the queue, then sleeps {@value #POLL_MICROS} µs on a timer (nobody
- * wakes it) and drains again, so a fill is written within about that long. Only after {@value
- * #POLLS} empty polls does it announce a long sleep ({@code sleeping}); a submit that sees that
- * flag wakes it (the first fill after a quiet spell pays the wake-up, as before). The Dekker pair
- * (submit: enqueue, then read {@code sleeping}; worker: set {@code sleeping}, then look at the
- * queue, both volatile) means a fill is never left waiting for a worker that sleeps. The worker
- * ends after {@value #IDLE_SECONDS} s without a fill and is started again on demand.
+ * call) on nearly every L3 hit: the hand-off was 8-16% of the reader's CPU, the wake-up 4.4-12%
+ * (profiles in RESULTS-cache-tiers.md; 0.4% with this hand-off, 2026-12-06 morning). Here a submit
+ * is a lock-free enqueue and a volatile read; while fills keep coming the worker drains the queue,
+ * then sleeps {@value #POLL_MICROS} µs on a timer (nobody wakes it) and drains again, so a fill is
+ * written within about that long. Only after {@value #POLLS} empty polls does it announce a long
+ * sleep ({@code sleeping}); a submit that sees that flag wakes it (the first fill after a quiet
+ * spell pays the wake-up, as before). The Dekker pair (submit: enqueue, then read {@code sleeping};
+ * worker: set {@code sleeping}, then look at the queue, both volatile) means a fill is never left
+ * waiting for a worker that sleeps. The worker ends after {@value #IDLE_SECONDS} s without a fill
+ * and is started again on demand.
  *
  * <p><b>Resources.</b> One worker thread per cache ({@code cairn-cache-fill-<name>}, daemon); at
  * most {@value #QUEUE} fills wait. When that many wait the reader runs the fill itself
