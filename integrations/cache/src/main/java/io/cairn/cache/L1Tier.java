@@ -246,6 +246,17 @@ final class L1Tier<K, V> {
   /**
    * Stores a value read from a tier or loaded, if no write of its stripe began since {@code before}
    * was read and it has not expired; returns whether it did.
+   *
+   * <p>Why a {@code compute} and not {@code putIfAbsent} with a sequence check before and a
+   * conditional {@code remove} after (issue 16 asked): the check must be atomic with the store.
+   * With check, insert, re-check, a whole invalidate can run between the first check and the insert
+   * (its L1 step finds nothing to remove); the insert then puts the old value back and a read that
+   * starts after the invalidate returned is served it until the re-check removes it. The {@code
+   * compute} runs the check under the key's map lock, which the write's own L1 step also takes, so
+   * there is no such window. What the {@code compute} costs over the alternative is small:
+   * Caffeine's insert with an eviction (its per-write maintenance) costs about the same either way
+   * (microbenchmark, one-entry cache: compute 259 ns, putIfAbsent and re-check 210 ns, put 205 ns;
+   * RESULTS-cache-tiers.md, 2026-12-06 morning).
    */
   boolean fill(
       K key,

@@ -2,6 +2,7 @@ package io.cairn.cache;
 
 import com.codahale.metrics.health.HealthCheck;
 import io.cairn.persistence.BackendStats;
+import io.cairn.persistence.Capability;
 import io.cairn.persistence.CloseableIterator;
 import io.cairn.persistence.Entry;
 import io.cairn.persistence.KeyValueStore;
@@ -41,6 +42,21 @@ import org.slf4j.LoggerFactory;
  * With {@code max-entries} or {@code max-bytes} set, {@link TierBound} indexes the keys and evicts
  * by CLOCK after each write that takes the tier over; the index is rebuilt by a streaming scan when
  * the cache opens ({@link #rebuildIndex}).
+ *
+ * <h2>Keys a bounded tier does not hold</h2>
+ *
+ * The bound's index holds every key the tier's store holds (a superset: expired entries stay in it
+ * until evicted or purged), so a read of a key the index lacks is a miss without a read of the
+ * backend. This is most of what an L3 hit saved: the middle tier's miss was a RocksDB get, ~20% of
+ * the reader's CPU (RESULTS-cache-tiers.md). The index lags the store only in two windows, both
+ * harmless: a write stores the key before indexing it, and an eviction unindexes a key before
+ * deleting it; a read in either window goes on to the tiers below, which hold the same value (every
+ * write goes through every tier) or, for a write still running, the value from before it, which a
+ * read overlapping that write may return. It is trusted only (a) once {@link #rebuildIndex} has
+ * scanned every stored key without a failure (at open; a tier that failed there reads its backend
+ * until the next complete rebuild), (b) until the tier fails (a write or eviction that failed
+ * half-way may leave a key stored but unindexed), and (c) never on a {@code MULTI_PROCESS} backend,
+ * where other processes write keys this index has not seen.
  *
  * <h2>Bound on disk</h2>
  *
@@ -151,6 +167,10 @@ final class StoreTier {
   private final KeyValueStore tagStore;
   private final TagTable tags;
   private final TierBound bound; // null: bounded by TTL only
+  // Whether the bound's index may answer a read of a key it lacks (see "Keys a bounded tier does
+  // not hold"): never on a backend other processes write; otherwise once a rebuild saw every key.
+  private final boolean missesFromIndex;
+  private volatile boolean indexHoldsEveryKey;
   private final Duration maxTtl; // null: no cap
   private final Clock clock;
   private final Duration retryInitial;
@@ -234,6 +254,8 @@ final class StoreTier {
         settings.maxEntries() > 0 || settings.maxBytes() > 0
             ? new TierBound(settings.maxEntries(), settings.maxBytes())
             : null;
+    this.missesFromIndex =
+        bound != null && !backend.capabilities().contains(Capability.MULTI_PROCESS);
     this.maxTtl = settings.maxTtl().isZero() ? null : settings.maxTtl();
     this.clock = clock;
     this.retryInitial = initial;
@@ -288,6 +310,14 @@ final class StoreTier {
     if (!usable()) {
       return UNAVAILABLE;
     }
+    TierBound.Node indexed = null;
+    if (bound != null) {
+      indexed = bound.node(key);
+      if (indexed == null && indexHoldsEveryKey) {
+        misses.increment();
+        return null; // not in this tier: no read (see "Keys a bounded tier does not hold")
+      }
+    }
     try {
       Optional<Entry> e = store.getEntry(key);
       if (e.isEmpty()) {
@@ -306,8 +336,8 @@ final class StoreTier {
         return DEAD;
       }
       hits.increment();
-      if (bound != null) {
-        bound.touch(key);
+      if (indexed != null) {
+        TierBound.touch(indexed);
       }
       return new Found(v, e.get().expiresAtMillis(), e.get().value().length);
     } catch (IllegalArgumentException e) {
@@ -702,9 +732,9 @@ final class StoreTier {
    * Streams up to {@code max} entries in key order to {@code sink} (raw store entries; nothing is
    * collected). Stops quietly (after marking the tier failed) if the store fails.
    */
-  void scan(long max, Consumer<Entry> sink) {
+  boolean scan(long max, Consumer<Entry> sink) {
     if (!usable()) {
-      return;
+      return false;
     }
     long n = 0;
     try (CloseableIterator<Entry> it = store.scan(null, null)) {
@@ -712,10 +742,12 @@ final class StoreTier {
         sink.accept(it.next());
         n++;
       }
+      return !it.hasNext();
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (PersistenceException e) {
       failed(e, null, false);
+      return false;
     }
   }
 
@@ -744,11 +776,14 @@ final class StoreTier {
     if (bound == null) {
       return;
     }
+    indexHoldsEveryKey = false; // until the scan below has seen every stored key
+    long errorsBefore = errors.sum();
     bound.clear();
     List<byte[]> victims = new ArrayList<>();
-    scan(
-        Long.MAX_VALUE,
-        e -> victims.addAll(bound.written(e.key(), (long) e.key().length + e.value().length)));
+    boolean complete =
+        scan(
+            Long.MAX_VALUE,
+            e -> victims.addAll(bound.written(e.key(), (long) e.key().length + e.value().length)));
     // a bound lowered since the last run: evict down to it now
     for (byte[] v : victims) {
       try {
@@ -758,6 +793,8 @@ final class StoreTier {
         failed(ex, v, false);
       }
     }
+    // no failure meanwhile (on any thread): a failed write may have left a key outside the index
+    indexHoldsEveryKey = complete && missesFromIndex && !degraded && errors.sum() == errorsBefore;
   }
 
   /** Physically removes expired entries; returns how many (0 when unavailable). */
@@ -902,6 +939,9 @@ final class StoreTier {
   }
 
   private void failed(RuntimeException e, byte[] writtenKey, boolean all) {
+    // a write or eviction that failed half-way may leave a stored key outside the index: read the
+    // backend for every key until the next complete rebuild
+    indexHoldsEveryKey = false;
     errors.increment();
     boolean first;
     synchronized (this) {

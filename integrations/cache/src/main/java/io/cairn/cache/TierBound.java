@@ -86,10 +86,22 @@ final class TierBound {
 
   /** Records a read of {@code key} the tier answered (no lock, no store write). */
   void touch(byte[] key) {
-    Node n = index.get(probe(key));
-    if (n != null && !n.ref) {
+    Node n = node(key);
+    if (n != null) {
+      touch(n);
+    }
+  }
+
+  /** Records a read of the key of {@code n}, a node {@link #node} returned. */
+  static void touch(Node n) {
+    if (!n.ref) {
       n.ref = true;
     }
+  }
+
+  /** The index's node of {@code key}; null if the index does not hold it (no lock). */
+  Node node(byte[] key) {
+    return index.get(probe(key));
   }
 
   /**

@@ -1,10 +1,10 @@
 package io.cairn.cache;
 
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,78 +18,146 @@ import org.slf4j.LoggerFactory;
  * monitor when it runs ({@code WriteSequence.ifCurrent} with the sequence read <em>before</em> the
  * tiers were read): a put, invalidate, invalidateTag, invalidateAll or drop of any key of the
  * stripe since then makes the fill a no-op, so a late fill can never bring back a value that was
- * overwritten or invalidated. An entry expired by the time the task runs is not written. A fill is
- * a copy, never the only one: losing it (queue at close, a tier failure) costs a later read one
- * tier deeper, not data.
+ * overwritten or invalidated, however long it waited here. An entry expired by the time the task
+ * runs is not written. A fill is a copy, never the only one: losing it (queue at close, a tier
+ * failure, a crash) costs a later read one tier deeper, not data.
  *
- * <p><b>Resources.</b> One worker thread per cache ({@code cairn-cache-fill-<name>}, daemon),
- * started on the first fill and ended after {@value #IDLE_SECONDS} s without one; at most {@value
- * #QUEUE} fills wait. When the queue is full the reader runs the fill itself (back-pressure: the
- * fill is never skipped for lack of room). {@link #close} drops the waiting fills and waits for the
- * running one. A fill that throws is logged (first one at warning, then counted in {@link
- * #failures()}); storage failures are already handled by the tier (degradation).
+ * <p><b>Why the worker polls instead of being woken per fill.</b> The hand-off used to be a {@code
+ * ThreadPoolExecutor}: every submit signalled its queue's condition, and since the worker usually
+ * drained the queue before the next L3 hit came, that signal was an {@code unpark} (a futex system
+ * call) on nearly every L3 hit: the hand-off was 8-16% of the reader's CPU, the wake-up 4.4-12%
+ * (profiles in RESULTS-cache-tiers.md; 0.4% with this hand-off, 2026-12-06 morning). Here a submit
+ * is a lock-free enqueue and a volatile read; while fills keep coming the worker drains the queue,
+ * then sleeps {@value #POLL_MICROS} µs on a timer (nobody wakes it) and drains again, so a fill is
+ * written within about that long. Only after {@value #POLLS} empty polls does it announce a long
+ * sleep ({@code sleeping}); a submit that sees that flag wakes it (the first fill after a quiet
+ * spell pays the wake-up, as before). The Dekker pair (submit: enqueue, then read {@code sleeping};
+ * worker: set {@code sleeping}, then look at the queue, both volatile) means a fill is never left
+ * waiting for a worker that sleeps. The worker ends after {@value #IDLE_SECONDS} s without a fill
+ * and is started again on demand.
+ *
+ * <p><b>Resources.</b> One worker thread per cache ({@code cairn-cache-fill-<name>}, daemon); at
+ * most {@value #QUEUE} fills wait. When that many wait the reader runs the fill itself
+ * (back-pressure: the fill is never skipped for lack of room). {@link #close} drops the waiting
+ * fills and waits for the running one. A fill that throws is logged (first one at warning, then
+ * counted in {@link #failures()}); storage failures are already handled by the tier (degradation).
  */
 final class UpwardFills {
   private static final Logger log = LoggerFactory.getLogger(UpwardFills.class);
   static final int QUEUE = 1024;
   static final int IDLE_SECONDS = 10;
+  static final int POLL_MICROS = 500;
+  static final int POLLS = 200; // 0.1 s of timed polls before a sleep that needs a wake-up
 
   private final String cacheName;
-  private final ThreadPoolExecutor executor;
-  private final AtomicInteger pending = new AtomicInteger();
+  private final long idleNanos;
+  private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pending = new AtomicInteger(); // waiting + running
   private final LongAdder failures = new LongAdder();
+  private final Object lifecycle = new Object(); // starting, ending and closing the worker
+  private volatile Thread worker; // null: none running
+  private volatile boolean sleeping = true; // the worker (if any) needs an unpark to see a fill
+  private volatile boolean closed;
 
   UpwardFills(String cacheName) {
-    this.cacheName = cacheName;
-    this.executor =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            IDLE_SECONDS,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(QUEUE),
-            r -> {
-              Thread t = new Thread(r, "cairn-cache-fill-" + cacheName);
-              t.setDaemon(true);
-              return t;
-            },
-            (task, pool) -> {
-              if (pool.isShutdown()) {
-                pending.decrementAndGet(); // closed: the fill is dropped
-              } else {
-                task.run(); // queue full: the reader fills (back-pressure)
-              }
-            });
-    executor.allowCoreThreadTimeOut(true);
+    this(cacheName, TimeUnit.SECONDS.toMillis(IDLE_SECONDS));
   }
 
-  /** Runs {@code fill} on the worker (or, with the queue full, on this thread). */
+  /** With the worker ending after {@code idleMillis} without a fill (tests use a short one). */
+  UpwardFills(String cacheName, long idleMillis) {
+    this.cacheName = cacheName;
+    this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
+  }
+
+  /** Runs {@code fill} on the worker (or, with {@value #QUEUE} waiting, on this thread). */
   void submit(Runnable fill) {
-    pending.incrementAndGet();
-    try {
-      executor.execute(
-          () -> {
-            try {
-              fill.run();
-            } catch (RuntimeException | Error e) {
-              failures.increment();
-              if (failures.sum() == 1) {
-                log.warn(
-                    "Cache '{}': copying a value into the tiers above the one that answered failed"
-                        + " ({}); the value is still served and stays in the lower tier. Further"
-                        + " failures are logged at debug level.",
-                    cacheName,
-                    e.toString());
-              } else {
-                log.debug("Cache '{}': upward fill failed: {}", cacheName, e.toString());
-              }
-            } finally {
-              pending.decrementAndGet();
-            }
-          });
-    } catch (RuntimeException e) {
+    if (closed) {
+      return; // closing: a copy, dropped like the waiting ones
+    }
+    if (pending.incrementAndGet() > QUEUE) {
       pending.decrementAndGet();
-      throw e;
+      run(fill); // back-pressure: the reader fills
+      return;
+    }
+    queue.offer(fill);
+    if (sleeping) {
+      wake();
+    }
+  }
+
+  private void wake() {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      Thread w = worker;
+      if (w == null) {
+        w = new Thread(this::work, "cairn-cache-fill-" + cacheName);
+        w.setDaemon(true);
+        worker = w;
+        sleeping = false;
+        w.start();
+      } else {
+        LockSupport.unpark(w);
+      }
+    }
+  }
+
+  private void work() {
+    int empty = 0;
+    long idleSince = System.nanoTime();
+    while (!closed) {
+      Runnable fill = queue.poll();
+      if (fill != null) {
+        try {
+          run(fill);
+        } finally {
+          pending.decrementAndGet();
+        }
+        empty = 0;
+        continue;
+      }
+      if (empty == 0) {
+        idleSince = System.nanoTime();
+      }
+      if (empty < POLLS) {
+        empty++;
+        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(POLL_MICROS));
+        continue;
+      }
+      sleeping = true;
+      if (!queue.isEmpty()) {
+        sleeping = false; // a submit may have missed the flag: drain instead of sleeping
+        empty = 0;
+        continue;
+      }
+      LockSupport.parkNanos(Math.max(0, idleNanos - (System.nanoTime() - idleSince)));
+      synchronized (lifecycle) {
+        if (closed || (queue.isEmpty() && System.nanoTime() - idleSince >= idleNanos)) {
+          // sleeping stays true: the next submit starts a new worker
+          worker = null;
+          return;
+        }
+      }
+      sleeping = false; // woken (or idle time not yet up): drain, or go back to sleep
+    }
+  }
+
+  private void run(Runnable fill) {
+    try {
+      fill.run();
+    } catch (RuntimeException | Error e) {
+      failures.increment();
+      if (failures.sum() == 1) {
+        log.warn(
+            "Cache '{}': copying a value into the tiers above the one that answered failed"
+                + " ({}); the value is still served and stays in the lower tier. Further"
+                + " failures are logged at debug level.",
+            cacheName,
+            e.toString());
+      } else {
+        log.debug("Cache '{}': upward fill failed: {}", cacheName, e.toString());
+      }
     }
   }
 
@@ -117,17 +185,27 @@ final class UpwardFills {
 
   /** Drops the waiting fills and waits (up to 10 s) for the running one. */
   void close() {
-    executor.shutdownNow();
-    try {
-      if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+    Thread w;
+    synchronized (lifecycle) {
+      closed = true;
+      w = worker;
+      worker = null;
+    }
+    queue.clear();
+    if (w != null) {
+      LockSupport.unpark(w);
+      try {
+        w.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (w.isAlive()) {
         log.warn(
             "Cache '{}': an upward fill still runs 10 s after close; the backend may be closed"
                 + " under it",
             cacheName);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
-    pending.set(0);
+    pending.set(0); // the dropped fills (the worker has ended, or is abandoned above)
   }
 }

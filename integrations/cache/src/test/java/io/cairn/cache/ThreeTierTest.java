@@ -175,6 +175,49 @@ class ThreeTierTest {
     }
   }
 
+  /**
+   * A bounded tier knows every key it holds (its index, rebuilt at open), so a read of a key it
+   * does not hold is answered from the index without reading its backend: an L3 hit costs no read
+   * of the middle tier. A key the index holds is still read (here the read fails, showing that it
+   * reached the backend).
+   */
+  @Test
+  void aBoundedTierAnswersAKeyItDoesNotHoldWithoutReadingItsBackend() throws Exception {
+    try (PersistenceRegistry r =
+        open(
+            "flaky",
+            "sqlite",
+            "cairn.caches.c.tiers = [l1, { backend = fast, max-entries = 1 }, main]")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      KeyValueStore fast = r.backend("fast").keyValue("cache.c");
+      CountDownLatch release = new CountDownLatch(1);
+      c.hooks(
+          (step, key) -> {
+            if (step == CacheHooks.Step.UPWARD_FILL) {
+              await(release); // the fill of fast waits until the reads below are checked
+            }
+          });
+      c.put("b", "vb");
+      c.put("a", "va"); // fast holds one entry: "b" is evicted from it, main keeps both
+      assertThat(fast.get(utf8("b"))).isNull();
+      c.invalidateL1ForTest("a");
+      c.invalidateL1ForTest("b");
+      FlakyBackendProvider.FAILING.set(true);
+      FlakyBackendProvider.FAILED_CALLS.set(0);
+      assertThat(c.getIfPresent("b")).as("answered by main").isEqualTo("vb");
+      assertThat(FlakyBackendProvider.FAILED_CALLS)
+          .as("fast's backend was not read for a key it does not hold")
+          .hasValue(0);
+      assertThat(c.tierStats().get(0).degraded()).isFalse();
+      assertThat(c.getIfPresent("a")).as("fast fails: main answers").isEqualTo("va");
+      assertThat(FlakyBackendProvider.FAILED_CALLS)
+          .as("a key fast holds is read from its backend")
+          .hasValue(1);
+      release.countDown();
+      c.close();
+    }
+  }
+
   /** The middle tier is a {@code flaky} backend (memory that fails on demand). */
   @ParameterizedTest(name = "flaky over {0}")
   @MethodSource("io.cairn.cache.TestBackends#durableTypes")
