@@ -49,6 +49,19 @@ import javax.crypto.Cipher;
  * keys derived per backend, messages counted; aes-256-gcm-plain the keyset's primitive as a hook,
  * as before; xaes-256-gcm may be named too). The first quarter of the rounds is warm-up and not
  * reported. Results: benchmarks/RESULTS-encryption.md.
+ *
+ * <p><b>Controls</b> (to tell apart why an encrypted get costs more than a plain get plus one
+ * open): a configuration name may carry {@code :N}, values of N bytes instead of 100 (e.g. {@code
+ * none:133}, a plain store whose entries are as long as encrypted 100-byte values: 5-byte prefix,
+ * 12-byte nonce, 16-byte tag), and {@code +garbage}, {@value #GARBAGE_BYTES} bytes of short-lived
+ * arrays allocated after every get and put (about what one JDK 17 AES-GCM open allocates, in
+ * objects of similar sizes), e.g. {@code none+garbage} (row {@code extra}: that allocation alone),
+ * or {@code +sweep}, as many bytes written per operation into a 64 MB array in turn, which pushes
+ * cache lines out as the allocation does but leaves the collector nothing to do (row {@code extra}:
+ * the writes alone), or {@code +open}, one AES-256-GCM open (seal) of an unrelated 100-byte value
+ * through a standalone encryption after every get (put), e.g. {@code none+open}: a plain store's
+ * work and an encrypted one's crypto in the same loop. Every row also gives the bytes the calling
+ * thread allocated per operation.
  */
 public final class EncryptionCpuCost {
   private static final int KEYS = 1 << 14;
@@ -64,7 +77,28 @@ public final class EncryptionCpuCost {
     "none", "aes-256-gcm", PLAIN_AES, "xchacha20-poly1305"
   };
 
-  private static final String[] OPS = {"get", "put", "open", "seal"};
+  private static final String[] OPS = {"get", "put", "open", "seal", "extra"};
+
+  /**
+   * The sizes (payload bytes) of the arrays a {@code +garbage} configuration allocates per
+   * operation: about the objects one JDK 17 AES-GCM open allocates (GHASH tables, counter-mode and
+   * engine state, the AAD buffer, key and nonce copies), RESULTS-encryption.md 2026-12-06 02:44.
+   */
+  private static final int[] GARBAGE = {192, 128, 120, 104, 80, 80, 64, 64, 48, 48, 48, 32, 32, 32};
+
+  /** Bytes, headers included (16 per array on a 64-bit JVM with compressed pointers). */
+  static final int GARBAGE_BYTES = 1_296;
+
+  /** Where the garbage goes, so escape analysis cannot remove its allocation. */
+  private static final Object[] SINK = new Object[64];
+
+  private static int sinkNext;
+
+  private static final int SWEEP_SIZE = 64 << 20;
+
+  private static byte[] sweepArea;
+
+  private static int sweepNext;
 
   private EncryptionCpuCost() {}
 
@@ -95,6 +129,8 @@ public final class EncryptionCpuCost {
             + " AES/GCM provider="
             + Cipher.getInstance("AES/GCM/NoPadding").getProvider().getName());
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    // HotSpot's: bytes this thread allocated (TLAB accounting), to show the garbage control matches
+    com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
     Random random = new Random(42);
     byte[][] keys = new byte[KEYS][];
     for (int i = 0; i < KEYS; i++) {
@@ -104,6 +140,7 @@ public final class EncryptionCpuCost {
     }
     byte[] value = new byte[100];
     random.nextBytes(value);
+    Map<String, byte[]> values = new LinkedHashMap<>();
     Path dir = Files.createTempDirectory("cairn-enc-cpu");
     Map<String, PersistenceRegistry> registries = new LinkedHashMap<>();
     Map<String, KeyValueStore> stores = new LinkedHashMap<>();
@@ -122,38 +159,45 @@ public final class EncryptionCpuCost {
     byte[] sealKey = keys[0];
     Map<String, List<double[]>> samples = new LinkedHashMap<>();
     try {
-      for (String enc : encryptions) {
-        PersistenceRegistry registry = open(dir.resolve(enc), backend, enc);
-        registries.put(enc, registry);
+      for (String config : encryptions) {
+        String enc = encryptionOf(config);
+        byte[] v = Arrays.copyOf(value, valueLengthOf(config));
+        if (v.length > value.length) {
+          random.nextBytes(v);
+        }
+        values.put(config, v);
+        PersistenceRegistry registry = open(dir.resolve(config), backend, enc);
+        registries.put(config, registry);
         KeyValueStore kv = registry.backend("bench").keyValue("bench");
         for (byte[] k : keys) {
-          kv.put(k, value);
+          kv.put(k, v);
         }
-        stores.put(enc, kv);
+        stores.put(config, kv);
         if (shared) {
-          getStores.put(enc, kv);
+          getStores.put(config, kv);
         } else {
-          PersistenceRegistry readOnly = open(dir.resolve(enc + "-get"), backend, enc);
-          registries.put(enc + "-get", readOnly);
+          PersistenceRegistry readOnly = open(dir.resolve(config + "-get"), backend, enc);
+          registries.put(config + "-get", readOnly);
           KeyValueStore g = readOnly.backend("bench").keyValue("bench");
           for (byte[] k : keys) {
-            g.put(k, value);
+            g.put(k, v);
           }
-          getStores.put(enc, g);
+          getStores.put(config, g);
         }
-        if (!enc.equals("none")) {
+        if (!enc.equals("none") || config.endsWith("+open")) {
           Sealer sealer =
               Sealer.of(
                   "bench",
                   enc.equals(PLAIN_AES)
                       ? new PlainAead(Keysets.generate(Algorithm.AES_256_GCM))
-                      : TinkEncryption.standalone(Keysets.generate(algorithm(enc))));
-          sealers.put(enc, sealer);
+                      : TinkEncryption.standalone(
+                          Keysets.generate(algorithm(enc.equals("none") ? "aes-256-gcm" : enc))));
+          sealers.put(config, sealer);
           byte[][] some = new byte[KEYS][];
           for (int i = 0; i < KEYS; i++) {
             some[i] = sealer.sealValue("bench", sealKey, value);
           }
-          sealed.put(enc, some);
+          sealed.put(config, some);
         }
       }
       int warm = Math.max(1, rounds / 4);
@@ -162,19 +206,69 @@ public final class EncryptionCpuCost {
         for (String op : OPS) {
           for (String enc : encryptions) {
             boolean alone = op.equals("open") || op.equals("seal");
-            if (alone && enc.equals("none")) {
+            boolean garbage = enc.endsWith("+garbage");
+            boolean sweep = enc.endsWith("+sweep");
+            boolean plusOpen = enc.endsWith("+open");
+            if (alone && !sealers.containsKey(enc) || op.equals("extra") && !garbage && !sweep) {
               continue;
+            }
+            if (sweep && sweepArea == null) {
+              sweepArea = new byte[SWEEP_SIZE];
             }
             KeyValueStore kv = stores.get(enc);
             Sealer sealer = sealers.get(enc);
             byte[][] stored = sealed.get(enc);
+            byte[] v = values.get(enc);
             int next = random.nextInt(KEYS);
             long wall0 = System.nanoTime();
+            long alloc0 = alloc.getCurrentThreadAllocatedBytes();
             long cpu0 = mx.getCurrentThreadCpuTime();
-            if (op.equals("get")) {
+            if (op.equals("get") && garbage) {
               KeyValueStore g = getStores.get(enc);
               for (int i = 0; i < ops; i++) {
                 sink += g.get(keys[next++ & MASK]).length;
+                garbage();
+              }
+            } else if (op.equals("get") && sweep) {
+              KeyValueStore g = getStores.get(enc);
+              for (int i = 0; i < ops; i++) {
+                sink += g.get(keys[next++ & MASK]).length;
+                sweep();
+              }
+            } else if (op.equals("get") && plusOpen) {
+              KeyValueStore g = getStores.get(enc);
+              for (int i = 0; i < ops; i++) {
+                int n = next++ & MASK;
+                sink += g.get(keys[n]).length;
+                sink += sealer.openValue("bench", sealKey, stored[n]).length;
+              }
+            } else if (op.equals("get")) {
+              KeyValueStore g = getStores.get(enc);
+              for (int i = 0; i < ops; i++) {
+                sink += g.get(keys[next++ & MASK]).length;
+              }
+            } else if (op.equals("put") && garbage) {
+              for (int i = 0; i < ops; i++) {
+                sink += kv.put(keys[next++ & MASK], v);
+                garbage();
+              }
+            } else if (op.equals("put") && plusOpen) {
+              for (int i = 0; i < ops; i++) {
+                sink += kv.put(keys[next++ & MASK], v);
+                sink += sealer.sealValue("bench", sealKey, value).length;
+              }
+            } else if (op.equals("put") && sweep) {
+              for (int i = 0; i < ops; i++) {
+                sink += kv.put(keys[next++ & MASK], v);
+                sweep();
+              }
+            } else if (op.equals("extra") && sweep) {
+              for (int i = 0; i < ops; i++) {
+                sweep();
+              }
+            } else if (op.equals("extra")) {
+              for (int i = 0; i < ops; i++) {
+                garbage();
               }
             } else if (op.equals("open")) {
               for (int i = 0; i < ops; i++) {
@@ -186,15 +280,19 @@ public final class EncryptionCpuCost {
               }
             } else {
               for (int i = 0; i < ops; i++) {
-                sink += kv.put(keys[next++ & MASK], value);
+                sink += kv.put(keys[next++ & MASK], v);
               }
             }
             long cpu = mx.getCurrentThreadCpuTime() - cpu0;
+            long allocated = alloc.getCurrentThreadAllocatedBytes() - alloc0;
             long wall = System.nanoTime() - wall0;
             if (r >= warm) {
               samples
                   .computeIfAbsent(op + " " + enc, x -> new ArrayList<>())
-                  .add(new double[] {cpu / (double) ops, wall / (double) ops});
+                  .add(
+                      new double[] {
+                        cpu / (double) ops, wall / (double) ops, allocated / (double) ops
+                      });
             }
           }
         }
@@ -202,8 +300,8 @@ public final class EncryptionCpuCost {
       System.out.println("(sink " + (sink & 1) + ")");
       System.out.println(
           "| op | encryption | CPU ns/op (mean ± sd) | CPU ns/op (median) | wall ns/op (median) |"
-              + " ratio (CPU means, none/enc) | ratio (CPU medians) |");
-      System.out.println("|---|---|---:|---:|---:|---:|---:|");
+              + " ratio (CPU means, none/enc) | ratio (CPU medians) | allocated B/op (mean) |");
+      System.out.println("|---|---|---:|---:|---:|---:|---:|---:|");
       for (String op : OPS) {
         List<double[]> none = samples.get(op + " none");
         double base = none == null ? Double.NaN : mean(none, 0);
@@ -216,7 +314,7 @@ public final class EncryptionCpuCost {
           double m = mean(s, 0);
           System.out.printf(
               Locale.ROOT,
-              "| %s | %s | %.0f ± %.0f | %.0f | %.0f | %.2f | %.2f |%n",
+              "| %s | %s | %.0f ± %.0f | %.0f | %.0f | %.2f | %.2f | %.0f |%n",
               op,
               enc,
               m,
@@ -224,7 +322,8 @@ public final class EncryptionCpuCost {
               median(s, 0),
               median(s, 1),
               base / m,
-              baseMedian / median(s, 0));
+              baseMedian / median(s, 0),
+              mean(s, 2));
         }
       }
     } finally {
@@ -302,6 +401,50 @@ public final class EncryptionCpuCost {
         throw new IllegalStateException("cannot open", e);
       }
     }
+  }
+
+  /** Allocates {@link #GARBAGE} and drops it at once (kept reachable only until overwritten). */
+  private static void garbage() {
+    int n = sinkNext;
+    for (int size : GARBAGE) {
+      SINK[n++ & 63] = new byte[size];
+    }
+    sinkNext = n;
+  }
+
+  /** Writes {@link #GARBAGE_BYTES} bytes of the sweep area, the next ones each time. */
+  private static void sweep() {
+    int from = sweepNext;
+    Arrays.fill(sweepArea, from, from + GARBAGE_BYTES, (byte) from);
+    from += GARBAGE_BYTES;
+    sweepNext = from + GARBAGE_BYTES > SWEEP_SIZE ? 0 : from;
+  }
+
+  /** The encryption of a configuration name: {@code none:133+garbage} is {@code none}. */
+  private static String encryptionOf(String config) {
+    String c = withoutSuffix(config);
+    int colon = c.indexOf(':');
+    return colon < 0 ? c : c.substring(0, colon);
+  }
+
+  /** The value length of a configuration name: {@code none:133} is 133, default 100. */
+  private static int valueLengthOf(String config) {
+    String c = withoutSuffix(config);
+    int colon = c.indexOf(':');
+    return colon < 0 ? 100 : Integer.parseInt(c.substring(colon + 1));
+  }
+
+  private static String withoutSuffix(String config) {
+    int plus = config.indexOf('+');
+    if (plus < 0) {
+      return config;
+    }
+    String suffix = config.substring(plus);
+    if (!suffix.equals("+garbage") && !suffix.equals("+sweep") && !suffix.equals("+open")) {
+      throw new IllegalArgumentException(
+          "Unknown control '" + suffix + "' in '" + config + "': use +garbage, +sweep or +open");
+    }
+    return config.substring(0, plus);
   }
 
   private static Algorithm algorithm(String name) {
