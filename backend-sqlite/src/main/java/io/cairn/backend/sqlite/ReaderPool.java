@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A borrow takes one of {@code readers} permits, then an idle connection (or opens one: a permit
  * without an idle connection means fewer than {@code readers} are open). Both are lock-free when a
  * connection is free (a CAS each), so concurrent point reads do not queue on a pool lock; only a
- * borrower that finds every connection busy waits, for the busy timeout at most.
+ * borrower that finds every connection busy waits, for the busy timeout at most. The idle
+ * connection a borrow takes is the one its thread released last if that one is idle, else the one
+ * released last by any thread.
  *
  * <p>The one exception is {@link #snapshot}, a read transaction: it borrows a connection for the
  * whole work, opens a deferred transaction ({@code BEGIN}) and starts its read at once, so every
@@ -51,6 +53,10 @@ final class ReaderPool implements AutoCloseable, Reads {
   // the concurrent readers need stay idle instead of being rotated through (issue 15).
   private final ConcurrentLinkedDeque<Conn> idle = new ConcurrentLinkedDeque<>();
   private final Semaphore permits; // one per connection that may be borrowed or opened
+  // The connection this thread released last: a borrow takes it back if it is idle, so a thread
+  // keeps reading through one connection whose state stays in its CPU's caches, the way a
+  // connection per thread does (issue 15). Holds no connection open: a closed one is never idle.
+  private final ThreadLocal<Conn> mine = new ThreadLocal<>();
   private volatile boolean closed;
 
   ReaderPool(Opener opener, int max, Duration waitLimit, SqliteErrors errors) {
@@ -187,6 +193,10 @@ final class ReaderPool implements AutoCloseable, Reads {
             null);
       }
     }
+    Conn own = mine.get();
+    if (own != null && idle.remove(own)) {
+      return own;
+    }
     Conn c = idle.pollFirst();
     if (c != null) {
       return c;
@@ -203,6 +213,9 @@ final class ReaderPool implements AutoCloseable, Reads {
     if (closed) {
       c.close();
     } else {
+      if (mine.get() != c) {
+        mine.set(c);
+      }
       idle.offerFirst(c);
       if (closed && idle.remove(c)) {
         c.close(); // raced with close(): make sure nothing stays open

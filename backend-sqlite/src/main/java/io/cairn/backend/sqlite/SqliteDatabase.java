@@ -372,13 +372,17 @@ final class SqliteDatabase {
     if (version == CURRENT_VERSION) {
       return;
     }
+    // Version 0 here means a new, empty file (tables without a version were refused above): the
+    // migrations then only create the schema, there are no rows to rewrite, and nothing was
+    // migrated, so nothing is logged as a migration.
+    boolean created = version == 0;
     c.execOnce("BEGIN IMMEDIATE");
     try {
       for (long v = version; v < CURRENT_VERSION; v++) {
         for (String sql : MIGRATIONS.get((int) v)) {
           c.execOnce(sql);
         }
-        if (v == 2) {
+        if (v == 2 && !created) {
           rewriteRowChecksums(c, describe);
         }
       }

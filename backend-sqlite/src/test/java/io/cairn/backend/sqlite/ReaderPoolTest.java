@@ -151,4 +151,60 @@ class ReaderPoolTest {
     assertThat(opens.get()).isEqualTo(3);
     pool.close();
   }
+
+  @Test
+  void aThreadTakesBackTheConnectionItReleasedLast() throws Exception {
+    // Thread one holds connection A while thread two opens and releases B; then one releases A,
+    // so A is the idle connection released last. Thread two's next read must still get B (its
+    // own, warm in its CPU's caches) and thread one's must get A, as with a connection per thread.
+    createDatabase();
+    ReaderPool pool = pool(4, Duration.ofSeconds(30));
+    ExecutorService one = Executors.newSingleThreadExecutor();
+    ExecutorService two = Executors.newSingleThreadExecutor();
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch twoDone = new CountDownLatch(1);
+    try {
+      Future<Conn> a =
+          one.submit(
+              () ->
+                  pool.read(
+                      "get",
+                      "kv:x",
+                      c -> {
+                        holding.countDown();
+                        await(twoDone);
+                        return c;
+                      }));
+      holding.await(10, TimeUnit.SECONDS);
+      Conn b = two.submit(() -> pool.read("get", "kv:x", c -> c)).get(10, TimeUnit.SECONDS);
+      twoDone.countDown();
+      assertThat(a.get(10, TimeUnit.SECONDS)).isNotSameAs(b);
+      assertThat(opens.get()).isEqualTo(2);
+
+      for (int i = 0; i < 3; i++) {
+        assertThat(two.submit(() -> pool.read("get", "kv:x", c -> c)).get(10, TimeUnit.SECONDS))
+            .as("thread two, read %d", i)
+            .isSameAs(b);
+        assertThat(one.submit(() -> pool.read("get", "kv:x", c -> c)).get(10, TimeUnit.SECONDS))
+            .as("thread one, read %d", i)
+            .isSameAs(a.get());
+      }
+      assertThat(opens.get()).isEqualTo(2);
+    } finally {
+      one.shutdownNow();
+      two.shutdownNow();
+      pool.close();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the other thread did not finish its read in 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
 }

@@ -160,6 +160,56 @@ class SqliteMigrationTest {
     }
   }
 
+  /**
+   * A brand-new file gets the current schema without claiming a migration; an (empty) v2 file
+   * opened the same way does log its migration, which also shows the capture sees the log.
+   */
+  @Test
+  void aNewFileLogsNoMigrationAndAnOldOneDoes() throws Exception {
+    Path fresh = dir.resolve("fresh");
+    Path old = dir.resolve("old");
+    java.nio.file.Files.createDirectories(old);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old.resolve("cairn.db"));
+        Statement st = c.createStatement()) {
+      st.execute("PRAGMA journal_mode = WAL");
+      for (String sql : V1_SCHEMA) {
+        st.execute(sql);
+      }
+      for (String sql : V1_TO_V2) {
+        st.execute(sql);
+      }
+    }
+    String freshLog = logOf(() -> TestBackends.open(fresh, "").close());
+    String oldLog = logOf(() -> TestBackends.open(old, "").close());
+
+    assertThat(oldLog).contains("schema migration 2 -> 3 rewrote 0 row checksums");
+    assertThat(freshLog).doesNotContain("schema migration");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + fresh.resolve("cairn.db"));
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(SqliteDatabase.CURRENT_VERSION);
+    }
+  }
+
+  /**
+   * What {@code body} logs: the tests' SLF4J provider is slf4j-simple, which writes to {@code
+   * System.err} as it is at the time of each line.
+   */
+  private static String logOf(Runnable body) {
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      body.run();
+    } finally {
+      System.setErr(original);
+    }
+    String log = out.toString(StandardCharsets.UTF_8);
+    original.print(log);
+    return log;
+  }
+
   /** Migration 1 -> 2 exactly as released (see SCHEMA v1 in SqliteDatabase). */
   private static final String[] V1_TO_V2 = {
     "CREATE TABLE kv_ttl (expires_at INTEGER NOT NULL, ns TEXT NOT NULL,"
