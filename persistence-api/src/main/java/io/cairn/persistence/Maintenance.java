@@ -102,6 +102,9 @@ public final class Maintenance {
   private volatile boolean stopping;
   private final Object lifecycle = new Object();
   private ScheduledExecutorService thread; // guarded by lifecycle
+  // The executor's one thread, so stop() can wait for the thread itself to end: the executor
+  // reports termination from inside that thread, just before it exits.
+  private volatile Thread worker;
 
   Maintenance(
       StorageBackend backend,
@@ -266,6 +269,7 @@ public final class Maintenance {
             r -> {
               Thread th = new Thread(r, THREAD_PREFIX + backend.name());
               th.setDaemon(true);
+              worker = th;
               return th;
             });
     ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
@@ -302,6 +306,10 @@ public final class Maintenance {
             "Closing backend '{}': still waiting for a maintenance task to finish ({})",
             backend.name(),
             THREAD_PREFIX + backend.name());
+      }
+      Thread th = worker;
+      if (th != null) {
+        th.join(); // it has run its last task: only its exit is left
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

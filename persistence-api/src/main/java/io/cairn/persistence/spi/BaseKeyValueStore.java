@@ -20,6 +20,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The key-value namespace of every {@link EngineBackend}: argument checks, TTL and expiry, version
@@ -30,8 +32,7 @@ import java.util.function.LongSupplier;
  * to remove).
  */
 final class BaseKeyValueStore implements KeyValueStore {
-  private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(BaseKeyValueStore.class);
+  private static final Logger LOG = LoggerFactory.getLogger(BaseKeyValueStore.class);
   private static final long PROGRESS_EVERY = 1 << 20; // entries between progress lines of a build
 
   /** One decoded entry; {@code sealed} is still sealed. */
@@ -437,11 +438,7 @@ final class BaseKeyValueStore implements KeyValueStore {
               && b.engine().get(index, ExpiryIndex.key(s.expiresAtMillis(), r.key())) == null
               && confirmed(r.key(), s.expiresAtMillis(), false)) {
             problems.add(
-                ArgumentChecks.kindName(StoreKind.KEY_VALUE)
-                    + " '"
-                    + name
-                    + "': "
-                    + where(r.key())
+                problem(where(r.key()))
                     + " expires at "
                     + s.expiresAtMillis()
                     + " but has no expiry index record: purgeExpired will not remove it (reads"
@@ -461,6 +458,11 @@ final class BaseKeyValueStore implements KeyValueStore {
     return checked;
   }
 
+  /** The start of a problem {@link #verify} reports about {@code where} in this namespace. */
+  private String problem(String where) {
+    return ArgumentChecks.kindName(StoreKind.KEY_VALUE) + " '" + name + "': " + where;
+  }
+
   /** The index side of {@link #verify}: every index record has its entry with that expiry. */
   private void verifyIndex(List<String> problems) {
     byte[] from = new byte[0];
@@ -475,11 +477,7 @@ final class BaseKeyValueStore implements KeyValueStore {
           // a damaged entry is reported by the entry side
           if ((raw == null || decode(k, raw).expiresAtMillis() != at) && confirmed(k, at, true)) {
             problems.add(
-                ArgumentChecks.kindName(StoreKind.KEY_VALUE)
-                    + " '"
-                    + name
-                    + "': "
-                    + indexWhere(r.key())
+                problem(indexWhere(r.key()))
                     + " has no entry expiring then: the first purgeExpired after that instant"
                     + " removes it (and never deletes a live entry for it).");
           }
