@@ -19,14 +19,19 @@ import io.cairn.persistence.VerifyReport;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
@@ -396,11 +401,11 @@ public final class EngineBackend implements StorageBackend {
   }
 
   @Override
-  public <T> java.util.Optional<T> extension(Class<T> type) {
+  public <T> Optional<T> extension(Class<T> type) {
     if (type == io.cairn.persistence.Importer.class) {
-      return java.util.Optional.of(type.cast(importer));
+      return Optional.of(type.cast(importer));
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   @Override
@@ -409,8 +414,8 @@ public final class EngineBackend implements StorageBackend {
   }
 
   /** The engine's stores without the base's own ({@link ExpiryIndex#reserved}). */
-  private java.util.TreeSet<StoreId> userStores() {
-    java.util.TreeSet<StoreId> out = new java.util.TreeSet<>();
+  private TreeSet<StoreId> userStores() {
+    TreeSet<StoreId> out = new TreeSet<>();
     for (StoreId id : engine.stores()) {
       if (!ExpiryIndex.reserved(id)) {
         out.add(id);
@@ -478,7 +483,7 @@ public final class EngineBackend implements StorageBackend {
                 };
             progress.report("stores", ++done, ids.size());
           }
-          for (String ns : indexOnlyNamespaces(new java.util.HashSet<>(ids))) {
+          for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
             kvStore(ns).verify(problems);
           }
           engine.verify(problems, progress);
@@ -497,7 +502,7 @@ public final class EngineBackend implements StorageBackend {
     read(
         () -> {
           List<StoreId> ids = new ArrayList<>(userStores());
-          for (String ns : indexOnlyNamespaces(new java.util.HashSet<>(ids))) {
+          for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
             kvStore(ns).purgeExpired(); // repairs the records, which have no entries
           }
           int done = 0;
@@ -529,7 +534,7 @@ public final class EngineBackend implements StorageBackend {
     checkNotInTransaction("reseal()");
     return read(
         () -> {
-          java.util.TreeMap<StoreId, ResealReport.Counts> counts = new java.util.TreeMap<>();
+          TreeMap<StoreId, ResealReport.Counts> counts = new TreeMap<>();
           if (!sealer.enabled()) {
             return new ResealReport(name, counts);
           }
@@ -706,7 +711,7 @@ public final class EngineBackend implements StorageBackend {
   }
 
   /** As {@link #writeAll}, holding only the stripes of {@code keys} in {@code store}. */
-  <T> T writeKeys(String what, StoreId store, java.util.Collection<byte[]> keys, Supplier<T> op) {
+  <T> T writeKeys(String what, StoreId store, Collection<byte[]> keys, Supplier<T> op) {
     checkNotInTransaction(what);
     return read(() -> order.keys(store, keys, op));
   }
