@@ -4,6 +4,8 @@ import io.cairn.persistence.Durability;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.StorageEngine;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -93,10 +95,46 @@ final class MemoryEngine implements StorageEngine {
     }
   }
 
-  /** A version waiting for the cleaner: the chain below it goes, and the key if a tombstone. */
-  private record Queued(ConcurrentSkipListMap<byte[], Version> map, byte[] key, Version v) {}
+  /**
+   * A version that removed its key for every reader, put in place of a cleaned tombstone just
+   * before its slot leaves the map (a writer finding it puts a new slot).
+   */
+  private static final Version DEAD = new Version(null, Long.MIN_VALUE, null);
 
-  private final Map<StoreId, ConcurrentSkipListMap<byte[], Version>> stores =
+  /**
+   * A key's place in its store's map, kept while the key exists, so that a write finds the chain in
+   * one traversal of the map (a put's {@code putIfAbsent} returns the slot already there).
+   */
+  private static final class Slot {
+    private static final VarHandle HEAD;
+
+    static {
+      try {
+        HEAD = MethodHandles.lookup().findVarHandle(Slot.class, "head", Version.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    volatile Version head;
+
+    Slot(Version head) {
+      this.head = head;
+    }
+
+    /**
+     * Replaces the head; fails only when the cleaner just marked a tombstone head {@link #DEAD}.
+     */
+    boolean replace(Version expected, Version next) {
+      return HEAD.compareAndSet(this, expected, next);
+    }
+  }
+
+  /** A version waiting for the cleaner: the chain below it goes, and the key if a tombstone. */
+  private record Queued(
+      ConcurrentSkipListMap<byte[], Slot> map, byte[] key, Slot slot, Version v) {}
+
+  private final Map<StoreId, ConcurrentSkipListMap<byte[], Slot>> stores =
       new ConcurrentHashMap<>();
 
   /** The last sequence number taken by a write. */
@@ -166,45 +204,42 @@ final class MemoryEngine implements StorageEngine {
     return v;
   }
 
-  private static byte[] valueAt(Map<byte[], Version> map, byte[] key, long r) {
+  private static byte[] valueAt(Map<byte[], Slot> map, byte[] key, long r) {
     if (map == null) {
       return null;
     }
-    Version v = visible(map.get(key), r);
+    Slot slot = map.get(key);
+    Version v = slot == null ? null : visible(slot.head, r);
     return v == null || v.value == null ? null : v.value.clone();
   }
 
   @Override
   public byte[] get(StoreId store, byte[] key) {
-    ConcurrentSkipListMap<byte[], Version> map = stores.get(store);
+    ConcurrentSkipListMap<byte[], Slot> map = stores.get(store);
     return map == null ? null : read(r -> valueAt(map, key, r));
   }
 
   @Override
   public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
-    ConcurrentSkipListMap<byte[], Version> map = stores.get(store);
+    ConcurrentSkipListMap<byte[], Slot> map = stores.get(store);
     return map == null ? List.of() : read(r -> range(map, fromInclusive, toExclusive, limit, r));
   }
 
   private static List<Record> range(
-      NavigableMap<byte[], Version> map,
-      byte[] fromInclusive,
-      byte[] toExclusive,
-      int limit,
-      long r) {
+      NavigableMap<byte[], Slot> map, byte[] fromInclusive, byte[] toExclusive, int limit, long r) {
     if (toExclusive != null && Bytes.UNSIGNED.compare(fromInclusive, toExclusive) >= 0) {
       return List.of();
     }
-    NavigableMap<byte[], Version> sub =
+    NavigableMap<byte[], Slot> sub =
         toExclusive == null
             ? map.tailMap(fromInclusive, true)
             : map.subMap(fromInclusive, true, toExclusive, false);
     List<Record> out = new ArrayList<>(Math.min(limit, 256));
-    for (Map.Entry<byte[], Version> e : sub.entrySet()) {
+    for (Map.Entry<byte[], Slot> e : sub.entrySet()) {
       if (out.size() >= limit) {
         break;
       }
-      Version v = visible(e.getValue(), r);
+      Version v = visible(e.getValue().head, r);
       if (v != null && v.value != null) {
         out.add(new Record(e.getKey().clone(), v.value.clone()));
       }
@@ -233,56 +268,67 @@ final class MemoryEngine implements StorageEngine {
     clean(batch.size() + 2); // more than this batch queued, so the queue drains
   }
 
-  /** Installs {@code w} as the head version of its key, tagged {@code seq}. */
+  /**
+   * Installs {@code w} as the head version of its key, tagged {@code seq}: one traversal of the map
+   * (a delete's lookup, or a put's {@code putIfAbsent}, which returns the key's slot if present).
+   */
   private void install(Write w, long seq) {
-    ConcurrentSkipListMap<byte[], Version> map = stores.get(w.store());
-    byte[] value = null;
+    ConcurrentSkipListMap<byte[], Slot> map = stores.get(w.store());
     if (w.isDelete()) {
-      if (map == null) {
+      Slot slot = map == null ? null : map.get(w.key());
+      while (slot != null) {
+        Version head = slot.head;
+        if (head.value == null) {
+          return; // absent already (a tombstone, or DEAD)
+        }
+        Version t = new Version(null, seq, head.seq == seq ? head.older : head);
+        if (slot.replace(head, t)) {
+          queued.add(new Queued(map, w.key().clone(), slot, t));
+          return;
+        }
+      }
+      return;
+    }
+    if (map == null) {
+      map = stores.computeIfAbsent(w.store(), id -> new ConcurrentSkipListMap<>(Bytes.UNSIGNED));
+    }
+    byte[] value = w.value().clone();
+    Slot fresh = null;
+    while (true) {
+      if (fresh == null) {
+        fresh = new Slot(new Version(value, seq, null));
+      }
+      Slot slot = map.putIfAbsent(w.key().clone(), fresh);
+      if (slot == null) {
+        return; // a new key: nothing older to clean
+      }
+      Version head = slot.head;
+      if (head == DEAD) {
+        map.remove(w.key(), slot); // the cleaner is removing it: help, then put a new slot
+        continue;
+      }
+      Version v = new Version(value, seq, head.seq == seq ? head.older : head); // later write wins
+      if (slot.replace(head, v)) {
+        if (v.older != null) {
+          queued.add(new Queued(map, w.key().clone(), slot, v));
+        }
         return;
       }
-    } else {
-      value = w.value().clone();
-      if (map == null) {
-        map = stores.computeIfAbsent(w.store(), id -> new ConcurrentSkipListMap<>(Bytes.UNSIGNED));
-      }
-    }
-    Version head = map.get(w.key()); // one lookup for a delete too (was containsKey, then remove)
-    if (head == null || (value == null && head.value == null)) {
-      if (value != null) {
-        installNew(map, w.key(), new Version(value, seq, null));
-      }
-      return; // a delete of an absent key: nothing to do
-    }
-    Version v = new Version(value, seq, head.seq == seq ? head.older : head); // later write wins
-    if (!map.replace(w.key(), head, v)) {
-      installNew(map, w.key(), v); // the cleaner removed the tombstone at the head meanwhile
-    }
-    if (v.older != null || value == null) {
-      queued.add(new Queued(map, w.key().clone(), v));
-    }
-  }
-
-  private static void installNew(
-      ConcurrentSkipListMap<byte[], Version> map, byte[] key, Version v) {
-    if (map.putIfAbsent(key.clone(), v) != null) {
-      // only this batch writes key now (the base's write order); the cleaner only removes
-      throw new IllegalStateException(
-          "memory engine: key written by two batches at once in one store; the base's per-key"
-              + " write order was broken (a bug in the base, not in the data)");
     }
   }
 
   /** Removes what a failed batch installed (its versions are still unpublished). */
   private void undo(List<Write> batch, long seq) {
     for (Write w : batch) {
-      ConcurrentSkipListMap<byte[], Version> map = stores.get(w.store());
-      Version head = map == null ? null : map.get(w.key());
+      ConcurrentSkipListMap<byte[], Slot> map = stores.get(w.store());
+      Slot slot = map == null ? null : map.get(w.key());
+      Version head = slot == null ? null : slot.head;
       if (head != null && head.seq == seq) {
         if (head.older == null) {
-          map.remove(w.key(), head);
+          slot.replace(head, DEAD); // a key this batch created
+          map.remove(w.key(), slot);
         } else {
-          map.replace(w.key(), head, head.older);
+          slot.replace(head, head.older);
         }
       }
     }
@@ -320,8 +366,8 @@ final class MemoryEngine implements StorageEngine {
           reclaimed = q.v.seq; // before the cut, so a read that missed something sees it
         }
         q.v.older = null;
-        if (q.v.value == null) {
-          q.map.remove(q.key, q.v); // only if still the head: a later write keeps the key
+        if (q.v.value == null && q.slot.replace(q.v, DEAD)) { // only if still the head
+          q.map.remove(q.key, q.slot);
         }
       }
     } finally {
@@ -392,7 +438,7 @@ final class MemoryEngine implements StorageEngine {
     @Override
     public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
       open();
-      ConcurrentSkipListMap<byte[], Version> map = stores.get(store);
+      ConcurrentSkipListMap<byte[], Slot> map = stores.get(store);
       return map == null
           ? List.of()
           : MemoryEngine.range(map, fromInclusive, toExclusive, limit, r);
@@ -420,8 +466,8 @@ final class MemoryEngine implements StorageEngine {
           TreeSet<StoreId> out = new TreeSet<>();
           stores.forEach(
               (id, map) -> {
-                for (Version head : map.values()) {
-                  Version v = visible(head, r);
+                for (Slot slot : map.values()) {
+                  Version v = visible(slot.head, r);
                   if (v != null && v.value != null) {
                     out.add(id); // a store of tombstones only holds no record: not listed
                     return;
@@ -448,6 +494,6 @@ final class MemoryEngine implements StorageEngine {
    * damage in memory (a bit flip) to prove that reads and verify detect it.
    */
   byte[] storedValue(StoreId store, byte[] key) {
-    return visible(stores.get(store).get(key), published).value;
+    return visible(stores.get(store).get(key).head, published).value;
   }
 }
