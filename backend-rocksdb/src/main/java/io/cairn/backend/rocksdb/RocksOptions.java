@@ -71,21 +71,7 @@ final class RocksOptions {
     if (!dbSet.contains("max_total_wal_size")) {
       dbOptions.setMaxTotalWalSize(Math.max(64L << 20, 4 * c.writeBufferBytes()));
     }
-    if (!dbSet.contains(ADAPTIVE_YIELD)) {
-      dbOptions.setEnableWriteThreadAdaptiveYield(false);
-    }
   }
-
-  /**
-   * Off by default (RocksDB's default is on). A writer that finds RocksDB's write group busy spins
-   * briefly, then, with adaptive yield, calls {@code sched_yield} for up to 100 µs before blocking.
-   * With more writer threads than cores (8 on 2 in RocksDbThreadsBenchmark) the yields hand the CPU
-   * to other writers that queue on the same group, so waiting writers burn CPU and the group's
-   * leader waits for a core: measured in JMH at 8 threads, Cairn's workers spent ~8-9 µs of CPU per
-   * put with it on and ~3.2-3.7 µs with it off (RESULTS-rocksdb.md, 2026-12-06 rput2). Only how a
-   * waiting writer waits changes: what is written, its order and the WAL are the same.
-   */
-  static final String ADAPTIVE_YIELD = "enable_write_thread_adaptive_yield";
 
   /** The column-family options parsed from the configuration's cf-options (or RocksDB's). */
   static ColumnFamilyOptions cfOptions(RocksDbConfig c) {

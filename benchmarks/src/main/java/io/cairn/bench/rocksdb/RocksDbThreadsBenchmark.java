@@ -27,6 +27,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p>The thread count is JMH's {@code -t}: run it three times, {@code -t 1}, {@code -t 4} and
  * {@code -t 8}, each with both {@code impl}s in the same invocation. Eight writers at {@code
  * durability = full} against raw synced puts are {@link RocksDbSyncedWriteBenchmark}'s.
+ *
+ * <p>Diagnostics, both off by default: {@code -Dcairn.bench.rocksdb.diag=true} prints per iteration
+ * the workers' CPU, run-queue time and context switches per operation and RocksDB's commit groups
+ * ({@link JmhThreadDiag}); {@code -Dcairn.bench.rocksdb.settings=<HOCON>} adds settings to Cairn's
+ * backend entry ({@link CairnRocks#EXTRA}). Pass them with {@code -jvmArgsAppend}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
