@@ -20,6 +20,14 @@ import java.util.Locale;
  * or bare through its provider, to separate the backend's own cost from the metrics'.
  */
 final class CairnRocks implements AutoCloseable {
+  /**
+   * System property: more settings for the backend entry opened through the registry, in HOCON,
+   * e.g. {@code -Dcairn.bench.rocksdb.settings='advanced.db-options { enable_pipelined_write = true
+   * }'}: for trying a RocksDB option on Cairn in the benchmark of record before making it a
+   * default. Empty by default (Cairn's defaults).
+   */
+  static final String EXTRA = "cairn.bench.rocksdb.settings";
+
   final Path dir;
   private final AutoCloseable owner;
   final KeyValueStore store;
@@ -38,6 +46,8 @@ final class CairnRocks implements AutoCloseable {
                       + durability
                       + ", data-dir = "
                       + ConfigUtil.quoteString(dir.resolve("db").toString())
+                      + ", "
+                      + System.getProperty(EXTRA, "")
                       + " }"));
       owner = registry;
       store = registry.backend("bench").keyValue("bench");

@@ -27,6 +27,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p>The thread count is JMH's {@code -t}: run it three times, {@code -t 1}, {@code -t 4} and
  * {@code -t 8}, each with both {@code impl}s in the same invocation. Eight writers at {@code
  * durability = full} against raw synced puts are {@link RocksDbSyncedWriteBenchmark}'s.
+ *
+ * <p>Diagnostics, both off by default: {@code -Dcairn.bench.rocksdb.diag=true} prints per iteration
+ * the workers' CPU, run-queue time and context switches per operation and RocksDB's commit groups
+ * ({@link JmhThreadDiag}); {@code -Dcairn.bench.rocksdb.settings=<HOCON>} adds settings to Cairn's
+ * backend entry ({@link CairnRocks#EXTRA}). Pass them with {@code -jvmArgsAppend}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -48,6 +53,8 @@ public class RocksDbThreadsBenchmark {
   byte[][] keySpace;
   byte[] value;
   final AtomicInteger threadIds = new AtomicInteger();
+  final java.util.List<Cursor> cursors = new java.util.concurrent.CopyOnWriteArrayList<>();
+  JmhThreadDiag diag;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -60,6 +67,29 @@ public class RocksDbThreadsBenchmark {
     new Random(42).nextBytes(value);
     for (byte[] k : keySpace) {
       kv.put(k, value);
+    }
+    diag = new JmhThreadDiag(kv);
+  }
+
+  private long ops() {
+    long n = 0;
+    for (Cursor c : cursors) {
+      n += c.n;
+    }
+    return n;
+  }
+
+  @Setup(Level.Iteration)
+  public void iterationStart() {
+    if (JmhThreadDiag.ON) {
+      diag.start(ops());
+    }
+  }
+
+  @TearDown(Level.Iteration)
+  public void iterationEnd() {
+    if (JmhThreadDiag.ON) {
+      diag.end(ops(), impl.name());
     }
   }
 
@@ -83,13 +113,19 @@ public class RocksDbThreadsBenchmark {
   @State(Scope.Thread)
   public static class Cursor {
     long x;
+    long n; // operations so far, read between iterations by the diagnostic
 
     @Setup(Level.Trial)
     public void setUp(RocksDbThreadsBenchmark bench) {
       x = 0x9E3779B97F4A7C15L * (bench.threadIds.incrementAndGet() + 1);
+      bench.cursors.add(this);
+      if (JmhThreadDiag.ON) {
+        JmhThreadDiag.register();
+      }
     }
 
     int next(int bound) {
+      n++;
       x ^= x << 13;
       x ^= x >>> 7;
       x ^= x << 17;
