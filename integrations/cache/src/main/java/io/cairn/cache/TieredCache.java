@@ -40,10 +40,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Read-through, fill upward.</b> {@link #get(Object, Function)} answers from L1, else the
  *       first persistent tier holding a live entry (top down), else the loader, and fills every
- *       tier above the one that answered (for the entry's remaining life): L1 before it returns,
- *       the persistent tiers above shortly after, on the cache's fill thread ({@code UpwardFills}),
- *       and only if no write of the key happened meanwhile. Concurrent misses on one key call the
- *       loader once (single flight); the others wait for its result or exception.
+ *       tier above the one that answered (for the entry's remaining life), and only if no write of
+ *       the key happened meanwhile: the persistent tiers above shortly after the read returns, on
+ *       the cache's fill thread ({@code UpwardFills}); L1 on that thread too when the top tier
+ *       answered, else before the read returns. Concurrent misses on one key call the loader once
+ *       (single flight); the others wait for its result or exception.
  *   <li><b>Write-through.</b> {@link #put} writes every persistent tier, top down, each at its
  *       backend's durability (with the TTL, capped by the tier's {@code max-ttl}), then L1.
  *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in every tier. A persistent
