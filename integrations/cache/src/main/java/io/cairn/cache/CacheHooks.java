@@ -9,7 +9,9 @@ package io.cairn.cache;
 interface CacheHooks {
   /** Where a thread is. Each is reached by the thread doing that operation, with the key. */
   enum Step {
-    /** A miss has read L2 (hit or not) and has not yet filled L1 or called the loader. */
+    /**
+     * A miss has read L2 (hit or not) and has not yet handed L1's fill over or called the loader.
+     */
     L2_READ,
     /** The loader returned a value that is about to be written back to the tiers. */
     LOAD_WRITE_BACK,
@@ -21,6 +23,11 @@ interface CacheHooks {
     INVALIDATE_BEFORE_L2,
     /** A caller found a load of its key running that began before the key's last write. */
     FLIGHT_WAIT,
+    /**
+     * On the fill thread: a value found in a persistent tier is about to be checked against the
+     * write sequence and stored in L1.
+     */
+    L1_FILL,
     /**
      * On the fill thread: a copy of a value found in a lower tier is about to be checked against
      * the write sequence and written to the tiers above.

@@ -256,7 +256,8 @@ final class L1Tier<K, V> {
    * there is no such window. What the {@code compute} costs over the alternative is small:
    * Caffeine's insert with an eviction (its per-write maintenance) costs about the same either way
    * (microbenchmark, one-entry cache: compute 259 ns, putIfAbsent and re-check 210 ns, put 205 ns;
-   * RESULTS-cache-tiers.md, 2026-12-06 morning).
+   * RESULTS-cache-tiers.md, 2026-12-06 morning). The same check makes the fill exact however late
+   * it runs, which is what lets an L2 hit hand it to the fill thread ({@code UpwardFills}).
    */
   boolean fill(
       K key,

@@ -40,10 +40,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Read-through, fill upward.</b> {@link #get(Object, Function)} answers from L1, else the
  *       first persistent tier holding a live entry (top down), else the loader, and fills every
- *       tier above the one that answered (for the entry's remaining life): L1 before it returns,
- *       the persistent tiers above shortly after, on the cache's fill thread ({@code UpwardFills}),
- *       and only if no write of the key happened meanwhile. Concurrent misses on one key call the
- *       loader once (single flight); the others wait for its result or exception.
+ *       tier above the one that answered (for the entry's remaining life), and only if no write of
+ *       the key happened meanwhile: the persistent tiers above shortly after the read returns, on
+ *       the cache's fill thread ({@code UpwardFills}); L1 on that thread too when the top tier
+ *       answered, else before the read returns. Concurrent misses on one key call the loader once
+ *       (single flight); the others wait for its result or exception.
  *   <li><b>Write-through.</b> {@link #put} writes every persistent tier, top down, each at its
  *       backend's durability (with the TTL, capped by the tier's {@code max-ttl}), then L1.
  *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in every tier. A persistent
@@ -484,18 +485,44 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
     metrics.l2Hits.increment();
     long expiresAt = hit.found().expiresAtMillis();
-    l1.fill(key, v, sv.value().length, expiresAt, sv.tags(), seq, s, before);
-    if (hit.tier() > 0) {
-      // off this thread, re-checked against the write sequence when it runs (see UpwardFills)
-      int below = hit.tier();
-      fills.submit(
-          () -> {
-            hooks.at(CacheHooks.Step.UPWARD_FILL, key);
-            seq.ifCurrent(
-                s, before, false, () -> chain.fillAbove(below, k, sv, expiresAt, clock.millis()));
-          });
+    int below = hit.tier();
+    if (below == 0) {
+      // An L2 hit fills L1 off this thread (re-checked against the write sequence when it runs,
+      // see fillAbove): the reader pays a hand-off instead of Caffeine's insert with its eviction
+      // and the expiry record (~350 ns of a ~1.8 us L2 hit; RESULTS-cache-tiers.md, 2026-12-06).
+      fills.submit(() -> fillAbove(key, v, null, sv, expiresAt, 0, s, before));
+    } else {
+      // A hit below fills L1 here and only the persistent tiers above on the fill thread: that
+      // thread's RocksDB write costs about as much as the reader's SQLite read, so it is the one
+      // that falls behind, and every fill added to it turns into fills the reader runs itself when
+      // its queue is full (with L1's fill moved there too: 21% of an L3 hit's reader CPU, against
+      // 5% without; profiles in RESULTS-cache-tiers.md, 2026-12-06).
+      l1.fill(key, v, sv.value().length, expiresAt, sv.tags(), seq, s, before);
+      fills.submit(() -> fillAbove(key, null, k, sv, expiresAt, below, s, before));
     }
     return v;
+  }
+
+  /**
+   * On the fill thread (or, when its queue is full, the reader's): copies a value read from
+   * persistent tier {@code below} into L1 (unless {@code v} is null: the reader filled it) and into
+   * the persistent tiers above {@code below}, each only if no write of stripe {@code s} began since
+   * {@code before} was read, before the tiers were read. L1 checks that inside Caffeine's {@code
+   * compute} of the key, which the write's own L1 step also takes (see {@link L1Tier#fill}); the
+   * persistent tiers under the stripe monitor. However long the fill waited, it therefore never
+   * brings back a value that was overwritten or invalidated.
+   */
+  private void fillAbove(
+      K key, V v, byte[] k, StoredValue sv, long expiresAt, int below, int s, long before) {
+    if (v != null) {
+      hooks.at(CacheHooks.Step.L1_FILL, key);
+      l1.fill(key, v, sv.value().length, expiresAt, sv.tags(), seq, s, before);
+    }
+    if (below > 0) {
+      hooks.at(CacheHooks.Step.UPWARD_FILL, key);
+      seq.ifCurrent(
+          s, before, false, () -> chain.fillAbove(below, k, sv, expiresAt, clock.millis()));
+    }
   }
 
   private V callLoader(

@@ -9,18 +9,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies of a value found in a lower persistent tier into the persistent tiers above it, written
- * off the reader's thread (issue 16: a write into RocksDB on every L3 hit was a third of its cost;
- * see benchmarks/RESULTS-cache-tiers.md). The reader fills L1 itself and returns; the persistent
- * fill runs here.
+ * Copies of a value found in a persistent tier into the tiers above it, written off the reader's
+ * thread (issue 16: a write into RocksDB on every L3 hit was a third of its cost, Caffeine's insert
+ * with its eviction a fifth of an L2 hit's; see benchmarks/RESULTS-cache-tiers.md). An L2 hit (the
+ * top persistent tier answered) hands its L1 fill over here; a hit in a lower tier fills L1 itself
+ * (this thread is then the one that falls behind, see {@code TieredCache.fromTier}) and hands over
+ * the persistent fill.
  *
- * <p><b>Guarantees kept.</b> Each task re-checks the key's {@link WriteSequence} under the stripe
- * monitor when it runs ({@code WriteSequence.ifCurrent} with the sequence read <em>before</em> the
- * tiers were read): a put, invalidate, invalidateTag, invalidateAll or drop of any key of the
- * stripe since then makes the fill a no-op, so a late fill can never bring back a value that was
- * overwritten or invalidated, however long it waited here. An entry expired by the time the task
- * runs is not written. A fill is a copy, never the only one: losing it (queue at close, a tier
- * failure, a crash) costs a later read one tier deeper, not data.
+ * <p><b>Guarantees kept.</b> Each task re-checks the key's {@link WriteSequence} when it runs,
+ * against the sequence read <em>before</em> the tiers were read: the persistent fill under the
+ * stripe monitor ({@code WriteSequence.ifCurrent}), the L1 fill inside Caffeine's {@code compute}
+ * of the key, which a write's own L1 step also takes ({@code L1Tier.fill}): a put, invalidate,
+ * invalidateTag, invalidateAll or drop of any key of the stripe since then makes the fill a no-op,
+ * so a late fill can never bring back a value that was overwritten or invalidated, however long it
+ * waited here. An entry expired by the time the task runs is not written. A fill is a copy, never
+ * the only one: losing it (queue at close, a tier failure, a crash) costs a later read one tier
+ * deeper, not data.
  *
  * <p><b>Why the worker polls instead of being woken per fill.</b> The hand-off used to be a {@code
  * ThreadPoolExecutor}: every submit signalled its queue's condition, and since the worker usually

@@ -147,9 +147,54 @@ class CacheInterleavingTest {
       done(exec.submit(() -> c.invalidateTag("upstream-7")));
       read.release();
       assertThat(done(miss)).as("a read concurrent with invalidateTag").isIn("old", null);
+      c.awaitFillsForTest(); // L1's fill runs on the fill thread: let it run before looking
       assertThat(c.getIfPresent("k")).as("after invalidateTag returned").isNull();
       assertThat(c.get("k", k -> "fresh")).isEqualTo("fresh");
     }
+  }
+
+  /**
+   * An L2 hit fills L1 on the fill thread, after the reader returned (issue 16: the L1 fill is off
+   * the reader's thread). A put, invalidate or invalidateTag that runs to completion while that
+   * fill still waits must win: the fill re-checks the key's write sequence inside L1's {@code
+   * compute} and stores nothing, however late it runs. Without the re-check L1 would be left
+   * holding the old value, served by the next read.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("typesAndWrites")
+  void anL1FillStillWaitingWhenTheKeyIsWrittenStoresNothing(String type, String write)
+      throws Exception {
+    try (PersistenceRegistry r = open(type);
+        TieredCache<String, String> c = cache(r)) {
+      c.put("k", "v1", java.util.List.of("t"));
+      c.invalidateL1ForTest("k"); // v1 only in L2, as after an eviction or a restart
+      Gate fill = gates.pause(Step.L1_FILL);
+      assertThat(c.getIfPresent("k")).as("answered by L2").isEqualTo("v1");
+      fill.awaitArrived(); // the reader has returned; its L1 fill waits on the fill thread
+      switch (write) {
+        case "put" -> c.put("k", "v2");
+        case "invalidate" -> c.invalidate("k");
+        case "invalidateTag" -> c.invalidateTag("t");
+        default -> throw new IllegalArgumentException(write);
+      }
+      fill.release();
+      c.awaitFillsForTest();
+      String expected = write.equals("put") ? "v2" : null;
+      assertThat(c.getIfPresent("k"))
+          .as("read after " + write + " and the fill")
+          .isEqualTo(expected);
+      assertThat(c.stats().l1Hits())
+          .as("the read above was not served the old value from L1")
+          .isEqualTo(write.equals("put") ? 1 : 0);
+    }
+  }
+
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> typesAndWrites() {
+    return TestBackends.types()
+        .flatMap(
+            t ->
+                java.util.stream.Stream.of("put", "invalidate", "invalidateTag")
+                    .map(w -> org.junit.jupiter.params.provider.Arguments.of(t, w)));
   }
 
   /**
@@ -189,6 +234,7 @@ class CacheInterleavingTest {
       assertThat(during).as("a read concurrent with invalidate").isIn("old", "fresh");
       inv.release();
       done(invalidate);
+      c.awaitFillsForTest();
 
       assertThat(c.getIfPresent("k")).as("L1 after invalidate returned").isNull();
       assertThat(rawL2(r, "k")).as("L2 after invalidate returned").isNull();
@@ -248,6 +294,7 @@ class CacheInterleavingTest {
       done(putting);
       read.release();
       assertThat(done(reading)).as("a read concurrent with put").isIn("v1", "v2");
+      c.awaitFillsForTest();
 
       assertThat(c.getIfPresent("k")).as("L1 after put returned").isEqualTo("v2");
       assertThat(rawL2(r, "k")).isEqualTo("v2");

@@ -36,6 +36,7 @@ class L1ExpiryTest {
       try (TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
         assertThat(c.usesCoarseClock()).isFalse();
         assertThat(c.getIfPresent("k")).isEqualTo("v"); // L2 hit, copied into L1
+        c.awaitFillsForTest(); // L1's copy is made on the fill thread
         assertThat(c.stats().l2Hits()).isEqualTo(1);
         clock.advance(Duration.ofMinutes(4).minusMillis(1));
         assertThat(c.getIfPresent("k")).isEqualTo("v");
