@@ -222,6 +222,7 @@ final class ReaderPool implements AutoCloseable, Reads {
     if (own != null && own.claim()) {
       return own;
     }
+    long deadline = 0;
     while (true) {
       for (int i = 0; i < max; i++) {
         Slot s = slots.get(i);
@@ -243,8 +244,22 @@ final class ReaderPool implements AutoCloseable, Reads {
         }
       }
       // A permit guarantees an idle or free slot; another borrower took the one this scan saw
-      // free, and a release is under way. Look again.
-      Thread.onSpinWait();
+      // free, and a release is under way. Look again, for the wait limit at most: a slot left
+      // busy by its holder would otherwise keep this thread spinning unnoticed.
+      if (deadline == 0) {
+        deadline = System.nanoTime() + waitLimit.toNanos();
+      } else if (System.nanoTime() - deadline > 0) {
+        permits.release();
+        throw new StorageEngineException(
+            what
+                + " on "
+                + where
+                + ": held a reader permit but found no idle or free connection slot for "
+                + waitLimit
+                + " (a reader pool bug: a connection was not given back). Reopen the backend.",
+            null);
+      }
+      Thread.yield();
     }
   }
 
