@@ -3,9 +3,10 @@ package io.cairn.backend.sqlite;
 import io.cairn.persistence.StorageEngineException;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Read-only connections beside the writer. WAL mode lets each reader see the latest committed state
@@ -15,10 +16,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A borrow takes one of {@code readers} permits, then an idle connection (or opens one: a permit
  * without an idle connection means fewer than {@code readers} are open). Both are lock-free when a
- * connection is free (a CAS each), so concurrent point reads do not queue on a pool lock; only a
- * borrower that finds every connection busy waits, for the busy timeout at most. The idle
- * connection a borrow takes is the one its thread released last if that one is idle, else the one
- * released last by any thread.
+ * connection is free, so concurrent point reads do not queue on a pool lock; only a borrower that
+ * finds every connection busy waits, for the busy timeout at most. The connection a borrow takes is
+ * the one its thread released last if that one is idle (a CAS on that connection's own flag, which
+ * no other thread touches while its owner keeps reading: a connection per thread, as a hand-written
+ * reader has, without a shared queue whose head every borrow and release would write), else the
+ * first idle one in the order they were opened (so a pool with few readers keeps using the same
+ * few), else a new one.
  *
  * <p>The one exception is {@link #snapshot}, a read transaction: it borrows a connection for the
  * whole work, opens a deferred transaction ({@code BEGIN}) and starts its read at once, so every
@@ -48,16 +52,34 @@ final class ReaderPool implements AutoCloseable, Reads {
   private final int max;
   private final Duration waitLimit;
   private final SqliteErrors errors;
-  // Last in, first out: a borrow takes the connection released most recently, whose page cache and
-  // statements are the likeliest to still sit in the CPU's caches, and connections beyond what
-  // the concurrent readers need stay idle instead of being rotated through (issue 15).
-  private final ConcurrentLinkedDeque<Conn> idle = new ConcurrentLinkedDeque<>();
+  // Every open connection, at most one per index; null = free for a new one. A borrower holding a
+  // permit finds an idle slot or a null one here: permits taken <= max, so fewer than max are busy.
+  private final AtomicReferenceArray<Slot> slots;
   private final Semaphore permits; // one per connection that may be borrowed or opened
-  // The connection this thread released last: a borrow takes it back if it is idle, so a thread
-  // keeps reading through one connection whose state stays in its CPU's caches, the way a
-  // connection per thread does (issue 15). Holds no connection open: a closed one is never idle.
-  private final ThreadLocal<Conn> mine = new ThreadLocal<>();
+  // The slot this thread released last: a borrow takes it back if it is idle, so a thread keeps
+  // reading through one connection whose state stays in its CPU's caches, the way a connection
+  // per thread does (issue 15). A closed slot stays busy forever, so it is never taken back.
+  private final ThreadLocal<Slot> mine = new ThreadLocal<>();
   private volatile boolean closed;
+
+  /** One open connection and whether it is borrowed; owned by the pool. */
+  private static final class Slot {
+    final Conn conn;
+    final int index;
+    final AtomicBoolean busy = new AtomicBoolean(true); // born borrowed by the thread opening it
+
+    Slot(Conn conn, int index) {
+      this.conn = conn;
+      this.index = index;
+    }
+
+    boolean claim() {
+      return !busy.get() && busy.compareAndSet(false, true);
+    }
+  }
+
+  /** Marks a slot being opened, so two borrowers do not open into the same index. */
+  private static final Slot OPENING = new Slot(null, -1);
 
   ReaderPool(Opener opener, int max, Duration waitLimit, SqliteErrors errors) {
     this.opener = opener;
@@ -65,6 +87,7 @@ final class ReaderPool implements AutoCloseable, Reads {
     this.waitLimit = waitLimit.isZero() ? Duration.ofSeconds(1) : waitLimit;
     this.errors = errors;
     this.permits = new Semaphore(max);
+    this.slots = new AtomicReferenceArray<>(max);
   }
 
   /**
@@ -79,20 +102,20 @@ final class ReaderPool implements AutoCloseable, Reads {
     if (closed) {
       throw errors.closedException();
     }
-    Conn c;
+    Slot s;
     try {
-      c = borrow(what, where);
+      s = borrow(what, where);
     } catch (SQLException e) {
       throw errors.translate(
           e, what + " (opening a reader connection)", SqliteErrors.describe(where));
     }
     try {
-      return op.apply(c);
+      return op.apply(s.conn);
     } catch (SQLException e) {
-      c.resetStatements(); // the failed statement's handle is gone (see Conn#prepare)
+      s.conn.resetStatements(); // the failed statement's handle is gone (see Conn#prepare)
       throw errors.translate(e, what, SqliteErrors.describe(where));
     } finally {
-      release(c);
+      release(s);
     }
   }
 
@@ -106,12 +129,13 @@ final class ReaderPool implements AutoCloseable, Reads {
       throw errors.closedException();
     }
     String what = "readTransaction";
-    Conn c;
+    Slot s;
     try {
-      c = borrow(what, "the database");
+      s = borrow(what, "the database");
     } catch (SQLException e) {
       throw errors.translate(e, what + " (opening a reader connection)", "the database");
     }
+    Conn c = s.conn;
     Pinned pinned = new Pinned(c);
     try {
       try {
@@ -132,9 +156,10 @@ final class ReaderPool implements AutoCloseable, Reads {
         rolledBack = false; // closing the connection ends the transaction instead
       }
       if (rolledBack) {
-        release(c);
+        release(s);
       } else {
-        c.close();
+        c.close(); // its slot stays busy, so nobody takes it back
+        slots.compareAndSet(s.index, s, null);
         permits.release(); // the next borrow opens a fresh connection
       }
     }
@@ -167,7 +192,7 @@ final class ReaderPool implements AutoCloseable, Reads {
     }
   }
 
-  private Conn borrow(String what, Object where) throws SQLException {
+  private Slot borrow(String what, Object where) throws SQLException {
     if (!permits.tryAcquire()) {
       boolean got;
       try {
@@ -193,33 +218,58 @@ final class ReaderPool implements AutoCloseable, Reads {
             null);
       }
     }
-    Conn own = mine.get();
-    if (own != null && idle.remove(own)) {
+    Slot own = mine.get();
+    if (own != null && own.claim()) {
       return own;
     }
-    Conn c = idle.pollFirst();
-    if (c != null) {
-      return c;
-    }
-    try {
-      return opener.open();
-    } catch (SQLException | RuntimeException e) {
-      permits.release();
-      throw e;
+    long deadline = 0;
+    while (true) {
+      for (int i = 0; i < max; i++) {
+        Slot s = slots.get(i);
+        if (s != null && s.claim()) {
+          return s;
+        }
+      }
+      for (int i = 0; i < max; i++) {
+        if (slots.get(i) == null && slots.compareAndSet(i, null, OPENING)) {
+          try {
+            Slot s = new Slot(opener.open(), i);
+            slots.set(i, s);
+            return s;
+          } catch (SQLException | RuntimeException e) {
+            slots.set(i, null);
+            permits.release();
+            throw e;
+          }
+        }
+      }
+      // A permit guarantees an idle or free slot; another borrower took the one this scan saw
+      // free, and a release is under way. Look again, for the wait limit at most: a slot left
+      // busy by its holder would otherwise keep this thread spinning unnoticed.
+      if (deadline == 0) {
+        deadline = System.nanoTime() + waitLimit.toNanos();
+      } else if (System.nanoTime() - deadline > 0) {
+        permits.release();
+        throw new StorageEngineException(
+            what
+                + " on "
+                + where
+                + ": held a reader permit but found no idle or free connection slot for "
+                + waitLimit
+                + " (a reader pool bug: a connection was not given back). Reopen the backend.",
+            null);
+      }
+      Thread.yield();
     }
   }
 
-  private void release(Conn c) {
-    if (closed) {
-      c.close();
-    } else {
-      if (mine.get() != c) {
-        mine.set(c);
-      }
-      idle.offerFirst(c);
-      if (closed && idle.remove(c)) {
-        c.close(); // raced with close(): make sure nothing stays open
-      }
+  private void release(Slot s) {
+    if (mine.get() != s) {
+      mine.set(s);
+    }
+    s.busy.set(false);
+    if (closed && s.claim()) {
+      s.conn.close(); // closed meanwhile: close() may have passed this slot while it was busy
     }
     permits.release();
   }
@@ -228,9 +278,11 @@ final class ReaderPool implements AutoCloseable, Reads {
   @Override
   public void close() {
     closed = true;
-    Conn c;
-    while ((c = idle.poll()) != null) {
-      c.close();
+    for (int i = 0; i < max; i++) {
+      Slot s = slots.get(i);
+      if (s != null && s != OPENING && s.claim()) {
+        s.conn.close(); // stays busy: never borrowed again
+      }
     }
   }
 }

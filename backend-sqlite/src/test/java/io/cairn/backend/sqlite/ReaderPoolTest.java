@@ -197,6 +197,50 @@ class ReaderPoolTest {
     }
   }
 
+  @Test
+  void closeClosesIdleConnectionsAtOnceAndBorrowedOnesWhenTheyComeBack() throws Exception {
+    createDatabase();
+    ReaderPool pool = pool(4, Duration.ofSeconds(30));
+    Conn[] held = new Conn[2];
+    pool.read(
+        "get",
+        "kv:x",
+        outer -> {
+          held[0] = outer;
+          pool.read("get", "kv:x", inner -> held[1] = inner); // inner is idle again after this
+          pool.close();
+          assertThat(held[1].jdbc().isClosed()).as("idle connection at close").isTrue();
+          assertThat(outer.jdbc().isClosed()).as("borrowed connection before release").isFalse();
+          return null;
+        });
+    assertThat(held[0].jdbc().isClosed()).as("borrowed connection after release").isTrue();
+    assertThatThrownBy(() -> pool.read("get", "kv:x", c -> 1))
+        .isInstanceOf(BackendClosedException.class);
+  }
+
+  @Test
+  void aSnapshotWhoseRollbackFailedFreesItsConnectionForAFreshOne() throws Exception {
+    createDatabase();
+    ReaderPool pool = pool(1, Duration.ofMillis(500));
+    Conn[] first = new Conn[1];
+    pool.snapshot(
+        r ->
+            r.read(
+                "get",
+                "kv:x",
+                c -> {
+                  first[0] = c;
+                  c.exec("ROLLBACK"); // the pool's own ROLLBACK then fails: no transaction
+                  return null;
+                }));
+    assertThat(first[0].jdbc().isClosed()).isTrue();
+    Conn next = pool.read("get", "kv:x", c -> c);
+    assertThat(next).isNotSameAs(first[0]);
+    assertThat(next.jdbc().isClosed()).isFalse();
+    assertThat(opens.get()).isEqualTo(2);
+    pool.close();
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       if (!latch.await(10, TimeUnit.SECONDS)) {
