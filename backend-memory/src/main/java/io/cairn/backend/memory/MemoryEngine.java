@@ -4,65 +4,154 @@ import io.cairn.persistence.Durability;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.StorageEngine;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * The memory backend's engine: one {@link ConcurrentSkipListMap} per store, ordered by {@link
- * Bytes#UNSIGNED}. Everything else (versions, TTL, offsets, snapshots, transactions, sealing) is
- * {@link io.cairn.persistence.spi.EngineBackend}'s.
+ * Bytes#UNSIGNED}, from each key to a chain of versions of its value. Everything else (the base's
+ * versions, TTL, offsets, snapshot sets, transactions, sealing) is {@link
+ * io.cairn.persistence.spi.EngineBackend}'s. Durability is {@link Durability#NONE} whatever is
+ * asked: nothing is written anywhere, and {@link #close()} drops everything. Arrays are copied in
+ * and out, so neither side can change the other's. No read and no write takes a lock: readers never
+ * park, and writers of different keys wait for each other only in the in-order publication below
+ * (an earlier batch's last few map operations). This engine therefore {@link #concurrentWrites()
+ * opts in} to the base's concurrent writes (unless built with {@code false}, for comparison: {@code
+ * concurrent-writes = false}).
  *
- * <p>Atomic batches: {@link #write} of several records holds the exclusive side of a read-write
- * lock, {@link #get} and {@link #range} the shared side, so a reader sees all of a batch or none. A
- * batch of one record (a key-value put or delete, most writes) holds only the shared side: one
- * {@link ConcurrentSkipListMap} put or remove is atomic by itself, so readers see it whole, and
- * such writes run concurrently with each other and with reads. This engine therefore {@link
- * #concurrentWrites() opts in} to the base's concurrent writes (unless built with {@code false},
- * for comparison: {@code concurrent-writes = false}); the base never writes one key in two batches
- * at once. A one-record write falls back to the exclusive side when an open snapshot shares its
- * store's map (the copy-on-write below must not race), and a store emptied by such a delete stays
- * in the table, empty, until an exclusive write touches it (removing it under the shared side could
- * lose a concurrent put to it); {@link #stores()} skips empty stores. Durability is {@link
- * Durability#NONE} whatever is asked: nothing is written anywhere, and {@link #close()} drops
- * everything. Arrays are copied in and out, so neither side can change the other's.
+ * <h2>Visibility: a batch is seen whole</h2>
  *
- * <p>Snapshots ({@link #snapshot()}) are copy-on-write per store: taking one records each store's
- * current map and marks it shared, under the exclusive lock, so it waits for a batch being applied
- * and writers wait for it; cost O(number of stores) reference copies, independent of the entries
- * held. A shared map is never modified again: the first batch that writes a store whose map an open
- * snapshot holds first copies that store's map (O(entries of that store), paid once by that writer
- * under the lock) and modifies the copy. Snapshot reads take no lock and never wait for writers.
- * Closing a snapshot unshares the maps it held that are still current, so a store is copied only
- * while a snapshot holding it is open.
+ * Every {@link #write} takes the next sequence number {@code s}, installs each of its records as a
+ * new head version of its key tagged {@code s} (a delete installs a tombstone, a version without a
+ * value; deleting a key that is absent installs nothing), then publishes: it waits until {@link
+ * #published} is {@code s - 1} and sets it to {@code s}. Publication is in sequence order, so
+ * {@code published = p} means every batch numbered {@code <= p} is wholly installed. A read takes
+ * {@code r = published} once and uses, for each key, the newest version tagged {@code <= r} (none,
+ * or a tombstone: the key is absent). It therefore sees every batch up to {@code r} whole and
+ * nothing of a later one, on every key and store it reads; a write returns only once published, so
+ * a read that starts after it returned sees it. The base never writes one key in two batches in
+ * flight (its per-key write order), so each key's chain has one writer at a time and installing
+ * needs no lock; two records of one key in one batch replace each other (the later wins).
+ *
+ * <h2>Pruning: when old versions and tombstones go</h2>
+ *
+ * A version is needed by readers whose {@code r} lies from its tag up to (excluded) the tag of the
+ * next newer version of its key. Snapshots and pinned reads hold their {@code r} in {@link #pins};
+ * plain reads ({@link #get}, {@link #range}, {@link #stores()}) hold nothing. Every version
+ * installed over an older one, and every tombstone, is queued. After each batch one writer at a
+ * time (the others skip) takes queued versions {@code v} in order while {@code v}'s tag is {@code
+ * <= b = published - LAG} and no pin is below it, and cuts the chain below {@code v} (no reader at
+ * or above {@code v}'s tag needs anything older), removing the key when {@code v} is a tombstone
+ * still at the head. Before cutting it raises {@link #reclaimed} to {@code v}'s tag. A plain read
+ * checks {@link #reclaimed} after reading: if it is above the read's {@code r}, something the read
+ * needed may have gone (it overlapped {@link #LAG} or more publications), so it reads again at the
+ * newer {@code r}; after {@link #OPTIMISTIC_TRIES} tries it pins its {@code r} like a snapshot.
+ * While a pin is open nothing tagged above it is cut: versions queue up until it closes (then the
+ * cleaner catches up, taking more per batch than a batch queues).
+ *
+ * <p>A pin is taken in two steps: first {@link Long#MIN_VALUE} (nothing is cut), then {@code r}
+ * read from {@link #published}, replacing it. The cleaner reads {@code published} before the pins:
+ * if it missed a pin being taken, that pin's {@code r} was read after the cleaner's, so it is at or
+ * above the cleaner's bound and needs nothing the cleaner cuts.
+ *
+ * <h2>Snapshots</h2>
+ *
+ * {@link #snapshot()} pins the last published batch: O(open pins) under a small monitor, nothing
+ * copied; no writer waits for it, nor it for a batch being installed (it reads at the last
+ * published one). Its reads take no lock and never retry. Closing it unpins.
  */
 final class MemoryEngine implements StorageEngine {
-  /** A store's current map, and how many open snapshots hold that very map. */
-  private static final class Store {
-    ConcurrentSkipListMap<byte[], byte[]> map = new ConcurrentSkipListMap<>(Bytes.UNSIGNED);
-    int shares; // guarded by the exclusive lock
+  /** Publications a plain read may overlap before its versions may be cut (the class comment). */
+  static final long LAG = 64;
 
-    /** The map to modify: a private copy if open snapshots hold the current one. */
-    ConcurrentSkipListMap<byte[], byte[]> writable() {
-      if (shares > 0) {
-        map = new ConcurrentSkipListMap<>(map);
-        shares = 0;
-      }
-      return map;
+  /** Plain read attempts before a read pins its sequence number. */
+  static final int OPTIMISTIC_TRIES = 3;
+
+  /** One version of a key's value; {@code value} null: a tombstone. */
+  private static final class Version {
+    final byte[] value;
+    final long seq;
+    volatile Version older; // set to null by the cleaner only (the class comment)
+
+    Version(byte[] value, long seq, Version older) {
+      this.value = value;
+      this.seq = seq;
+      this.older = older;
     }
   }
 
-  private final Map<StoreId, Store> stores = new ConcurrentHashMap<>();
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  /**
+   * A version that removed its key for every reader, put in place of a cleaned tombstone just
+   * before its slot leaves the map (a writer finding it puts a new slot).
+   */
+  private static final Version DEAD = new Version(null, Long.MIN_VALUE, null);
+
+  /**
+   * A key's place in its store's map, kept while the key exists, so that a write finds the chain in
+   * one traversal of the map (a put's {@code putIfAbsent} returns the slot already there).
+   */
+  private static final class Slot {
+    private static final VarHandle HEAD;
+
+    static {
+      try {
+        HEAD = MethodHandles.lookup().findVarHandle(Slot.class, "head", Version.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    volatile Version head;
+
+    Slot(Version head) {
+      this.head = head;
+    }
+
+    /**
+     * Replaces the head; fails only when the cleaner just marked a tombstone head {@link #DEAD}.
+     */
+    boolean replace(Version expected, Version next) {
+      return HEAD.compareAndSet(this, expected, next);
+    }
+  }
+
+  /** A version waiting for the cleaner: the chain below it goes, and the key if a tombstone. */
+  private record Queued(
+      ConcurrentSkipListMap<byte[], Slot> map, byte[] key, Slot slot, Version v) {}
+
+  private final Map<StoreId, ConcurrentSkipListMap<byte[], Slot>> stores =
+      new ConcurrentHashMap<>();
+
+  /** The last sequence number taken by a write. */
+  private final AtomicLong next = new AtomicLong();
+
+  /** Every batch numbered up to this is installed; advanced in sequence order. */
+  private volatile long published;
+
+  /** Versions below this tag may have been cut: a plain read at a lower r reads again. */
+  private volatile long reclaimed;
+
+  /** Sequence numbers of open snapshots and pinned reads, sorted; replaced whole under pinLock. */
+  private volatile long[] pins = new long[0];
+
+  private final Object pinLock = new Object();
+  private final ConcurrentLinkedQueue<Queued> queued = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean cleaning = new AtomicBoolean();
   private final boolean concurrentWrites;
 
   /** An engine that accepts concurrent writes. */
@@ -84,122 +173,240 @@ final class MemoryEngine implements StorageEngine {
   }
 
   /**
-   * Test hook: called under the exclusive lock after each write of a batch has been applied, with
-   * the step's name, so a test can start readers in the middle of a batch. Package-private and null
-   * outside tests.
+   * Test hook: called after each record of a batch has been installed, before the batch is
+   * published, with the step's name, so a test can start readers in the middle of a batch.
+   * Package-private and null outside tests.
    */
   volatile Consumer<String> writeStepHook;
 
+  /** Runs {@code read} at the last published batch; again if the cleaner overtook it. */
+  private <T> T read(LongFunction<T> read) {
+    for (int i = 0; i < OPTIMISTIC_TRIES; i++) {
+      long r = published;
+      T out = read.apply(r);
+      if (reclaimed <= r) {
+        return out;
+      }
+    }
+    long r = pin(); // a slow read beside many writes: keep what it needs
+    try {
+      return read.apply(r);
+    } finally {
+      unpin(r);
+    }
+  }
+
+  /** The newest version of a chain tagged at most {@code r}: null or a tombstone if absent. */
+  private static Version visible(Version v, long r) {
+    while (v != null && v.seq > r) {
+      v = v.older;
+    }
+    return v;
+  }
+
+  private static byte[] valueAt(Map<byte[], Slot> map, byte[] key, long r) {
+    if (map == null) {
+      return null;
+    }
+    Slot slot = map.get(key);
+    Version v = slot == null ? null : visible(slot.head, r);
+    return v == null || v.value == null ? null : v.value.clone();
+  }
+
   @Override
   public byte[] get(StoreId store, byte[] key) {
-    lock.readLock().lock();
-    try {
-      Store s = stores.get(store);
-      return s == null ? null : copyOf(s.map.get(key));
-    } finally {
-      lock.readLock().unlock();
-    }
+    ConcurrentSkipListMap<byte[], Slot> map = stores.get(store);
+    return map == null ? null : read(r -> valueAt(map, key, r));
   }
 
   @Override
   public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
-    lock.readLock().lock();
-    try {
-      Store s = stores.get(store);
-      return s == null ? List.of() : range(s.map, fromInclusive, toExclusive, limit);
-    } finally {
-      lock.readLock().unlock();
-    }
-  }
-
-  private static byte[] copyOf(byte[] v) {
-    return v == null ? null : v.clone();
+    ConcurrentSkipListMap<byte[], Slot> map = stores.get(store);
+    return map == null ? List.of() : read(r -> range(map, fromInclusive, toExclusive, limit, r));
   }
 
   private static List<Record> range(
-      NavigableMap<byte[], byte[]> map, byte[] fromInclusive, byte[] toExclusive, int limit) {
+      NavigableMap<byte[], Slot> map, byte[] fromInclusive, byte[] toExclusive, int limit, long r) {
     if (toExclusive != null && Bytes.UNSIGNED.compare(fromInclusive, toExclusive) >= 0) {
       return List.of();
     }
-    NavigableMap<byte[], byte[]> sub =
+    NavigableMap<byte[], Slot> sub =
         toExclusive == null
             ? map.tailMap(fromInclusive, true)
             : map.subMap(fromInclusive, true, toExclusive, false);
     List<Record> out = new ArrayList<>(Math.min(limit, 256));
-    for (Map.Entry<byte[], byte[]> e : sub.entrySet()) {
+    for (Map.Entry<byte[], Slot> e : sub.entrySet()) {
       if (out.size() >= limit) {
         break;
       }
-      out.add(new Record(e.getKey().clone(), e.getValue().clone()));
+      Version v = visible(e.getValue().head, r);
+      if (v != null && v.value != null) {
+        out.add(new Record(e.getKey().clone(), v.value.clone()));
+      }
     }
     return out;
   }
 
   @Override
   public void write(List<Write> batch, Durability durability) {
-    if (batch.size() == 1 && writeShared(batch.get(0))) {
-      return;
-    }
-    lock.writeLock().lock();
+    long seq = next.incrementAndGet();
     try {
       int i = 0;
       for (Write w : batch) {
-        if (w.isDelete()) {
-          Store s = stores.get(w.store());
-          if (s != null && s.map.containsKey(w.key())) {
-            s.writable().remove(w.key());
-            if (s.map.isEmpty()) {
-              stores.remove(w.store()); // an emptied store holds no data: not listed
-            }
-          }
-        } else {
-          stores
-              .computeIfAbsent(w.store(), id -> new Store())
-              .writable()
-              .put(w.key().clone(), w.value().clone());
-        }
+        install(w, seq);
         Consumer<String> hook = writeStepHook;
         if (hook != null) {
           hook.accept("after write " + ++i + " of " + batch.size() + " of a batch");
         }
       }
-    } finally {
-      lock.writeLock().unlock();
+    } catch (RuntimeException | Error e) {
+      undo(batch, seq); // a write that throws wrote nothing
+      publish(seq); // later batches wait for this number: publish it, empty
+      throw e;
     }
+    publish(seq);
+    clean(batch.size() + 2); // more than this batch queued, so the queue drains
   }
 
   /**
-   * Applies {@code w} holding the shared side of the lock, unless an open snapshot shares its
-   * store's map: then returns false and the caller takes the exclusive side.
+   * Installs {@code w} as the head version of its key, tagged {@code seq}: one traversal of the map
+   * (a delete's lookup, or a put's {@code putIfAbsent}, which returns the key's slot if present).
    */
-  private boolean writeShared(Write w) {
-    lock.readLock().lock();
-    try {
-      // shares and map change only under the exclusive side: stable while we hold the shared one
-      if (w.isDelete()) {
-        Store s = stores.get(w.store());
-        if (s == null) {
-          return true;
+  private void install(Write w, long seq) {
+    ConcurrentSkipListMap<byte[], Slot> map = stores.get(w.store());
+    if (w.isDelete()) {
+      Slot slot = map == null ? null : map.get(w.key());
+      while (slot != null) {
+        Version head = slot.head;
+        if (head.value == null) {
+          return; // absent already (a tombstone, or DEAD)
         }
-        if (s.shares > 0) {
-          return false;
+        Version t = new Version(null, seq, head.seq == seq ? head.older : head);
+        if (slot.replace(head, t)) {
+          queued.add(new Queued(map, w.key().clone(), slot, t));
+          return;
         }
-        s.map.remove(w.key()); // an emptied store stays listed in `stores` (see the class comment)
-      } else {
-        Store s = stores.computeIfAbsent(w.store(), id -> new Store());
-        if (s.shares > 0) {
-          return false;
-        }
-        s.map.put(w.key().clone(), w.value().clone());
       }
-      Consumer<String> hook = writeStepHook;
-      if (hook != null) {
-        hook.accept("after write 1 of 1 of a batch");
-      }
-      return true;
-    } finally {
-      lock.readLock().unlock();
+      return;
     }
+    if (map == null) {
+      map = stores.computeIfAbsent(w.store(), id -> new ConcurrentSkipListMap<>(Bytes.UNSIGNED));
+    }
+    byte[] value = w.value().clone();
+    Slot fresh = null;
+    while (true) {
+      if (fresh == null) {
+        fresh = new Slot(new Version(value, seq, null));
+      }
+      Slot slot = map.putIfAbsent(w.key().clone(), fresh);
+      if (slot == null) {
+        return; // a new key: nothing older to clean
+      }
+      Version head = slot.head;
+      if (head == DEAD) {
+        map.remove(w.key(), slot); // the cleaner is removing it: help, then put a new slot
+        continue;
+      }
+      Version v = new Version(value, seq, head.seq == seq ? head.older : head); // later write wins
+      if (slot.replace(head, v)) {
+        if (v.older != null) {
+          queued.add(new Queued(map, w.key().clone(), slot, v));
+        }
+        return;
+      }
+    }
+  }
+
+  /** Removes what a failed batch installed (its versions are still unpublished). */
+  private void undo(List<Write> batch, long seq) {
+    for (Write w : batch) {
+      ConcurrentSkipListMap<byte[], Slot> map = stores.get(w.store());
+      Slot slot = map == null ? null : map.get(w.key());
+      Version head = slot == null ? null : slot.head;
+      if (head != null && head.seq == seq) {
+        if (head.older == null) {
+          slot.replace(head, DEAD); // a key this batch created
+          map.remove(w.key(), slot);
+        } else {
+          slot.replace(head, head.older);
+        }
+      }
+    }
+  }
+
+  /** Waits for every earlier batch to be published, then publishes {@code seq}. */
+  private void publish(long seq) {
+    int spins = 0;
+    while (published != seq - 1) {
+      if (++spins < 100) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield(); // the earlier writer is descheduled mid-batch: let it run
+      }
+    }
+    published = seq;
+  }
+
+  /** Cuts up to {@code max} queued chains no reader can need any more (the class comment). */
+  private void clean(int max) {
+    if (queued.isEmpty() || !cleaning.compareAndSet(false, true)) {
+      return; // another writer is cleaning: its batch is no more important than ours
+    }
+    try {
+      long bound = published - LAG; // published before the pins (the class comment)
+      long[] pinned = pins;
+      long oldestPin = pinned.length == 0 ? Long.MAX_VALUE : pinned[0];
+      for (int i = 0; i < max; i++) {
+        Queued q = queued.peek();
+        if (q == null || q.v.seq > bound || oldestPin < q.v.seq) {
+          return; // too recent for plain reads, or an open pin below it may need what is older
+        }
+        queued.poll(); // only the cleaner removes: this is q
+        if (reclaimed < q.v.seq) {
+          reclaimed = q.v.seq; // before the cut, so a read that missed something sees it
+        }
+        q.v.older = null;
+        if (q.v.value == null && q.slot.replace(q.v, DEAD)) { // only if still the head
+          q.map.remove(q.key, q.slot);
+        }
+      }
+    } finally {
+      cleaning.set(false);
+    }
+  }
+
+  /** Pins the last published batch against cleaning; returns its number. */
+  private long pin() {
+    synchronized (pinLock) {
+      pins = withPin(pins, Long.MIN_VALUE); // nothing is cut while we read published
+      long r = published;
+      pins = withPin(withoutPin(pins, Long.MIN_VALUE), r);
+      return r;
+    }
+  }
+
+  private void unpin(long r) {
+    synchronized (pinLock) {
+      pins = withoutPin(pins, r);
+    }
+  }
+
+  private static long[] withPin(long[] pinned, long r) {
+    long[] out = Arrays.copyOf(pinned, pinned.length + 1);
+    out[pinned.length] = r;
+    Arrays.sort(out);
+    return out;
+  }
+
+  private static long[] withoutPin(long[] pinned, long r) {
+    int i = Arrays.binarySearch(pinned, r);
+    if (i < 0) {
+      throw new IllegalStateException("memory engine: pin " + r + " is not held (a bug here)");
+    }
+    long[] out = new long[pinned.length - 1];
+    System.arraycopy(pinned, 0, out, 0, i);
+    System.arraycopy(pinned, i + 1, out, i, out.length - i);
+    return out;
   }
 
   @Override
@@ -207,91 +414,68 @@ final class MemoryEngine implements StorageEngine {
     return true;
   }
 
-  /** Copy-on-write per store (see the class comment for the cost and who waits). */
+  /** A pin on the last published batch (see the class comment for the cost and who waits). */
   @Override
   public Snapshot snapshot() {
-    lock.writeLock().lock();
-    try {
-      Map<StoreId, Store> held = new HashMap<>(stores);
-      Map<StoreId, NavigableMap<byte[], byte[]>> maps = new HashMap<>(held.size() * 2);
-      for (Map.Entry<StoreId, Store> e : held.entrySet()) {
-        e.getValue().shares++;
-        maps.put(e.getKey(), e.getValue().map);
-      }
-      return new MemorySnapshot(held, maps);
-    } finally {
-      lock.writeLock().unlock();
-    }
+    return new MemorySnapshot(pin());
   }
 
-  /**
-   * One snapshot: the maps current when it was taken, which no writer modifies while it is open.
-   */
+  /** One snapshot: reads at its pinned sequence number, whose versions the cleaner keeps. */
   private final class MemorySnapshot implements Snapshot {
-    private Map<StoreId, Store> held;
-    private Map<StoreId, NavigableMap<byte[], byte[]>> maps;
+    private final long r;
+    private volatile boolean closed;
 
-    MemorySnapshot(Map<StoreId, Store> held, Map<StoreId, NavigableMap<byte[], byte[]>> maps) {
-      this.held = held;
-      this.maps = maps;
+    MemorySnapshot(long r) {
+      this.r = r;
     }
 
     @Override
     public byte[] get(StoreId store, byte[] key) {
-      NavigableMap<byte[], byte[]> map = open().get(store);
-      return map == null ? null : copyOf(map.get(key));
+      open();
+      return valueAt(stores.get(store), key, r);
     }
 
     @Override
     public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
-      NavigableMap<byte[], byte[]> map = open().get(store);
-      return map == null ? List.of() : MemoryEngine.range(map, fromInclusive, toExclusive, limit);
+      open();
+      ConcurrentSkipListMap<byte[], Slot> map = stores.get(store);
+      return map == null
+          ? List.of()
+          : MemoryEngine.range(map, fromInclusive, toExclusive, limit, r);
     }
 
-    private Map<StoreId, NavigableMap<byte[], byte[]>> open() {
-      Map<StoreId, NavigableMap<byte[], byte[]>> m = maps;
-      if (m == null) {
+    private void open() {
+      if (closed) {
         throw new IllegalStateException("memory engine snapshot used after close");
       }
-      return m;
     }
 
     @Override
     public void close() {
-      if (maps == null) {
-        return;
+      if (!closed) {
+        closed = true;
+        unpin(r);
       }
-      lock.writeLock().lock();
-      try {
-        for (Map.Entry<StoreId, Store> e : held.entrySet()) {
-          Store s = e.getValue();
-          if (s.map == maps.get(e.getKey())) {
-            s.shares--; // still current: writers may modify it in place again once unshared
-          }
-        }
-      } finally {
-        lock.writeLock().unlock();
-      }
-      held = null;
-      maps = null;
     }
   }
 
   @Override
   public SortedSet<StoreId> stores() {
-    lock.readLock().lock();
-    try {
-      TreeSet<StoreId> out = new TreeSet<>();
-      stores.forEach(
-          (id, s) -> {
-            if (!s.map.isEmpty()) { // emptied by a one-record delete (see the class comment)
-              out.add(id);
-            }
-          });
-      return Collections.unmodifiableSortedSet(out);
-    } finally {
-      lock.readLock().unlock();
-    }
+    return read(
+        r -> {
+          TreeSet<StoreId> out = new TreeSet<>();
+          stores.forEach(
+              (id, map) -> {
+                for (Slot slot : map.values()) {
+                  Version v = visible(slot.head, r);
+                  if (v != null && v.value != null) {
+                    out.add(id); // a store of tombstones only holds no record: not listed
+                    return;
+                  }
+                }
+              });
+          return Collections.unmodifiableSortedSet(out);
+        });
   }
 
   @Override
@@ -301,12 +485,8 @@ final class MemoryEngine implements StorageEngine {
 
   @Override
   public void close() {
-    lock.writeLock().lock();
-    try {
-      stores.clear();
-    } finally {
-      lock.writeLock().unlock();
-    }
+    stores.clear();
+    queued.clear();
   }
 
   /**
@@ -314,6 +494,6 @@ final class MemoryEngine implements StorageEngine {
    * damage in memory (a bit flip) to prove that reads and verify detect it.
    */
   byte[] storedValue(StoreId store, byte[] key) {
-    return stores.get(store).map.get(key);
+    return visible(stores.get(store).get(key).head, published).value;
   }
 }
