@@ -261,10 +261,12 @@ final class MemoryEngine implements StorageEngine {
       }
     } catch (RuntimeException | Error e) {
       undo(batch, seq); // a write that throws wrote nothing
-      publish(seq); // later batches wait for this number: publish it, empty
       throw e;
+    } finally {
+      // Later batches wait for this number: it is published whatever happened (empty after an
+      // undo), or every later writer would wait forever.
+      publish(seq);
     }
-    publish(seq);
     clean(batch.size() + 2); // more than this batch queued, so the queue drains
   }
 
