@@ -153,6 +153,7 @@ final class MemoryEngine implements StorageEngine {
   private final ConcurrentLinkedQueue<Queued> queued = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean cleaning = new AtomicBoolean();
   private final boolean concurrentWrites;
+  private final int optimisticTries;
 
   /** An engine that accepts concurrent writes. */
   MemoryEngine() {
@@ -164,7 +165,16 @@ final class MemoryEngine implements StorageEngine {
    *     ({@code false}: one write at a time, as before engines could opt in)
    */
   MemoryEngine(boolean concurrentWrites) {
+    this(concurrentWrites, OPTIMISTIC_TRIES);
+  }
+
+  /**
+   * @param optimisticTries plain read attempts before a read pins ({@code 0}: every read pins, so a
+   *     test exercises the pinned path on every read instead of only when the cleaner overtakes)
+   */
+  MemoryEngine(boolean concurrentWrites, int optimisticTries) {
     this.concurrentWrites = concurrentWrites;
+    this.optimisticTries = optimisticTries;
   }
 
   @Override
@@ -181,7 +191,7 @@ final class MemoryEngine implements StorageEngine {
 
   /** Runs {@code read} at the last published batch; again if the cleaner overtook it. */
   private <T> T read(LongFunction<T> read) {
-    for (int i = 0; i < OPTIMISTIC_TRIES; i++) {
+    for (int i = 0; i < optimisticTries; i++) {
       long r = published;
       T out = read.apply(r);
       if (reclaimed <= r) {
@@ -375,6 +385,11 @@ final class MemoryEngine implements StorageEngine {
     } finally {
       cleaning.set(false);
     }
+  }
+
+  /** How many snapshots and pinned reads are open (tests: a read gives its pin back). */
+  int pinsHeld() {
+    return pins.length;
   }
 
   /** Pins the last published batch against cleaning; returns its number. */

@@ -134,6 +134,22 @@ class MemoryBackendSpecificTest {
   }
 
   @Test
+  void aDurabilityThatIsNotAStringIsReportedOnceByTheCommonValidation() {
+    List<ConfigProblem> problems =
+        PersistenceRegistry.validate(
+            ConfigFactory.parseString("cairn.backends.a { type = memory, durability = [none] }"));
+    assertThat(problems).hasSize(1);
+    assertThat(problems.get(0).toString()).contains("cairn.backends.a.durability");
+  }
+
+  @Test
+  void theDescriptionTellsAnOperatorNothingSurvives() {
+    assertThat(new MemoryBackendProvider().description())
+        .contains("nothing survives close")
+        .contains("durability none");
+  }
+
+  @Test
   void openingWithADurableContextIsRefused() {
     assertThatThrownBy(
             () ->
