@@ -30,7 +30,15 @@ class DemoCommandTest {
         .contains("appended offsets 200..399")
         .contains(
             "QUEUE found 1 message(s) from earlier runs (1 redelivered after an expired lease)")
-        .contains("L2 hits 100, loader calls 0")
         .containsPattern("restored \\d+ routes at version \\d+ from snapshot \\+ log replay");
+    // Every one of the 100 keys is found in L2 after the restart and none is loaded again. A key
+    // read again before the fill thread copied it into L1 (an L2 hit's L1 copy is made there, see
+    // TieredCache) is one more L2 hit, so the count is at least 100, not exactly 100.
+    java.util.regex.Matcher cache =
+        java.util.regex.Pattern.compile("L2 hits (\\d+), loader calls (\\d+)")
+            .matcher(second.out());
+    assertThat(cache.find()).as(second.out()).isTrue();
+    assertThat(Integer.parseInt(cache.group(1))).as("L2 hits").isGreaterThanOrEqualTo(100);
+    assertThat(Integer.parseInt(cache.group(2))).as("loader calls").isZero();
   }
 }
