@@ -440,7 +440,9 @@ final class MemoryEngine implements StorageEngine {
   /** One snapshot: reads at its pinned sequence number, whose versions the cleaner keeps. */
   private final class MemorySnapshot implements Snapshot {
     private final long r;
-    private volatile boolean closed;
+    // Taken once: two closes racing must not both unpin, or the second would remove another
+    // snapshot's pin at the same number and let the cleaner cut versions that snapshot reads.
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     MemorySnapshot(long r) {
       this.r = r;
@@ -462,15 +464,15 @@ final class MemoryEngine implements StorageEngine {
     }
 
     private void open() {
-      if (closed) {
-        throw new IllegalStateException("memory engine snapshot used after close");
+      if (closed.get()) {
+        throw new IllegalStateException(
+            "memory engine snapshot used after close: take a new snapshot for further reads");
       }
     }
 
     @Override
     public void close() {
-      if (!closed) {
-        closed = true;
+      if (closed.compareAndSet(false, true)) {
         unpin(r);
       }
     }
