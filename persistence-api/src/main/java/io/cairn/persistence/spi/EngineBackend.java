@@ -85,6 +85,9 @@ import java.util.function.Supplier;
  *   expiresAt i64 | user key   'E'       one per entry with a TTL, in the entry's batches
  * the base's own facts    store (KEY_VALUE, "_cairn")          (reserved)
  *   "expiry-index"        'F' | format i32   written once the index is complete
+ *   "log:" L              'G'                log L was written (see StoreCatalog)
+ *   "snapshot:" S         'G' | count i64    snapshots in set S (see StoreCatalog)
+ *   "store-catalog"       'F' | format i32   written once the catalog is complete
  * log L                   store (LOG, L)
  *   empty key             'P' | first offset i64 | next offset i64      (absent = empty new log)
  *   offset i64 (8 bytes)  'T' | appendedAt i64 | sealed payload
@@ -99,15 +102,16 @@ import java.util.function.Supplier;
  * A key-value write (with its expiry index records), an append (records plus position) and a
  * transaction are each one engine batch: atomic by the engine's rule. Opening builds the expiry
  * index once if its marker is absent (data written before it existed); the marker is written last,
- * so a crash during the build redoes it ({@link ExpiryIndex} has the rule). Stores whose names
- * start with {@code _} are the base's own: no user name may, and {@link #stores()}, stats and
- * reseal skip them. Truncating a log first writes its new position (the commit point: readers never
- * look below it), then deletes the records below in pages; a crash between leaves records below the
- * first offset, which reads never return and {@link #compact} deletes. A snapshot save writes its
- * chunks under a fresh random generation, then the manifest (the commit point), then deletes the
- * chunks of the generation it replaced; chunks of a crashed save, or left by a crash before the old
- * ones were deleted, belong to no manifest and {@link #compact} deletes them (never those of a save
- * in progress).
+ * so a crash during the build redoes it ({@link ExpiryIndex} has the rule); the catalog of logs and
+ * snapshot sets is built the same way, and a log's entry goes in the batch of its first position
+ * ({@link StoreCatalog}). Stores whose names start with {@code _} are the base's own: no user name
+ * may, and {@link #stores()}, stats and reseal skip them. Truncating a log first writes its new
+ * position (the commit point: readers never look below it), then deletes the records below in
+ * pages; a crash between leaves records below the first offset, which reads never return and {@link
+ * #compact} deletes. A snapshot save writes its chunks under a fresh random generation, then the
+ * manifest (the commit point), then deletes the chunks of the generation it replaced; chunks of a
+ * crashed save, or left by a crash before the old ones were deleted, belong to no manifest and
+ * {@link #compact} deletes them (never those of a save in progress).
  *
  * <h2>Concurrency</h2>
  *
@@ -286,6 +290,7 @@ public final class EngineBackend implements StorageBackend {
     EngineBackend backend = new EngineBackend(context, type, engine, options);
     try {
       ExpiryIndex.ensureBuilt(backend);
+      StoreCatalog.ensureBuilt(backend);
     } catch (RuntimeException e) {
       backend.close(); // the engine is ours: release its files and locks; the build reruns
       throw e;
@@ -463,7 +468,8 @@ public final class EngineBackend implements StorageBackend {
    * Checks Cairn's invariants over every store — each record's frame and checksum, that each value,
    * payload and chunk opens (decrypts) when encryption is on, that each log is gap-free between its
    * first and next offset with nothing at or past next, that each snapshot's chunks add up to its
-   * recorded length and CRC-32C — then lets the engine check itself.
+   * recorded length and CRC-32C, that no log or snapshot set the base's catalog records was lost
+   * ({@link StoreCatalog}) — then lets the engine check itself.
    */
   @Override
   public VerifyReport verify(Progress progress) {
@@ -486,6 +492,7 @@ public final class EngineBackend implements StorageBackend {
           for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
             kvStore(ns).verify(problems);
           }
+          StoreCatalog.verify(this, new HashSet<>(ids), problems);
           engine.verify(problems, progress);
           return new VerifyReport(name, checked, problems);
         });
