@@ -18,6 +18,7 @@ import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -155,6 +156,7 @@ public final class EngineBackend implements StorageBackend {
     final long maxSnapshotBytes;
     final String maxSnapshotBytesKey;
     final String description;
+    final Duration sweeperInterval;
 
     private Options(Builder b) {
       EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
@@ -166,6 +168,7 @@ public final class EngineBackend implements StorageBackend {
       this.maxSnapshotBytes = b.maxSnapshotBytes;
       this.maxSnapshotBytesKey = b.maxSnapshotBytesKey;
       this.description = b.description;
+      this.sweeperInterval = b.sweeperInterval;
     }
 
     /** Options for an engine that honours {@code durability}. */
@@ -181,6 +184,7 @@ public final class EngineBackend implements StorageBackend {
       private long maxSnapshotBytes = Long.MAX_VALUE;
       private String maxSnapshotBytesKey;
       private String description = "";
+      private Duration sweeperInterval = Duration.ZERO;
 
       private Builder(Durability durability) {
         this.durability = Objects.requireNonNull(durability, "durability");
@@ -227,6 +231,21 @@ public final class EngineBackend implements StorageBackend {
         return this;
       }
 
+      /**
+       * How often a background thread of the backend purges expired key-value entries from every
+       * namespace ({@link ExpirySweeper}; expired entries are invisible at once either way, the
+       * sweep frees their space). Zero (the default): no thread; {@code compact} and {@code
+       * purgeExpired} still purge.
+       */
+      public Builder sweeperInterval(Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative()) {
+          throw new IllegalArgumentException("negative sweeper interval: " + interval);
+        }
+        this.sweeperInterval = interval;
+        return this;
+      }
+
       /** The options; {@link Capability#ENCRYPTION} added. */
       public Options build() {
         return new Options(this);
@@ -255,6 +274,7 @@ public final class EngineBackend implements StorageBackend {
   // threads running read-transaction work: the read-only rule, also without the registry's wrapper
   private final Set<Thread> readThreads = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
+  private volatile ExpirySweeper sweeper; // started once open succeeded
 
   private EngineBackend(BackendContext ctx, String type, StorageEngine engine, Options options) {
     this.name = ctx.name();
@@ -295,6 +315,13 @@ public final class EngineBackend implements StorageBackend {
       backend.close(); // the engine is ours: release its files and locks; the build reruns
       throw e;
     }
+    backend.sweeper =
+        ExpirySweeper.start(
+            "cairn-" + type + "-sweeper-" + backend.name,
+            backend.toString(),
+            options.sweeperInterval,
+            backend::purgeAllExpired,
+            () -> backend.closed);
     return backend;
   }
 
@@ -498,6 +525,24 @@ public final class EngineBackend implements StorageBackend {
         });
   }
 
+  /** One sweep: purges the expired entries of every namespace; returns how many. */
+  long purgeAllExpired() {
+    return read(
+        () -> {
+          TreeSet<StoreId> users = userStores();
+          long purged = 0;
+          for (String ns : indexOnlyNamespaces(users)) {
+            purged += kvStore(ns).purgeExpired(); // repairs the records, which have no entries
+          }
+          for (StoreId id : users) {
+            if (id.kind() == StoreKind.KEY_VALUE) {
+              purged += kvStore(id.name()).purgeExpired();
+            }
+          }
+          return purged;
+        });
+  }
+
   /**
    * Purges expired entries, deletes log records below each log's first offset and snapshot chunks
    * that belong to no manifest and no save in progress, then lets the engine compact.
@@ -622,9 +667,13 @@ public final class EngineBackend implements StorageBackend {
             + ")");
   }
 
-  /** Waits for calls in flight, then closes the engine. Idempotent. */
+  /** Stops the sweeper, waits for calls in flight, then closes the engine. Idempotent. */
   @Override
   public void close() {
+    ExpirySweeper running = sweeper;
+    if (running != null) {
+      running.close(); // before the lock: a sweep in flight holds the read side
+    }
     closeLock.writeLock().lock();
     try {
       if (closed) {
