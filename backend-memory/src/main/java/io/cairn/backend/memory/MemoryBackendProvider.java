@@ -120,7 +120,7 @@ public final class MemoryBackendProvider implements StorageBackendProvider {
             .maxSnapshotBytes(
                 limit > 0 ? limit : Runtime.getRuntime().maxMemory() / 4, MAX_SNAPSHOT_BYTES)
             .description("heap only")
-            .sweeperInterval(
+            .sweeper(
                 context.config().hasPath(SWEEPER_INTERVAL)
                     ? context.config().getDuration(SWEEPER_INTERVAL)
                     : DEFAULT_SWEEPER_INTERVAL)

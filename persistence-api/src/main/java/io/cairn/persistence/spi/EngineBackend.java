@@ -157,6 +157,7 @@ public final class EngineBackend implements StorageBackend {
     final String maxSnapshotBytesKey;
     final String description;
     final Duration sweeperInterval;
+    final boolean readOnly;
 
     private Options(Builder b) {
       EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
@@ -169,6 +170,7 @@ public final class EngineBackend implements StorageBackend {
       this.maxSnapshotBytesKey = b.maxSnapshotBytesKey;
       this.description = b.description;
       this.sweeperInterval = b.sweeperInterval;
+      this.readOnly = b.readOnly;
     }
 
     /** Options for an engine that honours {@code durability}. */
@@ -185,6 +187,7 @@ public final class EngineBackend implements StorageBackend {
       private String maxSnapshotBytesKey;
       private String description = "";
       private Duration sweeperInterval = Duration.ZERO;
+      private boolean readOnly;
 
       private Builder(Durability durability) {
         this.durability = Objects.requireNonNull(durability, "durability");
@@ -237,12 +240,22 @@ public final class EngineBackend implements StorageBackend {
        * sweep frees their space). Zero (the default): no thread; {@code compact} and {@code
        * purgeExpired} still purge.
        */
-      public Builder sweeperInterval(Duration interval) {
+      public Builder sweeper(Duration interval) {
         Objects.requireNonNull(interval, "interval");
         if (interval.isNegative()) {
           throw new IllegalArgumentException("negative sweeper interval: " + interval);
         }
         this.sweeperInterval = interval;
+        return this;
+      }
+
+      /**
+       * The engine was opened read-only (every write fails in the engine, naming why): the base
+       * then writes nothing of its own at open (no expiry index or catalog build, see {@link
+       * ExpiryIndex} and {@link StoreCatalog}) and starts no sweeper. Reads are unchanged.
+       */
+      public Builder readOnly(boolean readOnly) {
+        this.readOnly = readOnly;
         return this;
       }
 
@@ -308,6 +321,9 @@ public final class EngineBackend implements StorageBackend {
   public static StorageBackend open(
       BackendContext context, String type, StorageEngine engine, Options options) {
     EngineBackend backend = new EngineBackend(context, type, engine, options);
+    if (options.readOnly) {
+      return backend;
+    }
     try {
       ExpiryIndex.ensureBuilt(backend);
       StoreCatalog.ensureBuilt(backend);

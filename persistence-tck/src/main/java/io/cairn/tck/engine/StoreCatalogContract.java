@@ -155,6 +155,32 @@ public abstract class StoreCatalogContract {
   }
 
   @Test
+  void aReadOnlyOpenWritesNothingAndVerifiesWithoutTheCatalog() {
+    Probe probe = new Probe(openEngine(context()));
+    try {
+      probe.dropReserved = true; // data from before the catalog: no entry, no marker
+      StorageBackend old = open(probe);
+      old.log(LOG.name()).append(b("a"));
+      old.close();
+      probe.dropReserved = false;
+
+      probe.writes = 0;
+      StorageBackend readOnly =
+          EngineBackend.open(
+              context(),
+              "catalog-test",
+              probe,
+              EngineBackend.Options.builder(Durability.NONE).readOnly(true).build());
+      assertThat(probe.writes).as("engine writes of a read-only open").isZero();
+      assertThat(readOnly.log(LOG.name()).read(0, 10)).hasSize(1);
+      assertThat(readOnly.verify(Progress.NONE).problems()).isEmpty();
+      readOnly.close();
+    } finally {
+      probe.engine.close();
+    }
+  }
+
+  @Test
   void transactionsAndImportsCatalogTheLogsTheyStart() {
     Probe probe = new Probe(openEngine(context()));
     try {
@@ -246,6 +272,7 @@ public abstract class StoreCatalogContract {
     volatile boolean dropReserved;
     volatile Runnable beforeCatalogRead;
     volatile int catalogReads;
+    volatile int writes;
 
     Probe(StorageEngine engine) {
       this.engine = engine;
@@ -269,6 +296,7 @@ public abstract class StoreCatalogContract {
 
     @Override
     public void write(List<Write> batch, Durability durability) {
+      writes++;
       List<Write> kept = new ArrayList<>(batch.size());
       for (Write w : batch) {
         if (!(dropReserved && w.store().name().startsWith("_"))) {
