@@ -1,9 +1,7 @@
 package io.cairn.encryption;
 
-import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.KeyStatus;
 import com.google.crypto.tink.KeysetHandle;
-import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.aead.AesGcmKey;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.KeyCheckStore;
@@ -54,13 +52,13 @@ public final class TinkEncryption implements Encryption {
   private final long primaryKeyId;
   private final boolean primaryCounted;
   private final long messageLimit;
-  // the keyset's primitive until attach(); then the backend's (derived AES keys)
-  private volatile Aead aead;
+  // the keyset's primitives until attach(); then the backend's (derived AES keys)
+  private volatile KeyPrimitives aead;
   private volatile MessageBudget.Backend attached;
   // the primary's budget once attached, when the primary is AES-256-GCM; read on every seal
   private volatile MessageBudget primaryBudget;
 
-  private TinkEncryption(KeysetHandle keyset, Aead aead, long messageLimit) {
+  private TinkEncryption(KeysetHandle keyset, KeyPrimitives aead, long messageLimit) {
     this.keyset = keyset;
     this.aead = aead;
     this.primaryKeyId = Integer.toUnsignedLong(keyset.getPrimary().getId());
@@ -88,8 +86,7 @@ public final class TinkEncryption implements Encryption {
     }
     try {
       Keysets.registerTink();
-      return new TinkEncryption(
-          keyset, keyset.getPrimitive(RegistryConfiguration.get(), Aead.class), messageLimit);
+      return new TinkEncryption(keyset, KeyPrimitives.of(keyset), messageLimit);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "The keyset cannot encrypt: it needs an enabled AEAD primary key ("
@@ -144,11 +141,9 @@ public final class TinkEncryption implements Encryption {
       throw new IllegalStateException(
           "This encryption is already attached to backend '" + attached.name() + "'");
     }
-    Aead backendAead;
+    KeyPrimitives backendAead;
     try {
-      backendAead =
-          DerivedKeys.forBackend(keyset, record)
-              .getPrimitive(RegistryConfiguration.get(), Aead.class);
+      backendAead = KeyPrimitives.of(DerivedKeys.forBackend(keyset, record));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(
           "Cannot build backend '" + backend + "''s keys: " + e.getClass().getSimpleName(), e);
