@@ -13,6 +13,9 @@
 # A_DIR, B_DIR: Cairn module jars (cairn-*.jar) of the two builds; each replaces the jar of the
 #   same file name in CLASSPATH_FILE, everything else is shared.
 # pairs: how many A/B pairs (default 3). JMH settings: JMH_ARGS (default below). JAVA (default java).
+# A_EXCLUDE / B_EXCLUDE: an extended regex; class path entries matching it are left out of that
+#   side (e.g. B_EXCLUDE=conscrypt with A_DIR = B_DIR: the same build without Conscrypt, whose mere
+#   presence on the class path makes Tink take its nonces from Conscrypt's RAND_bytes).
 # Prints one line per run (build, get ratio, put ratio, load) and leaves the JMH json in out_dir.
 set -euo pipefail
 cp_file=$1
@@ -25,10 +28,11 @@ classes=${BENCH_CLASSES:-$(cd "$(dirname "$0")/.." && pwd)/target/classes}
 jmh_args=${JMH_ARGS:--p backend=rocksdb -p encryption=none,aes-256-gcm -f 2 -wi 3 -i 5 -w 1s -r 1s -prof gc}
 mkdir -p "$out"
 
-classpath() { # $1: directory of module jars replacing the class path's own
+classpath() { # $1: directory of module jars replacing the class path's own; $2: regex to leave out
   local cp="" entry name
   IFS=':' read -r -a entries <"$cp_file"
   for entry in "${entries[@]}"; do
+    if [ -n "$2" ] && [[ $entry =~ $2 ]]; then continue; fi
     name=$(basename "$entry")
     if [ -f "$1/$name" ]; then entry="$1/$name"; fi
     cp+=":$entry"
@@ -46,11 +50,15 @@ done
 for i in $(seq 1 "$pairs"); do
   for side in A B; do
     dir=$a_dir
-    if [ $side = B ]; then dir=$b_dir; fi
+    exclude=${A_EXCLUDE:-}
+    if [ $side = B ]; then
+      dir=$b_dir
+      exclude=${B_EXCLUDE:-}
+    fi
     json="$out/$side-$i.json"
     load0=$(cut -d' ' -f1-3 /proc/loadavg)
     # shellcheck disable=SC2086
-    flock /tmp/bench.lock "$java" -cp "$(classpath "$dir")" org.openjdk.jmh.Main \
+    flock /tmp/bench.lock "$java" -cp "$(classpath "$dir" "$exclude")" org.openjdk.jmh.Main \
       'io.cairn.bench.encryption.EncryptionCostBenchmark' $jmh_args -rf json -rff "$json" \
       >"$out/$side-$i.log" 2>&1
     load1=$(cut -d' ' -f1-3 /proc/loadavg)

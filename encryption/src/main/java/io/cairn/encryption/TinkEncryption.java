@@ -1,7 +1,9 @@
 package io.cairn.encryption;
 
+import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.KeyStatus;
 import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.aead.AesGcmKey;
 import io.cairn.persistence.spi.Encryption;
 import io.cairn.persistence.spi.KeyCheckStore;
@@ -52,13 +54,13 @@ public final class TinkEncryption implements Encryption {
   private final long primaryKeyId;
   private final boolean primaryCounted;
   private final long messageLimit;
-  // the keyset's primitives until attach(); then the backend's (derived AES keys)
-  private volatile KeyPrimitives aead;
+  // the keyset's primitive until attach(); then the backend's (derived AES keys)
+  private volatile Aead aead;
   private volatile MessageBudget.Backend attached;
   // the primary's budget once attached, when the primary is AES-256-GCM; read on every seal
   private volatile MessageBudget primaryBudget;
 
-  private TinkEncryption(KeysetHandle keyset, KeyPrimitives aead, long messageLimit) {
+  private TinkEncryption(KeysetHandle keyset, Aead aead, long messageLimit) {
     this.keyset = keyset;
     this.aead = aead;
     this.primaryKeyId = Integer.toUnsignedLong(keyset.getPrimary().getId());
@@ -86,7 +88,8 @@ public final class TinkEncryption implements Encryption {
     }
     try {
       Keysets.registerTink();
-      return new TinkEncryption(keyset, KeyPrimitives.of(keyset), messageLimit);
+      return new TinkEncryption(
+          keyset, keyset.getPrimitive(RegistryConfiguration.get(), Aead.class), messageLimit);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "The keyset cannot encrypt: it needs an enabled AEAD primary key ("
@@ -141,9 +144,11 @@ public final class TinkEncryption implements Encryption {
       throw new IllegalStateException(
           "This encryption is already attached to backend '" + attached.name() + "'");
     }
-    KeyPrimitives backendAead;
+    Aead backendAead;
     try {
-      backendAead = KeyPrimitives.of(DerivedKeys.forBackend(keyset, record));
+      backendAead =
+          DerivedKeys.forBackend(keyset, record)
+              .getPrimitive(RegistryConfiguration.get(), Aead.class);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(
           "Cannot build backend '" + backend + "''s keys: " + e.getClass().getSimpleName(), e);
