@@ -334,8 +334,7 @@ public final class EncryptionCpuCost {
     }
   }
 
-  private static PersistenceRegistry open(Path dir, String backend, String encryption)
-      throws IOException {
+  static PersistenceRegistry open(Path dir, String backend, String encryption) throws IOException {
     Files.createDirectories(dir);
     String enc = "";
     if (encryption.equals(PLAIN_AES)) {
@@ -468,7 +467,7 @@ public final class EncryptionCpuCost {
     return v[v.length / 2];
   }
 
-  private static void delete(Path dir) throws IOException {
+  static void delete(Path dir) throws IOException {
     try (Stream<Path> all = Files.walk(dir)) {
       all.sorted(Comparator.reverseOrder())
           .forEach(
