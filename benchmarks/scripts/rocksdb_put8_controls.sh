@@ -38,7 +38,7 @@ for r in $(seq 1 "$rounds"); do
     score=$(grep -E '^RocksDbThreadsBenchmark.put ' "$log" | awk '{for (i = 1; i <= NF; i++) if ($i == "thrpt") print $(i + 2)}')
     credits=$(grep 'yield credits' "$log" | tail -1 | sed 's/.*units of 2^17) //')
     diag=$(grep -E '^\[diag .*\] ops ' "$log" | tail -2 |
-      sed -E 's/.*worker CPU ([0-9.]+) us\/op.*vol ([0-9.]+)\/op.*\(([0-9.]+) per group\); gc ([0-9]+).*/\1us vol=\2 grp=\3 gc=\4/' |
+      sed -E 's/.*worker CPU ([0-9.]+) us\/op.*, vol ([0-9.]+)\/op, invol ([0-9.]+)\/op.*\(([0-9.]+) per group\); gc ([0-9]+).*/\1us vol=\2 invol=\3 grp=\4 gc=\5/' |
       paste -sd' ')
     echo "round $r load $load $(basename "$jar") $impl ${args:-} | $score ops/s | $diag | credits $credits"
   done
