@@ -151,7 +151,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     this.clock = registry.clock();
     this.ttl = settings.ttl().isZero() ? null : settings.ttl();
     this.chain = new TierChain(settings, registry::backend, clock);
-    this.fills = new UpwardFills<>(settings.name(), this::runFills);
+    this.fills = new UpwardFills<>(settings.name(), this::runFills, this::overflowFill);
     this.metrics = new CacheMetrics(settings.name(), registry.metrics(), registry.healthChecks());
     chain.open();
     boolean bounded = chain.tiers().stream().anyMatch(t -> t.bound() != null);
@@ -502,28 +502,18 @@ public final class TieredCache<K, V> implements AutoCloseable {
   }
 
   /**
-   * On the fill thread (or, when its queue is full, the reader's): copies values read from
-   * persistent tiers into L1 and into the persistent tiers above the one each came from, each only
-   * if no write of its stripe began since its {@code before} was read, before the tiers were read.
-   * L1 checks that inside Caffeine's {@code compute} of the key, which the write's own L1 step also
-   * takes (see {@link L1Tier#fill}); the persistent tiers under the monitors of every stripe of the
-   * batch ({@link WriteSequence#ifCurrentEach}), held while each tier writes the batch as one
-   * transaction. However long a fill waited, it therefore never brings back a value that was
-   * overwritten or invalidated.
+   * On the fill thread: copies values read from persistent tiers into L1 and into the persistent
+   * tiers above the one each came from, each only if no write of its stripe began since its {@code
+   * before} was read, before the tiers were read. L1 checks that inside Caffeine's {@code compute}
+   * of the key, which the write's own L1 step also takes (see {@link L1Tier#fill}); the persistent
+   * tiers under the monitors of every stripe of the batch ({@link WriteSequence#ifCurrentEach}),
+   * held while each tier writes the batch as one transaction. However long a fill waited, it
+   * therefore never brings back a value that was overwritten or invalidated.
    */
   private void runFills(List<Fill<K, V>> batch) {
     List<Fill<K, V>> upward = null;
     for (Fill<K, V> f : batch) {
-      hooks.at(CacheHooks.Step.L1_FILL, f.key());
-      l1.fill(
-          f.key(),
-          f.value(),
-          f.sv().valueLength(),
-          f.expiresAt(),
-          f.sv().tags(),
-          seq,
-          f.stripe(),
-          f.before());
+      fillL1(f);
       if (f.below() > 0) {
         if (upward == null) {
           upward = new ArrayList<>(batch.size());
@@ -538,6 +528,35 @@ public final class TieredCache<K, V> implements AutoCloseable {
       hooks.at(CacheHooks.Step.UPWARD_FILL, f.key());
     }
     seq.ifCurrentEach(upward, current -> chain.fillAbove(current, clock.millis()));
+  }
+
+  /**
+   * A fill the fill thread's queue had no room for, on the reader's thread: the L1 copy only
+   * (checked as in {@link #runFills}); a copy into persistent tiers above is dropped and counted
+   * ({@code upward-fills-shed}). Such a copy is a tier write (with a bounded tier, also an
+   * eviction's delete), which cost the fill thread more CPU than the reader's whole L3 hit
+   * (RocksDB's memtable inserts, RESULTS-cache-tiers.md, 2026-12-06 noon): a reader doing it under
+   * overload pays a write for a read. Dropping it costs a later read of the key one tier deeper.
+   */
+  private void overflowFill(Fill<K, V> f) {
+    fillL1(f);
+    if (f.below() > 0) {
+      metrics.fillsShed.increment();
+    }
+  }
+
+  /** The L1 copy of a fill, checked against the write sequence inside L1's compute. */
+  private void fillL1(Fill<K, V> f) {
+    hooks.at(CacheHooks.Step.L1_FILL, f.key());
+    l1.fill(
+        f.key(),
+        f.value(),
+        f.sv().valueLength(),
+        f.expiresAt(),
+        f.sv().tags(),
+        seq,
+        f.stripe(),
+        f.before());
   }
 
   private V callLoader(

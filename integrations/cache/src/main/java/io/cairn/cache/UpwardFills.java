@@ -49,14 +49,21 @@ import org.slf4j.LoggerFactory;
  * and is started again on demand.
  *
  * <p><b>Resources.</b> One worker thread per cache ({@code cairn-cache-fill-<name>}, daemon); at
- * most {@value #QUEUE} fills wait. When that many wait the reader runs the fill itself
- * (back-pressure: the fill is never skipped for lack of room). {@link #close} drops the waiting
- * fills and waits for the running one. A fill that throws is logged (first one at warning, then
- * counted in {@link #failures()}); storage failures are already handled by the tier (degradation).
+ * most {@value #QUEUE} fills wait. When that many wait the reader hands the fill to the cache's
+ * overflow handler on its own thread ({@code TieredCache.overflowFill}: it makes the L1 copy, so
+ * that a hot key still reaches memory under overload, and drops the copy into persistent tiers,
+ * counted in {@code upward-fills-shed}: such a copy is a tier write, which costs the reader more
+ * than the read it copies; profile in RESULTS-cache-tiers.md, 2026-12-06 noon). {@link #close}
+ * drops the waiting fills and waits for the running one. A fill that throws is logged (first one at
+ * warning, then counted in {@link #failures()}); storage failures are already handled by the tier
+ * (degradation).
  */
 final class UpwardFills<T> {
   private static final Logger log = LoggerFactory.getLogger(UpwardFills.class);
-  static final int QUEUE = 1024;
+  // ~6 ms of L2 hits at ~1.5 us each: the worker shares 2 cores with the readers and is
+  // descheduled for milliseconds at a time; 1,024 (~1.5 ms) overflowed in those gaps (4% of an L2
+  // hit's reader CPU went to fills it ran itself)
+  static final int QUEUE = 4096;
   static final int IDLE_SECONDS = 10;
   static final int POLL_MICROS = 500;
   static final int POLLS = 200; // 0.1 s of timed polls before a sleep that needs a wake-up
@@ -65,6 +72,7 @@ final class UpwardFills<T> {
   private final String cacheName;
   private final long idleNanos;
   private final Consumer<List<T>> runner;
+  private final Consumer<T> overflow;
   private final ConcurrentLinkedQueue<T> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger(); // waiting + running
   private final LongAdder failures = new LongAdder();
@@ -74,26 +82,33 @@ final class UpwardFills<T> {
   private volatile boolean closed;
   private volatile int largestBatch; // for tests
 
-  /** {@code runner} runs a batch of fills (in submission order; never an empty one). */
-  UpwardFills(String cacheName, Consumer<List<T>> runner) {
-    this(cacheName, TimeUnit.SECONDS.toMillis(IDLE_SECONDS), runner);
+  /**
+   * {@code runner} runs a batch of fills on the worker (in submission order; never an empty one);
+   * {@code overflow} a fill the queue has no room for, on the submitting thread.
+   */
+  UpwardFills(String cacheName, Consumer<List<T>> runner, Consumer<T> overflow) {
+    this(cacheName, TimeUnit.SECONDS.toMillis(IDLE_SECONDS), runner, overflow);
   }
 
   /** With the worker ending after {@code idleMillis} without a fill (tests use a short one). */
-  UpwardFills(String cacheName, long idleMillis, Consumer<List<T>> runner) {
+  UpwardFills(String cacheName, long idleMillis, Consumer<List<T>> runner, Consumer<T> overflow) {
     this.cacheName = cacheName;
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
     this.runner = runner;
+    this.overflow = overflow;
   }
 
-  /** Runs {@code fill} on the worker (or, with {@value #QUEUE} waiting, on this thread). */
+  /**
+   * Runs {@code fill} on the worker (or, with {@value #QUEUE} waiting, hands it to the overflow
+   * handler on this thread).
+   */
   void submit(T fill) {
     if (closed) {
       return; // closing: a copy, dropped like the waiting ones
     }
     if (pending.incrementAndGet() > QUEUE) {
       pending.decrementAndGet();
-      run(List.of(fill)); // back-pressure: the reader fills
+      run(List.of(fill), true); // back-pressure: the reader's overflow handler
       return;
     }
     queue.offer(fill);
@@ -133,7 +148,7 @@ final class UpwardFills<T> {
           largestBatch = batch.size();
         }
         try {
-          run(batch);
+          run(batch, false);
         } finally {
           pending.addAndGet(-batch.size());
           batch.clear();
@@ -167,9 +182,13 @@ final class UpwardFills<T> {
     }
   }
 
-  private void run(List<T> fills) {
+  private void run(List<T> fills, boolean overflowing) {
     try {
-      runner.accept(fills);
+      if (overflowing) {
+        overflow.accept(fills.get(0));
+      } else {
+        runner.accept(fills);
+      }
     } catch (RuntimeException | Error e) {
       failures.increment();
       if (failures.sum() == 1) {

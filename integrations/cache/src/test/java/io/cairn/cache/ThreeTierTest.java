@@ -241,6 +241,63 @@ class ThreeTierTest {
     }
   }
 
+  /**
+   * With {@value UpwardFills#QUEUE} copies waiting for the fill thread, a further L3 hit makes its
+   * L1 copy on the reader's thread and drops the copy into fast (counted), instead of writing fast
+   * itself.
+   */
+  @Test
+  void aFullFillQueueShedsTheCopyIntoTheTierAboveButFillsL1() throws Exception {
+    try (PersistenceRegistry r = open("memory", "sqlite", "")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      KeyValueStore fast = r.backend("fast").keyValue("cache.c");
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      c.hooks(
+          (step, key) -> {
+            if (step == CacheHooks.Step.L1_FILL
+                && key.equals("first")
+                && Thread.currentThread().getName().startsWith("cairn-cache-fill-")) {
+              held.countDown();
+              await(release); // the worker is busy: the next copies wait in its queue
+            }
+          });
+      int n = UpwardFills.QUEUE; // "first" (running) and n - 1 queued fill the queue
+      for (int i = 0; i < n; i++) {
+        c.put("k" + i, "v" + i);
+      }
+      c.put("first", "f");
+      for (int i = 0; i < n; i++) {
+        fast.delete(utf8("k" + i));
+        c.invalidateL1ForTest("k" + i);
+      }
+      fast.delete(utf8("first"));
+      c.invalidateL1ForTest("first");
+      assertThat(c.get("first", this::load)).isEqualTo("f");
+      assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+      for (int i = 0; i < n - 1; i++) {
+        assertThat(c.getIfPresent("k" + i)).isEqualTo("v" + i); // queued (the first is running)
+      }
+      String last = "k" + (n - 1);
+      assertThat(c.getIfPresent(last)).isEqualTo("v" + (n - 1));
+      assertThat(r.metrics().getCounters().get("cairn.caches.c.upward-fills-shed").getCount())
+          .as("the copy of the last read found no room")
+          .isEqualTo(1);
+      long hitsBefore = c.tierStats().get(1).hits();
+      assertThat(c.getIfPresent(last))
+          .as("its L1 copy was made by the reader")
+          .isEqualTo("v" + (n - 1));
+      assertThat(c.tierStats().get(1).hits()).isEqualTo(hitsBefore);
+      release.countDown();
+      c.awaitFillsForTest();
+      assertThat(fast.get(utf8(last))).as("no copy into fast").isNull();
+      assertThat(TestBackends.storedValue(fast, utf8("k" + (n - 2))))
+          .as("the queued copies were written")
+          .isEqualTo(utf8("v" + (n - 2)));
+      c.close();
+    }
+  }
+
   static Stream<String> writesBeforeTheFill() {
     return Stream.of("put", "invalidate", "invalidateTag");
   }

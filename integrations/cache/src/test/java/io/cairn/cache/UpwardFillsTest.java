@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fill worker's hand-off: fills run on the worker, whether it is polling, asleep or ended; a
- * full queue makes the reader fill; close drops what waits.
+ * full queue hands the fill to the overflow handler on the reader's thread; close drops what waits.
  */
 class UpwardFillsTest {
 
@@ -63,7 +63,10 @@ class UpwardFillsTest {
     }
   }
 
-  /** With {@value UpwardFills#QUEUE} fills waiting, the submitting thread runs the next itself. */
+  /**
+   * With {@value UpwardFills#QUEUE} fills waiting, the next goes to the overflow handler, on the
+   * submitting thread (not to the runner).
+   */
   @Test
   void aFullQueueMakesTheReaderFill() throws Exception {
     UpwardFills<Runnable> fills = runnables(30_000);
@@ -84,6 +87,7 @@ class UpwardFillsTest {
       AtomicReference<Thread> filler = new AtomicReference<>();
       fills.submit(() -> filler.set(Thread.currentThread()));
       assertThat(filler.get()).as("run by the submitting thread").isSameAs(Thread.currentThread());
+      assertThat(overflowed).hasValue(1);
       release.countDown();
       assertThat(fills.awaitIdle(10_000)).isTrue();
       assertThat(ran.get()).isEqualTo(UpwardFills.QUEUE - 1);
@@ -138,6 +142,9 @@ class UpwardFillsTest {
                 running.countDown();
                 await(release);
               }
+            },
+            f -> {
+              throw new AssertionError("no overflow expected: " + f);
             });
     try {
       fills.submit(-1);
@@ -158,9 +165,21 @@ class UpwardFillsTest {
     }
   }
 
-  /** A worker whose runner runs each fill (a {@link Runnable}) in turn. */
-  private static UpwardFills<Runnable> runnables(long idleMillis) {
-    return new UpwardFills<>("t", idleMillis, b -> b.forEach(Runnable::run));
+  private final AtomicInteger overflowed = new AtomicInteger();
+
+  /**
+   * A worker whose runner runs each fill (a {@link Runnable}) in turn; the overflow handler runs it
+   * too and counts it.
+   */
+  private UpwardFills<Runnable> runnables(long idleMillis) {
+    return new UpwardFills<>(
+        "t",
+        idleMillis,
+        b -> b.forEach(Runnable::run),
+        f -> {
+          overflowed.incrementAndGet();
+          f.run();
+        });
   }
 
   private static boolean workerAlive() {
