@@ -44,12 +44,13 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p><b>The raw side reads its own copy</b> (backends {@code rawfast} / {@code rawmain}, same type
  * and settings, filled by a second cache with the same keys and values, so the stored bytes, TTLs
  * and write history are the same). When both threads read one SQLite file, each read's cost
- * depended on the other thread: SQLite takes a WAL read lock with {@code fcntl} only when no other
- * connection of the process holds it, so a read overlapping the other thread's read skips two
- * system calls. The raw thread, always inside SQLite, made the cache's reads cheap and paid for its
- * own whenever the cache's thread was busy elsewhere: the raw get's p50 was 6.3 us beside the old
- * L3 path and 2.4 us beside one that spends more of its time in SQLite (the same raw code), and an
- * L3 hit, which contains that get, measured below it (RESULTS-cache-tiers.md, 2026-12-06 noon).
+ * depended on the other thread (as far as measured: SQLite takes a WAL read lock with {@code fcntl}
+ * only when no other connection of the process holds it, so a read overlapping the other thread's
+ * read skips two system calls). The raw thread, always inside SQLite, made the cache's reads cheap
+ * and paid for its own whenever the cache's thread was busy elsewhere: the raw get's p50 was 6.3 us
+ * beside the old L3 path and 2.4 us beside one that spends more of its time in SQLite (the same raw
+ * code), and an L3 hit, which contains that get, measured below it (RESULTS-cache-tiers.md,
+ * 2026-12-06 noon).
  */
 @State(Scope.Group)
 @BenchmarkMode(Mode.SampleTime)
