@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -267,15 +266,14 @@ public abstract class StoreCatalogContract {
    * wrote) and run a hook before the first read of a log's catalog entry; never closes the engine
    * (the test reopens the base over it).
    */
-  private static final class Probe implements StorageEngine {
-    final StorageEngine engine;
+  private static final class Probe extends ForwardingEngine {
     volatile boolean dropReserved;
     volatile Runnable beforeCatalogRead;
     volatile int catalogReads;
     volatile int writes;
 
     Probe(StorageEngine engine) {
-      this.engine = engine;
+      super(engine);
     }
 
     @Override
@@ -290,11 +288,6 @@ public abstract class StoreCatalogContract {
     }
 
     @Override
-    public List<Record> range(StoreId store, byte[] from, byte[] to, int limit) {
-      return engine.range(store, from, to, limit);
-    }
-
-    @Override
     public void write(List<Write> batch, Durability durability) {
       writes++;
       List<Write> kept = new ArrayList<>(batch.size());
@@ -306,21 +299,6 @@ public abstract class StoreCatalogContract {
       if (!kept.isEmpty()) {
         engine.write(kept, durability);
       }
-    }
-
-    @Override
-    public boolean concurrentWrites() {
-      return engine.concurrentWrites();
-    }
-
-    @Override
-    public SortedSet<StoreId> stores() {
-      return engine.stores();
-    }
-
-    @Override
-    public boolean checksumsRecords() {
-      return engine.checksumsRecords();
     }
 
     @Override
