@@ -207,17 +207,27 @@ final class BaseLogStore implements LogStore {
    * catalog entry is stored without its position was lost: {@link StoreCatalog#lost}.
    */
   long[] stored(EngineReader reader) {
+    byte[] raw = positionRecord(reader);
+    return raw == null ? new long[2] : decodePosition(raw);
+  }
+
+  /**
+   * The stored position record, or null for a log never written; throws {@link StoreCatalog#lost}
+   * for a log whose catalog entry is stored without it.
+   */
+  private byte[] positionRecord(EngineReader reader) {
     byte[] raw = reader.get(id, POSITION_KEY);
-    if (raw == null) {
-      if (!StoreCatalog.logRecorded(b, reader, name)) {
-        return new long[2];
-      }
+    if (raw == null && StoreCatalog.logRecorded(b, reader, name)) {
       // the entry and the first position are one batch: a first append may have landed between
       raw = reader.get(id, POSITION_KEY);
       if (raw == null) {
         throw StoreCatalog.lost(b, id);
       }
     }
+    return raw;
+  }
+
+  private long[] decodePosition(byte[] raw) {
     ByteBuffer body = b.frame.open(RecordFrame.POSITION, id, POSITION_KEY, raw, "the position");
     if (body.remaining() != 16) {
       throw b.frame.corrupt(id, "the position", "has the wrong length");
@@ -233,11 +243,11 @@ final class BaseLogStore implements LogStore {
   /** Loads the writers' copy of the position once. Caller holds the log's write stripe. */
   void load() {
     if (!loaded) {
-      long[] p = stored();
+      byte[] raw = positionRecord(b.current);
+      long[] p = raw == null ? new long[2] : decodePosition(raw);
       first = p[0];
       next = p[1];
-      // stored() threw if the entry is there without a position; a position implies the entry
-      catalogued = b.engine().get(id, POSITION_KEY) != null;
+      catalogued = raw != null; // a position implies the entry (written with the first one)
       loaded = true;
     }
   }
