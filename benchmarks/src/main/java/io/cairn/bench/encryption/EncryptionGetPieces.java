@@ -15,7 +15,6 @@ import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.spi.AssociatedData;
 import io.cairn.persistence.spi.Sealer;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -104,12 +103,7 @@ public final class EncryptionGetPieces {
     com.sun.management.ThreadMXBean mx =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     Random random = new Random(42);
-    byte[][] keys = new byte[KEYS][];
-    for (int i = 0; i < KEYS; i++) {
-      keys[i] =
-          String.format("k%015d", random.nextInt(Integer.MAX_VALUE))
-              .getBytes(StandardCharsets.US_ASCII);
-    }
+    byte[][] keys = EncryptionCpuCost.keys(random, KEYS);
     byte[] value = new byte[100];
     random.nextBytes(value);
 
@@ -295,20 +289,15 @@ public final class EncryptionGetPieces {
       System.out.println("|---|---:|---:|---:|");
       for (String piece : PIECES) {
         List<double[]> s = samples.get(piece);
-        double[] cpu = s.stream().mapToDouble(x -> x[0]).sorted().toArray();
-        double mean = Arrays.stream(cpu).average().orElse(Double.NaN);
-        double sd =
-            Math.sqrt(
-                Arrays.stream(cpu).map(x -> (x - mean) * (x - mean)).sum()
-                    / Math.max(1, cpu.length - 1));
+        double mean = EncryptionCpuCost.mean(s, 0);
         System.out.printf(
             Locale.ROOT,
             "| %s | %.0f | %.0f ± %.0f | %.0f |%n",
             piece,
-            cpu[cpu.length / 2],
+            EncryptionCpuCost.median(s, 0),
             mean,
-            sd,
-            s.stream().mapToDouble(x -> x[1]).average().orElse(Double.NaN));
+            EncryptionCpuCost.sd(s, 0, mean),
+            EncryptionCpuCost.mean(s, 1));
       }
     } finally {
       for (PersistenceRegistry r : registries.values()) {
