@@ -4,10 +4,12 @@
 # on the class path (its classes win), runs alternated (A B A B ...), each under the benchmark lock
 # on its own so neighbours can take turns. Results: benchmarks/RESULTS-blind-put.md.
 #
-#   benchmarks/scripts/base-api-ab.sh cpu|get A_API_JAR B_API_JAR [pairs]
+#   benchmarks/scripts/base-api-ab.sh cpu|guard|get A_API_JAR B_API_JAR [pairs]
 #
 # cpu: io.cairn.bench.memory.BasePutCpuCost on memory and thirdparty (CPU ns per put, put with TTL,
 #      get as the control; the thread's CPU clock, so machine load changes it little).
+# guard: BasePutCpuCost on memory, gets from 1, 4 and 8 threads at once (CPU ns per get of all the
+#      threads: what the close guard costs under concurrency).
 # get: JMH KeyValueBenchmark.get, CAIRN_MEMORY beside SKIPLIST_MAP in the same run, at 1, 4 and 8
 #      threads (compare the ratios, not raw figures across runs).
 # A_API_JAR, B_API_JAR: cairn-persistence-api-*.jar of the two builds, e.g. built by
@@ -35,6 +37,10 @@ run() { # $1: label, $2: api jar
           io.cairn.bench.memory.BasePutCpuCost "$engine" "$1" 2>/dev/null
       done
       ;;
+    guard)
+      flock /tmp/bench.lock "$java" -Xms1g -Xmx1g -cp "$2:$bench" \
+        io.cairn.bench.memory.BasePutCpuCost memory "$1" get@1 get@4 get@8 2>/dev/null
+      ;;
     get)
       for t in 1 4 8; do
         flock /tmp/bench.lock "$java" -cp "$2:$bench" org.openjdk.jmh.Main \
@@ -44,7 +50,7 @@ run() { # $1: label, $2: api jar
       done
       ;;
     *)
-      echo "mode must be cpu or get" >&2
+      echo "mode must be cpu, guard or get" >&2
       exit 2
       ;;
   esac
