@@ -2,6 +2,7 @@ package io.cairn.persistence.spi;
 
 import io.cairn.persistence.Durability;
 import io.cairn.persistence.ReadOnlyBackendException;
+import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
@@ -68,6 +69,12 @@ final class VersionSequence {
   /** Versions reserved per bound write. */
   static final long BLOCK = 1 << 16;
 
+  /**
+   * Highest version an import may bring: the sequence goes on above it, in blocks, so it leaves
+   * room for 2^62 later versions (as the RocksDB backend's importer did).
+   */
+  static final long MAX_IMPORTED = Long.MAX_VALUE / 2;
+
   static final byte[] KEY = "next-version".getBytes(StandardCharsets.US_ASCII);
 
   private static final long PROGRESS_EVERY = 1 << 20;
@@ -111,6 +118,16 @@ final class VersionSequence {
   long next() {
     refuseIfReadOnly();
     long v = next.getAndIncrement();
+    if (v < 1 || v > Long.MAX_VALUE - 2 * BLOCK) {
+      // only after 2^62 versions above the highest import (MAX_IMPORTED): never in practice
+      throw new StorageEngineException(
+          b
+              + ": the backend-wide version sequence is exhausted (next version "
+              + v
+              + "); nothing was written. Export the data and import it into a new backend"
+              + " (imports keep their versions: re-number them first).",
+          null);
+    }
     if (v >= limit) {
       reserve(v);
     }
