@@ -81,20 +81,22 @@ final class VersionSequence {
 
   private final EngineBackend b;
   private final boolean readOnly;
+  private final long block;
   private final AtomicLong next;
   private volatile long limit; // exclusive bound stored in the engine
   private final Object lock = new Object(); // held while a bound is written
 
-  private VersionSequence(EngineBackend b, boolean readOnly, long start) {
+  private VersionSequence(EngineBackend b, boolean readOnly, long start, long block) {
     this.b = b;
     this.readOnly = readOnly;
+    this.block = block;
     this.next = new AtomicLong(start);
     this.limit = start; // the first version taken reserves a fresh block
   }
 
   /** A sequence that refuses to hand out versions: the backend was opened read-only. */
   static VersionSequence readOnly(EngineBackend b) {
-    return new VersionSequence(b, true, 1);
+    return new VersionSequence(b, true, 1, BLOCK);
   }
 
   /**
@@ -102,13 +104,18 @@ final class VersionSequence {
    * it. Called once while the backend opens, before anything else can write.
    */
   static VersionSequence open(EngineBackend b) {
+    return open(b, BLOCK);
+  }
+
+  /** As {@link #open(EngineBackend)}, reserving {@code block} versions at a time (tests). */
+  static VersionSequence open(EngineBackend b, long block) {
     byte[] raw = b.engine().get(ExpiryIndex.META, KEY);
     if (raw != null) {
-      return new VersionSequence(b, false, decode(b, raw));
+      return new VersionSequence(b, false, decode(b, raw), block);
     }
     long start = highestStored(b) + 1;
     b.engine().write(List.of(boundWrite(b, start)), b.importDurability());
-    return new VersionSequence(b, false, start);
+    return new VersionSequence(b, false, start, block);
   }
 
   /**
@@ -138,7 +145,7 @@ final class VersionSequence {
   private void reserve(long v) {
     synchronized (lock) {
       while (v >= limit) {
-        long bound = Math.max(limit, v + 1) + BLOCK;
+        long bound = Math.max(limit, v + 1) + block;
         b.engine().write(List.of(boundWrite(b, bound)), b.importDurability());
         limit = bound;
       }
