@@ -124,10 +124,12 @@ import java.util.function.Supplier;
  * <h2>Concurrency</h2>
  *
  * Reads run in parallel with each other and with writes (the engine's batches are atomic for
- * readers). Each read-modify-write (a key's version and compare-and-set, a log's offsets, a
- * snapshot set's manifest) runs holding the write stripe that orders it and writes its engine batch
- * before releasing it, so it is atomic without asking the engine for more than point reads and
- * atomic batches ({@link WriteOrder} has the rules and why):
+ * readers). Each write that must be ordered (a key's next version and compare-and-set, a log's
+ * offsets, a snapshot set's manifest) runs holding the write stripe that orders it and writes its
+ * engine batch before releasing it, so it is atomic without asking the engine for more than point
+ * reads and atomic batches ({@link WriteOrder} has the rules and why); a put takes its version from
+ * the sequence under the key's stripe, so one key's versions increase in the order its batches are
+ * written:
  *
  * <ul>
  *   <li>single-key writes take the stripe of (namespace, key), {@code putAll} and a page of {@code
