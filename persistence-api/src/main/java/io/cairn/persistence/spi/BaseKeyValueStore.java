@@ -113,7 +113,8 @@ final class BaseKeyValueStore implements KeyValueStore {
     byte[] k = key.clone();
     byte[] sealed = seal(k, value); // depends on key and value only: outside the stripe
     return b.writeKey(
-        "put to " + this,
+        "put to",
+        this,
         id,
         k,
         () -> {
@@ -140,7 +141,8 @@ final class BaseKeyValueStore implements KeyValueStore {
     ArgumentChecks.checkKey(key);
     byte[] k = key.clone();
     return b.writeKey(
-        "delete from " + this,
+        "delete from",
+        this,
         id,
         k,
         () -> {
@@ -161,7 +163,8 @@ final class BaseKeyValueStore implements KeyValueStore {
     ArgumentChecks.checkExpectedVersion(expectedVersion);
     byte[] k = key.clone();
     b.writeKey(
-        "compareAndDelete on " + this,
+        "compareAndDelete on",
+        this,
         id,
         k,
         () -> {
@@ -198,7 +201,8 @@ final class BaseKeyValueStore implements KeyValueStore {
       sealed.add(seal(e.key(), e.value()));
     }
     b.writeKeys(
-        "putAll to " + this,
+        "putAll to",
+        this,
         id,
         keys,
         () -> {
@@ -245,8 +249,7 @@ final class BaseKeyValueStore implements KeyValueStore {
               ExpiryIndex.check(b.frame, index, r.key(), r.value(), indexWhere(r.key()));
               keys.add(ExpiryIndex.userKeyOf(r.key()));
             }
-            removed +=
-                b.writeKeys("purgeExpired of " + this, id, keys, () -> purgePage(page, keys));
+            removed += b.writeKeys("purgeExpired of", this, id, keys, () -> purgePage(page, keys));
             if (page.size() < EngineBackend.page()) {
               return removed;
             }
@@ -519,7 +522,8 @@ final class BaseKeyValueStore implements KeyValueStore {
    */
   private boolean confirmedUnindexed(byte[] key, long expiresAt) {
     return b.writeKey(
-        "verify of " + this,
+        "verify of",
+        this,
         id,
         key,
         () -> {

@@ -76,7 +76,8 @@ final class BaseLogStore implements LogStore {
 
   private long appendChecked(List<byte[]> payloads) {
     return b.writeStore(
-        "append to " + this,
+        "append to",
+        this,
         id,
         () -> {
           load();
@@ -168,7 +169,8 @@ final class BaseLogStore implements LogStore {
     ArgumentChecks.checkOffset("truncateBefore offset", offset);
     long removed =
         b.writeStore(
-            "truncateBefore on " + this,
+            "truncateBefore on",
+            this,
             id,
             () -> {
               load();
@@ -415,7 +417,8 @@ final class BaseLogStore implements LogStore {
     while (true) {
       boolean more =
           b.writeStore(
-              "truncateBefore on " + this,
+              "truncateBefore on",
+              this,
               id,
               () -> {
                 load();

@@ -107,7 +107,8 @@ final class BaseSnapshotStore implements SnapshotStore {
         byte[] k = chunkKey(version, generation, index);
         StorageEngine.Write w = new StorageEngine.Write(id, k, b.frame.end(frame, id, k));
         b.writeStore(
-            "snapshot save to " + this,
+            "snapshot save to",
+            this,
             id,
             () -> {
               b.commit(List.of(w));
@@ -122,7 +123,8 @@ final class BaseSnapshotStore implements SnapshotStore {
       int total = chunks;
       Manifest old =
           b.writeStore(
-              "snapshot save to " + this,
+              "snapshot save to",
+              this,
               id,
               () -> {
                 Manifest before = manifest(version);
@@ -201,7 +203,8 @@ final class BaseSnapshotStore implements SnapshotStore {
     ArgumentChecks.checkSnapshotVersion(version);
     Manifest old =
         b.writeStore(
-            "snapshot delete in " + this,
+            "snapshot delete in",
+            this,
             id,
             () -> {
               Manifest m = manifest(version);
@@ -346,7 +349,8 @@ final class BaseSnapshotStore implements SnapshotStore {
     while (true) {
       boolean more =
           b.writeStore(
-              "snapshot delete in " + this,
+              "snapshot delete in",
+              this,
               id,
               () -> {
                 List<StorageEngine.Record> page =
@@ -438,7 +442,8 @@ final class BaseSnapshotStore implements SnapshotStore {
       }
       if (!batch.isEmpty()) {
         b.writeStore(
-            "compact of " + this,
+            "compact of",
+            this,
             id,
             () -> {
               // a save that committed meanwhile made its chunks live: keep those
