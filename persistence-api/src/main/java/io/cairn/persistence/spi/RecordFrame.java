@@ -41,6 +41,9 @@ final class RecordFrame {
   static final byte CATALOG = 'G';
   static final byte SEQUENCE = 'V';
 
+  /** Where a frame's body starts: after the tag and the flags. */
+  static final int BODY = 2;
+
   private static final int CRC_FLAG = 1;
 
   private final String backend;
@@ -89,7 +92,27 @@ final class RecordFrame {
     return open(tag, store, key, stored, null, where);
   }
 
+  /**
+   * {@link #open(byte, StoreId, byte[], byte[], Function)} without a buffer: checks the frame and
+   * returns the end of its body, which is {@code stored[BODY..end)}. For the hottest read (a
+   * key-value entry), which copies its value straight out of the array.
+   */
+  int bodyEnd(byte tag, StoreId store, byte[] key, byte[] stored, Function<byte[], String> where) {
+    return checkedEnd(tag, store, key, stored, null, where);
+  }
+
   private ByteBuffer open(
+      byte tag,
+      StoreId store,
+      byte[] key,
+      byte[] stored,
+      String fixedWhere,
+      Function<byte[], String> keyWhere) {
+    int end = checkedEnd(tag, store, key, stored, fixedWhere, keyWhere);
+    return ByteBuffer.wrap(stored, BODY, end - BODY).slice();
+  }
+
+  private int checkedEnd(
       byte tag,
       StoreId store,
       byte[] key,
@@ -121,7 +144,7 @@ final class RecordFrame {
                 recorded, actual));
       }
     }
-    return ByteBuffer.wrap(stored, 2, end - 2).slice();
+    return end;
   }
 
   private static String where(String fixed, Function<byte[], String> ofKey, byte[] key) {
