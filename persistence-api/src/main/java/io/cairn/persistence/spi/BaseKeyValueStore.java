@@ -64,12 +64,14 @@ final class BaseKeyValueStore implements KeyValueStore {
   private final String name;
   final StoreId id;
   private final StoreId index;
+  private final RecordFrame.Store framed; // id, its checksum prefix encoded once
 
   BaseKeyValueStore(EngineBackend backend, String name) {
     this.b = backend;
     this.name = name;
     this.id = new StoreId(StoreKind.KEY_VALUE, name);
     this.index = ExpiryIndex.storeOf(name);
+    this.framed = RecordFrame.Store.of(id);
   }
 
   @Override
@@ -355,7 +357,7 @@ final class BaseKeyValueStore implements KeyValueStore {
   StorageEngine.Write putWrite(byte[] key, Stored s) {
     ByteBuffer buf = b.frame.begin(RecordFrame.KV, 16 + s.sealed().length);
     buf.putLong(s.version()).putLong(s.expiresAtMillis()).put(s.sealed());
-    return new StorageEngine.Write(id, key, b.frame.end(buf, id, key));
+    return new StorageEngine.Write(id, key, b.frame.end(buf, framed, key));
   }
 
   /**
@@ -391,7 +393,7 @@ final class BaseKeyValueStore implements KeyValueStore {
    * through the buffer cost a get's CPU for nothing (the value is copied once, by range).
    */
   Stored decode(byte[] key, byte[] raw) {
-    int end = b.frame.bodyEnd(RecordFrame.KV, id, key, raw, whereOfKey);
+    int end = b.frame.bodyEnd(RecordFrame.KV, framed, key, raw, whereOfKey);
     int at = RecordFrame.BODY;
     if (end - at < 16) {
       throw b.frame.corrupt(id, where(key), "is too short for its version and expiry");

@@ -54,6 +54,21 @@ final class RecordFrame {
     this.crc = !engineChecksums;
   }
 
+  /**
+   * A store as its records' checksum covers it: its kind and name, encoded once. A long-lived store
+   * (a key-value namespace) holds its own, so its reads and writes do not encode the name again for
+   * every record; the other callers pass a {@link StoreId} and it is built per record.
+   */
+  record Store(StoreId id, byte[] checksumPrefix) {
+    static Store of(StoreId id) {
+      byte[] name = id.name().getBytes(StandardCharsets.UTF_8);
+      byte[] prefix = new byte[name.length + 2];
+      prefix[0] = (byte) id.kind().ordinal();
+      System.arraycopy(name, 0, prefix, 1, name.length);
+      return new Store(id, prefix); // last byte 0: the name's end
+    }
+  }
+
   /** A buffer for a frame of {@code tag} with {@code bodyBytes} bytes of body, header written. */
   ByteBuffer begin(byte tag, int bodyBytes) {
     ByteBuffer b = ByteBuffer.allocate(2 + bodyBytes + (crc ? 4 : 0));
@@ -63,6 +78,11 @@ final class RecordFrame {
 
   /** Completes a frame begun by {@link #begin} once its body is written; returns the bytes. */
   byte[] end(ByteBuffer b, StoreId store, byte[] key) {
+    return end(b, crc ? Store.of(store) : null, key);
+  }
+
+  /** {@link #end(ByteBuffer, StoreId, byte[])} for a store that holds its {@link Store}. */
+  byte[] end(ByteBuffer b, Store store, byte[] key) {
     if (crc) {
       b.putInt((int) checksum(store, key, b.array(), b.position()));
     }
@@ -97,8 +117,8 @@ final class RecordFrame {
    * returns the end of its body, which is {@code stored[BODY..end)}. For the hottest read (a
    * key-value entry), which copies its value straight out of the array.
    */
-  int bodyEnd(byte tag, StoreId store, byte[] key, byte[] stored, Function<byte[], String> where) {
-    return checkedEnd(tag, store, key, stored, null, where);
+  int bodyEnd(byte tag, Store store, byte[] key, byte[] stored, Function<byte[], String> where) {
+    return checkedEnd(tag, store.id(), store, key, stored, null, where);
   }
 
   private ByteBuffer open(
@@ -108,13 +128,15 @@ final class RecordFrame {
       byte[] stored,
       String fixedWhere,
       Function<byte[], String> keyWhere) {
-    int end = checkedEnd(tag, store, key, stored, fixedWhere, keyWhere);
+    int end = checkedEnd(tag, store, null, key, stored, fixedWhere, keyWhere);
     return ByteBuffer.wrap(stored, BODY, end - BODY).slice();
   }
 
+  /** {@code framed}: the store's {@link Store} when its caller holds one, else null. */
   private int checkedEnd(
       byte tag,
       StoreId store,
+      Store framed,
       byte[] key,
       byte[] stored,
       String fixedWhere,
@@ -134,7 +156,7 @@ final class RecordFrame {
       }
       end -= 4;
       int recorded = ByteBuffer.wrap(stored, end, 4).getInt();
-      int actual = (int) checksum(store, key, stored, end);
+      int actual = (int) checksum(framed != null ? framed : Store.of(store), key, stored, end);
       if (recorded != actual) {
         throw corrupt(
             store,
@@ -166,11 +188,9 @@ final class RecordFrame {
             + "; it is not returned. Run 'cairn verify' and restore from a backup.");
   }
 
-  private static long checksum(StoreId store, byte[] key, byte[] data, int len) {
+  private static long checksum(Store store, byte[] key, byte[] data, int len) {
     CRC32C c = new CRC32C();
-    c.update(store.kind().ordinal());
-    c.update(store.name().getBytes(StandardCharsets.UTF_8));
-    c.update(0);
+    c.update(store.checksumPrefix()); // kind, name, 0
     c.update(key.length >>> 8);
     c.update(key.length);
     c.update(key);
