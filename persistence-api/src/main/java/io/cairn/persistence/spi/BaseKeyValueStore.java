@@ -121,7 +121,10 @@ final class BaseKeyValueStore implements KeyValueStore {
     ArgumentChecks.checkValue(value);
     ArgumentChecks.checkTtl(ttl);
     byte[] k = key.clone();
-    byte[] sealed = seal(k, value); // depends on key and value only: outside the stripe
+    // depends on key and value only: outside the stripe. In clear the value is not copied here:
+    // putWrite copies it into the record within this call (a transaction's seal copies: it keeps
+    // the value until its commit)
+    byte[] sealed = b.sealer.enabled() ? seal(k, value) : value;
     return b.writeKey(
         "put to",
         this,
