@@ -92,11 +92,13 @@ final class BaseKeyValueStore implements KeyValueStore {
   @Override
   public byte[] get(byte[] key) {
     ArgumentChecks.checkKey(key);
-    return b.read(
-        () -> {
-          Stored s = live(key);
-          return s == null ? null : b.sealer.openValue(name, key, s.sealed());
-        });
+    int call = b.enterCall();
+    try {
+      Stored s = live(key);
+      return s == null ? null : b.sealer.openValue(name, key, s.sealed());
+    } finally {
+      b.exitCall(call);
+    }
   }
 
   @Override
@@ -125,28 +127,34 @@ final class BaseKeyValueStore implements KeyValueStore {
     // putWrite copies it into the record within this call (a transaction's seal copies: it keeps
     // the value until its commit)
     byte[] sealed = b.sealer.enabled() ? seal(k, value) : value;
-    return b.writeKey(
-        "put to",
-        this,
-        id,
-        k,
-        () -> {
-          long now = b.now();
-          Stored old = null;
-          if (expected >= 0) {
-            old = stored(k);
-            long version = old == null || !old.liveAt(now) ? 0 : old.version();
-            if (expected != version) {
-              throw conflict(k, expected, version);
-            }
-          }
-          Stored next =
-              new Stored(b.versions().next(), ArgumentChecks.expiryMillis(now, ttl), sealed);
-          List<StorageEngine.Write> batch = new ArrayList<>(3);
-          putWrites(k, old, next, batch);
-          b.commit(batch);
-          return next.version();
-        });
+    Stored written =
+        b.writeKey(
+            "put to",
+            this,
+            id,
+            k,
+            () -> {
+              long now = b.now();
+              Stored old = null;
+              if (expected >= 0) {
+                old = stored(k);
+                long version = old == null || !old.liveAt(now) ? 0 : old.version();
+                if (expected != version) {
+                  throw conflict(k, expected, version);
+                }
+              }
+              Stored next =
+                  new Stored(b.versions().next(), ArgumentChecks.expiryMillis(now, ttl), sealed);
+              if (old == null && next.expiresAtMillis() == 0) {
+                b.commit(List.of(putWrite(k, next))); // the common put: one record, no list to grow
+              } else {
+                List<StorageEngine.Write> batch = new ArrayList<>(3);
+                putWrites(k, old, next, batch);
+                b.commit(batch);
+              }
+              return next; // not its version: a boxed Long per put
+            });
+    return written.version();
   }
 
   @Override

@@ -807,15 +807,30 @@ public final class EngineBackend implements StorageBackend {
    * CloseGuard}).
    */
   <T> T read(Supplier<T> op) {
+    int call = enterCall();
+    try {
+      return op.get();
+    } finally {
+      exitCall(call);
+    }
+  }
+
+  /**
+   * {@link #read} without a lambda, for the hottest calls (get, put): counts a call in flight and
+   * returns its cell, to be passed to {@link #exitCall} in a {@code finally}; throws once closed. A
+   * get's lambda was its one allocation besides the value (24 of its 288 bytes on memory).
+   */
+  int enterCall() {
     int cell = guard.enter();
     if (cell < 0) {
       throw new BackendClosedException(name);
     }
-    try {
-      return op.get();
-    } finally {
-      guard.exit(cell);
-    }
+    return cell;
+  }
+
+  /** Ends the call {@link #enterCall} counted. */
+  void exitCall(int cell) {
+    guard.exit(cell);
   }
 
   /**
@@ -835,7 +850,12 @@ public final class EngineBackend implements StorageBackend {
    */
   <T> T writeKey(String verb, Object target, StoreId store, byte[] key, Supplier<T> op) {
     checkNotInTransaction(verb, target);
-    return read(() -> order.key(store, key, op));
+    int call = enterCall();
+    try {
+      return order.key(store, key, op);
+    } finally {
+      exitCall(call);
+    }
   }
 
   /** As {@link #writeKey}, holding only the stripes of {@code keys} in {@code store}. */
