@@ -4,12 +4,18 @@
 # on the class path (its classes win), runs alternated (A B A B ...), each under the benchmark lock
 # on its own so neighbours can take turns. Results: benchmarks/RESULTS-blind-put.md.
 #
-#   benchmarks/scripts/base-api-ab.sh cpu|guard|get A_API_JAR B_API_JAR [pairs]
+#   benchmarks/scripts/base-api-ab.sh cpu|inproc|guard|threads|get A_API_JAR B_API_JAR [pairs]
 #
 # cpu: io.cairn.bench.memory.BasePutCpuCost on memory and thirdparty (CPU ns per put, put with TTL,
 #      get as the control; the thread's CPU clock, so machine load changes it little).
+# inproc: io.cairn.bench.memory.BaseApiAb, A and B in ONE process (a class loader each), their
+#      rounds alternated, on memory and thirdparty for put, put-ttl and get: CPU ns per op, the
+#      per-round ratio B/A (paired: load common to a round cancels) and bytes allocated per op
+#      (exact). "pairs" is the measured rounds per build here (default 15). The one to trust on a
+#      loaded machine (benchmarks/RESULTS-base-hot.md).
 # guard: BasePutCpuCost on memory, gets from 1, 4 and 8 threads at once (CPU ns per get of all the
 #      threads: what the close guard costs under concurrency).
+# threads: as guard, on memory and thirdparty (the third-party engine takes one lock per call).
 # get: JMH KeyValueBenchmark.get, CAIRN_MEMORY beside SKIPLIST_MAP in the same run, at 1, 4 and 8
 #      threads (compare the ratios, not raw figures across runs).
 # A_API_JAR, B_API_JAR: cairn-persistence-api-*.jar of the two builds, e.g. built by
@@ -22,7 +28,7 @@ set -euo pipefail
 mode=$1
 a_jar=$2
 b_jar=$3
-pairs=${4:-2}
+pairs=${4:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bench=${BENCH_JAR:-$root/benchmarks/target/benchmarks.jar}
 tp=${TP_CLASSES:-$root/persistence-tck/target/test-classes}
@@ -35,6 +41,12 @@ run() { # $1: label, $2: api jar
       for engine in memory thirdparty; do
         flock /tmp/bench.lock "$java" -Xms1g -Xmx1g -cp "$2:$bench:$tp" \
           io.cairn.bench.memory.BasePutCpuCost "$engine" "$1" 2>/dev/null
+      done
+      ;;
+    threads)
+      for engine in memory thirdparty; do
+        flock /tmp/bench.lock "$java" -Xms1g -Xmx1g -cp "$2:$bench:$tp" \
+          io.cairn.bench.memory.BasePutCpuCost "$engine" "$1" get@1 get@1 get@4 get@8 2>/dev/null
       done
       ;;
     guard)
@@ -50,12 +62,23 @@ run() { # $1: label, $2: api jar
       done
       ;;
     *)
-      echo "mode must be cpu, guard or get" >&2
+      echo "mode must be cpu, inproc, guard, threads or get" >&2
       exit 2
       ;;
   esac
 }
 
+if [[ $mode == inproc ]]; then
+  for engine in memory thirdparty; do
+    for work in put put-ttl get; do
+      echo "# $engine $work $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
+      flock /tmp/bench.lock "$java" -Xms2g -Xmx2g -cp "$bench" io.cairn.bench.memory.BaseApiAb \
+        "$engine" "$work" "${pairs:-15}" "$bench:$tp" "A=$a_jar" "B=$b_jar" 2>/dev/null
+    done
+  done
+  exit 0
+fi
+pairs=${pairs:-2}
 for ((p = 1; p <= pairs; p++)); do
   run "A#$p" "$a_jar"
   run "B#$p" "$b_jar"

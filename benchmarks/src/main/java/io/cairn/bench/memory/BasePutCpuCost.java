@@ -148,6 +148,79 @@ public final class BasePutCpuCost {
         args[1], args[0], threads, perOp[ROUNDS / 2], perOp[0], perOp[ROUNDS - 1], ROUNDS, OPS);
   }
 
+  /**
+   * One open backend with its keys written, measured a round at a time: for {@link BaseApiAb},
+   * which loads this class once per persistence-api jar and alternates their rounds in one process.
+   */
+  public static final class Probe implements AutoCloseable {
+    private final Path dir;
+    private final StorageBackend backend;
+    private final KeyValueStore kv;
+    private final byte[][] keys = new byte[KEYS][];
+    private final byte[] value = new byte[100];
+    private long sink;
+    private long allocatedPerOp;
+
+    private Probe(String engine) throws Exception {
+      dir = Files.createTempDirectory("base-api-ab");
+      backend = BasePutCpuCost.open(engine, dir);
+      kv = backend.keyValue("ns");
+      for (int i = 0; i < KEYS; i++) {
+        keys[i] = ("key-" + i).getBytes(StandardCharsets.UTF_8);
+        kv.put(keys[i], new byte[100]);
+      }
+    }
+
+    /** A probe of backend type {@code engine} (memory, thirdparty), its 64 Ki keys written. */
+    public static Probe open(String engine) throws Exception {
+      return new Probe(engine);
+    }
+
+    /**
+     * One round of 200,000 operations of {@code work} (put, put-ttl, get): CPU ns per op. The bytes
+     * the thread allocated per op in the round: {@link #allocatedPerOp()}.
+     */
+    public long round(String work) {
+      Duration hour = Duration.ofHours(1);
+      long a0 = allocatedBytes();
+      long t0 = cpuNanos();
+      for (int i = 0; i < OPS; i++) {
+        byte[] k = keys[(i * 40_503) & (KEYS - 1)];
+        sink +=
+            switch (work) {
+              case "put" -> kv.put(k, value);
+              case "put-ttl" -> kv.put(k, value, hour);
+              case "get" -> kv.get(k).length;
+              default -> throw new IllegalArgumentException("workload " + work);
+            };
+      }
+      long spent = cpuNanos() - t0;
+      allocatedPerOp = (allocatedBytes() - a0) / OPS;
+      return spent / OPS;
+    }
+
+    /**
+     * Bytes the measuring thread allocated per operation in the last round: unlike CPU time, other
+     * processes on the machine do not change it, so an allocation a change removes shows exactly.
+     */
+    public long allocatedPerOp() {
+      return allocatedPerOp;
+    }
+
+    @Override
+    public void close() throws Exception {
+      backend.close();
+      if (sink == 42) {
+        System.out.print(""); // keeps the rounds' results alive
+      }
+    }
+  }
+
+  private static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
+  }
+
   private static long cpuNanos() {
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     return mx.getCurrentThreadCpuTime();
