@@ -9,10 +9,7 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
 import io.cairn.persistence.VersionConflictException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,10 +43,6 @@ final class BaseKeyValueStore implements KeyValueStore {
   private final Function<byte[], String> whereOfKey = this::where;
 
   private static final Logger LOG = LoggerFactory.getLogger(BaseKeyValueStore.class);
-
-  /** A long in a byte array, as {@link ByteBuffer#getLong} reads it (big-endian). */
-  private static final VarHandle BIG_ENDIAN_LONG =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private static final long PROGRESS_EVERY = 1 << 20; // entries between progress lines of a build
 
@@ -399,22 +392,19 @@ final class BaseKeyValueStore implements KeyValueStore {
     return new StorageEngine.Write(index, k, ExpiryIndex.value(b.frame, index, k));
   }
 
-  /**
-   * The entry stored as {@code raw}, read straight from the array: a buffer over it and a copy
-   * through the buffer cost a get's CPU for nothing (the value is copied once, by range).
-   */
   Stored decode(byte[] key, byte[] raw) {
-    int end = b.frame.bodyEnd(RecordFrame.KV, framed, key, raw, whereOfKey);
-    int at = RecordFrame.BODY;
-    if (end - at < 16) {
+    ByteBuffer body = b.frame.open(RecordFrame.KV, framed, key, raw, whereOfKey);
+    if (body.remaining() < 16) {
       throw b.frame.corrupt(id, where(key), "is too short for its version and expiry");
     }
-    long version = (long) BIG_ENDIAN_LONG.get(raw, at);
-    long expires = (long) BIG_ENDIAN_LONG.get(raw, at + 8);
+    long version = body.getLong();
+    long expires = body.getLong();
     if (version < 1) {
       throw b.frame.corrupt(id, where(key), "has version " + version + " (must be >= 1)");
     }
-    return new Stored(version, expires, Arrays.copyOfRange(raw, at + 16, end));
+    byte[] sealed = new byte[body.remaining()];
+    body.get(sealed);
+    return new Stored(version, expires, sealed);
   }
 
   /**

@@ -112,13 +112,11 @@ final class RecordFrame {
     return open(tag, store, key, stored, null, where);
   }
 
-  /**
-   * {@link #open(byte, StoreId, byte[], byte[], Function)} without a buffer: checks the frame and
-   * returns the end of its body, which is {@code stored[BODY..end)}. For the hottest read (a
-   * key-value entry), which copies its value straight out of the array.
-   */
-  int bodyEnd(byte tag, Store store, byte[] key, byte[] stored, Function<byte[], String> where) {
-    return checkedEnd(tag, store.id(), store, key, stored, null, where);
+  /** {@link #open(byte, StoreId, byte[], byte[], Function)} for a store that holds its prefix. */
+  ByteBuffer open(
+      byte tag, Store store, byte[] key, byte[] stored, Function<byte[], String> where) {
+    int end = checkedEnd(tag, store.id(), store, key, stored, null, where);
+    return ByteBuffer.wrap(stored, BODY, end - BODY).slice();
   }
 
   private ByteBuffer open(
