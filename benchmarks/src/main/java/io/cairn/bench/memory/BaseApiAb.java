@@ -4,9 +4,11 @@ import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
+import java.sql.Driver;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.ServiceLoader;
 
 /**
  * Before/after CPU per key-value operation of two (or more) builds of persistence-api in ONE
@@ -23,8 +25,10 @@ import java.util.List;
  *     LABEL=API_JAR LABEL=API_JAR...
  * </pre>
  *
- * ENGINE memory or thirdparty; WORK put, put-ttl or get; ROUNDS measured rounds of 200,000 per
- * build (after 5 warm-up rounds each); CLASSPATH_REST the benchmarks jar and, for thirdparty,
+ * ENGINE memory, thirdparty, or the type of a backend built on the base in the jars given (sqlite
+ * on the port's benchmarks jar: put a directory of this class and BasePutCpuCost before that jar in
+ * CLASSPATH_REST); WORK put, put-ttl or get; ROUNDS measured rounds of 200,000 per build (after 5
+ * warm-up rounds each); CLASSPATH_REST the benchmarks jar and, for thirdparty,
  * persistence-tck/target/test-classes, joined by ':'. Used by benchmarks/scripts/base-api-ab.sh
  * (mode inproc).
  */
@@ -61,6 +65,9 @@ public final class BaseApiAb {
       }
       loaders[i] =
           new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+      // each build's JDBC drivers registered from its own loader: DriverManager hands a caller
+      // only a driver its loader sees, and discovers drivers once per JVM, not per loader
+      ServiceLoader.load(Driver.class, loaders[i]).forEach(d -> {});
       Class<?> probe = Class.forName(BasePutCpuCost.Probe.class.getName(), true, loaders[i]);
       Thread.currentThread().setContextClassLoader(loaders[i]); // service loader, config
       probes[i] = probe.getMethod("open", String.class).invoke(null, engine);
