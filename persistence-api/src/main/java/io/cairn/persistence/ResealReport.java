@@ -6,10 +6,10 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * What {@link StorageBackend#reseal} did, per store: how many records it examined (values, log
- * records, snapshot chunks, and on some backends bookkeeping records that hold nothing sealed, such
- * as a log's position) and how many it re-sealed with the primary key. A run that finds everything
- * under the primary already re-seals nothing.
+ * What {@link StorageBackend#reseal} did, per store: how many records holding sealed data it
+ * examined (values, log records, snapshot chunks; never bookkeeping such as a log's position or a
+ * snapshot's manifest, which hold nothing sealed) and how many it re-sealed with the primary key. A
+ * run that finds everything under the primary already re-seals nothing.
  *
  * @param backend the backend instance name
  * @param stores counts per store, sorted; stores without sealed records may be absent

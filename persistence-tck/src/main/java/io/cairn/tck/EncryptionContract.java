@@ -274,6 +274,21 @@ public abstract class EncryptionContract extends ContractSupport {
     kv.put(bytes("after"), bytes("rotation")); // sealed with the new key: not rewritten
     io.cairn.persistence.ResealReport report = b.reseal(io.cairn.persistence.Progress.NONE);
     assertThat(report.resealed()).as(report.toString()).isGreaterThanOrEqualTo(300 + 297 + 1);
+    assertThat(
+            report
+                .stores()
+                .get(
+                    new io.cairn.persistence.StoreId(io.cairn.persistence.StoreKind.LOG, "rk-log")))
+        .as("a log's checked count is its records (297 after the truncation), not its bookkeeping")
+        .isEqualTo(new io.cairn.persistence.ResealReport.Counts(297, 297));
+    assertThat(
+            report
+                .stores()
+                .get(
+                    new io.cairn.persistence.StoreId(
+                        io.cairn.persistence.StoreKind.KEY_VALUE, "rk")))
+        .as("every entry checked once, the one written after the rotation not re-sealed")
+        .isEqualTo(new io.cairn.persistence.ResealReport.Counts(301, 300));
     assertThat(b.reseal(io.cairn.persistence.Progress.NONE).resealed())
         .as("a second run finds everything under the new key")
         .isZero();

@@ -387,8 +387,13 @@ final class BaseLogStore implements LogStore {
    * when it is the position record or sealed with the primary already. Records below the first
    * offset (left by a crashed truncation, never read) are re-sealed too, so no old key stays.
    */
+  /** Whether {@code key} is the log's position record (the empty key) rather than a record's. */
+  static boolean isPosition(byte[] key) {
+    return key.length == 0;
+  }
+
   byte[] resealed(byte[] key, byte[] raw) {
-    if (key.length == 0) {
+    if (isPosition(key)) {
       return null; // the position: offsets in clear, nothing sealed
     }
     long offset = offsetOf(key);

@@ -397,8 +397,13 @@ final class BaseSnapshotStore implements SnapshotStore {
    * progress and garbage chunks are re-sealed too: their key names the version and index they are
    * bound to.
    */
+  /** Whether {@code key} is a chunk's (as opposed to a manifest's). */
+  static boolean isChunk(byte[] key) {
+    return key.length == 21 && key[0] == C;
+  }
+
   byte[] resealed(byte[] key, byte[] raw) {
-    if (key.length != 21 || key[0] != C) {
+    if (!isChunk(key)) {
       return null;
     }
     ByteBuffer k = ByteBuffer.wrap(key, 1, 20);

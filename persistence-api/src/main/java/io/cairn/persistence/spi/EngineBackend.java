@@ -478,8 +478,12 @@ public final class EngineBackend implements StorageBackend {
 
   /** The engine's stores without the base's own ({@link ExpiryIndex#reserved}). */
   private TreeSet<StoreId> userStores() {
+    return userStores(engine.stores());
+  }
+
+  private static TreeSet<StoreId> userStores(Set<StoreId> all) {
     TreeSet<StoreId> out = new TreeSet<>();
-    for (StoreId id : engine.stores()) {
+    for (StoreId id : all) {
       if (!ExpiryIndex.reserved(id)) {
         out.add(id);
       }
@@ -489,11 +493,13 @@ public final class EngineBackend implements StorageBackend {
 
   /**
    * Namespaces with expiry index records but no entries: stale records of blind puts whose entries
-   * were deleted since (or damage), for verify to check and purge to delete.
+   * were deleted since (or damage), for verify to check and purge to delete. Taken from the same
+   * listing of the engine's stores as {@code users}, so a listing that fails is met (and reported)
+   * once.
    */
-  private List<String> indexOnlyNamespaces(Set<StoreId> users) {
+  private static List<String> indexOnlyNamespaces(Set<StoreId> all, Set<StoreId> users) {
     List<String> out = new ArrayList<>();
-    for (StoreId id : engine.stores()) {
+    for (StoreId id : all) {
       String ns = ExpiryIndex.namespaceOf(id);
       if (ns != null && !users.contains(new StoreId(StoreKind.KEY_VALUE, ns))) {
         out.add(ns);
@@ -535,8 +541,10 @@ public final class EngineBackend implements StorageBackend {
     return read(
         () -> {
           List<String> problems = new ArrayList<>();
-          List<StoreId> ids = new ArrayList<>();
-          findings("the list of stores", problems, () -> ids.addAll(userStores()));
+          Set<StoreId> all = new TreeSet<>();
+          boolean listed =
+              findings("the list of stores", problems, () -> all.addAll(engine.stores()));
+          List<StoreId> ids = new ArrayList<>(userStores(all));
           long[] checked = {0};
           int done = 0;
           for (StoreId id : ids) {
@@ -552,14 +560,17 @@ public final class EngineBackend implements StorageBackend {
                         });
             progress.report("stores", ++done, ids.size());
           }
-          findings(
-              "the expiry indexes",
-              problems,
-              () -> {
-                for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
-                  kvStore(ns).verify(problems);
-                }
-              });
+          if (listed) { // the indexes are found in the listing: without it, nothing to check
+            findings(
+                "the expiry indexes",
+                problems,
+                () -> {
+                  for (String ns : indexOnlyNamespaces(all, new HashSet<>(ids))) {
+                    kvStore(ns).verify(problems);
+                  }
+                });
+          }
+          // reads the catalog's own records: still finds lost logs and sets without the listing
           findings(
               "the store catalog",
               problems,
@@ -574,11 +585,12 @@ public final class EngineBackend implements StorageBackend {
    * block failing the engine's own checksum stops the part's scan) becomes a finding naming the
    * part, so verify goes on with the other stores and the engine's own check instead of throwing
    * and hiding everything it did not reach. Other failures (I/O, closed) still throw: verify then
-   * reports nothing as healthy.
+   * reports nothing as healthy. Returns whether the part ran to its end.
    */
-  private static void findings(String part, List<String> problems, Runnable check) {
+  private static boolean findings(String part, List<String> problems, Runnable check) {
     try {
       check.run();
+      return true;
     } catch (StoreCorruptedException e) {
       problems.add(
           part
@@ -586,6 +598,7 @@ public final class EngineBackend implements StorageBackend {
               + e.getMessage()
               + " Restore the backend from a backup (cairn restore), or export what still reads"
               + " (cairn export) and import it into a fresh one.");
+      return false;
     }
   }
 
@@ -593,9 +606,10 @@ public final class EngineBackend implements StorageBackend {
   long purgeAllExpired() {
     return read(
         () -> {
-          TreeSet<StoreId> users = userStores();
+          SortedSet<StoreId> all = engine.stores();
+          TreeSet<StoreId> users = userStores(all);
           long purged = 0;
-          for (String ns : indexOnlyNamespaces(users)) {
+          for (String ns : indexOnlyNamespaces(all, users)) {
             purged += kvStore(ns).purgeExpired(); // repairs the records, which have no entries
           }
           for (StoreId id : users) {
@@ -617,8 +631,9 @@ public final class EngineBackend implements StorageBackend {
     checkNotInTransaction("compact()");
     read(
         () -> {
-          List<StoreId> ids = new ArrayList<>(userStores());
-          for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
+          SortedSet<StoreId> all = engine.stores();
+          List<StoreId> ids = new ArrayList<>(userStores(all));
+          for (String ns : indexOnlyNamespaces(all, new HashSet<>(ids))) {
             kvStore(ns).purgeExpired(); // repairs the records, which have no entries
           }
           int done = 0;
@@ -689,13 +704,30 @@ public final class EngineBackend implements StorageBackend {
                 commit(batch);
                 return (long) batch.size();
               });
-      checked += page.size();
+      for (StorageEngine.Record r : page) {
+        if (holdsSealed(id.kind(), r.key())) {
+          checked++;
+        }
+      }
       progress.report(phase, checked, -1);
       if (page.size() < PAGE) {
         return new ResealReport.Counts(checked, rewritten);
       }
       from = BaseKeyValueStore.successor(page.get(page.size() - 1).key());
     }
+  }
+
+  /**
+   * Whether a record of a store of {@code kind} holds sealed data: a value, a log record, a
+   * snapshot chunk; not a log's position or a snapshot's manifest (what {@link ResealReport}
+   * counts).
+   */
+  private static boolean holdsSealed(StoreKind kind, byte[] key) {
+    return switch (kind) {
+      case KEY_VALUE -> true;
+      case LOG -> !BaseLogStore.isPosition(key);
+      case SNAPSHOT -> BaseSnapshotStore.isChunk(key);
+    };
   }
 
   @Override

@@ -287,6 +287,32 @@ public abstract class StoreCatalogContract {
     }
   }
 
+  @Test
+  void verifyNamesAnUnreadableStoreListOnce() {
+    Probe probe = new Probe(openEngine(context()));
+    try {
+      StorageBackend backend = open(probe);
+      backend.keyValue("kv").put(b("k"), b("v"), java.time.Duration.ofHours(1));
+      backend.log(LOG.name()).append(b("a")); // in the catalog: must not be called lost
+      probe.storeListUnreadable = true;
+
+      List<String> problems = backend.verify(Progress.NONE).problems();
+
+      // one damage, one finding: the expiry indexes are found in the same listing, not by
+      // listing the stores again and meeting the same damage a second time; the catalog's check
+      // (its own records) still runs and does not call the catalogued log lost
+      assertThat(problems)
+          .singleElement()
+          .asString()
+          .contains("the list of stores", "damaged", "page 3 failed its checksum");
+      assertThat(probe.engineVerified).isTrue();
+      probe.storeListUnreadable = false;
+      backend.close();
+    } finally {
+      probe.engine.close();
+    }
+  }
+
   private BackendContext context() {
     return BackendContext.builder("catalog", "catalog-test")
         .dataDir(dir)
@@ -324,6 +350,7 @@ public abstract class StoreCatalogContract {
     volatile int catalogReads;
     volatile int writes;
     volatile StoreId unreadable;
+    volatile boolean storeListUnreadable;
     volatile boolean engineVerified;
 
     Probe(StorageEngine engine) {
@@ -346,6 +373,15 @@ public abstract class StoreCatalogContract {
     public List<Record> range(StoreId store, byte[] from, byte[] to, int limit) {
       refuseIfUnreadable(store);
       return engine.range(store, from, to, limit);
+    }
+
+    @Override
+    public java.util.SortedSet<StoreId> stores() {
+      if (storeListUnreadable) {
+        throw new StoreCorruptedException(
+            "test engine: the store list: page 3 failed its checksum.");
+      }
+      return engine.stores();
     }
 
     @Override
