@@ -125,6 +125,19 @@ final class ReaderPool implements AutoCloseable, Reads {
    * {@link #close()} began, those reads throw the backend-closed exception.
    */
   <T> T snapshot(java.util.function.Function<Reads, T> body) {
+    Pinned pinned = pin();
+    try {
+      return body.apply(pinned);
+    } finally {
+      pinned.close();
+    }
+  }
+
+  /**
+   * Starts a read transaction on one connection held until {@link Pinned#close()} (see the class
+   * comment): the engine's {@code snapshot()}, whose end the caller decides.
+   */
+  Pinned pin() {
     if (closed) {
       throw errors.closedException();
     }
@@ -136,42 +149,53 @@ final class ReaderPool implements AutoCloseable, Reads {
       throw errors.translate(e, what + " (opening a reader connection)", "the database");
     }
     Conn c = s.conn;
-    Pinned pinned = new Pinned(c);
     try {
-      try {
-        c.exec("BEGIN");
-        c.queryLong(START_READ);
-      } catch (SQLException e) {
-        c.resetStatements();
-        throw errors.translate(e, what + " (starting the read)", "the database");
-      }
-      return body.apply(pinned);
-    } finally {
-      pinned.ended = true;
-      boolean rolledBack;
+      c.exec("BEGIN");
+      c.queryLong(START_READ);
+    } catch (SQLException e) {
+      c.resetStatements();
+      unpin(s, true);
+      throw errors.translate(e, what + " (starting the read)", "the database");
+    } catch (RuntimeException e) {
+      unpin(s, true);
+      throw e;
+    }
+    return new Pinned(s);
+  }
+
+  /**
+   * Ends the read transaction on {@code s} and gives the connection back; a connection whose
+   * rollback failed (or with {@code rollBack} false) is closed instead, so no pooled connection
+   * ever keeps an old snapshot.
+   */
+  private void unpin(Slot s, boolean rollBack) {
+    Conn c = s.conn;
+    boolean rolledBack = false;
+    if (rollBack) {
       try {
         c.exec("ROLLBACK");
         rolledBack = true;
       } catch (SQLException e) {
         rolledBack = false; // closing the connection ends the transaction instead
       }
-      if (rolledBack) {
-        release(s);
-      } else {
-        c.close(); // its slot stays busy, so nobody takes it back
-        slots.compareAndSet(s.index, s, null);
-        permits.release(); // the next borrow opens a fresh connection
-      }
+    }
+    if (rolledBack) {
+      release(s);
+    } else {
+      c.close(); // its slot stays busy, so nobody takes it back
+      slots.compareAndSet(s.index, s, null);
+      permits.release(); // the next borrow opens a fresh connection
     }
   }
 
-  /** The connection of one read transaction. */
-  private final class Pinned implements Reads {
-    private final Conn c;
-    private volatile boolean ended;
+  /** The connection of one read transaction; {@link #close()} ends it. Idempotent close. */
+  final class Pinned implements Reads, AutoCloseable {
+    private final Slot slot;
+    private final java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
 
-    Pinned(Conn c) {
-      this.c = c;
+    Pinned(Slot slot) {
+      this.slot = slot;
     }
 
     @Override
@@ -179,15 +203,23 @@ final class ReaderPool implements AutoCloseable, Reads {
       if (closed) {
         throw errors.closedException();
       }
-      if (ended) {
+      if (ended.get()) {
         throw new IllegalStateException(
             what + " on " + where + ": the read transaction has ended; read inside its work");
       }
       try {
-        return op.apply(c);
+        return op.apply(slot.conn);
       } catch (SQLException e) {
-        c.resetStatements();
+        slot.conn.resetStatements();
         throw errors.translate(e, what, SqliteErrors.describe(where));
+      }
+    }
+
+    /** Ends the read transaction and gives the connection back, once. */
+    @Override
+    public void close() {
+      if (ended.compareAndSet(false, true)) {
+        unpin(slot, true);
       }
     }
   }

@@ -49,7 +49,9 @@ class SqliteImporterTest {
 
   private PersistenceRegistry openEncrypted(Path where, TestEncryption encryption) {
     String conf =
-        "cairn.backends.main { type = sqlite, durability = normal, snapshot-chunk-size = 4KiB,"
+        "cairn.backends.main { type = "
+            + TestBackends.TYPE
+            + ", durability = normal, snapshot-chunk-size = 4KiB,"
             + " data-dir = \""
             + where.toString().replace("\\", "\\\\")
             + "\" }";

@@ -64,6 +64,8 @@ public class SqliteThreadsBenchmark {
   /** Implementations; the baseline is the name not starting with CAIRN. */
   public enum Impl {
     CAIRN_SQLITE,
+    /** The SQLite engine on the shared base (issue 12 port, type {@code sqlite-base}). */
+    CAIRN_SQLITE_BASE,
     RAW_SQLITE
   }
 
@@ -103,8 +105,8 @@ public class SqliteThreadsBenchmark {
     }
     byte[] value = new byte[100];
     new SplittableRandom(42).nextBytes(value);
-    if (impl == Impl.CAIRN_SQLITE) {
-      registry = open(dir);
+    if (impl != Impl.RAW_SQLITE) {
+      registry = open(dir, type());
       store = registry.backend("bench").keyValue("bench");
       List<KeyValue> batch = new ArrayList<>();
       for (byte[] k : keySpace) {
@@ -117,7 +119,7 @@ public class SqliteThreadsBenchmark {
       store.putAll(batch);
       if (checkpointed) {
         registry.close();
-        registry = open(dir);
+        registry = open(dir, type());
         store = registry.backend("bench").keyValue("bench");
       }
     } else {
@@ -129,10 +131,16 @@ public class SqliteThreadsBenchmark {
     }
   }
 
-  private static PersistenceRegistry open(Path dir) {
+  private String type() {
+    return impl == Impl.CAIRN_SQLITE_BASE ? "sqlite-base" : "sqlite";
+  }
+
+  private static PersistenceRegistry open(Path dir, String type) {
     return PersistenceRegistry.open(
         ConfigFactory.parseString(
-            "cairn.backends.bench { type = sqlite, durability = normal, data-dir = "
+            "cairn.backends.bench { type = "
+                + type
+                + ", durability = normal, data-dir = "
                 + ConfigUtil.quoteString(dir.resolve("data").toString())
                 + " }"));
   }

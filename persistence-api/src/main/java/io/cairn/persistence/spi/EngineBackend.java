@@ -49,7 +49,8 @@ import java.util.function.Supplier;
  *       flight;
  *   <li>TTL arithmetic and expiry filtering (expired entries are invisible at once), {@code
  *       purgeExpired} in bounded batches over an expiry index the base keeps in the entries' own
- *       batches ({@link ExpiryIndex}), so a purge reads the expired entries only;
+ *       batches ({@link ExpiryIndex}), so a purge reads the expired entries only; optionally a
+ *       background sweeper that purges every namespace ({@link Options.Builder#sweeper});
  *   <li>version assignment: a write of a live key gets its version + 1, an absent or expired key
  *       version 1; compare-and-set and compare-and-delete against those versions;
  *   <li>log offsets: gap-free, never reused (the log's position record is written in the same
@@ -151,6 +152,8 @@ public final class EngineBackend implements StorageBackend {
     final long maxSnapshotBytes;
     final String maxSnapshotBytesKey;
     final String description;
+    final java.time.Duration sweeperInterval;
+    final boolean readOnly;
 
     private Options(Builder b) {
       EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
@@ -162,6 +165,8 @@ public final class EngineBackend implements StorageBackend {
       this.maxSnapshotBytes = b.maxSnapshotBytes;
       this.maxSnapshotBytesKey = b.maxSnapshotBytesKey;
       this.description = b.description;
+      this.sweeperInterval = b.sweeperInterval;
+      this.readOnly = b.readOnly;
     }
 
     /** Options for an engine that honours {@code durability}. */
@@ -177,6 +182,8 @@ public final class EngineBackend implements StorageBackend {
       private long maxSnapshotBytes = Long.MAX_VALUE;
       private String maxSnapshotBytesKey;
       private String description = "";
+      private java.time.Duration sweeperInterval = java.time.Duration.ZERO;
+      private boolean readOnly;
 
       private Builder(Durability durability) {
         this.durability = Objects.requireNonNull(durability, "durability");
@@ -223,6 +230,33 @@ public final class EngineBackend implements StorageBackend {
         return this;
       }
 
+      /**
+       * Removes expired key-value entries in the background: one daemon thread ({@link
+       * ExpirySweeper}, named {@code cairn-<type>-sweeper-<backend>}) purges every namespace, then
+       * waits {@code interval}; zero (the default) starts no thread. Expired entries are invisible
+       * either way; the sweeper only gives their space back without a call of {@code
+       * purgeExpired()} or {@code compact()}. Stopped by {@link EngineBackend#close()} first.
+       */
+      public Builder sweeper(java.time.Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative()) {
+          throw new IllegalArgumentException("negative sweeper interval: " + interval);
+        }
+        this.sweeperInterval = interval;
+        return this;
+      }
+
+      /**
+       * The engine was opened read-only (every write fails in the engine, naming why): the base
+       * then writes nothing of its own at open (no expiry index build, see {@link ExpiryIndex}) and
+       * starts no sweeper. Reads are unchanged; {@code purgeExpired} of data whose index was never
+       * built finds nothing.
+       */
+      public Builder readOnly(boolean readOnly) {
+        this.readOnly = readOnly;
+        return this;
+      }
+
       /** The options; {@link Capability#ENCRYPTION} added. */
       public Options build() {
         return new Options(this);
@@ -251,6 +285,8 @@ public final class EngineBackend implements StorageBackend {
   // threads running read-transaction work: the read-only rule, also without the registry's wrapper
   private final Set<Thread> readThreads = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
+  private volatile ExpirySweeper sweeper;
+  private volatile boolean closing;
 
   private EngineBackend(BackendContext ctx, String type, StorageEngine engine, Options options) {
     this.name = ctx.name();
@@ -285,7 +321,16 @@ public final class EngineBackend implements StorageBackend {
       BackendContext context, String type, StorageEngine engine, Options options) {
     EngineBackend backend = new EngineBackend(context, type, engine, options);
     try {
-      ExpiryIndex.ensureBuilt(backend);
+      if (!options.readOnly) {
+        ExpiryIndex.ensureBuilt(backend);
+        backend.sweeper =
+            ExpirySweeper.start(
+                "cairn-" + type + "-sweeper-" + backend.name,
+                backend.toString(),
+                options.sweeperInterval,
+                backend::purgeAllExpired,
+                () -> backend.closing);
+      }
     } catch (RuntimeException e) {
       backend.close(); // the engine is ours: release its files and locks; the build reruns
       throw e;
@@ -615,9 +660,35 @@ public final class EngineBackend implements StorageBackend {
             + ")");
   }
 
-  /** Waits for calls in flight, then closes the engine. Idempotent. */
+  /**
+   * One run of the sweeper: purges every key-value namespace (and repairs index records of
+   * namespaces without entries, as {@link #compact} does); returns the entries removed.
+   */
+  private long purgeAllExpired() {
+    return read(
+        () -> {
+          List<StoreId> ids = new ArrayList<>(userStores());
+          long removed = 0;
+          for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
+            removed += kvStore(ns).purgeExpired();
+          }
+          for (StoreId id : ids) {
+            if (id.kind() == StoreKind.KEY_VALUE) {
+              removed += kvStore(id.name()).purgeExpired();
+            }
+          }
+          return removed;
+        });
+  }
+
+  /** Stops the sweeper, waits for calls in flight, then closes the engine. Idempotent. */
   @Override
   public void close() {
+    closing = true; // a sweeper run failing from now on is not logged as a warning
+    ExpirySweeper s = sweeper;
+    if (s != null) {
+      s.close(); // before the close lock: a run in progress holds its read side
+    }
     closeLock.writeLock().lock();
     try {
       if (closed) {

@@ -46,6 +46,11 @@ final class RecordFrame {
     this.crc = !engineChecksums;
   }
 
+  /** Whether frames carry the CRC-32C trailer (the engine does not checksum records itself). */
+  boolean hasCrc() {
+    return crc;
+  }
+
   /** A buffer for a frame of {@code tag} with {@code bodyBytes} bytes of body, header written. */
   ByteBuffer begin(byte tag, int bodyBytes) {
     ByteBuffer b = ByteBuffer.allocate(2 + bodyBytes + (crc ? 4 : 0));
