@@ -2,6 +2,7 @@ package io.cairn.persistence;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -19,14 +20,46 @@ public interface Codec<T> {
 
   T decode(byte[] bytes);
 
+  /**
+   * Decodes {@code length} bytes of {@code bytes} from {@code offset}, for a caller whose encoded
+   * value sits inside a larger array (a stored record with a header): a codec that can read in
+   * place overrides this to spare the copy ({@link #utf8()} does). The default copies the range
+   * (unless it is the whole array) and calls {@link #decode(byte[])}.
+   *
+   * @throws IndexOutOfBoundsException if the range is not inside {@code bytes}
+   */
+  default T decode(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, bytes.length);
+    return decode(
+        offset == 0 && length == bytes.length
+            ? bytes
+            : Arrays.copyOfRange(bytes, offset, offset + length));
+  }
+
   /** Identity codec. Arrays are passed through, not copied. */
   static Codec<byte[]> bytes() {
     return of(b -> b, b -> b);
   }
 
-  /** UTF-8 strings. */
+  /** UTF-8 strings; {@link #decode(byte[], int, int)} reads in place. */
   static Codec<String> utf8() {
-    return of(s -> s.getBytes(StandardCharsets.UTF_8), b -> new String(b, StandardCharsets.UTF_8));
+    return new Codec<>() {
+      @Override
+      public byte[] encode(String value) {
+        return Objects.requireNonNull(value, "value").getBytes(StandardCharsets.UTF_8);
+      }
+
+      @Override
+      public String decode(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+      }
+
+      @Override
+      public String decode(byte[] bytes, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, bytes.length);
+        return new String(bytes, offset, length, StandardCharsets.UTF_8);
+      }
+    };
   }
 
   /**

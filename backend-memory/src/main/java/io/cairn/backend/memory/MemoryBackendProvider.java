@@ -8,6 +8,7 @@ import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.EngineBackend;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
+import java.time.Duration;
 
 /**
  * Provider of type {@code memory}: a heap-only backend that implements the whole SPI and keeps
@@ -44,14 +45,20 @@ public final class MemoryBackendProvider implements StorageBackendProvider {
    */
   static final String CONCURRENT_WRITES = "concurrent-writes";
 
+  static final String SWEEPER_INTERVAL = "sweeper-interval";
+
+  /** The {@code sweeper-interval} of reference.conf, also for a context built without it. */
+  static final Duration DEFAULT_SWEEPER_INTERVAL = Duration.ofMinutes(1);
+
   /**
-   * Reports {@code durability} other than {@code none}, a bad snapshot limit and a non-boolean
-   * {@code concurrent-writes} as problems.
+   * Reports {@code durability} other than {@code none}, a bad snapshot limit, a non-boolean {@code
+   * concurrent-writes} and a {@code sweeper-interval} that is no duration with a unit as problems.
    */
   @Override
   public void validate(Settings settings) {
     settings.bytes(MAX_SNAPSHOT_BYTES, 0, 0);
     settings.bool(CONCURRENT_WRITES, true);
+    settings.duration(SWEEPER_INTERVAL, Duration.ZERO, DEFAULT_SWEEPER_INTERVAL);
     com.typesafe.config.Config c = settings.config();
     if (!c.hasPath("durability")
         || !(c.getValue("durability").unwrapped() instanceof String value)) {
@@ -113,6 +120,10 @@ public final class MemoryBackendProvider implements StorageBackendProvider {
             .maxSnapshotBytes(
                 limit > 0 ? limit : Runtime.getRuntime().maxMemory() / 4, MAX_SNAPSHOT_BYTES)
             .description("heap only")
+            .sweeper(
+                context.config().hasPath(SWEEPER_INTERVAL)
+                    ? context.config().getDuration(SWEEPER_INTERVAL)
+                    : DEFAULT_SWEEPER_INTERVAL)
             .build());
   }
 }

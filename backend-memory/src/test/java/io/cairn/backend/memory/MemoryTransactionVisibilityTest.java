@@ -53,9 +53,9 @@ class MemoryTransactionVisibilityTest {
   void aStoreReaderAtAnyStepOfACommitSeesAllOfItsWritesOrNone() throws Exception {
     VisibilityProbe probe = VisibilityProbe.forTwoNamespacesAndALog(backend);
     runWithHook(probe);
-    // every reader finishes at once, none parks: the four started in the middle of the commit batch
+    // every reader finishes at once, none parks: the five started in the middle of the commit batch
     // read at the last published batch and see none of it (the probe checks that)
-    assertThat(probe.verify()).isEqualTo(8);
+    assertThat(probe.verify()).isEqualTo(9);
   }
 
   /** A read transaction started at every step: its snapshot holds all of the commit or none. */
@@ -65,8 +65,8 @@ class MemoryTransactionVisibilityTest {
     VisibilityProbe probe = new VisibilityProbe(() -> backend.readTransaction(this::seen));
     runWithHook(probe);
     // taking a snapshot never waits for a batch being installed (the class comment of
-    // MemoryEngine): all eight finish at once, those inside the commit seeing none of it
-    assertThat(probe.verify()).isEqualTo(8);
+    // MemoryEngine): all nine finish at once, those inside the commit seeing none of it
+    assertThat(probe.verify()).isEqualTo(9);
   }
 
   /**
@@ -114,10 +114,11 @@ class MemoryTransactionVisibilityTest {
           return null;
         });
     engine.writeStepHook = null;
-    assertThat(steps).hasSize(4); // 2 key-value entries, 1 log record, the log's position
+    // 2 key-value entries, 1 log record, the log's position and (its first) the log's catalog entry
+    assertThat(steps).hasSize(5);
     assertThat(readNow(commands, results)).as("after the commit").containsOnly(false);
     commands.put(false);
-    assertThat(reader.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isEqualTo(5);
+    assertThat(reader.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isEqualTo(6);
     assertThat(backend.readTransaction(this::seen)).as("a new read transaction").containsOnly(true);
   }
 

@@ -114,22 +114,17 @@ public final class AeadProviderCost {
     System.out.println("|---|---|---:|---:|---:|");
     for (Map.Entry<String, List<double[]>> e : samples.entrySet()) {
       List<double[]> s = e.getValue();
-      double[] cpu = s.stream().mapToDouble(x -> x[0]).sorted().toArray();
-      double mean = Arrays.stream(cpu).average().orElse(Double.NaN);
-      double sd =
-          Math.sqrt(
-              Arrays.stream(cpu).map(x -> (x - mean) * (x - mean)).sum()
-                  / Math.max(1, cpu.length - 1));
+      double mean = EncryptionCpuCost.mean(s, 0);
       String[] name = e.getKey().split(" ");
       System.out.printf(
           Locale.ROOT,
           "| %s | %s | %.0f | %.0f ± %.0f | %.0f |%n",
           name[0],
           name[1],
-          cpu[cpu.length / 2],
+          EncryptionCpuCost.median(s, 0),
           mean,
-          sd,
-          s.stream().mapToDouble(x -> x[1]).average().orElse(Double.NaN));
+          EncryptionCpuCost.sd(s, 0, mean),
+          EncryptionCpuCost.mean(s, 1));
     }
     for (Worker w : workers.values()) {
       w.executor.shutdown();

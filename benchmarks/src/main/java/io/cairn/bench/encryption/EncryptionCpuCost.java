@@ -132,12 +132,7 @@ public final class EncryptionCpuCost {
     // HotSpot's: bytes this thread allocated (TLAB accounting), to show the garbage control matches
     com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
     Random random = new Random(42);
-    byte[][] keys = new byte[KEYS][];
-    for (int i = 0; i < KEYS; i++) {
-      keys[i] =
-          String.format("k%015d", random.nextInt(Integer.MAX_VALUE))
-              .getBytes(StandardCharsets.US_ASCII);
-    }
+    byte[][] keys = keys(random, KEYS);
     byte[] value = new byte[100];
     random.nextBytes(value);
     Map<String, byte[]> values = new LinkedHashMap<>();
@@ -334,8 +329,7 @@ public final class EncryptionCpuCost {
     }
   }
 
-  private static PersistenceRegistry open(Path dir, String backend, String encryption)
-      throws IOException {
+  static PersistenceRegistry open(Path dir, String backend, String encryption) throws IOException {
     Files.createDirectories(dir);
     String enc = "";
     if (encryption.equals(PLAIN_AES)) {
@@ -454,21 +448,32 @@ public final class EncryptionCpuCost {
         .orElseThrow(() -> new IllegalArgumentException("unknown algorithm " + name));
   }
 
-  private static double mean(List<double[]> s, int i) {
+  /** {@code n} 16-byte keys drawn from {@code random}, as every encryption harness uses them. */
+  static byte[][] keys(Random random, int n) {
+    byte[][] keys = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      keys[i] =
+          String.format("k%015d", random.nextInt(Integer.MAX_VALUE))
+              .getBytes(StandardCharsets.US_ASCII);
+    }
+    return keys;
+  }
+
+  static double mean(List<double[]> s, int i) {
     return s.stream().mapToDouble(x -> x[i]).average().orElse(Double.NaN);
   }
 
-  private static double sd(List<double[]> s, int i, double mean) {
+  static double sd(List<double[]> s, int i, double mean) {
     double v = s.stream().mapToDouble(x -> (x[i] - mean) * (x[i] - mean)).sum();
     return Math.sqrt(v / Math.max(1, s.size() - 1));
   }
 
-  private static double median(List<double[]> s, int i) {
+  static double median(List<double[]> s, int i) {
     double[] v = s.stream().mapToDouble(x -> x[i]).sorted().toArray();
     return v[v.length / 2];
   }
 
-  private static void delete(Path dir) throws IOException {
+  static void delete(Path dir) throws IOException {
     try (Stream<Path> all = Files.walk(dir)) {
       all.sorted(Comparator.reverseOrder())
           .forEach(

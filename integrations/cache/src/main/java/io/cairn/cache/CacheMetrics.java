@@ -13,8 +13,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The counters of one cache and their publication under {@code cairn.caches.<name>}: the counts
  * listed in {@link CacheStats} as Counters and its levels ({@code l1.size}, {@code degraded}) as
- * Gauges, a timer {@code load}, per persistent tier the Counters {@code
- * tiers.<backend>.hits|misses|errors|evictions|wal-pauses|compactions} and the Gauges {@code
+ * Gauges, the Counter {@code upward-fills-shed} (copies into persistent tiers dropped because the
+ * fill thread's queue was full, see {@code UpwardFills}), a timer {@code load}, per persistent tier
+ * the Counters {@code tiers.<backend>.hits|misses|errors|evictions|wal-pauses|compactions} and the
+ * Gauges {@code
  * tiers.<backend>.entries|bytes|max-entries|max-bytes|byte-budget|disk-bytes|degraded} (see {@link
  * TierStats}), and the health check {@code cairn.caches.<name>}. Counters are plain {@link
  * LongAdder}s updated by the cache; the registry reads them.
@@ -29,6 +31,7 @@ final class CacheMetrics {
   final LongAdder loadNanos = new LongAdder();
   final LongAdder rejected = new LongAdder();
   final LongAdder oversizeLoads = new LongAdder();
+  final LongAdder fillsShed = new LongAdder(); // copies into persistent tiers dropped: queue full
 
   private final String cacheName;
   private final String prefix;
@@ -65,6 +68,7 @@ final class CacheMetrics {
     count("load-failures", loadFailures::sum);
     count("rejected", rejected::sum);
     count("oversize-loads", oversizeLoads::sum);
+    count("upward-fills-shed", fillsShed::sum);
     gauge("degraded", () -> chain.degraded() ? 1L : 0L);
     for (StoreTier t : chain.tiers()) {
       String p = "tiers." + t.name() + ".";

@@ -9,6 +9,7 @@ import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.Transaction;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -365,54 +366,180 @@ final class StoreTier {
       return;
     }
     try {
-      if (diskChecking) {
-        // A disk check reads the backend's size while holding a read transaction (SQLite counts
-        // its rows): writes meanwhile pile up in SQLite's WAL, which cannot restart under a
-        // reader (2.4 MB of WAL beside a 2.6 MB database for a 4 MiB bound). Wait for it.
-        synchronized (diskCheck) {
-          // nothing: the check ran under this monitor
-        }
-      }
-      if (walHeld) {
-        awaitWal();
-      }
+      awaitChecks();
       byte[] stored = new StoredValue(entryTags, tags.current(entryTags), value).encode();
-      Duration t = capped(ttl);
-      if (t == null) {
-        store.put(key, stored);
-      } else {
-        store.put(key, stored, t);
-      }
-      if (bound != null) {
-        long size = (long) key.length + stored.length;
-        evict(bound.written(key, size));
-        if (walFile != null && sinceWalProbe.addAndGet(size) >= WAL_PROBE_STEP) {
-          sinceWalProbe.set(0);
-          walHeld = walOver();
-        }
-        if (bound.maxBytes() > 0 && !diskUnknown) {
-          long step = Math.max(MIN_DISK_CHECK_STEP, bound.maxBytes() / DISK_CHECKS_PER_BOUND);
-          if (sinceDiskCheck.addAndGet(size) >= step) {
-            // Writers crossing the step while a check (and its compaction) runs wait for it:
-            // otherwise they would grow the files past the bound meanwhile.
-            synchronized (diskCheck) {
-              if (sinceDiskCheck.get() >= step) {
-                sinceDiskCheck.set(0);
-                diskChecking = true;
-                try {
-                  checkDisk();
-                } finally {
-                  diskChecking = false;
-                }
-              }
-            }
-          }
-        }
-      }
+      putStored(key, stored, capped(ttl));
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (RuntimeException e) {
       failed(e, key, false);
+    }
+  }
+
+  /**
+   * Largest sum of stored bytes written as one transaction by {@link #writeCopies}; copies beyond
+   * it go into the next one (a transaction is capped by the backend's {@code max-batch-bytes}, and
+   * a large one holds the backend's other writers up for its whole commit).
+   */
+  static final int COPY_BATCH_BYTES = 1 << 20;
+
+  /**
+   * Writes copies of values read from a tier below (the fill thread's batch, see {@code
+   * UpwardFills}), each for its remaining life at {@code now}, as one transaction per {@value
+   * #COPY_BATCH_BYTES} bytes: each copy's put followed by the deletes of what the bound evicts for
+   * it, in order, so the outcome is that of the writes one by one (a key copied twice ends with the
+   * later copy; a key evicted by a later copy is gone). Indexing happens before the commit (the
+   * index may hold a key not yet stored: a read of it only reads the backend); evicted keys leave
+   * the index before they are deleted, as in {@link #write}. An untagged copy is written in the
+   * bytes it was read in; a tagged one is stored with this tier's generations of its tags. The
+   * caller holds the write sequence's check for every key; expired copies are skipped.
+   */
+  void writeCopies(List<? extends TierChain.Copy> copies, long now) {
+    List<TierChain.Copy> live = new ArrayList<>(copies.size());
+    for (TierChain.Copy c : copies) {
+      if (c.expiresAt() == 0 || c.expiresAt() > now) {
+        live.add(c);
+      }
+    }
+    if (live.isEmpty()) {
+      return;
+    }
+    if (!usable()) {
+      live.forEach(c -> markDirty(c.k()));
+      return;
+    }
+    int from = 0;
+    while (from < live.size()) {
+      int to = from;
+      long bytes = 0;
+      List<byte[]> stored = new ArrayList<>();
+      while (to < live.size() && (to == from || bytes < COPY_BATCH_BYTES)) {
+        StoredValue sv = live.get(to).sv();
+        byte[] b =
+            sv.tags().length == 0
+                ? sv.encode()
+                : new StoredValue(sv.tags(), tags.current(sv.tags()), sv.value()).encode();
+        stored.add(b);
+        bytes += b.length;
+        to++;
+      }
+      List<TierChain.Copy> part = live.subList(from, to);
+      try {
+        awaitChecks();
+        if (part.size() == 1) {
+          putStored(part.get(0).k(), stored.get(0), ttl(part.get(0), now));
+        } else {
+          putStoredBatch(part, stored, now);
+        }
+      } catch (IllegalArgumentException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        failed(e, null, false);
+        part.forEach(c -> markDirty(c.k()));
+        return; // the rest are copies too: a later read goes one tier deeper
+      }
+      from = to;
+    }
+  }
+
+  private Duration ttl(TierChain.Copy c, long now) {
+    return capped(c.expiresAt() == 0 ? null : Duration.ofMillis(c.expiresAt() - now));
+  }
+
+  /** The transaction of {@link #writeCopies}: puts, each followed by its evictions' deletes. */
+  private void putStoredBatch(List<TierChain.Copy> part, List<byte[]> stored, long now) {
+    List<List<byte[]>> victims = new ArrayList<>(part.size());
+    long total = 0;
+    for (int i = 0; i < part.size(); i++) {
+      if (bound != null) {
+        long size = (long) part.get(i).k().length + stored.get(i).length;
+        total += size;
+        victims.add(bound.written(part.get(i).k(), size));
+      } else {
+        victims.add(List.of());
+      }
+    }
+    String namespace = TieredCache.namespace(cacheName);
+    int[] deleted = {0};
+    backend.inTransaction(
+        tx -> {
+          Transaction.KeyValueWriter w = tx.keyValue(namespace);
+          deleted[0] = 0;
+          for (int i = 0; i < part.size(); i++) {
+            Duration t = ttl(part.get(i), now);
+            if (t == null) {
+              w.put(part.get(i).k(), stored.get(i));
+            } else {
+              w.put(part.get(i).k(), stored.get(i), t);
+            }
+            for (byte[] victim : victims.get(i)) {
+              w.delete(victim);
+              deleted[0]++;
+            }
+          }
+          return null;
+        });
+    evictions.add(deleted[0]);
+    if (bound != null) {
+      afterWrite(total);
+    }
+  }
+
+  /**
+   * Waits for a running disk check, and for a reader holding the WAL (see the class comment),
+   * before a write.
+   */
+  private void awaitChecks() {
+    if (diskChecking) {
+      // A disk check reads the backend's size while holding a read transaction (SQLite counts
+      // its rows): writes meanwhile pile up in SQLite's WAL, which cannot restart under a
+      // reader (2.4 MB of WAL beside a 2.6 MB database for a 4 MiB bound). Wait for it.
+      synchronized (diskCheck) {
+        // nothing: the check ran under this monitor
+      }
+    }
+    if (walHeld) {
+      awaitWal();
+    }
+  }
+
+  /** One stored entry: the put, then what the bound evicts for it and the bound's checks. */
+  private void putStored(byte[] key, byte[] stored, Duration t) {
+    if (t == null) {
+      store.put(key, stored);
+    } else {
+      store.put(key, stored, t);
+    }
+    if (bound != null) {
+      long size = (long) key.length + stored.length;
+      evict(bound.written(key, size));
+      afterWrite(size);
+    }
+  }
+
+  /** After {@code size} bytes were written to a bounded tier: the WAL probe and the disk check. */
+  private void afterWrite(long size) {
+    if (walFile != null && sinceWalProbe.addAndGet(size) >= WAL_PROBE_STEP) {
+      sinceWalProbe.set(0);
+      walHeld = walOver();
+    }
+    if (bound.maxBytes() > 0 && !diskUnknown) {
+      long step = Math.max(MIN_DISK_CHECK_STEP, bound.maxBytes() / DISK_CHECKS_PER_BOUND);
+      if (sinceDiskCheck.addAndGet(size) >= step) {
+        // Writers crossing the step while a check (and its compaction) runs wait for it:
+        // otherwise they would grow the files past the bound meanwhile.
+        synchronized (diskCheck) {
+          if (sinceDiskCheck.get() >= step) {
+            sinceDiskCheck.set(0);
+            diskChecking = true;
+            try {
+              checkDisk();
+            } finally {
+              diskChecking = false;
+            }
+          }
+        }
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package io.cairn.cache;
 
+import io.cairn.persistence.Codec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -23,17 +24,61 @@ import java.util.Collection;
  * make {@link #decode} throw {@link IllegalArgumentException}; the cache then drops that entry and
  * treats it as a miss (a cache entry can always be loaded again).
  *
- * @param tags the entry's tags (empty: none)
- * @param generations each tag's generation at write time, same order
- * @param value the value codec's bytes
+ * <p>A decoded entry keeps the bytes it was read from and the value's offset in them: the value is
+ * decoded in place ({@link #decodeValue}, no copy on a tier hit) and an untagged entry copied into
+ * another tier is written as it was read ({@link #encode} returns those bytes).
  */
-record StoredValue(String[] tags, long[] generations, byte[] value) {
+final class StoredValue {
   static final int MAX_TAGS = 32;
   static final int MAX_TAG_BYTES = 256;
   private static final byte M0 = (byte) 0xCA;
   private static final byte M1 = (byte) 0x7A;
+
+  /** Bytes before the value of an untagged entry: the marker and a tag count of 0. */
+  private static final int UNTAGGED_HEADER = 3;
+
   static final String[] NO_TAGS = new String[0];
   private static final long[] NO_GENERATIONS = new long[0];
+
+  private final String[] tags; // the entry's tags (empty: none)
+  private final long[] generations; // each tag's generation at write time, same order
+  private final byte[] bytes; // the value is bytes[offset..]
+  private final int offset;
+
+  /** An entry to write: {@code value} is the value codec's bytes (not copied). */
+  StoredValue(String[] tags, long[] generations, byte[] value) {
+    this(tags, generations, value, 0);
+  }
+
+  private StoredValue(String[] tags, long[] generations, byte[] bytes, int offset) {
+    this.tags = tags;
+    this.generations = generations;
+    this.bytes = bytes;
+    this.offset = offset;
+  }
+
+  String[] tags() {
+    return tags;
+  }
+
+  long[] generations() {
+    return generations;
+  }
+
+  /** Length of the value codec's bytes. */
+  int valueLength() {
+    return bytes.length - offset;
+  }
+
+  /** The value codec's bytes (a copy when they sit inside the stored form). */
+  byte[] value() {
+    return offset == 0 ? bytes : Arrays.copyOfRange(bytes, offset, bytes.length);
+  }
+
+  /** The value, decoded in place by {@code codec}. */
+  <V> V decodeValue(Codec<V> codec) {
+    return codec.decode(bytes, offset, bytes.length - offset);
+  }
 
   /** Checks caller-supplied tags; returns them as an array (empty for none). */
   static String[] checkTags(Collection<String> tags) {
@@ -57,9 +102,17 @@ record StoredValue(String[] tags, long[] generations, byte[] value) {
     return out;
   }
 
+  /**
+   * The stored form. An untagged entry that was read from a tier is returned as read (the same
+   * array, not a copy: a store never keeps or changes the arrays it is given).
+   */
   byte[] encode() {
+    if (tags.length == 0 && offset == UNTAGGED_HEADER) {
+      return bytes;
+    }
+    int n = valueLength();
     byte[][] names = new byte[tags.length][];
-    int size = 3 + value.length;
+    int size = 3 + n;
     for (int i = 0; i < tags.length; i++) {
       names[i] = tags[i].getBytes(StandardCharsets.UTF_8);
       size += 2 + names[i].length + 8;
@@ -69,7 +122,7 @@ record StoredValue(String[] tags, long[] generations, byte[] value) {
     for (int i = 0; i < tags.length; i++) {
       b.putShort((short) names[i].length).put(names[i]).putLong(generations[i]);
     }
-    b.put(value);
+    b.put(bytes, offset, n);
     return b.array();
   }
 
@@ -80,8 +133,8 @@ record StoredValue(String[] tags, long[] generations, byte[] value) {
     }
     int count = bytes[2] & 0xFF;
     if (count == 0) {
-      // the common case, on every tier hit: one copy, no buffer or tag arrays
-      return new StoredValue(NO_TAGS, NO_GENERATIONS, Arrays.copyOfRange(bytes, 3, bytes.length));
+      // the common case, on every tier hit: no copy, no buffer or tag arrays
+      return new StoredValue(NO_TAGS, NO_GENERATIONS, bytes, UNTAGGED_HEADER);
     }
     if (count > MAX_TAGS) {
       throw new IllegalArgumentException("cache entry claims " + count + " tags");
@@ -103,9 +156,7 @@ record StoredValue(String[] tags, long[] generations, byte[] value) {
     } catch (java.nio.BufferUnderflowException e) {
       throw new IllegalArgumentException("cache entry truncated in its tags", e);
     }
-    byte[] value = new byte[b.remaining()];
-    b.get(value);
-    return new StoredValue(tags, gens, value);
+    return new StoredValue(tags, gens, bytes, b.position());
   }
 
   /** Encoded size of an untagged value of {@code n} bytes. */

@@ -173,16 +173,36 @@ final class TierChain {
   }
 
   /**
-   * Writes a value found in tier {@code below} to the tiers above it, for the entry's remaining
-   * life ({@code expiresAt} epoch ms, 0 = none). Call under the write sequence's check.
+   * A value found in tier {@code below()} to copy into the tiers above it: key {@code k()}, its
+   * stored form, expiry {@code expiresAt()} (epoch ms, 0 = none).
    */
-  void fillAbove(int below, byte[] key, StoredValue v, long expiresAt, long now) {
-    if (expiresAt != 0 && expiresAt <= now) {
-      return; // expired while the fill waited
+  interface Copy {
+    byte[] k();
+
+    StoredValue sv();
+
+    long expiresAt();
+
+    int below();
+  }
+
+  /**
+   * Writes each copy to the tiers above the one it was found in, for the entry's remaining life at
+   * {@code now} (expired ones are skipped), one batch per tier ({@link StoreTier#writeCopies}).
+   * Call under the write sequence's check of every key.
+   */
+  void fillAbove(List<? extends Copy> copies, long now) {
+    int top = 0;
+    for (Copy c : copies) {
+      top = Math.max(top, c.below());
     }
-    Duration ttl = expiresAt == 0 ? null : Duration.ofMillis(expiresAt - now);
-    for (int i = 0; i < below; i++) {
-      tiers.get(i).write(key, v.tags(), v.value(), ttl);
+    for (int i = 0; i < top; i++) {
+      int tier = i;
+      List<? extends Copy> here =
+          copies.stream().allMatch(c -> c.below() > tier)
+              ? copies
+              : copies.stream().filter(c -> c.below() > tier).toList();
+      tiers.get(i).writeCopies(here, now);
     }
   }
 

@@ -41,10 +41,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Read-through, fill upward.</b> {@link #get(Object, Function)} answers from L1, else the
  *       first persistent tier holding a live entry (top down), else the loader, and fills every
  *       tier above the one that answered (for the entry's remaining life), and only if no write of
- *       the key happened meanwhile: the persistent tiers above shortly after the read returns, on
- *       the cache's fill thread ({@code UpwardFills}); L1 on that thread too when the top tier
- *       answered, else before the read returns. Concurrent misses on one key call the loader once
- *       (single flight); the others wait for its result or exception.
+ *       the key happened meanwhile: L1 and the persistent tiers above shortly after the read
+ *       returns, on the cache's fill thread ({@code UpwardFills}, in batches: one transaction per
+ *       tier per batch). Concurrent misses on one key call the loader once (single flight); the
+ *       others wait for its result or exception.
  *   <li><b>Write-through.</b> {@link #put} writes every persistent tier, top down, each at its
  *       backend's durability (with the TTL, capped by the tier's {@code max-ttl}), then L1.
  *   <li><b>TTL.</b> An entry expires {@code ttl} after it was written, in every tier. A persistent
@@ -105,7 +105,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
   private final TierChain chain;
   private final WriteSequence seq = new WriteSequence();
   private final RemoteInvalidation remote; // other instances' writes (shared backends), see there
-  private final UpwardFills fills;
+  private final UpwardFills<Fill<K, V>> fills;
 
   /** Whether a hit is served without checks: expiry enforced by the sweeper, no validator. */
   private final boolean unchecked;
@@ -125,6 +125,15 @@ public final class TieredCache<K, V> implements AutoCloseable {
    */
   private record Flight<V>(CompletableFuture<V> future, long seq) {}
 
+  /**
+   * A value read from persistent tier {@code below}, to copy into L1 and the persistent tiers above
+   * it on the fill thread ({@link #runFills}); {@code before} is the key's write sequence read
+   * before the tiers were read.
+   */
+  private record Fill<K, V>(
+      K key, V value, byte[] k, StoredValue sv, long expiresAt, int below, int stripe, long before)
+      implements TierChain.Copy, WriteSequence.Guarded {}
+
   private TieredCache(
       CacheSettings settings,
       StorageBackend backend,
@@ -142,7 +151,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
     this.clock = registry.clock();
     this.ttl = settings.ttl().isZero() ? null : settings.ttl();
     this.chain = new TierChain(settings, registry::backend, clock);
-    this.fills = new UpwardFills(settings.name());
+    this.fills = new UpwardFills<>(settings.name(), this::runFills, this::overflowFill);
     this.metrics = new CacheMetrics(settings.name(), registry.metrics(), registry.healthChecks());
     chain.open();
     boolean bounded = chain.tiers().stream().anyMatch(t -> t.bound() != null);
@@ -474,7 +483,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** A live tier entry: decoded, validated, copied upward; null if it cannot be served. */
   private V fromTier(K key, byte[] k, TierChain.Hit hit, int s, long before) {
     StoredValue sv = hit.found().stored();
-    V v = decodeOrDrop(key, k, sv.value(), s, before);
+    V v = decodeOrDrop(key, k, sv, s, before);
     if (v == null) {
       return null;
     }
@@ -484,45 +493,70 @@ public final class TieredCache<K, V> implements AutoCloseable {
       return null;
     }
     metrics.l2Hits.increment();
-    long expiresAt = hit.found().expiresAtMillis();
-    int below = hit.tier();
-    if (below == 0) {
-      // An L2 hit fills L1 off this thread (re-checked against the write sequence when it runs,
-      // see fillAbove): the reader pays a hand-off instead of Caffeine's insert with its eviction
-      // and the expiry record (~350 ns of a ~1.8 us L2 hit; RESULTS-cache-tiers.md, 2026-12-06).
-      fills.submit(() -> fillAbove(key, v, null, sv, expiresAt, 0, s, before));
-    } else {
-      // A hit below fills L1 here and only the persistent tiers above on the fill thread: that
-      // thread's RocksDB write costs about as much as the reader's SQLite read, so it is the one
-      // that falls behind, and every fill added to it turns into fills the reader runs itself when
-      // its queue is full (with L1's fill moved there too: 21% of an L3 hit's reader CPU, against
-      // 5% without; profiles in RESULTS-cache-tiers.md, 2026-12-06).
-      l1.fill(key, v, sv.value().length, expiresAt, sv.tags(), seq, s, before);
-      fills.submit(() -> fillAbove(key, null, k, sv, expiresAt, below, s, before));
-    }
+    // L1's fill and the persistent tiers' above the one that answered run off this thread, in
+    // batches (re-checked against the write sequence when they run, see runFills): the reader pays
+    // a hand-off instead of Caffeine's insert with its eviction and the expiry record (~350 ns of
+    // a ~1.8 us L2 hit), and for an L3 hit the tier writes (RESULTS-cache-tiers.md, 2026-12-06).
+    fills.submit(new Fill<>(key, v, k, sv, hit.found().expiresAtMillis(), hit.tier(), s, before));
     return v;
   }
 
   /**
-   * On the fill thread (or, when its queue is full, the reader's): copies a value read from
-   * persistent tier {@code below} into L1 (unless {@code v} is null: the reader filled it) and into
-   * the persistent tiers above {@code below}, each only if no write of stripe {@code s} began since
-   * {@code before} was read, before the tiers were read. L1 checks that inside Caffeine's {@code
-   * compute} of the key, which the write's own L1 step also takes (see {@link L1Tier#fill}); the
-   * persistent tiers under the stripe monitor. However long the fill waited, it therefore never
-   * brings back a value that was overwritten or invalidated.
+   * On the fill thread: copies values read from persistent tiers into L1 and into the persistent
+   * tiers above the one each came from, each only if no write of its stripe began since its {@code
+   * before} was read, before the tiers were read. L1 checks that inside Caffeine's {@code compute}
+   * of the key, which the write's own L1 step also takes (see {@link L1Tier#fill}); the persistent
+   * tiers under the monitors of every stripe of the batch ({@link WriteSequence#ifCurrentEach}),
+   * held while each tier writes the batch as one transaction. However long a fill waited, it
+   * therefore never brings back a value that was overwritten or invalidated.
    */
-  private void fillAbove(
-      K key, V v, byte[] k, StoredValue sv, long expiresAt, int below, int s, long before) {
-    if (v != null) {
-      hooks.at(CacheHooks.Step.L1_FILL, key);
-      l1.fill(key, v, sv.value().length, expiresAt, sv.tags(), seq, s, before);
+  private void runFills(List<Fill<K, V>> batch) {
+    List<Fill<K, V>> upward = null;
+    for (Fill<K, V> f : batch) {
+      fillL1(f);
+      if (f.below() > 0) {
+        if (upward == null) {
+          upward = new ArrayList<>(batch.size());
+        }
+        upward.add(f);
+      }
     }
-    if (below > 0) {
-      hooks.at(CacheHooks.Step.UPWARD_FILL, key);
-      seq.ifCurrent(
-          s, before, false, () -> chain.fillAbove(below, k, sv, expiresAt, clock.millis()));
+    if (upward == null) {
+      return;
     }
+    for (Fill<K, V> f : upward) {
+      hooks.at(CacheHooks.Step.UPWARD_FILL, f.key());
+    }
+    seq.ifCurrentEach(upward, current -> chain.fillAbove(current, clock.millis()));
+  }
+
+  /**
+   * A fill the fill thread's queue had no room for, on the reader's thread: the L1 copy only
+   * (checked as in {@link #runFills}); a copy into persistent tiers above is dropped and counted
+   * ({@code upward-fills-shed}). Such a copy is a tier write (with a bounded tier, also an
+   * eviction's delete), which cost the fill thread more CPU than the reader's whole L3 hit
+   * (RocksDB's memtable inserts, RESULTS-cache-tiers.md, 2026-12-06 noon): a reader doing it under
+   * overload pays a write for a read. Dropping it costs a later read of the key one tier deeper.
+   */
+  private void overflowFill(Fill<K, V> f) {
+    fillL1(f);
+    if (f.below() > 0) {
+      metrics.fillsShed.increment();
+    }
+  }
+
+  /** The L1 copy of a fill, checked against the write sequence inside L1's compute. */
+  private void fillL1(Fill<K, V> f) {
+    hooks.at(CacheHooks.Step.L1_FILL, f.key());
+    l1.fill(
+        f.key(),
+        f.value(),
+        f.sv().valueLength(),
+        f.expiresAt(),
+        f.sv().tags(),
+        seq,
+        f.stripe(),
+        f.before());
   }
 
   private V callLoader(
@@ -586,9 +620,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
         });
   }
 
-  private V decodeOrDrop(K key, byte[] k, byte[] value, int s, long before) {
+  private V decodeOrDrop(K key, byte[] k, StoredValue sv, int s, long before) {
     try {
-      return values.decode(value);
+      return sv.decodeValue(values);
     } catch (PersistenceException | IllegalArgumentException ex) {
       // An undecodable stored value (old format, corruption) is dropped and treated as a miss.
       dropIfCurrent(key, k, s, before);
@@ -718,7 +752,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
             }
             try {
               K key = keys.decode(e.key());
-              if (!matched.contains(key) && test.test(key, values.decode(sv.value()))) {
+              if (!matched.contains(key) && test.test(key, sv.decodeValue(values))) {
                 matched.add(key);
               }
             } catch (PersistenceException | IllegalArgumentException undecodable) {
@@ -829,12 +863,12 @@ public final class TieredCache<K, V> implements AutoCloseable {
     }
     K key = keys.decode(e.key());
     int s = WriteSequence.stripe(key);
-    V v = decodeOrDrop(key, e.key(), sv.value(), s, before[s]);
+    V v = decodeOrDrop(key, e.key(), sv, s, before[s]);
     if (v == null) {
       return;
     }
     if (validator == null || validator.isValid(key, v)) {
-      if (l1.fill(key, v, sv.value().length, e.expiresAtMillis(), sv.tags(), seq, s, before[s])) {
+      if (l1.fill(key, v, sv.valueLength(), e.expiresAtMillis(), sv.tags(), seq, s, before[s])) {
         counts[1]++;
       }
     } else {
@@ -1070,6 +1104,11 @@ public final class TieredCache<K, V> implements AutoCloseable {
     if (!fills.awaitIdle(30_000)) {
       throw new AssertionError("upward fills still pending after 30 s");
     }
+  }
+
+  /** The most fills the fill thread has run as one batch (tests). */
+  int largestFillBatchForTest() {
+    return fills.largestBatch();
   }
 
   /** Drops the L1 copy of {@code key} only, as an eviction would (for tests). */

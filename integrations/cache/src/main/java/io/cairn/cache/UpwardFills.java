@@ -1,20 +1,28 @@
 package io.cairn.cache;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Copies of a value found in a persistent tier into the tiers above it, written off the reader's
  * thread (issue 16: a write into RocksDB on every L3 hit was a third of its cost, Caffeine's insert
- * with its eviction a fifth of an L2 hit's; see benchmarks/RESULTS-cache-tiers.md). An L2 hit (the
- * top persistent tier answered) hands its L1 fill over here; a hit in a lower tier fills L1 itself
- * (this thread is then the one that falls behind, see {@code TieredCache.fromTier}) and hands over
- * the persistent fill.
+ * with its eviction a fifth of an L2 hit's; see benchmarks/RESULTS-cache-tiers.md). Every tier hit
+ * hands over its L1 fill and, below the top tier, its persistent fill.
+ *
+ * <p><b>Batches.</b> The worker takes what waits, up to {@value #BATCH} fills, and hands them to
+ * the cache's runner together ({@code TieredCache.runFills}), which writes the persistent fills of
+ * one batch into each tier as one transaction: one commit per batch instead of a write (and an
+ * eviction's delete) per fill, so that the worker stays ahead of readers whose own tier read costs
+ * less than a write (before batching, an L3 hit's fill cost the worker as much CPU as the reader's
+ * whole hit, and the worker fell behind once L1's fill was added to it).
  *
  * <p><b>Guarantees kept.</b> Each task re-checks the key's {@link WriteSequence} when it runs,
  * against the sequence read <em>before</em> the tiers were read: the persistent fill under the
@@ -41,46 +49,66 @@ import org.slf4j.LoggerFactory;
  * and is started again on demand.
  *
  * <p><b>Resources.</b> One worker thread per cache ({@code cairn-cache-fill-<name>}, daemon); at
- * most {@value #QUEUE} fills wait. When that many wait the reader runs the fill itself
- * (back-pressure: the fill is never skipped for lack of room). {@link #close} drops the waiting
- * fills and waits for the running one. A fill that throws is logged (first one at warning, then
- * counted in {@link #failures()}); storage failures are already handled by the tier (degradation).
+ * most {@value #QUEUE} fills wait. When that many wait the reader hands the fill to the cache's
+ * overflow handler on its own thread ({@code TieredCache.overflowFill}: it makes the L1 copy, so
+ * that a hot key still reaches memory under overload, and drops the copy into persistent tiers,
+ * counted in {@code upward-fills-shed}: such a copy is a tier write, which costs the reader more
+ * than the read it copies; profile in RESULTS-cache-tiers.md, 2026-12-06 noon). {@link #close}
+ * drops the waiting fills and waits for the running one. A fill that throws is logged (first one at
+ * warning, then counted in {@link #failures()}); storage failures are already handled by the tier
+ * (degradation).
  */
-final class UpwardFills {
+final class UpwardFills<T> {
   private static final Logger log = LoggerFactory.getLogger(UpwardFills.class);
-  static final int QUEUE = 1024;
+  // ~6 ms of L2 hits at ~1.5 us each: the worker shares 2 cores with the readers and is
+  // descheduled for milliseconds at a time; 1,024 (~1.5 ms) overflowed in those gaps (4% of an L2
+  // hit's reader CPU went to fills it ran itself)
+  static final int QUEUE = 4096;
   static final int IDLE_SECONDS = 10;
   static final int POLL_MICROS = 500;
   static final int POLLS = 200; // 0.1 s of timed polls before a sleep that needs a wake-up
+  static final int BATCH = 64;
 
   private final String cacheName;
   private final long idleNanos;
-  private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+  private final Consumer<List<T>> runner;
+  private final Consumer<T> overflow;
+  private final ConcurrentLinkedQueue<T> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger(); // waiting + running
   private final LongAdder failures = new LongAdder();
   private final Object lifecycle = new Object(); // starting, ending and closing the worker
   private volatile Thread worker; // null: none running
   private volatile boolean sleeping = true; // the worker (if any) needs an unpark to see a fill
   private volatile boolean closed;
+  private volatile int largestBatch; // for tests
 
-  UpwardFills(String cacheName) {
-    this(cacheName, TimeUnit.SECONDS.toMillis(IDLE_SECONDS));
+  /**
+   * {@code runner} runs a batch of fills on the worker (in submission order; never an empty one);
+   * {@code overflow} a fill the queue has no room for, on the submitting thread.
+   */
+  UpwardFills(String cacheName, Consumer<List<T>> runner, Consumer<T> overflow) {
+    this(cacheName, TimeUnit.SECONDS.toMillis(IDLE_SECONDS), runner, overflow);
   }
 
   /** With the worker ending after {@code idleMillis} without a fill (tests use a short one). */
-  UpwardFills(String cacheName, long idleMillis) {
+  UpwardFills(String cacheName, long idleMillis, Consumer<List<T>> runner, Consumer<T> overflow) {
     this.cacheName = cacheName;
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
+    this.runner = runner;
+    this.overflow = overflow;
   }
 
-  /** Runs {@code fill} on the worker (or, with {@value #QUEUE} waiting, on this thread). */
-  void submit(Runnable fill) {
+  /**
+   * Runs {@code fill} on the worker (or, with {@value #QUEUE} waiting, hands it to the overflow
+   * handler on this thread).
+   */
+  void submit(T fill) {
     if (closed) {
       return; // closing: a copy, dropped like the waiting ones
     }
     if (pending.incrementAndGet() > QUEUE) {
       pending.decrementAndGet();
-      run(fill); // back-pressure: the reader fills
+      run(List.of(fill), true); // back-pressure: the reader's overflow handler
       return;
     }
     queue.offer(fill);
@@ -110,13 +138,20 @@ final class UpwardFills {
   private void work() {
     int empty = 0;
     long idleSince = System.nanoTime();
+    List<T> batch = new ArrayList<>(BATCH);
     while (!closed) {
-      Runnable fill = queue.poll();
-      if (fill != null) {
+      for (T fill; batch.size() < BATCH && (fill = queue.poll()) != null; ) {
+        batch.add(fill);
+      }
+      if (!batch.isEmpty()) {
+        if (batch.size() > largestBatch) {
+          largestBatch = batch.size();
+        }
         try {
-          run(fill);
+          run(batch, false);
         } finally {
-          pending.decrementAndGet();
+          pending.addAndGet(-batch.size());
+          batch.clear();
         }
         empty = 0;
         continue;
@@ -147,9 +182,13 @@ final class UpwardFills {
     }
   }
 
-  private void run(Runnable fill) {
+  private void run(List<T> fills, boolean overflowing) {
     try {
-      fill.run();
+      if (overflowing) {
+        overflow.accept(fills.get(0));
+      } else {
+        runner.accept(fills);
+      }
     } catch (RuntimeException | Error e) {
       failures.increment();
       if (failures.sum() == 1) {
@@ -163,6 +202,11 @@ final class UpwardFills {
         log.debug("Cache '{}': upward fill failed: {}", cacheName, e.toString());
       }
     }
+  }
+
+  /** The most fills the worker has run as one batch (tests). */
+  int largestBatch() {
+    return largestBatch;
   }
 
   /** Fills that threw (not counting storage failures the tier absorbed). */

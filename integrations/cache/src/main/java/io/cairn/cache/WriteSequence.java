@@ -1,7 +1,10 @@
 package io.cairn.cache;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.Consumer;
 
 /**
  * The per-key write sequence of a tiered cache (issue 20 item 1: no value older than a finished put
@@ -105,6 +108,62 @@ final class WriteSequence {
       }
     } finally {
       clearing.unlockRead(stamp);
+    }
+  }
+
+  /** A fill of one key: its stripe and the sequence read before the tiers were read. */
+  interface Guarded {
+    int stripe();
+
+    long before();
+  }
+
+  /**
+   * As {@link #ifCurrent} for many fills at once (the fill thread's batch): holds the monitors of
+   * all their stripes (taken in ascending order, so two batches cannot deadlock; single-key writes
+   * hold one) and runs {@code fill} with the fills whose stripe saw no write since their {@code
+   * before}, if any. The others are left out, as {@link #ifCurrent} would refuse them.
+   */
+  <F extends Guarded> void ifCurrentEach(List<F> fills, Consumer<List<F>> fill) {
+    List<F> maybe = new ArrayList<>(fills.size());
+    for (F f : fills) {
+      if (unchanged(f.stripe(), f.before())) {
+        maybe.add(f);
+      }
+    }
+    if (maybe.isEmpty()) {
+      return;
+    }
+    int[] stripes = maybe.stream().mapToInt(Guarded::stripe).sorted().distinct().toArray();
+    long stamp = clearing.readLock();
+    try {
+      holding(
+          stripes,
+          0,
+          () -> {
+            List<F> current = new ArrayList<>(maybe.size());
+            for (F f : maybe) {
+              if (seq.get(f.stripe()) == f.before()) {
+                current.add(f);
+              }
+            }
+            if (!current.isEmpty()) {
+              fill.accept(current);
+            }
+          });
+    } finally {
+      clearing.unlockRead(stamp);
+    }
+  }
+
+  /** Runs {@code r} holding the monitors of {@code stripes[from..]} (ascending). */
+  private void holding(int[] stripes, int from, Runnable r) {
+    if (from == stripes.length) {
+      r.run();
+      return;
+    }
+    synchronized (locks[stripes[from]]) {
+      holding(stripes, from + 1, r);
     }
   }
 

@@ -11,7 +11,10 @@ import io.cairn.tck.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -156,6 +159,141 @@ class ThreeTierTest {
       }
       c.invalidateL1ForTest("k");
       assertThat(c.get("k", this::load)).isEqualTo(write.equals("put") ? "v2" : "loaded:k");
+      c.close();
+    }
+  }
+
+  /**
+   * The fill thread writes the copies that waited for it as one batch (one transaction per tier)
+   * under the monitors of all their stripes, checking each key's write sequence: a key written
+   * while its copy waited is left out of the batch (for invalidateTag, a write of every key, all of
+   * them are), the other keys are copied. Without the per-key check inside the batch, fast would be
+   * left holding v1 of the written key (for invalidateTag, stored under the tag's new generation:
+   * live again).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("writesBeforeTheFill")
+  void aBatchOfFillsLeavesOutTheKeysWrittenWhileItWaited(String write) throws Exception {
+    try (PersistenceRegistry r = open("rocksdb", "sqlite", "")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      KeyValueStore fast = r.backend("fast").keyValue("cache.c");
+      // keys on distinct stripes, so that a write of one refuses the copy of that key only
+      List<String> keys = new ArrayList<>();
+      Set<Integer> stripes = new HashSet<>();
+      stripes.add(WriteSequence.stripe("first"));
+      for (int i = 0; keys.size() < 8; i++) {
+        if (stripes.add(WriteSequence.stripe("k" + i))) {
+          keys.add("k" + i);
+        }
+      }
+      String target = keys.get(3);
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      c.hooks(
+          (step, key) -> {
+            if (step == CacheHooks.Step.L1_FILL && key.equals("first")) {
+              held.countDown();
+              await(release); // the worker is busy: the keys' copies wait and form one batch
+            }
+          });
+      c.put("first", "f");
+      for (String k : keys) {
+        c.put(k, "v1:" + k, List.of("t-" + k));
+      }
+      for (String k : keys) {
+        fast.delete(utf8(k));
+        c.invalidateL1ForTest(k);
+      }
+      fast.delete(utf8("first"));
+      c.invalidateL1ForTest("first");
+      assertThat(c.get("first", this::load)).isEqualTo("f");
+      assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+      for (String k : keys) {
+        assertThat(c.get(k, this::load)).as("answered by main").isEqualTo("v1:" + k);
+      }
+      switch (write) {
+        case "put" -> c.put(target, "v2");
+        case "invalidate" -> c.invalidate(target);
+        case "invalidateTag" -> c.invalidateTag("t-" + target);
+        default -> throw new IllegalArgumentException(write);
+      }
+      release.countDown();
+      c.awaitFillsForTest();
+      assertThat(c.largestFillBatchForTest())
+          .as("the keys' copies ran as one batch")
+          .isGreaterThanOrEqualTo(keys.size());
+      for (String k : keys) {
+        byte[] inFast = TestBackends.storedValue(fast, utf8(k));
+        if (k.equals(target)) {
+          assertThat(inFast)
+              .as("fast after " + write + " of " + k)
+              .isEqualTo(write.equals("put") ? utf8("v2") : null);
+        } else if (write.equals("invalidateTag")) {
+          assertThat(inFast).as("a write of every key refuses every copy: " + k).isNull();
+        } else {
+          assertThat(inFast).as("copied into fast: " + k).isEqualTo(utf8("v1:" + k));
+        }
+      }
+      c.invalidateL1ForTest(target);
+      assertThat(c.get(target, this::load))
+          .isEqualTo(write.equals("put") ? "v2" : "loaded:" + target);
+      c.close();
+    }
+  }
+
+  /**
+   * With {@value UpwardFills#QUEUE} copies waiting for the fill thread, a further L3 hit makes its
+   * L1 copy on the reader's thread and drops the copy into fast (counted), instead of writing fast
+   * itself.
+   */
+  @Test
+  void aFullFillQueueShedsTheCopyIntoTheTierAboveButFillsL1() throws Exception {
+    try (PersistenceRegistry r = open("memory", "sqlite", "")) {
+      TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      KeyValueStore fast = r.backend("fast").keyValue("cache.c");
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      c.hooks(
+          (step, key) -> {
+            if (step == CacheHooks.Step.L1_FILL
+                && key.equals("first")
+                && Thread.currentThread().getName().startsWith("cairn-cache-fill-")) {
+              held.countDown();
+              await(release); // the worker is busy: the next copies wait in its queue
+            }
+          });
+      int n = UpwardFills.QUEUE; // "first" (running) and n - 1 queued fill the queue
+      for (int i = 0; i < n; i++) {
+        c.put("k" + i, "v" + i);
+      }
+      c.put("first", "f");
+      for (int i = 0; i < n; i++) {
+        fast.delete(utf8("k" + i));
+        c.invalidateL1ForTest("k" + i);
+      }
+      fast.delete(utf8("first"));
+      c.invalidateL1ForTest("first");
+      assertThat(c.get("first", this::load)).isEqualTo("f");
+      assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+      for (int i = 0; i < n - 1; i++) {
+        assertThat(c.getIfPresent("k" + i)).isEqualTo("v" + i); // queued (the first is running)
+      }
+      String last = "k" + (n - 1);
+      assertThat(c.getIfPresent(last)).isEqualTo("v" + (n - 1));
+      assertThat(r.metrics().getCounters().get("cairn.caches.c.upward-fills-shed").getCount())
+          .as("the copy of the last read found no room")
+          .isEqualTo(1);
+      long hitsBefore = c.tierStats().get(1).hits();
+      assertThat(c.getIfPresent(last))
+          .as("its L1 copy was made by the reader")
+          .isEqualTo("v" + (n - 1));
+      assertThat(c.tierStats().get(1).hits()).isEqualTo(hitsBefore);
+      release.countDown();
+      c.awaitFillsForTest();
+      assertThat(fast.get(utf8(last))).as("no copy into fast").isNull();
+      assertThat(TestBackends.storedValue(fast, utf8("k" + (n - 2))))
+          .as("the queued copies were written")
+          .isEqualTo(utf8("v" + (n - 2)));
       c.close();
     }
   }

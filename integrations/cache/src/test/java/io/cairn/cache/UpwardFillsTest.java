@@ -2,6 +2,8 @@ package io.cairn.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -10,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fill worker's hand-off: fills run on the worker, whether it is polling, asleep or ended; a
- * full queue makes the reader fill; close drops what waits.
+ * full queue hands the fill to the overflow handler on the reader's thread; close drops what waits.
  */
 class UpwardFillsTest {
 
@@ -20,7 +22,7 @@ class UpwardFillsTest {
    */
   @Test
   void aFillSubmittedWhileTheWorkerSleepsRunsPromptly() throws Exception {
-    UpwardFills fills = new UpwardFills("t", 30_000);
+    UpwardFills<Runnable> fills = runnables(30_000);
     try {
       AtomicInteger ran = new AtomicInteger();
       fills.submit(ran::incrementAndGet);
@@ -41,7 +43,7 @@ class UpwardFillsTest {
   /** The worker ends after the idle time; the next fill starts a new one. */
   @Test
   void anEndedWorkerIsStartedAgainByTheNextFill() throws Exception {
-    UpwardFills fills = new UpwardFills("t", 300);
+    UpwardFills<Runnable> fills = runnables(300);
     try {
       AtomicReference<String> thread = new AtomicReference<>();
       fills.submit(() -> thread.set(Thread.currentThread().getName()));
@@ -61,10 +63,13 @@ class UpwardFillsTest {
     }
   }
 
-  /** With {@value UpwardFills#QUEUE} fills waiting, the submitting thread runs the next itself. */
+  /**
+   * With {@value UpwardFills#QUEUE} fills waiting, the next goes to the overflow handler, on the
+   * submitting thread (not to the runner).
+   */
   @Test
   void aFullQueueMakesTheReaderFill() throws Exception {
-    UpwardFills fills = new UpwardFills("t", 30_000);
+    UpwardFills<Runnable> fills = runnables(30_000);
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try {
@@ -82,6 +87,7 @@ class UpwardFillsTest {
       AtomicReference<Thread> filler = new AtomicReference<>();
       fills.submit(() -> filler.set(Thread.currentThread()));
       assertThat(filler.get()).as("run by the submitting thread").isSameAs(Thread.currentThread());
+      assertThat(overflowed).hasValue(1);
       release.countDown();
       assertThat(fills.awaitIdle(10_000)).isTrue();
       assertThat(ran.get()).isEqualTo(UpwardFills.QUEUE - 1);
@@ -94,7 +100,7 @@ class UpwardFillsTest {
   /** Close drops waiting fills, waits for the running one, and ignores later ones. */
   @Test
   void closeDropsWaitingFillsAndEndsTheWorker() throws Exception {
-    UpwardFills fills = new UpwardFills("t", 30_000);
+    UpwardFills<Runnable> fills = runnables(30_000);
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger ran = new AtomicInteger();
@@ -115,6 +121,65 @@ class UpwardFillsTest {
     fills.submit(ran::incrementAndGet);
     assertThat(ran.get()).as("waiting and later fills dropped").isZero();
     assertThat(fills.awaitIdle(100)).isTrue();
+  }
+
+  /**
+   * Fills submitted while the worker is busy are handed to the runner together, at most {@value
+   * UpwardFills#BATCH} at a time, in submission order.
+   */
+  @Test
+  void fillsWaitingWhileTheWorkerIsBusyRunAsOneBatch() throws Exception {
+    List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    UpwardFills<Integer> fills =
+        new UpwardFills<>(
+            "t",
+            30_000,
+            b -> {
+              batches.add(List.copyOf(b));
+              if (b.contains(-1)) {
+                running.countDown();
+                await(release);
+              }
+            },
+            f -> {
+              throw new AssertionError("no overflow expected: " + f);
+            });
+    try {
+      fills.submit(-1);
+      assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
+      int n = UpwardFills.BATCH + 10;
+      for (int i = 0; i < n; i++) {
+        fills.submit(i);
+      }
+      release.countDown();
+      assertThat(fills.awaitIdle(10_000)).isTrue();
+      assertThat(batches).hasSize(3);
+      assertThat(batches.get(1)).hasSize(UpwardFills.BATCH).startsWith(0, 1, 2);
+      assertThat(batches.get(2)).hasSize(10).endsWith(n - 1);
+      assertThat(fills.largestBatch()).isEqualTo(UpwardFills.BATCH);
+    } finally {
+      release.countDown();
+      fills.close();
+    }
+  }
+
+  private final AtomicInteger overflowed = new AtomicInteger();
+
+  /**
+   * A worker whose runner runs each fill (a {@link Runnable}) in turn; the overflow handler runs it
+   * too and counts it.
+   */
+  private UpwardFills<Runnable> runnables(long idleMillis) {
+    return new UpwardFills<>(
+        "t",
+        idleMillis,
+        b -> b.forEach(Runnable::run),
+        f -> {
+          overflowed.incrementAndGet();
+          f.run();
+        });
   }
 
   private static boolean workerAlive() {

@@ -42,6 +42,8 @@ final class BaseLogStore implements LogStore {
   private boolean loaded;
   private long first;
   private long next;
+  // whether the log's catalog entry is stored (it goes with the first position: StoreCatalog)
+  private boolean catalogued;
 
   BaseLogStore(EngineBackend backend, String name) {
     this.b = backend;
@@ -79,11 +81,12 @@ final class BaseLogStore implements LogStore {
         () -> {
           load();
           long start = next;
-          List<StorageEngine.Write> batch = new ArrayList<>(payloads.size() + 1);
+          List<StorageEngine.Write> batch = new ArrayList<>(payloads.size() + 2);
           long end = records(start, payloads, batch);
-          batch.add(position(first, end));
+          addPosition(first, end, batch);
           b.commit(batch);
           next = end;
+          catalogued = true;
           return start;
         });
   }
@@ -174,8 +177,11 @@ final class BaseLogStore implements LogStore {
                 return 0L;
               }
               long gone = target - first;
-              b.commit(List.of(position(target, next))); // the commit point
+              List<StorageEngine.Write> batch = new ArrayList<>(2);
+              addPosition(target, next, batch);
+              b.commit(batch); // the commit point
               first = target;
+              catalogued = true;
               return gone;
             });
     if (removed > 0) {
@@ -196,12 +202,32 @@ final class BaseLogStore implements LogStore {
     return stored(b.current);
   }
 
-  /** {first, next} as {@code reader} holds them; {0, 0} for a log never appended to. */
+  /**
+   * {first, next} as {@code reader} holds them; {0, 0} for a log never appended to. A log whose
+   * catalog entry is stored without its position was lost: {@link StoreCatalog#lost}.
+   */
   long[] stored(EngineReader reader) {
+    byte[] raw = positionRecord(reader);
+    return raw == null ? new long[2] : decodePosition(raw);
+  }
+
+  /**
+   * The stored position record, or null for a log never written; throws {@link StoreCatalog#lost}
+   * for a log whose catalog entry is stored without it.
+   */
+  private byte[] positionRecord(EngineReader reader) {
     byte[] raw = reader.get(id, POSITION_KEY);
-    if (raw == null) {
-      return new long[2];
+    if (raw == null && StoreCatalog.logRecorded(b, reader, name)) {
+      // the entry and the first position are one batch: a first append may have landed between
+      raw = reader.get(id, POSITION_KEY);
+      if (raw == null) {
+        throw StoreCatalog.lost(b, id);
+      }
     }
+    return raw;
+  }
+
+  private long[] decodePosition(byte[] raw) {
     ByteBuffer body = b.frame.open(RecordFrame.POSITION, id, POSITION_KEY, raw, "the position");
     if (body.remaining() != 16) {
       throw b.frame.corrupt(id, "the position", "has the wrong length");
@@ -217,9 +243,11 @@ final class BaseLogStore implements LogStore {
   /** Loads the writers' copy of the position once. Caller holds the log's write stripe. */
   void load() {
     if (!loaded) {
-      long[] p = stored();
+      byte[] raw = positionRecord(b.current);
+      long[] p = raw == null ? new long[2] : decodePosition(raw);
       first = p[0];
       next = p[1];
+      catalogued = raw != null; // a position implies the entry (written with the first one)
       loaded = true;
     }
   }
@@ -262,9 +290,12 @@ final class BaseLogStore implements LogStore {
     return new StorageEngine.Write(id, k, b.frame.end(buf, id, k));
   }
 
-  /** The position write for a transaction that appended up to {@code end}. */
-  StorageEngine.Write positionAt(long end) {
-    return position(first, end);
+  /**
+   * Adds the position write for a transaction that appended up to {@code end} (and the log's
+   * catalog entry with its first position) to {@code batch}.
+   */
+  void addPositionAt(long end, List<StorageEngine.Write> batch) {
+    addPosition(first, end, batch);
   }
 
   /** First offset as a writer holding the log's write stripe sees it. */
@@ -273,9 +304,13 @@ final class BaseLogStore implements LogStore {
     return first;
   }
 
-  /** The position write of an import that makes the log {@code [f, n)}. Caller holds the lock. */
-  StorageEngine.Write imported(long f, long n) {
-    return position(f, n);
+  /**
+   * Adds the position writes of an import that makes the log {@code [f, n)} to {@code batch}.
+   * Caller holds the lock.
+   */
+  void addImported(long f, long n, List<StorageEngine.Write> batch) {
+    load();
+    addPosition(f, n, batch);
   }
 
   /** Publishes an imported position after its batch committed. Caller holds every stripe. */
@@ -283,11 +318,24 @@ final class BaseLogStore implements LogStore {
     first = f;
     next = n;
     loaded = true;
+    catalogued = true;
   }
 
   /** Publishes {@code end} after a transaction's batch committed. Caller holds every stripe. */
   void published(long end) {
     next = end;
+    catalogued = true;
+  }
+
+  /**
+   * Adds the position {@code [f, n)} to {@code batch}, with the log's catalog entry if this is its
+   * first position ({@link StoreCatalog}). Caller holds the log's write stripe, having loaded.
+   */
+  private void addPosition(long f, long n, List<StorageEngine.Write> batch) {
+    batch.add(position(f, n));
+    if (!catalogued) {
+      batch.add(StoreCatalog.logEntry(b.frame, name));
+    }
   }
 
   private StorageEngine.Write position(long f, long n) {

@@ -124,8 +124,11 @@ final class BaseSnapshotStore implements SnapshotStore {
               id,
               () -> {
                 Manifest before = manifest(version);
-                List<StorageEngine.Write> m =
-                    List.of(manifestWrite(new Manifest(generation, total, info)));
+                List<StorageEngine.Write> m = new ArrayList<>(2);
+                m.add(manifestWrite(new Manifest(generation, total, info)));
+                if (before == null) { // one more snapshot in the set: its catalog count with it
+                  m.add(StoreCatalog.setCount(b.frame, name, StoreCatalog.setCount(b, name) + 1));
+                }
                 if (createdAt < 0) {
                   b.commit(m);
                 } else {
@@ -201,7 +204,10 @@ final class BaseSnapshotStore implements SnapshotStore {
             () -> {
               Manifest m = manifest(version);
               if (m != null) {
-                b.commit(List.of(new StorageEngine.Write(id, manifestKey(version), null)));
+                b.commit(
+                    List.of(
+                        new StorageEngine.Write(id, manifestKey(version), null),
+                        StoreCatalog.setCount(b.frame, name, StoreCatalog.setCount(b, name) - 1)));
               }
               return m;
             });
@@ -280,6 +286,21 @@ final class BaseSnapshotStore implements SnapshotStore {
     byte[] k = manifestKey(version);
     byte[] raw = b.engine().get(id, k);
     return raw == null ? null : decode(k, raw);
+  }
+
+  /** How many manifests are stored (their keys counted, not decoded: verify checks them). */
+  long manifestCount() {
+    long count = 0;
+    byte[] from = {M};
+    byte[] to = {M + 1};
+    while (true) {
+      List<StorageEngine.Record> page = b.engine().range(id, from, to, EngineBackend.page());
+      count += page.size();
+      if (page.size() < EngineBackend.page()) {
+        return count;
+      }
+      from = BaseKeyValueStore.successor(page.get(page.size() - 1).key());
+    }
   }
 
   private List<Manifest> manifests() {

@@ -72,7 +72,7 @@ final class BaseTransaction implements Transaction {
     for (LogView v : logs.values()) {
       if (!v.pending.isEmpty()) {
         long end = v.store.records(v.store.nextUnlocked(), v.pending, batch);
-        batch.add(v.store.positionAt(end));
+        v.store.addPositionAt(end, batch);
         ends.put(v.store, end);
       }
     }

@@ -18,6 +18,7 @@ import io.cairn.persistence.Transaction;
 import io.cairn.persistence.VerifyReport;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -49,8 +50,7 @@ import java.util.function.Supplier;
  *       flight;
  *   <li>TTL arithmetic and expiry filtering (expired entries are invisible at once), {@code
  *       purgeExpired} in bounded batches over an expiry index the base keeps in the entries' own
- *       batches ({@link ExpiryIndex}), so a purge reads the expired entries only; optionally a
- *       background sweeper that purges every namespace ({@link Options.Builder#sweeper});
+ *       batches ({@link ExpiryIndex}), so a purge reads the expired entries only;
  *   <li>version assignment: a write of a live key gets its version + 1, an absent or expired key
  *       version 1; compare-and-set and compare-and-delete against those versions;
  *   <li>log offsets: gap-free, never reused (the log's position record is written in the same
@@ -86,6 +86,9 @@ import java.util.function.Supplier;
  *   expiresAt i64 | user key   'E'       one per entry with a TTL, in the entry's batches
  * the base's own facts    store (KEY_VALUE, "_cairn")          (reserved)
  *   "expiry-index"        'F' | format i32   written once the index is complete
+ *   "log:" L              'G'                log L was written (see StoreCatalog)
+ *   "snapshot:" S         'G' | count i64    snapshots in set S (see StoreCatalog)
+ *   "store-catalog"       'F' | format i32   written once the catalog is complete
  * log L                   store (LOG, L)
  *   empty key             'P' | first offset i64 | next offset i64      (absent = empty new log)
  *   offset i64 (8 bytes)  'T' | appendedAt i64 | sealed payload
@@ -100,15 +103,16 @@ import java.util.function.Supplier;
  * A key-value write (with its expiry index records), an append (records plus position) and a
  * transaction are each one engine batch: atomic by the engine's rule. Opening builds the expiry
  * index once if its marker is absent (data written before it existed); the marker is written last,
- * so a crash during the build redoes it ({@link ExpiryIndex} has the rule). Stores whose names
- * start with {@code _} are the base's own: no user name may, and {@link #stores()}, stats and
- * reseal skip them. Truncating a log first writes its new position (the commit point: readers never
- * look below it), then deletes the records below in pages; a crash between leaves records below the
- * first offset, which reads never return and {@link #compact} deletes. A snapshot save writes its
- * chunks under a fresh random generation, then the manifest (the commit point), then deletes the
- * chunks of the generation it replaced; chunks of a crashed save, or left by a crash before the old
- * ones were deleted, belong to no manifest and {@link #compact} deletes them (never those of a save
- * in progress).
+ * so a crash during the build redoes it ({@link ExpiryIndex} has the rule); the catalog of logs and
+ * snapshot sets is built the same way, and a log's entry goes in the batch of its first position
+ * ({@link StoreCatalog}). Stores whose names start with {@code _} are the base's own: no user name
+ * may, and {@link #stores()}, stats and reseal skip them. Truncating a log first writes its new
+ * position (the commit point: readers never look below it), then deletes the records below in
+ * pages; a crash between leaves records below the first offset, which reads never return and {@link
+ * #compact} deletes. A snapshot save writes its chunks under a fresh random generation, then the
+ * manifest (the commit point), then deletes the chunks of the generation it replaced; chunks of a
+ * crashed save, or left by a crash before the old ones were deleted, belong to no manifest and
+ * {@link #compact} deletes them (never those of a save in progress).
  *
  * <h2>Concurrency</h2>
  *
@@ -152,7 +156,7 @@ public final class EngineBackend implements StorageBackend {
     final long maxSnapshotBytes;
     final String maxSnapshotBytesKey;
     final String description;
-    final java.time.Duration sweeperInterval;
+    final Duration sweeperInterval;
     final boolean readOnly;
 
     private Options(Builder b) {
@@ -182,7 +186,7 @@ public final class EngineBackend implements StorageBackend {
       private long maxSnapshotBytes = Long.MAX_VALUE;
       private String maxSnapshotBytesKey;
       private String description = "";
-      private java.time.Duration sweeperInterval = java.time.Duration.ZERO;
+      private Duration sweeperInterval = Duration.ZERO;
       private boolean readOnly;
 
       private Builder(Durability durability) {
@@ -231,13 +235,12 @@ public final class EngineBackend implements StorageBackend {
       }
 
       /**
-       * Removes expired key-value entries in the background: one daemon thread ({@link
-       * ExpirySweeper}, named {@code cairn-<type>-sweeper-<backend>}) purges every namespace, then
-       * waits {@code interval}; zero (the default) starts no thread. Expired entries are invisible
-       * either way; the sweeper only gives their space back without a call of {@code
-       * purgeExpired()} or {@code compact()}. Stopped by {@link EngineBackend#close()} first.
+       * How often a background thread of the backend purges expired key-value entries from every
+       * namespace ({@link ExpirySweeper}; expired entries are invisible at once either way, the
+       * sweep frees their space). Zero (the default): no thread; {@code compact} and {@code
+       * purgeExpired} still purge.
        */
-      public Builder sweeper(java.time.Duration interval) {
+      public Builder sweeper(Duration interval) {
         Objects.requireNonNull(interval, "interval");
         if (interval.isNegative()) {
           throw new IllegalArgumentException("negative sweeper interval: " + interval);
@@ -248,9 +251,8 @@ public final class EngineBackend implements StorageBackend {
 
       /**
        * The engine was opened read-only (every write fails in the engine, naming why): the base
-       * then writes nothing of its own at open (no expiry index build, see {@link ExpiryIndex}) and
-       * starts no sweeper. Reads are unchanged; {@code purgeExpired} of data whose index was never
-       * built finds nothing.
+       * then writes nothing of its own at open (no expiry index or catalog build, see {@link
+       * ExpiryIndex} and {@link StoreCatalog}) and starts no sweeper. Reads are unchanged.
        */
       public Builder readOnly(boolean readOnly) {
         this.readOnly = readOnly;
@@ -285,8 +287,7 @@ public final class EngineBackend implements StorageBackend {
   // threads running read-transaction work: the read-only rule, also without the registry's wrapper
   private final Set<Thread> readThreads = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
-  private volatile ExpirySweeper sweeper;
-  private volatile boolean closing;
+  private volatile ExpirySweeper sweeper; // started once open succeeded
 
   private EngineBackend(BackendContext ctx, String type, StorageEngine engine, Options options) {
     this.name = ctx.name();
@@ -320,21 +321,23 @@ public final class EngineBackend implements StorageBackend {
   public static StorageBackend open(
       BackendContext context, String type, StorageEngine engine, Options options) {
     EngineBackend backend = new EngineBackend(context, type, engine, options);
+    if (options.readOnly) {
+      return backend;
+    }
     try {
-      if (!options.readOnly) {
-        ExpiryIndex.ensureBuilt(backend);
-        backend.sweeper =
-            ExpirySweeper.start(
-                "cairn-" + type + "-sweeper-" + backend.name,
-                backend.toString(),
-                options.sweeperInterval,
-                backend::purgeAllExpired,
-                () -> backend.closing);
-      }
+      ExpiryIndex.ensureBuilt(backend);
+      StoreCatalog.ensureBuilt(backend);
     } catch (RuntimeException e) {
       backend.close(); // the engine is ours: release its files and locks; the build reruns
       throw e;
     }
+    backend.sweeper =
+        ExpirySweeper.start(
+            "cairn-" + type + "-sweeper-" + backend.name,
+            backend.toString(),
+            options.sweeperInterval,
+            backend::purgeAllExpired,
+            () -> backend.closed);
     return backend;
   }
 
@@ -508,7 +511,8 @@ public final class EngineBackend implements StorageBackend {
    * Checks Cairn's invariants over every store — each record's frame and checksum, that each value,
    * payload and chunk opens (decrypts) when encryption is on, that each log is gap-free between its
    * first and next offset with nothing at or past next, that each snapshot's chunks add up to its
-   * recorded length and CRC-32C — then lets the engine check itself.
+   * recorded length and CRC-32C, that no log or snapshot set the base's catalog records was lost
+   * ({@link StoreCatalog}) — then lets the engine check itself.
    */
   @Override
   public VerifyReport verify(Progress progress) {
@@ -531,8 +535,27 @@ public final class EngineBackend implements StorageBackend {
           for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
             kvStore(ns).verify(problems);
           }
+          StoreCatalog.verify(this, new HashSet<>(ids), problems);
           engine.verify(problems, progress);
           return new VerifyReport(name, checked, problems);
+        });
+  }
+
+  /** One sweep: purges the expired entries of every namespace; returns how many. */
+  long purgeAllExpired() {
+    return read(
+        () -> {
+          TreeSet<StoreId> users = userStores();
+          long purged = 0;
+          for (String ns : indexOnlyNamespaces(users)) {
+            purged += kvStore(ns).purgeExpired(); // repairs the records, which have no entries
+          }
+          for (StoreId id : users) {
+            if (id.kind() == StoreKind.KEY_VALUE) {
+              purged += kvStore(id.name()).purgeExpired();
+            }
+          }
+          return purged;
         });
   }
 
@@ -660,34 +683,12 @@ public final class EngineBackend implements StorageBackend {
             + ")");
   }
 
-  /**
-   * One run of the sweeper: purges every key-value namespace (and repairs index records of
-   * namespaces without entries, as {@link #compact} does); returns the entries removed.
-   */
-  private long purgeAllExpired() {
-    return read(
-        () -> {
-          List<StoreId> ids = new ArrayList<>(userStores());
-          long removed = 0;
-          for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
-            removed += kvStore(ns).purgeExpired();
-          }
-          for (StoreId id : ids) {
-            if (id.kind() == StoreKind.KEY_VALUE) {
-              removed += kvStore(id.name()).purgeExpired();
-            }
-          }
-          return removed;
-        });
-  }
-
   /** Stops the sweeper, waits for calls in flight, then closes the engine. Idempotent. */
   @Override
   public void close() {
-    closing = true; // a sweeper run failing from now on is not logged as a warning
-    ExpirySweeper s = sweeper;
-    if (s != null) {
-      s.close(); // before the close lock: a run in progress holds its read side
+    ExpirySweeper running = sweeper;
+    if (running != null) {
+      running.close(); // before the lock: a sweep in flight holds the read side
     }
     closeLock.writeLock().lock();
     try {

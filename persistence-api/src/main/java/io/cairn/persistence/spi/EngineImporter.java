@@ -82,7 +82,7 @@ final class EngineImporter implements Importer {
             }
             long next = first + records.size();
             long logFirst = expected == null || expected < 0 ? first : store.firstUnlocked();
-            batch.add(store.imported(logFirst, next));
+            store.addImported(logFirst, next, batch);
             b.engine().write(batch, b.importDurability());
             store.published(logFirst, next);
             started.put(store.id, next);
@@ -100,7 +100,9 @@ final class EngineImporter implements Importer {
           "import into log:" + log,
           () -> {
             requireEmpty(store.id);
-            b.engine().write(List.of(store.imported(offset, offset)), b.importDurability());
+            List<StorageEngine.Write> batch = new ArrayList<>(2);
+            store.addImported(offset, offset, batch);
+            b.engine().write(batch, b.importDurability());
             store.published(offset, offset);
             started.put(store.id, offset);
             return null;

@@ -14,7 +14,8 @@ import java.util.zip.CRC32C;
  * byte 0      tag: 'K' key-value entry, 'T' log record with its append time, 'L' log record
  *             written before the append time was stored (read only, as "not recorded"), 'P' log
  *             position, 'M' snapshot manifest, 'C' snapshot chunk, 'E' expiry index record, 'F'
- *             the expiry index's format marker (see ExpiryIndex)
+ *             a format marker of the base's own (see ExpiryIndex, StoreCatalog), 'G' a catalog
+ *             entry (see StoreCatalog)
  * byte 1      flags: bit 0 = a CRC-32C trailer follows (set when the engine does not checksum
  *             records itself, see StorageEngine#checksumsRecords)
  * bytes 2..   the body (layout per tag, see EngineBackend)
@@ -35,6 +36,7 @@ final class RecordFrame {
   static final byte CHUNK = 'C';
   static final byte EXPIRY = 'E';
   static final byte FORMAT = 'F';
+  static final byte CATALOG = 'G';
 
   private static final int CRC_FLAG = 1;
 

@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SortedSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -521,8 +520,7 @@ public abstract class ExpiryIndexContract {
    * n-th write that touches an index store, and may leave the engine open on close (to open it
    * again in the same test).
    */
-  private static final class Probe implements StorageEngine {
-    final StorageEngine engine;
+  private static final class Probe extends ForwardingEngine {
     final AtomicLong gets = new AtomicLong();
     final AtomicLong ranged = new AtomicLong();
     final AtomicInteger indexWrites = new AtomicInteger();
@@ -532,7 +530,7 @@ public abstract class ExpiryIndexContract {
     volatile int failIndexWrite;
 
     Probe(StorageEngine engine) {
-      this.engine = engine;
+      super(engine);
     }
 
     void reset() {
@@ -580,21 +578,6 @@ public abstract class ExpiryIndexContract {
       if (!kept.isEmpty()) {
         engine.write(kept, durability);
       }
-    }
-
-    @Override
-    public boolean concurrentWrites() {
-      return engine.concurrentWrites();
-    }
-
-    @Override
-    public SortedSet<StoreId> stores() {
-      return engine.stores();
-    }
-
-    @Override
-    public boolean checksumsRecords() {
-      return engine.checksumsRecords();
     }
 
     @Override
