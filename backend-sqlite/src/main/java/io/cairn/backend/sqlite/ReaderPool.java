@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the connection goes back to the pool; a connection whose rollback failed is closed instead, so no
  * pooled connection ever keeps an old snapshot.
  */
-final class ReaderPool implements AutoCloseable, Reads {
+final class ReaderPool implements AutoCloseable {
   /** Opens one reader connection. */
   @FunctionalInterface
   interface Opener {
@@ -97,8 +97,7 @@ final class ReaderPool implements AutoCloseable, Reads {
    * @param where the store (and key), for messages; its {@code toString()} is called only if
    *     something fails
    */
-  @Override
-  public <T> T read(String what, Object where, ReadOp<T> op) {
+  <T> T read(String what, Object where, ReadOp<T> op) {
     if (closed) {
       throw errors.closedException();
     }
@@ -121,10 +120,10 @@ final class ReaderPool implements AutoCloseable, Reads {
 
   /**
    * Runs {@code body} in a read transaction on one connection held for the whole body (see the
-   * class comment); every read through the {@link Reads} it gets sees the same snapshot. After
+   * class comment); every read through the {@link Pinned} it gets sees the same snapshot. After
    * {@link #close()} began, those reads throw the backend-closed exception.
    */
-  <T> T snapshot(java.util.function.Function<Reads, T> body) {
+  <T> T snapshot(java.util.function.Function<Pinned, T> body) {
     Pinned pinned = pin();
     try {
       return body.apply(pinned);
@@ -189,7 +188,7 @@ final class ReaderPool implements AutoCloseable, Reads {
   }
 
   /** The connection of one read transaction; {@link #close()} ends it. Idempotent close. */
-  final class Pinned implements Reads, AutoCloseable {
+  final class Pinned implements AutoCloseable {
     private final Slot slot;
     private final java.util.concurrent.atomic.AtomicBoolean ended =
         new java.util.concurrent.atomic.AtomicBoolean();
@@ -198,8 +197,8 @@ final class ReaderPool implements AutoCloseable, Reads {
       this.slot = slot;
     }
 
-    @Override
-    public <T> T read(String what, Object where, ReadOp<T> op) {
+    /** Runs {@code op} on the pinned connection, translating engine errors. */
+    <T> T read(String what, Object where, ReadOp<T> op) {
       if (closed) {
         throw errors.closedException();
       }

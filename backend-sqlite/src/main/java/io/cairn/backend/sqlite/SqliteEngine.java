@@ -105,7 +105,6 @@ final class SqliteEngine implements StorageEngine {
             o.writer(),
             errors,
             settings.maxBatch(),
-            ctx.clock(),
             metrics.histogram(metricPrefix + ".commit-batch-size"),
             guard);
     guard.afterCommit(); // the state SQLite recovered at open
@@ -476,6 +475,11 @@ final class SqliteEngine implements StorageEngine {
       return HealthCheck.Result.unhealthy(ctx.describe() + ": the last commit failed: " + failure);
     }
     return null;
+  }
+
+  /** The writer (group commit over the writer connection); for tests. */
+  Writer writer() {
+    return writer;
   }
 
   /** The check of {@code open-check = background}, or null; for tests. */

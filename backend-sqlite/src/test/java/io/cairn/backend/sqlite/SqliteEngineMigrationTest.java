@@ -16,39 +16,41 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.Encryption;
-import io.cairn.tck.TestEncryption;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Schema v4 (written here by the SQLite backend as it is on main, type {@code sqlite}) opened by
- * the engine on the base (type {@code sqlite-base}): the v4 -> v5 migration in {@link EngineSchema}
- * finds every entry (value, version, expiry), every log (first and next offset, records, append
- * times), every snapshot (list, data, creation time), encrypted or not, and writes go on from
- * there; a migration that fails leaves the v4 file as it was.
+ * Schema v4, as the SQLite backend before the port wrote it (the fixtures under {@code
+ * src/test/resources/fixtures/}, see their README), opened by today's backend: the v4 -> v5
+ * migration in {@link EngineSchema} finds every entry (value, version, expiry), every log (first
+ * and next offset, records, append times), every snapshot (list, data, creation time), encrypted or
+ * not, and writes go on from there; a migration that fails leaves the v4 file as it was.
  */
 class SqliteEngineMigrationTest {
+  /** The fixtures' clock at their close (README); "gone" has expired, "ttl" has not. */
+  private static final long FIXTURE_END = 1_700_000_000_150L;
+
   @TempDir Path dir;
 
   private final TestBackends.ManualClock clock = new TestBackends.ManualClock();
 
-  private PersistenceRegistry open(String type, Encryption encryption) {
+  private PersistenceRegistry open(Encryption encryption) {
     String conf =
-        "cairn.backends.main { type = "
-            + type
-            + ", data-dir = "
+        "cairn.backends.main { type = sqlite, data-dir = "
             + ConfigUtil.quoteString(dir.toString())
-            + ", durability = normal, open-check = header,"
+            + ", durability = normal, open-check = header, snapshot-chunk-size = 4KiB,"
             + " sweeper-interval = 0s }";
     PersistenceRegistry.Builder b = PersistenceRegistry.builder().clock(clock);
     if (encryption != null) {
@@ -57,110 +59,125 @@ class SqliteEngineMigrationTest {
     return b.open(ConfigFactory.parseString(conf));
   }
 
-  /** What the old backend wrote, as read back through the public API. */
-  private record Seen(
-      List<Entry> entries,
-      long ttlExpiry,
-      long first,
-      long next,
-      List<LogRecord> records,
-      List<SnapshotInfo> snapshots,
-      List<byte[]> snapshotData) {}
+  /** What the v4 file holds, in the public API's terms. */
+  private record Expected(
+      List<Entry> users, Entry other, List<LogRecord> records, List<SnapshotInfo> snapshots) {}
 
-  private Seen writeWithTheOldBackend(Encryption encryption) throws Exception {
-    try (PersistenceRegistry r = open("sqlite", encryption)) {
-      StorageBackend b = r.backend("main");
-      KeyValueStore kv = b.keyValue("users");
-      kv.put(b("a"), b("1"));
-      kv.put(b("a"), b("2")); // a version above the first
-      kv.put(b("b"), b("x"));
-      kv.put(b("ttl"), b("soon"), Duration.ofMinutes(5));
-      kv.put(b("gone"), b("short"), Duration.ofMillis(10));
-      kv.put(new byte[] {0, (byte) 0xFF}, b("binary key"));
-      b.keyValue("other").put(b("a"), b("other ns"));
-      LogStore log = b.log("events");
-      for (int i = 0; i < 10; i++) {
-        log.append(b("e" + i));
-        clock.advance(3);
+  /**
+   * Copies fixture {@code name} to {@code dir} and reads what the migration must preserve: the
+   * values are the README's (sealed in the encrypted fixture), versions, expiries, append times and
+   * snapshot metadata come from the v4 tables themselves.
+   */
+  private Expected fixture(String name) throws Exception {
+    clock.advance(FIXTURE_END - clock.millis());
+    try (InputStream in = getClass().getResourceAsStream("/fixtures/" + name)) {
+      Files.copy(in, dir.resolve("cairn.db"));
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"))) {
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+        assertThat(rs.getLong(1)).as("fixture schema").isEqualTo(4);
       }
-      log.truncateBefore(4);
-      b.log("emptied").append(b("only"));
-      b.log("emptied").truncateBefore(1);
-      b.snapshots("snaps").save(1, b("first snapshot"));
-      clock.advance(100);
-      byte[] big = new byte[3 * 1024 * 1024 + 17]; // four chunks of 1 MiB
-      for (int i = 0; i < big.length; i++) {
-        big[i] = (byte) (i * 31 + 7);
-      }
-      b.snapshots("snaps").save(2, big);
-      clock.advance(20); // "gone" has expired; "ttl" has not
-      List<Entry> entries = new ArrayList<>();
-      for (byte[] k : List.of(b("a"), b("b"), b("ttl"), new byte[] {0, (byte) 0xFF})) {
-        entries.add(kv.getEntry(k).orElseThrow());
-      }
-      entries.add(b.keyValue("other").getEntry(b("a")).orElseThrow());
-      List<byte[]> data = new ArrayList<>();
-      for (SnapshotInfo i : b.snapshots("snaps").list()) {
-        try (InputStream in = b.snapshots("snaps").load(i.version())) {
-          data.add(in.readAllBytes());
+      List<Entry> users = new ArrayList<>();
+      users.add(entry(c, "users", b("a"), b("2")));
+      users.add(entry(c, "users", b("b"), b("x")));
+      users.add(entry(c, "users", b("ttl"), b("soon")));
+      users.add(entry(c, "users", new byte[] {0, (byte) 0xFF}, b("binary key")));
+      Entry other = entry(c, "other", b("a"), b("other ns"));
+      List<LogRecord> records = new ArrayList<>();
+      try (Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT record_offset, appended_at FROM log_record WHERE log = 'events'"
+                      + " ORDER BY record_offset")) {
+        while (rs.next()) {
+          long offset = rs.getLong(1);
+          records.add(new LogRecord(offset, b("e" + offset), rs.getLong(2)));
         }
       }
-      return new Seen(
-          entries,
-          kv.getEntry(b("ttl")).orElseThrow().expiresAtMillis(),
-          log.firstOffset(),
-          log.nextOffset(),
-          log.read(0, 100),
-          b.snapshots("snaps").list(),
-          data);
+      List<SnapshotInfo> snapshots = new ArrayList<>();
+      try (Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT version, size, crc, created_at FROM snapshot WHERE store = 'snaps'"
+                      + " ORDER BY version DESC")) {
+        while (rs.next()) {
+          snapshots.add(
+              new SnapshotInfo(
+                  rs.getLong(1), rs.getLong(2), rs.getLong(3) & 0xFFFFFFFFL, rs.getLong(4)));
+        }
+      }
+      return new Expected(users, other, records, snapshots);
     }
   }
 
-  private void findEverything(Seen old, StorageBackend b) throws Exception {
+  private static Entry entry(Connection c, String ns, byte[] key, byte[] value)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT version, expires_at FROM kv WHERE ns = ? AND key = ?")) {
+      ps.setString(1, ns);
+      ps.setBytes(2, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("fixture row %s", ns).isTrue();
+        return new Entry(key, value, rs.getLong(1), rs.getLong(2));
+      }
+    }
+  }
+
+  private static byte[] bigSnapshot() {
+    byte[] big = new byte[3 * 4096 + 17];
+    for (int i = 0; i < big.length; i++) {
+      big[i] = (byte) (i * 31 + 7);
+    }
+    return big;
+  }
+
+  private void findEverything(Expected old, StorageBackend b) throws Exception {
     KeyValueStore kv = b.keyValue("users");
-    for (Entry e : old.entries().subList(0, 4)) {
+    for (Entry e : old.users()) {
       assertThat(kv.getEntry(e.key())).as(new String(e.key(), StandardCharsets.UTF_8)).hasValue(e);
     }
-    assertThat(b.keyValue("other").getEntry(b("a"))).hasValue(old.entries().get(4));
+    assertThat(old.users().get(2).expiresAtMillis()).as("the fixture's TTL").isPositive();
+    assertThat(b.keyValue("other").getEntry(b("a"))).hasValue(old.other());
     assertThat(kv.get(b("gone"))).as("expired before the migration").isNull();
-    assertThat(kv.getEntry(b("ttl")).orElseThrow().expiresAtMillis()).isEqualTo(old.ttlExpiry());
     LogStore log = b.log("events");
-    assertThat(log.firstOffset()).isEqualTo(old.first()).isEqualTo(4);
-    assertThat(log.nextOffset()).isEqualTo(old.next()).isEqualTo(10);
+    assertThat(log.firstOffset()).isEqualTo(4);
+    assertThat(log.nextOffset()).isEqualTo(10);
     List<LogRecord> read = log.read(0, 100);
-    assertThat(read).isEqualTo(old.records());
+    assertThat(read).isEqualTo(old.records()).hasSize(6);
     assertThat(read)
         .extracting(LogRecord::appendedAtMillis)
         .as("append times")
         .isEqualTo(old.records().stream().map(LogRecord::appendedAtMillis).toList());
     assertThat(b.log("emptied").firstOffset()).isEqualTo(1);
     assertThat(b.log("emptied").nextOffset()).isEqualTo(1);
-    assertThat(b.snapshots("snaps").list()).isEqualTo(old.snapshots());
-    for (int i = 0; i < old.snapshots().size(); i++) {
-      try (InputStream in = b.snapshots("snaps").load(old.snapshots().get(i).version())) {
-        assertThat(in.readAllBytes()).isEqualTo(old.snapshotData().get(i));
-      }
+    assertThat(b.snapshots("snaps").list()).isEqualTo(old.snapshots()).hasSize(2);
+    try (InputStream in = b.snapshots("snaps").load(1)) {
+      assertThat(in.readAllBytes()).isEqualTo(b("first snapshot"));
+    }
+    try (InputStream in = b.snapshots("snaps").load(2)) {
+      assertThat(in.readAllBytes()).isEqualTo(bigSnapshot());
     }
     assertThat(b.verify(Progress.NONE).problems()).isEmpty();
   }
 
   @Test
-  void aFileOfTheSqliteBackendIsFoundWholeOnTheEngineAndWritesGoOn() throws Exception {
-    Seen old = writeWithTheOldBackend(null);
-    try (PersistenceRegistry r = open(SqliteBaseProvider.TYPE, null)) {
+  void aFileOfTheOldSqliteBackendIsFoundWholeAndWritesGoOn() throws Exception {
+    Expected old = fixture("v4-plain.db");
+    try (PersistenceRegistry r = open(null)) {
       StorageBackend b = r.backend("main");
       assertThat(b.stats().properties()).containsEntry("schema_version", "5");
       findEverything(old, b);
-      Entry a = old.entries().get(0);
+      Entry a = old.users().get(0);
       assertThat(b.keyValue("users").compareAndSet(b("a"), a.version(), b("3"), null))
-          .as("a version read before the migration still matches; the next is one above")
-          .isEqualTo(a.version() + 1);
+          .as("a version read before the migration still matches; the next is above it")
+          .isGreaterThan(a.version());
       assertThat(b.log("events").append(b("e10"))).isEqualTo(10);
       assertThat(b.keyValue("users").purgeExpired())
           .as("'gone', through the built index")
           .isEqualTo(1);
     }
-    try (PersistenceRegistry r = open(SqliteBaseProvider.TYPE, null)) {
+    try (PersistenceRegistry r = open(null)) {
       StorageBackend b = r.backend("main"); // reopened: nothing migrated again
       assertThat(b.keyValue("users").get(b("a"))).isEqualTo(b("3"));
       assertThat(b.log("events").nextOffset()).isEqualTo(11);
@@ -170,26 +187,21 @@ class SqliteEngineMigrationTest {
 
   @Test
   void encryptedValuesPayloadsAndChunksOpenAfterTheMigration() throws Exception {
-    TestEncryption encryption = new TestEncryption();
-    Seen old = writeWithTheOldBackend(encryption);
-    long sealsBefore = encryption.seals();
-    try (PersistenceRegistry r = open(SqliteBaseProvider.TYPE, encryption)) {
+    Expected old = fixture("v4-encrypted.db");
+    FixedKeyEncryption encryption = new FixedKeyEncryption();
+    try (PersistenceRegistry r = open(encryption)) {
       findEverything(old, r.backend("main"));
       assertThat(encryption.seals())
           .as("the migration copies sealed bytes; it seals nothing again")
-          .isEqualTo(sealsBefore);
+          .isZero();
     }
   }
 
   @Test
   void aRowThatFailedItsChecksumKeepsFailingAndTheRestMigrates() throws Exception {
-    writeWithTheOldBackend(null);
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
-        Statement st = c.createStatement()) {
-      st.executeUpdate(
-          "UPDATE kv SET value = X'00' WHERE ns = 'users' AND key = CAST('b' AS BLOB)");
-    }
-    try (PersistenceRegistry r = open(SqliteBaseProvider.TYPE, null)) {
+    fixture("v4-plain.db");
+    sql("UPDATE kv SET value = X'00' WHERE ns = 'users' AND key = CAST('b' AS BLOB)");
+    try (PersistenceRegistry r = open(null)) {
       KeyValueStore kv = r.backend("main").keyValue("users");
       assertThatThrownBy(() -> kv.get(b("b"))).isInstanceOf(StoreCorruptedException.class);
       assertThat(kv.get(b("a"))).isEqualTo(b("2"));
@@ -202,12 +214,9 @@ class SqliteEngineMigrationTest {
 
   @Test
   void aTailTheCatalogRecordedButTheLogLostIsAGapAfterTheMigration() throws Exception {
-    writeWithTheOldBackend(null);
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
-        Statement st = c.createStatement()) {
-      st.executeUpdate("DELETE FROM log_record WHERE log = 'events' AND record_offset >= 8");
-    }
-    try (PersistenceRegistry r = open(SqliteBaseProvider.TYPE, null)) {
+    fixture("v4-plain.db");
+    sql("DELETE FROM log_record WHERE log = 'events' AND record_offset >= 8");
+    try (PersistenceRegistry r = open(null)) {
       StorageBackend b = r.backend("main");
       assertThat(b.log("events").nextOffset()).isEqualTo(10);
       assertThat(b.verify(Progress.NONE).problems())
@@ -220,17 +229,13 @@ class SqliteEngineMigrationTest {
 
   @Test
   void aMigrationThatFailsLeavesTheOldFileAsItWas() throws Exception {
-    Seen old = writeWithTheOldBackend(null);
-    Path db = dir.resolve("cairn.db");
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
-        Statement st = c.createStatement()) {
-      // the migration copies everything, then fails dropping the old tables at its very end
-      st.executeUpdate("DROP TABLE kv_ttl");
-    }
-    assertThatThrownBy(() -> open(SqliteBaseProvider.TYPE, null))
+    Expected old = fixture("v4-plain.db");
+    // the migration copies everything, then fails dropping the old tables at its very end
+    sql("DROP TABLE kv_ttl");
+    assertThatThrownBy(() -> open(null))
         .isInstanceOf(PersistenceException.class)
         .hasMessageContaining("kv_ttl");
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
         Statement st = c.createStatement()) {
       try (var rs = st.executeQuery("PRAGMA user_version")) {
         assertThat(rs.getLong(1)).isEqualTo(4);
@@ -238,18 +243,27 @@ class SqliteEngineMigrationTest {
       try (var rs = st.executeQuery("SELECT count(*) FROM sqlite_schema WHERE name = 'rec'")) {
         assertThat(rs.getLong(1)).as("no rec table left").isZero();
       }
+      try (var rs =
+          st.executeQuery(
+              "SELECT (SELECT count(*) FROM kv), (SELECT count(*) FROM log_record),"
+                  + " (SELECT count(*) FROM snapshot), (SELECT count(*) FROM meta)")) {
+        assertThat(List.of(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)))
+            .as("every v4 row still there")
+            .containsExactly(6L, 6L, 2L, 1L);
+      }
       st.executeUpdate(
           "CREATE TABLE kv_ttl (expires_at INTEGER NOT NULL, ns TEXT NOT NULL,"
               + " key BLOB NOT NULL, PRIMARY KEY (expires_at, ns, key)) WITHOUT ROWID");
     }
-    try (PersistenceRegistry r = open("sqlite", null)) {
-      StorageBackend b = r.backend("main");
-      assertThat(b.keyValue("users").getEntry(b("a"))).isEqualTo(Optional.of(old.entries().get(0)));
-      assertThat(b.log("events").read(0, 100)).isEqualTo(old.records());
-      assertThat(b.snapshots("snaps").list()).isEqualTo(old.snapshots());
-    }
-    try (PersistenceRegistry r = open(SqliteBaseProvider.TYPE, null)) {
+    try (PersistenceRegistry r = open(null)) {
       findEverything(old, r.backend("main")); // and the next attempt migrates it whole
+    }
+  }
+
+  private void sql(String statement) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
+        Statement st = c.createStatement()) {
+      st.executeUpdate(statement);
     }
   }
 
