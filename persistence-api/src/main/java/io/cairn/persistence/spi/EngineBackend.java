@@ -51,8 +51,10 @@ import java.util.function.Supplier;
  *   <li>TTL arithmetic and expiry filtering (expired entries are invisible at once), {@code
  *       purgeExpired} in bounded batches over an expiry index the base keeps in the entries' own
  *       batches ({@link ExpiryIndex}), so a purge reads the expired entries only;
- *   <li>version assignment: a write of a live key gets its version + 1, an absent or expired key
- *       version 1; compare-and-set and compare-and-delete against those versions;
+ *   <li>version assignment: every write takes the next version of one backend-wide sequence
+ *       reserved in blocks ({@link VersionSequence}), so a put writes blindly, without reading the
+ *       entry it replaces; compare-and-set and compare-and-delete read it and compare against its
+ *       version;
  *   <li>log offsets: gap-free, never reused (the log's position record is written in the same
  *       atomic batch as its records);
  *   <li>checksum framing of every record where the engine has none ({@link RecordFrame});
@@ -89,6 +91,8 @@ import java.util.function.Supplier;
  *   "log:" L              'G'                log L was written (see StoreCatalog)
  *   "snapshot:" S         'G' | count i64    snapshots in set S (see StoreCatalog)
  *   "store-catalog"       'F' | format i32   written once the catalog is complete
+ *   "next-version"        'V' | bound i64    exclusive bound of the versions reserved (see
+ *                                            VersionSequence)
  * log L                   store (LOG, L)
  *   empty key             'P' | first offset i64 | next offset i64      (absent = empty new log)
  *   offset i64 (8 bytes)  'T' | appendedAt i64 | sealed payload
@@ -101,18 +105,22 @@ import java.util.function.Supplier;
  * <h2>Commit points and recovery</h2>
  *
  * A key-value write (with its expiry index records), an append (records plus position) and a
- * transaction are each one engine batch: atomic by the engine's rule. Opening builds the expiry
- * index once if its marker is absent (data written before it existed); the marker is written last,
- * so a crash during the build redoes it ({@link ExpiryIndex} has the rule); the catalog of logs and
- * snapshot sets is built the same way, and a log's entry goes in the batch of its first position
- * ({@link StoreCatalog}). Stores whose names start with {@code _} are the base's own: no user name
- * may, and {@link #stores()}, stats and reseal skip them. Truncating a log first writes its new
- * position (the commit point: readers never look below it), then deletes the records below in
- * pages; a crash between leaves records below the first offset, which reads never return and {@link
- * #compact} deletes. A snapshot save writes its chunks under a fresh random generation, then the
- * manifest (the commit point), then deletes the chunks of the generation it replaced; chunks of a
- * crashed save, or left by a crash before the old ones were deleted, belong to no manifest and
- * {@link #compact} deletes them (never those of a save in progress).
+ * transaction are each one engine batch: atomic by the engine's rule. A version is handed out only
+ * once the bound of its block is written (at {@code FULL}), so a reopened backend continues above
+ * every stored version ({@link VersionSequence} has the rule); a put leaves the replaced entry's
+ * index record behind when the expiry changed (it does not read the entry), which {@code
+ * purgeExpired} deletes once its instant passes and {@code verify} does not report. Opening builds
+ * the expiry index once if its marker is absent (data written before it existed); the marker is
+ * written last, so a crash during the build redoes it ({@link ExpiryIndex} has the rule); the
+ * catalog of logs and snapshot sets is built the same way, and a log's entry goes in the batch of
+ * its first position ({@link StoreCatalog}). Stores whose names start with {@code _} are the base's
+ * own: no user name may, and {@link #stores()}, stats and reseal skip them. Truncating a log first
+ * writes its new position (the commit point: readers never look below it), then deletes the records
+ * below in pages; a crash between leaves records below the first offset, which reads never return
+ * and {@link #compact} deletes. A snapshot save writes its chunks under a fresh random generation,
+ * then the manifest (the commit point), then deletes the chunks of the generation it replaced;
+ * chunks of a crashed save, or left by a crash before the old ones were deleted, belong to no
+ * manifest and {@link #compact} deletes them (never those of a save in progress).
  *
  * <h2>Concurrency</h2>
  *
@@ -288,6 +296,7 @@ public final class EngineBackend implements StorageBackend {
   private final Set<Thread> readThreads = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
   private volatile ExpirySweeper sweeper; // started once open succeeded
+  private volatile VersionSequence versions; // set once while opening, before any store exists
 
   private EngineBackend(BackendContext ctx, String type, StorageEngine engine, Options options) {
     this.name = ctx.name();
@@ -322,11 +331,13 @@ public final class EngineBackend implements StorageBackend {
       BackendContext context, String type, StorageEngine engine, Options options) {
     EngineBackend backend = new EngineBackend(context, type, engine, options);
     if (options.readOnly) {
+      backend.versions = VersionSequence.readOnly(backend);
       return backend;
     }
     try {
       ExpiryIndex.ensureBuilt(backend);
       StoreCatalog.ensureBuilt(backend);
+      backend.versions = VersionSequence.open(backend);
     } catch (RuntimeException e) {
       backend.close(); // the engine is ours: release its files and locks; the build reruns
       throw e;
@@ -473,8 +484,8 @@ public final class EngineBackend implements StorageBackend {
   }
 
   /**
-   * Namespaces with expiry index records but no entries: left only by an index that disagrees with
-   * its entries, for verify to report and purge to repair.
+   * Namespaces with expiry index records but no entries: stale records of blind puts whose entries
+   * were deleted since (or damage), for verify to check and purge to delete.
    */
   private List<String> indexOnlyNamespaces(Set<StoreId> users) {
     List<String> out = new ArrayList<>();
@@ -722,6 +733,11 @@ public final class EngineBackend implements StorageBackend {
 
   long now() {
     return clock.millis();
+  }
+
+  /** The backend-wide version sequence; see {@link VersionSequence} for when to take one. */
+  VersionSequence versions() {
+    return versions;
   }
 
   /** FULL for imports, unless the backend runs at NONE (its engine need not honour more). */

@@ -15,7 +15,8 @@ import java.util.zip.CRC32C;
  *             written before the append time was stored (read only, as "not recorded"), 'P' log
  *             position, 'M' snapshot manifest, 'C' snapshot chunk, 'E' expiry index record, 'F'
  *             a format marker of the base's own (see ExpiryIndex, StoreCatalog), 'G' a catalog
- *             entry (see StoreCatalog)
+ *             entry (see StoreCatalog), 'V' the bound of the version sequence (see
+ *             VersionSequence)
  * byte 1      flags: bit 0 = a CRC-32C trailer follows (set when the engine does not checksum
  *             records itself, see StorageEngine#checksumsRecords)
  * bytes 2..   the body (layout per tag, see EngineBackend)
@@ -37,6 +38,7 @@ final class RecordFrame {
   static final byte EXPIRY = 'E';
   static final byte FORMAT = 'F';
   static final byte CATALOG = 'G';
+  static final byte SEQUENCE = 'V';
 
   private static final int CRC_FLAG = 1;
 
