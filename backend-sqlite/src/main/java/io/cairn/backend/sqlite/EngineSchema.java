@@ -59,8 +59,11 @@ import org.slf4j.LoggerFactory;
  *     manifest(version, generation = save_id, ...)); snapshot_chunk(save_id, seq, data) -> (2,
  *     store, chunk(version, save_id, seq, data)); chunks of no snapshot row (interrupted saves) are
  *     not copied
- * meta (the backend-wide version reservation): dropped; an entry keeps its version and its next
- *     write gets version + 1 (the base's per-key rule), so a version read before still matches
+ * meta (the backend-wide version reservation, 'kv-version-reserved' = R: every version handed
+ *     out is below R) -> the base's version bound (0, '_cairn', 'next-version', bound(max(R,
+ *     highest stored version + 1, 1))): every later version is above every version the old
+ *     backend handed out, also those of entries deleted since, so a compare-and-set with a version
+ *     read before the upgrade never matches a newer entry by accident; an entry keeps its version
  * catalog: consulted for log high-water marks; a snapshot set whose catalog count differs from its
  *     rows is logged (no record of the base can carry it)
  * </pre>
@@ -246,7 +249,8 @@ final class EngineSchema {
                   row);
             }
           };
-      copyEntries(c, records, out, n);
+      long highest = copyEntries(c, records, out, n);
+      out.add(records.versionBound(versionBound(c, highest)), false);
       copyLogs(c, records, out, n, describe);
       copySnapshots(c, records, out, n, describe);
     }
@@ -267,8 +271,28 @@ final class EngineSchema {
     long damaged;
   }
 
-  private static void copyEntries(Conn c, EngineRecords records, Inserter out, Counts n)
+  /**
+   * The version bound the base continues from: above the {@code meta} reservation (every version
+   * the old backend handed out) and above every version stored ({@code highest}).
+   */
+  private static long versionBound(Conn c, long highest) throws SQLException {
+    long reserved = 0;
+    try (PreparedStatement ps =
+        c.jdbc().prepareStatement("SELECT value FROM meta WHERE name = ?")) {
+      ps.setString(1, SqliteDatabase.VERSION_RESERVED);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          reserved = rs.getLong(1);
+        }
+      }
+    }
+    return Math.max(Math.max(reserved, highest + 1), 1);
+  }
+
+  /** Copies every entry; returns the highest version among the intact ones (0 if none). */
+  private static long copyEntries(Conn c, EngineRecords records, Inserter out, Counts n)
       throws SQLException {
+    long highest = 0;
     try (Statement st = c.jdbc().createStatement();
         ResultSet rs = st.executeQuery("SELECT ns, key, value, version, expires_at, crc FROM kv")) {
       while (rs.next()) {
@@ -284,8 +308,12 @@ final class EngineSchema {
         // a damaged row's fields may be out of range: clamp them, its frame fails anyway
         out.add(records.entry(ns, key, Math.max(1, version), Math.max(0, expires), value), !intact);
         n.entries++;
+        if (intact && version < Long.MAX_VALUE) {
+          highest = Math.max(highest, version);
+        }
       }
     }
+    return highest;
   }
 
   private static void copyLogs(

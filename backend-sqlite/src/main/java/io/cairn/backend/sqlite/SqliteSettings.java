@@ -82,7 +82,7 @@ record SqliteSettings(
         s.intBetween("readers", 1, 64, 8),
         s.intBetween("max-batch", 1, 100_000, 256),
         s.duration("sweeper-interval", Duration.ZERO, Duration.ofSeconds(30)),
-        s.config().hasPath(s.pathOf("sweeper-batch")) ? s.pathOf("sweeper-batch") : null,
+        s.config().hasPath("sweeper-batch") ? s.pathOf("sweeper-batch") : null,
         (int) chunk,
         s.oneOf("on-wal-loss", OnWalLoss.class, OnWalLoss.FAIL));
   }

@@ -260,7 +260,7 @@ class SqliteBackendTest {
               })
           .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class);
       assertThat(r.backend("main").verify(Progress.NONE).problems())
-          .anySatisfy(p -> assertThat(p).contains("state").contains("version 2"));
+          .anySatisfy(p -> assertThat(p).contains("snapshot 2 of snapshot set 'state'"));
     }
   }
 

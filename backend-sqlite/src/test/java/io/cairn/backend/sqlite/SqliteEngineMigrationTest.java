@@ -61,7 +61,11 @@ class SqliteEngineMigrationTest {
 
   /** What the v4 file holds, in the public API's terms. */
   private record Expected(
-      List<Entry> users, Entry other, List<LogRecord> records, List<SnapshotInfo> snapshots) {}
+      List<Entry> users,
+      Entry other,
+      List<LogRecord> records,
+      List<SnapshotInfo> snapshots,
+      long versionsReserved) {}
 
   /**
    * Copies fixture {@code name} to {@code dir} and reads what the migration must preserve: the
@@ -100,14 +104,20 @@ class SqliteEngineMigrationTest {
           ResultSet rs =
               st.executeQuery(
                   "SELECT version, size, crc, created_at FROM snapshot WHERE store = 'snaps'"
-                      + " ORDER BY version DESC")) {
+                      + " ORDER BY version")) {
         while (rs.next()) {
           snapshots.add(
               new SnapshotInfo(
                   rs.getLong(1), rs.getLong(2), rs.getLong(3) & 0xFFFFFFFFL, rs.getLong(4)));
         }
       }
-      return new Expected(users, other, records, snapshots);
+      long reserved;
+      try (Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery("SELECT value FROM meta WHERE name = 'kv-version-reserved'")) {
+        reserved = rs.getLong(1);
+      }
+      return new Expected(users, other, records, snapshots, reserved);
     }
   }
 
@@ -172,6 +182,12 @@ class SqliteEngineMigrationTest {
       assertThat(b.keyValue("users").compareAndSet(b("a"), a.version(), b("3"), null))
           .as("a version read before the migration still matches; the next is above it")
           .isGreaterThan(a.version());
+      assertThat(old.versionsReserved())
+          .as("the old backend reserved versions far above the highest it stored")
+          .isGreaterThan(old.other().version() + 1);
+      assertThat(b.keyValue("users").put(b("fresh"), b("f")))
+          .as("every new version is above every version the old backend handed out")
+          .isGreaterThanOrEqualTo(old.versionsReserved());
       assertThat(b.log("events").append(b("e10"))).isEqualTo(10);
       assertThat(b.keyValue("users").purgeExpired())
           .as("'gone', through the built index")

@@ -152,9 +152,10 @@ class SqliteImporterTest {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
       for (String sql :
           new String[] {
-            "SELECT value FROM kv",
-            "SELECT payload FROM log_record",
-            "SELECT data FROM snapshot_chunk"
+            // the records of the user's stores (EngineSchema): entries, log records, chunks
+            "SELECT value FROM rec WHERE kind = 0 AND substr(store, 1, 1) <> '_'",
+            "SELECT value FROM rec WHERE kind = 1 AND length(key) = 8",
+            "SELECT value FROM rec WHERE kind = 2 AND substr(key, 1, 1) = x'43'"
           }) {
         try (PreparedStatement ps = c.prepareStatement(sql);
             ResultSet rs = ps.executeQuery()) {

@@ -315,8 +315,8 @@ class SqliteMigrationTest {
       assertThat(backend.verify(Progress.NONE).problems())
           .singleElement()
           .asString()
-          .contains("kv:even")
-          .contains("broken");
+          .contains("namespace 'even'")
+          .contains("'broken'");
       assertThat(backend.keyValue("odd").put(b("key-1"), b("x"))).isGreaterThanOrEqualTo(10000);
     }
     assertThat(userVersion(dir)).isEqualTo(EngineSchema.VERSION);

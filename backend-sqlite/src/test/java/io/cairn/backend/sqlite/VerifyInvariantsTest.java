@@ -1,9 +1,11 @@
 package io.cairn.backend.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
+import io.cairn.persistence.StoreCorruptedException;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -102,7 +104,8 @@ class VerifyInvariantsTest {
                 "DELETE FROM rec WHERE kind = 2 AND store = 'state' AND length(key) = 21"
                     + " AND substr(key, 1, 9) = x'430000000000000001'"
                     + " AND substr(key, 18, 4) = x'00000001'"))
-        .anyMatch(p -> p.contains("state") && p.contains("version 1"));
+        .anyMatch(
+            p -> p.contains("chunk 1 of snapshot 1 of snapshot set 'state' is missing (of 3)"));
   }
 
   @Test
@@ -111,15 +114,30 @@ class VerifyInvariantsTest {
         .anyMatch(p -> p.contains("other") && p.contains("lost"));
   }
 
+  /**
+   * A manifest whose bytes changed fails its checksum. Today the shared base's verify THROWS it
+   * (BaseSnapshotStore.verify reads the manifests without catching), where every other finding is
+   * reported: a base change (reported with this port, see /work/notes/sqport-status.md) should make
+   * it a problem of the report; this test then changes to expect one.
+   */
   @Test
   void aSnapshotManifestChangedFailsItsChecksum() throws Exception {
-    assertThat(
-            damageAndVerify(
-                "UPDATE rec SET value = substr(value, 1, 5)"
-                    + " || CASE WHEN substr(value, 6, 1) = x'00' THEN x'01' ELSE x'00' END"
-                    + " || substr(value, 7)"
-                    + " WHERE kind = 2 AND store = 'state' AND key = x'430000000000000001'"))
-        .anyMatch(p -> p.contains("state") && p.contains("checksum"));
+    populate();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
+        Statement st = c.createStatement()) {
+      assertThat(
+              st.executeUpdate(
+                  "UPDATE rec SET value = substr(value, 1, 5)"
+                      + " || CASE WHEN substr(value, 6, 1) = x'00' THEN x'01' ELSE x'00' END"
+                      + " || substr(value, 7)"
+                      + " WHERE kind = 2 AND store = 'state' AND key = x'4d0000000000000001'"))
+          .isEqualTo(1);
+    }
+    try (PersistenceRegistry r = TestBackends.open(dir, "")) {
+      assertThatThrownBy(() -> r.backend("main").verify(Progress.NONE))
+          .isInstanceOf(StoreCorruptedException.class)
+          .hasMessageContaining("the manifest of snapshot 1 of snapshot set 'state' fails its");
+    }
   }
 
   @Test

@@ -20,9 +20,14 @@ import java.util.Objects;
  * copies them unchanged; nothing is opened or sealed again here.
  *
  * <p>What the migration must also know: the expiry index is not written here: the base builds it
- * once at the next open (its marker is absent in a migrated engine; see {@link ExpiryIndex}). A log
- * needs its position record ({@link #logPosition}) besides its records. A snapshot's chunks and its
- * manifest share one generation, unique within the set. Thread-safe (immutable).
+ * once at the next open (its marker is absent in a migrated engine; see {@link ExpiryIndex}); so is
+ * the catalog of logs and snapshot sets ({@link StoreCatalog}). The version sequence's bound
+ * ({@link #versionBound}) should be written when the older format reserved versions backend-wide:
+ * without it the base finds the highest stored version once at open, which may lie below versions
+ * handed out for entries deleted since (a caller's compare-and-set with such a version could then
+ * match a new entry). A log needs its position record ({@link #logPosition}) besides its records. A
+ * snapshot's chunks and its manifest share one generation, unique within the set. Thread-safe
+ * (immutable).
  */
 public final class EngineRecords {
   private final RecordFrame frame;
@@ -134,6 +139,22 @@ public final class EngineRecords {
     ByteBuffer buf = frame.begin(RecordFrame.CHUNK, sealed.length);
     buf.put(sealed);
     return new StorageEngine.Write(id, k, frame.end(buf, id, k));
+  }
+
+  /**
+   * The bound of the base's backend-wide version sequence ({@link VersionSequence}): every version
+   * the older format handed out must be below {@code bound}; the base's next version is {@code
+   * bound} or above.
+   */
+  public StorageEngine.Write versionBound(long bound) {
+    if (bound < 1) {
+      throw new IllegalArgumentException("a version bound is >= 1, got " + bound);
+    }
+    ByteBuffer body = frame.begin(RecordFrame.SEQUENCE, 8).putLong(bound);
+    return new StorageEngine.Write(
+        ExpiryIndex.META,
+        VersionSequence.KEY.clone(),
+        frame.end(body, ExpiryIndex.META, VersionSequence.KEY));
   }
 
   /**

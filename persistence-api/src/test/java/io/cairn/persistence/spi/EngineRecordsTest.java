@@ -65,6 +65,12 @@ class EngineRecordsTest {
     for (StorageEngine.Write w : expected) {
       assertThat(engine.get(w.store(), w.key())).as(w.toString()).isEqualTo(w.value());
     }
+    byte[] bound = engine.get(ExpiryIndex.META, VersionSequence.KEY);
+    assertThat(bound).as("the base wrote its version bound").isNotNull();
+    StorageEngine.Write same = records.versionBound(ByteBuffer.wrap(bound, 2, 8).getLong());
+    assertThat(same.store()).isEqualTo(ExpiryIndex.META);
+    assertThat(same.key()).isEqualTo(VersionSequence.KEY);
+    assertThat(same.value()).isEqualTo(bound);
   }
 
   @Test
@@ -79,13 +85,16 @@ class EngineRecordsTest {
             records.logRecord("lg", 5, NOW - 10, b("r5")),
             records.logPosition("lg", 4, 6),
             records.snapshotManifest("ss", 3, 99, 2, crcOf(b("xy")), NOW - 100, 1),
-            records.snapshotChunk("ss", 3, 99, 0, b("xy"))),
+            records.snapshotChunk("ss", 3, 99, 0, b("xy")),
+            records.versionBound(1000)),
         Durability.NONE);
     try (StorageBackend b = open(engine)) {
       Entry a = b.keyValue("ns").getEntry(b("a")).orElseThrow();
       assertThat(a.version()).isEqualTo(41);
       assertThat(a.value()).isEqualTo(b("va"));
-      assertThat(b.keyValue("ns").put(b("a"), b("va2"))).isEqualTo(42); // versions go on
+      assertThat(b.keyValue("ns").put(b("fresh"), b("f")))
+          .as("versions go on above the migrated bound, not above the highest stored (41)")
+          .isGreaterThanOrEqualTo(1000);
       assertThat(b.keyValue("ns").get(b("old"))).isNull(); // expired
       assertThatThrownBy(() -> b.keyValue("ns").get(b("bad")))
           .isInstanceOf(StoreCorruptedException.class);
@@ -128,6 +137,7 @@ class EngineRecordsTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new EngineRecords("x", true).damaged(records.logPosition("l", 0, 0)))
         .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> records.versionBound(0)).isInstanceOf(IllegalArgumentException.class);
   }
 
   private StorageBackend open(TreeMapEngine engine) {
