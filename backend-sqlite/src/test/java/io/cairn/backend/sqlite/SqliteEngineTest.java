@@ -150,6 +150,22 @@ class SqliteEngineTest {
   }
 
   @Test
+  void aRowOfAKindNoCairnWritesIsNamedWhenTheStoresAreListed() {
+    try (TestBackends.Direct be = open(new MetricRegistry())) {
+      be.writer()
+          .exclusive(
+              "damage",
+              s -> {
+                s.conn().execOnce("INSERT INTO rec VALUES (7, 'x', x'00', x'00')");
+                return null;
+              });
+      assertThatThrownBy(() -> be.engine().stores())
+          .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class)
+          .hasMessageContaining("store kind 7");
+    }
+  }
+
+  @Test
   void writesAfterCloseAreRefusedAsClosed() {
     TestBackends.Direct be = open(new MetricRegistry());
     SqliteEngine engine = be.engine();

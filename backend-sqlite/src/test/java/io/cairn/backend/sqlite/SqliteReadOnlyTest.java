@@ -63,4 +63,16 @@ class SqliteReadOnlyTest {
         .hasMessageContaining("read-only");
     assertThat(dir).doesNotExist();
   }
+
+  @Test
+  void readOnlyOfADirectoryWithoutDatabaseCreatesNoDatabase() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("empty"));
+    assertThatThrownBy(() -> TestBackends.open(dir, "read-only = true"))
+        .isInstanceOf(StorageEngineException.class)
+        .hasMessageContaining("cairn.db does not exist (a read-only open creates nothing)");
+    assertThat(dir.resolve("cairn.db")).doesNotExist();
+    try (PersistenceRegistry owner = TestBackends.open(dir, "")) {
+      owner.backend("main").keyValue("k").put(b("a"), b("1")); // nothing left open or held
+    }
+  }
 }
