@@ -130,6 +130,46 @@ class SqliteEngineTest {
     }
   }
 
+  /**
+   * A group-commit write whose work fails fails only its caller, with its own exception (a bug) or
+   * a translated one (an engine error), and the writer goes on; a write issued from inside a
+   * write's own work is refused instead of waiting for itself.
+   */
+  @Test
+  void aFailingGroupWriteFailsItsCallerAndAReentrantWriteIsRefused() {
+    try (TestBackends.Direct be = open(new MetricRegistry())) {
+      Writer w = be.writer();
+      IllegalStateException bug = new IllegalStateException("a bug in the work");
+      assertThatThrownBy(
+              () ->
+                  w.submit(
+                      true,
+                      "test put",
+                      "ns",
+                      s -> {
+                        throw bug;
+                      }))
+          .isSameAs(bug);
+      assertThatThrownBy(
+              () ->
+                  w.submit(
+                      true,
+                      "test put",
+                      "ns",
+                      s -> {
+                        throw new SQLException("a failing statement", "HY000", 1);
+                      }))
+          .isInstanceOf(PersistenceException.class)
+          .hasMessageContaining("test put");
+      assertThatThrownBy(
+              () -> w.exclusive("outer", s -> w.submit(true, "inner put", "ns", inner -> null)))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("from inside a write on the same SQLite writer");
+      be.keyValue("ns").put(b("after"), b("v"));
+      assertThat(be.keyValue("ns").get(b("after"))).isEqualTo(b("v"));
+    }
+  }
+
   private static long rows(TestBackends.Direct be) {
     return be.writer().exclusive("count", s -> s.conn().queryLong("SELECT count(*) FROM rec"));
   }
