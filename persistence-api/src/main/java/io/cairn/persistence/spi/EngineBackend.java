@@ -34,7 +34,6 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 /**
@@ -125,10 +124,12 @@ import java.util.function.Supplier;
  * <h2>Concurrency</h2>
  *
  * Reads run in parallel with each other and with writes (the engine's batches are atomic for
- * readers). Each read-modify-write (a key's version and compare-and-set, a log's offsets, a
- * snapshot set's manifest) runs holding the write stripe that orders it and writes its engine batch
- * before releasing it, so it is atomic without asking the engine for more than point reads and
- * atomic batches ({@link WriteOrder} has the rules and why):
+ * readers). Each write that must be ordered (a key's next version and compare-and-set, a log's
+ * offsets, a snapshot set's manifest) runs holding the write stripe that orders it and writes its
+ * engine batch before releasing it, so it is atomic without asking the engine for more than point
+ * reads and atomic batches ({@link WriteOrder} has the rules and why); a put takes its version from
+ * the sequence under the key's stripe, so one key's versions increase in the order its batches are
+ * written:
  *
  * <ul>
  *   <li>single-key writes take the stripe of (namespace, key), {@code putAll} and a page of {@code
@@ -285,7 +286,7 @@ public final class EngineBackend implements StorageBackend {
   final EngineReader current;
   final Sealer sealer;
   final RecordFrame frame;
-  private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
+  private final CloseGuard guard = new CloseGuard();
   private final WriteOrder order;
   private final Map<String, BaseKeyValueStore> kv = new ConcurrentHashMap<>();
   private final Map<String, BaseLogStore> logs = new ConcurrentHashMap<>();
@@ -294,7 +295,6 @@ public final class EngineBackend implements StorageBackend {
   private volatile Thread transactionThread;
   // threads running read-transaction work: the read-only rule, also without the registry's wrapper
   private final Set<Thread> readThreads = ConcurrentHashMap.newKeySet();
-  private volatile boolean closed;
   private volatile ExpirySweeper sweeper; // started once open succeeded
   private volatile VersionSequence versions; // set once while opening, before any store exists
 
@@ -348,7 +348,7 @@ public final class EngineBackend implements StorageBackend {
             backend.toString(),
             options.sweeperInterval,
             backend::purgeAllExpired,
-            () -> backend.closed);
+            backend.guard::isClosed);
     return backend;
   }
 
@@ -679,7 +679,7 @@ public final class EngineBackend implements StorageBackend {
 
   @Override
   public HealthCheck.Result health() {
-    if (closed) {
+    if (guard.isClosed()) {
       return HealthCheck.Result.unhealthy(this + " is closed");
     }
     HealthCheck.Result engineHealth = engine.health();
@@ -699,21 +699,15 @@ public final class EngineBackend implements StorageBackend {
   public void close() {
     ExpirySweeper running = sweeper;
     if (running != null) {
-      running.close(); // before the lock: a sweep in flight holds the read side
+      running.close(); // first: a sweep in flight is a call close would wait for
     }
-    closeLock.writeLock().lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      kv.clear();
-      logs.clear();
-      snapshots.clear();
-      engine.close();
-    } finally {
-      closeLock.writeLock().unlock();
-    }
+    guard.close(
+        () -> {
+          kv.clear();
+          logs.clear();
+          snapshots.clear();
+          engine.close();
+        });
   }
 
   @Override
@@ -754,7 +748,7 @@ public final class EngineBackend implements StorageBackend {
   }
 
   void ensureOpen() {
-    if (closed) {
+    if (guard.isClosed()) {
       throw new BackendClosedException(name);
     }
   }
@@ -771,14 +765,19 @@ public final class EngineBackend implements StorageBackend {
     }
   }
 
-  /** Runs {@code op} as a call in flight: close waits for it; after close it throws. */
+  /**
+   * Runs {@code op} as a call in flight: close waits for it; after close it throws ({@link
+   * CloseGuard}).
+   */
   <T> T read(Supplier<T> op) {
-    closeLock.readLock().lock();
+    int cell = guard.enter();
+    if (cell < 0) {
+      throw new BackendClosedException(name);
+    }
     try {
-      ensureOpen();
       return op.get();
     } finally {
-      closeLock.readLock().unlock();
+      guard.exit(cell);
     }
   }
 

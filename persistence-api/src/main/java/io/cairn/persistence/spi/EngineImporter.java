@@ -42,6 +42,17 @@ final class EngineImporter implements Importer {
     public void putEntries(String namespace, List<Entry> entries) {
       open();
       long highest = ImportChecks.entries(b, namespace, entries);
+      if (highest > VersionSequence.MAX_IMPORTED) {
+        throw ImportChecks.refused(
+            "kv:" + namespace,
+            b,
+            "version "
+                + highest
+                + " is above "
+                + VersionSequence.MAX_IMPORTED
+                + ", the highest this backend imports (later versions need room above it)",
+            null);
+      }
       BaseKeyValueStore store = b.kvStore(namespace);
       b.writeAll(
           "import into kv:" + namespace,

@@ -2,6 +2,7 @@ package io.cairn.persistence.spi;
 
 import io.cairn.persistence.Durability;
 import io.cairn.persistence.ReadOnlyBackendException;
+import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
@@ -68,26 +69,34 @@ final class VersionSequence {
   /** Versions reserved per bound write. */
   static final long BLOCK = 1 << 16;
 
+  /**
+   * Highest version an import may bring: the sequence goes on above it, in blocks, so it leaves
+   * room for 2^62 later versions (as the RocksDB backend's importer did).
+   */
+  static final long MAX_IMPORTED = Long.MAX_VALUE / 2;
+
   static final byte[] KEY = "next-version".getBytes(StandardCharsets.US_ASCII);
 
   private static final long PROGRESS_EVERY = 1 << 20;
 
   private final EngineBackend b;
   private final boolean readOnly;
+  private final long block;
   private final AtomicLong next;
   private volatile long limit; // exclusive bound stored in the engine
   private final Object lock = new Object(); // held while a bound is written
 
-  private VersionSequence(EngineBackend b, boolean readOnly, long start) {
+  private VersionSequence(EngineBackend b, boolean readOnly, long start, long block) {
     this.b = b;
     this.readOnly = readOnly;
+    this.block = block;
     this.next = new AtomicLong(start);
     this.limit = start; // the first version taken reserves a fresh block
   }
 
   /** A sequence that refuses to hand out versions: the backend was opened read-only. */
   static VersionSequence readOnly(EngineBackend b) {
-    return new VersionSequence(b, true, 1);
+    return new VersionSequence(b, true, 1, BLOCK);
   }
 
   /**
@@ -95,13 +104,18 @@ final class VersionSequence {
    * it. Called once while the backend opens, before anything else can write.
    */
   static VersionSequence open(EngineBackend b) {
+    return open(b, BLOCK);
+  }
+
+  /** As {@link #open(EngineBackend)}, reserving {@code block} versions at a time (tests). */
+  static VersionSequence open(EngineBackend b, long block) {
     byte[] raw = b.engine().get(ExpiryIndex.META, KEY);
     if (raw != null) {
-      return new VersionSequence(b, false, decode(b, raw));
+      return new VersionSequence(b, false, decode(b, raw), block);
     }
     long start = highestStored(b) + 1;
     b.engine().write(List.of(boundWrite(b, start)), b.importDurability());
-    return new VersionSequence(b, false, start);
+    return new VersionSequence(b, false, start, block);
   }
 
   /**
@@ -111,6 +125,16 @@ final class VersionSequence {
   long next() {
     refuseIfReadOnly();
     long v = next.getAndIncrement();
+    if (v < 1 || v > Long.MAX_VALUE - 2 * BLOCK) {
+      // only after 2^62 versions above the highest import (MAX_IMPORTED): never in practice
+      throw new StorageEngineException(
+          b
+              + ": the backend-wide version sequence is exhausted (next version "
+              + v
+              + "); nothing was written. Export the data and import it into a new backend"
+              + " (imports keep their versions: re-number them first).",
+          null);
+    }
     if (v >= limit) {
       reserve(v);
     }
@@ -121,7 +145,7 @@ final class VersionSequence {
   private void reserve(long v) {
     synchronized (lock) {
       while (v >= limit) {
-        long bound = Math.max(limit, v + 1) + BLOCK;
+        long bound = Math.max(limit, v + 1) + block;
         b.engine().write(List.of(boundWrite(b, bound)), b.importDurability());
         limit = bound;
       }

@@ -154,6 +154,30 @@ public abstract class VersionSequenceContract {
   }
 
   @Test
+  void importedVersionsLeaveRoomForLaterOnes() {
+    Probe probe = new Probe(openEngine(context()));
+    StorageBackend backend = open(probe, false);
+    try {
+      long ceiling = Long.MAX_VALUE / 2;
+      try (Importer.Session s = backend.extension(Importer.class).orElseThrow().begin()) {
+        assertThatThrownBy(
+                () -> s.putEntries("high", List.of(new Entry(b("k"), b("v"), ceiling + 1, 0))))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("kv:high", String.valueOf(ceiling + 1), "nothing of this call");
+        s.putEntries("high", List.of(new Entry(b("k"), b("v"), ceiling, 0)));
+        s.finish();
+      }
+      KeyValueStore kv = backend.keyValue("high");
+      long after = kv.put(b("k"), b("w"));
+      assertThat(after).isGreaterThan(ceiling);
+      assertThat(kv.put(b("k"), b("x"))).isGreaterThan(after);
+    } finally {
+      backend.close();
+      probe.engine.close();
+    }
+  }
+
+  @Test
   void dataWrittenBeforeTheSequenceIsScannedOnceForItsHighestVersion() {
     Probe probe = new Probe(openEngine(context()));
     probe.dropBound = true; // as a base before the sequence: no bound is ever stored
