@@ -19,6 +19,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,9 @@ import org.slf4j.LoggerFactory;
  * in their batch.
  */
 final class BaseKeyValueStore implements KeyValueStore {
+  /** {@link #where} as a function, made once: reads pass it instead of a message built per read. */
+  private final Function<byte[], String> whereOfKey = this::where;
+
   private static final Logger LOG = LoggerFactory.getLogger(BaseKeyValueStore.class);
   private static final long PROGRESS_EVERY = 1 << 20; // entries between progress lines of a build
 
@@ -358,7 +362,7 @@ final class BaseKeyValueStore implements KeyValueStore {
   }
 
   Stored decode(byte[] key, byte[] raw) {
-    ByteBuffer body = b.frame.open(RecordFrame.KV, id, key, raw, where(key));
+    ByteBuffer body = b.frame.open(RecordFrame.KV, id, key, raw, whereOfKey);
     if (body.remaining() < 16) {
       throw b.frame.corrupt(id, where(key), "is too short for its version and expiry");
     }

@@ -175,8 +175,8 @@ final class VersionSequence {
     if (readOnly) {
       throw new ReadOnlyBackendException(
           b
-              + " was opened read-only: no version is handed out and nothing was written. Open it"
-              + " without read-only to write.");
+              + " was opened with read-only = true: no version is handed out and nothing was"
+              + " written. Open it without read-only to write.");
     }
   }
 
