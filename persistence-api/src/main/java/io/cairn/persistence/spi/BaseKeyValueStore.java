@@ -75,6 +75,20 @@ final class BaseKeyValueStore implements KeyValueStore {
     return b.read(() -> Optional.ofNullable(entry(key, live(key))));
   }
 
+  /**
+   * {@link #getEntry} without the entry: a plain get builds no {@link Entry}, {@code Optional} or
+   * key copy that it would drop at once (the cache tiers and most callers read values only).
+   */
+  @Override
+  public byte[] get(byte[] key) {
+    ArgumentChecks.checkKey(key);
+    return b.read(
+        () -> {
+          Stored s = live(key);
+          return s == null ? null : b.sealer.openValue(name, key, s.sealed());
+        });
+  }
+
   @Override
   public long put(byte[] key, byte[] value) {
     return put(key, value, null);
