@@ -37,11 +37,11 @@ class SqliteReadOnlyTest {
         assertThat(r.keyValue("k").get(b("b"))).contains(b("2"));
         assertThat(r.log("l").read(0, 10)).hasSize(1);
         assertThat(r.capabilities()).contains(Capability.CHECKPOINT); // VACUUM INTO only reads
-        // a put is refused by the base's version sequence before the engine is asked (its
-        // message says "read-only", not the key); an append by the engine (names the key)
+        // a put is refused by the base's version sequence before the engine is asked, an append
+        // by the engine: both name the key that made the backend read-only
         assertThatThrownBy(() -> r.keyValue("k").put(b("c"), b("3")))
             .isInstanceOf(ReadOnlyBackendException.class)
-            .hasMessageContaining("read-only")
+            .hasMessageContaining("read-only = true")
             .hasMessageContaining("main");
         assertThatThrownBy(() -> r.log("l").append(b("x")))
             .isInstanceOf(ReadOnlyBackendException.class)
