@@ -76,7 +76,7 @@ record SqliteSettings(
         s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL),
         s.oneOf("open-check", OpenCheck.class, OpenCheck.BACKGROUND),
         s.duration("busy-timeout", Duration.ZERO, Duration.ofSeconds(5)),
-        s.bytes("cache-size", 64 * 1024, 16L << 20),
+        s.bytes("cache-size", 64 * 1024, 18L << 20),
         s.intBetween("wal-autocheckpoint-pages", 1, 1_000_000, 1000),
         s.bytes("journal-size-limit", 0, 64L << 20),
         s.intBetween("readers", 1, 64, 8),

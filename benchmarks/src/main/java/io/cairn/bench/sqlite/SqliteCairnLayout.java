@@ -31,7 +31,7 @@ import org.sqlite.core.SafeStmtPtr;
  *       {@code normal}), {@code wal_autocheckpoint = 1000}, {@code journal_size_limit} 64 MiB; the
  *       table {@code rec(kind INTEGER, store TEXT, key BLOB, value BLOB, PRIMARY KEY (kind, store,
  *       key)) WITHOUT ROWID}.
- *   <li>Connections: NOMUTEX, generated keys off, busy timeout 5 s, a 16 MiB page cache; readers
+ *   <li>Connections: NOMUTEX, generated keys off, busy timeout 5 s, an 18 MiB page cache; readers
  *       opened read-write with {@code PRAGMA query_only = 1} (as Cairn's, not SQLITE_OPEN_READONLY
  *       as {@code RAW_SQLITE}'s), one per thread.
  *   <li>Rows: kind 0 (key-value), store {@code bench}, the caller's key, and as value the base's
@@ -101,7 +101,7 @@ final class SqliteCairnLayout implements AutoCloseable {
     cfg.setGetGeneratedKeys(false);
     cfg.setBusyTimeout(5000);
     cfg.setOpenMode(SQLiteOpenMode.NOMUTEX);
-    cfg.setCacheSize(-16 * 1024);
+    cfg.setCacheSize(-18 * 1024); // Cairn's cache-size default
     return cfg;
   }
 
