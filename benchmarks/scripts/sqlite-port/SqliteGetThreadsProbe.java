@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * CPU per SQLite get with T threads reading at once (sum of the readers' thread CPU / gets), 100k
- * keys preloaded, through the public API only: whichever Cairn is on the class path.
+ * keys preloaded (-Dkeys=N for another count), through the public API only: whichever Cairn is on
+ * the class path. -Dextra="cache-size = 16MiB" adds settings to the backend's configuration.
  */
 public class SqliteGetThreadsProbe {
   public static void main(String[] args) throws Exception {
@@ -22,10 +23,10 @@ public class SqliteGetThreadsProbe {
     int n = Integer.parseInt(args[1]);
     int rounds = Integer.parseInt(args[2]);
     String label = args[3];
-    int keys = 100_000;
+    int keys = Integer.getInteger("keys", 100_000);
     Path dir = Files.createTempDirectory("sqport2-probe");
     String conf = "cairn.backends.b { type = sqlite, data-dir = \"" + dir + "\", durability = normal,"
-        + " sweeper-interval = 0s, open-check = header }";
+        + " sweeper-interval = 0s, open-check = header, " + System.getProperty("extra", "") + " }";
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     byte[][] k = new byte[keys][];
     for (int i = 0; i < keys; i++) {
