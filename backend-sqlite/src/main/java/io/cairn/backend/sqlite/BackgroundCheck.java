@@ -44,7 +44,7 @@ final class BackgroundCheck implements AutoCloseable {
   }
 
   private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(SqliteBackend.class);
+      org.slf4j.LoggerFactory.getLogger(BackgroundCheck.class);
 
   private final String describe;
   private final String backendName;

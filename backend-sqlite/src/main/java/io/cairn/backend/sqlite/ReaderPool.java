@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the connection goes back to the pool; a connection whose rollback failed is closed instead, so no
  * pooled connection ever keeps an old snapshot.
  */
-final class ReaderPool implements AutoCloseable, Reads {
+final class ReaderPool implements AutoCloseable {
   /** Opens one reader connection. */
   @FunctionalInterface
   interface Opener {
@@ -97,8 +97,7 @@ final class ReaderPool implements AutoCloseable, Reads {
    * @param where the store (and key), for messages; its {@code toString()} is called only if
    *     something fails
    */
-  @Override
-  public <T> T read(String what, Object where, ReadOp<T> op) {
+  <T> T read(String what, Object where, ReadOp<T> op) {
     if (closed) {
       throw errors.closedException();
     }
@@ -121,10 +120,23 @@ final class ReaderPool implements AutoCloseable, Reads {
 
   /**
    * Runs {@code body} in a read transaction on one connection held for the whole body (see the
-   * class comment); every read through the {@link Reads} it gets sees the same snapshot. After
+   * class comment); every read through the {@link Pinned} it gets sees the same snapshot. After
    * {@link #close()} began, those reads throw the backend-closed exception.
    */
-  <T> T snapshot(java.util.function.Function<Reads, T> body) {
+  <T> T snapshot(java.util.function.Function<Pinned, T> body) {
+    Pinned pinned = pin();
+    try {
+      return body.apply(pinned);
+    } finally {
+      pinned.close();
+    }
+  }
+
+  /**
+   * Starts a read transaction on one connection held until {@link Pinned#close()} (see the class
+   * comment): the engine's {@code snapshot()}, whose end the caller decides.
+   */
+  Pinned pin() {
     if (closed) {
       throw errors.closedException();
     }
@@ -136,58 +148,77 @@ final class ReaderPool implements AutoCloseable, Reads {
       throw errors.translate(e, what + " (opening a reader connection)", "the database");
     }
     Conn c = s.conn;
-    Pinned pinned = new Pinned(c);
     try {
-      try {
-        c.exec("BEGIN");
-        c.queryLong(START_READ);
-      } catch (SQLException e) {
-        c.resetStatements();
-        throw errors.translate(e, what + " (starting the read)", "the database");
-      }
-      return body.apply(pinned);
-    } finally {
-      pinned.ended = true;
-      boolean rolledBack;
+      c.exec("BEGIN");
+      c.queryLong(START_READ);
+    } catch (SQLException e) {
+      c.resetStatements();
+      unpin(s, true);
+      throw errors.translate(e, what + " (starting the read)", "the database");
+    } catch (RuntimeException e) {
+      unpin(s, true);
+      throw e;
+    }
+    return new Pinned(s);
+  }
+
+  /**
+   * Ends the read transaction on {@code s} and gives the connection back; a connection whose
+   * rollback failed (or with {@code rollBack} false) is closed instead, so no pooled connection
+   * ever keeps an old snapshot.
+   */
+  private void unpin(Slot s, boolean rollBack) {
+    Conn c = s.conn;
+    boolean rolledBack = false;
+    if (rollBack) {
       try {
         c.exec("ROLLBACK");
         rolledBack = true;
       } catch (SQLException e) {
         rolledBack = false; // closing the connection ends the transaction instead
       }
-      if (rolledBack) {
-        release(s);
-      } else {
-        c.close(); // its slot stays busy, so nobody takes it back
-        slots.compareAndSet(s.index, s, null);
-        permits.release(); // the next borrow opens a fresh connection
-      }
+    }
+    if (rolledBack) {
+      release(s);
+    } else {
+      c.close(); // its slot stays busy, so nobody takes it back
+      slots.compareAndSet(s.index, s, null);
+      permits.release(); // the next borrow opens a fresh connection
     }
   }
 
-  /** The connection of one read transaction. */
-  private final class Pinned implements Reads {
-    private final Conn c;
-    private volatile boolean ended;
+  /** The connection of one read transaction; {@link #close()} ends it. Idempotent close. */
+  final class Pinned implements AutoCloseable {
+    private final Slot slot;
+    private final java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
 
-    Pinned(Conn c) {
-      this.c = c;
+    Pinned(Slot slot) {
+      this.slot = slot;
     }
 
-    @Override
-    public <T> T read(String what, Object where, ReadOp<T> op) {
+    /** Runs {@code op} on the pinned connection, translating engine errors. */
+    <T> T read(String what, Object where, ReadOp<T> op) {
       if (closed) {
         throw errors.closedException();
       }
-      if (ended) {
+      if (ended.get()) {
         throw new IllegalStateException(
             what + " on " + where + ": the read transaction has ended; read inside its work");
       }
       try {
-        return op.apply(c);
+        return op.apply(slot.conn);
       } catch (SQLException e) {
-        c.resetStatements();
+        slot.conn.resetStatements();
         throw errors.translate(e, what, SqliteErrors.describe(where));
+      }
+    }
+
+    /** Ends the read transaction and gives the connection back, once. */
+    @Override
+    public void close() {
+      if (ended.compareAndSet(false, true)) {
+        unpin(slot, true);
       }
     }
   }

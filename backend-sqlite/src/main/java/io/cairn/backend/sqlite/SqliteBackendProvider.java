@@ -1,21 +1,29 @@
 package io.cairn.backend.sqlite;
 
+import io.cairn.persistence.Capability;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.DataDirectory;
+import io.cairn.persistence.spi.EngineBackend;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code sqlite} backend type: Cairn's embedded default. Each instance is one SQLite database
  * ({@code <data-dir>/cairn.db}, WAL mode) holding all of the instance's key-value namespaces, logs
- * and snapshot sets, opened through xerial sqlite-jdbc.
+ * and snapshot sets, opened through xerial sqlite-jdbc: the engine ({@link SqliteEngine}, records
+ * in one table, schema v5) under the shared base ({@link EngineBackend}), which owns every Cairn
+ * rule above it. Files of an older schema are migrated inside the open ({@link EngineSchema}).
  *
  * <p>Settings live under {@code cairn.backend-defaults.sqlite} (see this module's {@code
  * reference.conf}); {@code durability} maps to {@code PRAGMA synchronous}: {@code none} → OFF,
  * {@code normal} → NORMAL, {@code full} → FULL. Stateless and thread-safe.
  */
 public final class SqliteBackendProvider implements StorageBackendProvider {
+  private static final Logger log = LoggerFactory.getLogger(SqliteBackendProvider.class);
+
   /** The type name used in configuration. */
   public static final String TYPE = "sqlite";
 
@@ -49,6 +57,29 @@ public final class SqliteBackendProvider implements StorageBackendProvider {
    */
   @Override
   public StorageBackend open(BackendContext context) {
-    return SqliteBackend.open(context);
+    SqliteSettings settings =
+        SqliteSettings.of(context.config(), "cairn.backends." + context.name());
+    settings
+        .deprecatedSweeperBatch()
+        .ifPresent(
+            key ->
+                log.warn(
+                    "{}: setting {} is deprecated and ignored: the sweeper now purges in pages of"
+                        + " the shared base (256 entries per transaction); remove the setting",
+                    context.describe(),
+                    key));
+    return EngineBackend.open(
+        context, TYPE, SqliteEngine.open(context, settings), options(context, settings));
+  }
+
+  /** The options the SQLite engine gives the base. */
+  static EngineBackend.Options options(BackendContext context, SqliteSettings settings) {
+    return EngineBackend.Options.builder(context.durability())
+        .capabilities(Capability.DURABLE, Capability.CHECKPOINT, Capability.LARGE_SNAPSHOTS)
+        .snapshotChunkBytes(settings.snapshotChunkBytes())
+        .description("SQLite in WAL mode, group commit")
+        .sweeper(settings.sweeperInterval())
+        .readOnly(DataDirectory.readOnlyRequested(context))
+        .build();
   }
 }

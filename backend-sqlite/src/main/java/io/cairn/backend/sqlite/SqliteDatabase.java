@@ -1,7 +1,6 @@
 package io.cairn.backend.sqlite;
 
 import io.cairn.persistence.Durability;
-import io.cairn.persistence.PersistenceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -30,13 +29,15 @@ import org.sqlite.SQLiteOpenMode;
  *                    (DataDirectory's one naming rule; older versions left cairn.db.corrupt-<stamp>)
  *
  * HEADER   PRAGMA application_id = 0x4341524E ('CARN') marks a Cairn database;
- *          PRAGMA user_version   = schema version (CURRENT_VERSION below).
+ *          PRAGMA user_version   = schema version: 5 since the backend runs on the shared base
+ *          (the layout is EngineSchema's); the v4 to v1 layouts below are read only by the
+ *          migrations, which bring a file to v4 here and then to v5 in EngineSchema.
  *
  * AUTO-VACUUM  new files are created with auto_vacuum = INCREMENTAL (set before WAL mode, which
  *        writes the header of an empty file); compact() converts older files with one VACUUM,
  *        then gives free pages back with incremental_vacuum and truncates the WAL.
  *
- * SCHEMA v4 (the current one; v3, v2 and v1 differences are listed after it)
+ * SCHEMA v4 (the last before v5; v3, v2 and v1 differences are listed after it)
  *   kv(ns TEXT, key BLOB, value BLOB, version INTEGER, expires_at INTEGER, crc INTEGER,
  *      PRIMARY KEY (ns, key)) WITHOUT ROWID
  *        one row per live-or-expired entry of every key-value namespace. BLOB keys compare with
@@ -337,52 +338,19 @@ final class SqliteDatabase {
   }
 
   /**
-   * Brings the schema to {@link #CURRENT_VERSION} in one transaction, creating it in a new file.
-   *
-   * @throws PersistenceException for a foreign or newer database (nothing is changed)
+   * Brings a file of schema v1 to v3 to v4 ({@link #CURRENT_VERSION}) in one transaction, the step
+   * before {@link EngineSchema}'s v4 -> v5. The caller ({@link EngineSchema#prepare}) has already
+   * refused foreign and newer files and created new ones at v5, so {@code 1 <= version < 4} here.
    */
   static void migrate(Conn c, String describe, Path db) throws SQLException {
-    long appId = c.queryLong("PRAGMA application_id");
     long version = c.queryLong("PRAGMA user_version");
-    long tables = c.queryLong("SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
-    if ((appId != 0 && appId != APPLICATION_ID) || (version == 0 && tables > 0)) {
-      throw new PersistenceException(
-          "Cannot open "
-              + describe
-              + ": "
-              + db
-              + " is a SQLite database but not a Cairn one (application_id "
-              + appId
-              + ", "
-              + tables
-              + " tables). Point data-dir at a directory of its own.");
-    }
-    if (version > CURRENT_VERSION) {
-      throw new PersistenceException(
-          "Cannot open "
-              + describe
-              + ": "
-              + db
-              + " has schema version "
-              + version
-              + ", written by a newer Cairn; this version understands up to "
-              + CURRENT_VERSION
-              + ". Upgrade Cairn (files are never downgraded).");
-    }
-    if (version == CURRENT_VERSION) {
-      return;
-    }
-    // Version 0 here means a new, empty file (tables without a version were refused above): the
-    // migrations then only create the schema, there are no rows to rewrite, and nothing was
-    // migrated, so nothing is logged as a migration.
-    boolean created = version == 0;
     c.execOnce("BEGIN IMMEDIATE");
     try {
       for (long v = version; v < CURRENT_VERSION; v++) {
         for (String sql : MIGRATIONS.get((int) v)) {
           c.execOnce(sql);
         }
-        if (v == 2 && !created) {
+        if (v == 2) {
           rewriteRowChecksums(c, describe);
         }
       }

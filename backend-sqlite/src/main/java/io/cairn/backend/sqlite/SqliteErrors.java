@@ -80,21 +80,6 @@ final class SqliteErrors {
     }
   }
 
-  /** A database call that may fail with {@link SQLException}. */
-  @FunctionalInterface
-  interface SqlCall<T> {
-    T call() throws SQLException;
-  }
-
-  /** Runs {@code call}, translating any {@link SQLException}. */
-  <T> T run(String operation, String where, SqlCall<T> call) {
-    try {
-      return call.call();
-    } catch (SQLException e) {
-      throw translate(e, operation, where);
-    }
-  }
-
   /** Renders a lazily described location ({@code null} for the backend as a whole). */
   static String describe(Object where) {
     return where == null ? null : where.toString();

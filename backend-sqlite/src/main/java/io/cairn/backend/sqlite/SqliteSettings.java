@@ -19,7 +19,9 @@ import java.util.List;
  * @param readers reader connections
  * @param maxBatch most operations per group commit
  * @param sweeperInterval period of the TTL sweeper; zero disables it
- * @param sweeperBatch rows deleted per sweeper transaction
+ * @param sweeperBatchKey the full path of the deprecated {@code sweeper-batch} key when the
+ *     configuration sets it, else null (the base's sweeper purges in its own pages; see {@link
+ *     #deprecatedSweeperBatch})
  * @param snapshotChunkBytes snapshot chunk size
  * @param onWalLoss policy when the WAL check finds committed transactions SQLite would drop
  */
@@ -33,7 +35,7 @@ record SqliteSettings(
     int readers,
     int maxBatch,
     Duration sweeperInterval,
-    int sweeperBatch,
+    String sweeperBatchKey,
     int snapshotChunkBytes,
     OnWalLoss onWalLoss) {
 
@@ -74,15 +76,25 @@ record SqliteSettings(
         s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL),
         s.oneOf("open-check", OpenCheck.class, OpenCheck.BACKGROUND),
         s.duration("busy-timeout", Duration.ZERO, Duration.ofSeconds(5)),
-        s.bytes("cache-size", 64 * 1024, 16L << 20),
+        s.bytes("cache-size", 64 * 1024, 18L << 20),
         s.intBetween("wal-autocheckpoint-pages", 1, 1_000_000, 1000),
         s.bytes("journal-size-limit", 0, 64L << 20),
         s.intBetween("readers", 1, 64, 8),
         s.intBetween("max-batch", 1, 100_000, 256),
         s.duration("sweeper-interval", Duration.ZERO, Duration.ofSeconds(30)),
-        s.intBetween("sweeper-batch", 1, 1_000_000, 1000),
+        s.config().hasPath("sweeper-batch") ? s.pathOf("sweeper-batch") : null,
         (int) chunk,
         s.oneOf("on-wal-loss", OnWalLoss.class, OnWalLoss.FAIL));
+  }
+
+  /**
+   * The full path of {@code sweeper-batch} if the configuration sets it: the key of the SQLite
+   * backend before schema v5, when its own sweeper deleted that many rows per transaction. The
+   * shared base's sweeper purges in pages of its own size, so the value has no effect; the provider
+   * warns at open, naming the key, instead of ignoring it silently.
+   */
+  java.util.Optional<String> deprecatedSweeperBatch() {
+    return java.util.Optional.ofNullable(sweeperBatchKey);
   }
 
   /**

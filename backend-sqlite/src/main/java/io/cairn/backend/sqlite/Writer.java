@@ -1,12 +1,9 @@
 package io.cairn.backend.sqlite;
 
 import com.codahale.metrics.Histogram;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,9 +27,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * durable as {@code PRAGMA synchronous} makes that commit. If the COMMIT fails every write of the
  * batch fails.
  *
- * <p><b>Transactions.</b> {@link #inTransaction} holds the lock for the caller's whole callback, so
- * user transactions are serialised with batches. A direct store write from inside a transaction
- * callback would deadlock on the transaction it is part of, so it is refused.
+ * <p><b>Own transactions.</b> {@link #ownTransaction} and {@link #exclusive} hold the lock for the
+ * caller's whole work, so they are serialised with batches. A write issued from inside a write's
+ * own work (the writer re-entered on its thread) would deadlock, so it is refused.
  *
  * <p>Thread-safe.
  */
@@ -43,26 +40,9 @@ final class Writer implements AutoCloseable {
     T apply(Session s) throws SQLException;
   }
 
-  /** What a write sees: the connection and the writer-side caches. Used under the lock only. */
+  /** What a write sees: the writer connection. Used under the lock only. */
   static final class Session {
-    /** How far one write of the version reservation reaches (layout in {@link SqliteDatabase}). */
-    static final long VERSION_RESERVE_STEP = 1 << 16;
-
-    private static final String READ_RESERVED =
-        "SELECT value FROM meta WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'";
-    private static final String WRITE_RESERVED =
-        "UPDATE meta SET value = ? WHERE name = '" + SqliteDatabase.VERSION_RESERVED + "'";
-
-    private static final String RAISE_RESERVED =
-        "UPDATE meta SET value = max(value, ?) WHERE name = '"
-            + SqliteDatabase.VERSION_RESERVED
-            + "'";
-
     private final Conn conn;
-    private final Map<String, Long> nextOffsets = new HashMap<>();
-    private final long[] now = new long[1];
-    private long nextVersion; // 0 = not read from meta yet
-    private long reservedBelow; // versions below it are covered by a written reservation; 0 = none
 
     Session(Conn conn) {
       this.conn = conn;
@@ -72,79 +52,12 @@ final class Writer implements AutoCloseable {
       return conn;
     }
 
-    /** Cached next offset of {@code log}, or -1 if not cached. */
-    long cachedNextOffset(String log) {
-      Long v = nextOffsets.get(log);
-      return v == null ? -1 : v;
-    }
-
-    void cacheNextOffset(String log, long next) {
-      nextOffsets.put(log, next);
-    }
-
     /**
-     * After an engine failure (disk full, I/O error...): drops the caches and every prepared
-     * statement, so the next write starts from fresh statements on a connection with no transaction
-     * left open.
+     * After an engine failure (disk full, I/O error...): drops every prepared statement, so the
+     * next write starts from fresh statements on a connection with no transaction left open.
      */
     void recover() {
-      invalidate();
       conn.resetStatements();
-    }
-
-    /** Drops every cache; called whenever a transaction or savepoint rolls back. */
-    void invalidate() {
-      nextOffsets.clear();
-      reservedBelow = 0; // the reservation may have been rolled back with it: write it again
-    }
-
-    /**
-     * The next key-value version: greater than every version handed out before, in this process or
-     * (through the {@code meta} reservation) any earlier one. Writes the raised reservation on the
-     * writer connection first when needed, so it commits with (or before) the write that uses the
-     * version. A version whose write then fails is simply skipped.
-     */
-    long nextVersion() throws SQLException {
-      if (nextVersion == 0) {
-        nextVersion = Math.max(1, conn.queryLong(READ_RESERVED));
-      }
-      if (nextVersion >= reservedBelow) {
-        long reserve = nextVersion + VERSION_RESERVE_STEP;
-        PreparedStatement ps = conn.prepare(WRITE_RESERVED);
-        ps.setLong(1, reserve);
-        if (ps.executeUpdate() != 1) {
-          throw new SQLException(
-              "the meta row '" + SqliteDatabase.VERSION_RESERVED + "' is missing from the schema");
-        }
-        reservedBelow = reserve;
-      }
-      return nextVersion++;
-    }
-
-    /**
-     * Makes every later {@link #nextVersion()} greater than {@code version}: raises the {@code
-     * meta} reservation to at least {@code version + 1} in the open transaction, and the in-memory
-     * sequence with it. Used by the importer, which writes versions it did not take from here. If
-     * the transaction rolls back, the raised in-memory sequence only skips numbers.
-     */
-    void raiseVersionsAbove(long version) throws SQLException {
-      if (version == Long.MAX_VALUE) {
-        throw new IllegalArgumentException(
-            "version " + version + " leaves no version for a later write");
-      }
-      PreparedStatement ps = conn.prepare(RAISE_RESERVED);
-      ps.setLong(1, version + 1);
-      if (ps.executeUpdate() != 1) {
-        throw new SQLException(
-            "the meta row '" + SqliteDatabase.VERSION_RESERVED + "' is missing from the schema");
-      }
-      if (nextVersion != 0 && nextVersion <= version) {
-        nextVersion = version + 1; // at or above reservedBelow: nextVersion() reserves again
-      }
-    }
-
-    long now() {
-      return now[0];
     }
   }
 
@@ -180,7 +93,6 @@ final class Writer implements AutoCloseable {
   private final WalGuard guard;
   private final SqliteErrors errors;
   private final int maxBatch;
-  private final java.time.Clock clock;
   private final Histogram batchSizes;
   private final ReentrantLock lock = new ReentrantLock();
   private final ConcurrentLinkedQueue<Pending<?>> queue = new ConcurrentLinkedQueue<>();
@@ -188,27 +100,14 @@ final class Writer implements AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * Test hook: runs on the committing thread right after a transaction's COMMIT, before {@link
-   * #inTransaction} returns (the writer lock still held), so a test can run a reader at that point.
-   */
-  volatile Runnable afterTransactionCommit;
-
-  /**
    * @param guard records the WAL position after every commit, and the clean state at close (see
    *     {@link WalGuard}); closed with the writer
    */
-  Writer(
-      Conn conn,
-      SqliteErrors errors,
-      int maxBatch,
-      java.time.Clock clock,
-      Histogram batchSizes,
-      WalGuard guard) {
+  Writer(Conn conn, SqliteErrors errors, int maxBatch, Histogram batchSizes, WalGuard guard) {
     this.guard = guard;
     this.session = new Session(conn);
     this.errors = errors;
     this.maxBatch = maxBatch;
-    this.clock = clock;
     this.batchSizes = batchSizes;
   }
 
@@ -226,7 +125,7 @@ final class Writer implements AutoCloseable {
       throw errors.closedException();
     }
     errors.beforeWrite();
-    refuseInsideTransaction(what, where, "Use the Transaction view passed to the callback.");
+    refuseReentry(what, where);
     Pending<T> p = new Pending<>(op, singleStatement, what, where);
     queue.add(p);
     while (!p.done) {
@@ -250,47 +149,33 @@ final class Writer implements AutoCloseable {
   }
 
   /**
-   * Runs {@code body} in one transaction on the writer connection, holding the writer for its whole
-   * duration. Commits if {@code body} returns, rolls back and rethrows unchanged if it throws.
-   *
-   * @throws IllegalStateException if called from inside a transaction
-   */
-  <T> T inTransaction(WriteOp<T> body) {
-    if (lock.isHeldByCurrentThread()) {
-      throw new IllegalStateException(
-          "Transactions do not nest: inTransaction() was called from inside another"
-              + " transaction's callback. Do all the work in the outer transaction.");
-    }
-    return transaction("transaction", null, false, body);
-  }
-
-  /**
-   * Runs {@code body} in a transaction of its own, like {@link #inTransaction} but with messages
-   * naming {@code what} and {@code where}. With {@code fsync} the COMMIT reaches the disk whatever
-   * the configured durability: the transaction runs at {@code PRAGMA synchronous = FULL} (in WAL
-   * mode the WAL is fsynced at that commit, which also covers every commit before it in the WAL)
-   * and the connection's own level is restored afterwards: the importer's "durable as at full" (see
-   * {@link SqliteImporter}).
+   * Runs {@code body} in a transaction of its own on the writer connection, holding the writer for
+   * its whole duration: commits if {@code body} returns, rolls back and rethrows if it throws. With
+   * {@code fsync} the COMMIT reaches the disk whatever the configured durability: the transaction
+   * runs at {@code PRAGMA synchronous = FULL} (in WAL mode the WAL is fsynced at that commit, which
+   * also covers every commit before it in the WAL) and the connection's own level is restored
+   * afterwards: a batch the base asks at a durability above the connection's (imports, the expiry
+   * index marker).
    *
    * @param what the operation, for error messages
    * @param where the store, for error messages; its {@code toString()} is called only on failure
    * @throws IllegalStateException if called from inside a transaction
    */
   <T> T ownTransaction(String what, Object where, boolean fsync, WriteOp<T> body) {
-    refuseInsideTransaction(what, where, "Call it outside the transaction.");
+    refuseReentry(what, where);
     return transaction(what, where, fsync, body);
   }
 
-  /** Throws if the calling thread holds the writer: it runs inside an inTransaction() callback. */
-  private void refuseInsideTransaction(String what, Object where, String advice) {
+  /** Throws if the calling thread holds the writer: it runs inside a write's own work. */
+  private void refuseReentry(String what, Object where) {
     if (lock.isHeldByCurrentThread()) {
       throw new IllegalStateException(
           "Cannot "
               + what
               + " on "
               + where
-              + " from inside inTransaction(): the transaction holds the writer. "
-              + advice);
+              + " from inside a write on the same SQLite writer (it holds the writer's lock and"
+              + " would wait for itself); issue the write after the running one returns");
     }
   }
 
@@ -301,7 +186,6 @@ final class Writer implements AutoCloseable {
         throw errors.closedException();
       }
       errors.beforeWrite();
-      session.now[0] = clock.millis();
       Conn c = session.conn;
       long restore = -1; // the synchronous level to put back, or -1
       try {
@@ -348,10 +232,6 @@ final class Writer implements AutoCloseable {
       errors.noteFailure(e);
       throw errors.translate(e, "commit " + what, SqliteErrors.describe(where));
     }
-    Runnable hook = afterTransactionCommit;
-    if (hook != null) {
-      hook.run();
-    }
     errors.noteSuccess();
     guard.afterCommit();
     return result;
@@ -380,10 +260,7 @@ final class Writer implements AutoCloseable {
 
   /** Runs {@code body} on the writer connection outside any batch (maintenance: checkpoint). */
   <T> T exclusive(String what, WriteOp<T> body) {
-    if (lock.isHeldByCurrentThread()) {
-      throw new IllegalStateException(
-          "Cannot " + what + " from inside inTransaction(); call it outside the transaction");
-    }
+    refuseReentry(what, "the database");
     lock.lock();
     try {
       if (closed) {
@@ -438,7 +315,6 @@ final class Writer implements AutoCloseable {
       return;
     }
     batchSizes.update(batch.size());
-    session.now[0] = clock.millis();
     Conn c = session.conn;
     if (batch.size() == 1) {
       Pending<?> only = batch.get(0);
@@ -551,7 +427,6 @@ final class Writer implements AutoCloseable {
       session.recover();
       p.error = errors.translate(e, p.what, SqliteErrors.describe(p.where));
     } catch (RuntimeException e) {
-      session.invalidate();
       recoverIfEngineFailed(e);
       p.error = e;
     }
@@ -568,7 +443,6 @@ final class Writer implements AutoCloseable {
       return true;
     } catch (SQLException | RuntimeException e) {
       p.error = asPersistence(e, p);
-      session.invalidate();
       recoverIfEngineFailed(e);
       try {
         c.exec("ROLLBACK TO w");
@@ -619,7 +493,6 @@ final class Writer implements AutoCloseable {
   }
 
   private void rollback() {
-    session.invalidate();
     try {
       session.conn.exec("ROLLBACK");
     } catch (SQLException ignored) {

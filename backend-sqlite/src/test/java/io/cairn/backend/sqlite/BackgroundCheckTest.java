@@ -48,8 +48,8 @@ class BackgroundCheckTest {
     return CorruptionTest.populate(dir);
   }
 
-  private SqliteBackend open(String body) {
-    return SqliteBackend.open(
+  private TestBackends.Direct open(String body) {
+    return TestBackends.Direct.open(
         BackendContext.builder("main", "sqlite")
             .config(
                 ConfigFactory.parseString(body)
@@ -65,7 +65,7 @@ class BackgroundCheckTest {
     Path db = populate();
     CorruptionTest.garbleMiddlePages(db);
     // the default open does not read the damaged pages (open-check = quick would refuse here)
-    try (SqliteBackend be = open("")) {
+    try (TestBackends.Direct be = open("")) {
       BackgroundCheck check = be.backgroundCheck();
       assertThat(check).isNotNull();
       assertThat(check.await(60_000)).isTrue();
@@ -88,7 +88,7 @@ class BackgroundCheckTest {
   @Test
   void soundFileStaysHealthy() throws Exception {
     populate();
-    try (SqliteBackend be = open("")) {
+    try (TestBackends.Direct be = open("")) {
       BackgroundCheck check = be.backgroundCheck();
       assertThat(check.await(60_000)).isTrue();
       assertThat(check.finished()).isTrue();
@@ -102,10 +102,10 @@ class BackgroundCheckTest {
   @Test
   void headerAndQuickRunNoBackgroundCheck() throws Exception {
     populate();
-    try (SqliteBackend be = open("open-check = header")) {
+    try (TestBackends.Direct be = open("open-check = header")) {
       assertThat(be.backgroundCheck()).isNull();
     }
-    try (SqliteBackend be = open("open-check = quick")) {
+    try (TestBackends.Direct be = open("open-check = quick")) {
       assertThat(be.backgroundCheck()).isNull();
     }
   }
@@ -113,7 +113,7 @@ class BackgroundCheckTest {
   @Test
   void closeRightAfterOpenStopsTheCheck() throws Exception {
     populate();
-    SqliteBackend be = open("");
+    TestBackends.Direct be = open("");
     BackgroundCheck check = be.backgroundCheck();
     be.close();
     // close waited for the check's thread: no connection of it is left open
@@ -130,7 +130,7 @@ class BackgroundCheckTest {
   @Test
   void closeWithinTheStartDelayOpensNoConnection() throws Exception {
     populate();
-    SqliteBackend be = open("");
+    TestBackends.Direct be = open("");
     BackgroundCheck check = be.backgroundCheck();
     Thread.sleep(200);
     be.close();

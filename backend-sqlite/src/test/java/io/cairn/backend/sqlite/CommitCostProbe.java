@@ -26,7 +26,8 @@ public final class CommitCostProbe {
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
     Path dir = Files.createTempDirectory("cairn-probe");
-    try (SqliteBackend be = TestBackends.direct(dir, "sweeper-interval = 0s", Durability.NORMAL)) {
+    try (TestBackends.Direct be =
+        TestBackends.direct(dir, "sweeper-interval = 0s", Durability.NORMAL)) {
       KeyValueStore kv = be.keyValue("probe");
       LogStore log = be.log("probe");
       byte[] value = new byte[100];
@@ -107,7 +108,7 @@ public final class CommitCostProbe {
     return System.nanoTime() - t0;
   }
 
-  private static void trigger(SqliteBackend be, String... sql) {
+  private static void trigger(TestBackends.Direct be, String... sql) {
     be.writer()
         .exclusive(
             "probe",

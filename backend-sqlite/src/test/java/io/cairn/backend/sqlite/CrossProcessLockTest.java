@@ -22,7 +22,7 @@ class CrossProcessLockTest {
     Path conf = dir.resolve("holder.conf");
     Files.writeString(
         conf,
-        "cairn.backends.main { type = sqlite, data-dir = \"" + data + "\" }\n",
+        "cairn.backends.main { type = " + TestBackends.TYPE + ", data-dir = \"" + data + "\" }\n",
         StandardCharsets.UTF_8);
     return conf;
   }

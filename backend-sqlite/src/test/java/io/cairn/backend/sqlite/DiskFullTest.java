@@ -32,7 +32,7 @@ class DiskFullTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static void limitPages(SqliteBackend be, long pages) {
+  private static void limitPages(TestBackends.Direct be, long pages) {
     be.writer()
         .exclusive(
             "test: limit pages",
@@ -42,13 +42,14 @@ class DiskFullTest {
             });
   }
 
-  private static long pageCount(SqliteBackend be) {
+  private static long pageCount(TestBackends.Direct be) {
     return be.writer().exclusive("test: page count", s -> s.conn().queryLong("PRAGMA page_count"));
   }
 
   @Test
   void writesResumeOnceThereIsRoomAgainWithoutRestart() throws Exception {
-    try (SqliteBackend be = TestBackends.direct(dir, "sweeper-interval = 0s", Durability.FULL)) {
+    try (TestBackends.Direct be =
+        TestBackends.direct(dir, "sweeper-interval = 0s", Durability.FULL)) {
       KeyValueStore kv = be.keyValue("data");
       LogStore log = be.log("events");
       kv.put(b("before"), b("v"));
@@ -73,12 +74,13 @@ class DiskFullTest {
           .isInstanceOf(StorageEngineException.class);
       assertThatThrownBy(
               () ->
-                  be.inTransaction(
-                      tx -> {
-                        tx.keyValue("data").put(b("tx"), big);
-                        tx.log("events").append(big);
-                        return null;
-                      }))
+                  be.backend()
+                      .inTransaction(
+                          tx -> {
+                            tx.keyValue("data").put(b("tx"), big);
+                            tx.log("events").append(big);
+                            return null;
+                          }))
           .isInstanceOf(StorageEngineException.class);
       concurrentWrites(kv, big, 8); // group commits that fail
       assertThat(be.health().isHealthy()).isFalse();
@@ -87,12 +89,13 @@ class DiskFullTest {
       limitPages(be, 1_000_000);
       kv.put(b("after"), b("v2"));
       assertThat(log.append(b("r1"))).isEqualTo(1);
-      be.inTransaction(
-          tx -> {
-            tx.keyValue("data").put(b("tx"), b("t"));
-            tx.log("events").append(b("r2"));
-            return null;
-          });
+      be.backend()
+          .inTransaction(
+              tx -> {
+                tx.keyValue("data").put(b("tx"), b("t"));
+                tx.log("events").append(b("r2"));
+                return null;
+              });
       assertThat(concurrentWrites(kv, big, 8)).isEqualTo(8);
       assertThat(kv.get(b("before"))).isEqualTo(b("v"));
       assertThat(kv.get(b("after"))).isEqualTo(b("v2"));
@@ -104,7 +107,8 @@ class DiskFullTest {
       assertThat(be.health().isHealthy()).isTrue();
       assertThat(be.verify(io.cairn.persistence.Progress.NONE).problems()).isEmpty();
     }
-    try (SqliteBackend be = TestBackends.direct(dir, "sweeper-interval = 0s", Durability.FULL)) {
+    try (TestBackends.Direct be =
+        TestBackends.direct(dir, "sweeper-interval = 0s", Durability.FULL)) {
       assertThat(be.keyValue("data").get(b("after"))).isEqualTo(b("v2"));
       assertThat(be.log("events").nextOffset()).isEqualTo(3);
     }
@@ -124,7 +128,8 @@ class DiskFullTest {
     try {
       Path data = mnt.resolve("data");
       Path ballast = mnt.resolve("ballast");
-      try (SqliteBackend be = TestBackends.direct(data, TINY_DISK_SETTINGS, Durability.FULL)) {
+      try (TestBackends.Direct be =
+          TestBackends.direct(data, TINY_DISK_SETTINGS, Durability.FULL)) {
         KeyValueStore kv = be.keyValue("data");
         kv.put(b("before"), b("v"));
         java.nio.file.Files.write(ballast, new byte[12 << 20]);
@@ -150,7 +155,8 @@ class DiskFullTest {
         }
         assertThat(be.health().isHealthy()).isTrue();
       }
-      try (SqliteBackend be = TestBackends.direct(data, TINY_DISK_SETTINGS, Durability.FULL)) {
+      try (TestBackends.Direct be =
+          TestBackends.direct(data, TINY_DISK_SETTINGS, Durability.FULL)) {
         assertThat(be.keyValue("data").get(b("after"))).isEqualTo(b("v2"));
         assertThat(be.verify(io.cairn.persistence.Progress.NONE).problems()).isEmpty();
       }

@@ -35,8 +35,8 @@ class GroupCommitNormalTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private SqliteBackend open(MetricRegistry metrics) {
-    return SqliteBackend.open(
+  private TestBackends.Direct open(MetricRegistry metrics) {
+    return TestBackends.Direct.open(
         BackendContext.builder("main", "sqlite")
             .config(ConfigFactory.load().getConfig("cairn.backend-defaults.sqlite"))
             .dataDir(dir)
@@ -50,7 +50,7 @@ class GroupCommitNormalTest {
     int threads = 8;
     int perThread = 200;
     MetricRegistry metrics = new MetricRegistry();
-    try (SqliteBackend be = open(metrics)) {
+    try (TestBackends.Direct be = open(metrics)) {
       KeyValueStore kv = be.keyValue("g");
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       CountDownLatch start = new CountDownLatch(1);
@@ -83,7 +83,7 @@ class GroupCommitNormalTest {
               .orElseThrow();
       assertThat(batches.getSnapshot().getMax()).as("largest group commit").isGreaterThan(1);
     }
-    try (SqliteBackend be = TestBackends.direct(dir, "", Durability.NORMAL)) {
+    try (TestBackends.Direct be = TestBackends.direct(dir, "", Durability.NORMAL)) {
       KeyValueStore kv = be.keyValue("g");
       for (int t = 0; t < threads; t++) {
         for (int i = 0; i < perThread; i++) {
@@ -95,7 +95,7 @@ class GroupCommitNormalTest {
 
   @Test
   void aFailingWriteInABatchFailsOnlyItsCaller() throws Exception {
-    try (SqliteBackend be = TestBackends.direct(dir, "", Durability.NORMAL)) {
+    try (TestBackends.Direct be = TestBackends.direct(dir, "", Durability.NORMAL)) {
       KeyValueStore kv = be.keyValue("g");
       ExecutorService pool = Executors.newFixedThreadPool(8);
       CountDownLatch start = new CountDownLatch(1);

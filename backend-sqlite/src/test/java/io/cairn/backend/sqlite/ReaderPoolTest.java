@@ -241,6 +241,39 @@ class ReaderPoolTest {
     pool.close();
   }
 
+  /**
+   * The engine's snapshot (issue 12 port): a pin keeps its connection until closed, also across a
+   * pool close (which must not close a connection under an open read); closing it then closes the
+   * connection, once however often it is closed; reads after its close are refused.
+   */
+  @Test
+  void aPinKeepsItsConnectionUntilClosedAndItsCloseAfterThePoolsClosesTheConnection()
+      throws Exception {
+    createDatabase();
+    ReaderPool pool = pool(1, Duration.ofMillis(200));
+    ReaderPool.Pinned pin = pool.pin();
+    Conn held = pin.read("get", "kv:x", c -> c);
+    Conn again = pin.read("get", "kv:x", c -> c);
+    assertThat(again).isSameAs(held);
+    assertThatThrownBy(() -> pool.read("get", "kv:x", c -> 1))
+        .as("the only connection is pinned")
+        .isInstanceOf(StorageEngineException.class);
+    pool.close();
+    assertThat(held.jdbc().isClosed()).as("pinned at pool close").isFalse();
+    pin.close();
+    pin.close();
+    assertThat(held.jdbc().isClosed()).as("given back after the pool closed").isTrue();
+    ReaderPool other = pool(1, Duration.ofMillis(200));
+    ReaderPool.Pinned ended = other.pin();
+    ended.close();
+    assertThatThrownBy(() -> ended.read("get", "kv:x", c -> 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("has ended");
+    int one = other.read("get", "kv:x", c -> 1);
+    assertThat(one).as("its connection was given back").isEqualTo(1);
+    other.close();
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       if (!latch.await(10, TimeUnit.SECONDS)) {

@@ -19,9 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Row checksums cover the key, the namespace, the version and the expiry, not only the value (issue
- * 10 item 4): a damaged key must not answer for another key, a damaged expiry must not hide a live
- * entry, a damaged log offset must not answer for another offset.
+ * Record checksums cover the key, the namespace, the version and the expiry, not only the value
+ * (issue 10 item 4): a damaged key must not answer for another key, a damaged expiry must not hide
+ * a live entry, a damaged log offset must not answer for another offset. The checksum is the shared
+ * base's ({@code RecordFrame}: CRC-32C over store, key and record); the damage is done to rows of
+ * SQLite's {@code rec} table ({@link EngineSchema}), the way a flipped bit on disk would.
  */
 class RowChecksumTest {
   @TempDir Path dir;
@@ -43,6 +45,11 @@ class RowChecksumTest {
     }
   }
 
+  /** The entries of namespace "users": rows of kind 0 in SQLite's rec table. */
+  private static final String USERS = "UPDATE rec ";
+
+  private static final String IN_USERS = "kind = 0 AND store = 'users' AND key = CAST(";
+
   private void sql(String statement) throws Exception {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
         Statement st = c.createStatement()) {
@@ -54,14 +61,14 @@ class RowChecksumTest {
   void aFlippedBitInAKeyIsNotAnsweredAsAnotherKey() throws Exception {
     populate();
     // "user-3" -> "user-7": 0x33 ^ 0x04 = 0x37; "user-7" itself moved away first
-    sql("UPDATE kv SET key = CAST('user-7x' AS BLOB) WHERE key = CAST('user-7' AS BLOB)");
-    sql("UPDATE kv SET key = CAST('user-7' AS BLOB) WHERE key = CAST('user-3' AS BLOB)");
+    sql(USERS + "SET key = CAST('user-7x' AS BLOB) WHERE " + IN_USERS + "'user-7' AS BLOB)");
+    sql(USERS + "SET key = CAST('user-7' AS BLOB) WHERE " + IN_USERS + "'user-3' AS BLOB)");
     try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s")) {
       KeyValueStore kv = r.backend("main").keyValue("users");
       assertThatThrownBy(() -> kv.get(b("user-7")))
           .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("kv:users")
-          .hasMessageContaining("\"user-7\"")
+          .hasMessageContaining("namespace 'users'")
+          .hasMessageContaining("'user-7'")
           .hasMessageContaining("0x757365722d37");
       assertThatThrownBy(() -> kv.getEntry(b("user-7x")))
           .isInstanceOf(StoreCorruptedException.class);
@@ -74,10 +81,10 @@ class RowChecksumTest {
                 }
               })
           .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("kv:users");
+          .hasMessageContaining("namespace 'users'");
       assertThat(r.backend("main").verify(Progress.NONE).problems())
-          .anyMatch(p -> p.contains("kv:users") && p.contains("\"user-7\""))
-          .anyMatch(p -> p.contains("\"user-7x\""));
+          .anyMatch(p -> p.contains("namespace 'users'") && p.contains("'user-7'"))
+          .anyMatch(p -> p.contains("'user-7x'"));
       assertThat(kv.get(b("user-1"))).isEqualTo(b("secret-1"));
     }
   }
@@ -85,14 +92,26 @@ class RowChecksumTest {
   @Test
   void aNamespaceVersionOrExpiryChangeFailsTheRow() throws Exception {
     populate();
-    sql("UPDATE kv SET ns = 'other' WHERE key = CAST('user-1' AS BLOB)");
-    sql("UPDATE kv SET version = version + 1 WHERE key = CAST('user-2' AS BLOB)");
-    sql("UPDATE kv SET expires_at = 1 WHERE key = CAST('session' AS BLOB)"); // looks expired
+    // the entry record: tag, flags, version i64 (bytes 3-10), expiry i64 (bytes 11-18), value
+    sql(USERS + "SET store = 'other' WHERE " + IN_USERS + "'user-1' AS BLOB)");
+    sql(
+        USERS
+            + "SET value = substr(value, 1, 9)"
+            + " || CASE WHEN substr(value, 10, 1) = x'00' THEN x'01' ELSE x'00' END"
+            + " || substr(value, 11) WHERE "
+            + IN_USERS
+            + "'user-2' AS BLOB)");
+    sql(
+        USERS
+            + "SET value = substr(value, 1, 10) || x'0000000000000001' || substr(value, 19)"
+            + " WHERE "
+            + IN_USERS
+            + "'session' AS BLOB)"); // looks expired
     try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s")) {
       var be = r.backend("main");
       assertThatThrownBy(() -> be.keyValue("other").get(b("user-1")))
           .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("kv:other");
+          .hasMessageContaining("namespace 'other'");
       assertThatThrownBy(() -> be.keyValue("users").getEntry(b("user-2")))
           .isInstanceOf(StoreCorruptedException.class);
       assertThatThrownBy(() -> be.keyValue("users").compareAndSet(b("user-2"), 1, b("x"), null))
@@ -100,7 +119,7 @@ class RowChecksumTest {
       // a damaged expiry does not make a live entry silently vanish
       assertThatThrownBy(() -> be.keyValue("users").get(b("session")))
           .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("\"session\"");
+          .hasMessageContaining("'session'");
       assertThat(be.verify(Progress.NONE).problems()).hasSizeGreaterThanOrEqualTo(3);
     }
   }
@@ -108,23 +127,25 @@ class RowChecksumTest {
   @Test
   void aChangedLogOffsetFailsTheRecord() throws Exception {
     populate();
-    sql("DELETE FROM log_record WHERE record_offset = 3");
-    sql("UPDATE log_record SET record_offset = 3 WHERE record_offset = 4");
+    sql("DELETE FROM rec WHERE kind = 1 AND store = 'events' AND key = x'0000000000000003'");
+    sql(
+        "UPDATE rec SET key = x'0000000000000003'"
+            + " WHERE kind = 1 AND store = 'events' AND key = x'0000000000000004'");
     try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s")) {
       assertThatThrownBy(() -> r.backend("main").log("events").read(3, 10))
           .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("Record 3 of log:events");
+          .hasMessageContaining("log 'events'");
     }
   }
 
   @Test
   void aMissingRecordInsideALogIsNotSkippedSilently() throws Exception {
     populate();
-    sql("DELETE FROM log_record WHERE record_offset = 2");
+    sql("DELETE FROM rec WHERE kind = 1 AND store = 'events' AND key = x'0000000000000002'");
     try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s")) {
       assertThatThrownBy(() -> r.backend("main").log("events").read(0, 10))
           .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("no record at offset 2");
+          .hasMessageContaining("log 'events'");
     }
   }
 }

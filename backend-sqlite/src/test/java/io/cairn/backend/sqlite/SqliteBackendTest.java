@@ -97,7 +97,8 @@ class SqliteBackendTest {
       assertThat(kv.compareAndSet(b("t"), 0, b("new"), null)).isPositive();
       kv.put(b("t2"), b("v"), Duration.ofMillis(5));
       clock.advance(6);
-      assertThat(kv.approximateCount()).isEqualTo(3);
+      // approximate: the expired t2 may or may not be counted before the purge
+      assertThat(kv.approximateCount()).isBetween(2L, 3L);
       assertThat(kv.purgeExpired()).isEqualTo(1);
       assertThat(kv.approximateCount()).isEqualTo(2);
     }
@@ -106,8 +107,7 @@ class SqliteBackendTest {
   @Test
   void backgroundSweeperDeletesExpiredRows() throws Exception {
     TestBackends.ManualClock clock = new TestBackends.ManualClock();
-    try (PersistenceRegistry r =
-        TestBackends.open(dir, "sweeper-interval = 20ms, sweeper-batch = 7", clock)) {
+    try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 20ms", clock)) {
       KeyValueStore kv = r.backend("main").keyValue("cache");
       for (int i = 0; i < 50; i++) {
         kv.put(b("k" + i), b("v"), Duration.ofSeconds(1));
@@ -119,6 +119,35 @@ class SqliteBackendTest {
       }
       assertThat(kv.approximateCount()).isZero();
     }
+  }
+
+  /**
+   * {@code sweeper-batch} lost its meaning with the shared base's sweeper (schema v5): a
+   * configuration that still sets it opens, and the warning names the key; without it, no warning.
+   */
+  @Test
+  void aDeprecatedSweeperBatchIsNamedInAWarningAtOpen() {
+    String with = stderrOf(() -> TestBackends.open(dir, "sweeper-batch = 7").close());
+    assertThat(with)
+        .contains("cairn.backends.main.sweeper-batch is deprecated and ignored")
+        .contains("remove the setting");
+    String without = stderrOf(() -> TestBackends.open(dir, "").close());
+    assertThat(without).doesNotContain("sweeper-batch");
+  }
+
+  /** What {@code body} logs (the tests' SLF4J provider, slf4j-simple, writes to System.err). */
+  private static String stderrOf(Runnable body) {
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      body.run();
+    } finally {
+      System.setErr(original);
+    }
+    String log = out.toString(StandardCharsets.UTF_8);
+    original.print(log);
+    return log;
   }
 
   @Test
@@ -216,7 +245,10 @@ class SqliteBackendTest {
     // damage a chunk behind the backend's back
     try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
         var st = c.createStatement()) {
-      st.executeUpdate("UPDATE snapshot_chunk SET data = x'00112233'");
+      // every chunk record (kind 2, key 'C'...) of the set: frames that no longer check
+      st.executeUpdate(
+          "UPDATE rec SET value = x'00112233' WHERE kind = 2 AND store = 'state'"
+              + " AND substr(key, 1, 1) = x'43'");
     }
     try (PersistenceRegistry r = TestBackends.open(dir, "")) {
       SnapshotStore snaps = r.backend("main").snapshots("state");
@@ -228,7 +260,7 @@ class SqliteBackendTest {
               })
           .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class);
       assertThat(r.backend("main").verify(Progress.NONE).problems())
-          .anySatisfy(p -> assertThat(p).contains("snapshot:state version 2"));
+          .anySatisfy(p -> assertThat(p).contains("snapshot 2 of snapshot set 'state'"));
     }
   }
 

@@ -18,7 +18,7 @@ class SqliteCorruptionMatrixTest extends CorruptionMatrixContract {
 
   @Override
   protected String backendConfig() {
-    return "type = sqlite";
+    return "type = " + TestBackends.TYPE;
   }
 
   @Override

@@ -25,7 +25,7 @@ class SqliteCrashTest {
       names = {"NORMAL", "FULL"})
   void acknowledgedWritesSurviveKill9(Durability durability, @TempDir Path work) throws Exception {
     CrashReport report =
-        CrashHarness.builder("type = sqlite, sweeper-interval = 1s", work)
+        CrashHarness.builder("type = " + TestBackends.TYPE + ", sweeper-interval = 1s", work)
             .durability(durability)
             .seed(SEED)
             .build()
@@ -40,7 +40,7 @@ class SqliteCrashTest {
   @Test
   void negativeControlDetectsAcknowledgedButLostWrites(@TempDir Path work) throws Exception {
     CrashReport report =
-        CrashHarness.builder("type = sqlite", work)
+        CrashHarness.builder("type = " + TestBackends.TYPE, work)
             .durability(Durability.FULL)
             .acknowledgeBeforeWrite(true)
             .cycles(10)

@@ -24,7 +24,7 @@ class SqliteGetPathTest {
   @Test
   void aGetLeavesNoReadOpenOnItsConnection() {
     // one reader connection, so every get below runs on the same connection and statement
-    try (SqliteBackend be =
+    try (TestBackends.Direct be =
         TestBackends.direct(
             dir, "sweeper-interval = 0s, readers = 1, busy-timeout = 200ms", Durability.NORMAL)) {
       KeyValueStore kv = be.keyValue("ns");

@@ -19,7 +19,11 @@ import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Opening a schema v1 file (as released) migrates it forward to the current schema. */
+/**
+ * Opening a file of schema v1, v2 or v3 (as released; built here by their own SQL) migrates it to
+ * schema v5 in the same open: first to v4 by the old migrations ({@link SqliteDatabase}), then to
+ * the shared base's records ({@link EngineSchema}); asserted through the API.
+ */
 class SqliteMigrationTest {
   @TempDir Path dir;
 
@@ -107,12 +111,7 @@ class SqliteMigrationTest {
       assertThat(backend.keyValue("other").get(b("plain"))).isEqualTo(b("x"));
     }
 
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-      rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(SqliteDatabase.CURRENT_VERSION);
-    }
+    assertThat(userVersion(dir)).isEqualTo(EngineSchema.VERSION);
     try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s", clock)) {
       KeyValueStore data = r.backend("main").keyValue("data");
       assertThat(data.get(b("plain"))).isEqualTo(b("new"));
@@ -120,28 +119,33 @@ class SqliteMigrationTest {
     }
   }
 
+  /**
+   * A v4 row whose append time was changed fails its row checksum in the migration, so its v5
+   * record fails too (never laundered): reads refuse it and verify names it; the rest reads.
+   */
   @Test
   void aDamagedAppendTimeFailsTheRowChecksum() throws Exception {
     TestBackends.ManualClock clock = new TestBackends.ManualClock();
-    try (PersistenceRegistry r = TestBackends.open(dir, "", clock)) {
-      r.backend("main").log("events").append(b("e0"));
-      assertThat(r.backend("main").log("events").read(0, 1).get(0).appendedAtMillis())
-          .isEqualTo(clock.millis());
+    clock.advance(150); // the fixture's end (fixtures/README.md)
+    try (var in = getClass().getResourceAsStream("/fixtures/v4-plain.db")) {
+      java.nio.file.Files.copy(in, dir.resolve("cairn.db"));
     }
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
         Statement st = c.createStatement()) {
-      assertThat(st.executeUpdate("UPDATE log_record SET appended_at = appended_at + 1"))
+      assertThat(
+              st.executeUpdate(
+                  "UPDATE log_record SET appended_at = appended_at + 1"
+                      + " WHERE log = 'events' AND record_offset = 5"))
           .isEqualTo(1);
     }
-    try (PersistenceRegistry r = TestBackends.open(dir, "", clock)) {
-      assertThatThrownBy(() -> r.backend("main").log("events").read(0, 1))
-          .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("Record 0 of log:events")
-          .hasMessageContaining("append time");
+    try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s", clock)) {
+      var log = r.backend("main").log("events");
+      assertThat(log.read(4, 1)).singleElement().extracting(rec -> rec.offset()).isEqualTo(4L);
+      assertThatThrownBy(() -> log.read(5, 1)).isInstanceOf(StoreCorruptedException.class);
       assertThat(r.backend("main").verify(Progress.NONE).problems())
           .singleElement()
           .asString()
-          .contains("log:events record 0");
+          .contains("events");
     }
   }
 
@@ -182,13 +186,20 @@ class SqliteMigrationTest {
     String freshLog = logOf(() -> TestBackends.open(fresh, "").close());
     String oldLog = logOf(() -> TestBackends.open(old, "").close());
 
-    assertThat(oldLog).contains("schema migration 2 -> 3 rewrote 0 row checksums");
-    assertThat(freshLog).doesNotContain("schema migration");
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + fresh.resolve("cairn.db"));
+    assertThat(oldLog)
+        .contains("schema migration 2 -> 3 rewrote 0 row checksums")
+        .contains("from schema 4 to 5");
+    assertThat(freshLog).doesNotContain("schema migration").doesNotContain("migrated");
+    assertThat(userVersion(fresh)).isEqualTo(EngineSchema.VERSION);
+    assertThat(userVersion(old)).isEqualTo(EngineSchema.VERSION);
+  }
+
+  private static long userVersion(Path dir) throws java.sql.SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("PRAGMA user_version")) {
       rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(SqliteDatabase.CURRENT_VERSION);
+      return rs.getLong(1);
     }
   }
 
@@ -224,12 +235,13 @@ class SqliteMigrationTest {
   };
 
   /**
-   * A schema v2 file (value-only checksums, no catalog) is migrated to v3: every row gets a row
-   * checksum over its key and metadata, the catalog is built from the data, and a row that already
-   * failed its v2 checksum keeps failing (the migration never launders damage).
+   * A schema v2 file (value-only checksums, no catalog) is migrated to v5 through v3 and v4: every
+   * row is copied with its checks, and a row that already failed its v2 checksum keeps failing (no
+   * migration launders damage); the log's start offset and high-water mark, the snapshot and the
+   * version reservation carry over.
    */
   @Test
-  void v2FileIsMigratedToRowChecksumsAndACatalog() throws Exception {
+  void v2FileIsMigratedAndKeepsItsDamageVisible() throws Exception {
     byte[] damaged = b("damaged value");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
         Statement st = c.createStatement()) {
@@ -303,20 +315,19 @@ class SqliteMigrationTest {
       assertThat(backend.verify(Progress.NONE).problems())
           .singleElement()
           .asString()
-          .contains("kv:even")
-          .contains("broken");
+          .contains("namespace 'even'")
+          .contains("'broken'");
       assertThat(backend.keyValue("odd").put(b("key-1"), b("x"))).isGreaterThanOrEqualTo(10000);
     }
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cairn.db"));
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT kind, name, hw FROM catalog ORDER BY kind, name")) {
-      StringBuilder catalog = new StringBuilder();
-      while (rs.next()) {
-        catalog.append(rs.getString(1)).append(':').append(rs.getString(2));
-        catalog.append('=').append(rs.getLong(3)).append(' ');
-      }
-      assertThat(catalog.toString().trim())
-          .isEqualTo("kv:even=0 kv:odd=0 log:events=6 snapshot:state=1");
+    assertThat(userVersion(dir)).isEqualTo(EngineSchema.VERSION);
+    try (PersistenceRegistry r = TestBackends.open(dir, "sweeper-interval = 0s")) {
+      var backend = r.backend("main");
+      assertThat(backend.log("events").firstOffset()).isEqualTo(1);
+      assertThat(backend.log("events").nextOffset()).isEqualTo(6);
+      assertThat(backend.snapshots("state").list())
+          .singleElement()
+          .extracting(i -> i.version())
+          .isEqualTo(3L);
     }
   }
 }

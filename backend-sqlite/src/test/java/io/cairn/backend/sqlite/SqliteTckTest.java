@@ -4,7 +4,10 @@ import io.cairn.persistence.Durability;
 import io.cairn.tck.BackendTck;
 import io.cairn.tck.TckDurabilities;
 
-/** The whole TCK on SQLite at each durability it accepts. */
+/**
+ * The whole TCK on SQLite (the engine on the shared base, {@link SqliteBackendProvider}) at each
+ * durability it accepts.
+ */
 @TckDurabilities({Durability.NONE, Durability.NORMAL, Durability.FULL})
 class SqliteTckTest extends BackendTck {
   @Override

@@ -1,5 +1,6 @@
 package io.cairn.bench.sqlite;
 
+import io.cairn.persistence.spi.EngineRecords;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -7,8 +8,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.zip.CRC32C;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteOpenMode;
 import org.sqlite.core.CoreStatement;
@@ -18,47 +19,52 @@ import org.sqlite.core.SafeStmtPtr;
 /**
  * The control of {@link SqliteThreadsBenchmark}: raw sqlite-jdbc on Cairn's on-disk layout, read
  * and written the way Cairn's backend does, without Cairn's Java code around the engine calls (no
- * registry timer, argument checks, reader pool, row-checksum verification or expiry test). So Cairn
- * / this control is the cost of Cairn's Java code, and this control / {@code RAW_SQLITE} the cost
- * of Cairn's layout and statement. What it copies from backend-sqlite ({@code SqliteDatabase},
- * {@code Conn}, {@code SqliteKeyValueStore}) at schema version 4:
+ * registry timer, argument checks, reader pool, record-frame check or expiry test). So Cairn / this
+ * control is the cost of Cairn's Java code, and this control / {@code RAW_SQLITE} the cost of
+ * Cairn's layout and statement. What it copies from backend-sqlite ({@code SqliteDatabase}, {@code
+ * Conn}, {@code SqliteEngine}, {@code EngineSchema}) at schema version 5 (the engine on the shared
+ * base):
  *
  * <ul>
  *   <li>The file: {@code auto_vacuum = INCREMENTAL} set on the empty file before WAL mode (pointer
  *       map pages in the file, as in {@code cairn.db}), WAL, {@code synchronous = NORMAL} (Cairn's
  *       {@code normal}), {@code wal_autocheckpoint = 1000}, {@code journal_size_limit} 64 MiB; the
- *       table {@code kv(ns TEXT, key BLOB, value BLOB, version INTEGER, expires_at INTEGER, crc
- *       INTEGER, PRIMARY KEY (ns, key)) WITHOUT ROWID} with the {@code catalog} table and its
- *       {@code kv_catalog} trigger (which every insert runs).
- *   <li>Connections: NOMUTEX, generated keys off, busy timeout 5 s, a 16 MiB page cache; readers
+ *       table {@code rec(kind INTEGER, store TEXT, key BLOB, value BLOB, PRIMARY KEY (kind, store,
+ *       key)) WITHOUT ROWID}.
+ *   <li>Connections: NOMUTEX, generated keys off, busy timeout 5 s, an 18 MiB page cache; readers
  *       opened read-write with {@code PRAGMA query_only = 1} (as Cairn's, not SQLITE_OPEN_READONLY
  *       as {@code RAW_SQLITE}'s), one per thread.
- *   <li>Rows: namespace {@code bench}, the caller's key, the 100-byte value (no encryption: Cairn
- *       stores it as given), a version, expiry 0 and a signed 32-bit CRC-32C (Cairn's covers the
- *       whole row; this one the value: the same column type and width).
+ *   <li>Rows: kind 0 (key-value), store {@code bench}, the caller's key, and as value the base's
+ *       framed entry built by {@link EngineRecords#entry} (tag, flags, version, expiry 0, the
+ *       100-byte value as given: no encryption, the CRC-32C trailer SQLite's records carry), byte
+ *       for byte what Cairn stores, so the rows and pages are the same size as Cairn's.
  *   <li>The load: transactions of 4,096 rows, as Cairn's {@code putAll} batches in the benchmark's
  *       setup, so the WAL is left in the same state.
- *   <li>The get: Cairn's statement {@code SELECT value, version, expires_at, crc FROM kv WHERE ns =
- *       ? AND key = ?} run as {@code Conn.queryRow} runs it (sqlite-jdbc's public {@code
- *       DB.execute}, one native call per column, then a reset; no JDBC result set).
- *   <li>The put: Cairn's {@code INSERT OR REPLACE INTO kv (ns, key, value, version, expires_at,
- *       crc)}, one autocommit statement per put on one writer connection under a lock, as {@code
- *       RAW_SQLITE}'s (Cairn's group commit is Cairn's code).
+ *   <li>The get: the engine's statement {@code SELECT value FROM rec WHERE kind = ? AND store = ?
+ *       AND key = ?} run as {@code Conn.queryRow} runs it (sqlite-jdbc's public {@code DB.execute},
+ *       one native call for the column, then a reset; no JDBC result set). The frame is not checked
+ *       (the base's Java code).
+ *   <li>The put: the engine's {@code INSERT OR REPLACE INTO rec (kind, store, key, value)}, one
+ *       autocommit statement per put on one writer connection under a lock, as {@code RAW_SQLITE}'s
+ *       (Cairn's group commit, version sequence and framing are Cairn's code; the frame is built
+ *       outside the lock, as the base seals and frames before the engine write).
  * </ul>
  */
 final class SqliteCairnLayout implements AutoCloseable {
   static final String NS = "bench";
-  static final String GET =
-      "SELECT value, version, expires_at, crc FROM kv WHERE ns = ? AND key = ?";
+  static final int KIND_KEY_VALUE = 0; // EngineSchema's fixed code
+  static final String GET = "SELECT value FROM rec WHERE kind = ? AND store = ? AND key = ?";
   static final String PUT =
-      "INSERT OR REPLACE INTO kv (ns, key, value, version, expires_at, crc)"
-          + " VALUES (?, ?, ?, ?, ?, ?)";
+      "INSERT OR REPLACE INTO rec (kind, store, key, value) VALUES (?, ?, ?, ?)";
+
+  /** Frames as the base of a SQLite backend does (no engine checksums: a CRC-32C trailer). */
+  private static final EngineRecords RECORDS = new EngineRecords("bench", false);
 
   private final Path file;
   private final Connection writer;
   private final PreparedStatement put;
   private final ReentrantLock lock = new ReentrantLock();
-  private long version = 1; // under the lock
+  private final AtomicLong version = new AtomicLong(1); // as the base's version sequence
 
   SqliteCairnLayout(Path file) {
     this.file = file;
@@ -75,15 +81,8 @@ final class SqliteCairnLayout implements AutoCloseable {
         s.execute("PRAGMA wal_autocheckpoint = 1000");
         s.execute("PRAGMA journal_size_limit = " + (64L << 20));
         s.execute(
-            "CREATE TABLE kv (ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
-                + " version INTEGER NOT NULL, expires_at INTEGER NOT NULL, crc INTEGER NOT NULL,"
-                + " PRIMARY KEY (ns, key)) WITHOUT ROWID");
-        s.execute(
-            "CREATE TABLE catalog (kind TEXT NOT NULL, name TEXT NOT NULL, hw INTEGER NOT NULL,"
-                + " PRIMARY KEY (kind, name)) WITHOUT ROWID");
-        s.execute(
-            "CREATE TRIGGER kv_catalog AFTER INSERT ON kv BEGIN"
-                + " INSERT OR IGNORE INTO catalog (kind, name, hw) VALUES ('kv', NEW.ns, 0); END");
+            "CREATE TABLE rec (kind INTEGER NOT NULL, store TEXT NOT NULL, key BLOB NOT NULL,"
+                + " value BLOB NOT NULL, PRIMARY KEY (kind, store, key)) WITHOUT ROWID");
         try (ResultSet rs = s.executeQuery("PRAGMA auto_vacuum")) {
           if (!rs.next() || rs.getInt(1) != 2) {
             throw new IllegalStateException("the control's database is not auto_vacuum=2");
@@ -102,30 +101,28 @@ final class SqliteCairnLayout implements AutoCloseable {
     cfg.setGetGeneratedKeys(false);
     cfg.setBusyTimeout(5000);
     cfg.setOpenMode(SQLiteOpenMode.NOMUTEX);
-    cfg.setCacheSize(-16 * 1024);
+    cfg.setCacheSize(-18 * 1024); // Cairn's cache-size default
     return cfg;
   }
 
-  private static int crc(byte[] value) {
-    CRC32C c = new CRC32C();
-    c.update(value);
-    return (int) c.getValue();
+  /** The base's framed entry of {@code key}: what Cairn's engine is handed for a put. */
+  private byte[] framed(byte[] key, byte[] value) {
+    return RECORDS.entry(NS, key, version.getAndIncrement(), 0, value).value();
   }
 
-  private void bindAndRun(byte[] key, byte[] value) throws SQLException {
-    put.setString(1, NS);
-    put.setBytes(2, key);
-    put.setBytes(3, value);
-    put.setLong(4, version++);
-    put.setLong(5, 0);
-    put.setInt(6, crc(value));
+  private void bindAndRun(byte[] key, byte[] framed) throws SQLException {
+    put.setInt(1, KIND_KEY_VALUE);
+    put.setString(2, NS);
+    put.setBytes(3, key);
+    put.setBytes(4, framed);
     put.executeUpdate();
   }
 
   void put(byte[] key, byte[] value) {
+    byte[] framed = framed(key, value);
     lock.lock();
     try {
-      bindAndRun(key, value);
+      bindAndRun(key, framed);
     } catch (SQLException e) {
       throw new IllegalStateException("control put", e);
     } finally {
@@ -139,7 +136,7 @@ final class SqliteCairnLayout implements AutoCloseable {
     try {
       writer.setAutoCommit(false);
       for (int i = 0; i < keys.length; i++) {
-        bindAndRun(keys[i], value);
+        bindAndRun(keys[i], framed(keys[i], value));
         if (i % 4096 == 4095) {
           writer.commit();
         }
@@ -186,9 +183,7 @@ final class SqliteCairnLayout implements AutoCloseable {
   static final class Reader implements AutoCloseable {
     private final Connection conn;
     private final CoreStatement get;
-    private final Object[] params = new Object[2];
-    private final byte[][] blob = new byte[1][];
-    private final long[] longs = new long[3];
+    private final Object[] params = new Object[3];
 
     Reader(Path file) {
       try {
@@ -202,10 +197,11 @@ final class SqliteCairnLayout implements AutoCloseable {
       }
     }
 
-    /** The stored value of {@code key}, or null; reads version, expiry and checksum too. */
+    /** The stored (framed) value of {@code key}, or null. */
     byte[] get(byte[] key) {
-      params[0] = NS;
-      params[1] = key;
+      params[0] = KIND_KEY_VALUE;
+      params[1] = NS;
+      params[2] = key;
       DB db = get.getDatabase();
       try {
         synchronized (db) {
@@ -215,11 +211,7 @@ final class SqliteCairnLayout implements AutoCloseable {
           SafeStmtPtr pointer = get.pointer;
           long stmt = pointer.safeRunLong((d, p) -> p);
           try {
-            blob[0] = db.column_blob(stmt, 0);
-            for (int i = 0; i < longs.length; i++) {
-              longs[i] = db.column_long(stmt, i + 1);
-            }
-            return blob[0];
+            return db.column_blob(stmt, 0);
           } finally {
             if (!pointer.isClosed()) {
               db.reset(stmt);

@@ -49,7 +49,7 @@ import org.sqlite.SQLiteOpenMode;
  * </pre>
  *
  * <p>{@code RAW_SQLITE} is what a careful user writes by hand with sqlite-jdbc: WAL, {@code
- * synchronous = NORMAL}, the same page size (SQLite's default, 4096) and page cache (16 MiB per
+ * synchronous = NORMAL}, the same page size (SQLite's default, 4096) and page cache (18 MiB per
  * connection) Cairn uses, the connection opened NOMUTEX with generated-key fetching off, prepared
  * statements reused; one read-only connection per thread for reads (WAL readers do not block each
  * other); one writer connection shared by all threads and guarded by a {@link ReentrantLock} (one
@@ -233,7 +233,7 @@ public class SqliteThreadsBenchmark {
     cfg.setGetGeneratedKeys(false);
     cfg.setOpenMode(SQLiteOpenMode.NOMUTEX);
     cfg.setBusyTimeout(5000);
-    cfg.setCacheSize(-16 * 1024); // KiB: Cairn's cache-size default, 16 MiB per connection
+    cfg.setCacheSize(-18 * 1024); // KiB: Cairn's cache-size default, 18 MiB per connection
     cfg.setReadOnly(readOnly);
     return cfg;
   }

@@ -245,11 +245,11 @@ final class BaseSnapshotStore implements SnapshotStore {
 
   // ---- records ----
 
-  private static byte[] manifestKey(long version) {
+  static byte[] manifestKey(long version) {
     return ByteBuffer.allocate(9).put(M).putLong(version).array();
   }
 
-  private static byte[] chunkKey(long version, long generation, int index) {
+  static byte[] chunkKey(long version, long generation, int index) {
     return ByteBuffer.allocate(21)
         .put(C)
         .putLong(version)

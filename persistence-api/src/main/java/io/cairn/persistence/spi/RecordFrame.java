@@ -54,6 +54,11 @@ final class RecordFrame {
     this.crc = !engineChecksums;
   }
 
+  /** Whether frames carry the CRC-32C trailer (the engine does not checksum records itself). */
+  boolean hasCrc() {
+    return crc;
+  }
+
   /**
    * A store as its records' checksum covers it: its kind and name, encoded once. A long-lived store
    * (a key-value namespace) holds its own, so its reads and writes do not encode the name again for
