@@ -17,8 +17,6 @@ import io.cairn.persistence.VerifyReport;
 import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.DataDirectory;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -108,7 +106,6 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
   final RocksCatalog catalog = new RocksCatalog(this);
   final RocksMaintenance maintenance = new RocksMaintenance(this);
 
-  private boolean opened; // the data directory is this backend's to close
   private boolean closing;
   final StripedReadWriteLock txLock = new StripedReadWriteLock();
 
@@ -137,8 +134,6 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
   private final ConcurrentMap<String, RocksLogStore> logStores = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, RocksSnapshotStore> snapStores = new ConcurrentHashMap<>();
 
-  volatile String quarantinedTo = "";
-
   private final RocksImporter importer = new RocksImporter(this);
 
   private RocksDbBackend(
@@ -150,111 +145,26 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
   }
 
   /**
-   * Opens the backend, applying the on-corruption policy. Either returns an open backend or throws
-   * with every native handle, lock and thread released.
+   * Opens the backend, applying the on-corruption policy ({@link RocksOpening}). Either returns an
+   * open backend or throws with every native handle, lock and thread released.
    */
   static RocksDbBackend open(BackendContext context, RocksDbConfig config) {
-    DataDirectory dataDirectory =
-        DataDirectory.readOnlyRequested(context)
-            ? DataDirectory.openReadOnly(
-                context, DataDirectory.Options.of(context), RocksDbBackend::isEngineFile)
-            : DataDirectory.open(
-                context, DataDirectory.Options.of(context), RocksDbBackend::isEngineFile);
-    try {
-      RocksDbBackend b = openLocked(context, config, dataDirectory);
-      b.opened = true;
-      return b;
-    } catch (RuntimeException | Error e) {
-      dataDirectory.close();
-      throw e;
-    }
+    return RocksOpening.open(context, config, RocksDbBackend::new);
   }
 
-  private static RocksDbBackend openLocked(
-      BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
-    Path dir = context.dataDir();
-    // A read-only open never moves the owner's files, whatever on-corruption says.
-    boolean quarantine =
-        !dataDirectory.readOnly() && config.onCorruption() == RocksDbConfig.OnCorruption.QUARANTINE;
-    try {
-      RocksDbBackend b = openOnce(context, config, dataDirectory);
-      if (quarantine && Files.exists(dir.resolve(CORRUPTION_MARKER))) {
-        // An earlier run saw corruption at run time: confirm with a full checksum pass.
-        try {
-          b.db.verifyChecksum();
-          Files.deleteIfExists(dir.resolve(CORRUPTION_MARKER));
-        } catch (RocksDBException e) {
-          b.close();
-          throw RocksErrors.translate(e, "verify after corruption", context.describe(), dir);
-        } catch (IOException e) {
-          LOG.warn("Could not remove {}: {}", dir.resolve(CORRUPTION_MARKER), e.toString());
-        }
-      }
-      return b;
-    } catch (StoreCorruptedException e) {
-      if (!quarantine) {
-        throw e;
-      }
-      Path aside = quarantineDirectory(dataDirectory, context.describe(), e);
-      RocksDbBackend b = openOnce(context, config, dataDirectory);
-      b.quarantinedTo = aside.toString();
-      // A count of quarantines in this process; unlike the engine gauges it outlives the backend.
-      context.metrics().counter(context.metricPrefix() + ".rocksdb.quarantined").inc();
-      return b;
-    }
-  }
-
-  /** Numbered engine files; compiled once (the foreign-file check runs it on every file). */
-  private static final java.util.regex.Pattern NUMBERED_FILE =
-      java.util.regex.Pattern.compile("[0-9]+\\.(sst|log|blob)");
-
-  /**
-   * Whether {@code name} is a file RocksDB or this backend creates in the data directory (for
-   * DataDirectory's foreign-file check): CURRENT, IDENTITY, LOCK, the info LOG and its old copies,
-   * MANIFEST-*, OPTIONS-*, numbered .sst/.log/.blob files, temporary .dbtmp files, the corruption
-   * marker, the anchor ({@link Anchor}) and its temporary copy, and the owner file of older
-   * versions.
-   */
+  /** Whether {@code name} is an engine file; see {@link RocksOpening#isEngineFile}. */
   static boolean isEngineFile(String name) {
-    return name.equals("CURRENT")
-        || name.equals("IDENTITY")
-        || name.equals("LOCK")
-        || name.equals("LOG")
-        || name.startsWith("LOG.old.")
-        || name.startsWith("MANIFEST-")
-        || name.startsWith("OPTIONS-")
-        || NUMBERED_FILE.matcher(name).matches()
-        || name.endsWith(".dbtmp")
-        || name.equals(CORRUPTION_MARKER)
-        || name.equals(Anchor.FILE)
-        || name.equals(Anchor.FILE + ".tmp")
-        || name.equals("CAIRN-OWNER");
+    return RocksOpening.isEngineFile(name);
   }
 
-  private static RocksDbBackend openOnce(
-      BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
-    RocksDbBackend b = new RocksDbBackend(context, config, dataDirectory);
-    try {
-      Anchor.State anchor = Anchor.read(b.dir, b.describe);
-      Anchor.checkBeforeOpen(b.dir, b.describe, anchor);
-      b.openNatives();
-      Anchor.checkAfterOpen(b.dir, b.describe, anchor, b.db.getLatestSequenceNumber());
-      b.loadState();
-      b.maintenance.registerGauges();
-      if (!dataDirectory.readOnly()) { // read-only: a secondary instance writes nothing here
-        b.writeAnchor("open");
-        b.maintenance.startSweeper();
-        b.maintenance.startAnchorBeat();
-        dataDirectory.tightenPermissions();
-      }
-      return b;
-    } catch (RuntimeException | Error e) {
-      try {
-        b.close();
-      } catch (RuntimeException closeFailure) {
-        e.addSuppressed(closeFailure);
-      }
-      throw e;
+  /** Reads the catalog and starts the background jobs (see {@link RocksOpening}). */
+  @Override
+  void opened() {
+    loadState();
+    maintenance.registerGauges();
+    if (!dataDirectory.readOnly()) { // read-only: a secondary instance writes nothing here
+      maintenance.startSweeper();
+      maintenance.startAnchorBeat();
     }
   }
 
@@ -266,6 +176,18 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
     } catch (RocksDBException e) {
       throw RocksErrors.translate(e, "open (reading catalog)", describe, dir);
     }
+  }
+
+  /** Layout 2's six column families ({@link Layout}). */
+  @Override
+  List<String> columnFamilies() {
+    return List.of(
+        "default",
+        Layout.CF_KV,
+        Layout.CF_KV_EXPIRY,
+        Layout.CF_LOG,
+        Layout.CF_SNAPSHOT,
+        Layout.CF_SNAPSHOT_CHUNK);
   }
 
   @Override
@@ -549,46 +471,11 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
     maintenance.stopBackgroundJobs();
     PersistenceException failure = shutdown(maintenance::removeGauges);
     dataDirectory.tightenPermissions();
-    if (opened) {
+    if (ownsDirectory) {
       dataDirectory.close();
     }
     if (failure != null) {
       throw failure;
     }
-  }
-
-  // ---------------------------------------------------------------- files
-
-  /**
-   * Moves every engine file (everything but cairn.lock and earlier quarantines) into a new {@code
-   * corrupt-<UTC stamp>} directory inside the data directory, so the backend can start empty while
-   * keeping its lock. Called with the engine closed.
-   */
-  private static Path quarantineDirectory(
-      DataDirectory dataDirectory, String describe, StoreCorruptedException e) {
-    Path aside;
-    try {
-      aside = dataDirectory.quarantine(dataDirectory.engineEntries());
-    } catch (IOException io) {
-      PersistenceException failure =
-          new StoreCorruptedException(
-              describe
-                  + " is corrupt and on-corruption = quarantine, but moving its files aside into a "
-                  + DataDirectory.QUARANTINE_PREFIX
-                  + "<stamp> directory of "
-                  + dataDirectory.path()
-                  + " failed: "
-                  + io
-                  + ". Move or delete the damaged files by hand.",
-              e);
-      failure.addSuppressed(io);
-      throw failure;
-    }
-    LOG.warn(
-        "{} was corrupt ({}); moved its files to {} and started empty (on-corruption = quarantine)",
-        describe,
-        e.getMessage(),
-        aside);
-    return aside;
   }
 }

@@ -96,6 +96,10 @@ import org.slf4j.LoggerFactory;
 abstract class RocksEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RocksEngine.class);
 
+  static {
+    NativeLibrary.load(); // before any RocksDB object of any engine is built (idempotent)
+  }
+
   /** Left in the data directory by corruption seen at run time; see {@link #failure}. */
   static final String CORRUPTION_MARKER = "CAIRN-CORRUPTION-SEEN";
 
@@ -117,7 +121,9 @@ abstract class RocksEngine {
   ColumnFamilyHandle snapCf;
   ColumnFamilyHandle chunkCf;
   List<ColumnFamilyHandle> allCfs = List.of();
+  private Map<String, ColumnFamilyHandle> families = Map.of();
   private WriteOptions writeOptions; // through writeOptions(), which checks the data directory
+  private WriteOptions syncedWriteOptions; // WAL fsynced per write (WAL off at none)
   ReadOptions readOptions;
   private LRUCache cache;
 
@@ -135,11 +141,52 @@ abstract class RocksEngine {
     this.encryption = context.encryption();
   }
 
+  /** Set once the open sequence succeeded: closing then closes the data directory too. */
+  boolean ownsDirectory;
+
+  /** Where the on-corruption policy moved a corrupt directory at this open, or empty. */
+  volatile String quarantinedTo = "";
+
+  /** How many times the natives were opened (open, restarts): a snapshot belongs to one. */
+  private volatile int openings;
+
+  int openings() {
+    return openings;
+  }
+
+  /**
+   * Runs once the natives are open and the anchor checked, inside the open sequence ({@link
+   * RocksOpening}): reads state, registers gauges, starts background jobs. A throw closes the
+   * engine and fails the open.
+   */
+  abstract void opened();
+
+  /** Closes everything; the open sequence calls it when a step after construction fails. */
+  public abstract void close();
+
+  /**
+   * The column families to open, {@code "default"} first: every family the database holds must be
+   * named (RocksDB refuses an open that leaves one out). Called by {@link #openNatives} at open and
+   * at every restart.
+   */
+  abstract List<String> columnFamilies();
+
+  /** The open handle of column family {@code name}, or null if it was not opened. */
+  ColumnFamilyHandle family(String name) {
+    return families.get(name);
+  }
+
   /**
    * Runs under the write lock after {@link #restartEngine} reopened the handles, before any call
    * sees them: state read from the engine (a log's offsets) is read again.
    */
   abstract void afterRestart();
+
+  /**
+   * Runs under the write lock just before {@link #restartEngine} closes the handles: releases what
+   * refers to the database being closed (snapshots). Nothing by default.
+   */
+  void beforeRestart() {}
 
   /**
    * The write options for every write: first checks the data directory (failed after an I/O error,
@@ -148,6 +195,16 @@ abstract class RocksEngine {
   WriteOptions writeOptions() {
     dataDirectory.beforeWrite();
     return writeOptions;
+  }
+
+  /**
+   * As {@link #writeOptions()}, with the WAL fsynced before the write returns (at {@code none},
+   * where the WAL is off, the same as {@link #writeOptions()}: the caller flushes memtables
+   * instead).
+   */
+  WriteOptions syncedWriteOptions() {
+    dataDirectory.beforeWrite();
+    return syncedWriteOptions;
   }
 
   /**
@@ -175,15 +232,9 @@ abstract class RocksEngine {
       cfOptions.setTableFormatConfig(table);
       RocksOptions.applyCfDefaults(cfOptions, c);
 
+      List<String> names = columnFamilies();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-      for (String name :
-          List.of(
-              "default",
-              Layout.CF_KV,
-              Layout.CF_KV_EXPIRY,
-              Layout.CF_LOG,
-              Layout.CF_SNAPSHOT,
-              Layout.CF_SNAPSHOT_CHUNK)) {
+      for (String name : names) {
         descriptors.add(
             new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
       }
@@ -193,6 +244,9 @@ abstract class RocksEngine {
         case NORMAL -> writeOptions.setSync(false);
         case FULL -> writeOptions.setSync(true);
       }
+      syncedWriteOptions = track(new WriteOptions());
+      syncedWriteOptions.setSync(context.durability() != Durability.NONE); // WAL off: flush instead
+      syncedWriteOptions.setDisableWAL(context.durability() == Durability.NONE);
       readOptions = track(new ReadOptions());
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       try {
@@ -210,13 +264,19 @@ abstract class RocksEngine {
           track(h);
         }
       }
-      metaCf = handles.get(0);
-      kvCf = handles.get(1);
-      expiryCf = handles.get(2);
-      logCf = handles.get(3);
-      snapCf = handles.get(4);
-      chunkCf = handles.get(5);
+      Map<String, ColumnFamilyHandle> byName = new LinkedHashMap<>();
+      for (int i = 0; i < names.size(); i++) {
+        byName.put(names.get(i), handles.get(i));
+      }
+      families = Map.copyOf(byName);
+      metaCf = byName.get("default");
+      kvCf = byName.get(Layout.CF_KV); // the layout-2 families: null for the engine's layout
+      expiryCf = byName.get(Layout.CF_KV_EXPIRY);
+      logCf = byName.get(Layout.CF_LOG);
+      snapCf = byName.get(Layout.CF_SNAPSHOT);
+      chunkCf = byName.get(Layout.CF_SNAPSHOT_CHUNK);
       allCfs = List.copyOf(handles);
+      openings++; // one thread: open, or a restart under the exclusive lock
     } catch (RocksDBException e) {
       throw RocksErrors.translate(e, "open" + walContext(e), describe, dir);
     }
@@ -365,6 +425,7 @@ abstract class RocksEngine {
         it.closeNative();
       }
       openIterators.clear();
+      beforeRestart();
       closeNatives();
       try {
         openNatives();
