@@ -178,16 +178,20 @@ final class RocksDbBackend extends RocksEngine implements io.cairn.persistence.S
     }
   }
 
-  /** Layout 2's six column families ({@link Layout}). */
+  /**
+   * Layout 2's six column families ({@link Layout}), and any other the directory holds (layout 3's
+   * {@code records} left by a migration that did not reach its commit point: opened, never used).
+   */
   @Override
   List<String> columnFamilies() {
-    return List.of(
-        "default",
-        Layout.CF_KV,
-        Layout.CF_KV_EXPIRY,
-        Layout.CF_LOG,
-        Layout.CF_SNAPSHOT,
-        Layout.CF_SNAPSHOT_CHUNK);
+    return withExistingFamilies(
+        List.of(
+            "default",
+            Layout.CF_KV,
+            Layout.CF_KV_EXPIRY,
+            Layout.CF_LOG,
+            Layout.CF_SNAPSHOT,
+            Layout.CF_SNAPSHOT_CHUNK));
   }
 
   @Override

@@ -171,6 +171,29 @@ abstract class RocksEngine {
    */
   abstract List<String> columnFamilies();
 
+  /**
+   * {@code wanted} followed by every other column family the database in {@link #dir} holds (none
+   * for a new directory): RocksDB refuses an open that leaves one out, and the two layouts share a
+   * directory during the migration (layout 2's families beside layout 3's {@code records}, see
+   * {@link Layout2Migration}), so either engine opens a directory the other left.
+   */
+  List<String> withExistingFamilies(List<String> wanted) {
+    List<String> names = new ArrayList<>(wanted);
+    if (Files.exists(dir.resolve("CURRENT"))) {
+      try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+        for (byte[] cf : RocksDB.listColumnFamilies(o, dir.toString())) {
+          String name = new String(cf, StandardCharsets.UTF_8);
+          if (!names.contains(name)) {
+            names.add(name);
+          }
+        }
+      } catch (RocksDBException e) {
+        throw RocksErrors.translate(e, "open (listing column families)", describe, dir);
+      }
+    }
+    return names;
+  }
+
   /** The open handle of column family {@code name}, or null if it was not opened. */
   ColumnFamilyHandle family(String name) {
     return families.get(name);

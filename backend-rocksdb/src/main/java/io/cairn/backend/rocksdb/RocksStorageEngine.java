@@ -11,7 +11,6 @@ import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.spi.StorageEngine;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,9 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.FlushOptions;
-import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -119,20 +116,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
    */
   @Override
   List<String> columnFamilies() {
-    List<String> names = new ArrayList<>(List.of("default", CF_RECORDS));
-    if (Files.exists(dir.resolve("CURRENT"))) {
-      try (Options o = new Options()) {
-        for (byte[] cf : RocksDB.listColumnFamilies(o, dir.toString())) {
-          String name = new String(cf, java.nio.charset.StandardCharsets.UTF_8);
-          if (!names.contains(name)) {
-            names.add(name);
-          }
-        }
-      } catch (RocksDBException e) {
-        throw RocksErrors.translate(e, "open (listing column families)", describe, dir);
-      }
-    }
-    return names;
+    return withExistingFamilies(List.of("default", CF_RECORDS));
   }
 
   /** Checks (or, in a new directory, writes) the layout version, then starts the upkeep. */
@@ -184,19 +168,38 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     }
     int version = stored.length == 4 ? Layout.getInt(stored, 0) : -1;
     if (version == LAYOUT_VERSION) {
+      if (allCfs.size() > 2 && !dataDirectory.readOnly()) {
+        // a crash after the migration's commit point, before it dropped layout 2's families
+        call(
+            "open",
+            "dropping layout 2's column families",
+            () -> {
+              Layout2Migration.dropOldFamilies(this);
+              return null;
+            });
+      }
       return;
     }
     if (version == Layout.LAYOUT_VERSION || version == Layout.LAYOUT_VERSION_UNTIMED_LOGS) {
-      throw new StorageEngineException(
-          describe
-              + " holds layout "
-              + version
-              + " (written by the rocksdb backend before the shared base); this engine reads"
-              + " layout "
-              + LAYOUT_VERSION
-              + " and its migration is not written yet (issue 12 port). Open it with type"
-              + " rocksdb.",
-          null);
+      if (dataDirectory.readOnly()) {
+        throw new StorageEngineException(
+            describe
+                + " holds layout "
+                + version
+                + " (written by the rocksdb backend before the shared base) and is opened"
+                + " read-only: it is migrated to layout "
+                + LAYOUT_VERSION
+                + " at its first writable open. Open it writable once (or with type rocksdb).",
+            null);
+      }
+      call(
+          "migrate layout " + version + " to " + LAYOUT_VERSION,
+          "column family " + CF_RECORDS,
+          () -> {
+            Layout2Migration.run(this, records, version);
+            return null;
+          });
+      return;
     }
     throw new StorageEngineException(
         describe

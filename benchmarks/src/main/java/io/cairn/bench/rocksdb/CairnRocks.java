@@ -2,6 +2,7 @@ package io.cairn.bench.rocksdb;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
+import io.cairn.backend.rocksdb.RocksBaseProvider;
 import io.cairn.backend.rocksdb.RocksDbBackendProvider;
 import io.cairn.persistence.Durability;
 import io.cairn.persistence.KeyValueStore;
@@ -33,6 +34,14 @@ final class CairnRocks implements AutoCloseable {
   final KeyValueStore store;
 
   CairnRocks(String durability, boolean instrumented) {
+    this(durability, instrumented, "rocksdb");
+  }
+
+  /**
+   * @param type {@code rocksdb}, or {@code rocksdb-base} (the engine on the shared base, issue 12
+   *     port; registered by this jar only)
+   */
+  CairnRocks(String durability, boolean instrumented, String type) {
     try {
       dir = Files.createTempDirectory(RawRocks.benchRoot(), "cairn-rocksdb");
     } catch (IOException e) {
@@ -42,7 +51,9 @@ final class CairnRocks implements AutoCloseable {
       PersistenceRegistry registry =
           PersistenceRegistry.open(
               ConfigFactory.parseString(
-                  "cairn.backends.bench { type = rocksdb, durability = "
+                  "cairn.backends.bench { type = "
+                      + type
+                      + ", durability = "
                       + durability
                       + ", data-dir = "
                       + ConfigUtil.quoteString(dir.resolve("db").toString())
@@ -52,13 +63,15 @@ final class CairnRocks implements AutoCloseable {
       owner = registry;
       store = registry.backend("bench").keyValue("bench");
     } else {
+      BackendContext context =
+          BackendContext.builder("bench", type)
+              .dataDir(dir.resolve("db"))
+              .durability(Durability.valueOf(durability.toUpperCase(Locale.ROOT)))
+              .build();
       StorageBackend backend =
-          new RocksDbBackendProvider()
-              .open(
-                  BackendContext.builder("bench", "rocksdb")
-                      .dataDir(dir.resolve("db"))
-                      .durability(Durability.valueOf(durability.toUpperCase(Locale.ROOT)))
-                      .build());
+          type.equals(RocksBaseProvider.TYPE)
+              ? new RocksBaseProvider().open(context)
+              : new RocksDbBackendProvider().open(context);
       owner = backend;
       store = backend.keyValue("bench");
     }
