@@ -189,7 +189,9 @@ class RocksDbSafetyTest {
   void validationReportsEveryBadKeyAtOnceThroughTheRegistry() {
     var config =
         ConfigFactory.parseString(
-            "cairn.backends.fast { type = rocksdb, data-dir = \""
+            "cairn.backends.fast { type = "
+                + Rocks.TYPE
+                + ", data-dir = \""
                 + dir.resolve("x")
                 + "\", memory-budget = lots, on-corruption = shrug,"
                 + " wal-recovery-mode = whatever, advanced { compresion = lz4,"
@@ -210,13 +212,15 @@ class RocksDbSafetyTest {
   void theRegistryOpensRocksdbThroughServiceLoaderWithExpertOptions() {
     var config =
         ConfigFactory.parseString(
-            "cairn.backends.fast { type = rocksdb, data-dir = \""
+            "cairn.backends.fast { type = "
+                + Rocks.TYPE
+                + ", data-dir = \""
                 + dir
                 + "\", durability = full, advanced.db-options { bytes_per_sync = 1048576 },"
                 + " advanced.cf-options { level0_file_num_compaction_trigger = 8 } }");
     try (PersistenceRegistry reg = PersistenceRegistry.open(config)) {
       StorageBackend be = reg.backend("fast");
-      assertThat(be.type()).isEqualTo("rocksdb");
+      assertThat(be.type()).isEqualTo(Rocks.TYPE);
       assertThat(be.durability()).isEqualTo(Durability.FULL);
       assertThat(be.keyValue("k").put(b("a"), b("b"))).isEqualTo(1);
     }
