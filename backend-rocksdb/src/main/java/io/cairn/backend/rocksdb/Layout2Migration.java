@@ -48,10 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * Not copied, rebuilt by the base at its first open instead: the expiry index (layout 2's {@code
  * kv-expiry}; the base's own index is built when its marker is absent) and the catalog of logs and
- * snapshot sets ({@code StoreCatalog}). Layout 2's {@code next-version} bound is not carried over:
- * the base (today) gives a written key its stored version + 1, so a migrated entry keeps its
- * version and its next write gets a greater one; when the base gets its own backend-wide version
- * bound (helper seqput, issue 12), the commit batch must write the old bound into it.
+ * snapshot sets ({@code StoreCatalog}). Layout 2's {@code next-version} bound is carried into the
+ * base's own bound record ({@link #copyVersionBound}), so versions keep growing above every
+ * migrated one whichever version rule the base runs (per key today, a backend-wide sequence with
+ * helper seqput's blind put).
  */
 final class Layout2Migration {
   private static final Logger LOG = LoggerFactory.getLogger(Layout2Migration.class);
@@ -142,6 +142,7 @@ final class Layout2Migration {
         case SNAPSHOT -> copySnapshots(id, sid);
       }
     }
+    copyVersionBound();
     writePage();
   }
 
@@ -287,6 +288,34 @@ final class Layout2Migration {
     return n;
   }
 
+  /**
+   * Layout 2's {@code next-version} (the exclusive bound of the versions it reserved: every stored
+   * version is below it) as the base's own bound: {@code (KEY_VALUE, "_cairn")} key {@code
+   * "next-version"}, {@code 'V' | bound i64} (helper seqput's {@code VersionSequence}, h-seqput
+   * 24ef1cc, not on main yet). A base with the sequence then continues above every migrated version
+   * without scanning them; a base without it ignores the record (its reserved store is read by key
+   * only). Absent in layout 1 and in a directory that never wrote an entry: nothing to carry.
+   */
+  private void copyVersionBound() throws RocksDBException {
+    byte[] bound = e.db.get(e.metaCf, e.readOptions, Layout.NEXT_VERSION_KEY);
+    if (bound == null) {
+      return;
+    }
+    if (bound.length != 8 || Layout.getLong(bound, 0) < 1) {
+      throw damaged(
+          VERSION_BOUND_STORE,
+          "layout 2's next-version is " + bound.length + " bytes, not a bound >= 1");
+    }
+    ByteBuffer body = frame(RecordFrame3.SEQUENCE, 8);
+    body.put(bound);
+    put(EngineKeys.key(EngineKeys.prefix(VERSION_BOUND_STORE), VERSION_BOUND_KEY), body.array());
+  }
+
+  /** The base's reserved store of its own facts, and the key of its version bound there. */
+  static final StoreId VERSION_BOUND_STORE = new StoreId(StoreKind.KEY_VALUE, "_cairn");
+
+  static final byte[] VERSION_BOUND_KEY = "next-version".getBytes(StandardCharsets.US_ASCII);
+
   /** The base's snapshot manifest key: {@code 'M' version}. */
   static byte[] manifestKey(long version) {
     return ByteBuffer.allocate(9).put((byte) 'M').putLong(version).array();
@@ -384,5 +413,6 @@ final class Layout2Migration {
     static final byte POSITION = 'P';
     static final byte MANIFEST = 'M';
     static final byte CHUNK = 'C';
+    static final byte SEQUENCE = 'V';
   }
 }

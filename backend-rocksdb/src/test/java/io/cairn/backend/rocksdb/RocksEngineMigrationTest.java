@@ -189,6 +189,18 @@ class RocksEngineMigrationTest {
       assertThat(again.keyValue("users").get(b("a"))).isEqualTo(b("third"));
       assertThat(again.log("events").read(0, 100)).isEqualTo(seen.events());
     }
+    // layout 2's version bound, carried into the base's own bound record ('V' | bound i64)
+    BackendContext ctx = BackendContext.builder("mig", RocksBaseProvider.TYPE).dataDir(dir).build();
+    try (RocksStorageEngine engine = RocksStorageEngine.open(ctx, RocksBaseProvider.config(ctx))) {
+      byte[] raw =
+          engine.get(Layout2Migration.VERSION_BOUND_STORE, Layout2Migration.VERSION_BOUND_KEY);
+      assertThat(raw).hasSize(10);
+      assertThat(raw[0]).isEqualTo((byte) 'V');
+      long bound = java.nio.ByteBuffer.wrap(raw, 2, 8).getLong();
+      for (Entry e : seen.entries().values()) {
+        assertThat(bound).isGreaterThan(e.version());
+      }
+    }
   }
 
   @Test
