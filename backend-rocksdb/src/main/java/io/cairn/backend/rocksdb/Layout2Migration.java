@@ -217,7 +217,8 @@ final class Layout2Migration {
         byte[] v = it.value();
         boolean timed = offset >= timedFrom;
         if (timed && v.length < 8) {
-          throw damaged(id, "the record at offset " + offset + " has no append time");
+          throw damaged(
+              id, "record " + offset + " has no append time (" + v.length + " bytes, 8 needed)");
         }
         ByteBuffer body = frame(timed ? RecordFrame3.LOG_TIMED : RecordFrame3.LOG, v.length);
         body.put(v); // [appendedAt i64 |] sealed payload: the base's body, byte for byte

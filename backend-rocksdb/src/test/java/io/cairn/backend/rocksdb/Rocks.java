@@ -39,15 +39,29 @@ final class Rocks {
 
   static StorageBackend open(
       Path dir, Durability durability, String hocon, MetricRegistry metrics, Clock clock) {
-    return provider()
-        .open(
-            BackendContext.builder("test", TYPE)
-                .dataDir(dir)
-                .durability(durability)
-                .config(ConfigFactory.parseString(hocon))
-                .metrics(metrics)
-                .clock(clock)
-                .build());
+    return open(dir, durability, hocon, metrics, clock, TYPE);
+  }
+
+  /** As the registry would open type {@code type} ({@code rocksdb} or {@code rocksdb-base}). */
+  static StorageBackend open(
+      Path dir,
+      Durability durability,
+      String hocon,
+      MetricRegistry metrics,
+      Clock clock,
+      String type) {
+    io.cairn.persistence.spi.StorageBackendProvider provider =
+        type.equals(RocksBaseProvider.TYPE)
+            ? new RocksBaseProvider()
+            : new RocksDbBackendProvider();
+    return provider.open(
+        BackendContext.builder("test", type)
+            .dataDir(dir)
+            .durability(durability)
+            .config(ConfigFactory.parseString(hocon))
+            .metrics(metrics)
+            .clock(clock)
+            .build());
   }
 
   static byte[] b(String s) {
