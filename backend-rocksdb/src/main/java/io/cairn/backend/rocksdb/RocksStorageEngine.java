@@ -116,13 +116,20 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
    */
   @Override
   List<String> columnFamilies() {
-    return withExistingFamilies(List.of("default", CF_RECORDS));
+    List<String> names = withExistingFamilies(List.of("default", CF_RECORDS));
+    if (dataDirectory.readOnly() && !withExistingFamilies(List.of()).contains(CF_RECORDS)) {
+      // a secondary instance cannot create it: a layout-2 directory never opened by this engine;
+      // checkLayout names what to do
+      names.remove(CF_RECORDS);
+    }
+    return names;
   }
 
   /** Checks (or, in a new directory, writes) the layout version, then starts the upkeep. */
   @Override
   void opened() {
     records = family(CF_RECORDS);
+    checkLayout(); // first: a layout-2 directory opened read-only has no 'records' yet
     if (records == null) {
       throw new StorageEngineException(
           describe
@@ -131,7 +138,6 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
               + "': it was never opened by this engine. Open it once writable.",
           null);
     }
-    checkLayout();
     upkeep.registerGauges();
     if (!dataDirectory.readOnly()) {
       upkeep.startAnchorBeat();

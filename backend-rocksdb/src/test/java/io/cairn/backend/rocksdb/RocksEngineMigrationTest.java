@@ -57,11 +57,15 @@ class RocksEngineMigrationTest {
   }
 
   private StorageBackend open(String type, Encryption encryption) {
+    return open(type, encryption, "");
+  }
+
+  private StorageBackend open(String type, Encryption encryption, String hocon) {
     BackendContext.Builder ctx =
         BackendContext.builder("mig", type)
             .dataDir(dir)
             .durability(Durability.NORMAL)
-            .config(ConfigFactory.parseString("snapshot-chunk-size = 4KiB"));
+            .config(ConfigFactory.parseString("snapshot-chunk-size = 4KiB, " + hocon));
     if (encryption != null) {
       ctx.encryption(encryption);
     }
@@ -247,5 +251,19 @@ class RocksEngineMigrationTest {
       assertFindsEverything(port, seen);
     }
     assertThat(families()).containsExactlyInAnyOrder("default", RocksStorageEngine.CF_RECORDS);
+  }
+
+  @Test
+  void aReadOnlyOpenOfLayout2NamesTheFirstWritableOpenAndChangesNothing() throws Exception {
+    Seen seen = writeWithLayout2(null);
+    List<String> before = families();
+    assertThatThrownBy(() -> open(RocksBaseProvider.TYPE, null, "read-only = true"))
+        .isInstanceOf(io.cairn.persistence.StorageEngineException.class)
+        .hasMessageContaining("layout 2")
+        .hasMessageContaining("first writable open");
+    assertThat(families()).isEqualTo(before);
+    try (StorageBackend port = open(RocksBaseProvider.TYPE, null)) {
+      assertFindsEverything(port, seen);
+    }
   }
 }
