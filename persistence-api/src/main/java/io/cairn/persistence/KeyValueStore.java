@@ -15,13 +15,13 @@ import java.util.Optional;
  *   <li><b>Versions.</b> Every successful write returns the entry's new version, a positive number.
  *       A key that is absent (never written, deleted or expired) has version 0. Each write of a
  *       live key returns a strictly greater version than the one it replaced, also across restarts.
- *       The numbering is the backend's: it may count per key from 1 (memory) or draw from one
- *       backend-wide sequence (SQLite, RocksDB, which can then write without reading first), so
- *       versions need not be consecutive and a new key need not start at 1. Versions are assigned
- *       by the store, not by a JVM-local counter in the API, so they stay correct across restarts
- *       and, for a networked backend, across processes. After a delete or expiry a new write may
- *       get a lower version than the old entry had; callers that must detect delete-and-recreate
- *       compare values, not versions.
+ *       The numbering is the backend's: it may count per key from 1 or draw from one backend-wide
+ *       sequence (every backend built on the SPI's base, memory included, and RocksDB and SQLite,
+ *       which can then write without reading first), so versions need not be consecutive and a new
+ *       key need not start at 1. Versions are assigned by the store, not by a JVM-local counter in
+ *       the API, so they stay correct across restarts and, for a networked backend, across
+ *       processes. After a delete or expiry a new write may get a lower version than the old entry
+ *       had; callers that must detect delete-and-recreate compare values, not versions.
  *   <li><b>TTL.</b> An entry whose expiry instant has passed (by the backend's clock) is invisible
  *       at once to every read, scan and compare-and-set, even before {@link #purgeExpired()}
  *       removes it. A write without TTL clears any earlier TTL. <b>One rule for {@code null}:</b> a

@@ -19,6 +19,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,11 +28,20 @@ import org.slf4j.LoggerFactory;
  * The key-value namespace of every {@link EngineBackend}: argument checks, TTL and expiry, version
  * assignment, framing and sealing over the engine's point reads, pages and batches. Entries are
  * records {@code 'K' | version | expiresAt | sealed value} under the user key; an entry with a TTL
- * also has a record in the namespace's {@link ExpiryIndex}, written and removed in the entry's own
- * batches (every write reads the stored record first, expired or not, so it knows the index record
- * to remove).
+ * also has a record in the namespace's {@link ExpiryIndex}, written in the entry's own batch.
+ *
+ * <p>Versions come from the backend's {@link VersionSequence}, taken under the key's write stripe.
+ * A put ({@code put}, {@code putAll}) therefore writes blindly: it does not read the entry it
+ * replaces, so when that entry had a TTL under another expiry, its index record stays behind
+ * (stale). {@code purgeExpired} deletes a stale record once its instant passes (the entry no longer
+ * expires then) and {@code verify} does not count it as damage. Compare-and-set, compare-and-delete
+ * and delete read the stored entry (expired or not) under the stripe, and remove its index record
+ * in their batch.
  */
 final class BaseKeyValueStore implements KeyValueStore {
+  /** {@link #where} as a function, made once: reads pass it instead of a message built per read. */
+  private final Function<byte[], String> whereOfKey = this::where;
+
   private static final Logger LOG = LoggerFactory.getLogger(BaseKeyValueStore.class);
   private static final long PROGRESS_EVERY = 1 << 20; // entries between progress lines of a build
 
@@ -65,6 +75,20 @@ final class BaseKeyValueStore implements KeyValueStore {
     return b.read(() -> Optional.ofNullable(entry(key, live(key))));
   }
 
+  /**
+   * {@link #getEntry} without the entry: a plain get builds no {@link Entry}, {@code Optional} or
+   * key copy that it would drop at once (the cache tiers and most callers read values only).
+   */
+  @Override
+  public byte[] get(byte[] key) {
+    ArgumentChecks.checkKey(key);
+    return b.read(
+        () -> {
+          Stored s = live(key);
+          return s == null ? null : b.sealer.openValue(name, key, s.sealed());
+        });
+  }
+
   @Override
   public long put(byte[] key, byte[] value) {
     return put(key, value, null);
@@ -81,25 +105,29 @@ final class BaseKeyValueStore implements KeyValueStore {
     return write(key, expectedVersion, value, ttl);
   }
 
-  /** {@code expected} -1 = unconditional. */
+  /** {@code expected} -1 = unconditional: a blind put, no read. */
   private long write(byte[] key, long expected, byte[] value, Duration ttl) {
     ArgumentChecks.checkKey(key);
     ArgumentChecks.checkValue(value);
     ArgumentChecks.checkTtl(ttl);
     byte[] k = key.clone();
+    byte[] sealed = seal(k, value); // depends on key and value only: outside the stripe
     return b.writeKey(
         "put to " + this,
         id,
         k,
         () -> {
           long now = b.now();
-          Stored old = stored(k);
-          long version = old == null || !old.liveAt(now) ? 0 : old.version();
-          if (expected >= 0 && expected != version) {
-            throw conflict(k, expected, version);
+          Stored old = null;
+          if (expected >= 0) {
+            old = stored(k);
+            long version = old == null || !old.liveAt(now) ? 0 : old.version();
+            if (expected != version) {
+              throw conflict(k, expected, version);
+            }
           }
           Stored next =
-              new Stored(version + 1, ArgumentChecks.expiryMillis(now, ttl), seal(k, value));
+              new Stored(b.versions().next(), ArgumentChecks.expiryMillis(now, ttl), sealed);
           List<StorageEngine.Write> batch = new ArrayList<>(3);
           putWrites(k, old, next, batch);
           b.commit(batch);
@@ -164,24 +192,21 @@ final class BaseKeyValueStore implements KeyValueStore {
       return;
     }
     List<byte[]> keys = new ArrayList<>(copies.size());
+    List<byte[]> sealed = new ArrayList<>(copies.size());
     for (KeyValue e : copies) {
       keys.add(e.key());
+      sealed.add(seal(e.key(), e.value()));
     }
     b.writeKeys(
         "putAll to " + this,
         id,
         keys,
         () -> {
-          // a key given twice: the later wins, with a version above the earlier one's
-          TreeMap<byte[], Stored> written = new TreeMap<>(Bytes.UNSIGNED);
+          // blind, as put; a key given twice: the later wins (engine rule), with a higher version
           List<StorageEngine.Write> batch = new ArrayList<>(copies.size());
-          long now = b.now();
-          for (KeyValue e : copies) {
-            Stored old = written.containsKey(e.key()) ? written.get(e.key()) : stored(e.key());
-            long version = old == null || !old.liveAt(now) ? 0 : old.version();
-            Stored next = new Stored(version + 1, 0, seal(e.key(), e.value()));
-            written.put(e.key(), next);
-            putWrites(e.key(), old, next, batch);
+          for (int i = 0; i < copies.size(); i++) {
+            byte[] k = copies.get(i).key();
+            putWrites(k, null, new Stored(b.versions().next(), 0, sealed.get(i)), batch);
           }
           b.commit(batch);
           return null;
@@ -351,7 +376,7 @@ final class BaseKeyValueStore implements KeyValueStore {
   }
 
   Stored decode(byte[] key, byte[] raw) {
-    ByteBuffer body = b.frame.open(RecordFrame.KV, id, key, raw, where(key));
+    ByteBuffer body = b.frame.open(RecordFrame.KV, id, key, raw, whereOfKey);
     if (body.remaining() < 16) {
       throw b.frame.corrupt(id, where(key), "is too short for its version and expiry");
     }
@@ -420,10 +445,13 @@ final class BaseKeyValueStore implements KeyValueStore {
   }
 
   /**
-   * Checks every entry's frame and that its value opens, and that the expiry index agrees with the
-   * entries both ways (an entry with a TTL has its index record, an index record has its entry with
-   * that expiry; a disagreement seen is confirmed holding the key's write stripe, so a write in
-   * flight is not reported). Returns how many entries were checked (index records not counted).
+   * Checks every entry's frame and that its value opens, that every entry with a TTL has its index
+   * record (every write of such an entry writes it in the same batch, so a missing one is damage; a
+   * disagreement seen is confirmed holding the key's write stripe, so a write in flight is not
+   * reported), and every index record's frame. An index record whose entry is gone or expires at
+   * another instant is not reported: a blind put leaves the record of the entry it replaced (see
+   * the class comment), and purge deletes it. Returns how many entries were checked (index records
+   * not counted).
    */
   long verify(List<String> problems) {
     long checked = 0;
@@ -436,7 +464,7 @@ final class BaseKeyValueStore implements KeyValueStore {
           b.sealer.openValue(name, r.key(), s.sealed());
           if (s.expiresAtMillis() != 0
               && b.engine().get(index, ExpiryIndex.key(s.expiresAtMillis(), r.key())) == null
-              && confirmed(r.key(), s.expiresAtMillis(), false)) {
+              && confirmedUnindexed(r.key(), s.expiresAtMillis())) {
             problems.add(
                 problem(where(r.key()))
                     + " expires at "
@@ -463,7 +491,10 @@ final class BaseKeyValueStore implements KeyValueStore {
     return ArgumentChecks.kindName(StoreKind.KEY_VALUE) + " '" + name + "': " + where;
   }
 
-  /** The index side of {@link #verify}: every index record has its entry with that expiry. */
+  /**
+   * The index side of {@link #verify}: every index record's key and frame. Whether its entry still
+   * expires then is not checked: a stale record is left by every blind put that changed a TTL.
+   */
   private void verifyIndex(List<String> problems) {
     byte[] from = new byte[0];
     while (true) {
@@ -471,16 +502,6 @@ final class BaseKeyValueStore implements KeyValueStore {
       for (StorageEngine.Record r : page) {
         try {
           ExpiryIndex.check(b.frame, index, r.key(), r.value(), indexWhere(r.key()));
-          long at = ExpiryIndex.expiryOf(r.key());
-          byte[] k = ExpiryIndex.userKeyOf(r.key());
-          byte[] raw = b.engine().get(id, k);
-          // a damaged entry is reported by the entry side
-          if ((raw == null || decode(k, raw).expiresAtMillis() != at) && confirmed(k, at, true)) {
-            problems.add(
-                problem(indexWhere(r.key()))
-                    + " has no entry expiring then: the first purgeExpired after that instant"
-                    + " removes it (and never deletes a live entry for it).");
-          }
         } catch (RuntimeException e) {
           problems.add(e.getMessage());
         }
@@ -494,19 +515,18 @@ final class BaseKeyValueStore implements KeyValueStore {
 
   /**
    * Re-reads the entry of {@code key} and its index record at {@code expiresAt} holding the key's
-   * write stripe: whether they still disagree ({@code indexSide}: the record exists and the entry
-   * does not expire then; otherwise: the entry expires then and the record is missing).
+   * write stripe: whether the entry still expires then and the record is still missing.
    */
-  private boolean confirmed(byte[] key, long expiresAt, boolean indexSide) {
+  private boolean confirmedUnindexed(byte[] key, long expiresAt) {
     return b.writeKey(
         "verify of " + this,
         id,
         key,
         () -> {
           Stored s = stored(key);
-          boolean recorded = b.engine().get(index, ExpiryIndex.key(expiresAt, key)) != null;
-          boolean entryThen = s != null && s.expiresAtMillis() == expiresAt;
-          return indexSide ? recorded && !entryThen : entryThen && !recorded;
+          return s != null
+              && s.expiresAtMillis() == expiresAt
+              && b.engine().get(index, ExpiryIndex.key(expiresAt, key)) == null;
         });
   }
 

@@ -352,6 +352,13 @@ final class BaseLogStore implements LogStore {
     return new LogRecord(offset, b.sealer.openPayload(name, offset, sealed), at);
   }
 
+  /** The message place of the record under engine key {@code key} (its offset). */
+  private static String whereOfKey(byte[] key) {
+    return key.length == 8
+        ? "offset " + ByteBuffer.wrap(key).getLong()
+        : "engine key " + Bytes.toDisplay(key, false);
+  }
+
   private static boolean timed(byte[] raw) {
     return raw.length > 0 && raw[0] == RecordFrame.LOG_TIMED;
   }
@@ -359,7 +366,7 @@ final class BaseLogStore implements LogStore {
   /** The checked body of a stored record of either tag. */
   private ByteBuffer body(byte[] key, long offset, byte[] raw) {
     byte tag = timed(raw) ? RecordFrame.LOG_TIMED : RecordFrame.LOG;
-    return b.frame.open(tag, id, key, raw, "offset " + offset);
+    return b.frame.open(tag, id, key, raw, BaseLogStore::whereOfKey);
   }
 
   private long appendTime(ByteBuffer body, long offset) {

@@ -5,6 +5,7 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageEngineException;
+import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
@@ -20,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
 /**
@@ -304,16 +306,31 @@ final class BaseSnapshotStore implements SnapshotStore {
   }
 
   private List<Manifest> manifests() {
+    return manifests(
+        damaged -> {
+          throw damaged;
+        });
+  }
+
+  /**
+   * The manifests in version order; a manifest that fails its checks goes to {@code onDamage}
+   * (which throws it, or records it and lets the listing go on: verify) instead of into the list.
+   */
+  private List<Manifest> manifests(Consumer<StoreCorruptedException> onDamage) {
     List<Manifest> out = new ArrayList<>();
     byte[] from = {M};
     byte[] to = {M + 1};
     while (true) {
       List<StorageEngine.Record> page = b.engine().range(id, from, to, EngineBackend.page());
       for (StorageEngine.Record r : page) {
-        if (r.key().length != 9) {
-          throw b.frame.corrupt(id, "a manifest key", "is " + r.key().length + " bytes, not 9");
+        try {
+          if (r.key().length != 9) {
+            throw b.frame.corrupt(id, "a manifest key", "is " + r.key().length + " bytes, not 9");
+          }
+          out.add(decode(r.key(), r.value()));
+        } catch (StoreCorruptedException e) {
+          onDamage.accept(e);
         }
-        out.add(decode(r.key(), r.value()));
       }
       if (page.size() < EngineBackend.page()) {
         // signed versions sort as unsigned bytes; all are >= 0, so the order is ascending
@@ -459,8 +476,15 @@ final class BaseSnapshotStore implements SnapshotStore {
 
   /** Reads every snapshot to its end (checking chunks, length and CRC); returns how many. */
   long verify(List<String> problems) {
-    long checked = 0;
-    for (Manifest m : manifests()) {
+    long[] damaged = {0};
+    List<Manifest> intact =
+        manifests(
+            e -> {
+              problems.add(e.getMessage());
+              damaged[0]++;
+            });
+    long checked = damaged[0];
+    for (Manifest m : intact) {
       try (InputStream in = load(m.info().version())) {
         in.transferTo(OutputStream.nullOutputStream());
       } catch (IOException | RuntimeException e) {

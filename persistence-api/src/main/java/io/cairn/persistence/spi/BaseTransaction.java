@@ -103,16 +103,18 @@ final class BaseTransaction implements Transaction {
     }
 
     private Stored current(byte[] key) {
-      Stored s;
-      if (overlay.containsKey(key)) {
-        s = overlay.get(key);
-      } else if (before.containsKey(key)) {
-        s = before.get(key);
-      } else {
-        s = store.stored(key);
-        before.put(key.clone(), s);
-      }
+      Stored s = overlay.containsKey(key) ? overlay.get(key) : stored(key);
       return s != null && s.liveAt(b.now()) ? s : null;
+    }
+
+    /** The entry stored before the work, expired or not, read once. */
+    private Stored stored(byte[] key) {
+      if (before.containsKey(key)) {
+        return before.get(key);
+      }
+      Stored s = store.stored(key);
+      before.put(key.clone(), s);
+      return s;
     }
 
     @Override
@@ -143,14 +145,17 @@ final class BaseTransaction implements Transaction {
       ArgumentChecks.checkKey(key);
       ArgumentChecks.checkValue(value);
       ArgumentChecks.checkTtl(ttl);
-      Stored cur = current(key);
-      long version = cur == null ? 0 : cur.version();
-      if (expected >= 0 && expected != version) {
-        throw store.conflict(key, expected, version);
-      }
+      if (expected >= 0) {
+        Stored cur = current(key);
+        long version = cur == null ? 0 : cur.version();
+        if (expected != version) {
+          throw store.conflict(key, expected, version);
+        }
+      } // else blind, as the store's put: a key never read leaves its old index record (stale)
       byte[] k = key.clone();
       Stored next =
-          new Stored(version + 1, ArgumentChecks.expiryMillis(b.now(), ttl), store.seal(k, value));
+          new Stored(
+              b.versions().next(), ArgumentChecks.expiryMillis(b.now(), ttl), store.seal(k, value));
       overlay.put(k, next);
       return next.version();
     }
@@ -159,6 +164,7 @@ final class BaseTransaction implements Transaction {
     public boolean delete(byte[] key) {
       usable();
       ArgumentChecks.checkKey(key);
+      stored(key); // read even after a blind put of the key: the commit deletes what is stored
       boolean live = current(key) != null;
       overlay.put(key.clone(), null);
       return live;

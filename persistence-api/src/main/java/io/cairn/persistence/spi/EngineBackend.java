@@ -11,6 +11,7 @@ import io.cairn.persistence.Progress;
 import io.cairn.persistence.ResealReport;
 import io.cairn.persistence.SnapshotStore;
 import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.StoreStats;
@@ -34,7 +35,6 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 /**
@@ -51,8 +51,10 @@ import java.util.function.Supplier;
  *   <li>TTL arithmetic and expiry filtering (expired entries are invisible at once), {@code
  *       purgeExpired} in bounded batches over an expiry index the base keeps in the entries' own
  *       batches ({@link ExpiryIndex}), so a purge reads the expired entries only;
- *   <li>version assignment: a write of a live key gets its version + 1, an absent or expired key
- *       version 1; compare-and-set and compare-and-delete against those versions;
+ *   <li>version assignment: every write takes the next version of one backend-wide sequence
+ *       reserved in blocks ({@link VersionSequence}), so a put writes blindly, without reading the
+ *       entry it replaces; compare-and-set and compare-and-delete read it and compare against its
+ *       version;
  *   <li>log offsets: gap-free, never reused (the log's position record is written in the same
  *       atomic batch as its records);
  *   <li>checksum framing of every record where the engine has none ({@link RecordFrame});
@@ -89,6 +91,8 @@ import java.util.function.Supplier;
  *   "log:" L              'G'                log L was written (see StoreCatalog)
  *   "snapshot:" S         'G' | count i64    snapshots in set S (see StoreCatalog)
  *   "store-catalog"       'F' | format i32   written once the catalog is complete
+ *   "next-version"        'V' | bound i64    exclusive bound of the versions reserved (see
+ *                                            VersionSequence)
  * log L                   store (LOG, L)
  *   empty key             'P' | first offset i64 | next offset i64      (absent = empty new log)
  *   offset i64 (8 bytes)  'T' | appendedAt i64 | sealed payload
@@ -101,26 +105,32 @@ import java.util.function.Supplier;
  * <h2>Commit points and recovery</h2>
  *
  * A key-value write (with its expiry index records), an append (records plus position) and a
- * transaction are each one engine batch: atomic by the engine's rule. Opening builds the expiry
- * index once if its marker is absent (data written before it existed); the marker is written last,
- * so a crash during the build redoes it ({@link ExpiryIndex} has the rule); the catalog of logs and
- * snapshot sets is built the same way, and a log's entry goes in the batch of its first position
- * ({@link StoreCatalog}). Stores whose names start with {@code _} are the base's own: no user name
- * may, and {@link #stores()}, stats and reseal skip them. Truncating a log first writes its new
- * position (the commit point: readers never look below it), then deletes the records below in
- * pages; a crash between leaves records below the first offset, which reads never return and {@link
- * #compact} deletes. A snapshot save writes its chunks under a fresh random generation, then the
- * manifest (the commit point), then deletes the chunks of the generation it replaced; chunks of a
- * crashed save, or left by a crash before the old ones were deleted, belong to no manifest and
- * {@link #compact} deletes them (never those of a save in progress).
+ * transaction are each one engine batch: atomic by the engine's rule. A version is handed out only
+ * once the bound of its block is written (at {@code FULL}), so a reopened backend continues above
+ * every stored version ({@link VersionSequence} has the rule); a put leaves the replaced entry's
+ * index record behind when the expiry changed (it does not read the entry), which {@code
+ * purgeExpired} deletes once its instant passes and {@code verify} does not report. Opening builds
+ * the expiry index once if its marker is absent (data written before it existed); the marker is
+ * written last, so a crash during the build redoes it ({@link ExpiryIndex} has the rule); the
+ * catalog of logs and snapshot sets is built the same way, and a log's entry goes in the batch of
+ * its first position ({@link StoreCatalog}). Stores whose names start with {@code _} are the base's
+ * own: no user name may, and {@link #stores()}, stats and reseal skip them. Truncating a log first
+ * writes its new position (the commit point: readers never look below it), then deletes the records
+ * below in pages; a crash between leaves records below the first offset, which reads never return
+ * and {@link #compact} deletes. A snapshot save writes its chunks under a fresh random generation,
+ * then the manifest (the commit point), then deletes the chunks of the generation it replaced;
+ * chunks of a crashed save, or left by a crash before the old ones were deleted, belong to no
+ * manifest and {@link #compact} deletes them (never those of a save in progress).
  *
  * <h2>Concurrency</h2>
  *
  * Reads run in parallel with each other and with writes (the engine's batches are atomic for
- * readers). Each read-modify-write (a key's version and compare-and-set, a log's offsets, a
- * snapshot set's manifest) runs holding the write stripe that orders it and writes its engine batch
- * before releasing it, so it is atomic without asking the engine for more than point reads and
- * atomic batches ({@link WriteOrder} has the rules and why):
+ * readers). Each write that must be ordered (a key's next version and compare-and-set, a log's
+ * offsets, a snapshot set's manifest) runs holding the write stripe that orders it and writes its
+ * engine batch before releasing it, so it is atomic without asking the engine for more than point
+ * reads and atomic batches ({@link WriteOrder} has the rules and why); a put takes its version from
+ * the sequence under the key's stripe, so one key's versions increase in the order its batches are
+ * written:
  *
  * <ul>
  *   <li>single-key writes take the stripe of (namespace, key), {@code putAll} and a page of {@code
@@ -277,7 +287,7 @@ public final class EngineBackend implements StorageBackend {
   final EngineReader current;
   final Sealer sealer;
   final RecordFrame frame;
-  private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
+  private final CloseGuard guard = new CloseGuard();
   private final WriteOrder order;
   private final Map<String, BaseKeyValueStore> kv = new ConcurrentHashMap<>();
   private final Map<String, BaseLogStore> logs = new ConcurrentHashMap<>();
@@ -286,8 +296,8 @@ public final class EngineBackend implements StorageBackend {
   private volatile Thread transactionThread;
   // threads running read-transaction work: the read-only rule, also without the registry's wrapper
   private final Set<Thread> readThreads = ConcurrentHashMap.newKeySet();
-  private volatile boolean closed;
   private volatile ExpirySweeper sweeper; // started once open succeeded
+  private volatile VersionSequence versions; // set once while opening, before any store exists
 
   private EngineBackend(BackendContext ctx, String type, StorageEngine engine, Options options) {
     this.name = ctx.name();
@@ -322,11 +332,13 @@ public final class EngineBackend implements StorageBackend {
       BackendContext context, String type, StorageEngine engine, Options options) {
     EngineBackend backend = new EngineBackend(context, type, engine, options);
     if (options.readOnly) {
+      backend.versions = VersionSequence.readOnly(backend);
       return backend;
     }
     try {
       ExpiryIndex.ensureBuilt(backend);
       StoreCatalog.ensureBuilt(backend);
+      backend.versions = VersionSequence.open(backend);
     } catch (RuntimeException e) {
       backend.close(); // the engine is ours: release its files and locks; the build reruns
       throw e;
@@ -337,7 +349,7 @@ public final class EngineBackend implements StorageBackend {
             backend.toString(),
             options.sweeperInterval,
             backend::purgeAllExpired,
-            () -> backend.closed);
+            backend.guard::isClosed);
     return backend;
   }
 
@@ -450,7 +462,10 @@ public final class EngineBackend implements StorageBackend {
 
   @Override
   public <T> Optional<T> extension(Class<T> type) {
-    if (type == io.cairn.persistence.Importer.class) {
+    Objects.requireNonNull(type, "type");
+    // a read-only backend offers no importer: cairn import then names the missing extension
+    // instead of failing on the first batch it would write
+    if (type == io.cairn.persistence.Importer.class && !options.readOnly) {
       return Optional.of(type.cast(importer));
     }
     return Optional.empty();
@@ -473,8 +488,8 @@ public final class EngineBackend implements StorageBackend {
   }
 
   /**
-   * Namespaces with expiry index records but no entries: left only by an index that disagrees with
-   * its entries, for verify to report and purge to repair.
+   * Namespaces with expiry index records but no entries: stale records of blind puts whose entries
+   * were deleted since (or damage), for verify to check and purge to delete.
    */
   private List<String> indexOnlyNamespaces(Set<StoreId> users) {
     List<String> out = new ArrayList<>();
@@ -520,25 +535,58 @@ public final class EngineBackend implements StorageBackend {
     return read(
         () -> {
           List<String> problems = new ArrayList<>();
-          List<StoreId> ids = new ArrayList<>(userStores());
-          long checked = 0;
+          List<StoreId> ids = new ArrayList<>();
+          findings("the list of stores", problems, () -> ids.addAll(userStores()));
+          long[] checked = {0};
           int done = 0;
           for (StoreId id : ids) {
-            checked +=
-                switch (id.kind()) {
-                  case KEY_VALUE -> kvStore(id.name()).verify(problems);
-                  case LOG -> logStore(id.name()).verify(problems);
-                  case SNAPSHOT -> snapshotStore(id.name()).verify(problems);
-                };
+            findings(
+                ArgumentChecks.kindName(id.kind()) + " '" + id.name() + "'",
+                problems,
+                () ->
+                    checked[0] +=
+                        switch (id.kind()) {
+                          case KEY_VALUE -> kvStore(id.name()).verify(problems);
+                          case LOG -> logStore(id.name()).verify(problems);
+                          case SNAPSHOT -> snapshotStore(id.name()).verify(problems);
+                        });
             progress.report("stores", ++done, ids.size());
           }
-          for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
-            kvStore(ns).verify(problems);
-          }
-          StoreCatalog.verify(this, new HashSet<>(ids), problems);
+          findings(
+              "the expiry indexes",
+              problems,
+              () -> {
+                for (String ns : indexOnlyNamespaces(new HashSet<>(ids))) {
+                  kvStore(ns).verify(problems);
+                }
+              });
+          findings(
+              "the store catalog",
+              problems,
+              () -> StoreCatalog.verify(this, new HashSet<>(ids), problems));
           engine.verify(problems, progress);
-          return new VerifyReport(name, checked, problems);
+          return new VerifyReport(name, checked[0], problems);
         });
+  }
+
+  /**
+   * Runs one part of {@link #verify}; damage the engine reports while that part reads (a page or
+   * block failing the engine's own checksum stops the part's scan) becomes a finding naming the
+   * part, so verify goes on with the other stores and the engine's own check instead of throwing
+   * and hiding everything it did not reach. Other failures (I/O, closed) still throw: verify then
+   * reports nothing as healthy.
+   */
+  private static void findings(String part, List<String> problems, Runnable check) {
+    try {
+      check.run();
+    } catch (StoreCorruptedException e) {
+      problems.add(
+          part
+              + ": damaged, the rest of it was not checked: "
+              + e.getMessage()
+              + " Restore the backend from a backup (cairn restore), or export what still reads"
+              + " (cairn export) and import it into a fresh one.");
+    }
   }
 
   /** One sweep: purges the expired entries of every namespace; returns how many. */
@@ -668,7 +716,7 @@ public final class EngineBackend implements StorageBackend {
 
   @Override
   public HealthCheck.Result health() {
-    if (closed) {
+    if (guard.isClosed()) {
       return HealthCheck.Result.unhealthy(this + " is closed");
     }
     HealthCheck.Result engineHealth = engine.health();
@@ -688,21 +736,15 @@ public final class EngineBackend implements StorageBackend {
   public void close() {
     ExpirySweeper running = sweeper;
     if (running != null) {
-      running.close(); // before the lock: a sweep in flight holds the read side
+      running.close(); // first: a sweep in flight is a call close would wait for
     }
-    closeLock.writeLock().lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      kv.clear();
-      logs.clear();
-      snapshots.clear();
-      engine.close();
-    } finally {
-      closeLock.writeLock().unlock();
-    }
+    guard.close(
+        () -> {
+          kv.clear();
+          logs.clear();
+          snapshots.clear();
+          engine.close();
+        });
   }
 
   @Override
@@ -724,6 +766,11 @@ public final class EngineBackend implements StorageBackend {
     return clock.millis();
   }
 
+  /** The backend-wide version sequence; see {@link VersionSequence} for when to take one. */
+  VersionSequence versions() {
+    return versions;
+  }
+
   /** FULL for imports, unless the backend runs at NONE (its engine need not honour more). */
   Durability importDurability() {
     return options.durability == Durability.NONE ? Durability.NONE : Durability.FULL;
@@ -738,7 +785,7 @@ public final class EngineBackend implements StorageBackend {
   }
 
   void ensureOpen() {
-    if (closed) {
+    if (guard.isClosed()) {
       throw new BackendClosedException(name);
     }
   }
@@ -755,14 +802,19 @@ public final class EngineBackend implements StorageBackend {
     }
   }
 
-  /** Runs {@code op} as a call in flight: close waits for it; after close it throws. */
+  /**
+   * Runs {@code op} as a call in flight: close waits for it; after close it throws ({@link
+   * CloseGuard}).
+   */
   <T> T read(Supplier<T> op) {
-    closeLock.readLock().lock();
+    int cell = guard.enter();
+    if (cell < 0) {
+      throw new BackendClosedException(name);
+    }
     try {
-      ensureOpen();
       return op.get();
     } finally {
-      closeLock.readLock().unlock();
+      guard.exit(cell);
     }
   }
 

@@ -18,7 +18,8 @@ import java.util.Map;
  * need not honour more), so a session is durable call by call and {@link Session#finish()} has
  * nothing left to flush; built with the stores' own framing and sealing: an imported entry or
  * record is stored exactly as if the store had written it, with the source's version, expiry,
- * offset and append time.
+ * offset and append time. The batch of imported entries also raises the bound of the backend's
+ * {@link VersionSequence} above the highest version it carries.
  */
 final class EngineImporter implements Importer {
   private final EngineBackend b;
@@ -40,7 +41,18 @@ final class EngineImporter implements Importer {
     @Override
     public void putEntries(String namespace, List<Entry> entries) {
       open();
-      ImportChecks.entries(b, namespace, entries);
+      long highest = ImportChecks.entries(b, namespace, entries);
+      if (highest > VersionSequence.MAX_IMPORTED) {
+        throw ImportChecks.refused(
+            "kv:" + namespace,
+            b,
+            "version "
+                + highest
+                + " is above "
+                + VersionSequence.MAX_IMPORTED
+                + ", the highest this backend imports (later versions need room above it)",
+            null);
+      }
       BaseKeyValueStore store = b.kvStore(namespace);
       b.writeAll(
           "import into kv:" + namespace,
@@ -57,7 +69,8 @@ final class EngineImporter implements Importer {
                       e.version(), e.expiresAtMillis(), store.seal(e.key(), e.value())),
                   batch);
             }
-            b.engine().write(batch, b.importDurability());
+            // the version bound goes in the same batch: later versions are above every imported one
+            b.versions().writeAbove(batch, highest, b.importDurability());
             return null;
           });
     }

@@ -28,13 +28,15 @@ import org.slf4j.LoggerFactory;
  *
  * Index keys sort by (expiry instant, user key): expiry instants are positive, so big-endian bytes
  * in unsigned order are numeric order, and the expired records of a namespace at instant {@code t}
- * are exactly the range {@code [empty, t + 1)}. An entry has one index record exactly when it has a
- * TTL (expiresAt != 0), under its expiry; every write of the base that changes or removes an
- * entry's expiry deletes the old record and writes the new one in the entry's own engine batch,
- * holding the entry's write stripe (the index key contains the user key, so concurrent batches
- * never share an index key either). Reserved stores are never listed by {@link
- * EngineBackend#stores()}, never counted in stats, never resealed (they hold no sealed bytes); user
- * keys appear in them as in the namespace itself.
+ * are exactly the range {@code [empty, t + 1)}. An entry with a TTL (expiresAt != 0) has an index
+ * record under its expiry, written in the entry's own engine batch, holding the entry's write
+ * stripe (the index key contains the user key, so concurrent batches never share an index key
+ * either). A record whose entry is gone or expires at another instant is <em>stale</em>: a put
+ * writes blindly, without reading the entry it replaces ({@link VersionSequence}), so it leaves
+ * that entry's record behind; writes that read the entry anyway (compare-and-set, deletes, purge,
+ * transactions for the keys they read) delete its record in their batch. Reserved stores are never
+ * listed by {@link EngineBackend#stores()}, never counted in stats, never resealed (they hold no
+ * sealed bytes); user keys appear in them as in the namespace itself.
  *
  * <h2>Recovery rule: the index is built once, at open, from the entries</h2>
  *
@@ -46,11 +48,12 @@ import org.slf4j.LoggerFactory;
  * failed write anywhere before it leaves the marker absent, so the next open starts again from (1);
  * nothing else writes while it runs (it is part of opening). With the marker present the index is
  * trusted and only repaired: {@code purgeExpired} deletes an index record whose entry is gone or
- * has another expiry (re-indexing the entry under its real one) and never deletes an entry that is
- * live by its own expiry; {@code verify} reports both kinds of disagreement. Data written again by
- * a base older than the index (a downgrade) leaves entries unindexed: such entries are still hidden
- * once expired, but only an overwrite or delete of them (or an open without the marker) brings them
- * back under {@code purgeExpired}.
+ * has another expiry (a stale record; re-indexing the entry under its real one) and never deletes
+ * an entry that is live by its own expiry; {@code verify} reports an entry with a TTL that has no
+ * record (every write of such an entry writes one: it is damage) and a record that fails its
+ * checks, not a stale record. Data written again by a base older than the index (a downgrade)
+ * leaves entries unindexed: such entries are still hidden once expired, but only an overwrite or
+ * delete of them (or an open without the marker) brings them back under {@code purgeExpired}.
  */
 final class ExpiryIndex {
   private static final Logger LOG = LoggerFactory.getLogger(ExpiryIndex.class);

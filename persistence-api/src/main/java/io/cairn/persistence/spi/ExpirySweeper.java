@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  *       while the backend is closing: its purge then fails by design) and the sweeper runs again
  *       after the next delay; it never stops by itself. An {@link Error} ends the sweeper (it is
  *       then not hidden: the executor's thread dies with it).
- *   <li>{@link #close()} interrupts a run in progress and waits up to ten seconds for it to end;
+ *   <li>{@link #close()} interrupts a run in progress and waits up to ten seconds for it and the
+ *       thread to end (the executor reports termination while its thread is still finishing, so
+ *       close also joins the thread: once it returns, no sweeper thread of the backend is alive);
  *       idempotent; thread-safe.
  *   <li>{@link #start} with a zero interval starts no thread and returns a sweeper whose {@code
  *       close} does nothing.
@@ -35,6 +37,7 @@ public final class ExpirySweeper implements AutoCloseable {
   private final String describe;
   private final LongSupplier purge;
   private final BooleanSupplier closing;
+  private volatile Thread thread; // the executor's thread, joined by close
 
   private ExpirySweeper(
       ScheduledExecutorService executor,
@@ -72,14 +75,17 @@ public final class ExpirySweeper implements AutoCloseable {
     if (interval.isZero()) {
       return new ExpirySweeper(null, describe, purge, closing);
     }
+    ExpirySweeper[] self = new ExpirySweeper[1];
     ScheduledExecutorService executor =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, threadName);
               t.setDaemon(true);
+              self[0].thread = t;
               return t;
             });
     ExpirySweeper sweeper = new ExpirySweeper(executor, describe, purge, closing);
+    self[0] = sweeper; // before the first task is scheduled: the factory runs no earlier
     long period = Math.max(1, interval.toMillis());
     executor.scheduleWithFixedDelay(sweeper::sweepOnce, period, period, TimeUnit.MILLISECONDS);
     return sweeper;
@@ -111,8 +117,15 @@ public final class ExpirySweeper implements AutoCloseable {
       return;
     }
     executor.shutdownNow();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     try {
-      executor.awaitTermination(10, TimeUnit.SECONDS);
+      if (executor.awaitTermination(10, TimeUnit.SECONDS)) {
+        Thread t = thread;
+        long left = deadline - System.nanoTime();
+        if (t != null && t != Thread.currentThread() && left > 0) {
+          TimeUnit.NANOSECONDS.timedJoin(t, left);
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -38,7 +38,13 @@ import java.util.SortedSet;
  *       one thread, one after the other). Between batches written concurrently (calls that overlap
  *       in time, only if {@link #concurrentWrites()}) nothing is promised: a crash may keep either
  *       or both. An engine that cannot honour a durability must not be opened with it: the provider
- *       refuses (e.g. {@code ConfigurationException}).
+ *       refuses (e.g. {@code ConfigurationException}). An engine opened at {@code normal} or {@code
+ *       full} must honour {@code FULL} for any single batch: the base writes some of its own at
+ *       {@code FULL} whatever the backend's level (its markers, imports, and the bound of its
+ *       version sequence, once per block of versions: see {@code VersionSequence}). At {@code none}
+ *       the base asks for nothing more than {@code NONE}, and relies on what {@link
+ *       Durability#NONE} says a crash loses: the most recent writes, never an older batch while a
+ *       later one (one whose {@link #write} was called after the older returned) survives.
  *   <li><b>Thread safety.</b> Every method may be called from any thread at any time before {@link
  *       #close()}. The base calls {@link #get} and {@link #range} concurrently with each other and
  *       with writes. Writes: if {@link #concurrentWrites()} is false (the default), the base makes

@@ -173,6 +173,9 @@ public abstract class StoreCatalogContract {
       assertThat(probe.writes).as("engine writes of a read-only open").isZero();
       assertThat(readOnly.log(LOG.name()).read(0, 10)).hasSize(1);
       assertThat(readOnly.verify(Progress.NONE).problems()).isEmpty();
+      assertThat(readOnly.extension(Importer.class))
+          .as("importer of a read-only backend")
+          .isEmpty();
       readOnly.close();
     } finally {
       probe.engine.close();
@@ -235,6 +238,55 @@ public abstract class StoreCatalogContract {
 
   private static final StoreId META = new StoreId(StoreKind.KEY_VALUE, "_cairn");
 
+  @Test
+  void verifyNamesADamagedManifestAndChecksTheOtherSnapshots() {
+    Probe probe = new Probe(openEngine(context()));
+    try {
+      StorageBackend backend = open(probe);
+      SnapshotStore set = backend.snapshots(SET.name());
+      set.save(1, new ByteArrayInputStream(b("one")));
+      set.save(2, new ByteArrayInputStream(b("two")));
+      byte[] manifestOf1 = java.nio.ByteBuffer.allocate(9).put((byte) 'M').putLong(1).array();
+      assertThat(probe.engine.get(SET, manifestOf1)).as("manifest of version 1").isNotNull();
+      probe.engine.write(
+          List.of(new StorageEngine.Write(SET, manifestOf1, new byte[] {0, 0, 0})),
+          Durability.NONE);
+
+      List<String> problems = backend.verify(Progress.NONE).problems();
+
+      assertThat(problems).singleElement().asString().contains("state", "manifest");
+      assertThat(backend.verify(Progress.NONE).checked()).as("snapshots checked").isEqualTo(2);
+      backend.close();
+    } finally {
+      probe.engine.close();
+    }
+  }
+
+  @Test
+  void verifyNamesAStoreTheEngineCannotReadAndChecksTheRest() {
+    Probe probe = new Probe(openEngine(context()));
+    try {
+      StorageBackend backend = open(probe);
+      backend.keyValue("broken").put(b("k"), b("v"));
+      backend.log(LOG.name()).append(b("a"));
+      backend.keyValue("fine").put(b("k"), b("v"));
+      probe.unreadable = new StoreId(StoreKind.KEY_VALUE, "broken");
+
+      List<String> problems = backend.verify(Progress.NONE).problems();
+
+      // the engine's damage (e.g. a block failing its checksum) is a finding, not a throw that
+      // hides every store verify did not reach, and the engine's own check still runs
+      assertThat(problems)
+          .singleElement()
+          .asString()
+          .contains("namespace 'broken'", "damaged", "block 7 failed its checksum");
+      assertThat(probe.engineVerified).isTrue();
+      backend.close();
+    } finally {
+      probe.engine.close();
+    }
+  }
+
   private BackendContext context() {
     return BackendContext.builder("catalog", "catalog-test")
         .dataDir(dir)
@@ -271,6 +323,8 @@ public abstract class StoreCatalogContract {
     volatile Runnable beforeCatalogRead;
     volatile int catalogReads;
     volatile int writes;
+    volatile StoreId unreadable;
+    volatile boolean engineVerified;
 
     Probe(StorageEngine engine) {
       super(engine);
@@ -284,7 +338,26 @@ public abstract class StoreCatalogContract {
         catalogReads++;
         hook.run();
       }
+      refuseIfUnreadable(store);
       return engine.get(store, key);
+    }
+
+    @Override
+    public List<Record> range(StoreId store, byte[] from, byte[] to, int limit) {
+      refuseIfUnreadable(store);
+      return engine.range(store, from, to, limit);
+    }
+
+    @Override
+    public void verify(List<String> problems, Progress progress) {
+      engineVerified = true;
+    }
+
+    private void refuseIfUnreadable(StoreId store) {
+      if (store.equals(unreadable)) {
+        throw new StoreCorruptedException(
+            "test engine: " + store + ": block 7 failed its checksum.");
+      }
     }
 
     @Override
