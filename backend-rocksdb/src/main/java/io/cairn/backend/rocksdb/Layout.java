@@ -4,8 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The on-disk layout of a Cairn RocksDB backend, layout version {@value #LAYOUT_VERSION}. Every key
- * and value this backend writes is built and parsed here.
+ * The on-disk layout of the RocksDB backend before the shared base, layout version {@value
+ * #LAYOUT_VERSION} (and 1): no longer written, read only by {@link Layout2Migration}, which moves a
+ * directory of this layout to layout 3 ({@link RocksStorageEngine}) at its first writable open.
+ * Kept as the reference of what that migration reads.
  *
  * <pre>
  * One RocksDB database per backend, in the backend's data directory, with six column families.
@@ -28,7 +30,7 @@ import java.util.Arrays;
  *                                            written by the upgrade from layout 1 (= the log's
  *                                            next offset then) and by an import whose first
  *                                            records have no append time (= the offset after
- *                                            them, see RocksImporter); absent = 0 (a log created
+ *                                            them, by the layout-2 importer); absent = 0 (a log created
  *                                            under layout 2: every record carries it)
  *
  * column family "kv"
@@ -72,8 +74,8 @@ import java.util.Arrays;
  *       entry's version is always below it and every later write gets a strictly greater one. An
  *       import (which brings its own versions) writes a bound above the highest imported version in
  *       the batch of the imported entries. A plain put therefore writes blindly (no read);
- *       compare-and-set and delete read the current entry under the key's stripe lock (see {@link
- *       RocksKvStore}). A blind put leaves the replaced entry's expiry-index entry behind; the
+ *       compare-and-set and delete read the current entry under the key's stripe lock (in the
+ *       layout-2 backend). A blind put leaves the replaced entry's expiry-index entry behind; the
  *       sweeper deletes index entries whose expiry no longer matches their entry.
  *   <li><b>Log offsets.</b> The next offset is stored in {@code log-next}, in the same batch as the
  *       records it covers; on open it is the largest of {@code log-next}, {@code last record + 1}

@@ -185,7 +185,7 @@ final class Layout2Migration {
 
   private void copyKeyValue(StoreId id, int sid) throws RocksDBException {
     byte[] prefix = EngineKeys.prefix(id);
-    try (RocksIterator it = e.db.newIterator(e.kvCf, e.readOptions)) {
+    try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_KV), e.readOptions)) {
       for (it.seek(Layout.sidPrefix(sid));
           it.isValid() && Layout.inStore(it.key(), sid);
           it.next()) {
@@ -201,15 +201,34 @@ final class Layout2Migration {
     }
   }
 
+  /**
+   * Layout 2's position of log {@code sid}: {@code first} = {@code log-first} (0 when absent),
+   * {@code next} = the largest of {@code log-next}, the last record + 1 and {@code first}.
+   */
+  private long[] positions(int sid) throws RocksDBException {
+    byte[] f = e.db.get(e.metaCf, e.readOptions, Layout.logFirstKey(sid));
+    long first = f == null ? 0 : Layout.getLong(f, 0);
+    byte[] n = e.db.get(e.metaCf, e.readOptions, Layout.logNextKey(sid));
+    long next = Math.max(first, n == null ? 0 : Layout.getLong(n, 0));
+    try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_LOG), e.readOptions)) {
+      it.seekForPrev(Layout.logKey(sid, Long.MAX_VALUE));
+      if (it.isValid() && Layout.inStore(it.key(), sid)) {
+        next = Math.max(next, Layout.logOffset(it.key()) + 1);
+      }
+      it.status();
+    }
+    return new long[] {first, next};
+  }
+
   private void copyLog(StoreId id, int sid) throws RocksDBException {
     byte[] prefix = EngineKeys.prefix(id);
-    long[] pos = RocksLogStore.positions(e, sid, e.readOptions);
+    long[] pos = positions(sid);
     long timedFrom = Long.MAX_VALUE; // layout 1: no record carries its append time
     if (fromVersion == Layout.LAYOUT_VERSION) {
       byte[] t = e.db.get(e.metaCf, e.readOptions, Layout.logTimedFromKey(sid));
       timedFrom = t == null ? 0 : Layout.getLong(t, 0);
     }
-    try (RocksIterator it = e.db.newIterator(e.logCf, e.readOptions)) {
+    try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_LOG), e.readOptions)) {
       for (it.seek(Layout.logKey(sid, pos[0]));
           it.isValid() && Layout.inStore(it.key(), sid);
           it.next()) {
@@ -235,7 +254,7 @@ final class Layout2Migration {
 
   private void copySnapshots(StoreId id, int sid) throws RocksDBException {
     byte[] prefix = EngineKeys.prefix(id);
-    try (RocksIterator it = e.db.newIterator(e.snapCf, e.readOptions)) {
+    try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_SNAPSHOT), e.readOptions)) {
       for (it.seek(Layout.sidPrefix(sid));
           it.isValid() && Layout.inStore(it.key(), sid);
           it.next()) {
@@ -269,7 +288,7 @@ final class Layout2Migration {
   private int copyChunks(byte[] prefix, StoreId id, long version, long saveId)
       throws RocksDBException {
     int n = 0;
-    try (RocksIterator it = e.db.newIterator(e.chunkCf, e.readOptions)) {
+    try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_SNAPSHOT_CHUNK), e.readOptions)) {
       byte[] end = Layout.savePrefix(saveId + 1);
       for (it.seek(Layout.savePrefix(saveId));
           it.isValid() && java.util.Arrays.compareUnsigned(it.key(), end) < 0;
@@ -400,8 +419,8 @@ final class Layout2Migration {
             + what
             + ". Nothing was changed (layout "
             + fromVersion
-            + " stays complete); open it with type rocksdb and run 'cairn verify', or restore from"
-            + " a backup.");
+            + " stays complete): run 'cairn verify' with the Cairn version that wrote it (before"
+            + " layout 3) to see the damage, or restore from a backup.");
   }
 
   /** The base's frame tags ({@code RecordFrame} is package-private to the spi). */

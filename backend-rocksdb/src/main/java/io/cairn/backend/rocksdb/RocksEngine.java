@@ -16,13 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
@@ -36,7 +33,6 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
@@ -44,11 +40,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The native-resource guard of a {@link RocksDbBackend}: owns the RocksDB handles (database, column
- * families, options, block cache), opens and closes them, runs every native call inside a guard,
- * translates engine errors, and restarts the engine in place after an I/O error. The backend
- * extends it, so stores reach the handles ({@code b.db}, {@code b.kvCf}, ...) and the guard ({@code
- * b.call}, {@code b.enter}/{@code b.exit}) through the backend they hold.
+ * The native-resource guard of {@link RocksStorageEngine}: owns the RocksDB handles (database,
+ * column families, options, block cache), opens and closes them, runs every native call inside a
+ * guard, translates engine errors, and restarts the engine in place after an I/O error. The engine
+ * extends it and reaches the handles ({@code db}, {@link #family}) and the guard ({@code call},
+ * {@code enter}/{@code exit}) directly; the column families come from the engine ({@link
+ * #columnFamilies}), every family found on disk is opened too (so a directory an older layout left
+ * opens, and its migration can read it).
  *
  * <h2>Durability</h2>
  *
@@ -89,9 +87,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Iterators</h2>
  *
- * Every native iterator handed out by {@code scan} is tracked; an exhausted iterator releases its
- * native handle at once, and {@link #shutdown} closes any the caller abandoned before closing the
- * database, so abandoned iterators never leak file descriptors past the backend's life.
+ * Every native iterator is opened and closed inside one guarded call (the base reads ranges in
+ * pages), so none outlives the call and none can be left open when the handles close.
  */
 abstract class RocksEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RocksEngine.class);
@@ -115,11 +112,6 @@ abstract class RocksEngine {
   private final List<AutoCloseable> natives = new ArrayList<>();
   RocksDB db;
   ColumnFamilyHandle metaCf;
-  ColumnFamilyHandle kvCf;
-  ColumnFamilyHandle expiryCf;
-  ColumnFamilyHandle logCf;
-  ColumnFamilyHandle snapCf;
-  ColumnFamilyHandle chunkCf;
   List<ColumnFamilyHandle> allCfs = List.of();
   private Map<String, ColumnFamilyHandle> families = Map.of();
   private WriteOptions writeOptions; // through writeOptions(), which checks the data directory
@@ -129,7 +121,6 @@ abstract class RocksEngine {
 
   private final StripedReadWriteLock lifecycle = new StripedReadWriteLock();
   private volatile boolean closed;
-  private final Set<ScanIterator> openIterators = ConcurrentHashMap.newKeySet();
 
   RocksEngine(BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
     this.context = context;
@@ -293,11 +284,6 @@ abstract class RocksEngine {
       }
       families = Map.copyOf(byName);
       metaCf = byName.get("default");
-      kvCf = byName.get(Layout.CF_KV); // the layout-2 families: null for the engine's layout
-      expiryCf = byName.get(Layout.CF_KV_EXPIRY);
-      logCf = byName.get(Layout.CF_LOG);
-      snapCf = byName.get(Layout.CF_SNAPSHOT);
-      chunkCf = byName.get(Layout.CF_SNAPSHOT_CHUNK);
       allCfs = List.copyOf(handles);
       openings++; // one thread: open, or a restart under the exclusive lock
     } catch (RocksDBException e) {
@@ -444,10 +430,6 @@ abstract class RocksEngine {
         return;
       }
       lastRestartNanos = System.nanoTime();
-      for (ScanIterator it : List.copyOf(openIterators)) {
-        it.closeNative();
-      }
-      openIterators.clear();
       beforeRestart();
       closeNatives();
       try {
@@ -525,42 +507,6 @@ abstract class RocksEngine {
       }
     }
     return translated;
-  }
-
-  void registerIterator(ScanIterator it) {
-    openIterators.add(it);
-  }
-
-  void unregisterIterator(ScanIterator it) {
-    openIterators.remove(it);
-  }
-
-  /** Visits keys (and values) of {@code cf} in {@code [from, to)} inside the guard. */
-  interface Visitor {
-    /** Returns false to stop. */
-    boolean visit(byte[] key, byte[] value) throws RocksDBException;
-  }
-
-  void forEach(
-      String what, String where, ColumnFamilyHandle cf, byte[] from, byte[] to, Visitor visitor) {
-    call(
-        what,
-        where,
-        () -> {
-          try (RocksIterator it = db.newIterator(cf, readOptions)) {
-            for (it.seek(from); it.isValid(); it.next()) {
-              byte[] key = it.key();
-              if (to != null && Arrays.compareUnsigned(key, to) >= 0) {
-                break;
-              }
-              if (!visitor.visit(key, it.value())) {
-                break;
-              }
-            }
-            it.status();
-          }
-          return null;
-        });
   }
 
   /** Throws {@link BackendClosedException} once the backend is closed (no lock taken). */
@@ -657,20 +603,16 @@ abstract class RocksEngine {
   // ---------------------------------------------------------------- close
 
   /**
-   * Marks the engine closed (waiting for in-flight calls), closes abandoned iterators, runs {@code
-   * whileLocked}, flushes memtables, records the {@link Anchor}, then closes every native object
-   * exactly once in reverse order of creation. Returns the first failure, to be thrown by the
-   * caller once it released its other resources; null if none.
+   * Marks the engine closed (waiting for in-flight calls), runs {@code whileLocked}, flushes
+   * memtables, records the {@link Anchor}, then closes every native object exactly once in reverse
+   * order of creation. Returns the first failure, to be thrown by the caller once it released its
+   * other resources; null if none.
    */
   PersistenceException shutdown(Runnable whileLocked) {
     PersistenceException failure = null;
     lifecycle.lockExclusive();
     try {
       closed = true;
-      for (ScanIterator it : List.copyOf(openIterators)) {
-        it.closeNative();
-      }
-      openIterators.clear();
       whileLocked.run();
       if (db != null && !dataDirectory.readOnly()) {
         failure = flushOnClose();

@@ -12,12 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The open sequence of a RocksDB data directory, shared by the layout-2 backend ({@link
- * RocksDbBackend}) and the engine on the shared base ({@link RocksStorageEngine}) while both exist
- * (issue 12 port): the data directory (lock, owner, permissions, foreign files), the {@link Anchor}
- * checks before and after RocksDB's WAL replay, the {@code on-corruption} policy (quarantine into
- * {@code corrupt-<UTC stamp>} and start empty) and the full checksum pass after corruption was seen
- * at run time ({@link RocksEngine#CORRUPTION_MARKER}).
+ * The open sequence of a RocksDB data directory ({@link RocksStorageEngine}): the data directory
+ * (lock, owner, permissions, foreign files), the {@link Anchor} checks before and after RocksDB's
+ * WAL replay, the {@code on-corruption} policy (quarantine into {@code corrupt-<UTC stamp>} and
+ * start empty) and the full checksum pass after corruption was seen at run time ({@link
+ * RocksEngine#CORRUPTION_MARKER}).
  */
 final class RocksOpening {
   private static final Logger LOG = LoggerFactory.getLogger(RocksOpening.class);

@@ -32,12 +32,11 @@ import org.rocksdb.WriteBatch;
 
 /**
  * RocksDB as a {@link StorageEngine} for the shared base ({@link
- * io.cairn.persistence.spi.EngineBackend}), issue 12's port of the RocksDB backend; reached through
- * the test-only type {@code rocksdb-base} ({@link RocksBaseProvider}) until the provider switch.
- * The native-resource guard, error translation, restart after an I/O error, durability mapping, WAL
- * damage rules and memory budget are {@link RocksEngine}'s; the open sequence (data directory,
- * anchor, on-corruption) is {@link RocksOpening}'s; gauges, anchor beat, checkpoint and health are
- * {@link RocksUpkeep}'s.
+ * io.cairn.persistence.spi.EngineBackend}): what type {@code rocksdb} opens ({@link
+ * RocksDbBackendProvider}). The native-resource guard, error translation, restart after an I/O
+ * error, durability mapping, WAL damage rules and memory budget are {@link RocksEngine}'s; the open
+ * sequence (data directory, anchor, on-corruption) is {@link RocksOpening}'s; gauges, anchor beat,
+ * checkpoint and health are {@link RocksUpkeep}'s.
  *
  * <h2>On-disk layout 3</h2>
  *
@@ -90,6 +89,12 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   private final boolean redactKeys; // keys are user data when encryption is on
   private final Set<EngineSnapshot> snapshots = ConcurrentHashMap.newKeySet();
   private ColumnFamilyHandle records;
+
+  /** The handle of {@link #CF_RECORDS} (tests damage records through it). */
+  ColumnFamilyHandle records() {
+    return records;
+  }
+
   private boolean closing;
 
   private RocksStorageEngine(
@@ -195,7 +200,8 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
                 + " (written by the rocksdb backend before the shared base) and is opened"
                 + " read-only: it is migrated to layout "
                 + LAYOUT_VERSION
-                + " at its first writable open. Open it writable once (or with type rocksdb).",
+                + " at its first writable open. Open it once without read-only (e.g. stop the"
+                + " service and run it with this Cairn version), then read-only opens work.",
             null);
       }
       call(

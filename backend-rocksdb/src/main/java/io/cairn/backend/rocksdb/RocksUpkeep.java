@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What any RocksDB engine of this module keeps up beside its data, whatever its layout: the engine
  * gauges, the {@link Anchor} beat, the directory size, online checkpoints and the engine's health.
- * Shared by the layout-2 backend ({@link RocksMaintenance}) and the engine on the shared base
- * ({@link RocksStorageEngine}). Every engine access goes through the guard of {@link RocksEngine}.
+ * Used by {@link RocksStorageEngine}. Every engine access goes through the guard of {@link
+ * RocksEngine}.
  */
 final class RocksUpkeep {
   private static final Logger LOG = LoggerFactory.getLogger(RocksUpkeep.class);

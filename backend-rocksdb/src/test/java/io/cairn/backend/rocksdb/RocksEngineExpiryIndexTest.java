@@ -8,6 +8,6 @@ import io.cairn.tck.engine.ExpiryIndexContract;
 class RocksEngineExpiryIndexTest extends ExpiryIndexContract {
   @Override
   protected StorageEngine openEngine(BackendContext context) {
-    return RocksStorageEngine.open(context, RocksBaseProvider.config(context));
+    return RocksStorageEngine.open(context, RocksDbBackendProvider.config(context));
   }
 }

@@ -22,11 +22,11 @@ class RocksStorageEngineTest {
 
   private RocksStorageEngine open(Durability durability) {
     BackendContext ctx =
-        BackendContext.builder("eng", RocksBaseProvider.TYPE)
+        BackendContext.builder("eng", RocksDbBackendProvider.TYPE)
             .dataDir(dir)
             .durability(durability)
             .build();
-    return RocksStorageEngine.open(ctx, RocksBaseProvider.config(ctx));
+    return RocksStorageEngine.open(ctx, RocksDbBackendProvider.config(ctx));
   }
 
   private static long memtableEntries(RocksStorageEngine e) {

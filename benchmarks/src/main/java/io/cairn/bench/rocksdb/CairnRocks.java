@@ -2,7 +2,6 @@ package io.cairn.bench.rocksdb;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
-import io.cairn.backend.rocksdb.RocksBaseProvider;
 import io.cairn.backend.rocksdb.RocksDbBackendProvider;
 import io.cairn.persistence.Durability;
 import io.cairn.persistence.KeyValueStore;
@@ -34,14 +33,7 @@ final class CairnRocks implements AutoCloseable {
   final KeyValueStore store;
 
   CairnRocks(String durability, boolean instrumented) {
-    this(durability, instrumented, "rocksdb");
-  }
-
-  /**
-   * @param type {@code rocksdb}, or {@code rocksdb-base} (the engine on the shared base, issue 12
-   *     port; registered by this jar only)
-   */
-  CairnRocks(String durability, boolean instrumented, String type) {
+    String type = RocksDbBackendProvider.TYPE;
     try {
       dir = Files.createTempDirectory(RawRocks.benchRoot(), "cairn-rocksdb");
     } catch (IOException e) {
@@ -68,10 +60,7 @@ final class CairnRocks implements AutoCloseable {
               .dataDir(dir.resolve("db"))
               .durability(Durability.valueOf(durability.toUpperCase(Locale.ROOT)))
               .build();
-      StorageBackend backend =
-          type.equals(RocksBaseProvider.TYPE)
-              ? new RocksBaseProvider().open(context)
-              : new RocksDbBackendProvider().open(context);
+      StorageBackend backend = new RocksDbBackendProvider().open(context);
       owner = backend;
       store = backend.keyValue("bench");
     }

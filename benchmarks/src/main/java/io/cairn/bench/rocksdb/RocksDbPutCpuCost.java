@@ -23,10 +23,9 @@ import java.util.Random;
  *
  * Arguments: rounds (the first fifth are warm-up, not reported), puts per target per round, targets
  * ({@code cairn}: the backend through its provider; {@code cairn-registry}: through the registry
- * with its per-operation timer; {@code cairn-base}: the engine on the shared base, type {@code
- * rocksdb-base}, through its provider (issue 12 port); {@code raw}). Prints per target the median
- * and quartiles of the rounds' CPU ns per put, and the median over rounds of each Cairn target's
- * ratio to raw in the same round.
+ * with its per-operation timer; {@code raw}). Prints per target the median and quartiles of the
+ * rounds' CPU ns per put, and the median over rounds of each Cairn target's ratio to raw in the
+ * same round.
  */
 public final class RocksDbPutCpuCost {
   private RocksDbPutCpuCost() {}
@@ -51,8 +50,6 @@ public final class RocksDbPutCpuCost {
                     RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB_BARE, "none");
             case "cairn-registry" ->
                 RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB, "none");
-            case "cairn-base" ->
-                RocksDbKeyValueBenchmark.cairn(new CairnRocks("none", false, "rocksdb-base"));
             case "raw" ->
                 RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.RAW_ROCKSDB, "none");
             default -> throw new IllegalArgumentException("unknown target " + n);

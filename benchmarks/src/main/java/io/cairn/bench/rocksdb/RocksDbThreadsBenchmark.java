@@ -48,13 +48,7 @@ public class RocksDbThreadsBenchmark {
   public enum Impl {
     CAIRN_ROCKSDB,
     RAW_ROCKSDB,
-    RAW_ROCKSDB_AS_CAIRN,
-    /**
-     * The RocksDB engine on the shared base (type {@code rocksdb-base}, issue 12 port), through the
-     * registry as {@code CAIRN_ROCKSDB}; not in the default set: {@code -p
-     * impl=CAIRN_ROCKSDB,CAIRN_ROCKSDB_BASE,RAW_ROCKSDB}. Goes with the provider switch.
-     */
-    CAIRN_ROCKSDB_BASE
+    RAW_ROCKSDB_AS_CAIRN
   }
 
   @Param({"CAIRN_ROCKSDB", "RAW_ROCKSDB"})
@@ -95,10 +89,7 @@ public class RocksDbThreadsBenchmark {
       diag = new JmhThreadDiag(control);
       return;
     }
-    kv =
-        impl == Impl.CAIRN_ROCKSDB_BASE
-            ? RocksDbKeyValueBenchmark.cairn(new CairnRocks("none", true, "rocksdb-base"))
-            : RocksDbKeyValueBenchmark.open(toKvImpl(impl), "none");
+    kv = RocksDbKeyValueBenchmark.open(toKvImpl(impl), "none");
     for (byte[] k : keySpace) {
       kv.put(k, value);
     }
