@@ -170,13 +170,6 @@ final class Layout {
     return k;
   }
 
-  /** The first key after every key of store {@code sid}. */
-  static byte[] sidEnd(int sid) {
-    byte[] k = new byte[4];
-    putInt(k, 0, sid + 1);
-    return k;
-  }
-
   static byte[] kvKey(int sid, byte[] key) {
     byte[] k = new byte[4 + key.length];
     putInt(k, 0, sid);
@@ -186,50 +179,6 @@ final class Layout {
 
   static byte[] userKey(byte[] kvKey) {
     return Arrays.copyOfRange(kvKey, 4, kvKey.length);
-  }
-
-  static byte[] kvValue(long version, long expiresAt, byte[] sealed) {
-    byte[] v = new byte[KV_HEADER + sealed.length];
-    putLong(v, 0, version);
-    putLong(v, 8, expiresAt);
-    System.arraycopy(sealed, 0, v, KV_HEADER, sealed.length);
-    return v;
-  }
-
-  static long kvVersion(byte[] stored) {
-    return getLong(stored, 0);
-  }
-
-  static long kvExpiresAt(byte[] stored) {
-    return getLong(stored, 8);
-  }
-
-  static byte[] kvPayload(byte[] stored) {
-    return Arrays.copyOfRange(stored, KV_HEADER, stored.length);
-  }
-
-  static byte[] expiryKey(int sid, long expiresAt, byte[] key) {
-    byte[] k = new byte[12 + key.length];
-    putInt(k, 0, sid);
-    putLong(k, 4, expiresAt);
-    System.arraycopy(key, 0, k, 12, key.length);
-    return k;
-  }
-
-  /** Upper bound (exclusive) of the expiry-index entries of {@code sid} expiring at or before t. */
-  static byte[] expiryUpTo(int sid, long nowMillis) {
-    byte[] k = new byte[12];
-    putInt(k, 0, sid);
-    putLong(k, 4, nowMillis + 1);
-    return k;
-  }
-
-  static long expiryAt(byte[] expiryKey) {
-    return getLong(expiryKey, 4);
-  }
-
-  static byte[] expiryUserKey(byte[] expiryKey) {
-    return Arrays.copyOfRange(expiryKey, 12, expiryKey.length);
   }
 
   static byte[] logKey(int sid, long offset) {
@@ -243,27 +192,12 @@ final class Layout {
     return getLong(logKey, 4);
   }
 
-  static byte[] snapshotKey(int sid, long version) {
-    return logKey(sid, version);
-  }
-
   static long snapshotVersion(byte[] key) {
     return getLong(key, 4);
   }
 
-  static byte[] chunkKey(long saveId, int chunk) {
-    byte[] k = new byte[12];
-    putLong(k, 0, saveId);
-    putInt(k, 8, chunk);
-    return k;
-  }
-
   static byte[] savePrefix(long saveId) {
     return longBytes(saveId);
-  }
-
-  static long chunkSaveId(byte[] chunkKey) {
-    return getLong(chunkKey, 0);
   }
 
   /** Whether {@code key} starts with {@code prefix}. */

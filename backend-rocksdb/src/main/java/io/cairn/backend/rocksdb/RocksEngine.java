@@ -6,7 +6,6 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.BackendContext;
-import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Encryption;
 import java.io.IOException;
@@ -509,13 +508,6 @@ abstract class RocksEngine {
     return translated;
   }
 
-  /** Throws {@link BackendClosedException} once the backend is closed (no lock taken). */
-  void checkOpen() {
-    if (closed) {
-      throw new BackendClosedException(context.name());
-    }
-  }
-
   boolean isClosed() {
     return closed;
   }
@@ -542,27 +534,6 @@ abstract class RocksEngine {
   }
 
   // ---------------------------------------------------------------- engine facts
-
-  /**
-   * RocksDB's estimate of the bytes of keys in [{@code start}, {@code end}), files and memtables.
-   */
-  long approximateBytes(ColumnFamilyHandle cf, byte[] start, byte[] end) {
-    return call(
-        "stats",
-        "key range " + Bytes.toDisplay(start) + " .. " + Bytes.toDisplay(end),
-        () -> {
-          try (org.rocksdb.Slice from = new org.rocksdb.Slice(start);
-              org.rocksdb.Slice to = new org.rocksdb.Slice(end)) {
-            long[] sizes =
-                db.getApproximateSizes(
-                    cf,
-                    List.of(new org.rocksdb.Range(from, to)),
-                    org.rocksdb.SizeApproximationFlag.INCLUDE_FILES,
-                    org.rocksdb.SizeApproximationFlag.INCLUDE_MEMTABLES);
-            return sizes.length > 0 ? sizes[0] : -1L;
-          }
-        });
-  }
 
   /** The engine facts exported as gauges, summed over column families where per-family. */
   Map<String, Long> engineProperties() {

@@ -210,6 +210,57 @@ class RocksDbSafetyTest {
     assertThat(problems.toString()).contains("did you mean 'compression'");
   }
 
+  /**
+   * {@code sweeper-batch} had a meaning before layout 3 (the layout-2 backend's own sweeper); the
+   * base's sweeper has its own pages. A configuration that still sets it validates and opens (the
+   * provider warns, naming the key) instead of being refused as an unknown key.
+   */
+  @Test
+  void aConfigurationThatStillSetsTheDeprecatedSweeperBatchValidatesAndOpens() {
+    var config =
+        ConfigFactory.parseString(
+            "cairn.backends.old { type = "
+                + RocksDbBackendProvider.TYPE
+                + ", data-dir = \""
+                + dir
+                + "\", sweeper-batch = 500 }");
+    assertThat(PersistenceRegistry.validate(config)).isEmpty();
+    try (PersistenceRegistry reg = PersistenceRegistry.open(config)) {
+      assertThat(reg.backend("old").keyValue("k").put(b("a"), b("b"))).isPositive();
+    }
+  }
+
+  @Test
+  void outOfRangeAndMalformedValuesAreEachNamed() {
+    var config =
+        ConfigFactory.parseString(
+            "cairn.backends.odd { type = "
+                + RocksDbBackendProvider.TYPE
+                + ", data-dir = \""
+                + dir.resolve("x")
+                + "\", snapshot-chunk-size = 128MiB, advanced { max-open-files = 5,"
+                + " db-options { nested { a = 1 } }, cf-options = 3 } }");
+    List<ConfigProblem> problems = PersistenceRegistry.validate(config);
+    assertThat(problems)
+        .extracting(ConfigProblem::path)
+        .contains(
+            "cairn.backends.odd.snapshot-chunk-size",
+            "cairn.backends.odd.advanced.max-open-files",
+            "cairn.backends.odd.advanced.db-options",
+            "cairn.backends.odd.advanced.cf-options");
+    assertThat(problems.toString()).contains("plain option values").contains("non-object");
+    var flat =
+        ConfigFactory.parseString(
+            "cairn.backends.flat { type = "
+                + RocksDbBackendProvider.TYPE
+                + ", data-dir = \""
+                + dir.resolve("y")
+                + "\", advanced = 3 }");
+    assertThat(PersistenceRegistry.validate(flat))
+        .extracting(ConfigProblem::path)
+        .contains("cairn.backends.flat.advanced");
+  }
+
   @Test
   void theRegistryOpensRocksdbThroughServiceLoaderWithExpertOptions() {
     var config =

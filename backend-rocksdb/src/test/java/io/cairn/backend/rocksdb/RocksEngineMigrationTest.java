@@ -176,6 +176,11 @@ class RocksEngineMigrationTest {
     Properties seen = fixture(encrypted ? "layout2-encrypted" : "layout2-plain");
     FixedKeyEncryption enc = encrypted ? new FixedKeyEncryption() : null;
     long a = entry(seen, "a").version();
+    long[] layout2Bound = new long[1]; // every version layout 2 ever handed out is below it
+    rawLayout2(
+        (db, cf) ->
+            layout2Bound[0] =
+                Layout.getLong(db.get(cf.get("default"), Layout.NEXT_VERSION_KEY), 0));
     long put;
     try (StorageBackend port = open(seen, enc)) {
       assertFindsEverything(port, seen);
@@ -184,7 +189,9 @@ class RocksEngineMigrationTest {
       }
       // versions continue above the migrated ones; offsets are never reused
       put = port.keyValue("users").put(b("a"), b("third"));
-      assertThat(put).isGreaterThan(a);
+      // above every version layout 2 handed out, also those of entries deleted since (a scan of
+      // the stored versions could not know them): layout 2's bound was carried over
+      assertThat(put).isGreaterThan(a).isGreaterThanOrEqualTo(layout2Bound[0]);
       assertThat(port.log("drained").append(b("4"))).isEqualTo(3);
     }
     assertThat(families()).containsExactlyInAnyOrder("default", RocksStorageEngine.CF_RECORDS);
@@ -272,6 +279,38 @@ class RocksEngineMigrationTest {
     try (StorageBackend port = open(seen, null)) {
       assertFindsEverything(port, seen);
     }
+  }
+
+  /**
+   * Layout-2 records the migration cannot carry stop it before the commit point, naming what and
+   * where; layout 2 stays as it was (its version, its families).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"next-version", "manifest"})
+  void damageTheMigrationCannotCarryRefusesTheOpenAndLeavesLayout2(String damage) throws Exception {
+    Properties seen = fixture("layout2-plain");
+    rawLayout2(
+        (db, cf) -> {
+          if (damage.equals("next-version")) {
+            db.put(cf.get("default"), Layout.NEXT_VERSION_KEY, new byte[5]);
+          } else {
+            try (var it = db.newIterator(cf.get(Layout.CF_SNAPSHOT))) {
+              it.seekToFirst();
+              db.put(cf.get(Layout.CF_SNAPSHOT), it.key(), new byte[5]);
+            }
+          }
+        });
+    List<String> before = families();
+    assertThatThrownBy(() -> open(seen, null))
+        .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class)
+        .hasMessageContaining(damage.equals("next-version") ? "next-version is 5 bytes" : "state")
+        .hasMessageContaining(damage.equals("next-version") ? "_cairn" : "manifest of version 1")
+        .hasMessageContaining("Nothing was changed");
+    assertThat(families()).containsAll(before);
+    rawLayout2(
+        (db, cf) ->
+            assertThat(Layout.getInt(db.get(cf.get("default"), Layout.LAYOUT_VERSION_KEY), 0))
+                .isEqualTo(Layout.LAYOUT_VERSION));
   }
 
   private interface Edit {

@@ -72,4 +72,70 @@ class RocksStorageEngineTest {
       assertThat(again.get(KV, b("a"))).isEqualTo(b("2"));
     }
   }
+
+  /** A directory of an unknown layout version (a newer Cairn) is refused, naming the version. */
+  @Test
+  void anUnknownLayoutVersionIsRefusedNamingIt() throws Exception {
+    try (RocksStorageEngine e = open(Durability.NORMAL)) {
+      e.db.put(e.metaCf, Layout.LAYOUT_VERSION_KEY, Layout.intBytes(9));
+    }
+    assertThatThrownBy(() -> open(Durability.NORMAL))
+        .isInstanceOf(io.cairn.persistence.StorageEngineException.class)
+        .hasMessageContaining("layout version 9")
+        .hasMessageContaining("does not know");
+  }
+
+  /** Column families Cairn did not create and no layout version: not this engine's directory. */
+  @Test
+  void columnFamiliesWithoutALayoutVersionAreRefused() throws Exception {
+    NativeLibrary.load();
+    try (org.rocksdb.Options o = new org.rocksdb.Options().setCreateIfMissing(true);
+        org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(o, dir.toString());
+        org.rocksdb.ColumnFamilyHandle foreign =
+            db.createColumnFamily(new org.rocksdb.ColumnFamilyDescriptor(b("foreign")))) {
+      db.put(foreign, b("k"), b("v"));
+    }
+    assertThatThrownBy(() -> open(Durability.NORMAL))
+        .isInstanceOf(io.cairn.persistence.StorageEngineException.class)
+        .hasMessageContaining("foreign")
+        .hasMessageContaining("no layout version");
+  }
+
+  /** A key of 'records' that names no store is corruption naming the family, never a guess. */
+  @Test
+  void aKeyNamingNoStoreIsCorruption() {
+    for (byte[] bad :
+        List.of(new byte[] {1, 0}, new byte[] {1, 0, 5, 'a'}, new byte[] {9, 0, 1, 'a'})) {
+      assertThatThrownBy(() -> EngineKeys.store(bad, "eng"))
+          .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class)
+          .hasMessageContaining("column family 'records'")
+          .hasMessageContaining("names no store");
+    }
+  }
+
+  /**
+   * A checkpoint goes into an absent or empty directory (RocksDB creates it itself, so an empty one
+   * is removed first) and never into one holding anything.
+   */
+  @Test
+  void aCheckpointTargetMustBeEmptyOrAbsent() throws Exception {
+    try (RocksStorageEngine e = open(Durability.NORMAL)) {
+      e.write(List.of(new StorageEngine.Write(KV, b("a"), b("1"))), Durability.NORMAL);
+      Path empty =
+          java.nio.file.Files.createDirectory(dir.resolveSibling(dir.getFileName() + "-cp"));
+      try {
+        e.checkpoint(empty, io.cairn.persistence.Progress.NONE);
+        assertThat(empty.resolve("CURRENT")).exists();
+        assertThatThrownBy(() -> e.checkpoint(empty, io.cairn.persistence.Progress.NONE))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("is not empty");
+      } finally {
+        try (var files = java.nio.file.Files.walk(empty)) {
+          for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            java.nio.file.Files.delete(f);
+          }
+        }
+      }
+    }
+  }
 }
