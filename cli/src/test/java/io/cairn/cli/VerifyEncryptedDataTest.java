@@ -90,7 +90,10 @@ class VerifyEncryptedDataTest {
     void apply(List<byte[]> values);
   }
 
-  /** Rewrites the values of column family "kv" in key order, through RocksDB itself. */
+  /**
+   * Rewrites the values of namespace 'users' in key order, through RocksDB itself: layout 3 keys
+   * every record in column family "records" as {@code kind 1 | name length u16 | name | key}.
+   */
   private void alterKv(Change change) throws RocksDBException {
     RocksDB.loadLibrary();
     String db = dataDir.toString();
@@ -105,15 +108,18 @@ class VerifyEncryptedDataTest {
       try (RocksDB rocks = RocksDB.open(options, db, descriptors, handles)) {
         ColumnFamilyHandle kv = null;
         for (int i = 0; i < names.size(); i++) {
-          if (new String(names.get(i), StandardCharsets.UTF_8).equals("kv")) {
+          if (new String(names.get(i), StandardCharsets.UTF_8).equals("records")) {
             kv = handles.get(i);
           }
         }
-        assertThat(kv).as("column family kv").isNotNull();
+        assertThat(kv).as("column family records").isNotNull();
+        byte[] users = {1, 0, 5, 'u', 's', 'e', 'r', 's'};
         List<byte[]> keys = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
         try (RocksIterator it = rocks.newIterator(kv)) {
-          for (it.seekToFirst(); it.isValid(); it.next()) {
+          for (it.seek(users);
+              it.isValid() && java.util.Arrays.equals(it.key(), 0, 8, users, 0, 8);
+              it.next()) {
             keys.add(it.key());
             values.add(it.value());
           }

@@ -154,7 +154,7 @@ final class RekeyFixture {
 
   /**
    * Counts stored ciphertexts by key id, reading the closed backend's files directly: SQLite's kv,
-   * log_record and snapshot_chunk rows, RocksDB's kv, log and snapshot-chunk column families.
+   * log_record and snapshot_chunk rows, RocksDB's column family "records" (layout 3).
    */
   static Map<Long, Integer> keyIdsOnDisk(String type, Path base) {
     Map<Long, Integer> ids = new TreeMap<>();
@@ -192,18 +192,27 @@ final class RekeyFixture {
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       try (RocksDB db = RocksDB.openReadOnly(dbOptions, data.toString(), cfs, handles)) {
         for (int i = 0; i < cfs.size(); i++) {
-          String name = new String(cfs.get(i).getName(), StandardCharsets.UTF_8);
-          int skip =
-              switch (name) {
-                case "kv" -> 16; // version and expiry precede the sealed value
-                case "log" -> 8; // layout 2: the append time precedes the sealed payload
-                case "snapshot-chunk" -> 0;
-                default -> -1;
-              };
-          if (skip >= 0) {
-            try (RocksIterator it = db.newIterator(handles.get(i))) {
-              for (it.seekToFirst(); it.isValid(); it.next()) {
-                byte[] v = it.value();
+          if (!new String(cfs.get(i).getName(), StandardCharsets.UTF_8).equals("records")) {
+            continue;
+          }
+          // layout 3: key kind:u8 | nameLength:u16 | name | key; value = the base's frame (tag,
+          // flags, body; no CRC trailer on RocksDB). Stores named '_...' are the base's own.
+          try (RocksIterator it = db.newIterator(handles.get(i))) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+              byte[] k = it.key();
+              byte[] v = it.value();
+              int prefix = 3 + (((k[1] & 0xFF) << 8) | (k[2] & 0xFF));
+              if (k[3] == '_' || k.length == prefix) {
+                continue; // the base's own stores; a log's position record
+              }
+              int skip =
+                  switch (v[0]) {
+                    case 'K' -> 18; // tag, flags, version, expiry precede the sealed value
+                    case 'T' -> 10; // tag, flags, append time precede the sealed payload
+                    case 'L', 'C' -> 2; // untimed log record, snapshot chunk
+                    default -> -1; // a snapshot manifest: nothing sealed
+                  };
+              if (skip >= 0) {
                 ids.merge(
                     TinkEncryption.keyIdOf(Arrays.copyOfRange(v, skip, v.length)), 1, Integer::sum);
               }

@@ -13,71 +13,62 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 
-/** Alters a closed RocksDB backend's files through RocksDB itself, below Cairn, for tests. */
+/**
+ * Alters a closed RocksDB backend's files through RocksDB itself, below Cairn, for tests. Layout 3
+ * (the RocksDB engine on the shared base): every record in column family "records", keyed {@code
+ * kind:u8 | nameLength:u16 | name | key}; key-value entries have kind 1. Only the user's namespaces
+ * are searched (names starting with '_' are the base's own).
+ */
 final class RocksTamper {
   private RocksTamper() {}
 
-  /**
-   * Copies the stored value (header and ciphertext) of user key {@code from} over that of {@code
-   * to} in column family "kv" (keys there are a 4-byte store id and the user key).
-   */
-  /** The stored value (header and ciphertext) of user key {@code key} in column family "kv". */
+  /** The stored value (frame and ciphertext) of user key {@code key} in a key-value namespace. */
   static byte[] readValue(Path data, byte[] key) throws RocksDBException {
     byte[][] out = new byte[1][];
-    withKv(data, (rocks, kv, k) -> out[0] = rocks.get(kv, k), key);
+    withRecords(data, (rocks, records) -> out[0] = rocks.get(records, find(rocks, records, key)));
     return out[0];
   }
 
   /** Replaces the stored value of user key {@code key} (which must exist) with {@code stored}. */
   static void writeValue(Path data, byte[] key, byte[] stored) throws RocksDBException {
-    withKv(data, (rocks, kv, k) -> rocks.put(kv, k, stored), key);
+    withRecords(data, (rocks, records) -> rocks.put(records, find(rocks, records, key), stored));
   }
 
-  interface KvAction {
-    void run(RocksDB rocks, ColumnFamilyHandle kv, byte[] storedKey) throws RocksDBException;
-  }
-
-  private static void withKv(Path data, KvAction action, byte[] user) throws RocksDBException {
-    RocksDB.loadLibrary();
-    String db = data.toString();
-    List<byte[]> names;
-    try (Options o = new Options()) {
-      names = RocksDB.listColumnFamilies(o, db);
-    }
-    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-    for (byte[] n : names) {
-      descriptors.add(new ColumnFamilyDescriptor(n));
-    }
-    List<ColumnFamilyHandle> handles = new ArrayList<>();
-    try (DBOptions options = new DBOptions();
-        RocksDB rocks = RocksDB.open(options, db, descriptors, handles)) {
-      ColumnFamilyHandle kv = null;
-      for (int i = 0; i < names.size(); i++) {
-        if (new String(names.get(i), StandardCharsets.UTF_8).equals("kv")) {
-          kv = handles.get(i);
-        }
-      }
-      assertThat(kv).as("column family kv").isNotNull();
-      byte[] found = null;
-      try (RocksIterator it = rocks.newIterator(kv)) {
-        for (it.seekToFirst(); it.isValid(); it.next()) {
-          byte[] k = it.key();
-          if (Arrays.equals(Arrays.copyOfRange(k, 4, k.length), user)) {
-            found = k;
-          }
-        }
-      }
-      assertThat(found).as("stored key").isNotNull();
-      action.run(rocks, kv, found);
-      for (ColumnFamilyHandle h : handles) {
-        h.close();
-      }
-    }
-  }
-
+  /** Copies the stored value of user key {@code from} over that of {@code to}. */
   static void moveValue(Path data, byte[] from, byte[] to) throws RocksDBException {
+    withRecords(
+        data,
+        (rocks, records) -> {
+          byte[] fromKey = find(rocks, records, from);
+          byte[] toKey = find(rocks, records, to);
+          rocks.put(records, toKey, rocks.get(records, fromKey));
+        });
+  }
+
+  interface Action {
+    void run(RocksDB rocks, ColumnFamilyHandle records) throws RocksDBException;
+  }
+
+  /** The one stored key of user key {@code user} in the user's key-value namespaces. */
+  private static byte[] find(RocksDB rocks, ColumnFamilyHandle records, byte[] user) {
+    byte[] found = null;
+    try (var it = rocks.newIterator(records)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        int prefix = 3 + (((k[1] & 0xFF) << 8) | (k[2] & 0xFF));
+        boolean userNamespace = k[0] == 1 && k[3] != '_';
+        if (userNamespace && Arrays.equals(Arrays.copyOfRange(k, prefix, k.length), user)) {
+          assertThat(found).as("one stored key for " + Arrays.toString(user)).isNull();
+          found = k;
+        }
+      }
+    }
+    assertThat(found).as("stored key").isNotNull();
+    return found;
+  }
+
+  private static void withRecords(Path data, Action action) throws RocksDBException {
     RocksDB.loadLibrary();
     String db = data.toString();
     List<byte[]> names;
@@ -91,29 +82,14 @@ final class RocksTamper {
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try (DBOptions options = new DBOptions();
         RocksDB rocks = RocksDB.open(options, db, descriptors, handles)) {
-      ColumnFamilyHandle kv = null;
+      ColumnFamilyHandle records = null;
       for (int i = 0; i < names.size(); i++) {
-        if (new String(names.get(i), StandardCharsets.UTF_8).equals("kv")) {
-          kv = handles.get(i);
+        if (new String(names.get(i), StandardCharsets.UTF_8).equals("records")) {
+          records = handles.get(i);
         }
       }
-      assertThat(kv).as("column family kv").isNotNull();
-      byte[] fromKey = null;
-      byte[] toKey = null;
-      try (RocksIterator it = rocks.newIterator(kv)) {
-        for (it.seekToFirst(); it.isValid(); it.next()) {
-          byte[] k = it.key();
-          byte[] user = Arrays.copyOfRange(k, 4, k.length);
-          if (Arrays.equals(user, from)) {
-            fromKey = k;
-          } else if (Arrays.equals(user, to)) {
-            toKey = k;
-          }
-        }
-      }
-      assertThat(fromKey).isNotNull();
-      assertThat(toKey).isNotNull();
-      rocks.put(kv, toKey, rocks.get(kv, fromKey));
+      assertThat(records).as("column family records").isNotNull();
+      action.run(rocks, records);
       for (ColumnFamilyHandle h : handles) {
         h.close();
       }

@@ -4,8 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The on-disk layout of a Cairn RocksDB backend, layout version {@value #LAYOUT_VERSION}. Every key
- * and value this backend writes is built and parsed here.
+ * The on-disk layout of the RocksDB backend before the shared base, layout version {@value
+ * #LAYOUT_VERSION} (and 1): no longer written, read only by {@link Layout2Migration}, which moves a
+ * directory of this layout to layout 3 ({@link RocksStorageEngine}) at its first writable open.
+ * Kept as the reference of what that migration reads.
  *
  * <pre>
  * One RocksDB database per backend, in the backend's data directory, with six column families.
@@ -28,7 +30,7 @@ import java.util.Arrays;
  *                                            written by the upgrade from layout 1 (= the log's
  *                                            next offset then) and by an import whose first
  *                                            records have no append time (= the offset after
- *                                            them, see RocksImporter); absent = 0 (a log created
+ *                                            them, by the layout-2 importer); absent = 0 (a log created
  *                                            under layout 2: every record carries it)
  *
  * column family "kv"
@@ -72,8 +74,8 @@ import java.util.Arrays;
  *       entry's version is always below it and every later write gets a strictly greater one. An
  *       import (which brings its own versions) writes a bound above the highest imported version in
  *       the batch of the imported entries. A plain put therefore writes blindly (no read);
- *       compare-and-set and delete read the current entry under the key's stripe lock (see {@link
- *       RocksKvStore}). A blind put leaves the replaced entry's expiry-index entry behind; the
+ *       compare-and-set and delete read the current entry under the key's stripe lock (in the
+ *       layout-2 backend). A blind put leaves the replaced entry's expiry-index entry behind; the
  *       sweeper deletes index entries whose expiry no longer matches their entry.
  *   <li><b>Log offsets.</b> The next offset is stored in {@code log-next}, in the same batch as the
  *       records it covers; on open it is the largest of {@code log-next}, {@code last record + 1}
@@ -168,13 +170,6 @@ final class Layout {
     return k;
   }
 
-  /** The first key after every key of store {@code sid}. */
-  static byte[] sidEnd(int sid) {
-    byte[] k = new byte[4];
-    putInt(k, 0, sid + 1);
-    return k;
-  }
-
   static byte[] kvKey(int sid, byte[] key) {
     byte[] k = new byte[4 + key.length];
     putInt(k, 0, sid);
@@ -184,50 +179,6 @@ final class Layout {
 
   static byte[] userKey(byte[] kvKey) {
     return Arrays.copyOfRange(kvKey, 4, kvKey.length);
-  }
-
-  static byte[] kvValue(long version, long expiresAt, byte[] sealed) {
-    byte[] v = new byte[KV_HEADER + sealed.length];
-    putLong(v, 0, version);
-    putLong(v, 8, expiresAt);
-    System.arraycopy(sealed, 0, v, KV_HEADER, sealed.length);
-    return v;
-  }
-
-  static long kvVersion(byte[] stored) {
-    return getLong(stored, 0);
-  }
-
-  static long kvExpiresAt(byte[] stored) {
-    return getLong(stored, 8);
-  }
-
-  static byte[] kvPayload(byte[] stored) {
-    return Arrays.copyOfRange(stored, KV_HEADER, stored.length);
-  }
-
-  static byte[] expiryKey(int sid, long expiresAt, byte[] key) {
-    byte[] k = new byte[12 + key.length];
-    putInt(k, 0, sid);
-    putLong(k, 4, expiresAt);
-    System.arraycopy(key, 0, k, 12, key.length);
-    return k;
-  }
-
-  /** Upper bound (exclusive) of the expiry-index entries of {@code sid} expiring at or before t. */
-  static byte[] expiryUpTo(int sid, long nowMillis) {
-    byte[] k = new byte[12];
-    putInt(k, 0, sid);
-    putLong(k, 4, nowMillis + 1);
-    return k;
-  }
-
-  static long expiryAt(byte[] expiryKey) {
-    return getLong(expiryKey, 4);
-  }
-
-  static byte[] expiryUserKey(byte[] expiryKey) {
-    return Arrays.copyOfRange(expiryKey, 12, expiryKey.length);
   }
 
   static byte[] logKey(int sid, long offset) {
@@ -241,27 +192,12 @@ final class Layout {
     return getLong(logKey, 4);
   }
 
-  static byte[] snapshotKey(int sid, long version) {
-    return logKey(sid, version);
-  }
-
   static long snapshotVersion(byte[] key) {
     return getLong(key, 4);
   }
 
-  static byte[] chunkKey(long saveId, int chunk) {
-    byte[] k = new byte[12];
-    putLong(k, 0, saveId);
-    putInt(k, 8, chunk);
-    return k;
-  }
-
   static byte[] savePrefix(long saveId) {
     return longBytes(saveId);
-  }
-
-  static long chunkSaveId(byte[] chunkKey) {
-    return getLong(chunkKey, 0);
   }
 
   /** Whether {@code key} starts with {@code prefix}. */

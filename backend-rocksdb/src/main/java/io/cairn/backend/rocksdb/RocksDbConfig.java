@@ -26,7 +26,7 @@ record RocksDbConfig(
     OnCorruption onCorruption,
     WalRecovery walRecovery,
     Duration sweeperInterval,
-    int sweeperBatch,
+    String sweeperBatchKey,
     int snapshotChunkSize,
     int writeBufferPercent,
     int maxWriteBufferNumber,
@@ -132,7 +132,8 @@ record RocksDbConfig(
     OnCorruption onCorruption = s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL);
     WalRecovery wal = s.oneOf("wal-recovery-mode", WalRecovery.class, WalRecovery.AUTO);
     Duration sweep = s.duration("sweeper-interval", Duration.ZERO, Duration.ofMinutes(1));
-    int sweepBatch = s.intBetween("sweeper-batch", 1, 1_000_000, 1000);
+    // known (reference.conf: null) but without effect since layout 3; warned about at open
+    String sweepBatchKey = s.config().hasPath("sweeper-batch") ? s.pathOf("sweeper-batch") : null;
     long chunk = s.bytes("snapshot-chunk-size", 4096, 1L << 20);
     if (chunk > (64L << 20)) {
       s.problem("snapshot-chunk-size", "a size from 4KiB to 64MiB", String.valueOf(chunk));
@@ -153,7 +154,7 @@ record RocksDbConfig(
     Properties dbOptions = rawOptions(adv, "db-options");
     Properties cfOptions = rawOptions(adv, "cf-options");
     if (!dbOptions.isEmpty() || !cfOptions.isEmpty()) {
-      RocksDbBackend.loadLibrary();
+      NativeLibrary.load();
       if (!dbOptions.isEmpty()) {
         try (DBOptions parsed = DBOptions.getDBOptionsFromProps(dbOptions)) {
           if (parsed == null) {
@@ -179,7 +180,7 @@ record RocksDbConfig(
         onCorruption,
         wal,
         sweep,
-        sweepBatch,
+        sweepBatchKey,
         (int) chunk,
         wbPercent,
         maxWb,
@@ -190,6 +191,16 @@ record RocksDbConfig(
         maxOpen,
         dbOptions,
         cfOptions);
+  }
+
+  /**
+   * The full path of {@code sweeper-batch} if the configuration sets it: the key of the layout-2
+   * backend, whose own sweeper deleted that many entries per batch. The shared base's sweeper
+   * purges in pages of its own size, so the value has no effect; the provider warns at open, naming
+   * the key, instead of ignoring it silently.
+   */
+  java.util.Optional<String> deprecatedSweeperBatch() {
+    return java.util.Optional.ofNullable(sweeperBatchKey);
   }
 
   /** Bytes of the budget given to memtables. */

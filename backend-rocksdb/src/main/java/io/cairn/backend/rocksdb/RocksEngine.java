@@ -6,7 +6,6 @@ import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.BackendContext;
-import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Encryption;
 import java.io.IOException;
@@ -16,13 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
@@ -36,7 +32,6 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
@@ -44,11 +39,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The native-resource guard of a {@link RocksDbBackend}: owns the RocksDB handles (database, column
- * families, options, block cache), opens and closes them, runs every native call inside a guard,
- * translates engine errors, and restarts the engine in place after an I/O error. The backend
- * extends it, so stores reach the handles ({@code b.db}, {@code b.kvCf}, ...) and the guard ({@code
- * b.call}, {@code b.enter}/{@code b.exit}) through the backend they hold.
+ * The native-resource guard of {@link RocksStorageEngine}: owns the RocksDB handles (database,
+ * column families, options, block cache), opens and closes them, runs every native call inside a
+ * guard, translates engine errors, and restarts the engine in place after an I/O error. The engine
+ * extends it and reaches the handles ({@code db}, {@link #family}) and the guard ({@code call},
+ * {@code enter}/{@code exit}) directly; the column families come from the engine ({@link
+ * #columnFamilies}), every family found on disk is opened too (so a directory an older layout left
+ * opens, and its migration can read it).
  *
  * <h2>Durability</h2>
  *
@@ -89,12 +86,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Iterators</h2>
  *
- * Every native iterator handed out by {@code scan} is tracked; an exhausted iterator releases its
- * native handle at once, and {@link #shutdown} closes any the caller abandoned before closing the
- * database, so abandoned iterators never leak file descriptors past the backend's life.
+ * Every native iterator is opened and closed inside one guarded call (the base reads ranges in
+ * pages), so none outlives the call and none can be left open when the handles close.
  */
 abstract class RocksEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RocksEngine.class);
+
+  static {
+    NativeLibrary.load(); // before any RocksDB object of any engine is built (idempotent)
+  }
 
   /** Left in the data directory by corruption seen at run time; see {@link #failure}. */
   static final String CORRUPTION_MARKER = "CAIRN-CORRUPTION-SEEN";
@@ -111,19 +111,15 @@ abstract class RocksEngine {
   private final List<AutoCloseable> natives = new ArrayList<>();
   RocksDB db;
   ColumnFamilyHandle metaCf;
-  ColumnFamilyHandle kvCf;
-  ColumnFamilyHandle expiryCf;
-  ColumnFamilyHandle logCf;
-  ColumnFamilyHandle snapCf;
-  ColumnFamilyHandle chunkCf;
   List<ColumnFamilyHandle> allCfs = List.of();
+  private Map<String, ColumnFamilyHandle> families = Map.of();
   private WriteOptions writeOptions; // through writeOptions(), which checks the data directory
+  private WriteOptions syncedWriteOptions; // WAL fsynced per write (WAL off at none)
   ReadOptions readOptions;
   private LRUCache cache;
 
   private final StripedReadWriteLock lifecycle = new StripedReadWriteLock();
   private volatile boolean closed;
-  private final Set<ScanIterator> openIterators = ConcurrentHashMap.newKeySet();
 
   RocksEngine(BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
     this.context = context;
@@ -135,11 +131,75 @@ abstract class RocksEngine {
     this.encryption = context.encryption();
   }
 
+  /** Set once the open sequence succeeded: closing then closes the data directory too. */
+  boolean ownsDirectory;
+
+  /** Where the on-corruption policy moved a corrupt directory at this open, or empty. */
+  volatile String quarantinedTo = "";
+
+  /** How many times the natives were opened (open, restarts): a snapshot belongs to one. */
+  private volatile int openings;
+
+  int openings() {
+    return openings;
+  }
+
+  /**
+   * Runs once the natives are open and the anchor checked, inside the open sequence ({@link
+   * RocksOpening}): reads state, registers gauges, starts background jobs. A throw closes the
+   * engine and fails the open.
+   */
+  abstract void opened();
+
+  /** Closes everything; the open sequence calls it when a step after construction fails. */
+  public abstract void close();
+
+  /**
+   * The column families to open, {@code "default"} first: every family the database holds must be
+   * named (RocksDB refuses an open that leaves one out). Called by {@link #openNatives} at open and
+   * at every restart.
+   */
+  abstract List<String> columnFamilies();
+
+  /**
+   * {@code wanted} followed by every other column family the database in {@link #dir} holds (none
+   * for a new directory): RocksDB refuses an open that leaves one out, and the two layouts share a
+   * directory during the migration (layout 2's families beside layout 3's {@code records}, see
+   * {@link Layout2Migration}), so either engine opens a directory the other left.
+   */
+  List<String> withExistingFamilies(List<String> wanted) {
+    List<String> names = new ArrayList<>(wanted);
+    if (Files.exists(dir.resolve("CURRENT"))) {
+      try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+        for (byte[] cf : RocksDB.listColumnFamilies(o, dir.toString())) {
+          String name = new String(cf, StandardCharsets.UTF_8);
+          if (!names.contains(name)) {
+            names.add(name);
+          }
+        }
+      } catch (RocksDBException e) {
+        throw RocksErrors.translate(e, "open (listing column families)", describe, dir);
+      }
+    }
+    return names;
+  }
+
+  /** The open handle of column family {@code name}, or null if it was not opened. */
+  ColumnFamilyHandle family(String name) {
+    return families.get(name);
+  }
+
   /**
    * Runs under the write lock after {@link #restartEngine} reopened the handles, before any call
    * sees them: state read from the engine (a log's offsets) is read again.
    */
   abstract void afterRestart();
+
+  /**
+   * Runs under the write lock just before {@link #restartEngine} closes the handles: releases what
+   * refers to the database being closed (snapshots). Nothing by default.
+   */
+  void beforeRestart() {}
 
   /**
    * The write options for every write: first checks the data directory (failed after an I/O error,
@@ -148,6 +208,16 @@ abstract class RocksEngine {
   WriteOptions writeOptions() {
     dataDirectory.beforeWrite();
     return writeOptions;
+  }
+
+  /**
+   * As {@link #writeOptions()}, with the WAL fsynced before the write returns (at {@code none},
+   * where the WAL is off, the same as {@link #writeOptions()}: the caller flushes memtables
+   * instead).
+   */
+  WriteOptions syncedWriteOptions() {
+    dataDirectory.beforeWrite();
+    return syncedWriteOptions;
   }
 
   /**
@@ -175,15 +245,9 @@ abstract class RocksEngine {
       cfOptions.setTableFormatConfig(table);
       RocksOptions.applyCfDefaults(cfOptions, c);
 
+      List<String> names = columnFamilies();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-      for (String name :
-          List.of(
-              "default",
-              Layout.CF_KV,
-              Layout.CF_KV_EXPIRY,
-              Layout.CF_LOG,
-              Layout.CF_SNAPSHOT,
-              Layout.CF_SNAPSHOT_CHUNK)) {
+      for (String name : names) {
         descriptors.add(
             new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
       }
@@ -193,6 +257,9 @@ abstract class RocksEngine {
         case NORMAL -> writeOptions.setSync(false);
         case FULL -> writeOptions.setSync(true);
       }
+      syncedWriteOptions = track(new WriteOptions());
+      syncedWriteOptions.setSync(context.durability() != Durability.NONE); // WAL off: flush instead
+      syncedWriteOptions.setDisableWAL(context.durability() == Durability.NONE);
       readOptions = track(new ReadOptions());
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       try {
@@ -210,13 +277,14 @@ abstract class RocksEngine {
           track(h);
         }
       }
-      metaCf = handles.get(0);
-      kvCf = handles.get(1);
-      expiryCf = handles.get(2);
-      logCf = handles.get(3);
-      snapCf = handles.get(4);
-      chunkCf = handles.get(5);
+      Map<String, ColumnFamilyHandle> byName = new LinkedHashMap<>();
+      for (int i = 0; i < names.size(); i++) {
+        byName.put(names.get(i), handles.get(i));
+      }
+      families = Map.copyOf(byName);
+      metaCf = byName.get("default");
       allCfs = List.copyOf(handles);
+      openings++; // one thread: open, or a restart under the exclusive lock
     } catch (RocksDBException e) {
       throw RocksErrors.translate(e, "open" + walContext(e), describe, dir);
     }
@@ -361,10 +429,7 @@ abstract class RocksEngine {
         return;
       }
       lastRestartNanos = System.nanoTime();
-      for (ScanIterator it : List.copyOf(openIterators)) {
-        it.closeNative();
-      }
-      openIterators.clear();
+      beforeRestart();
       closeNatives();
       try {
         openNatives();
@@ -443,49 +508,6 @@ abstract class RocksEngine {
     return translated;
   }
 
-  void registerIterator(ScanIterator it) {
-    openIterators.add(it);
-  }
-
-  void unregisterIterator(ScanIterator it) {
-    openIterators.remove(it);
-  }
-
-  /** Visits keys (and values) of {@code cf} in {@code [from, to)} inside the guard. */
-  interface Visitor {
-    /** Returns false to stop. */
-    boolean visit(byte[] key, byte[] value) throws RocksDBException;
-  }
-
-  void forEach(
-      String what, String where, ColumnFamilyHandle cf, byte[] from, byte[] to, Visitor visitor) {
-    call(
-        what,
-        where,
-        () -> {
-          try (RocksIterator it = db.newIterator(cf, readOptions)) {
-            for (it.seek(from); it.isValid(); it.next()) {
-              byte[] key = it.key();
-              if (to != null && Arrays.compareUnsigned(key, to) >= 0) {
-                break;
-              }
-              if (!visitor.visit(key, it.value())) {
-                break;
-              }
-            }
-            it.status();
-          }
-          return null;
-        });
-  }
-
-  /** Throws {@link BackendClosedException} once the backend is closed (no lock taken). */
-  void checkOpen() {
-    if (closed) {
-      throw new BackendClosedException(context.name());
-    }
-  }
-
   boolean isClosed() {
     return closed;
   }
@@ -512,27 +534,6 @@ abstract class RocksEngine {
   }
 
   // ---------------------------------------------------------------- engine facts
-
-  /**
-   * RocksDB's estimate of the bytes of keys in [{@code start}, {@code end}), files and memtables.
-   */
-  long approximateBytes(ColumnFamilyHandle cf, byte[] start, byte[] end) {
-    return call(
-        "stats",
-        "key range " + Bytes.toDisplay(start) + " .. " + Bytes.toDisplay(end),
-        () -> {
-          try (org.rocksdb.Slice from = new org.rocksdb.Slice(start);
-              org.rocksdb.Slice to = new org.rocksdb.Slice(end)) {
-            long[] sizes =
-                db.getApproximateSizes(
-                    cf,
-                    List.of(new org.rocksdb.Range(from, to)),
-                    org.rocksdb.SizeApproximationFlag.INCLUDE_FILES,
-                    org.rocksdb.SizeApproximationFlag.INCLUDE_MEMTABLES);
-            return sizes.length > 0 ? sizes[0] : -1L;
-          }
-        });
-  }
 
   /** The engine facts exported as gauges, summed over column families where per-family. */
   Map<String, Long> engineProperties() {
@@ -573,20 +574,16 @@ abstract class RocksEngine {
   // ---------------------------------------------------------------- close
 
   /**
-   * Marks the engine closed (waiting for in-flight calls), closes abandoned iterators, runs {@code
-   * whileLocked}, flushes memtables, records the {@link Anchor}, then closes every native object
-   * exactly once in reverse order of creation. Returns the first failure, to be thrown by the
-   * caller once it released its other resources; null if none.
+   * Marks the engine closed (waiting for in-flight calls), runs {@code whileLocked}, flushes
+   * memtables, records the {@link Anchor}, then closes every native object exactly once in reverse
+   * order of creation. Returns the first failure, to be thrown by the caller once it released its
+   * other resources; null if none.
    */
   PersistenceException shutdown(Runnable whileLocked) {
     PersistenceException failure = null;
     lifecycle.lockExclusive();
     try {
       closed = true;
-      for (ScanIterator it : List.copyOf(openIterators)) {
-        it.closeNative();
-      }
-      openIterators.clear();
       whileLocked.run();
       if (db != null && !dataDirectory.readOnly()) {
         failure = flushOnClose();

@@ -22,8 +22,8 @@ import org.rocksdb.Status;
  *       advice for the common cases (disk full, I/O error, busy).
  * </ul>
  *
- * Use-after-close never reaches RocksDB: {@link RocksDbBackend} checks its guard before every
- * native call, so {@link io.cairn.persistence.BackendClosedException} is raised in Java.
+ * Use-after-close never reaches RocksDB: {@link RocksEngine} checks its guard before every native
+ * call, so {@link io.cairn.persistence.BackendClosedException} is raised in Java.
  */
 final class RocksErrors {
   private RocksErrors() {}

@@ -19,7 +19,7 @@ class RocksDbCorruptionMatrixTest extends CorruptionMatrixContract {
 
   @Override
   protected String backendConfig() {
-    return "type = rocksdb";
+    return "type = " + RocksDbBackendProvider.TYPE;
   }
 
   @Override

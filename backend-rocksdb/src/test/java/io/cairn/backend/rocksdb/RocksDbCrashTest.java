@@ -27,7 +27,8 @@ class RocksDbCrashTest {
       names = {"NORMAL", "FULL"})
   void acknowledgedWritesSurviveKill9(Durability durability, @TempDir Path work) throws Exception {
     CrashReport report =
-        CrashHarness.builder("type = rocksdb, sweeper-interval = 1s", work)
+        CrashHarness.builder(
+                "type = " + RocksDbBackendProvider.TYPE + ", sweeper-interval = 1s", work)
             .durability(durability)
             .seed(SEED)
             .build()
@@ -47,7 +48,7 @@ class RocksDbCrashTest {
   void durabilityNoneLosesAcknowledgedWritesAndTheHarnessSeesIt(@TempDir Path work)
       throws Exception {
     CrashReport report =
-        CrashHarness.builder("type = rocksdb", work)
+        CrashHarness.builder("type = " + RocksDbBackendProvider.TYPE, work)
             .durability(Durability.NONE)
             .cycles(5)
             .seed(SEED)

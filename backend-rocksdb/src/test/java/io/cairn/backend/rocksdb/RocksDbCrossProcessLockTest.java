@@ -29,7 +29,11 @@ class RocksDbCrossProcessLockTest {
     Path conf = dir.resolve("holder.conf");
     Files.writeString(
         conf,
-        "cairn.backends.main { type = rocksdb, data-dir = \"" + data + "\" }\n",
+        "cairn.backends.main { type = "
+            + RocksDbBackendProvider.TYPE
+            + ", data-dir = \""
+            + data
+            + "\" }\n",
         StandardCharsets.UTF_8);
     try (ChildJvm child = ChildJvm.start(BackendHolder.class, conf.toString())) {
       String opened =

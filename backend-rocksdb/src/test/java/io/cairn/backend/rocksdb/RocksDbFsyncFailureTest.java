@@ -6,6 +6,6 @@ import io.cairn.tck.fault.FsyncFailureContract;
 class RocksDbFsyncFailureTest extends FsyncFailureContract {
   @Override
   protected String backendType() {
-    return "rocksdb";
+    return RocksDbBackendProvider.TYPE;
   }
 }

@@ -25,10 +25,10 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksIterator;
 
 /**
- * Layout 1 (log values = sealed payload only) is upgraded at open to layout 2 (values prefixed with
- * the append time): old records read as "not recorded", new ones carry the clock's time, across
- * reopen. The layout-1 database is built by writing with this version and then rewriting the files'
- * log values and layout version exactly as layout 1 stored them (see Layout).
+ * Layout 1 (log values = sealed payload only) is migrated at open to layout 3 (the base's untimed
+ * 'L' records): old records read as "not recorded", new ones carry the clock's time, across reopen.
+ * The layout-1 database is the layout-2 fixture {@code layout2-logs} with its log values and layout
+ * version rewritten exactly as layout 1 stored them (see Layout).
  */
 class RocksDbLogAppendTimeLayoutTest {
   @TempDir Path dir;
@@ -41,11 +41,8 @@ class RocksDbLogAppendTimeLayoutTest {
 
   @Test
   void layoutOneLogsUpgradeWithoutRewritingAndNewRecordsCarryTheirTime() throws Exception {
-    try (StorageBackend backend = open()) {
-      backend.log("events").appendAll(List.of(b("e0"), b("e1"), b("e2")));
-      backend.log("other").append(b("o0"));
-      backend.keyValue("kv").put(b("k"), b("v"));
-    }
+    // fixture layout2-logs: events e0..e2, other o0, kv k=v, written by the layout-2 backend
+    Rocks.copyFixture("layout2-logs", dir);
     downgradeToLayoutOne();
 
     clock.advance(Duration.ofMinutes(1));
@@ -71,14 +68,12 @@ class RocksDbLogAppendTimeLayoutTest {
       assertThat(backend.log("fresh").read(0, 10).get(0).appendedAtMillis()).isEqualTo(t1);
       assertThat(backend.keyValue("kv").get(b("k"))).isEqualTo(b("v"));
     }
-    assertThat(layoutVersion()).isEqualTo(Layout.LAYOUT_VERSION);
+    assertThat(layoutVersion()).isEqualTo(RocksStorageEngine.LAYOUT_VERSION);
   }
 
   @Test
   void aTimedRecordTooShortForItsTimeIsCorruptionNotAPayload() throws Exception {
-    try (StorageBackend backend = open()) {
-      backend.log("events").append(b("e0"));
-    }
+    Rocks.copyFixture("layout2-logs", dir); // the first record of the first log: events e0
     rewrite(
         (db, handles) -> {
           ColumnFamilyHandle log = handles.get(Layout.CF_LOG);
@@ -87,13 +82,13 @@ class RocksDbLogAppendTimeLayoutTest {
             db.put(log, it.key(), new byte[] {1, 2, 3});
           }
         });
-    try (StorageBackend backend = open()) {
-      assertThatThrownBy(() -> backend.log("events").read(0, 1))
-          .isInstanceOf(StoreCorruptedException.class)
-          .hasMessageContaining("log:events")
-          .hasMessageContaining("record 0")
-          .hasMessageContaining("append time");
-    }
+    // the migration meets the record: the open refuses, layout 2 stays as it was
+    assertThatThrownBy(this::open)
+        .isInstanceOf(StoreCorruptedException.class)
+        .hasMessageContaining("log:events")
+        .hasMessageContaining("record 0")
+        .hasMessageContaining("append time");
+    assertThat(layoutVersion()).isEqualTo(Layout.LAYOUT_VERSION);
   }
 
   /** Rewrites the database as layout 1 wrote it: log values without the time, version 1. */

@@ -26,7 +26,8 @@ class RocksDbSoakTest {
   void mixedLoadWithKills(@TempDir Path work) throws Exception {
     Durability durability =
         Durability.valueOf(System.getProperty("soakDurability", "normal").toUpperCase(Locale.ROOT));
-    SoakReport report = SoakRun.of("type = rocksdb", work).durability(durability).run();
+    SoakReport report =
+        SoakRun.of("type = " + RocksDbBackendProvider.TYPE, work).durability(durability).run();
     String markdown = report.markdown();
     System.out.println(markdown);
     Path out = Path.of("target", "soak");

@@ -7,28 +7,35 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
 import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.RocksIterator;
 
 /**
- * Issue 10 item 5: {@code verify} checks Cairn's own invariants, not only RocksDB's checksums. Each
- * test damages the engine's data directly (as a bug, a bad restore or an operator's tool would) and
- * expects {@code verify} to name what is wrong.
+ * Issue 10 item 5 on layout 3: {@code verify} checks Cairn's own invariants, not only RocksDB's
+ * checksums. Each test damages the records of column family {@code records} directly (as a bug, a
+ * bad restore or an operator's tool would: keys of {@link EngineKeys}, values of the base's layout
+ * in {@code EngineBackend}) and expects {@code verify} to name what is wrong.
  */
 class RocksDbVerifyInvariantsTest {
   @TempDir Path dir;
 
+  private Rocks.WithEngine w;
   private StorageBackend be;
-  private RocksDbBackend rb;
 
   @BeforeEach
   void populate() {
-    be = Rocks.open(dir, "snapshot-chunk-size = 4KiB");
-    rb = (RocksDbBackend) be;
+    open();
     for (int i = 0; i < 10; i++) {
       be.log("events").append(b("e" + i));
       be.keyValue("users").put(b("u" + i), b("v" + i));
@@ -37,73 +44,63 @@ class RocksDbVerifyInvariantsTest {
     assertThat(be.verify(Progress.NONE).problems()).isEmpty();
   }
 
-  @org.junit.jupiter.api.AfterEach
+  private void open() {
+    w = Rocks.withEngine(dir, "snapshot-chunk-size = 4KiB");
+    be = w.backend();
+  }
+
+  private void reopen() {
+    w.close();
+    open();
+  }
+
+  @AfterEach
   void close() {
-    be.close();
+    w.close();
   }
 
   @Test
   void aLogRecordDeletedInTheMiddleIsAGapNamedByVerifyAndRead() throws Exception {
-    int sid = rb.logStore("events").sid;
-    rb.db.delete(rb.logCf, Layout.logKey(sid, 4));
-    assertThat(problems()).anyMatch(p -> p.contains("log:events") && p.contains("records 4 "));
+    delete(logKey("events", 4));
+    assertThat(problems())
+        .anyMatch(p -> p.contains("log 'events'") && p.contains("offsets 4 to 4 are missing"));
     assertThatThrownBy(() -> be.log("events").read(0, 100))
         .isInstanceOf(StoreCorruptedException.class)
-        .hasMessageContaining("record 4 is missing");
+        .hasMessageContaining("offset 4 of log 'events' is missing");
   }
 
   @Test
   void theLastLogRecordDeletedIsReportedAndItsOffsetNeverReused() throws Exception {
-    int sid = rb.logStore("events").sid;
-    rb.db.delete(rb.logCf, Layout.logKey(sid, 9));
-    be.close();
-    be = Rocks.open(dir, "snapshot-chunk-size = 4KiB");
-    rb = (RocksDbBackend) be;
-    assertThat(problems()).anyMatch(p -> p.contains("log:events") && p.contains("records 9 "));
+    delete(logKey("events", 9));
+    reopen();
+    assertThat(problems())
+        .anyMatch(p -> p.contains("log 'events'") && p.contains("offsets 9 to 9 are missing"));
     assertThat(be.log("events").nextOffset()).isEqualTo(10);
     assertThatThrownBy(() -> be.log("events").read(5, 100))
         .isInstanceOf(StoreCorruptedException.class)
-        .hasMessageContaining("record 9 is missing");
+        .hasMessageContaining("offset 9 of log 'events' is missing");
     assertThat(be.log("events").append(b("new"))).isEqualTo(10);
   }
 
   @Test
-  void aSnapshotChunkDeletedIsReportedWithTheChunk() throws Exception {
-    long saveId = saveIdOf(1);
-    rb.db.delete(rb.chunkCf, Layout.chunkKey(saveId, 1));
+  void aSnapshotChunkDeletedIsReportedWithTheSnapshot() throws Exception {
+    List<byte[]> chunks = chunkKeys(w.engine(), "snaps", 1);
+    assertThat(chunks).hasSize(4);
+    delete(chunks.get(1));
     assertThat(problems())
-        .anyMatch(p -> p.contains("snapshot:snaps version 1") && p.contains("chunks [1]"));
+        .anyMatch(p -> p.contains("snapshot set 'snaps'") && p.contains("chunk 1 of snapshot 1 "));
   }
 
   @Test
-  void anExtraChunkBeyondTheIndexIsReported() throws Exception {
-    long saveId = saveIdOf(1);
-    rb.db.put(rb.chunkCf, Layout.chunkKey(saveId, 7), new byte[10]);
+  void aLostCatalogEntryOfALogIsReported() throws Exception {
+    // the base's catalog entry of a written log: ('_cairn', "log:events")
+    delete(
+        EngineKeys.key(
+            EngineKeys.prefix(new StoreId(StoreKind.KEY_VALUE, "_cairn")),
+            "log:events".getBytes(StandardCharsets.UTF_8)));
+    reopen();
     assertThat(problems())
-        .anyMatch(p -> p.contains("snapshot:snaps version 1") && p.contains("beyond the last"));
-  }
-
-  @Test
-  void aLostCatalogEntryIsReportedForEachColumnFamilyHoldingItsData() throws Exception {
-    rb.db.delete(rb.metaCf, Layout.catalogKey("kv", "users"));
-    rb.db.delete(rb.metaCf, Layout.catalogKey("log", "events"));
-    be.close();
-    be = Rocks.open(dir, "snapshot-chunk-size = 4KiB");
-    rb = (RocksDbBackend) be;
-    List<String> problems = problems();
-    assertThat(problems)
-        .anyMatch(p -> p.contains("'kv'") && p.contains("no catalog entry"))
-        .anyMatch(p -> p.contains("'log'") && p.contains("no catalog entry"));
-  }
-
-  @Test
-  void aCatalogEntryPointingAtAnotherKindsDataIsReported() throws Exception {
-    int logSid = rb.logStore("events").sid;
-    rb.db.put(rb.metaCf, Layout.catalogKey("kv", "users"), Layout.intBytes(logSid));
-    be.close();
-    be = Rocks.open(dir, "snapshot-chunk-size = 4KiB");
-    rb = (RocksDbBackend) be;
-    assertThat(problems()).anyMatch(p -> p.contains("both claim store id " + logSid));
+        .anyMatch(p -> p.contains("log 'events'") && p.contains("no entry in the base's catalog"));
   }
 
   @Test
@@ -120,10 +117,37 @@ class RocksDbVerifyInvariantsTest {
     assertThat(problems()).isEmpty();
   }
 
-  private long saveIdOf(long version) throws Exception {
-    int sid = ((RocksSnapshotStore) be.snapshots("snaps")).sid;
-    byte[] meta = rb.db.get(rb.snapCf, Layout.snapshotKey(sid, version));
-    return Layout.getLong(meta, 0);
+  /** The raw keys of the chunks of {@code version} in snapshot set {@code set}, in index order. */
+  static List<byte[]> chunkKeys(RocksStorageEngine engine, String set, long version)
+      throws Exception {
+    byte[] from =
+        EngineKeys.key(
+            EngineKeys.prefix(new StoreId(StoreKind.SNAPSHOT, set)),
+            ByteBuffer.allocate(9).put((byte) 'C').putLong(version).array());
+    List<byte[]> out = new ArrayList<>();
+    try (RocksIterator it = engine.db.newIterator(engine.records())) {
+      for (it.seek(from); it.isValid() && startsWith(it.key(), from); it.next()) {
+        out.add(it.key());
+      }
+      it.status();
+    }
+    return out;
+  }
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length
+        && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  private static byte[] logKey(String log, long offset) {
+    return EngineKeys.key(
+        EngineKeys.prefix(new StoreId(StoreKind.LOG, log)),
+        ByteBuffer.allocate(8).putLong(offset).array());
+  }
+
+  private void delete(byte[] key) throws Exception {
+    assertThat(w.engine().db.get(w.engine().records(), key)).as("the damaged record").isNotNull();
+    w.engine().db.delete(w.engine().records(), key);
   }
 
   private List<String> problems() {

@@ -33,6 +33,7 @@ final class CairnRocks implements AutoCloseable {
   final KeyValueStore store;
 
   CairnRocks(String durability, boolean instrumented) {
+    String type = RocksDbBackendProvider.TYPE;
     try {
       dir = Files.createTempDirectory(RawRocks.benchRoot(), "cairn-rocksdb");
     } catch (IOException e) {
@@ -42,7 +43,9 @@ final class CairnRocks implements AutoCloseable {
       PersistenceRegistry registry =
           PersistenceRegistry.open(
               ConfigFactory.parseString(
-                  "cairn.backends.bench { type = rocksdb, durability = "
+                  "cairn.backends.bench { type = "
+                      + type
+                      + ", durability = "
                       + durability
                       + ", data-dir = "
                       + ConfigUtil.quoteString(dir.resolve("db").toString())
@@ -52,13 +55,12 @@ final class CairnRocks implements AutoCloseable {
       owner = registry;
       store = registry.backend("bench").keyValue("bench");
     } else {
-      StorageBackend backend =
-          new RocksDbBackendProvider()
-              .open(
-                  BackendContext.builder("bench", "rocksdb")
-                      .dataDir(dir.resolve("db"))
-                      .durability(Durability.valueOf(durability.toUpperCase(Locale.ROOT)))
-                      .build());
+      BackendContext context =
+          BackendContext.builder("bench", type)
+              .dataDir(dir.resolve("db"))
+              .durability(Durability.valueOf(durability.toUpperCase(Locale.ROOT)))
+              .build();
+      StorageBackend backend = new RocksDbBackendProvider().open(context);
       owner = backend;
       store = backend.keyValue("bench");
     }

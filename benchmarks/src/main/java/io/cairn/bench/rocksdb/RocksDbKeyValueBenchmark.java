@@ -92,28 +92,32 @@ public class RocksDbKeyValueBenchmark {
     kv.put(keys[c.next++ & MASK], value);
   }
 
+  /** {@code cairn}'s store as a {@link Kv}; closing it closes the backend. */
+  static Kv cairn(CairnRocks cairn) {
+    return new Kv() {
+      @Override
+      public byte[] get(byte[] key) {
+        return cairn.store.get(key);
+      }
+
+      @Override
+      public void put(byte[] key, byte[] v) {
+        cairn.store.put(key, v);
+      }
+
+      @Override
+      public void close() {
+        cairn.close();
+      }
+    };
+  }
+
   static Kv open(Impl impl, String durability) {
     switch (impl) {
       case CAIRN_ROCKSDB:
       case CAIRN_ROCKSDB_BARE:
         {
-          CairnRocks cairn = new CairnRocks(durability, impl == Impl.CAIRN_ROCKSDB);
-          return new Kv() {
-            @Override
-            public byte[] get(byte[] key) {
-              return cairn.store.get(key);
-            }
-
-            @Override
-            public void put(byte[] key, byte[] v) {
-              cairn.store.put(key, v);
-            }
-
-            @Override
-            public void close() {
-              cairn.close();
-            }
-          };
+          return cairn(new CairnRocks(durability, impl == Impl.CAIRN_ROCKSDB));
         }
       case RAW_ROCKSDB:
       case RAW_ROCKSDB_READ_PUT:

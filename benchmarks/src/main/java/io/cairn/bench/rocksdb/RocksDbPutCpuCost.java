@@ -43,14 +43,17 @@ public final class RocksDbPutCpuCost {
     new Random(42).nextBytes(value);
     List<RocksDbKeyValueBenchmark.Kv> kvs = new ArrayList<>();
     for (String n : names) {
-      RocksDbKeyValueBenchmark.Impl impl =
+      RocksDbKeyValueBenchmark.Kv kv =
           switch (n) {
-            case "cairn" -> RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB_BARE;
-            case "cairn-registry" -> RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB;
-            case "raw" -> RocksDbKeyValueBenchmark.Impl.RAW_ROCKSDB;
+            case "cairn" ->
+                RocksDbKeyValueBenchmark.open(
+                    RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB_BARE, "none");
+            case "cairn-registry" ->
+                RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB, "none");
+            case "raw" ->
+                RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.RAW_ROCKSDB, "none");
             default -> throw new IllegalArgumentException("unknown target " + n);
           };
-      RocksDbKeyValueBenchmark.Kv kv = RocksDbKeyValueBenchmark.open(impl, "none");
       for (byte[] k : keySpace) {
         kv.put(k, value);
       }

@@ -1,0 +1,91 @@
+package io.cairn.backend.rocksdb;
+
+import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The RocksDB keys of layout 3 ({@link RocksStorageEngine} has the layout): {@code kind:u8 |
+ * nameLength:u16 | name (UTF-8) | engine key}. The store prefix {@code kind | nameLength | name} is
+ * a prefix of no other store's keys (the length separates {@code a} from {@code ab}), so each store
+ * is one contiguous key range, and keys within it sort as the base's keys do ({@code
+ * Bytes.UNSIGNED} = RocksDB's bytewise order).
+ */
+final class EngineKeys {
+  private EngineKeys() {}
+
+  /** Fixed codes of the store kinds in keys; never {@link StoreKind#ordinal()}. */
+  static final byte KEY_VALUE = 1;
+
+  static final byte LOG = 2;
+  static final byte SNAPSHOT = 3;
+
+  static byte code(StoreKind kind) {
+    return switch (kind) {
+      case KEY_VALUE -> KEY_VALUE;
+      case LOG -> LOG;
+      case SNAPSHOT -> SNAPSHOT;
+    };
+  }
+
+  /** The prefix of every key of {@code store}. */
+  static byte[] prefix(StoreId store) {
+    byte[] name = store.name().getBytes(StandardCharsets.UTF_8);
+    if (name.length > 0xFFFF) {
+      // unreachable for names the base checks (136 characters); refused rather than truncated
+      throw new IllegalArgumentException("store name longer than 65535 UTF-8 bytes: " + store);
+    }
+    byte[] p = new byte[3 + name.length];
+    p[0] = code(store.kind());
+    p[1] = (byte) (name.length >>> 8);
+    p[2] = (byte) name.length;
+    System.arraycopy(name, 0, p, 3, name.length);
+    return p;
+  }
+
+  /** {@code prefix} followed by {@code key}. */
+  static byte[] key(byte[] prefix, byte[] key) {
+    byte[] k = Arrays.copyOf(prefix, prefix.length + key.length);
+    System.arraycopy(key, 0, k, prefix.length, key.length);
+    return k;
+  }
+
+  /** Length of the store prefix at the start of {@code key}. */
+  static int prefixLength(byte[] key, String where) {
+    if (key.length < 3) {
+      throw damaged(key, where);
+    }
+    int len = 3 + (((key[1] & 0xFF) << 8) | (key[2] & 0xFF));
+    if (key.length < len) {
+      throw damaged(key, where);
+    }
+    return len;
+  }
+
+  /** The store a raw key belongs to. */
+  static StoreId store(byte[] key, String where) {
+    int len = prefixLength(key, where);
+    StoreKind kind =
+        switch (key[0]) {
+          case KEY_VALUE -> StoreKind.KEY_VALUE;
+          case LOG -> StoreKind.LOG;
+          case SNAPSHOT -> StoreKind.SNAPSHOT;
+          default -> throw damaged(key, where);
+        };
+    return new StoreId(kind, new String(key, 3, len - 3, StandardCharsets.UTF_8));
+  }
+
+  private static StoreCorruptedException damaged(byte[] key, String where) {
+    return new StoreCorruptedException(
+        where
+            + ": a key of column family '"
+            + RocksStorageEngine.CF_RECORDS
+            + "' names no store (kind byte, name length and name expected; got "
+            + key.length
+            + " bytes starting "
+            + (key.length == 0 ? "-" : String.format("0x%02x", key[0] & 0xFF))
+            + "). Run 'cairn verify'; restore from a backup.");
+  }
+}

@@ -1,0 +1,575 @@
+package io.cairn.backend.rocksdb;
+
+import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.PersistenceException;
+import io.cairn.persistence.Progress;
+import io.cairn.persistence.StorageEngineException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.Bytes;
+import io.cairn.persistence.spi.DataDirectory;
+import io.cairn.persistence.spi.Sealer;
+import io.cairn.persistence.spi.StorageEngine;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.CompactRangeOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * RocksDB as a {@link StorageEngine} for the shared base ({@link
+ * io.cairn.persistence.spi.EngineBackend}): what type {@code rocksdb} opens ({@link
+ * RocksDbBackendProvider}). The native-resource guard, error translation, restart after an I/O
+ * error, durability mapping, WAL damage rules and memory budget are {@link RocksEngine}'s; the open
+ * sequence (data directory, anchor, on-corruption) is {@link RocksOpening}'s; gauges, anchor beat,
+ * checkpoint and health are {@link RocksUpkeep}'s.
+ *
+ * <h2>On-disk layout 3</h2>
+ *
+ * <pre>
+ * column family "default"   (meta)
+ *   "layout-version"  -> int32 3   written when the directory is created (and, by the migration
+ *                                   from layout 2, last: its commit point)
+ * column family "records"   every record of every store of the base
+ *   kind:u8 | nameLength:u16 | name (UTF-8) | engine key  ->  the base's framed value
+ *   kind: 1 key-value, 2 log, 3 snapshot set (EngineKeys; fixed codes, not StoreKind.ordinal())
+ * </pre>
+ *
+ * One column family for all stores: the base's batches mix stores (an entry and its expiry-index
+ * record, a log's first records and its catalog entry), and one family keeps each batch in one
+ * memtable, so at {@code none} one flush makes it durable whole. The kind is the first key byte, so
+ * a later layout can move a kind into its own family by copying a key range.
+ *
+ * <h2>Checksums</h2>
+ *
+ * {@link #checksumsRecords()} is true: RocksDB checksums every SST block (CRC-32C, keys included;
+ * checked on every read) and every WAL record, and reports damage as a Corruption status, which
+ * {@link RocksErrors} turns into {@link io.cairn.persistence.StoreCorruptedException}. The base's
+ * frames therefore carry no CRC trailer; the base still checks tag and flags, snapshot CRCs, log
+ * gaps and its catalog. Memtables are not checksummed (as in layout 2).
+ *
+ * <h2>Durability</h2>
+ *
+ * The engine is opened at the backend's durability ({@code none} = WAL off, {@code normal} = WAL
+ * without fsync, {@code full} = WAL fsynced per write, concurrent writers grouped by RocksDB's
+ * write group). A {@link #write} asking for more than that: at {@code normal}, the batch is written
+ * with a synced WAL (which makes every earlier WAL record durable too); at {@code none}, the batch
+ * is written, then every memtable is flushed to SST files (waiting), so it and every earlier batch
+ * are on disk.
+ *
+ * <h2>Snapshots</h2>
+ *
+ * {@link #snapshot()} is a RocksDB snapshot (one DB-mutex acquisition, nothing copied; writers
+ * never wait for it; it keeps the versions it sees from compaction until closed). Open snapshots
+ * are released before the engine closes (RocksDB refuses to close a database with unreleased
+ * snapshots) and before a restart after an I/O error; a snapshot's reads after either throw.
+ */
+final class RocksStorageEngine extends RocksEngine implements StorageEngine {
+  /** The layout this engine writes; see the class comment. */
+  static final int LAYOUT_VERSION = 3;
+
+  /** The column family of every record. */
+  static final String CF_RECORDS = "records";
+
+  private final RocksUpkeep upkeep = new RocksUpkeep(this);
+  private final boolean redactKeys; // keys are user data when encryption is on
+  private final Set<EngineSnapshot> snapshots = ConcurrentHashMap.newKeySet();
+  private ColumnFamilyHandle records;
+
+  /** The handle of {@link #CF_RECORDS} (tests damage records through it). */
+  ColumnFamilyHandle records() {
+    return records;
+  }
+
+  private boolean closing;
+
+  private RocksStorageEngine(
+      BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
+    super(context, config, dataDirectory);
+    this.redactKeys = Sealer.of(context).enabled();
+  }
+
+  /**
+   * Opens the engine in {@code context.dataDir()}, applying the on-corruption policy.
+   *
+   * @throws io.cairn.persistence.BackendLockedException if another instance holds the directory
+   * @throws io.cairn.persistence.StoreCorruptedException on corruption with {@code on-corruption =
+   *     fail}
+   */
+  static RocksStorageEngine open(BackendContext context, RocksDbConfig config) {
+    return RocksOpening.open(context, config, RocksStorageEngine::new);
+  }
+
+  /**
+   * {@code default} and {@code records}, plus every other family the database holds (RocksDB
+   * refuses an open that leaves one out): a layout-2 directory's families are opened so that {@link
+   * #opened()} can name what it found.
+   */
+  @Override
+  List<String> columnFamilies() {
+    List<String> names = withExistingFamilies(List.of("default", CF_RECORDS));
+    if (dataDirectory.readOnly() && !withExistingFamilies(List.of()).contains(CF_RECORDS)) {
+      // a secondary instance cannot create it: a layout-2 directory never opened by this engine;
+      // checkLayout names what to do
+      names.remove(CF_RECORDS);
+    }
+    return names;
+  }
+
+  /** Checks (or, in a new directory, writes) the layout version, then starts the upkeep. */
+  @Override
+  void opened() {
+    records = family(CF_RECORDS);
+    checkLayout(); // first: a layout-2 directory opened read-only has no 'records' yet
+    if (records == null) {
+      throw new StorageEngineException(
+          describe
+              + " (opened read-only) has no column family '"
+              + CF_RECORDS
+              + "': it was never opened by this engine. Open it once writable.",
+          null);
+    }
+    upkeep.registerGauges();
+    if (!dataDirectory.readOnly()) {
+      upkeep.startAnchorBeat();
+    }
+  }
+
+  private void checkLayout() {
+    byte[] stored = call("open", "layout version", () -> db.get(metaCf, Layout.LAYOUT_VERSION_KEY));
+    if (stored == null) {
+      if (allCfs.size() > 2) {
+        throw new StorageEngineException(
+            describe
+                + " has column families "
+                + columnFamilies()
+                + " but no layout version:"
+                + " not a directory this engine wrote. Point data-dir at a RocksDB directory"
+                + " written by Cairn.",
+            null);
+      }
+      if (!dataDirectory.readOnly()) {
+        call(
+            "open",
+            "layout version",
+            () -> {
+              db.put(
+                  metaCf,
+                  syncedWriteOptions(),
+                  Layout.LAYOUT_VERSION_KEY,
+                  Layout.intBytes(LAYOUT_VERSION));
+              return null;
+            });
+      }
+      return;
+    }
+    int version = stored.length == 4 ? Layout.getInt(stored, 0) : -1;
+    if (version == LAYOUT_VERSION) {
+      if (allCfs.size() > 2 && !dataDirectory.readOnly()) {
+        // a crash after the migration's commit point, before it dropped layout 2's families
+        call(
+            "open",
+            "dropping layout 2's column families",
+            () -> {
+              Layout2Migration.dropOldFamilies(this);
+              return null;
+            });
+      }
+      return;
+    }
+    if (version == Layout.LAYOUT_VERSION || version == Layout.LAYOUT_VERSION_UNTIMED_LOGS) {
+      if (dataDirectory.readOnly()) {
+        throw new StorageEngineException(
+            describe
+                + " holds layout "
+                + version
+                + " (written by the rocksdb backend before the shared base) and is opened"
+                + " read-only: it is migrated to layout "
+                + LAYOUT_VERSION
+                + " at its first writable open. Open it once without read-only (e.g. stop the"
+                + " service and run it with this Cairn version), then read-only opens work.",
+            null);
+      }
+      call(
+          "migrate layout " + version + " to " + LAYOUT_VERSION,
+          "column family " + CF_RECORDS,
+          () -> {
+            Layout2Migration.run(this, records, version);
+            return null;
+          });
+      return;
+    }
+    throw new StorageEngineException(
+        describe
+            + " holds layout version "
+            + version
+            + ", which this Cairn does not know (it reads "
+            + LAYOUT_VERSION
+            + "): written by a newer Cairn? Open it with that version.",
+        null);
+  }
+
+  @Override
+  void afterRestart() {
+    records = family(CF_RECORDS);
+  }
+
+  @Override
+  void beforeRestart() {
+    releaseSnapshots();
+  }
+
+  private void releaseSnapshots() {
+    for (EngineSnapshot s : List.copyOf(snapshots)) {
+      s.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public byte[] get(StoreId store, byte[] key) {
+    byte[] k = EngineKeys.key(EngineKeys.prefix(store), key);
+    return call("get", where(store, key), () -> db.get(records, readOptions, k));
+  }
+
+  @Override
+  public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
+    return call(
+        "range",
+        store.toString(),
+        () -> range(readOptions, store, fromInclusive, toExclusive, limit));
+  }
+
+  /** Caller is inside the guard. */
+  private List<Record> range(
+      ReadOptions options, StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit)
+      throws RocksDBException {
+    byte[] prefix = EngineKeys.prefix(store);
+    byte[] from = EngineKeys.key(prefix, fromInclusive);
+    byte[] to =
+        toExclusive == null ? Bytes.prefixUpperBound(prefix) : EngineKeys.key(prefix, toExclusive);
+    List<Record> out = new ArrayList<>(Math.min(limit, 256));
+    if (to != null && Arrays.compareUnsigned(from, to) >= 0) {
+      return out;
+    }
+    try (RocksIterator it = db.newIterator(records, options)) {
+      for (it.seek(from); it.isValid() && out.size() < limit; it.next()) {
+        byte[] k = it.key();
+        if (to != null && Arrays.compareUnsigned(k, to) >= 0) {
+          break;
+        }
+        out.add(new Record(Arrays.copyOfRange(k, prefix.length, k.length), it.value()));
+      }
+      it.status();
+    }
+    return out;
+  }
+
+  /** One seek per store: after a store's first key, the next seek goes past its prefix. */
+  @Override
+  public SortedSet<StoreId> stores() {
+    return call(
+        "list stores",
+        "column family " + CF_RECORDS,
+        () -> {
+          TreeSet<StoreId> out = new TreeSet<>();
+          try (RocksIterator it = db.newIterator(records, readOptions)) {
+            it.seekToFirst();
+            while (it.isValid()) {
+              byte[] k = it.key();
+              out.add(EngineKeys.store(k, describe));
+              byte[] next =
+                  Bytes.prefixUpperBound(Arrays.copyOf(k, EngineKeys.prefixLength(k, describe)));
+              if (next == null) {
+                break;
+              }
+              it.seek(next);
+            }
+            it.status();
+          }
+          return Collections.unmodifiableSortedSet(out);
+        });
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  @Override
+  public boolean concurrentWrites() {
+    return true; // db.write is thread-safe and atomic; RocksDB groups concurrent writers
+  }
+
+  @Override
+  public boolean checksumsRecords() {
+    return true;
+  }
+
+  @Override
+  public void write(List<Write> batch, Durability durability) {
+    Durability open = context.durability();
+    boolean stronger = durability.compareTo(open) > 0;
+    call(
+        "write",
+        batch.size() == 1
+            ? where(batch.get(0).store(), batch.get(0).key())
+            : batch.size() + " records",
+        () -> {
+          try (WriteBatch wb = new WriteBatch()) {
+            byte[] lastPrefix = null;
+            StoreId lastStore = null;
+            for (Write w : batch) {
+              if (!w.store().equals(lastStore)) {
+                lastStore = w.store();
+                lastPrefix = EngineKeys.prefix(lastStore);
+              }
+              byte[] k = EngineKeys.key(lastPrefix, w.key());
+              if (w.isDelete()) {
+                wb.delete(records, k);
+              } else {
+                wb.put(records, k, w.value());
+              }
+            }
+            db.write(stronger ? syncedWriteOptions() : writeOptions(), wb);
+          }
+          if (stronger && open == Durability.NONE) {
+            try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+              db.flush(fo, allCfs); // WAL off: only SST files hold it (and every earlier batch)
+            }
+          }
+          return null;
+        });
+  }
+
+  private String where(StoreId store, byte[] key) {
+    return store + ", key " + Bytes.toDisplay(key, redactKeys);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  @Override
+  public boolean offersSnapshots() {
+    return true;
+  }
+
+  @Override
+  public Snapshot snapshot() {
+    return call(
+        "snapshot",
+        "read transaction",
+        () -> {
+          EngineSnapshot s = new EngineSnapshot(db.getSnapshot(), openings());
+          snapshots.add(s);
+          return s;
+        });
+  }
+
+  /** A RocksDB snapshot with its own read options; see the class comment. */
+  private final class EngineSnapshot implements Snapshot {
+    private final org.rocksdb.Snapshot snapshot;
+    private final ReadOptions options;
+    private final int opening;
+    private boolean released; // under this object's monitor
+
+    EngineSnapshot(org.rocksdb.Snapshot snapshot, int opening) {
+      this.snapshot = snapshot;
+      this.options = new ReadOptions().setSnapshot(snapshot);
+      this.opening = opening;
+    }
+
+    @Override
+    public byte[] get(StoreId store, byte[] key) {
+      byte[] k = EngineKeys.key(EngineKeys.prefix(store), key);
+      return call(
+          "get (read transaction)",
+          where(store, key),
+          () -> {
+            check();
+            return db.get(records, options, k);
+          });
+    }
+
+    @Override
+    public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
+      return call(
+          "range (read transaction)",
+          store.toString(),
+          () -> {
+            check();
+            return RocksStorageEngine.this.range(options, store, fromInclusive, toExclusive, limit);
+          });
+    }
+
+    /** Caller is inside the guard. */
+    private synchronized void check() {
+      if (released || opening != openings()) {
+        throw new StorageEngineException(
+            describe
+                + ": this read transaction's snapshot was released (the engine closed or restarted"
+                + " after an I/O error since it was taken); run the read transaction again.",
+            null);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        enter();
+      } catch (PersistenceException e) {
+        return; // closed or stopped: release() ran (or runs) under the guard's exclusive side
+      }
+      try {
+        release();
+      } finally {
+        exit();
+      }
+    }
+
+    /** Releases the RocksDB snapshot once; inside the guard or under its exclusive side. */
+    synchronized void release() {
+      snapshots.remove(this);
+      if (released) {
+        return;
+      }
+      released = true;
+      if (opening == openings()) {
+        db.releaseSnapshot(snapshot);
+      }
+      options.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Every SST block's checksum ({@code VerifyChecksum}); one problem if it fails. */
+  @Override
+  public void verify(List<String> problems, Progress progress) {
+    progress.report("rocksdb-checksums", 0, 1);
+    enter();
+    try {
+      db.verifyChecksum();
+    } catch (RocksDBException e) {
+      problems.add(describe + ": RocksDB checksum verification failed: " + e.getMessage());
+    } finally {
+      exit();
+    }
+    progress.report("rocksdb-checksums", 1, 1);
+  }
+
+  /** {@code CompactRange} over every family, bottommost level forced (tombstones go). */
+  @Override
+  public void compact(Progress progress) {
+    int i = 0;
+    for (ColumnFamilyHandle cf : allCfs) {
+      progress.report("compact-range", i++, allCfs.size());
+      call(
+          "compact",
+          "column family " + i,
+          () -> {
+            try (CompactRangeOptions o = new CompactRangeOptions()) {
+              o.setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce);
+              db.compactRange(cf, null, null, o);
+            }
+            return null;
+          });
+    }
+    progress.report("compact-range", allCfs.size(), allCfs.size());
+  }
+
+  @Override
+  public void checkpoint(Path target, Progress progress) {
+    upkeep.checkpoint(target, progress);
+  }
+
+  @Override
+  public long diskBytes() {
+    return upkeep.directorySize();
+  }
+
+  @Override
+  public Map<String, String> properties() {
+    Map<String, String> props = new LinkedHashMap<>();
+    props.put("layout-version", String.valueOf(LAYOUT_VERSION));
+    props.put("memory-budget", String.valueOf(config.memoryBudget()));
+    props.put(
+        "wal-recovery-mode",
+        config.walRecovery().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+            + " ("
+            + config.walRecovery().resolve(context.durability())
+            + ")");
+    props.put(
+        "durability-mapping",
+        switch (context.durability()) {
+          case NONE -> "WAL disabled";
+          case NORMAL -> "WAL, no fsync";
+          case FULL -> "WAL fsynced per write (group commit)";
+        });
+    for (Map.Entry<String, Long> e : engineProperties().entrySet()) {
+      props.put(e.getKey(), String.valueOf(e.getValue()));
+    }
+    if (!quarantinedTo.isEmpty()) {
+      props.put("quarantined-to", quarantinedTo);
+    }
+    return props;
+  }
+
+  /** Null while healthy (the base then reports the backend open), else why not. */
+  @Override
+  public HealthCheck.Result health() {
+    HealthCheck.Result r = upkeep.health();
+    return r.isHealthy() ? null : r;
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Stops the anchor beat, waits for calls in flight, releases open snapshots, removes the gauges,
+   * flushes memtables and closes every native object ({@link RocksEngine#shutdown}), then the data
+   * directory. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (insideCall()) {
+      throw new IllegalStateException(
+          "close() of " + describe + " called from inside one of its own operations");
+    }
+    synchronized (this) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+    }
+    upkeep.stopAnchorBeat();
+    PersistenceException failure =
+        shutdown(
+            () -> {
+              releaseSnapshots();
+              upkeep.removeGauges();
+            });
+    dataDirectory.tightenPermissions();
+    if (ownsDirectory) {
+      dataDirectory.close();
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return describe;
+  }
+}

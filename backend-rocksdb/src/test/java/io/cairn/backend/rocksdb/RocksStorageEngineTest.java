@@ -1,0 +1,141 @@
+package io.cairn.backend.rocksdb;
+
+import static io.cairn.backend.rocksdb.Rocks.b;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cairn.persistence.Durability;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.StorageEngine;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Engine-level rules of {@link RocksStorageEngine} the TCK cannot see from above the base. */
+class RocksStorageEngineTest {
+  @TempDir Path dir;
+
+  private static final StoreId KV = new StoreId(StoreKind.KEY_VALUE, "k");
+
+  private RocksStorageEngine open(Durability durability) {
+    BackendContext ctx =
+        BackendContext.builder("eng", RocksDbBackendProvider.TYPE)
+            .dataDir(dir)
+            .durability(durability)
+            .build();
+    return RocksStorageEngine.open(ctx, RocksDbBackendProvider.config(ctx));
+  }
+
+  private static long memtableEntries(RocksStorageEngine e) {
+    return e.sumProperty("rocksdb.num-entries-active-mem-table")
+        + e.sumProperty("rocksdb.num-entries-imm-mem-tables");
+  }
+
+  /**
+   * At {@code none} the WAL is off, so a write asking for more than the open durability is only
+   * durable once the memtables are in SST files: the engine flushes (this batch and every earlier
+   * one), and a write at {@code none} does not.
+   */
+  @Test
+  void aWriteAskingForMoreThanNoneFlushesEveryEarlierBatchToDisk() {
+    try (RocksStorageEngine e = open(Durability.NONE)) {
+      e.write(List.of(new StorageEngine.Write(KV, b("a"), b("1"))), Durability.NONE);
+      e.write(List.of(new StorageEngine.Write(KV, b("b"), b("2"))), Durability.NONE);
+      assertThat(memtableEntries(e)).isGreaterThanOrEqualTo(2); // and the layout version
+      e.write(List.of(new StorageEngine.Write(KV, b("c"), b("3"))), Durability.FULL);
+      assertThat(memtableEntries(e)).isZero();
+      assertThat(e.get(KV, b("a"))).isEqualTo(b("1"));
+      assertThat(e.get(KV, b("c"))).isEqualTo(b("3"));
+    }
+  }
+
+  /**
+   * RocksDB refuses to close a database with unreleased snapshots: closing the engine releases the
+   * open ones (a read transaction's work may outlive close), and the snapshot's own close
+   * afterwards does nothing while its reads fail, naming why.
+   */
+  @Test
+  void closeReleasesOpenSnapshotsAndTheirReadsFailAfterwards() {
+    RocksStorageEngine e = open(Durability.NORMAL);
+    e.write(List.of(new StorageEngine.Write(KV, b("a"), b("1"))), Durability.NORMAL);
+    StorageEngine.Snapshot s = e.snapshot();
+    e.write(List.of(new StorageEngine.Write(KV, b("a"), b("2"))), Durability.NORMAL);
+    assertThat(s.get(KV, b("a"))).isEqualTo(b("1"));
+    e.close(); // would fail with "unreleased snapshot" if the engine did not release it
+    assertThatThrownBy(() -> s.get(KV, b("a")))
+        .isInstanceOf(io.cairn.persistence.BackendClosedException.class);
+    s.close();
+    try (RocksStorageEngine again = open(Durability.NORMAL)) {
+      assertThat(again.get(KV, b("a"))).isEqualTo(b("2"));
+    }
+  }
+
+  /** A directory of an unknown layout version (a newer Cairn) is refused, naming the version. */
+  @Test
+  void anUnknownLayoutVersionIsRefusedNamingIt() throws Exception {
+    try (RocksStorageEngine e = open(Durability.NORMAL)) {
+      e.db.put(e.metaCf, Layout.LAYOUT_VERSION_KEY, Layout.intBytes(9));
+    }
+    assertThatThrownBy(() -> open(Durability.NORMAL))
+        .isInstanceOf(io.cairn.persistence.StorageEngineException.class)
+        .hasMessageContaining("layout version 9")
+        .hasMessageContaining("does not know");
+  }
+
+  /** Column families Cairn did not create and no layout version: not this engine's directory. */
+  @Test
+  void columnFamiliesWithoutALayoutVersionAreRefused() throws Exception {
+    NativeLibrary.load();
+    try (org.rocksdb.Options o = new org.rocksdb.Options().setCreateIfMissing(true);
+        org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(o, dir.toString());
+        org.rocksdb.ColumnFamilyHandle foreign =
+            db.createColumnFamily(new org.rocksdb.ColumnFamilyDescriptor(b("foreign")))) {
+      db.put(foreign, b("k"), b("v"));
+    }
+    assertThatThrownBy(() -> open(Durability.NORMAL))
+        .isInstanceOf(io.cairn.persistence.StorageEngineException.class)
+        .hasMessageContaining("foreign")
+        .hasMessageContaining("no layout version");
+  }
+
+  /** A key of 'records' that names no store is corruption naming the family, never a guess. */
+  @Test
+  void aKeyNamingNoStoreIsCorruption() {
+    for (byte[] bad :
+        List.of(new byte[] {1, 0}, new byte[] {1, 0, 5, 'a'}, new byte[] {9, 0, 1, 'a'})) {
+      assertThatThrownBy(() -> EngineKeys.store(bad, "eng"))
+          .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class)
+          .hasMessageContaining("column family 'records'")
+          .hasMessageContaining("names no store");
+    }
+  }
+
+  /**
+   * A checkpoint goes into an absent or empty directory (RocksDB creates it itself, so an empty one
+   * is removed first) and never into one holding anything.
+   */
+  @Test
+  void aCheckpointTargetMustBeEmptyOrAbsent() throws Exception {
+    try (RocksStorageEngine e = open(Durability.NORMAL)) {
+      e.write(List.of(new StorageEngine.Write(KV, b("a"), b("1"))), Durability.NORMAL);
+      Path empty =
+          java.nio.file.Files.createDirectory(dir.resolveSibling(dir.getFileName() + "-cp"));
+      try {
+        e.checkpoint(empty, io.cairn.persistence.Progress.NONE);
+        assertThat(empty.resolve("CURRENT")).exists();
+        assertThatThrownBy(() -> e.checkpoint(empty, io.cairn.persistence.Progress.NONE))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("is not empty");
+      } finally {
+        try (var files = java.nio.file.Files.walk(empty)) {
+          for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            java.nio.file.Files.delete(f);
+          }
+        }
+      }
+    }
+  }
+}
