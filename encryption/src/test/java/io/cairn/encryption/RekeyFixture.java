@@ -153,8 +153,10 @@ final class RekeyFixture {
   }
 
   /**
-   * Counts stored ciphertexts by key id, reading the closed backend's files directly: SQLite's kv,
-   * log_record and snapshot_chunk rows, RocksDB's column family "records" (layout 3).
+   * Counts stored ciphertexts by key id, reading the closed backend's files directly: SQLite's
+   * table rec (schema v5), RocksDB's column family "records" (layout 3); both hold the shared
+   * base's records (frame: tag, flags, body; a CRC-32C trailer on SQLite, which does not matter
+   * here: the key id is at the start of the sealed bytes). Stores named '_...' are the base's own.
    */
   static Map<Long, Integer> keyIdsOnDisk(String type, Path base) {
     Map<Long, Integer> ids = new TreeMap<>();
@@ -165,16 +167,11 @@ final class RekeyFixture {
       try (Connection c =
               DriverManager.getConnection(
                   "jdbc:sqlite:" + data.resolve("cairn.db"), readOnly.toProperties());
-          Statement st = c.createStatement()) {
-        for (String sql :
-            List.of(
-                "SELECT value FROM kv",
-                "SELECT payload FROM log_record",
-                "SELECT data FROM snapshot_chunk")) {
-          try (ResultSet rs = st.executeQuery(sql)) {
-            while (rs.next()) {
-              ids.merge(TinkEncryption.keyIdOf(rs.getBytes(1)), 1, Integer::sum);
-            }
+          Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT store, length(key), value FROM rec")) {
+        while (rs.next()) {
+          if (!rs.getString(1).startsWith("_") && rs.getInt(2) > 0) { // not a log's position
+            countSealed(rs.getBytes(3), ids);
           }
         }
       } catch (SQLException e) {
@@ -195,27 +192,16 @@ final class RekeyFixture {
           if (!new String(cfs.get(i).getName(), StandardCharsets.UTF_8).equals("records")) {
             continue;
           }
-          // layout 3: key kind:u8 | nameLength:u16 | name | key; value = the base's frame (tag,
-          // flags, body; no CRC trailer on RocksDB). Stores named '_...' are the base's own.
           try (RocksIterator it = db.newIterator(handles.get(i))) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
               byte[] k = it.key();
               byte[] v = it.value();
+              // layout 3's key: kind:u8 | nameLength:u16 | name | the base's key
               int prefix = 3 + (((k[1] & 0xFF) << 8) | (k[2] & 0xFF));
               if (k[3] == '_' || k.length == prefix) {
                 continue; // the base's own stores; a log's position record
               }
-              int skip =
-                  switch (v[0]) {
-                    case 'K' -> 18; // tag, flags, version, expiry precede the sealed value
-                    case 'T' -> 10; // tag, flags, append time precede the sealed payload
-                    case 'L', 'C' -> 2; // untimed log record, snapshot chunk
-                    default -> -1; // a snapshot manifest: nothing sealed
-                  };
-              if (skip >= 0) {
-                ids.merge(
-                    TinkEncryption.keyIdOf(Arrays.copyOfRange(v, skip, v.length)), 1, Integer::sum);
-              }
+              countSealed(v, ids);
             }
           }
         }
@@ -225,5 +211,20 @@ final class RekeyFixture {
       throw new IllegalStateException(e);
     }
     return ids;
+  }
+
+  /** Counts the key id of the sealed bytes in one of the base's records (none in a manifest). */
+  private static void countSealed(byte[] record, Map<Long, Integer> ids) {
+    int skip =
+        switch (record[0]) {
+          case 'K' -> 18; // tag, flags, version, expiry precede the sealed value
+          case 'T' -> 10; // tag, flags, append time precede the sealed payload
+          case 'L', 'C' -> 2; // untimed log record, snapshot chunk
+          default -> -1; // a snapshot manifest: nothing sealed
+        };
+    if (skip >= 0) {
+      ids.merge(
+          TinkEncryption.keyIdOf(Arrays.copyOfRange(record, skip, record.length)), 1, Integer::sum);
+    }
   }
 }
