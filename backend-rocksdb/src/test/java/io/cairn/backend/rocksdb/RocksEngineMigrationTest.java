@@ -18,6 +18,7 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Encryption;
+import io.cairn.tck.FixedKeyEncryption;
 import java.io.InputStream;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;

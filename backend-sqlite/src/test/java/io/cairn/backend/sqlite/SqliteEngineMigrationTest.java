@@ -16,6 +16,7 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.Encryption;
+import io.cairn.tck.FixedKeyEncryption;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.cairn.backend.sqlite;
+package io.cairn.tck;
 
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.spi.Encryption;
@@ -12,12 +12,17 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-128-GCM with one fixed key ({@code nonce | ciphertext | tag}), for the migration fixtures:
- * the encrypted v4 file under {@code src/test/resources/fixtures/} was sealed with {@link #KEY}, so
- * a test can open it in any later run. NOT for production.
+ * An {@link Encryption} for test fixtures: AES-128-GCM with one fixed key ({@code nonce |
+ * ciphertext | tag}), so data sealed once (e.g. an encrypted file of an older on-disk format, kept
+ * under a module's {@code src/test/resources/fixtures/}) opens in any later run. The format and the
+ * key are fixed: fixtures written with it depend on both. Thread-safe. NOT for production (the key
+ * is in this source): {@code cairn-encryption} is the real one; {@link TestEncryption} is the hook
+ * with random, rotatable keys.
  */
-final class FixedKeyEncryption implements Encryption {
-  static final String KEY = "000102030405060708090a0b0c0d0e0f";
+public final class FixedKeyEncryption implements Encryption {
+  /** The key, in hex. */
+  public static final String KEY = "000102030405060708090a0b0c0d0e0f";
+
   private static final int NONCE = 12;
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -25,7 +30,7 @@ final class FixedKeyEncryption implements Encryption {
   private final AtomicLong seals = new AtomicLong();
 
   /** Seals so far. */
-  long seals() {
+  public long seals() {
     return seals.get();
   }
 
