@@ -296,8 +296,9 @@ class RedactionTest {
                 java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("cairn.db"));
             var ps =
                 c.prepareStatement(
-                    "UPDATE kv SET value = (SELECT value FROM kv WHERE ns = ? AND key = ?)"
-                        + " WHERE ns = ? AND key = ?")) {
+                    // schema v5: one table of the base's records, kind 0 = key-value
+                    "UPDATE rec SET value = (SELECT value FROM rec WHERE kind = 0 AND store = ?"
+                        + " AND key = ?) WHERE kind = 0 AND store = ? AND key = ?")) {
           ps.setString(1, ns);
           ps.setBytes(2, from);
           ps.setString(3, ns);

@@ -153,8 +153,9 @@ final class RekeyFixture {
   }
 
   /**
-   * Counts stored ciphertexts by key id, reading the closed backend's files directly: SQLite's kv,
-   * log_record and snapshot_chunk rows, RocksDB's kv, log and snapshot-chunk column families.
+   * Counts stored ciphertexts by key id, reading the closed backend's files directly: SQLite's
+   * table rec (schema v5: the shared base's records; frame tag, flags, body, CRC-32C trailer;
+   * stores named '_...' are the base's own), RocksDB's kv, log and snapshot-chunk column families.
    */
   static Map<Long, Integer> keyIdsOnDisk(String type, Path base) {
     Map<Long, Integer> ids = new TreeMap<>();
@@ -165,16 +166,22 @@ final class RekeyFixture {
       try (Connection c =
               DriverManager.getConnection(
                   "jdbc:sqlite:" + data.resolve("cairn.db"), readOnly.toProperties());
-          Statement st = c.createStatement()) {
-        for (String sql :
-            List.of(
-                "SELECT value FROM kv",
-                "SELECT payload FROM log_record",
-                "SELECT data FROM snapshot_chunk")) {
-          try (ResultSet rs = st.executeQuery(sql)) {
-            while (rs.next()) {
-              ids.merge(TinkEncryption.keyIdOf(rs.getBytes(1)), 1, Integer::sum);
-            }
+          Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT store, length(key), value FROM rec")) {
+        while (rs.next()) {
+          byte[] record = rs.getBytes(3);
+          int skip =
+              switch (record[0]) {
+                case 'K' -> 18; // tag, flags, version, expiry precede the sealed value
+                case 'T' -> 10; // tag, flags, append time precede the sealed payload
+                case 'L', 'C' -> 2; // untimed log record, snapshot chunk
+                default -> -1; // a log's position, a snapshot manifest: nothing sealed
+              };
+          if (!rs.getString(1).startsWith("_") && rs.getInt(2) > 0 && skip >= 0) {
+            ids.merge(
+                TinkEncryption.keyIdOf(Arrays.copyOfRange(record, skip, record.length)),
+                1,
+                Integer::sum);
           }
         }
       } catch (SQLException e) {

@@ -3,17 +3,12 @@ package io.cairn.persistence.spi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.persistence.Durability;
-import io.cairn.persistence.StoreId;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.SortedSet;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -97,34 +92,9 @@ class VersionSequenceTest {
         .getLong();
   }
 
-  /** Skip lists; writes one at a time (the engine does not opt in to concurrent writes). */
-  private static final class MapEngine implements StorageEngine {
-    final Map<StoreId, ConcurrentSkipListMap<byte[], byte[]>> stores = new ConcurrentHashMap<>();
+  /** {@link TreeMapEngine} that checks every write of the version bound never lowers it. */
+  private static final class MapEngine extends TreeMapEngine {
     volatile int boundWrites;
-
-    private ConcurrentSkipListMap<byte[], byte[]> map(StoreId id) {
-      return stores.computeIfAbsent(id, i -> new ConcurrentSkipListMap<>(Bytes.UNSIGNED));
-    }
-
-    @Override
-    public byte[] get(StoreId store, byte[] key) {
-      byte[] v = map(store).get(key);
-      return v == null ? null : v.clone();
-    }
-
-    @Override
-    public List<Record> range(StoreId store, byte[] from, byte[] to, int limit) {
-      List<Record> out = new ArrayList<>();
-      var view =
-          to == null ? map(store).tailMap(from, true) : map(store).subMap(from, true, to, false);
-      for (var e : view.entrySet()) {
-        if (out.size() == limit) {
-          break;
-        }
-        out.add(new Record(e.getKey().clone(), e.getValue().clone()));
-      }
-      return out;
-    }
 
     @Override
     public synchronized void write(List<Write> batch, Durability durability) {
@@ -132,35 +102,14 @@ class VersionSequenceTest {
         if (w.store().equals(ExpiryIndex.META)
             && java.util.Arrays.equals(w.key(), VersionSequence.KEY)) {
           boundWrites++;
-          long old =
-              map(w.store()).containsKey(w.key())
-                  ? ByteBuffer.wrap(map(w.store()).get(w.key()), 2, 8).getLong()
-                  : 0;
+          byte[] stored = get(w.store(), w.key());
+          long old = stored == null ? 0 : ByteBuffer.wrap(stored, 2, 8).getLong();
           if (ByteBuffer.wrap(w.value(), 2, 8).getLong() < old) {
             throw new IllegalStateException("the bound went down");
           }
         }
-        if (w.isDelete()) {
-          map(w.store()).remove(w.key());
-        } else {
-          map(w.store()).put(w.key().clone(), w.value().clone());
-        }
       }
+      super.write(batch, durability);
     }
-
-    @Override
-    public SortedSet<StoreId> stores() {
-      TreeSet<StoreId> out = new TreeSet<>();
-      stores.forEach(
-          (id, m) -> {
-            if (!m.isEmpty()) {
-              out.add(id);
-            }
-          });
-      return out;
-    }
-
-    @Override
-    public void close() {}
   }
 }
