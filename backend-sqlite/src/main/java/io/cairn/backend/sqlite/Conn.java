@@ -98,6 +98,31 @@ final class Conn implements AutoCloseable {
     }
   }
 
+  /** Work on a connection that may fail with an {@link SQLException}. */
+  interface SqlWork {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one {@code BEGIN IMMEDIATE ... COMMIT} with statements not cached (the
+   * one-off schema work at open: creation and migrations); on any failure rolls the whole
+   * transaction back and rethrows, so the file is as it was.
+   */
+  void inOneTransaction(SqlWork work) throws SQLException {
+    execOnce("BEGIN IMMEDIATE");
+    try {
+      work.run();
+      execOnce("COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      try {
+        execOnce("ROLLBACK");
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
   /** First column of the first row of {@code sql} as a string, or null for no row. */
   String queryString(String sql) throws SQLException {
     try (Statement s = jdbc.createStatement();

@@ -164,20 +164,12 @@ final class EngineSchema {
       migrate4to5(c, describe, db);
       return;
     }
-    c.execOnce("BEGIN IMMEDIATE");
-    try {
-      c.execOnce(CREATE);
-      c.execOnce("PRAGMA application_id = " + SqliteDatabase.APPLICATION_ID);
-      c.execOnce("PRAGMA user_version = " + VERSION);
-      c.execOnce("COMMIT");
-    } catch (SQLException | RuntimeException e) {
-      try {
-        c.execOnce("ROLLBACK");
-      } catch (SQLException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
+    c.inOneTransaction(
+        () -> {
+          c.execOnce(CREATE);
+          c.execOnce("PRAGMA application_id = " + SqliteDatabase.APPLICATION_ID);
+          c.execOnce("PRAGMA user_version = " + VERSION);
+        });
   }
 
   /** The v4 -> v5 migration (class comment); one transaction, rolled back whole on any failure. */
@@ -185,33 +177,25 @@ final class EngineSchema {
     long started = System.nanoTime();
     EngineRecords records = new EngineRecords(describe, false);
     Counts n = new Counts();
-    c.execOnce("BEGIN IMMEDIATE");
-    try {
-      c.execOnce(CREATE);
-      copyAll(c, records, n, describe);
-      for (String table :
-          new String[] {
-            "kv",
-            "kv_ttl",
-            "meta",
-            "log_record",
-            "log_meta",
-            "snapshot",
-            "snapshot_chunk",
-            "catalog"
-          }) {
-        c.execOnce("DROP TABLE " + table); // its triggers go with it
-      }
-      c.execOnce("PRAGMA user_version = " + VERSION);
-      c.execOnce("COMMIT");
-    } catch (SQLException | RuntimeException e) {
-      try {
-        c.execOnce("ROLLBACK");
-      } catch (SQLException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
+    c.inOneTransaction(
+        () -> {
+          c.execOnce(CREATE);
+          copyAll(c, records, n, describe);
+          for (String table :
+              new String[] {
+                "kv",
+                "kv_ttl",
+                "meta",
+                "log_record",
+                "log_meta",
+                "snapshot",
+                "snapshot_chunk",
+                "catalog"
+              }) {
+            c.execOnce("DROP TABLE " + table); // its triggers go with it
+          }
+          c.execOnce("PRAGMA user_version = " + VERSION);
+        });
     LOG.info(
         "{}: migrated {} from schema 4 to 5 (records of the shared base) in {} ms: {} entries, {}"
             + " log records in {} logs, {} snapshots ({} chunks); {} rows already damaged",

@@ -344,27 +344,19 @@ final class SqliteDatabase {
    */
   static void migrate(Conn c, String describe, Path db) throws SQLException {
     long version = c.queryLong("PRAGMA user_version");
-    c.execOnce("BEGIN IMMEDIATE");
-    try {
-      for (long v = version; v < CURRENT_VERSION; v++) {
-        for (String sql : MIGRATIONS.get((int) v)) {
-          c.execOnce(sql);
-        }
-        if (v == 2) {
-          rewriteRowChecksums(c, describe);
-        }
-      }
-      c.execOnce("PRAGMA application_id = " + APPLICATION_ID);
-      c.execOnce("PRAGMA user_version = " + CURRENT_VERSION);
-      c.execOnce("COMMIT");
-    } catch (SQLException | RuntimeException e) {
-      try {
-        c.execOnce("ROLLBACK");
-      } catch (SQLException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
+    c.inOneTransaction(
+        () -> {
+          for (long v = version; v < CURRENT_VERSION; v++) {
+            for (String sql : MIGRATIONS.get((int) v)) {
+              c.execOnce(sql);
+            }
+            if (v == 2) {
+              rewriteRowChecksums(c, describe);
+            }
+          }
+          c.execOnce("PRAGMA application_id = " + APPLICATION_ID);
+          c.execOnce("PRAGMA user_version = " + CURRENT_VERSION);
+        });
   }
 
   /**

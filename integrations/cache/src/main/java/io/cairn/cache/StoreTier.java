@@ -202,8 +202,15 @@ final class StoreTier {
    */
   static final double WAL_SHARE = 0.15;
 
-  /** Share of {@code max-bytes} (database + WAL) above which a WAL over its share holds writers. */
-  static final double WAL_HOLD_AT = 0.9;
+  /**
+   * Share of {@code max-bytes} (database + WAL) above which a WAL over its share holds writers. The
+   * headroom above it takes the writes already in flight when the hold starts and what the files
+   * grow between two WAL probes, which counts data bytes while each write adds more on disk (the
+   * backend's record framing, the expiry index record of a timed entry, WAL frame headers): 0.9
+   * left too little on SQLite's schema v5, whose rows are ~13 % larger than v4's (TierWalHoldTest
+   * peaked at 1.103 of the bound).
+   */
+  static final double WAL_HOLD_AT = 0.85;
 
   /** Data bytes written between two looks at the WAL's size (two {@code stat} calls). */
   static final long WAL_PROBE_STEP = 8 * 1024;
