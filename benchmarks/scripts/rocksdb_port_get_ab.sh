@@ -11,6 +11,6 @@ mkdir -p "$PROBE" && javac -d "$PROBE" -cp "$1" "$SRC" || exit 1
 for i in $(seq "$PAIRS"); do
   for j in "$@"; do
     echo "== $j load $(cat /proc/loadavg)"
-    flock /tmp/bench.lock java -cp "$PROBE:$j" io.cairn.bench.rocksdb.RocksDbGetCpuCost 30 50000 cairn raw 2>&1 | grep "ns/get"
+    flock /tmp/bench.lock java -cp "$PROBE:$j" io.cairn.bench.rocksdb.RocksDbGetCpuCost ${ROUNDS:-30} 50000 cairn raw 2>&1 | grep "ns/get"
   done
 done
