@@ -45,6 +45,32 @@ final class EngineKeys {
     return p;
   }
 
+  /**
+   * {@code prefix(store)} followed by {@code key}, in one array: a get's key without the prefix's
+   * two intermediate arrays (the name's UTF-8 bytes, the prefix). An ASCII name (UTF-8 = one byte
+   * per character) is copied character by character; any other goes through {@link #prefix}.
+   */
+  static byte[] key(StoreId store, byte[] key) {
+    String name = store.name();
+    int n = name.length();
+    if (n > 0xFFFF) {
+      return key(prefix(store), key); // prefix refuses it, naming the store
+    }
+    byte[] k = new byte[3 + n + key.length];
+    for (int i = 0; i < n; i++) {
+      char c = name.charAt(i);
+      if (c >= 0x80) {
+        return key(prefix(store), key);
+      }
+      k[3 + i] = (byte) c;
+    }
+    k[0] = code(store.kind());
+    k[1] = (byte) (n >>> 8);
+    k[2] = (byte) n;
+    System.arraycopy(key, 0, k, 3 + n, key.length);
+    return k;
+  }
+
   /** {@code prefix} followed by {@code key}. */
   static byte[] key(byte[] prefix, byte[] key) {
     byte[] k = Arrays.copyOf(prefix, prefix.length + key.length);
