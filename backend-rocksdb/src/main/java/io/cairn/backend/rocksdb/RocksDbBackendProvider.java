@@ -10,8 +10,6 @@ import io.cairn.persistence.spi.EngineBackend;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
 import java.util.ArrayList;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Provider of {@code type = rocksdb}: an embedded RocksDB database per backend, with bounded native
@@ -26,7 +24,6 @@ import org.slf4j.LoggerFactory;
  * <p>Stateless and thread-safe, as the SPI requires. Registered through {@code META-INF/services}.
  */
 public final class RocksDbBackendProvider implements StorageBackendProvider {
-  private static final Logger log = LoggerFactory.getLogger(RocksDbBackendProvider.class);
 
   /** The configuration type name. */
   public static final String TYPE = "rocksdb";
@@ -62,15 +59,7 @@ public final class RocksDbBackendProvider implements StorageBackendProvider {
   @Override
   public StorageBackend open(BackendContext context) {
     RocksDbConfig config = config(context);
-    config
-        .deprecatedSweeperBatch()
-        .ifPresent(
-            key ->
-                log.warn(
-                    "{}: setting {} is deprecated and ignored: the sweeper now purges in pages of"
-                        + " the shared base (256 entries per batch); remove the setting",
-                    context.describe(),
-                    key));
+    EngineBackend.warnIgnoredSweeperBatch(context, config.deprecatedSweeperBatch());
     return EngineBackend.open(
         context, TYPE, RocksStorageEngine.open(context, config), options(context, config));
   }

@@ -7,8 +7,6 @@ import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.EngineBackend;
 import io.cairn.persistence.spi.Settings;
 import io.cairn.persistence.spi.StorageBackendProvider;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The {@code sqlite} backend type: Cairn's embedded default. Each instance is one SQLite database
@@ -22,7 +20,6 @@ import org.slf4j.LoggerFactory;
  * {@code normal} → NORMAL, {@code full} → FULL. Stateless and thread-safe.
  */
 public final class SqliteBackendProvider implements StorageBackendProvider {
-  private static final Logger log = LoggerFactory.getLogger(SqliteBackendProvider.class);
 
   /** The type name used in configuration. */
   public static final String TYPE = "sqlite";
@@ -59,15 +56,7 @@ public final class SqliteBackendProvider implements StorageBackendProvider {
   public StorageBackend open(BackendContext context) {
     SqliteSettings settings =
         SqliteSettings.of(context.config(), "cairn.backends." + context.name());
-    settings
-        .deprecatedSweeperBatch()
-        .ifPresent(
-            key ->
-                log.warn(
-                    "{}: setting {} is deprecated and ignored: the sweeper now purges in pages of"
-                        + " the shared base (256 entries per transaction); remove the setting",
-                    context.describe(),
-                    key));
+    EngineBackend.warnIgnoredSweeperBatch(context, settings.deprecatedSweeperBatch());
     return EngineBackend.open(
         context, TYPE, SqliteEngine.open(context, settings), options(context, settings));
   }

@@ -808,6 +808,25 @@ public final class EngineBackend implements StorageBackend {
     return options.durability == Durability.NONE ? Durability.NONE : Durability.FULL;
   }
 
+  /**
+   * Warns, naming the setting, that {@code deprecatedKey} (an engine's own expiry-sweeper batch
+   * size from before the shared base's sweeper, which purges in pages of its own) is ignored; does
+   * nothing when it is empty. For engines that still accept such a setting so old configurations
+   * open.
+   */
+  public static void warnIgnoredSweeperBatch(
+      BackendContext context, Optional<String> deprecatedKey) {
+    deprecatedKey.ifPresent(
+        key ->
+            org.slf4j.LoggerFactory.getLogger(EngineBackend.class)
+                .warn(
+                    "{}: setting {} is deprecated and ignored: the sweeper now purges in pages of"
+                        + " the shared base ({} entries at a time); remove the setting",
+                    context.describe(),
+                    key,
+                    PAGE));
+  }
+
   static int page() {
     return PAGE;
   }
