@@ -147,7 +147,10 @@ import org.slf4j.LoggerFactory;
  *       {@link #version()} and catches up, so a change is seen at the latest about {@code
  *       follow-interval} after it committed even if its notification was lost. If the log was
  *       truncated past this instance's version (another instance snapshotted while this one was far
- *       behind), it reloads the newest usable snapshot and replays from there.
+ *       behind), it reloads the newest usable snapshot and replays from there. That holds also when
+ *       the truncation lands between this instance's look at the log's start and its read (while
+ *       catching up or while replaying at open): a read that skips past this instance's version of
+ *       a log that now starts after it is taken as that truncation, not as a gap.
  *   <li>Listeners are told about changes caught up from other instances too, on the thread that
  *       caught up (a follower thread, or the writer that caught up before its write).
  *   <li>While the backend is unreachable, reads keep answering from memory, writes fail with the
@@ -243,9 +246,19 @@ public final class RouteTable implements AutoCloseable {
     List<ConfigProblem> problems = new ArrayList<>();
     RoutingSettings s = RoutingSettings.read(registry.config(), name, problems);
     Settings.throwIfAny(problems);
-    RouteTable table =
-        new RouteTable(
-            s, registry.backend(s.backend()), registry.metrics(), registry.healthChecks());
+    return open(
+        s, registry.backend(s.backend()), registry.metrics(), registry.healthChecks(), progress);
+  }
+
+  /** Opens the table of settings {@code s} on {@code backend} (tests hand in a wrapped backend). */
+  static RouteTable open(
+      RoutingSettings s,
+      StorageBackend backend,
+      MetricRegistry metrics,
+      HealthCheckRegistry healthChecks,
+      Progress progress) {
+    String name = s.name();
+    RouteTable table = new RouteTable(s, backend, metrics, healthChecks);
     if (!OPEN.add(table.openKey)) {
       throw new IllegalStateException(
           "Route table '"
@@ -685,6 +698,12 @@ public final class RouteTable implements AutoCloseable {
       if (batch.isEmpty()) {
         return version - before;
       }
+      if (batch.get(0).offset() > version && changes.firstOffset() > version) {
+        // another instance saved a snapshot and truncated the log between the check above and
+        // this read: the records from our version on are gone, not missing; catch up from it
+        reloadFromSnapshotLocked();
+        continue;
+      }
       for (LogRecord r : batch) {
         RouteFormat.Change c = decode(r, version);
         applyAndNotify(c.key(), index.get(c.key()), c.route(), r.offset());
@@ -884,6 +903,14 @@ public final class RouteTable implements AutoCloseable {
     long replayed = replay(start, logNext, progress);
     version = start + replayed;
     lastSnapshotCovered = start;
+    if (shared) {
+      writeLock.lock();
+      try {
+        catchUpLocked(); // what other instances appended or truncated during the replay
+      } finally {
+        writeLock.unlock();
+      }
+    }
     log.info(
         "Recovered {}: {} routes at version {} from {} and {} replayed log records",
         describe(),
@@ -931,6 +958,9 @@ public final class RouteTable implements AutoCloseable {
       List<LogRecord> batch = changes.read(next, REPLAY_BATCH);
       if (batch.isEmpty()) {
         break;
+      }
+      if (shared && batch.get(0).offset() > next && changes.firstOffset() > next) {
+        break; // truncated by another instance meanwhile: recover() catches up from a snapshot
       }
       for (LogRecord r : batch) {
         RouteFormat.Change c = decode(r, next);
