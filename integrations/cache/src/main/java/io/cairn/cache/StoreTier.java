@@ -1084,8 +1084,13 @@ final class StoreTier {
       if (first) {
         degradedSince = now;
         backoffMillis = 0;
+        scheduleRetry(e, now);
+      } else {
+        // an operation that found the tier usable before it turned degraded: only a failed
+        // recovery probe moves the retry further out, else a few writes in flight at the moment of
+        // the outage would push the first retry to retry-max
+        lastError = e.toString();
       }
-      scheduleRetry(e, now);
       degraded = true;
       if (all) {
         dirtyAll = true;

@@ -60,7 +60,29 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
     return new Flaky(memory.open(context));
   }
 
+  /**
+   * When set, the next key-value write waits here (after the cache decided the tier is usable) for
+   * the latch's release, then fails or not by {@link #FAILING} as it is then: an operation in
+   * flight while the tier turns degraded. {@link #PARKED} counts down once it waits.
+   */
+  static final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch>
+      PARK_NEXT_WRITE = new java.util.concurrent.atomic.AtomicReference<>();
+
+  static volatile java.util.concurrent.CountDownLatch PARKED =
+      new java.util.concurrent.CountDownLatch(0);
+
   private static void check(String what) {
+    if (what.startsWith("put")) {
+      java.util.concurrent.CountDownLatch release = PARK_NEXT_WRITE.getAndSet(null);
+      if (release != null) {
+        PARKED.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
     if (FAILING.get()) {
       FAILED_CALLS.incrementAndGet();
       throw new StorageEngineException(
