@@ -44,6 +44,11 @@ final class BaseLogStore implements LogStore {
   private long next;
   // whether the log's catalog entry is stored (it goes with the first position: StoreCatalog)
   private boolean catalogued;
+  // offsets below this hold no record: dropped by this instance (0 after open, since a crash may
+  // have left records below the first offset). A drop starts here instead of at offset 0, so it
+  // does not walk again what earlier drops deleted (an engine like RocksDB keeps a tombstone per
+  // deleted key until compaction, and a queue truncates its log all the time). Same guard as above.
+  private long droppedBelow;
 
   BaseLogStore(EngineBackend backend, String name) {
     this.b = backend;
@@ -321,6 +326,7 @@ final class BaseLogStore implements LogStore {
     next = n;
     loaded = true;
     catalogued = true;
+    droppedBelow = 0; // the import may have written records anywhere
   }
 
   /** Publishes {@code end} after a transaction's batch committed. Caller holds every stripe. */
@@ -427,14 +433,19 @@ final class BaseLogStore implements LogStore {
               id,
               () -> {
                 load();
+                if (droppedBelow >= first) {
+                  return false;
+                }
                 List<StorageEngine.Record> page =
-                    b.engine().range(id, key(0), key(first), EngineBackend.page());
+                    b.engine().range(id, key(droppedBelow), key(first), EngineBackend.page());
                 List<StorageEngine.Write> batch = new ArrayList<>();
                 for (StorageEngine.Record r : page) {
                   batch.add(new StorageEngine.Write(id, r.key(), null));
                 }
                 b.commit(batch);
-                return page.size() == EngineBackend.page();
+                boolean full = page.size() == EngineBackend.page();
+                droppedBelow = full ? offsetOf(page.get(page.size() - 1).key()) + 1 : first;
+                return full;
               });
       if (!more) {
         return;
