@@ -6,14 +6,10 @@
 # context switches per operation, and the cores the workers used. Operations = window x the mean of
 # the fork's iteration scores (an approximation: the window is found from the samples).
 import sys, re, collections
+from jmh_samples import read_samples, measured_window
 samples, out, ws, its = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 NI = int(sys.argv[5]) if len(sys.argv) > 5 else 3
-rows = collections.defaultdict(lambda: collections.defaultdict(dict))
-order = []
-for l in open(samples):
-    t, pid, tid, comm, on, rq, sl, v, nv = l.split()
-    if pid not in order: order.append(pid)
-    rows[pid][float(t)][tid] = (comm, int(on), int(rq), int(v), int(nv))
+rows, order = read_samples(samples)
 # JMH scores per fork: warmup lines then iteration lines, in fork order
 forks = []; cur = None
 for l in open(out):
@@ -22,14 +18,8 @@ for l in open(out):
     elif l.startswith('Iteration') and cur is not None:
         cur['i'].append(float(re.search(r'([\d.]+) ops/s', l).group(1)))
 for k, pid in enumerate(order):
-    ts = rows[pid]; times = sorted(ts)
-    busy = []
-    for a, b in zip(times, times[1:]):
-        wa = sum(x[1] for x in ts[a].values() if x[0].startswith('io.cairn.bench'))
-        wb = sum(x[1] for tid, x in ts[b].items() if x[0].startswith('io.cairn.bench') and tid in ts[a])
-        if (wb - wa) / 1e9 / (b - a) > 0.05: busy.append((a, b))
-    b = busy[-1][1]
-    a = min(times, key=lambda x: abs(x - (b - its * NI)))
+    ts = rows[pid]
+    a, b = measured_window(ts, its, NI)
     A, B = ts[a], ts[b]
     tot = collections.Counter()
     for tid, x in B.items():

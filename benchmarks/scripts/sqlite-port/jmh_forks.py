@@ -7,14 +7,12 @@
 # op shows as ~1,000). samples.txt comes from ../jmh_schedstat.py; unlike ../jmh_cpu_per_op.py it
 # splits forks at "# Fork:" lines, so -f 2 or several params are attributed correctly.
 import sys, re, collections
+import os
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from jmh_samples import read_samples, measured_window
 samples, out, its = sys.argv[1], sys.argv[2], float(sys.argv[3])
 NI = int(sys.argv[4]) if len(sys.argv) > 4 else 3
-rows = collections.defaultdict(lambda: collections.defaultdict(dict))
-order = []
-for l in open(samples):
-    t, pid, tid, comm, on, rq, sl, v, nv = l.split()
-    if pid not in order: order.append(pid)
-    rows[pid][float(t)][tid] = (comm, int(on), int(rq), int(v), int(nv))
+rows, order = read_samples(samples)
 forks = []; params = ''
 for l in open(out):
     if l.startswith('# Parameters'): params = l.split(':', 1)[1].strip()
@@ -24,14 +22,8 @@ for l in open(out):
 if len(forks) != len(order):
     sys.exit(f'{len(forks)} forks in {out} but {len(order)} JVMs sampled in {samples}')
 for k, pid in enumerate(order):
-    ts = rows[pid]; times = sorted(ts)
-    busy = []
-    for a, b in zip(times, times[1:]):
-        wa = sum(x[1] for x in ts[a].values() if x[0].startswith('io.cairn.bench'))
-        wb = sum(x[1] for tid, x in ts[b].items() if x[0].startswith('io.cairn.bench') and tid in ts[a])
-        if (wb - wa) / 1e9 / (b - a) > 0.05: busy.append((a, b))
-    b = busy[-1][1]
-    a = min(times, key=lambda x: abs(x - (b - its * NI)))
+    ts = rows[pid]
+    a, b = measured_window(ts, its, NI)
     A, B = ts[a], ts[b]
     tot = collections.Counter()
     workers = 0

@@ -127,27 +127,12 @@ class SqliteBackendTest {
    */
   @Test
   void aDeprecatedSweeperBatchIsNamedInAWarningAtOpen() {
-    String with = stderrOf(() -> TestBackends.open(dir, "sweeper-batch = 7").close());
+    String with = Stderr.of(() -> TestBackends.open(dir, "sweeper-batch = 7").close());
     assertThat(with)
         .contains("cairn.backends.main.sweeper-batch is deprecated and ignored")
         .contains("remove the setting");
-    String without = stderrOf(() -> TestBackends.open(dir, "").close());
+    String without = Stderr.of(() -> TestBackends.open(dir, "").close());
     assertThat(without).doesNotContain("sweeper-batch");
-  }
-
-  /** What {@code body} logs (the tests' SLF4J provider, slf4j-simple, writes to System.err). */
-  private static String stderrOf(Runnable body) {
-    java.io.PrintStream original = System.err;
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      body.run();
-    } finally {
-      System.setErr(original);
-    }
-    String log = out.toString(StandardCharsets.UTF_8);
-    original.print(log);
-    return log;
   }
 
   @Test

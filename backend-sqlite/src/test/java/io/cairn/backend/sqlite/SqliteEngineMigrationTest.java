@@ -269,7 +269,7 @@ class SqliteEngineMigrationTest {
       assertThat(st.executeUpdate("DELETE FROM snapshot WHERE store = 'snaps' AND version = 1"))
           .isEqualTo(1);
     }
-    String log = stderrOf(() -> open(null).close());
+    String log = Stderr.of(() -> open(null).close());
     assertThat(log)
         .contains("log:events has a row at the negative offset -1")
         .contains("snapshot set 'snaps' has 1 snapshots but the catalog recorded 2");
@@ -279,21 +279,6 @@ class SqliteEngineMigrationTest {
       assertThat(b.snapshots("snaps").list()).containsExactly(old.snapshots().get(1));
       assertThat(b.keyValue("users").getEntry(b("a"))).hasValue(old.users().get(0));
     }
-  }
-
-  /** What {@code body} logs (the tests' SLF4J provider, slf4j-simple, writes to System.err). */
-  private static String stderrOf(Runnable body) {
-    java.io.PrintStream original = System.err;
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      body.run();
-    } finally {
-      System.setErr(original);
-    }
-    String log = out.toString(StandardCharsets.UTF_8);
-    original.print(log);
-    return log;
   }
 
   @Test

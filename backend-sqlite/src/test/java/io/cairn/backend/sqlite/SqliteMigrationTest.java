@@ -183,8 +183,8 @@ class SqliteMigrationTest {
         st.execute(sql);
       }
     }
-    String freshLog = logOf(() -> TestBackends.open(fresh, "").close());
-    String oldLog = logOf(() -> TestBackends.open(old, "").close());
+    String freshLog = Stderr.of(() -> TestBackends.open(fresh, "").close());
+    String oldLog = Stderr.of(() -> TestBackends.open(old, "").close());
 
     assertThat(oldLog)
         .contains("schema migration 2 -> 3 rewrote 0 row checksums")
@@ -201,24 +201,6 @@ class SqliteMigrationTest {
       rs.next();
       return rs.getLong(1);
     }
-  }
-
-  /**
-   * What {@code body} logs: the tests' SLF4J provider is slf4j-simple, which writes to {@code
-   * System.err} as it is at the time of each line.
-   */
-  private static String logOf(Runnable body) {
-    java.io.PrintStream original = System.err;
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      body.run();
-    } finally {
-      System.setErr(original);
-    }
-    String log = out.toString(StandardCharsets.UTF_8);
-    original.print(log);
-    return log;
   }
 
   /** Migration 1 -> 2 exactly as released (see SCHEMA v1 in SqliteDatabase). */

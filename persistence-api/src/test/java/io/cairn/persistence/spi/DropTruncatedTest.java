@@ -95,14 +95,13 @@ class DropTruncatedTest {
           Durability.NONE);
     }
 
-    ScanRecordingEngine same = engine;
-    same.scansFrom.clear();
-    StorageBackend again = open(same);
+    engine.scansFrom.clear();
+    StorageBackend again = open(engine);
     try {
       LogStore reopened = again.log("events");
       assertThat(reopened.truncateBefore(6)).isEqualTo(2);
-      assertThat(same.scansFrom).containsExactly(0L);
-      assertThat(same.records(LOG)).as("offsets 6-9 and the position").isEqualTo(5);
+      assertThat(engine.scansFrom).containsExactly(0L);
+      assertThat(engine.records(LOG)).as("offsets 6-9 and the position").isEqualTo(5);
     } finally {
       again.close();
     }
