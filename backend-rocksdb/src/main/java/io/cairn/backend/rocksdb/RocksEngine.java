@@ -8,6 +8,7 @@ import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.StripedReadWriteLock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

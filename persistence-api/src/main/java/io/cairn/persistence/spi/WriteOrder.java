@@ -3,6 +3,7 @@ package io.cairn.persistence.spi;
 import io.cairn.persistence.StoreId;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -12,101 +13,147 @@ import java.util.function.Supplier;
  * compare-and-set, a log's offsets and position, a snapshot set's manifest) runs holding the lock
  * that orders it, and calls {@link StorageEngine#write} before releasing it.
  *
- * <h2>One array of stripes, taken in index order</h2>
+ * <h2>A gate and many stripes</h2>
  *
- * There are {@link #STRIPES} locks when the engine {@link StorageEngine#concurrentWrites() opts in
- * to concurrent writes}, one otherwise. What each write takes:
+ * When the engine {@link StorageEngine#concurrentWrites() opts in to concurrent writes} there are
+ * {@link #STRIPES} stripe locks and a gate ({@link StripedReadWriteLock}). What each write takes:
  *
  * <ul>
  *   <li>a single-key write (put, put with TTL, compare-and-set, delete, compare-and-delete): the
- *       stripe of (namespace, key), {@link #key};
+ *       gate's shared side, then the stripe of (namespace, key), {@link #key};
  *   <li>a write of several keys of one namespace ({@code putAll}, a page of {@code purgeExpired}):
- *       the stripes of all its keys, {@link #keys};
+ *       the gate's shared side, then the stripes of all its keys in increasing index order, {@link
+ *       #keys};
  *   <li>a log (append, truncation, deleting truncated records) and a snapshot set (chunks,
- *       manifest, deleting chunks): the one stripe of the store, {@link #store}, so a log's offsets
- *       are assigned and written one batch after the other, and a set's chunks and manifest in
- *       order;
- *   <li>a transaction, an import, a reseal page and a checkpoint: every stripe, {@link #all}.
+ *       manifest, deleting chunks): the gate's shared side, then the one stripe of the store,
+ *       {@link #store}, so a log's offsets are assigned and written one batch after the other, and
+ *       a set's chunks and manifest in order;
+ *   <li>a transaction, an import, a reseal page and a checkpoint: the gate's exclusive side, {@link
+ *       #all}, which waits for every write holding the shared side and keeps new ones out; it takes
+ *       no stripe, since every stripe holder holds the shared side.
  * </ul>
  *
- * A thread takes its stripes in increasing index order and holds none when it starts (checked for
- * several stripes: {@link IllegalStateException}), so no two threads wait for each other in a
- * cycle: no deadlock. With one stripe every write holds the same lock, which is exactly the single
- * write lock the base had before engines could opt in, so an engine written against that contract
- * sees one {@link StorageEngine#write} at a time.
+ * Without the opt-in there is one lock and every write holds it, which is exactly the single write
+ * lock the base had before engines could opt in, so an engine written against that contract sees
+ * one {@link StorageEngine#write} at a time.
  *
- * <p>Why stripes for everything rather than a read-write lock (single-key writes shared,
- * transactions exclusive) plus separate per-key, per-log and per-set locks: a transaction does not
- * know its keys before its work runs (it reads, then decides what to write), so it must exclude
- * every writer for its whole work; with a read-write lock every write would take two locks, and the
- * shared side of one {@code ReentrantReadWriteLock} is a word every writer thread compare-and-sets
- * (the RocksDB backend measured that cache line as a cost at 8 threads and striped it). Here a
- * single-key write takes one uncontended lock of its own stripe; a transaction pays {@link
- * #STRIPES} uncontended acquisitions (about a microsecond), small beside its engine batch. The cost
- * of sharing: writes whose keys (or logs, or sets) hash to the same stripe wait for each other,
- * which is rare with {@link #STRIPES} stripes and as many writer threads as cores.
+ * <h2>No deadlock</h2>
+ *
+ * A thread takes the gate before any stripe, and several stripes only in increasing index order and
+ * only when it holds none: {@link #keys} and {@link #all} refuse (with {@link
+ * IllegalStateException}) when the calling thread is already inside a write of this order, unless
+ * it holds the gate exclusively, where no other thread holds anything. So no two threads wait for
+ * each other in a cycle. A single-key or store write nested in another write takes one more lock
+ * and may wait for its holder, which holds nothing this thread waits on.
+ *
+ * <h2>Why so many stripes, and why a gate</h2>
+ *
+ * A writer holds its stripe across the engine's write, and on RocksDB that write may park the
+ * thread in the engine's write group for a scheduling slice when there are more writer threads than
+ * cores. A write whose key merely hashes to that stripe then parks too, and its wake-up costs
+ * another context switch: with 64 stripes and 8 writers on 2 cores, a RocksDB put spent 20 % of its
+ * wall time parked on a stripe and ran at half the throughput of the same put with 8,192 stripes
+ * (benchmarks/RESULTS-rocksdb-port.md). The chance that a write finds its stripe held by an
+ * unrelated one is about (writers - 1) / {@link #STRIPES}: 0.1 % at 8 writers. Stripe locks are
+ * created on first use, so a backend that writes few keys holds few of them.
+ *
+ * <p>So many stripes cannot each be taken by a transaction, hence the gate: its shared side is
+ * striped by thread ({@link StripedReadWriteLock}), so concurrent writers do not contend on one
+ * lock word (the shared side of one {@code ReentrantReadWriteLock} is a word every writer thread
+ * compare-and-sets, a measured cost at 8 threads), and its exclusive side takes {@value
+ * StripedReadWriteLock#STRIPES} locks.
  *
  * <p>Memory effects: a lock's release happens-before its next acquisition, so state guarded by a
- * store's stripe (a log's cached position) is seen up to date by the next holder, a transaction
- * included (it holds every stripe). Thread-safe.
+ * store's stripe (a log's cached position) is seen up to date by the next holder; a transaction
+ * sees every earlier write, since each released the gate's shared side before the transaction
+ * acquired the exclusive one, and every later write sees the transaction's work the same way.
+ * Thread-safe.
  */
 final class WriteOrder {
-  /** Stripes when the engine writes concurrently: a power of two, well above the writer threads. */
-  static final int STRIPES = 64;
+  /** Stripes when the engine writes concurrently: a power of two, far above the writer threads. */
+  static final int STRIPES = 8192;
 
-  private final ReentrantLock[] stripes;
-  private final int mask;
+  private static final String OUT_OF_ORDER =
+      "a write of the base took several write stripes, or every stripe, while inside another"
+          + " write: a bug of the base (stripes must be taken in index order, from none)";
 
-  /** Keeps neighbouring stripes' lock words off one cache line (allocation order is adjacent). */
-  @SuppressWarnings("unused")
-  private final Object[] padding;
+  /** The gate when writes run concurrently, else null (then {@link #single} orders everything). */
+  private final StripedReadWriteLock gate;
+
+  /** The one lock of an engine without the opt-in, else null. */
+  private final ReentrantLock single;
+
+  private final AtomicReferenceArray<ReentrantLock> stripes; // created on first use
 
   /**
-   * @param concurrent whether the engine accepts concurrent writes: {@link #STRIPES} stripes, else
-   *     one (every write in turn)
+   * @param concurrent whether the engine accepts concurrent writes: {@link #STRIPES} stripes and a
+   *     gate, else one lock (every write in turn)
    */
   WriteOrder(boolean concurrent) {
-    int n = concurrent ? STRIPES : 1;
-    stripes = new ReentrantLock[n];
-    padding = new Object[n];
-    for (int i = 0; i < n; i++) {
-      stripes[i] = new ReentrantLock();
-      padding[i] = new long[16];
-    }
-    mask = n - 1;
+    gate = concurrent ? new StripedReadWriteLock() : null;
+    single = concurrent ? null : new ReentrantLock();
+    stripes = concurrent ? new AtomicReferenceArray<>(STRIPES) : null;
   }
 
   /** Runs {@code op} holding the stripe of {@code key} in {@code store}. */
   <T> T key(StoreId store, byte[] key, Supplier<T> op) {
-    return holding(stripes[stripeOf(store, key)], op);
+    return single != null ? holding(single, op) : gated(stripe(stripeOf(store, key)), op);
   }
 
   /** Runs {@code op} holding the stripes of every key of {@code keys} in {@code store}. */
   <T> T keys(StoreId store, Collection<byte[]> keys, Supplier<T> op) {
-    if (stripes.length == 1) {
-      return holding(stripes[0], op);
+    if (single != null) {
+      return holding(single, op);
     }
-    boolean[] needed = new boolean[stripes.length];
+    refuseIfInside();
+    int[] indexes = new int[keys.size()];
+    int n = 0;
     for (byte[] k : keys) {
-      needed[stripeOf(store, k)] = true;
+      indexes[n++] = stripeOf(store, k);
     }
-    return holdingAll(needed, op);
+    Arrays.sort(indexes);
+    gate.lockShared();
+    int taken = 0; // stripes locked so far, in indexes[0..taken) minus repeats
+    try {
+      for (; taken < n; taken++) {
+        if (taken == 0 || indexes[taken] != indexes[taken - 1]) {
+          stripe(indexes[taken]).lock();
+        }
+      }
+      return op.get();
+    } finally {
+      for (int i = taken - 1; i >= 0; i--) {
+        if (i == 0 || indexes[i] != indexes[i - 1]) {
+          stripe(indexes[i]).unlock();
+        }
+      }
+      gate.unlockShared();
+    }
   }
 
   /** Runs {@code op} holding the stripe of {@code store} (a log or snapshot set as a whole). */
   <T> T store(StoreId store, Supplier<T> op) {
-    return holding(stripes[mix(store.hashCode() ^ 0x5bd1e995) & mask], op);
+    return single != null
+        ? holding(single, op)
+        : gated(stripe(mix(store.hashCode() ^ 0x5bd1e995) & (STRIPES - 1)), op);
   }
 
-  /** Runs {@code op} holding every stripe: no other write runs meanwhile. */
+  /** Runs {@code op} with no other write running: the gate's exclusive side (or the one lock). */
   <T> T all(Supplier<T> op) {
-    boolean[] needed = new boolean[stripes.length];
-    Arrays.fill(needed, true);
-    return holdingAll(needed, op);
+    if (single != null) {
+      return holding(single, op);
+    }
+    refuseIfInside();
+    gate.lockExclusive();
+    try {
+      return op.get();
+    } finally {
+      gate.unlockExclusive();
+    }
   }
 
   int stripeOf(StoreId store, byte[] key) {
-    return mix(store.hashCode() * 31 + Arrays.hashCode(key)) & mask;
+    return mix(store.hashCode() * 31 + Arrays.hashCode(key)) & (STRIPES - 1);
   }
 
   /** Spreads the bits of {@code h} (the finaliser of MurmurHash3), so close keys differ. */
@@ -118,38 +165,40 @@ final class WriteOrder {
     return h ^ (h >>> 16);
   }
 
+  private ReentrantLock stripe(int index) {
+    ReentrantLock lock = stripes.get(index);
+    if (lock == null) {
+      ReentrantLock created = new ReentrantLock();
+      lock = stripes.compareAndExchange(index, null, created);
+      if (lock == null) {
+        lock = created;
+      }
+    }
+    return lock;
+  }
+
+  /** Several stripes (or all) from inside a write could wait in a cycle with another thread. */
+  private void refuseIfInside() {
+    if (gate.sharedHoldCount() > 0 && !gate.heldExclusively()) {
+      throw new IllegalStateException(OUT_OF_ORDER);
+    }
+  }
+
+  private <T> T gated(ReentrantLock stripe, Supplier<T> op) {
+    gate.lockShared();
+    try {
+      return holding(stripe, op);
+    } finally {
+      gate.unlockShared();
+    }
+  }
+
   private static <T> T holding(ReentrantLock lock, Supplier<T> op) {
     lock.lock();
     try {
       return op.get();
     } finally {
       lock.unlock();
-    }
-  }
-
-  private <T> T holdingAll(boolean[] needed, Supplier<T> op) {
-    for (ReentrantLock s : stripes) {
-      if (s.isHeldByCurrentThread()) {
-        // taking more stripes after one out of order could wait in a cycle with another thread
-        throw new IllegalStateException(
-            "a write of the base took several write stripes while holding one: a bug of the base"
-                + " (stripes must be taken in index order, from none)");
-      }
-    }
-    int taken = 0;
-    try {
-      for (; taken < stripes.length; taken++) {
-        if (needed[taken]) {
-          stripes[taken].lock();
-        }
-      }
-      return op.get();
-    } finally {
-      for (int i = taken - 1; i >= 0; i--) {
-        if (needed[i]) {
-          stripes[i].unlock();
-        }
-      }
     }
   }
 }

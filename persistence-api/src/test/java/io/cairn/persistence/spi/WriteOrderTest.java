@@ -111,6 +111,71 @@ class WriteOrderTest {
   }
 
   @Test
+  void allWaitsForAWriteInFlightAndKeepsNewOnesOut() throws Exception {
+    WriteOrder order = new WriteOrder(true);
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Void> write =
+        run(
+            () ->
+                order.key(
+                    KV,
+                    b("in flight"),
+                    () -> {
+                      inside.countDown();
+                      await(release);
+                      return null;
+                    }));
+    assertThat(inside.await(TIMEOUT, TimeUnit.SECONDS)).isTrue();
+    AtomicBoolean allRan = new AtomicBoolean();
+    CompletableFuture<Void> all =
+        run(
+            () ->
+                order.all(
+                    () -> {
+                      allRan.set(true);
+                      return null;
+                    }));
+    Thread.sleep(200); // a chance to run wrongly; the assertion below never depends on speed
+    assertThat(allRan).as("all() while a key write holds its stripe").isFalse();
+    release.countDown();
+    write.get(TIMEOUT, TimeUnit.SECONDS);
+    all.get(TIMEOUT, TimeUnit.SECONDS);
+    assertThat(allRan).isTrue();
+  }
+
+  @Test
+  void writesNestedInsideAllRun() {
+    WriteOrder order = new WriteOrder(true);
+    String nested =
+        order.all(
+            () ->
+                order.key(
+                    KV,
+                    b("k"),
+                    () ->
+                        order.keys(
+                            KV,
+                            List.of(b("x"), b("y"), b("x")),
+                            () -> order.store(KV, () -> order.all(() -> "nested")))));
+    assertThat(nested).isEqualTo("nested");
+    // every lock was released: another thread's all() goes through
+    assertThat(run(() -> order.all(() -> null)))
+        .succeedsWithin(java.time.Duration.ofSeconds(TIMEOUT));
+  }
+
+  @Test
+  void severalKeysOnOneStripeAreTakenOnce() {
+    WriteOrder order = new WriteOrder(true);
+    byte[][] two = keysOnTwoStripes(order);
+    List<byte[]> keys = List.of(two[1], two[0], two[1], two[0]);
+    assertThat(order.keys(KV, keys, () -> "written")).isEqualTo("written");
+    // released as often as taken: another thread can take both stripes at once
+    assertThat(run(() -> order.keys(KV, keys, () -> null)))
+        .succeedsWithin(java.time.Duration.ofSeconds(TIMEOUT));
+  }
+
+  @Test
   void takingSeveralStripesWhileHoldingOneIsRefused() {
     WriteOrder order = new WriteOrder(true);
     assertThatThrownBy(() -> order.key(KV, b("k"), () -> order.all(() -> null)))

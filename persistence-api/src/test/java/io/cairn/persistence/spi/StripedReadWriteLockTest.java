@@ -1,4 +1,4 @@
-package io.cairn.backend.rocksdb;
+package io.cairn.persistence.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
-/** The contract of {@link StripedReadWriteLock}: the guard and transaction lock of the backend. */
+/**
+ * The contract of {@link StripedReadWriteLock}: the base's write gate and the RocksDB engine's
+ * lifecycle lock.
+ */
 class StripedReadWriteLockTest {
 
   /** Many threads (spread over every stripe) hold the shared side at once. */

@@ -1,10 +1,11 @@
-package io.cairn.backend.rocksdb;
+package io.cairn.persistence.spi;
 
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A read-write lock for a shared side taken by every operation and an exclusive side taken rarely
- * (close, engine restart, transactions, reseal, import).
+ * (close, engine restart, transactions, reseal, import): the base's {@link WriteOrder} gate, and
+ * offered to engines for their own lifecycle (the RocksDB engine's restart lock).
  *
  * <p>Why not one {@link ReentrantReadWriteLock}: its shared acquire and release each
  * compare-and-set one word that every thread writes, and record the holder in fields every thread
@@ -19,7 +20,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * shared side must not take the exclusive side (deadlock, as before). {@link #sharedHoldCount()} is
  * the calling thread's, since its holds are all on its own stripe. Thread-safe.
  */
-final class StripedReadWriteLock {
+public final class StripedReadWriteLock {
   /** Stripes: a power of two, more than the threads that usually run operations at once. */
   static final int STRIPES = 16;
 
@@ -29,7 +30,8 @@ final class StripedReadWriteLock {
   @SuppressWarnings("unused")
   private final Object[] padding = new Object[STRIPES];
 
-  StripedReadWriteLock() {
+  /** A lock with no holder. */
+  public StripedReadWriteLock() {
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantReadWriteLock();
       padding[i] = new long[16];
@@ -42,34 +44,37 @@ final class StripedReadWriteLock {
     return stripes[(int) (h >>> 60) & (STRIPES - 1)];
   }
 
-  void lockShared() {
+  /** Takes the shared side: waits only while a thread holds the exclusive side. */
+  public void lockShared() {
     mine().readLock().lock();
   }
 
-  void unlockShared() {
+  /** Releases one shared hold of the calling thread. */
+  public void unlockShared() {
     mine().readLock().unlock();
   }
 
   /** How many shared holds the calling thread has (0 if none). */
-  int sharedHoldCount() {
+  public int sharedHoldCount() {
     return mine().getReadHoldCount();
   }
 
   /** Takes every stripe's write lock, in index order; waits for every shared holder to leave. */
-  void lockExclusive() {
+  public void lockExclusive() {
     for (ReentrantReadWriteLock s : stripes) {
       s.writeLock().lock();
     }
   }
 
-  void unlockExclusive() {
+  /** Releases the exclusive side the calling thread holds, in reverse index order. */
+  public void unlockExclusive() {
     for (int i = STRIPES - 1; i >= 0; i--) {
       stripes[i].writeLock().unlock();
     }
   }
 
   /** Whether the calling thread holds the exclusive side. */
-  boolean heldExclusively() {
+  public boolean heldExclusively() {
     return stripes[STRIPES - 1].isWriteLockedByCurrentThread();
   }
 }
