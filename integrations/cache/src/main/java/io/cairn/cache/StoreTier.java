@@ -94,12 +94,14 @@ import org.slf4j.LoggerFactory;
  * transaction, starting 1 s after open), a long scan, a backup. During a write storm the WAL then
  * takes everything written meanwhile (measured: 1.15 MB instead of the usual 0.45 MB during a 154
  * ms background check on a loaded machine; 4.16 MB beside a 2.3 MB database in a CI run, 1.56x a 4
- * MiB bound). So a tier bounded by bytes looks at the WAL file's size every {@value
- * #WAL_PROBE_STEP} data bytes written (two {@code stat} calls). The WAL is taken to be held when it
- * is half as large again as SQLite lets it grow between checkpoints ({@code
- * wal-autocheckpoint-pages} x page size, from the stats), and at least {@value #WAL_SHARE} of
- * {@code max-bytes}; while it is held and database + WAL are over {@value #WAL_HOLD_AT} of {@code
- * max-bytes}, writers pass one at a time, each after a pause doubling from {@value
+ * MiB bound). So a tier bounded by bytes looks at the WAL file's size (two {@code stat} calls)
+ * every {@value #WAL_PROBE_STEP} data bytes written, and, near the thresholds below, again before
+ * the WAL can have passed them at {@value #WAL_BYTES_PER_WRITE} bytes a write (a write appends
+ * whole pages to a WAL that is not restarting: every few writes for a tier at its bound). The WAL
+ * is taken to be held when it is half as large again as SQLite lets it grow between checkpoints
+ * ({@code wal-autocheckpoint-pages} x page size, from the stats), and at least {@value #WAL_SHARE}
+ * of {@code max-bytes}; while it is held and database + WAL are over {@value #WAL_HOLD_AT} of
+ * {@code max-bytes}, writers pass one at a time, each after a pause doubling from {@value
  * #WAL_PAUSE_MIN_MS} to {@value #WAL_PAUSE_MAX_MS} ms (at most about 4 writes a second), until the
  * reader has gone and a commit let SQLite restart (and, with {@code journal-size-limit}, truncate)
  * the WAL: back-pressure for as long as the reader holds, the price of keeping the bound. So the
@@ -205,15 +207,25 @@ final class StoreTier {
   /**
    * Share of {@code max-bytes} (database + WAL) above which a WAL over its share holds writers. The
    * headroom above it takes the writes already in flight when the hold starts and what the files
-   * grow between two WAL probes, which counts data bytes while each write adds more on disk (the
-   * backend's record framing, the expiry index record of a timed entry, WAL frame headers): 0.9
-   * left too little on SQLite's schema v5, whose rows are ~13 % larger than v4's (TierWalHoldTest
-   * peaked at 1.103 of the bound).
+   * grow between two WAL probes (a few writes near the thresholds, see {@link
+   * #WAL_BYTES_PER_WRITE}), plus the database's own growth meanwhile: 0.9 left too little on
+   * SQLite's schema v5, whose rows are ~13 % larger than v4's (TierWalHoldTest peaked at 1.103 of
+   * the bound).
    */
   static final double WAL_HOLD_AT = 0.85;
 
   /** Data bytes written between two looks at the WAL's size (two {@code stat} calls). */
   static final long WAL_PROBE_STEP = 8 * 1024;
+
+  /**
+   * Most WAL bytes one write is taken to append while checkpoints cannot restart the WAL: whole
+   * pages (the entry's leaf, the expiry index's, each eviction's delete), 20-35 KB measured in
+   * TierWalHoldTest against ~330 data bytes. Near the hold's thresholds the WAL is looked at again
+   * before this many bytes a write can have taken it past them: at {@value #WAL_PROBE_STEP} data
+   * bytes alone (~25 writes), the hold started with the WAL at up to 1.24 MB against a 0.63 MB
+   * threshold on a loaded machine, and the files passed the bound by 12%.
+   */
+  static final long WAL_BYTES_PER_WRITE = 40 * 1024;
 
   /**
    * First and longest pause of one write while the WAL is held (it doubles from one to the other).
@@ -230,9 +242,12 @@ final class StoreTier {
   private volatile long walNormal; // the WAL's size between checkpoints (wal_autocheckpoint pages)
   private final AtomicLong sinceWalProbe = new AtomicLong();
   private volatile boolean walHeld;
+  // writes until the next look at the WAL, counted down by each write (see afterWrite)
+  private final AtomicLong walWritesLeft = new AtomicLong();
   private final Object walQueue = new Object();
   private long walPauseMillis; // under walQueue
   private long walHeldSince = -1; // System.nanoTime() when held, under walQueue; -1: not held
+  private volatile long walAtHold; // the largest WAL size a hold started at (tests)
   private final LongAdder walPauses = new LongAdder();
 
   private volatile boolean degraded;
@@ -526,9 +541,20 @@ final class StoreTier {
 
   /** After {@code size} bytes were written to a bounded tier: the WAL probe and the disk check. */
   private void afterWrite(long size) {
-    if (walFile != null && sinceWalProbe.addAndGet(size) >= WAL_PROBE_STEP) {
+    if (walFile != null
+        && (sinceWalProbe.addAndGet(size) >= WAL_PROBE_STEP
+            || walWritesLeft.decrementAndGet() <= 0)) {
       sinceWalProbe.set(0);
-      walHeld = walOver();
+      long wal = fileSize(walFile);
+      long db = fileSize(dbFile);
+      long walAt = (long) walHeldAt();
+      long filesAt = (long) (bound.maxBytes() * WAL_HOLD_AT);
+      walHeld = wal > walAt && db + wal > filesAt;
+      // The next look comes before the WAL can have passed both thresholds, at WAL_BYTES_PER_WRITE
+      // a write: far from them, every WAL_PROBE_STEP data bytes as before; near them (a tier at
+      // its bound, its WAL at its usual size), every few writes.
+      walWritesLeft.set(
+          Math.max(1, Math.max(walAt - wal, filesAt - db - wal) / WAL_BYTES_PER_WRITE));
     }
     if (bound.maxBytes() > 0 && !diskUnknown) {
       long step = Math.max(MIN_DISK_CHECK_STEP, bound.maxBytes() / DISK_CHECKS_PER_BOUND);
@@ -562,7 +588,7 @@ final class StoreTier {
   }
 
   /** The WAL size above which it is taken to be held by a reader (see the class comment). */
-  private double walHeldAt() {
+  double walHeldAt() {
     return Math.max(bound.maxBytes() * WAL_SHARE, walNormal * 1.5);
   }
 
@@ -617,12 +643,18 @@ final class StoreTier {
       }
       if (walHeldSince == -1) {
         walHeldSince = System.nanoTime();
+        long wal = fileSize(walFile);
+        walAtHold = Math.max(walAtHold, wal);
         log.warn(
             "Cache '{}': tier '{}': a reader holds the SQLite WAL (checkpoints cannot restart it)"
-                + " and the files are near max-bytes: writes to this tier are slowed (at most"
-                + " about 4 a second) until the reader ends; metric tiers.{}.wal-pauses",
+                + " and the files are near max-bytes (WAL {} B, database {} B, max-bytes {} B):"
+                + " writes to this tier are slowed (at most about 4 a second) until the reader"
+                + " ends; metric tiers.{}.wal-pauses",
             cacheName,
             name(),
+            wal,
+            fileSize(dbFile),
+            bound.maxBytes(),
             name());
       }
       walPauseMillis = Math.min(WAL_PAUSE_MAX_MS, Math.max(WAL_PAUSE_MIN_MS, walPauseMillis * 2));
@@ -633,6 +665,11 @@ final class StoreTier {
         Thread.currentThread().interrupt(); // the write goes ahead; the caller sees the flag
       }
     }
+  }
+
+  /** The largest WAL size at which writers began to be held back (0: never; for tests). */
+  long walAtHold() {
+    return walAtHold;
   }
 
   /** Writes that paused because the WAL was held (for tests and metrics). */

@@ -384,13 +384,23 @@ class ThreeTierTest {
       assertThat(c.get("new", this::load)).isEqualTo("loaded:new");
       assertThat(loads).hasValue(1);
       assertThat(TestBackends.storedValue(main, utf8("new"))).isEqualTo(utf8("loaded:new"));
+      // The reads above handed their L1 copies to the fill thread: wait for them while fast is
+      // still down. A tier recovers at the first call that reaches it after the retry time; a copy
+      // of k landing in L1 after invalidateL1ForTest below (the fill thread descheduled until
+      // then, as on a loaded machine) answered the get from L1, which never reached fast, and
+      // fast was still degraded at the assertion (loaded CI runs).
+      c.awaitFillsForTest();
 
       FlakyBackendProvider.FAILING.set(false);
       clock.advance(Duration.ofSeconds(2));
       c.invalidateL1ForTest("k");
+      long fastMisses = c.tierStats().get(0).misses();
       assertThat(c.get("k", this::load))
           .as("the stale v1 in fast was dropped on recovery, not served")
           .isEqualTo("v2");
+      assertThat(c.tierStats().get(0).misses())
+          .as("the get reached fast, which recovered and no longer held k")
+          .isEqualTo(fastMisses + 1);
       assertThat(c.isDegraded()).isFalse();
       c.awaitFillsForTest();
       assertThat(TestBackends.storedValue(fast, utf8("k")))

@@ -123,6 +123,13 @@ class TierWalHoldTest {
           .as("largest size on disk during the storm: %s", peakListing[0])
           .isLessThanOrEqualTo(maxBytes * 11 / 10);
       assertThat(tier.walPauses()).as("writers were held back while the WAL was").isPositive();
+      // The hold takes effect within a few writes of the WAL passing its threshold: each write
+      // in flight (4 writers) appends up to WAL_BYTES_PER_WRITE. Looking at the WAL every 8 KB of
+      // data (~25 writes) started it at up to 1.24 MB against 0.63 MB (loaded machine), and the
+      // files passed the bound.
+      assertThat(tier.walAtHold())
+          .as("largest WAL size at which the hold started")
+          .isLessThanOrEqualTo((long) tier.walHeldAt() + 4 * StoreTier.WAL_BYTES_PER_WRITE);
     }
   }
 
