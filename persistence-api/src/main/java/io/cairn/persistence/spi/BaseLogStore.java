@@ -23,13 +23,13 @@ import java.util.Objects;
  *
  * <p>Writers of one log follow each other: every write of the log (append, truncation, deleting
  * truncated records) holds the log's write stripe ({@link WriteOrder#store}), transactions and
- * imports every stripe, and each calls {@link StorageEngine#write} before releasing it. So the
- * batch with offset n has returned from the engine, and is visible to every read that starts
- * afterwards, before the batch with n + 1 is even built; and since a batch carries its records with
- * the position that covers them, a reader that sees next = n + 1 sees every record below it. A
- * reader therefore never sees a gap that later fills: offsets become visible in order, with their
- * records. Different logs (and key-value writes) reach the engine concurrently when it {@link
- * StorageEngine#concurrentWrites() opts in}.
+ * imports the write gate exclusively, and each calls {@link StorageEngine#write} before releasing
+ * it. So the batch with offset n has returned from the engine, and is visible to every read that
+ * starts afterwards, before the batch with n + 1 is even built; and since a batch carries its
+ * records with the position that covers them, a reader that sees next = n + 1 sees every record
+ * below it. A reader therefore never sees a gap that later fills: offsets become visible in order,
+ * with their records. Different logs (and key-value writes) reach the engine concurrently when it
+ * {@link StorageEngine#concurrentWrites() opts in}.
  */
 final class BaseLogStore implements LogStore {
   private static final byte[] POSITION_KEY = new byte[0];
@@ -38,7 +38,7 @@ final class BaseLogStore implements LogStore {
   private final String name;
   final StoreId id;
   // the writers' copy of the position (guarded by this log's write stripe; a transaction or an
-  // import holds every stripe)
+  // import holds the write gate exclusively)
   private boolean loaded;
   private long first;
   private long next;
@@ -259,7 +259,7 @@ final class BaseLogStore implements LogStore {
     }
   }
 
-  /** Next offset as a transaction holding every write stripe sees it. */
+  /** Next offset as a transaction holding the write gate exclusively sees it. */
   long nextUnlocked() {
     load();
     return next;
@@ -320,7 +320,10 @@ final class BaseLogStore implements LogStore {
     addPosition(f, n, batch);
   }
 
-  /** Publishes an imported position after its batch committed. Caller holds every stripe. */
+  /**
+   * Publishes an imported position after its batch committed. Caller holds the write gate
+   * exclusively.
+   */
   void published(long f, long n) {
     first = f;
     next = n;
@@ -329,7 +332,10 @@ final class BaseLogStore implements LogStore {
     droppedBelow = 0; // the import may have written records anywhere
   }
 
-  /** Publishes {@code end} after a transaction's batch committed. Caller holds every stripe. */
+  /**
+   * Publishes {@code end} after a transaction's batch committed. Caller holds the write gate
+   * exclusively.
+   */
   void published(long end) {
     next = end;
     catalogued = true;

@@ -14,13 +14,13 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * A transaction of an {@link EngineBackend}. Runs holding every write stripe of the backend ({@link
- * WriteOrder#all}) for its whole work, so nothing else writes meanwhile: the versions and offsets
- * it reads stay current until its batch is written. (Its keys are not known before the work runs,
- * so it cannot take only theirs; transactions are therefore serialised with each other and with
- * every write.) Writes wait in per-store overlays (a key mapped to {@code null} is a delete) and
- * pending log records; reads through the view consult them first. {@link #commit()} turns them into
- * ONE engine batch (entries, records and log positions), so the engine's atomic batch is the
+ * A transaction of an {@link EngineBackend}. Runs holding the backend's write gate exclusively
+ * ({@link WriteOrder#all}) for its whole work, so nothing else writes meanwhile: the versions and
+ * offsets it reads stay current until its batch is written. (Its keys are not known before the work
+ * runs, so it cannot take only theirs; transactions are therefore serialised with each other and
+ * with every write.) Writes wait in per-store overlays (a key mapped to {@code null} is a delete)
+ * and pending log records; reads through the view consult them first. {@link #commit()} turns them
+ * into ONE engine batch (entries, records and log positions), so the engine's atomic batch is the
  * transaction's commit; if the work throws, the overlays are dropped and nothing was ever written.
  */
 final class BaseTransaction implements Transaction {

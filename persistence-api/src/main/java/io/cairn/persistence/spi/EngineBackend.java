@@ -653,8 +653,8 @@ public final class EngineBackend implements StorageBackend {
   /**
    * Re-seals, page by page, every value, log payload and snapshot chunk not sealed with the primary
    * key. Each page is read without a lock, then each of its records is read again and rewritten
-   * holding every write stripe in one engine batch: atomic, serialised with every write and
-   * transaction, and a record changed or deleted since the page was read is judged as it is now
+   * holding the write gate exclusively, in one engine batch: atomic, serialised with every write
+   * and transaction, and a record changed or deleted since the page was read is judged as it is now
    * (never resurrected, never overwritten with an older value). The re-sealed record keeps its key
    * and its frame's fields (version, expiry; the offset and chunk address are the key), so nothing
    * a read returns changes. Idempotent: records under the primary are skipped.
@@ -737,7 +737,8 @@ public final class EngineBackend implements StorageBackend {
     }
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(progress, "progress");
-    // holding every stripe: no batch is half-applied in the copy (engines copy atomically anyway)
+    // holding the write gate exclusively: no batch is half-applied in the copy (engines copy
+    // atomically anyway)
     writeAll(
         "checkpoint",
         () -> {
@@ -885,9 +886,9 @@ public final class EngineBackend implements StorageBackend {
   }
 
   /**
-   * Runs {@code op} holding every write stripe ({@link WriteOrder#all}: no other write runs), as a
-   * call in flight. {@code what} names the operation and store for the message when it is attempted
-   * directly inside a transaction.
+   * Runs {@code op} holding the write gate exclusively ({@link WriteOrder#all}: no other write
+   * runs), as a call in flight. {@code what} names the operation and store for the message when it
+   * is attempted directly inside a transaction.
    */
   <T> T writeAll(String what, Supplier<T> op) {
     checkNotInTransaction(what);

@@ -154,7 +154,10 @@ final class EngineImporter implements Importer {
       }
     }
 
-    /** Checks once per session that {@code id} holds nothing. Caller holds every write stripe. */
+    /**
+     * Checks once per session that {@code id} holds nothing. Caller holds the write gate
+     * exclusively (no other write runs).
+     */
     private void requireEmpty(StoreId id) {
       if (started.containsKey(id)) {
         return;

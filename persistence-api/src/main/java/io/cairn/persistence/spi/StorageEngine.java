@@ -145,8 +145,8 @@ public interface StorageEngine extends AutoCloseable {
    *       transaction against everything) are written one after the other: the next is built only
    *       after the previous {@link #write} returned;
    *   <li>{@link #snapshot()}, {@link #checkpoint}, {@link #verify} and {@link #compact} may run
-   *       while writes are in flight, as before (checkpoint: the base holds every write stripe, so
-   *       no write of the base is in flight).
+   *       while writes are in flight, as before (checkpoint: the base holds the write gate
+   *       exclusively, so no write of the base is in flight).
    * </ul>
    *
    * An engine that writes under one lock of its own (a map guarded by one mutex) may say {@code

@@ -43,10 +43,10 @@ import org.slf4j.LoggerFactory;
  *       (the engine need not honour more); what {@link Durability#NONE} allows a crash to lose is
  *       the most recent writes, never an older batch while a later one survives, so the bound,
  *       written before any entry of its block, survives whenever one of those entries does.
- *   <li><b>Order per key.</b> A version is taken under the key's write stripe (or every stripe:
- *       transactions), and the entry's batch is written before the stripe is released, so one key's
- *       versions increase in the order its writes are applied; different keys' versions interleave
- *       freely.
+ *   <li><b>Order per key.</b> A version is taken under the key's write stripe (or the exclusive
+ *       write gate: transactions), and the entry's batch is written before the stripe is released,
+ *       so one key's versions increase in the order its writes are applied; different keys'
+ *       versions interleave freely.
  *   <li><b>Imports</b> bring their own versions: the batch of the imported entries also writes a
  *       bound above the highest of them ({@link #writeAbove}), so later versions are above every
  *       imported one.
@@ -119,8 +119,8 @@ final class VersionSequence {
   }
 
   /**
-   * The next version. Caller holds the write stripe of the key it is for (or every stripe), and
-   * writes the entry before releasing it.
+   * The next version. Caller holds the write stripe of the key it is for (or the exclusive write
+   * gate), and writes the entry before releasing it.
    */
   long next() {
     refuseIfReadOnly();
