@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class WriteOrderTest {
@@ -39,41 +41,67 @@ class WriteOrderTest {
     }
   }
 
-  /** Runs {@code key(k)} on another thread; true once it entered, which it does only when free. */
-  private static CompletableFuture<Void> writeOn(
-      WriteOrder order, byte[] k, AtomicBoolean entered) {
-    return run(
-        () ->
-            order.key(
-                KV,
-                k,
-                () -> {
-                  entered.set(true);
-                  return null;
-                }));
-  }
-
-  @Test
-  void writesOnDifferentStripesRunTogether() throws Exception {
-    WriteOrder order = new WriteOrder(true);
-    byte[][] keys = keysOnTwoStripes(order);
+  /**
+   * Starts {@code write} on another thread with an operation that stays inside until {@code
+   * release} opens; returns once it is inside (holding whatever {@code write} takes).
+   */
+  private static CompletableFuture<Void> heldUntil(
+      CountDownLatch release, Function<Supplier<Void>, Void> write) throws InterruptedException {
     CountDownLatch inside = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    CompletableFuture<Void> first =
+    CompletableFuture<Void> held =
         run(
             () ->
-                order.key(
-                    KV,
-                    keys[0],
+                write.apply(
                     () -> {
                       inside.countDown();
                       await(release);
                       return null;
                     }));
     assertThat(inside.await(TIMEOUT, TimeUnit.SECONDS)).isTrue();
-    AtomicBoolean entered = new AtomicBoolean();
-    writeOn(order, keys[1], entered).get(TIMEOUT, TimeUnit.SECONDS); // not blocked by the first
-    assertThat(entered).isTrue();
+    return held;
+  }
+
+  /** Starts {@code write} on another thread with an operation that sets {@code ran}. */
+  private static CompletableFuture<Void> marking(
+      AtomicBoolean ran, Function<Supplier<Void>, Void> write) {
+    return run(
+        () ->
+            write.apply(
+                () -> {
+                  ran.set(true);
+                  return null;
+                }));
+  }
+
+  /**
+   * {@code second} (which sets {@code ran}) does not run while {@code first} holds, and runs once
+   * {@code release} lets {@code first} finish.
+   */
+  private static void assertWaitsFor(
+      CompletableFuture<Void> first,
+      CountDownLatch release,
+      CompletableFuture<Void> second,
+      AtomicBoolean ran,
+      String what)
+      throws Exception {
+    Thread.sleep(200); // a chance to run wrongly; the assertion below never depends on speed
+    assertThat(ran).as(what).isFalse();
+    release.countDown();
+    first.get(TIMEOUT, TimeUnit.SECONDS);
+    second.get(TIMEOUT, TimeUnit.SECONDS);
+    assertThat(ran).isTrue();
+  }
+
+  @Test
+  void writesOnDifferentStripesRunTogether() throws Exception {
+    WriteOrder order = new WriteOrder(true);
+    byte[][] keys = keysOnTwoStripes(order);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Void> first = heldUntil(release, op -> order.key(KV, keys[0], op));
+    AtomicBoolean ran = new AtomicBoolean();
+    // not blocked by the first
+    marking(ran, op -> order.key(KV, keys[1], op)).get(TIMEOUT, TimeUnit.SECONDS);
+    assertThat(ran).isTrue();
     release.countDown();
     first.get(TIMEOUT, TimeUnit.SECONDS);
   }
@@ -81,67 +109,37 @@ class WriteOrderTest {
   @Test
   void withoutTheOptInEveryWriteWaitsForTheOther() throws Exception {
     WriteOrder order = new WriteOrder(false);
-    assertSecondWaits(order, b("a"), b("b"));
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Void> first = heldUntil(release, op -> order.key(KV, b("a"), op));
+    AtomicBoolean ran = new AtomicBoolean();
+    CompletableFuture<Void> second = marking(ran, op -> order.key(KV, b("b"), op));
+    assertWaitsFor(first, release, second, ran, "the second write while the first holds the lock");
   }
 
   @Test
   void aKeyWaitsForItsOwnStripeAndForAll() throws Exception {
     WriteOrder order = new WriteOrder(true);
-    assertSecondWaits(order, b("same"), b("same"));
-    CountDownLatch inside = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    CompletableFuture<Void> all =
-        run(
-            () ->
-                order.all(
-                    () -> {
-                      inside.countDown();
-                      await(release);
-                      return null;
-                    }));
-    assertThat(inside.await(TIMEOUT, TimeUnit.SECONDS)).isTrue();
-    AtomicBoolean entered = new AtomicBoolean();
-    CompletableFuture<Void> second = writeOn(order, b("anything"), entered);
-    Thread.sleep(200); // a chance to enter wrongly; the assertion below never depends on speed
-    assertThat(entered).as("a key write while every stripe is held").isFalse();
-    release.countDown();
-    all.get(TIMEOUT, TimeUnit.SECONDS);
-    second.get(TIMEOUT, TimeUnit.SECONDS);
-    assertThat(entered).isTrue();
+    CompletableFuture<Void> first = heldUntil(release, op -> order.key(KV, b("same"), op));
+    AtomicBoolean ran = new AtomicBoolean();
+    CompletableFuture<Void> second = marking(ran, op -> order.key(KV, b("same"), op));
+    assertWaitsFor(first, release, second, ran, "a write of a key while another holds its stripe");
+
+    CountDownLatch releaseAll = new CountDownLatch(1);
+    CompletableFuture<Void> all = heldUntil(releaseAll, order::all);
+    AtomicBoolean keyRan = new AtomicBoolean();
+    CompletableFuture<Void> key = marking(keyRan, op -> order.key(KV, b("anything"), op));
+    assertWaitsFor(all, releaseAll, key, keyRan, "a key write while all() holds the gate");
   }
 
   @Test
   void allWaitsForAWriteInFlightAndKeepsNewOnesOut() throws Exception {
     WriteOrder order = new WriteOrder(true);
-    CountDownLatch inside = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    CompletableFuture<Void> write =
-        run(
-            () ->
-                order.key(
-                    KV,
-                    b("in flight"),
-                    () -> {
-                      inside.countDown();
-                      await(release);
-                      return null;
-                    }));
-    assertThat(inside.await(TIMEOUT, TimeUnit.SECONDS)).isTrue();
-    AtomicBoolean allRan = new AtomicBoolean();
-    CompletableFuture<Void> all =
-        run(
-            () ->
-                order.all(
-                    () -> {
-                      allRan.set(true);
-                      return null;
-                    }));
-    Thread.sleep(200); // a chance to run wrongly; the assertion below never depends on speed
-    assertThat(allRan).as("all() while a key write holds its stripe").isFalse();
-    release.countDown();
-    write.get(TIMEOUT, TimeUnit.SECONDS);
-    all.get(TIMEOUT, TimeUnit.SECONDS);
-    assertThat(allRan).isTrue();
+    CompletableFuture<Void> write = heldUntil(release, op -> order.key(KV, b("in flight"), op));
+    AtomicBoolean ran = new AtomicBoolean();
+    CompletableFuture<Void> all = marking(ran, order::all);
+    assertWaitsFor(write, release, all, ran, "all() while a key write holds its stripe");
   }
 
   @Test
@@ -185,31 +183,6 @@ class WriteOrderTest {
         .isInstanceOf(IllegalStateException.class);
     // and every stripe was released: a later all() goes through
     assertThat(order.all(() -> "free")).isEqualTo("free");
-  }
-
-  private static void assertSecondWaits(WriteOrder order, byte[] k1, byte[] k2) throws Exception {
-    CountDownLatch inside = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    CompletableFuture<Void> first =
-        run(
-            () ->
-                order.key(
-                    KV,
-                    k1,
-                    () -> {
-                      inside.countDown();
-                      await(release);
-                      return null;
-                    }));
-    assertThat(inside.await(TIMEOUT, TimeUnit.SECONDS)).isTrue();
-    AtomicBoolean entered = new AtomicBoolean();
-    CompletableFuture<Void> second = writeOn(order, k2, entered);
-    Thread.sleep(200); // a chance to enter wrongly; the assertion below never depends on speed
-    assertThat(entered).as("the second write while the first holds the stripe").isFalse();
-    release.countDown();
-    first.get(TIMEOUT, TimeUnit.SECONDS);
-    second.get(TIMEOUT, TimeUnit.SECONDS);
-    assertThat(entered).isTrue();
   }
 
   private static CompletableFuture<Void> run(Runnable r) {
