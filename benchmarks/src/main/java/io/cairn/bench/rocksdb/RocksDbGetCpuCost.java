@@ -1,13 +1,5 @@
 package io.cairn.bench.rocksdb;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
-import java.util.Random;
-
 /**
  * A diagnostic, not a JMH benchmark: {@link RocksDbPutCpuCost}'s twin for gets. The calling
  * thread's CPU time per get of a present key, Cairn's RocksDB backend beside raw rocksdbjni ({@link
@@ -23,98 +15,16 @@ import java.util.Random;
  *
  * Arguments: rounds (the first fifth are warm-up, not reported), gets per target per round, targets
  * ({@code cairn}: the backend through its provider; {@code cairn-registry}: through the registry
- * with its per-operation timer; {@code raw}). Only classes every benchmarks jar since main 3b92ff8
- * has are used, so this class can run against an older jar ({@code -cp probe-dir:OLD.jar}). Prints
- * per target the median and quartiles of the rounds' CPU ns per get, and the median over rounds of
- * each Cairn target's ratio to raw in the same round.
+ * with its per-operation timer; {@code raw}). It runs {@link RocksDbPutCpuCost}'s measurement for
+ * gets; both use only classes every benchmarks jar since main 3b92ff8 has, so they can run against
+ * an older jar with both compiled classes ahead of it ({@code -cp probe-dir:OLD.jar}). Prints per
+ * target the median and quartiles of the rounds' CPU ns per get, and the median over rounds of each
+ * Cairn target's ratio to raw in the same round.
  */
 public final class RocksDbGetCpuCost {
   private RocksDbGetCpuCost() {}
 
   public static void main(String[] args) {
-    int rounds = Integer.parseInt(args[0]);
-    int gets = Integer.parseInt(args[1]);
-    List<String> names = Arrays.asList(args).subList(2, args.length);
-    int keys = 100_000;
-    byte[][] keySpace = new byte[keys][];
-    for (int i = 0; i < keys; i++) {
-      keySpace[i] = RocksDbThreadsBenchmark.key(i);
-    }
-    byte[] value = new byte[100];
-    new Random(42).nextBytes(value);
-    List<RocksDbKeyValueBenchmark.Kv> kvs = new ArrayList<>();
-    for (String n : names) {
-      RocksDbKeyValueBenchmark.Kv kv =
-          switch (n) {
-            case "cairn" ->
-                RocksDbKeyValueBenchmark.open(
-                    RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB_BARE, "none");
-            case "cairn-registry" ->
-                RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB, "none");
-            case "raw" ->
-                RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.RAW_ROCKSDB, "none");
-            default -> throw new IllegalArgumentException("unknown target " + n);
-          };
-      for (byte[] k : keySpace) {
-        kv.put(k, value);
-      }
-      kvs.add(kv);
-    }
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    int warm = rounds / 5;
-    double[][] nsPerGet = new double[names.size()][rounds - warm];
-    long x = 0x9E3779B97F4A7C15L;
-    long bytes = 0; // read back so no get is dead code; every key is present
-    for (int r = 0; r < rounds; r++) {
-      for (int j = 0; j < names.size(); j++) {
-        int t = (j + r) % names.size();
-        RocksDbKeyValueBenchmark.Kv kv = kvs.get(t);
-        long cpu0 = mx.getCurrentThreadCpuTime();
-        for (int i = 0; i < gets; i++) {
-          x ^= x << 13;
-          x ^= x >>> 7;
-          x ^= x << 17;
-          bytes += kv.get(keySpace[(int) ((x >>> 1) % keys)]).length;
-        }
-        long cpu = mx.getCurrentThreadCpuTime() - cpu0;
-        if (r >= warm) {
-          nsPerGet[t][r - warm] = (double) cpu / gets;
-        }
-      }
-    }
-    if (bytes != (long) rounds * names.size() * gets * value.length) {
-      throw new IllegalStateException("a get returned a value of the wrong length: " + bytes);
-    }
-    int raw = names.indexOf("raw");
-    for (int t = 0; t < names.size(); t++) {
-      double[] s = nsPerGet[t].clone();
-      Arrays.sort(s);
-      String line =
-          String.format(
-              Locale.ROOT,
-              "%-16s cpu ns/get median %7.0f  (quartiles %7.0f .. %7.0f)",
-              names.get(t),
-              s[s.length / 2],
-              s[s.length / 4],
-              s[s.length * 3 / 4]);
-      if (raw >= 0 && t != raw) {
-        double[] ratio = new double[s.length];
-        for (int r = 0; r < ratio.length; r++) {
-          ratio[r] = nsPerGet[t][r] / nsPerGet[raw][r];
-        }
-        Arrays.sort(ratio);
-        line +=
-            String.format(
-                Locale.ROOT,
-                "  / raw same round: median %.3f (quartiles %.3f .. %.3f)",
-                ratio[ratio.length / 2],
-                ratio[ratio.length / 4],
-                ratio[ratio.length * 3 / 4]);
-      }
-      System.out.println(line);
-    }
-    for (RocksDbKeyValueBenchmark.Kv kv : kvs) {
-      kv.close();
-    }
+    RocksDbPutCpuCost.run("get", args);
   }
 }

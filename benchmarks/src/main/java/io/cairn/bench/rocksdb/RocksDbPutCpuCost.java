@@ -21,18 +21,27 @@ import java.util.Random;
  *   io.cairn.bench.rocksdb.RocksDbPutCpuCost 40 20000 cairn cairn-registry raw
  * </pre>
  *
- * Arguments: rounds (the first fifth are warm-up, not reported), puts per target per round, targets
- * ({@code cairn}: the backend through its provider; {@code cairn-registry}: through the registry
- * with its per-operation timer; {@code raw}). Prints per target the median and quartiles of the
- * rounds' CPU ns per put, and the median over rounds of each Cairn target's ratio to raw in the
- * same round.
+ * Arguments: rounds (the first fifth are warm-up, not reported), puts (gets) per target per round,
+ * targets ({@code cairn}: the backend through its provider; {@code cairn-registry}: through the
+ * registry with its per-operation timer; {@code raw}). Prints per target the median and quartiles
+ * of the rounds' CPU ns per put, and the median over rounds of each Cairn target's ratio to raw in
+ * the same round.
  */
 public final class RocksDbPutCpuCost {
   private RocksDbPutCpuCost() {}
 
   public static void main(String[] args) {
+    run("put", args);
+  }
+
+  /**
+   * The measurement for {@code op} "put" (this class) or "get" ({@link RocksDbGetCpuCost}): the
+   * same set-up, rounds and report; a get reads back every value so that none is dead code.
+   */
+  static void run(String op, String[] args) {
+    boolean get = op.equals("get");
     int rounds = Integer.parseInt(args[0]);
-    int puts = Integer.parseInt(args[1]);
+    int ops = Integer.parseInt(args[1]);
     List<String> names = Arrays.asList(args).subList(2, args.length);
     int keys = 100_000;
     byte[][] keySpace = new byte[keys][];
@@ -61,41 +70,51 @@ public final class RocksDbPutCpuCost {
     }
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     int warm = rounds / 5;
-    double[][] nsPerPut = new double[names.size()][rounds - warm];
+    double[][] nsPerOp = new double[names.size()][rounds - warm];
     long x = 0x9E3779B97F4A7C15L;
+    long bytes = 0; // read back so no get is dead code; every key is present
     for (int r = 0; r < rounds; r++) {
       for (int j = 0; j < names.size(); j++) {
         int t = (j + r) % names.size();
         RocksDbKeyValueBenchmark.Kv kv = kvs.get(t);
         long cpu0 = mx.getCurrentThreadCpuTime();
-        for (int i = 0; i < puts; i++) {
+        for (int i = 0; i < ops; i++) {
           x ^= x << 13;
           x ^= x >>> 7;
           x ^= x << 17;
-          kv.put(keySpace[(int) ((x >>> 1) % keys)], value);
+          byte[] k = keySpace[(int) ((x >>> 1) % keys)];
+          if (get) {
+            bytes += kv.get(k).length;
+          } else {
+            kv.put(k, value);
+          }
         }
         long cpu = mx.getCurrentThreadCpuTime() - cpu0;
         if (r >= warm) {
-          nsPerPut[t][r - warm] = (double) cpu / puts;
+          nsPerOp[t][r - warm] = (double) cpu / ops;
         }
       }
     }
+    if (get && bytes != (long) rounds * names.size() * ops * value.length) {
+      throw new IllegalStateException("a get returned a value of the wrong length: " + bytes);
+    }
     int raw = names.indexOf("raw");
     for (int t = 0; t < names.size(); t++) {
-      double[] s = nsPerPut[t].clone();
+      double[] s = nsPerOp[t].clone();
       Arrays.sort(s);
       String line =
           String.format(
               Locale.ROOT,
-              "%-16s cpu ns/put median %7.0f  (quartiles %7.0f .. %7.0f)",
+              "%-16s cpu ns/%s median %7.0f  (quartiles %7.0f .. %7.0f)",
               names.get(t),
+              op,
               s[s.length / 2],
               s[s.length / 4],
               s[s.length * 3 / 4]);
       if (raw >= 0 && t != raw) {
         double[] ratio = new double[s.length];
         for (int r = 0; r < ratio.length; r++) {
-          ratio[r] = nsPerPut[t][r] / nsPerPut[raw][r];
+          ratio[r] = nsPerOp[t][r] / nsPerOp[raw][r];
         }
         Arrays.sort(ratio);
         line +=
