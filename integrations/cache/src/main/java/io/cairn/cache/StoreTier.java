@@ -1257,7 +1257,6 @@ final class StoreTier {
     synchronized (this) {
       first = !degraded;
       long now = clock.millis();
-      degraded = true;
       if (first) {
         degradedSince = now;
         backoffMillis = 0;
@@ -1270,6 +1269,7 @@ final class StoreTier {
         lastError = e.toString();
         publishOutage();
       }
+      degraded = true; // after the outage is published: health() never sees one without the other
       if (all) {
         dirtyAll = true;
         dirty.clear();
@@ -1303,9 +1303,7 @@ final class StoreTier {
   }
 
   private synchronized void publishOutage() {
-    if (degraded) {
-      outage = new Outage(degradedSince, lastError, retryAt, lastRetryAt, lastRetryBy);
-    }
+    outage = new Outage(degradedSince, lastError, retryAt, lastRetryAt, lastRetryBy);
   }
 
   /**
@@ -1314,8 +1312,10 @@ final class StoreTier {
    * reported as timed out.
    */
   HealthCheck.Result health() {
+    // published before the tier turns degraded and cleared after it has recovered (the dirty keys
+    // deleted): between the two it is the outage, whatever the degraded flag says at this moment
     Outage o = outage;
-    if (!degraded || o == null) {
+    if (o == null) {
       return HealthCheck.Result.healthy("tier '" + backend.name() + "' in use");
     }
     StringBuilder m =
