@@ -1195,11 +1195,11 @@ final class StoreTier {
   }
 
   /**
-   * Waits for {@code p} until {@value #PROBE_WAIT_MS} ms after it started (not at all once that has
-   * passed); true if it has ended.
+   * Waits for {@code p} until {@code waitMillis} ({@value #PROBE_WAIT_MS} but in tests) after it
+   * started (not at all once that has passed); true if it has ended.
    */
-  static boolean awaitProbe(Probe p) {
-    long left = p.startedNanos() + PROBE_WAIT_MS * 1_000_000 - System.nanoTime();
+  static boolean awaitProbe(Probe p, long waitMillis) {
+    long left = p.startedNanos() + waitMillis * 1_000_000 - System.nanoTime();
     try {
       if (left > 0) {
         p.done().get(left, TimeUnit.NANOSECONDS);

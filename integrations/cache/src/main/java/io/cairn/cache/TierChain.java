@@ -42,6 +42,7 @@ final class TierChain {
   private final List<StoreTier> tiers;
   private final List<KeyValueStore> meta = new ArrayList<>();
   private volatile boolean closed;
+  private volatile long probeWaitMillis = StoreTier.PROBE_WAIT_MS;
 
   TierChain(CacheSettings settings, Function<String, StorageBackend> backends, Clock clock) {
     this.cacheName = settings.name();
@@ -286,9 +287,17 @@ final class TierChain {
     }
     if (wait) {
       for (StoreTier.Probe p : running) {
-        StoreTier.awaitProbe(p);
+        StoreTier.awaitProbe(p, probeWaitMillis);
       }
     }
+  }
+
+  /**
+   * Sets how long {@link #probeDue} waits for a probe (tests: long enough that a probe of a tier
+   * that answers ends within it on a starved machine, so that the wait decides nothing).
+   */
+  void probeWaitForTest(long millis) {
+    probeWaitMillis = millis;
   }
 
   /** No probe starts after this (the cache is closing; its backends may close next). */

@@ -1122,6 +1122,11 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return fills.largestBatch();
   }
 
+  /** Sets how long the health check and isDegraded() wait for a tier's probe (tests). */
+  void probeWaitForTest(long millis) {
+    chain.probeWaitForTest(millis);
+  }
+
   /** Drops the L1 copy of {@code key} only, as an eviction would (for tests). */
   void invalidateL1ForTest(K key) {
     l1.evictForTest(key);

@@ -77,6 +77,7 @@ class TierHealthProbeTest {
   void aTierThatRecoveredWhileNobodyCalledItIsHealthyAtTheNextCheckAfterItsRetryTime() {
     try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.probeWaitForTest(HANG.toMillis()); // a probe of a tier that answers ends in this
       c.put("k", "v1");
       FlakyBackendProvider.FAILING.set(true);
       c.put("k", "v2"); // fails in the tier: degraded, k dirty; L1 holds v2
@@ -106,6 +107,7 @@ class TierHealthProbeTest {
   void aTierStillDownStaysUnhealthyAndItsNextRetryMoves() {
     try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.probeWaitForTest(HANG.toMillis()); // a probe of a tier that answers ends in this
       FlakyBackendProvider.FAILING.set(true);
       assertThat(c.getIfPresent("x")).isNull(); // a read fails: degraded, nothing dirty
       assertThat(FlakyBackendProvider.FAILED_CALLS.get()).isEqualTo(1);
@@ -154,6 +156,13 @@ class TierHealthProbeTest {
           .contains("probe timed out")
           .contains("a retry started at " + at(1));
       assertThat(hung.getDetails()).containsEntry("probe-timed-out", true);
+      java.util.regex.Matcher waited =
+          java.util.regex.Pattern.compile("has not answered after (\\d+) ms")
+              .matcher(hung.getMessage());
+      assertThat(waited.find()).as(hung.getMessage()).isTrue();
+      assertThat(Long.parseLong(waited.group(1)))
+          .as("it waited for the probe the whole bound before reporting it hung")
+          .isGreaterThanOrEqualTo(StoreTier.PROBE_WAIT_MS);
       assertThat(FlakyBackendProvider.PARKED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
           .isTrue();
       // the probe is inside the delete of k: k's old value is still in the tier
@@ -212,6 +221,7 @@ class TierHealthProbeTest {
   void theDegradedGaugeStartsTheRetryWithoutWaitingAndShowsItsOutcomeNextTime() throws Exception {
     try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.probeWaitForTest(HANG.toMillis()); // a probe of a tier that answers ends in this
       @SuppressWarnings("unchecked")
       Gauge<Long> gauge = (Gauge<Long>) r.metrics().getGauges().get("cairn.caches.c.degraded");
       FlakyBackendProvider.FAILING.set(true);
