@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.LongAdder;
  * the Counters {@code tiers.<backend>.hits|misses|errors|evictions|wal-pauses|compactions} and the
  * Gauges {@code
  * tiers.<backend>.entries|bytes|max-entries|max-bytes|byte-budget|disk-bytes|degraded} (see {@link
- * TierStats}), and the health check {@code cairn.caches.<name>}. Counters are plain {@link
- * LongAdder}s updated by the cache; the registry reads them.
+ * TierStats}), and the health check {@code cairn.caches.<name>} (which, like the {@code degraded}
+ * gauges, retries a degraded tier whose retry time has passed: see {@code StoreTier}). Counters are
+ * plain {@link LongAdder}s updated by the cache; the registry reads them.
  */
 final class CacheMetrics {
   final LongAdder l1Hits = new LongAdder();
@@ -69,7 +70,14 @@ final class CacheMetrics {
     count("rejected", rejected::sum);
     count("oversize-loads", oversizeLoads::sum);
     count("upward-fills-shed", fillsShed::sum);
-    gauge("degraded", () -> chain.degraded() ? 1L : 0L);
+    // A read of a degraded gauge starts the retry of a tier whose time has come without waiting
+    // for it (a scrape must not block): the next read shows what it found.
+    gauge(
+        "degraded",
+        () -> {
+          chain.probeDue(false);
+          return chain.degraded() ? 1L : 0L;
+        });
     for (StoreTier t : chain.tiers()) {
       String p = "tiers." + t.name() + ".";
       count(p + "hits", t::hits);
@@ -77,7 +85,12 @@ final class CacheMetrics {
       count(p + "errors", t::errors);
       count(p + "evictions", t::evictions);
       count(p + "wal-pauses", t::walPauses);
-      gauge(p + "degraded", () -> t.degraded() ? 1L : 0L);
+      gauge(
+          p + "degraded",
+          () -> {
+            chain.probeDue(false);
+            return t.degraded() ? 1L : 0L;
+          });
       TierBound b = t.bound();
       if (b != null) {
         gauge(p + "entries", b::entries);

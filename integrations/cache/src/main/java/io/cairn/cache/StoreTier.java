@@ -22,7 +22,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -125,7 +130,28 @@ import org.slf4j.LoggerFactory;
  * than one written or invalidated during the outage, and only then reports itself healthy again.
  * The dirty set lives in memory: a process that stops while a tier is degraded does not remember
  * it. That is why a tier that turns degraded is also recorded in the other tiers ({@code TierChain}
- * clears it at the next open).
+ * clears it at the next open). A recovery with nothing to delete still writes to the tier before
+ * reporting it healthy (a put and a delete of the row {@value #PROBE_KEY} in {@code
+ * cache.<name>.meta}): otherwise a tier whose outage had no write (a failed read) was declared
+ * recovered without the backend being asked, and a tier still down looked healthy until the next
+ * call failed on it.
+ *
+ * <h2>Probing a tier nobody calls</h2>
+ *
+ * A cache answered from L1 may not call a degraded tier for a long time after its retry time; its
+ * health check, {@code isDegraded()} and the {@code degraded} gauges would then report an outage
+ * that may have ended, with a retry time in the past. So each of them, once the retry time has
+ * passed, starts the recovery a call would run ({@link #probeIfDue}: the same {@code recover}, on a
+ * thread {@code cairn-cache-probe-<cache>-<tier>} started for it) and the health check, {@code
+ * isDegraded()} and {@code tierStats()} wait for it at most {@value #PROBE_WAIT_MS} ms after it
+ * started (the gauges do not wait: they report what the last probe found). Recovery runs under this
+ * tier's monitor, so a probe and a call never recover at once (the second finds the tier recovered,
+ * or its retry time moved by the first's failure); at most one probe runs per tier. A probe that
+ * does not finish in time (a hung backend) leaves the tier degraded and the health check reports
+ * it, naming the probe that timed out and when it started; no second probe starts until it ends.
+ * The health check reads the outage's state without this tier's monitor, so a recovery hung on the
+ * backend (a probe's or a call's) cannot hang it. A failed probe moves the retry time as a failed
+ * call does.
  *
  * <p>Argument errors ({@link IllegalArgumentException}, e.g. a key longer than the store allows)
  * are the caller's and are rethrown, not treated as tier failures. Thread-safe.
@@ -155,6 +181,16 @@ final class StoreTier {
 
   private static final int CLEAR_BATCH = 1000;
 
+  /**
+   * Longest wait of a health check (and of {@code isDegraded()}, {@code tierStats()}) for a probe
+   * of a degraded tier, counted from the probe's start (see "Probing a tier nobody calls"): below
+   * the 1 s that health endpoints are commonly given (Kubernetes' default probe timeout).
+   */
+  static final long PROBE_WAIT_MS = 500;
+
+  /** Row written and deleted by a recovery with nothing to delete, in {@code cache.<name>.meta}. */
+  static final String PROBE_KEY = "probe";
+
   /** A live entry read from the tier: its stored form and expiry (epoch ms, 0 = none). */
   record Found(StoredValue stored, long expiresAtMillis, int storedBytes) {}
 
@@ -168,6 +204,7 @@ final class StoreTier {
   private final StorageBackend backend;
   private final KeyValueStore store;
   private final KeyValueStore tagStore;
+  private final KeyValueStore metaStore; // the probe row (see "Degradation")
   private final TagTable tags;
   private final TierBound bound; // null: bounded by TTL only
   // Whether the bound's index may answer a read of a key it lacks (see "Keys a bounded tier does
@@ -252,12 +289,19 @@ final class StoreTier {
 
   private volatile boolean degraded;
   private volatile long retryAt;
+  // What the health check says of the outage, replaced (under this) at each change: read without
+  // the monitor, which a recovery hung on the backend holds. null: not degraded.
+  private volatile Outage outage;
+  // the running or last probe (see "Probing a tier nobody calls"); null: none yet
+  private final AtomicReference<Probe> probe = new AtomicReference<>();
   // guarded by this
   private long backoffMillis;
   private final Set<ByteBuffer> dirty = new HashSet<>();
   private boolean dirtyAll;
   private String lastError = "";
   private long degradedSince;
+  private long lastRetryAt = -1; // clock millis of the last failed recovery; -1: none yet
+  private String lastRetryBy = "";
   private Runnable onDegraded = () -> {};
   private Runnable onRecovered = () -> {};
 
@@ -273,6 +317,7 @@ final class StoreTier {
     this.store = backend.keyValue(TieredCache.namespace(cacheName));
     this.tagStore = backend.keyValue(TagTable.namespace(cacheName));
     this.tags = new TagTable(tagStore);
+    this.metaStore = backend.keyValue(TierChain.metaNamespace(cacheName));
     this.bound =
         settings.maxEntries() > 0 || settings.maxBytes() > 0
             ? new TierBound(settings.maxEntries(), settings.maxBytes())
@@ -284,6 +329,19 @@ final class StoreTier {
     this.retryInitial = initial;
     this.retryMax = max;
   }
+
+  /**
+   * An outage as the health check reports it: failing since {@code since} (clock millis) with
+   * {@code lastError}, retried next at {@code retryAt}; the last failed retry at {@code
+   * lastRetryAt} (-1: none yet) by {@code lastRetryBy} ("a call", "a probe").
+   */
+  record Outage(long since, String lastError, long retryAt, long lastRetryAt, String lastRetryBy) {}
+
+  /**
+   * A recovery attempt off the callers' threads, started at {@code startedAt} (clock millis) and
+   * {@code startedNanos} (for the wait's bound); {@code done} completes when it has ended.
+   */
+  record Probe(long startedAt, long startedNanos, CompletableFuture<Void> done) {}
 
   /** Called (outside this tier's monitor) when the tier turns degraded and when it recovers. */
   void listen(Runnable degradedListener, Runnable recoveredListener) {
@@ -985,7 +1043,9 @@ final class StoreTier {
     }
   }
 
-  private void deleteAll() {
+  /** Deletes every entry and tag row; returns how many rows. */
+  private long deleteAll() {
+    long n = 0;
     for (KeyValueStore s : List.of(store, tagStore)) {
       while (true) {
         List<byte[]> keys = new ArrayList<>(CLEAR_BATCH);
@@ -1000,12 +1060,14 @@ final class StoreTier {
         for (byte[] k : keys) {
           s.delete(k);
         }
+        n += keys.size();
       }
     }
     tags.reload();
     if (bound != null) {
       bound.clear();
     }
+    return n;
   }
 
   /** Forgets the tag generations read so far (another instance may have moved them). */
@@ -1020,13 +1082,16 @@ final class StoreTier {
     if (clock.millis() < retryAt) {
       return false;
     }
-    return tryRecover();
+    return tryRecover("a call");
   }
 
-  private boolean tryRecover() {
+  /**
+   * Recovers the tier if it is degraded and its retry time has passed; {@code by}: for messages.
+   */
+  private boolean tryRecover(String by) {
     boolean recovered;
     synchronized (this) {
-      recovered = recoverLocked();
+      recovered = recoverLocked(by);
     }
     if (recovered) {
       onRecovered.run();
@@ -1035,7 +1100,7 @@ final class StoreTier {
   }
 
   /** True if this call recovered the tier. */
-  private boolean recoverLocked() {
+  private boolean recoverLocked(String by) {
     if (!degraded) {
       return false;
     }
@@ -1044,35 +1109,109 @@ final class StoreTier {
       return false;
     }
     try {
+      // the keys written or invalidated during the outage go first: the tier serves again only
+      // once none of their older values is left in it
+      long deleted = 0;
       if (dirtyAll) {
-        deleteAll();
+        deleted = deleteAll();
       } else {
         for (ByteBuffer k : dirty) {
           store.delete(k.array());
           if (bound != null) {
             bound.removed(k.array());
           }
+          deleted++;
         }
+      }
+      if (deleted == 0) {
+        // nothing above asked the backend anything: a write (what fails on a full disk) does
+        byte[] p = PROBE_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        metaStore.put(p, new byte[0]);
+        metaStore.delete(p);
       }
       int reconciled = dirtyAll ? -1 : dirty.size();
       dirty.clear();
       dirtyAll = false;
       degraded = false;
+      outage = null;
       backoffMillis = 0;
+      lastRetryAt = -1;
       log.info(
-          "Cache '{}': tier on backend '{}' recovered after {} ms; {} written during the outage"
-              + " were dropped from it",
+          "Cache '{}': tier on backend '{}' recovered after {} ms (retried by {}); {} written"
+              + " during the outage were dropped from it",
           cacheName,
           backend.name(),
           now - degradedSince,
+          by,
           reconciled < 0 ? "all entries" : reconciled + " key(s)");
       return true;
     } catch (RuntimeException e) {
       errors.increment();
+      lastRetryAt = now;
+      lastRetryBy = by;
       scheduleRetry(e, now);
       log.debug("Cache '{}': tier '{}' still failing: {}", cacheName, backend.name(), e.toString());
       return false;
     }
+  }
+
+  /**
+   * Starts a probe (the recovery a call would run, on a thread of its own) if the tier is degraded,
+   * its retry time has passed and no probe runs; returns the running probe (this one or an earlier
+   * one still running), or null if none runs. See "Probing a tier nobody calls".
+   */
+  Probe probeIfDue() {
+    if (!degraded) {
+      return null;
+    }
+    Probe last = probe.get();
+    if (last != null && !last.done().isDone()) {
+      return last;
+    }
+    if (clock.millis() < retryAt) {
+      return null;
+    }
+    Probe p = new Probe(clock.millis(), System.nanoTime(), new CompletableFuture<>());
+    if (!probe.compareAndSet(last, p)) {
+      return probe.get(); // another thread started one just now
+    }
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                tryRecover("a probe");
+              } catch (RuntimeException | Error e) {
+                // recover handles storage failures; anything else is a bug, named here
+                log.error(
+                    "Cache '{}': probe of tier '{}' failed unexpectedly", cacheName, name(), e);
+              } finally {
+                p.done().complete(null);
+              }
+            },
+            "cairn-cache-probe-" + cacheName + "-" + name());
+    t.setDaemon(true); // a probe hung on a backend must not keep the JVM up
+    t.start();
+    return p;
+  }
+
+  /**
+   * Waits for {@code p} until {@code waitMillis} ({@value #PROBE_WAIT_MS} but in tests) after it
+   * started (not at all once that has passed); true if it has ended.
+   */
+  static boolean awaitProbe(Probe p, long waitMillis) {
+    long left = p.startedNanos() + waitMillis * 1_000_000 - System.nanoTime();
+    try {
+      if (left > 0) {
+        p.done().get(left, TimeUnit.NANOSECONDS);
+      }
+    } catch (TimeoutException e) {
+      // reported by health(): the probe is still running
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the caller reports what is known now
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("probe futures complete normally", e);
+    }
+    return p.done().isDone();
   }
 
   private synchronized void markAllDirty() {
@@ -1121,14 +1260,16 @@ final class StoreTier {
       if (first) {
         degradedSince = now;
         backoffMillis = 0;
+        lastRetryAt = -1;
         scheduleRetry(e, now);
       } else {
         // an operation that found the tier usable before it turned degraded: only a failed
         // recovery probe moves the retry further out, else a few writes in flight at the moment of
         // the outage would push the first retry to retry-max
         lastError = e.toString();
+        publishOutage();
       }
-      degraded = true;
+      degraded = true; // after the outage is published: health() never sees one without the other
       if (all) {
         dirtyAll = true;
         dirty.clear();
@@ -1158,32 +1299,63 @@ final class StoreTier {
             : Math.min(retryMax.toMillis(), Math.max(1, backoffMillis) * 2);
     retryAt = now + backoffMillis;
     lastError = e.toString();
+    publishOutage();
   }
 
+  private synchronized void publishOutage() {
+    outage = new Outage(degradedSince, lastError, retryAt, lastRetryAt, lastRetryBy);
+  }
+
+  /**
+   * The tier's health as it is known now, without this tier's monitor. The caller starts a probe
+   * first if one is due ({@link #probeIfDue}, {@link #awaitProbe}); a probe still running is
+   * reported as timed out.
+   */
   HealthCheck.Result health() {
-    if (!degraded) {
+    // published before the tier turns degraded and cleared after it has recovered (the dirty keys
+    // deleted): between the two it is the outage, whatever the degraded flag says at this moment
+    Outage o = outage;
+    if (o == null) {
       return HealthCheck.Result.healthy("tier '" + backend.name() + "' in use");
     }
-    synchronized (this) {
-      return HealthCheck.Result.builder()
-          .unhealthy()
-          .withMessage(
-              "cache '"
-                  + cacheName
-                  + "' degraded: tier on backend '"
-                  + backend.name()
-                  + "' (store '"
-                  + store.name()
-                  + "') failing since "
-                  + Instant.ofEpochMilli(degradedSince)
-                  + " ("
-                  + lastError
-                  + "); serving from the other tiers and the loader, next retry at "
-                  + Instant.ofEpochMilli(retryAt))
-          .withDetail("degraded", true)
-          .withDetail("tier", backend.name())
-          .withDetail("errors", errors.sum())
-          .build();
+    StringBuilder m =
+        new StringBuilder("cache '")
+            .append(cacheName)
+            .append("' degraded: tier on backend '")
+            .append(backend.name())
+            .append("' (store '")
+            .append(store.name())
+            .append("') failing since ")
+            .append(Instant.ofEpochMilli(o.since()))
+            .append(" (last error: ")
+            .append(o.lastError())
+            .append("); serving from the other tiers and the loader");
+    Probe p = probe.get();
+    boolean hung = p != null && !p.done().isDone();
+    if (hung) {
+      m.append("; probe timed out: a retry started at ")
+          .append(Instant.ofEpochMilli(p.startedAt()))
+          .append(" has not answered after ")
+          .append((System.nanoTime() - p.startedNanos()) / 1_000_000)
+          .append(" ms (the backend may be hung; no other retry starts until it ends)");
+    } else {
+      if (o.lastRetryAt() >= 0) {
+        m.append("; last retry (by ")
+            .append(o.lastRetryBy())
+            .append(") failed at ")
+            .append(Instant.ofEpochMilli(o.lastRetryAt()));
+      } else {
+        m.append("; not retried yet");
+      }
+      m.append("; next retry at ").append(Instant.ofEpochMilli(o.retryAt()));
     }
+    return HealthCheck.Result.builder()
+        .unhealthy()
+        .withMessage(m.toString())
+        .withDetail("degraded", true)
+        .withDetail("tier", backend.name())
+        .withDetail("errors", errors.sum())
+        .withDetail("probe-timed-out", hung)
+        .build();
   }
 }

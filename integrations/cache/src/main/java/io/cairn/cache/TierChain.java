@@ -41,6 +41,8 @@ final class TierChain {
   private final String cacheName;
   private final List<StoreTier> tiers;
   private final List<KeyValueStore> meta = new ArrayList<>();
+  private volatile boolean closed;
+  private volatile long probeWaitMillis = StoreTier.PROBE_WAIT_MS;
 
   TierChain(CacheSettings settings, Function<String, StorageBackend> backends, Clock clock) {
     this.cacheName = settings.name();
@@ -266,11 +268,67 @@ final class TierChain {
     return n;
   }
 
-  HealthCheck.Result health() {
+  /**
+   * Starts a probe of every degraded tier whose retry time has passed (see "Probing a tier nobody
+   * calls" in {@link StoreTier}) and, with {@code wait}, waits for them, each at most {@value
+   * StoreTier#PROBE_WAIT_MS} ms after it started: they run at once, so the wait is about that long
+   * in all. Nothing after {@link #close}.
+   */
+  void probeDue(boolean wait) {
+    if (closed) {
+      return;
+    }
+    List<StoreTier.Probe> running = new ArrayList<>();
     for (StoreTier t : tiers) {
-      if (t.degraded()) {
-        return t.health();
+      StoreTier.Probe p = t.probeIfDue();
+      if (p != null) {
+        running.add(p);
       }
+    }
+    if (wait) {
+      for (StoreTier.Probe p : running) {
+        StoreTier.awaitProbe(p, probeWaitMillis);
+      }
+    }
+  }
+
+  /**
+   * Sets how long {@link #probeDue} waits for a probe (tests: long enough that a probe of a tier
+   * that answers ends within it on a starved machine, so that the wait decides nothing).
+   */
+  void probeWaitForTest(long millis) {
+    probeWaitMillis = millis;
+  }
+
+  /** No probe starts after this (the cache is closing; its backends may close next). */
+  void close() {
+    closed = true;
+  }
+
+  /**
+   * Healthy if no tier is degraded after the due probes ({@link #probeDue}); else unhealthy, naming
+   * every degraded tier (the first one's details).
+   */
+  HealthCheck.Result health() {
+    probeDue(true);
+    HealthCheck.Result first = null;
+    StringBuilder all = new StringBuilder();
+    for (StoreTier t : tiers) {
+      HealthCheck.Result r = t.health();
+      if (!r.isHealthy()) {
+        first = first == null ? r : first;
+        all.append(all.isEmpty() ? "" : "; and ").append(r.getMessage());
+      }
+    }
+    if (first != null) {
+      return HealthCheck.Result.builder()
+          .unhealthy()
+          .withMessage(all.toString())
+          .withDetail("degraded", true)
+          .withDetail("tier", first.getDetails().get("tier"))
+          .withDetail("errors", errors())
+          .withDetail("probe-timed-out", first.getDetails().get("probe-timed-out"))
+          .build();
     }
     List<String> names = tiers.stream().map(StoreTier::name).toList();
     return HealthCheck.Result.healthy(

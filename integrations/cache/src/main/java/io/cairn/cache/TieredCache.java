@@ -1024,16 +1024,26 @@ public final class TieredCache<K, V> implements AutoCloseable {
         metrics.loadFailures.sum(),
         metrics.loadNanos.sum(),
         metrics.rejected.sum(),
-        isDegraded());
+        isDegraded()); // retries a degraded tier whose time has come (see isDegraded)
   }
 
-  /** Per persistent tier, top down: reads answered, evictions, size against bound, health. */
+  /**
+   * Per persistent tier, top down: reads answered, evictions, size against bound, health. A
+   * degraded tier whose retry time has passed is retried first, as by {@link #isDegraded()}.
+   */
   public List<TierStats> tierStats() {
+    chain.probeDue(true);
     return chain.tiers().stream().map(TierStats::of).toList();
   }
 
-  /** Whether any persistent tier is currently bypassed after failures. */
+  /**
+   * Whether any persistent tier is currently bypassed after failures. A degraded tier whose retry
+   * time has passed is retried first (the recovery a call would run, on a thread of its own), and
+   * this waits for that retry at most 500 ms after it started: a tier that came back while no call
+   * reached it is not reported degraded, and a hung one does not hang this call.
+   */
   public boolean isDegraded() {
+    chain.probeDue(true);
     return chain.degraded();
   }
 
@@ -1077,6 +1087,7 @@ public final class TieredCache<K, V> implements AutoCloseable {
       }
       closed = true;
     }
+    chain.close(); // no new probe of a degraded tier (one running ends with its backend)
     fills.close(); // before the caller closes the backends under a running fill
     if (remote != null) {
       remote.close();
@@ -1109,6 +1120,11 @@ public final class TieredCache<K, V> implements AutoCloseable {
   /** The most fills the fill thread has run as one batch (tests). */
   int largestFillBatchForTest() {
     return fills.largestBatch();
+  }
+
+  /** Sets how long the health check and isDegraded() wait for a tier's probe (tests). */
+  void probeWaitForTest(long millis) {
+    chain.probeWaitForTest(millis);
   }
 
   /** Drops the L1 copy of {@code key} only, as an eviction would (for tests). */

@@ -71,16 +71,27 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
   static volatile java.util.concurrent.CountDownLatch PARKED =
       new java.util.concurrent.CountDownLatch(0);
 
+  /**
+   * As {@link #PARK_NEXT_WRITE}, for the next key-value delete (a recovering tier deleting the keys
+   * written during its outage).
+   */
+  static final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch>
+      PARK_NEXT_DELETE = new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** Keys (UTF-8) of key-value deletes that reached a flaky store without failing. */
+  static final java.util.Queue<String> DELETED = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   private static void check(String what) {
-    if (what.startsWith("put")) {
-      java.util.concurrent.CountDownLatch release = PARK_NEXT_WRITE.getAndSet(null);
-      if (release != null) {
-        PARKED.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+    java.util.concurrent.CountDownLatch release =
+        what.startsWith("put")
+            ? PARK_NEXT_WRITE.getAndSet(null)
+            : what.equals("delete") ? PARK_NEXT_DELETE.getAndSet(null) : null;
+    if (release != null) {
+      PARKED.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
     if (FAILING.get()) {
@@ -196,6 +207,7 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
     @Override
     public boolean delete(byte[] key) {
       check("delete");
+      DELETED.add(new String(key, java.nio.charset.StandardCharsets.UTF_8));
       return d.delete(key);
     }
 

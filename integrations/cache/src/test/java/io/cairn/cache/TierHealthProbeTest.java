@@ -1,0 +1,245 @@
+package io.cairn.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.health.HealthCheck;
+import io.cairn.persistence.Codec;
+import io.cairn.persistence.PersistenceRegistry;
+import io.cairn.tck.ManualClock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A degraded tier that nobody calls is retried by the health check, {@code isDegraded()} and the
+ * {@code degraded} gauge once its retry time has passed (see "Probing a tier nobody calls" in
+ * {@link StoreTier}): it is reported healthy once it is, a tier still down keeps moving its next
+ * retry, the keys written during the outage are gone before it is reported healthy, and a hung tier
+ * makes the health check report a timed-out probe instead of hanging it. Failures are injected by
+ * the {@code flaky} backend; time is a {@link ManualClock}.
+ */
+class TierHealthProbeTest {
+  private static final String CACHE =
+      "cairn.caches.c { backend = b, ttl = 1h, l2 { retry-initial = 1s, retry-max = 4s } }\n";
+  private static final String CHECK = "cairn.caches.c";
+  private static final String PROBE_THREAD = "cairn-cache-probe-c-b";
+
+  // the health check may wait half a second for a probe; this only bounds a starved machine
+  private static final Duration HANG = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  final ManualClock clock = new ManualClock();
+  final CountDownLatch release = new CountDownLatch(1);
+
+  @BeforeEach
+  void reset() {
+    FlakyBackendProvider.FAILING.set(false);
+    FlakyBackendProvider.FAILED_CALLS.set(0);
+    FlakyBackendProvider.DELETED.clear();
+  }
+
+  @AfterEach
+  void heal() throws InterruptedException {
+    FlakyBackendProvider.FAILING.set(false);
+    FlakyBackendProvider.PARK_NEXT_DELETE.set(null);
+    release.countDown(); // a parked probe or call ends
+    joinProbe();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private Instant at(long secondsFromStart) {
+    return ManualClock.START.plusSeconds(secondsFromStart);
+  }
+
+  /** Waits for the probe thread to end, if one runs (none on a cache that never probes). */
+  private static void joinProbe() throws InterruptedException {
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals(PROBE_THREAD)) {
+        t.join(HANG.toMillis());
+        assertThat(t.isAlive()).as("probe thread ended").isFalse();
+      }
+    }
+  }
+
+  @Test
+  void aTierThatRecoveredWhileNobodyCalledItIsHealthyAtTheNextCheckAfterItsRetryTime() {
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.probeWaitForTest(HANG.toMillis()); // a probe of a tier that answers ends in this
+      c.put("k", "v1");
+      FlakyBackendProvider.FAILING.set(true);
+      c.put("k", "v2"); // fails in the tier: degraded, k dirty; L1 holds v2
+      HealthCheck.Result down = r.healthChecks().runHealthCheck(CHECK);
+      assertThat(down.isHealthy()).isFalse();
+      assertThat(down.getMessage())
+          .contains("failing since " + at(0))
+          .contains("no space left")
+          .contains("not retried yet")
+          .contains("next retry at " + at(1));
+
+      FlakyBackendProvider.FAILING.set(false); // the tier is back; reads are all L1 hits
+      assertThat(c.get("k", x -> "unused")).isEqualTo("v2");
+      clock.advance(Duration.ofSeconds(1));
+
+      HealthCheck.Result up = r.healthChecks().runHealthCheck(CHECK);
+      assertThat(up.isHealthy()).as(up.getMessage()).isTrue();
+      assertThat(c.isDegraded()).isFalse();
+      assertThat(r.backend("b").keyValue("cache.c").get(utf8("k")))
+          .as("v1, older than the outage's write, was dropped before the tier served again")
+          .isNull();
+      assertThat(c.get("k", x -> "unused")).isEqualTo("v2");
+    }
+  }
+
+  @Test
+  void aTierStillDownStaysUnhealthyAndItsNextRetryMoves() {
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.probeWaitForTest(HANG.toMillis()); // a probe of a tier that answers ends in this
+      FlakyBackendProvider.FAILING.set(true);
+      assertThat(c.getIfPresent("x")).isNull(); // a read fails: degraded, nothing dirty
+      assertThat(FlakyBackendProvider.FAILED_CALLS.get()).isEqualTo(1);
+
+      clock.advance(Duration.ofSeconds(1));
+      HealthCheck.Result r1 = r.healthChecks().runHealthCheck(CHECK);
+      assertThat(r1.isHealthy())
+          .as("nothing was dirty, yet the retry asked the backend: " + r1.getMessage())
+          .isFalse();
+      assertThat(r1.getMessage())
+          .contains("failing since " + at(0))
+          .contains("last retry (by a probe) failed at " + at(1))
+          .contains("next retry at " + at(3));
+      assertThat(FlakyBackendProvider.FAILED_CALLS.get()).isEqualTo(2);
+
+      clock.advance(Duration.ofSeconds(1)); // before the next retry: no probe
+      assertThat(c.isDegraded()).isTrue();
+      assertThat(FlakyBackendProvider.FAILED_CALLS.get()).isEqualTo(2);
+
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(c.isDegraded()).as("probed again at its retry time, still down").isTrue();
+      assertThat(FlakyBackendProvider.FAILED_CALLS.get()).isEqualTo(3);
+      assertThat(r.healthChecks().runHealthCheck(CHECK).getMessage())
+          .contains("last retry (by a probe) failed at " + at(3))
+          .contains("next retry at " + at(7));
+    }
+  }
+
+  @Test
+  void aHungTierReportsATimedOutProbeAndTheDirtyKeysGoBeforeItIsHealthy() throws Exception {
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      StoreTier tier = c.chain().tiers().get(0);
+      c.put("k", "v1");
+      FlakyBackendProvider.FAILING.set(true);
+      c.put("k", "v2"); // degraded, k dirty
+      FlakyBackendProvider.FAILING.set(false);
+      clock.advance(Duration.ofSeconds(1));
+      FlakyBackendProvider.PARKED = new CountDownLatch(1);
+      FlakyBackendProvider.PARK_NEXT_DELETE.set(release); // the probe's delete of k hangs
+
+      HealthCheck.Result hung =
+          assertTimeoutPreemptively(HANG, () -> r.healthChecks().runHealthCheck(CHECK));
+      assertThat(hung.isHealthy()).as(hung.getMessage()).isFalse();
+      assertThat(hung.getMessage())
+          .contains("probe timed out")
+          .contains("a retry started at " + at(1));
+      assertThat(hung.getDetails()).containsEntry("probe-timed-out", true);
+      java.util.regex.Matcher waited =
+          java.util.regex.Pattern.compile("has not answered after (\\d+) ms")
+              .matcher(hung.getMessage());
+      assertThat(waited.find()).as(hung.getMessage()).isTrue();
+      assertThat(Long.parseLong(waited.group(1)))
+          .as("it waited for the probe the whole bound before reporting it hung")
+          .isGreaterThanOrEqualTo(StoreTier.PROBE_WAIT_MS);
+      assertThat(FlakyBackendProvider.PARKED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
+          .isTrue();
+      // the probe is inside the delete of k: k's old value is still in the tier
+      assertThat(TestBackends.storedValue(r.backend("b").keyValue("cache.c"), utf8("k")))
+          .isEqualTo(utf8("v1"));
+      assertThat(tier.degraded()).as("not serving while v1 is there").isTrue();
+      HealthCheck.Result again =
+          assertTimeoutPreemptively(HANG, () -> r.healthChecks().runHealthCheck(CHECK));
+      assertThat(again.isHealthy()).as(again.getMessage()).isFalse();
+      assertThat(again.getMessage()).contains("probe timed out");
+
+      release.countDown();
+      joinProbe();
+      assertThat(r.healthChecks().runHealthCheck(CHECK).isHealthy()).isTrue();
+      assertThat(r.backend("b").keyValue("cache.c").get(utf8("k"))).isNull();
+      assertThat(FlakyBackendProvider.DELETED)
+          .as("one probe ran while the first hung")
+          .containsExactly("k");
+    }
+  }
+
+  @Test
+  void aCallsHungRecoveryNeitherHangsTheHealthCheckNorRunsTwice() throws Exception {
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.put("k", "v1");
+      FlakyBackendProvider.FAILING.set(true);
+      c.put("k", "v2"); // degraded, k dirty
+      FlakyBackendProvider.FAILING.set(false);
+      clock.advance(Duration.ofSeconds(1));
+      FlakyBackendProvider.PARKED = new CountDownLatch(1);
+      FlakyBackendProvider.PARK_NEXT_DELETE.set(release);
+      // a call reaches the tier after its retry time: its recovery hangs deleting k
+      Thread call = new Thread(() -> c.invalidate("other"), "test-call");
+      call.start();
+      assertThat(FlakyBackendProvider.PARKED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
+          .isTrue();
+
+      HealthCheck.Result during =
+          assertTimeoutPreemptively(HANG, () -> r.healthChecks().runHealthCheck(CHECK));
+      assertThat(during.isHealthy()).as(during.getMessage()).isFalse();
+      assertThat(during.getMessage()).contains("probe timed out");
+
+      release.countDown();
+      call.join(HANG.toMillis());
+      assertThat(call.isAlive()).isFalse();
+      joinProbe();
+      assertThat(r.healthChecks().runHealthCheck(CHECK).isHealthy()).isTrue();
+      assertThat(FlakyBackendProvider.DELETED)
+          .as("k deleted by the call's recovery only (the probe found the tier recovered)")
+          .containsExactly("k", "other");
+    }
+  }
+
+  @Test
+  void theDegradedGaugeStartsTheRetryWithoutWaitingAndShowsItsOutcomeNextTime() throws Exception {
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      c.probeWaitForTest(HANG.toMillis()); // a probe of a tier that answers ends in this
+      @SuppressWarnings("unchecked")
+      Gauge<Long> gauge = (Gauge<Long>) r.metrics().getGauges().get("cairn.caches.c.degraded");
+      FlakyBackendProvider.FAILING.set(true);
+      c.getIfPresent("x");
+      assertThat(gauge.getValue()).isEqualTo(1L);
+      FlakyBackendProvider.FAILING.set(false);
+      clock.advance(Duration.ofSeconds(1));
+      FlakyBackendProvider.PARKED = new CountDownLatch(1);
+      FlakyBackendProvider.PARK_NEXT_DELETE.set(release); // the probe row's delete
+      assertThat(assertTimeoutPreemptively(HANG, gauge::getValue))
+          .as("a scrape does not wait for the retry")
+          .isEqualTo(1L);
+      assertThat(FlakyBackendProvider.PARKED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
+          .isTrue();
+      release.countDown();
+      joinProbe();
+      assertThat(gauge.getValue()).isEqualTo(0L);
+      assertThat(c.tierStats().get(0).degraded()).isFalse();
+    }
+  }
+}
