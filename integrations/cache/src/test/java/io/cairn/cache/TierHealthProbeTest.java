@@ -141,13 +141,7 @@ class TierHealthProbeTest {
     try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
       StoreTier tier = c.chain().tiers().get(0);
-      c.put("k", "v1");
-      FlakyBackendProvider.FAILING.set(true);
-      c.put("k", "v2"); // degraded, k dirty
-      FlakyBackendProvider.FAILING.set(false);
-      clock.advance(Duration.ofSeconds(1));
-      FlakyBackendProvider.PARKED = new CountDownLatch(1);
-      FlakyBackendProvider.PARK_NEXT_DELETE.set(release); // the probe's delete of k hangs
+      degradeAndHangTheNextDelete(c); // the probe's delete of k hangs
 
       HealthCheck.Result hung =
           assertTimeoutPreemptively(HANG, () -> r.healthChecks().runHealthCheck(CHECK));
@@ -188,13 +182,7 @@ class TierHealthProbeTest {
   void aCallsHungRecoveryNeitherHangsTheHealthCheckNorRunsTwice() throws Exception {
     try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
-      c.put("k", "v1");
-      FlakyBackendProvider.FAILING.set(true);
-      c.put("k", "v2"); // degraded, k dirty
-      FlakyBackendProvider.FAILING.set(false);
-      clock.advance(Duration.ofSeconds(1));
-      FlakyBackendProvider.PARKED = new CountDownLatch(1);
-      FlakyBackendProvider.PARK_NEXT_DELETE.set(release);
+      degradeAndHangTheNextDelete(c);
       // a call reaches the tier after its retry time: its recovery hangs deleting k
       Thread call = new Thread(() -> c.invalidate("other"), "test-call");
       call.start();
@@ -241,5 +229,19 @@ class TierHealthProbeTest {
       assertThat(gauge.getValue()).isEqualTo(0L);
       assertThat(c.tierStats().get(0).degraded()).isFalse();
     }
+  }
+
+  /**
+   * Puts k = v1, fails the tier on k = v2 (degraded, k dirty), lets the backend come back, passes
+   * the retry time and makes the next delete on the backend hang until {@code release} opens.
+   */
+  private void degradeAndHangTheNextDelete(TieredCache<String, String> c) {
+    c.put("k", "v1");
+    FlakyBackendProvider.FAILING.set(true);
+    c.put("k", "v2"); // degraded, k dirty
+    FlakyBackendProvider.FAILING.set(false);
+    clock.advance(Duration.ofSeconds(1));
+    FlakyBackendProvider.PARKED = new CountDownLatch(1);
+    FlakyBackendProvider.PARK_NEXT_DELETE.set(release);
   }
 }
