@@ -24,8 +24,9 @@ import java.util.Random;
  * Arguments: rounds (the first fifth are warm-up, not reported), puts (gets) per target per round,
  * targets ({@code cairn}: the backend through its provider; {@code cairn-registry}: through the
  * registry with its per-operation timer; {@code raw}). Prints per target the median and quartiles
- * of the rounds' CPU ns per put, and the median over rounds of each Cairn target's ratio to raw in
- * the same round.
+ * of the rounds' CPU ns per put, the median of the rounds' bytes the thread allocated per put
+ * (HotSpot's per-thread count; steady after warm-up, so differences of a few bytes per put show),
+ * and the median over rounds of each Cairn target's ratio to raw in the same round.
  */
 public final class RocksDbPutCpuCost {
   private RocksDbPutCpuCost() {}
@@ -69,14 +70,18 @@ public final class RocksDbPutCpuCost {
       kvs.add(kv);
     }
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    // HotSpot's: bytes this thread allocated (TLAB accounting, which counts escaped objects only)
+    com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
     int warm = rounds / 5;
     double[][] nsPerOp = new double[names.size()][rounds - warm];
+    double[][] bytesPerOp = new double[names.size()][rounds - warm];
     long x = 0x9E3779B97F4A7C15L;
     long bytes = 0; // read back so no get is dead code; every key is present
     for (int r = 0; r < rounds; r++) {
       for (int j = 0; j < names.size(); j++) {
         int t = (j + r) % names.size();
         RocksDbKeyValueBenchmark.Kv kv = kvs.get(t);
+        long alloc0 = alloc.getCurrentThreadAllocatedBytes();
         long cpu0 = mx.getCurrentThreadCpuTime();
         for (int i = 0; i < ops; i++) {
           x ^= x << 13;
@@ -90,8 +95,10 @@ public final class RocksDbPutCpuCost {
           }
         }
         long cpu = mx.getCurrentThreadCpuTime() - cpu0;
+        long allocated = alloc.getCurrentThreadAllocatedBytes() - alloc0;
         if (r >= warm) {
           nsPerOp[t][r - warm] = (double) cpu / ops;
+          bytesPerOp[t][r - warm] = (double) allocated / ops;
         }
       }
     }
@@ -102,15 +109,19 @@ public final class RocksDbPutCpuCost {
     for (int t = 0; t < names.size(); t++) {
       double[] s = nsPerOp[t].clone();
       Arrays.sort(s);
+      double[] b = bytesPerOp[t].clone();
+      Arrays.sort(b);
       String line =
           String.format(
               Locale.ROOT,
-              "%-16s cpu ns/%s median %7.0f  (quartiles %7.0f .. %7.0f)",
+              "%-16s cpu ns/%s median %7.0f  (quartiles %7.0f .. %7.0f)  allocated B/%s %6.1f",
               names.get(t),
               op,
               s[s.length / 2],
               s[s.length / 4],
-              s[s.length * 3 / 4]);
+              s[s.length * 3 / 4],
+              op,
+              b[b.length / 2]);
       if (raw >= 0 && t != raw) {
         double[] ratio = new double[s.length];
         for (int r = 0; r < ratio.length; r++) {
