@@ -14,14 +14,14 @@ import java.util.function.BiConsumer;
 
 /**
  * A diagnostic, not a JMH benchmark: two builds of Cairn's RocksDB put in one JVM, so a change to
- * the put path is compared without the 1.5-2x that separate JVMs differ by (RESULTS-rocksdb-port.md,
- * 2026-12-07). Each variant is the running classpath with its {@code io.cairn} classes loaded by a
- * class loader of its own (child-first for {@code io.cairn.*} only; rocksdbjni, its native library
- * and every other library are shared), variant {@code base} with nothing ahead of them and each
- * other variant with a directory of compiled classes ahead (e.g. {@code backend-rocksdb/target/classes}
- * of the changed tree). Both write identical records (same sizes, same keys in the same order each
- * round), so their memtables fill and flush in the same rounds, which separate JVMs beside raw do
- * not (a source of their per-round spread).
+ * the put path is compared without the 1.5-2x that separate JVMs differ by
+ * (RESULTS-rocksdb-port.md, 2026-12-07). Each variant is the running classpath with its {@code
+ * io.cairn} classes loaded by a class loader of its own (child-first for {@code io.cairn.*} only;
+ * rocksdbjni, its native library and every other library are shared), variant {@code base} with
+ * nothing ahead of them and each other variant with a directory of compiled classes ahead (e.g.
+ * {@code backend-rocksdb/target/classes} of the changed tree). Both write identical records (same
+ * sizes, same keys in the same order each round), so their memtables fill and flush in the same
+ * rounds, which separate JVMs beside raw do not (a source of their per-round spread).
  *
  * <pre>
  * flock /tmp/bench.lock java -cp benchmarks/target/benchmarks.jar \
@@ -114,44 +114,23 @@ public final class RocksDbPutAb {
       }
     }
     for (int t = 0; t < n; t++) {
-      double[] s = sorted(ns[t]);
-      String line =
-          String.format(
-              Locale.ROOT,
-              "%-40s cpu ns/put median %6.0f (quartiles %6.0f .. %6.0f)  allocated B/put %6.1f",
-              names.get(t),
-              s[s.length / 2],
-              s[s.length / 4],
-              s[s.length * 3 / 4],
-              sorted(bytes[t])[s.length / 2]);
-      if (t > 0) {
-        double[] ratio = new double[s.length];
-        for (int r = 0; r < ratio.length; r++) {
-          ratio[r] = ns[t][r] / ns[0][r];
-        }
-        ratio = sorted(ratio);
-        line +=
-            String.format(
-                Locale.ROOT,
-                "  / base same round: median %.3f (quartiles %.3f .. %.3f)",
-                ratio[ratio.length / 2],
-                ratio[ratio.length / 4],
-                ratio[ratio.length * 3 / 4]);
-      }
-      System.out.println(line);
+      System.out.println(
+          RocksDbPutCpuCost.line(
+              String.format(Locale.ROOT, "%-40s", names.get(t)),
+              "put",
+              ns[t],
+              bytes[t],
+              t > 0 ? ns[0] : null,
+              "base"));
     }
     for (BiConsumer<byte[], byte[]> put : puts) {
       ((AutoCloseable) put).close();
     }
   }
 
-  private static double[] sorted(double[] a) {
-    double[] s = a.clone();
-    Arrays.sort(s);
-    return s;
-  }
-
-  /** {@link #open} through a new loader of this classpath's io.cairn classes, {@code first} ahead. */
+  /**
+   * {@link #open} through a new loader of this classpath's io.cairn classes, {@code first} ahead.
+   */
   @SuppressWarnings("unchecked")
   private static BiConsumer<byte[], byte[]> openIn(Path first) throws Exception {
     List<URL> urls = new ArrayList<>();

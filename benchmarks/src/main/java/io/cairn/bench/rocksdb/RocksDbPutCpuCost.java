@@ -107,39 +107,60 @@ public final class RocksDbPutCpuCost {
     }
     int raw = names.indexOf("raw");
     for (int t = 0; t < names.size(); t++) {
-      double[] s = nsPerOp[t].clone();
-      Arrays.sort(s);
-      double[] b = bytesPerOp[t].clone();
-      Arrays.sort(b);
-      String line =
-          String.format(
-              Locale.ROOT,
-              "%-16s cpu ns/%s median %7.0f  (quartiles %7.0f .. %7.0f)  allocated B/%s %6.1f",
-              names.get(t),
+      System.out.println(
+          line(
+              String.format(Locale.ROOT, "%-16s", names.get(t)),
               op,
-              s[s.length / 2],
-              s[s.length / 4],
-              s[s.length * 3 / 4],
-              op,
-              b[b.length / 2]);
-      if (raw >= 0 && t != raw) {
-        double[] ratio = new double[s.length];
-        for (int r = 0; r < ratio.length; r++) {
-          ratio[r] = nsPerOp[t][r] / nsPerOp[raw][r];
-        }
-        Arrays.sort(ratio);
-        line +=
-            String.format(
-                Locale.ROOT,
-                "  / raw same round: median %.3f (quartiles %.3f .. %.3f)",
-                ratio[ratio.length / 2],
-                ratio[ratio.length / 4],
-                ratio[ratio.length * 3 / 4]);
-      }
-      System.out.println(line);
+              nsPerOp[t],
+              bytesPerOp[t],
+              raw >= 0 && t != raw ? nsPerOp[raw] : null,
+              "raw"));
     }
     for (RocksDbKeyValueBenchmark.Kv kv : kvs) {
       kv.close();
     }
+  }
+
+  /**
+   * One target's report: the median and quartiles of its rounds' CPU ns per op, the median bytes
+   * allocated per op, and, when {@code ref} (another target's rounds) is given, the median and
+   * quartiles over rounds of its CPU ratio to {@code ref} in the same round.
+   */
+  static String line(
+      String name, String op, double[] ns, double[] bytes, double[] ref, String refName) {
+    double[] s = sorted(ns);
+    String line =
+        String.format(
+            Locale.ROOT,
+            "%s cpu ns/%s median %7.0f  (quartiles %7.0f .. %7.0f)  allocated B/%s %6.1f",
+            name,
+            op,
+            s[s.length / 2],
+            s[s.length / 4],
+            s[s.length * 3 / 4],
+            op,
+            sorted(bytes)[s.length / 2]);
+    if (ref == null) {
+      return line;
+    }
+    double[] ratio = new double[s.length];
+    for (int r = 0; r < ratio.length; r++) {
+      ratio[r] = ns[r] / ref[r];
+    }
+    ratio = sorted(ratio);
+    return line
+        + String.format(
+            Locale.ROOT,
+            "  / %s same round: median %.3f (quartiles %.3f .. %.3f)",
+            refName,
+            ratio[ratio.length / 2],
+            ratio[ratio.length / 4],
+            ratio[ratio.length * 3 / 4]);
+  }
+
+  private static double[] sorted(double[] a) {
+    double[] s = a.clone();
+    Arrays.sort(s);
+    return s;
   }
 }
