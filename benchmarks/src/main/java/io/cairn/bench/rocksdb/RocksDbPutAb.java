@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.function.BiConsumer;
 
 /**
@@ -71,13 +70,9 @@ public final class RocksDbPutAb {
       names.add(dir);
       puts.add(openIn(Path.of(dir)));
     }
-    int keys = 100_000;
-    byte[][] keySpace = new byte[keys][];
-    for (int i = 0; i < keys; i++) {
-      keySpace[i] = RocksDbThreadsBenchmark.key(i);
-    }
-    byte[] value = new byte[100];
-    new Random(42).nextBytes(value);
+    byte[][] keySpace = RocksDbPutCpuCost.keySpace();
+    int keys = keySpace.length;
+    byte[] value = RocksDbPutCpuCost.value();
     for (BiConsumer<byte[], byte[]> put : puts) {
       for (byte[] k : keySpace) {
         put.accept(k, value);

@@ -44,13 +44,9 @@ public final class RocksDbPutCpuCost {
     int rounds = Integer.parseInt(args[0]);
     int ops = Integer.parseInt(args[1]);
     List<String> names = Arrays.asList(args).subList(2, args.length);
-    int keys = 100_000;
-    byte[][] keySpace = new byte[keys][];
-    for (int i = 0; i < keys; i++) {
-      keySpace[i] = RocksDbThreadsBenchmark.key(i);
-    }
-    byte[] value = new byte[100];
-    new Random(42).nextBytes(value);
+    byte[][] keySpace = keySpace();
+    int keys = keySpace.length;
+    byte[] value = value();
     List<RocksDbKeyValueBenchmark.Kv> kvs = new ArrayList<>();
     for (String n : names) {
       RocksDbKeyValueBenchmark.Kv kv =
@@ -119,6 +115,22 @@ public final class RocksDbPutCpuCost {
     for (RocksDbKeyValueBenchmark.Kv kv : kvs) {
       kv.close();
     }
+  }
+
+  /** The 100,000 preloaded 16-byte keys ({@link RocksDbThreadsBenchmark#key}). */
+  static byte[][] keySpace() {
+    byte[][] keySpace = new byte[100_000][];
+    for (int i = 0; i < keySpace.length; i++) {
+      keySpace[i] = RocksDbThreadsBenchmark.key(i);
+    }
+    return keySpace;
+  }
+
+  /** The 100-byte value every put writes. */
+  static byte[] value() {
+    byte[] value = new byte[100];
+    new Random(42).nextBytes(value);
+    return value;
   }
 
   /**
