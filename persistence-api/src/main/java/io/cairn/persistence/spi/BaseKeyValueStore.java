@@ -19,7 +19,6 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -121,37 +120,34 @@ final class BaseKeyValueStore implements KeyValueStore {
     // putWrite copies it into the record within this call (a transaction's seal copies: it keeps
     // the value until its commit)
     byte[] sealed = b.sealer.enabled() ? seal(k, value) : value;
-    // b.writeKey by hand: no lambda, and no record (or boxed Long) to carry the version out
-    int call = b.enterWrite("put to", this);
-    try {
-      ReentrantLock held = b.lockKey(id, k);
-      try {
-        long now = b.now();
-        Stored old = null;
-        if (expected >= 0) {
-          old = stored(k);
-          long version = old == null || !old.liveAt(now) ? 0 : old.version();
-          if (expected != version) {
-            throw conflict(k, expected, version);
-          }
-        }
-        long version = b.versions().next();
-        long expiresAt = ArgumentChecks.expiryMillis(now, ttl);
-        if (old == null && expiresAt == 0) {
-          // the common put: one record, no list to grow
-          b.commit(List.of(putWrite(k, version, 0, sealed)));
-        } else {
-          List<StorageEngine.Write> batch = new ArrayList<>(3);
-          putWrites(k, old, new Stored(version, expiresAt, sealed), batch);
-          b.commit(batch);
-        }
-        return version;
-      } finally {
-        b.unlockKey(held);
-      }
-    } finally {
-      b.exitCall(call);
-    }
+    Stored written =
+        b.writeKey(
+            "put to",
+            this,
+            id,
+            k,
+            () -> {
+              long now = b.now();
+              Stored old = null;
+              if (expected >= 0) {
+                old = stored(k);
+                long version = old == null || !old.liveAt(now) ? 0 : old.version();
+                if (expected != version) {
+                  throw conflict(k, expected, version);
+                }
+              }
+              Stored next =
+                  new Stored(b.versions().next(), ArgumentChecks.expiryMillis(now, ttl), sealed);
+              if (old == null && next.expiresAtMillis() == 0) {
+                b.commit(List.of(putWrite(k, next))); // the common put: one record, no list to grow
+              } else {
+                List<StorageEngine.Write> batch = new ArrayList<>(3);
+                putWrites(k, old, next, batch);
+                b.commit(batch);
+              }
+              return next; // not its version: a boxed Long per put
+            });
+    return written.version();
   }
 
   @Override
@@ -363,12 +359,8 @@ final class BaseKeyValueStore implements KeyValueStore {
   }
 
   StorageEngine.Write putWrite(byte[] key, Stored s) {
-    return putWrite(key, s.version(), s.expiresAtMillis(), s.sealed());
-  }
-
-  private StorageEngine.Write putWrite(byte[] key, long version, long expiresAt, byte[] sealed) {
-    ByteBuffer buf = b.frame.begin(RecordFrame.KV, 16 + sealed.length);
-    buf.putLong(version).putLong(expiresAt).put(sealed);
+    ByteBuffer buf = b.frame.begin(RecordFrame.KV, 16 + s.sealed().length);
+    buf.putLong(s.version()).putLong(s.expiresAtMillis()).put(s.sealed());
     return new StorageEngine.Write(id, key, b.frame.end(buf, framed, key));
   }
 

@@ -35,7 +35,6 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
@@ -902,35 +901,13 @@ public final class EngineBackend implements StorageBackend {
    * refusal's message: building it for every write was ~6 % of a memory put's CPU.
    */
   <T> T writeKey(String verb, Object target, StoreId store, byte[] key, Supplier<T> op) {
-    int call = enterWrite(verb, target);
+    checkNotInTransaction(verb, target);
+    int call = enterCall();
     try {
       return order.key(store, key, op);
     } finally {
       exitCall(call);
     }
-  }
-
-  /**
-   * {@link #writeKey} by hand, for the hottest write (a put), as {@link #enterCall} is for reads:
-   * refuses a write inside a transaction (the message names {@code verb target}), then counts a
-   * call in flight and returns its cell for {@link #exitCall}. The caller then holds the key's
-   * stripe with {@link #lockKey} and {@link #unlockKey}. A put's lambda and the record of its
-   * result were 72 of the bytes it allocated on RocksDB (benchmarks/RESULTS-rocksdb-port.md,
-   * 2026-12-07).
-   */
-  int enterWrite(String verb, Object target) {
-    checkNotInTransaction(verb, target);
-    return enterCall();
-  }
-
-  /** {@link WriteOrder#lockKey}: the write stripe of {@code key} in {@code store}. */
-  ReentrantLock lockKey(StoreId store, byte[] key) {
-    return order.lockKey(store, key);
-  }
-
-  /** {@link WriteOrder#unlockKey}. */
-  void unlockKey(ReentrantLock held) {
-    order.unlockKey(held);
   }
 
   /** As {@link #writeKey}, holding only the stripes of {@code keys} in {@code store}. */

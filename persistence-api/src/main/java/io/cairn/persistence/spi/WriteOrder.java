@@ -97,41 +97,7 @@ final class WriteOrder {
 
   /** Runs {@code op} holding the stripe of {@code key} in {@code store}. */
   <T> T key(StoreId store, byte[] key, Supplier<T> op) {
-    ReentrantLock held = lockKey(store, key);
-    try {
-      return op.get();
-    } finally {
-      unlockKey(held);
-    }
-  }
-
-  /**
-   * {@link #key} by hand, for a caller that runs its work without a lambda (a put): takes the
-   * gate's shared side and the stripe of {@code key} in {@code store} (or the one lock) and returns
-   * the lock to pass to {@link #unlockKey} in a {@code finally}.
-   */
-  ReentrantLock lockKey(StoreId store, byte[] key) {
-    if (single != null) {
-      single.lock();
-      return single;
-    }
-    ReentrantLock stripe = stripe(stripeOf(store, key));
-    gate.lockShared();
-    try {
-      stripe.lock();
-    } catch (Throwable t) {
-      gate.unlockShared();
-      throw t;
-    }
-    return stripe;
-  }
-
-  /** Releases what {@link #lockKey} took; {@code held} is what it returned. */
-  void unlockKey(ReentrantLock held) {
-    held.unlock();
-    if (held != single) {
-      gate.unlockShared();
-    }
+    return single != null ? holding(single, op) : gated(stripe(stripeOf(store, key)), op);
   }
 
   /** Runs {@code op} holding the stripes of every key of {@code keys} in {@code store}. */
