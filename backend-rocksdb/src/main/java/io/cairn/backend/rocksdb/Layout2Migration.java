@@ -1,15 +1,19 @@
 package io.cairn.backend.rocksdb;
 
 import io.cairn.persistence.Durability;
+import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
-import java.nio.ByteBuffer;
+import io.cairn.persistence.spi.EngineRecords;
+import io.cairn.persistence.spi.StorageEngine;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDBException;
@@ -36,7 +40,9 @@ import org.slf4j.LoggerFactory;
  *       id) and their chunks. Sealed bytes are copied verbatim: layout 2 sealed with the same
  *       {@link io.cairn.persistence.spi.AssociatedData} as the base (value: namespace and key;
  *       payload: log and offset; chunk: set, version and index), so no key is needed. The layout-2
- *       column families are only read.
+ *       column families are only read. Every record is made by the spi's {@link EngineRecords} (the
+ *       base's own framing and keys), so the base's record format has one definition; a value it
+ *       refuses (a version below 1, say) stops the migration as damage.
  *   <li>Flushes every memtable (waiting), so the copy is in SST files whatever the durability.
  *   <li><b>Commit point:</b> one batch writes {@code layout-version = 3} and deletes layout 2's
  *       meta keys (catalog, log positions, sequences), WAL fsynced (flushed at {@code none}). A
@@ -67,6 +73,7 @@ final class Layout2Migration {
 
   private final RocksStorageEngine e;
   private final ColumnFamilyHandle records;
+  private final EngineRecords frames; // the base's records, framed as the base frames them
   private final int fromVersion;
   private WriteBatch page = new WriteBatch();
   private int pageRecords;
@@ -77,6 +84,7 @@ final class Layout2Migration {
   private Layout2Migration(RocksStorageEngine e, ColumnFamilyHandle records, int fromVersion) {
     this.e = e;
     this.records = records;
+    this.frames = new EngineRecords(e.context.name(), e.checksumsRecords());
     this.fromVersion = fromVersion;
   }
 
@@ -184,7 +192,6 @@ final class Layout2Migration {
   }
 
   private void copyKeyValue(StoreId id, int sid) throws RocksDBException {
-    byte[] prefix = EngineKeys.prefix(id);
     try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_KV), e.readOptions)) {
       for (it.seek(Layout.sidPrefix(sid));
           it.isValid() && Layout.inStore(it.key(), sid);
@@ -193,9 +200,11 @@ final class Layout2Migration {
         if (v.length < Layout.KV_HEADER) {
           throw damaged(id, "an entry of " + v.length + " bytes (at least 16 expected)");
         }
-        ByteBuffer body = frame(RecordFrame3.KV, v.length);
-        body.put(v); // version i64 | expiresAt i64 | sealed value: the base's body, byte for byte
-        put(EngineKeys.key(prefix, Layout.userKey(it.key())), body.array());
+        byte[] key = Layout.userKey(it.key());
+        long version = Layout.getLong(v, 0);
+        long expiresAt = Layout.getLong(v, 8);
+        byte[] sealed = Arrays.copyOfRange(v, Layout.KV_HEADER, v.length);
+        put(id, () -> frames.entry(id.name(), key, version, expiresAt, sealed));
       }
       it.status();
     }
@@ -221,7 +230,6 @@ final class Layout2Migration {
   }
 
   private void copyLog(StoreId id, int sid) throws RocksDBException {
-    byte[] prefix = EngineKeys.prefix(id);
     long[] pos = positions(sid);
     long timedFrom = Long.MAX_VALUE; // layout 1: no record carries its append time
     if (fromVersion == Layout.LAYOUT_VERSION) {
@@ -239,21 +247,19 @@ final class Layout2Migration {
           throw damaged(
               id, "record " + offset + " has no append time (" + v.length + " bytes, 8 needed)");
         }
-        ByteBuffer body = frame(timed ? RecordFrame3.LOG_TIMED : RecordFrame3.LOG, v.length);
-        body.put(v); // [appendedAt i64 |] sealed payload: the base's body, byte for byte
-        put(EngineKeys.key(prefix, Layout.longBytes(offset)), body.array());
+        // [appendedAt i64 |] sealed payload
+        long appendedAt = timed ? Layout.getLong(v, 0) : LogRecord.NOT_RECORDED;
+        byte[] sealed = timed ? Arrays.copyOfRange(v, 8, v.length) : v;
+        put(id, () -> frames.logRecord(id.name(), offset, appendedAt, sealed));
       }
       it.status();
     }
     if (pos[1] > 0) {
-      ByteBuffer body = frame(RecordFrame3.POSITION, 16);
-      body.putLong(pos[0]).putLong(pos[1]);
-      put(EngineKeys.key(prefix, new byte[0]), body.array());
+      put(id, () -> frames.logPosition(id.name(), pos[0], pos[1]));
     }
   }
 
   private void copySnapshots(StoreId id, int sid) throws RocksDBException {
-    byte[] prefix = EngineKeys.prefix(id);
     try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_SNAPSHOT), e.readOptions)) {
       for (it.seek(Layout.sidPrefix(sid));
           it.isValid() && Layout.inStore(it.key(), sid);
@@ -265,7 +271,7 @@ final class Layout2Migration {
               id, "the manifest of version " + version + " has " + meta.length + " bytes");
         }
         long saveId = Layout.getLong(meta, 0);
-        int chunks = copyChunks(prefix, id, version, saveId);
+        int chunks = copyChunks(id, version, saveId);
         int expected = Layout.getInt(meta, 32);
         if (chunks != expected) {
           throw damaged(
@@ -277,16 +283,21 @@ final class Layout2Migration {
                   + " chunks where its manifest says "
                   + expected);
         }
-        ByteBuffer body = frame(RecordFrame3.MANIFEST, 36);
-        body.put(meta); // saveId(=generation) size crc32c createdAt chunks: the base's manifest
-        put(EngineKeys.key(prefix, manifestKey(version)), body.array());
+        // saveId (= generation) size crc32c createdAt chunks
+        long size = Layout.getLong(meta, 8);
+        long crc32c = Layout.getLong(meta, 16);
+        long createdAt = Layout.getLong(meta, 24);
+        put(
+            id,
+            () ->
+                frames.snapshotManifest(
+                    id.name(), version, saveId, size, crc32c, createdAt, expected));
       }
       it.status();
     }
   }
 
-  private int copyChunks(byte[] prefix, StoreId id, long version, long saveId)
-      throws RocksDBException {
+  private int copyChunks(StoreId id, long version, long saveId) throws RocksDBException {
     int n = 0;
     try (RocksIterator it = e.db.newIterator(e.family(Layout.CF_SNAPSHOT_CHUNK), e.readOptions)) {
       byte[] end = Layout.savePrefix(saveId + 1);
@@ -298,9 +309,7 @@ final class Layout2Migration {
           throw damaged(id, "snapshot version " + version + " lacks chunk " + n);
         }
         byte[] v = it.value();
-        ByteBuffer body = frame(RecordFrame3.CHUNK, v.length);
-        body.put(v);
-        put(EngineKeys.key(prefix, chunkKey(version, saveId, index)), body.array());
+        put(id, () -> frames.snapshotChunk(id.name(), version, saveId, index, v));
         n++;
       }
       it.status();
@@ -321,42 +330,30 @@ final class Layout2Migration {
     if (bound == null) {
       return;
     }
+    StoreId boundStore = frames.versionBound(1).store(); // the base's, named if damaged
     if (bound.length != 8 || Layout.getLong(bound, 0) < 1) {
       throw damaged(
-          VERSION_BOUND_STORE,
-          "layout 2's next-version is " + bound.length + " bytes, not a bound >= 1");
+          boundStore, "layout 2's next-version is " + bound.length + " bytes, not a bound >= 1");
     }
-    ByteBuffer body = frame(RecordFrame3.SEQUENCE, 8);
-    body.put(bound);
-    put(EngineKeys.key(EngineKeys.prefix(VERSION_BOUND_STORE), VERSION_BOUND_KEY), body.array());
+    long next = Layout.getLong(bound, 0);
+    put(boundStore, () -> frames.versionBound(next));
   }
 
-  /** The base's reserved store of its own facts, and the key of its version bound there. */
-  static final StoreId VERSION_BOUND_STORE = new StoreId(StoreKind.KEY_VALUE, "_cairn");
-
-  static final byte[] VERSION_BOUND_KEY = "next-version".getBytes(StandardCharsets.US_ASCII);
-
-  /** The base's snapshot manifest key: {@code 'M' version}. */
-  static byte[] manifestKey(long version) {
-    return ByteBuffer.allocate(9).put((byte) 'M').putLong(version).array();
-  }
-
-  /** The base's chunk key: {@code 'C' version generation index}. */
-  static byte[] chunkKey(long version, long generation, int index) {
-    return ByteBuffer.allocate(21)
-        .put((byte) 'C')
-        .putLong(version)
-        .putLong(generation)
-        .putInt(index)
-        .array();
-  }
-
-  /** A frame of the base without CRC trailer (the engine checksums records): tag, flags 0. */
-  private static ByteBuffer frame(byte tag, int bodyBytes) {
-    return ByteBuffer.allocate(2 + bodyBytes).put(tag).put((byte) 0);
-  }
-
-  private void put(byte[] key, byte[] value) throws RocksDBException {
+  /**
+   * Adds the record {@code build} makes ({@link EngineRecords}: the base's own framing and keys,
+   * byte for byte) to the page. A value {@code EngineRecords} refuses (a version below 1, a
+   * negative expiry, offset, size or count: damage, since layout 2 never wrote one) stops the
+   * migration as {@link #damaged} data of {@code id}.
+   */
+  private void put(StoreId id, Supplier<StorageEngine.Write> build) throws RocksDBException {
+    StorageEngine.Write w;
+    try {
+      w = build.get();
+    } catch (IllegalArgumentException refused) {
+      throw damaged(id, refused.getMessage());
+    }
+    byte[] key = EngineKeys.key(w.store(), w.key());
+    byte[] value = w.value();
     page.put(records, key, value);
     copied++;
     pageBytes += key.length + value.length;
@@ -421,18 +418,5 @@ final class Layout2Migration {
             + fromVersion
             + " stays complete): run 'cairn verify' with the Cairn version that wrote it (before"
             + " layout 3) to see the damage, or restore from a backup.");
-  }
-
-  /** The base's frame tags ({@code RecordFrame} is package-private to the spi). */
-  static final class RecordFrame3 {
-    private RecordFrame3() {}
-
-    static final byte KV = 'K';
-    static final byte LOG = 'L';
-    static final byte LOG_TIMED = 'T';
-    static final byte POSITION = 'P';
-    static final byte MANIFEST = 'M';
-    static final byte CHUNK = 'C';
-    static final byte SEQUENCE = 'V';
   }
 }

@@ -29,6 +29,7 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
 
 /**
  * RocksDB as a {@link StorageEngine} for the shared base ({@link
@@ -330,40 +331,72 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     return true;
   }
 
+  /**
+   * The guard by hand, as {@link #get}: the failure text (store and key display for a one-record
+   * write) is built only when RocksDB fails, and no capturing lambda is made; both were most of
+   * what a put allocated beyond the engine (RESULTS-rocksdb-port.md, 2026-12-07).
+   */
   @Override
   public void write(List<Write> batch, Durability durability) {
     Durability open = context.durability();
     boolean stronger = durability.compareTo(open) > 0;
-    call(
-        "write",
-        batch.size() == 1
-            ? where(batch.get(0).store(), batch.get(0).key())
-            : batch.size() + " records",
-        () -> {
-          try (WriteBatch wb = new WriteBatch()) {
-            byte[] lastPrefix = null;
-            StoreId lastStore = null;
-            for (Write w : batch) {
-              if (!w.store().equals(lastStore)) {
-                lastStore = w.store();
-                lastPrefix = EngineKeys.prefix(lastStore);
-              }
-              byte[] k = EngineKeys.key(lastPrefix, w.key());
-              if (w.isDelete()) {
-                wb.delete(records, k);
-              } else {
-                wb.put(records, k, w.value());
-              }
-            }
-            db.write(stronger ? syncedWriteOptions() : writeOptions(), wb);
-          }
-          if (stronger && open == Durability.NONE) {
-            try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
-              db.flush(fo, allCfs); // WAL off: only SST files hold it (and every earlier batch)
-            }
-          }
-          return null;
-        });
+    enter();
+    try {
+      if (batch.size() == 1) {
+        writeOne(batch.get(0), stronger ? syncedWriteOptions() : writeOptions());
+      } else {
+        writeBatch(batch, stronger ? syncedWriteOptions() : writeOptions());
+      }
+      if (stronger && open == Durability.NONE) {
+        try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+          db.flush(fo, allCfs); // WAL off: only SST files hold it (and every earlier batch)
+        }
+      }
+    } catch (RocksDBException e) {
+      throw failure(
+          e,
+          "write",
+          batch.size() == 1
+              ? where(batch.get(0).store(), batch.get(0).key())
+              : batch.size() + " records");
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * One record through RocksDB's own put or delete (which wraps it in a batch natively): no Java
+   * {@code WriteBatch}, so no native allocation, put and dispose calls per write. Caller is inside
+   * the guard.
+   */
+  private void writeOne(Write w, WriteOptions options) throws RocksDBException {
+    byte[] k = EngineKeys.key(w.store(), w.key());
+    if (w.isDelete()) {
+      db.delete(records, options, k);
+    } else {
+      db.put(records, options, k, w.value());
+    }
+  }
+
+  /** Several records in one native {@code WriteBatch}: atomic. Caller is inside the guard. */
+  private void writeBatch(List<Write> batch, WriteOptions options) throws RocksDBException {
+    try (WriteBatch wb = new WriteBatch()) {
+      byte[] lastPrefix = null;
+      StoreId lastStore = null;
+      for (Write w : batch) {
+        if (!w.store().equals(lastStore)) {
+          lastStore = w.store();
+          lastPrefix = EngineKeys.prefix(lastStore);
+        }
+        byte[] k = EngineKeys.key(lastPrefix, w.key());
+        if (w.isDelete()) {
+          wb.delete(records, k);
+        } else {
+          wb.put(records, k, w.value());
+        }
+      }
+      db.write(options, wb);
+    }
   }
 
   private String where(StoreId store, byte[] key) {

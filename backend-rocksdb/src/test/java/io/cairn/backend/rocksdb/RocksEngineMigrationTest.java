@@ -18,6 +18,8 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.StoreKind;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Encryption;
+import io.cairn.persistence.spi.EngineRecords;
+import io.cairn.persistence.spi.StorageEngine;
 import io.cairn.tck.FixedKeyEncryption;
 import java.io.InputStream;
 import java.io.Reader;
@@ -206,8 +208,8 @@ class RocksEngineMigrationTest {
         BackendContext.builder("mig", RocksDbBackendProvider.TYPE).dataDir(dir).build();
     try (RocksStorageEngine engine =
         RocksStorageEngine.open(ctx, RocksDbBackendProvider.config(ctx))) {
-      byte[] raw =
-          engine.get(Layout2Migration.VERSION_BOUND_STORE, Layout2Migration.VERSION_BOUND_KEY);
+      StorageEngine.Write boundRecord = new EngineRecords("mig", true).versionBound(1);
+      byte[] raw = engine.get(boundRecord.store(), boundRecord.key());
       assertThat(raw).hasSize(10);
       assertThat(raw[0]).isEqualTo((byte) 'V');
       long bound = java.nio.ByteBuffer.wrap(raw, 2, 8).getLong();
@@ -287,13 +289,20 @@ class RocksEngineMigrationTest {
    * where; layout 2 stays as it was (its version, its families).
    */
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"next-version", "manifest"})
+  @ValueSource(strings = {"next-version", "manifest", "entry-version"})
   void damageTheMigrationCannotCarryRefusesTheOpenAndLeavesLayout2(String damage) throws Exception {
     Properties seen = fixture("layout2-plain");
     rawLayout2(
         (db, cf) -> {
           if (damage.equals("next-version")) {
             db.put(cf.get("default"), Layout.NEXT_VERSION_KEY, new byte[5]);
+          } else if (damage.equals("entry-version")) {
+            try (var it = db.newIterator(cf.get(Layout.CF_KV))) {
+              it.seekToFirst();
+              byte[] v = it.value();
+              java.util.Arrays.fill(v, 0, 8, (byte) 0); // version 0: no layout wrote one
+              db.put(cf.get(Layout.CF_KV), it.key(), v);
+            }
           } else {
             try (var it = db.newIterator(cf.get(Layout.CF_SNAPSHOT))) {
               it.seekToFirst();
@@ -302,10 +311,16 @@ class RocksEngineMigrationTest {
           }
         });
     List<String> before = families();
+    String[] named =
+        switch (damage) {
+          case "next-version" -> new String[] {"next-version is 5 bytes", "_cairn"};
+          case "entry-version" -> new String[] {"stopped at kv:", "needs a version >= 1"};
+          default -> new String[] {"state", "manifest of version 1"};
+        };
     assertThatThrownBy(() -> open(seen, null))
         .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class)
-        .hasMessageContaining(damage.equals("next-version") ? "next-version is 5 bytes" : "state")
-        .hasMessageContaining(damage.equals("next-version") ? "_cairn" : "manifest of version 1")
+        .hasMessageContaining(named[0])
+        .hasMessageContaining(named[1])
         .hasMessageContaining("Nothing was changed");
     assertThat(families()).containsAll(before);
     rawLayout2(

@@ -24,8 +24,9 @@ import java.util.Random;
  * Arguments: rounds (the first fifth are warm-up, not reported), puts (gets) per target per round,
  * targets ({@code cairn}: the backend through its provider; {@code cairn-registry}: through the
  * registry with its per-operation timer; {@code raw}). Prints per target the median and quartiles
- * of the rounds' CPU ns per put, and the median over rounds of each Cairn target's ratio to raw in
- * the same round.
+ * of the rounds' CPU ns per put, the median of the rounds' bytes the thread allocated per put
+ * (HotSpot's per-thread count; steady after warm-up, so differences of a few bytes per put show),
+ * and the median over rounds of each Cairn target's ratio to raw in the same round.
  */
 public final class RocksDbPutCpuCost {
   private RocksDbPutCpuCost() {}
@@ -43,13 +44,9 @@ public final class RocksDbPutCpuCost {
     int rounds = Integer.parseInt(args[0]);
     int ops = Integer.parseInt(args[1]);
     List<String> names = Arrays.asList(args).subList(2, args.length);
-    int keys = 100_000;
-    byte[][] keySpace = new byte[keys][];
-    for (int i = 0; i < keys; i++) {
-      keySpace[i] = RocksDbThreadsBenchmark.key(i);
-    }
-    byte[] value = new byte[100];
-    new Random(42).nextBytes(value);
+    byte[][] keySpace = keySpace();
+    int keys = keySpace.length;
+    byte[] value = value();
     List<RocksDbKeyValueBenchmark.Kv> kvs = new ArrayList<>();
     for (String n : names) {
       RocksDbKeyValueBenchmark.Kv kv =
@@ -69,14 +66,18 @@ public final class RocksDbPutCpuCost {
       kvs.add(kv);
     }
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    // HotSpot's: bytes this thread allocated (TLAB accounting, which counts escaped objects only)
+    com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
     int warm = rounds / 5;
     double[][] nsPerOp = new double[names.size()][rounds - warm];
+    double[][] bytesPerOp = new double[names.size()][rounds - warm];
     long x = 0x9E3779B97F4A7C15L;
     long bytes = 0; // read back so no get is dead code; every key is present
     for (int r = 0; r < rounds; r++) {
       for (int j = 0; j < names.size(); j++) {
         int t = (j + r) % names.size();
         RocksDbKeyValueBenchmark.Kv kv = kvs.get(t);
+        long alloc0 = alloc.getCurrentThreadAllocatedBytes();
         long cpu0 = mx.getCurrentThreadCpuTime();
         for (int i = 0; i < ops; i++) {
           x ^= x << 13;
@@ -90,8 +91,10 @@ public final class RocksDbPutCpuCost {
           }
         }
         long cpu = mx.getCurrentThreadCpuTime() - cpu0;
+        long allocated = alloc.getCurrentThreadAllocatedBytes() - alloc0;
         if (r >= warm) {
           nsPerOp[t][r - warm] = (double) cpu / ops;
+          bytesPerOp[t][r - warm] = (double) allocated / ops;
         }
       }
     }
@@ -100,35 +103,76 @@ public final class RocksDbPutCpuCost {
     }
     int raw = names.indexOf("raw");
     for (int t = 0; t < names.size(); t++) {
-      double[] s = nsPerOp[t].clone();
-      Arrays.sort(s);
-      String line =
-          String.format(
-              Locale.ROOT,
-              "%-16s cpu ns/%s median %7.0f  (quartiles %7.0f .. %7.0f)",
-              names.get(t),
+      System.out.println(
+          line(
+              String.format(Locale.ROOT, "%-16s", names.get(t)),
               op,
-              s[s.length / 2],
-              s[s.length / 4],
-              s[s.length * 3 / 4]);
-      if (raw >= 0 && t != raw) {
-        double[] ratio = new double[s.length];
-        for (int r = 0; r < ratio.length; r++) {
-          ratio[r] = nsPerOp[t][r] / nsPerOp[raw][r];
-        }
-        Arrays.sort(ratio);
-        line +=
-            String.format(
-                Locale.ROOT,
-                "  / raw same round: median %.3f (quartiles %.3f .. %.3f)",
-                ratio[ratio.length / 2],
-                ratio[ratio.length / 4],
-                ratio[ratio.length * 3 / 4]);
-      }
-      System.out.println(line);
+              nsPerOp[t],
+              bytesPerOp[t],
+              raw >= 0 && t != raw ? nsPerOp[raw] : null,
+              "raw"));
     }
     for (RocksDbKeyValueBenchmark.Kv kv : kvs) {
       kv.close();
     }
+  }
+
+  /** The 100,000 preloaded 16-byte keys ({@link RocksDbThreadsBenchmark#key}). */
+  static byte[][] keySpace() {
+    byte[][] keySpace = new byte[100_000][];
+    for (int i = 0; i < keySpace.length; i++) {
+      keySpace[i] = RocksDbThreadsBenchmark.key(i);
+    }
+    return keySpace;
+  }
+
+  /** The 100-byte value every put writes. */
+  static byte[] value() {
+    byte[] value = new byte[100];
+    new Random(42).nextBytes(value);
+    return value;
+  }
+
+  /**
+   * One target's report: the median and quartiles of its rounds' CPU ns per op, the median bytes
+   * allocated per op, and, when {@code ref} (another target's rounds) is given, the median and
+   * quartiles over rounds of its CPU ratio to {@code ref} in the same round.
+   */
+  static String line(
+      String name, String op, double[] ns, double[] bytes, double[] ref, String refName) {
+    double[] s = sorted(ns);
+    String line =
+        String.format(
+            Locale.ROOT,
+            "%s cpu ns/%s median %7.0f  (quartiles %7.0f .. %7.0f)  allocated B/%s %6.1f",
+            name,
+            op,
+            s[s.length / 2],
+            s[s.length / 4],
+            s[s.length * 3 / 4],
+            op,
+            sorted(bytes)[s.length / 2]);
+    if (ref == null) {
+      return line;
+    }
+    double[] ratio = new double[s.length];
+    for (int r = 0; r < ratio.length; r++) {
+      ratio[r] = ns[r] / ref[r];
+    }
+    ratio = sorted(ratio);
+    return line
+        + String.format(
+            Locale.ROOT,
+            "  / %s same round: median %.3f (quartiles %.3f .. %.3f)",
+            refName,
+            ratio[ratio.length / 2],
+            ratio[ratio.length / 4],
+            ratio[ratio.length * 3 / 4]);
+  }
+
+  private static double[] sorted(double[] a) {
+    double[] s = a.clone();
+    Arrays.sort(s);
+    return s;
   }
 }
