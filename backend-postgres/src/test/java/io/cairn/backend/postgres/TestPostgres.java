@@ -8,7 +8,7 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -238,14 +238,34 @@ final class TestPostgres {
         Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
       }
     }
+    install(tmp, target);
+    return target;
+  }
+
+  /**
+   * Moves a finished extraction {@code tmp} to {@code target} in one rename, or, when another JVM
+   * (a module built beside this one with -T 2) renamed its own there first, deletes {@code tmp}.
+   * rename(2) then fails with EEXIST or ENOTEMPTY, and the JDK reports ENOTEMPTY as a plain
+   * FileSystemException ("Directory not empty"), not as DirectoryNotEmptyException: so the outcome
+   * is decided by what is at the target, not by the exception's type. The rename is atomic, so a
+   * target holding an executable bin/postgres is a complete extraction; anything else there is
+   * reported.
+   */
+  static void install(Path tmp, Path target) throws IOException {
     try {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-      deleteTree(tmp); // another JVM was first
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("cannot move the extracted binaries into " + target, e);
+    } catch (FileSystemException e) {
+      if (!Files.isExecutable(target.resolve("bin/postgres"))) {
+        throw new IOException(
+            "cannot move the extracted binaries into "
+                + target
+                + ", which exists without an executable bin/postgres: delete it and run again",
+            e);
+      }
+      deleteTree(tmp);
     }
-    return target;
   }
 
   /** {@code jdbc:postgresql://localhost:<port>/postgres}. */
