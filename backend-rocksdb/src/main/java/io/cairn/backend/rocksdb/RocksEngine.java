@@ -631,16 +631,20 @@ abstract class RocksEngine {
    * so damage to a {@code .log} file after a clean close cannot lose anything. With the WAL off
    * ({@code none}) a failed flush loses the memtables and is reported; with the WAL on, the data is
    * still in the WAL and is replayed at the next open, so a failure (a full disk) is logged and
-   * close goes on. Caller holds the lifecycle write lock.
+   * close goes on. rocksdbjni also throws unchecked exceptions here (an IllegalArgumentException
+   * for a column family dropped under the engine): they are handled the same way, so that close
+   * still releases every native object. Caller holds the lifecycle write lock.
    */
   private PersistenceException flushOnClose() {
     try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
       db.flush(fo, allCfs);
       return null;
-    } catch (RocksDBException e) {
+    } catch (RocksDBException | RuntimeException e) {
       if (context.durability() == Durability.NONE) {
-        return RocksErrors.translate(
-            e, "flush on close (writes since the last flush are lost)", describe, dir);
+        String what = "flush on close (writes since the last flush are lost)";
+        return e instanceof RocksDBException r
+            ? RocksErrors.translate(r, what, describe, dir)
+            : new StorageEngineException(describe + ": " + what + " failed: " + e, e);
       }
       LOG.warn(
           "{}: flushing memtables on close failed ({}); the data stays in the write-ahead log and"
