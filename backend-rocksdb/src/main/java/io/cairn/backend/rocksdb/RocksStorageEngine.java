@@ -323,7 +323,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
 
   @Override
   public boolean concurrentWrites() {
-    return true; // db.write is thread-safe and atomic; RocksDB groups concurrent writers
+    return true; // db.write, put and delete are thread-safe and atomic; RocksDB groups writers
   }
 
   @Override

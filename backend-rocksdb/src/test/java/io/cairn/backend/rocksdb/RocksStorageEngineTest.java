@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.rocksdb.RocksDB;
 
 /** Engine-level rules of {@link RocksStorageEngine} the TCK cannot see from above the base. */
 class RocksStorageEngineTest {
@@ -106,7 +107,7 @@ class RocksStorageEngineTest {
     // nothing written: at none a write would be lost with the family, and the reopen below would
     // then (rightly) refuse the directory for the acknowledged write it lacks (CAIRN-ANCHOR)
     e.db.dropColumnFamily(e.records()); // allCfs still names it: the close-time flush throws
-    org.rocksdb.RocksDB db = e.db;
+    RocksDB db = e.db;
     if (durability == Durability.NONE) {
       assertThatThrownBy(e::close)
           .isInstanceOf(StorageEngineException.class)
