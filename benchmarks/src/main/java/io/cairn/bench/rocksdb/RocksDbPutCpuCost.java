@@ -23,10 +23,11 @@ import java.util.Random;
  *
  * Arguments: rounds (the first fifth are warm-up, not reported), puts (gets) per target per round,
  * targets ({@code cairn}: the backend through its provider; {@code cairn-registry}: through the
- * registry with its per-operation timer; {@code raw}). Prints per target the median and quartiles
- * of the rounds' CPU ns per put, the median of the rounds' bytes the thread allocated per put
- * (HotSpot's per-thread count; steady after warm-up, so differences of a few bytes per put show),
- * and the median over rounds of each Cairn target's ratio to raw in the same round.
+ * registry with its per-operation timer; {@code raw}; {@code raw-shaped}: raw with Cairn's entry
+ * shape, see {@link #rawShaped}). Prints per target the median and quartiles of the rounds' CPU ns
+ * per put, the median of the rounds' bytes the thread allocated per put (HotSpot's per-thread
+ * count; steady after warm-up, so differences of a few bytes per put show), and the median over
+ * rounds of each Cairn target's ratio to raw in the same round.
  */
 public final class RocksDbPutCpuCost {
   private RocksDbPutCpuCost() {}
@@ -58,6 +59,7 @@ public final class RocksDbPutCpuCost {
                 RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.CAIRN_ROCKSDB, "none");
             case "raw" ->
                 RocksDbKeyValueBenchmark.open(RocksDbKeyValueBenchmark.Impl.RAW_ROCKSDB, "none");
+            case "raw-shaped" -> rawShaped();
             default -> throw new IllegalArgumentException("unknown target " + n);
           };
       for (byte[] k : keySpace) {
@@ -102,6 +104,7 @@ public final class RocksDbPutCpuCost {
       throw new IllegalStateException("a get returned a value of the wrong length: " + bytes);
     }
     int raw = names.indexOf("raw");
+    int shaped = names.indexOf("raw-shaped");
     for (int t = 0; t < names.size(); t++) {
       System.out.println(
           line(
@@ -111,10 +114,67 @@ public final class RocksDbPutCpuCost {
               bytesPerOp[t],
               raw >= 0 && t != raw ? nsPerOp[raw] : null,
               "raw"));
+      if (shaped >= 0 && t != shaped && t != raw) {
+        System.out.println(
+            line(
+                String.format(Locale.ROOT, "%-16s", names.get(t)),
+                op,
+                nsPerOp[t],
+                bytesPerOp[t],
+                nsPerOp[shaped],
+                "raw-shaped"));
+      }
     }
     for (RocksDbKeyValueBenchmark.Kv kv : kvs) {
       kv.close();
     }
+  }
+
+  /** The bytes of Cairn's key prefix for namespace "bench": kind 1, name length 5, the name. */
+  private static final byte[] SHAPED_PREFIX = {1, 0, 5, 'b', 'e', 'n', 'c', 'h'};
+
+  /**
+   * The header Cairn's base writes before a key-value entry's value (tag, flags, version, expiry).
+   */
+  private static final int SHAPED_HEADER = 18;
+
+  /**
+   * Raw rocksdbjni with RocksDB's default options, as {@code raw}, writing and reading Cairn's
+   * entry shape: the key under the engine's store prefix (24 bytes) and the value under the base's
+   * header (118 bytes), both built per operation as Cairn builds them, and a get copying the value
+   * out of the stored record. None of Cairn's Java code and none of its engine options, so {@code
+   * raw-shaped / raw} is what the entry shape costs inside RocksDB and {@code cairn / raw-shaped}
+   * what Cairn's code and configuration add.
+   */
+  private static RocksDbKeyValueBenchmark.Kv rawShaped() {
+    RawRocks raw = new RawRocks(false);
+    raw.writeOptions.setDisableWAL(true);
+    return new RocksDbKeyValueBenchmark.Kv() {
+      @Override
+      public byte[] get(byte[] key) {
+        byte[] stored = raw.get(shapedKey(key));
+        return Arrays.copyOfRange(stored, SHAPED_HEADER, stored.length);
+      }
+
+      @Override
+      public void put(byte[] key, byte[] value) {
+        byte[] v = new byte[SHAPED_HEADER + value.length];
+        v[0] = 'K';
+        System.arraycopy(value, 0, v, SHAPED_HEADER, value.length);
+        raw.put(shapedKey(key), v);
+      }
+
+      @Override
+      public void close() {
+        raw.close();
+      }
+    };
+  }
+
+  private static byte[] shapedKey(byte[] key) {
+    byte[] k = Arrays.copyOf(SHAPED_PREFIX, SHAPED_PREFIX.length + key.length);
+    System.arraycopy(key, 0, k, SHAPED_PREFIX.length, key.length);
+    return k;
   }
 
   /** The 100,000 preloaded 16-byte keys ({@link RocksDbThreadsBenchmark#key}). */
