@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -180,14 +181,28 @@ final class RekeyFixture {
       return ids;
     }
     RocksDB.loadLibrary();
+    Path secondary;
+    try {
+      secondary = Files.createTempDirectory(base, "rocksdb-secondary-"); // removed with base
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    // A secondary instance, as Cairn's own read-only open: RocksDB's OpenForReadOnly crashes the
+    // JVM (SIGSEGV in DBImpl::RecoveryContext::UpdateVersionEdits) on a directory whose owner was
+    // killed with write-ahead logs tracked in the MANIFEST, as Cairn tracks them
+    // (facebook/rocksdb#13235): RekeyTest's kill loop met it in 3 of 16 runs (10 kills each);
+    // through
+    // a secondary instance, 0 crashes in 20 such runs and one of 100 kills.
     try (Options options = new Options();
-        DBOptions dbOptions = new DBOptions()) {
+        DBOptions dbOptions = new DBOptions().setMaxOpenFiles(-1)) {
       List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
       for (byte[] name : RocksDB.listColumnFamilies(options, data.toString())) {
         cfs.add(new ColumnFamilyDescriptor(name));
       }
       List<ColumnFamilyHandle> handles = new ArrayList<>();
-      try (RocksDB db = RocksDB.openReadOnly(dbOptions, data.toString(), cfs, handles)) {
+      try (RocksDB db =
+          RocksDB.openAsSecondary(dbOptions, data.toString(), secondary.toString(), cfs, handles)) {
+        db.tryCatchUpWithPrimary();
         for (int i = 0; i < cfs.size(); i++) {
           if (!new String(cfs.get(i).getName(), StandardCharsets.UTF_8).equals("records")) {
             continue;
