@@ -378,17 +378,33 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     ColumnFamilyHandle cf = familyOf(store, fromInclusive);
     if (cf == base && base != records && !EngineRecords.isBookkeeping(store, new byte[1])) {
       // a log from its empty key: the position, then the records after it
-      if (options.snapshot() != null) {
-        return positionThenRecords(options, store, prefix, from, to, limit, out);
-      }
-      org.rocksdb.Snapshot now = db.getSnapshot();
-      try (ReadOptions atNow = new ReadOptions().setSnapshot(now)) {
-        return positionThenRecords(atNow, store, prefix, from, to, limit, out);
-      } finally {
-        db.releaseSnapshot(now);
-      }
+      return atOnePoint(
+          options, at -> positionThenRecords(at, store, prefix, from, to, limit, out));
     }
     return scan(cf, options, prefix, from, to, limit, out);
+  }
+
+  /** A read of several native calls. */
+  private interface Read<T> {
+    T read(ReadOptions options) throws RocksDBException;
+  }
+
+  /**
+   * Runs {@code read} with read options that see one sequence number across calls and families:
+   * {@code options} if it has a snapshot already (a read transaction) or the instance is a
+   * read-only secondary (which does not change after it caught up at open, and refuses snapshots);
+   * else a snapshot taken for this read and released after it (one DB-mutex acquisition).
+   */
+  private <T> T atOnePoint(ReadOptions options, Read<T> read) throws RocksDBException {
+    if (options.snapshot() != null || dataDirectory.readOnly()) {
+      return read.read(options);
+    }
+    org.rocksdb.Snapshot now = db.getSnapshot();
+    try (ReadOptions at = new ReadOptions().setSnapshot(now)) {
+      return read.read(at);
+    } finally {
+      db.releaseSnapshot(now);
+    }
   }
 
   private List<Record> positionThenRecords(
@@ -445,14 +461,14 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
         "column families " + CF_RECORDS + " and " + CF_BASE,
         () -> {
           TreeSet<StoreId> out = new TreeSet<>();
-          org.rocksdb.Snapshot now = db.getSnapshot();
-          try (ReadOptions atNow = new ReadOptions().setSnapshot(now)) {
-            for (ColumnFamilyHandle cf : families()) {
-              eachStore(cf, atNow, (it, store, prefixLength) -> out.add(store));
-            }
-          } finally {
-            db.releaseSnapshot(now);
-          }
+          atOnePoint(
+              readOptions,
+              at -> {
+                for (ColumnFamilyHandle cf : families()) {
+                  eachStore(cf, at, (it, store, prefixLength) -> out.add(store));
+                }
+                return null;
+              });
           return Collections.unmodifiableSortedSet(out);
         });
   }
