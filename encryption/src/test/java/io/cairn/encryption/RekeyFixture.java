@@ -155,8 +155,9 @@ final class RekeyFixture {
   /**
    * Counts stored ciphertexts by key id, reading the closed backend's files directly: SQLite's
    * table rec (schema v5), RocksDB's column family "records" (layout 4: the user's records; the
-   * base's bookkeeping is in "base"); both hold the shared base's records (frame: tag, flags, body; a CRC-32C trailer on SQLite, which does not matter
-   * here: the key id is at the start of the sealed bytes). Stores named '_...' are the base's own.
+   * base's bookkeeping is in "base"); both hold the shared base's records (frame: tag, flags, body;
+   * a CRC-32C trailer on SQLite, which does not matter here: the key id is at the start of the
+   * sealed bytes). Stores named '_...' are the base's own.
    */
   static Map<Long, Integer> keyIdsOnDisk(String type, Path base) {
     Map<Long, Integer> ids = new TreeMap<>();
