@@ -379,7 +379,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     if (cf == base && base != records && !EngineRecords.isBookkeeping(store, new byte[1])) {
       // a log from its empty key: the position, then the records after it
       return atOnePoint(
-          options, at -> positionThenRecords(at, store, prefix, from, to, limit, out));
+          options, at -> positionThenRecords(at, prefix, from, to, limit, out));
     }
     return scan(cf, options, prefix, from, to, limit, out);
   }
@@ -409,7 +409,6 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
 
   private List<Record> positionThenRecords(
       ReadOptions options,
-      StoreId store,
       byte[] prefix,
       byte[] from,
       byte[] to,
@@ -806,7 +805,9 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   @Override
   public Map<String, String> properties() {
     Map<String, String> props = new LinkedHashMap<>();
-    props.put("layout-version", String.valueOf(LAYOUT_VERSION));
+    props.put(
+        "layout-version",
+        String.valueOf(base == records ? LAYOUT_VERSION_ONE_FAMILY : LAYOUT_VERSION));
     props.put("memory-budget", String.valueOf(config.memoryBudget()));
     props.put(
         "wal-recovery-mode",

@@ -456,6 +456,7 @@ class RocksEngineMigrationTest {
         };
     try (StorageBackend again = open(seen, enc)) {
       assertFindsEverything(again, seen);
+      assertThat(again.stats().properties()).containsEntry("layout-version", "4");
       long put = again.keyValue("users").put(b("a"), b("third"));
       assertThat(put).isGreaterThan(entry(seen, "k1001").version());
       assertThat(again.log("events").append(b("event-5")))
@@ -527,6 +528,7 @@ class RocksEngineMigrationTest {
     TreeSet<String> all = assertLayout3();
     try (StorageBackend port = open(seen, null, "read-only = true")) {
       assertFindsEverything(port, seen);
+      assertThat(port.stats().properties()).containsEntry("layout-version", "3");
     }
     assertThat(assertLayout3()).isEqualTo(all);
   }
