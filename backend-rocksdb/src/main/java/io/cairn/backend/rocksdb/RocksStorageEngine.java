@@ -378,8 +378,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     ColumnFamilyHandle cf = familyOf(store, fromInclusive);
     if (cf == base && base != records && !EngineRecords.isBookkeeping(store, new byte[1])) {
       // a log from its empty key: the position, then the records after it
-      return atOnePoint(
-          options, at -> positionThenRecords(at, prefix, from, to, limit, out));
+      return atOnePoint(options, at -> positionThenRecords(at, prefix, from, to, limit, out));
     }
     return scan(cf, options, prefix, from, to, limit, out);
   }
@@ -408,12 +407,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   }
 
   private List<Record> positionThenRecords(
-      ReadOptions options,
-      byte[] prefix,
-      byte[] from,
-      byte[] to,
-      int limit,
-      List<Record> out)
+      ReadOptions options, byte[] prefix, byte[] from, byte[] to, int limit, List<Record> out)
       throws RocksDBException {
     byte[] position = db.get(base, options, from);
     if (position != null) {
