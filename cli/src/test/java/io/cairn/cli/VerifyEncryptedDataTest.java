@@ -91,8 +91,9 @@ class VerifyEncryptedDataTest {
   }
 
   /**
-   * Rewrites the values of namespace 'users' in key order, through RocksDB itself: layout 3 keys
-   * every record in column family "records" as {@code kind 1 | name length u16 | name | key}.
+   * Rewrites the values of namespace 'users' in key order, through RocksDB itself: layout 4 keeps
+   * the user's records in column family "records", a key-value entry keyed {@code kind 1 | name
+   * length u16 | name | key} (the base's bookkeeping is in "base").
    */
   private void alterKv(Change change) throws RocksDBException {
     RocksDB.loadLibrary();

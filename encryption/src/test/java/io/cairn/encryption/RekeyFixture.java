@@ -155,9 +155,10 @@ final class RekeyFixture {
 
   /**
    * Counts stored ciphertexts by key id, reading the closed backend's files directly: SQLite's
-   * table rec (schema v5), RocksDB's column family "records" (layout 3); both hold the shared
-   * base's records (frame: tag, flags, body; a CRC-32C trailer on SQLite, which does not matter
-   * here: the key id is at the start of the sealed bytes). Stores named '_...' are the base's own.
+   * table rec (schema v5), RocksDB's column family "records" (layout 4: the user's records; the
+   * base's bookkeeping is in "base"); both hold the shared base's records (frame: tag, flags, body;
+   * a CRC-32C trailer on SQLite, which does not matter here: the key id is at the start of the
+   * sealed bytes). Stores named '_...' are the base's own.
    */
   static Map<Long, Integer> keyIdsOnDisk(String type, Path base) {
     Map<Long, Integer> ids = new TreeMap<>();
@@ -211,10 +212,10 @@ final class RekeyFixture {
             for (it.seekToFirst(); it.isValid(); it.next()) {
               byte[] k = it.key();
               byte[] v = it.value();
-              // layout 3's key: kind:u8 | nameLength:u16 | name | the base's key
+              // layout 4's key: kind:u8 | nameLength:u16 | name | the base's key
               int prefix = 3 + (((k[1] & 0xFF) << 8) | (k[2] & 0xFF));
               if (k[3] == '_' || k.length == prefix) {
-                continue; // the base's own stores; a log's position record
+                continue; // the base's own stores, a log's position: in "base" since layout 4
               }
               countSealed(v, ids);
             }

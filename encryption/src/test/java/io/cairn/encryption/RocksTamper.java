@@ -15,10 +15,11 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 
 /**
- * Alters a closed RocksDB backend's files through RocksDB itself, below Cairn, for tests. Layout 3
- * (the RocksDB engine on the shared base): every record in column family "records", keyed {@code
- * kind:u8 | nameLength:u16 | name | key}; key-value entries have kind 1. Only the user's namespaces
- * are searched (names starting with '_' are the base's own).
+ * Alters a closed RocksDB backend's files through RocksDB itself, below Cairn, for tests. Layout 4
+ * (the RocksDB engine on the shared base): the user's records in column family "records" (the
+ * base's bookkeeping, stores named '_...' and log positions, in "base"), keyed {@code kind:u8 |
+ * nameLength:u16 | name | key}; key-value entries have kind 1. Only the user's namespaces are
+ * searched.
  */
 final class RocksTamper {
   private RocksTamper() {}

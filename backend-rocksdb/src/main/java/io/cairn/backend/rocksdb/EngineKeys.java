@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The RocksDB keys of layout 3 ({@link RocksStorageEngine} has the layout): {@code kind:u8 |
+ * The RocksDB keys of layouts 3 and 4 ({@link RocksStorageEngine} has the layout): {@code kind:u8 |
  * nameLength:u16 | name (UTF-8) | engine key}. The store prefix {@code kind | nameLength | name} is
  * a prefix of no other store's keys (the length separates {@code a} from {@code ab}), so each store
  * is one contiguous key range, and keys within it sort as the base's keys do ({@code
@@ -106,9 +106,7 @@ final class EngineKeys {
   private static StoreCorruptedException damaged(byte[] key, String where) {
     return new StoreCorruptedException(
         where
-            + ": a key of column family '"
-            + RocksStorageEngine.CF_RECORDS
-            + "' names no store (kind byte, name length and name expected; got "
+            + ": a key names no store (kind byte, name length and name expected; got "
             + key.length
             + " bytes starting "
             + (key.length == 0 ? "-" : String.format("0x%02x", key[0] & 0xFF))

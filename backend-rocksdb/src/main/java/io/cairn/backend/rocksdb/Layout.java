@@ -6,7 +6,7 @@ import java.util.Arrays;
 /**
  * The on-disk layout of the RocksDB backend before the shared base, layout version {@value
  * #LAYOUT_VERSION} (and 1): no longer written, read only by {@link Layout2Migration}, which moves a
- * directory of this layout to layout 3 ({@link RocksStorageEngine}) at its first writable open.
+ * directory of this layout to layout 4 ({@link RocksStorageEngine}) at its first writable open.
  * Kept as the reference of what that migration reads.
  *
  * <pre>

@@ -24,16 +24,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Migrates a directory of layout 1 or 2 ({@link Layout}, the rocksdb backend before the shared
- * base) to layout 3 ({@link RocksStorageEngine}) at open, crash-safe.
+ * base) straight to layout 4 ({@link RocksStorageEngine}) at open, crash-safe. Straight to 4, not
+ * through layout 3: the copy writes every record anyway, so routing each to its column family as it
+ * is written costs nothing, where 2 to 3 to 4 would move the bookkeeping records a second time
+ * ({@link Layout3Migration}) behind a second commit point.
  *
  * <h2>Steps and commit point</h2>
  *
  * <ol>
- *   <li>Empties column family {@code records} (one range delete): what a crashed earlier attempt
- *       wrote there is never read, because the layout version still says 2.
- *   <li>Copies every store into {@code records} in pages (WriteBatches of at most {@link
- *       #PAGE_RECORDS} records or {@link #PAGE_BYTES} bytes): key-value entries with their version
- *       and expiry, log records with their append time ({@code 'L'} untimed below layout 2's {@code
+ *   <li>Empties column families {@code records} and {@code base} (one range delete each): what a
+ *       crashed earlier attempt wrote there is never read, because the layout version still says 2.
+ *   <li>Copies every store into {@code records} and {@code base} (each record to the family {@link
+ *       RocksStorageEngine#familyOf} names) in pages (WriteBatches of at most {@link #PAGE_RECORDS}
+ *       records or {@link #PAGE_BYTES} bytes): key-value entries with their version and expiry, log
+ *       records with their append time ({@code 'L'} untimed below layout 2's {@code
  *       log-timed-from}, all of them for layout 1) and each log's position ({@code first} = {@code
  *       log-first}, {@code next} = the largest of {@code log-next}, last record + 1 and {@code
  *       first}, so a lost tail stays a gap verify names), snapshot manifests (generation = the save
@@ -47,9 +51,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Commit point:</b> one batch writes {@code layout-version = 3} and deletes layout 2's
  *       meta keys (catalog, log positions, sequences), WAL fsynced (flushed at {@code none}). A
  *       crash before it leaves layout 2 complete and the next open starts again at step 1; after
- *       it, layout 3 is complete.
+ *       it, layout 4 is complete.
  *   <li>Drops the six layout-2 column families except {@code default}. A crash before that leaves
- *       them beside layout 3; the next open drops them ({@link #dropOldFamilies}).
+ *       them beside layout 4; the next open drops them ({@link #dropOldFamilies}).
  * </ol>
  *
  * Not copied, rebuilt by the base at its first open instead: the expiry index (layout 2's {@code
@@ -72,7 +76,6 @@ final class Layout2Migration {
   static volatile Runnable afterCommit;
 
   private final RocksStorageEngine e;
-  private final ColumnFamilyHandle records;
   private final EngineRecords frames; // the base's records, framed as the base frames them
   private final int fromVersion;
   private WriteBatch page = new WriteBatch();
@@ -81,18 +84,16 @@ final class Layout2Migration {
   private int pages;
   private long copied;
 
-  private Layout2Migration(RocksStorageEngine e, ColumnFamilyHandle records, int fromVersion) {
+  private Layout2Migration(RocksStorageEngine e, int fromVersion) {
     this.e = e;
-    this.records = records;
     this.frames = new EngineRecords(e.context.name(), e.checksumsRecords());
     this.fromVersion = fromVersion;
   }
 
   /** Runs the steps of the class comment; caller is opening (no other call runs). */
-  static void run(RocksStorageEngine e, ColumnFamilyHandle records, int fromVersion)
-      throws RocksDBException {
+  static void run(RocksStorageEngine e, int fromVersion) throws RocksDBException {
     long started = System.nanoTime();
-    Layout2Migration m = new Layout2Migration(e, records, fromVersion);
+    Layout2Migration m = new Layout2Migration(e, fromVersion);
     try {
       m.copy();
     } finally {
@@ -118,15 +119,17 @@ final class Layout2Migration {
   }
 
   /**
-   * Drops layout 2's column families (all but {@code default} and {@code records}); the engine then
-   * uses only those two. Run after the commit point, also at the open after a crash that came
-   * between the commit point and the drop.
+   * Drops layout 2's column families (all but {@code default}, {@code records} and {@code base});
+   * the engine then uses only those three. Run after the commit point, also at the open after a
+   * crash that came between the commit point and the drop.
    */
   static void dropOldFamilies(RocksStorageEngine e) throws RocksDBException {
     List<ColumnFamilyHandle> kept = new ArrayList<>();
     for (ColumnFamilyHandle h : e.allCfs) {
       String name = new String(h.getName(), StandardCharsets.UTF_8);
-      if (name.equals("default") || name.equals(RocksStorageEngine.CF_RECORDS)) {
+      if (name.equals("default")
+          || name.equals(RocksStorageEngine.CF_RECORDS)
+          || name.equals(RocksStorageEngine.CF_BASE)) {
         kept.add(h);
       } else {
         e.db.dropColumnFamily(h); // the handle stays valid until the engine closes it
@@ -138,7 +141,8 @@ final class Layout2Migration {
   private void copy() throws RocksDBException {
     // step 1: whatever an earlier attempt wrote (keys start with kind 1..3)
     try (WriteBatch clear = new WriteBatch()) {
-      clear.deleteRange(records, new byte[] {0}, new byte[] {(byte) 0xFF});
+      clear.deleteRange(e.records(), new byte[] {0}, new byte[] {(byte) 0xFF});
+      clear.deleteRange(e.base(), new byte[] {0}, new byte[] {(byte) 0xFF});
       e.db.write(e.writeOptions(), clear);
     }
     for (Map.Entry<StoreId, Integer> s : catalog().entrySet()) {
@@ -354,7 +358,7 @@ final class Layout2Migration {
     }
     byte[] key = EngineKeys.key(w.store(), w.key());
     byte[] value = w.value();
-    page.put(records, key, value);
+    page.put(e.familyOf(w.store(), w.key()), key, value);
     copied++;
     pageBytes += key.length + value.length;
     if (++pageRecords >= PAGE_RECORDS || pageBytes >= PAGE_BYTES) {

@@ -165,8 +165,8 @@ abstract class RocksEngine {
   /**
    * {@code wanted} followed by every other column family the database in {@link #dir} holds (none
    * for a new directory): RocksDB refuses an open that leaves one out, and the two layouts share a
-   * directory during the migration (layout 2's families beside layout 3's {@code records}, see
-   * {@link Layout2Migration}), so either engine opens a directory the other left.
+   * directory during the migration (layout 2's families beside layout 4's {@code records} and
+   * {@code base}, see {@link Layout2Migration}), so either engine opens a directory the other left.
    */
   List<String> withExistingFamilies(List<String> wanted) {
     List<String> names = new ArrayList<>(wanted);

@@ -9,6 +9,7 @@ import io.cairn.persistence.StoreId;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.Bytes;
 import io.cairn.persistence.spi.DataDirectory;
+import io.cairn.persistence.spi.EngineRecords;
 import io.cairn.persistence.spi.Sealer;
 import io.cairn.persistence.spi.StorageEngine;
 import java.nio.file.Path;
@@ -39,21 +40,49 @@ import org.rocksdb.WriteOptions;
  * sequence (data directory, anchor, on-corruption) is {@link RocksOpening}'s; gauges, anchor beat,
  * checkpoint and health are {@link RocksUpkeep}'s.
  *
- * <h2>On-disk layout 3</h2>
+ * <h2>On-disk layout 4</h2>
  *
  * <pre>
  * column family "default"   (meta)
- *   "layout-version"  -> int32 3   written when the directory is created (and, by the migration
- *                                   from layout 2, last: its commit point)
- * column family "records"   every record of every store of the base
- *   kind:u8 | nameLength:u16 | name (UTF-8) | engine key  ->  the base's framed value
+ *   "layout-version"   -> int32 4   written when the directory is created (and by the migrations:
+ *                                    from layout 2 last, as its commit point; from layout 3 first)
+ *   "layout-4-moving"  -> int32 3   only while the migration from layout 3 moves records: its
+ *                                    removal is that migration's commit point (Layout3Migration)
+ * column family "records"   the data: key-value entries of user namespaces, log records (a log's
+ *                           non-empty keys), snapshot manifests and chunks
+ * column family "base"      the base's bookkeeping (EngineRecords.isBookkeeping): every record of
+ *                           the base's own stores (names starting with '_': version bound, catalog,
+ *                           format markers, expiry indexes) and every log's position (its empty key)
+ *   in both: kind:u8 | nameLength:u16 | name (UTF-8) | engine key  ->  the base's framed value
  *   kind: 1 key-value, 2 log, 3 snapshot set (EngineKeys; fixed codes, not StoreKind.ordinal())
  * </pre>
  *
- * One column family for all stores: the base's batches mix stores (an entry and its expiry-index
- * record, a log's first records and its catalog entry), and one family keeps each batch in one
- * memtable, so at {@code none} one flush makes it durable whole. The kind is the first key byte, so
- * a later layout can move a kind into its own family by copying a key range.
+ * <b>Why two families.</b> The base rewrites its bookkeeping records in many batches (a log's
+ * position in every append, the version bound once per block of versions). Kept beside the data
+ * (layout 3: one family), these fixed keys land in every memtable, so every flushed L0 file's key
+ * range spans them and the data written with them, every L0 file overlaps every other, and RocksDB
+ * cannot move a file down without rewriting it: a log or a bulk load written in key order is
+ * compacted again and again as it grows (at 10M records layout 3 built logs at 0.36-0.56 of layout
+ * 2's rate; benchmarks/RESULTS-rocksdb-port.md). In their own family, data written in key order
+ * flushes to files with disjoint ranges, which RocksDB moves down untouched (trivial moves).
+ *
+ * <p><b>Atomic across the two.</b> A batch of the base that mixes data and bookkeeping (an append
+ * and its position, an entry and its expiry-index record) is one RocksDB {@code WriteBatch}
+ * spanning both families: atomic in the WAL, and at {@code none} (WAL off) kept whole on disk by
+ * {@code atomic_flush}, which {@link RocksOptions#applyDbDefaults} always sets (after the
+ * configuration's {@code db-options}, so they cannot turn it off): every flush writes every
+ * family's memtable as of one point, so no flush persists half of a batch. Reads that span the two
+ * (a log's {@link #range} from the empty key, {@link #stores()}, {@link #snapshot()}) read both at
+ * one sequence number.
+ *
+ * <p><b>Recovery rule.</b> A record lives in exactly one family, the one {@link #familyOf} names
+ * from its store and key alone; reads look nowhere else. The migrations keep that true at every
+ * instant (each of their batches moves a record whole), so a crash leaves each record readable in
+ * one place; an interrupted migration from layout 3 (marker {@code layout-4-moving} present) is
+ * resumed by the next writable open before anything is read, and refused by a read-only one. Layout
+ * 3 (one family, layout-version 3) is read by a read-only open as it is ({@code base} is then the
+ * {@code records} family) and migrated by the first writable one ({@link Layout3Migration});
+ * layouts 1 and 2 go straight to 4 at the first writable open ({@link Layout2Migration}).
  *
  * <h2>Checksums</h2>
  *
@@ -81,19 +110,41 @@ import org.rocksdb.WriteOptions;
  */
 final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   /** The layout this engine writes; see the class comment. */
-  static final int LAYOUT_VERSION = 3;
+  static final int LAYOUT_VERSION = 4;
 
-  /** The column family of every record. */
+  /** The layout before {@link #CF_BASE}: every record in {@link #CF_RECORDS}. */
+  static final int LAYOUT_VERSION_ONE_FAMILY = 3;
+
+  /** The column family of the data (see the class comment). */
   static final String CF_RECORDS = "records";
+
+  /** The column family of the base's bookkeeping records (see the class comment). */
+  static final String CF_BASE = "base";
 
   private final RocksUpkeep upkeep = new RocksUpkeep(this);
   private final boolean redactKeys; // keys are user data when encryption is on
   private final Set<EngineSnapshot> snapshots = ConcurrentHashMap.newKeySet();
   private ColumnFamilyHandle records;
+  private ColumnFamilyHandle base; // == records when a read-only open reads layout 3
 
   /** The handle of {@link #CF_RECORDS} (tests damage records through it). */
   ColumnFamilyHandle records() {
     return records;
+  }
+
+  /**
+   * The handle of {@link #CF_BASE} ({@link #records()} in a layout-3 directory opened read-only).
+   */
+  ColumnFamilyHandle base() {
+    return base;
+  }
+
+  /**
+   * The family holding {@code key} of {@code store}: {@link #CF_BASE} for the base's bookkeeping
+   * ({@link EngineRecords#isBookkeeping}, the base's rule), else {@link #CF_RECORDS}.
+   */
+  ColumnFamilyHandle familyOf(StoreId store, byte[] key) {
+    return EngineRecords.isBookkeeping(store, key) ? base : records;
   }
 
   private boolean closing;
@@ -116,17 +167,18 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   }
 
   /**
-   * {@code default} and {@code records}, plus every other family the database holds (RocksDB
-   * refuses an open that leaves one out): a layout-2 directory's families are opened so that {@link
-   * #opened()} can name what it found.
+   * {@code default}, {@code records} and {@code base}, plus every other family the database holds
+   * (RocksDB refuses an open that leaves one out): a layout-2 directory's families are opened so
+   * that {@link #opened()} can name what it found.
    */
   @Override
   List<String> columnFamilies() {
-    List<String> names = withExistingFamilies(List.of("default", CF_RECORDS));
-    if (dataDirectory.readOnly() && !withExistingFamilies(List.of()).contains(CF_RECORDS)) {
-      // a secondary instance cannot create it: a layout-2 directory never opened by this engine;
-      // checkLayout names what to do
-      names.remove(CF_RECORDS);
+    List<String> names = withExistingFamilies(List.of("default", CF_RECORDS, CF_BASE));
+    if (dataDirectory.readOnly()) {
+      // a secondary instance cannot create a family: a layout-2 directory never opened by this
+      // engine has no 'records' (checkLayout names what to do), a layout-3 one no 'base'
+      List<String> existing = withExistingFamilies(List.of());
+      names.removeIf(n -> (n.equals(CF_RECORDS) || n.equals(CF_BASE)) && !existing.contains(n));
     }
     return names;
   }
@@ -135,6 +187,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   @Override
   void opened() {
     records = family(CF_RECORDS);
+    base = family(CF_BASE);
     checkLayout(); // first: a layout-2 directory opened read-only has no 'records' yet
     if (records == null) {
       throw new StorageEngineException(
@@ -153,7 +206,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   private void checkLayout() {
     byte[] stored = call("open", "layout version", () -> db.get(metaCf, Layout.LAYOUT_VERSION_KEY));
     if (stored == null) {
-      if (allCfs.size() > 2) {
+      if (allCfs.size() > 3) {
         throw new StorageEngineException(
             describe
                 + " has column families "
@@ -180,7 +233,24 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     }
     int version = stored.length == 4 ? Layout.getInt(stored, 0) : -1;
     if (version == LAYOUT_VERSION) {
-      if (allCfs.size() > 2 && !dataDirectory.readOnly()) {
+      if (call("open", "layout version", () -> Layout3Migration.interrupted(this))) {
+        if (dataDirectory.readOnly()) {
+          throw new StorageEngineException(
+              describe
+                  + " is in the middle of its migration from layout 3 to layout 4 (an open that"
+                  + " ran it stopped before the end; some records are in column family '"
+                  + CF_BASE
+                  + "' already, the rest still in '"
+                  + CF_RECORDS
+                  + "'), and it is opened read-only, which cannot finish it. Open it once without"
+                  + " read-only (the migration then goes on where it stopped), then read-only opens"
+                  + " work.",
+              null);
+        }
+        migrateLayout3();
+        return;
+      }
+      if (allCfs.size() > 3 && !dataDirectory.readOnly()) {
         // a crash after the migration's commit point, before it dropped layout 2's families
         call(
             "open",
@@ -189,6 +259,14 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
               Layout2Migration.dropOldFamilies(this);
               return null;
             });
+      }
+      return;
+    }
+    if (version == LAYOUT_VERSION_ONE_FAMILY) {
+      if (dataDirectory.readOnly()) {
+        base = records; // read as it is: every record in 'records'
+      } else {
+        migrateLayout3();
       }
       return;
     }
@@ -209,7 +287,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
           "migrate layout " + version + " to " + LAYOUT_VERSION,
           "column family " + CF_RECORDS,
           () -> {
-            Layout2Migration.run(this, records, version);
+            Layout2Migration.run(this, version);
             return null;
           });
       return;
@@ -224,9 +302,21 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
         null);
   }
 
+  private void migrateLayout3() {
+    call(
+        "migrate layout " + LAYOUT_VERSION_ONE_FAMILY + " to " + LAYOUT_VERSION,
+        "column families " + CF_RECORDS + " and " + CF_BASE,
+        () -> {
+          Layout3Migration.run(this);
+          return null;
+        });
+  }
+
   @Override
   void afterRestart() {
+    boolean oneFamily = base == records;
     records = family(CF_RECORDS);
+    base = oneFamily ? records : family(CF_BASE);
   }
 
   @Override
@@ -252,7 +342,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     byte[] k = EngineKeys.key(store, key);
     enter();
     try {
-      return db.get(records, readOptions, k);
+      return db.get(familyOf(store, key), readOptions, k);
     } catch (RocksDBException e) {
       throw failure(e, "get", where(store, key));
     } finally {
@@ -268,7 +358,12 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
         () -> range(readOptions, store, fromInclusive, toExclusive, limit));
   }
 
-  /** Caller is inside the guard. */
+  /**
+   * Caller is inside the guard. A store's records are in one family, except a log's (its position,
+   * the empty key, is in {@link #CF_BASE}): a range of a log from the empty key reads the position
+   * first, then the records, both at one sequence number ({@code options}' snapshot, or one taken
+   * here) so the call stays one consistent read.
+   */
   private List<Record> range(
       ReadOptions options, StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit)
       throws RocksDBException {
@@ -280,7 +375,62 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     if (to != null && Arrays.compareUnsigned(from, to) >= 0) {
       return out;
     }
-    try (RocksIterator it = db.newIterator(records, options)) {
+    ColumnFamilyHandle cf = familyOf(store, fromInclusive);
+    if (cf == base && base != records && !EngineRecords.isBookkeeping(store, new byte[1])) {
+      // a log from its empty key: the position, then the records after it
+      return atOnePoint(options, at -> positionThenRecords(at, prefix, from, to, limit, out));
+    }
+    return scan(cf, options, prefix, from, to, limit, out);
+  }
+
+  /** A read of several native calls. */
+  private interface Read<T> {
+    T read(ReadOptions options) throws RocksDBException;
+  }
+
+  /**
+   * Runs {@code read} with read options that see one sequence number across calls and families:
+   * {@code options} if it has a snapshot already (a read transaction) or the instance is a
+   * read-only secondary (which does not change after it caught up at open, and refuses snapshots);
+   * else a snapshot taken for this read and released after it (one DB-mutex acquisition).
+   */
+  private <T> T atOnePoint(ReadOptions options, Read<T> read) throws RocksDBException {
+    if (options.snapshot() != null || dataDirectory.readOnly()) {
+      return read.read(options);
+    }
+    org.rocksdb.Snapshot now = db.getSnapshot();
+    try (ReadOptions at = new ReadOptions().setSnapshot(now)) {
+      return read.read(at);
+    } finally {
+      db.releaseSnapshot(now);
+    }
+  }
+
+  private List<Record> positionThenRecords(
+      ReadOptions options, byte[] prefix, byte[] from, byte[] to, int limit, List<Record> out)
+      throws RocksDBException {
+    byte[] position = db.get(base, options, from);
+    if (position != null) {
+      out.add(new Record(new byte[0], position));
+    }
+    byte[] afterPosition = Arrays.copyOf(from, from.length + 1); // the least non-empty key
+    return scan(records, options, prefix, afterPosition, to, limit, out);
+  }
+
+  /** Adds the records of {@code cf} in [from, to) to {@code out} until it holds {@code limit}. */
+  private List<Record> scan(
+      ColumnFamilyHandle cf,
+      ReadOptions options,
+      byte[] prefix,
+      byte[] from,
+      byte[] to,
+      int limit,
+      List<Record> out)
+      throws RocksDBException {
+    if (out.size() >= limit) {
+      return out;
+    }
+    try (RocksIterator it = db.newIterator(cf, options)) {
       for (it.seek(from); it.isValid() && out.size() < limit; it.next()) {
         byte[] k = it.key();
         if (to != null && Arrays.compareUnsigned(k, to) >= 0) {
@@ -293,30 +443,69 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     return out;
   }
 
-  /** One seek per store: after a store's first key, the next seek goes past its prefix. */
+  /**
+   * The stores of both families, read at one sequence number; one seek per store: after a store's
+   * first key, the next seek goes past its prefix.
+   */
   @Override
   public SortedSet<StoreId> stores() {
     return call(
         "list stores",
-        "column family " + CF_RECORDS,
+        "column families " + CF_RECORDS + " and " + CF_BASE,
         () -> {
           TreeSet<StoreId> out = new TreeSet<>();
-          try (RocksIterator it = db.newIterator(records, readOptions)) {
-            it.seekToFirst();
-            while (it.isValid()) {
-              byte[] k = it.key();
-              out.add(EngineKeys.store(k, describe));
-              byte[] next =
-                  Bytes.prefixUpperBound(Arrays.copyOf(k, EngineKeys.prefixLength(k, describe)));
-              if (next == null) {
-                break;
-              }
-              it.seek(next);
-            }
-            it.status();
-          }
+          atOnePoint(
+              readOptions,
+              at -> {
+                for (ColumnFamilyHandle cf : families()) {
+                  eachStore(cf, at, (it, store, prefixLength) -> out.add(store));
+                }
+                return null;
+              });
           return Collections.unmodifiableSortedSet(out);
         });
+  }
+
+  /** The families holding records: {@code records} and {@code base}, or the one of layout 3. */
+  private List<ColumnFamilyHandle> families() {
+    return base == records ? List.of(records) : List.of(records, base);
+  }
+
+  String name(ColumnFamilyHandle cf) {
+    return cf == records ? CF_RECORDS : CF_BASE;
+  }
+
+  /** What {@link #eachStore} does at a store's first record. */
+  interface StoreVisitor {
+    /**
+     * {@code it} is at the first record of {@code store} (its key begins with the store's prefix of
+     * {@code prefixLength} bytes); the visitor may move it forward (not backward).
+     */
+    void visit(RocksIterator it, StoreId store, int prefixLength) throws RocksDBException;
+  }
+
+  /**
+   * Calls {@code visitor} at the first record of each store of {@code cf}, in key order, then seeks
+   * past that store: one seek per store. A key naming no store is {@link
+   * io.cairn.persistence.StoreCorruptedException} naming the family. Caller is inside the guard.
+   */
+  void eachStore(ColumnFamilyHandle cf, ReadOptions options, StoreVisitor visitor)
+      throws RocksDBException {
+    String where = describe + ", column family '" + name(cf) + "'";
+    try (RocksIterator it = db.newIterator(cf, options)) {
+      it.seekToFirst();
+      while (it.isValid()) {
+        byte[] k = it.key();
+        int p = EngineKeys.prefixLength(k, where);
+        visitor.visit(it, EngineKeys.store(k, where), p);
+        byte[] next = Bytes.prefixUpperBound(Arrays.copyOf(k, p));
+        if (next == null) {
+          break;
+        }
+        it.seek(next);
+      }
+      it.status();
+    }
   }
 
   // ---------------------------------------------------------------- writes
@@ -372,13 +561,16 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   private void writeOne(Write w, WriteOptions options) throws RocksDBException {
     byte[] k = EngineKeys.key(w.store(), w.key());
     if (w.isDelete()) {
-      db.delete(records, options, k);
+      db.delete(familyOf(w.store(), w.key()), options, k);
     } else {
-      db.put(records, options, k, w.value());
+      db.put(familyOf(w.store(), w.key()), options, k, w.value());
     }
   }
 
-  /** Several records in one native {@code WriteBatch}: atomic. Caller is inside the guard. */
+  /**
+   * Several records in one native {@code WriteBatch}, each into its family: atomic across both (see
+   * the class comment). Caller is inside the guard.
+   */
   private void writeBatch(List<Write> batch, WriteOptions options) throws RocksDBException {
     try (WriteBatch wb = new WriteBatch()) {
       byte[] lastPrefix = null;
@@ -389,10 +581,11 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
           lastPrefix = EngineKeys.prefix(lastStore);
         }
         byte[] k = EngineKeys.key(lastPrefix, w.key());
+        ColumnFamilyHandle cf = familyOf(lastStore, w.key());
         if (w.isDelete()) {
-          wb.delete(records, k);
+          wb.delete(cf, k);
         } else {
-          wb.put(records, k, w.value());
+          wb.put(cf, k, w.value());
         }
       }
       db.write(options, wb);
@@ -441,7 +634,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
       enter(); // as the engine's get: the failure text only on failure
       try {
         check();
-        return db.get(records, options, k);
+        return db.get(familyOf(store, key), options, k);
       } catch (RocksDBException e) {
         throw failure(e, "get (read transaction)", where(store, key));
       } finally {
@@ -501,7 +694,13 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
 
   // ---------------------------------------------------------------- maintenance
 
-  /** Every SST block's checksum ({@code VerifyChecksum}); one problem if it fails. */
+  /**
+   * Every SST block's checksum ({@code VerifyChecksum}; one problem if it fails), then that every
+   * record is in the family {@link #familyOf} names (one problem per store that has one elsewhere:
+   * reads never look there, so it would be invisible). The second check seeks once per store: a
+   * store's bookkeeping records sort before its data (its position is its empty key), so its first
+   * record in each family and the one after a position tell.
+   */
   @Override
   public void verify(List<String> problems, Progress progress) {
     progress.report("rocksdb-checksums", 0, 1);
@@ -514,6 +713,57 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
       exit();
     }
     progress.report("rocksdb-checksums", 1, 1);
+    if (base == records) {
+      return; // layout 3 read-only: one family
+    }
+    progress.report("rocksdb-families", 0, 1);
+    call(
+        "verify",
+        "column families " + CF_RECORDS + " and " + CF_BASE,
+        () -> {
+          eachStore(
+              records,
+              readOptions,
+              (it, store, p) -> {
+                if (EngineRecords.isBookkeeping(store, engineKey(it.key(), p))) {
+                  problems.add(misplaced(store, engineKey(it.key(), p), records));
+                }
+              });
+          eachStore(
+              base,
+              readOptions,
+              (it, store, p) -> {
+                if (!EngineRecords.isBookkeeping(store, engineKey(it.key(), p))) {
+                  problems.add(misplaced(store, engineKey(it.key(), p), base));
+                } else if (!EngineRecords.isBookkeeping(store, new byte[1])) {
+                  // a log: only its position belongs here
+                  byte[] prefix = Arrays.copyOf(it.key(), p);
+                  it.next();
+                  if (it.isValid() && Layout.startsWith(it.key(), prefix)) {
+                    problems.add(misplaced(store, engineKey(it.key(), p), base));
+                  }
+                }
+              });
+          return null;
+        });
+    progress.report("rocksdb-families", 1, 1);
+  }
+
+  private static byte[] engineKey(byte[] rocksKey, int prefixLength) {
+    return Arrays.copyOfRange(rocksKey, prefixLength, rocksKey.length);
+  }
+
+  private String misplaced(StoreId store, byte[] key, ColumnFamilyHandle found) {
+    return describe
+        + ": "
+        + store
+        + " has a record (key "
+        + Bytes.toDisplay(key, redactKeys)
+        + ") in column family '"
+        + name(found)
+        + "', where reads never look for it (it belongs in '"
+        + (found == records ? CF_BASE : CF_RECORDS)
+        + "'): written by something other than this engine, or damage. Restore from a backup.";
   }
 
   /** {@code CompactRange} over every family, bottommost level forced (tombstones go). */
@@ -549,7 +799,9 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   @Override
   public Map<String, String> properties() {
     Map<String, String> props = new LinkedHashMap<>();
-    props.put("layout-version", String.valueOf(LAYOUT_VERSION));
+    props.put(
+        "layout-version",
+        String.valueOf(base == records ? LAYOUT_VERSION_ONE_FAMILY : LAYOUT_VERSION));
     props.put("memory-budget", String.valueOf(config.memoryBudget()));
     props.put(
         "wal-recovery-mode",

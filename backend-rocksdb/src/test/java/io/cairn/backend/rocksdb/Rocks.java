@@ -100,6 +100,14 @@ final class Rocks {
     return withEngine(dir, Durability.NORMAL, hocon, new MetricRegistry(), Clock.systemUTC(), null);
   }
 
+  /** The family {@code engine} reads the record of raw key {@code rocksKey} from. */
+  static org.rocksdb.ColumnFamilyHandle familyOf(RocksStorageEngine engine, byte[] rocksKey) {
+    int p = EngineKeys.prefixLength(rocksKey, "test");
+    return engine.familyOf(
+        EngineKeys.store(rocksKey, "test"),
+        java.util.Arrays.copyOfRange(rocksKey, p, rocksKey.length));
+  }
+
   /** A copy of fixture directory {@code name} (src/test/resources/fixtures) in {@code dir}. */
   static void copyFixture(String name, Path dir) throws java.io.IOException {
     java.net.URL url = Rocks.class.getResource("/fixtures/" + name);

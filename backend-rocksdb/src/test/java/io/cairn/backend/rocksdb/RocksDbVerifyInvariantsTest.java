@@ -22,10 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.RocksIterator;
 
 /**
- * Issue 10 item 5 on layout 3: {@code verify} checks Cairn's own invariants, not only RocksDB's
- * checksums. Each test damages the records of column family {@code records} directly (as a bug, a
- * bad restore or an operator's tool would: keys of {@link EngineKeys}, values of the base's layout
- * in {@code EngineBackend}) and expects {@code verify} to name what is wrong.
+ * Issue 10 item 5 on layout 4: {@code verify} checks Cairn's own invariants, not only RocksDB's
+ * checksums. Each test damages the records of column families {@code records} and {@code base}
+ * directly (as a bug, a bad restore or an operator's tool would: keys of {@link EngineKeys}, values
+ * of the base's layout in {@code EngineBackend}) and expects {@code verify} to name what is wrong.
  */
 class RocksDbVerifyInvariantsTest {
   @TempDir Path dir;
@@ -103,6 +103,41 @@ class RocksDbVerifyInvariantsTest {
         .anyMatch(p -> p.contains("log 'events'") && p.contains("no entry in the base's catalog"));
   }
 
+  /**
+   * A record in the other family than the one its store and key name is invisible to reads: verify
+   * names it, with the family it was found in (a log's position in 'records', a log record and a
+   * key-value entry in 'base').
+   */
+  @Test
+  void aRecordInTheWrongFamilyIsNamedByVerify() throws Exception {
+    RocksStorageEngine e = w.engine();
+    byte[] position = EngineKeys.prefix(new StoreId(StoreKind.LOG, "events"));
+    byte[] record = logKey("events", 3);
+    byte[] entry =
+        EngineKeys.key(EngineKeys.prefix(new StoreId(StoreKind.KEY_VALUE, "users")), b("u1"));
+    for (var move :
+        List.of(
+            java.util.Map.entry(position, e.records()),
+            java.util.Map.entry(record, e.base()),
+            java.util.Map.entry(entry, e.base()))) {
+      org.rocksdb.ColumnFamilyHandle from = Rocks.familyOf(e, move.getKey());
+      byte[] value = e.db.get(from, move.getKey());
+      assertThat(value).isNotNull();
+      e.db.put(move.getValue(), move.getKey(), value);
+      e.db.delete(from, move.getKey());
+    }
+    assertThat(problems())
+        .anyMatch(
+            p ->
+                p.contains("log:events has a record (key 0x)")
+                    && p.contains("in column family 'records', where reads never look"))
+        .anyMatch(
+            p ->
+                p.contains("log:events has a record (key 0x0000000000000003)")
+                    && p.contains("in column family 'base'"))
+        .anyMatch(p -> p.contains("kv:users has a record") && p.contains("'base'"));
+  }
+
   @Test
   void anUndamagedBackendVerifiesClean() {
     be.log("events").truncateBefore(3);
@@ -146,8 +181,9 @@ class RocksDbVerifyInvariantsTest {
   }
 
   private void delete(byte[] key) throws Exception {
-    assertThat(w.engine().db.get(w.engine().records(), key)).as("the damaged record").isNotNull();
-    w.engine().db.delete(w.engine().records(), key);
+    org.rocksdb.ColumnFamilyHandle cf = Rocks.familyOf(w.engine(), key);
+    assertThat(w.engine().db.get(cf, key)).as("the damaged record").isNotNull();
+    w.engine().db.delete(cf, key);
   }
 
   private List<String> problems() {

@@ -44,12 +44,12 @@ import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 
 /**
- * A data directory written by the layout-2 backend (the fixtures under {@code
- * src/test/resources/fixtures}, see their README) opened by type {@code rocksdb}: the migration to
- * layout 3 finds everything (entries with versions and expiry, log records with offsets and append
- * times, truncation, snapshots), plain and encrypted (sealed bytes copied, never resealed); a crash
- * before the migration's commit point leaves layout 2 complete and a crash after it leaves layout 3
- * complete.
+ * A data directory written by the layout-2 backend or by the layout-3 engine (the fixtures under
+ * {@code src/test/resources/fixtures}, see their README) opened by type {@code rocksdb}: the
+ * migration to layout 4 finds everything (entries with versions and expiry, log records with
+ * offsets and append times, truncation, snapshots), plain and encrypted (sealed bytes copied, never
+ * resealed); a crash before a migration's commit point leaves it to the next open (layout 2: from
+ * the start; layout 3: moving what is left), and a crash after it leaves layout 4 complete.
  */
 class RocksEngineMigrationTest {
   @TempDir Path tmp;
@@ -60,6 +60,8 @@ class RocksEngineMigrationTest {
   void clearHooks() {
     Layout2Migration.afterPage = null;
     Layout2Migration.afterCommit = null;
+    Layout3Migration.afterBatch = null;
+    Layout3Migration.afterCommit = null;
   }
 
   /** What the layout-2 backend's API returned before it closed (fixtures/NAME.properties). */
@@ -80,12 +82,16 @@ class RocksEngineMigrationTest {
   }
 
   private StorageBackend open(Properties seen, Encryption encryption, String hocon) {
+    return open(Long.parseLong(seen.getProperty("clock")), encryption, hocon);
+  }
+
+  private StorageBackend open(long clock, Encryption encryption, String hocon) {
     BackendContext.Builder ctx =
         BackendContext.builder("mig", RocksDbBackendProvider.TYPE)
             .dataDir(dir)
             .durability(Durability.NORMAL)
             .metrics(new MetricRegistry())
-            .clock(new Rocks.ManualClock(Long.parseLong(seen.getProperty("clock"))))
+            .clock(new Rocks.ManualClock(clock))
             .config(ConfigFactory.parseString("snapshot-chunk-size = 4KiB, " + hocon));
     if (encryption != null) {
       ctx.encryption(encryption);
@@ -197,8 +203,10 @@ class RocksEngineMigrationTest {
       assertThat(put).isGreaterThan(a).isGreaterThanOrEqualTo(layout2Bound[0]);
       assertThat(port.log("drained").append(b("4"))).isEqualTo(3);
     }
-    assertThat(families()).containsExactlyInAnyOrder("default", RocksStorageEngine.CF_RECORDS);
-    try (StorageBackend again = open(seen, enc)) { // layout 3: no migration
+    assertThat(families())
+        .containsExactlyInAnyOrder(
+            "default", RocksStorageEngine.CF_RECORDS, RocksStorageEngine.CF_BASE);
+    try (StorageBackend again = open(seen, enc)) { // layout 4: no migration
       assertThat(again.keyValue("users").get(b("a"))).isEqualTo(b("third"));
       assertThat(again.log("events").read(0, 100)).isEqualTo(events(seen));
     }
@@ -267,7 +275,9 @@ class RocksEngineMigrationTest {
     try (StorageBackend port = open(seen, null)) {
       assertFindsEverything(port, seen);
     }
-    assertThat(families()).containsExactlyInAnyOrder("default", RocksStorageEngine.CF_RECORDS);
+    assertThat(families())
+        .containsExactlyInAnyOrder(
+            "default", RocksStorageEngine.CF_RECORDS, RocksStorageEngine.CF_BASE);
   }
 
   @Test
@@ -327,6 +337,223 @@ class RocksEngineMigrationTest {
         (db, cf) ->
             assertThat(Layout.getInt(db.get(cf.get("default"), Layout.LAYOUT_VERSION_KEY), 0))
                 .isEqualTo(Layout.LAYOUT_VERSION));
+  }
+
+  // ---------------------------------------------------------------- layout 3 -> 4
+
+  /** The raw keys of each family: what the migration moves between them. */
+  private java.util.Map<String, List<String>> rawKeys() throws Exception {
+    java.util.Map<String, List<String>> out = new java.util.TreeMap<>();
+    rawLayout2(
+        (db, cf) -> {
+          for (String name : List.of(RocksStorageEngine.CF_RECORDS, RocksStorageEngine.CF_BASE)) {
+            if (cf.containsKey(name)) {
+              List<String> keys = new ArrayList<>();
+              try (var it = db.newIterator(cf.get(name))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                  keys.add(HexFormat.of().formatHex(it.key()));
+                }
+                it.status();
+              }
+              out.put(name, keys);
+            }
+          }
+        });
+    return out;
+  }
+
+  private Integer layoutVersion() throws Exception {
+    Integer[] v = new Integer[1];
+    rawLayout2(
+        (db, cf) -> {
+          byte[] raw = db.get(cf.get("default"), Layout.LAYOUT_VERSION_KEY);
+          v[0] = raw == null ? null : Layout.getInt(raw, 0);
+        });
+    return v[0];
+  }
+
+  private boolean movingMarker() throws Exception {
+    boolean[] present = new boolean[1];
+    rawLayout2(
+        (db, cf) -> present[0] = db.get(cf.get("default"), Layout3Migration.MOVING_KEY) != null);
+    return present[0];
+  }
+
+  /** Whether a raw key is one of the base's bookkeeping records (the spi's rule). */
+  private static boolean bookkeeping(String hexKey) {
+    byte[] k = HexFormat.of().parseHex(hexKey);
+    int p = EngineKeys.prefixLength(k, "test");
+    return EngineRecords.isBookkeeping(
+        EngineKeys.store(k, "test"), java.util.Arrays.copyOfRange(k, p, k.length));
+  }
+
+  /**
+   * The layout-3 fixture as written (every record in 'records', layout-version 3); returns every
+   * raw key it holds.
+   */
+  private TreeSet<String> assertLayout3() throws Exception {
+    assertThat(families()).containsExactlyInAnyOrder("default", RocksStorageEngine.CF_RECORDS);
+    assertThat(layoutVersion()).isEqualTo(3);
+    List<String> keys = rawKeys().get(RocksStorageEngine.CF_RECORDS);
+    assertThat(keys.stream().filter(RocksEngineMigrationTest::bookkeeping).count())
+        .as("bookkeeping records of layout 3, in 'records': positions, catalog, expiry index")
+        .isGreaterThan(Layout3Migration.BATCH_RECORDS);
+    return new TreeSet<>(keys);
+  }
+
+  /** Layout 4 complete: every record of {@code all} once, in the family the spi's rule names. */
+  private void assertLayout4(TreeSet<String> all) throws Exception {
+    assertThat(families())
+        .containsExactlyInAnyOrder(
+            "default", RocksStorageEngine.CF_RECORDS, RocksStorageEngine.CF_BASE);
+    assertThat(layoutVersion()).isEqualTo(RocksStorageEngine.LAYOUT_VERSION);
+    assertThat(movingMarker()).isFalse();
+    java.util.Map<String, List<String>> keys = rawKeys();
+    assertThat(keys.get(RocksStorageEngine.CF_RECORDS))
+        .noneMatch(RocksEngineMigrationTest::bookkeeping);
+    assertThat(keys.get(RocksStorageEngine.CF_BASE))
+        .allMatch(RocksEngineMigrationTest::bookkeeping);
+    TreeSet<String> union = new TreeSet<>(keys.get(RocksStorageEngine.CF_RECORDS));
+    union.addAll(keys.get(RocksStorageEngine.CF_BASE));
+    assertThat(union).isEqualTo(all);
+    assertThat(
+            keys.get(RocksStorageEngine.CF_RECORDS).size()
+                + keys.get(RocksStorageEngine.CF_BASE).size())
+        .as("no record in both")
+        .isEqualTo(all.size());
+  }
+
+  /** What only the layout-3 fixtures have: TTLs on 1,500 bulk entries (the expiry index). */
+  private void assertExpiryIndex(Properties seen, Encryption enc) {
+    long later =
+        Long.parseLong(seen.getProperty("clock")) + java.time.Duration.ofDays(2).toMillis();
+    try (StorageBackend port = open(later, enc, "")) {
+      assertThat(port.keyValue("bulk").purgeExpired())
+          .as("every entry with a TTL, found through the moved expiry index")
+          .isEqualTo(1_500);
+      assertThat(port.keyValue("bulk").getEntry(b("k999"))).isPresent();
+      assertThat(port.keyValue("bulk").getEntry(b("k1001"))).isEmpty();
+    }
+  }
+
+  @ParameterizedTest(name = "encrypted = {0}")
+  @ValueSource(booleans = {false, true})
+  void theEngineFindsEverythingTheLayout3EngineWrote(boolean encrypted) throws Exception {
+    Properties seen = fixture(encrypted ? "layout3-encrypted" : "layout3-plain");
+    TreeSet<String> all = assertLayout3();
+    FixedKeyEncryption enc = encrypted ? new FixedKeyEncryption() : null;
+    try (StorageBackend port = open(seen, enc)) {
+      assertFindsEverything(port, seen);
+      assertThat(port.keyValue("bulk").getEntry(b("k1001"))).contains(entry(seen, "k1001"));
+      if (enc != null) {
+        assertThat(enc.seals()).as("records are moved, never resealed").isZero();
+      }
+    }
+    assertLayout4(all);
+    Layout3Migration.afterBatch =
+        batches -> {
+          throw new AssertionError("a layout-4 directory is not migrated again");
+        };
+    try (StorageBackend again = open(seen, enc)) {
+      assertFindsEverything(again, seen);
+      assertThat(again.stats().properties()).containsEntry("layout-version", "4");
+      long put = again.keyValue("users").put(b("a"), b("third"));
+      assertThat(put).isGreaterThan(entry(seen, "k1001").version());
+      assertThat(again.log("events").append(b("event-5")))
+          .isEqualTo(Long.parseLong(seen.getProperty("events.next")));
+    }
+    assertExpiryIndex(seen, enc);
+  }
+
+  @Test
+  void aCrashInTheMiddleOfTheMoveIsFinishedByTheNextWritableOpenAndLosesNothing() throws Exception {
+    Properties seen = fixture("layout3-plain");
+    TreeSet<String> all = assertLayout3();
+    Layout3Migration.afterBatch =
+        batches -> {
+          if (batches == 1) {
+            throw new IllegalStateException("simulated crash after batch 1");
+          }
+        };
+    assertThatThrownBy(() -> open(seen, null))
+        .hasMessageContaining("simulated crash after batch 1");
+    Layout3Migration.afterBatch = null;
+    // half moved: layout-version 4 with the marker; some bookkeeping in 'base', some still in
+    // 'records'; each record in one of them
+    assertThat(layoutVersion()).isEqualTo(RocksStorageEngine.LAYOUT_VERSION);
+    assertThat(movingMarker()).isTrue();
+    java.util.Map<String, List<String>> keys = rawKeys();
+    assertThat(keys.get(RocksStorageEngine.CF_BASE)).hasSize(Layout3Migration.BATCH_RECORDS);
+    assertThat(keys.get(RocksStorageEngine.CF_RECORDS))
+        .anyMatch(RocksEngineMigrationTest::bookkeeping);
+    TreeSet<String> union = new TreeSet<>(keys.get(RocksStorageEngine.CF_RECORDS));
+    union.addAll(keys.get(RocksStorageEngine.CF_BASE));
+    assertThat(union).isEqualTo(all);
+    assertThatThrownBy(() -> open(seen, null, "read-only = true"))
+        .isInstanceOf(io.cairn.persistence.StorageEngineException.class)
+        .hasMessageContaining("in the middle of its migration from layout 3 to layout 4")
+        .hasMessageContaining("Open it once without read-only");
+    try (StorageBackend port = open(seen, null)) {
+      assertFindsEverything(port, seen);
+    }
+    assertLayout4(all);
+    assertExpiryIndex(seen, null);
+  }
+
+  @Test
+  void aCrashAfterTheCommitPointLeavesLayout4Complete() throws Exception {
+    Properties seen = fixture("layout3-plain");
+    TreeSet<String> all = assertLayout3();
+    Layout3Migration.afterCommit =
+        () -> {
+          throw new IllegalStateException("simulated crash after the commit point");
+        };
+    assertThatThrownBy(() -> open(seen, null))
+        .hasMessageContaining("simulated crash after the commit point");
+    Layout3Migration.afterCommit = null;
+    assertLayout4(all);
+    Layout3Migration.afterBatch =
+        batches -> {
+          throw new AssertionError("a committed migration is not run again");
+        };
+    try (StorageBackend port = open(seen, null)) {
+      assertFindsEverything(port, seen);
+    }
+  }
+
+  /** A read-only open reads layout 3 as it is (one family) and changes nothing. */
+  @Test
+  void aReadOnlyOpenReadsLayout3AsItIs() throws Exception {
+    Properties seen = fixture("layout3-plain");
+    TreeSet<String> all = assertLayout3();
+    try (StorageBackend port = open(seen, null, "read-only = true")) {
+      assertFindsEverything(port, seen);
+      assertThat(port.stats().properties()).containsEntry("layout-version", "3");
+    }
+    assertThat(assertLayout3()).isEqualTo(all);
+  }
+
+  /**
+   * A key of 'records' that names no store stops the migration naming it; the next open goes on.
+   */
+  @Test
+  void aKeyNamingNoStoreStopsTheMigrationNamingIt() throws Exception {
+    Properties seen = fixture("layout3-plain");
+    byte[] bad = {9, 0, 1, 'x'};
+    rawLayout2((db, cf) -> db.put(cf.get(RocksStorageEngine.CF_RECORDS), bad, b("?")));
+    assertThatThrownBy(() -> open(seen, null))
+        .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class)
+        .hasMessageContaining("Migrating layout 3 to 4 stopped after moving")
+        .hasMessageContaining("column family 'records'")
+        .hasMessageContaining("names no store")
+        .hasMessageContaining("4 bytes starting 0x09")
+        .hasMessageContaining("the next writable open goes on");
+    assertThat(movingMarker()).isTrue();
+    rawLayout2((db, cf) -> db.delete(cf.get(RocksStorageEngine.CF_RECORDS), bad)); // repaired
+    try (StorageBackend port = open(seen, null)) {
+      assertFindsEverything(port, seen);
+    }
+    assertThat(movingMarker()).isFalse();
   }
 
   private interface Edit {

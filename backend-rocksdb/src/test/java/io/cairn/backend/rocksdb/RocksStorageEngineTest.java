@@ -170,14 +170,14 @@ class RocksStorageEngineTest {
         .hasMessageContaining("no layout version");
   }
 
-  /** A key of 'records' that names no store is corruption naming the family, never a guess. */
+  /** A key that names no store is corruption naming where it was read, never a guess. */
   @Test
   void aKeyNamingNoStoreIsCorruption() {
     for (byte[] bad :
         List.of(new byte[] {1, 0}, new byte[] {1, 0, 5, 'a'}, new byte[] {9, 0, 1, 'a'})) {
-      assertThatThrownBy(() -> EngineKeys.store(bad, "eng"))
+      assertThatThrownBy(() -> EngineKeys.store(bad, "eng, column family 'records'"))
           .isInstanceOf(io.cairn.persistence.StoreCorruptedException.class)
-          .hasMessageContaining("column family 'records'")
+          .hasMessageContaining("eng, column family 'records'")
           .hasMessageContaining("names no store");
     }
   }

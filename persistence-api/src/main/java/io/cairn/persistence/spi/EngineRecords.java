@@ -33,6 +33,27 @@ public final class EngineRecords {
   private final RecordFrame frame;
 
   /**
+   * Whether {@code key} of {@code store} is one of the base's bookkeeping records: every record of
+   * the base's own stores (names starting with {@code _}: the version sequence's bound, the
+   * catalog, format markers, the expiry indexes; see {@link EngineBackend}) and every log's
+   * position (the empty key of a {@link StoreKind#LOG} store). The base rewrites these fixed keys
+   * in many batches (a log's position in every append), so in an engine with sorted files they
+   * would land in every file and make every file's key range overlap every other's: such an engine
+   * may keep them apart from the data (the RocksDB engine keeps them in a column family of their
+   * own) so that data written in key order goes to files with disjoint ranges. Every other record
+   * (key-value entries of user namespaces, log records, snapshot manifests and chunks) is data.
+   *
+   * <p>Cheap enough for every get and put: one character and one length compared. The answer
+   * depends only on the arguments, never on what is stored, so an engine may route a record by it
+   * without reading anything.
+   */
+  public static boolean isBookkeeping(StoreId store, byte[] key) {
+    String name = store.name();
+    return (!name.isEmpty() && name.charAt(0) == ExpiryIndex.RESERVED_CHAR)
+        || (key.length == 0 && store.kind() == StoreKind.LOG);
+  }
+
+  /**
    * @param backend the backend instance name (for messages of the base's checks)
    * @param engineChecksums the engine's {@link StorageEngine#checksumsRecords()}: without them each
    *     record carries the base's CRC-32C trailer

@@ -61,6 +61,9 @@ final class ExpiryIndex {
   /** Names of stores the base reserves start with this; no user store name may. */
   static final String RESERVED = "_";
 
+  /** {@link #RESERVED} as a character, for {@link EngineRecords#isBookkeeping}. */
+  static final char RESERVED_CHAR = '_';
+
   static final String PREFIX = RESERVED + "expiry.";
   static final StoreId META = new StoreId(StoreKind.KEY_VALUE, RESERVED + "cairn");
   static final byte[] MARKER = "expiry-index".getBytes(StandardCharsets.US_ASCII);

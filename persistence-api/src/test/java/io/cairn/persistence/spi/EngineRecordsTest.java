@@ -127,6 +127,63 @@ class EngineRecordsTest {
     }
   }
 
+  /**
+   * Every (store, key) the base puts in more than one batch while the user writes each of their
+   * keys, offsets and snapshots once is a bookkeeping record (a log's position, the version bound,
+   * catalog entries); every record of a user store that is not a log's position is data.
+   */
+  @Test
+  void bookkeepingIsWhatTheBaseRewritesAndNothingTheUserWrote() throws Exception {
+    java.util.Map<String, Integer> batchesPerKey = new java.util.HashMap<>();
+    java.util.Set<String> bookkeeping = new java.util.HashSet<>();
+    java.util.Set<String> data = new java.util.HashSet<>();
+    TreeMapEngine engine =
+        new TreeMapEngine() {
+          @Override
+          public synchronized void write(List<Write> batch, Durability durability) {
+            java.util.Set<String> inBatch = new java.util.HashSet<>();
+            for (Write w : batch) {
+              String k = w.store() + "/" + java.util.HexFormat.of().formatHex(w.key());
+              (EngineRecords.isBookkeeping(w.store(), w.key()) ? bookkeeping : data).add(k);
+              if (!w.isDelete() && inBatch.add(k)) {
+                batchesPerKey.merge(k, 1, Integer::sum);
+              }
+            }
+            super.write(batch, durability);
+          }
+        };
+    try (StorageBackend b = open(engine)) {
+      for (int i = 0; i < 10; i++) {
+        b.keyValue("ns").put(b("k" + i), b("v"), Duration.ofHours(1));
+        b.log("lg").append(b("p" + i));
+      }
+      b.snapshots("ss").save(1, new ByteArrayInputStream(new byte[3000]));
+    }
+    String position = new StoreId(StoreKind.LOG, "lg") + "/";
+    assertThat(batchesPerKey)
+        .as("the log's position, rewritten by every append")
+        .containsKey(position);
+    assertThat(batchesPerKey.get(position)).isEqualTo(10);
+    for (var e : batchesPerKey.entrySet()) {
+      if (e.getValue() > 1) {
+        assertThat(bookkeeping)
+            .as("rewritten in " + e.getValue() + " batches")
+            .contains(e.getKey());
+      }
+    }
+    assertThat(bookkeeping).anyMatch(k -> k.startsWith("kv:_expiry.ns/"));
+    assertThat(bookkeeping).anyMatch(k -> k.startsWith("kv:_cairn/"));
+    assertThat(data)
+        .hasSize(10 + 10 + 1 + 3) // entries, log records, manifest, chunks
+        .allMatch(k -> !k.startsWith("kv:_") && !k.equals(position));
+    assertThat(EngineRecords.isBookkeeping(new StoreId(StoreKind.KEY_VALUE, "ns"), new byte[0]))
+        .as("only a log's empty key is its position")
+        .isFalse();
+    assertThat(EngineRecords.isBookkeeping(new StoreId(StoreKind.LOG, "_x"), b("12345678")))
+        .isTrue();
+    assertThat(EngineRecords.isBookkeeping(new StoreId(StoreKind.SNAPSHOT, ""), b("M"))).isFalse();
+  }
+
   @Test
   void argumentsOutsideTheLayoutAreRefused() {
     assertThatThrownBy(() -> records.entry("ns", b("k"), 0, 0, b("v")))
