@@ -191,9 +191,8 @@ final class RekeyFixture {
     // A secondary instance, as Cairn's own read-only open: RocksDB's OpenForReadOnly crashes the
     // JVM (SIGSEGV in DBImpl::RecoveryContext::UpdateVersionEdits) on a directory whose owner was
     // killed with write-ahead logs tracked in the MANIFEST, as Cairn tracks them
-    // (facebook/rocksdb#13235): RekeyTest's kill loop met it in 3 of 16 runs (10 kills each);
-    // through
-    // a secondary instance, 0 crashes in 20 such runs and one of 100 kills.
+    // (facebook/rocksdb#13235). The kill loop below met it in 3 of 16 runs of 10 kills; through a
+    // secondary instance, in none of 20 such runs and one of 100 kills.
     try (Options options = new Options();
         DBOptions dbOptions = new DBOptions().setMaxOpenFiles(-1)) {
       List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
