@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *       base's own framing and keys), so the base's record format has one definition; a value it
  *       refuses (a version below 1, say) stops the migration as damage.
  *   <li>Flushes every memtable (waiting), so the copy is in SST files whatever the durability.
- *   <li><b>Commit point:</b> one batch writes {@code layout-version = 3} and deletes layout 2's
+ *   <li><b>Commit point:</b> one batch writes {@code layout-version = 4} and deletes layout 2's
  *       meta keys (catalog, log positions, sequences), WAL fsynced (flushed at {@code none}). A
  *       crash before it leaves layout 2 complete and the next open starts again at step 1; after
  *       it, layout 4 is complete.
