@@ -191,7 +191,7 @@ final class RekeyFixture {
     // A secondary instance, as Cairn's own read-only open: RocksDB's OpenForReadOnly crashes the
     // JVM (SIGSEGV in DBImpl::RecoveryContext::UpdateVersionEdits) on a directory whose owner was
     // killed with write-ahead logs tracked in the MANIFEST, as Cairn tracks them
-    // (facebook/rocksdb#13235). The kill loop below met it in 3 of 16 runs of 10 kills; through a
+    // (facebook/rocksdb#13235). The kill loop below met it in 3 of 15 runs of 10 kills; through a
     // secondary instance, in none of 20 such runs and one of 100 kills.
     try (Options options = new Options();
         DBOptions dbOptions = new DBOptions().setMaxOpenFiles(-1)) {
