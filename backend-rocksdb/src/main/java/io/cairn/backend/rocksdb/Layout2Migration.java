@@ -78,16 +78,24 @@ final class Layout2Migration {
   private final RocksStorageEngine e;
   private final EngineRecords frames; // the base's records, framed as the base frames them
   private final int fromVersion;
-  private WriteBatch page = new WriteBatch();
-  private int pageRecords;
-  private long pageBytes;
-  private int pages;
+  private final MigrationBatches pages;
   private long copied;
 
   private Layout2Migration(RocksStorageEngine e, int fromVersion) {
     this.e = e;
     this.frames = new EngineRecords(e.context.name(), e.checksumsRecords());
     this.fromVersion = fromVersion;
+    this.pages =
+        new MigrationBatches(
+            e,
+            PAGE_RECORDS,
+            PAGE_BYTES,
+            written -> {
+              java.util.function.IntConsumer hook = afterPage;
+              if (hook != null) {
+                hook.accept(written);
+              }
+            });
   }
 
   /** Runs the steps of the class comment; caller is opening (no other call runs). */
@@ -97,7 +105,7 @@ final class Layout2Migration {
     try {
       m.copy();
     } finally {
-      m.page.close();
+      m.pages.close();
     }
     try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
       e.db.flush(fo, e.allCfs); // step 3: the copy is in SST files, whatever the durability
@@ -114,7 +122,7 @@ final class Layout2Migration {
         fromVersion,
         RocksStorageEngine.LAYOUT_VERSION,
         m.copied,
-        m.pages,
+        m.pages.written(),
         (System.nanoTime() - started) / 1_000_000);
   }
 
@@ -155,7 +163,7 @@ final class Layout2Migration {
       }
     }
     copyVersionBound();
-    writePage();
+    pages.write();
   }
 
   /** Layout 2's catalog: every store with its sid, in key order. */
@@ -358,28 +366,9 @@ final class Layout2Migration {
     }
     byte[] key = EngineKeys.key(w.store(), w.key());
     byte[] value = w.value();
-    page.put(e.familyOf(w.store(), w.key()), key, value);
+    pages.batch().put(e.familyOf(w.store(), w.key()), key, value);
     copied++;
-    pageBytes += key.length + value.length;
-    if (++pageRecords >= PAGE_RECORDS || pageBytes >= PAGE_BYTES) {
-      writePage();
-    }
-  }
-
-  private void writePage() throws RocksDBException {
-    if (pageRecords == 0) {
-      return;
-    }
-    e.db.write(e.writeOptions(), page);
-    page.close();
-    page = new WriteBatch();
-    pageRecords = 0;
-    pageBytes = 0;
-    pages++;
-    java.util.function.IntConsumer hook = afterPage;
-    if (hook != null) {
-      hook.accept(pages);
-    }
+    pages.added(key.length + value.length);
   }
 
   /** Step 4: the layout version and the removal of layout 2's meta keys, one synced batch. */

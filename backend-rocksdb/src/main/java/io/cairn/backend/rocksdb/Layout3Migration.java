@@ -62,14 +62,25 @@ final class Layout3Migration {
   static volatile Runnable afterCommit;
 
   private final RocksStorageEngine e;
-  private WriteBatch batch = new WriteBatch();
-  private int batchRecords;
-  private long batchBytes;
-  private int batches;
+  private final MigrationBatches batches;
   private long moved;
 
   private Layout3Migration(RocksStorageEngine e) {
     this.e = e;
+    this.batches =
+        new MigrationBatches(
+            e,
+            BATCH_RECORDS,
+            BATCH_BYTES,
+            written -> {
+              if (written % LOG_EVERY == 0) {
+                LOG.info("{}: layout 3 to 4: {} records moved so far", e.describe, moved);
+              }
+              java.util.function.IntConsumer hook = afterBatch;
+              if (hook != null) {
+                hook.accept(written);
+              }
+            });
   }
 
   /** Whether a migration from layout 3 was started and not committed (its marker is present). */
@@ -117,7 +128,7 @@ final class Layout3Migration {
               + "' (each in one place); the next writable open goes on where this one stopped.",
           damaged);
     } finally {
-      m.batch.close();
+      m.batches.close();
     }
     try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
       e.db.flush(fo, e.allCfs); // step 3
@@ -134,7 +145,7 @@ final class Layout3Migration {
         RocksStorageEngine.LAYOUT_VERSION_ONE_FAMILY,
         RocksStorageEngine.LAYOUT_VERSION,
         m.moved,
-        m.batches,
+        m.batches.written(),
         (System.nanoTime() - started) / 1_000_000);
   }
 
@@ -162,35 +173,13 @@ final class Layout3Migration {
             it.next();
           }
         });
-    writeBatch();
+    batches.write();
   }
 
   private void add(byte[] key, byte[] value) throws RocksDBException {
-    batch.put(e.base(), key, value);
-    batch.delete(e.records(), key);
+    batches.batch().put(e.base(), key, value);
+    batches.batch().delete(e.records(), key);
     moved++;
-    batchBytes += key.length + value.length;
-    if (++batchRecords >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) {
-      writeBatch();
-    }
-  }
-
-  private void writeBatch() throws RocksDBException {
-    if (batchRecords == 0) {
-      return;
-    }
-    e.db.write(e.writeOptions(), batch);
-    batch.close();
-    batch = new WriteBatch();
-    batchRecords = 0;
-    batchBytes = 0;
-    batches++;
-    if (batches % LOG_EVERY == 0) {
-      LOG.info("{}: layout 3 to 4: {} records moved so far", e.describe, moved);
-    }
-    java.util.function.IntConsumer hook = afterBatch;
-    if (hook != null) {
-      hook.accept(batches);
-    }
+    batches.added(key.length + value.length);
   }
 }

@@ -376,11 +376,23 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
       return out;
     }
     ColumnFamilyHandle cf = familyOf(store, fromInclusive);
-    if (cf == base && base != records && !EngineRecords.isBookkeeping(store, new byte[1])) {
+    if (cf == base && base != records && holdsData(store)) {
       // a log from its empty key: the position, then the records after it
       return atOnePoint(options, at -> positionThenRecords(at, prefix, from, to, limit, out));
     }
     return scan(cf, options, prefix, from, to, limit, out);
+  }
+
+  /** Any non-empty engine key: what {@link #holdsData} asks the spi's rule about. */
+  private static final byte[] NON_EMPTY_KEY = {0};
+
+  /**
+   * Whether {@code store} keeps data besides bookkeeping, by the spi's rule asked about a non-empty
+   * key: a log (its records; its position alone is bookkeeping) or a user store, not one of the
+   * base's own.
+   */
+  private static boolean holdsData(StoreId store) {
+    return !EngineRecords.isBookkeeping(store, NON_EMPTY_KEY);
   }
 
   /** A read of several native calls. */
@@ -735,7 +747,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
               (it, store, p) -> {
                 if (!EngineRecords.isBookkeeping(store, engineKey(it.key(), p))) {
                   problems.add(misplaced(store, engineKey(it.key(), p), base));
-                } else if (!EngineRecords.isBookkeeping(store, new byte[1])) {
+                } else if (holdsData(store)) {
                   // a log: only its position belongs here
                   byte[] prefix = Arrays.copyOf(it.key(), p);
                   it.next();
