@@ -359,9 +359,8 @@ final class BaseKeyValueStore implements KeyValueStore {
   }
 
   StorageEngine.Write putWrite(byte[] key, Stored s) {
-    ByteBuffer buf = b.frame.begin(RecordFrame.KV, 16 + s.sealed().length);
-    buf.putLong(s.version()).putLong(s.expiresAtMillis()).put(s.sealed());
-    return new StorageEngine.Write(id, key, b.frame.end(buf, framed, key));
+    return new StorageEngine.Write(
+        id, key, b.frame.entry(s.version(), s.expiresAtMillis(), s.sealed(), framed, key));
   }
 
   /**

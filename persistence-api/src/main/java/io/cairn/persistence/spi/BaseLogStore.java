@@ -285,16 +285,8 @@ final class BaseLogStore implements LogStore {
    */
   StorageEngine.Write record(long offset, byte[] payload, long at) {
     byte[] sealed = b.sealer.sealPayload(name, offset, payload);
-    boolean timed = at != LogRecord.NOT_RECORDED;
-    ByteBuffer buf =
-        b.frame.begin(
-            timed ? RecordFrame.LOG_TIMED : RecordFrame.LOG, (timed ? 8 : 0) + sealed.length);
-    if (timed) {
-      buf.putLong(at);
-    }
-    buf.put(sealed);
     byte[] k = key(offset);
-    return new StorageEngine.Write(id, k, b.frame.end(buf, id, k));
+    return new StorageEngine.Write(id, k, b.frame.logRecord(at, sealed, id, k));
   }
 
   /**
@@ -419,14 +411,7 @@ final class BaseLogStore implements LogStore {
     }
     byte[] fresh = b.sealer.resealPayload(name, offset, sealed);
     // keep the record's tag: an old record stays "time not recorded" rather than gain a false one
-    ByteBuffer buf =
-        b.frame.begin(
-            timed ? RecordFrame.LOG_TIMED : RecordFrame.LOG, (timed ? 8 : 0) + fresh.length);
-    if (timed) {
-      buf.putLong(at);
-    }
-    buf.put(fresh);
-    return b.frame.end(buf, id, key);
+    return b.frame.logRecord(at, fresh, id, key);
   }
 
   /** Deletes records below the first offset, a page at a time (after truncation or a crash). */

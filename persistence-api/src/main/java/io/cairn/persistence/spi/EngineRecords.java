@@ -77,9 +77,8 @@ public final class EngineRecords {
     }
     StoreId id = new StoreId(StoreKind.KEY_VALUE, namespace);
     byte[] k = key.clone();
-    ByteBuffer buf = frame.begin(RecordFrame.KV, 16 + sealed.length);
-    buf.putLong(version).putLong(expiresAtMillis).put(sealed);
-    return new StorageEngine.Write(id, k, frame.end(buf, id, k));
+    return new StorageEngine.Write(
+        id, k, frame.entry(version, expiresAtMillis, sealed, RecordFrame.Store.of(id), k));
   }
 
   /**
@@ -96,16 +95,8 @@ public final class EngineRecords {
               + appendedAtMillis);
     }
     StoreId id = new StoreId(StoreKind.LOG, log);
-    boolean timed = appendedAtMillis != LogRecord.NOT_RECORDED;
-    ByteBuffer buf =
-        frame.begin(
-            timed ? RecordFrame.LOG_TIMED : RecordFrame.LOG, (timed ? 8 : 0) + sealed.length);
-    if (timed) {
-      buf.putLong(appendedAtMillis);
-    }
-    buf.put(sealed);
     byte[] k = BaseLogStore.key(offset);
-    return new StorageEngine.Write(id, k, frame.end(buf, id, k));
+    return new StorageEngine.Write(id, k, frame.logRecord(appendedAtMillis, sealed, id, k));
   }
 
   /**

@@ -1,8 +1,12 @@
 package io.cairn.persistence.spi;
 
+import io.cairn.persistence.LogRecord;
 import io.cairn.persistence.StoreCorruptedException;
 import io.cairn.persistence.StoreId;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import java.util.zip.CRC32C;
@@ -46,6 +50,14 @@ final class RecordFrame {
 
   private static final int CRC_FLAG = 1;
 
+  /** A big-endian long in a byte array, as {@link ByteBuffer#putLong} writes it. */
+  private static final VarHandle LONG_BE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+  /** A big-endian int in a byte array, as {@link ByteBuffer#putInt} writes it (the CRC trailer). */
+  private static final VarHandle INT_BE =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+
   private final String backend;
   private final boolean crc;
 
@@ -79,6 +91,52 @@ final class RecordFrame {
     ByteBuffer b = ByteBuffer.allocate(2 + bodyBytes + (crc ? 4 : 0));
     b.put(tag).put((byte) (crc ? CRC_FLAG : 0));
     return b;
+  }
+
+  /**
+   * The frame of a key-value entry: tag {@link #KV}, body {@code version | expiresAtMillis |
+   * sealed}: one per put, written by the base and by {@link EngineRecords} (an importer's or a
+   * migration's entries) through this one method, straight into the record's array.
+   */
+  byte[] entry(long version, long expiresAtMillis, byte[] sealed, Store store, byte[] key) {
+    byte[] f = header(KV, 16 + sealed.length);
+    LONG_BE.set(f, BODY, version);
+    LONG_BE.set(f, BODY + 8, expiresAtMillis);
+    System.arraycopy(sealed, 0, f, BODY + 16, sealed.length);
+    return trailed(f, store, key);
+  }
+
+  /**
+   * The frame of a log record: tag {@link #LOG_TIMED}, body {@code appendedAtMillis | sealed}; or,
+   * for a record whose append time was never stored ({@code appendedAtMillis} = {@code
+   * LogRecord.NOT_RECORDED}), tag {@link #LOG} and body {@code sealed}.
+   */
+  byte[] logRecord(long appendedAtMillis, byte[] sealed, StoreId store, byte[] key) {
+    boolean timed = appendedAtMillis != LogRecord.NOT_RECORDED;
+    int at = timed ? 8 : 0;
+    byte[] f = header(timed ? LOG_TIMED : LOG, at + sealed.length);
+    if (timed) {
+      LONG_BE.set(f, BODY, appendedAtMillis);
+    }
+    System.arraycopy(sealed, 0, f, BODY + at, sealed.length);
+    return trailed(f, crc ? Store.of(store) : null, key);
+  }
+
+  /** A frame's array of {@code bodyBytes} bytes of body, tag and flags written. */
+  private byte[] header(byte tag, int bodyBytes) {
+    byte[] f = new byte[BODY + bodyBytes + (crc ? 4 : 0)];
+    f[0] = tag;
+    f[1] = (byte) (crc ? CRC_FLAG : 0);
+    return f;
+  }
+
+  /** {@code f} with its CRC trailer written when frames carry one; its body is complete. */
+  private byte[] trailed(byte[] f, Store store, byte[] key) {
+    if (crc) {
+      int end = f.length - 4;
+      INT_BE.set(f, end, (int) checksum(store, key, f, end));
+    }
+    return f;
   }
 
   /** Completes a frame begun by {@link #begin} once its body is written; returns the bytes. */
