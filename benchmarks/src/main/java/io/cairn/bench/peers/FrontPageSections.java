@@ -28,6 +28,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 final class FrontPageSections {
   static final String ROCKS_THREADS = "io.cairn.bench.rocksdb.RocksDbThreadsBenchmark";
   static final String SQLITE_THREADS = "io.cairn.bench.sqlite.SqliteThreadsBenchmark";
+  static final String SYNCED_WRITERS = "io.cairn.bench.peers.PeerSyncedWritersBenchmark";
   static final String ROCKS_REOPEN = "io.cairn.bench.rocksdb.RocksDbReopenBenchmark";
   static final String SQLITE_REOPEN = "io.cairn.bench.sqlite.SqliteReopenBenchmark";
   static final String CREDENTIAL = "io.cairn.bench.cache.CredentialWorkloadBenchmark";
@@ -41,7 +42,7 @@ final class FrontPageSections {
   static final List<Long> LOG_SIZES = List.of(1_000_000L, 10_000_000L);
 
   /** Chart files this class writes (stale ones are deleted before each generation). */
-  static final String CHART_GLOB = "{threads,reopen,credential,scale}-*.png";
+  static final String CHART_GLOB = "{threads,writers,reopen,credential,scale}-*.png";
 
   private FrontPageSections() {}
 
@@ -53,6 +54,13 @@ final class FrontPageSections {
             + " ratios are Cairn ÷ raw (target ≥ 0.9).\n\n");
     md.append(generic(res, ROCKS_THREADS, "RocksDB", charts, "threads-rocksdb"));
     md.append(generic(res, SQLITE_THREADS, "SQLite", charts, "threads-sqlite"));
+    md.append("## Eight writers at fsync per commit\n\n");
+    md.append(
+        "8 threads put at once, each overwriting its own eighth of 10,000 preloaded keys (16-byte"
+            + " keys, 100-byte values); every put returns once it is on disk. Only the stores of the"
+            + " fsync-per-commit group above take part. Ratios: Cairn ÷ raw rocksdbjni with `sync ="
+            + " true` (target for Cairn-RocksDB at `durability = full`: ≥ 1.0).\n\n");
+    md.append(generic(res, SYNCED_WRITERS, "8 writers, fsync per commit", charts, "writers"));
     md.append("## Reopen time by size\n\n");
     md.append(
         "Time to open a backend holding 100k, 1M and 10M entries (single shot; target < 200 ms at"

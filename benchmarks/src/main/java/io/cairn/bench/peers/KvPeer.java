@@ -74,7 +74,11 @@ public enum KvPeer {
     this.note = note;
   }
 
-  /** Thin adapter so one benchmark body drives every store. Single-threaded use only. */
+  /**
+   * Thin adapter so one benchmark body drives every store. {@code put} and {@code get} may be
+   * called by several threads at once (as the stores themselves allow: PeerSyncedWritersBenchmark
+   * runs the fsync-per-commit group with 8 writers); {@code preload} and {@code close} by one.
+   */
   public interface Kv extends AutoCloseable {
     byte[] get(byte[] key);
 
@@ -280,10 +284,13 @@ public enum KvPeer {
                 .setMaxDbs(1)
                 .open(dir.toFile(), EnvFlags.MDB_NOSYNC);
     Dbi<ByteBuffer> dbi = env.openDbi("bench", DbiFlags.MDB_CREATE);
-    ByteBuffer keyBuf = ByteBuffer.allocateDirect(511);
-    ByteBuffer valueBuf = ByteBuffer.allocateDirect(4096);
+    // a thread's own buffers: several writers put at once in PeerSyncedWritersBenchmark
+    ThreadLocal<ByteBuffer> keyBufs = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(511));
+    ThreadLocal<ByteBuffer> valueBufs =
+        ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(4096));
     return new Kv() {
       private ByteBuffer key(byte[] key) {
+        ByteBuffer keyBuf = keyBufs.get();
         keyBuf.clear();
         keyBuf.put(key).flip();
         return keyBuf;
@@ -304,6 +311,7 @@ public enum KvPeer {
 
       @Override
       public void put(byte[] key, byte[] value) {
+        ByteBuffer valueBuf = valueBufs.get();
         valueBuf.clear();
         valueBuf.put(value).flip();
         dbi.put(key(key), valueBuf);
@@ -311,6 +319,7 @@ public enum KvPeer {
 
       @Override
       public void preload(byte[][] keys, byte[] value) {
+        ByteBuffer valueBuf = valueBufs.get();
         valueBuf.clear();
         valueBuf.put(value).flip();
         try (Txn<ByteBuffer> txn = env.txnWrite()) {
