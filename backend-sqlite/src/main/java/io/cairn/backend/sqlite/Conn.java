@@ -38,7 +38,6 @@ final class Conn implements AutoCloseable {
         }
       };
   private final Object[] oneParam = new Object[1];
-  private static final byte[] EMPTY = new byte[0];
 
   Conn(Connection jdbc) {
     this.jdbc = jdbc;
@@ -131,8 +130,7 @@ final class Conn implements AutoCloseable {
       SafeStmtPtr pointer = st.pointer;
       long stmt = pointer.safeRunLong(Conn::handle);
       try {
-        byte[] b = db.column_blob(stmt, 0);
-        return b == null ? EMPTY : b; // the driver's null for a zero-length blob: a row was found
+        return db.column_blob(stmt, 0);
       } finally {
         if (!pointer.isClosed()) {
           db.reset(stmt);

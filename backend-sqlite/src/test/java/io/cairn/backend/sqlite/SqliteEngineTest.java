@@ -247,20 +247,4 @@ class SqliteEngineTest {
       }
     }
   }
-
-  /**
-   * A record whose value is empty is found, and read as empty: the driver gives a zero-length blob
-   * as null, which a get must not pass on as "no record".
-   */
-  @Test
-  void aRecordWithAnEmptyValueIsReadAsEmptyNotAbsent() {
-    try (TestBackends.Direct be = open(new MetricRegistry())) {
-      SqliteEngine engine = be.engine();
-      engine.write(List.of(new StorageEngine.Write(KV, b("k"), new byte[0])), Durability.NORMAL);
-      assertThat(engine.get(KV, b("k"))).isNotNull().isEmpty();
-      try (StorageEngine.Snapshot snapshot = engine.snapshot()) {
-        assertThat(snapshot.get(KV, b("k"))).isNotNull().isEmpty();
-      }
-    }
-  }
 }
