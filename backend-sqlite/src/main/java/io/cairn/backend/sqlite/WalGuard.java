@@ -485,8 +485,8 @@ final class WalGuard implements AutoCloseable {
    * once the file holds the header. It stays valid while this writer's connection is open: SQLite
    * truncates {@code -shm} only when a connection opens the database with no other connection open
    * (it holds SQLite's shared DMS lock otherwise), and it only unlinks the file at the last close,
-   * which leaves a mapping readable. Elsewhere (where a mapping would keep the file from being
-   * deleted until the buffer is collected) a positional read as before.
+   * which leaves a mapping readable. {@link #close} unmaps it. Elsewhere (where an open mapping
+   * keeps a file from being deleted) a positional read as before.
    */
   private boolean readHeader() throws IOException {
     if (shmChannel == null) {
@@ -542,6 +542,24 @@ final class WalGuard implements AutoCloseable {
     }
   }
 
+  /**
+   * Unmaps {@code map} now rather than when it is collected: a mapping left behind keeps the file
+   * system of the data directory busy (it cannot be unmounted) and the space of a deleted {@code
+   * -shm} in use after the backend closed. Through the JDK's {@code sun.misc.Unsafe.invokeCleaner}
+   * (module jdk.unsupported, present in every JDK 17), looked up reflectively; where it is missing
+   * the mapping goes with the buffer when collected, as before Java had the method.
+   */
+  private static void unmap(java.nio.MappedByteBuffer map) {
+    try {
+      Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+      java.lang.reflect.Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+      theUnsafe.setAccessible(true);
+      unsafeClass.getMethod("invokeCleaner", ByteBuffer.class).invoke(theUnsafe.get(null), map);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // left to the collector (see above)
+    }
+  }
+
   /** Why commit tracking stopped, or null while it works. */
   String disabledReason() {
     return disabled;
@@ -549,7 +567,11 @@ final class WalGuard implements AutoCloseable {
 
   @Override
   public void close() {
-    shmMap = null; // unmapped when collected; nothing reads it after close
+    java.nio.MappedByteBuffer map = shmMap;
+    shmMap = null; // nothing reads it after close (close and every read run under the writer lock)
+    if (map != null) {
+      unmap(map);
+    }
     for (FileChannel ch : new FileChannel[] {shmChannel, markChannel}) {
       if (ch != null) {
         try {
