@@ -1,10 +1,7 @@
 package io.cairn.bench.sqlite;
 
 import com.sun.management.OperatingSystemMXBean;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigUtil;
 import io.cairn.bench.BenchFiles;
-import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import java.lang.management.ManagementFactory;
@@ -81,31 +78,14 @@ public final class SqliteGetCost {
     int n = args.length > 2 ? Integer.parseInt(args[2]) : 20_000;
     int keys = 100_000;
     Path dir = Files.createTempDirectory("cairn-bench-sqlite-getcost");
-    byte[][] keySpace = new byte[keys][];
-    for (int i = 0; i < keys; i++) {
-      keySpace[i] = SqliteThreadsBenchmark.key(i);
-    }
-    byte[] value = new byte[100];
-    new SplittableRandom(42).nextBytes(value);
+    byte[][] keySpace = SqliteThreadsBenchmark.keySpace(keys);
+    byte[] value = SqliteThreadsBenchmark.preloadValue();
     List<AutoCloseable> toClose = new ArrayList<>();
-    PersistenceRegistry registry =
-        PersistenceRegistry.open(
-            ConfigFactory.parseString(
-                "cairn.backends.bench { type = sqlite, durability = normal, data-dir = "
-                    + ConfigUtil.quoteString(dir.resolve("data").toString())
-                    + " }"));
+    PersistenceRegistry registry = SqliteThreadsBenchmark.open(dir);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       KeyValueStore store = registry.backend("bench").keyValue("bench");
-      List<KeyValue> batch = new ArrayList<>();
-      for (byte[] k : keySpace) {
-        batch.add(new KeyValue(k, value));
-        if (batch.size() == 4096) {
-          store.putAll(batch);
-          batch.clear();
-        }
-      }
-      store.putAll(batch);
+      SqliteThreadsBenchmark.preload(store, keySpace, value);
       SqliteThreadsBenchmark.Raw raw = new SqliteThreadsBenchmark.Raw(dir.resolve("raw.db"));
       toClose.add(raw);
       raw.preload(keySpace, value);

@@ -2,7 +2,6 @@ package io.cairn.bench.sqlite;
 
 import com.sun.management.OperatingSystemMXBean;
 import io.cairn.bench.BenchFiles;
-import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import java.lang.management.ManagementFactory;
@@ -59,31 +58,14 @@ public final class SqliteOpCpu {
     String which = args.length > 3 ? args[3] : "both";
     int keys = 100_000;
     Path dir = Files.createTempDirectory("cairn-bench-sqlite-opcpu");
-    byte[][] keySpace = new byte[keys][];
-    for (int i = 0; i < keys; i++) {
-      keySpace[i] = SqliteThreadsBenchmark.key(i);
-    }
-    byte[] value = new byte[100];
-    new SplittableRandom(42).nextBytes(value);
+    byte[][] keySpace = SqliteThreadsBenchmark.keySpace(keys);
+    byte[] value = SqliteThreadsBenchmark.preloadValue();
     List<AutoCloseable> toClose = new ArrayList<>();
-    PersistenceRegistry registry =
-        PersistenceRegistry.open(
-            com.typesafe.config.ConfigFactory.parseString(
-                "cairn.backends.bench { type = sqlite, durability = normal, data-dir = "
-                    + com.typesafe.config.ConfigUtil.quoteString(dir.resolve("data").toString())
-                    + " }"));
+    PersistenceRegistry registry = SqliteThreadsBenchmark.open(dir);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       KeyValueStore store = registry.backend("bench").keyValue("bench");
-      List<KeyValue> batch = new ArrayList<>();
-      for (byte[] k : keySpace) {
-        batch.add(new KeyValue(k, value));
-        if (batch.size() == 4096) {
-          store.putAll(batch);
-          batch.clear();
-        }
-      }
-      store.putAll(batch);
+      SqliteThreadsBenchmark.preload(store, keySpace, value);
       SqliteThreadsBenchmark.Raw raw = new SqliteThreadsBenchmark.Raw(dir.resolve("raw.db"));
       toClose.add(raw);
       raw.preload(keySpace, value);
