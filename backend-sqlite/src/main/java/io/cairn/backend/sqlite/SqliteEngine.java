@@ -61,6 +61,12 @@ final class SqliteEngine implements StorageEngine {
   /** Free pages given back per compact() transaction. */
   private static final int VACUUM_STEP = 4096;
 
+  /** Commits whose batch size the {@code commit-batch-size} histogram describes: the latest. */
+  static final int COMMIT_SIZES_KEPT = 4096;
+
+  /** Stores whose point-get statement text {@link #pointGet} keeps. */
+  static final int POINT_GET_TEXTS = 4096;
+
   private static final long[] NO_LONGS = new long[0];
   private static final byte[] EMPTY = new byte[0];
 
@@ -85,13 +91,6 @@ final class SqliteEngine implements StorageEngine {
   private final SqliteErrors errors;
   private final Writer writer;
   private final ReaderPool readers;
-
-  /** Commits whose batch size the {@code commit-batch-size} histogram describes: the latest. */
-  static final int COMMIT_SIZES_KEPT = 4096;
-
-  /** Stores whose point-get statement text {@link #pointGet} keeps. */
-  static final int POINT_GET_TEXTS = 4096;
-
   private final java.util.concurrent.ConcurrentHashMap<StoreId, String> pointGets =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final BackgroundCheck backgroundCheck;
