@@ -204,7 +204,10 @@ final class ReaderPool implements AutoCloseable {
       }
       if (ended.get()) {
         throw new IllegalStateException(
-            what + " on " + where + ": the read transaction has ended; read inside its work");
+            what
+                + " on "
+                + SqliteErrors.describe(where)
+                + ": the read transaction has ended; read inside its work");
       }
       try {
         return op.apply(slot.conn);
@@ -231,7 +234,11 @@ final class ReaderPool implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new StorageEngineException(
-            what + " on " + where + " was interrupted while waiting for a reader connection", e);
+            what
+                + " on "
+                + SqliteErrors.describe(where)
+                + " was interrupted while waiting for a reader connection",
+            e);
       }
       if (!got) {
         if (closed) {
@@ -240,7 +247,7 @@ final class ReaderPool implements AutoCloseable {
         throw new StorageEngineException(
             what
                 + " on "
-                + where
+                + SqliteErrors.describe(where)
                 + ": all "
                 + max
                 + " reader connections stayed busy for "
@@ -284,7 +291,7 @@ final class ReaderPool implements AutoCloseable {
         throw new StorageEngineException(
             what
                 + " on "
-                + where
+                + SqliteErrors.describe(where)
                 + ": held a reader permit but found no idle or free connection slot for "
                 + waitLimit
                 + " (a reader pool bug: a connection was not given back). Reopen the backend.",

@@ -2,13 +2,14 @@ package io.cairn.backend.sqlite;
 
 import com.codahale.metrics.CachedGauge;
 import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.SlidingWindowReservoir;
 import com.codahale.metrics.health.HealthCheck;
 import io.cairn.persistence.Durability;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StoreId;
-import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.BackendContext;
 import io.cairn.persistence.spi.DataDirectory;
 import io.cairn.persistence.spi.StorageEngine;
@@ -60,6 +61,12 @@ final class SqliteEngine implements StorageEngine {
   /** Free pages given back per compact() transaction. */
   private static final int VACUUM_STEP = 4096;
 
+  /** Commits whose batch size the {@code commit-batch-size} histogram describes: the latest. */
+  static final int COMMIT_SIZES_KEPT = 4096;
+
+  /** Stores whose point-get statement text {@link #pointGet} keeps. */
+  static final int POINT_GET_TEXTS = 4096;
+
   private static final long[] NO_LONGS = new long[0];
   private static final byte[] EMPTY = new byte[0];
 
@@ -84,6 +91,8 @@ final class SqliteEngine implements StorageEngine {
   private final SqliteErrors errors;
   private final Writer writer;
   private final ReaderPool readers;
+  private final java.util.concurrent.ConcurrentHashMap<StoreId, String> pointGets =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final BackgroundCheck backgroundCheck;
   private final MetricRegistry metrics;
   private final String metricPrefix;
@@ -105,7 +114,14 @@ final class SqliteEngine implements StorageEngine {
             o.writer(),
             errors,
             settings.maxBatch(),
-            metrics.histogram(metricPrefix + ".commit-batch-size"),
+            // the sizes of the last COMMIT_SIZES_KEPT commits. The registry's default reservoir
+            // (a lock, a skip-list insert and an exp() per update) and the lock-free exponentially
+            // decaying one cost 4-6 % of a one-thread put's CPU; this one stores into an array,
+            // and only the writer (under its lock) updates it (benchmarks/RESULTS-sqlite.md,
+            // 2026-12-07)
+            metrics.histogram(
+                metricPrefix + ".commit-batch-size",
+                () -> new Histogram(new SlidingWindowReservoir(COMMIT_SIZES_KEPT))),
             guard);
     guard.afterCommit(); // the state SQLite recovered at open
     if (guard.disabledReason() != null && !dataDir.readOnly()) {
@@ -155,33 +171,56 @@ final class SqliteEngine implements StorageEngine {
     }
   }
 
-  /** Names the store in messages; rendered only when something fails. */
-  private static Object at(StoreId store) {
-    return new Object() {
-      @Override
-      public String toString() {
-        return ArgumentChecks.kindName(store.kind()) + " '" + store.name() + "'";
-      }
-    };
-  }
-
   // ---- reads ----
 
   @Override
   public byte[] get(StoreId store, byte[] key) {
-    return readers.read("get", at(store), c -> getIn(c, store, key));
+    return readers.read("get", store, c -> getIn(c, store, key));
   }
 
-  private static byte[] getIn(Conn c, StoreId store, byte[] key) throws SQLException {
+  private byte[] getIn(Conn c, StoreId store, byte[] key) throws SQLException {
+    String sql = pointGet(store);
+    if (sql != null) {
+      return c.queryBlob(sql, key);
+    }
     byte[][] value = new byte[1][];
     Object[] params = {EngineSchema.code(store.kind()), store.name(), key};
     return c.queryRow(GET, params, value, NO_LONGS) ? value[0] : null;
   }
 
+  /**
+   * {@link #GET} with {@code store}'s kind and name written into the statement as literals, so a
+   * get binds only its key ({@link Conn#queryBlob}); null for a name that is not plain printable
+   * ASCII without a quote (such a store is read with {@link #GET} and three bound parameters). The
+   * texts are made once per store and kept up to {@link #POINT_GET_TEXTS} stores.
+   */
+  private String pointGet(StoreId store) {
+    String sql = pointGets.get(store);
+    if (sql == null) {
+      String name = store.name();
+      for (int i = 0; i < name.length(); i++) {
+        char ch = name.charAt(i);
+        if (ch < 0x20 || ch > 0x7E || ch == '\'') {
+          return null;
+        }
+      }
+      if (pointGets.size() >= POINT_GET_TEXTS) {
+        pointGets.clear(); // many stores: start over rather than grow without bound
+      }
+      sql =
+          "SELECT value FROM rec WHERE kind = "
+              + EngineSchema.code(store.kind())
+              + " AND store = '"
+              + name
+              + "' AND key = ?";
+      pointGets.put(store, sql);
+    }
+    return sql;
+  }
+
   @Override
   public List<Record> range(StoreId store, byte[] fromInclusive, byte[] toExclusive, int limit) {
-    return readers.read(
-        "range", at(store), c -> rangeIn(c, store, fromInclusive, toExclusive, limit));
+    return readers.read("range", store, c -> rangeIn(c, store, fromInclusive, toExclusive, limit));
   }
 
   private static List<Record> rangeIn(Conn c, StoreId store, byte[] from, byte[] to, int limit)
@@ -250,12 +289,12 @@ final class SqliteEngine implements StorageEngine {
     return new Snapshot() {
       @Override
       public byte[] get(StoreId store, byte[] key) {
-        return pinned.read("get", at(store), c -> getIn(c, store, key));
+        return pinned.read("get", store, c -> getIn(c, store, key));
       }
 
       @Override
       public List<Record> range(StoreId store, byte[] from, byte[] to, int limit) {
-        return pinned.read("range", at(store), c -> rangeIn(c, store, from, to, limit));
+        return pinned.read("range", store, c -> rangeIn(c, store, from, to, limit));
       }
 
       @Override
@@ -274,7 +313,7 @@ final class SqliteEngine implements StorageEngine {
 
   @Override
   public void write(List<Write> batch, Durability wanted) {
-    Object where = batch.size() == 1 ? at(batch.get(0).store()) : batch.size() + " records";
+    Object where = batch.size() == 1 ? batch.get(0).store() : batch.size() + " records";
     Writer.WriteOp<Void> op =
         s -> {
           apply(s.conn(), batch);

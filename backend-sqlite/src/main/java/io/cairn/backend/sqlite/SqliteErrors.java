@@ -4,6 +4,8 @@ import io.cairn.persistence.BackendClosedException;
 import io.cairn.persistence.PersistenceException;
 import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.spi.ArgumentChecks;
 import io.cairn.persistence.spi.DataDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -80,8 +82,16 @@ final class SqliteErrors {
     }
   }
 
-  /** Renders a lazily described location ({@code null} for the backend as a whole). */
+  /**
+   * Renders a lazily described location ({@code null} for the backend as a whole): a {@link
+   * StoreId} as its kind and name ({@code key-value store 'users'}), anything else by its {@code
+   * toString()}. Reads and writes pass the store itself, so naming it costs nothing unless
+   * something fails.
+   */
   static String describe(Object where) {
+    if (where instanceof StoreId store) {
+      return ArgumentChecks.kindName(store.kind()) + " '" + store.name() + "'";
+    }
     return where == null ? null : where.toString();
   }
 

@@ -67,9 +67,10 @@ import java.util.zip.CRC32C;
  * durability allows instead of refusing to open. After an OS crash at {@code full}, only the last
  * transaction can be torn, so a bad frame followed by its own commit frame alone is accepted then.
  *
- * <p><b>Cost.</b> Per commit: one 136-byte positional read of {@code cairn.db-shm} and, when the
- * WAL moved, one 48-byte positional write of the mark (no fsync). At open: one sequential read of
- * the WAL.
+ * <p><b>Cost.</b> Per commit: a copy of 136 bytes from a read-only mapping of {@code cairn.db-shm}
+ * (a positional read where the file system is not POSIX) and, when the WAL moved, one 48-byte
+ * positional write of the mark (no fsync; a system call, so a kill cannot leave it half written).
+ * At open: one sequential read of the WAL.
  *
  * <p>A missing or empty {@code cairn.db} while the mark exists and no WAL holds data is reported
  * too: the mark is created only after the first open committed the schema.
@@ -113,6 +114,8 @@ final class WalGuard implements AutoCloseable {
   private final Path shm;
   private final Path markFile;
   private FileChannel shmChannel;
+  private java.nio.MappedByteBuffer shmMap; // the wal-index header, once mapped (readHeader)
+  private boolean mapShm; // whether readHeader maps the file (POSIX file systems)
   private FileChannel markChannel;
   private final ByteBuffer shmBuf = ByteBuffer.allocate(SHM_READ).order(ByteOrder.nativeOrder());
   private final ByteBuffer markBuf = ByteBuffer.allocate(MARK_SIZE);
@@ -429,6 +432,7 @@ final class WalGuard implements AutoCloseable {
                 opts,
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
             : FileChannel.open(g.markFile, opts);
+    g.mapShm = posix;
     return g;
   }
 
@@ -441,15 +445,7 @@ final class WalGuard implements AutoCloseable {
       return;
     }
     try {
-      if (shmChannel == null) {
-        shmChannel = FileChannel.open(shm, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-      }
-      shmBuf.clear();
-      int n = 0;
-      while (shmBuf.hasRemaining() && n >= 0) {
-        n = shmChannel.read(shmBuf, shmBuf.position());
-      }
-      if (shmBuf.position() < SHM_READ) {
+      if (!readHeader()) {
         return; // not initialised yet
       }
       // two copies of the header; they differ only while another connection rewrites it
@@ -473,9 +469,42 @@ final class WalGuard implements AutoCloseable {
       lastSalts = salts;
       lastMx = mx;
       lastBackfill = backfill;
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | InternalError e) {
+      // InternalError: the JVM's word for a fault reading a mapping (the file shrank under it)
       disabled = "cannot track the WAL through " + shm + " and " + markFile + ": " + e;
     }
+  }
+
+  /**
+   * Copies the first {@link #SHM_READ} bytes of the wal-index into {@code shmBuf}; false while the
+   * file is shorter (SQLite has not initialised it yet).
+   *
+   * <p>Where the file system is POSIX the bytes are read from a read-only mapping of the file, as
+   * SQLite itself reads the wal-index: a positional read per commit was a system call costing about
+   * 5 % of a one-thread put's CPU (benchmarks/RESULTS-sqlite.md, 2026-12-07). The mapping is made
+   * once the file holds the header. It stays valid while this writer's connection is open: SQLite
+   * truncates {@code -shm} only when a connection opens the database with no other connection open
+   * (it holds SQLite's shared DMS lock otherwise), and it only unlinks the file at the last close,
+   * which leaves a mapping readable. {@link #close} unmaps it. Elsewhere (where an open mapping
+   * keeps a file from being deleted) a positional read as before.
+   */
+  private boolean readHeader() throws IOException {
+    if (shmChannel == null) {
+      shmChannel = FileChannel.open(shm, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+    }
+    if (shmMap == null && mapShm && shmChannel.size() >= SHM_READ) {
+      shmMap = shmChannel.map(FileChannel.MapMode.READ_ONLY, 0, SHM_READ);
+    }
+    if (shmMap != null) {
+      shmMap.get(0, shmBuf.array(), 0, SHM_READ);
+      return true;
+    }
+    shmBuf.clear();
+    int n = 0;
+    while (shmBuf.hasRemaining() && n >= 0) {
+      n = shmChannel.read(shmBuf, shmBuf.position());
+    }
+    return shmBuf.position() == SHM_READ;
   }
 
   /**
@@ -513,6 +542,24 @@ final class WalGuard implements AutoCloseable {
     }
   }
 
+  /**
+   * Unmaps {@code map} now rather than when it is collected: a mapping left behind keeps the file
+   * system of the data directory busy (it cannot be unmounted) and the space of a deleted {@code
+   * -shm} in use after the backend closed. Through the JDK's {@code sun.misc.Unsafe.invokeCleaner}
+   * (module jdk.unsupported, present in every JDK 17), looked up reflectively; where it is missing
+   * the mapping goes with the buffer when collected, as before Java had the method.
+   */
+  private static void unmap(java.nio.MappedByteBuffer map) {
+    try {
+      Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+      java.lang.reflect.Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+      theUnsafe.setAccessible(true);
+      unsafeClass.getMethod("invokeCleaner", ByteBuffer.class).invoke(theUnsafe.get(null), map);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // left to the collector (see above)
+    }
+  }
+
   /** Why commit tracking stopped, or null while it works. */
   String disabledReason() {
     return disabled;
@@ -520,6 +567,11 @@ final class WalGuard implements AutoCloseable {
 
   @Override
   public void close() {
+    java.nio.MappedByteBuffer map = shmMap;
+    shmMap = null; // nothing reads it after close (close and every read run under the writer lock)
+    if (map != null) {
+      unmap(map);
+    }
     for (FileChannel ch : new FileChannel[] {shmChannel, markChannel}) {
       if (ch != null) {
         try {

@@ -173,7 +173,7 @@ final class Writer implements AutoCloseable {
           "Cannot "
               + what
               + " on "
-              + where
+              + SqliteErrors.describe(where)
               + " from inside a write on the same SQLite writer (it holds the writer's lock and"
               + " would wait for itself); issue the write after the running one returns");
     }

@@ -219,4 +219,32 @@ class SqliteEngineTest {
         .isInstanceOf(BackendClosedException.class);
     engine.close(); // idempotent
   }
+
+  /**
+   * Point gets bind only the key on a statement written for their store; a name that cannot be
+   * written into SQL as it is (a quote, non-ASCII) is read with bound parameters. Each store reads
+   * its own record, also once more stores were read than a connection keeps statements for.
+   */
+  @Test
+  void pointGetsReadTheirOwnStoreWhateverItsNameAndHowManyStores() {
+    try (TestBackends.Direct be = open(new MetricRegistry())) {
+      SqliteEngine engine = be.engine();
+      List<String> names = new java.util.ArrayList<>(List.of("a", "a'", "a' OR '1'='1", "café"));
+      for (int i = 0; i < Conn.POINT_STATEMENTS + 8; i++) {
+        names.add("s" + i);
+      }
+      for (String name : names) {
+        StoreId id = new StoreId(StoreKind.KEY_VALUE, name);
+        engine.write(List.of(new StorageEngine.Write(id, b("k"), b(name))), Durability.NORMAL);
+      }
+      for (int pass = 0; pass < 2; pass++) {
+        for (String name : names) {
+          StoreId id = new StoreId(StoreKind.KEY_VALUE, name);
+          assertThat(engine.get(id, b("k"))).as(name).isEqualTo(b(name));
+          assertThat(engine.get(id, b("other"))).as(name).isNull();
+          assertThat(engine.get(new StoreId(StoreKind.LOG, name), b("k"))).as(name).isNull();
+        }
+      }
+    }
+  }
 }

@@ -2,7 +2,6 @@ package io.cairn.bench.sqlite;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
-import io.cairn.persistence.KeyValue;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import java.io.IOException;
@@ -15,8 +14,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -104,15 +101,7 @@ public interface SqliteBench extends AutoCloseable {
 
     @Override
     public void preload(byte[][] keys, byte[] value) {
-      List<KeyValue> batch = new ArrayList<>();
-      for (byte[] k : keys) {
-        batch.add(new KeyValue(k, value));
-        if (batch.size() == 4096) {
-          store.putAll(batch);
-          batch.clear();
-        }
-      }
-      store.putAll(batch);
+      SqliteThreadsBenchmark.preload(store, keys, value);
     }
 
     @Override

@@ -107,24 +107,12 @@ public class SqliteThreadsBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     dir = Files.createTempDirectory("cairn-bench-sqlite-threads");
-    keySpace = new byte[keys][];
-    for (int i = 0; i < keys; i++) {
-      keySpace[i] = key(i);
-    }
-    byte[] value = new byte[100];
-    new SplittableRandom(42).nextBytes(value);
+    keySpace = keySpace(keys);
+    byte[] value = preloadValue();
     if (impl == Impl.CAIRN_SQLITE) {
       registry = open(dir);
       store = registry.backend("bench").keyValue("bench");
-      List<KeyValue> batch = new ArrayList<>();
-      for (byte[] k : keySpace) {
-        batch.add(new KeyValue(k, value));
-        if (batch.size() == 4096) {
-          store.putAll(batch);
-          batch.clear();
-        }
-      }
-      store.putAll(batch);
+      preload(store, keySpace, value);
       if (checkpointed) {
         registry.close();
         registry = open(dir);
@@ -145,7 +133,37 @@ public class SqliteThreadsBenchmark {
     }
   }
 
-  private static PersistenceRegistry open(Path dir) {
+  /** The benchmark's {@code n} keys, {@link #key} 0 to n - 1. */
+  static byte[][] keySpace(int n) {
+    byte[][] out = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      out[i] = key(i);
+    }
+    return out;
+  }
+
+  /** The benchmark's preloaded 100-byte value (seed 42). */
+  static byte[] preloadValue() {
+    byte[] value = new byte[100];
+    new SplittableRandom(42).nextBytes(value);
+    return value;
+  }
+
+  /** Loads {@code keys} with {@code value} in {@code putAll} pages of 4,096, as this setup does. */
+  static void preload(KeyValueStore store, byte[][] keys, byte[] value) {
+    List<KeyValue> batch = new ArrayList<>();
+    for (byte[] k : keys) {
+      batch.add(new KeyValue(k, value));
+      if (batch.size() == 4096) {
+        store.putAll(batch);
+        batch.clear();
+      }
+    }
+    store.putAll(batch);
+  }
+
+  /** Cairn's SQLite backend {@code bench} in {@code dir}/data at durability normal. */
+  static PersistenceRegistry open(Path dir) {
     return PersistenceRegistry.open(
         ConfigFactory.parseString(
             "cairn.backends.bench { type = sqlite, durability = normal, data-dir = "
