@@ -175,6 +175,22 @@ final class RecordFrame {
     return open(tag, store, key, stored, null, where);
   }
 
+  /**
+   * {@link #open(byte, Store, byte[], byte[], Function)} without a buffer: checks the frame the
+   * same way and returns where its body ends in {@code stored} (it starts at {@link #BODY}), for
+   * the hottest read, a key-value entry's, which reads its fields by index ({@link #longAt}).
+   */
+  int bodyEnd(byte tag, Store store, byte[] key, byte[] stored, Function<byte[], String> where) {
+    return checkedEnd(tag, store.id(), store, key, stored, null, where);
+  }
+
+  /**
+   * The big-endian long at {@code offset} of {@code bytes}, as {@link ByteBuffer#getLong} reads it.
+   */
+  static long longAt(byte[] bytes, int offset) {
+    return (long) LONG_BE.get(bytes, offset);
+  }
+
   /** {@link #open(byte, StoreId, byte[], byte[], Function)} for a store that holds its prefix. */
   ByteBuffer open(
       byte tag, Store store, byte[] key, byte[] stored, Function<byte[], String> where) {
