@@ -101,11 +101,11 @@ import org.slf4j.LoggerFactory;
  *       recover from what is really on disk. The same state is entered when the directory is found
  *       deleted or replaced while open.
  *   <li><b>Still there.</b> {@link #beforeWrite()} checks that the directory and its lock file are
- *       the same inodes as at open: before every write at {@code durability = full} (two {@code
- *       stat} calls: 17 µs measured on a 2-core VM at load average 23, where an fdatasync took a
- *       median 1.6 ms, see benchmarks/RESULTS-datadir.md), and at most once a second at the other
- *       levels (a volatile read and a clock read otherwise). {@link #problem()} (for health) checks
- *       it always, plus free space below {@code min-free-space}.
+ *       the same inodes as at open: before every write at {@code durability = full}, and at most
+ *       once a second at the other levels (a volatile read and a clock read otherwise). A write's
+ *       check is one {@code stat} of the lock file, whose path resolves through the directory (a
+ *       deleted directory fails it, a replaced one yields another file or none); {@link #problem()}
+ *       (for health) stats both, plus free space below {@code min-free-space}.
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} releases the lock; it is idempotent.
@@ -588,7 +588,7 @@ public final class DataDirectory implements AutoCloseable {
         return;
       }
       nextPresenceCheck = now + PRESENCE_CHECK_INTERVAL_NANOS;
-      String gone = checkPresent();
+      String gone = checkPresent(false);
       if (gone == null) {
         return;
       }
@@ -636,7 +636,7 @@ public final class DataDirectory implements AutoCloseable {
     if (f != null) {
       return Optional.of(refusal(f).getMessage());
     }
-    String gone = checkPresent();
+    String gone = checkPresent(true);
     if (gone != null) {
       fail(gone, null);
       return Optional.of(refusal(failure).getMessage());
@@ -919,11 +919,20 @@ public final class DataDirectory implements AutoCloseable {
         || (name.startsWith(QUARANTINE_PREFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
   }
 
-  /** Null if the directory and lock file are the ones locked at open, else what happened. */
-  private String checkPresent() {
+  /**
+   * Null if the directory and lock file are the ones locked at open, else what happened. {@code
+   * both}: stat the directory and the lock file; else (before a write) only the lock file, which
+   * shows every case alone: its path resolves through the directory, so a deleted directory fails
+   * it and a replaced one yields another file (or none). One {@code stat} per write instead of two
+   * matters at {@code full}, where every write checks and a WAL fsync on a virtual disk takes only
+   * 50-120 µs (benchmarks/RESULTS-rocksdb.md, 2026-12-07). A read-only open without a lock file
+   * stats the directory.
+   */
+  private String checkPresent(boolean both) {
     try {
-      Object d = fileKey(path);
-      Object l = readOnly && lockKey == null ? null : fileKey(path.resolve(LOCK_FILE));
+      boolean lockFile = !(readOnly && lockKey == null);
+      Object d = both || !lockFile ? fileKey(path) : dirKey;
+      Object l = lockFile ? fileKey(path.resolve(LOCK_FILE)) : null;
       if (Objects.equals(d, dirKey) && Objects.equals(l, lockKey)) {
         return null;
       }

@@ -259,6 +259,32 @@ class DataDirectoryTest {
   }
 
   @Test
+  void aReplacedDirectoryFailsTheNextFullWrite() throws IOException {
+    Path dir = tmp.resolve("d");
+    try (DataDirectory d = open(dir)) {
+      d.beforeWrite();
+      Files.move(dir, tmp.resolve("moved"));
+      Files.createDirectory(dir);
+      Files.writeString(dir.resolve(DataDirectory.LOCK_FILE), ""); // a lock file, but another one
+      assertThatThrownBy(d::beforeWrite)
+          .isInstanceOf(StorageEngineException.class)
+          .hasMessageContaining("was replaced");
+    }
+  }
+
+  @Test
+  void aDeletedLockFileFailsTheNextFullWrite() throws IOException {
+    Path dir = tmp.resolve("d");
+    try (DataDirectory d = open(dir)) {
+      d.beforeWrite();
+      Files.delete(dir.resolve(DataDirectory.LOCK_FILE));
+      assertThatThrownBy(d::beforeWrite)
+          .isInstanceOf(StorageEngineException.class)
+          .hasMessageContaining("was deleted");
+    }
+  }
+
+  @Test
   void aReplacedDirectoryIsNoticedByHealthAtNormal() throws IOException {
     Path dir = tmp.resolve("d");
     try (DataDirectory d =
