@@ -141,18 +141,10 @@ final class RecordFrame {
 
   /** Completes a frame begun by {@link #begin} once its body is written; returns the bytes. */
   byte[] end(ByteBuffer b, StoreId store, byte[] key) {
-    return end(b, crc ? Store.of(store) : null, key);
-  }
-
-  /** {@link #end(ByteBuffer, StoreId, byte[])} for a store that holds its {@link Store}. */
-  byte[] end(ByteBuffer b, Store store, byte[] key) {
-    if (crc) {
-      b.putInt((int) checksum(store, key, b.array(), b.position()));
-    }
-    if (b.hasRemaining()) {
+    if (b.position() != b.capacity() - (crc ? 4 : 0)) {
       throw new IllegalStateException("frame body shorter than declared");
     }
-    return b.array();
+    return trailed(b.array(), crc ? Store.of(store) : null, key);
   }
 
   /**
@@ -176,9 +168,10 @@ final class RecordFrame {
   }
 
   /**
-   * {@link #open(byte, Store, byte[], byte[], Function)} without a buffer: checks the frame the
-   * same way and returns where its body ends in {@code stored} (it starts at {@link #BODY}), for
-   * the hottest read, a key-value entry's, which reads its fields by index ({@link #longAt}).
+   * {@link #open(byte, StoreId, byte[], byte[], Function)} without a buffer, for a store that holds
+   * its {@link Store}: checks the frame the same way and returns where its body ends in {@code
+   * stored} (it starts at {@link #BODY}), for the hottest read, a key-value entry's, which reads
+   * its fields by index ({@link #longAt}).
    */
   int bodyEnd(byte tag, Store store, byte[] key, byte[] stored, Function<byte[], String> where) {
     return checkedEnd(tag, store.id(), store, key, stored, null, where);
@@ -189,13 +182,6 @@ final class RecordFrame {
    */
   static long longAt(byte[] bytes, int offset) {
     return (long) LONG_BE.get(bytes, offset);
-  }
-
-  /** {@link #open(byte, StoreId, byte[], byte[], Function)} for a store that holds its prefix. */
-  ByteBuffer open(
-      byte tag, Store store, byte[] key, byte[] stored, Function<byte[], String> where) {
-    int end = checkedEnd(tag, store.id(), store, key, stored, null, where);
-    return ByteBuffer.wrap(stored, BODY, end - BODY).slice();
   }
 
   private ByteBuffer open(
