@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sqlite.core.CoreStatement;
 import org.sqlite.core.DB;
@@ -27,7 +28,7 @@ final class Conn implements AutoCloseable {
   // the least recently used is closed when a new one comes in (never one in use: a Conn serves one
   // call at a time and a point query is reset before it returns).
   private final Map<String, PreparedStatement> pointStatements =
-      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {
           if (size() <= POINT_STATEMENTS) {

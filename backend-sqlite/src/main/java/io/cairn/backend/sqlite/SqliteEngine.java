@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,8 +92,7 @@ final class SqliteEngine implements StorageEngine {
   private final SqliteErrors errors;
   private final Writer writer;
   private final ReaderPool readers;
-  private final java.util.concurrent.ConcurrentHashMap<StoreId, String> pointGets =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<StoreId, String> pointGets = new ConcurrentHashMap<>();
   private final BackgroundCheck backgroundCheck;
   private final MetricRegistry metrics;
   private final String metricPrefix;

@@ -2,8 +2,10 @@ package io.cairn.backend.sqlite;
 
 import io.cairn.persistence.Durability;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -114,7 +116,7 @@ final class WalGuard implements AutoCloseable {
   private final Path shm;
   private final Path markFile;
   private FileChannel shmChannel;
-  private java.nio.MappedByteBuffer shmMap; // the wal-index header, once mapped (readHeader)
+  private MappedByteBuffer shmMap; // the wal-index header, once mapped (readHeader)
   private boolean mapShm; // whether readHeader maps the file (POSIX file systems)
   private FileChannel markChannel;
   private final ByteBuffer shmBuf = ByteBuffer.allocate(SHM_READ).order(ByteOrder.nativeOrder());
@@ -549,10 +551,10 @@ final class WalGuard implements AutoCloseable {
    * (module jdk.unsupported, present in every JDK 17), looked up reflectively; where it is missing
    * the mapping goes with the buffer when collected, as before Java had the method.
    */
-  private static void unmap(java.nio.MappedByteBuffer map) {
+  private static void unmap(MappedByteBuffer map) {
     try {
       Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
-      java.lang.reflect.Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+      Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
       theUnsafe.setAccessible(true);
       unsafeClass.getMethod("invokeCleaner", ByteBuffer.class).invoke(theUnsafe.get(null), map);
     } catch (ReflectiveOperationException | RuntimeException e) {
@@ -567,7 +569,7 @@ final class WalGuard implements AutoCloseable {
 
   @Override
   public void close() {
-    java.nio.MappedByteBuffer map = shmMap;
+    MappedByteBuffer map = shmMap;
     shmMap = null; // nothing reads it after close (close and every read run under the writer lock)
     if (map != null) {
       unmap(map);
