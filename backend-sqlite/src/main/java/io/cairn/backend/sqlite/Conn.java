@@ -38,7 +38,10 @@ final class Conn implements AutoCloseable {
           return true;
         }
       };
+  // queryBlob's parameter and result holders, reused: a Conn serves one call at a time
   private final Object[] oneParam = new Object[1];
+  private final byte[][] oneBlob = new byte[1][];
+  private static final long[] NO_LONGS = new long[0];
 
   Conn(Connection jdbc) {
     this.jdbc = jdbc;
@@ -81,7 +84,12 @@ final class Conn implements AutoCloseable {
    * statement.
    */
   boolean queryRow(String sql, Object[] params, byte[][] blob, long[] longs) throws SQLException {
-    CoreStatement st = (CoreStatement) prepare(sql);
+    return step((CoreStatement) prepare(sql), params, blob, longs);
+  }
+
+  /** {@link #queryRow}'s work on a statement already prepared. */
+  private static boolean step(CoreStatement st, Object[] params, byte[][] blob, long[] longs)
+      throws SQLException {
     DB db = st.getDatabase();
     synchronized (db) { // the driver's own lock, taken once instead of per native call
       if (!db.execute(st, params)) {
@@ -117,26 +125,12 @@ final class Conn implements AutoCloseable {
       ps = jdbc.prepareStatement(sql);
       pointStatements.put(sql, ps);
     }
-    CoreStatement st = (CoreStatement) ps;
-    DB db = st.getDatabase();
-    synchronized (db) {
-      oneParam[0] = param;
-      try {
-        if (!db.execute(st, oneParam)) {
-          return null;
-        }
-      } finally {
-        oneParam[0] = null; // holds no caller's key after the call
-      }
-      SafeStmtPtr pointer = st.pointer;
-      long stmt = pointer.safeRunLong(Conn::handle);
-      try {
-        return db.column_blob(stmt, 0);
-      } finally {
-        if (!pointer.isClosed()) {
-          db.reset(stmt);
-        }
-      }
+    oneParam[0] = param;
+    try {
+      return step((CoreStatement) ps, oneParam, oneBlob, NO_LONGS) ? oneBlob[0] : null;
+    } finally {
+      oneParam[0] = null; // holds no caller's key or value after the call
+      oneBlob[0] = null;
     }
   }
 
