@@ -7,6 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,25 +16,51 @@ import org.slf4j.LoggerFactory;
  * instances append to its log (see "Several instances" on {@link RouteTable}): a catch-up on every
  * {@link ChangeNotifications} message that announces a newer version, on every resync (subscribe,
  * reconnect, overflow) and every {@code follow-interval} on the thread {@code
- * cairn-route-follow-<table>}. A catch-up that fails (backend unreachable) is logged at WARN once
- * per outage, shown by {@link #failure()} in the table's health check, and tried again at the next
- * trigger. Thread-safe.
+ * cairn-route-follow-<table>}.
+ *
+ * <p>A catch-up that fails (backend unreachable) is logged at WARN once per outage, shown by {@link
+ * #failure()} in the table's health check, and retried on that thread with backoff ({@value
+ * #RETRY_INITIAL_MILLIS} ms doubling to {@value #RETRY_MAX_MILLIS} ms) until one succeeds. The
+ * retry is what makes following converge when the failed trigger was the last one: after a server
+ * restart the resync that follows the listener's reconnect may run while the pool still hands out a
+ * dead connection, and the notification of a write made before that reconnect is gone; with {@code
+ * follow-interval = 0} nothing else would ever catch the table up. Thread-safe.
  */
 final class RouteFollower implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RouteFollower.class);
 
-  private final RouteTable table;
+  static final long RETRY_INITIAL_MILLIS = 100;
+  static final long RETRY_MAX_MILLIS = 5_000;
+
+  /** What is followed: the table's applied version and its catch-up. */
+  interface Target {
+    /** The newest version applied. */
+    long version();
+
+    /**
+     * Applies what other instances appended; returns how many changes.
+     *
+     * @throws PersistenceException if the backend cannot be read
+     */
+    long catchUp();
+  }
+
+  private final Target table;
   private final ChangeNotifications notifications; // null: the backend offers none
   private final String channel;
   private final Duration interval;
   private final String describe;
   private final AtomicBoolean publishFailureLogged = new AtomicBoolean();
-  private ScheduledExecutorService poller;
+  private final ScheduledExecutorService thread;
+  private final AtomicBoolean retryPending = new AtomicBoolean();
+  private final AtomicLong retryDelayMillis = new AtomicLong(RETRY_INITIAL_MILLIS);
+  private volatile boolean closed;
   private ChangeNotifications.Subscription subscription;
   private volatile String failure; // why the last catch-up failed; null after one succeeded
 
   RouteFollower(
-      RouteTable table,
+      Target table,
+      String tableName,
       ChangeNotifications notifications,
       String channel,
       Duration interval,
@@ -43,6 +70,13 @@ final class RouteFollower implements AutoCloseable {
     this.channel = channel;
     this.interval = interval;
     this.describe = describe;
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cairn-route-follow-" + tableName);
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   void start() {
@@ -77,22 +111,22 @@ final class RouteFollower implements AutoCloseable {
           interval);
     }
     if (!interval.isZero()) {
-      poller =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "cairn-route-follow-" + table.name());
-                t.setDaemon(true);
-                return t;
-              });
       long ms = Math.max(1, interval.toMillis());
-      poller.scheduleWithFixedDelay(() -> catchUp("periodic check"), ms, ms, TimeUnit.MILLISECONDS);
+      thread.scheduleWithFixedDelay(() -> catchUp("periodic check"), ms, ms, TimeUnit.MILLISECONDS);
     }
   }
 
-  /** Catches the table up; failures are recorded, logged once per outage, never thrown. */
+  /**
+   * Catches the table up; a failure is recorded, logged once per outage and retried with backoff,
+   * never thrown.
+   */
   void catchUp(String why) {
+    if (closed) {
+      return;
+    }
     try {
       long applied = table.catchUp();
+      retryDelayMillis.set(RETRY_INITIAL_MILLIS);
       if (failure != null) {
         log.info("{}: following other instances again ({})", describe, why);
         failure = null;
@@ -104,14 +138,35 @@ final class RouteFollower implements AutoCloseable {
       if (failure == null) {
         log.warn(
             "{}: could not catch up with other instances' changes ({}): {}; retried at the next"
-                + " notification, resync or check",
+                + " with backoff up to {} ms",
             describe,
             why,
-            e.getMessage());
+            e.getMessage(),
+            RETRY_MAX_MILLIS);
       } else {
         log.debug("{}: catch-up failed again: {}", describe, e.toString());
       }
       failure = "following other instances failed: " + e.getMessage();
+      scheduleRetry();
+    }
+  }
+
+  /** One retry at a time: later failures while one is pending are covered by it. */
+  private void scheduleRetry() {
+    if (closed || !retryPending.compareAndSet(false, true)) {
+      return;
+    }
+    long delay = retryDelayMillis.getAndUpdate(d -> Math.min(RETRY_MAX_MILLIS, d * 2));
+    try {
+      thread.schedule(
+          () -> {
+            retryPending.set(false);
+            catchUp("retry after a failed catch-up");
+          },
+          delay,
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      retryPending.set(false); // closed meanwhile
     }
   }
 
@@ -143,11 +198,10 @@ final class RouteFollower implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     if (subscription != null) {
       subscription.close();
     }
-    if (poller != null) {
-      poller.shutdownNow();
-    }
+    thread.shutdownNow();
   }
 }

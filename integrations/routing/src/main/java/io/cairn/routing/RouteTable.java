@@ -274,7 +274,18 @@ public final class RouteTable implements AutoCloseable {
       if (table.shared) {
         table.follower =
             new RouteFollower(
-                table,
+                new RouteFollower.Target() {
+                  @Override
+                  public long version() {
+                    return table.version();
+                  }
+
+                  @Override
+                  public long catchUp() {
+                    return table.catchUp();
+                  }
+                },
+                table.name(),
                 table.backend.extension(ChangeNotifications.class).orElse(null),
                 table.settings.storeName(),
                 table.settings.followInterval(),
