@@ -270,7 +270,7 @@ final class TierChain {
    * Starts a probe of every degraded tier whose retry time has passed (see "Probing a tier nobody
    * calls" in {@link StoreTier}) and, with {@code wait}, waits for them, each at most {@value
    * StoreTier#PROBE_WAIT_MS} ms after it started: they run at once, so the wait is about that long
-   * in all. Nothing after {@link #close}.
+   * in all. No probe starts after {@link #close} (one already running is still waited for).
    */
   void probeDue(boolean wait) {
     StoreTier.Probe[] running = new StoreTier.Probe[tiers.size()];
