@@ -125,16 +125,51 @@ import org.slf4j.LoggerFactory;
  * continue, by the registry clock) every read reports "unavailable" and every write is skipped.
  * Keys written or invalidated while degraded, or whose write failed, are remembered as dirty (at
  * most {@value #MAX_DIRTY}; beyond that, or after a tag invalidation or a failure of the tag table,
- * the whole namespace is marked dirty). The first call after the retry time first deletes the dirty
- * keys (or clears the namespace and its tag table) so that the tier can never serve a value older
- * than one written or invalidated during the outage, and only then reports itself healthy again.
- * The dirty set lives in memory: a process that stops while a tier is degraded does not remember
- * it. That is why a tier that turns degraded is also recorded in the other tiers ({@code TierChain}
- * clears it at the next open). A recovery with nothing to delete still writes to the tier before
- * reporting it healthy (a put and a delete of the row {@value #PROBE_KEY} in {@code
- * cache.<name>.meta}): otherwise a tier whose outage had no write (a failed read) was declared
- * recovered without the backend being asked, and a tier still down looked healthy until the next
- * call failed on it.
+ * the whole namespace is marked dirty). The first call after the retry time starts a recovery (on a
+ * thread of its own, see below), which first deletes the dirty keys (or clears the namespace and
+ * its tag table) so that the tier can never serve a value older than one written or invalidated
+ * during the outage, and only then reports the tier healthy again. The dirty set lives in memory: a
+ * process that stops while a tier is degraded does not remember it. That is why a tier that turns
+ * degraded is also recorded in the other tiers ({@code TierChain} clears it at the next open). A
+ * recovery with nothing to delete still writes to the tier before reporting it healthy (a put and a
+ * delete of the row {@value #PROBE_KEY} in {@code cache.<name>.meta}): otherwise a tier whose
+ * outage had no write (a failed read) was declared recovered without the backend being asked, and a
+ * tier still down looked healthy until the next call failed on it.
+ *
+ * <h2>Recovery off the callers' threads</h2>
+ *
+ * A recovery asks the backend, and a backend can hang (a PostgreSQL server that stops answering, a
+ * stalled disk); a call waiting behind it would turn the tier's outage into the application's. So a
+ * recovery only ever runs on a probe thread ({@code cairn-cache-probe-<cache>-<tier>}, at most one
+ * per tier, see below), and never under this tier's monitor while it asks the backend:
+ *
+ * <ul>
+ *   <li>The call that finds the retry time passed starts the probe and waits for it at most {@value
+ *       #PROBE_WAIT_MS} ms after its start (the health check's bound, below): a backend that
+ *       answers is recovered within it and the call uses the tier; otherwise the call goes on as
+ *       during the outage. So a hung backend costs one call per retry at most that long.
+ *   <li>A call that finds a probe running does not wait at all: the tier is still degraded to it (a
+ *       read reports "unavailable" and the next tier or the loader answers; a write, invalidation,
+ *       tag invalidation or clear is skipped and remembered dirty, as during the outage). While a
+ *       probe hangs, no second one starts, so no call asks the hung backend anything.
+ * </ul>
+ *
+ * <p>The dirty set is what the calls and the recovery share, and its order is what keeps a stale
+ * value from being served. A recovery works in rounds: under the monitor it takes the dirty keys
+ * (or the whole-namespace mark) and empties the set, then deletes them without the monitor; keys
+ * marked meanwhile (calls still see the tier degraded) go into the emptied set. The next round
+ * takes those. Only a round that finds the set empty (under the monitor, after at least one round
+ * has asked the backend) turns the tier healthy, in the same monitor hold. A call that marks a key
+ * dirty takes the monitor too: before that commit the key joins the set and a later round deletes
+ * it; after it, {@link #markDirty} finds the tier healthy and deletes the key itself (and a tag
+ * invalidation or clear that found the tier unusable runs on it, {@link #wholeTier}). So every key
+ * written or invalidated during the outage or the recovery is deleted before the tier serves, or by
+ * its writer right after. While the tier is degraded nothing else writes to it (in-flight
+ * operations that found it healthy before the failure aside), so a key deleted by a round stays
+ * deleted. A round that fails puts back what it took (deleted again next time: harmless) and moves
+ * the retry time as a failed call did. Rounds shrink while deletes outpace the writers; a recovery
+ * still finding new keys after {@value #MAX_RECOVERY_ROUNDS} rounds ends as a failed retry, and the
+ * health check names it ("recovery outrun by writes").
  *
  * <h2>Probing a tier nobody calls</h2>
  *
@@ -144,14 +179,17 @@ import org.slf4j.LoggerFactory;
  * passed, starts the recovery a call would run ({@link #probeIfDue}: the same {@code recover}, on a
  * thread {@code cairn-cache-probe-<cache>-<tier>} started for it) and the health check, {@code
  * isDegraded()} and {@code tierStats()} wait for it at most {@value #PROBE_WAIT_MS} ms after it
- * started (the gauges do not wait: they report what the last probe found). Recovery runs under this
- * tier's monitor, so a probe and a call never recover at once (the second finds the tier recovered,
- * or its retry time moved by the first's failure); at most one probe runs per tier. A probe that
- * does not finish in time (a hung backend) leaves the tier degraded and the health check reports
- * it, naming the probe that timed out and when it started; no second probe starts until it ends.
- * The health check reads the outage's state without this tier's monitor, so a recovery hung on the
- * backend (a probe's or a call's) cannot hang it. A failed probe moves the retry time as a failed
- * call does.
+ * started (the gauges do not wait: they report what the last probe found). This is the same probe a
+ * call starts: at most one runs per tier, started by whoever finds the retry time passed first, and
+ * the others wait for it within that bound (the calls do not wait for a probe they did not start).
+ * So {@code isDegraded()} answers without waiting when no retry is due or when the running one
+ * started more than {@value #PROBE_WAIT_MS} ms ago (a hung backend): it then reports the tier
+ * degraded. A probe that does not finish in time (a hung backend) leaves the tier degraded and the
+ * health check reports it, naming the probe that timed out and when it started; no second probe
+ * starts until it ends. The health check reads the outage's state without this tier's monitor, and
+ * the monitor is never held while the backend is asked, so a hung recovery cannot hang it. A failed
+ * probe moves the retry time as a failed call does; the health check says who started the last
+ * failed retry ("by a call", "by a probe").
  *
  * <p>Argument errors ({@link IllegalArgumentException}, e.g. a key longer than the store allows)
  * are the caller's and are rethrown, not treated as tier failures. Thread-safe.
@@ -182,11 +220,22 @@ final class StoreTier {
   private static final int CLEAR_BATCH = 1000;
 
   /**
-   * Longest wait of a health check (and of {@code isDegraded()}, {@code tierStats()}) for a probe
-   * of a degraded tier, counted from the probe's start (see "Probing a tier nobody calls"): below
-   * the 1 s that health endpoints are commonly given (Kubernetes' default probe timeout).
+   * Longest wait of a health check (and of {@code isDegraded()}, {@code tierStats()}, and of the
+   * call that started it) for a probe of a degraded tier, counted from the probe's start (see
+   * "Probing a tier nobody calls"): below the 1 s that health endpoints are commonly given
+   * (Kubernetes' default probe timeout). A call waits for the probe it started no longer than a
+   * health check would, once per retry.
    */
   static final long PROBE_WAIT_MS = 500;
+
+  /**
+   * Most rounds of one recovery (see "Recovery off the callers' threads"). Each round deletes the
+   * keys written or invalidated during the one before, so rounds shrink while deletes outpace the
+   * writers (from {@value #MAX_DIRTY} keys, halving each round: 14 rounds to none); a recovery that
+   * still finds new keys after this many is outrun by them and ends as a failed retry, named in the
+   * health check.
+   */
+  static final int MAX_RECOVERY_ROUNDS = 16;
 
   /** Row written and deleted by a recovery with nothing to delete, in {@code cache.<name>.meta}. */
   static final String PROBE_KEY = "probe";
@@ -294,6 +343,9 @@ final class StoreTier {
   private volatile Outage outage;
   // the running or last probe (see "Probing a tier nobody calls"); null: none yet
   private final AtomicReference<Probe> probe = new AtomicReference<>();
+  // how long a call that starts a probe, and the health check, wait for it (see PROBE_WAIT_MS)
+  private volatile long probeWaitMillis = PROBE_WAIT_MS;
+  private volatile boolean closed; // no probe starts once set (close)
   // guarded by this
   private long backoffMillis;
   private final Set<ByteBuffer> dirty = new HashSet<>();
@@ -933,25 +985,33 @@ final class StoreTier {
    * whole tier dirty: it is cleared before it serves again).
    */
   void invalidateTag(String tag) {
-    if (!usable()) {
-      markAllDirty();
-      return;
-    }
-    try {
-      tags.bump(tag);
-    } catch (RuntimeException e) {
-      failed(e, null, true);
-    }
+    wholeTier(() -> tags.bump(tag));
   }
 
   /** Deletes every entry and tag row (or, when degraded, marks the whole namespace dirty). */
   void clear() {
+    wholeTier(this::deleteAll);
+  }
+
+  /**
+   * Runs {@code op}, a change to the whole tier, or, while the tier is degraded, marks the whole
+   * namespace dirty. A tier found unusable may have recovered (on the probe thread) before the
+   * mark: the mark is then too late for that recovery, so {@code op} runs on the recovered tier
+   * instead, as {@link #markDirty} does for one key. A failure of {@code op} marks the whole tier
+   * dirty.
+   */
+  private void wholeTier(Runnable op) {
     if (!usable()) {
-      markAllDirty();
-      return;
+      synchronized (this) {
+        if (degraded) {
+          dirtyAll = true;
+          dirty.clear();
+          return;
+        }
+      }
     }
     try {
-      deleteAll();
+      op.run();
     } catch (RuntimeException e) {
       failed(e, null, true);
     }
@@ -1075,6 +1135,12 @@ final class StoreTier {
     tags.reload();
   }
 
+  /**
+   * Whether a call may use the tier now (see "Recovery off the callers' threads"): always while it
+   * is healthy; while degraded, not before the retry time; after it, the call starts the recovery
+   * on a probe thread and waits for it at most {@link #probeWaitMillis} after its start, and a call
+   * that finds a recovery already running does not wait at all.
+   */
   private boolean usable() {
     if (!degraded) {
       return true;
@@ -1082,25 +1148,21 @@ final class StoreTier {
     if (clock.millis() < retryAt) {
       return false;
     }
-    return tryRecover("a call");
-  }
-
-  /**
-   * Recovers the tier if it is degraded and its retry time has passed; {@code by}: for messages.
-   */
-  private boolean tryRecover(String by) {
-    boolean recovered;
-    synchronized (this) {
-      recovered = recoverLocked(by);
-    }
-    if (recovered) {
-      onRecovered.run();
+    Probe started = startProbe("a call");
+    if (started != null) {
+      awaitProbe(started);
     }
     return !degraded;
   }
 
-  /** True if this call recovered the tier. */
-  private boolean recoverLocked(String by) {
+  /**
+   * The recovery (see "Degradation" and "Recovery off the callers' threads"): rounds that each take
+   * the dirty keys (or the whole-namespace mark) under this tier's monitor and delete them without
+   * it, until a round finds nothing new; the tier turns healthy under the monitor in that same
+   * check. Runs on a probe thread only, so at most one runs per tier. {@code by}: who started it,
+   * for messages. True if it recovered the tier.
+   */
+  private boolean recover(String by) {
     if (!degraded) {
       return false;
     }
@@ -1108,50 +1170,100 @@ final class StoreTier {
     if (now < retryAt) {
       return false;
     }
-    try {
-      // the keys written or invalidated during the outage go first: the tier serves again only
-      // once none of their older values is left in it
-      long deleted = 0;
-      if (dirtyAll) {
-        deleted = deleteAll();
-      } else {
-        for (ByteBuffer k : dirty) {
-          store.delete(k.array());
-          if (bound != null) {
-            bound.removed(k.array());
-          }
-          deleted++;
+    long deleted = 0;
+    long dropped = 0; // dirty keys deleted; -1 once a round cleared the whole namespace
+    boolean asked = false; // a round has reached the backend (deletes or the probe row)
+    int rounds = 0;
+    while (true) {
+      List<ByteBuffer> taken;
+      boolean wipe;
+      synchronized (this) {
+        if (asked && !dirtyAll && dirty.isEmpty()) {
+          // Commit point. Everything marked dirty up to here was taken by a round and deleted; a
+          // call marking a key from now on finds the tier healthy and deletes the key itself
+          // (markDirty, wholeTier), so no older value of it can be served.
+          degraded = false;
+          outage = null;
+          backoffMillis = 0;
+          lastRetryAt = -1;
+          break;
         }
+        if (rounds == MAX_RECOVERY_ROUNDS) {
+          String error =
+              "recovery outrun by writes: after "
+                  + rounds
+                  + " rounds of deleting the keys written or invalidated meanwhile, "
+                  + (dirtyAll ? "a tag invalidation or clear" : dirty.size() + " more key(s)")
+                  + " arrived during the last round";
+          lastRetryAt = now;
+          lastRetryBy = by;
+          scheduleRetry(error, now);
+          log.debug("Cache '{}': tier '{}' not recovered: {}", cacheName, backend.name(), error);
+          return false;
+        }
+        wipe = dirtyAll;
+        taken = wipe ? List.of() : new ArrayList<>(dirty);
+        dirtyAll = false;
+        dirty.clear();
       }
-      if (deleted == 0) {
-        // nothing above asked the backend anything: a write (what fails on a full disk) does
-        byte[] p = PROBE_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        metaStore.put(p, new byte[0]);
-        metaStore.delete(p);
+      rounds++;
+      try {
+        if (wipe) {
+          deleted += deleteAll();
+          dropped = -1;
+        } else {
+          for (ByteBuffer k : taken) {
+            store.delete(k.array());
+            if (bound != null) {
+              bound.removed(k.array());
+            }
+            deleted++;
+          }
+          dropped = dropped < 0 ? -1 : dropped + taken.size();
+        }
+        if (deleted == 0) {
+          // nothing above asked the backend anything: a write (what fails on a full disk) does
+          byte[] p = PROBE_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          metaStore.put(p, new byte[0]);
+          metaStore.delete(p);
+        }
+        asked = true;
+      } catch (RuntimeException e) {
+        giveBack(wipe, taken);
+        errors.increment();
+        synchronized (this) {
+          lastRetryAt = now;
+          lastRetryBy = by;
+          scheduleRetry(e.toString(), now);
+        }
+        log.debug(
+            "Cache '{}': tier '{}' still failing: {}", cacheName, backend.name(), e.toString());
+        return false;
       }
-      int reconciled = dirtyAll ? -1 : dirty.size();
+    }
+    log.info(
+        "Cache '{}': tier on backend '{}' recovered after {} ms (retried by {}, {} round(s)); {}"
+            + " written during the outage were dropped from it",
+        cacheName,
+        backend.name(),
+        now - degradedSince,
+        by,
+        rounds,
+        dropped < 0 ? "all entries" : dropped + " key(s)");
+    return true;
+  }
+
+  /**
+   * Returns what a failed recovery round took to the dirty set (some may be deleted already: they
+   * are deleted again by the next recovery, which is harmless).
+   */
+  private synchronized void giveBack(boolean wipe, List<ByteBuffer> taken) {
+    if (!wipe && !dirtyAll) {
+      dirty.addAll(taken);
+    }
+    if (wipe || dirtyAll || dirty.size() > MAX_DIRTY) {
+      dirtyAll = true;
       dirty.clear();
-      dirtyAll = false;
-      degraded = false;
-      outage = null;
-      backoffMillis = 0;
-      lastRetryAt = -1;
-      log.info(
-          "Cache '{}': tier on backend '{}' recovered after {} ms (retried by {}); {} written"
-              + " during the outage were dropped from it",
-          cacheName,
-          backend.name(),
-          now - degradedSince,
-          by,
-          reconciled < 0 ? "all entries" : reconciled + " key(s)");
-      return true;
-    } catch (RuntimeException e) {
-      errors.increment();
-      lastRetryAt = now;
-      lastRetryBy = by;
-      scheduleRetry(e, now);
-      log.debug("Cache '{}': tier '{}' still failing: {}", cacheName, backend.name(), e.toString());
-      return false;
     }
   }
 
@@ -1161,25 +1273,41 @@ final class StoreTier {
    * one still running), or null if none runs. See "Probing a tier nobody calls".
    */
   Probe probeIfDue() {
-    if (!degraded) {
+    Probe started = startProbe("a probe");
+    if (started != null) {
+      return started;
+    }
+    Probe last = probe.get();
+    return degraded && last != null && !last.done().isDone() ? last : null;
+  }
+
+  /**
+   * Starts the recovery on a probe thread if the tier is degraded, its retry time has passed, no
+   * probe runs and the tier is not closed; returns that probe, else null. {@code by}: who asked ("a
+   * call", "a probe"), for messages.
+   */
+  private Probe startProbe(String by) {
+    if (!degraded || closed) {
       return null;
     }
     Probe last = probe.get();
     if (last != null && !last.done().isDone()) {
-      return last;
+      return null;
     }
     if (clock.millis() < retryAt) {
       return null;
     }
     Probe p = new Probe(clock.millis(), System.nanoTime(), new CompletableFuture<>());
     if (!probe.compareAndSet(last, p)) {
-      return probe.get(); // another thread started one just now
+      return null; // another thread started one just now
     }
     Thread t =
         new Thread(
             () -> {
               try {
-                tryRecover("a probe");
+                if (recover(by)) {
+                  onRecovered.run();
+                }
               } catch (RuntimeException | Error e) {
                 // recover handles storage failures; anything else is a bug, named here
                 log.error(
@@ -1195,11 +1323,11 @@ final class StoreTier {
   }
 
   /**
-   * Waits for {@code p} until {@code waitMillis} ({@value #PROBE_WAIT_MS} but in tests) after it
-   * started (not at all once that has passed); true if it has ended.
+   * Waits for {@code p} until {@link #probeWaitMillis} ({@value #PROBE_WAIT_MS} but in tests) after
+   * it started (not at all once that has passed); true if it has ended.
    */
-  static boolean awaitProbe(Probe p, long waitMillis) {
-    long left = p.startedNanos() + waitMillis * 1_000_000 - System.nanoTime();
+  boolean awaitProbe(Probe p) {
+    long left = p.startedNanos() + probeWaitMillis * 1_000_000 - System.nanoTime();
     try {
       if (left > 0) {
         p.done().get(left, TimeUnit.NANOSECONDS);
@@ -1214,9 +1342,18 @@ final class StoreTier {
     return p.done().isDone();
   }
 
-  private synchronized void markAllDirty() {
-    dirtyAll = true;
-    dirty.clear();
+  /**
+   * Sets how long a call, the health check, {@code isDegraded()} and {@code tierStats()} wait for a
+   * probe (tests: long enough that a probe of a tier that answers ends within it on a starved
+   * machine, so that the wait decides nothing).
+   */
+  void probeWaitForTest(long millis) {
+    probeWaitMillis = millis;
+  }
+
+  /** No probe starts after this (the cache is closing; its backends may close next). */
+  void close() {
+    closed = true;
   }
 
   private void markDirty(byte[] key) {
@@ -1261,7 +1398,7 @@ final class StoreTier {
         degradedSince = now;
         backoffMillis = 0;
         lastRetryAt = -1;
-        scheduleRetry(e, now);
+        scheduleRetry(e.toString(), now);
       } else {
         // an operation that found the tier usable before it turned degraded: only a failed
         // recovery probe moves the retry further out, else a few writes in flight at the moment of
@@ -1292,13 +1429,13 @@ final class StoreTier {
     }
   }
 
-  private synchronized void scheduleRetry(RuntimeException e, long now) {
+  private synchronized void scheduleRetry(String error, long now) {
     backoffMillis =
         backoffMillis == 0
             ? retryInitial.toMillis()
             : Math.min(retryMax.toMillis(), Math.max(1, backoffMillis) * 2);
     retryAt = now + backoffMillis;
-    lastError = e.toString();
+    lastError = error;
     publishOutage();
   }
 

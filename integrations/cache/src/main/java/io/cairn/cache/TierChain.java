@@ -41,8 +41,6 @@ final class TierChain {
   private final String cacheName;
   private final List<StoreTier> tiers;
   private final List<KeyValueStore> meta = new ArrayList<>();
-  private volatile boolean closed;
-  private volatile long probeWaitMillis = StoreTier.PROBE_WAIT_MS;
 
   TierChain(CacheSettings settings, Function<String, StorageBackend> backends, Clock clock) {
     this.cacheName = settings.name();
@@ -272,37 +270,30 @@ final class TierChain {
    * Starts a probe of every degraded tier whose retry time has passed (see "Probing a tier nobody
    * calls" in {@link StoreTier}) and, with {@code wait}, waits for them, each at most {@value
    * StoreTier#PROBE_WAIT_MS} ms after it started: they run at once, so the wait is about that long
-   * in all. Nothing after {@link #close}.
+   * in all. No probe starts after {@link #close} (one already running is still waited for).
    */
   void probeDue(boolean wait) {
-    if (closed) {
-      return;
-    }
-    List<StoreTier.Probe> running = new ArrayList<>();
-    for (StoreTier t : tiers) {
-      StoreTier.Probe p = t.probeIfDue();
-      if (p != null) {
-        running.add(p);
-      }
+    StoreTier.Probe[] running = new StoreTier.Probe[tiers.size()];
+    for (int i = 0; i < tiers.size(); i++) {
+      running[i] = tiers.get(i).probeIfDue();
     }
     if (wait) {
-      for (StoreTier.Probe p : running) {
-        StoreTier.awaitProbe(p, probeWaitMillis);
+      for (int i = 0; i < tiers.size(); i++) {
+        if (running[i] != null) {
+          tiers.get(i).awaitProbe(running[i]);
+        }
       }
     }
   }
 
-  /**
-   * Sets how long {@link #probeDue} waits for a probe (tests: long enough that a probe of a tier
-   * that answers ends within it on a starved machine, so that the wait decides nothing).
-   */
+  /** Sets how long calls and {@link #probeDue} wait for a tier's probe (tests; see StoreTier). */
   void probeWaitForTest(long millis) {
-    probeWaitMillis = millis;
+    tiers.forEach(t -> t.probeWaitForTest(millis));
   }
 
   /** No probe starts after this (the cache is closing; its backends may close next). */
   void close() {
-    closed = true;
+    tiers.forEach(StoreTier::close);
   }
 
   /**

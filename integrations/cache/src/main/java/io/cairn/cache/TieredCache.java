@@ -1040,7 +1040,9 @@ public final class TieredCache<K, V> implements AutoCloseable {
    * Whether any persistent tier is currently bypassed after failures. A degraded tier whose retry
    * time has passed is retried first (the recovery a call would run, on a thread of its own), and
    * this waits for that retry at most 500 ms after it started: a tier that came back while no call
-   * reached it is not reported degraded, and a hung one does not hang this call.
+   * reached it is not reported degraded, and a hung one does not hang this call. It answers without
+   * waiting when no retry is due or the running one started more than 500 ms ago (a hung backend:
+   * then the tier is reported degraded).
    */
   public boolean isDegraded() {
     chain.probeDue(true);
@@ -1122,7 +1124,10 @@ public final class TieredCache<K, V> implements AutoCloseable {
     return fills.largestBatch();
   }
 
-  /** Sets how long the health check and isDegraded() wait for a tier's probe (tests). */
+  /**
+   * Sets how long a call that starts a tier's recovery, the health check and isDegraded() wait for
+   * it (tests).
+   */
   void probeWaitForTest(long millis) {
     chain.probeWaitForTest(millis);
   }

@@ -81,7 +81,29 @@ public final class FlakyBackendProvider implements StorageBackendProvider {
   /** Keys (UTF-8) of key-value deletes that reached a flaky store without failing. */
   static final java.util.Queue<String> DELETED = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
+  /**
+   * When set and not yet open, every key-value operation (and transaction) of a flaky backend waits
+   * for this latch before it runs: a backend that stops answering (a hung server, a stalled disk).
+   * Each operation that waits counts {@link #HUNG_CALLS} up and {@link #HUNG_REACHED} down.
+   */
+  static volatile java.util.concurrent.CountDownLatch HANG;
+
+  static final AtomicInteger HUNG_CALLS = new AtomicInteger();
+
+  static volatile java.util.concurrent.CountDownLatch HUNG_REACHED =
+      new java.util.concurrent.CountDownLatch(0);
+
   private static void check(String what) {
+    java.util.concurrent.CountDownLatch hang = HANG;
+    if (hang != null && hang.getCount() > 0) {
+      HUNG_CALLS.incrementAndGet();
+      HUNG_REACHED.countDown();
+      try {
+        hang.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     java.util.concurrent.CountDownLatch release =
         what.startsWith("put")
             ? PARK_NEXT_WRITE.getAndSet(null)

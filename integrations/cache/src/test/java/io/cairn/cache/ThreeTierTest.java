@@ -366,6 +366,8 @@ class ThreeTierTest {
   void whenTheMiddleTierFailsTheOthersServeAndItIsReconciledOnRecovery(String mainType) {
     try (PersistenceRegistry r = open("flaky", mainType, "")) {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      // the call after the retry time sees its recovery's outcome
+      c.probeWaitForTest(CacheDegradationTest.RECOVERY_WAIT_MS);
       KeyValueStore fast = r.backend("fast").keyValue("cache.c");
       KeyValueStore main = r.backend("main").keyValue("cache.c");
       c.put("k", "v1");
@@ -420,6 +422,8 @@ class ThreeTierTest {
   void aWriteInFlightWhenTheTierFailsDoesNotPostponeItsFirstRetry() throws Exception {
     try (PersistenceRegistry r = open("flaky", "sqlite", "")) {
       TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8());
+      // the call after the retry time sees its recovery's outcome
+      c.probeWaitForTest(CacheDegradationTest.RECOVERY_WAIT_MS);
       CountDownLatch release = new CountDownLatch(1);
       FlakyBackendProvider.PARKED = new CountDownLatch(1);
       FlakyBackendProvider.PARK_NEXT_WRITE.set(release);

@@ -6,14 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.health.HealthCheck;
 import io.cairn.persistence.Codec;
+import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.tck.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,8 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code degraded} gauge once its retry time has passed (see "Probing a tier nobody calls" in
  * {@link StoreTier}): it is reported healthy once it is, a tier still down keeps moving its next
  * retry, the keys written during the outage are gone before it is reported healthy, and a hung tier
- * makes the health check report a timed-out probe instead of hanging it. Failures are injected by
- * the {@code flaky} backend; time is a {@link ManualClock}.
+ * makes the health check report a timed-out probe instead of hanging it. A recovery hung on the
+ * backend holds up no call either (see "Recovery off the callers' threads"): reads fall through to
+ * the loader, writes and invalidations are remembered dirty, and none of them is served stale once
+ * the tier recovers. Failures are injected by the {@code flaky} backend; time is a {@link
+ * ManualClock}.
  */
 class TierHealthProbeTest {
   private static final String CACHE =
@@ -45,6 +55,7 @@ class TierHealthProbeTest {
     FlakyBackendProvider.FAILING.set(false);
     FlakyBackendProvider.FAILED_CALLS.set(0);
     FlakyBackendProvider.DELETED.clear();
+    FlakyBackendProvider.HUNG_CALLS.set(0);
   }
 
   @AfterEach
@@ -53,6 +64,7 @@ class TierHealthProbeTest {
     FlakyBackendProvider.PARK_NEXT_DELETE.set(null);
     release.countDown(); // a parked probe or call ends
     joinProbe();
+    FlakyBackendProvider.HANG = null;
   }
 
   private static byte[] utf8(String s) {
@@ -179,13 +191,13 @@ class TierHealthProbeTest {
   }
 
   @Test
-  void aCallsHungRecoveryNeitherHangsTheHealthCheckNorRunsTwice() throws Exception {
+  void aCallThatStartsAHungRecoveryWaitsForItOnlyWithinTheBoundAndItRunsOnce() throws Exception {
     try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
       degradeAndHangTheNextDelete(c);
-      // a call reaches the tier after its retry time: its recovery hangs deleting k
-      Thread call = new Thread(() -> c.invalidate("other"), "test-call");
-      call.start();
+      // a call reaches the tier after its retry time: the recovery it starts hangs deleting k, and
+      // the call goes on as during the outage ("other" remembered dirty)
+      assertTimeoutPreemptively(HANG, () -> c.invalidate("other"));
       assertThat(FlakyBackendProvider.PARKED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
           .isTrue();
 
@@ -195,14 +207,185 @@ class TierHealthProbeTest {
       assertThat(during.getMessage()).contains("probe timed out");
 
       release.countDown();
-      call.join(HANG.toMillis());
-      assertThat(call.isAlive()).isFalse();
       joinProbe();
       assertThat(r.healthChecks().runHealthCheck(CHECK).isHealthy()).isTrue();
       assertThat(FlakyBackendProvider.DELETED)
-          .as("k deleted by the call's recovery only (the probe found the tier recovered)")
+          .as("k by the recovery's first round, other (marked while it hung) by its second")
           .containsExactly("k", "other");
     }
+  }
+
+  /**
+   * The defect this guards against: a recovery ran under the tier's monitor on the thread of the
+   * call that found it due, and every other call waited on that monitor, so a backend that stopped
+   * answering during a recovery stopped the service. Here every operation on the backend hangs from
+   * the retry on: the call that starts the recovery returns after its bounded wait, concurrent gets
+   * answer from the loader, puts and invalidations return, and no call reaches the backend; once it
+   * answers again the tier recovers and serves none of the values the outage made stale.
+   */
+  @Test
+  void callsDuringAHungRecoveryNeitherWaitNorReachTheBackendAndNothingStaleIsServedAfter()
+      throws Exception {
+    int readers = 8;
+    AtomicInteger loads = new AtomicInteger();
+    java.util.function.Function<String, String> loader =
+        key -> {
+          loads.incrementAndGet();
+          return "loaded:" + key;
+        };
+    ExecutorService pool = Executors.newFixedThreadPool(readers + 3);
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      KeyValueStore l2 = r.backend("b").keyValue("cache.c");
+      for (String k : List.of("a", "b", "x")) {
+        c.put(k, "old");
+      }
+      FlakyBackendProvider.FAILING.set(true);
+      c.put("x", "new"); // fails in the tier: degraded, x dirty
+      FlakyBackendProvider.FAILING.set(false);
+      FlakyBackendProvider.HUNG_REACHED = new CountDownLatch(1);
+      FlakyBackendProvider.HANG = release; // from now on the backend answers nothing
+      clock.advance(Duration.ofSeconds(1));
+
+      Future<String> first = pool.submit(() -> c.get("first", loader));
+      assertThat(first.get(HANG.toSeconds(), TimeUnit.SECONDS))
+          .as("the call that started the recovery answered from the loader")
+          .isEqualTo("loaded:first");
+      assertThat(FlakyBackendProvider.HUNG_REACHED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
+          .as("the recovery is hung on the backend")
+          .isTrue();
+
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<?>> calls = new ArrayList<>();
+      for (int i = 0; i < readers; i++) {
+        String key = "g" + i;
+        calls.add(pool.submit(() -> awaitThen(go, () -> c.get(key, loader))));
+      }
+      calls.add(pool.submit(() -> awaitThen(go, () -> c.put("a", "new"))));
+      calls.add(pool.submit(() -> awaitThen(go, () -> c.invalidate("b"))));
+      go.countDown();
+      for (int i = 0; i < calls.size(); i++) {
+        Object got = calls.get(i).get(HANG.toSeconds(), TimeUnit.SECONDS);
+        if (i < readers) {
+          assertThat(got).isEqualTo("loaded:g" + i);
+        }
+      }
+      assertThat(loads).as("every get answered from the loader").hasValue(readers + 1);
+      assertThat(FlakyBackendProvider.HUNG_CALLS)
+          .as("only the recovery reached the hung backend; no call did")
+          .hasValue(1);
+      assertThat(assertTimeoutPreemptively(HANG, c::isDegraded)).isTrue();
+
+      release.countDown();
+      joinProbe();
+      assertThat(c.isDegraded()).isFalse();
+      for (String k : List.of("x", "a", "b")) {
+        assertThat(l2.get(utf8(k)))
+            .as(
+                k
+                    + ", written or invalidated during the outage, was dropped before the tier served")
+            .isNull();
+      }
+      c.invalidateL1ForTest("a");
+      assertThat(c.get("a", loader)).as("the old a is not served").isEqualTo("loaded:a");
+      assertThat(c.get("b", loader)).as("the invalidated b is not served").isEqualTo("loaded:b");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aTagInvalidatedDuringAHungRecoveryDoesNotWaitAndTheTierIsClearedBeforeItServes()
+      throws Exception {
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      KeyValueStore l2 = r.backend("b").keyValue("cache.c");
+      c.put("t", "old", List.of("tag"));
+      c.put("u", "untagged");
+      degradeAndHangTheNextDelete(c);
+      assertThat(c.chain().tiers().get(0).probeIfDue()).as("the recovery starts").isNotNull();
+      assertThat(FlakyBackendProvider.PARKED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
+          .isTrue();
+
+      assertTimeoutPreemptively(HANG, () -> c.invalidateTag("tag"));
+
+      release.countDown();
+      joinProbe();
+      assertThat(c.isDegraded()).isFalse();
+      assertThat(l2.get(utf8("t"))).as("the tagged entry is gone with the whole tier").isNull();
+      assertThat(l2.get(utf8("u"))).isNull();
+      c.invalidateL1ForTest("t");
+      assertThat(c.get("t", k -> "loaded")).isEqualTo("loaded");
+    }
+  }
+
+  @Test
+  void aRecoveryOutrunByWritesEndsAsAFailedRetryAndTheNextOneRecovers() throws Exception {
+    try (PersistenceRegistry r = TestBackends.open("flaky", dir, clock, CACHE);
+        TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
+      StoreTier tier = c.chain().tiers().get(0);
+      KeyValueStore l2 = r.backend("b").keyValue("cache.c");
+      c.put("x", "old");
+      FlakyBackendProvider.FAILING.set(true);
+      c.put("x", "new"); // degraded at 0 s, x dirty, retry at 1 s
+      FlakyBackendProvider.FAILING.set(false);
+      clock.advance(Duration.ofSeconds(1));
+      CountDownLatch parked = parkNextDelete();
+      assertThat(tier.probeIfDue()).isNotNull();
+      List<String> expected = new ArrayList<>(List.of("x"));
+      for (int round = 1; round <= StoreTier.MAX_RECOVERY_ROUNDS; round++) {
+        // this round hangs deleting what was written during the last; a write comes meanwhile
+        assertThat(FlakyBackendProvider.PARKED.await(HANG.toMillis(), TimeUnit.MILLISECONDS))
+            .isTrue();
+        String w = "w" + round;
+        int n = round;
+        assertTimeoutPreemptively(HANG, () -> c.put(w, "v" + n)); // remembered dirty
+        assertThat(l2.get(utf8(w))).isNull();
+        if (round < StoreTier.MAX_RECOVERY_ROUNDS) {
+          expected.add(w);
+        }
+        CountDownLatch previous = parked;
+        parked = parkNextDelete();
+        previous.countDown();
+      }
+      FlakyBackendProvider.PARK_NEXT_DELETE.set(null);
+      parked.countDown();
+      joinProbe();
+      assertThat(tier.degraded()).isTrue();
+      assertThat(FlakyBackendProvider.DELETED).containsExactlyElementsOf(expected);
+      assertThat(r.healthChecks().runHealthCheck(CHECK).getMessage())
+          .contains("recovery outrun by writes: after " + StoreTier.MAX_RECOVERY_ROUNDS + " rounds")
+          .contains("1 more key(s) arrived during the last round")
+          .contains("last retry (by a probe) failed at " + at(1))
+          .contains("next retry at " + at(3));
+
+      clock.advance(Duration.ofSeconds(2));
+      c.probeWaitForTest(HANG.toMillis()); // a probe of a tier that answers ends in this
+      assertThat(c.isDegraded()).isFalse();
+      String last = "w" + StoreTier.MAX_RECOVERY_ROUNDS;
+      assertThat(FlakyBackendProvider.DELETED).endsWith(last);
+      assertThat(c.get(last, k -> "unused")).isEqualTo("v" + StoreTier.MAX_RECOVERY_ROUNDS);
+    }
+  }
+
+  /** Makes the next delete on the backend wait for the returned latch ({@code PARKED} counts). */
+  private static CountDownLatch parkNextDelete() {
+    CountDownLatch latch = new CountDownLatch(1);
+    FlakyBackendProvider.PARKED = new CountDownLatch(1);
+    FlakyBackendProvider.PARK_NEXT_DELETE.set(latch);
+    return latch;
+  }
+
+  private static Object awaitThen(CountDownLatch go, java.util.concurrent.Callable<?> call)
+      throws Exception {
+    go.await();
+    return call.call();
+  }
+
+  private static Object awaitThen(CountDownLatch go, Runnable call) throws Exception {
+    go.await();
+    call.run();
+    return null;
   }
 
   @Test
