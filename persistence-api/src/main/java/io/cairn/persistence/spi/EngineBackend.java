@@ -143,7 +143,7 @@ import java.util.function.Supplier;
  * </ul>
  *
  * If the engine {@link StorageEngine#concurrentWrites() opts in}, writes on different stripes reach
- * {@link StorageEngine#write} at the same time (there are 64 stripes); two concurrent batches never
+ * {@link StorageEngine#write} at the same time ({@value WriteOrder#STRIPES} stripes); two concurrent batches never
  * hold the same key. If it does not (the default), there is one stripe: one {@code write} at a
  * time, exactly the single write lock of before. Scans and snapshot loads page through the engine
  * and hold no lock between pages. A read transaction holds no lock of the base while its work runs
