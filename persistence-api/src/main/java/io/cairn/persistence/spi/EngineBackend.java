@@ -143,13 +143,13 @@ import java.util.function.Supplier;
  * </ul>
  *
  * If the engine {@link StorageEngine#concurrentWrites() opts in}, writes on different stripes reach
- * {@link StorageEngine#write} at the same time ({@value WriteOrder#STRIPES} stripes); two concurrent batches never
- * hold the same key. If it does not (the default), there is one stripe: one {@code write} at a
- * time, exactly the single write lock of before. Scans and snapshot loads page through the engine
- * and hold no lock between pages. A read transaction holds no lock of the base while its work runs
- * (taking the engine snapshot costs what the engine documents); {@link #close()} does not wait for
- * its work, whose next read throws {@link BackendClosedException}. Close waits for every call in
- * flight (writes included) and closes the engine after the last.
+ * {@link StorageEngine#write} at the same time ({@value WriteOrder#STRIPES} stripes); two
+ * concurrent batches never hold the same key. If it does not (the default), there is one stripe:
+ * one {@code write} at a time, exactly the single write lock of before. Scans and snapshot loads
+ * page through the engine and hold no lock between pages. A read transaction holds no lock of the
+ * base while its work runs (taking the engine snapshot costs what the engine documents); {@link
+ * #close()} does not wait for its work, whose next read throws {@link BackendClosedException}.
+ * Close waits for every call in flight (writes included) and closes the engine after the last.
  *
  * <p>Durability with concurrent writes: a write that returned at {@link Durability#FULL} makes
  * durable every batch that had returned before it was called (the engine's rule), not the batches
