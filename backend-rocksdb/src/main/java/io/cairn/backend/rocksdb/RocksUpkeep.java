@@ -45,6 +45,8 @@ final class RocksUpkeep {
   private final List<String> gaugeNames = new ArrayList<>();
   private ScheduledExecutorService anchorBeat;
   private volatile long anchoredSequence = -1;
+  // why the last beat could not record the anchor (null: the last one that wrote succeeded)
+  private volatile String anchorProblem;
 
   RocksUpkeep(RocksEngine engine) {
     this.b = engine;
@@ -163,13 +165,46 @@ final class RocksUpkeep {
             try {
               Anchor.write(b.dir, seq);
               anchoredSequence = seq;
+              if (anchorProblem != null) {
+                anchorProblem = null;
+                LOG.info("{}: records its state in {} again", b.describe, Anchor.FILE);
+              }
             } catch (IOException e) {
-              LOG.debug("{}: could not record its state: {}", b.describe, e.toString());
+              anchorFailed(seq, e);
             }
             return null;
           });
     } catch (RuntimeException e) {
       // closed, restarting or failing: the next beat (or close) tries again
+    }
+  }
+
+  /**
+   * A beat could not write the anchor: the writes after {@link #anchoredSequence} are then not
+   * covered by it (a WAL cut after a crash would take them without the open noticing). Logged at
+   * WARN once per streak of failures and reported by {@link #health()} until a beat succeeds; the
+   * writes themselves are unaffected, so they go on.
+   */
+  private void anchorFailed(long seq, IOException e) {
+    boolean first = anchorProblem == null;
+    anchorProblem =
+        b.describe
+            + " cannot record its state in "
+            + b.dir.resolve(Anchor.FILE)
+            + " ("
+            + e
+            + "): writes after sequence "
+            + anchoredSequence
+            + " (now "
+            + seq
+            + ") are not covered by the check that refuses an open whose WAL or MANIFEST lost"
+            + " acknowledged writes; free space or fix the directory's permissions (retried every "
+            + ANCHOR_BEAT_MILLIS
+            + " ms)";
+    if (first) {
+      LOG.warn("{}", anchorProblem);
+    } else {
+      LOG.debug("{}: recording its state failed again: {}", b.describe, e.toString());
     }
   }
 
@@ -239,6 +274,10 @@ final class RocksUpkeep {
     Optional<String> stopped = b.stoppedProblem();
     if (stopped.isPresent()) {
       return HealthCheck.Result.unhealthy(stopped.get());
+    }
+    String anchor = anchorProblem;
+    if (anchor != null) {
+      return HealthCheck.Result.unhealthy(anchor);
     }
     try {
       long errors =
