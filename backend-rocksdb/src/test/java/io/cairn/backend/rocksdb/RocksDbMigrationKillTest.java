@@ -16,7 +16,6 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.spi.BackendContext;
-import io.cairn.persistence.spi.EngineRecords;
 import io.cairn.tck.crash.ChildJvm;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +24,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +40,6 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
-import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
@@ -280,7 +277,7 @@ class RocksDbMigrationKillTest {
     assertThat(layoutVersion(after)).isEqualTo(RocksStorageEngine.LAYOUT_VERSION);
     assertThat(after.get(RocksStorageEngine.CF_RECORDS).keySet())
         .as(what + ": no bookkeeping left in 'records'")
-        .noneMatch(RocksDbMigrationKillTest::bookkeeping);
+        .noneMatch(Rocks::bookkeeping);
   }
 
   /**
@@ -299,7 +296,7 @@ class RocksDbMigrationKillTest {
     List<String> inBoth = new ArrayList<>(records.keySet());
     inBoth.retainAll(base.keySet());
     assertThat(inBoth).as(what + ": records in both families").isEmpty();
-    assertThat(base.keySet()).as(what + ": 'base'").allMatch(RocksDbMigrationKillTest::bookkeeping);
+    assertThat(base.keySet()).as(what + ": 'base'").allMatch(Rocks::bookkeeping);
     Map<String, String> union = new TreeMap<>(records);
     union.putAll(base);
     if (!union.equals(f.records())) {
@@ -460,13 +457,7 @@ class RocksDbMigrationKillTest {
     int entries = BATCHES * batchRecords();
     int logs = batchRecords() / 2;
     try (StorageBackend be = open(dir, durability, clock, "")) {
-      KeyValueStore users = be.keyValue("users");
-      users.put(b("a"), b("first"));
-      users.put(b("a"), b("second"));
-      users.put(b("b"), b("bee"));
-      users.put(b("ttl"), b("lives"), Duration.ofHours(1));
-      users.put(b("gone"), b("x"));
-      users.delete(b("gone"));
+      Layout3FixtureWriter.writeUsers(be.keyValue("users"));
       KeyValueStore bulk = be.keyValue("bulk");
       for (int i = 0; i < entries; i++) {
         if (i % 10 == 0) {
@@ -506,8 +497,7 @@ class RocksDbMigrationKillTest {
     assertThat(image.keySet()).containsExactlyInAnyOrder("default", RocksStorageEngine.CF_RECORDS);
     assertThat(layoutVersion(image)).isEqualTo(RocksStorageEngine.LAYOUT_VERSION_ONE_FAMILY);
     Map<String, String> records = image.get(RocksStorageEngine.CF_RECORDS);
-    int bookkeeping =
-        (int) records.keySet().stream().filter(RocksDbMigrationKillTest::bookkeeping).count();
+    int bookkeeping = (int) records.keySet().stream().filter(Rocks::bookkeeping).count();
     assertThat(bookkeeping).isGreaterThan(entries * 8 / 10 + logs);
     return new Fixture(dir, records, bookkeeping, digest);
   }
@@ -518,7 +508,7 @@ class RocksDbMigrationKillTest {
    * 3}, flushed (a closed Cairn directory holds its data in SST files).
    */
   static void demote(Path dir) throws Exception {
-    List<String> names = families(dir);
+    List<String> names = Rocks.families(dir);
     assertThat(names)
         .containsExactlyInAnyOrder(
             "default", RocksStorageEngine.CF_RECORDS, RocksStorageEngine.CF_BASE);
@@ -652,22 +642,12 @@ class RocksDbMigrationKillTest {
     return out;
   }
 
-  private static List<String> families(Path dir) throws Exception {
-    try (Options o = new Options()) {
-      List<String> out = new ArrayList<>();
-      for (byte[] cf : RocksDB.listColumnFamilies(o, dir.toString())) {
-        out.add(new String(cf, StandardCharsets.UTF_8));
-      }
-      return out;
-    }
-  }
-
   /**
    * Every family's records, hex key to hex value, read by RocksDB opened read-only: the WAL of a
    * killed process is replayed in memory only, so the image the next open sees is not changed.
    */
   static Map<String, Map<String, String>> raw(Path dir) throws Exception {
-    List<String> names = families(dir);
+    List<String> names = Rocks.families(dir);
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     for (String n : names) {
       descriptors.add(new ColumnFamilyDescriptor(n.getBytes(StandardCharsets.UTF_8)));
@@ -700,13 +680,5 @@ class RocksDbMigrationKillTest {
 
   private static String hex(byte[] b) {
     return HexFormat.of().formatHex(b);
-  }
-
-  /** Whether a raw key is one of the base's bookkeeping records (the spi's rule). */
-  private static boolean bookkeeping(String hexKey) {
-    byte[] k = HexFormat.of().parseHex(hexKey);
-    int p = EngineKeys.prefixLength(k, "test");
-    return EngineRecords.isBookkeeping(
-        EngineKeys.store(k, "test"), Arrays.copyOfRange(k, p, k.length));
   }
 }
