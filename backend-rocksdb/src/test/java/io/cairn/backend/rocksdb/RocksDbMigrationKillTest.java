@@ -106,7 +106,7 @@ class RocksDbMigrationKillTest {
 
   /** Where a child is killed. */
   enum Point {
-    /** Paused in the hook after batch K is written: the image is exactly K batches. */
+    /** Paused in the hook after batch K is written: the image is K batches (at {@code normal}). */
     PAUSE,
     /** Killed as soon as it reports batch K, while it goes on: wherever it is by then. */
     RUN,
@@ -238,6 +238,11 @@ class RocksDbMigrationKillTest {
         assertThat(inBase).as(what + ": moved after kill " + kill).isEqualTo(f.bookkeeping());
       } else {
         assertThat(inBase).as(what + ": moved after kill " + kill).isGreaterThanOrEqualTo(moved);
+      }
+      if (!marker) { // whatever the kill point: the commit point is never durable before a move
+        assertThat(inBase)
+            .as(what + ": moved, marker gone, after kill " + kill)
+            .isEqualTo(f.bookkeeping());
       }
       assertThat((inBase - moved) % batchRecords() == 0 || inBase == f.bookkeeping())
           .as(what + ": whole batches moved after kill " + kill + ": " + moved + ", then " + inBase)
@@ -403,7 +408,7 @@ class RocksDbMigrationKillTest {
             }
           };
       try {
-        StorageBackend be = open(dir, durability, clock, args[4]);
+        StorageBackend be = open(dir, durability, clock, args[4]); // killed open, never closed
         System.out.println("OPENED " + be.name());
       } catch (RuntimeException e) {
         System.out.println("FAILED " + e);
