@@ -16,6 +16,7 @@ import io.cairn.persistence.SnapshotInfo;
 import io.cairn.persistence.StorageBackend;
 import io.cairn.persistence.StoreId;
 import io.cairn.persistence.spi.BackendContext;
+import io.cairn.tck.FixedKeyEncryption;
 import io.cairn.tck.crash.ChildJvm;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -32,10 +33,10 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.DBOptions;
@@ -164,19 +165,29 @@ class RocksDbMigrationKillTest {
   }
 
   /**
-   * The layout-3 directory the kill test migrates is made by {@link #demote}: on the fixture the
-   * layout-3 engine wrote (main 0444c38), migrating and then demoting gives back every record of
-   * every family byte for byte, so a demoted directory is what that engine would have left.
+   * The layout-3 directory the kill test migrates is made by {@link #demote}: on the fixtures the
+   * layout-3 engine wrote (main 0444c38), opened as checked in, migrating and then demoting gives
+   * back every record of every family byte for byte, so a demoted directory is what that engine
+   * would have left.
    */
-  @Test
-  void demotingTheMigratedLayout3FixtureGivesBackItsBytes() throws Exception {
-    Path dir = work.resolve("fixture");
-    Rocks.copyFixture("layout3-plain", dir);
+  @ParameterizedTest
+  @ValueSource(strings = {"layout3-plain", "layout3-encrypted"})
+  void demotingTheMigratedLayout3FixtureGivesBackItsBytes(String name) throws Exception {
+    Path dir = work.resolve(name);
+    Rocks.copyFixture(name, dir);
     Map<String, Map<String, String>> written = raw(dir);
     assertThat(written.keySet()).containsExactly("default", RocksStorageEngine.CF_RECORDS);
-    assertThat(written.get("default")).containsKey(hex(Layout.LAYOUT_VERSION_KEY));
-    try (StorageBackend migrated = open(dir, Durability.NORMAL)) {
+    assertThat(layoutVersion(written)).isEqualTo(RocksStorageEngine.LAYOUT_VERSION_ONE_FAMILY);
+    BackendContext.Builder ctx =
+        BackendContext.builder("mig", RocksDbBackendProvider.TYPE)
+            .dataDir(dir)
+            .clock(new Rocks.ManualClock(CLOCK));
+    if (name.endsWith("encrypted")) {
+      ctx.encryption(new FixedKeyEncryption());
+    }
+    try (StorageBackend migrated = new RocksDbBackendProvider().open(ctx.build())) {
       assertThat(migrated.stats().properties()).containsEntry("layout-version", "4");
+      assertThat(migrated.verify(Progress.NONE).problems()).isEmpty();
     }
     assertThat(raw(dir).get(RocksStorageEngine.CF_BASE)).isNotEmpty();
     demote(dir);
