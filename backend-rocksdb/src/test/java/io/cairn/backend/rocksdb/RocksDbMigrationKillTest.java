@@ -74,11 +74,12 @@ import org.rocksdb.WriteOptions;
  *       every other in {@code records}, each once, byte for byte as before the migration.
  * </ul>
  *
- * The layout-3 directory is made here, not checked in (a fixture of many batches would be
- * megabytes): written through the API by this Cairn (layout 4), then turned back into layout 3 by
- * {@link #demote} (the bookkeeping records put back into {@code records}, {@code base} dropped,
- * {@code layout-version = 3}); {@link #demotingTheMigratedLayout3FixtureGivesBackItsBytes} checks
- * that this is the exact inverse of the migration on the fixture the layout-3 engine really wrote.
+ * The layout-3 directory is made here, not checked in (hundreds of kilobytes at the default size,
+ * and its size is a property of the long runs): written through the API by this Cairn (layout 4),
+ * then turned back into layout 3 by {@link #demote} (the bookkeeping records put back into {@code
+ * records}, {@code base} dropped, {@code layout-version = 3}); {@link
+ * #demotingTheMigratedLayout3FixtureGivesBackItsBytes} checks that this is the exact inverse of the
+ * migration on the fixtures the layout-3 engine really wrote.
  *
  * <p>Five scenarios at {@code normal} (seven kills), one at {@code none} (two kills) by default;
  * {@code -DmigrationKillCycles=N} adds N random kill chains (one to three kills, random points),
