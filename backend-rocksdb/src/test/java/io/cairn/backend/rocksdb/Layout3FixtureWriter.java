@@ -67,17 +67,22 @@ final class Layout3FixtureWriter {
     return new RocksDbBackendProvider().open(ctx.build());
   }
 
+  /** The script of namespace {@code users} (as in the layout-2 fixtures): versions, TTL, delete. */
+  static void writeUsers(KeyValueStore kv) {
+    kv.put(b("a"), b("first"));
+    kv.put(b("a"), b("second"));
+    kv.put(b("b"), b("bee"));
+    kv.put(b("ttl"), b("lives"), Duration.ofHours(1));
+    kv.put(b("gone"), b("x"));
+    kv.delete(b("gone"));
+  }
+
   static void write(Path dir, Encryption enc) throws IOException {
     Rocks.ManualClock clock = new Rocks.ManualClock(1_700_000_000_000L);
     Properties p = new Properties();
     try (StorageBackend old = open(dir, enc, clock)) {
       KeyValueStore kv = old.keyValue("users");
-      kv.put(b("a"), b("first"));
-      kv.put(b("a"), b("second"));
-      kv.put(b("b"), b("bee"));
-      kv.put(b("ttl"), b("lives"), Duration.ofHours(1));
-      kv.put(b("gone"), b("x"));
-      kv.delete(b("gone"));
+      writeUsers(kv);
       List<KeyValue> bulk = new ArrayList<>();
       for (int i = 0; i < 2_500; i++) {
         bulk.add(new KeyValue(b("k" + i), b("v" + i)));

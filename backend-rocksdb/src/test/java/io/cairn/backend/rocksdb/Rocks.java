@@ -128,6 +128,25 @@ final class Rocks {
     }
   }
 
+  /** The column families of the RocksDB database in {@code dir}. */
+  static List<String> families(Path dir) throws org.rocksdb.RocksDBException {
+    try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+      List<String> out = new java.util.ArrayList<>();
+      for (byte[] cf : org.rocksdb.RocksDB.listColumnFamilies(o, dir.toString())) {
+        out.add(new String(cf, java.nio.charset.StandardCharsets.UTF_8));
+      }
+      return out;
+    }
+  }
+
+  /** Whether a raw key (hex) is one of the base's bookkeeping records (the spi's rule). */
+  static boolean bookkeeping(String hexKey) {
+    byte[] k = java.util.HexFormat.of().parseHex(hexKey);
+    int p = EngineKeys.prefixLength(k, "test");
+    return io.cairn.persistence.spi.EngineRecords.isBookkeeping(
+        EngineKeys.store(k, "test"), java.util.Arrays.copyOfRange(k, p, k.length));
+  }
+
   static byte[] b(String s) {
     return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }

@@ -40,7 +40,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.DBOptions;
-import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 
 /**
@@ -170,13 +169,7 @@ class RocksEngineMigrationTest {
   }
 
   private List<String> families() throws Exception {
-    try (Options o = new Options()) {
-      List<String> out = new ArrayList<>();
-      for (byte[] cf : RocksDB.listColumnFamilies(o, dir.toString())) {
-        out.add(new String(cf, StandardCharsets.UTF_8));
-      }
-      return out;
-    }
+    return Rocks.families(dir);
   }
 
   @ParameterizedTest(name = "encrypted = {0}")
@@ -379,14 +372,6 @@ class RocksEngineMigrationTest {
     return present[0];
   }
 
-  /** Whether a raw key is one of the base's bookkeeping records (the spi's rule). */
-  private static boolean bookkeeping(String hexKey) {
-    byte[] k = HexFormat.of().parseHex(hexKey);
-    int p = EngineKeys.prefixLength(k, "test");
-    return EngineRecords.isBookkeeping(
-        EngineKeys.store(k, "test"), java.util.Arrays.copyOfRange(k, p, k.length));
-  }
-
   /**
    * The layout-3 fixture as written (every record in 'records', layout-version 3); returns every
    * raw key it holds.
@@ -395,7 +380,7 @@ class RocksEngineMigrationTest {
     assertThat(families()).containsExactlyInAnyOrder("default", RocksStorageEngine.CF_RECORDS);
     assertThat(layoutVersion()).isEqualTo(3);
     List<String> keys = rawKeys().get(RocksStorageEngine.CF_RECORDS);
-    assertThat(keys.stream().filter(RocksEngineMigrationTest::bookkeeping).count())
+    assertThat(keys.stream().filter(Rocks::bookkeeping).count())
         .as("bookkeeping records of layout 3, in 'records': positions, catalog, expiry index")
         .isGreaterThan(Layout3Migration.BATCH_RECORDS);
     return new TreeSet<>(keys);
@@ -409,10 +394,8 @@ class RocksEngineMigrationTest {
     assertThat(layoutVersion()).isEqualTo(RocksStorageEngine.LAYOUT_VERSION);
     assertThat(movingMarker()).isFalse();
     java.util.Map<String, List<String>> keys = rawKeys();
-    assertThat(keys.get(RocksStorageEngine.CF_RECORDS))
-        .noneMatch(RocksEngineMigrationTest::bookkeeping);
-    assertThat(keys.get(RocksStorageEngine.CF_BASE))
-        .allMatch(RocksEngineMigrationTest::bookkeeping);
+    assertThat(keys.get(RocksStorageEngine.CF_RECORDS)).noneMatch(Rocks::bookkeeping);
+    assertThat(keys.get(RocksStorageEngine.CF_BASE)).allMatch(Rocks::bookkeeping);
     TreeSet<String> union = new TreeSet<>(keys.get(RocksStorageEngine.CF_RECORDS));
     union.addAll(keys.get(RocksStorageEngine.CF_BASE));
     assertThat(union).isEqualTo(all);
@@ -484,8 +467,7 @@ class RocksEngineMigrationTest {
     assertThat(movingMarker()).isTrue();
     java.util.Map<String, List<String>> keys = rawKeys();
     assertThat(keys.get(RocksStorageEngine.CF_BASE)).hasSize(Layout3Migration.BATCH_RECORDS);
-    assertThat(keys.get(RocksStorageEngine.CF_RECORDS))
-        .anyMatch(RocksEngineMigrationTest::bookkeeping);
+    assertThat(keys.get(RocksStorageEngine.CF_RECORDS)).anyMatch(Rocks::bookkeeping);
     TreeSet<String> union = new TreeSet<>(keys.get(RocksStorageEngine.CF_RECORDS));
     union.addAll(keys.get(RocksStorageEngine.CF_BASE));
     assertThat(union).isEqualTo(all);
