@@ -159,6 +159,14 @@ record RocksDbConfig(
         try (DBOptions parsed = DBOptions.getDBOptionsFromProps(dbOptions)) {
           if (parsed == null) {
             adv.problem("db-options", "DBOptions RocksDB accepts", dbOptions.toString());
+          } else if (parsed.enablePipelinedWrite()) {
+            // RocksDB refuses it only at open: it cannot be combined with atomic_flush, which
+            // Cairn sets (a batch spans two column families and must flush whole at none)
+            adv.problem(
+                "db-options",
+                "options Cairn can combine with atomic_flush (which it needs):"
+                    + " enable_pipelined_write = true cannot be",
+                dbOptions.toString());
           }
         } catch (IllegalArgumentException e) {
           adv.problem("db-options", "DBOptions RocksDB accepts", e.getMessage());

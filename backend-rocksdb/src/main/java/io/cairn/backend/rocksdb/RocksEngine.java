@@ -329,7 +329,8 @@ abstract class RocksEngine {
   /**
    * For a corruption at open, names the WAL files present (RocksDB's recovery error does not name
    * the file) and what the recovery mode means, so the operator knows where the damage is and what
-   * opening anyway would cost.
+   * opening anyway would cost; a missing WAL file (RocksDB: "no WAL files", "Missing WAL") is named
+   * as missing, since no recovery mode applies to it.
    */
   private String walContext(RocksDBException e) {
     if (!RocksErrors.isCorruption(e)) {
@@ -352,6 +353,17 @@ abstract class RocksEngine {
               });
     } catch (IOException | UncheckedIOException io) {
       wals.add("(cannot list: " + io + ")");
+    }
+    String engine = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+    if (engine.contains("no wal files") || engine.contains("missing wal")) {
+      // not a damaged record: a whole file the directory's records name is gone, and with it the
+      // acknowledged writes it held that no table file has yet
+      return " (write-ahead log files "
+          + wals
+          + ": a write-ahead log file this directory records is missing, deleted or never"
+          + " copied, and the acknowledged writes only it held would be lost if the open went on;"
+          + " put the file back from where the directory came from, or restore the directory"
+          + " from a backup)";
     }
     return " (write-ahead log files "
         + wals

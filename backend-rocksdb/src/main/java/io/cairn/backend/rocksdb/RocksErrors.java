@@ -81,6 +81,14 @@ final class RocksErrors {
         || code == Status.Code.TryAgain
         || code == Status.Code.TimedOut) {
       advice = "RocksDB is busy (write stall or background work); retry shortly.";
+    } else if ((code == Status.Code.InvalidArgument || code == Status.Code.NotSupported)
+        && engine != null
+        && engine.toLowerCase(Locale.ROOT).contains("incompatible")) {
+      // two options that cannot be combined (RocksDB names both), e.g. an advanced db-option
+      // against one Cairn sets (atomic_flush): the files are not the matter
+      advice =
+          "Two options conflict (named above): remove the one set in advanced.db-options or"
+              + " cf-options; Cairn needs atomic_flush = true and its WAL tracking.";
     } else if (code == Status.Code.InvalidArgument || code == Status.Code.NotSupported) {
       advice =
           "The files in "

@@ -17,6 +17,7 @@ import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.PersistenceRegistry;
 import io.cairn.persistence.Progress;
 import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StorageEngineException;
 import io.cairn.persistence.StoreCorruptedException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -259,6 +260,44 @@ class RocksDbSafetyTest {
     assertThat(PersistenceRegistry.validate(flat))
         .extracting(ConfigProblem::path)
         .contains("cairn.backends.flat.advanced");
+  }
+
+  /**
+   * An option RocksDB parses but refuses beside one Cairn sets (atomic_flush) is named at
+   * validation; and should such a conflict reach the open, the error says the options conflict, not
+   * that the files do not match them.
+   */
+  @Test
+  void anOptionThatConflictsWithCairnsIsNamedAtValidationAndAsAConflictAtOpen() {
+    String options = "advanced.db-options { enable_pipelined_write = true }";
+    var config =
+        ConfigFactory.parseString(
+            "cairn.backends.piped { type = "
+                + RocksDbBackendProvider.TYPE
+                + ", data-dir = \""
+                + dir
+                + "\", "
+                + options
+                + " }");
+    assertThat(PersistenceRegistry.validate(config))
+        .extracting(ConfigProblem::path)
+        .containsExactly("cairn.backends.piped.advanced.db-options");
+    assertThatThrownBy(() -> Rocks.open(dir, options).close())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("enable_pipelined_write");
+    // the provider validates before RocksDB sees the options, so a conflict RocksDB reports at
+    // open is translated here as it would be
+    String engine = "atomic_flush is incompatible with enable_pipelined_write";
+    var e =
+        new org.rocksdb.RocksDBException(
+            engine,
+            new org.rocksdb.Status(
+                org.rocksdb.Status.Code.InvalidArgument, org.rocksdb.Status.SubCode.None, engine));
+    assertThat(RocksErrors.translate(e, "open", "rocksdb backend 'piped'", dir))
+        .isInstanceOf(StorageEngineException.class)
+        .hasMessageContaining(engine)
+        .hasMessageContaining("Two options conflict")
+        .hasMessageNotContaining("do not match");
   }
 
   @Test

@@ -131,6 +131,26 @@ class RocksDbWalDamageTest {
         .hasMessageContaining("wal-recovery-mode");
   }
 
+  @ParameterizedTest
+  @EnumSource(
+      value = Durability.class,
+      names = {"NORMAL", "FULL"})
+  void aDeletedWalIsRefusedAsMissingNotAsADamagedRecord(Durability d) throws IOException {
+    Path dir = work.resolve("deleted-" + d);
+    try (StorageBackend be = open(dir, d)) {
+      populate(be);
+    }
+    List<Path> wals = wals(dir);
+    assertThat(wals).as("WAL files after a clean close").isNotEmpty();
+    for (Path wal : wals) {
+      Files.delete(wal);
+    }
+    assertThatThrownBy(() -> open(dir, d).close())
+        .isInstanceOf(StoreCorruptedException.class)
+        .hasMessageContaining("missing")
+        .hasMessageNotContaining("damaged WAL record");
+  }
+
   @Test
   void afterACrashATornLastRecordIsDroppedAndEverythingBeforeItKept() throws IOException {
     Path dir = work.resolve("live");
