@@ -4,6 +4,7 @@ import io.cairn.persistence.ChangeNotifications;
 import io.cairn.persistence.PersistenceException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,7 +52,7 @@ final class RouteFollower implements AutoCloseable {
   private final Duration interval;
   private final String describe;
   private final AtomicBoolean publishFailureLogged = new AtomicBoolean();
-  private final ScheduledExecutorService thread;
+  private final ScheduledExecutorService scheduler; // the thread cairn-route-follow-<table>
   private final AtomicBoolean retryPending = new AtomicBoolean();
   private final AtomicLong retryDelayMillis = new AtomicLong(RETRY_INITIAL_MILLIS);
   private volatile boolean closed;
@@ -70,7 +71,7 @@ final class RouteFollower implements AutoCloseable {
     this.channel = channel;
     this.interval = interval;
     this.describe = describe;
-    this.thread =
+    this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "cairn-route-follow-" + tableName);
@@ -112,7 +113,8 @@ final class RouteFollower implements AutoCloseable {
     }
     if (!interval.isZero()) {
       long ms = Math.max(1, interval.toMillis());
-      thread.scheduleWithFixedDelay(() -> catchUp("periodic check"), ms, ms, TimeUnit.MILLISECONDS);
+      scheduler.scheduleWithFixedDelay(
+          () -> catchUp("periodic check"), ms, ms, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -137,8 +139,8 @@ final class RouteFollower implements AutoCloseable {
     } catch (PersistenceException | IllegalStateException e) {
       if (failure == null) {
         log.warn(
-            "{}: could not catch up with other instances' changes ({}): {}; retried at the next"
-                + " with backoff up to {} ms",
+            "{}: could not catch up with other instances' changes ({}): {}; retried with backoff"
+                + " up to {} ms",
             describe,
             why,
             e.getMessage(),
@@ -158,14 +160,14 @@ final class RouteFollower implements AutoCloseable {
     }
     long delay = retryDelayMillis.getAndUpdate(d -> Math.min(RETRY_MAX_MILLIS, d * 2));
     try {
-      thread.schedule(
+      scheduler.schedule(
           () -> {
             retryPending.set(false);
             catchUp("retry after a failed catch-up");
           },
           delay,
           TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       retryPending.set(false); // closed meanwhile
     }
   }
@@ -202,6 +204,6 @@ final class RouteFollower implements AutoCloseable {
     if (subscription != null) {
       subscription.close();
     }
-    thread.shutdownNow();
+    scheduler.shutdownNow();
   }
 }
