@@ -107,10 +107,7 @@ final class FrontPageSections {
     List<Row> rows = res.of(className);
     StringBuilder md = new StringBuilder("### ").append(title).append("\n\n");
     if (rows.isEmpty()) {
-      return md.append("Not measured in this run (no result of `")
-          .append(className)
-          .append("`).\n\n")
-          .toString();
+      return md.append(noResult(className)).toString();
     }
     Set<String> impls = new LinkedHashSet<>();
     rows.forEach(r -> impls.add(r.impl()));
@@ -235,10 +232,7 @@ final class FrontPageSections {
     List<Row> rows = res.of(className);
     StringBuilder md = new StringBuilder("### ").append(title).append("\n\n");
     if (rows.isEmpty()) {
-      return md.append("Not measured in this run (no result of `")
-          .append(className)
-          .append("`).\n\n")
-          .toString();
+      return md.append(noResult(className)).toString();
     }
     Set<String> impls = new LinkedHashSet<>();
     rows.forEach(r -> impls.add(r.impl()));
@@ -392,6 +386,11 @@ final class FrontPageSections {
         ratios.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
   }
 
+  /** What a section says of a class without results: never an old or made-up figure. */
+  private static String noResult(String className) {
+    return "Not measured in this run (no result of `" + className + "`).\n\n";
+  }
+
   private static boolean isCairn(String impl) {
     return impl.startsWith("CAIRN");
   }
@@ -418,7 +417,7 @@ final class FrontPageSections {
     md.append("### KV get and put by key count (ops/s)\n\n");
     List<Row> kv = res.of(SCALE_KV);
     if (kv.isEmpty()) {
-      md.append("Not measured in this run (no result of `").append(SCALE_KV).append("`).\n\n");
+      md.append(noResult(SCALE_KV));
     } else {
       TreeSet<Long> sizes = sizes(kv, "keys");
       header(md, "store | op", sizes, "keys");
@@ -465,7 +464,7 @@ final class FrontPageSections {
     md.append("### Log replay: every record from offset 0\n\n");
     List<Row> replay = res.of(SCALE_REPLAY);
     if (replay.isEmpty()) {
-      md.append("Not measured in this run (no result of `").append(SCALE_REPLAY).append("`).\n\n");
+      md.append(noResult(SCALE_REPLAY));
     } else {
       TreeSet<Long> sizes = sizes(replay, "records");
       md.append(
