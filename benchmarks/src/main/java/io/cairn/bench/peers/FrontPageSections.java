@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -36,6 +37,11 @@ final class FrontPageSections {
   static final String SCALE_REPLAY = "io.cairn.bench.scale.ScaleLogReplayBenchmark";
   static final String SCALE_FOOTPRINT = "io.cairn.bench.scale.ScaleFootprint";
 
+  /**
+   * perfnorm's task-clock secondary metric: milliseconds of CPU of the whole fork per operation.
+   */
+  static final String TASK_CLOCK = "task-clock";
+
   /** The sizes issue 15 asks for; a size without results is named as not measured. */
   static final List<Long> KV_SIZES = List.of(100_000L, 1_000_000L, 10_000_000L);
 
@@ -50,10 +56,23 @@ final class FrontPageSections {
     StringBuilder md = new StringBuilder();
     md.append("## Writers and readers at 1, 4 and 8 threads\n\n");
     md.append(
-        "KV get and put, 16-byte keys, 100-byte values, Cairn beside its raw engine in one JMH run;"
-            + " ratios are Cairn ÷ raw (target ≥ 0.9).\n\n");
-    md.append(generic(res, ROCKS_THREADS, "RocksDB", charts, "threads-rocksdb"));
-    md.append(generic(res, SQLITE_THREADS, "SQLite", charts, "threads-sqlite"));
+        "KV get and put, 16-byte keys, 100-byte values, 100,000 keys preloaded, Cairn beside its"
+            + " raw engine. Throughput on this machine drifts over tens of seconds (RocksDB puts"
+            + " slow as L0 files pile up, the virtual disk, other load), so the sides run in"
+            + " pairs: each row is a number of rounds (column rounds), each round one single-fork"
+            + " JMH run per side, the order of the sides flipped every round, so that drift slows"
+            + " both sides of a round alike. Ops/s: each side's median over the rounds. Cairn ÷"
+            + " raw: the median of the per-round ratios, their min-max in parentheses (target ≥"
+            + " 0.9). CPU µs/op: CPU time of the whole benchmark process (every thread: the"
+            + " callers, RocksDB's flushes and compactions, JIT, GC) over the measurement"
+            + " iterations per operation, perf's task-clock through JMH's `-prof"
+            + " perfnorm:events=task-clock`, median over the rounds; CPU per operation hardly"
+            + " moves when other processes take the cores, so raw ÷ Cairn of it (per round, median"
+            + " and min-max; below 1: Cairn spends more CPU per operation) is the figure least"
+            + " moved by this machine's load. Settings and rounds: How this was measured,"
+            + " threads.\n\n");
+    md.append(paired(res, ROCKS_THREADS, "RocksDB", charts, "threads-rocksdb"));
+    md.append(paired(res, SQLITE_THREADS, "SQLite", charts, "threads-sqlite"));
     md.append("## Eight writers at fsync per commit\n\n");
     md.append(
         "8 threads put at once, each overwriting its own eighth of 10,000 preloaded keys (16-byte"
@@ -88,10 +107,7 @@ final class FrontPageSections {
     List<Row> rows = res.of(className);
     StringBuilder md = new StringBuilder("### ").append(title).append("\n\n");
     if (rows.isEmpty()) {
-      return md.append("Not measured in this run (no result of `")
-          .append(className)
-          .append("`).\n\n")
-          .toString();
+      return md.append(noResult(className)).toString();
     }
     Set<String> impls = new LinkedHashSet<>();
     rows.forEach(r -> impls.add(r.impl()));
@@ -99,22 +115,8 @@ final class FrontPageSections {
     Map<String, Map<String, Row>> table = new TreeMap<>();
     Map<String, String> labels = new LinkedHashMap<>();
     for (Row r : rows) {
-      StringBuilder label = new StringBuilder(r.method());
-      StringBuilder sort = new StringBuilder(r.method());
-      r.params()
-          .forEach(
-              (k, v) -> {
-                if (!k.equals("impl")) {
-                  label.append(", ").append(k).append(" = ").append(v);
-                  sort.append('|').append(sortable(v));
-                }
-              });
-      if (threadsVary) {
-        label.append(", ").append(r.threads()).append(" thread").append(r.threads() > 1 ? "s" : "");
-        sort.append('|').append(sortable(Integer.toString(r.threads())));
-      }
-      labels.put(sort.toString(), label.toString());
-      table.computeIfAbsent(sort.toString(), k -> new LinkedHashMap<>()).put(r.impl(), r);
+      String sort = rowKey(r, threadsVary, labels);
+      table.computeIfAbsent(sort, k -> new LinkedHashMap<>()).put(r.impl(), r);
     }
     String baseline = impls.stream().filter(i -> !isCairn(i)).findFirst().orElse(null);
     List<String> ratioImpls =
@@ -156,24 +158,237 @@ final class FrontPageSections {
         .append(rows.get(0).mode())
         .append(".\n\n");
 
-    CategoryChart c =
-        new CategoryChartBuilder().width(900).height(500).title(title).yAxisTitle(unit).build();
-    c.getStyler().setXAxisLabelRotation(20);
-    c.getStyler().setYAxisDecimalPattern("#,###.##");
-    List<String> x = new ArrayList<>();
-    table.keySet().forEach(k -> x.add(labels.get(k)));
+    Map<String, List<Double>> series = new LinkedHashMap<>();
     for (String i : impls) {
       List<Double> y = new ArrayList<>();
       for (var e : table.entrySet()) {
         Row r = e.getValue().get(i);
         y.add(r == null ? 0.0 : r.score());
       }
-      c.addSeries(i.isEmpty() ? "score" : i, x, y);
+      series.put(i.isEmpty() ? "score" : i, y);
     }
+    md.append(
+        bars(
+            charts, chart, title, unit, table.keySet().stream().map(labels::get).toList(), series));
+    return md.toString();
+  }
+
+  /**
+   * The row of a table {@code r} belongs to: its method and parameters but {@code impl} (and its
+   * thread count when {@code threadsVary}). Returns the row's sort key and puts its label (e.g.
+   * {@code put, 4 threads}) into {@code labels} under it.
+   */
+  private static String rowKey(Row r, boolean threadsVary, Map<String, String> labels) {
+    StringBuilder label = new StringBuilder(r.method());
+    StringBuilder sort = new StringBuilder(r.method());
+    r.params()
+        .forEach(
+            (k, v) -> {
+              if (!k.equals("impl")) {
+                label.append(", ").append(k).append(" = ").append(v);
+                sort.append('|').append(sortable(v));
+              }
+            });
+    if (threadsVary) {
+      label.append(", ").append(r.threads()).append(" thread").append(r.threads() > 1 ? "s" : "");
+      sort.append('|').append(sortable(Integer.toString(r.threads())));
+    }
+    labels.put(sort.toString(), label.toString());
+    return sort.toString();
+  }
+
+  /** A bar chart, one series per impl over the rows {@code x}; returns the Markdown showing it. */
+  private static String bars(
+      Path charts,
+      String chart,
+      String title,
+      String unit,
+      List<String> x,
+      Map<String, List<Double>> series)
+      throws IOException {
+    CategoryChart c =
+        new CategoryChartBuilder().width(900).height(500).title(title).yAxisTitle(unit).build();
+    c.getStyler().setXAxisLabelRotation(20);
+    c.getStyler().setYAxisDecimalPattern("#,###.##");
+    series.forEach((name, y) -> c.addSeries(name, x, y));
     BitmapEncoder.saveBitmap(
         c, charts.resolve(chart + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
-    md.append("![").append(title).append("](charts/").append(chart).append(".png)\n\n");
+    return "![" + title + "](charts/" + chart + ".png)\n\n";
+  }
+
+  /**
+   * The table of a class measured in paired rounds (benchmarks/run's threads suite: each side in
+   * its own one-fork run, saved as {@code ...-r<round>-<impl>.json}). A run's file name without its
+   * {@code -<impl>.json} names its round, so the sides of a round are the runs that differ only by
+   * impl; a file that holds every side (one JMH run taking all impls) is one round by itself. Rows
+   * as in {@link #generic}. Per row: the number of rounds with both sides, each side's median score
+   * over the rounds, for each {@code CAIRN*} impl the median and min-max of its per-round ratios to
+   * the first other impl, and the same for CPU per operation (perfnorm's task-clock, in µs) with
+   * the ratio baseline ÷ Cairn. A side without task-clock says "not measured". Plus a bar chart of
+   * the medians.
+   */
+  static String paired(JmhResults res, String className, String title, Path charts, String chart)
+      throws IOException {
+    List<Row> rows = res.of(className);
+    StringBuilder md = new StringBuilder("### ").append(title).append("\n\n");
+    if (rows.isEmpty()) {
+      return md.append(noResult(className)).toString();
+    }
+    Set<String> impls = new LinkedHashSet<>();
+    rows.forEach(r -> impls.add(r.impl()));
+    boolean threadsVary = rows.stream().map(Row::threads).distinct().count() > 1;
+    // row key -> round -> impl -> result
+    Map<String, Map<String, Map<String, Row>>> table = new TreeMap<>();
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (Row r : rows) {
+      String suffix = "-" + r.impl() + ".json";
+      String round =
+          r.file().endsWith(suffix)
+              ? r.file().substring(0, r.file().length() - suffix.length())
+              : r.file();
+      table
+          .computeIfAbsent(rowKey(r, threadsVary, labels), k -> new TreeMap<>())
+          .computeIfAbsent(round, k -> new LinkedHashMap<>())
+          .put(r.impl(), r);
+    }
+    String baseline = impls.stream().filter(i -> !isCairn(i)).findFirst().orElse(null);
+    List<String> cairns =
+        baseline == null ? List.of() : impls.stream().filter(FrontPageSections::isCairn).toList();
+    String unit = rows.get(0).unit();
+    md.append("| benchmark | rounds |");
+    impls.forEach(i -> md.append(' ').append(i).append(' ').append(unit).append(" |"));
+    cairns.forEach(i -> md.append(' ').append(i).append(" ÷ ").append(baseline).append(" |"));
+    impls.forEach(i -> md.append(' ').append(i).append(" CPU µs/op |"));
+    cairns.forEach(i -> md.append(" CPU ").append(baseline).append(" ÷ ").append(i).append(" |"));
+    md.append("\n|---|")
+        .append("---:|".repeat(1 + 2 * impls.size() + 2 * cairns.size()))
+        .append('\n');
+    Map<String, List<Double>> series = new LinkedHashMap<>();
+    impls.forEach(i -> series.put(i, new ArrayList<>()));
+    for (var e : table.entrySet()) {
+      Map<String, Map<String, Row>> rounds = e.getValue();
+      md.append("| ").append(labels.get(e.getKey())).append(" | ");
+      md.append(roundsCell(rounds, impls)).append(" |");
+      for (String i : impls) {
+        List<Double> scores = values(rounds, i, r -> r.score());
+        series.get(i).add(scores.isEmpty() ? 0.0 : median(scores));
+        md.append(' ')
+            .append(
+                scores.isEmpty()
+                    ? "not measured"
+                    : String.format(Locale.ROOT, "%,.0f", median(scores)))
+            .append(" |");
+      }
+      for (String i : cairns) {
+        md.append(' ')
+            .append(spread(ratios(rounds, i, baseline, r -> r.score()), "—"))
+            .append(" |");
+      }
+      for (String i : impls) {
+        List<Double> cpu = values(rounds, i, FrontPageSections::cpuMicros);
+        md.append(' ')
+            .append(
+                cpu.isEmpty() ? "not measured" : String.format(Locale.ROOT, "%.2f", median(cpu)))
+            .append(" |");
+      }
+      for (String i : cairns) {
+        md.append(' ')
+            .append(
+                spread(ratios(rounds, baseline, i, FrontPageSections::cpuMicros), "not measured"))
+            .append(" |");
+      }
+      md.append('\n');
+    }
+    md.append("\nUnit: ")
+        .append(unit)
+        .append(", median over the rounds; mode ")
+        .append(rows.get(0).mode())
+        .append(".\n\n");
+    md.append(
+        bars(
+            charts, chart, title, unit, table.keySet().stream().map(labels::get).toList(), series));
     return md.toString();
+  }
+
+  /** µs of CPU per operation from perfnorm's task-clock (ms/op), or null when not measured. */
+  private static Double cpuMicros(Row r) {
+    Double ms = r.secondary(TASK_CLOCK);
+    return ms == null ? null : ms * 1000;
+  }
+
+  /** {@code value} of {@code impl}'s result in every round that has one (and a value). */
+  private static List<Double> values(
+      Map<String, Map<String, Row>> rounds, String impl, Function<Row, Double> value) {
+    List<Double> out = new ArrayList<>();
+    for (Map<String, Row> round : rounds.values()) {
+      Row r = round.get(impl);
+      Double v = r == null ? null : value.apply(r);
+      if (v != null) {
+        out.add(v);
+      }
+    }
+    return out;
+  }
+
+  /** Per round with both sides (and both values): {@code value(top) ÷ value(bottom)}. */
+  static List<Double> ratios(
+      Map<String, Map<String, Row>> rounds,
+      String top,
+      String bottom,
+      Function<Row, Double> value) {
+    List<Double> out = new ArrayList<>();
+    for (Map<String, Row> round : rounds.values()) {
+      Row t = round.get(top);
+      Row b = round.get(bottom);
+      Double tv = t == null ? null : value.apply(t);
+      Double bv = b == null ? null : value.apply(b);
+      if (tv != null && bv != null && bv != 0) {
+        out.add(tv / bv);
+      }
+    }
+    return out;
+  }
+
+  /** Rounds holding every side; rounds missing a side (a failed run) are counted apart. */
+  private static String roundsCell(Map<String, Map<String, Row>> rounds, Set<String> impls) {
+    long complete = rounds.values().stream().filter(r -> r.keySet().containsAll(impls)).count();
+    long partial = rounds.size() - complete;
+    return partial == 0 ? Long.toString(complete) : complete + " (+" + partial + " missing a side)";
+  }
+
+  /** The median (of an even count: the mean of the middle two). */
+  static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      throw new IllegalArgumentException("the median of no values");
+    }
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /**
+   * Ratios as {@code median (min-max)}, e.g. {@code 0.61 (0.55-0.66)}; one ratio alone; {@code
+   * none} when there is no ratio.
+   */
+  static String spread(List<Double> ratios, String none) {
+    if (ratios.isEmpty()) {
+      return none;
+    }
+    String median = String.format(Locale.ROOT, "%.2f", median(ratios));
+    if (ratios.size() == 1) {
+      return median;
+    }
+    return String.format(
+        Locale.ROOT,
+        "%s (%.2f-%.2f)",
+        median,
+        ratios.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
+        ratios.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+  }
+
+  /** What a section says of a class without results: never an old or made-up figure. */
+  private static String noResult(String className) {
+    return "Not measured in this run (no result of `" + className + "`).\n\n";
   }
 
   private static boolean isCairn(String impl) {
@@ -202,7 +417,7 @@ final class FrontPageSections {
     md.append("### KV get and put by key count (ops/s)\n\n");
     List<Row> kv = res.of(SCALE_KV);
     if (kv.isEmpty()) {
-      md.append("Not measured in this run (no result of `").append(SCALE_KV).append("`).\n\n");
+      md.append(noResult(SCALE_KV));
     } else {
       TreeSet<Long> sizes = sizes(kv, "keys");
       header(md, "store | op", sizes, "keys");
@@ -249,7 +464,7 @@ final class FrontPageSections {
     md.append("### Log replay: every record from offset 0\n\n");
     List<Row> replay = res.of(SCALE_REPLAY);
     if (replay.isEmpty()) {
-      md.append("Not measured in this run (no result of `").append(SCALE_REPLAY).append("`).\n\n");
+      md.append(noResult(SCALE_REPLAY));
     } else {
       TreeSet<Long> sizes = sizes(replay, "records");
       md.append(
@@ -460,7 +675,7 @@ final class FrontPageSections {
       String xTitle,
       String yTitle,
       List<String> impls,
-      java.util.function.Function<String, TreeMap<Long, Double>> series)
+      Function<String, TreeMap<Long, Double>> series)
       throws IOException {
     XYChart c =
         new XYChartBuilder()

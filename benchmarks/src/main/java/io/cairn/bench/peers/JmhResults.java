@@ -30,7 +30,8 @@ final class JmhResults {
       double score,
       double error,
       String unit,
-      String file) {
+      String file,
+      Map<String, Double> secondary) {
     String method() {
       return benchmark.substring(benchmark.lastIndexOf('.') + 1);
     }
@@ -42,6 +43,11 @@ final class JmhResults {
     /** The impl parameter, or "" without one. */
     String impl() {
       return params.getOrDefault("impl", "");
+    }
+
+    /** A secondary metric's score (a profiler's, e.g. perfnorm's "task-clock"), or null. */
+    Double secondary(String name) {
+      return secondary.get(name);
     }
 
     long longParam(String name) {
@@ -93,6 +99,17 @@ final class JmhResults {
         }
       }
       Object error = c.getValue("primaryMetric.scoreError").unwrapped();
+      Map<String, Double> secondary = new LinkedHashMap<>();
+      if (c.hasPath("secondaryMetrics")) {
+        for (var m : c.getObject("secondaryMetrics").entrySet()) {
+          // A metric JMH could not compute has the score "NaN" (a string): left out, not zero.
+          if (m.getValue() instanceof ConfigObject metric
+              && metric.get("score") != null
+              && metric.get("score").unwrapped() instanceof Number score) {
+            secondary.put(m.getKey(), score.doubleValue());
+          }
+        }
+      }
       rows.add(
           new Row(
               c.getString("benchmark"),
@@ -102,7 +119,8 @@ final class JmhResults {
               c.getDouble("primaryMetric.score"),
               error instanceof Number n ? n.doubleValue() : Double.NaN,
               c.hasPath("primaryMetric.scoreUnit") ? c.getString("primaryMetric.scoreUnit") : "",
-              json.getFileName().toString()));
+              json.getFileName().toString(),
+              secondary));
     }
     return rows;
   }

@@ -42,10 +42,13 @@ class FrontPageSectionsTest {
     assertThat(page)
         .contains("Not measured in this run (no result of `io.cairn.bench.peers.*`)")
         .doesNotContain("| CAIRN_ROCKSDB_FULL |");
-    // Threads: one row per thread count, Cairn ÷ raw from the same rows.
+    // Threads: one row per thread count; a file holding both sides is one round; no task-clock
+    // in the fixture, so CPU per operation is said to be not measured.
     assertThat(page)
-        .contains("| put, 1 thread | 900 ± 10 | 1,000 | 0.90 |")
-        .contains("| put, 4 threads | 1,800 ± 10 | 2,000 | 0.90 |")
+        .contains(
+            "| put, 1 thread | 1 | 900 | 1,000 | 0.90 | not measured | not measured | not"
+                + " measured |")
+        .contains("| put, 4 threads | 1 | 1,800 | 2,000 | 0.90 |")
         .contains(
             "Not measured in this run (no result of `io.cairn.bench.sqlite.SqliteThreadsBenchmark`)")
         .contains(
@@ -73,6 +76,97 @@ class FrontPageSectionsTest {
     }
     assertThat(dir.resolve("charts/threads-sqlite.png")).doesNotExist();
     assertThat(page).contains("![RocksDB](charts/threads-rocksdb.png)");
+  }
+
+  /**
+   * One JMH result file of a paired round, as benchmarks/run's threads suite writes it: one side,
+   * with perfnorm's task-clock (ms/op) unless {@code taskClockMs} is null.
+   */
+  private void round(
+      Path results,
+      String method,
+      int threads,
+      int round,
+      String impl,
+      double score,
+      Double taskClockMs)
+      throws Exception {
+    String secondary =
+        taskClockMs == null
+            ? ""
+            : ", \"secondaryMetrics\": {\"task-clock\": {\"score\": "
+                + taskClockMs
+                + ", \"scoreError\": \"NaN\", \"scoreUnit\": \"#/op\"}}";
+    Files.writeString(
+        results.resolve(
+            "threads-RocksDbThreadsBenchmark-t"
+                + threads
+                + "-"
+                + method
+                + "-r"
+                + round
+                + "-"
+                + impl
+                + ".json"),
+        "[{\"benchmark\": \""
+            + FrontPageSections.ROCKS_THREADS
+            + "."
+            + method
+            + "\", \"mode\": \"thrpt\", \"threads\": "
+            + threads
+            + ", \"forks\": 1, \"params\": {\"impl\": \""
+            + impl
+            + "\", \"keys\": \"100000\"}, \"primaryMetric\": {\"score\": "
+            + score
+            + ", \"scoreError\": \"NaN\", \"scoreUnit\": \"ops/s\"}"
+            + secondary
+            + "}]");
+  }
+
+  @Test
+  void pairedRoundsGiveMediansAndTheMedianAndRangeOfThePerRoundRatios() throws Exception {
+    Path results = Files.createDirectories(dir.resolve("results"));
+    // put, 1 thread: per-round Cairn ÷ raw 0.61, 0.545, 0.66. The median of the ratios (0.61, of
+    // round 1) differs from the ratio of the medians (400 ÷ 606 = 0.66, both of round 3): the page
+    // must show the former, taken within each round.
+    round(results, "put", 1, 1, "CAIRN_ROCKSDB", 610, 0.004);
+    round(results, "put", 1, 1, "RAW_ROCKSDB", 1000, 0.003);
+    round(results, "put", 1, 2, "RAW_ROCKSDB", 550, 0.004);
+    round(results, "put", 1, 2, "CAIRN_ROCKSDB", 300, 0.005);
+    round(results, "put", 1, 3, "CAIRN_ROCKSDB", 400, 0.006);
+    round(results, "put", 1, 3, "RAW_ROCKSDB", 606, 0.0036);
+    // get, 4 threads: no task-clock on one side of every round (perf absent there).
+    for (int r = 1; r <= 3; r++) {
+      round(results, "get", 4, r, "CAIRN_ROCKSDB", 900 + r, null);
+      round(results, "get", 4, r, "RAW_ROCKSDB", 1000, 0.002);
+    }
+    // get, 8 threads: round 2 lost its Cairn run.
+    round(results, "get", 8, 1, "CAIRN_ROCKSDB", 800, 0.002);
+    round(results, "get", 8, 1, "RAW_ROCKSDB", 1000, 0.002);
+    round(results, "get", 8, 2, "RAW_ROCKSDB", 1000, 0.002);
+
+    String md =
+        FrontPageSections.paired(
+            JmhResults.read(results),
+            FrontPageSections.ROCKS_THREADS,
+            "RocksDB",
+            Files.createDirectories(dir.resolve("charts")),
+            "threads-rocksdb");
+
+    assertThat(md)
+        .contains(
+            "| benchmark | rounds | CAIRN_ROCKSDB ops/s | RAW_ROCKSDB ops/s | CAIRN_ROCKSDB ÷"
+                + " RAW_ROCKSDB | CAIRN_ROCKSDB CPU µs/op | RAW_ROCKSDB CPU µs/op | CPU RAW_ROCKSDB"
+                + " ÷ CAIRN_ROCKSDB |")
+        // medians 400 and 606; ratios 0.61 (0.55-0.66); CPU medians 5.00 and 3.60 µs, CPU raw ÷
+        // Cairn per round 0.75, 0.80, 0.60
+        .contains(
+            "| put, keys = 100000, 1 thread | 3 | 400 | 606 | 0.61 (0.55-0.66) | 5.00 | 3.60 | 0.75 (0.60-0.80) |")
+        .contains(
+            "| get, keys = 100000, 4 threads | 3 | 902 | 1,000 | 0.90 (0.90-0.90) | not measured | 2.00 | not measured |")
+        .contains(
+            "| get, keys = 100000, 8 threads | 1 (+1 missing a side) | 800 | 1,000 | 0.80 | 2.00 | 2.00 | 1.00 |");
+    assertThat(dir.resolve("charts/threads-rocksdb.png")).isNotEmptyFile();
   }
 
   @Test
