@@ -96,6 +96,30 @@ final class FrontPageSections {
     return md.toString();
   }
 
+  /** The impls of {@code rows}, in the order they first appear. */
+  private static Set<String> impls(List<Row> rows) {
+    Set<String> impls = new LinkedHashSet<>();
+    rows.forEach(r -> impls.add(r.impl()));
+    return impls;
+  }
+
+  /** Whether {@code rows} were run at more than one thread count (then rows name theirs). */
+  private static boolean threadsVary(List<Row> rows) {
+    return rows.stream().map(Row::threads).distinct().count() > 1;
+  }
+
+  /** The first impl that is not Cairn's: what Cairn's ratios are to; null if there is none. */
+  private static String baseline(Set<String> impls) {
+    return impls.stream().filter(i -> !isCairn(i)).findFirst().orElse(null);
+  }
+
+  /** Cairn's impls, which get a ratio column each; none without a baseline. */
+  private static List<String> cairnsBeside(Set<String> impls, String baseline) {
+    return baseline == null
+        ? List.of()
+        : impls.stream().filter(FrontPageSections::isCairn).toList();
+  }
+
   /**
    * A table of every result of {@code className}: one row per method and parameter set (threads
    * included when they vary), one column per {@code impl}, and for each {@code CAIRN*} impl its
@@ -109,18 +133,16 @@ final class FrontPageSections {
     if (rows.isEmpty()) {
       return md.append(noResult(className)).toString();
     }
-    Set<String> impls = new LinkedHashSet<>();
-    rows.forEach(r -> impls.add(r.impl()));
-    boolean threadsVary = rows.stream().map(Row::threads).distinct().count() > 1;
+    Set<String> impls = impls(rows);
+    boolean threadsVary = threadsVary(rows);
     Map<String, Map<String, Row>> table = new TreeMap<>();
     Map<String, String> labels = new LinkedHashMap<>();
     for (Row r : rows) {
       String sort = rowKey(r, threadsVary, labels);
       table.computeIfAbsent(sort, k -> new LinkedHashMap<>()).put(r.impl(), r);
     }
-    String baseline = impls.stream().filter(i -> !isCairn(i)).findFirst().orElse(null);
-    List<String> ratioImpls =
-        baseline == null ? List.of() : impls.stream().filter(FrontPageSections::isCairn).toList();
+    String baseline = baseline(impls);
+    List<String> ratioImpls = cairnsBeside(impls, baseline);
     String unit = rows.get(0).unit();
     boolean time = !rows.get(0).mode().equals("thrpt");
     md.append("| benchmark |");
@@ -234,9 +256,8 @@ final class FrontPageSections {
     if (rows.isEmpty()) {
       return md.append(noResult(className)).toString();
     }
-    Set<String> impls = new LinkedHashSet<>();
-    rows.forEach(r -> impls.add(r.impl()));
-    boolean threadsVary = rows.stream().map(Row::threads).distinct().count() > 1;
+    Set<String> impls = impls(rows);
+    boolean threadsVary = threadsVary(rows);
     // row key -> round -> impl -> result
     Map<String, Map<String, Map<String, Row>>> table = new TreeMap<>();
     Map<String, String> labels = new LinkedHashMap<>();
@@ -251,9 +272,8 @@ final class FrontPageSections {
           .computeIfAbsent(round, k -> new LinkedHashMap<>())
           .put(r.impl(), r);
     }
-    String baseline = impls.stream().filter(i -> !isCairn(i)).findFirst().orElse(null);
-    List<String> cairns =
-        baseline == null ? List.of() : impls.stream().filter(FrontPageSections::isCairn).toList();
+    String baseline = baseline(impls);
+    List<String> cairns = cairnsBeside(impls, baseline);
     String unit = rows.get(0).unit();
     md.append("| benchmark | rounds |");
     impls.forEach(i -> md.append(' ').append(i).append(' ').append(unit).append(" |"));
