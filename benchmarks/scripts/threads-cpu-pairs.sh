@@ -9,7 +9,8 @@
 # flags reach the JVM).
 #   flock /tmp/bench.lock benchmarks/scripts/threads-cpu-pairs.sh <rounds> <threads> <put|get> \
 #     raw=RAW_ROCKSDB= cairn=CAIRN_ROCKSDB= "heap=CAIRN_ROCKSDB=-Xms2g -Xmx2g"
-# JSON per fork under $CAIRN_PAIRS_OUT (default /tmp/threads-cpu-pairs). Holds no lock itself.
+# JSON per fork under $CAIRN_PAIRS_OUT (default /tmp/threads-cpu-pairs); $CAIRN_PAIRS_JMH_ARGS
+# adds JMH arguments (e.g. "-p durability=normal"). Holds no lock itself.
 set -euo pipefail
 jar=${CAIRN_BENCH_JAR:-benchmarks/target/benchmarks.jar}
 rounds=$1
@@ -29,7 +30,7 @@ for r in $(seq 1 "$rounds"); do
     IFS='=' read -r label impl opts <<<"$s"
     f=$out/t$threads-$bench-r$r-$label.json
     JAVA_TOOL_OPTIONS="$opts" java -cp "$jar" org.openjdk.jmh.Main -f 1 -wi 1 -i 3 -w 2s -r 2s \
-      -t "$threads" -p impl="$impl" -prof "perfnorm:events=task-clock,context-switches,page-faults" \
+      -t "$threads" -p impl="$impl" ${CAIRN_PAIRS_JMH_ARGS:-} -prof "perfnorm:events=task-clock,context-switches,page-faults" \
       -rf json -rff "$f" "io.cairn.bench.rocksdb.RocksDbThreadsBenchmark.$bench\$" >/dev/null 2>&1
     python3 - "$f" "$r" "$label" <<'PY'
 import json, sys

@@ -360,7 +360,7 @@ final class InstrumentedBackend implements StorageBackend {
   @Override
   public void compact(Progress progress) {
     ensureOpen();
-    refuseInTransaction("compact", "the backend", null);
+    refuseInTransaction("compact", "the backend", null, null);
     refuseInReadTransaction("compact the backend");
     delegate.compact(progress);
   }
@@ -465,10 +465,17 @@ final class InstrumentedBackend implements StorageBackend {
    * backend's transaction work would not be part of the transaction (it would commit at once on
    * some engines and deadlock or fail on others), so it is refused alike on every backend.
    */
-  private void refuseInTransaction(String op, String storeDescription, String txAccessor) {
+  /**
+   * Refuses {@code op} on the thread running transaction work. {@code txView} and {@code store}
+   * name the transaction view to write through instead ({@code tx.<txView>("<store>")}; {@code
+   * txView} null: none), joined only for the message: built on every write it was a string per put.
+   */
+  private void refuseInTransaction(
+      String op, String storeDescription, String txView, String store) {
     if (threadsInWork.get() == 0) {
       return; // no thread is inside transaction work, so neither is this one
     }
+    String txAccessor = txView == null ? null : "tx." + txView + "(\"" + store + "\")";
     refuseInReadTransaction(op + " on " + storeDescription);
     if (inTransaction.get() != null) {
       throw new IllegalStateException(
@@ -687,7 +694,7 @@ final class InstrumentedBackend implements StorageBackend {
     }
 
     private void refuseWrite(String op) {
-      refuseInTransaction(op, description, "tx.keyValue(\"" + name + "\")");
+      refuseInTransaction(op, description, "keyValue", name);
     }
 
     @Override
@@ -816,7 +823,7 @@ final class InstrumentedBackend implements StorageBackend {
     }
 
     private void refuseWrite(String op) {
-      refuseInTransaction(op, description, "tx.log(\"" + name + "\")");
+      refuseInTransaction(op, description, "log", name);
     }
 
     @Override
@@ -893,7 +900,7 @@ final class InstrumentedBackend implements StorageBackend {
     }
 
     private void refuseWrite(String op) {
-      refuseInTransaction(op, description, null);
+      refuseInTransaction(op, description, null, null);
     }
 
     @Override

@@ -75,6 +75,31 @@ class MemoryBackendSpecificTest {
     assertThat(PersistenceRegistry.knownTypes()).contains("memory");
   }
 
+  /**
+   * A write through the registry's store, made directly inside the transaction's work, is refused
+   * naming the transaction view to write through instead (the view's text is built only then).
+   */
+  @Test
+  void aDirectWriteInsideATransactionNamesTheViewToUseInstead() {
+    try (PersistenceRegistry r =
+        PersistenceRegistry.builder()
+            .baseDirectory(dir)
+            .open(ConfigFactory.parseString("cairn.backends.m { type = memory }"))) {
+      StorageBackend m = r.backend("m");
+      KeyValueStore kv = m.keyValue("ns");
+      var log = m.log("events");
+      assertThatThrownBy(() -> m.inTransaction(tx -> kv.put(b("k"), b("v"))))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("Cannot put on")
+          .hasMessageContaining("Write through the Transaction view instead: tx.keyValue(\"ns\").");
+      assertThatThrownBy(() -> m.inTransaction(tx -> log.append(b("p"))))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("Write through the Transaction view instead: tx.log(\"events\").");
+      assertThat(kv.get(b("k"))).isNull();
+      assertThat(log.nextOffset()).isZero();
+    }
+  }
+
   @Test
   void registryTimersCountEveryOperationAndMeasureItsDuration() {
     MetricRegistry metrics = new MetricRegistry();

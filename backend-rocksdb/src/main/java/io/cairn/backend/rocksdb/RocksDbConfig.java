@@ -35,6 +35,7 @@ record RocksDbConfig(
     Compression compression,
     boolean strictCacheLimit,
     int maxOpenFiles,
+    int maxConcurrentWrites,
     Properties dbOptions,
     Properties cfOptions) {
 
@@ -50,6 +51,7 @@ record RocksDbConfig(
           "compression",
           "strict-cache-limit",
           "max-open-files",
+          "max-concurrent-writes",
           "db-options",
           "cf-options");
 
@@ -151,6 +153,7 @@ record RocksDbConfig(
       adv.problem("max-open-files", "-1 or at least 20", String.valueOf(maxOpen));
       maxOpen = 1000;
     }
+    int maxWrites = maxConcurrentWrites(adv);
     Properties dbOptions = rawOptions(adv, "db-options");
     Properties cfOptions = rawOptions(adv, "cf-options");
     if (!dbOptions.isEmpty() || !cfOptions.isEmpty()) {
@@ -197,6 +200,7 @@ record RocksDbConfig(
         compression,
         strict,
         maxOpen,
+        maxWrites,
         dbOptions,
         cfOptions);
   }
@@ -229,6 +233,32 @@ record RocksDbConfig(
     Settings adv = new Settings(c.getConfig("advanced"), s.pathOf("advanced"), problems);
     adv.rejectUnknownKeys(ADVANCED_KEYS, "rocksdb advanced");
     return adv;
+  }
+
+  /**
+   * {@code max-concurrent-writes}: {@code auto} ({@link WriteAdmission#auto()}), {@code unlimited}
+   * (0) or a number from 1 to 4096; anything else is a problem, never a guess.
+   */
+  private static int maxConcurrentWrites(Settings adv) {
+    String key = "max-concurrent-writes";
+    String expected = "auto, unlimited or a whole number from 1 to 4096";
+    String v = adv.string(key, "auto").trim();
+    if (v.equals("auto")) {
+      return WriteAdmission.auto();
+    }
+    if (v.equals("unlimited")) {
+      return 0;
+    }
+    try {
+      int n = Integer.parseInt(v);
+      if (n >= 1 && n <= 4096) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    adv.problem(key, expected, "'" + v + "'");
+    return WriteAdmission.auto();
   }
 
   private static Properties rawOptions(Settings adv, String key) {

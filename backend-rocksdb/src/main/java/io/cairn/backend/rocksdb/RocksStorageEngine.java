@@ -123,9 +123,15 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
 
   private final RocksUpkeep upkeep = new RocksUpkeep(this);
   private final boolean redactKeys; // keys are user data when encryption is on
+  private final WriteAdmission admission;
   private final Set<EngineSnapshot> snapshots = ConcurrentHashMap.newKeySet();
   private ColumnFamilyHandle records;
   private ColumnFamilyHandle base; // == records when a read-only open reads layout 3
+
+  /** The admission of unsynced writes (tests hold its permits). */
+  WriteAdmission admission() {
+    return admission;
+  }
 
   /** The handle of {@link #CF_RECORDS} (tests damage records through it). */
   ColumnFamilyHandle records() {
@@ -153,6 +159,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
       BackendContext context, RocksDbConfig config, DataDirectory dataDirectory) {
     super(context, config, dataDirectory);
     this.redactKeys = Sealer.of(context).enabled();
+    this.admission = new WriteAdmission(config.maxConcurrentWrites());
   }
 
   /**
@@ -542,6 +549,11 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
     Durability open = context.durability();
     boolean stronger = durability.compareTo(open) > 0;
     enter();
+    // synced writes share fsyncs in RocksDB's group commit: never held in turn (WriteAdmission)
+    boolean admitted = !stronger && open != Durability.FULL;
+    if (admitted) {
+      admission.enter();
+    }
     try {
       if (batch.size() == 1) {
         writeOne(batch.get(0), stronger ? syncedWriteOptions() : writeOptions());
@@ -561,6 +573,9 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
               ? where(batch.get(0).store(), batch.get(0).key())
               : batch.size() + " records");
     } finally {
+      if (admitted) {
+        admission.exit();
+      }
       exit();
     }
   }
@@ -828,6 +843,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
           case NORMAL -> "WAL, no fsync";
           case FULL -> "WAL fsynced per write (group commit)";
         });
+    props.put("max-concurrent-writes", admission.describe());
     for (Map.Entry<String, Long> e : engineProperties().entrySet()) {
       props.put(e.getKey(), String.valueOf(e.getValue()));
     }

@@ -240,6 +240,7 @@ class RocksDbSafetyTest {
                 + ", data-dir = \""
                 + dir.resolve("x")
                 + "\", snapshot-chunk-size = 128MiB, advanced { max-open-files = 5,"
+                + " max-concurrent-writes = many,"
                 + " db-options { nested { a = 1 } }, cf-options = 3 } }");
     List<ConfigProblem> problems = PersistenceRegistry.validate(config);
     assertThat(problems)
@@ -247,9 +248,23 @@ class RocksDbSafetyTest {
         .contains(
             "cairn.backends.odd.snapshot-chunk-size",
             "cairn.backends.odd.advanced.max-open-files",
+            "cairn.backends.odd.advanced.max-concurrent-writes",
             "cairn.backends.odd.advanced.db-options",
             "cairn.backends.odd.advanced.cf-options");
-    assertThat(problems.toString()).contains("plain option values").contains("non-object");
+    assertThat(problems.toString())
+        .contains("plain option values")
+        .contains("non-object")
+        .contains("auto, unlimited or a whole number from 1 to 4096");
+    var zero =
+        ConfigFactory.parseString(
+            "cairn.backends.zero { type = "
+                + RocksDbBackendProvider.TYPE
+                + ", data-dir = \""
+                + dir.resolve("z")
+                + "\", advanced.max-concurrent-writes = 0 }");
+    assertThat(PersistenceRegistry.validate(zero))
+        .extracting(ConfigProblem::path)
+        .containsExactly("cairn.backends.zero.advanced.max-concurrent-writes");
     var flat =
         ConfigFactory.parseString(
             "cairn.backends.flat { type = "

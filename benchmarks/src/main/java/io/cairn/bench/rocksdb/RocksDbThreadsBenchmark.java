@@ -54,6 +54,13 @@ public class RocksDbThreadsBenchmark {
   @Param({"CAIRN_ROCKSDB", "RAW_ROCKSDB"})
   Impl impl;
 
+  /**
+   * Durability of both sides: {@code none} (the front page's: WAL off) or {@code normal} (WAL
+   * written, not synced; raw with the same write options).
+   */
+  @Param("none")
+  String durability;
+
   /** Preloaded keys; the full run uses 1000000. */
   @Param("100000")
   int keys;
@@ -77,6 +84,10 @@ public class RocksDbThreadsBenchmark {
     value = new byte[100];
     new Random(42).nextBytes(value);
     if (impl == Impl.RAW_ROCKSDB_AS_CAIRN) {
+      if (!durability.equals("none")) {
+        throw new IllegalArgumentException(
+            "RAW_ROCKSDB_AS_CAIRN writes with the WAL off only; run it at durability = none");
+      }
       control = new RawRocksAsCairn();
       framedKeys = new byte[keys][];
       for (int i = 0; i < keys; i++) {
@@ -89,7 +100,7 @@ public class RocksDbThreadsBenchmark {
       diag = new JmhThreadDiag(control);
       return;
     }
-    kv = RocksDbKeyValueBenchmark.open(toKvImpl(impl), "none");
+    kv = RocksDbKeyValueBenchmark.open(toKvImpl(impl), durability);
     for (byte[] k : keySpace) {
       kv.put(k, value);
     }
