@@ -12,17 +12,20 @@ import java.util.concurrent.Semaphore;
  * When there are more writer threads than cores, a member is often descheduled inside the group,
  * and every other member spins, yields and finally parks on a futex until it runs again. On the
  * 2-core machine of the benchmarks, with 8 writer threads at {@code durability = none}, that cost
- * Cairn 8-12 µs of CPU per put against 5-7 µs with one writer admitted at a time, and 0.55-0.7 of
- * raw rocksdbjni's throughput against 0.9-1.07 (benchmarks/RESULTS-rocksdb.md, 2026-12-07
- * 13:00-14:00 UTC). Writers held here park once in Java, outside RocksDB; the admitted one runs its
- * batch through RocksDB without waiting for anyone.
+ * Cairn 7.4-12 µs of process CPU per put against 4.9-7.6 µs with one writer admitted at a time, and
+ * 0.43-0.76 of raw rocksdbjni's throughput against 0.90-1.07; at {@code normal} 19-21 against
+ * 13-13.5 µs (benchmarks/RESULTS-rocksdb.md, 2026-12-07 13:00-14:00 UTC). Writers held here park
+ * once in Java, outside RocksDB; the admitted one runs its batch through RocksDB without waiting
+ * for anyone. With as many writers as cores there is little to save, and the limit costs one
+ * uncontended semaphore acquire and release per write.
  *
  * <h2>What it costs</h2>
  *
  * The permits are not fair: a thread releasing one and coming back for the next write usually gets
  * it again before a parked thread wakes. That is what saves the hand-offs, and it lengthens the
- * tail: in the same measurement the 99.9th percentile of an 8-thread put went from 4-5 ms to 8 ms
- * (the median stayed at 3-4.5 µs). {@code unlimited} gives the old behaviour, RocksDB's group only.
+ * tail: in the same measurement the 99.9th percentile of an 8-thread put went from 4.1-4.8 ms to
+ * 7.8-8.0 ms, the 99.99th from 8-12 ms to 16 ms (the median stayed at 3-4.6 µs). {@code unlimited}
+ * gives the old behaviour, RocksDB's group only.
  *
  * <h2>Which writes</h2>
  *
