@@ -128,6 +128,11 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   private ColumnFamilyHandle records;
   private ColumnFamilyHandle base; // == records when a read-only open reads layout 3
 
+  /** The background jobs (tests run an anchor beat directly). */
+  RocksUpkeep upkeep() {
+    return upkeep;
+  }
+
   /** The admission of unsynced writes (tests hold its permits). */
   WriteAdmission admission() {
     return admission;

@@ -2,11 +2,17 @@ package io.cairn.backend.rocksdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.persistence.Durability;
 import io.cairn.persistence.KeyValueStore;
 import io.cairn.persistence.StorageBackend;
+import io.cairn.persistence.StoreId;
+import io.cairn.persistence.StoreKind;
+import io.cairn.persistence.spi.BackendContext;
+import io.cairn.persistence.spi.StorageEngine;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -47,6 +53,32 @@ class RocksDbAnchorBeatTest {
       assertThat(Anchor.read(dir, "test").sequence())
           .as("the anchor records the writes made while it could not be written")
           .isGreaterThanOrEqualTo(4);
+    }
+  }
+
+  /**
+   * A beat interrupted while writing (close stops the beat with an interrupt) is not a failure to
+   * record the state: no warning, health stays healthy, and the next beat writes the anchor.
+   */
+  @Test
+  void aBeatInterruptedByCloseIsNotReportedAsAFailure() throws Exception {
+    BackendContext ctx =
+        BackendContext.builder("beat", RocksDbBackendProvider.TYPE)
+            .dataDir(dir)
+            .durability(Durability.NORMAL)
+            .build();
+    try (RocksStorageEngine e = RocksStorageEngine.open(ctx, RocksDbBackendProvider.config(ctx))) {
+      StoreId kv = new StoreId(StoreKind.KEY_VALUE, "kv");
+      e.write(List.of(new StorageEngine.Write(kv, bytes("a"), bytes("1"))), Durability.NORMAL);
+      Thread.currentThread().interrupt(); // as stopAnchorBeat's shutdownNow during a beat
+      try {
+        e.upkeep().anchorBeatOnce();
+      } finally {
+        assertThat(Thread.interrupted()).as("the interrupt is kept for the beat's thread").isTrue();
+      }
+      assertThat(e.upkeep().health().isHealthy()).as(e.upkeep().health().getMessage()).isTrue();
+      e.upkeep().anchorBeatOnce();
+      assertThat(Anchor.read(dir, "test").sequence()).isGreaterThanOrEqualTo(2);
     }
   }
 

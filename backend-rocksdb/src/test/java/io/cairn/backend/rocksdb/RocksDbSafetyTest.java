@@ -191,14 +191,12 @@ class RocksDbSafetyTest {
   @Test
   void validationReportsEveryBadKeyAtOnceThroughTheRegistry() {
     var config =
-        ConfigFactory.parseString(
-            "cairn.backends.fast { type = "
-                + RocksDbBackendProvider.TYPE
-                + ", data-dir = \""
-                + dir.resolve("x")
-                + "\", memory-budget = lots, on-corruption = shrug,"
+        rocksdb(
+            "fast",
+            dir.resolve("x"),
+            "memory-budget = lots, on-corruption = shrug,"
                 + " wal-recovery-mode = whatever, advanced { compresion = lz4,"
-                + " db-options { no_such_option = 3 } } }");
+                + " db-options { no_such_option = 3 } }");
     List<ConfigProblem> problems = PersistenceRegistry.validate(config);
     assertThat(problems)
         .extracting(ConfigProblem::path)
@@ -218,13 +216,7 @@ class RocksDbSafetyTest {
    */
   @Test
   void aConfigurationThatStillSetsTheDeprecatedSweeperBatchValidatesAndOpens() {
-    var config =
-        ConfigFactory.parseString(
-            "cairn.backends.old { type = "
-                + RocksDbBackendProvider.TYPE
-                + ", data-dir = \""
-                + dir
-                + "\", sweeper-batch = 500 }");
+    var config = rocksdb("old", dir, "sweeper-batch = 500");
     assertThat(PersistenceRegistry.validate(config)).isEmpty();
     try (PersistenceRegistry reg = PersistenceRegistry.open(config)) {
       assertThat(reg.backend("old").keyValue("k").put(b("a"), b("b"))).isPositive();
@@ -234,14 +226,12 @@ class RocksDbSafetyTest {
   @Test
   void outOfRangeAndMalformedValuesAreEachNamed() {
     var config =
-        ConfigFactory.parseString(
-            "cairn.backends.odd { type = "
-                + RocksDbBackendProvider.TYPE
-                + ", data-dir = \""
-                + dir.resolve("x")
-                + "\", snapshot-chunk-size = 128MiB, advanced { max-open-files = 5,"
+        rocksdb(
+            "odd",
+            dir.resolve("x"),
+            "snapshot-chunk-size = 128MiB, advanced { max-open-files = 5,"
                 + " max-concurrent-writes = many,"
-                + " db-options { nested { a = 1 } }, cf-options = 3 } }");
+                + " db-options { nested { a = 1 } }, cf-options = 3 }");
     List<ConfigProblem> problems = PersistenceRegistry.validate(config);
     assertThat(problems)
         .extracting(ConfigProblem::path)
@@ -255,23 +245,11 @@ class RocksDbSafetyTest {
         .contains("plain option values")
         .contains("non-object")
         .contains("auto, unlimited or a whole number from 1 to 4096");
-    var zero =
-        ConfigFactory.parseString(
-            "cairn.backends.zero { type = "
-                + RocksDbBackendProvider.TYPE
-                + ", data-dir = \""
-                + dir.resolve("z")
-                + "\", advanced.max-concurrent-writes = 0 }");
+    var zero = rocksdb("zero", dir.resolve("z"), "advanced.max-concurrent-writes = 0");
     assertThat(PersistenceRegistry.validate(zero))
         .extracting(ConfigProblem::path)
         .containsExactly("cairn.backends.zero.advanced.max-concurrent-writes");
-    var flat =
-        ConfigFactory.parseString(
-            "cairn.backends.flat { type = "
-                + RocksDbBackendProvider.TYPE
-                + ", data-dir = \""
-                + dir.resolve("y")
-                + "\", advanced = 3 }");
+    var flat = rocksdb("flat", dir.resolve("y"), "advanced = 3");
     assertThat(PersistenceRegistry.validate(flat))
         .extracting(ConfigProblem::path)
         .contains("cairn.backends.flat.advanced");
@@ -285,15 +263,7 @@ class RocksDbSafetyTest {
   @Test
   void anOptionThatConflictsWithCairnsIsNamedAtValidationAndAsAConflictAtOpen() {
     String options = "advanced.db-options { enable_pipelined_write = true }";
-    var config =
-        ConfigFactory.parseString(
-            "cairn.backends.piped { type = "
-                + RocksDbBackendProvider.TYPE
-                + ", data-dir = \""
-                + dir
-                + "\", "
-                + options
-                + " }");
+    var config = rocksdb("piped", dir, options);
     assertThat(PersistenceRegistry.validate(config))
         .extracting(ConfigProblem::path)
         .containsExactly("cairn.backends.piped.advanced.db-options");
@@ -318,13 +288,11 @@ class RocksDbSafetyTest {
   @Test
   void theRegistryOpensRocksdbThroughServiceLoaderWithExpertOptions() {
     var config =
-        ConfigFactory.parseString(
-            "cairn.backends.fast { type = "
-                + RocksDbBackendProvider.TYPE
-                + ", data-dir = \""
-                + dir
-                + "\", durability = full, advanced.db-options { bytes_per_sync = 1048576 },"
-                + " advanced.cf-options { level0_file_num_compaction_trigger = 8 } }");
+        rocksdb(
+            "fast",
+            dir,
+            "durability = full, advanced.db-options { bytes_per_sync = 1048576 },"
+                + " advanced.cf-options { level0_file_num_compaction_trigger = 8 }");
     try (PersistenceRegistry reg = PersistenceRegistry.open(config)) {
       StorageBackend be = reg.backend("fast");
       assertThat(be.type()).isEqualTo(RocksDbBackendProvider.TYPE);
@@ -483,5 +451,21 @@ class RocksDbSafetyTest {
     try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.getFileName().toString().startsWith("corrupt-")).toList();
     }
+  }
+
+  /**
+   * A configuration of one RocksDB backend {@code name} in {@code dataDir} with {@code settings}.
+   */
+  private static com.typesafe.config.Config rocksdb(String name, Object dataDir, String settings) {
+    return ConfigFactory.parseString(
+        "cairn.backends."
+            + name
+            + " { type = "
+            + RocksDbBackendProvider.TYPE
+            + ", data-dir = \""
+            + dataDir
+            + "\", "
+            + settings
+            + " }");
   }
 }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -38,55 +39,49 @@ class WriteAdmissionTest {
     WriteAdmission admission = new WriteAdmission(2);
     AtomicInteger inside = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try {
-      List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < 8; t++) {
-        done.add(
-            pool.submit(
-                () -> {
-                  for (int i = 0; i < 2_000; i++) {
-                    admission.enter();
-                    try {
-                      int now = inside.incrementAndGet();
-                      most.accumulateAndGet(now, Math::max);
-                      Thread.yield(); // stay inside a while, so others try to come in
-                      inside.decrementAndGet();
-                    } finally {
-                      admission.exit();
-                    }
-                  }
-                }));
-      }
-      for (Future<?> f : done) {
-        f.get(60, TimeUnit.SECONDS);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+    onThreads(
+        8,
+        () -> {
+          for (int i = 0; i < 2_000; i++) {
+            admission.enter();
+            try {
+              most.accumulateAndGet(inside.incrementAndGet(), Math::max);
+              Thread.yield(); // stay inside a while, so others try to come in
+              inside.decrementAndGet();
+            } finally {
+              admission.exit();
+            }
+          }
+          return null;
+        });
     assertThat(most.get()).isBetween(1, 2);
   }
 
   @Test
   void unlimitedHoldsNobody() throws Exception {
     WriteAdmission admission = new WriteAdmission(0);
-    int threads = 8;
-    CyclicBarrier allInside = new CyclicBarrier(threads);
+    CyclicBarrier allInside = new CyclicBarrier(8);
+    onThreads(
+        8,
+        () -> {
+          admission.enter();
+          try {
+            return allInside.await(30, TimeUnit.SECONDS); // fails unless all 8 are inside
+          } finally {
+            admission.exit();
+          }
+        });
+    assertThat(admission.describe()).isEqualTo("unlimited");
+    assertThatThrownBy(() -> new WriteAdmission(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** Runs {@code body} on {@code threads} threads at once; fails if any fails or takes a minute. */
+  private static void onThreads(int threads, Callable<?> body) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        done.add(
-            pool.submit(
-                () -> {
-                  admission.enter();
-                  try {
-                    allInside.await(30, TimeUnit.SECONDS); // fails unless all 8 are inside
-                  } finally {
-                    admission.exit();
-                  }
-                  return null;
-                }));
+        done.add(pool.submit(body));
       }
       for (Future<?> f : done) {
         f.get(60, TimeUnit.SECONDS);
@@ -94,8 +89,6 @@ class WriteAdmissionTest {
     } finally {
       pool.shutdownNow();
     }
-    assertThat(admission.describe()).isEqualTo("unlimited");
-    assertThatThrownBy(() -> new WriteAdmission(-1)).isInstanceOf(IllegalArgumentException.class);
   }
 
   /**
