@@ -99,7 +99,9 @@ import org.rocksdb.WriteOptions;
  * write group). A {@link #write} asking for more than that: at {@code normal}, the batch is written
  * with a synced WAL (which makes every earlier WAL record durable too); at {@code none}, the batch
  * is written, then every memtable is flushed to SST files (waiting), so it and every earlier batch
- * are on disk.
+ * are on disk. Writes that do not fsync enter RocksDB at most {@code
+ * advanced.max-concurrent-writes} at a time ({@link WriteAdmission} has why); synced ones join
+ * RocksDB's group commit unhindered.
  *
  * <h2>Snapshots</h2>
  *

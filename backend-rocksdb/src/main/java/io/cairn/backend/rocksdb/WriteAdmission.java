@@ -83,11 +83,6 @@ final class WriteAdmission {
     return permits == null ? Integer.MAX_VALUE : permits.availablePermits();
   }
 
-  /** The configured limit, 0 for unlimited. */
-  int limit() {
-    return limit;
-  }
-
   /** The limit as configured, for stats: a number or {@code unlimited}. */
   String describe() {
     return limit == 0 ? "unlimited" : String.valueOf(limit);
