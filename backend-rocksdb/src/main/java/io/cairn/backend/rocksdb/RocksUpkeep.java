@@ -172,9 +172,8 @@ final class RocksUpkeep {
                 LOG.info("{}: records its state in {} again", b.describe, Anchor.FILE);
               }
             } catch (ClosedByInterruptException e) {
-              // stopAnchorBeat interrupted this beat (close, restart): not a fault of the file
-              // system, and close records the anchor itself; a leftover temporary file is deleted
-              // by the next write
+              // close's stopAnchorBeat interrupted this beat: not a fault of the file system, and
+              // close records the anchor itself (writeAnchor), deleting the temporary file first
               Thread.currentThread().interrupt();
             } catch (IOException e) {
               anchorFailed(seq, e);

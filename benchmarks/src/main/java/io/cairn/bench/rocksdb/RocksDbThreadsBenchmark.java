@@ -16,11 +16,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Key-value get and put from concurrent threads at {@code durability = none}: Cairn's RocksDB
- * backend opened through the registry exactly as a service opens it (instrumented stores, a timer
- * per operation) beside bare rocksdbjni with the same tuning ({@link RawRocks}: same block cache,
- * bloom filter, compression and write-buffer share) and the same write options Cairn uses at {@code
- * none} ({@code sync = false}, {@code disableWAL = true}), so the ratio measures Cairn's own work.
+ * Key-value get and put from concurrent threads at {@code durability = none} (the front page's;
+ * {@code -p durability=normal} writes the WAL on both sides, unsynced): Cairn's RocksDB backend
+ * opened through the registry exactly as a service opens it (instrumented stores, a timer per
+ * operation) beside bare rocksdbjni with the same tuning ({@link RawRocks}: same block cache, bloom
+ * filter, compression and write-buffer share) and the same write options Cairn uses at {@code none}
+ * ({@code sync = false}, {@code disableWAL = true}), so the ratio measures Cairn's own work.
  * 16-byte keys, 100-byte values, {@code keys} preloaded; each thread reads or overwrites keys of
  * the whole key space in its own pseudo-random order.
  *
