@@ -3,9 +3,6 @@ package io.cairn.persistence;
 import com.codahale.metrics.CachedGauge;
 import com.codahale.metrics.Clock;
 import com.codahale.metrics.Gauge;
-import com.codahale.metrics.Histogram;
-import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
-import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import com.codahale.metrics.health.HealthCheck;
@@ -48,13 +45,13 @@ import java.util.function.Supplier;
  *       key, before anything is written.
  *   <li><b>Messages</b>: a compare-and-set conflict is reworded into {@link
  *       VersionConflictException}'s one wording, naming backend, namespace and key.
- *   <li><b>Metrics</b>: every operation is timed. By default timers aggregate per store kind:
- *       {@code cairn.backends.<backend>.<kind>.<op>} (kind {@code kv}, {@code log}, {@code
- *       snapshot}), so a backend with 100,000 stores has the same 16 timers as one with a single
- *       store, and a store costs this layer one small cached wrapper (about 100 bytes). With {@code
- *       per-store-metrics = true} each store gets its own timers {@code
- *       cairn.backends.<backend>.<kind>.<store>.<op>} and an {@code .entries} gauge, about 5-8 KB
- *       of heap per store, held until the backend closes.
+ *   <li><b>Metrics</b>: every operation is counted, and a sample of them timed ({@link CallTimer}).
+ *       By default timers aggregate per store kind: {@code cairn.backends.<backend>.<kind>.<op>}
+ *       (kind {@code kv}, {@code log}, {@code snapshot}), so a backend with 100,000 stores has the
+ *       same 16 timers as one with a single store, and a store costs this layer one small cached
+ *       wrapper (about 100 bytes). With {@code per-store-metrics = true} each store gets its own
+ *       timers {@code cairn.backends.<backend>.<kind>.<store>.<op>} and an {@code .entries} gauge,
+ *       about 5-8 KB of heap per store, held until the backend closes.
  * </ul>
  */
 final class InstrumentedBackend implements StorageBackend {
@@ -68,8 +65,8 @@ final class InstrumentedBackend implements StorageBackend {
   private final ConcurrentMap<String, Kv> kv = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Log> logs = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Snap> snaps = new ConcurrentHashMap<>();
-  private final Timer transactions;
-  private final Timer readTransactions;
+  private final CallTimer transactions;
+  private final CallTimer readTransactions;
   private final KvTimers kvTimers; // null when per store
   private final LogTimers logTimers;
   private final SnapTimers snapTimers;
@@ -167,28 +164,28 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   /**
-   * A timer cheap enough to wrap every store operation. The lock-free decaying reservoir, because
-   * the default one takes a lock on every update; its decay and the rate meter (both in seconds) on
-   * the {@link CoarseClock}, because every clock read costs about 45 ns on a virtual machine and a
-   * default timer reads the clock four times per operation. Above a thousand operations a second
-   * its reservoir is fed about one duration in {@value ThinnedReservoir#ONE_IN} ({@link
-   * ThinnedReservoir}); the count and rates still see every operation. The duration itself is
-   * measured with the exact clock (two reads). {@link MetricRegistry#timer(String,
+   * A timer cheap enough to wrap every store operation ({@link CallTimer}: every call counted, the
+   * exact clock read for a sample). The lock-free decaying reservoir, because the default one takes
+   * a lock on every update; its decay, the rate meter and the sampling tick (all in seconds or
+   * milliseconds) on the {@link CoarseClock}. {@link MetricRegistry#timer(String,
    * MetricRegistry.MetricSupplier)} is a hash lookup: registering costs O(1) however many metrics
    * exist.
+   *
+   * @throws IllegalStateException if the name is already registered as another kind of timer
    */
-  private Timer timer(String name) {
+  private CallTimer timer(String name) {
     Clock coarse = coarseClock.metricsClock();
-    return metrics.timer(
-        name,
-        () ->
-            new Timer(
-                new Meter(coarse),
-                new Histogram(
-                    new ThinnedReservoir(
-                        LockFreeExponentiallyDecayingReservoir.builder().clock(coarse).build(),
-                        coarse)),
-                Clock.defaultClock()));
+    Timer registered = metrics.timer(name, () -> CallTimer.create(coarse));
+    if (registered instanceof CallTimer t) {
+      return t;
+    }
+    throw new IllegalStateException(
+        "The metric registry already holds a timer named '"
+            + name
+            + "' that Cairn did not register ("
+            + registered.getClass().getName()
+            + "); Cairn's backend metrics need that name: remove that timer from the registry"
+            + " or give the backend another name.");
   }
 
   String metricPrefix() {
@@ -282,7 +279,8 @@ final class InstrumentedBackend implements StorageBackend {
     }
     refuseInReadTransaction("run inTransaction()");
     TxState state = new TxState();
-    try (Timer.Context ignored = transactions.time()) {
+    long started = transactions.start();
+    try {
       return delegate.inTransaction(
           tx -> {
             // marked on the thread that runs the work, whichever the backend chose
@@ -295,6 +293,8 @@ final class InstrumentedBackend implements StorageBackend {
               threadsInWork.decrementAndGet();
             }
           });
+    } finally {
+      transactions.stop(started);
     }
   }
 
@@ -318,7 +318,8 @@ final class InstrumentedBackend implements StorageBackend {
               + " the transaction's own writes. Read through the Transaction view instead.");
     }
     refuseInReadTransaction("run a nested readTransaction()");
-    try (Timer.Context ignored = readTransactions.time()) {
+    long started = readTransactions.start();
+    try {
       return delegate.readTransaction(
           view -> {
             CheckedReadView checked = new CheckedReadView(view);
@@ -332,6 +333,8 @@ final class InstrumentedBackend implements StorageBackend {
               checked.end();
             }
           });
+    } finally {
+      readTransactions.stop(started);
     }
   }
 
@@ -583,12 +586,15 @@ final class InstrumentedBackend implements StorageBackend {
 
   // ---- metrics ----
 
-  private <T> T timed(Timer timer, Supplier<T> op) {
-    try (Timer.Context ignored = timer.time()) {
+  private <T> T timed(CallTimer timer, Supplier<T> op) {
+    long started = timer.start();
+    try {
       return op.get();
     } catch (StoreCorruptedException e) {
       corruption("operation", e.getMessage(), 1);
       throw e;
+    } finally {
+      timer.stop(started);
     }
   }
 
@@ -625,13 +631,13 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   private final class KvTimers {
-    final Timer get;
-    final Timer put;
-    final Timer cas;
-    final Timer delete;
-    final Timer putAll;
-    final Timer scan;
-    final Timer purge;
+    final CallTimer get;
+    final CallTimer put;
+    final CallTimer cas;
+    final CallTimer delete;
+    final CallTimer putAll;
+    final CallTimer scan;
+    final CallTimer purge;
 
     KvTimers(String base) {
       get = timer(base + ".get");
@@ -645,10 +651,10 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   private final class LogTimers {
-    final Timer append;
-    final Timer appendAll;
-    final Timer read;
-    final Timer truncate;
+    final CallTimer append;
+    final CallTimer appendAll;
+    final CallTimer read;
+    final CallTimer truncate;
 
     LogTimers(String base) {
       append = timer(base + ".append");
@@ -659,10 +665,10 @@ final class InstrumentedBackend implements StorageBackend {
   }
 
   private final class SnapTimers {
-    final Timer save;
-    final Timer load;
-    final Timer list;
-    final Timer delete;
+    final CallTimer save;
+    final CallTimer load;
+    final CallTimer list;
+    final CallTimer delete;
 
     SnapTimers(String base) {
       save = timer(base + ".save");
@@ -718,8 +724,11 @@ final class InstrumentedBackend implements StorageBackend {
     public long put(byte[] key, byte[] value) {
       checkWrite(key, value, null);
       refuseWrite("put");
-      try (Timer.Context ignored = t.put.time()) {
+      long started = t.put.start();
+      try {
         return d.put(key, value);
+      } finally {
+        t.put.stop(started);
       }
     }
 
@@ -727,8 +736,11 @@ final class InstrumentedBackend implements StorageBackend {
     public long put(byte[] key, byte[] value, Duration ttl) {
       checkWrite(key, value, ttl);
       refuseWrite("put");
-      try (Timer.Context ignored = t.put.time()) {
+      long started = t.put.start();
+      try {
         return d.put(key, value, ttl);
+      } finally {
+        t.put.stop(started);
       }
     }
 
@@ -737,10 +749,13 @@ final class InstrumentedBackend implements StorageBackend {
       checkWrite(key, value, ttl);
       ArgumentChecks.checkExpectedVersion(expectedVersion);
       refuseWrite("compareAndSet");
-      try (Timer.Context ignored = t.cas.time()) {
+      long started = t.cas.start();
+      try {
         return d.compareAndSet(key, expectedVersion, value, ttl);
       } catch (VersionConflictException e) {
         throw reworded(name, key, e);
+      } finally {
+        t.cas.stop(started);
       }
     }
 
@@ -748,8 +763,11 @@ final class InstrumentedBackend implements StorageBackend {
     public boolean delete(byte[] key) {
       ArgumentChecks.checkKey(key);
       refuseWrite("delete");
-      try (Timer.Context ignored = t.delete.time()) {
+      long started = t.delete.start();
+      try {
         return d.delete(key);
+      } finally {
+        t.delete.stop(started);
       }
     }
 
@@ -758,10 +776,13 @@ final class InstrumentedBackend implements StorageBackend {
       ArgumentChecks.checkKey(key);
       ArgumentChecks.checkExpectedVersion(expectedVersion);
       refuseWrite("compareAndDelete");
-      try (Timer.Context ignored = t.delete.time()) {
+      long started = t.delete.start();
+      try {
         d.compareAndDelete(key, expectedVersion);
       } catch (VersionConflictException e) {
         throw reworded(name, key, e);
+      } finally {
+        t.delete.stop(started);
       }
     }
 
@@ -770,8 +791,11 @@ final class InstrumentedBackend implements StorageBackend {
       long bytes = sizeOf(entries);
       checkBatch("putAll", description, entries.size(), bytes);
       refuseWrite("putAll");
-      try (Timer.Context ignored = t.putAll.time()) {
+      long started = t.putAll.start();
+      try {
         d.putAll(entries);
+      } finally {
+        t.putAll.stop(started);
       }
     }
 
@@ -835,8 +859,11 @@ final class InstrumentedBackend implements StorageBackend {
     public long append(byte[] payload) {
       ArgumentChecks.checkPayload(payload);
       refuseWrite("append");
-      try (Timer.Context ignored = t.append.time()) {
+      long started = t.append.start();
+      try {
         return d.append(payload);
+      } finally {
+        t.append.stop(started);
       }
     }
 
@@ -845,8 +872,11 @@ final class InstrumentedBackend implements StorageBackend {
       long bytes = payloadBytes(payloads);
       checkBatch("appendAll", description, payloads.size(), bytes);
       refuseWrite("appendAll");
-      try (Timer.Context ignored = t.appendAll.time()) {
+      long started = t.appendAll.start();
+      try {
         return d.appendAll(payloads);
+      } finally {
+        t.appendAll.stop(started);
       }
     }
 
@@ -871,8 +901,11 @@ final class InstrumentedBackend implements StorageBackend {
     public long truncateBefore(long offset) {
       ArgumentChecks.checkOffset("truncateBefore offset", offset);
       refuseWrite("truncateBefore");
-      try (Timer.Context ignored = t.truncate.time()) {
+      long started = t.truncate.start();
+      try {
         return d.truncateBefore(offset);
+      } finally {
+        t.truncate.stop(started);
       }
     }
 
@@ -936,8 +969,11 @@ final class InstrumentedBackend implements StorageBackend {
     public boolean delete(long version) {
       ArgumentChecks.checkSnapshotVersion(version);
       refuseWrite("delete a snapshot");
-      try (Timer.Context ignored = t.delete.time()) {
+      long started = t.delete.start();
+      try {
         return d.delete(version);
+      } finally {
+        t.delete.stop(started);
       }
     }
 

@@ -115,12 +115,29 @@ class MemoryBackendSpecificTest {
       }
       Timer put = metrics.getTimers().get("cairn.backends.m.kv.put");
       assertThat(put.getCount()).isEqualTo(100);
-      // durations arriving faster than one a millisecond are thinned before the reservoir
+      // calls arriving faster than one a millisecond are timed one in eight (CallTimer)
       assertThat(put.getSnapshot().size()).isBetween(1, 100);
       assertThat(put.getSnapshot().getMax()).as("durations in ns, measured").isPositive();
       assertThat(put.getMeanRate()).isPositive();
       assertThat(metrics.getTimers().get("cairn.backends.m.kv.get").getCount()).isEqualTo(100);
     }
+  }
+
+  @Test
+  void aTimerSomeoneElseRegisteredUnderABackendsMetricNameIsNamedNotReplaced() {
+    MetricRegistry metrics = new MetricRegistry();
+    Timer theirs = metrics.timer("cairn.backends.m.kv.get");
+    assertThatThrownBy(
+            () ->
+                PersistenceRegistry.builder()
+                    .baseDirectory(dir)
+                    .metrics(metrics)
+                    .open(ConfigFactory.parseString("cairn.backends.m { type = memory }"))
+                    .close())
+        .hasStackTraceContaining("'cairn.backends.m.kv.get'")
+        .hasStackTraceContaining(
+            "remove that timer from the registry or give the backend another name");
+    assertThat(metrics.getTimers().get("cairn.backends.m.kv.get")).isSameAs(theirs);
   }
 
   @Test
