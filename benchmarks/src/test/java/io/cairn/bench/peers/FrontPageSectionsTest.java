@@ -2,11 +2,14 @@ package io.cairn.bench.peers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.bench.cache.CredentialWorkloadBenchmark;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.annotations.Param;
 
 /**
  * The issue-15 sections from a small JMH JSON fixture (src/test/resources/report): present results
@@ -192,15 +195,12 @@ class FrontPageSectionsTest {
   @Test
   void writersAndCredentialRoundsArePairedToTheirBaselines() throws Exception {
     Path results = Files.createDirectories(dir.resolve("results"));
-    String[] writers = {
-      "CAIRN_ROCKSDB_FULL",
-      "RAW_ROCKSDB_SYNC",
-      "CAIRN_SQLITE_FULL",
-      "MVSTORE_SYNC",
-      "LMDB_SYNC",
-      "MAPDB_HASH_TX",
-      "MAPDB_BTREE_TX"
-    };
+    // The impls benchmarks/run takes: each class's defaults.
+    String[] writers =
+        PeerSyncedWritersBenchmark.class
+            .getDeclaredField("impl")
+            .getAnnotation(Param.class)
+            .value();
     // Cairn-RocksDB ÷ raw sync per round: 0.9, 1.0, 1.1 (raw 10,000; Cairn 9,000, 10,000, 11,000).
     for (int r = 1; r <= 3; r++) {
       for (String impl : writers) {
@@ -222,9 +222,10 @@ class FrontPageSectionsTest {
       }
     }
     // Credential: CAIRN_DEFAULT 120k, 100k against CAFFEINE_RAW_SQLITE 100k in both rounds.
-    String[] credential = {
-      "CAIRN_DEFAULT", "CAIRN_LOW_LATENCY", "CAFFEINE_RAW_SQLITE", "CAFFEINE_100K_RAW_SQLITE"
-    };
+    String[] credential =
+        Arrays.stream(CredentialWorkloadBenchmark.Impl.values())
+            .map(Enum::name)
+            .toArray(String[]::new);
     for (int r = 1; r <= 2; r++) {
       for (String impl : credential) {
         double score =
