@@ -71,15 +71,28 @@ final class FrontPageSections {
             + " and min-max; below 1: Cairn spends more CPU per operation) is the figure least"
             + " moved by this machine's load. Settings and rounds: How this was measured,"
             + " threads.\n\n");
-    md.append(paired(res, ROCKS_THREADS, "RocksDB", charts, "threads-rocksdb"));
-    md.append(paired(res, SQLITE_THREADS, "SQLite", charts, "threads-sqlite"));
+    md.append(paired(res, ROCKS_THREADS, "RAW_ROCKSDB", "RocksDB", charts, "threads-rocksdb"));
+    md.append(paired(res, SQLITE_THREADS, "RAW_SQLITE", "SQLite", charts, "threads-sqlite"));
     md.append("## Eight writers at fsync per commit\n\n");
     md.append(
         "8 threads put at once, each overwriting its own eighth of 10,000 preloaded keys (16-byte"
             + " keys, 100-byte values); every put returns once it is on disk. Only the stores of the"
-            + " fsync-per-commit group above take part. Ratios: Cairn ÷ raw rocksdbjni with `sync ="
-            + " true` (target for Cairn-RocksDB at `durability = full`: ≥ 1.0).\n\n");
-    md.append(generic(res, SYNCED_WRITERS, "8 writers, fsync per commit", charts, "writers"));
+            + " fsync-per-commit group above take part. Run in paired rounds like the threads"
+            + " section (one run of every store after the other moved Cairn-RocksDB ÷ raw by tens"
+            + " of percent between runs): each round one single-fork JMH run per store, the order"
+            + " of the stores flipped every round. Ops/s and CPU µs/op: each store's median over"
+            + " the rounds. Ratios: per round, Cairn ÷ raw rocksdbjni with `sync = true`"
+            + " (RAW_ROCKSDB_SYNC), their median and min-max (target for Cairn-RocksDB at"
+            + " `durability = full`: ≥ 1.0); CPU per operation as in the threads section. Settings"
+            + " and rounds: How this was measured, writers.\n\n");
+    md.append(
+        paired(
+            res,
+            SYNCED_WRITERS,
+            "RAW_ROCKSDB_SYNC",
+            "8 writers, fsync per commit",
+            charts,
+            "writers"));
     md.append("## Reopen time by size\n\n");
     md.append(
         "Time to open a backend holding 100k, 1M and 10M entries (single shot; target < 200 ms at"
@@ -90,8 +103,16 @@ final class FrontPageSections {
     md.append(
         "100k credentials × 300 B, Zipfian, 4 threads, 90% reads: Cairn's tiered cache with the"
             + " default configuration and with `low-latency` beside Caffeine + raw SQLite written by"
-            + " hand (target ≥ 100k req/s and above the hand-written one).\n\n");
-    md.append(generic(res, CREDENTIAL, "Credential workload", charts, "credential"));
+            + " hand (CAFFEINE_RAW_SQLITE; CAFFEINE_100K_RAW_SQLITE: the same with a 100k-entry"
+            + " Caffeine). Run in paired rounds like the threads section: each round one"
+            + " single-fork JMH run per impl, the order flipped every round. Ops/s (requests) and CPU µs/op:"
+            + " each impl's median over the rounds; the target's absolute half (Cairn default ≥ 100k"
+            + " req/s) is judged on CAIRN_DEFAULT's median shown here. Ratios: per round, Cairn ÷"
+            + " CAFFEINE_RAW_SQLITE, their median and min-max (target: above 1). Settings and"
+            + " rounds: How this was measured, credential.\n\n");
+    md.append(
+        paired(
+            res, CREDENTIAL, "CAFFEINE_RAW_SQLITE", "Credential workload", charts, "credential"));
     md.append(scale(res, charts));
     return md.toString();
   }
@@ -243,20 +264,30 @@ final class FrontPageSections {
    * its own one-fork run, saved as {@code ...-r<round>-<impl>.json}). A run's file name without its
    * {@code -<impl>.json} names its round, so the sides of a round are the runs that differ only by
    * impl; a file that holds every side (one JMH run taking all impls) is one round by itself. Rows
-   * as in {@link #generic}. Per row: the number of rounds with both sides, each side's median score
+   * as in {@link #generic}. Per row: the number of rounds with every side, each side's median score
    * over the rounds, for each {@code CAIRN*} impl the median and min-max of its per-round ratios to
-   * the first other impl, and the same for CPU per operation (perfnorm's task-clock, in µs) with
-   * the ratio baseline ÷ Cairn. A side without task-clock says "not measured". Plus a bar chart of
-   * the medians.
+   * {@code baseline}, and the same for CPU per operation (perfnorm's task-clock, in µs) with the
+   * ratio baseline ÷ Cairn. The baseline is named, not taken as the first other impl: files are
+   * read in name order, so the first other impl of paired files is the alphabetically first
+   * (LMDB_SYNC among the writers, not RAW_ROCKSDB_SYNC). Columns: Cairn's impls, the baseline, the
+   * others. A side without task-clock says "not measured"; without a result of the baseline the
+   * table says so and has no ratios. Plus a bar chart of the medians.
    */
-  static String paired(JmhResults res, String className, String title, Path charts, String chart)
+  static String paired(
+      JmhResults res, String className, String baseline, String title, Path charts, String chart)
       throws IOException {
     List<Row> rows = res.of(className);
     StringBuilder md = new StringBuilder("### ").append(title).append("\n\n");
     if (rows.isEmpty()) {
       return md.append(noResult(className)).toString();
     }
-    Set<String> impls = impls(rows);
+    Set<String> found = impls(rows);
+    Set<String> impls = new LinkedHashSet<>();
+    found.stream().filter(FrontPageSections::isCairn).forEach(impls::add);
+    if (found.contains(baseline)) {
+      impls.add(baseline);
+    }
+    impls.addAll(found);
     boolean threadsVary = threadsVary(rows);
     // row key -> round -> impl -> result
     Map<String, Map<String, Map<String, Row>>> table = new TreeMap<>();
@@ -272,8 +303,13 @@ final class FrontPageSections {
           .computeIfAbsent(round, k -> new LinkedHashMap<>())
           .put(r.impl(), r);
     }
-    String baseline = baseline(impls);
-    List<String> cairns = cairnsBeside(impls, baseline);
+    List<String> cairns =
+        impls.contains(baseline) ? cairnsBeside(impls, baseline) : List.<String>of();
+    if (!impls.contains(baseline)) {
+      md.append("No result of the baseline `")
+          .append(baseline)
+          .append("` in this run: no ratios.\n\n");
+    }
     String unit = rows.get(0).unit();
     md.append("| benchmark | rounds |");
     impls.forEach(i -> md.append(' ').append(i).append(' ').append(unit).append(" |"));

@@ -2,11 +2,14 @@ package io.cairn.bench.peers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.bench.cache.CredentialWorkloadBenchmark;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.annotations.Param;
 
 /**
  * The issue-15 sections from a small JMH JSON fixture (src/test/resources/report): present results
@@ -91,12 +94,6 @@ class FrontPageSectionsTest {
       double score,
       Double taskClockMs)
       throws Exception {
-    String secondary =
-        taskClockMs == null
-            ? ""
-            : ", \"secondaryMetrics\": {\"task-clock\": {\"score\": "
-                + taskClockMs
-                + ", \"scoreError\": \"NaN\", \"scoreUnit\": \"#/op\"}}";
     Files.writeString(
         results.resolve(
             "threads-RocksDbThreadsBenchmark-t"
@@ -108,19 +105,39 @@ class FrontPageSectionsTest {
                 + "-"
                 + impl
                 + ".json"),
-        "[{\"benchmark\": \""
-            + FrontPageSections.ROCKS_THREADS
-            + "."
-            + method
-            + "\", \"mode\": \"thrpt\", \"threads\": "
-            + threads
-            + ", \"forks\": 1, \"params\": {\"impl\": \""
-            + impl
-            + "\", \"keys\": \"100000\"}, \"primaryMetric\": {\"score\": "
-            + score
-            + ", \"scoreError\": \"NaN\", \"scoreUnit\": \"ops/s\"}"
-            + secondary
-            + "}]");
+        "["
+            + result(
+                FrontPageSections.ROCKS_THREADS + "." + method,
+                threads,
+                impl,
+                ", \"keys\": \"100000\"",
+                score,
+                taskClockMs)
+            + "]");
+  }
+
+  /** One result of a JMH JSON file; {@code params} beside impl, each as {@code , "k": "v"}. */
+  private static String result(
+      String benchmark, int threads, String impl, String params, double score, Double taskClockMs) {
+    String secondary =
+        taskClockMs == null
+            ? ""
+            : ", \"secondaryMetrics\": {\"task-clock\": {\"score\": "
+                + taskClockMs
+                + ", \"scoreError\": \"NaN\", \"scoreUnit\": \"#/op\"}}";
+    return "{\"benchmark\": \""
+        + benchmark
+        + "\", \"mode\": \"thrpt\", \"threads\": "
+        + threads
+        + ", \"forks\": 1, \"params\": {\"impl\": \""
+        + impl
+        + "\""
+        + params
+        + "}, \"primaryMetric\": {\"score\": "
+        + score
+        + ", \"scoreError\": \"NaN\", \"scoreUnit\": \"ops/s\"}"
+        + secondary
+        + "}";
   }
 
   @Test
@@ -149,6 +166,7 @@ class FrontPageSectionsTest {
         FrontPageSections.paired(
             JmhResults.read(results),
             FrontPageSections.ROCKS_THREADS,
+            "RAW_ROCKSDB",
             "RocksDB",
             Files.createDirectories(dir.resolve("charts")),
             "threads-rocksdb");
@@ -167,6 +185,118 @@ class FrontPageSectionsTest {
         .contains(
             "| get, keys = 100000, 8 threads | 1 (+1 missing a side) | 800 | 1,000 | 0.80 | 2.00 | 2.00 | 1.00 |");
     assertThat(dir.resolve("charts/threads-rocksdb.png")).isNotEmptyFile();
+  }
+
+  /**
+   * benchmarks/run's writers and credential suites as paired rounds: one file per side and round.
+   * Their files sort LMDB_SYNC (writers) and CAFFEINE_100K_RAW_SQLITE (credential) before the
+   * baselines RAW_ROCKSDB_SYNC and CAFFEINE_RAW_SQLITE; every ratio must still be to the baseline.
+   */
+  @Test
+  void writersAndCredentialRoundsArePairedToTheirBaselines() throws Exception {
+    Path results = Files.createDirectories(dir.resolve("results"));
+    // The impls benchmarks/run takes: each class's defaults.
+    String[] writers =
+        PeerSyncedWritersBenchmark.class
+            .getDeclaredField("impl")
+            .getAnnotation(Param.class)
+            .value();
+    // Cairn-RocksDB ÷ raw sync per round: 0.9, 1.0, 1.1 (raw 10,000; Cairn 9,000, 10,000, 11,000).
+    for (int r = 1; r <= 3; r++) {
+      for (String impl : writers) {
+        double score =
+            impl.equals("CAIRN_ROCKSDB_FULL")
+                ? 8_000 + 1_000 * r
+                : impl.equals("LMDB_SYNC") ? 2_000 : 10_000;
+        Files.writeString(
+            results.resolve("writers-put-r" + r + "-" + impl + ".json"),
+            "["
+                + result(
+                    FrontPageSections.SYNCED_WRITERS + ".put",
+                    8,
+                    impl,
+                    ", \"keys\": \"10000\"",
+                    score,
+                    0.1)
+                + "]");
+      }
+    }
+    // Credential: CAIRN_DEFAULT 120k, 100k against CAFFEINE_RAW_SQLITE 100k in both rounds.
+    String[] credential =
+        Arrays.stream(CredentialWorkloadBenchmark.Impl.values())
+            .map(Enum::name)
+            .toArray(String[]::new);
+    for (int r = 1; r <= 2; r++) {
+      for (String impl : credential) {
+        double score =
+            impl.equals("CAIRN_DEFAULT")
+                ? 140_000 - 20_000 * r
+                : impl.startsWith("CAIRN") ? 150_000 : 100_000;
+        Files.writeString(
+            results.resolve("credential-request-r" + r + "-" + impl + ".json"),
+            "["
+                + result(FrontPageSections.CREDENTIAL + ".request", 4, impl, "", score, null)
+                + "]");
+      }
+    }
+
+    PeersReport.main(new String[] {results.toString(), dir.toString()});
+    String page = Files.readString(dir.resolve("RESULTS.md"), StandardCharsets.UTF_8);
+
+    assertThat(page)
+        .contains(
+            "| benchmark | rounds | CAIRN_ROCKSDB_FULL ops/s | CAIRN_SQLITE_FULL ops/s |"
+                + " RAW_ROCKSDB_SYNC ops/s | LMDB_SYNC ops/s |")
+        .contains(" CAIRN_ROCKSDB_FULL ÷ RAW_ROCKSDB_SYNC | CAIRN_SQLITE_FULL ÷ RAW_ROCKSDB_SYNC |")
+        .contains(
+            "| put, keys = 10000 | 3 | 10,000 | 10,000 | 10,000 | 2,000 | 10,000 | 10,000 | 10,000"
+                + " | 1.00 (0.90-1.10) | 1.00 (1.00-1.00) | 100.00 |")
+        .contains(
+            "| benchmark | rounds | CAIRN_DEFAULT ops/s | CAIRN_LOW_LATENCY ops/s |"
+                + " CAFFEINE_RAW_SQLITE ops/s | CAFFEINE_100K_RAW_SQLITE ops/s | CAIRN_DEFAULT ÷"
+                + " CAFFEINE_RAW_SQLITE | CAIRN_LOW_LATENCY ÷ CAFFEINE_RAW_SQLITE |")
+        .contains(
+            "| request | 2 | 110,000 | 150,000 | 100,000 | 100,000 | 1.10 (1.00-1.20) | 1.50"
+                + " (1.50-1.50) | not measured |")
+        .doesNotContain("÷ LMDB_SYNC")
+        .doesNotContain("÷ CAFFEINE_100K_RAW_SQLITE");
+    assertThat(dir.resolve("charts/writers.png")).isNotEmptyFile();
+    assertThat(dir.resolve("charts/credential.png")).isNotEmptyFile();
+  }
+
+  /** A page's older results (one JMH run of every impl in one file) render as one round. */
+  @Test
+  void aFileOfEveryImplIsOneRound() throws Exception {
+    Path results = Files.createDirectories(dir.resolve("results"));
+    Files.writeString(
+        results.resolve("credential.json"),
+        "["
+            + result(
+                FrontPageSections.CREDENTIAL + ".request", 4, "CAIRN_DEFAULT", "", 103_000, null)
+            + ", "
+            + result(
+                FrontPageSections.CREDENTIAL + ".request",
+                4,
+                "CAIRN_LOW_LATENCY",
+                "",
+                137_000,
+                null)
+            + ", "
+            + result(
+                FrontPageSections.CREDENTIAL + ".request",
+                4,
+                "CAFFEINE_RAW_SQLITE",
+                "",
+                113_000,
+                null)
+            + "]");
+
+    PeersReport.main(new String[] {results.toString(), dir.toString()});
+
+    assertThat(Files.readString(dir.resolve("RESULTS.md"), StandardCharsets.UTF_8))
+        .contains(
+            "| request | 1 | 103,000 | 137,000 | 113,000 | 0.91 | 1.21 | not measured | not"
+                + " measured | not measured | not measured | not measured |");
   }
 
   @Test
