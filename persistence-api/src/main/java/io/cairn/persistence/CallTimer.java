@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
  * The registry's timer around one kind of store call, cheap enough to wrap every get and put: it
  * counts every call and reads the exact clock for a sample of them. Each clock read costs about 45
  * ns on a virtual machine and the timer's bookkeeping as much again, together 4-5% of a RocksDB or
- * SQLite get at 4 and 8 threads (async-profiler, RESULTS-rocksdb.md 2026-12-07 16:00); a sampled
- * call costs a random draw.
+ * SQLite get at 4 and 8 threads (async-profiler; benchmarks/RESULTS-base-hot.md, "Registry
+ * timers"); a call that is not timed costs a random draw and a count.
  *
  * <p><b>What is exact, what is sampled.</b> {@link #getCount()} and the rates count every call that
  * {@link #stop} ended (and every {@link #update}). The durations behind {@link #getSnapshot()} are
