@@ -59,12 +59,23 @@ class TierBoundTest {
     return out;
   }
 
+  /**
+   * The bytes of the regular files under {@code p}. A file that vanishes during the walk (RocksDB's
+   * anchor beat renames its temporary file every 200 ms; compactions delete their inputs) makes it
+   * walk again, up to ten times.
+   */
   private static long sizeOnDisk(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return 0;
-    }
-    try (Stream<Path> files = Files.walk(p)) {
-      return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+    for (int attempt = 1; ; attempt++) {
+      if (!Files.exists(p)) {
+        return 0;
+      }
+      try (Stream<Path> files = Files.walk(p)) {
+        return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+      } catch (java.io.UncheckedIOException e) {
+        if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 10) {
+          throw e;
+        }
+      }
     }
   }
 
