@@ -94,18 +94,37 @@ public final class RocksDbWriteProbe {
     t.dir = dir;
     t.put = s::put;
     // the engine's handle, to read the same counters as the raw side's
-    Class<?> c = backend.getClass();
-    Field f = null;
-    while (f == null) {
-      try {
-        f = c.getDeclaredField("db");
-      } catch (NoSuchFieldException e) {
-        c = c.getSuperclass();
+    t.db = findRocksDb(backend, 0);
+    if (t.db == null) {
+      throw new IllegalStateException("no RocksDB handle reachable from " + backend.getClass());
+    }
+    return t;
+  }
+
+  /** The first RocksDB handle in the object graph below {@code o} (Cairn's classes only). */
+  private static RocksDB findRocksDb(Object o, int depth) throws IllegalAccessException {
+    if (o == null || depth > 4) {
+      return null;
+    }
+    for (Class<?> c = o.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+      for (Field f : c.getDeclaredFields()) {
+        if (java.lang.reflect.Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()) {
+          continue;
+        }
+        if (RocksDB.class.isAssignableFrom(f.getType())) {
+          f.setAccessible(true);
+          return (RocksDB) f.get(o);
+        }
+        if (f.getType().getName().startsWith("io.cairn.")) {
+          f.setAccessible(true);
+          RocksDB found = findRocksDb(f.get(o), depth + 1);
+          if (found != null) {
+            return found;
+          }
+        }
       }
     }
-    f.setAccessible(true);
-    t.db = (RocksDB) f.get(backend);
-    return t;
+    return null;
   }
 
   static Target raw(String durability, Set<String> flags, String name) throws Exception {
