@@ -94,6 +94,13 @@ final class PostgresNotifications implements ChangeNotifications {
   private volatile boolean closed;
   private Thread listener; // guarded by this
   private volatile Connection listening; // the connection the thread reads, for close()
+  // true once the current connection's LISTEN took effect and its resyncAll() was sent; subscribe()
+  // waits for this, not for listening, so it never sends its own resync before that resyncAll()
+  // has passed it (which would then resync it a second time, after subscribe() returned)
+  private volatile boolean resynced;
+  // for tests: runs on the listening thread after each LISTEN took effect, before that connection's
+  // resyncAll(), where a descheduled thread pauses in production
+  volatile Runnable afterListen = () -> {};
   private final java.util.concurrent.atomic.AtomicLong connects =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -176,10 +183,11 @@ final class PostgresNotifications implements ChangeNotifications {
     subscriptions.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(sub);
     sub.start();
     startListening();
-    // Wait (bounded) for the LISTEN, so that the one resync below is the last one unless the
-    // connection breaks later: a subscriber may fill its state right after this returns.
+    // Wait (bounded) for the LISTEN and the listening thread's resync of that connection, so that
+    // the one resync below is the last one unless the connection breaks later: a subscriber may
+    // fill its state right after this returns.
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(subscribeWaitMillis);
-    while (listening == null && !closed && System.nanoTime() < deadline) {
+    while (!resynced && !closed && System.nanoTime() < deadline) {
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {
@@ -289,7 +297,9 @@ final class PostgresNotifications implements ChangeNotifications {
         }
         backoff = BACKOFF_INITIAL_MILLIS;
         connects.incrementAndGet();
+        afterListen.run();
         resyncAll();
+        resynced = true;
         PGConnection pg = c.unwrap(PGConnection.class);
         long lastTraffic = System.nanoTime();
         while (!closed) {
@@ -322,6 +332,7 @@ final class PostgresNotifications implements ChangeNotifications {
           log.debug("{}: change notifications: reconnect failed: {}", describe, e.toString());
         }
       } finally {
+        resynced = false;
         listening = null;
         if (c != null) {
           closeQuietly(c);

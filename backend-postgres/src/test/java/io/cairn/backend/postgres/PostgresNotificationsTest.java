@@ -85,6 +85,39 @@ class PostgresNotificationsTest {
     }
   }
 
+  /**
+   * The listening thread publishes its connection, then resyncs every subscriber whose subscribe()
+   * already sent its own resync. A subscribe() that saw the connection before that resync got a
+   * second one after it returned (TieredCacheTest's closed-backend case on PostgreSQL: the second
+   * resync emptied an L1 filled after the cache opened). The pause here stands in for the listening
+   * thread descheduled between the two steps.
+   */
+  @Test
+  void aSubscriberIsToldToResyncOnceWhenTheListeningThreadPausesBeforeItsResync() throws Exception {
+    TestPostgres.shared().dropSchema(SCHEMA);
+    try (PersistenceRegistry a = PgTests.open(SCHEMA, "");
+        PersistenceRegistry b = PgTests.open(SCHEMA, "")) {
+      PostgresNotifications na = (PostgresNotifications) notifications(a);
+      na.afterListen =
+          () -> {
+            try {
+              Thread.sleep(300);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          };
+      Recorder ra = new Recorder();
+      na.subscribe("c1", ra);
+      assertThat(ra.next()).as("told to resync at subscribe").isEqualTo("!resync");
+      Recorder rb = new Recorder();
+      notifications(b).subscribe("c1", rb);
+      waitListening(a, b);
+      notifications(b).publish("c1", "sentinel");
+      // any resync of a's listening thread comes before the messages it dispatches
+      assertThat(ra.next()).as("the message, no second resync before it").isEqualTo("sentinel");
+    }
+  }
+
   @Test
   void badNamesAndSizesAreRefusedAndCloseStopsEverything() throws Exception {
     TestPostgres.shared().dropSchema(SCHEMA);
