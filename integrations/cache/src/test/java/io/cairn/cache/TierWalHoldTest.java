@@ -34,21 +34,28 @@ class TierWalHoldTest {
 
   @TempDir Path dir;
 
+  /**
+   * A registry with one SQLite backend, its WAL limited for a small tier, under cache {@code c}
+   * bounded to 4 MiB on disk. {@code open-check = header}: the background check would be a second
+   * reader.
+   */
+  private PersistenceRegistry openBounded() {
+    return PersistenceRegistry.builder()
+        .baseDirectory(dir)
+        .open(
+            ConfigFactory.parseString(
+                "cairn.backends.b { type = sqlite, durability = normal, open-check = header,"
+                    + " wal-autocheckpoint-pages = 100, journal-size-limit = 512KiB }\n"
+                    + "cairn.caches.c { backend = b, ttl = 1h, l1.max-entries = 100,"
+                    + " l2.max-bytes = 4MiB }"));
+  }
+
   @Test
   void aReaderHoldingTheWalDuringAStormDoesNotTakeTheFilesPastTheBound() throws Exception {
     long maxBytes = 4L << 20;
     int writes = (int) (2 * maxBytes / 300);
     long holdMillis = 1500;
-    try (PersistenceRegistry r =
-            PersistenceRegistry.builder()
-                .baseDirectory(dir)
-                .open(
-                    ConfigFactory.parseString(
-                        // open-check = header: the background check would be a second reader
-                        "cairn.backends.b { type = sqlite, durability = normal, open-check = header,"
-                            + " wal-autocheckpoint-pages = 100, journal-size-limit = 512KiB }\n"
-                            + "cairn.caches.c { backend = b, ttl = 1h, l1.max-entries = 100,"
-                            + " l2.max-bytes = 4MiB }"));
+    try (PersistenceRegistry r = openBounded();
         TieredCache<String, byte[]> c = TieredCache.open(r, "c", Codec.utf8(), Codec.bytes())) {
       AtomicInteger next = new AtomicInteger();
       CountDownLatch holding = new CountDownLatch(1);
@@ -147,15 +154,7 @@ class TierWalHoldTest {
   @Test
   void theDiskChecksEvictionsPauseWhileAReaderHoldsTheWal() throws Exception {
     long maxBytes = 4L << 20;
-    try (PersistenceRegistry r =
-            PersistenceRegistry.builder()
-                .baseDirectory(dir)
-                .open(
-                    ConfigFactory.parseString(
-                        "cairn.backends.b { type = sqlite, durability = normal, open-check = header,"
-                            + " wal-autocheckpoint-pages = 100, journal-size-limit = 512KiB }\n"
-                            + "cairn.caches.c { backend = b, ttl = 1h, l1.max-entries = 100,"
-                            + " l2.max-bytes = 4MiB }"));
+    try (PersistenceRegistry r = openBounded();
         TieredCache<String, byte[]> c = TieredCache.open(r, "c", Codec.utf8(), Codec.bytes())) {
       Random random = new Random(7);
       for (int i = 0; i < 2 * maxBytes / 300; i++) {
