@@ -45,6 +45,16 @@ import org.slf4j.LoggerFactory;
  * an instance that is not running this code (another Cairn version, or SQL by hand) are not
  * announced: documented, not detectable.
  *
+ * <h2>Resyncs, and a closed backend</h2>
+ *
+ * L1 is cleared only when a resync says notices may have been lost: once at subscribe (the cache's
+ * open waits for it, so that it cannot empty an L1 filled afterwards) and after every reconnect or
+ * overflow of the backend's subscription (the {@link ChangeNotifications} contract). Closing the
+ * backend ends the subscription without a resync: L1 keeps serving its copies (TieredCache's
+ * "Degradation") while hearing no other instance's writes, so they may be stale until they expire.
+ * A resync after open that no reconnect caused breaks that: it empties an L1 the caller has filled
+ * (TieredCacheTest's closed-backend case on PostgreSQL).
+ *
  * <p>Thread-safe.
  */
 class RemoteInvalidation implements AutoCloseable {

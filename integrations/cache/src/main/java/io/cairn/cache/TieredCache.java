@@ -72,8 +72,12 @@ import org.slf4j.LoggerFactory;
  *       cache keeps serving from the other tiers and the loader, reports itself degraded in {@link
  *       #stats()}, {@link #tierStats()} and its health check {@code cairn.caches.<name>}, logs
  *       once, and retries the tier with backoff; a recovered tier never serves a value older than
- *       one written during the outage (see {@code StoreTier}, {@code TierChain}). Loader exceptions
- *       are not tier failures: they propagate to the callers.
+ *       one written during the outage (see {@code StoreTier}, {@code TierChain}). L1 keeps serving
+ *       the copies it holds during the outage, also when the backend was closed under the open
+ *       cache; on a backend shared with other instances it then hears none of their writes (see
+ *       {@code RemoteInvalidation}), so a copy may be stale until it expires, is evicted, or the
+ *       listening connection reconnects and clears L1 (a closed backend never does). Loader
+ *       exceptions are not tier failures: they propagate to the callers.
  *   <li><b>Invalidation and overwrite.</b> {@link #invalidate}, {@link #invalidateTag}, {@link
  *       #invalidateAll} and {@link #put} act on every tier; a load of an affected key running at
  *       the same time still returns its value to its callers but caches it in no tier. A read that

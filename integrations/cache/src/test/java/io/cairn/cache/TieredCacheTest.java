@@ -297,6 +297,16 @@ class TieredCacheTest {
     }
   }
 
+  /**
+   * A backend closed under an open cache is an outage that does not end: L1 keeps serving what it
+   * holds (TieredCache's "Degradation"; on PostgreSQL it hears no other instance's writes
+   * meanwhile, documented there), the rest comes from the loader. Nothing here waits or races by
+   * design: open returns after the one resync of the cache's subscription, and closing the backend
+   * sends none. So "v:cached" for "cached" means something emptied L1 after the put: seen once on
+   * PostgreSQL, a second resync after open (the listening thread's and subscribe's own, both sent
+   * when subscribe saw the LISTEN between the thread's publishing it and its resync;
+   * backend-postgres).
+   */
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
   void closedBackendDegradesToL1AndLoader(String type) {
@@ -304,7 +314,9 @@ class TieredCacheTest {
         TieredCache<String, String> c = TieredCache.open(r, "c", Codec.utf8(), Codec.utf8())) {
       c.put("cached", "in-l1");
       r.backend("b").close();
-      assertThat(c.get("cached", loader)).isEqualTo("in-l1");
+      assertThat(c.get("cached", loader))
+          .as("L1 still serves what was put before the backend closed")
+          .isEqualTo("in-l1");
       assertThat(c.get("new", loader)).isEqualTo("v:new");
       c.put("other", "x");
       c.invalidate("cached");
