@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * overflow of the backend's subscription (the {@link ChangeNotifications} contract). Closing the
  * backend ends the subscription without a resync: L1 keeps serving its copies (TieredCache's
  * "Degradation") while hearing no other instance's writes, so they may be stale until they expire.
- * A resync after open that no reconnect caused breaks that: it empties an L1 the caller has filled
- * (TieredCacheTest's closed-backend case on PostgreSQL).
+ * A resync after open that no reconnect caused would break that, emptying an L1 the caller has
+ * filled: {@code subscribe} must resync once (the ChangeNotifications contract; PostgreSQL once
+ * sent a second one, TieredCacheTest's closed-backend case).
  *
  * <p>Thread-safe.
  */

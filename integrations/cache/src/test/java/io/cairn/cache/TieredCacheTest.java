@@ -304,8 +304,8 @@ class TieredCacheTest {
    * design: open returns after the one resync of the cache's subscription, and closing the backend
    * sends none. So "v:cached" for "cached" means something emptied L1 after the put: seen once on
    * PostgreSQL, a second resync after open (the listening thread's and subscribe's own, both sent
-   * when subscribe saw the LISTEN between the thread's publishing it and its resync;
-   * backend-postgres).
+   * when subscribe saw the LISTEN between the thread's publishing it and its resync), against
+   * ChangeNotifications' "resync once"; fixed in backend-postgres (PostgresNotificationsTest).
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.cairn.cache.TestBackends#typesWithPostgres")
