@@ -53,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * {@code none}: WAL disabled, memtables reach disk at flush, on close (an explicit flush) and
  * through {@code atomic_flush}; a process crash loses what was not flushed. {@code normal}: every
  * write appends to the WAL (handed to the OS, no fsync), surviving {@code kill -9}. {@code full}:
- * the WAL is fsynced before a write returns; concurrent synced writers are grouped by RocksDB's
- * write-group leader into one fsync. A clean close flushes every memtable at every durability, so
+ * the WAL is fsynced before a write returns; concurrent synced writers share one fsync per group
+ * ({@link SyncedWriteGroup}). A clean close flushes every memtable at every durability, so
  * afterwards all data is in SST files and the WAL holds nothing to lose ({@link #flushOnClose}).
  *
  * <h2>Write-ahead log damage</h2>

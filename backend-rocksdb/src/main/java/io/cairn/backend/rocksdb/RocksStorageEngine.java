@@ -95,13 +95,14 @@ import org.rocksdb.WriteOptions;
  * <h2>Durability</h2>
  *
  * The engine is opened at the backend's durability ({@code none} = WAL off, {@code normal} = WAL
- * without fsync, {@code full} = WAL fsynced per write, concurrent writers grouped by RocksDB's
- * write group). A {@link #write} asking for more than that: at {@code normal}, the batch is written
- * with a synced WAL (which makes every earlier WAL record durable too); at {@code none}, the batch
- * is written, then every memtable is flushed to SST files (waiting), so it and every earlier batch
- * are on disk. Writes that do not fsync enter RocksDB at most {@code
- * advanced.max-concurrent-writes} at a time ({@link WriteAdmission} has why); synced ones join
- * RocksDB's group commit unhindered.
+ * without fsync, {@code full} = WAL fsynced per write, concurrent writers grouped in Java into one
+ * fsynced RocksDB write by {@link SyncedWriteGroup}). A {@link #write} asking for more than that:
+ * at {@code normal}, the batch is written with a synced WAL (which makes every earlier WAL record
+ * durable too); at {@code none}, the batch is written, then every memtable is flushed to SST files
+ * (waiting), so it and every earlier batch are on disk. Writes that do not fsync enter RocksDB at
+ * most {@code advanced.max-concurrent-writes} at a time ({@link WriteAdmission} has why); synced
+ * ones, at {@code full} or asking for more than {@code normal}, go through {@link
+ * SyncedWriteGroup}.
  *
  * <h2>Snapshots</h2>
  *
@@ -126,6 +127,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   private final RocksUpkeep upkeep = new RocksUpkeep(this);
   private final boolean redactKeys; // keys are user data when encryption is on
   private final WriteAdmission admission;
+  private final SyncedWriteGroup syncedWrites = new SyncedWriteGroup(this::writeSyncedGroup);
   private final Set<EngineSnapshot> snapshots = ConcurrentHashMap.newKeySet();
   private ColumnFamilyHandle records;
   private ColumnFamilyHandle base; // == records when a read-only open reads layout 3
@@ -133,6 +135,11 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   /** The background jobs (tests run an anchor beat directly). */
   RocksUpkeep upkeep() {
     return upkeep;
+  }
+
+  /** The group commit of synced writes (tests read its counts). */
+  SyncedWriteGroup syncedWrites() {
+    return syncedWrites;
   }
 
   /** The admission of unsynced writes (tests hold its permits). */
@@ -555,17 +562,22 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   public void write(List<Write> batch, Durability durability) {
     Durability open = context.durability();
     boolean stronger = durability.compareTo(open) > 0;
+    // the WAL is fsynced: at full, or a write asking more than normal (at none, where the WAL is
+    // off, a stronger write flushes the memtables instead)
+    boolean synced = open == Durability.FULL || (stronger && open == Durability.NORMAL);
+    // synced writes share fsyncs in the group commit: never held in turn (WriteAdmission)
+    boolean admitted = !stronger && !synced;
     enter();
-    // synced writes share fsyncs in RocksDB's group commit: never held in turn (WriteAdmission)
-    boolean admitted = !stronger && open != Durability.FULL;
     if (admitted) {
       admission.enter();
     }
     try {
-      if (batch.size() == 1) {
+      if (synced) {
+        syncedWrites.write(batch);
+      } else if (batch.size() == 1) {
         writeOne(batch.get(0), stronger ? syncedWriteOptions() : writeOptions());
       } else {
-        writeBatch(batch, stronger ? syncedWriteOptions() : writeOptions());
+        writeBatch(List.of(batch), stronger ? syncedWriteOptions() : writeOptions());
       }
       if (stronger && open == Durability.NONE) {
         try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
@@ -588,6 +600,20 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   }
 
   /**
+   * One group of {@link SyncedWriteGroup}, with the WAL fsynced: a lone single-record write as
+   * {@link #writeOne}, else every write's records in one native batch. Runs on the group's leader,
+   * which (like every member) is inside the guard.
+   */
+  private void writeSyncedGroup(List<List<Write>> group) throws RocksDBException {
+    WriteOptions options = syncedWriteOptions();
+    if (group.size() == 1 && group.get(0).size() == 1) {
+      writeOne(group.get(0).get(0), options);
+    } else {
+      writeBatch(group, options);
+    }
+  }
+
+  /**
    * One record through RocksDB's own put or delete (which wraps it in a batch natively): no Java
    * {@code WriteBatch}, so no native allocation, put and dispose calls per write. Caller is inside
    * the guard.
@@ -602,24 +628,26 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
   }
 
   /**
-   * Several records in one native {@code WriteBatch}, each into its family: atomic across both (see
-   * the class comment). Caller is inside the guard.
+   * The records of one or more writes in one native {@code WriteBatch}, each into its family:
+   * atomic across both (see the class comment). Caller is inside the guard.
    */
-  private void writeBatch(List<Write> batch, WriteOptions options) throws RocksDBException {
+  private void writeBatch(List<List<Write>> writes, WriteOptions options) throws RocksDBException {
     try (WriteBatch wb = new WriteBatch()) {
       byte[] lastPrefix = null;
       StoreId lastStore = null;
-      for (Write w : batch) {
-        if (!w.store().equals(lastStore)) {
-          lastStore = w.store();
-          lastPrefix = EngineKeys.prefix(lastStore);
-        }
-        byte[] k = EngineKeys.key(lastPrefix, w.key());
-        ColumnFamilyHandle cf = familyOf(lastStore, w.key());
-        if (w.isDelete()) {
-          wb.delete(cf, k);
-        } else {
-          wb.put(cf, k, w.value());
+      for (List<Write> batch : writes) {
+        for (Write w : batch) {
+          if (!w.store().equals(lastStore)) {
+            lastStore = w.store();
+            lastPrefix = EngineKeys.prefix(lastStore);
+          }
+          byte[] k = EngineKeys.key(lastPrefix, w.key());
+          ColumnFamilyHandle cf = familyOf(lastStore, w.key());
+          if (w.isDelete()) {
+            wb.delete(cf, k);
+          } else {
+            wb.put(cf, k, w.value());
+          }
         }
       }
       db.write(options, wb);
@@ -851,6 +879,13 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
           case FULL -> "WAL fsynced per write (group commit)";
         });
     props.put("max-concurrent-writes", admission.describe());
+    long groups = syncedWrites.groups();
+    if (groups > 0) {
+      props.put("synced-write-groups", String.valueOf(groups));
+      props.put(
+          "synced-writes-per-group",
+          String.format("%.2f", syncedWrites.writes() / (double) groups));
+    }
     for (Map.Entry<String, Long> e : engineProperties().entrySet()) {
       props.put(e.getKey(), String.valueOf(e.getValue()));
     }

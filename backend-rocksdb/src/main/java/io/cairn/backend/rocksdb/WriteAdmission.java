@@ -30,9 +30,9 @@ import java.util.concurrent.Semaphore;
  * <h2>Which writes</h2>
  *
  * Only writes that do not fsync the WAL: a synced write (durability {@code full}, or a write asking
- * for more than the backend's durability) is never held here, since RocksDB's group commit shares
- * one fsync among all the writers that join it, and making them wait in turn would cost one fsync
- * each.
+ * for more than the backend's durability) is never held here: those go through {@link
+ * SyncedWriteGroup}, which shares one fsync among all the writers queued at once, and making them
+ * wait in turn would cost one fsync each.
  *
  * <p>Thread-safe. {@link #enter()} and {@link #exit()} pair on one thread, {@code exit} in a {@code
  * finally}; a write holds one permit and nothing else is acquired while holding it (RocksDB's write
