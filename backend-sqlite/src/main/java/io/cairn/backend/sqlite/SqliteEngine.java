@@ -132,7 +132,7 @@ final class SqliteEngine implements StorageEngine {
     }
     this.readers =
         new ReaderPool(
-            () -> SqliteDatabase.open(db, settings, durability, false),
+            () -> SqliteDatabase.openReader(db, settings, durability),
             settings.readers(),
             settings.busyTimeout(),
             errors);
@@ -493,6 +493,7 @@ final class SqliteEngine implements StorageEngine {
           props.put("wal_bytes", String.valueOf(fileSize(walFile())));
           props.put("wal_autocheckpoint", String.valueOf(settings.walAutocheckpointPages()));
           props.put("journal_size_limit", String.valueOf(settings.journalSizeLimitBytes()));
+          props.put("mmap_size", String.valueOf(settings.mmapSizeBytes())); // readers only
           props.put("file", db.toString());
           return props;
         });
@@ -519,6 +520,11 @@ final class SqliteEngine implements StorageEngine {
   /** The writer (group commit over the writer connection); for tests. */
   Writer writer() {
     return writer;
+  }
+
+  /** The reader connections; for tests. */
+  ReaderPool readers() {
+    return readers;
   }
 
   /** The check of {@code open-check = background}, or null; for tests. */

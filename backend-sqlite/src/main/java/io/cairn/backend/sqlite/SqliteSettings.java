@@ -14,6 +14,7 @@ import java.util.List;
  * @param openCheck how much of the file is checked at open
  * @param busyTimeout SQLite busy timeout per connection
  * @param cacheSizeBytes page cache per connection
+ * @param mmapSizeBytes PRAGMA mmap_size of each reader connection; 0 = reads through read()
  * @param walAutocheckpointPages PRAGMA wal_autocheckpoint
  * @param journalSizeLimitBytes PRAGMA journal_size_limit
  * @param readers reader connections
@@ -30,6 +31,7 @@ record SqliteSettings(
     OpenCheck openCheck,
     Duration busyTimeout,
     long cacheSizeBytes,
+    long mmapSizeBytes,
     int walAutocheckpointPages,
     long journalSizeLimitBytes,
     int readers,
@@ -65,6 +67,12 @@ record SqliteSettings(
 
   private static final long MAX_CHUNK_BYTES = 64L << 20;
 
+  /**
+   * SQLite's default {@code SQLITE_MAX_MMAP_SIZE} on Linux (0x7fff0000), which sqlite-jdbc builds
+   * with: a larger {@code mmap_size} would be cut to it without a word.
+   */
+  static final long MAX_MMAP_BYTES = 0x7fff0000L;
+
   /** Reads every key eagerly, adding one problem per bad setting to {@code s}. */
   static SqliteSettings read(Settings s) {
     long chunk = s.bytes("snapshot-chunk-size", 4096, 1L << 20);
@@ -72,11 +80,17 @@ record SqliteSettings(
       s.problem("snapshot-chunk-size", "a size from 4KiB to 64MiB", chunk + " bytes");
       chunk = 1L << 20;
     }
+    long mmap = s.bytes("mmap-size", 0, 1L << 30);
+    if (mmap > MAX_MMAP_BYTES) {
+      s.problem("mmap-size", "a size from 0B (off) to 2047MiB (SQLite's limit)", mmap + " bytes");
+      mmap = 1L << 30;
+    }
     return new SqliteSettings(
         s.oneOf("on-corruption", OnCorruption.class, OnCorruption.FAIL),
         s.oneOf("open-check", OpenCheck.class, OpenCheck.BACKGROUND),
         s.duration("busy-timeout", Duration.ZERO, Duration.ofSeconds(5)),
         s.bytes("cache-size", 64 * 1024, 18L << 20),
+        mmap,
         s.intBetween("wal-autocheckpoint-pages", 1, 1_000_000, 1000),
         s.bytes("journal-size-limit", 0, 64L << 20),
         s.intBetween("readers", 1, 64, 8),
