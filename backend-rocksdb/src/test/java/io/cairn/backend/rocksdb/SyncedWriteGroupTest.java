@@ -135,16 +135,7 @@ class SyncedWriteGroupTest {
     RecordingWriter w = new RecordingWriter();
     w.failGroup = 1;
     SyncedWriteGroup g = new SyncedWriteGroup(w);
-    Future<?> leader = pool.submit(() -> write(g, batch("first")));
-    assertThat(w.firstEntered.await(30, TimeUnit.SECONDS)).isTrue();
-    List<Future<?>> members = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      List<Write> b = batch("m" + i);
-      members.add(pool.submit(() -> write(g, b)));
-    }
-    waitUntil(() -> g.queued() == 3);
-    w.release.countDown();
-    leader.get(30, TimeUnit.SECONDS); // the first group was written
+    List<Future<?>> members = threeBehindTheFirstGroup(w, g);
     for (Future<?> f : members) {
       assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS))
           .hasRootCauseInstanceOf(RocksDBException.class)
@@ -160,16 +151,7 @@ class SyncedWriteGroupTest {
     w.failGroup = 1;
     w.failWith = new IllegalStateException("data directory replaced");
     SyncedWriteGroup g = new SyncedWriteGroup(w);
-    Future<?> leader = pool.submit(() -> write(g, batch("first")));
-    assertThat(w.firstEntered.await(30, TimeUnit.SECONDS)).isTrue();
-    List<Future<?>> members = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      List<Write> b = batch("m" + i);
-      members.add(pool.submit(() -> write(g, b)));
-    }
-    waitUntil(() -> g.queued() == 3);
-    w.release.countDown();
-    leader.get(30, TimeUnit.SECONDS);
+    List<Future<?>> members = threeBehindTheFirstGroup(w, g);
     for (Future<?> f : members) {
       assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS))
           .hasRootCauseInstanceOf(IllegalStateException.class)
@@ -219,6 +201,25 @@ class SyncedWriteGroupTest {
       e.write(batch("plain"), Durability.NORMAL);
       assertThat(e.syncedWrites().writes() - before).isEqualTo(1);
     }
+  }
+
+  /**
+   * Starts a first write, whose group blocks in {@code w}, queues three writes behind it, then lets
+   * the first group finish (its write succeeded); returns the three, which form the second group.
+   */
+  private List<Future<?>> threeBehindTheFirstGroup(RecordingWriter w, SyncedWriteGroup g)
+      throws Exception {
+    Future<?> leader = pool.submit(() -> write(g, batch("first")));
+    assertThat(w.firstEntered.await(30, TimeUnit.SECONDS)).isTrue();
+    List<Future<?>> members = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      List<Write> b = batch("m" + i);
+      members.add(pool.submit(() -> write(g, b)));
+    }
+    waitUntil(() -> g.queued() == 3);
+    w.release.countDown();
+    leader.get(30, TimeUnit.SECONDS);
+    return members;
   }
 
   private RocksStorageEngine open(Path d, Durability durability) {

@@ -60,17 +60,10 @@ class ReaderMmapTest {
     byte[] value = new byte[1_000];
     try (TestBackends.Direct d = TestBackends.direct(dir, "", Durability.NORMAL)) {
       KeyValueStore kv = d.keyValue("kv");
-      for (int t = 0; t < entries; t += 1_000) {
-        int first = t;
-        d.backend()
-            .inTransaction(
-                tx -> {
-                  for (int i = first; i < first + 1_000; i++) {
-                    tx.keyValue("kv").put(b("k" + i), i % 10 == 0 ? b("keep" + i) : value);
-                  }
-                  return null;
-                });
-      }
+      inPages(
+          d,
+          entries,
+          (tx, i) -> tx.keyValue("kv").put(b("k" + i), i % 10 == 0 ? b("keep" + i) : value));
       d.backend().compact(io.cairn.persistence.Progress.NONE);
       long full = java.nio.file.Files.size(dir.resolve(SqliteDatabase.DB_FILE));
 
@@ -95,19 +88,14 @@ class ReaderMmapTest {
                 }));
       }
       try {
-        for (int t = 0; t < entries; t += 1_000) {
-          int first = t;
-          d.backend()
-              .inTransaction(
-                  tx -> {
-                    for (int i = first; i < first + 1_000; i++) {
-                      if (i % 10 != 0) {
-                        tx.keyValue("kv").delete(b("k" + i));
-                      }
-                    }
-                    return null;
-                  });
-        }
+        inPages(
+            d,
+            entries,
+            (tx, i) -> {
+              if (i % 10 != 0) {
+                tx.keyValue("kv").delete(b("k" + i));
+              }
+            });
         d.backend().compact(io.cairn.persistence.Progress.NONE);
         d.backend().compact(io.cairn.persistence.Progress.NONE);
       } finally {
@@ -151,6 +139,24 @@ class ReaderMmapTest {
         .hasMessageContaining("2047MiB");
     assertThat(settings("mmap-size = 2047MiB").mmapSizeBytes()).isEqualTo(2047L << 20);
     assertThat(settings("mmap-size = 0B").mmapSizeBytes()).isZero();
+  }
+
+  /** Runs {@code body} for 0 to {@code entries - 1}, a transaction per 1,000. */
+  private static void inPages(
+      TestBackends.Direct d,
+      int entries,
+      java.util.function.ObjIntConsumer<io.cairn.persistence.Transaction> body) {
+    for (int t = 0; t < entries; t += 1_000) {
+      int first = t;
+      d.backend()
+          .inTransaction(
+              tx -> {
+                for (int i = first; i < first + 1_000; i++) {
+                  body.accept(tx, i);
+                }
+                return null;
+              });
+    }
   }
 
   private static SqliteSettings settings(String body) {
