@@ -26,7 +26,8 @@ import org.rocksdb.RocksDBException;
  * <h2>How a group forms</h2>
  *
  * A write enqueues itself, then tries the group lock. Whoever holds it (the leader) takes every
- * write queued at that moment (at most {@link #MAX_GROUP}), writes all their records in one RocksDB
+ * write queued at that moment (at most {@link #MAX_GROUP} writes, and no more than {@link
+ * #MAX_GROUP_BYTES} unless one write alone is larger), writes all their records in one RocksDB
  * {@code WriteBatch} with the WAL fsynced, completes each (unparking its thread), and loops until
  * its own write is done. On release it unparks the oldest write still queued, whose thread leads
  * the next group with everything queued during this group's fsync. A lone writer finds the queue
@@ -54,6 +55,13 @@ import org.rocksdb.RocksDBException;
 final class SyncedWriteGroup {
   /** Writes taken into one group at most: bounds the leader's batch and its own wait. */
   static final int MAX_GROUP = 128;
+
+  /**
+   * Bytes of keys and values taken into one group at most (a write larger than this goes alone):
+   * the leader copies the group into one native batch, so this bounds that copy when large writes
+   * (snapshot chunks) queue together.
+   */
+  static final long MAX_GROUP_BYTES = 4L << 20;
 
   /** Writes one group (one or more writes' records) with the WAL fsynced. */
   @FunctionalInterface
@@ -127,7 +135,14 @@ final class SyncedWriteGroup {
     group.clear();
     records.clear();
     Pending next;
-    while (group.size() < MAX_GROUP && (next = queue.poll()) != null) {
+    long bytes = 0;
+    while (group.size() < MAX_GROUP && (next = queue.peek()) != null) {
+      long size = bytes(next.writes);
+      if (!group.isEmpty() && bytes + size > MAX_GROUP_BYTES) {
+        break; // the next group starts with it
+      }
+      queue.poll(); // the one peeked: only the lock's holder takes from the queue
+      bytes += size;
       group.add(next);
       records.add(next.writes);
     }
@@ -155,6 +170,14 @@ final class SyncedWriteGroup {
     }
     group.clear();
     records.clear();
+  }
+
+  private static long bytes(List<Write> writes) {
+    long n = 0;
+    for (Write w : writes) {
+      n += w.key().length + (w.isDelete() ? 0 : w.value().length);
+    }
+    return n;
   }
 
   /** Writes waiting for a group now (tests wait on it). */

@@ -131,6 +131,33 @@ class SyncedWriteGroupTest {
   }
 
   @Test
+  void aGroupTakesNoMoreBytesThanItsBoundUnlessOneWriteIsLarger() throws Exception {
+    RecordingWriter w = new RecordingWriter();
+    SyncedWriteGroup g = new SyncedWriteGroup(w);
+    Future<?> leader = pool.submit(() -> write(g, batch("first")));
+    assertThat(w.firstEntered.await(30, TimeUnit.SECONDS)).isTrue();
+    int third = (int) (SyncedWriteGroup.MAX_GROUP_BYTES / 3);
+    List<Future<?>> queued = new ArrayList<>();
+    for (int i = 0; i < 3; i++) { // three of a third each (plus keys): two fit, the third does not
+      List<Write> b = List.of(new Write(KV, b("big" + i), new byte[third]));
+      queued.add(pool.submit(() -> write(g, b)));
+      int n = i + 1;
+      waitUntil(() -> g.queued() == n); // queue order = submission order
+    }
+    List<Write> huge =
+        List.of(new Write(KV, b("huge"), new byte[(int) (2 * SyncedWriteGroup.MAX_GROUP_BYTES)]));
+    queued.add(pool.submit(() -> write(g, huge)));
+    waitUntil(() -> g.queued() == 4);
+    w.release.countDown();
+    leader.get(30, TimeUnit.SECONDS);
+    for (Future<?> f : queued) {
+      f.get(30, TimeUnit.SECONDS);
+    }
+    assertThat(w.groups).extracting(List::size).containsExactly(1, 2, 1, 1);
+    assertThat(w.groups.get(3)).containsExactly(huge);
+  }
+
+  @Test
   void aFailedGroupFailsItsMembersAndOnlyThem() throws Exception {
     RecordingWriter w = new RecordingWriter();
     w.failGroup = 1;
