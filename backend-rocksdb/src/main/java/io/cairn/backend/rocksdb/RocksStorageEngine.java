@@ -884,7 +884,7 @@ final class RocksStorageEngine extends RocksEngine implements StorageEngine {
       props.put("synced-write-groups", String.valueOf(groups));
       props.put(
           "synced-writes-per-group",
-          String.format("%.2f", syncedWrites.writes() / (double) groups));
+          String.format(java.util.Locale.ROOT, "%.2f", syncedWrites.writes() / (double) groups));
     }
     for (Map.Entry<String, Long> e : engineProperties().entrySet()) {
       props.put(e.getKey(), String.valueOf(e.getValue()));

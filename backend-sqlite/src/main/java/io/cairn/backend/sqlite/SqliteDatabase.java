@@ -208,7 +208,7 @@ final class SqliteDatabase {
                   + " WHERE kind = 'snapshot' AND name = OLD.store; END"),
           List.of("ALTER TABLE log_record ADD COLUMN appended_at INTEGER NOT NULL DEFAULT -1"));
 
-  private static final org.slf4j.Logger MIGRATION_LOG =
+  private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(SqliteDatabase.class);
 
   private SqliteDatabase() {}
@@ -305,7 +305,7 @@ final class SqliteDatabase {
       c.execOnce("PRAGMA mmap_size = " + wanted);
       long taken = c.queryLong("PRAGMA mmap_size");
       if (taken != wanted && MMAP_CUT_WARNED.compareAndSet(false, true)) {
-        MIGRATION_LOG.warn(
+        LOG.warn(
             "{}: SQLite maps {} bytes of it, not mmap-size = {} bytes (this SQLite build's limit);"
                 + " reads beyond go through read(). Set mmap-size to at most {} bytes to silence"
                 + " this.",
@@ -453,7 +453,7 @@ final class SqliteDatabase {
           if ((int) io.cairn.persistence.spi.Checksums.crc32c(value) != (Long) r[5]) {
             crc = ~crc;
             bad++;
-            MIGRATION_LOG.warn(
+            LOG.warn(
                 "{}: schema migration 2 -> 3: key {} of kv:{} already failed its checksum; it"
                     + " keeps failing (run 'cairn verify')",
                 describe,
@@ -504,7 +504,7 @@ final class SqliteDatabase {
           if (io.cairn.persistence.spi.Checksums.crc32c(payload) != (Long) r[3]) {
             crc = ~crc;
             bad++;
-            MIGRATION_LOG.warn(
+            LOG.warn(
                 "{}: schema migration 2 -> 3: record {} of log:{} already failed its checksum;"
                     + " it keeps failing (run 'cairn verify')",
                 describe,
@@ -562,7 +562,7 @@ final class SqliteDatabase {
       }
     }
     rows += snaps.size();
-    MIGRATION_LOG.info(
+    LOG.info(
         "{}: schema migration 2 -> 3 rewrote {} row checksums ({} rows already damaged)",
         describe,
         rows,
