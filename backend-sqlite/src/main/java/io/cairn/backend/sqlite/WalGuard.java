@@ -50,29 +50,45 @@ import java.util.zip.CRC32C;
  *       catches a deleted WAL (with or without its {@code -shm}), which the frame scan cannot.
  * </ol>
  *
- * <p><b>cairn.db-mark</b> (48 bytes, mode 0600, rewritten in place with one positional write):
+ * <p><b>cairn.db-mark</b> (format 2: 128 bytes, mode 0600): two 64-byte slots, at 0 and 64, written
+ * in turn, so that a write interrupted half way (a kill while the slot is copied) leaves the other
+ * slot, one commit older, intact. Each slot:
  *
  * <pre>
- *   0  magic "CRNM"            4  format version (int, 1)
+ *   0  magic "CRNM"            4  format version (int, 2)
  *   8  salt-1, salt-2 (the 8 raw bytes of WAL header offset 16)
  *  16  mxFrame (int)          20  nBackfill (int)
  *  24  boot id (16 bytes, /proc/sys/kernel/random/boot_id; zero where unknown)
  *  40  clean (int: 1 = checkpointed and truncated by a clean close)
- *  44  CRC-32C of bytes 0..43 (int)
+ *  44  sequence (int: one more than the other slot's when written; compared with wrap-around)
+ *  48  CRC-32C of bytes 0..47 (int)       52  zero up to 64
  * </pre>
  *
- * All integers big-endian. The mark is not fsynced per commit (that would double the fsyncs at
- * {@code full}); it is written after the commit returned, so on disk it can only lag behind the
- * WAL, never run ahead of a commit that {@code full} made durable. At {@code none}/{@code normal}
- * an OS crash may legitimately lose the last commits (the WAL was not fsynced), so when the boot id
- * changed since the mark was written, findings at those durabilities are logged as the loss the
- * durability allows instead of refusing to open. After an OS crash at {@code full}, only the last
- * transaction can be torn, so a bad frame followed by its own commit frame alone is accepted then.
+ * All integers big-endian. The current mark is the slot that passes its CRC with the higher
+ * sequence; one failing its CRC is a write a kill interrupted, and the other slot is used; both
+ * failing is a damaged mark (the check then falls back to the frame scan alone, as for a missing
+ * one). Format 1, an earlier Cairn's, was one 48-byte slot without the sequence, rewritten in place
+ * by a positional write: it is read at open, and rewritten as format 2 (its content in slot 0)
+ * before the first commit.
+ *
+ * <p>Where the file system is POSIX the slots are written through a shared read-write mapping of
+ * the file: a copy of 64 bytes, no system call (the positional write it replaced was about 6 % of a
+ * one-thread put's CPU, 2 &micro;s: benchmarks/RESULTS-sqlite.md, 2026-12-08). The copy lands in
+ * the page cache at once, so a killed process leaves it there for the kernel to write, exactly as a
+ * write would; a kill during the copy tears at most the slot being written, which is why there are
+ * two. Elsewhere each slot is written with one positional write. The mark is not fsynced per commit
+ * (that would double the fsyncs at {@code full}); it is written after the commit returned, so on
+ * disk it can only lag behind the WAL, never run ahead of a commit that {@code full} made durable.
+ * At {@code none}/{@code normal} an OS crash may legitimately lose the last commits (the WAL was
+ * not fsynced), so when the boot id changed since the mark was written, findings at those
+ * durabilities are logged as the loss the durability allows instead of refusing to open. After an
+ * OS crash at {@code full}, only the last transaction can be torn, so a bad frame followed by its
+ * own commit frame alone is accepted then.
  *
  * <p><b>Cost.</b> Per commit: a copy of 136 bytes from a read-only mapping of {@code cairn.db-shm}
- * (a positional read where the file system is not POSIX) and, when the WAL moved, one 48-byte
- * positional write of the mark (no fsync; a system call, so a kill cannot leave it half written).
- * At open: one sequential read of the WAL.
+ * (a positional read where the file system is not POSIX) and, when the WAL moved, a copy of 64
+ * bytes into the mark's mapping (a positional write where not POSIX). At open: one sequential read
+ * of the WAL.
  *
  * <p>A missing or empty {@code cairn.db} while the mark exists and no WAL holds data is reported
  * too: the mark is created only after the first open committed the schema.
@@ -89,8 +105,14 @@ final class WalGuard implements AutoCloseable {
 
   private static final int WAL_HEADER = 32;
   private static final int FRAME_HEADER = 24;
-  private static final int MARK_SIZE = 48;
+
+  /** Format 1's size: one slot of 48 bytes (an earlier Cairn's). */
+  private static final int MARK_V1_SIZE = 48;
+
+  private static final int SLOT = 64;
+  private static final int MARK_SIZE = 2 * SLOT;
   private static final byte[] MARK_MAGIC = "CRNM".getBytes(StandardCharsets.US_ASCII);
+  private static final int MAGIC = ByteBuffer.wrap(MARK_MAGIC).getInt();
   private static final int SHM_READ = 136;
   private static final int SHM_VERSION = 3007000;
   private static final byte[] BOOT_ID = bootId();
@@ -107,7 +129,8 @@ final class WalGuard implements AutoCloseable {
       boolean holdsWholeDatabase) {}
 
   /** The content of {@code cairn.db-mark}. */
-  record Mark(byte[] salts, long mxFrame, long nBackfill, byte[] bootId, boolean clean) {
+  record Mark(
+      byte[] salts, long mxFrame, long nBackfill, byte[] bootId, boolean clean, int sequence) {
     boolean sameBoot() {
       return Arrays.equals(bootId, BOOT_ID) && !Arrays.equals(bootId, new byte[16]);
     }
@@ -119,8 +142,11 @@ final class WalGuard implements AutoCloseable {
   private MappedByteBuffer shmMap; // the wal-index header, once mapped (readHeader)
   private boolean mapShm; // whether readHeader maps the file (POSIX file systems)
   private FileChannel markChannel;
+  private MappedByteBuffer markMap; // the mark file, where the file system is POSIX
+  private int markSequence; // the sequence of the current slot; the next write goes to the other
+  private int currentSlot; // the offset of the current slot, 0 or SLOT
   private final ByteBuffer shmBuf = ByteBuffer.allocate(SHM_READ).order(ByteOrder.nativeOrder());
-  private final ByteBuffer markBuf = ByteBuffer.allocate(MARK_SIZE);
+  private final ByteBuffer markBuf = ByteBuffer.allocate(SLOT);
   private byte[] lastSalts = new byte[8];
   private long lastMx = -1;
   private long lastBackfill = -1;
@@ -375,28 +401,57 @@ final class WalGuard implements AutoCloseable {
     } catch (NoSuchFileException e) {
       return null;
     }
-    ByteBuffer buf = ByteBuffer.wrap(b);
-    if (b.length != MARK_SIZE
-        || !Arrays.equals(Arrays.copyOf(b, 4), MARK_MAGIC)
-        || buf.getInt(4) != 1
-        || buf.getInt(44) != crc(b)) {
+    Mark mark = parse(b);
+    if (mark == null) {
       warnings.add(
           file
               + " is damaged (ignored: the WAL is checked by its frames alone this time; it is"
               + " rewritten after the next commit)");
-      return null;
     }
-    return new Mark(
-        Arrays.copyOfRange(b, 8, 16),
-        buf.getInt(16) & 0xFFFFFFFFL,
-        buf.getInt(20) & 0xFFFFFFFFL,
-        Arrays.copyOfRange(b, 24, 40),
-        buf.getInt(40) == 1);
+    return mark;
   }
 
-  private static int crc(byte[] b) {
+  /** The current mark of a mark file's bytes (either format), or null if none is valid. */
+  private static Mark parse(byte[] b) {
+    if (b.length == MARK_V1_SIZE) {
+      return parseSlot(ByteBuffer.wrap(b), 0, 1);
+    }
+    if (b.length != MARK_SIZE) {
+      return null;
+    }
+    ByteBuffer buf = ByteBuffer.wrap(b);
+    Mark first = parseSlot(buf, 0, 2);
+    Mark second = parseSlot(buf, SLOT, 2);
+    if (first == null || second == null) {
+      return first == null ? second : first;
+    }
+    return second.sequence() - first.sequence() > 0 ? second : first;
+  }
+
+  /**
+   * The slot at {@code off} in format {@code version} (1: 48 bytes with the CRC at 44, sequence 0;
+   * 2: see the class comment), or null if it fails its magic, version or CRC.
+   */
+  private static Mark parseSlot(ByteBuffer buf, int off, int version) {
+    int crcAt = version == 1 ? 44 : 48;
+    if (buf.getInt(off) != MAGIC
+        || buf.getInt(off + 4) != version
+        || buf.getInt(off + crcAt) != crc(buf.array(), off, crcAt)) {
+      return null;
+    }
+    byte[] b = buf.array();
+    return new Mark(
+        Arrays.copyOfRange(b, off + 8, off + 16),
+        buf.getInt(off + 16) & 0xFFFFFFFFL,
+        buf.getInt(off + 20) & 0xFFFFFFFFL,
+        Arrays.copyOfRange(b, off + 24, off + 40),
+        buf.getInt(off + 40) == 1,
+        version == 1 ? 0 : buf.getInt(off + 44));
+  }
+
+  private static int crc(byte[] b, int off, int len) {
     CRC32C c = new CRC32C();
-    c.update(b, 0, 44);
+    c.update(b, off, len);
     return (int) c.getValue();
   }
 
@@ -435,7 +490,52 @@ final class WalGuard implements AutoCloseable {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
             : FileChannel.open(g.markFile, opts);
     g.mapShm = posix;
+    g.startMark(posix);
     return g;
+  }
+
+  /**
+   * Makes the mark file format 2 (rewriting an earlier format's, or an empty new file, with one
+   * positional write: slot 0 holds a format-1 mark's content, else both slots are empty), finds the
+   * current slot, and maps the file where {@code map} (POSIX).
+   */
+  private void startMark(boolean map) throws IOException {
+    ByteBuffer content = ByteBuffer.allocate((int) Math.min(markChannel.size(), MARK_SIZE + 1));
+    while (content.hasRemaining() && markChannel.read(content, content.position()) >= 0) {
+      // up to one byte more than a mark: a longer file is a mark of neither format
+    }
+    byte[] b = Arrays.copyOf(content.array(), content.position());
+    if (b.length != MARK_SIZE) {
+      Mark earlier = parse(b);
+      ByteBuffer image = ByteBuffer.allocate(MARK_SIZE);
+      if (earlier != null) {
+        encode(
+            image,
+            0,
+            earlier.salts(),
+            earlier.mxFrame(),
+            earlier.nBackfill(),
+            earlier.bootId(),
+            earlier.clean(),
+            0);
+      }
+      image.clear();
+      while (image.hasRemaining()) {
+        markChannel.write(image, image.position());
+      }
+      markChannel.truncate(MARK_SIZE);
+      b = image.array();
+    }
+    ByteBuffer buf = ByteBuffer.wrap(b);
+    Mark first = parseSlot(buf, 0, 2);
+    Mark second = parseSlot(buf, SLOT, 2);
+    boolean secondCurrent =
+        second != null && (first == null || second.sequence() - first.sequence() > 0);
+    currentSlot = secondCurrent ? SLOT : 0;
+    markSequence = secondCurrent ? second.sequence() : first != null ? first.sequence() : 0;
+    if (map) {
+      markMap = markChannel.map(FileChannel.MapMode.READ_WRITE, 0, MARK_SIZE);
+    }
   }
 
   /**
@@ -518,8 +618,8 @@ final class WalGuard implements AutoCloseable {
       return;
     }
     try {
-      markChannel.force(false);
-    } catch (IOException e) {
+      force();
+    } catch (IOException | RuntimeException e) {
       disabled = "cannot fsync " + markFile + ": " + e;
     }
   }
@@ -530,18 +630,49 @@ final class WalGuard implements AutoCloseable {
       return;
     }
     write(new byte[8], 0, 0, true);
-    markChannel.force(false);
+    force();
   }
 
-  private void write(byte[] salts, long mx, long backfill, boolean clean) throws IOException {
-    markBuf.clear();
-    markBuf.put(MARK_MAGIC).putInt(1).put(salts).putInt((int) mx).putInt((int) backfill);
-    markBuf.put(BOOT_ID).putInt(clean ? 1 : 0);
-    markBuf.putInt(crc(markBuf.array()));
-    markBuf.flip();
-    while (markBuf.hasRemaining()) {
-      markChannel.write(markBuf, markBuf.position());
+  private void force() throws IOException {
+    if (markMap != null) {
+      markMap.force(); // msync of the mapping: what the copy wrote reaches the disk
+    } else {
+      markChannel.force(false);
     }
+  }
+
+  /** Writes the next mark into the slot that is not current, then makes that slot current. */
+  private void write(byte[] salts, long mx, long backfill, boolean clean) throws IOException {
+    int next = markSequence + 1;
+    int slot = currentSlot == 0 ? SLOT : 0;
+    encode(markBuf, 0, salts, mx, backfill, BOOT_ID, clean, next);
+    if (markMap != null) {
+      markMap.put(slot, markBuf.array(), 0, SLOT);
+    } else {
+      markBuf.clear();
+      while (markBuf.hasRemaining()) {
+        markChannel.write(markBuf, slot + markBuf.position());
+      }
+    }
+    markSequence = next;
+    currentSlot = slot;
+  }
+
+  /** Encodes one format-2 slot at {@code off} of {@code buf}'s array (see the class comment). */
+  private static void encode(
+      ByteBuffer buf,
+      int off,
+      byte[] salts,
+      long mx,
+      long backfill,
+      byte[] bootId,
+      boolean clean,
+      int sequence) {
+    buf.clear().position(off);
+    buf.put(MARK_MAGIC).putInt(2).put(salts).putInt((int) mx).putInt((int) backfill);
+    buf.put(bootId).putInt(clean ? 1 : 0).putInt(sequence);
+    buf.putInt(crc(buf.array(), off, 48));
+    buf.put(new byte[SLOT - 52]);
   }
 
   /**
@@ -569,11 +700,13 @@ final class WalGuard implements AutoCloseable {
 
   @Override
   public void close() {
-    MappedByteBuffer map = shmMap;
-    shmMap = null; // nothing reads it after close (close and every read run under the writer lock)
-    if (map != null) {
-      unmap(map);
+    for (MappedByteBuffer map : new MappedByteBuffer[] {shmMap, markMap}) {
+      if (map != null) {
+        unmap(map); // nothing uses them after close (close and every use run under the writer lock)
+      }
     }
+    shmMap = null;
+    markMap = null;
     for (FileChannel ch : new FileChannel[] {shmChannel, markChannel}) {
       if (ch != null) {
         try {
