@@ -10,7 +10,11 @@
 #   flock /tmp/bench.lock benchmarks/scripts/threads-cpu-pairs.sh <rounds> <threads> <put|get> \
 #     raw=RAW_ROCKSDB= cairn=CAIRN_ROCKSDB= "heap=CAIRN_ROCKSDB=-Xms2g -Xmx2g"
 # JSON per fork under $CAIRN_PAIRS_OUT (default /tmp/threads-cpu-pairs); $CAIRN_PAIRS_JMH_ARGS
-# adds JMH arguments (e.g. "-p durability=normal"). Holds no lock itself.
+# adds JMH arguments (e.g. "-p durability=normal"); $CAIRN_PAIRS_RUN_ARGS replaces the run shape
+# (default "-f 1 -wi 1 -i 3 -w 2s -r 2s"); $CAIRN_PAIRS_CLASS names another benchmark with an impl
+# parameter (default io.cairn.bench.rocksdb.RocksDbThreadsBenchmark, e.g.
+# io.cairn.bench.sqlite.SqliteThreadsBenchmark). A label may name its own jar, <label>@<jar>, to
+# set two builds side by side (before@/tmp/old.jar=CAIRN_SQLITE=). Holds no lock itself.
 set -euo pipefail
 jar=${CAIRN_BENCH_JAR:-benchmarks/target/benchmarks.jar}
 rounds=$1
@@ -28,10 +32,16 @@ for r in $(seq 1 "$rounds"); do
   fi
   for s in "${order[@]}"; do
     IFS='=' read -r label impl opts <<<"$s"
+    side_jar=$jar
+    if [[ $label == *@* ]]; then
+      side_jar=${label#*@}
+      label=${label%%@*}
+    fi
     f=$out/t$threads-$bench-r$r-$label.json
-    JAVA_TOOL_OPTIONS="$opts" java -cp "$jar" org.openjdk.jmh.Main -f 1 -wi 1 -i 3 -w 2s -r 2s \
+    # shellcheck disable=SC2086 # the run and JMH arguments are word lists
+    JAVA_TOOL_OPTIONS="$opts" java -cp "$side_jar" org.openjdk.jmh.Main ${CAIRN_PAIRS_RUN_ARGS:--f 1 -wi 1 -i 3 -w 2s -r 2s} \
       -t "$threads" -p impl="$impl" ${CAIRN_PAIRS_JMH_ARGS:-} -prof "perfnorm:events=task-clock,context-switches,page-faults" \
-      -rf json -rff "$f" "io.cairn.bench.rocksdb.RocksDbThreadsBenchmark.$bench\$" >/dev/null 2>&1
+      -rf json -rff "$f" "${CAIRN_PAIRS_CLASS:-io.cairn.bench.rocksdb.RocksDbThreadsBenchmark}.$bench\$" >/dev/null 2>&1
     python3 - "$f" "$r" "$label" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))[0]
