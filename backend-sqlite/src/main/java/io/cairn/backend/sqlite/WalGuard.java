@@ -420,12 +420,21 @@ final class WalGuard implements AutoCloseable {
       return null;
     }
     ByteBuffer buf = ByteBuffer.wrap(b);
+    int current = currentSlotOf(buf);
+    return current < 0 ? null : parseSlot(buf, current, 2);
+  }
+
+  /**
+   * The offset of the current slot of a format-2 mark: the valid one, or of two valid ones the one
+   * with the higher sequence (with wrap-around); -1 if neither is valid.
+   */
+  private static int currentSlotOf(ByteBuffer buf) {
     Mark first = parseSlot(buf, 0, 2);
     Mark second = parseSlot(buf, SLOT, 2);
-    if (first == null || second == null) {
-      return first == null ? second : first;
+    if (second != null && (first == null || second.sequence() - first.sequence() > 0)) {
+      return SLOT;
     }
-    return second.sequence() - first.sequence() > 0 ? second : first;
+    return first != null ? 0 : -1;
   }
 
   /**
@@ -527,12 +536,9 @@ final class WalGuard implements AutoCloseable {
       b = image.array();
     }
     ByteBuffer buf = ByteBuffer.wrap(b);
-    Mark first = parseSlot(buf, 0, 2);
-    Mark second = parseSlot(buf, SLOT, 2);
-    boolean secondCurrent =
-        second != null && (first == null || second.sequence() - first.sequence() > 0);
-    currentSlot = secondCurrent ? SLOT : 0;
-    markSequence = secondCurrent ? second.sequence() : first != null ? first.sequence() : 0;
+    int current = currentSlotOf(buf);
+    currentSlot = Math.max(current, 0); // none valid: the first write goes to the second slot
+    markSequence = current < 0 ? 0 : parseSlot(buf, current, 2).sequence();
     if (map) {
       markMap = markChannel.map(FileChannel.MapMode.READ_WRITE, 0, MARK_SIZE);
     }
@@ -671,8 +677,7 @@ final class WalGuard implements AutoCloseable {
     buf.clear().position(off);
     buf.put(MARK_MAGIC).putInt(2).put(salts).putInt((int) mx).putInt((int) backfill);
     buf.put(bootId).putInt(clean ? 1 : 0).putInt(sequence);
-    buf.putInt(crc(buf.array(), off, 48));
-    buf.put(new byte[SLOT - 52]);
+    buf.putInt(crc(buf.array(), off, 48)); // bytes 52..63 stay zero: nothing else writes them
   }
 
   /**
