@@ -1,9 +1,9 @@
 package io.cairn.bench.rocksdb;
 
 import io.cairn.persistence.spi.CoarseClock;
+import io.cairn.persistence.spi.EngineRecords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -52,21 +52,23 @@ import org.rocksdb.WriteOptions;
  *       callbacks as Cairn's {@code FileModeListener}, doing the same work (a sweep of the
  *       directory setting every file to 0600 after each table file, flush, compaction and memtable
  *       switch).
- *   <li>Column families: Cairn's six ({@code default, kv, kv-expiry, log, snapshot,
- *       snapshot-chunk}), each with LZ4, a 16 MiB write buffer, 3 write buffers, the shared block
- *       cache with index and filter blocks in it (L0's pinned) and a 10-bit bloom filter; puts go
- *       to {@code kv}.
+ *   <li>Column families: layout 4's three ({@code default, records, base}), each with LZ4, a 16 MiB
+ *       write buffer, 3 write buffers, the shared block cache with index and filter blocks in it
+ *       (L0's pinned) and a 10-bit bloom filter; puts go to {@code records}.
  *   <li>Writes: {@code disableWAL = true}, one {@code put(cf, key, value)} per put, the key framed
- *       as Cairn frames it (a 4-byte store id before the caller's key: 20 bytes) and the value too
- *       (a 16-byte version and expiry header before it: 116 bytes), both built per put as Cairn
- *       builds them.
+ *       as layout 4 frames a key-value store's key ({@code EngineKeys}: kind 1, the name's length
+ *       as two bytes, the name {@code bench}, then the caller's key: 24 bytes) and the value as the
+ *       base frames an entry ({@link EngineRecords#entry}, the very code: tag, flags, version,
+ *       expiry, value; no CRC trailer, RocksDB checksums its blocks: 118 bytes), both built per
+ *       put.
  * </ul>
  *
  * <p>System property {@value #DROP}: a comma list of differences from Cairn's configuration to
  * drop, for bisecting which one costs: {@code atomic-flush} (off), {@code listener} (none), {@code
  * one-cf} (only the default column family, written to), {@code wal-tracking} (RocksDB's defaults),
- * {@code framing} (the caller's 16-byte key and 100-byte value as they are), {@code alloc} (keep
- * the framed shape, but the framed arrays are built once per key at setup, so a put allocates
+ * {@code framing} (the caller's 16-byte key and 100-byte value as they are; {@code key-prefix}
+ * drops only the key's store prefix, {@code value-header} only the value's frame), {@code alloc}
+ * (keep the framed shape, but the framed arrays are built once per key at setup, so a put allocates
  * nothing, as raw's). And {@value #ADD}: {@code clock} runs the registry's coarse clock (a thread
  * waking every millisecond) while the database is open, as an open registry does.
  */
@@ -81,6 +83,8 @@ final class RawRocksAsCairn implements AutoCloseable {
     ONE_CF,
     WAL_TRACKING,
     FRAMING,
+    KEY_PREFIX,
+    VALUE_HEADER,
     ALLOC;
 
     static Set<Feature> parse(String list) {
@@ -107,8 +111,15 @@ final class RawRocksAsCairn implements AutoCloseable {
     }
   }
 
-  private static final int SID = 1;
-  private static final int HEADER = 16;
+  /** Layout 4's prefix of store {@code bench}'s keys: kind 1, name length 5, the name. */
+  private static final byte[] PREFIX = {1, 0, 5, 'b', 'e', 'n', 'c', 'h'};
+
+  /** The base's framing, as a RocksDB engine gets it (it checksums records itself). */
+  private static final EngineRecords RECORDS = new EngineRecords("bench", true);
+
+  /** The framed value's bytes before the caller's value. */
+  private static final int HEADER =
+      RECORDS.entry("bench", new byte[1], 1, 0, new byte[0]).value().length;
 
   final Set<Feature> dropped;
   private final Path dir;
@@ -165,7 +176,7 @@ final class RawRocksAsCairn implements AutoCloseable {
       List<String> names =
           dropped.contains(Feature.ONE_CF)
               ? List.of("default")
-              : List.of("default", "kv", "kv-expiry", "log", "snapshot", "snapshot-chunk");
+              : List.of("default", "records", "base");
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       for (String n : names) {
         descriptors.add(new ColumnFamilyDescriptor(n.getBytes(), cfOptions));
@@ -195,23 +206,26 @@ final class RawRocksAsCairn implements AutoCloseable {
     return resource;
   }
 
-  /** The stored key of {@code key}, as Cairn frames it (store id, then the key). */
+  /** The stored key of {@code key}, as layout 4 frames it (store prefix, then the key). */
   byte[] frameKey(byte[] key) {
-    if (dropped.contains(Feature.FRAMING)) {
+    if (dropped.contains(Feature.FRAMING) || dropped.contains(Feature.KEY_PREFIX)) {
       return key;
     }
-    return ByteBuffer.allocate(4 + key.length).putInt(SID).put(key).array();
+    byte[] k = java.util.Arrays.copyOf(PREFIX, PREFIX.length + key.length);
+    System.arraycopy(key, 0, k, PREFIX.length, key.length);
+    return k;
   }
 
   /**
-   * The stored value: a version and an expiry of 0, then the value; built per put. The version is a
-   * constant: a shared counter would be Cairn's code (its version sequence), not its configuration.
+   * The stored value: the base's frame of version 1, expiry 0, then the value; built per put. The
+   * version is a constant: a shared counter would be Cairn's code (its version sequence), not its
+   * configuration.
    */
-  private static byte[] frameValue(byte[] value) {
-    byte[] v = new byte[HEADER + value.length];
-    ByteBuffer.wrap(v).putLong(1).putLong(0);
-    System.arraycopy(value, 0, v, HEADER, value.length);
-    return v;
+  private byte[] frameValue(byte[] value) {
+    if (headerDropped()) {
+      return value;
+    }
+    return RECORDS.entry("bench", PREFIX, 1, 0, value).value();
   }
 
   /**
@@ -239,6 +253,10 @@ final class RawRocksAsCairn implements AutoCloseable {
     }
   }
 
+  private boolean headerDropped() {
+    return dropped.contains(Feature.FRAMING) || dropped.contains(Feature.VALUE_HEADER);
+  }
+
   /** A framed value built once (for {@code alloc} dropped). */
   byte[] prebuiltValue(byte[] value) {
     return dropped.contains(Feature.FRAMING) ? value : frameValue(value);
@@ -247,7 +265,7 @@ final class RawRocksAsCairn implements AutoCloseable {
   byte[] get(byte[] key) {
     try {
       byte[] stored = db.get(cf, readOptions, frameKey(key));
-      if (stored == null || dropped.contains(Feature.FRAMING)) {
+      if (stored == null || headerDropped()) {
         return stored;
       }
       return java.util.Arrays.copyOfRange(stored, HEADER, stored.length);
