@@ -635,8 +635,13 @@ final class WalGuard implements AutoCloseable {
     if (readOnly) {
       return;
     }
-    write(new byte[8], 0, 0, true);
-    force();
+    try {
+      write(new byte[8], 0, 0, true);
+      force();
+    } catch (InternalError | RuntimeException e) {
+      // the mapping's ways to fail: a fault on the page (InternalError), an msync error
+      throw new IOException("cannot write " + markFile + " through its mapping: " + e, e);
+    }
   }
 
   private void force() throws IOException {
