@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issue 15, puts and gets at N threads: one-fork runs of RocksDbThreadsBenchmark, the sides
+# Issue 15, puts and gets at N threads: one-fork runs of RocksDbThreadsBenchmark (or another
+# benchmark with an impl parameter, $CAIRN_PAIRS_CLASS below), the sides
 # alternated fork by fork (the order flips every round), each with JMH's perfnorm profiler counting
 # the process's CPU time (task-clock), context switches and page faults per operation: software
 # events, which this VM offers (it has no hardware counters). CPU per operation does not move with

@@ -2,26 +2,17 @@ package io.cairn.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.codahale.metrics.Clock;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class CallTimerTest {
-  private final AtomicLong tick = new AtomicLong();
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public long getTick() {
-          return tick.get();
-        }
-      };
+  private final TickClock clock = new TickClock(0);
 
   @Test
   void theFirstCallOfEveryTickIsTimed() {
     CallTimer timer = CallTimer.create(clock);
     for (int i = 0; i < 1_000; i++) {
-      tick.incrementAndGet();
+      clock.advance(1);
       long started = timer.start();
       assertThat(started).isNotEqualTo(CallTimer.UNTIMED);
       timer.stop(started);

@@ -3,22 +3,13 @@ package io.cairn.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import com.codahale.metrics.Clock;
 import com.codahale.metrics.Meter;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class CountDrivenRatesTest {
-  private final AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public long getTick() {
-          return nanos.get();
-        }
-      };
+  private final TickClock clock = new TickClock(TimeUnit.HOURS.toNanos(1));
 
   @Test
   void ratesEqualDropwizardsDefaultTickByTick() {
@@ -37,7 +28,7 @@ class CountDrivenRatesTest {
           random.nextInt(10) == 0
               ? TimeUnit.SECONDS.toNanos(5 + random.nextInt(60))
               : TimeUnit.MILLISECONDS.toNanos(random.nextInt(3_000));
-      nanos.addAndGet(advance);
+      clock.advance(advance);
       assertThat(fromCount.getCount()).isEqualTo(reference.getCount());
       assertThat(fromCount.getOneMinuteRate())
           .isCloseTo(reference.getOneMinuteRate(), within(1e-9));
@@ -56,7 +47,7 @@ class CountDrivenRatesTest {
       for (int i = 0; i < 100; i++) {
         timer.stop(timer.start());
       }
-      nanos.addAndGet(TimeUnit.SECONDS.toNanos(1));
+      clock.advance(TimeUnit.SECONDS.toNanos(1));
     }
     // 100 calls a second for two minutes: the one-minute rate has nearly converged
     assertThat(timer.getOneMinuteRate()).isCloseTo(100, within(15.0));
